@@ -1,0 +1,75 @@
+import { TABLES, type TableId } from './store/schema.js';
+
+/** Settings shared by the handlers, read once per Lambda instance from the environment. */
+export interface Config {
+  /** Physical table names by logical id. */
+  readonly tables: Readonly<Record<TableId, string>>;
+  /** How long a delivery waits for msg_data_ack before it is sent again (TeamTalk: 15 s). */
+  readonly ackTimeoutMs: number;
+  /** Deliveries of one message to one connection, first included, before the sweeper gives up. */
+  readonly maxDeliveryAttempts: number;
+  /** Largest msg_data in UTF-8 bytes (TeamTalk's varchar(4096)). */
+  readonly maxMsgBytes: number;
+  /** msg_data frames a connection may send in one second (TeamTalk MAX_MSG_CNT_PER_SECOND). */
+  readonly rateLimitPerSecond: number;
+  /** How often the sweeper runs: on AWS the EventBridge rate, locally SWEEP_INTERVAL_MS. */
+  readonly sweepIntervalMs: number;
+  /** Partitions per minute slot of the pending-delivery table; more spreads write load, each adds sweep reads. */
+  readonly pendingShards: number;
+  /** @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}, or the local emulator). */
+  readonly connectionsEndpoint: string;
+  /** Most @connections posts in flight at once for one fan-out. */
+  readonly fanoutConcurrency: number;
+}
+
+/** Names of the environment variables, shared with the stack and the local mode. */
+export const ENV = {
+  ackTimeoutMs: 'ACK_TIMEOUT_MS',
+  maxDeliveryAttempts: 'MAX_DELIVERY_ATTEMPTS',
+  maxMsgBytes: 'MAX_MSG_BYTES',
+  rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
+  sweepIntervalMs: 'SWEEP_INTERVAL_MS',
+  pendingShards: 'PENDING_SHARDS',
+  connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  fanoutConcurrency: 'FANOUT_CONCURRENCY',
+} as const;
+
+export const DEFAULTS = {
+  ackTimeoutMs: 15_000,
+  maxDeliveryAttempts: 5,
+  maxMsgBytes: 4096,
+  rateLimitPerSecond: 20,
+  sweepIntervalMs: 60_000,
+  pendingShards: 1,
+  fanoutConcurrency: 16,
+} as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const tables = {} as Record<TableId, string>;
+  for (const spec of Object.values(TABLES)) {
+    tables[spec.id] = env[spec.envVar] ?? spec.id;
+  }
+  return {
+    tables,
+    ackTimeoutMs: positiveInt(env, ENV.ackTimeoutMs, DEFAULTS.ackTimeoutMs),
+    maxDeliveryAttempts: positiveInt(env, ENV.maxDeliveryAttempts, DEFAULTS.maxDeliveryAttempts),
+    maxMsgBytes: positiveInt(env, ENV.maxMsgBytes, DEFAULTS.maxMsgBytes),
+    rateLimitPerSecond: positiveInt(env, ENV.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
+    sweepIntervalMs: positiveInt(env, ENV.sweepIntervalMs, DEFAULTS.sweepIntervalMs),
+    pendingShards: positiveInt(env, ENV.pendingShards, DEFAULTS.pendingShards),
+    connectionsEndpoint: env[ENV.connectionsEndpoint] ?? '',
+    fanoutConcurrency: positiveInt(env, ENV.fanoutConcurrency, DEFAULTS.fanoutConcurrency),
+  };
+}

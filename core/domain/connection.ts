@@ -1,0 +1,22 @@
+/** A live WebSocket connection of a user. */
+export interface Connection {
+  readonly userId: string;
+  readonly connectionId: string;
+  /** Unix ms. */
+  readonly connectedAt: number;
+  /** TeamTalk ClientType (1 windows, 2 mac, 17 ios, 18 android), when the client said. */
+  readonly clientType?: number;
+}
+
+/** TeamTalk ClientType values accepted in `?client_type=`. */
+export const CLIENT_TYPES: readonly number[] = [1, 2, 17, 18];
+
+/** Reads the optional client_type query parameter; anything that is not a known ClientType is ignored. */
+export function parseClientType(raw: string | null | undefined): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const value = Number(raw);
+  return CLIENT_TYPES.includes(value) ? value : undefined;
+}
+
+/** API Gateway closes every connection after 2 h; rows live a little longer, then TTL removes leftovers. */
+export const CONNECTION_ROW_TTL_SECONDS = 3 * 60 * 60;

@@ -1,0 +1,82 @@
+/**
+ * The DynamoDB tables, defined once. The CDK stack (lib/) turns these into TableV2 constructs and the
+ * local mode and tests turn them into CreateTable calls, so the two can never drift.
+ */
+
+export type KeyType = 'S' | 'N';
+
+export interface KeyAttribute {
+  /** Attribute name. */
+  readonly name: string;
+  /** DynamoDB scalar type of the key. */
+  readonly type: KeyType;
+}
+
+export interface TableSpec {
+  /** Logical id: the CDK construct id and the suffix of the table name in local mode. */
+  readonly id: TableId;
+  /** Environment variable through which handlers learn the table's physical name. */
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding a unix-seconds expiry; DynamoDB TTL deletes the item some time after it. */
+  readonly ttlAttribute?: string;
+  /** Why the table exists, for the stack's description and the docs. */
+  readonly description: string;
+}
+
+export type TableId =
+  | 'Connections'
+  | 'Conversations'
+  | 'Messages'
+  | 'Sessions'
+  | 'PendingDeliveries'
+  | 'RateLimits';
+
+export const TABLES: Readonly<Record<TableId, TableSpec>> = {
+  Connections: {
+    id: 'Connections',
+    envVar: 'CONNECTIONS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    sortKey: { name: 'connection_id', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description: 'Live WebSocket connections by user: all connections of a user are one Query.',
+  },
+  Conversations: {
+    id: 'Conversations',
+    envVar: 'CONVERSATIONS_TABLE',
+    partitionKey: { name: 'conversation_id', type: 'S' },
+    description: 'One head item per relation (pair of users) or group: the msg_id counter and per-member sent counts.',
+  },
+  Messages: {
+    id: 'Messages',
+    envVar: 'MESSAGES_TABLE',
+    partitionKey: { name: 'conversation_id', type: 'S' },
+    sortKey: { name: 'msg_id', type: 'N' },
+    description: 'Every stored message, numbered per conversation.',
+  },
+  Sessions: {
+    id: 'Sessions',
+    envVar: 'SESSIONS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    sortKey: { name: 'session_key', type: 'S' },
+    description: "A user's recent-session rows (TeamTalk IMRecentSession), created on a conversation's first message.",
+  },
+  PendingDeliveries: {
+    id: 'PendingDeliveries',
+    envVar: 'PENDING_TABLE',
+    partitionKey: { name: 'slot', type: 'S' },
+    sortKey: { name: 'delivery_key', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description: 'Unacked deliveries, partitioned by the minute their message was created so the sweeper reads only recent slots.',
+  },
+  RateLimits: {
+    id: 'RateLimits',
+    envVar: 'RATE_LIMITS_TABLE',
+    partitionKey: { name: 'bucket', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description: 'Fixed one-second windows of messages per connection (TeamTalk MAX_MSG_CNT_PER_SECOND).',
+  },
+};
+
+export const ALL_TABLES: readonly TableSpec[] = Object.values(TABLES);

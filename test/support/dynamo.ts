@@ -1,0 +1,23 @@
+/** Test tables on the shared DynamoDB Local: a fresh set per call, named with a unique prefix. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { createTables } from '../../core/store/create-tables.js';
+import type { TableId } from '../../core/store/schema.js';
+
+export interface TestTables {
+  readonly client: DynamoDBClient;
+  readonly endpoint: string;
+  readonly names: Record<TableId, string>;
+}
+
+export async function createTestTables(): Promise<TestTables> {
+  const endpoint = inject('dynamoEndpoint');
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const names = await createTables(client, `t${randomUUID().slice(0, 8)}_`);
+  return { client, endpoint, names };
+}

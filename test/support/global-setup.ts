@@ -1,0 +1,23 @@
+/**
+ * One DynamoDB Local for the whole run, started on a free loopback port and stopped at the end. Each test file
+ * creates its own tables under a unique prefix (see dynamo.ts), so files never see each other's rows.
+ */
+import type { TestProject } from 'vitest/node';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string;
+  }
+}
+
+let engine: DynamoDbLocal | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  engine = await startDynamoDbLocal();
+  project.provide('dynamoEndpoint', engine.endpoint);
+}
+
+export async function teardown(): Promise<void> {
+  await engine?.stop();
+}
