@@ -41,7 +41,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const jwks = createRemoteJWKSet(new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`));
     verify = async (token) => (await jwtVerify(token, jwks, { algorithms: JWKS_ALGORITHMS, issuer: options.issuer })).payload;
   } else {
-    throw new Error('token verifier needs either a secret or an issuer');
+    // Fail each verification, not the module load: a misconfigured authorizer refuses every connection loudly.
+    verify = async () => {
+      throw new Error(`token verifier needs ${AUTH_ENV.secret} or ${AUTH_ENV.issuer}`);
+    };
   }
 
   return async (token) => {

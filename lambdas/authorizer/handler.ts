@@ -3,30 +3,32 @@
  * through the authorizer context. A refused token throws "Unauthorized", which API Gateway answers with 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { InvalidTokenError, tokenVerifierFromEnv } from '../../core/auth/verify-token.js';
+import { InvalidTokenError, tokenVerifierFromEnv, type TokenVerifier } from '../../core/auth/verify-token.js';
 import { parseClientType } from '../../core/domain/connection.js';
 import { logger } from '../../core/observability.js';
 
-const verifyToken = tokenVerifierFromEnv();
-
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const query = event.queryStringParameters ?? {};
-  try {
-    const { userId } = await verifyToken(query['token'] ?? undefined);
-    const clientType = parseClientType(query['client_type']);
-    return {
-      principalId: userId,
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
-      },
-      context: { userId, ...(clientType === undefined ? {} : { clientType }) },
-    };
-  } catch (error) {
-    if (error instanceof InvalidTokenError) {
-      logger.info('token refused', { reason: error.message });
-      throw new Error('Unauthorized');
+export function createAuthorizerHandler(verifyToken: TokenVerifier) {
+  return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const query = event.queryStringParameters ?? {};
+    try {
+      const { userId } = await verifyToken(query['token'] ?? undefined);
+      const clientType = parseClientType(query['client_type']);
+      return {
+        principalId: userId,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+        },
+        context: { userId, ...(clientType === undefined ? {} : { clientType }) },
+      };
+    } catch (error) {
+      if (error instanceof InvalidTokenError) {
+        logger.info('token refused', { reason: error.message });
+        throw new Error('Unauthorized');
+      }
+      throw error;
     }
-    throw error;
-  }
+  };
 }
+
+export const handler = createAuthorizerHandler(tokenVerifierFromEnv());

@@ -1,4 +1,21 @@
-// placeholder: being written
-export async function handler(): Promise<{ statusCode: number }> {
-  return { statusCode: 200 };
+/** Routes $connect and $disconnect: store the connection under its user, or forget it with its pending deliveries. */
+import { logger } from '../../core/observability.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { dropConnection, registerConnection } from '../../core/usecases/connections.js';
+import { OK, callerOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+
+export function createConnectHandler(runtime: Runtime) {
+  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const caller = callerOf(event);
+    if (event.requestContext.eventType === 'DISCONNECT') {
+      const dropped = await dropConnection(runtime, caller);
+      logger.info('disconnected', { ...caller, pendingDropped: dropped });
+      return OK;
+    }
+    await registerConnection(runtime, caller);
+    logger.info('connected', { ...caller });
+    return OK;
+  };
 }
+
+export const handler = createConnectHandler(createRuntime());

@@ -1,4 +1,31 @@
-// placeholder: being written
-export async function handler(): Promise<{ statusCode: number }> {
-  return { statusCode: 200 };
+/**
+ * Route $default: frames no route took. Non-JSON or non-object frames are bad_request, unknown actions are
+ * unknown_action; `heartbeat` is answered here (it needs no route of its own and no table).
+ */
+import { parseFrame } from '../../core/domain/client-frames.js';
+import { FrameError } from '../../core/domain/frames.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { OK, reply, replyError, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+
+export function createDefaultHandler(runtime: Runtime) {
+  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const { connectionId } = event.requestContext;
+    let seq: number | undefined;
+    try {
+      const frame = parseFrame(event.body);
+      seq = frame.seq;
+      const action = frame.fields['action'];
+      if (action === 'heartbeat') {
+        await reply(runtime.gateway, connectionId, { type: 'heartbeat', ...(seq === undefined ? {} : { seq }) });
+        return OK;
+      }
+      if (typeof action !== 'string') throw new FrameError('bad_request', 'action: must be a string naming an action');
+      throw new FrameError('unknown_action', `unknown action "${action.slice(0, 64)}"`);
+    } catch (error) {
+      await replyError(runtime.gateway, connectionId, error, seq);
+    }
+    return OK;
+  };
 }
+
+export const handler = createDefaultHandler(createRuntime());

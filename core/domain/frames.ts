@@ -1,0 +1,95 @@
+/** Server frames of the wire contract (../shared/contract.md), built in one place so no handler drifts. */
+import type { StoredMessage } from './message.js';
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unknown_action'
+  | 'empty_message'
+  | 'self_message'
+  | 'too_large'
+  | 'rate_limited'
+  | 'not_member'
+  | 'internal';
+
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly seq?: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface MsgDataAckFrame {
+  readonly type: 'msg_data_ack';
+  readonly seq?: number;
+  readonly user_id: string;
+  readonly session_id: string;
+  readonly msg_id: number;
+  readonly session_type: number;
+  readonly create_time: number;
+  readonly client_msg_id?: string;
+}
+
+export interface MsgDataFrame {
+  readonly type: 'msg_data';
+  readonly from_user_id: string;
+  readonly to_session_id: string;
+  readonly msg_id: number;
+  readonly create_time: number;
+  readonly msg_type: number;
+  readonly msg_data: string;
+  readonly client_msg_id?: string;
+}
+
+export interface HeartbeatFrame {
+  readonly type: 'heartbeat';
+  readonly seq?: number;
+}
+
+export type ServerFrame = ErrorFrame | MsgDataAckFrame | MsgDataFrame | HeartbeatFrame;
+
+/** A refusal of a client frame: the contract's error code and a human-readable reason. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const withSeq = (seq: number | undefined) => (seq === undefined ? {} : { seq });
+
+export function errorFrame(error: FrameError, seq: number | undefined): ErrorFrame {
+  return { type: 'error', ...withSeq(seq), code: error.code, message: error.message };
+}
+
+export function internalErrorFrame(seq: number | undefined): ErrorFrame {
+  return { type: 'error', ...withSeq(seq), code: 'internal', message: 'internal error, nothing was stored; try again' };
+}
+
+export function msgDataAckFrame(message: StoredMessage, sessionType: number, seq: number | undefined): MsgDataAckFrame {
+  return {
+    type: 'msg_data_ack',
+    ...withSeq(seq),
+    user_id: message.fromUserId,
+    session_id: message.toSessionId,
+    msg_id: message.msgId,
+    session_type: sessionType,
+    create_time: message.createTime,
+    ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
+  };
+}
+
+export function msgDataFrame(message: StoredMessage): MsgDataFrame {
+  return {
+    type: 'msg_data',
+    from_user_id: message.fromUserId,
+    to_session_id: message.toSessionId,
+    msg_id: message.msgId,
+    create_time: message.createTime,
+    msg_type: message.msgType,
+    msg_data: message.msgData,
+    ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
+  };
+}

@@ -1,0 +1,19 @@
+/** A message as stored: numbered per conversation, stamped with server time, sender from the token. */
+export interface StoredMessage {
+  readonly conversationId: string;
+  /** 1, 2, 3, … per conversation, from its counter. */
+  readonly msgId: number;
+  readonly fromUserId: string;
+  /** The receiver's user id (single chat) or the group id. */
+  readonly toSessionId: string;
+  readonly msgType: number;
+  readonly msgData: string;
+  /** Unix seconds, server time. */
+  readonly createTime: number;
+  readonly clientMsgId?: string;
+}
+
+/** TeamTalk MsgType. */
+export const MsgType = { SingleText: 1, SingleAudio: 2, GroupText: 17, GroupAudio: 18 } as const;
+export const SINGLE_MSG_TYPES: readonly number[] = [MsgType.SingleText, MsgType.SingleAudio];
+export const GROUP_MSG_TYPES: readonly number[] = [MsgType.GroupText, MsgType.GroupAudio];

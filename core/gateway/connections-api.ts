@@ -1,0 +1,62 @@
+/**
+ * The Gateway port on API Gateway's @connections management API (and on the local emulator, which serves the same
+ * API). A 410 means the connection is gone; throttling (429 LimitExceededException) and timeouts are retried by
+ * the SDK's standard strategy (exponential backoff with jitter) before GatewayUnavailableError is thrown.
+ */
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ServerFrame } from '../domain/frames.js';
+import type { Gateway, PostResult } from '../ports.js';
+
+export class GatewayUnavailableError extends Error {
+  override readonly name = 'GatewayUnavailableError';
+}
+
+export interface ConnectionsApiOptions {
+  /** https://{api-id}.execute-api.{region}.amazonaws.com/{stage}, or http://127.0.0.1:8787 locally. */
+  readonly endpoint: string;
+  readonly region?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Attempts per post, the first included, for 429s, 5xxs and timeouts. */
+  readonly maxAttempts?: number;
+}
+
+/** SDK v3 errors carry the HTTP status in $metadata; `statusCode` is undefined (aws-facts.md). */
+export function isGone(error: unknown): boolean {
+  return (
+    error instanceof GoneException ||
+    (typeof error === 'object' && error !== null && (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
+  );
+}
+
+function isRetryable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = (error as { name?: string }).name ?? '';
+  return status === 429 || (status !== undefined && status >= 500) || status === undefined || name === 'TimeoutError';
+}
+
+export class ConnectionsApiGateway implements Gateway {
+  private readonly client: ApiGatewayManagementApiClient;
+
+  constructor(options: ConnectionsApiOptions) {
+    this.client = new ApiGatewayManagementApiClient({
+      endpoint: options.endpoint,
+      region: options.region,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts ?? 4,
+      // A post that hangs holds a whole fan-out; give up early and let the sweeper redeliver.
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    });
+  }
+
+  async post(connectionId: string, frame: ServerFrame): Promise<PostResult> {
+    try {
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }));
+      return 'delivered';
+    } catch (error) {
+      if (isGone(error)) return 'gone';
+      if (isRetryable(error)) throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: ${String(error)}`, { cause: error });
+      throw error;
+    }
+  }
+}

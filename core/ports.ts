@@ -1,0 +1,100 @@
+/**
+ * The ports the use-cases run against. DynamoDB modules in core/store and the @connections adapter in
+ * core/gateway implement them on AWS and in local mode; tests use the same modules on DynamoDB Local or on mocked
+ * clients, or hand-made fakes.
+ */
+import type { Connection } from './domain/connection.js';
+import type { ServerFrame } from './domain/frames.js';
+import type { StoredMessage } from './domain/message.js';
+
+export interface Clock {
+  /** Unix ms. */
+  now(): number;
+}
+
+/** Outcome of posting one frame to one connection. */
+export type PostResult = 'delivered' | 'gone';
+
+export interface Gateway {
+  /**
+   * Posts a frame to a connection: 'gone' for a closed connection (410). Throttling (429) and timeouts are retried
+   * with backoff inside; when those retries run out it throws GatewayUnavailableError and the caller keeps the
+   * delivery pending.
+   */
+  post(connectionId: string, frame: ServerFrame): Promise<PostResult>;
+}
+
+export interface ConnectionStore {
+  put(connection: Connection): Promise<void>;
+  delete(userId: string, connectionId: string): Promise<void>;
+  /** All live connections of a user: one strongly consistent Query. */
+  listByUser(userId: string): Promise<Connection[]>;
+}
+
+/** The counter head of a conversation after taking a msg_id. */
+export interface CounterResult {
+  readonly msgId: number;
+  /** Messages sent so far by the lower and the higher user id of a single conversation. */
+  readonly sentLo: number;
+  readonly sentHi: number;
+  /** Whether both users' session rows are known to exist. */
+  readonly sessionsCreated: boolean;
+}
+
+export interface ConversationStore {
+  /** Atomically takes the next msg_id (ADD 1) and counts the message for the sender's side. */
+  nextMsgId(conversationId: string, senderSide: 'lo' | 'hi', nowSeconds: number): Promise<CounterResult>;
+  markSessionsCreated(conversationId: string): Promise<void>;
+}
+
+export interface MessageStore {
+  /** Stores a message; a msg_id is written once (conditional put), never overwritten. */
+  put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<void>;
+  get(conversationId: string, msgId: number): Promise<StoredMessage | undefined>;
+  getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<StoredMessage[]>;
+}
+
+export interface SessionStore {
+  /** Creates the user's session row for a peer or group unless it exists. */
+  ensure(session: { userId: string; sessionType: number; sessionId: string; conversationId: string; createdTime: number }): Promise<void>;
+}
+
+/** One delivery of one message to one connection, waiting for msg_data_ack. */
+export interface PendingDelivery {
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly conversationId: string;
+  readonly msgId: number;
+  /** create_time of the message (unix seconds): it fixes the slot the row lives in. */
+  readonly createTime: number;
+  /** Deliveries made so far, the first included. */
+  readonly attempts: number;
+  /** Unix ms when the delivery counts as overdue. */
+  readonly nextDueAt: number;
+}
+
+export interface PendingStore {
+  put(delivery: PendingDelivery): Promise<void>;
+  /** Removes the pending delivery of that connection; true when one was there. */
+  delete(key: { connectionId: string; conversationId: string; msgId: number; createTime: number }): Promise<boolean>;
+  /** Overdue rows (nextDueAt ≤ now) in the slots that can still hold live deliveries. */
+  listOverdue(nowMs: number): Promise<PendingDelivery[]>;
+  /** Records one more delivery; false when the row is gone (acked or cleaned meanwhile). */
+  recordAttempt(delivery: PendingDelivery, attempts: number, nextDueAt: number): Promise<boolean>;
+  /** Removes every pending delivery of a connection (it is gone). Returns how many. */
+  deleteByConnection(connectionId: string, nowMs: number): Promise<number>;
+}
+
+export interface RateLimiter {
+  /** Counts one message for the connection in the current second; false when over the limit. */
+  tryAcquire(connectionId: string, nowMs: number): Promise<boolean>;
+}
+
+export interface Stores {
+  readonly connections: ConnectionStore;
+  readonly conversations: ConversationStore;
+  readonly messages: MessageStore;
+  readonly sessions: SessionStore;
+  readonly pending: PendingStore;
+  readonly rateLimits: RateLimiter;
+}

@@ -1,0 +1,54 @@
+/**
+ * Everything a handler needs, built once per Lambda instance (or once per local stack) from an environment:
+ * config, the DynamoDB table modules, the @connections gateway and the clock. Use-cases take the parts they use.
+ */
+import { loadConfig, type Config } from './config.js';
+import { ConnectionsApiGateway } from './gateway/connections-api.js';
+import type { Clock, Gateway, Stores } from './ports.js';
+import { ConnectionTable } from './store/connections.js';
+import { ConversationTable } from './store/conversations.js';
+import { createDocumentClient } from './store/document-client.js';
+import { MessageTable } from './store/messages.js';
+import { PendingDeliveryTable } from './store/pending-deliveries.js';
+import { RateLimitTable } from './store/rate-limits.js';
+import { SessionTable } from './store/sessions.js';
+
+export interface Runtime extends Stores {
+  readonly config: Config;
+  readonly gateway: Gateway;
+  readonly clock: Clock;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Local mode only: DynamoDB Local's endpoint. On AWS it is unset and the SDK uses the role's credentials. */
+export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
+
+export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env): Runtime {
+  const config = loadConfig(env);
+  const local = Boolean(env[DYNAMODB_ENDPOINT_ENV]);
+  // Explicit keys only locally: on Lambda the role's credentials include a session token the SDK finds itself.
+  const credentials =
+    local && env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']
+      ? { accessKeyId: env['AWS_ACCESS_KEY_ID'], secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] }
+      : undefined;
+  const region = env['AWS_REGION'];
+  const db = createDocumentClient({ endpoint: env[DYNAMODB_ENDPOINT_ENV] || undefined, region, credentials });
+  const { tables } = config;
+  return {
+    config,
+    clock: systemClock,
+    gateway: new ConnectionsApiGateway({ endpoint: config.connectionsEndpoint, region, credentials }),
+    connections: new ConnectionTable(db, tables.Connections),
+    conversations: new ConversationTable(db, tables.Conversations),
+    messages: new MessageTable(db, tables.Messages),
+    sessions: new SessionTable(db, tables.Sessions),
+    pending: new PendingDeliveryTable(db, tables.PendingDeliveries, {
+      ackTimeoutMs: config.ackTimeoutMs,
+      maxDeliveryAttempts: config.maxDeliveryAttempts,
+      sweepIntervalMs: config.sweepIntervalMs,
+      shards: config.pendingShards,
+    }),
+    rateLimits: new RateLimitTable(db, tables.RateLimits, config.rateLimitPerSecond),
+  };
+}

@@ -1,0 +1,60 @@
+/** Connections table: one row per live connection under its user (PK user_id, SK connection_id). */
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONNECTION_ROW_TTL_SECONDS, type Connection } from '../domain/connection.js';
+import type { ConnectionStore } from '../ports.js';
+
+export class ConnectionTable implements ConnectionStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(connection: Connection): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          user_id: connection.userId,
+          connection_id: connection.connectionId,
+          connected_at: connection.connectedAt,
+          client_type: connection.clientType,
+          expires_at: Math.floor(connection.connectedAt / 1000) + CONNECTION_ROW_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async delete(userId: string, connectionId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, connection_id: connectionId } }));
+  }
+
+  async listByUser(userId: string): Promise<Connection[]> {
+    const connections: Connection[] = [];
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      // Strongly consistent: a connection stored before its client could sync must be seen by any later send.
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'user_id = :u',
+          ExpressionAttributeValues: { ':u': userId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        // TTL deletion lags: a row past its expiry is a connection API Gateway has already closed.
+        if (typeof item['expires_at'] === 'number' && item['expires_at'] < nowSeconds) continue;
+        connections.push({
+          userId: item['user_id'] as string,
+          connectionId: item['connection_id'] as string,
+          connectedAt: item['connected_at'] as number,
+          ...(typeof item['client_type'] === 'number' ? { clientType: item['client_type'] } : {}),
+        });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return connections;
+  }
+}

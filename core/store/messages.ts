@@ -1,0 +1,90 @@
+/** Messages table: every stored message (PK conversation_id, SK msg_id). */
+import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StoredMessage } from '../domain/message.js';
+import type { MessageStore } from '../ports.js';
+import { withUnprocessedRetries } from './batch.js';
+import { isConditionFailed } from './document-client.js';
+
+const BATCH_GET_LIMIT = 100;
+
+export class MessageAlreadyStoredError extends Error {
+  override readonly name = 'MessageAlreadyStoredError';
+}
+
+export class MessageTable implements MessageStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            conversation_id: message.conversationId,
+            msg_id: message.msgId,
+            from_user_id: message.fromUserId,
+            to_session_id: message.toSessionId,
+            msg_type: message.msgType,
+            msg_data: message.msgData,
+            create_time: message.createTime,
+            client_msg_id: message.clientMsgId,
+            // Each side's sent count at this message: read marks and unread counts derive from them.
+            sent_lo: counts.sentLo,
+            sent_hi: counts.sentHi,
+          },
+          ConditionExpression: 'attribute_not_exists(msg_id)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailed(error)) {
+        throw new MessageAlreadyStoredError(`${message.conversationId} msg_id ${message.msgId} is already stored`);
+      }
+      throw error;
+    }
+  }
+
+  async get(conversationId: string, msgId: number): Promise<StoredMessage | undefined> {
+    const key = { conversation_id: conversationId, msg_id: msgId };
+    // Messages never change once written, so an eventually consistent read is right unless it is too fresh.
+    const eventual = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
+    if (eventual.Item) return toMessage(eventual.Item);
+    const strong = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return strong.Item ? toMessage(strong.Item) : undefined;
+  }
+
+  async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<StoredMessage[]> {
+    const unique = [...new Map(keys.map((k) => [`${k.conversationId}\u0000${k.msgId}`, k])).values()];
+    const messages: StoredMessage[] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+        [this.tableName]: {
+          Keys: unique.slice(i, i + BATCH_GET_LIMIT).map((k) => ({ conversation_id: k.conversationId, msg_id: k.msgId })),
+        },
+      };
+      await withUnprocessedRetries(async () => {
+        const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[this.tableName] ?? []) messages.push(toMessage(item));
+        const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        request = unprocessed && unprocessed.length > 0 ? { [this.tableName]: { Keys: unprocessed } } : undefined;
+        return request !== undefined;
+      });
+    }
+    return messages;
+  }
+}
+
+function toMessage(item: Record<string, unknown>): StoredMessage {
+  return {
+    conversationId: item['conversation_id'] as string,
+    msgId: item['msg_id'] as number,
+    fromUserId: item['from_user_id'] as string,
+    toSessionId: item['to_session_id'] as string,
+    msgType: item['msg_type'] as number,
+    msgData: item['msg_data'] as string,
+    createTime: item['create_time'] as number,
+    ...(typeof item['client_msg_id'] === 'string' ? { clientMsgId: item['client_msg_id'] } : {}),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The storing half of send (TeamTalk's msg_server checks + db_proxy sendMessage): validate, rate-limit, take the
+ * next msg_id, store the message, make sure both users' session rows exist. It returns only once the message is
+ * durably stored, so the sender is never acked for a message that is not.
+ */
+import { MsgDataSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
+import { FrameError } from '../domain/frames.js';
+import { SessionType, sideOf, singleConversationId } from '../domain/ids.js';
+import { GROUP_MSG_TYPES, type StoredMessage } from '../domain/message.js';
+import type { Clock, ConversationStore, MessageStore, RateLimiter, SessionStore } from '../ports.js';
+
+export interface AcceptMessagePorts {
+  readonly rateLimits: RateLimiter;
+  readonly conversations: ConversationStore;
+  readonly messages: MessageStore;
+  readonly sessions: SessionStore;
+  readonly clock: Clock;
+  readonly config: { readonly maxMsgBytes: number };
+}
+
+export interface AcceptMessageInput {
+  /** The sending connection (rate limit key). */
+  readonly connectionId: string;
+  /** The authenticated sender, from the authorizer: never from the frame. */
+  readonly userId: string;
+  readonly body: string | undefined;
+}
+
+export interface AcceptedMessage {
+  readonly message: StoredMessage;
+  readonly sessionType: number;
+  readonly seq: number | undefined;
+}
+
+/** Throws FrameError for a refused frame; nothing is stored then. */
+export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMessageInput): Promise<AcceptedMessage> {
+  const request = validateFrame(MsgDataSchema, parseFrame(input.body));
+  if (request.msg_data.length === 0) throw new FrameError('empty_message', 'msg_data is empty');
+  const size = Buffer.byteLength(request.msg_data, 'utf8');
+  if (size > ports.config.maxMsgBytes) {
+    throw new FrameError('too_large', `msg_data is ${size} bytes of UTF-8, the limit is ${ports.config.maxMsgBytes}`);
+  }
+  if (GROUP_MSG_TYPES.includes(request.msg_type)) {
+    // No group exists until group chat lands, so no user is a member of one.
+    throw new FrameError('not_member', `you are not a member of group ${request.to_session_id}`);
+  }
+  if (request.to_session_id === input.userId) throw new FrameError('self_message', 'a single chat message cannot be sent to oneself');
+
+  const now = ports.clock.now();
+  if (!(await ports.rateLimits.tryAcquire(input.connectionId, now))) {
+    throw new FrameError('rate_limited', 'more than the allowed messages a second on this connection');
+  }
+
+  const from = input.userId;
+  const to = request.to_session_id;
+  const conversationId = singleConversationId(from, to);
+  const createTime = Math.floor(now / 1000);
+  const counter = await ports.conversations.nextMsgId(conversationId, sideOf(from, to), createTime);
+  const message: StoredMessage = {
+    conversationId,
+    msgId: counter.msgId,
+    fromUserId: from,
+    toSessionId: to,
+    msgType: request.msg_type,
+    msgData: request.msg_data,
+    createTime,
+    ...(request.client_msg_id === undefined ? {} : { clientMsgId: request.client_msg_id }),
+  };
+  await ports.messages.put(message, counter);
+
+  if (!counter.sessionsCreated) {
+    // First message(s) of the pair: create both session rows, then remember it on the head so later sends skip this.
+    await Promise.all([
+      ports.sessions.ensure({ userId: from, sessionType: SessionType.Single, sessionId: to, conversationId, createdTime: createTime }),
+      ports.sessions.ensure({ userId: to, sessionType: SessionType.Single, sessionId: from, conversationId, createdTime: createTime }),
+    ]);
+    await ports.conversations.markSessionsCreated(conversationId);
+  }
+  return { message, sessionType: SessionType.Single, seq: request.seq };
+}

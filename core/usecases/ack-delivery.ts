@@ -1,0 +1,28 @@
+/** msg_data_ack (TeamTalk DelFromSendList): removes the caller's own pending delivery of that message. */
+import { MsgDataAckSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
+import { SessionType, singleConversationId } from '../domain/ids.js';
+import type { MessageStore, PendingStore } from '../ports.js';
+
+export interface AckDeliveryPorts {
+  readonly messages: MessageStore;
+  readonly pending: PendingStore;
+}
+
+export interface AckDeliveryInput {
+  /** The acking connection: only its own delivery can be removed. */
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly body: string | undefined;
+}
+
+/** True when a pending delivery was removed. Throws FrameError for a malformed frame. */
+export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInput): Promise<boolean> {
+  const request = validateFrame(MsgDataAckSchema, parseFrame(input.body));
+  // Group deliveries come with group chat; until then there is none to acknowledge.
+  if (request.session_type !== SessionType.Single) return false;
+  const conversationId = singleConversationId(input.userId, request.session_id);
+  // The row's slot follows from the message's create_time, which the frame does not carry.
+  const message = await ports.messages.get(conversationId, request.msg_id);
+  if (!message) return false;
+  return ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: message.msgId, createTime: message.createTime });
+}

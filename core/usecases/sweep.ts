@@ -1,0 +1,75 @@
+/**
+ * The sweeper (what TeamTalk's 1 s timer should have done): redeliver overdue pending deliveries, the same frame to
+ * the same connection, count the tries, give up after the bound (the message stays stored for catch-up), and clear
+ * connections that turn out to be gone.
+ */
+import { forEachWithConcurrency } from '../concurrency.js';
+import { msgDataFrame } from '../domain/frames.js';
+import { GatewayUnavailableError } from '../gateway/connections-api.js';
+import { logger } from '../observability.js';
+import type { Clock, ConnectionStore, Gateway, MessageStore, PendingStore } from '../ports.js';
+import { dropConnection } from './connections.js';
+
+export interface SweepPorts {
+  readonly pending: PendingStore;
+  readonly messages: MessageStore;
+  readonly connections: ConnectionStore;
+  readonly gateway: Gateway;
+  readonly clock: Clock;
+  readonly config: { readonly ackTimeoutMs: number; readonly maxDeliveryAttempts: number; readonly fanoutConcurrency: number };
+}
+
+export interface SweepStats {
+  overdue: number;
+  redelivered: number;
+  gaveUp: number;
+  gone: number;
+  deferred: number;
+}
+
+const messageKey = (conversationId: string, msgId: number) => `${conversationId}\u0000${msgId}`;
+
+export async function sweep(ports: SweepPorts): Promise<SweepStats> {
+  const now = ports.clock.now();
+  const overdue = await ports.pending.listOverdue(now);
+  const stats: SweepStats = { overdue: overdue.length, redelivered: 0, gaveUp: 0, gone: 0, deferred: 0 };
+  if (overdue.length === 0) return stats;
+
+  const toRetry = overdue.filter((d) => d.attempts < ports.config.maxDeliveryAttempts);
+  const messages = new Map(
+    (await ports.messages.getMany(toRetry.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [
+      messageKey(m.conversationId, m.msgId),
+      m,
+    ]),
+  );
+  const goneConnections = new Set<string>();
+
+  await forEachWithConcurrency(overdue, ports.config.fanoutConcurrency, async (delivery) => {
+    const log = { connectionId: delivery.connectionId, userId: delivery.userId, msgId: delivery.msgId, attempts: delivery.attempts };
+    const message = messages.get(messageKey(delivery.conversationId, delivery.msgId));
+    if (delivery.attempts >= ports.config.maxDeliveryAttempts || !message) {
+      await ports.pending.delete(delivery);
+      stats.gaveUp++;
+      logger.warn('delivery given up; the message stays stored for catch-up', log);
+      return;
+    }
+    if (goneConnections.has(delivery.connectionId)) return;
+    try {
+      // Post first, count after: a crash in between redelivers once more rather than counting a try never made.
+      const result = await ports.gateway.post(delivery.connectionId, msgDataFrame(message));
+      if (result === 'gone') {
+        goneConnections.add(delivery.connectionId);
+        stats.gone++;
+        await dropConnection(ports, { userId: delivery.userId, connectionId: delivery.connectionId });
+        return;
+      }
+      await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs);
+      stats.redelivered++;
+    } catch (error) {
+      stats.deferred++;
+      if (error instanceof GatewayUnavailableError) logger.warn('redelivery deferred to the next sweep', { ...log, error });
+      else logger.error('redelivery failed', { ...log, error: error as Error });
+    }
+  });
+  return stats;
+}

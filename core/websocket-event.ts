@@ -1,0 +1,61 @@
+/** What handlers read from API Gateway WebSocket events, and how they answer the calling connection. */
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { FrameError, errorFrame, internalErrorFrame, type ServerFrame } from './domain/frames.js';
+import { logger } from './observability.js';
+import type { Gateway } from './ports.js';
+
+/** The authorizer's context reaches every route of the connection (aws-facts.md). */
+export interface AuthorizerContext {
+  readonly principalId?: string;
+  readonly userId?: string;
+  readonly clientType?: number | string;
+}
+
+export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  requestContext: APIGatewayProxyWebsocketEventV2['requestContext'] & { authorizer?: AuthorizerContext };
+};
+
+export interface WebSocketResult {
+  readonly statusCode: number;
+  readonly body?: string;
+}
+
+export const OK: WebSocketResult = { statusCode: 200 };
+
+export class MissingIdentityError extends Error {
+  override readonly name = 'MissingIdentityError';
+}
+
+export interface Caller {
+  readonly connectionId: string;
+  /** From the verified token, via the authorizer context: the only identity the handlers trust. */
+  readonly userId: string;
+  readonly clientType?: number;
+}
+
+export function callerOf(event: WebSocketEvent): Caller {
+  const { connectionId, authorizer } = event.requestContext;
+  const userId = authorizer?.userId;
+  if (!userId) throw new MissingIdentityError(`connection ${connectionId} has no authorizer identity`);
+  const clientType = authorizer.clientType === undefined ? undefined : Number(authorizer.clientType);
+  return { connectionId, userId, ...(clientType === undefined || Number.isNaN(clientType) ? {} : { clientType }) };
+}
+
+/** Posts a frame to the caller; a gone or unreachable caller is logged, never thrown (the work is done). */
+export async function reply(gateway: Gateway, connectionId: string, frame: ServerFrame): Promise<void> {
+  try {
+    await gateway.post(connectionId, frame);
+  } catch (error) {
+    logger.warn('reply not delivered', { connectionId, frameType: frame.type, error: error as Error });
+  }
+}
+
+/** Answers a refused frame with the contract's error frame, and an unexpected fault with `internal`. */
+export async function replyError(gateway: Gateway, connectionId: string, error: unknown, seq: number | undefined): Promise<void> {
+  if (error instanceof FrameError) {
+    await reply(gateway, connectionId, errorFrame(error, seq));
+    return;
+  }
+  logger.error('request failed', { connectionId, error: error as Error });
+  await reply(gateway, connectionId, internalErrorFrame(seq));
+}
