@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // DynamoDB Local is one JVM shared by all files; keep the 2-core machine from thrashing.
     maxWorkers: 2,
+    // Handlers log JSON lines through Powertools; tests that check logs raise the level themselves.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

@@ -27,8 +27,8 @@ export interface Gateway {
 export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   delete(userId: string, connectionId: string): Promise<void>;
-  /** All live connections of a user: one strongly consistent Query. */
-  listByUser(userId: string): Promise<Connection[]>;
+  /** All live connections of a user at `nowMs` (rows past their TTL excluded): one strongly consistent Query. */
+  listByUser(userId: string, nowMs: number): Promise<Connection[]>;
 }
 
 /** The counter head of a conversation after taking a msg_id. */

@@ -7,6 +7,7 @@ import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import type { Clock, Gateway, Stores } from './ports.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
+import type { CapacityMeter } from './store/consumed-capacity.js';
 import { createDocumentClient } from './store/document-client.js';
 import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
@@ -24,7 +25,12 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** Local mode only: DynamoDB Local's endpoint. On AWS it is unset and the SDK uses the role's credentials. */
 export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
 
-export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env): Runtime {
+export interface RuntimeOptions {
+  /** Records every DynamoDB call and its consumed capacity (tests and benchmarks). */
+  readonly capacityMeter?: CapacityMeter;
+}
+
+export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
   const config = loadConfig(env);
   const local = Boolean(env[DYNAMODB_ENDPOINT_ENV]);
   // Explicit keys only locally: on Lambda the role's credentials include a session token the SDK finds itself.
@@ -34,6 +40,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
       : undefined;
   const region = env['AWS_REGION'];
   const db = createDocumentClient({ endpoint: env[DYNAMODB_ENDPOINT_ENV] || undefined, region, credentials });
+  options.capacityMeter?.attach(db);
   const { tables } = config;
   return {
     config,

@@ -28,9 +28,9 @@ export class ConnectionTable implements ConnectionStore {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, connection_id: connectionId } }));
   }
 
-  async listByUser(userId: string): Promise<Connection[]> {
+  async listByUser(userId: string, nowMs: number): Promise<Connection[]> {
     const connections: Connection[] = [];
-    const nowSeconds = Math.floor(Date.now() / 1000);
+    const nowSeconds = Math.floor(nowMs / 1000);
     let startKey: Record<string, unknown> | undefined;
     do {
       // Strongly consistent: a connection stored before its client could sync must be seen by any later send.

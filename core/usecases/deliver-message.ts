@@ -33,9 +33,10 @@ export async function deliverMessage(
   message: StoredMessage,
   options: { exceptConnectionId?: string },
 ): Promise<DeliveryStats> {
+  const now = ports.clock.now();
   const [senderConnections, receiverConnections] = await Promise.all([
-    ports.connections.listByUser(message.fromUserId),
-    ports.connections.listByUser(message.toSessionId),
+    ports.connections.listByUser(message.fromUserId, now),
+    ports.connections.listByUser(message.toSessionId, now),
   ]);
   const targets = [...senderConnections, ...receiverConnections].filter((c) => c.connectionId !== options.exceptConnectionId);
   const frame = msgDataFrame(message);

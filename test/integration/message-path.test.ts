@@ -1,0 +1,257 @@
+/** The message path against DynamoDB Local: counters, rows, pending deliveries, acks, sweeps and gone connections. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FrameError, type MsgDataFrame } from '../../core/domain/frames.js';
+import { registerConnection } from '../../core/usecases/connections.js';
+import { acceptMessage } from '../../core/usecases/accept-message.js';
+import { ackDelivery } from '../../core/usecases/ack-delivery.js';
+import { deliverMessage } from '../../core/usecases/deliver-message.js';
+import { sweep } from '../../core/usecases/sweep.js';
+import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
+
+const ACK_TIMEOUT_MS = 15_000;
+let t: TestRuntime;
+
+beforeEach(async () => {
+  t = await createTestRuntime({ ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS), MAX_DELIVERY_ATTEMPTS: '3' });
+});
+
+async function connect(userId: string, connectionId: string): Promise<void> {
+  await registerConnection(t.runtime, { userId, connectionId });
+}
+
+async function send(userId: string, connectionId: string, fields: Record<string, unknown>) {
+  const accepted = await acceptMessage(t.runtime, { userId, connectionId, body: msgData(fields) });
+  const stats = await deliverMessage(t.runtime, accepted.message, { exceptConnectionId: connectionId });
+  return { ...accepted, stats };
+}
+
+function ack(userId: string, connectionId: string, msgId: number, sessionId: string) {
+  return ackDelivery(t.runtime, {
+    userId,
+    connectionId,
+    body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: sessionId, session_type: 1 }),
+  });
+}
+
+describe('msg_id counter', () => {
+  it('gives 1..50 with no gap or repeat under 50 concurrent sends in both directions of one relation', async () => {
+    const sends = Array.from({ length: 50 }, (_, i) => {
+      const [from, to] = i % 2 === 0 ? ['alice', 'bob'] : ['bob', 'alice'];
+      // One connection per send: the rate limit is per connection and is not what this test measures.
+      return acceptMessage(t.runtime, { userId: from, connectionId: `c${i}`, body: msgData({ to_session_id: to, msg_data: `m${i}` }) });
+    });
+    const ids = (await Promise.all(sends)).map((a) => a.message.msgId).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+
+    const stored = await t.items('Messages');
+    expect(stored.map((m) => m['msg_id']).sort((a, b) => (a as number) - (b as number))).toEqual(ids);
+    const [head] = await t.items('Conversations');
+    expect(head).toMatchObject({ conversation_id: 's#alice#bob', last_msg_id: 50, sent_lo: 25, sent_hi: 25 });
+  });
+
+  it('keeps separate counters per relation', async () => {
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    const toCarol = await send('alice', 'a1', { to_session_id: 'carol' });
+    expect(toCarol.message.msgId).toBe(1);
+  });
+});
+
+describe('message and session rows', () => {
+  it('stores the message with server time and the token user as sender, and both session rows once', async () => {
+    const first = await send('bob', 'b1', { to_session_id: 'alice', from_user_id: 'mallory', msg_data: 'héllo', client_msg_id: 'c-1', seq: 7 });
+    await send('alice', 'a1', { to_session_id: 'bob', msg_data: 'back' });
+
+    expect(first.seq).toBe(7);
+    expect(first.message).toMatchObject({ conversationId: 's#alice#bob', msgId: 1, fromUserId: 'bob', toSessionId: 'alice' });
+    const messages = await t.items('Messages');
+    expect(messages.find((m) => m['msg_id'] === 1)).toMatchObject({
+      from_user_id: 'bob',
+      to_session_id: 'alice',
+      msg_type: 1,
+      msg_data: 'héllo',
+      client_msg_id: 'c-1',
+      create_time: Math.floor(t.clock.now() / 1000),
+      sent_lo: 0,
+      sent_hi: 1,
+    });
+    const sessions = await t.items('Sessions');
+    expect(sessions.map((s) => [s['user_id'], s['session_key'], s['conversation_id']]).sort()).toEqual([
+      ['alice', '1#bob', 's#alice#bob'],
+      ['bob', '1#alice', 's#alice#bob'],
+    ]);
+    const [head] = await t.items('Conversations');
+    expect(head).toMatchObject({ last_msg_id: 2, sent_lo: 1, sent_hi: 1, sessions_created: true, updated_time: Math.floor(t.clock.now() / 1000) });
+  });
+});
+
+describe('pending deliveries', () => {
+  beforeEach(async () => {
+    await connect('alice', 'a1');
+    await connect('alice', 'a2');
+    await connect('bob', 'b1');
+    await connect('bob', 'b2');
+  });
+
+  it('delivers to every connection of both users but the sending one, with a pending row each, removed by each ack', async () => {
+    const { message, stats } = await send('alice', 'a1', { to_session_id: 'bob', msg_data: 'hi' });
+    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0 });
+    expect(t.gateway.posts.map((p) => p.connectionId).sort()).toEqual(['a2', 'b1', 'b2']);
+    expect(t.gateway.framesTo('b1')).toEqual([
+      { type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 1, create_time: message.createTime, msg_type: 1, msg_data: 'hi' },
+    ]);
+    expect((await t.items('PendingDeliveries')).map((r) => r['connection_id']).sort()).toEqual(['a2', 'b1', 'b2']);
+
+    expect(await ack('bob', 'b1', 1, 'alice')).toBe(true);
+    // The sender's other device acks its own message with the peer as session_id (the other side of its view).
+    expect(await ack('alice', 'a2', 1, 'bob')).toBe(true);
+    expect((await t.items('PendingDeliveries')).map((r) => r['connection_id'])).toEqual(['b2']);
+  });
+
+  it("does not remove another connection's delivery, nor one of another conversation", async () => {
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    expect(await ack('bob', 'b3', 1, 'alice')).toBe(false); // not b3's delivery
+    expect(await ack('bob', 'b1', 1, 'carol')).toBe(false); // no such message with carol
+    expect(await ack('bob', 'b1', 2, 'alice')).toBe(false); // no msg_id 2
+    expect(await t.items('PendingDeliveries')).toHaveLength(3);
+  });
+});
+
+describe('sweeper', () => {
+  beforeEach(async () => {
+    await connect('alice', 'a1');
+    await connect('bob', 'b1');
+  });
+
+  it('redelivers an overdue delivery with the same frame, counts tries and gives up after the limit', async () => {
+    await send('alice', 'a1', { to_session_id: 'bob', msg_data: 'are you there' });
+    const firstFrame = t.gateway.framesTo('b1')[0] as MsgDataFrame;
+
+    t.clock.advance(ACK_TIMEOUT_MS - 1);
+    expect(await sweep(t.runtime)).toMatchObject({ overdue: 0, redelivered: 0 });
+
+    t.clock.advance(1);
+    expect(await sweep(t.runtime)).toMatchObject({ overdue: 1, redelivered: 1 });
+    expect(t.gateway.framesTo('b1')).toEqual([firstFrame, firstFrame]);
+    expect((await t.items('PendingDeliveries'))[0]).toMatchObject({ attempts: 2, next_due_at: t.clock.now() + ACK_TIMEOUT_MS });
+
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
+    t.clock.advance(ACK_TIMEOUT_MS);
+    // Three deliveries made (MAX_DELIVERY_ATTEMPTS=3): the fourth sweep gives up and removes the row.
+    expect(await sweep(t.runtime)).toMatchObject({ overdue: 1, redelivered: 0, gaveUp: 1 });
+    expect(t.gateway.framesTo('b1')).toHaveLength(3);
+    expect(await t.items('PendingDeliveries')).toEqual([]);
+    expect(await t.items('Messages')).toHaveLength(1);
+  });
+
+  it('stops redelivering once acked', async () => {
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    t.clock.advance(ACK_TIMEOUT_MS);
+    await sweep(t.runtime);
+    await ack('bob', 'b1', 1, 'alice');
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ overdue: 0 });
+    expect(t.gateway.framesTo('b1')).toHaveLength(2);
+  });
+
+  it('finds overdue rows across minute slots and leaves rows of other connections alone', async () => {
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    t.clock.advance(61_000);
+    await connect('bob', 'b2');
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    t.clock.advance(ACK_TIMEOUT_MS);
+    const stats = await sweep(t.runtime);
+    expect(stats).toMatchObject({ overdue: 3, redelivered: 3 });
+  });
+});
+
+describe('gone connections', () => {
+  it('a 410 on delivery removes that connection and its pending rows, and loses no message', async () => {
+    await connect('alice', 'a1');
+    await connect('bob', 'b1');
+    await connect('bob', 'b2');
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    t.gateway.gone.add('b2');
+    const second = await send('alice', 'a1', { to_session_id: 'bob' });
+
+    expect(second.stats).toEqual({ delivered: 1, gone: 1, deferred: 0 });
+    expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b1']);
+    // b2's pending delivery of message 1 went with it; b1 keeps both of its own.
+    expect((await t.items('PendingDeliveries')).map((r) => `${r['connection_id']}:${r['msg_id']}`).sort()).toEqual(['b1:1', 'b1:2']);
+    expect(await t.items('Messages')).toHaveLength(2);
+  });
+
+  it('a 410 during a sweep removes the connection; throttled posts stay pending', async () => {
+    await connect('alice', 'a1');
+    await connect('bob', 'b1');
+    await connect('bob', 'b2');
+    await send('alice', 'a1', { to_session_id: 'bob' });
+    t.gateway.gone.add('b1');
+    t.gateway.unavailable.add('b2');
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ overdue: 2, gone: 1, deferred: 1, redelivered: 0 });
+    expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b2']);
+    expect((await t.items('PendingDeliveries')).map((r) => [r['connection_id'], r['attempts']])).toEqual([['b2', 1]]);
+  });
+
+  it('a post that fails after retries keeps the delivery pending for the sweeper', async () => {
+    await connect('alice', 'a1');
+    await connect('bob', 'b1');
+    t.gateway.unavailable.add('b1');
+    const { stats } = await send('alice', 'a1', { to_session_id: 'bob' });
+    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 1 });
+    t.gateway.unavailable.delete('b1');
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
+    expect(t.gateway.framesTo('b1')).toHaveLength(1);
+  });
+});
+
+describe('refused frames', () => {
+  const refusals: [string, string | undefined, string][] = [
+    ['not JSON', 'hello', 'bad_request'],
+    ['no body', undefined, 'bad_request'],
+    ['an array', '[1]', 'bad_request'],
+    ['missing to_session_id', JSON.stringify({ action: 'msg_data', msg_type: 1, msg_data: 'x' }), 'bad_request'],
+    ['mistyped msg_data', msgData({ to_session_id: 'bob', msg_data: 5 }), 'bad_request'],
+    ['invalid to_session_id', msgData({ to_session_id: 'b ob' }), 'bad_request'],
+    ['unknown msg_type', msgData({ to_session_id: 'bob', msg_type: 3 }), 'bad_request'],
+    ['fractional seq', msgData({ to_session_id: 'bob', seq: 1.5 }), 'bad_request'],
+    ['too long client_msg_id', msgData({ to_session_id: 'bob', client_msg_id: 'x'.repeat(65) }), 'bad_request'],
+    ['empty msg_data', msgData({ to_session_id: 'bob', msg_data: '' }), 'empty_message'],
+    ['4097 bytes of UTF-8', msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) + 'x' }), 'too_large'],
+    ['to oneself', msgData({ to_session_id: 'alice' }), 'self_message'],
+    ['to a group', msgData({ to_session_id: 'g1', msg_type: 17 }), 'not_member'],
+  ];
+
+  it.each(refusals)('%s is refused with its code and stores nothing', async (_name, body, code) => {
+    await expect(acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body })).rejects.toMatchObject({
+      name: 'FrameError',
+      code,
+    });
+    for (const table of ['Messages', 'Conversations', 'Sessions', 'PendingDeliveries', 'RateLimits'] as const) {
+      expect(await t.items(table)).toEqual([]);
+    }
+  });
+
+  it('accepts exactly 4096 bytes', async () => {
+    const accepted = await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) }) });
+    expect(accepted.message.msgId).toBe(1);
+  });
+
+  it('rate-limits the 21st message of one connection in one second, and only that connection', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 21 }, () => acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) })),
+    );
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(1);
+    expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(FrameError);
+    expect((refused[0] as PromiseRejectedResult).reason.code).toBe('rate_limited');
+    expect(await t.items('Messages')).toHaveLength(20);
+
+    await expect(acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a2', body: msgData({ to_session_id: 'bob' }) })).resolves.toBeDefined();
+    t.clock.advance(1000);
+    await expect(acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) })).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,33 @@
+/** Hand-made port fakes for tests: a recording gateway and a settable clock. */
+import { GatewayUnavailableError } from '../../core/gateway/connections-api.js';
+import type { ServerFrame } from '../../core/domain/frames.js';
+import type { Clock, Gateway, PostResult } from '../../core/ports.js';
+
+export class RecordingGateway implements Gateway {
+  readonly posts: { connectionId: string; frame: ServerFrame }[] = [];
+  /** Connections that answer 410. */
+  readonly gone = new Set<string>();
+  /** Connections whose posts fail after retries (429s, timeouts). */
+  readonly unavailable = new Set<string>();
+
+  async post(connectionId: string, frame: ServerFrame): Promise<PostResult> {
+    if (this.gone.has(connectionId)) return 'gone';
+    if (this.unavailable.has(connectionId)) throw new GatewayUnavailableError(`${connectionId} unavailable`);
+    this.posts.push({ connectionId, frame });
+    return 'delivered';
+  }
+
+  framesTo(connectionId: string): ServerFrame[] {
+    return this.posts.filter((p) => p.connectionId === connectionId).map((p) => p.frame);
+  }
+}
+
+export class ManualClock implements Clock {
+  constructor(public ms: number) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
