@@ -1,0 +1,487 @@
+/**
+ * ChatBackend: TeamTalk's IM message path on API Gateway WebSocket + Lambda + DynamoDB, as one L3 construct.
+ *
+ * Tables come from core/store/schema.ts, env var names and defaults from core/config.ts and
+ * core/auth/verify-token.ts, and IAM access from lib/grants.ts, so nothing here repeats a key name or a grant.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AUTH_ENV } from '../core/auth/verify-token.js';
+import { DEFAULTS, ENV } from '../core/config.js';
+import { ALL_TABLES, type KeyAttribute, type TableId } from '../core/store/schema.js';
+import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionId } from './grants.js';
+
+/** Token issuer accepted by the $connect authorizer when it is not the construct's own Cognito user pool. */
+export interface OidcAuthProps {
+  /** Expected `iss` claim, e.g. `https://login.example.com/realms/chat`. */
+  readonly issuer: string;
+  /** Accepted audiences (`aud`, or `client_id` of Cognito access tokens). @default - any audience */
+  readonly audiences?: string[];
+  /** JWKS location. @default `${issuer}/.well-known/jwks.json` */
+  readonly jwksUrl?: string;
+}
+
+/** Properties of {@link ChatBackend}; all optional. */
+export interface ChatBackendProps {
+  /**
+   * Who issues the connection tokens (`?token=<jwt>`, `sub` = user id).
+   * @default - a Cognito user pool and app client are created; issuer
+   *   `https://cognito-idp.<region>.amazonaws.com/<poolId>`, audience = the client id
+   */
+  readonly auth?: OidcAuthProps;
+  /** Removal policy of the tables, the user pool and the log groups. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
+  readonly ackTimeout?: Duration;
+  /** Deliveries of one message to one connection, the first included. @default 5 */
+  readonly maxDeliveryAttempts?: number;
+  /** Largest msg_data in UTF-8 bytes. @default 4096 */
+  readonly maxMessageBytes?: number;
+  /** msg_data frames one connection may send per second. @default 20 */
+  readonly rateLimitPerSecond?: number;
+  /** Partitions per minute slot of the PendingDeliveries table. @default 1 */
+  readonly pendingShards?: number;
+  /** WebSocket stage name. @default 'prod' */
+  readonly stageName?: string;
+  /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default 1 minute */
+  readonly sweepInterval?: Duration;
+  /** Default route throttling of the stage (steady requests per second and burst). @default 1000 / 2000 */
+  readonly throttle?: apigwv2.ThrottleSettings;
+  /** Log retention of the function and access log groups. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Set the region's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which WebSocket access logging
+   * needs. Turn off when the account already has one; the role is retained on stack deletion because the setting
+   * is region-wide.
+   * @default true
+   */
+  readonly configureApiGatewayLogsRole?: boolean;
+}
+
+/** Runtime of every function; esbuild targets the same Node.js major. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+const ESBUILD_TARGET = 'node22';
+const POWERTOOLS_SERVICE_NAME = 'teamtalk-serverless';
+
+interface FunctionSpec {
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  /** Gets the handler config env vars (ACK_TIMEOUT_MS, ...). */
+  readonly config: boolean;
+  /** Gets SWEEP_INTERVAL_MS. */
+  readonly sweepInterval: boolean;
+}
+
+/** API Gateway gives up on an integration after 29 s; nothing behind a route should run longer. */
+const ROUTE_TIMEOUT = Duration.seconds(29);
+
+const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
+  authorizer: {
+    entry: 'lambdas/authorizer/handler.ts',
+    description: '$connect authorizer: verifies ?token= against the configured issuer',
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+    config: false,
+    sweepInterval: false,
+  },
+  connect: {
+    entry: 'lambdas/connect/handler.ts',
+    description: '$connect / $disconnect: registers and removes connections',
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+    config: true,
+    sweepInterval: true,
+  },
+  send: {
+    entry: 'lambdas/send/handler.ts',
+    description: 'msg_data: stores, numbers and fans out a message',
+    memorySize: 256,
+    timeout: ROUTE_TIMEOUT,
+    config: true,
+    sweepInterval: true,
+  },
+  ack: {
+    entry: 'lambdas/ack/handler.ts',
+    description: 'msg_data_ack: clears a pending delivery',
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+    config: true,
+    sweepInterval: true,
+  },
+  default: {
+    entry: 'lambdas/default/handler.ts',
+    description: '$default: frames that match no route',
+    memorySize: 128,
+    timeout: Duration.seconds(10),
+    config: true,
+    sweepInterval: false,
+  },
+  sweeper: {
+    entry: 'lambdas/sweeper/handler.ts',
+    description: 'Scheduled: redelivers unacked messages',
+    memorySize: 256,
+    timeout: Duration.seconds(50),
+    config: true,
+    sweepInterval: true,
+  },
+};
+
+/** Repository root (this file is lib/chat-backend.ts). */
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function pascal(id: string): string {
+  return id.charAt(0).toUpperCase() + id.slice(1);
+}
+
+function attributeType(key: KeyAttribute): dynamodb.AttributeType {
+  return key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`ChatBackend: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+export class ChatBackend extends Construct {
+  public readonly webSocketApi: apigwv2.WebSocketApi;
+  public readonly stage: apigwv2.WebSocketStage;
+  /** DynamoDB tables by logical id (core/store/schema.ts). */
+  public readonly tables: Readonly<Record<TableId, dynamodb.TableV2>>;
+  /** Lambda functions by id (lib/grants.ts). */
+  public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
+  /** Only when `auth` is omitted. */
+  public readonly userPool?: cognito.UserPool;
+  /** Only when `auth` is omitted. */
+  public readonly userPoolClient?: cognito.UserPoolClient;
+  /** `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}` */
+  public readonly webSocketUrl: string;
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: the @connections endpoint. */
+  public readonly connectionsEndpoint: string;
+  /** Token issuer the authorizer accepts. */
+  public readonly issuer: string;
+  /** Dead-letter queue of the sweeper's schedule (events EventBridge could not deliver). */
+  public readonly sweeperDeadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ChatBackendProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const stageName = props.stageName ?? 'prod';
+    const ackTimeoutMs = positiveInteger('ackTimeout', (props.ackTimeout ?? Duration.millis(DEFAULTS.ackTimeoutMs)).toMilliseconds());
+    const sweepInterval = props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs);
+    const sweepIntervalMs = sweepInterval.toMilliseconds();
+    if (sweepIntervalMs < 60_000 || sweepIntervalMs % 60_000 !== 0) {
+      throw new Error(`ChatBackend: sweepInterval must be a whole number of minutes (EventBridge rate), got ${sweepIntervalMs} ms`);
+    }
+    const config: Record<string, string> = {
+      [ENV.ackTimeoutMs]: String(ackTimeoutMs),
+      [ENV.maxDeliveryAttempts]: String(positiveInteger('maxDeliveryAttempts', props.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts)),
+      [ENV.maxMsgBytes]: String(positiveInteger('maxMessageBytes', props.maxMessageBytes ?? DEFAULTS.maxMsgBytes)),
+      [ENV.rateLimitPerSecond]: String(positiveInteger('rateLimitPerSecond', props.rateLimitPerSecond ?? DEFAULTS.rateLimitPerSecond)),
+      [ENV.pendingShards]: String(positiveInteger('pendingShards', props.pendingShards ?? DEFAULTS.pendingShards)),
+      [ENV.fanoutConcurrency]: String(DEFAULTS.fanoutConcurrency),
+    };
+
+    // ---- Tables -----------------------------------------------------------------------------------------------
+    const tables = {} as Record<TableId, dynamodb.TableV2>;
+    for (const spec of ALL_TABLES) {
+      tables[spec.id] = new dynamodb.TableV2(this, spec.id, {
+        partitionKey: { name: spec.partitionKey.name, type: attributeType(spec.partitionKey) },
+        ...(spec.sortKey ? { sortKey: { name: spec.sortKey.name, type: attributeType(spec.sortKey) } } : {}),
+        ...(spec.ttlAttribute ? { timeToLiveAttribute: spec.ttlAttribute } : {}),
+        billing: dynamodb.Billing.onDemand(),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryptionV2.dynamoOwnedKey(), // default SSE, no KMS request charges
+        removalPolicy,
+      });
+    }
+    this.tables = tables;
+
+    // ---- Identity -----------------------------------------------------------------------------------------------
+    let audiences: string[];
+    let jwksUrl: string | undefined;
+    if (props.auth) {
+      this.issuer = props.auth.issuer;
+      audiences = props.auth.audiences ?? [];
+      jwksUrl = props.auth.jwksUrl;
+    } else {
+      this.userPool = new cognito.UserPool(this, 'UserPool', {
+        selfSignUpEnabled: false,
+        signInAliases: { username: true, email: true },
+        autoVerify: { email: true },
+        accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+        passwordPolicy: {
+          minLength: 12,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireDigits: true,
+          requireSymbols: true,
+          tempPasswordValidity: Duration.days(3),
+        },
+        mfa: cognito.Mfa.OPTIONAL,
+        mfaSecondFactor: { sms: false, otp: true },
+        featurePlan: cognito.FeaturePlan.ESSENTIALS,
+        removalPolicy,
+      });
+      this.userPoolClient = this.userPool.addClient('AppClient', {
+        generateSecret: false,
+        authFlows: { userSrp: true, userPassword: true },
+        preventUserExistenceErrors: true,
+      });
+      this.issuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
+      audiences = [this.userPoolClient.userPoolClientId];
+      jwksUrl = undefined;
+    }
+
+    // ---- API and stage (created before the functions: their env needs the callback URL) ------------------------
+    this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      apiName: `${stack.stackName}-chat`,
+      description: 'TeamTalk IM message path (JSON frames, route on $request.body.action)',
+      routeSelectionExpression: '$request.body.action',
+    });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName,
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTimeEpoch',
+            eventType: '$context.eventType',
+            routeKey: '$context.routeKey',
+            connectionId: '$context.connectionId',
+            userId: '$context.authorizer.principalId',
+            sourceIp: '$context.identity.sourceIp',
+            status: '$context.status',
+            integrationStatus: '$context.integrationStatus',
+            integrationLatency: '$context.integrationLatency',
+            error: '$context.error.message',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    if (props.configureApiGatewayLogsRole ?? true) {
+      const logsRole = new iam.Role(this, 'ApiGatewayLogsRole', {
+        assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        description: 'Region-wide API Gateway role for CloudWatch Logs (access logs of WebSocket stages)',
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+      });
+      logsRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: logsRole.roleArn });
+      this.stage.node.addDependency(account);
+      Validations.of(logsRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'API Gateway\'s region-wide CloudWatch Logs role: the AWS managed policy is the documented one, and it must cover every API in the region, not only this stack\'s log groups.',
+      });
+    }
+    this.webSocketUrl = this.stage.url;
+    this.connectionsEndpoint = this.stage.callbackUrl;
+
+    // ---- Functions ----------------------------------------------------------------------------------------------
+    const manageConnectionsArn = stack.formatArn({
+      service: 'execute-api',
+      resource: this.webSocketApi.apiId,
+      resourceName: `${stageName}/*/@connections/*`,
+    });
+    const functions = {} as Record<FunctionId, NodejsFunction>;
+    for (const fnId of FUNCTION_IDS) {
+      const spec = FUNCTION_SPECS[fnId];
+      const access = FUNCTION_ACCESS[fnId];
+      const name = pascal(fnId);
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logRetention, removalPolicy });
+      // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of the ${fnId} function`,
+      });
+      logGroup.grantWrite(role);
+
+      const environment: Record<string, string> = {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      };
+      for (const tableId of tablesOf(fnId)) {
+        const spec = ALL_TABLES.find((t) => t.id === tableId);
+        if (!spec) throw new Error(`grants: unknown table ${tableId}`);
+        environment[spec.envVar] = tables[tableId].tableName;
+      }
+      if (spec.config) Object.assign(environment, config);
+      if (spec.sweepInterval) environment[ENV.sweepIntervalMs] = String(sweepIntervalMs);
+      if (access.manageConnections) environment[ENV.connectionsEndpoint] = this.connectionsEndpoint;
+      if (fnId === 'authorizer') {
+        environment[AUTH_ENV.issuer] = this.issuer;
+        if (audiences.length > 0) environment[AUTH_ENV.audiences] = audiences.join(',');
+        if (jwksUrl) environment[AUTH_ENV.jwksUrl] = jwksUrl;
+      }
+
+      const fn = new NodejsFunction(this, `${name}Function`, {
+        entry: `${PROJECT_ROOT}${spec.entry}`,
+        handler: 'handler',
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+        description: spec.description,
+        runtime: LAMBDA_RUNTIME,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        role,
+        logGroup,
+        // JSON logs; platform START/END/REPORT lines only at WARN, which keeps the idle sweeper's log bill near zero.
+        loggingFormat: lambda.LoggingFormat.JSON,
+        systemLogLevelV2: lambda.SystemLogLevel.WARN,
+        environment,
+        bundling: {
+          minify: true,
+          sourceMap: true,
+          target: ESBUILD_TARGET,
+          format: OutputFormat.ESM,
+          mainFields: ['module', 'main'],
+          // Some bundled dependencies still call require(); give ESM output one.
+          banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+          externalModules: [],
+          forceDockerBundling: false,
+          logLevel: LogLevel.WARNING,
+        },
+      });
+
+      for (const [tableId, actions] of Object.entries(access.tables) as [TableId, readonly string[]][]) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: [...actions], resources: [tables[tableId].tableArn] }),
+        );
+      }
+      if (access.manageConnections) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [manageConnectionsArn] }),
+        );
+      }
+      functions[fnId] = fn;
+    }
+    this.functions = functions;
+
+    // ---- Routes -------------------------------------------------------------------------------------------------
+    const connectIntegration = new WebSocketLambdaIntegration('ConnectIntegration', functions.connect);
+    this.webSocketApi.addRoute('$connect', {
+      integration: connectIntegration,
+      authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', functions.authorizer, {
+        identitySource: ['route.request.querystring.token'],
+      }),
+    });
+    this.webSocketApi.addRoute('$disconnect', { integration: connectIntegration });
+    this.webSocketApi.addRoute('msg_data', { integration: new WebSocketLambdaIntegration('SendIntegration', functions.send) });
+    this.webSocketApi.addRoute('msg_data_ack', { integration: new WebSocketLambdaIntegration('AckIntegration', functions.ack) });
+    this.webSocketApi.addRoute('$default', {
+      integration: new WebSocketLambdaIntegration('DefaultIntegration', functions.default),
+    });
+
+    // ---- Sweeper schedule ---------------------------------------------------------------------------------------
+    this.sweeperDeadLetterQueue = new sqs.Queue(this, 'SweeperScheduleDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    new events.Rule(this, 'SweeperSchedule', {
+      description: 'Runs the sweeper: redelivers deliveries not acked within the ack timeout',
+      schedule: events.Schedule.rate(Duration.minutes(sweepIntervalMs / 60_000)),
+      targets: [
+        new targets.LambdaFunction(functions.sweeper, {
+          retryAttempts: 0,
+          deadLetterQueue: this.sweeperDeadLetterQueue,
+        }),
+      ],
+    });
+
+    this.acknowledgeNagFindings(manageConnectionsArn);
+  }
+
+  /** cdk-nag AwsSolutions findings that are deliberate, each acknowledged on the narrowest construct. */
+  private acknowledgeNagFindings(manageConnectionsArn: string): void {
+    const stack = Stack.of(this);
+    for (const route of this.webSocketApi.node.children) {
+      if (!(route instanceof apigwv2.WebSocketRoute)) continue;
+      const routeKey = (route.node.defaultChild as apigwv2.CfnRoute).routeKey;
+      if (routeKey === '$connect') continue;
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `API Gateway WebSocket APIs authorize only $connect; route ${routeKey} runs on a connection its $connect authorizer already admitted and receives that identity in the authorizer context.`,
+      });
+    }
+
+    for (const fnId of FUNCTION_IDS) {
+      const fn = this.functions[fnId];
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: `${LAMBDA_RUNTIME.name} is pinned on purpose (supported LTS, matching the esbuild target); moving to a newer Node.js is a one-line change of LAMBDA_RUNTIME after testing.`,
+      });
+      if (FUNCTION_ACCESS[fnId].manageConnections && fn.role) {
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagArn(stack, manageConnectionsArn)}]`,
+          reason: 'execute-api:ManageConnections on this API and stage only; the wildcards are the HTTP method and the connection ids, which exist only at run time.',
+        });
+      }
+    }
+
+    if (this.userPool) {
+      Validations.of(this.userPool).acknowledge(
+        {
+          id: 'AwsSolutions-COG2',
+          reason: 'MFA is optional (TOTP) by product decision: a chat app must not lock users out; sessions are short-lived tokens.',
+        },
+        {
+          id: 'AwsSolutions-COG8',
+          reason: 'Cognito Plus tier (threat protection) is billed per MAU; the Essentials tier with a strong password policy is the default, upgrade via featurePlan when needed.',
+        },
+      );
+    }
+
+    Validations.of(this.sweeperDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: it receives schedule events EventBridge could not deliver to the sweeper.',
+    });
+  }
+}
+
+/**
+ * The resource string cdk-nag reports for an ARN built from tokens: references become `<LogicalId>` and
+ * pseudo parameters `<AWS::Name>`.
+ */
+function nagArn(stack: Stack, arn: string): string {
+  const resolved: unknown = stack.resolve(arn);
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    if (part && typeof part === 'object') {
+      const obj = part as Record<string, unknown>;
+      if (typeof obj['Ref'] === 'string') return `<${obj['Ref']}>`;
+      if (Array.isArray(obj['Fn::GetAtt'])) return `<${(obj['Fn::GetAtt'] as string[]).join('.')}>`;
+      if (Array.isArray(obj['Fn::Join'])) {
+        const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
+        return parts.map(render).join(sep);
+      }
+    }
+    throw new Error(`nagArn: cannot render ${JSON.stringify(part)}`);
+  };
+  return render(resolved);
+}

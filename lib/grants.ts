@@ -1,0 +1,82 @@
+/**
+ * Who may touch what: the one place that says which DynamoDB actions each Lambda function gets on which table,
+ * and which functions may call the @connections management API. The stack turns every entry into an explicit
+ * IAM statement on that table's ARN only, hands each function the env vars of exactly the tables listed here,
+ * and test/stack.test.ts checks the synthesized template against this map. Change access here and nowhere else.
+ */
+import type { TableId } from '../core/store/schema.js';
+
+/** The Lambda functions of the stack (one per entry file under lambdas/). */
+export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'default' | 'sweeper';
+
+export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'default', 'sweeper'];
+
+/** DynamoDB data-plane actions a handler may be granted. No wildcards: list each action. */
+export type DynamoDbAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:TransactWriteItems'
+  | 'dynamodb:TransactGetItems';
+
+export interface FunctionAccess {
+  /** DynamoDB actions per table; a table not listed is neither granted nor passed as an env var. */
+  readonly tables: Readonly<Partial<Record<TableId, readonly DynamoDbAction[]>>>;
+  /** May POST/GET/DELETE `@connections/{id}` on this stack's WebSocket stage (and gets CONNECTIONS_ENDPOINT). */
+  readonly manageConnections: boolean;
+}
+
+export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
+  authorizer: {
+    tables: {},
+    manageConnections: false,
+  },
+  connect: {
+    // $connect registers the connection; $disconnect removes it and its pending deliveries.
+    tables: {
+      Connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      PendingDeliveries: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    },
+    manageConnections: false,
+  },
+  send: {
+    tables: {
+      RateLimits: ['dynamodb:UpdateItem'],
+      Conversations: ['dynamodb:UpdateItem'],
+      Messages: ['dynamodb:PutItem'],
+      Sessions: ['dynamodb:PutItem'],
+      Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+      PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    },
+    manageConnections: true,
+  },
+  ack: {
+    tables: {
+      Messages: ['dynamodb:GetItem'],
+      PendingDeliveries: ['dynamodb:DeleteItem'],
+    },
+    manageConnections: false,
+  },
+  default: {
+    tables: {},
+    manageConnections: true,
+  },
+  sweeper: {
+    tables: {
+      PendingDeliveries: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+      Messages: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+      Connections: ['dynamodb:DeleteItem'],
+    },
+    manageConnections: true,
+  },
+};
+
+/** The tables a function is granted anything on, in a stable order. */
+export function tablesOf(fn: FunctionId): TableId[] {
+  return (Object.keys(FUNCTION_ACCESS[fn].tables) as TableId[]).sort();
+}

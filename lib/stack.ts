@@ -1,0 +1,44 @@
+/**
+ * TeamTalkStack: one ChatBackend plus the outputs a client or operator needs.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ALL_TABLES } from '../core/store/schema.js';
+import { ChatBackend, type ChatBackendProps } from './chat-backend.js';
+
+export interface TeamTalkStackProps extends StackProps {
+  /** Passed through to the ChatBackend construct. */
+  readonly backend?: ChatBackendProps;
+}
+
+export class TeamTalkStack extends Stack {
+  public readonly backend: ChatBackend;
+
+  constructor(scope: Construct, id: string, props: TeamTalkStackProps = {}) {
+    super(scope, id, {
+      description: 'teamtalk-serverless: TeamTalk IM message path on API Gateway WebSocket, Lambda and DynamoDB',
+      ...props,
+    });
+    this.backend = new ChatBackend(this, 'ChatBackend', props.backend);
+
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.backend.webSocketUrl,
+      description: 'Clients connect here: wss://…/{stage}?token=<jwt>',
+    });
+    new CfnOutput(this, 'ConnectionsEndpoint', {
+      value: this.backend.connectionsEndpoint,
+      description: '@connections management endpoint (CONNECTIONS_ENDPOINT)',
+    });
+    new CfnOutput(this, 'TokenIssuer', { value: this.backend.issuer, description: 'Issuer the $connect authorizer accepts' });
+    if (this.backend.userPool && this.backend.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.backend.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
+    }
+    for (const spec of ALL_TABLES) {
+      new CfnOutput(this, `${spec.id}TableName`, {
+        value: this.backend.tables[spec.id].tableName,
+        description: `${spec.envVar}: ${spec.description}`,
+      });
+    }
+  }
+}
