@@ -28,11 +28,16 @@ export function isGone(error: unknown): boolean {
   );
 }
 
+/** Socket-level failures worth another try, as Node reports them. */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** Throttling, server faults, timeouts and network failures: an outage, not a bug in the request. */
 function isRetryable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const name = (error as { name?: string }).name ?? '';
-  return status === 429 || (status !== undefined && status >= 500) || status === undefined || name === 'TimeoutError';
+  const { $metadata, name, code } = error as { $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
+  const status = $metadata?.httpStatusCode;
+  if (status !== undefined) return status === 429 || status >= 500;
+  return name === 'TimeoutError' || (code !== undefined && NETWORK_ERROR_CODES.has(code));
 }
 
 export class ConnectionsApiGateway implements Gateway {

@@ -1,7 +1,8 @@
 /**
  * The storing half of send (TeamTalk's msg_server checks + db_proxy sendMessage): validate, rate-limit, take the
- * next msg_id, store the message, make sure both users' session rows exist. It returns only once the message is
- * durably stored, so the sender is never acked for a message that is not.
+ * next msg_id, make sure both users' session rows exist, store the message. Storing is the last step: it returns
+ * only once the message is durably stored, so the sender is never acked for a message that is not, and a failure
+ * before it stores nothing.
  */
 import { MsgDataSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { FrameError } from '../domain/frames.js';
@@ -66,15 +67,17 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
     createTime,
     ...(request.client_msg_id === undefined ? {} : { clientMsgId: request.client_msg_id }),
   };
-  await ports.messages.put(message, counter);
-
   if (!counter.sessionsCreated) {
-    // First message(s) of the pair: create both session rows, then remember it on the head so later sends skip this.
+    // First message(s) of the pair: create both session rows, then remember it on the head so later sends skip
+    // this. Before the message is stored, so a stored message always has its sessions and a failure here is
+    // answered `internal` with nothing stored but a consumed msg_id.
     await Promise.all([
       ports.sessions.ensure({ userId: from, sessionType: SessionType.Single, sessionId: to, conversationId, createdTime: createTime }),
       ports.sessions.ensure({ userId: to, sessionType: SessionType.Single, sessionId: from, conversationId, createdTime: createTime }),
     ]);
     await ports.conversations.markSessionsCreated(conversationId);
   }
+  // The last step: once this succeeds the message is stored and must be acked.
+  await ports.messages.put(message, counter);
   return { message, sessionType: SessionType.Single, seq: request.seq };
 }

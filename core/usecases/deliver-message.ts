@@ -58,18 +58,25 @@ export async function deliverMessage(
       // Deliver anyway: without the row there is no redelivery, but the message is stored and catch-up finds it.
       logger.error('pending row not recorded', { ...log, error: error as Error });
     }
+    let result;
     try {
-      const result = await ports.gateway.post(target.connectionId, frame);
-      if (result === 'gone') {
-        stats.gone++;
-        await dropConnection(ports, { userId: target.userId, connectionId: target.connectionId });
-      } else {
-        stats.delivered++;
-      }
+      result = await ports.gateway.post(target.connectionId, frame);
     } catch (error) {
       stats.deferred++;
       if (error instanceof GatewayUnavailableError) logger.warn('delivery deferred to the sweeper', { ...log, error });
       else logger.error('delivery failed', { ...log, error: error as Error });
+      return;
+    }
+    if (result === 'delivered') {
+      stats.delivered++;
+      return;
+    }
+    stats.gone++;
+    try {
+      await dropConnection(ports, { userId: target.userId, connectionId: target.connectionId });
+    } catch (error) {
+      // Its rows stay until the sweeper meets the same 410 or TTL removes them.
+      logger.error('gone connection not removed', { ...log, error: error as Error });
     }
   });
   return stats;

@@ -7,7 +7,7 @@ import { forEachWithConcurrency } from '../concurrency.js';
 import { msgDataFrame } from '../domain/frames.js';
 import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, Gateway, MessageStore, PendingStore } from '../ports.js';
+import type { Clock, ConnectionStore, Gateway, MessageStore, PendingDelivery, PendingStore } from '../ports.js';
 import { dropConnection } from './connections.js';
 
 export interface SweepPorts {
@@ -42,33 +42,35 @@ export async function sweep(ports: SweepPorts): Promise<SweepStats> {
       m,
     ]),
   );
-  const goneConnections = new Set<string>();
+  // Rows of one connection are handled in order, so a connection found gone is dropped once and not posted to again.
+  const byConnection = new Map<string, PendingDelivery[]>();
+  for (const delivery of overdue) byConnection.set(delivery.connectionId, [...(byConnection.get(delivery.connectionId) ?? []), delivery]);
 
-  await forEachWithConcurrency(overdue, ports.config.fanoutConcurrency, async (delivery) => {
-    const log = { connectionId: delivery.connectionId, userId: delivery.userId, msgId: delivery.msgId, attempts: delivery.attempts };
-    const message = messages.get(messageKey(delivery.conversationId, delivery.msgId));
-    if (delivery.attempts >= ports.config.maxDeliveryAttempts || !message) {
-      await ports.pending.delete(delivery);
-      stats.gaveUp++;
-      logger.warn('delivery given up; the message stays stored for catch-up', log);
-      return;
-    }
-    if (goneConnections.has(delivery.connectionId)) return;
-    try {
-      // Post first, count after: a crash in between redelivers once more rather than counting a try never made.
-      const result = await ports.gateway.post(delivery.connectionId, msgDataFrame(message));
-      if (result === 'gone') {
-        goneConnections.add(delivery.connectionId);
-        stats.gone++;
-        await dropConnection(ports, { userId: delivery.userId, connectionId: delivery.connectionId });
-        return;
+  await forEachWithConcurrency([...byConnection.values()], ports.config.fanoutConcurrency, async (deliveries) => {
+    for (const delivery of deliveries) {
+      const log = { connectionId: delivery.connectionId, userId: delivery.userId, msgId: delivery.msgId, attempts: delivery.attempts };
+      const message = messages.get(messageKey(delivery.conversationId, delivery.msgId));
+      if (delivery.attempts >= ports.config.maxDeliveryAttempts || !message) {
+        await ports.pending.delete(delivery);
+        stats.gaveUp++;
+        logger.warn('delivery given up; the message stays stored for catch-up', log);
+        continue;
       }
-      await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs);
-      stats.redelivered++;
-    } catch (error) {
-      stats.deferred++;
-      if (error instanceof GatewayUnavailableError) logger.warn('redelivery deferred to the next sweep', { ...log, error });
-      else logger.error('redelivery failed', { ...log, error: error as Error });
+      try {
+        // Post first, count after: a crash in between redelivers once more rather than counting a try never made.
+        const result = await ports.gateway.post(delivery.connectionId, msgDataFrame(message));
+        if (result === 'gone') {
+          stats.gone++;
+          await dropConnection(ports, { userId: delivery.userId, connectionId: delivery.connectionId });
+          return;
+        }
+        await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs);
+        stats.redelivered++;
+      } catch (error) {
+        stats.deferred++;
+        if (error instanceof GatewayUnavailableError) logger.warn('redelivery deferred to the next sweep', { ...log, error });
+        else logger.error('redelivery failed', { ...log, error: error as Error });
+      }
     }
   });
   return stats;

@@ -1,0 +1,3 @@
+/** setTimeout/setInterval that work the same in browsers and Node. */
+export type TimerHandle = ReturnType<typeof setTimeout>;
+export type IntervalHandle = ReturnType<typeof setInterval>;

@@ -1,0 +1,38 @@
+/**
+ * Builds the local chat page in memory: the HTML (with the CSS inlined) and the browser bundle of app.ts and the
+ * client SDK. The local emulator serves them as `GET /` and `GET /app.js`.
+ */
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+export interface WebAppBundle {
+  /** The page; it loads `/app.js` as a module script. */
+  readonly html: string;
+  /** The minified ES module bundle. */
+  readonly js: string;
+}
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+export async function buildWebApp(): Promise<WebAppBundle> {
+  const [result, template, css] = await Promise.all([
+    build({
+      entryPoints: [here('./app.ts')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2020'],
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+    }),
+    readFile(here('./index.html'), 'utf8'),
+    readFile(here('./styles.css'), 'utf8'),
+  ]);
+  const js = result.outputFiles[0]?.text;
+  if (!js) throw new Error('buildWebApp: esbuild produced no output');
+  const html = template.replace('/*STYLES*/', () => css);
+  return { html, js };
+}
