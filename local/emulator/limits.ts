@@ -1,0 +1,97 @@
+/**
+ * API Gateway WebSocket quotas that the emulator enforces. None of them can be raised on AWS; here they are
+ * options so tests can make the timers short.
+ */
+
+export interface EmulatorLimits {
+  /** Largest message (all frames of it) a client may send: 128 KB. Larger closes the connection with 1009. */
+  readonly maxMessageBytes: number;
+  /** Largest single WebSocket frame a client may send: 32 KB. Larger closes the connection with 1009. */
+  readonly maxFrameBytes: number;
+  /** Largest PostToConnection payload: 128 KB. Larger answers 413 PayloadTooLargeException. */
+  readonly maxPostBytes: number;
+  /** No data frame in either direction for this long closes the connection (1001): 10 minutes. */
+  readonly idleTimeoutMs: number;
+  /** Every connection is closed (1001) this long after it opened: 2 hours. */
+  readonly maxConnectionDurationMs: number;
+  /** API Gateway stops waiting for an integration after 29 s. */
+  readonly integrationTimeoutMs: number;
+}
+
+export const AWS_LIMITS: EmulatorLimits = {
+  maxMessageBytes: 128 * 1024,
+  maxFrameBytes: 32 * 1024,
+  maxPostBytes: 128 * 1024,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxConnectionDurationMs: 2 * 60 * 60 * 1000,
+  integrationTimeoutMs: 29_000,
+};
+
+/** WebSocket close codes the emulator uses (RFC 6455 §7.4.1). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  abnormal: 1006,
+  messageTooBig: 1009,
+} as const;
+
+/**
+ * Watches the raw bytes a client sends and reports the first data frame whose payload is over the limit. `ws`
+ * only bounds whole messages (maxPayload), while API Gateway also bounds each frame, so the emulator parses frame
+ * headers itself (client frames are always masked; no extensions are negotiated, so the wire length is the
+ * payload length).
+ */
+export class FrameSizeMonitor {
+  private header: number[] = [];
+  private remaining = 0;
+  private tripped = false;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Feeds received bytes; true once a frame over the limit has started (and from then on). */
+  feed(chunk: Buffer): boolean {
+    if (this.tripped) return true;
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - offset);
+        this.remaining -= n;
+        offset += n;
+        continue;
+      }
+      while (offset < chunk.length && this.header.length < headerLength(this.header)) {
+        this.header.push(chunk[offset++]!);
+      }
+      if (this.header.length < headerLength(this.header)) break;
+      const opcode = this.header[0]! & 0x0f;
+      const length = payloadLength(this.header);
+      this.header = [];
+      if (opcode < 0x08 && length > this.maxFrameBytes) {
+        this.tripped = true;
+        return true;
+      }
+      this.remaining = length;
+    }
+    return false;
+  }
+}
+
+function headerLength(header: readonly number[]): number {
+  if (header.length < 2) return 2;
+  const len7 = header[1]! & 0x7f;
+  const extended = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+  const mask = header[1]! & 0x80 ? 4 : 0;
+  return 2 + extended + mask;
+}
+
+function payloadLength(header: readonly number[]): number {
+  const len7 = header[1]! & 0x7f;
+  if (len7 === 126) return (header[2]! << 8) | header[3]!;
+  if (len7 === 127) {
+    let value = 0;
+    for (let i = 2; i < 10; i++) value = value * 256 + header[i]!;
+    return value;
+  }
+  return len7;
+}

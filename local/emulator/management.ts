@@ -1,0 +1,117 @@
+/**
+ * The @connections management API on the emulator's port: POST (send one text frame), GET (connection info) and
+ * DELETE (close) on `/@connections/{connectionId}` (optionally under `/{stage}`), answering as API Gateway does so
+ * the SDK v3 ApiGatewayManagementApiClient works unchanged: 410 with `x-amzn-ErrorType: GoneException` for an
+ * unknown or closed connection, 413 PayloadTooLargeException over 128 KB. Requests are not SigV4-verified.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The emulator's view of a live connection, as far as the management API needs it. */
+export interface ManagedConnection {
+  readonly connectedAt: number;
+  readonly lastActiveAt: number;
+  readonly sourceIp: string;
+  readonly userAgent?: string;
+  /** Sends one text frame; resolves once written, rejects if the connection closed meanwhile. */
+  send(data: Buffer): Promise<void>;
+  /** Closes the connection (DeleteConnection); $disconnect follows. */
+  close(): void;
+}
+
+export interface ManagementOptions {
+  /** Looks up a live connection; undefined once it is closing or closed. */
+  readonly lookup: (connectionId: string) => ManagedConnection | undefined;
+  readonly maxPostBytes: number;
+}
+
+const PATH = /^(?:\/[^/]+)?\/(?:@|%40)connections\/([^/]+)\/?$/i;
+
+/** Parses `/@connections/{id}` (or `/{stage}/@connections/{id}`); the id arrives URL-encoded (`=` as `%3D`). */
+export function managementConnectionId(pathname: string): string | undefined {
+  const match = PATH.exec(pathname);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': crypto.randomUUID(),
+    ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
+  });
+  res.end(text);
+}
+
+function gone(res: ServerResponse, connectionId: string): void {
+  sendJson(res, 410, { message: `Connection ${connectionId} is gone` }, 'GoneException');
+}
+
+/** Reads the body up to limit + 1 bytes; returns undefined when it is longer than the limit. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) tooLarge = true;
+    else chunks.push(chunk);
+  }
+  return tooLarge ? undefined : Buffer.concat(chunks);
+}
+
+/** Answers a management request; `connectionId` comes from managementConnectionId. */
+export async function handleManagementRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  connectionId: string,
+  options: ManagementOptions,
+): Promise<void> {
+  switch (req.method) {
+    case 'POST': {
+      const body = await readBody(req, options.maxPostBytes);
+      if (body === undefined) {
+        sendJson(res, 413, { message: `Message over the ${options.maxPostBytes}-byte limit` }, 'PayloadTooLargeException');
+        return;
+      }
+      const connection = options.lookup(connectionId);
+      if (!connection) return gone(res, connectionId);
+      try {
+        await connection.send(body);
+      } catch {
+        return gone(res, connectionId);
+      }
+      res.writeHead(200, { 'Content-Length': 0, 'x-amzn-RequestId': crypto.randomUUID() });
+      res.end();
+      return;
+    }
+    case 'GET': {
+      req.resume();
+      const connection = options.lookup(connectionId);
+      if (!connection) return gone(res, connectionId);
+      sendJson(res, 200, {
+        connectedAt: new Date(connection.connectedAt).toISOString(),
+        identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent ?? null },
+        lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+      });
+      return;
+    }
+    case 'DELETE': {
+      req.resume();
+      const connection = options.lookup(connectionId);
+      if (!connection) return gone(res, connectionId);
+      connection.close();
+      res.writeHead(204, { 'x-amzn-RequestId': crypto.randomUUID() });
+      res.end();
+      return;
+    }
+    default:
+      req.resume();
+      sendJson(res, 403, { message: 'Missing Authentication Token' }, 'ForbiddenException');
+  }
+}

@@ -1,0 +1,51 @@
+/** The plain HTTP routes of the local server besides @connections: the chat page and the token endpoint. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isUserId } from '../../core/domain/ids.js';
+
+export interface WebApp {
+  readonly html: string;
+  readonly js: string;
+}
+
+export interface WebRoutesOptions {
+  readonly webApp?: WebApp;
+  /** Mints a token for a valid user id (GET /local/token?user_id=). */
+  readonly mintToken?: (userId: string) => Promise<string>;
+  /** For the hint on `/` when no page is configured. */
+  readonly wsUrl: string;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
+
+/** Answers `/`, `/app.js` and `/local/token`; false when the request is none of these. */
+export async function handleWebRequest(req: IncomingMessage, res: ServerResponse, url: URL, options: WebRoutesOptions): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  switch (url.pathname) {
+    case '/':
+    case '/index.html':
+      if (options.webApp) send(res, 200, 'text/html; charset=utf-8', options.webApp.html);
+      else send(res, 404, 'text/plain; charset=utf-8', `No web page is served here. WebSocket clients connect to ${options.wsUrl}/?token=<jwt>\n`);
+      return true;
+    case '/app.js':
+      if (!options.webApp) return false;
+      send(res, 200, 'text/javascript; charset=utf-8', options.webApp.js);
+      return true;
+    case '/local/token': {
+      if (!options.mintToken) return false;
+      const userId = url.searchParams.get('user_id') ?? '';
+      if (!isUserId(userId)) {
+        json(res, 400, { message: 'user_id must be 1-128 characters of A-Za-z0-9_.@-' });
+        return true;
+      }
+      json(res, 200, { token: await options.mintToken(userId) });
+      return true;
+    }
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The whole stack on one machine, composed the same way for `npm start` and the end-to-end tests: DynamoDB Local
+ * (or a given endpoint) with the tables of core/store/schema.ts, the very Lambda handlers of lambdas/ built on one
+ * Runtime, the API Gateway WebSocket emulator in front of them, and the sweeper on a short interval.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createTokenVerifier } from '../core/auth/verify-token.js';
+import { ENV } from '../core/config.js';
+import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../core/runtime.js';
+import { createTables, tableEnv } from '../core/store/create-tables.js';
+import type { TableId } from '../core/store/schema.js';
+import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
+import { createAckHandler } from '../lambdas/ack/handler.js';
+import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
+import { createConnectHandler } from '../lambdas/connect/handler.js';
+import { createDefaultHandler } from '../lambdas/default/handler.js';
+import { createSendHandler } from '../lambdas/send/handler.js';
+import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
+import { LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import type { EmulatorLimits } from './emulator/limits.js';
+import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } from './emulator/server.js';
+import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './emulator/token.js';
+import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
+import type { WebApp } from './emulator/web.js';
+
+export interface LocalStackOptions {
+  /** Port of the WebSocket API, the @connections API and the page (default 8787); 0 picks a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Use this DynamoDB endpoint (e.g. the tests' shared DynamoDB Local) instead of starting DynamoDB Local. */
+  readonly dynamoEndpoint?: string;
+  /** Folder DynamoDB Local keeps its data in; in memory when omitted. Ignored with dynamoEndpoint. */
+  readonly dbPath?: string;
+  /** Prefix of the table names (default none). */
+  readonly tablePrefix?: string;
+  /** HS256 secret tokens are verified with (default `local-dev-secret`). */
+  readonly jwtSecret?: string;
+  /** ACK_TIMEOUT_MS of the handlers (default theirs: 15 s). */
+  readonly ackTimeoutMs?: number;
+  /** How often the sweeper runs, and SWEEP_INTERVAL_MS of the handlers (default 1000). */
+  readonly sweepIntervalMs?: number;
+  /** MAX_MSG_BYTES of the handlers (default theirs: 4096). */
+  readonly maxMsgBytes?: number;
+  /** More environment for the handlers (RATE_LIMIT_PER_SECOND, MAX_DELIVERY_ATTEMPTS, ...); wins over the above. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** API Gateway limits of the emulator (for tests). */
+  readonly limits?: Partial<EmulatorLimits>;
+  /** The chat page served at `/`. */
+  readonly webApp?: WebApp;
+  readonly logger?: EmulatorLogger;
+  /** Told when each route invocation has finished (see EmulatorOptions.onInvocation). */
+  readonly onInvocation?: (record: InvocationRecord) => void;
+}
+
+export interface LocalStack {
+  /** ws://host:port */
+  readonly url: string;
+  /** http://host:port: the page, and the @connections endpoint. */
+  readonly httpUrl: string;
+  readonly port: number;
+  readonly jwtSecret: string;
+  readonly dynamoEndpoint: string;
+  readonly tables: Readonly<Record<TableId, string>>;
+  /** The environment the handlers' Runtime was built from. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly runtime: Runtime;
+  readonly emulator: Emulator;
+  /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
+  mintToken(userId: string, options?: MintOptions): Promise<string>;
+  /** Sweeps completed so far. */
+  sweepCount(): number;
+  /** Resolves when a sweep that started after this call has completed. */
+  nextSweep(): Promise<void>;
+  /** Stops the sweeper, the emulator (closing every connection), then DynamoDB Local if it was started here. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_SWEEP_INTERVAL_MS = 1_000;
+
+/** The core handlers take API Gateway's event typed by @types/aws-lambda; the emulator's type is AWS's real shape. */
+function route(handler: (event: HandlerEvent) => Promise<WebSocketResult>): RouteHandler {
+  return (event) => handler(event as unknown as HandlerEvent);
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    let dynamo: DynamoDbLocal | undefined;
+    let dynamoEndpoint = options.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      dynamo = await startDynamoDbLocal({ ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }) });
+      cleanups.push(() => dynamo!.stop());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+
+    const admin = new DynamoDBClient({
+      endpoint: dynamoEndpoint,
+      region: LOCAL_AWS_ENV.AWS_REGION,
+      credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+    });
+    let tables: Record<TableId, string>;
+    try {
+      tables = await createTables(admin, options.tablePrefix ?? '');
+    } finally {
+      admin.destroy();
+    }
+
+    const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
+    const authorizer = createAuthorizerHandler(createTokenVerifier({ secret: jwtSecret }));
+
+    // The handlers need CONNECTIONS_ENDPOINT, which is known once the emulator listens (port 0 picks one):
+    // the routes wait for them, and nothing can connect before the server listens anyway.
+    let resolveRoutes!: (routes: Record<string, RouteHandler>) => void;
+    const routesReady = new Promise<Record<string, RouteHandler>>((resolve) => (resolveRoutes = resolve));
+    const lazy =
+      (key: string): RouteHandler =>
+      async (event, context) =>
+        (await routesReady)[key]!(event, context);
+
+    const emulator = await startEmulator({
+      port: options.port ?? DEFAULT_PORT,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      authorizer,
+      identitySources: ['route.request.querystring.token'],
+      routes: {
+        $connect: lazy('$connect'),
+        $disconnect: lazy('$disconnect'),
+        $default: lazy('$default'),
+        msg_data: lazy('msg_data'),
+        msg_data_ack: lazy('msg_data_ack'),
+      },
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.webApp === undefined ? {} : { webApp: options.webApp }),
+      mintToken: (userId) => mintToken(jwtSecret, userId),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+    });
+    cleanups.push(() => emulator.stop());
+
+    const env: Record<string, string> = {
+      ...LOCAL_AWS_ENV,
+      ...tableEnv(tables),
+      [DYNAMODB_ENDPOINT_ENV]: dynamoEndpoint,
+      [ENV.connectionsEndpoint]: emulator.httpUrl,
+      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS),
+      ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
+      ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
+      ...options.env,
+    };
+    const runtime = createRuntime(env);
+    const connect = route(createConnectHandler(runtime));
+    resolveRoutes({
+      $connect: connect,
+      $disconnect: connect,
+      $default: route(createDefaultHandler(runtime)),
+      msg_data: route(createSendHandler(runtime)),
+      msg_data_ack: route(createAckHandler(runtime)),
+    });
+
+    const sweeper = startSweeper(
+      createSweeperHandler(runtime),
+      runtime.config.sweepIntervalMs,
+      options.logger ?? { info: () => undefined, warn: console.warn, error: console.error },
+    );
+    cleanups.push(() => sweeper.stop());
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url: emulator.url,
+      httpUrl: emulator.httpUrl,
+      port: emulator.port,
+      jwtSecret,
+      dynamoEndpoint,
+      tables,
+      env,
+      runtime,
+      emulator,
+      mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
+      sweepCount: () => sweeper.count(),
+      nextSweep: () => sweeper.next(),
+      stop: () => (stopped ??= cleanup()),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+type SweeperHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
+
+interface Sweeper {
+  count(): number;
+  next(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs the sweeper like an EventBridge rate rule would, except that runs never overlap. */
+function startSweeper(handler: SweeperHandler, intervalMs: number, log: EmulatorLogger): Sweeper {
+  let completed = 0;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let waiters: { after: number; resolve: () => void }[] = [];
+
+  const run = async () => {
+    const startedAt = completed;
+    try {
+      await handler(scheduledEvent(), sweeperContext(intervalMs));
+    } catch (error) {
+      log.error('sweep failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+    completed = startedAt + 1;
+    waiters = waiters.filter((w) => {
+      if (completed <= w.after) return true;
+      w.resolve();
+      return false;
+    });
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = run().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, intervalMs);
+  };
+  schedule();
+
+  return {
+    count: () => completed,
+    // A run in progress may have read its rows before this call, so wait for one that starts afterwards.
+    next: () => new Promise<void>((resolve) => waiters.push({ after: completed + (running ? 1 : 0), resolve })),
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      for (const w of waiters) w.resolve();
+      waiters = [];
+    },
+  };
+}
+
+function scheduledEvent(): ScheduledEvent {
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    resources: ['arn:aws:events:us-east-1:000000000000:rule/local-sweeper'],
+    detail: {},
+  };
+}
+
+function sweeperContext(timeoutMs: number): Context {
+  const deadline = Date.now() + Math.max(timeoutMs, 60_000);
+  const requestId = crypto.randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'sweeper',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:sweeper',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/sweeper',
+    logStreamName: `local/[$LATEST]${requestId.replace(/-/g, '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

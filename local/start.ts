@@ -1,0 +1,176 @@
+/**
+ * `npm start`: the whole stack on this machine. DynamoDB Local keeps its data under .data/dynamodb/ (or nothing,
+ * with `--in-memory`), the emulator serves the WebSocket API, the @connections API and the chat page on PORT,
+ * and the sweeper runs every SWEEP_INTERVAL_MS. Ctrl-C stops everything, DynamoDB Local's Java process included.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ENV } from '../core/config.js';
+import { JavaMissingError } from './dynamodb-local.js';
+import { DEFAULT_PORT } from './emulator/server.js';
+import { DEFAULT_JWT_SECRET } from './emulator/token.js';
+import type { WebApp } from './emulator/web.js';
+import { startLocalStack, type LocalStack } from './stack.js';
+
+const USAGE = `usage: npm start [-- --in-memory]
+
+environment:
+  PORT               port of the WebSocket API, the @connections API and the page (default ${DEFAULT_PORT})
+  JWT_SECRET         HS256 secret of the tokens (default ${DEFAULT_JWT_SECRET})
+  ACK_TIMEOUT_MS     redelivery after this long without msg_data_ack (default 15000)
+  SWEEP_INTERVAL_MS  how often the sweeper runs (default 1000)
+  MAX_MSG_BYTES      largest msg_data in UTF-8 bytes (default 4096)`;
+
+class UsageError extends Error {}
+
+function intFromEnv(name: string, { allowZero = false } = {}): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
+    throw new UsageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}"`);
+  }
+  return value;
+}
+
+async function loadWebApp(): Promise<WebApp | undefined> {
+  try {
+    const { buildWebApp } = await import('./web/build.js');
+    return await buildWebApp();
+  } catch (error) {
+    console.warn(`The chat page could not be built, serving the API only: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const unknown = args.filter((a) => a !== '--in-memory');
+  if (unknown.length > 0) throw new UsageError(`unknown argument ${unknown.join(' ')}\n\n${USAGE}`);
+  const inMemory = args.includes('--in-memory');
+
+  const port = intFromEnv('PORT', { allowZero: true }) ?? DEFAULT_PORT;
+  const ackTimeoutMs = intFromEnv(ENV.ackTimeoutMs);
+  const sweepIntervalMs = intFromEnv(ENV.sweepIntervalMs);
+  const maxMsgBytes = intFromEnv(ENV.maxMsgBytes);
+  const jwtSecret = process.env['JWT_SECRET'] || DEFAULT_JWT_SECRET;
+  // The handlers' other settings (RATE_LIMIT_PER_SECOND, MAX_DELIVERY_ATTEMPTS, ...) pass through as on Lambda.
+  const passthrough = Object.fromEntries(
+    Object.values(ENV)
+      .filter((name) => name !== ENV.connectionsEndpoint && process.env[name])
+      .map((name) => [name, process.env[name]!]),
+  );
+
+  const dbPath = inMemory ? undefined : fileURLToPath(new URL('../.data/dynamodb/', import.meta.url));
+  if (dbPath) await mkdir(dbPath, { recursive: true });
+  const webApp = await loadWebApp();
+
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      port,
+      jwtSecret,
+      ...(dbPath === undefined ? {} : { dbPath }),
+      ...(ackTimeoutMs === undefined ? {} : { ackTimeoutMs }),
+      ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
+      ...(maxMsgBytes === undefined ? {} : { maxMsgBytes }),
+      env: passthrough,
+      ...(webApp === undefined ? {} : { webApp }),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UsageError(`port ${port} is in use (is npm start already running?); set PORT to use another one`);
+    }
+    throw error;
+  }
+
+  const { config } = stack.runtime;
+  const tokenHint = jwtSecret === DEFAULT_JWT_SECRET ? 'npm run token -- alice' : 'JWT_SECRET=<same secret> npm run token -- alice';
+  console.log(
+    [
+      '',
+      'TeamTalk serverless: local mode',
+      `  chat page         ${webApp ? `${stack.httpUrl}/` : '(not built, see the warning above)'}`,
+      `  WebSocket API     ${stack.url}/?token=<jwt>[&client_type=1|2|17|18]`,
+      `  @connections API  ${stack.httpUrl}/@connections/{connectionId}   (CONNECTIONS_ENDPOINT)`,
+      `  DynamoDB Local    ${stack.dynamoEndpoint}   ${dbPath ? `data kept in ${dbPath}` : 'in memory: nothing is kept'}`,
+      `  JWT secret        ${jwtSecret}${jwtSecret === DEFAULT_JWT_SECRET ? '   (the default; JWT_SECRET overrides)' : '   (from JWT_SECRET)'}`,
+      `  mint a token      ${tokenHint}   or   curl '${stack.httpUrl}/local/token?user_id=alice'`,
+      `  settings          ack timeout ${config.ackTimeoutMs} ms, sweep every ${config.sweepIntervalMs} ms, msg_data up to ${config.maxMsgBytes} bytes`,
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    const force = setTimeout(() => {
+      console.error('stop took over 15 s, exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    stack.stop().then(
+      () => {
+        console.log('stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error('stop failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  process.on('SIGHUP', shutdown);
+  watchLauncher(() => shutdown('SIGTERM'));
+}
+
+/**
+ * `npm start` runs `sh -c tsx local/start.ts`; a SIGTERM sent to npm alone reaches sh, which exits without passing
+ * it on, and would leave this process and DynamoDB Local running. So stop when the launcher goes away: when our
+ * parent (tsx's CLI) changes, or its parent (the shell npm spawned) exits.
+ */
+function watchLauncher(onGone: () => void): void {
+  const parent = process.ppid;
+  let grandparent: number | undefined;
+  if (process.platform !== 'win32') {
+    const ps = spawnSync('ps', ['-o', 'ppid=', '-p', String(parent)], { encoding: 'utf8' });
+    const pid = Number(ps.stdout?.trim());
+    if (Number.isInteger(pid) && pid > 1) grandparent = pid;
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const timer = setInterval(() => {
+    if (process.ppid !== parent || (grandparent !== undefined && !alive(grandparent))) {
+      clearInterval(timer);
+      console.log('\nthe launching process went away');
+      onGone();
+    }
+  }, 1_000);
+  timer.unref();
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof JavaMissingError || error instanceof UsageError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+});

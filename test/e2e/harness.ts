@@ -1,0 +1,96 @@
+/**
+ * The local stack for end-to-end tests: the real handlers behind the emulator on a free port, on fresh tables of
+ * the run's shared DynamoDB Local, with a queue of finished invocations to await instead of sleeping.
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { logger } from '../../core/observability.js';
+import type { InvocationRecord } from '../../local/emulator/server.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
+import { Queue, TestClient, type Frame } from '../emulator/support.js';
+
+// Handlers log every connect and message at INFO; keep test output to warnings and errors.
+logger.setLogLevel('WARN');
+
+export interface Device {
+  readonly client: TestClient;
+  readonly connectionId: string;
+  readonly userId: string;
+}
+
+export interface TestStack {
+  readonly stack: LocalStack;
+  readonly invocations: Queue<InvocationRecord>;
+  /** Connects a user with a fresh token and resolves once $connect has stored the connection. */
+  connect(userId: string, query?: Record<string, string>): Promise<Device>;
+  /** Resolves once the route invocation for the frame with this seq on this connection has finished. */
+  handled(device: Device, routeKey: string, seq: number): Promise<InvocationRecord>;
+  /** Resolves once every frame posted to the device so far has arrived (heartbeat round trip). */
+  barrier(device: Device): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const emulatorLogger = { info: () => undefined, warn: console.warn, error: console.error };
+let barrierSeq = 1_000_000;
+
+export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<TestStack> {
+  const invocations = new Queue<InvocationRecord>();
+  const stack = await startLocalStack({
+    port: 0,
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tablePrefix: `e2e${randomUUID().slice(0, 8)}_`,
+    logger: emulatorLogger,
+    onInvocation: (record) => invocations.push(record),
+    ...options,
+  });
+  const clients: TestClient[] = [];
+
+  const seqOf = (record: InvocationRecord) => {
+    try {
+      return (JSON.parse(record.event.body ?? '') as Frame)['seq'];
+    } catch {
+      return undefined;
+    }
+  };
+
+  return {
+    stack,
+    invocations,
+    async connect(userId, query = {}) {
+      const token = await stack.mintToken(userId);
+      const client = await TestClient.open(`${stack.url}/?${new URLSearchParams({ token, ...query })}`);
+      clients.push(client);
+      const connect = await invocations.take(
+        (r) => r.routeKey === '$connect' && r.event.requestContext.authorizer?.['userId'] === userId,
+        10_000,
+        `$connect of ${userId}`,
+      );
+      expectOk(connect);
+      return { client, connectionId: connect.connectionId, userId };
+    },
+    handled: (device, routeKey, seq) =>
+      invocations.waitFor(
+        (r) => r.routeKey === routeKey && r.connectionId === device.connectionId && seqOf(r) === seq,
+        15_000,
+        `${routeKey} seq ${seq} of ${device.userId}`,
+      ),
+    async barrier(device) {
+      const seq = barrierSeq++;
+      device.client.send({ action: 'heartbeat', seq });
+      await device.client.next((f) => f['type'] === 'heartbeat' && f['seq'] === seq);
+    },
+    async stop() {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await stack.stop();
+    },
+  };
+}
+
+function expectOk(record: InvocationRecord): void {
+  if (record.outcome !== 'ok') throw new Error(`${record.routeKey} ${record.outcome}: ${String(record.error)}`);
+}
+
+/** A msg_data frame from the contract. */
+export function msgData(to: string, seq: number, msgData: string, extra: Frame = {}): Frame {
+  return { action: 'msg_data', seq, to_session_id: to, msg_type: 1, msg_data: msgData, ...extra };
+}
