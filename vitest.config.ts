@@ -9,6 +9,6 @@ export default defineConfig({
     // DynamoDB Local is one JVM shared by all files; keep the 2-core machine from thrashing.
     maxWorkers: 2,
     // Handlers log JSON lines through Powertools; tests that check logs raise the level themselves.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -11,13 +11,17 @@ export interface TestTables {
   readonly names: Record<TableId, string>;
 }
 
-export async function createTestTables(): Promise<TestTables> {
-  const endpoint = inject('dynamoEndpoint');
-  const client = new DynamoDBClient({
-    endpoint,
+/** A client of the run's shared DynamoDB Local. */
+export function localDynamoClient(): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: inject('dynamoEndpoint'),
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+}
+
+export async function createTestTables(): Promise<TestTables> {
+  const client = localDynamoClient();
   const names = await createTables(client, `t${randomUUID().slice(0, 8)}_`);
-  return { client, endpoint, names };
+  return { client, endpoint: inject('dynamoEndpoint'), names };
 }
