@@ -45,6 +45,8 @@ async function loadWebApp(): Promise<WebApp | undefined> {
 }
 
 async function main(): Promise<void> {
+  // The SDK's notice that future releases need Node 22: local mode runs on Node 20 on purpose.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
     console.log(USAGE);
