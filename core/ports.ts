@@ -5,7 +5,8 @@
  */
 import type { Connection } from './domain/connection.js';
 import type { ServerFrame } from './domain/frames.js';
-import type { StoredMessage } from './domain/message.js';
+import type { MessageRecord, StoredMessage } from './domain/message.js';
+import type { ConversationHead, SessionRow } from './domain/session.js';
 
 export interface Clock {
   /** Unix ms. */
@@ -45,18 +46,26 @@ export interface ConversationStore {
   /** Atomically takes the next msg_id (ADD 1) and counts the message for the sender's side. */
   nextMsgId(conversationId: string, senderSide: 'lo' | 'hi', nowSeconds: number): Promise<CounterResult>;
   markSessionsCreated(conversationId: string): Promise<void>;
+  get(conversationId: string): Promise<ConversationHead | undefined>;
+  getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;
 }
 
 export interface MessageStore {
   /** Stores a message; a msg_id is written once (conditional put), never overwritten. */
   put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<void>;
-  get(conversationId: string, msgId: number): Promise<StoredMessage | undefined>;
-  getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<StoredMessage[]>;
+  get(conversationId: string, msgId: number): Promise<MessageRecord | undefined>;
+  getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]>;
+  /** Newest first, msg_id ≤ beforeOrAt when it is not 0. */
+  listBefore(conversationId: string, beforeOrAt: number, limit: number): Promise<MessageRecord[]>;
 }
 
 export interface SessionStore {
   /** Creates the user's session row for a peer or group unless it exists. */
   ensure(session: { userId: string; sessionType: number; sessionId: string; conversationId: string; createdTime: number }): Promise<void>;
+  get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined>;
+  listByUser(userId: string): Promise<SessionRow[]>;
+  markRead(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, msgId: number, peerCount: number): Promise<boolean>;
+  hide(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, atMsgId: number): Promise<void>;
 }
 
 /** One delivery of one message to one connection, waiting for msg_data_ack. */

@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
 import { DEFAULTS, ENV } from '../core/config.js';
 import { ALL_TABLES, type KeyAttribute, type TableId } from '../core/store/schema.js';
+import { ACTION_ROUTES, type RoutedAction } from '../core/routes.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionId } from './grants.js';
 
 /** Token issuer accepted by the $connect authorizer when it is not the construct's own Cognito user pool. */
@@ -123,6 +124,14 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(10),
     config: true,
     sweepInterval: true,
+  },
+  sync: {
+    entry: 'lambdas/sync/handler.ts',
+    description: 'Read side: history, recent sessions, unread counts, read receipts',
+    memorySize: 256,
+    timeout: ROUTE_TIMEOUT,
+    config: true,
+    sweepInterval: false,
   },
   default: {
     entry: 'lambdas/default/handler.ts',
@@ -391,11 +400,20 @@ export class ChatBackend extends Construct {
       }),
     });
     this.webSocketApi.addRoute('$disconnect', { integration: connectIntegration });
-    this.webSocketApi.addRoute('msg_data', { integration: new WebSocketLambdaIntegration('SendIntegration', functions.send) });
-    this.webSocketApi.addRoute('msg_data_ack', { integration: new WebSocketLambdaIntegration('AckIntegration', functions.ack) });
-    this.webSocketApi.addRoute('$default', {
-      integration: new WebSocketLambdaIntegration('DefaultIntegration', functions.default),
-    });
+    // One integration per function, shared by all the actions it serves (core/routes.ts).
+    const integrations = new Map<FunctionId, WebSocketLambdaIntegration>();
+    const integrationOf = (fnId: FunctionId): WebSocketLambdaIntegration => {
+      let integration = integrations.get(fnId);
+      if (!integration) {
+        integration = new WebSocketLambdaIntegration(`${pascal(fnId)}Integration`, functions[fnId]);
+        integrations.set(fnId, integration);
+      }
+      return integration;
+    };
+    for (const [action, fnId] of Object.entries(ACTION_ROUTES) as [RoutedAction, FunctionId][]) {
+      this.webSocketApi.addRoute(action, { integration: integrationOf(fnId) });
+    }
+    this.webSocketApi.addRoute('$default', { integration: integrationOf('default') });
 
     // ---- Sweeper schedule ---------------------------------------------------------------------------------------
     this.sweeperDeadLetterQueue = new sqs.Queue(this, 'SweeperScheduleDlq', {

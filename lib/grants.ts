@@ -4,12 +4,10 @@
  * IAM statement on that table's ARN only, hands each function the env vars of exactly the tables listed here,
  * and test/stack.test.ts checks the synthesized template against this map. Change access here and nowhere else.
  */
+import type { FunctionId } from '../core/routes.js';
 import type { TableId } from '../core/store/schema.js';
 
-/** The Lambda functions of the stack (one per entry file under lambdas/). */
-export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'default' | 'sweeper';
-
-export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'default', 'sweeper'];
+export { FUNCTION_IDS, type FunctionId } from '../core/routes.js';
 
 /** DynamoDB data-plane actions a handler may be granted. No wildcards: list each action. */
 export type DynamoDbAction =
@@ -60,7 +58,18 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       Messages: ['dynamodb:GetItem'],
       PendingDeliveries: ['dynamodb:DeleteItem'],
     },
-    manageConnections: false,
+    // A malformed ack is answered with an error frame.
+    manageConnections: true,
+  },
+  sync: {
+    // The read side: history, sessions, unread counts, read marks; read notices to the users' connections.
+    tables: {
+      Messages: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      Conversations: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      Sessions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Connections: ['dynamodb:Query'],
+    },
+    manageConnections: true,
   },
   default: {
     tables: {},

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
+import { ACTION_ROUTES, type FunctionId } from '../core/routes.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
@@ -17,6 +18,7 @@ import { createConnectHandler } from '../lambdas/connect/handler.js';
 import { createDefaultHandler } from '../lambdas/default/handler.js';
 import { createSendHandler } from '../lambdas/send/handler.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
+import { createSyncHandler } from '../lambdas/sync/handler.js';
 import { LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import type { EmulatorLimits } from './emulator/limits.js';
 import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } from './emulator/server.js';
@@ -126,13 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.host === undefined ? {} : { host: options.host }),
       authorizer,
       identitySources: ['route.request.querystring.token'],
-      routes: {
-        $connect: lazy('$connect'),
-        $disconnect: lazy('$disconnect'),
-        $default: lazy('$default'),
-        msg_data: lazy('msg_data'),
-        msg_data_ack: lazy('msg_data_ack'),
-      },
+      routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.webApp === undefined ? {} : { webApp: options.webApp }),
       mintToken: (userId) => mintToken(jwtSecret, userId),
@@ -153,12 +149,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const runtime = createRuntime(env);
     const connect = route(createConnectHandler(runtime));
+    // The same action → function table as the CDK stack (core/routes.ts).
+    const byFunction: Record<Exclude<FunctionId, 'authorizer' | 'connect' | 'sweeper'>, RouteHandler> = {
+      send: route(createSendHandler(runtime)),
+      ack: route(createAckHandler(runtime)),
+      sync: route(createSyncHandler(runtime)),
+      default: route(createDefaultHandler(runtime)),
+    };
     resolveRoutes({
       $connect: connect,
       $disconnect: connect,
-      $default: route(createDefaultHandler(runtime)),
-      msg_data: route(createSendHandler(runtime)),
-      msg_data_ack: route(createAckHandler(runtime)),
+      $default: byFunction.default,
+      ...Object.fromEntries(Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, byFunction[fnId]])),
     });
 
     const sweeper = startSweeper(

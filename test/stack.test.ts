@@ -2,6 +2,7 @@
  * Synthesizes the stack the way `cdk synth` does (lib/app.ts createApp, cdk.json's context, cdk-nag registered)
  * and checks the template against the specs it is built from: core/store/schema.ts and lib/grants.ts.
  */
+import { ACTION_ROUTES } from '../core/routes.js';
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -100,18 +101,18 @@ describe.each([
   const fnLogicalId = (fn: FunctionId): string => s.logicalId(s.created.stack.backend.functions[fn]);
   const tableLogicalId = (table: TableId): string => s.logicalId(s.created.stack.backend.tables[table]);
 
-  it('has the five routes, $connect behind the token authorizer, each on its function', () => {
+  it('has the routes of core/routes.ts, $connect behind the token authorizer, each on its function', () => {
     const routes = ofType(s.resources, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => r['Properties']['RouteKey']).sort()).toEqual(
-      ['$connect', '$default', '$disconnect', 'msg_data', 'msg_data_ack'].sort(),
+      ['$connect', '$default', '$disconnect', 'msg_data', 'msg_data_ack', 'msg_list', 'latest_msg_id', 'msg_by_ids', 'unread_cnt', 'recent_sessions', 'msg_read_ack', 'remove_session'].sort(),
     );
     const expectedFunction: Record<string, FunctionId> = {
       $connect: 'connect',
       $disconnect: 'connect',
-      msg_data: 'send',
-      msg_data_ack: 'ack',
       $default: 'default',
+      ...ACTION_ROUTES,
     };
+    expect(expectedFunction).toMatchObject({ msg_data: 'send', msg_data_ack: 'ack', msg_list: 'sync', msg_read_ack: 'sync' });
     for (const [, route] of routes) {
       const props = route['Properties'] as Json;
       const integrationId = (props['Target']['Fn::Join'][1] as unknown[]).find((p) => typeof p === 'object') as Json;

@@ -45,7 +45,7 @@ export interface HeartbeatFrame {
   readonly seq?: number;
 }
 
-export type ServerFrame = ErrorFrame | MsgDataAckFrame | MsgDataFrame | HeartbeatFrame;
+export type ServerFrame = ErrorFrame | MsgDataAckFrame | MsgDataFrame | HeartbeatFrame | ReplyFrame;
 
 /** A refusal of a client frame: the contract's error code and a human-readable reason. */
 export class FrameError extends Error {
@@ -92,4 +92,34 @@ export function msgDataFrame(message: StoredMessage): MsgDataFrame {
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
   };
+}
+
+/** A message inside a list reply (msg_list, msg_by_ids). */
+export interface ListedMessage {
+  readonly msg_id: number;
+  readonly from_user_id: string;
+  readonly create_time: number;
+  readonly msg_type: number;
+  readonly msg_data: string;
+}
+
+export function listedMessage(message: StoredMessage): ListedMessage {
+  return {
+    msg_id: message.msgId,
+    from_user_id: message.fromUserId,
+    create_time: message.createTime,
+    msg_type: message.msgType,
+    msg_data: message.msgData,
+  };
+}
+
+/** The reply to a request: `type` is the action's name, `seq` echoed (contract: "Requests and replies"). */
+export interface ReplyFrame {
+  readonly type: string;
+  readonly seq?: number;
+  readonly [field: string]: unknown;
+}
+
+export function replyFrame(action: string, seq: number | undefined, fields: Record<string, unknown> = {}): ReplyFrame {
+  return { type: action, ...withSeq(seq), ...fields };
 }

@@ -17,3 +17,12 @@ export interface StoredMessage {
 export const MsgType = { SingleText: 1, SingleAudio: 2, GroupText: 17, GroupAudio: 18 } as const;
 export const SINGLE_MSG_TYPES: readonly number[] = [MsgType.SingleText, MsgType.SingleAudio];
 export const GROUP_MSG_TYPES: readonly number[] = [MsgType.GroupText, MsgType.GroupAudio];
+
+/** Messages each side of a single conversation has sent: on the head now, on each message row as of that message. */
+export interface SideCounts {
+  readonly sentLo: number;
+  readonly sentHi: number;
+}
+
+/** A message row as read back, with the side counts as of that message (read marks derive from them). */
+export type MessageRecord = StoredMessage & { readonly counts: SideCounts };

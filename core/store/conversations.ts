@@ -2,7 +2,9 @@
  * Conversations table: one head item per conversation holding its msg_id counter (TeamTalk's redis
  * `INCR msg_id_<relateId>`, but durable), the messages each side has sent and the time of the last message.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ConversationHead } from '../domain/session.js';
+import { withUnprocessedRetries } from './batch.js';
 import type { ConversationStore, CounterResult } from '../ports.js';
 
 export class ConversationTable implements ConversationStore {
@@ -41,4 +43,40 @@ export class ConversationTable implements ConversationStore {
       }),
     );
   }
+
+  async get(conversationId: string): Promise<ConversationHead | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { conversation_id: conversationId }, ConsistentRead: true }));
+    return result.Item ? toHead(result.Item) : undefined;
+  }
+
+  /** Heads by conversation id (strongly consistent: the read side reports counters acked messages moved). */
+  async getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>> {
+    const heads = new Map<string, ConversationHead>();
+    const unique = [...new Set(conversationIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((id) => ({ conversation_id: id }));
+      await withUnprocessedRetries(async () => {
+        const result = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys!, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) heads.set(item['conversation_id'] as string, toHead(item));
+        const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        keys = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
+        return keys !== undefined;
+      });
+    }
+    return heads;
+  }
+}
+
+const BATCH_GET_LIMIT = 100;
+
+function toHead(item: Record<string, unknown>): ConversationHead {
+  return {
+    conversationId: item['conversation_id'] as string,
+    lastMsgId: (item['last_msg_id'] as number | undefined) ?? 0,
+    sentLo: (item['sent_lo'] as number | undefined) ?? 0,
+    sentHi: (item['sent_hi'] as number | undefined) ?? 0,
+    updatedTime: (item['updated_time'] as number | undefined) ?? 0,
+  };
 }

@@ -1,6 +1,6 @@
 /** Messages table: every stored message (PK conversation_id, SK msg_id). */
-import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StoredMessage } from '../domain/message.js';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MessageRecord, StoredMessage } from '../domain/message.js';
 import type { MessageStore } from '../ports.js';
 import { withUnprocessedRetries } from './batch.js';
 import { isConditionFailed } from './document-client.js';
@@ -46,7 +46,7 @@ export class MessageTable implements MessageStore {
     }
   }
 
-  async get(conversationId: string, msgId: number): Promise<StoredMessage | undefined> {
+  async get(conversationId: string, msgId: number): Promise<MessageRecord | undefined> {
     const key = { conversation_id: conversationId, msg_id: msgId };
     // Messages never change once written, so an eventually consistent read is right unless it is too fresh.
     const eventual = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
@@ -55,9 +55,27 @@ export class MessageTable implements MessageStore {
     return strong.Item ? toMessage(strong.Item) : undefined;
   }
 
-  async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<StoredMessage[]> {
+  /**
+   * Newest first, msg_id ≤ beforeOrAt when it is not 0. Strongly consistent: a client catching up must see every
+   * message acked before its request.
+   */
+  async listBefore(conversationId: string, beforeOrAt: number, limit: number): Promise<MessageRecord[]> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: beforeOrAt > 0 ? 'conversation_id = :c AND msg_id <= :m' : 'conversation_id = :c',
+        ExpressionAttributeValues: { ':c': conversationId, ...(beforeOrAt > 0 ? { ':m': beforeOrAt } : {}) },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (result.Items ?? []).map(toMessage);
+  }
+
+  async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]> {
     const unique = [...new Map(keys.map((k) => [`${k.conversationId}\u0000${k.msgId}`, k])).values()];
-    const messages: StoredMessage[] = [];
+    const messages: MessageRecord[] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
       let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
         [this.tableName]: {
@@ -76,8 +94,9 @@ export class MessageTable implements MessageStore {
   }
 }
 
-function toMessage(item: Record<string, unknown>): StoredMessage {
+function toMessage(item: Record<string, unknown>): MessageRecord {
   return {
+    counts: { sentLo: (item['sent_lo'] as number | undefined) ?? 0, sentHi: (item['sent_hi'] as number | undefined) ?? 0 },
     conversationId: item['conversation_id'] as string,
     msgId: item['msg_id'] as number,
     fromUserId: item['from_user_id'] as string,

@@ -1,5 +1,6 @@
 /** Sessions table: a user's session rows (PK user_id, SK `${session_type}#${session_id}`). */
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SessionRow } from '../domain/session.js';
 import type { SessionStore } from '../ports.js';
 import { isConditionFailed } from './document-client.js';
 
@@ -33,4 +34,76 @@ export class SessionTable implements SessionStore {
       if (!isConditionFailed(error)) throw error;
     }
   }
+
+  async get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { user_id: userId, session_key: sessionKey(sessionType, sessionId) }, ConsistentRead: true }),
+    );
+    return result.Item ? toSession(result.Item) : undefined;
+  }
+
+  /** Every session row of a user (one Query, paginated past 1 MB). */
+  async listByUser(userId: string): Promise<SessionRow[]> {
+    const rows: SessionRow[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'user_id = :u',
+          ExpressionAttributeValues: { ':u': userId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      rows.push(...(page.Items ?? []).map(toSession));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return rows;
+  }
+
+  /** Moves the read mark forward to msgId, never back; false when it already was there or further. */
+  async markRead(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, msgId: number, peerCount: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { user_id: row.userId, session_key: sessionKey(row.sessionType, row.sessionId) },
+          UpdateExpression: 'SET read_msg_id = :m, read_peer_count = :c',
+          ConditionExpression: 'attribute_exists(user_id) AND (attribute_not_exists(read_msg_id) OR read_msg_id < :m)',
+          ExpressionAttributeValues: { ':m': msgId, ':c': peerCount },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Hides the session until a message after atMsgId arrives (remove_session). */
+  async hide(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, atMsgId: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { user_id: row.userId, session_key: sessionKey(row.sessionType, row.sessionId) },
+        UpdateExpression: 'SET hidden_at_msg_id = :m',
+        ConditionExpression: 'attribute_exists(user_id)',
+        ExpressionAttributeValues: { ':m': atMsgId },
+      }),
+    );
+  }
+}
+
+function toSession(item: Record<string, unknown>): SessionRow {
+  return {
+    userId: item['user_id'] as string,
+    sessionType: item['session_type'] as number,
+    sessionId: item['session_id'] as string,
+    conversationId: item['conversation_id'] as string,
+    createdTime: item['created_time'] as number,
+    readMsgId: (item['read_msg_id'] as number | undefined) ?? 0,
+    readPeerCount: (item['read_peer_count'] as number | undefined) ?? 0,
+    hiddenAtMsgId: (item['hidden_at_msg_id'] as number | undefined) ?? 0,
+  };
 }

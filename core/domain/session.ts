@@ -1,0 +1,36 @@
+/** A user's view of a conversation (TeamTalk IMRecentSession) and the conversation's head. */
+import type { SideCounts } from './message.js';
+
+export interface SessionRow {
+  readonly userId: string;
+  readonly sessionType: number;
+  /** The other side: the peer's user id, or the group id. */
+  readonly sessionId: string;
+  readonly conversationId: string;
+  readonly createdTime: number;
+  /** Last msg_id the user marked read (0: none). */
+  readonly readMsgId: number;
+  /** The peer's sent count as of readMsgId: unread = the peer's sent count now − this. */
+  readonly readPeerCount: number;
+  /** remove_session: hidden while the conversation's last msg_id is at most this (0: never hidden). */
+  readonly hiddenAtMsgId: number;
+}
+
+export interface ConversationHead extends SideCounts {
+  readonly conversationId: string;
+  /** The counter: the last msg_id taken (its message may still be in flight, or lost: a gap). */
+  readonly lastMsgId: number;
+  /** Unix seconds of the last message. */
+  readonly updatedTime: number;
+}
+
+/** Unread messages from the peer in a single conversation. */
+export function unreadCount(session: SessionRow, head: ConversationHead | undefined, peerSide: 'lo' | 'hi'): number {
+  if (!head) return 0;
+  const peerSent = peerSide === 'lo' ? head.sentLo : head.sentHi;
+  return Math.max(0, peerSent - session.readPeerCount);
+}
+
+export function isHidden(session: SessionRow, head: ConversationHead | undefined): boolean {
+  return session.hiddenAtMsgId > 0 && (head?.lastMsgId ?? 0) <= session.hiddenAtMsgId;
+}

@@ -1,0 +1,25 @@
+/**
+ * The WebSocket API's routes and the function serving each: one table for the CDK stack and the local emulator, so
+ * both route the same actions to the same handlers. A route key is a frame's `action` (route selection
+ * `$request.body.action`); anything else goes to $default.
+ */
+
+/** The Lambda functions of the stack (one per folder under lambdas/). */
+export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'default' | 'sweeper';
+
+export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'default', 'sweeper'];
+
+/** Actions with a route of their own, and the function behind each. */
+export const ACTION_ROUTES = {
+  msg_data: 'send',
+  msg_data_ack: 'ack',
+  msg_list: 'sync',
+  latest_msg_id: 'sync',
+  msg_by_ids: 'sync',
+  unread_cnt: 'sync',
+  recent_sessions: 'sync',
+  msg_read_ack: 'sync',
+  remove_session: 'sync',
+} as const satisfies Record<string, FunctionId>;
+
+export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -1,0 +1,55 @@
+/** History reads (TeamTalk CID_MSG_LIST, CID_MSG_GET_LATEST_MSG_ID, CID_MSG_GET_BY_MSG_ID), paging by msg_id. */
+import { listedMessage, type ListedMessage } from '../domain/frames.js';
+import type { MessageStore } from '../ports.js';
+import { resolveConversation } from './conversation-access.js';
+
+export interface HistoryPorts {
+  readonly messages: MessageStore;
+}
+
+interface SessionRequest {
+  readonly session_id: string;
+  readonly session_type: number;
+}
+
+/** Up to msg_cnt messages, newest first, msg_id ≤ msg_id_begin unless it is 0: one Query. */
+export async function listMessages(
+  ports: HistoryPorts,
+  userId: string,
+  request: SessionRequest & { msg_id_begin: number; msg_cnt: number },
+): Promise<{ session_id: string; session_type: number; msg_id_begin: number; msg_list: ListedMessage[] }> {
+  const conversation = resolveConversation(userId, request.session_type, request.session_id);
+  const messages = await ports.messages.listBefore(conversation.conversationId, request.msg_id_begin, request.msg_cnt);
+  return {
+    session_id: request.session_id,
+    session_type: request.session_type,
+    msg_id_begin: request.msg_id_begin,
+    msg_list: messages.map(listedMessage),
+  };
+}
+
+/** The newest stored msg_id (0 when none): one Query of one item, so a counter value lost to a failed send is not reported. */
+export async function latestMsgId(
+  ports: HistoryPorts,
+  userId: string,
+  request: SessionRequest,
+): Promise<{ session_id: string; session_type: number; latest_msg_id: number }> {
+  const conversation = resolveConversation(userId, request.session_type, request.session_id);
+  const [latest] = await ports.messages.listBefore(conversation.conversationId, 0, 1);
+  return { session_id: request.session_id, session_type: request.session_type, latest_msg_id: latest?.msgId ?? 0 };
+}
+
+/** The listed messages that exist, newest first: one BatchGetItem. */
+export async function messagesByIds(
+  ports: HistoryPorts,
+  userId: string,
+  request: SessionRequest & { msg_ids: readonly number[] },
+): Promise<{ session_id: string; session_type: number; msg_list: ListedMessage[] }> {
+  const conversation = resolveConversation(userId, request.session_type, request.session_id);
+  const messages = await ports.messages.getMany(request.msg_ids.map((msgId) => ({ conversationId: conversation.conversationId, msgId })));
+  return {
+    session_id: request.session_id,
+    session_type: request.session_type,
+    msg_list: messages.sort((a, b) => b.msgId - a.msgId).map(listedMessage),
+  };
+}
