@@ -8,7 +8,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, type FunctionId } from '../core/routes.js';
-import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../core/runtime.js';
+import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
@@ -46,6 +46,8 @@ export interface LocalStackOptions {
   readonly maxMsgBytes?: number;
   /** More environment for the handlers (RATE_LIMIT_PER_SECOND, MAX_DELIVERY_ATTEMPTS, ...); wins over the above. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Options of the handlers' runtime (e.g. a CapacityMeter that counts DynamoDB units, for benchmarks). */
+  readonly runtimeOptions?: RuntimeOptions;
   /** API Gateway limits of the emulator (for tests). */
   readonly limits?: Partial<EmulatorLimits>;
   /** The chat page served at `/`. */
@@ -147,7 +149,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
       ...options.env,
     };
-    const runtime = createRuntime(env);
+    const runtime = createRuntime(env, options.runtimeOptions);
     const connect = route(createConnectHandler(runtime));
     // The same action → function table as the CDK stack (core/routes.ts).
     const byFunction: Record<Exclude<FunctionId, 'authorizer' | 'connect' | 'sweeper'>, RouteHandler> = {
