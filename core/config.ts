@@ -20,6 +20,8 @@ export interface Config {
   readonly connectionsEndpoint: string;
   /** Most @connections posts in flight at once for one fan-out. */
   readonly fanoutConcurrency: number;
+  /** Most members a group may hold. */
+  readonly maxGroupMembers: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -32,6 +34,7 @@ export const ENV = {
   pendingShards: 'PENDING_SHARDS',
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
   fanoutConcurrency: 'FANOUT_CONCURRENCY',
+  maxGroupMembers: 'MAX_GROUP_MEMBERS',
 } as const;
 
 export const DEFAULTS = {
@@ -42,6 +45,7 @@ export const DEFAULTS = {
   sweepIntervalMs: 60_000,
   pendingShards: 1,
   fanoutConcurrency: 16,
+  maxGroupMembers: 1000,
 } as const;
 
 export class ConfigError extends Error {
@@ -71,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pendingShards: positiveInt(env, ENV.pendingShards, DEFAULTS.pendingShards),
     connectionsEndpoint: env[ENV.connectionsEndpoint] ?? '',
     fanoutConcurrency: positiveInt(env, ENV.fanoutConcurrency, DEFAULTS.fanoutConcurrency),
+    maxGroupMembers: positiveInt(env, ENV.maxGroupMembers, DEFAULTS.maxGroupMembers),
   };
 }

@@ -6,6 +6,7 @@
 import type { Connection } from './domain/connection.js';
 import type { ServerFrame } from './domain/frames.js';
 import type { MessageRecord, StoredMessage } from './domain/message.js';
+import type { Group } from './domain/group.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
 export interface Clock {
@@ -43,8 +44,8 @@ export interface CounterResult {
 }
 
 export interface ConversationStore {
-  /** Atomically takes the next msg_id (ADD 1) and counts the message for the sender's side. */
-  nextMsgId(conversationId: string, senderSide: 'lo' | 'hi', nowSeconds: number): Promise<CounterResult>;
+  /** Atomically takes the next msg_id (ADD 1) and counts the message for the sender's side (single chat). */
+  nextMsgId(conversationId: string, senderSide: 'lo' | 'hi' | undefined, nowSeconds: number): Promise<CounterResult>;
   markSessionsCreated(conversationId: string): Promise<void>;
   get(conversationId: string): Promise<ConversationHead | undefined>;
   getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;
@@ -65,6 +66,8 @@ export interface SessionStore {
   get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined>;
   listByUser(userId: string): Promise<SessionRow[]>;
   markRead(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, msgId: number, peerCount: number): Promise<boolean>;
+  putMany(rows: readonly Omit<SessionRow, 'readPeerCount' | 'hiddenAtMsgId'>[]): Promise<void>;
+  deleteMany(rows: readonly Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>[]): Promise<void>;
   hide(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, atMsgId: number): Promise<void>;
 }
 
@@ -99,6 +102,23 @@ export interface RateLimiter {
   tryAcquire(connectionId: string, nowMs: number): Promise<boolean>;
 }
 
+export interface PresenceStore {
+  add(userId: string, connectionId: string): Promise<void>;
+  remove(userId: string, connectionId: string): Promise<void>;
+  /** Connection ids by user (users with none are absent): a BatchGetItem per 100 users. */
+  connectionsOf(userIds: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+export interface GroupStore {
+  create(group: Group): Promise<void>;
+  get(groupId: string): Promise<Group | undefined>;
+  getMany(groupIds: readonly string[]): Promise<Group[]>;
+  isMember(groupId: string, userId: string): Promise<boolean>;
+  members(groupId: string): Promise<string[]>;
+  addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<void>;
+  removeMembers(groupId: string, userIds: readonly string[]): Promise<void>;
+}
+
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;
@@ -106,4 +126,6 @@ export interface Stores {
   readonly sessions: SessionStore;
   readonly pending: PendingStore;
   readonly rateLimits: RateLimiter;
+  readonly presence: PresenceStore;
+  readonly groups: GroupStore;
 }

@@ -5,9 +5,9 @@
  */
 
 /** The Lambda functions of the stack (one per folder under lambdas/). */
-export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'default' | 'sweeper';
+export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'default' | 'sweeper';
 
-export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'default', 'sweeper'];
+export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'default', 'sweeper'];
 
 /** Actions with a route of their own, and the function behind each. */
 export const ACTION_ROUTES = {
@@ -20,6 +20,10 @@ export const ACTION_ROUTES = {
   recent_sessions: 'sync',
   msg_read_ack: 'sync',
   remove_session: 'sync',
+  group_create: 'groups',
+  group_change_member: 'groups',
+  group_list: 'groups',
+  group_info: 'groups',
 } as const satisfies Record<string, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -9,8 +9,10 @@ import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
 import { createDocumentClient } from './store/document-client.js';
+import { GroupTables } from './store/groups.js';
 import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
+import { PresenceTable } from './store/presence.js';
 import { RateLimitTable } from './store/rate-limits.js';
 import { SessionTable } from './store/sessions.js';
 
@@ -57,5 +59,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
       shards: config.pendingShards,
     }),
     rateLimits: new RateLimitTable(db, tables.RateLimits, config.rateLimitPerSecond),
+    presence: new PresenceTable(db, tables.Presence),
+    groups: new GroupTables(db, tables.Groups, tables.GroupMembers),
   };
 }

@@ -133,6 +133,14 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     config: true,
     sweepInterval: false,
   },
+  groups: {
+    entry: 'lambdas/groups/handler.ts',
+    description: 'Groups: create, change members, list, info',
+    memorySize: 256,
+    timeout: ROUTE_TIMEOUT,
+    config: true,
+    sweepInterval: false,
+  },
   default: {
     entry: 'lambdas/default/handler.ts',
     description: '$default: frames that match no route',

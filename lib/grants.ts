@@ -35,9 +35,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: false,
   },
   connect: {
-    // $connect registers the connection; $disconnect removes it and its pending deliveries.
+    // $connect registers the connection and its presence; $disconnect removes both and its pending deliveries.
     tables: {
       Connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Presence: ['dynamodb:UpdateItem'],
       PendingDeliveries: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
     },
     manageConnections: false,
@@ -47,8 +48,11 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       RateLimits: ['dynamodb:UpdateItem'],
       Conversations: ['dynamodb:UpdateItem'],
       Messages: ['dynamodb:PutItem'],
-      Sessions: ['dynamodb:PutItem'],
+      // PutItem: a pair's session rows on its first message; UpdateItem: a group sender's own read mark.
+      Sessions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      GroupMembers: ['dynamodb:GetItem', 'dynamodb:Query'],
       Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+      Presence: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
     },
     manageConnections: true,
@@ -62,11 +66,23 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
   },
   sync: {
-    // The read side: history, sessions, unread counts, read marks; read notices to the users' connections.
+    // The read side: history, sessions, unread counts, read marks; notices to the users' connections.
     tables: {
       Messages: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Conversations: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Sessions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      GroupMembers: ['dynamodb:GetItem'],
+      Connections: ['dynamodb:Query'],
+    },
+    manageConnections: true,
+  },
+  groups: {
+    // Group create/change/list/info: groups, members, members' session rows, notices to members.
+    tables: {
+      Groups: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      GroupMembers: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      Sessions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      Conversations: ['dynamodb:GetItem'],
       Connections: ['dynamodb:Query'],
     },
     manageConnections: true,
@@ -80,6 +96,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       PendingDeliveries: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
       Messages: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
       Connections: ['dynamodb:DeleteItem'],
+      Presence: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
   },

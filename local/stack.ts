@@ -16,6 +16,7 @@ import { createAckHandler } from '../lambdas/ack/handler.js';
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
 import { createConnectHandler } from '../lambdas/connect/handler.js';
 import { createDefaultHandler } from '../lambdas/default/handler.js';
+import { createGroupsHandler } from '../lambdas/groups/handler.js';
 import { createSendHandler } from '../lambdas/send/handler.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
 import { createSyncHandler } from '../lambdas/sync/handler.js';
@@ -156,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       send: route(createSendHandler(runtime)),
       ack: route(createAckHandler(runtime)),
       sync: route(createSyncHandler(runtime)),
+      groups: route(createGroupsHandler(runtime)),
       default: route(createDefaultHandler(runtime)),
     };
     resolveRoutes({

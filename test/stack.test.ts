@@ -104,7 +104,11 @@ describe.each([
   it('has the routes of core/routes.ts, $connect behind the token authorizer, each on its function', () => {
     const routes = ofType(s.resources, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => r['Properties']['RouteKey']).sort()).toEqual(
-      ['$connect', '$default', '$disconnect', 'msg_data', 'msg_data_ack', 'msg_list', 'latest_msg_id', 'msg_by_ids', 'unread_cnt', 'recent_sessions', 'msg_read_ack', 'remove_session'].sort(),
+      [
+        ...['$connect', '$default', '$disconnect', 'msg_data', 'msg_data_ack'],
+        ...['msg_list', 'latest_msg_id', 'msg_by_ids', 'unread_cnt', 'recent_sessions', 'msg_read_ack', 'remove_session'],
+        ...['group_create', 'group_change_member', 'group_list', 'group_info'],
+      ].sort(),
     );
     const expectedFunction: Record<string, FunctionId> = {
       $connect: 'connect',
@@ -112,7 +116,7 @@ describe.each([
       $default: 'default',
       ...ACTION_ROUTES,
     };
-    expect(expectedFunction).toMatchObject({ msg_data: 'send', msg_data_ack: 'ack', msg_list: 'sync', msg_read_ack: 'sync' });
+    expect(expectedFunction).toMatchObject({ msg_data: 'send', msg_data_ack: 'ack', msg_list: 'sync', msg_read_ack: 'sync', group_create: 'groups' });
     for (const [, route] of routes) {
       const props = route['Properties'] as Json;
       const integrationId = (props['Target']['Fn::Join'][1] as unknown[]).find((p) => typeof p === 'object') as Json;

@@ -38,3 +38,24 @@ export const RecentSessionsSchema = v.object({
 export const MsgReadAckSchema = v.object({ action: v.literal('msg_read_ack'), ...session, msg_id: msgId });
 
 export const RemoveSessionSchema = v.object({ action: v.literal('remove_session'), ...session });
+
+const userIds = v.array(sessionId);
+
+export const GroupCreateSchema = v.object({
+  action: v.literal('group_create'),
+  seq,
+  group_name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128)),
+  member_ids: userIds,
+});
+
+export const GroupChangeMemberSchema = v.object({
+  action: v.literal('group_change_member'),
+  seq,
+  group_id: sessionId,
+  change_type: v.picklist(['add', 'del'], 'must be "add" or "del"'),
+  member_ids: v.pipe(userIds, v.minLength(1)),
+});
+
+export const GroupListSchema = v.object({ action: v.literal('group_list'), seq });
+
+export const GroupInfoSchema = v.object({ action: v.literal('group_info'), seq, group_id: sessionId });

@@ -13,13 +13,13 @@ export class ConversationTable implements ConversationStore {
     private readonly tableName: string,
   ) {}
 
-  async nextMsgId(conversationId: string, senderSide: 'lo' | 'hi', nowSeconds: number): Promise<CounterResult> {
+  async nextMsgId(conversationId: string, senderSide: 'lo' | 'hi' | undefined, nowSeconds: number): Promise<CounterResult> {
     const result = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { conversation_id: conversationId },
-        UpdateExpression: 'ADD last_msg_id :one, #sent :one SET updated_time = :now',
-        ExpressionAttributeNames: { '#sent': `sent_${senderSide}` },
+        UpdateExpression: senderSide ? 'ADD last_msg_id :one, #sent :one SET updated_time = :now' : 'ADD last_msg_id :one SET updated_time = :now',
+        ...(senderSide ? { ExpressionAttributeNames: { '#sent': `sent_${senderSide}` } } : {}),
         ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds },
         ReturnValues: 'ALL_NEW',
       }),

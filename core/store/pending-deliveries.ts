@@ -9,7 +9,6 @@
  * with recent pending rows, never with the table. No GSI, so a delivery costs one write to record and one to ack.
  */
 import {
-  BatchWriteCommand,
   DeleteCommand,
   PutCommand,
   QueryCommand,
@@ -17,11 +16,10 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { PendingDelivery, PendingStore } from '../ports.js';
-import { withUnprocessedRetries } from './batch.js';
+import { batchWriteAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 const SLOT_SECONDS = 60;
-const BATCH_WRITE_LIMIT = 25;
 /** Rows that outlive every sweep (a sweeper outage) are removed by TTL a day later; the message stays stored. */
 const ROW_TTL_SECONDS = 24 * 60 * 60;
 
@@ -159,17 +157,7 @@ export class PendingDeliveryTable implements PendingStore {
         keys.push({ slot: item['slot'], delivery_key: item['delivery_key'] });
       }
     }
-    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
-      let requests: { DeleteRequest: { Key: Record<string, unknown> } }[] | undefined = keys
-        .slice(i, i + BATCH_WRITE_LIMIT)
-        .map((Key) => ({ DeleteRequest: { Key } }));
-      await withUnprocessedRetries(async () => {
-        const result = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests! } }));
-        const unprocessed = result.UnprocessedItems?.[this.tableName] as typeof requests;
-        requests = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
-        return requests !== undefined;
-      });
-    }
+    await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
     return keys.length;
   }
 

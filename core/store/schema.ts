@@ -31,7 +31,10 @@ export type TableId =
   | 'Messages'
   | 'Sessions'
   | 'PendingDeliveries'
-  | 'RateLimits';
+  | 'RateLimits'
+  | 'Presence'
+  | 'Groups'
+  | 'GroupMembers';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -76,6 +79,25 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'bucket', type: 'S' },
     ttlAttribute: 'expires_at',
     description: 'Fixed one-second windows of messages per connection (TeamTalk MAX_MSG_CNT_PER_SECOND).',
+  },
+  Presence: {
+    id: 'Presence',
+    envVar: 'PRESENCE_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    description: "One item per user with the set of its connection ids: a group's connections are a few BatchGetItems.",
+  },
+  Groups: {
+    id: 'Groups',
+    envVar: 'GROUPS_TABLE',
+    partitionKey: { name: 'group_id', type: 'S' },
+    description: 'Groups: name and owner.',
+  },
+  GroupMembers: {
+    id: 'GroupMembers',
+    envVar: 'GROUP_MEMBERS_TABLE',
+    partitionKey: { name: 'group_id', type: 'S' },
+    sortKey: { name: 'user_id', type: 'S' },
+    description: 'Members of each group: membership checks are one GetItem, the member list one Query.',
   },
 };
 

@@ -2,6 +2,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SessionRow } from '../domain/session.js';
 import type { SessionStore } from '../ports.js';
+import { batchWriteAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 export function sessionKey(sessionType: number, sessionId: string): string {
@@ -33,6 +34,38 @@ export class SessionTable implements SessionStore {
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
     }
+  }
+
+  /**
+   * Writes new session rows in batches, unconditionally: for group members, whose rows are created on joining
+   * (read mark at the group's last msg_id then) and deleted on leaving.
+   */
+  async putMany(rows: readonly Omit<SessionRow, 'readPeerCount' | 'hiddenAtMsgId'>[]): Promise<void> {
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      rows.map((row) => ({
+        PutRequest: {
+          Item: {
+            user_id: row.userId,
+            session_key: sessionKey(row.sessionType, row.sessionId),
+            session_type: row.sessionType,
+            session_id: row.sessionId,
+            conversation_id: row.conversationId,
+            created_time: row.createdTime,
+            read_msg_id: row.readMsgId,
+          },
+        },
+      })),
+    );
+  }
+
+  async deleteMany(rows: readonly Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>[]): Promise<void> {
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      rows.map((row) => ({ DeleteRequest: { Key: { user_id: row.userId, session_key: sessionKey(row.sessionType, row.sessionId) } } })),
+    );
   }
 
   async get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined> {

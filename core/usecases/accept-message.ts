@@ -6,15 +6,17 @@
  */
 import { MsgDataSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { FrameError } from '../domain/frames.js';
+import { groupConversationId } from '../domain/group.js';
 import { SessionType, sideOf, singleConversationId } from '../domain/ids.js';
 import { GROUP_MSG_TYPES, type StoredMessage } from '../domain/message.js';
-import type { Clock, ConversationStore, MessageStore, RateLimiter, SessionStore } from '../ports.js';
+import type { Clock, ConversationStore, GroupStore, MessageStore, RateLimiter, SessionStore } from '../ports.js';
 
 export interface AcceptMessagePorts {
   readonly rateLimits: RateLimiter;
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
+  readonly groups: GroupStore;
   readonly clock: Clock;
   readonly config: { readonly maxMsgBytes: number };
 }
@@ -41,22 +43,25 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   if (size > ports.config.maxMsgBytes) {
     throw new FrameError('too_large', `msg_data is ${size} bytes of UTF-8, the limit is ${ports.config.maxMsgBytes}`);
   }
-  if (GROUP_MSG_TYPES.includes(request.msg_type)) {
-    // No group exists until group chat lands, so no user is a member of one.
-    throw new FrameError('not_member', `you are not a member of group ${request.to_session_id}`);
+  const from = input.userId;
+  const to = request.to_session_id;
+  const isGroup = GROUP_MSG_TYPES.includes(request.msg_type);
+  if (isGroup) {
+    // TeamTalk's membership check (db_proxy), before anything is counted or written.
+    if (!(await ports.groups.isMember(to, from))) throw new FrameError('not_member', `you are not a member of group ${to}`);
+  } else if (to === from) {
+    throw new FrameError('self_message', 'a single chat message cannot be sent to oneself');
   }
-  if (request.to_session_id === input.userId) throw new FrameError('self_message', 'a single chat message cannot be sent to oneself');
 
   const now = ports.clock.now();
   if (!(await ports.rateLimits.tryAcquire(input.connectionId, now))) {
     throw new FrameError('rate_limited', 'more than the allowed messages a second on this connection');
   }
 
-  const from = input.userId;
-  const to = request.to_session_id;
-  const conversationId = singleConversationId(from, to);
+  const conversationId = isGroup ? groupConversationId(to) : singleConversationId(from, to);
   const createTime = Math.floor(now / 1000);
-  const counter = await ports.conversations.nextMsgId(conversationId, sideOf(from, to), createTime);
+  // Group members' session rows are made when they join; a group counts no sides.
+  const counter = await ports.conversations.nextMsgId(conversationId, isGroup ? undefined : sideOf(from, to), createTime);
   const message: StoredMessage = {
     conversationId,
     msgId: counter.msgId,
@@ -67,7 +72,7 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
     createTime,
     ...(request.client_msg_id === undefined ? {} : { clientMsgId: request.client_msg_id }),
   };
-  if (!counter.sessionsCreated) {
+  if (!isGroup && !counter.sessionsCreated) {
     // First message(s) of the pair: create both session rows, then remember it on the head so later sends skip
     // this. Before the message is stored, so a stored message always has its sessions and a failure here is
     // answered `internal` with nothing stored but a consumed msg_id.
@@ -79,5 +84,5 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   }
   // The last step: once this succeeds the message is stored and must be acked.
   await ports.messages.put(message, counter);
-  return { message, sessionType: SessionType.Single, seq: request.seq };
+  return { message, sessionType: isGroup ? SessionType.Group : SessionType.Single, seq: request.seq };
 }

@@ -1,5 +1,6 @@
 /** msg_data_ack (TeamTalk DelFromSendList): removes the caller's own pending delivery of that message. */
 import { MsgDataAckSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
+import { groupConversationId } from '../domain/group.js';
 import { SessionType, singleConversationId } from '../domain/ids.js';
 import type { MessageStore, PendingStore } from '../ports.js';
 
@@ -18,9 +19,9 @@ export interface AckDeliveryInput {
 /** True when a pending delivery was removed. Throws FrameError for a malformed frame. */
 export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInput): Promise<boolean> {
   const request = validateFrame(MsgDataAckSchema, parseFrame(input.body));
-  // Group deliveries come with group chat; until then there is none to acknowledge.
-  if (request.session_type !== SessionType.Single) return false;
-  const conversationId = singleConversationId(input.userId, request.session_id);
+  // The pending key holds the caller's own connection id, so only its own delivery can go; no membership check needed.
+  const conversationId =
+    request.session_type === SessionType.Group ? groupConversationId(request.session_id) : singleConversationId(input.userId, request.session_id);
   // The row's slot follows from the message's create_time, which the frame does not carry.
   const message = await ports.messages.get(conversationId, request.msg_id);
   if (!message) return false;

@@ -1,21 +1,26 @@
-/** Connection lifecycle: $connect stores the row; $disconnect and a 410 remove it with its pending deliveries. */
-import type { Clock, ConnectionStore, PendingStore } from '../ports.js';
+/**
+ * Connection lifecycle: $connect stores the row and adds the id to the user's presence; $disconnect and a 410
+ * remove both, with the connection's pending deliveries.
+ */
+import type { Clock, ConnectionStore, PendingStore, PresenceStore } from '../ports.js';
 
 export interface ConnectionPorts {
   readonly connections: ConnectionStore;
+  readonly presence: PresenceStore;
   readonly pending: PendingStore;
   readonly clock: Clock;
 }
 
 export async function registerConnection(
-  ports: Pick<ConnectionPorts, 'connections' | 'clock'>,
+  ports: Pick<ConnectionPorts, 'connections' | 'presence' | 'clock'>,
   input: { userId: string; connectionId: string; clientType?: number },
 ): Promise<void> {
   await ports.connections.put({ ...input, connectedAt: ports.clock.now() });
+  await ports.presence.add(input.userId, input.connectionId);
 }
 
-/** Forgets a connection that is gone: its row, then every delivery still waiting for its ack. */
+/** Forgets a connection that is gone: its row and presence, then every delivery still waiting for its ack. */
 export async function dropConnection(ports: ConnectionPorts, input: { userId: string; connectionId: string }): Promise<number> {
-  await ports.connections.delete(input.userId, input.connectionId);
+  await Promise.all([ports.connections.delete(input.userId, input.connectionId), ports.presence.remove(input.userId, input.connectionId)]);
   return ports.pending.deleteByConnection(input.connectionId, ports.clock.now());
 }

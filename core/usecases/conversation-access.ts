@@ -3,22 +3,36 @@
  * the user is not part of. Identity is the caller's verified user id; the client only names the other side.
  */
 import { FrameError } from '../domain/frames.js';
+import { groupConversationId } from '../domain/group.js';
 import { SessionType, sideOf, singleConversationId } from '../domain/ids.js';
+import type { GroupStore } from '../ports.js';
 
 export interface ConversationRef {
   readonly conversationId: string;
   readonly sessionType: number;
-  /** The other side from the caller's view. */
+  /** The other side from the caller's view: the peer, or the group. */
   readonly sessionId: string;
-  /** Side of the peer in a single conversation (whose sent count is the caller's unread). */
-  readonly peerSide: 'lo' | 'hi';
+  /** Side of the peer in a single conversation (whose sent count is the caller's unread); undefined for groups. */
+  readonly peerSide?: 'lo' | 'hi';
 }
 
-export function resolveConversation(userId: string, sessionType: number, sessionId: string): ConversationRef {
-  if (sessionType === SessionType.Group) {
-    // No group exists until group chat lands, so the caller is a member of none.
-    throw new FrameError('not_member', `you are not a member of group ${sessionId}`);
-  }
-  if (sessionId === userId) throw new FrameError('not_member', 'a single chat session is with another user');
-  return { conversationId: singleConversationId(userId, sessionId), sessionType, sessionId, peerSide: sideOf(sessionId, userId) };
+/** A single conversation with another user; self is refused. */
+export function singleConversation(userId: string, peerId: string): ConversationRef {
+  if (peerId === userId) throw new FrameError('not_member', 'a single chat session is with another user');
+  return { conversationId: singleConversationId(userId, peerId), sessionType: SessionType.Single, sessionId: peerId, peerSide: sideOf(peerId, userId) };
+}
+
+/** A group conversation, only for a member now (one strongly consistent GetItem): a removed member reads nothing. */
+export async function groupConversation(groups: GroupStore, userId: string, groupId: string): Promise<ConversationRef> {
+  if (!(await groups.isMember(groupId, userId))) throw new FrameError('not_member', `you are not a member of group ${groupId}`);
+  return { conversationId: groupConversationId(groupId), sessionType: SessionType.Group, sessionId: groupId };
+}
+
+export async function resolveConversation(
+  ports: { readonly groups: GroupStore },
+  userId: string,
+  sessionType: number,
+  sessionId: string,
+): Promise<ConversationRef> {
+  return sessionType === SessionType.Group ? groupConversation(ports.groups, userId, sessionId) : singleConversation(userId, sessionId);
 }

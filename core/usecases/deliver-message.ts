@@ -5,14 +5,18 @@
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { msgDataFrame } from '../domain/frames.js';
-import type { StoredMessage } from '../domain/message.js';
+import { SessionType } from '../domain/ids.js';
+import { GROUP_MSG_TYPES, type StoredMessage } from '../domain/message.js';
 import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, Gateway, PendingStore } from '../ports.js';
+import type { Clock, ConnectionStore, Gateway, GroupStore, PendingStore, PresenceStore, SessionStore } from '../ports.js';
 import { dropConnection } from './connections.js';
 
 export interface DeliverMessagePorts {
   readonly connections: ConnectionStore;
+  readonly presence: PresenceStore;
+  readonly groups: GroupStore;
+  readonly sessions: SessionStore;
   readonly pending: PendingStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
@@ -33,12 +37,7 @@ export async function deliverMessage(
   message: StoredMessage,
   options: { exceptConnectionId?: string },
 ): Promise<DeliveryStats> {
-  const now = ports.clock.now();
-  const [senderConnections, receiverConnections] = await Promise.all([
-    ports.connections.listByUser(message.fromUserId, now),
-    ports.connections.listByUser(message.toSessionId, now),
-  ]);
-  const targets = [...senderConnections, ...receiverConnections].filter((c) => c.connectionId !== options.exceptConnectionId);
+  const targets = (await deliveryTargets(ports, message)).filter((c) => c.connectionId !== options.exceptConnectionId);
   const frame = msgDataFrame(message);
   const stats: DeliveryStats = { delivered: 0, gone: 0, deferred: 0 };
 
@@ -80,4 +79,34 @@ export async function deliverMessage(
     }
   });
   return stats;
+}
+
+interface Target {
+  readonly userId: string;
+  readonly connectionId: string;
+}
+
+/**
+ * Every connection of both users of a single chat (two strongly consistent Queries), or of every member of a group
+ * (one Query of the members, one BatchGetItem of presence per 100 members).
+ */
+async function deliveryTargets(ports: DeliverMessagePorts, message: StoredMessage): Promise<Target[]> {
+  if (!GROUP_MSG_TYPES.includes(message.msgType)) {
+    const now = ports.clock.now();
+    const [sender, receiver] = await Promise.all([
+      ports.connections.listByUser(message.fromUserId, now),
+      ports.connections.listByUser(message.toSessionId, now),
+    ]);
+    return [...sender, ...receiver];
+  }
+  const groupId = message.toSessionId;
+  const [members] = await Promise.all([
+    ports.groups.members(groupId),
+    // The sender has read up to its own message: its group unread does not count it. Best effort.
+    ports.sessions
+      .markRead({ userId: message.fromUserId, sessionType: SessionType.Group, sessionId: groupId }, message.msgId, 0)
+      .catch((error: unknown) => logger.warn('sender read mark not moved', { msgId: message.msgId, error: error as Error })),
+  ]);
+  const presence = await ports.presence.connectionsOf(members);
+  return [...presence].flatMap(([userId, connectionIds]) => connectionIds.map((connectionId) => ({ userId, connectionId })));
 }

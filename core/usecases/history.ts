@@ -1,10 +1,11 @@
 /** History reads (TeamTalk CID_MSG_LIST, CID_MSG_GET_LATEST_MSG_ID, CID_MSG_GET_BY_MSG_ID), paging by msg_id. */
 import { listedMessage, type ListedMessage } from '../domain/frames.js';
-import type { MessageStore } from '../ports.js';
+import type { GroupStore, MessageStore } from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 
 export interface HistoryPorts {
   readonly messages: MessageStore;
+  readonly groups: GroupStore;
 }
 
 interface SessionRequest {
@@ -18,7 +19,7 @@ export async function listMessages(
   userId: string,
   request: SessionRequest & { msg_id_begin: number; msg_cnt: number },
 ): Promise<{ session_id: string; session_type: number; msg_id_begin: number; msg_list: ListedMessage[] }> {
-  const conversation = resolveConversation(userId, request.session_type, request.session_id);
+  const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
   const messages = await ports.messages.listBefore(conversation.conversationId, request.msg_id_begin, request.msg_cnt);
   return {
     session_id: request.session_id,
@@ -34,7 +35,7 @@ export async function latestMsgId(
   userId: string,
   request: SessionRequest,
 ): Promise<{ session_id: string; session_type: number; latest_msg_id: number }> {
-  const conversation = resolveConversation(userId, request.session_type, request.session_id);
+  const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
   const [latest] = await ports.messages.listBefore(conversation.conversationId, 0, 1);
   return { session_id: request.session_id, session_type: request.session_type, latest_msg_id: latest?.msgId ?? 0 };
 }
@@ -45,7 +46,7 @@ export async function messagesByIds(
   userId: string,
   request: SessionRequest & { msg_ids: readonly number[] },
 ): Promise<{ session_id: string; session_type: number; msg_list: ListedMessage[] }> {
-  const conversation = resolveConversation(userId, request.session_type, request.session_id);
+  const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
   const messages = await ports.messages.getMany(request.msg_ids.map((msgId) => ({ conversationId: conversation.conversationId, msgId })));
   return {
     session_id: request.session_id,

@@ -4,7 +4,7 @@
  * and, beyond TeamTalk, the peer's connections (msg_read_receipt).
  */
 import { FrameError } from '../domain/frames.js';
-import type { ConnectionStore, Clock, Gateway, MessageStore, SessionStore } from '../ports.js';
+import type { ConnectionStore, Clock, Gateway, GroupStore, MessageStore, SessionStore } from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 
@@ -14,6 +14,7 @@ export interface ReadReceiptPorts {
   readonly connections: ConnectionStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
+  readonly groups: GroupStore;
 }
 
 /** Returns whether the mark moved. */
@@ -22,17 +23,19 @@ export async function markRead(
   caller: { userId: string; connectionId: string },
   request: { session_id: string; session_type: number; msg_id: number },
 ): Promise<boolean> {
-  const conversation = resolveConversation(caller.userId, request.session_type, request.session_id);
+  const conversation = await resolveConversation(ports, caller.userId, request.session_type, request.session_id);
   // The newest message at or before msg_id carries the peer's sent count as of the read (a gap has none).
   const [message] = await ports.messages.listBefore(conversation.conversationId, request.msg_id, 1);
   if (!message) throw new FrameError('not_member', `you have no messages with ${request.session_id} up to ${request.msg_id}`);
-  const peerCount = conversation.peerSide === 'lo' ? message.counts.sentLo : message.counts.sentHi;
+  const peerCount = conversation.peerSide === undefined ? 0 : conversation.peerSide === 'lo' ? message.counts.sentLo : message.counts.sentHi;
   const moved = await ports.sessions.markRead({ userId: caller.userId, sessionType: conversation.sessionType, sessionId: conversation.sessionId }, request.msg_id, peerCount);
   if (moved) {
     const fields = { user_id: caller.userId, session_id: request.session_id, session_type: request.session_type, msg_id: request.msg_id };
     await Promise.all([
       notifyUsers(ports, [caller.userId], { type: 'msg_read_notify', ...fields }, caller.connectionId),
-      notifyUsers(ports, [request.session_id], { type: 'msg_read_receipt', ...fields }),
+      // Receipts go to the peer of a single chat; a group read would be a fan-out to every member, as TeamTalk
+      // has none, neither do we.
+      conversation.peerSide === undefined ? 0 : notifyUsers(ports, [request.session_id], { type: 'msg_read_receipt', ...fields }),
     ]);
   }
   return moved;

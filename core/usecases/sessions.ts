@@ -5,10 +5,10 @@
  * session rows. Each call is one Query of the user's rows, one BatchGetItem of heads and one of latest messages.
  */
 import { FrameError } from '../domain/frames.js';
-import { sideOf } from '../domain/ids.js';
+import { SessionType, sideOf } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import { isHidden, unreadCount, type ConversationHead, type SessionRow } from '../domain/session.js';
-import type { Clock, ConnectionStore, ConversationStore, Gateway, MessageStore, SessionStore } from '../ports.js';
+import type { Clock, ConnectionStore, ConversationStore, Gateway, GroupStore, MessageStore, SessionStore } from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 
@@ -16,6 +16,7 @@ export interface SessionPorts {
   readonly sessions: SessionStore;
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
+  readonly groups: GroupStore;
 }
 
 /** Sessions per recent_sessions page (TeamTalk's cap, but with a next page). */
@@ -47,7 +48,7 @@ async function joinedSessions(ports: SessionPorts, userId: string): Promise<Join
 }
 
 function unreadOf(userId: string, { row, head }: JoinedSession): number {
-  return unreadCount(row, head, sideOf(row.sessionId, userId));
+  return unreadCount(row, head, row.sessionType === SessionType.Group ? undefined : sideOf(row.sessionId, userId));
 }
 
 /**
@@ -152,7 +153,7 @@ export async function removeSession(
   caller: { userId: string; connectionId: string },
   request: { session_id: string; session_type: number },
 ): Promise<{ session_id: string; session_type: number }> {
-  const conversation = resolveConversation(caller.userId, request.session_type, request.session_id);
+  const conversation = await resolveConversation(ports, caller.userId, request.session_type, request.session_id);
   const row = await ports.sessions.get(caller.userId, conversation.sessionType, conversation.sessionId);
   if (!row) throw new FrameError('not_member', `you have no session with ${request.session_id}`);
   const head = await ports.conversations.get(conversation.conversationId);

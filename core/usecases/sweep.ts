@@ -7,10 +7,11 @@ import { forEachWithConcurrency } from '../concurrency.js';
 import { msgDataFrame } from '../domain/frames.js';
 import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, Gateway, MessageStore, PendingDelivery, PendingStore } from '../ports.js';
+import type { Clock, ConnectionStore, Gateway, MessageStore, PendingDelivery, PendingStore, PresenceStore } from '../ports.js';
 import { dropConnection } from './connections.js';
 
 export interface SweepPorts {
+  readonly presence: PresenceStore;
   readonly pending: PendingStore;
   readonly messages: MessageStore;
   readonly connections: ConnectionStore;

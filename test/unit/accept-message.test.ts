@@ -1,6 +1,6 @@
 /** acceptMessage on a real runtime over a mocked DocumentClient: refusals, and the exact DynamoDB calls of a send. */
 import './setup-env.js';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FrameError, type ErrorCode } from '../../core/domain/frames.js';
 import type { Runtime } from '../../core/runtime.js';
@@ -62,14 +62,20 @@ describe('refused frames store nothing and touch no table', () => {
     ['a seq that is not an integer', body({ seq: 1.5 }), 'bad_request'],
     ['an empty msg_data', body({ msg_data: '' }), 'empty_message'],
     ['a message to oneself', body({ to_session_id: 'alice' }), 'self_message'],
-    ['group text (17)', body({ msg_type: 17, to_session_id: 'g1' }), 'not_member'],
-    ['group audio (18)', body({ msg_type: 18, to_session_id: 'g1' }), 'not_member'],
   ];
 
   it.each(cases)('%s → %s', async (_name, rawBody, code) => {
     const error = await refusal(runtime, rawBody);
     expect(error.code).toBe(code);
     expect(ddb.calls()).toHaveLength(0);
+    expect(writes()).toHaveLength(0);
+  });
+
+  it.each([17, 18])('group type %i from a non-member → not_member after one membership GetItem, nothing written', async (msgType) => {
+    ddb.on(GetCommand, { TableName: TABLE.GroupMembers }).resolves({});
+    const error = await refusal(runtime, body({ msg_type: msgType, to_session_id: 'g1' }));
+    expect(error.code).toBe('not_member');
+    expect(inputsOf(GetCommand, 'GroupMembers').map((i) => [i.Key, i.ConsistentRead])).toEqual([[{ group_id: 'g1', user_id: 'alice' }, true]]);
     expect(writes()).toHaveLength(0);
   });
 

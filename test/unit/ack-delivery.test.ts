@@ -135,9 +135,11 @@ describe('nothing to remove', () => {
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
-  it('session_type 2 (group) does nothing at all', async () => {
+  it('session_type 2 looks the message up in the group conversation g#<group id>', async () => {
+    ddb.on(GetCommand).resolves({});
     await expect(run(ack({ session_type: 2, session_id: 'g1' }))).resolves.toBe(false);
-    expect(ddb.calls()).toHaveLength(0);
+    expect(inputsOf(GetCommand)[0]?.Key).toEqual({ conversation_id: 'g#g1', msg_id: 12 });
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('an ack naming oneself as the peer finds no message (s#bob#bob) and deletes nothing', async () => {

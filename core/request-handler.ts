@@ -1,0 +1,38 @@
+/**
+ * The shape every request route shares (contract: "Requests and replies"): validate the frame against the action's
+ * schema, run the use-case as the caller, reply to the asking connection with `type` = the action and `seq`
+ * echoed, or with an error frame.
+ */
+import type * as v from 'valibot';
+import { parseFrame, seqOf, validateFrame } from './domain/client-frames.js';
+import { FrameError, replyFrame } from './domain/frames.js';
+import type { Runtime } from './runtime.js';
+import { OK, callerOf, reply, replyError, type Caller, type WebSocketEvent, type WebSocketResult } from './websocket-event.js';
+
+export interface RequestRoute<S extends v.GenericSchema> {
+  readonly schema: S;
+  /** The reply's fields (without type and seq). */
+  run(runtime: Runtime, caller: Caller, request: v.InferOutput<S>): Promise<Record<string, unknown>>;
+}
+
+type AnyRoute = RequestRoute<v.GenericSchema>;
+
+export const request = <S extends v.GenericSchema>(route: RequestRoute<S>): AnyRoute => route as unknown as AnyRoute;
+
+export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<string, AnyRoute>>) {
+  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+    const caller = callerOf(event);
+    try {
+      const frame = parseFrame(event.body);
+      const action = frame.fields['action'];
+      // Own keys only: `__proto__` or `constructor` name no route.
+      const route = typeof action === 'string' && Object.hasOwn(routes, action) ? routes[action] : undefined;
+      if (!route) throw new FrameError('unknown_action', `unknown action "${String(action).slice(0, 64)}"`);
+      const fields = await route.run(runtime, caller, validateFrame(route.schema, frame));
+      await reply(runtime.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));
+    } catch (error) {
+      await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));
+    }
+    return OK;
+  };
+}

@@ -1,0 +1,98 @@
+/** Groups and GroupMembers tables. */
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Group } from '../domain/group.js';
+import type { GroupStore } from '../ports.js';
+import { batchWriteAll, withUnprocessedRetries } from './batch.js';
+
+const BATCH_GET_LIMIT = 100;
+
+export class GroupTables implements GroupStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly groupsTable: string,
+    private readonly membersTable: string,
+  ) {}
+
+  async create(group: Group): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.groupsTable,
+        Item: { group_id: group.groupId, group_name: group.groupName, owner_id: group.ownerId, created_time: group.createdTime },
+        ConditionExpression: 'attribute_not_exists(group_id)',
+      }),
+    );
+  }
+
+  async get(groupId: string): Promise<Group | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.groupsTable, Key: { group_id: groupId }, ConsistentRead: true }));
+    return result.Item ? toGroup(result.Item) : undefined;
+  }
+
+  async getMany(groupIds: readonly string[]): Promise<Group[]> {
+    const groups: Group[] = [];
+    const unique = [...new Set(groupIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((g) => ({ group_id: g }));
+      await withUnprocessedRetries(async () => {
+        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.groupsTable]: { Keys: keys! } } }));
+        groups.push(...(result.Responses?.[this.groupsTable] ?? []).map(toGroup));
+        const unprocessed = result.UnprocessedKeys?.[this.groupsTable]?.Keys;
+        keys = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
+        return keys !== undefined;
+      });
+    }
+    return groups;
+  }
+
+  /** Whether the user is a member now: one strongly consistent GetItem (a removal is seen at once). */
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.membersTable, Key: { group_id: groupId, user_id: userId }, ConsistentRead: true, ProjectionExpression: 'user_id' }),
+    );
+    return result.Item !== undefined;
+  }
+
+  /** Every member's user id: one strongly consistent Query (paginated past 1 MB). */
+  async members(groupId: string): Promise<string[]> {
+    const members: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.membersTable,
+          KeyConditionExpression: 'group_id = :g',
+          ExpressionAttributeValues: { ':g': groupId },
+          ProjectionExpression: 'user_id',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      members.push(...(page.Items ?? []).map((i) => i['user_id'] as string));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return members;
+  }
+
+  async addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<void> {
+    await batchWriteAll(this.db, this.membersTable, userIds.map((u) => ({ PutRequest: { Item: { group_id: groupId, user_id: u, joined_time: joinedTime } } })));
+  }
+
+  async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+    await batchWriteAll(this.db, this.membersTable, userIds.map((u) => ({ DeleteRequest: { Key: { group_id: groupId, user_id: u } } })));
+  }
+}
+
+function toGroup(item: Record<string, unknown>): Group {
+  return {
+    groupId: item['group_id'] as string,
+    groupName: item['group_name'] as string,
+    ownerId: item['owner_id'] as string,
+    createdTime: item['created_time'] as number,
+  };
+}

@@ -1,0 +1,16 @@
+/** Group routes: group_create, group_change_member, group_list, group_info (requests with replies). */
+import { createRequestHandler, request } from '../../core/request-handler.js';
+import { GroupChangeMemberSchema, GroupCreateSchema, GroupInfoSchema, GroupListSchema } from '../../core/domain/requests.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../core/usecases/groups.js';
+
+export function createGroupsHandler(runtime: Runtime) {
+  return createRequestHandler(runtime, {
+    group_create: request({ schema: GroupCreateSchema, run: (rt, caller, r) => createGroup(rt, caller, r) }),
+    group_change_member: request({ schema: GroupChangeMemberSchema, run: (rt, caller, r) => changeGroupMembers(rt, caller, r) }),
+    group_list: request({ schema: GroupListSchema, run: (rt, caller) => listGroups(rt, caller.userId) }),
+    group_info: request({ schema: GroupInfoSchema, run: (rt, caller, r) => groupInfo(rt, caller.userId, r) }),
+  });
+}
+
+export const handler = createGroupsHandler(createRuntime());
