@@ -5,7 +5,7 @@
  */
 import type { Connection } from './domain/connection.js';
 import type { ServerFrame } from './domain/frames.js';
-import type { MessageRecord, StoredMessage } from './domain/message.js';
+import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
 import type { Group } from './domain/group.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
@@ -119,6 +119,20 @@ export interface GroupStore {
   removeMembers(groupId: string, userIds: readonly string[]): Promise<void>;
 }
 
+/** Where a send with a client_msg_id was numbered: enough to store it, or to ack it again. */
+export interface SentMessageRecord {
+  readonly conversationId: string;
+  readonly msgId: number;
+  readonly createTime: number;
+  readonly counts: SideCounts;
+}
+
+export interface SentMessageStore {
+  get(senderId: string, clientMsgId: string, nowSeconds: number): Promise<SentMessageRecord | undefined>;
+  /** Claims (sender, client_msg_id) for this msg_id; false when another send holds it. */
+  claim(senderId: string, clientMsgId: string, record: SentMessageRecord): Promise<boolean>;
+}
+
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;
@@ -128,4 +142,5 @@ export interface Stores {
   readonly rateLimits: RateLimiter;
   readonly presence: PresenceStore;
   readonly groups: GroupStore;
+  readonly sentMessages: SentMessageStore;
 }

@@ -14,6 +14,7 @@ import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
 import { PresenceTable } from './store/presence.js';
 import { RateLimitTable } from './store/rate-limits.js';
+import { SentMessageTable } from './store/sent-messages.js';
 import { SessionTable } from './store/sessions.js';
 
 export interface Runtime extends Stores {
@@ -61,5 +62,6 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     rateLimits: new RateLimitTable(db, tables.RateLimits, config.rateLimitPerSecond),
     presence: new PresenceTable(db, tables.Presence),
     groups: new GroupTables(db, tables.Groups, tables.GroupMembers),
+    sentMessages: new SentMessageTable(db, tables.SentMessages),
   };
 }

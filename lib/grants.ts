@@ -47,10 +47,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     tables: {
       RateLimits: ['dynamodb:UpdateItem'],
       Conversations: ['dynamodb:UpdateItem'],
-      Messages: ['dynamodb:PutItem'],
+      Messages: ['dynamodb:PutItem', 'dynamodb:GetItem'],
       // PutItem: a pair's session rows on its first message; UpdateItem: a group sender's own read mark.
       Sessions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem', 'dynamodb:Query'],
+      // The idempotency record of a send with a client_msg_id: looked up, then claimed.
+      SentMessages: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
       Presence: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],

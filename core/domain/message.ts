@@ -26,3 +26,8 @@ export interface SideCounts {
 
 /** A message row as read back, with the side counts as of that message (read marks derive from them). */
 export type MessageRecord = StoredMessage & { readonly counts: SideCounts };
+
+/** A put of a msg_id that is already stored: one msg_id is written once, never overwritten. */
+export class MessageAlreadyStoredError extends Error {
+  override readonly name = 'MessageAlreadyStoredError';
+}

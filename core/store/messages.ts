@@ -1,15 +1,11 @@
 /** Messages table: every stored message (PK conversation_id, SK msg_id). */
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MessageRecord, StoredMessage } from '../domain/message.js';
+import { MessageAlreadyStoredError, type MessageRecord, type StoredMessage } from '../domain/message.js';
 import type { MessageStore } from '../ports.js';
 import { withUnprocessedRetries } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 const BATCH_GET_LIMIT = 100;
-
-export class MessageAlreadyStoredError extends Error {
-  override readonly name = 'MessageAlreadyStoredError';
-}
 
 export class MessageTable implements MessageStore {
   constructor(

@@ -34,7 +34,8 @@ export type TableId =
   | 'RateLimits'
   | 'Presence'
   | 'Groups'
-  | 'GroupMembers';
+  | 'GroupMembers'
+  | 'SentMessages';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -98,6 +99,13 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'group_id', type: 'S' },
     sortKey: { name: 'user_id', type: 'S' },
     description: 'Members of each group: membership checks are one GetItem, the member list one Query.',
+  },
+  SentMessages: {
+    id: 'SentMessages',
+    envVar: 'SENT_MESSAGES_TABLE',
+    partitionKey: { name: 'sender_key', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description: 'Idempotency: (sender, client_msg_id) → the msg_id it was stored under, kept 48 h, so a resend is acked, not stored again.',
   },
 };
 

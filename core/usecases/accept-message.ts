@@ -1,15 +1,16 @@
 /**
  * The storing half of send (TeamTalk's msg_server checks + db_proxy sendMessage): validate, rate-limit, take the
- * next msg_id, make sure both users' session rows exist, store the message. Storing is the last step: it returns
- * only once the message is durably stored, so the sender is never acked for a message that is not, and a failure
- * before it stores nothing.
+ * next msg_id, claim the client_msg_id, make sure both users' session rows exist, store the message. Storing is the
+ * last step: it returns only once the message is durably stored, so the sender is never acked for a message that is
+ * not, and a failure before it stores nothing. A send with a client_msg_id is idempotent for 48 h: a resend (after
+ * a lost ack, a crash at any step, a retried invocation) gets the first attempt's msg_id and is stored once.
  */
 import { MsgDataSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { FrameError } from '../domain/frames.js';
 import { groupConversationId } from '../domain/group.js';
 import { SessionType, sideOf, singleConversationId } from '../domain/ids.js';
-import { GROUP_MSG_TYPES, type StoredMessage } from '../domain/message.js';
-import type { Clock, ConversationStore, GroupStore, MessageStore, RateLimiter, SessionStore } from '../ports.js';
+import { GROUP_MSG_TYPES, MessageAlreadyStoredError, type StoredMessage } from '../domain/message.js';
+import type { Clock, ConversationStore, GroupStore, MessageStore, RateLimiter, SentMessageRecord, SentMessageStore, SessionStore } from '../ports.js';
 
 export interface AcceptMessagePorts {
   readonly rateLimits: RateLimiter;
@@ -17,6 +18,7 @@ export interface AcceptMessagePorts {
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
   readonly groups: GroupStore;
+  readonly sentMessages: SentMessageStore;
   readonly clock: Clock;
   readonly config: { readonly maxMsgBytes: number };
 }
@@ -33,6 +35,8 @@ export interface AcceptedMessage {
   readonly message: StoredMessage;
   readonly sessionType: number;
   readonly seq: number | undefined;
+  /** False for a resend of a message already stored: ack it again, deliver nothing new. */
+  readonly deliver: boolean;
 }
 
 /** Throws FrameError for a refused frame; nothing is stored then. */
@@ -59,30 +63,68 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   }
 
   const conversationId = isGroup ? groupConversationId(to) : singleConversationId(from, to);
-  const createTime = Math.floor(now / 1000);
-  // Group members' session rows are made when they join; a group counts no sides.
-  const counter = await ports.conversations.nextMsgId(conversationId, isGroup ? undefined : sideOf(from, to), createTime);
-  const message: StoredMessage = {
+  const sessionType = isGroup ? SessionType.Group : SessionType.Single;
+  const clientMsgId = request.client_msg_id;
+  const nowSeconds = Math.floor(now / 1000);
+  const build = (numbered: { msgId: number; createTime: number }): StoredMessage => ({
     conversationId,
-    msgId: counter.msgId,
+    msgId: numbered.msgId,
     fromUserId: from,
     toSessionId: to,
     msgType: request.msg_type,
     msgData: request.msg_data,
-    createTime,
-    ...(request.client_msg_id === undefined ? {} : { clientMsgId: request.client_msg_id }),
-  };
-  if (!isGroup && !counter.sessionsCreated) {
-    // First message(s) of the pair: create both session rows, then remember it on the head so later sends skip
-    // this. Before the message is stored, so a stored message always has its sessions and a failure here is
-    // answered `internal` with nothing stored but a consumed msg_id.
+    createTime: numbered.createTime,
+    ...(clientMsgId === undefined ? {} : { clientMsgId }),
+  });
+  const ensureSessions = async (createdTime: number) => {
+    // Before the message is stored, so a stored message always has its sessions. Group members' rows are made
+    // when they join.
     await Promise.all([
-      ports.sessions.ensure({ userId: from, sessionType: SessionType.Single, sessionId: to, conversationId, createdTime: createTime }),
-      ports.sessions.ensure({ userId: to, sessionType: SessionType.Single, sessionId: from, conversationId, createdTime: createTime }),
+      ports.sessions.ensure({ userId: from, sessionType, sessionId: to, conversationId, createdTime }),
+      ports.sessions.ensure({ userId: to, sessionType, sessionId: from, conversationId, createdTime }),
     ]);
     await ports.conversations.markSessionsCreated(conversationId);
+  };
+  const result = (message: StoredMessage, deliver: boolean): AcceptedMessage => ({ message, sessionType, seq: request.seq, deliver });
+
+  // A resend (same sender and client_msg_id): answer what the first attempt numbered, before taking a msg_id.
+  if (clientMsgId !== undefined) {
+    const previous = await ports.sentMessages.get(from, clientMsgId, nowSeconds);
+    if (previous) return completeResend(previous);
   }
+
+  const counter = await ports.conversations.nextMsgId(conversationId, isGroup ? undefined : sideOf(from, to), nowSeconds);
+  const message = build({ msgId: counter.msgId, createTime: nowSeconds });
+  if (clientMsgId !== undefined) {
+    const record = { conversationId, msgId: counter.msgId, createTime: nowSeconds, counts: counter };
+    // Two attempts of one send racing: the loser's msg_id stays unused (a gap) and it answers the winner's.
+    if (!(await ports.sentMessages.claim(from, clientMsgId, record))) {
+      const winner = await ports.sentMessages.get(from, clientMsgId, nowSeconds);
+      if (winner) return completeResend(winner);
+      throw new Error(`client_msg_id ${clientMsgId} claimed but not readable`);
+    }
+  }
+  if (!isGroup && !counter.sessionsCreated) await ensureSessions(nowSeconds);
   // The last step: once this succeeds the message is stored and must be acked.
   await ports.messages.put(message, counter);
-  return { message, sessionType: isGroup ? SessionType.Group : SessionType.Single, seq: request.seq };
+  return result(message, true);
+
+  /**
+   * The first attempt numbered this send. If it also stored it, ack again and deliver nothing new; if it died
+   * before storing, store it now under the same msg_id (once: the put is conditional) and deliver it.
+   */
+  async function completeResend(previous: SentMessageRecord): Promise<AcceptedMessage> {
+    const stored = await ports.messages.get(previous.conversationId, previous.msgId);
+    if (stored) return result(stored, false);
+    const message = build(previous);
+    if (!isGroup) await ensureSessions(previous.createTime);
+    try {
+      await ports.messages.put(message, previous.counts);
+      return result(message, true);
+    } catch (error) {
+      // The first attempt stored it meanwhile.
+      if (error instanceof MessageAlreadyStoredError) return result(message, false);
+      throw error;
+    }
+  }
 }

@@ -19,6 +19,8 @@ export function createSendHandler(runtime: Runtime) {
     }
     const { message } = accepted;
     await reply(runtime.gateway, caller.connectionId, msgDataAckFrame(message, accepted.sessionType, accepted.seq));
+    // A resend of a message already stored is only acked again: its deliveries were made (or catch-up has it).
+    if (!accepted.deliver) return OK;
     try {
       const stats = await deliverMessage(runtime, message, { exceptConnectionId: caller.connectionId });
       logger.info('message stored and delivered', { userId: caller.userId, connectionId: caller.connectionId, msgId: message.msgId, ...stats });

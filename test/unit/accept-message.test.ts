@@ -4,7 +4,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FrameError, type ErrorCode } from '../../core/domain/frames.js';
 import type { Runtime } from '../../core/runtime.js';
-import { MessageAlreadyStoredError } from '../../core/store/messages.js';
+import { MessageAlreadyStoredError } from '../../core/domain/message.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { T, T_SECONDS, TABLE, conditionFailed, ddb, inputsOf, makeRuntime, resetMocks, throttled, timeline, writes } from './helpers.js';
 
@@ -176,6 +176,7 @@ describe('storing', () => {
       },
       sessionType: 1,
       seq: 7,
+      deliver: true,
     });
     expect(inputsOf(PutCommand, 'Messages')[0]?.Item?.['from_user_id']).toBe('alice');
     expect(JSON.stringify(ddb.calls().map((c) => c.args[0].input))).not.toContain('mallory');
@@ -230,7 +231,8 @@ describe('storing', () => {
         ConditionExpression: 'attribute_not_exists(msg_id)',
       },
     ]);
-    expect(timeline()).toEqual(['Update:RateLimits', 'Update:Conversations', 'Put:Messages']);
+    // With a client_msg_id: look for a resend first, claim the id after numbering, store last.
+    expect(timeline()).toEqual(['Update:RateLimits', 'Get:SentMessages', 'Update:Conversations', 'Put:SentMessages', 'Put:Messages']);
   });
 
   it('create_time is the clock’s unix seconds, rounded down', async () => {
