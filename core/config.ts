@@ -22,6 +22,12 @@ export interface Config {
   readonly fanoutConcurrency: number;
   /** Most members a group may hold. */
   readonly maxGroupMembers: number;
+  /** Days a message is kept (DynamoDB TTL); 0 keeps messages for ever. */
+  readonly messageRetentionDays: number;
+  /** EventBridge bus for undelivered-message events (offline push hook); empty: no events. */
+  readonly eventBusName: string;
+  /** Whether undelivered-message events carry msg_data (off by default: push providers see no content). */
+  readonly pushIncludesBody: boolean;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -35,6 +41,9 @@ export const ENV = {
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
   fanoutConcurrency: 'FANOUT_CONCURRENCY',
   maxGroupMembers: 'MAX_GROUP_MEMBERS',
+  messageRetentionDays: 'MESSAGE_RETENTION_DAYS',
+  eventBusName: 'EVENT_BUS_NAME',
+  pushIncludesBody: 'PUSH_INCLUDES_BODY',
 } as const;
 
 export const DEFAULTS = {
@@ -46,6 +55,7 @@ export const DEFAULTS = {
   pendingShards: 1,
   fanoutConcurrency: 16,
   maxGroupMembers: 1000,
+  messageRetentionDays: 0,
 } as const;
 
 export class ConfigError extends Error {
@@ -76,5 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionsEndpoint: env[ENV.connectionsEndpoint] ?? '',
     fanoutConcurrency: positiveInt(env, ENV.fanoutConcurrency, DEFAULTS.fanoutConcurrency),
     maxGroupMembers: positiveInt(env, ENV.maxGroupMembers, DEFAULTS.maxGroupMembers),
+    messageRetentionDays: env[ENV.messageRetentionDays] ? positiveInt(env, ENV.messageRetentionDays, 0) : DEFAULTS.messageRetentionDays,
+    eventBusName: env[ENV.eventBusName] ?? '',
+    pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
   };
 }

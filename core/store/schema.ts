@@ -35,7 +35,8 @@ export type TableId =
   | 'Presence'
   | 'Groups'
   | 'GroupMembers'
-  | 'SentMessages';
+  | 'SentMessages'
+  | 'DeviceTokens';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -57,6 +58,8 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     envVar: 'MESSAGES_TABLE',
     partitionKey: { name: 'conversation_id', type: 'S' },
     sortKey: { name: 'msg_id', type: 'N' },
+    // Set only when a message retention is configured (MESSAGE_RETENTION_DAYS); otherwise messages are kept.
+    ttlAttribute: 'expires_at',
     description: 'Every stored message, numbered per conversation.',
   },
   Sessions: {
@@ -106,6 +109,12 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'sender_key', type: 'S' },
     ttlAttribute: 'expires_at',
     description: 'Idempotency: (sender, client_msg_id) → the msg_id it was stored under, kept 48 h, so a resend is acked, not stored again.',
+  },
+  DeviceTokens: {
+    id: 'DeviceTokens',
+    envVar: 'DEVICE_TOKENS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    description: "Push tokens per user (TeamTalk CID_LOGIN_REQ_DEVICETOKEN), one item a user: offline receivers' tokens are a BatchGetItem.",
   },
 };
 

@@ -21,7 +21,7 @@ class Crash extends Error {
 
 /** A runtime whose `port.method` throws on its first call, as if the Lambda died there. */
 function dyingAt<P extends keyof Runtime>(port: P, method: keyof Runtime[P] & string): Runtime {
-  const real = t.runtime[port] as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const real = t.runtime[port] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   let died = false;
   const wrapped = new Proxy(real, {
     get(target, key, receiver) {
