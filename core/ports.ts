@@ -7,6 +7,7 @@ import type { Connection } from './domain/connection.js';
 import type { ServerFrame } from './domain/frames.js';
 import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
 import type { Group } from './domain/group.js';
+import type { DeviceToken, UndeliveredMessageDetail } from './domain/push.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
 export interface Clock {
@@ -133,6 +134,17 @@ export interface SentMessageStore {
   claim(senderId: string, clientMsgId: string, record: SentMessageRecord): Promise<boolean>;
 }
 
+export interface DeviceTokenStore {
+  register(userId: string, token: DeviceToken, nowMs: number): Promise<void>;
+  /** Tokens by user (users without any are absent): a BatchGetItem per 100 users. */
+  tokensOf(userIds: readonly string[]): Promise<Map<string, DeviceToken[]>>;
+}
+
+/** Publishes undelivered-message events (the offline push hook); best effort, never throws. */
+export interface EventPublisher {
+  publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
+}
+
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;
@@ -143,4 +155,5 @@ export interface Stores {
   readonly presence: PresenceStore;
   readonly groups: GroupStore;
   readonly sentMessages: SentMessageStore;
+  readonly deviceTokens: DeviceTokenStore;
 }

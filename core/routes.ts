@@ -5,9 +5,9 @@
  */
 
 /** The Lambda functions of the stack (one per folder under lambdas/). */
-export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'default' | 'sweeper';
+export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'devices' | 'default' | 'sweeper';
 
-export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'default', 'sweeper'];
+export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'devices', 'default', 'sweeper'];
 
 /** Actions with a route of their own, and the function behind each. */
 export const ACTION_ROUTES = {
@@ -24,6 +24,7 @@ export const ACTION_ROUTES = {
   group_change_member: 'groups',
   group_list: 'groups',
   group_info: 'groups',
+  device_token: 'devices',
 } as const satisfies Record<string, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

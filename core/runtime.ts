@@ -4,10 +4,12 @@
  */
 import { loadConfig, type Config } from './config.js';
 import { ConnectionsApiGateway } from './gateway/connections-api.js';
-import type { Clock, Gateway, Stores } from './ports.js';
+import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
+import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
+import { DeviceTokenTable } from './store/device-tokens.js';
 import { createDocumentClient } from './store/document-client.js';
 import { GroupTables } from './store/groups.js';
 import { MessageTable } from './store/messages.js';
@@ -21,6 +23,7 @@ export interface Runtime extends Stores {
   readonly config: Config;
   readonly gateway: Gateway;
   readonly clock: Clock;
+  readonly events: EventPublisher;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -63,5 +66,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     presence: new PresenceTable(db, tables.Presence),
     groups: new GroupTables(db, tables.Groups, tables.GroupMembers),
     sentMessages: new SentMessageTable(db, tables.SentMessages),
+    deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
+    events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
   };
 }

@@ -141,6 +141,14 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     config: true,
     sweepInterval: false,
   },
+  devices: {
+    entry: 'lambdas/devices/handler.ts',
+    description: 'device_token: registers push tokens',
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+    config: true,
+    sweepInterval: false,
+  },
   default: {
     entry: 'lambdas/default/handler.ts',
     description: '$default: frames that match no route',

@@ -56,6 +56,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
       Presence: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      // Push tokens of receivers with no connection, for the undelivered-message event.
+      DeviceTokens: ['dynamodb:BatchGetItem'],
     },
     manageConnections: true,
   },
@@ -89,6 +91,13 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
   },
+  devices: {
+    // device_token: registers a push token for the user.
+    tables: {
+      DeviceTokens: ['dynamodb:UpdateItem'],
+    },
+    manageConnections: true,
+  },
   default: {
     tables: {},
     manageConnections: true,
@@ -99,6 +108,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       Messages: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
       Connections: ['dynamodb:DeleteItem'],
       Presence: ['dynamodb:UpdateItem'],
+      DeviceTokens: ['dynamodb:BatchGetItem'],
     },
     manageConnections: true,
   },

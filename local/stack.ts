@@ -16,6 +16,7 @@ import { createAckHandler } from '../lambdas/ack/handler.js';
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
 import { createConnectHandler } from '../lambdas/connect/handler.js';
 import { createDefaultHandler } from '../lambdas/default/handler.js';
+import { createDevicesHandler } from '../lambdas/devices/handler.js';
 import { createGroupsHandler } from '../lambdas/groups/handler.js';
 import { createSendHandler } from '../lambdas/send/handler.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
@@ -158,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ack: route(createAckHandler(runtime)),
       sync: route(createSyncHandler(runtime)),
       groups: route(createGroupsHandler(runtime)),
+      devices: route(createDevicesHandler(runtime)),
       default: route(createDefaultHandler(runtime)),
     };
     resolveRoutes({

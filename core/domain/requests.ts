@@ -59,3 +59,10 @@ export const GroupChangeMemberSchema = v.object({
 export const GroupListSchema = v.object({ action: v.literal('group_list'), seq });
 
 export const GroupInfoSchema = v.object({ action: v.literal('group_info'), seq, group_id: sessionId });
+
+export const DeviceTokenSchema = v.object({
+  action: v.literal('device_token'),
+  seq,
+  token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+  platform: v.picklist(['ios', 'android', 'web', 'windows', 'mac'], 'must be ios, android, web, windows or mac'),
+});
