@@ -1,7 +1,8 @@
 /**
  * ChatClient: one user's connection to the chat stack. It sends messages and resolves them with their
  * `msg_data_ack`, keeps unacknowledged sends and resends them with the same `client_msg_id`, acknowledges and
- * de-duplicates incoming messages, answers request/reply actions, sends heartbeats and reconnects with backoff.
+ * de-duplicates incoming messages, catches up on what it missed after every (re)connect, answers request/reply
+ * actions, sends heartbeats and reconnects with backoff.
  */
 import {
   backoffDelay,
@@ -19,11 +20,16 @@ import {
   isGroupMsgType,
   isMsgDataAckFrame,
   isMsgDataFrame,
+  isReadNoticeFrame,
+  isRemoveSessionNotifyFrame,
   parseServerFrame,
+  type ContactSession,
   type MsgDataAckFrame,
   type MsgDataAckRequestFrame,
   type MsgDataFrame,
   type MsgDataRequestFrame,
+  type MsgReadNotifyFrame,
+  type RemoveSessionNotifyFrame,
   type ReplyFrame,
   type RequestAction,
   type RequestMap,
@@ -34,6 +40,7 @@ import { createClientMsgId, tokenSubject } from './ids.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { PendingRequests, type PendingRequest } from './requests.js';
 import { OPEN, buildConnectUrl, openSocket, type SocketClosed, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import { Synchronizer, type CatchUpOptions, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type { TimerHandle } from './timers.js';
 
 /** The connection's state, as reported by the `state` event. */
@@ -70,6 +77,36 @@ export interface ChatClientOptions {
   readonly reconnect?: ReconnectOptions | false;
   /** How many (conversation, msg_id) pairs are remembered to drop redelivered messages. Default 10 000. */
   readonly dedupeCapacity?: number;
+  /**
+   * Catch-up on every (re)connect (default on): missed messages are fetched with `recent_sessions` and `msg_list` and
+   * delivered through the `message` event. `false` turns it off; `sync()` still runs one on demand. Needs the user
+   * id, read from the token's `sub`.
+   */
+  readonly catchUp?: boolean | CatchUpOptions;
+  /**
+   * What the application already holds, from an earlier `getSyncState()` (e.g. kept in localStorage), so that a
+   * restarted client fetches only what is newer. Without it the first catch-up fetches every conversation's history
+   * (up to `catchUp.maxMessagesPerSession` messages each).
+   */
+  readonly syncState?: SyncState;
+}
+
+/** `listMessages()` input. */
+export interface ListMessagesInput {
+  /** The peer's user id, or the group id. */
+  readonly sessionId: string;
+  /** 1 single chat (default), 2 group. */
+  readonly sessionType?: number;
+  /** Messages with msg_id ≤ this one; 0 (default) = the newest. */
+  readonly msgIdBegin?: number;
+  /** How many, 1–100. Default 20. */
+  readonly msgCnt?: number;
+}
+
+/** A session: the peer's user id or the group id, and the session type (default 1, single chat). */
+export interface SessionInput {
+  readonly sessionId: string;
+  readonly sessionType?: number;
 }
 
 /** What `send()` takes. */
@@ -98,7 +135,15 @@ export interface ChatClientEvents {
   error: Error;
   /** The connection state changed. */
   state: ConnectionState;
-  /** Any other server frame (e.g. `msg_read_notify`, `msg_read_receipt`, replies nobody waits for). */
+  /** A catch-up finished: what it listed, fetched and delivered. */
+  synced: SyncResult;
+  /** This user read a session on another connection, up to `msg_id` (`session_id` is the peer or group). */
+  msg_read_notify: MsgReadNotifyFrame;
+  /** `user_id` read this user's messages up to `msg_id` (`session_id` is this user, or the group). */
+  msg_read_receipt: MsgReadNotifyFrame;
+  /** This user removed a session on another connection. */
+  remove_session_notify: RemoveSessionNotifyFrame;
+  /** Any other server frame (replies nobody waits for, frames of a newer server). */
   frame: ServerFrame;
 }
 
@@ -135,6 +180,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #requests = new PendingRequests();
   readonly #deduper: MessageDeduper;
   readonly #heartbeat: Heartbeat;
+  readonly #sync: Synchronizer;
+  readonly #autoCatchUp: boolean;
+  /** The catch-up running or last started, and the connection generation it runs on. */
+  #syncing: { promise: Promise<SyncResult>; generation: number } | undefined;
 
   #state: ConnectionState = 'closed';
   #socket: WebSocketLike | undefined;
@@ -180,6 +229,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#heartbeat = new Heartbeat(options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs, () =>
       this.#sendFrameWithSeq({ action: 'heartbeat' }),
     );
+    this.#autoCatchUp = options.catchUp !== false;
+    const catchUpOptions = typeof options.catchUp === 'object' ? options.catchUp : {};
+    this.#sync = new Synchronizer(catchUpOptions, (frame) => this.emit('message', frame), options.syncState);
   }
 
   /** The connection state. */
@@ -187,7 +239,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.#state;
   }
 
-  /** This user's id as the server reported it (from a `msg_data_ack`); undefined until then. */
+  /** This user's id: the token's `sub`, or as the server reported it in a `msg_data_ack`; undefined until known. */
   get userId(): string | undefined {
     return this.#userId;
   }
@@ -195,6 +247,103 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** How many sends wait for their ack. */
   get pendingSends(): number {
     return this.#outbox.size;
+  }
+
+  /** Server time (unix seconds) the last complete catch-up synced to; 0 before the first one. */
+  get lastSyncTime(): number {
+    return this.#sync.lastSyncTime;
+  }
+
+  /** Whether a catch-up is running. */
+  get syncing(): boolean {
+    return this.#sync.running;
+  }
+
+  /** What this client holds (sync time, per-conversation msg_id marks), to seed a later client's `syncState`. */
+  getSyncState(): SyncState {
+    return this.#sync.state();
+  }
+
+  /**
+   * Catches up now (it also runs by itself on every open unless `catchUp: false`): resolves when the missed messages
+   * are delivered, with the same result as the `synced` event. Joins a catch-up already running on this connection.
+   * Rejects with {@link ConnectionClosedError} when not connected or when the connection drops meanwhile.
+   */
+  sync(): Promise<SyncResult> {
+    if (this.#state !== 'open') return Promise.reject(new ConnectionClosedError('sync: not connected'));
+    const running = this.#syncing;
+    if (running && running.generation === this.#generation) return running.promise;
+    return this.#startSync();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Read side
+
+  /** `msg_list`: up to `msgCnt` messages, newest first, with msg_id ≤ `msgIdBegin` (0 = from the newest). */
+  listMessages(input: ListMessagesInput): Promise<ReplyFrame<'msg_list'>> {
+    return this.request('msg_list', {
+      session_id: input.sessionId,
+      session_type: input.sessionType ?? SessionType.Single,
+      msg_id_begin: input.msgIdBegin ?? 0,
+      msg_cnt: input.msgCnt ?? 20,
+    });
+  }
+
+  /** `latest_msg_id`: the newest stored msg_id of a session (0 when none). */
+  latestMsgId(input: SessionInput): Promise<ReplyFrame<'latest_msg_id'>> {
+    return this.request('latest_msg_id', { session_id: input.sessionId, session_type: input.sessionType ?? SessionType.Single });
+  }
+
+  /** `msg_by_ids`: the listed messages that exist (1–100 msg_ids), newest first. */
+  messagesByIds(input: SessionInput & { readonly msgIds: readonly number[] }): Promise<ReplyFrame<'msg_by_ids'>> {
+    return this.request('msg_by_ids', {
+      session_id: input.sessionId,
+      session_type: input.sessionType ?? SessionType.Single,
+      msg_ids: input.msgIds,
+    });
+  }
+
+  /**
+   * `recent_sessions`: one page (100) of the sessions updated after `latestUpdateTime` (default 0: all), newest
+   * first, hidden ones left out; pass the reply's `next_page_token` as `pageToken` for the next page.
+   */
+  recentSessions(input: { readonly latestUpdateTime?: number; readonly pageToken?: string } = {}): Promise<ReplyFrame<'recent_sessions'>> {
+    const latest_update_time = input.latestUpdateTime ?? 0;
+    return this.request('recent_sessions', input.pageToken === undefined ? { latest_update_time } : { latest_update_time, page_token: input.pageToken });
+  }
+
+  /** Every page of `recent_sessions`. */
+  async allRecentSessions(latestUpdateTime = 0): Promise<ContactSession[]> {
+    const sessions: ContactSession[] = [];
+    let pageToken: string | undefined;
+    do {
+      const reply = await this.recentSessions(pageToken === undefined ? { latestUpdateTime } : { latestUpdateTime, pageToken });
+      sessions.push(...reply.contact_session_list);
+      pageToken = reply.next_page_token;
+    } while (pageToken !== undefined && pageToken !== '');
+    return sessions;
+  }
+
+  /** `unread_cnt`: the total and per-session unread counts, each with the session's latest message. */
+  unreadCounts(): Promise<ReplyFrame<'unread_cnt'>> {
+    return this.request('unread_cnt');
+  }
+
+  /**
+   * `msg_read_ack`: marks the session read up to `msgId` (not past it). The user's other connections get
+   * `msg_read_notify`, the peer's get `msg_read_receipt`.
+   */
+  markRead(input: SessionInput & { readonly msgId: number }): Promise<ReplyFrame<'msg_read_ack'>> {
+    return this.request('msg_read_ack', {
+      session_id: input.sessionId,
+      session_type: input.sessionType ?? SessionType.Single,
+      msg_id: input.msgId,
+    });
+  }
+
+  /** `remove_session`: hides the session from `recent_sessions` until its next message; other connections are told. */
+  removeSession(input: SessionInput): Promise<ReplyFrame<'remove_session'>> {
+    return this.request('remove_session', { session_id: input.sessionId, session_type: input.sessionType ?? SessionType.Single });
   }
 
   /**
@@ -325,6 +474,41 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#heartbeat.start();
     this.emit('state', 'open');
     for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
+    // A listener may have closed the client or the socket may be gone already.
+    if (this.#autoCatchUp && this.#state === 'open' && this.#userId !== undefined) {
+      this.#startSync().catch((error: unknown) => {
+        // A dropped connection ends a catch-up quietly: the next open runs another one.
+        if (!(error instanceof ConnectionClosedError)) this.emit('error', toError(error));
+      });
+    }
+  }
+
+  /** Starts a catch-up on the current connection, once any earlier one has ended. */
+  #startSync(): Promise<SyncResult> {
+    const generation = this.#generation;
+    const userId = this.#userId;
+    if (userId === undefined) {
+      return Promise.reject(new ChatError('catch-up needs the user id: the token has no readable sub'));
+    }
+    const previous = this.#syncing?.promise;
+    const transport: SyncTransport = {
+      recentSessions: (fields) => this.request('recent_sessions', fields),
+      msgList: (fields) => this.request('msg_list', fields),
+    };
+    const isCurrent = () => this.#generation === generation && this.#state === 'open';
+    const promise = (async () => {
+      await previous?.catch(() => undefined);
+      const result = await this.#sync.run(transport, userId, isCurrent, (error) => this.emit('error', error));
+      this.emit('synced', result);
+      return result;
+    })();
+    const syncing = { promise, generation };
+    this.#syncing = syncing;
+    const settled = () => {
+      if (this.#syncing === syncing) this.#syncing = undefined;
+    };
+    promise.then(settled, settled);
+    return promise;
   }
 
   #onSocketClosed(closed: SocketClosed): void {
@@ -480,6 +664,15 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         return;
       }
     }
+    if (isReadNoticeFrame(frame)) {
+      if (frame.type === 'msg_read_notify') this.emit('msg_read_notify', frame);
+      else this.emit('msg_read_receipt', frame);
+      return;
+    }
+    if (isRemoveSessionNotifyFrame(frame)) {
+      this.emit('remove_session_notify', frame);
+      return;
+    }
     this.emit('frame', frame);
   }
 
@@ -495,7 +688,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       session_type: group ? SessionType.Group : SessionType.Single,
     };
     this.#sendFrame(ack);
-    if (this.#deduper.isFirst(frame)) this.emit('message', frame);
+    if (!this.#deduper.isFirst(frame)) return;
+    // With the user id known, the synchronizer tracks what is held and holds back a conversation being caught up.
+    if (this.#userId !== undefined) this.#sync.receive(frame, this.#userId);
+    else this.emit('message', frame);
   }
 
   #onAck(frame: MsgDataAckFrame & ServerFrame): void {
@@ -508,6 +704,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return;
     }
     this.#outbox.remove(entry);
+    if (this.#userId !== undefined && typeof frame.session_id === 'string' && Number.isInteger(frame.session_type)) {
+      this.#sync.recordSent(frame.session_type, frame.session_id, frame.msg_id);
+    }
     entry.resolve(frame);
     this.emit('ack', frame);
   }

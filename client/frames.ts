@@ -170,13 +170,20 @@ export interface RequestMap {
     reply: { readonly total_cnt: number; readonly unreadinfo_list: readonly UnreadInfo[] };
   };
   recent_sessions: {
-    /** `latest_update_time` 0 = all; a page token (its field name is the server's) may be added. */
-    request: { readonly latest_update_time: number; readonly [field: string]: unknown };
-    reply: { readonly contact_session_list: readonly ContactSession[]; readonly [field: string]: unknown };
+    /**
+     * Sessions with `updated_time` > `latest_update_time` (0 = all), hidden ones left out, newest first, 100 a page;
+     * `page_token` is a previous reply's `next_page_token`.
+     */
+    request: { readonly latest_update_time: number; readonly page_token?: string };
+    reply: { readonly contact_session_list: readonly ContactSession[]; readonly next_page_token?: string };
   };
   msg_read_ack: {
     request: SessionRef & { readonly msg_id: number };
     reply: NoFields;
+  };
+  remove_session: {
+    request: SessionRef;
+    reply: SessionRef;
   };
   group_create: {
     request: { readonly group_name: string; readonly member_ids: readonly string[] };
@@ -201,13 +208,25 @@ export type RequestAction = keyof RequestMap;
 /** The reply frame of a request action: its fields plus `type` (the action) and the echoed `seq`. */
 export type ReplyFrame<A extends RequestAction> = RequestMap[A]['reply'] & { readonly type: A; readonly seq: number };
 
-/** Pushed to the reader's other connections after a `msg_read_ack`. */
+/**
+ * Pushed after a `msg_read_ack`: `msg_read_notify` to the reader's other connections, `msg_read_receipt` to the
+ * peer's connections. `user_id` is the reader; `session_id` is the reader's peer (so for a receipt, the receiving
+ * user itself) or the group id; everything up to `msg_id` is read.
+ */
 export interface MsgReadNotifyFrame {
   readonly type: 'msg_read_notify' | 'msg_read_receipt';
   readonly user_id: string;
   readonly session_id: string;
   readonly session_type: number;
   readonly msg_id: number;
+}
+
+/** Pushed to the user's other connections after a `remove_session`. */
+export interface RemoveSessionNotifyFrame {
+  readonly type: 'remove_session_notify';
+  readonly user_id: string;
+  readonly session_id: string;
+  readonly session_type: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -248,4 +267,23 @@ export function isMsgDataAckFrame(frame: ServerFrame): frame is MsgDataAckFrame 
 
 export function isErrorFrame(frame: ServerFrame): frame is ErrorFrame & ServerFrame {
   return frame.type === 'error' && typeof frame['code'] === 'string';
+}
+
+export function isReadNoticeFrame(frame: ServerFrame): frame is MsgReadNotifyFrame & ServerFrame {
+  return (
+    (frame.type === 'msg_read_notify' || frame.type === 'msg_read_receipt') &&
+    typeof frame['user_id'] === 'string' &&
+    typeof frame['session_id'] === 'string' &&
+    isInt(frame['session_type']) &&
+    isInt(frame['msg_id'])
+  );
+}
+
+export function isRemoveSessionNotifyFrame(frame: ServerFrame): frame is RemoveSessionNotifyFrame & ServerFrame {
+  return (
+    frame.type === 'remove_session_notify' &&
+    typeof frame['user_id'] === 'string' &&
+    typeof frame['session_id'] === 'string' &&
+    isInt(frame['session_type'])
+  );
 }

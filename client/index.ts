@@ -4,12 +4,21 @@
  * ```ts
  * import { ChatClient } from './client/index.js';
  * const chat = new ChatClient({ url: 'ws://127.0.0.1:8787', getToken: fetchToken });
- * chat.on('message', (m) => console.log(m.from_user_id, m.msg_data));
+ * chat.on('message', (m) => console.log(m.from_user_id, m.msg_data)); // live and caught-up messages, once each
  * await chat.connect();
  * const ack = await chat.send({ toSessionId: 'bob', msgData: 'hi' });
  * ```
  */
-export { ChatClient, type ChatClientEvents, type ChatClientOptions, type ConnectionState, type SendInput } from './client.js';
+export {
+  ChatClient,
+  type ChatClientEvents,
+  type ChatClientOptions,
+  type ConnectionState,
+  type ListMessagesInput,
+  type SendInput,
+  type SessionInput,
+} from './client.js';
+export { parseSessionKey, sessionKey, sessionOfMessage, type CatchUpOptions, type SyncResult, type SyncState } from './sync.js';
 export {
   AuthError,
   ChatError,
@@ -32,6 +41,7 @@ export {
   type MsgDataAckFrame,
   type MsgDataFrame,
   type MsgReadNotifyFrame,
+  type RemoveSessionNotifyFrame,
   type ReplyFrame,
   type RequestAction,
   type RequestMap,

@@ -27,3 +27,28 @@ export const METRIC = {
 } as const;
 
 export { MetricUnit };
+
+/** Metrics go out as EMF only on Lambda; in local mode and tests they are dropped (no CloudWatch to read them). */
+const ON_LAMBDA = Boolean(process.env['AWS_LAMBDA_FUNCTION_NAME']);
+
+/** Adds a count metric, skipping zeros so idle invocations publish nothing. */
+export function count(name: (typeof METRIC)[keyof typeof METRIC], value: number): void {
+  if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/**
+ * Wraps a handler: every log line of the invocation carries its correlation keys (connection, user, route — never
+ * bodies or tokens), and the metrics it added are published when it ends.
+ */
+export function observed<E, R>(handler: (event: E) => Promise<R>, correlation: (event: E) => Record<string, unknown>): (event: E) => Promise<R> {
+  return async (event) => {
+    logger.appendKeys(correlation(event));
+    try {
+      return await handler(event);
+    } finally {
+      logger.resetKeys();
+      if (ON_LAMBDA && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      else metrics.clearMetrics();
+    }
+  };
+}

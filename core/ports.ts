@@ -88,8 +88,8 @@ export interface PendingDelivery {
 
 export interface PendingStore {
   put(delivery: PendingDelivery): Promise<void>;
-  /** Removes the pending delivery of that connection; true when one was there. */
-  delete(key: { connectionId: string; conversationId: string; msgId: number; createTime: number }): Promise<boolean>;
+  /** Removes the pending delivery of that connection; returns it when one was there. */
+  delete(key: { connectionId: string; conversationId: string; msgId: number; createTime: number }): Promise<PendingDelivery | undefined>;
   /** Overdue rows (nextDueAt ≤ now) in the slots that can still hold live deliveries. */
   listOverdue(nowMs: number): Promise<PendingDelivery[]>;
   /** Records one more delivery; false when the row is gone (acked or cleaned meanwhile). */

@@ -7,7 +7,8 @@ import type * as v from 'valibot';
 import { parseFrame, seqOf, validateFrame } from './domain/client-frames.js';
 import { FrameError, replyFrame } from './domain/frames.js';
 import type { Runtime } from './runtime.js';
-import { OK, callerOf, reply, replyError, type Caller, type WebSocketEvent, type WebSocketResult } from './websocket-event.js';
+import { observed } from './observability.js';
+import { OK, callerOf, correlationOf, reply, replyError, type Caller, type WebSocketEvent, type WebSocketResult } from './websocket-event.js';
 
 export interface RequestRoute<S extends v.GenericSchema> {
   readonly schema: S;
@@ -20,19 +21,23 @@ type AnyRoute = RequestRoute<v.GenericSchema>;
 export const request = <S extends v.GenericSchema>(route: RequestRoute<S>): AnyRoute => route as unknown as AnyRoute;
 
 export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<string, AnyRoute>>) {
-  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     try {
       const frame = parseFrame(event.body);
       const action = frame.fields['action'];
       // Own keys only: `__proto__` or `constructor` name no route.
       const route = typeof action === 'string' && Object.hasOwn(routes, action) ? routes[action] : undefined;
-      if (!route) throw new FrameError('unknown_action', `unknown action "${String(action).slice(0, 64)}"`);
+      if (!route) {
+        throw typeof action === 'string'
+          ? new FrameError('unknown_action', `unknown action "${action.slice(0, 64)}"`)
+          : new FrameError('bad_request', 'action: must be a string naming an action');
+      }
       const fields = await route.run(runtime, caller, validateFrame(route.schema, frame));
       await reply(runtime.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));
     } catch (error) {
       await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));
     }
     return OK;
-  };
+  }, correlationOf);
 }

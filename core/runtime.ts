@@ -54,7 +54,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     gateway: new ConnectionsApiGateway({ endpoint: config.connectionsEndpoint, region, credentials }),
     connections: new ConnectionTable(db, tables.Connections),
     conversations: new ConversationTable(db, tables.Conversations),
-    messages: new MessageTable(db, tables.Messages),
+    messages: new MessageTable(db, tables.Messages, config.messageRetentionDays),
     sessions: new SessionTable(db, tables.Sessions),
     pending: new PendingDeliveryTable(db, tables.PendingDeliveries, {
       ackTimeoutMs: config.ackTimeoutMs,

@@ -59,3 +59,9 @@ export async function replyError(gateway: Gateway, connectionId: string, error: 
   logger.error('request failed', { connectionId, error: error as Error });
   await reply(gateway, connectionId, internalErrorFrame(seq));
 }
+
+/** Log correlation keys of a WebSocket event: which connection, user and route. */
+export function correlationOf(event: WebSocketEvent): Record<string, unknown> {
+  const { connectionId, routeKey, authorizer } = event.requestContext;
+  return { connectionId, routeKey, ...(authorizer?.userId ? { userId: authorizer.userId } : {}) };
+}

@@ -57,8 +57,12 @@ export function validateFrame<S extends v.GenericSchema>(schema: S, frame: RawFr
   if (result.success) return result.output;
   const issue = result.issues[0];
   const field = issue.path?.map((p) => String(p.key)).join('.') ?? 'frame';
-  throw new FrameError('bad_request', `${field}: ${issue.message}`);
+  // valibot's text quotes what it received: bounded, so an error frame never outgrows what API Gateway can post.
+  throw new FrameError('bad_request', `${field.slice(0, 64)}: ${issue.message}`.slice(0, MAX_ERROR_MESSAGE_CHARS));
 }
+
+/** Error messages are explanations, not echoes: 200 characters at most. */
+const MAX_ERROR_MESSAGE_CHARS = 200;
 
 /** Reads the seq of a body that may not even be JSON, for error frames answered before validation. */
 export function seqOf(body: string | undefined | null): number | undefined {

@@ -11,6 +11,8 @@ export class MessageTable implements MessageStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Days a message is kept (TTL); 0 keeps it for ever. */
+    private readonly retentionDays = 0,
   ) {}
 
   async put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<void> {
@@ -30,6 +32,7 @@ export class MessageTable implements MessageStore {
             // Each side's sent count at this message: read marks and unread counts derive from them.
             sent_lo: counts.sentLo,
             sent_hi: counts.sentHi,
+            expires_at: this.retentionDays > 0 ? message.createTime + this.retentionDays * 86_400 : undefined,
           },
           ConditionExpression: 'attribute_not_exists(msg_id)',
         }),
@@ -46,9 +49,9 @@ export class MessageTable implements MessageStore {
     const key = { conversation_id: conversationId, msg_id: msgId };
     // Messages never change once written, so an eventually consistent read is right unless it is too fresh.
     const eventual = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
-    if (eventual.Item) return toMessage(eventual.Item);
+    if (eventual.Item) return live(eventual.Item) ? toMessage(eventual.Item) : undefined;
     const strong = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    return strong.Item ? toMessage(strong.Item) : undefined;
+    return strong.Item && live(strong.Item) ? toMessage(strong.Item) : undefined;
   }
 
   /**
@@ -66,7 +69,7 @@ export class MessageTable implements MessageStore {
         ConsistentRead: true,
       }),
     );
-    return (result.Items ?? []).map(toMessage);
+    return (result.Items ?? []).filter(live).map(toMessage);
   }
 
   async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]> {
@@ -80,7 +83,7 @@ export class MessageTable implements MessageStore {
       };
       await withUnprocessedRetries(async () => {
         const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.tableName] ?? []) messages.push(toMessage(item));
+        for (const item of result.Responses?.[this.tableName] ?? []) if (live(item)) messages.push(toMessage(item));
         const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys;
         request = unprocessed && unprocessed.length > 0 ? { [this.tableName]: { Keys: unprocessed } } : undefined;
         return request !== undefined;
@@ -88,6 +91,12 @@ export class MessageTable implements MessageStore {
     }
     return messages;
   }
+}
+
+/** TTL deletes lag by up to days: a message past its retention is gone for readers at once. */
+function live(item: Record<string, unknown>): boolean {
+  const expiresAt = item['expires_at'];
+  return typeof expiresAt !== 'number' || expiresAt * 1000 > Date.now();
 }
 
 function toMessage(item: Record<string, unknown>): MessageRecord {

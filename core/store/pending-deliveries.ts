@@ -101,11 +101,11 @@ export class PendingDeliveryTable implements PendingStore {
     );
   }
 
-  async delete(key: DeliveryKey): Promise<boolean> {
+  async delete(key: DeliveryKey): Promise<PendingDelivery | undefined> {
     const result = await this.db.send(
       new DeleteCommand({ TableName: this.tableName, Key: this.key(key), ReturnValues: 'ALL_OLD' }),
     );
-    return result.Attributes !== undefined;
+    return result.Attributes ? toDelivery(result.Attributes) : undefined;
   }
 
   async listOverdue(nowMs: number): Promise<PendingDelivery[]> {

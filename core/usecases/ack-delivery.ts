@@ -2,7 +2,7 @@
 import { MsgDataAckSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { groupConversationId } from '../domain/group.js';
 import { SessionType, singleConversationId } from '../domain/ids.js';
-import type { MessageStore, PendingStore } from '../ports.js';
+import type { MessageStore, PendingDelivery, PendingStore } from '../ports.js';
 
 export interface AckDeliveryPorts {
   readonly messages: MessageStore;
@@ -16,14 +16,14 @@ export interface AckDeliveryInput {
   readonly body: string | undefined;
 }
 
-/** True when a pending delivery was removed. Throws FrameError for a malformed frame. */
-export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInput): Promise<boolean> {
+/** The removed delivery, if there was one. Throws FrameError for a malformed frame. */
+export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInput): Promise<PendingDelivery | undefined> {
   const request = validateFrame(MsgDataAckSchema, parseFrame(input.body));
   // The pending key holds the caller's own connection id, so only its own delivery can go; no membership check needed.
   const conversationId =
     request.session_type === SessionType.Group ? groupConversationId(request.session_id) : singleConversationId(input.userId, request.session_id);
   // The row's slot follows from the message's create_time, which the frame does not carry.
   const message = await ports.messages.get(conversationId, request.msg_id);
-  if (!message) return false;
+  if (!message) return undefined;
   return ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: message.msgId, createTime: message.createTime });
 }

@@ -11,8 +11,9 @@ import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
 import type { Clock, ConnectionStore, Gateway, GroupStore, PendingStore, PresenceStore, SessionStore } from '../ports.js';
 import { dropConnection } from './connections.js';
+import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
 
-export interface DeliverMessagePorts {
+export interface DeliverMessagePorts extends UndeliveredPorts {
   readonly connections: ConnectionStore;
   readonly presence: PresenceStore;
   readonly groups: GroupStore;
@@ -20,7 +21,7 @@ export interface DeliverMessagePorts {
   readonly pending: PendingStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
-  readonly config: { readonly ackTimeoutMs: number; readonly fanoutConcurrency: number };
+  readonly config: { readonly ackTimeoutMs: number; readonly fanoutConcurrency: number; readonly pushIncludesBody: boolean };
 }
 
 export interface DeliveryStats {
@@ -30,6 +31,8 @@ export interface DeliveryStats {
   gone: number;
   /** Posts that failed after retries (throttled, timed out): left pending for the sweeper. */
   deferred: number;
+  /** Receivers with no connection, announced on the offline push hook. */
+  offline: number;
 }
 
 export async function deliverMessage(
@@ -37,9 +40,13 @@ export async function deliverMessage(
   message: StoredMessage,
   options: { exceptConnectionId?: string },
 ): Promise<DeliveryStats> {
-  const targets = (await deliveryTargets(ports, message)).filter((c) => c.connectionId !== options.exceptConnectionId);
+  const { targets: all, receivers } = await deliveryTargets(ports, message);
+  const targets = all.filter((c) => c.connectionId !== options.exceptConnectionId);
+  const online = new Set(all.map((t) => t.userId));
+  const offline = receivers.filter((u) => !online.has(u));
   const frame = msgDataFrame(message);
-  const stats: DeliveryStats = { delivered: 0, gone: 0, deferred: 0 };
+  const stats: DeliveryStats = { delivered: 0, gone: 0, deferred: 0, offline: offline.length };
+  if (offline.length > 0) await announceUndelivered(ports, message, offline, 'offline');
 
   await forEachWithConcurrency(targets, ports.config.fanoutConcurrency, async (target) => {
     const log = { connectionId: target.connectionId, userId: target.userId, msgId: message.msgId };
@@ -88,16 +95,16 @@ interface Target {
 
 /**
  * Every connection of both users of a single chat (two strongly consistent Queries), or of every member of a group
- * (one Query of the members, one BatchGetItem of presence per 100 members).
+ * (one Query of the members, one BatchGetItem of presence per 100 members); and who the receivers are.
  */
-async function deliveryTargets(ports: DeliverMessagePorts, message: StoredMessage): Promise<Target[]> {
+async function deliveryTargets(ports: DeliverMessagePorts, message: StoredMessage): Promise<{ targets: Target[]; receivers: string[] }> {
   if (!GROUP_MSG_TYPES.includes(message.msgType)) {
     const now = ports.clock.now();
     const [sender, receiver] = await Promise.all([
       ports.connections.listByUser(message.fromUserId, now),
       ports.connections.listByUser(message.toSessionId, now),
     ]);
-    return [...sender, ...receiver];
+    return { targets: [...sender, ...receiver], receivers: [message.toSessionId] };
   }
   const groupId = message.toSessionId;
   const [members] = await Promise.all([
@@ -108,5 +115,8 @@ async function deliveryTargets(ports: DeliverMessagePorts, message: StoredMessag
       .catch((error: unknown) => logger.warn('sender read mark not moved', { msgId: message.msgId, error: error as Error })),
   ]);
   const presence = await ports.presence.connectionsOf(members);
-  return [...presence].flatMap(([userId, connectionIds]) => connectionIds.map((connectionId) => ({ userId, connectionId })));
+  return {
+    targets: [...presence].flatMap(([userId, connectionIds]) => connectionIds.map((connectionId) => ({ userId, connectionId }))),
+    receivers: members.filter((m) => m !== message.fromUserId),
+  };
 }

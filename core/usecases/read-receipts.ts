@@ -28,9 +28,12 @@ export async function markRead(
   const [message] = await ports.messages.listBefore(conversation.conversationId, request.msg_id, 1);
   if (!message) throw new FrameError('not_member', `you have no messages with ${request.session_id} up to ${request.msg_id}`);
   const peerCount = conversation.peerSide === undefined ? 0 : conversation.peerSide === 'lo' ? message.counts.sentLo : message.counts.sentHi;
-  const moved = await ports.sessions.markRead({ userId: caller.userId, sessionType: conversation.sessionType, sessionId: conversation.sessionId }, request.msg_id, peerCount);
+  // The mark is the newest message that exists at or before msg_id: a msg_id beyond the conversation cannot park
+  // the mark where no later read could move it.
+  const readUpTo = message.msgId;
+  const moved = await ports.sessions.markRead({ userId: caller.userId, sessionType: conversation.sessionType, sessionId: conversation.sessionId }, readUpTo, peerCount);
   if (moved) {
-    const fields = { user_id: caller.userId, session_id: request.session_id, session_type: request.session_type, msg_id: request.msg_id };
+    const fields = { user_id: caller.userId, session_id: request.session_id, session_type: request.session_type, msg_id: readUpTo };
     await Promise.all([
       notifyUsers(ports, [caller.userId], { type: 'msg_read_notify', ...fields }, caller.connectionId),
       // Receipts go to the peer of a single chat; a group read would be a fan-out to every member, as TeamTalk

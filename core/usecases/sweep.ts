@@ -5,19 +5,21 @@
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { msgDataFrame } from '../domain/frames.js';
+import type { StoredMessage } from '../domain/message.js';
 import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
 import type { Clock, ConnectionStore, Gateway, MessageStore, PendingDelivery, PendingStore, PresenceStore } from '../ports.js';
 import { dropConnection } from './connections.js';
+import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
 
-export interface SweepPorts {
+export interface SweepPorts extends UndeliveredPorts {
   readonly presence: PresenceStore;
   readonly pending: PendingStore;
   readonly messages: MessageStore;
   readonly connections: ConnectionStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
-  readonly config: { readonly ackTimeoutMs: number; readonly maxDeliveryAttempts: number; readonly fanoutConcurrency: number };
+  readonly config: { readonly ackTimeoutMs: number; readonly maxDeliveryAttempts: number; readonly fanoutConcurrency: number; readonly pushIncludesBody: boolean };
 }
 
 export interface SweepStats {
@@ -36,13 +38,13 @@ export async function sweep(ports: SweepPorts): Promise<SweepStats> {
   const stats: SweepStats = { overdue: overdue.length, redelivered: 0, gaveUp: 0, gone: 0, deferred: 0 };
   if (overdue.length === 0) return stats;
 
-  const toRetry = overdue.filter((d) => d.attempts < ports.config.maxDeliveryAttempts);
   const messages = new Map(
-    (await ports.messages.getMany(toRetry.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [
+    (await ports.messages.getMany(overdue.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [
       messageKey(m.conversationId, m.msgId),
       m,
     ]),
   );
+  const givenUp = new Map<string, { userId: string; message: StoredMessage }>();
   // Rows of one connection are handled in order, so a connection found gone is dropped once and not posted to again.
   const byConnection = new Map<string, PendingDelivery[]>();
   for (const delivery of overdue) byConnection.set(delivery.connectionId, [...(byConnection.get(delivery.connectionId) ?? []), delivery]);
@@ -54,6 +56,7 @@ export async function sweep(ports: SweepPorts): Promise<SweepStats> {
       if (delivery.attempts >= ports.config.maxDeliveryAttempts || !message) {
         await ports.pending.delete(delivery);
         stats.gaveUp++;
+        if (message) givenUp.set(`${delivery.userId}\u0000${messageKey(message.conversationId, message.msgId)}`, { userId: delivery.userId, message });
         logger.warn('delivery given up; the message stays stored for catch-up', log);
         continue;
       }
@@ -74,5 +77,7 @@ export async function sweep(ports: SweepPorts): Promise<SweepStats> {
       }
     }
   });
+  // One push event per user and message, however many of its connections gave up.
+  await Promise.all([...givenUp.values()].map(({ userId, message }) => announceUndelivered(ports, message, [userId], 'gave_up')));
   return stats;
 }

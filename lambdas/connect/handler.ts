@@ -1,11 +1,11 @@
 /** Routes $connect and $disconnect: store the connection under its user, or forget it with its pending deliveries. */
-import { logger } from '../../core/observability.js';
+import { logger, observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { dropConnection, registerConnection } from '../../core/usecases/connections.js';
-import { OK, callerOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+import { OK, callerOf, correlationOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
 
 export function createConnectHandler(runtime: Runtime) {
-  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     if (event.requestContext.eventType === 'DISCONNECT') {
       const dropped = await dropConnection(runtime, caller);
@@ -15,7 +15,7 @@ export function createConnectHandler(runtime: Runtime) {
     await registerConnection(runtime, caller);
     logger.info('connected', { ...caller });
     return OK;
-  };
+  }, correlationOf);
 }
 
 export const handler = createConnectHandler(createRuntime());

@@ -4,11 +4,12 @@
  */
 import { parseFrame } from '../../core/domain/client-frames.js';
 import { FrameError } from '../../core/domain/frames.js';
+import { observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
-import { OK, reply, replyError, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+import { OK, reply, replyError, correlationOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
 
 export function createDefaultHandler(runtime: Runtime) {
-  return async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const { connectionId } = event.requestContext;
     let seq: number | undefined;
     try {
@@ -25,7 +26,7 @@ export function createDefaultHandler(runtime: Runtime) {
       await replyError(runtime.gateway, connectionId, error, seq);
     }
     return OK;
-  };
+  }, correlationOf);
 }
 
 export const handler = createDefaultHandler(createRuntime());

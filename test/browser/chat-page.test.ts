@@ -1,14 +1,18 @@
 /**
  * The chat page in headless Chromium (Debian's `chromium`, driven by playwright-core) against the real local stack:
  * the emulator, the handlers and DynamoDB Local. Two users see a message cross, the sender's second tab gets it,
- * the ack state shows, a refused send shows its code, a dropped connection reconnects. A screenshot is kept in
- * test/artifacts/. Skipped only where no Chromium is installed (.ci/run installs it; CHROMIUM_PATH overrides).
+ * the ack state shows, a refused send shows its code, a dropped connection reconnects; the session list shows unread
+ * badges that clear when the conversation is opened, the sender sees "read", scrolling back loads older pages, and a
+ * removed session leaves the list of every tab. Screenshots are kept in test/artifacts/. Skipped only where no
+ * Chromium is installed (.ci/run installs it; CHROMIUM_PATH overrides).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatClient } from '../../client/index.js';
 import { buildWebApp } from '../../local/web/build.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { localDynamoClient } from '../support/dynamo.js';
@@ -39,12 +43,12 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
     await stack?.stop();
   });
 
-  async function open(user: string, peer: string): Promise<Page> {
+  async function open(user: string, peer?: string): Promise<Page> {
     const page = await browser.newPage();
     page.on('pageerror', (error) => {
       throw error;
     });
-    await page.goto(`${stack.httpUrl}/?user=${user}&peer=${peer}`);
+    await page.goto(`${stack.httpUrl}/?user=${user}${peer === undefined ? '' : `&peer=${peer}`}`);
     await page.locator('#status[data-state="open"]').waitFor();
     return page;
   }
@@ -116,5 +120,94 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
     await send(dave, 'second');
     await dave.locator('#messages > li[data-msg-id="2"][data-state="stored"]').waitFor();
     await dave.close();
+  });
+
+  /** Sends n messages from an SDK client in Node, paced under the 20 a second per connection limit. */
+  async function sendFromNode(from: string, to: string, n: number): Promise<void> {
+    const client = new ChatClient({ url: stack.url, token: await stack.mintToken(from), WebSocket, catchUp: false, reconnect: false });
+    try {
+      await client.connect();
+      for (let i = 1; i <= n; i++) {
+        const started = Date.now();
+        await client.send({ toSessionId: to, msgData: `old ${i}` });
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 60 - (Date.now() - started))));
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  it('lists sessions with unread badges that clear when opened, and the sender sees its messages read', async () => {
+    const grace = await open('grace', 'heidi');
+    await send(grace, 'one');
+    await send(grace, 'two');
+    await grace.locator('#messages > li[data-msg-id="2"][data-state="stored"]').waitFor();
+
+    const heidi = await open('heidi');
+    const session = heidi.locator('#sessions > li[data-session-id="grace"]');
+    await expect.poll(() => session.getAttribute('data-unread')).toBe('2');
+    expect(await session.textContent()).toContain('two');
+    // A new message updates the badge live.
+    await send(grace, 'three');
+    await expect.poll(() => session.getAttribute('data-unread')).toBe('3');
+    expect(await heidi.locator('#unread-total').getAttribute('data-unread')).toBe('3');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await heidi.screenshot({ path: new URL('chat-sessions.png', ARTIFACTS).pathname, fullPage: true });
+
+    await session.locator('button').click();
+    await heidi.locator('#messages > li[data-msg-id="3"]').waitFor();
+    expect(await heidi.locator('#messages > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-msg-id')))).toEqual(['1', '2', '3']);
+    await expect.poll(() => session.getAttribute('data-unread')).toBe('0');
+    expect(await session.getAttribute('data-selected')).toBe('true');
+
+    // grace's messages turn "read" when heidi's read receipt arrives.
+    const last = grace.locator('#messages > li[data-msg-id="3"]');
+    await expect.poll(() => last.getAttribute('data-read')).toBe('true');
+    expect(await last.textContent()).toContain('read');
+    expect(await grace.locator('#messages > li[data-own="true"][data-read="false"]').count()).toBe(0);
+    await grace.screenshot({ path: new URL('chat-read.png', ARTIFACTS).pathname, fullPage: true });
+
+    // The server agrees: nothing unread for heidi.
+    await expect.poll(() => heidi.locator('#unread-total').getAttribute('data-unread')).toBe('0');
+    await Promise.all([grace.close(), heidi.close()]);
+  });
+
+  it('scrolling to the top loads older pages until the first message', async () => {
+    await sendFromNode('ivan', 'judy', 75);
+    const judy = await open('judy', 'ivan');
+    const list = judy.locator('#messages');
+    await judy.locator('#messages > li[data-msg-id="75"]').waitFor();
+    expect(await judy.locator('#messages > li').count()).toBe(30);
+    expect(await list.getAttribute('data-history')).toBe('more');
+
+    for (let i = 0; i < 10 && (await list.getAttribute('data-history')) !== 'start'; i++) {
+      await list.evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await expect.poll(() => list.getAttribute('data-history')).not.toBe('loading');
+    }
+    await judy.locator('#messages > li[data-msg-id="1"]').waitFor();
+    const ids = await judy.locator('#messages > li').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-msg-id'))));
+    expect(ids).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
+    expect(await list.getAttribute('data-history')).toBe('start');
+    await judy.close();
+  });
+
+  it('removing a session takes it off the list in every tab of the user', async () => {
+    await sendFromNode('kim', 'lee', 1);
+    const lee = await open('lee', 'kim');
+    const otherTab = await open('lee');
+    await otherTab.locator('#sessions > li[data-session-id="kim"]').waitFor();
+    await lee.locator('#messages > li[data-msg-id="1"]').waitFor();
+
+    await lee.click('#remove-session');
+    await lee.locator('#sessions > li[data-session-id="kim"]').waitFor({ state: 'detached' });
+    await otherTab.locator('#sessions > li[data-session-id="kim"]').waitFor({ state: 'detached' });
+    expect(await lee.locator('#messages > li').count()).toBe(0);
+
+    // A new message brings it back.
+    await sendFromNode('kim', 'lee', 1);
+    await otherTab.locator('#sessions > li[data-session-id="kim"][data-unread="1"]').waitFor();
+    await Promise.all([lee.close(), otherTab.close()]);
   });
 });

@@ -86,13 +86,13 @@ describe('group messages', () => {
     const second = await sendToGroup('bob', 'b1', groupId, 'two');
     expect([first.message.msgId, second.message.msgId]).toEqual([1, 2]);
     expect(first.sessionType).toBe(2);
-    expect(first.stats).toEqual({ delivered: 3, gone: 0, deferred: 0 }); // a2, b1, c1 (not dave: not a member)
+    expect(first.stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0 }); // a2, b1, c1 (not dave: not a member)
     expect(t.gateway.framesTo('d1').filter((f) => f.type === 'msg_data')).toEqual([]);
     const frame = t.gateway.framesTo('c1').find((f) => f.type === 'msg_data') as MsgDataFrame;
     expect(frame).toMatchObject({ from_user_id: 'alice', to_session_id: groupId, msg_id: 1, msg_type: 17, msg_data: 'one' });
 
-    const ack = (user: string, conn: string, msgId: number) =>
-      ackDelivery(t.runtime, { userId: user, connectionId: conn, body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: groupId, session_type: 2 }) });
+    const ack = async (user: string, conn: string, msgId: number) =>
+      (await ackDelivery(t.runtime, { userId: user, connectionId: conn, body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: groupId, session_type: 2 }) })) !== undefined;
     expect(await ack('carol', 'c1', 1)).toBe(true);
     expect(await ack('carol', 'c1', 1)).toBe(false);
     t.clock.advance(15_000);

@@ -25,12 +25,13 @@ async function send(userId: string, connectionId: string, fields: Record<string,
   return { ...accepted, stats };
 }
 
-function ack(userId: string, connectionId: string, msgId: number, sessionId: string) {
-  return ackDelivery(t.runtime, {
+async function ack(userId: string, connectionId: string, msgId: number, sessionId: string): Promise<boolean> {
+  const removed = await ackDelivery(t.runtime, {
     userId,
     connectionId,
     body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: sessionId, session_type: 1 }),
   });
+  return removed !== undefined;
 }
 
 describe('msg_id counter', () => {
@@ -95,7 +96,7 @@ describe('pending deliveries', () => {
 
   it('delivers to every connection of both users but the sending one, with a pending row each, removed by each ack', async () => {
     const { message, stats } = await send('alice', 'a1', { to_session_id: 'bob', msg_data: 'hi' });
-    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0 });
+    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0 });
     expect(t.gateway.posts.map((p) => p.connectionId).sort()).toEqual(['a2', 'b1', 'b2']);
     expect(t.gateway.framesTo('b1')).toEqual([
       { type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 1, create_time: message.createTime, msg_type: 1, msg_data: 'hi' },
@@ -175,7 +176,7 @@ describe('gone connections', () => {
     t.gateway.gone.add('b2');
     const second = await send('alice', 'a1', { to_session_id: 'bob' });
 
-    expect(second.stats).toEqual({ delivered: 1, gone: 1, deferred: 0 });
+    expect(second.stats).toEqual({ delivered: 1, gone: 1, deferred: 0, offline: 0 });
     expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b1']);
     // b2's pending delivery of message 1 went with it; b1 keeps both of its own.
     expect((await t.items('PendingDeliveries')).map((r) => `${r['connection_id']}:${r['msg_id']}`).sort()).toEqual(['b1:1', 'b1:2']);
@@ -200,7 +201,7 @@ describe('gone connections', () => {
     await connect('bob', 'b1');
     t.gateway.unavailable.add('b1');
     const { stats } = await send('alice', 'a1', { to_session_id: 'bob' });
-    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 1 });
+    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 1, offline: 0 });
     t.gateway.unavailable.delete('b1');
     t.clock.advance(ACK_TIMEOUT_MS);
     expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });

@@ -86,7 +86,7 @@ describe('fan-out', () => {
 
   it('posts the msg_data frame to every connection of both users but the sending one', async () => {
     const stats = await deliver();
-    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0 });
+    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0 });
     const sent = posts();
     expect(sent.map((p) => p.connectionId).sort()).toEqual(['c-a2', 'c-b1', 'c-b2']);
     for (const p of sent) expect(p.frame).toEqual(expectedFrame);
@@ -146,7 +146,7 @@ describe('fan-out', () => {
     expect(inputsOf(PutCommand, 'PendingDeliveries').map((p) => p.Item?.['connection_id'])).toContain('c-b1');
     expect(posts().map((p) => p.connectionId).sort()).toEqual(['c-a2', 'c-b2']);
     release();
-    await expect(delivering).resolves.toEqual({ delivered: 3, gone: 0, deferred: 0 });
+    await expect(delivering).resolves.toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0 });
     expect(posts().map((p) => p.connectionId)).toContain('c-b1');
   });
 
@@ -156,11 +156,11 @@ describe('fan-out', () => {
     for (const put of inputsOf(PutCommand, 'PendingDeliveries')) expect(put.Item?.['next_due_at']).toBe(T + 2_500);
   });
 
-  it('nobody else online: no pending row, no post', async () => {
+  it('nobody else online: no pending row, no post; the receiver counts as offline', async () => {
     mockConnections('alice', 'c-a1');
     mockConnections('bob');
     const stats = await deliver();
-    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 0 });
+    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 0, offline: 1 });
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(api.calls()).toHaveLength(0);
   });
@@ -168,7 +168,7 @@ describe('fan-out', () => {
   it('a failing pending put still posts (throttled after SDK retries)', async () => {
     ddb.on(PutCommand, { TableName: TABLE.PendingDeliveries, Item: { connection_id: 'c-b1' } }).rejects(throttled());
     const stats = await deliver();
-    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0 });
+    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0 });
     expect(posts().map((p) => p.connectionId)).toContain('c-b1');
   });
 
@@ -186,7 +186,7 @@ describe('a gone connection (410)', () => {
 
   it('deletes the connection row, counts it gone, and still delivers to the others', async () => {
     const stats = await deliver();
-    expect(stats).toEqual({ delivered: 2, gone: 1, deferred: 0 });
+    expect(stats).toEqual({ delivered: 2, gone: 1, deferred: 0, offline: 0 });
     expect(inputsOf(DeleteCommand, 'Connections')).toEqual([
       { TableName: TABLE.Connections, Key: { user_id: 'bob', connection_id: 'c-b1' } },
     ]);
@@ -232,7 +232,7 @@ describe('an unavailable gateway (after its retries)', () => {
   it('a persisting 429 is counted deferred, keeps the pending row and does not throw', async () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'c-b2' }).rejects(limitExceeded());
     const stats = await deliver();
-    expect(stats).toEqual({ delivered: 2, gone: 0, deferred: 1 });
+    expect(stats).toEqual({ delivered: 2, gone: 0, deferred: 1, offline: 0 });
     expect(inputsOf(PutCommand, 'PendingDeliveries').map((p) => p.Item?.['connection_id'])).toContain('c-b2');
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
@@ -240,7 +240,7 @@ describe('an unavailable gateway (after its retries)', () => {
 
   it('a timeout is deferred the same way', async () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'c-a2' }).rejects(timeout());
-    expect(await deliver()).toEqual({ delivered: 2, gone: 0, deferred: 1 });
+    expect(await deliver()).toEqual({ delivered: 2, gone: 0, deferred: 1, offline: 0 });
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
@@ -248,13 +248,13 @@ describe('an unavailable gateway (after its retries)', () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'c-b1' }).rejects(
       new ForbiddenException({ $metadata: { httpStatusCode: 403 }, message: 'forbidden' }),
     );
-    expect(await deliver()).toEqual({ delivered: 2, gone: 0, deferred: 1 });
+    expect(await deliver()).toEqual({ delivered: 2, gone: 0, deferred: 1, offline: 0 });
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('every post failing still resolves', async () => {
     api.on(PostToConnectionCommand).rejects(limitExceeded());
-    expect(await deliver()).toEqual({ delivered: 0, gone: 0, deferred: 3 });
+    expect(await deliver()).toEqual({ delivered: 0, gone: 0, deferred: 3, offline: 0 });
     expect(inputsOf(PutCommand, 'PendingDeliveries')).toHaveLength(3);
   });
 });

@@ -192,12 +192,12 @@ describe('redelivery', () => {
 });
 
 describe('giving up', () => {
-  it('rows at maxDeliveryAttempts are deleted without a post and without reading their message', async () => {
+  it('rows at maxDeliveryAttempts are deleted without a post (their message is read for the give-up event)', async () => {
     mockOverdue(pendingRow('c-b1', 12, 5));
     const stats = await sweep(runtime);
     expect(stats).toEqual({ overdue: 1, redelivered: 0, gaveUp: 1, gone: 0, deferred: 0 });
     expect(api.calls()).toHaveLength(0);
-    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
     expect(inputsOf(DeleteCommand)).toEqual([
       { TableName: TABLE.PendingDeliveries, Key: { slot: SLOT, delivery_key: 'c-b1#s#alice#bob#12' }, ReturnValues: 'ALL_OLD' },
     ]);

@@ -1,0 +1,330 @@
+/**
+ * Connection tokens: the authorizer (createAuthorizerHandler + createTokenVerifier) on its own, and end to end
+ * through the emulator, where a refused token must be a 401 with no route handler ever invoked.
+ * Issuer mode runs against a JWKS served from 127.0.0.1 by this test (a jose RS256 key pair).
+ */
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload } from 'jose';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenVerifier } from '../../core/auth/verify-token.js';
+import { logger } from '../../core/observability.js';
+import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../../core/websocket-event.js';
+import { createAuthorizerHandler } from '../../lambdas/authorizer/handler.js';
+import { createConnectHandler } from '../../lambdas/connect/handler.js';
+import { createDefaultHandler } from '../../lambdas/default/handler.js';
+import { startEmulator, type Emulator, type InvocationRecord } from '../../local/emulator/server.js';
+import type { RouteHandler } from '../../local/emulator/types.js';
+import { Queue, TestClient } from '../emulator/support.js';
+import { startTestStack, type TestStack } from '../e2e/harness.js';
+import { createTestRuntime } from '../support/runtime.js';
+
+logger.setLogLevel('SILENT');
+
+const SECRET = 'local-dev-secret';
+const AUDIENCES = ['web-app', 'cognito-app-client'];
+const KID = 'key-1';
+const now = () => Math.floor(Date.now() / 1000);
+const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+let jwks: Server;
+let jwksRequests = 0;
+let issuer: string;
+let jwksUrl: string;
+let signingKey: CryptoKey;
+let publicJwk: JWK;
+let publicPem: string;
+let attackerKey: CryptoKey;
+let attackerJwk: JWK;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('RS256', { extractable: true });
+  signingKey = pair.privateKey;
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
+  publicPem = await exportSPKI(pair.publicKey);
+  const attacker = await generateKeyPair('RS256', { extractable: true });
+  attackerKey = attacker.privateKey;
+  attackerJwk = await exportJWK(attacker.publicKey);
+
+  jwks = createServer((req, res) => {
+    jwksRequests++;
+    if (req.url !== '/.well-known/jwks.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] }));
+  });
+  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
+  jwksUrl = `${issuer}/.well-known/jwks.json`;
+});
+
+afterAll(async () => {
+  jwks.closeAllConnections();
+  await new Promise<void>((resolve) => jwks.close(() => resolve()));
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tokens
+
+interface SignOptions {
+  readonly alg?: string;
+  readonly key?: CryptoKey | Uint8Array;
+  readonly header?: Record<string, unknown>;
+  /** Marks `x-unknown` as an understood critical extension when signing (the verifier does not understand it). */
+  readonly crit?: boolean;
+}
+const critOptions = (options: SignOptions) => (options.crit ? { crit: { 'x-unknown': true } } : undefined);
+
+/** An issuer-mode token: RS256 with the JWKS key, a valid `iss`, `aud`, `sub`, `exp`, unless the claims say otherwise. */
+async function rs256(claims: JWTPayload, options: SignOptions = {}): Promise<string> {
+  const payload: JWTPayload = { iss: issuer, aud: 'web-app', sub: 'alice', iat: now(), exp: now() + 3600, ...claims };
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: KID, typ: 'JWT', ...options.header } as { alg: string })
+    .sign(options.key ?? signingKey, critOptions(options));
+}
+
+/** A local-mode token: HS256 with the shared secret. */
+async function hs256(claims: JWTPayload, options: SignOptions = {}): Promise<string> {
+  const payload: JWTPayload = { sub: 'alice', iat: now(), exp: now() + 3600, ...claims };
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT', ...options.header } as { alg: string })
+    .sign(options.key ?? new TextEncoder().encode(SECRET), critOptions(options));
+}
+
+const unsecured = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
+  header.kid === undefined ? new UnsecuredJWT(claims).encode() : `${b64({ alg: 'none', ...header })}.${b64(claims)}.`;
+
+const SUB_129 = 'a'.repeat(129);
+const BAD_SUBS: readonly [string, unknown][] = [
+  ['missing sub', undefined],
+  ['empty sub', ''],
+  ['sub with a space', 'alice bob'],
+  ['sub with #', 'alice#bob'],
+  ['sub with a NUL', 'alice\u0000'],
+  ['sub with a newline', 'alice\n'],
+  ['sub with non-ASCII', 'ålice'],
+  ['sub with a slash', 'alice/../bob'],
+  ['sub of 129 characters', SUB_129],
+  ['numeric sub', 12345],
+  ['array sub', ['alice']],
+];
+
+const MALFORMED: readonly [string, string][] = [
+  ['one segment', 'abc'],
+  ['two segments', 'abc.def'],
+  ['three junk segments', 'a.b.c'],
+  ['dots only', '...'],
+  ['JWE-shaped five segments', 'a.b.c.d.e'],
+  ['header not JSON', `${b64('not json')}.${b64({ sub: 'alice' })}.c2ln`],
+  ['payload not JSON', `${b64({ alg: 'HS256' })}.${b64('not json')}.c2ln`],
+  ['10,000 characters', 'x'.repeat(10_000)],
+  ['whitespace', '   '],
+];
+
+/** Cases refused in both modes (the token built by the mode's signer). */
+async function commonRefusals(sign: (claims: JWTPayload, options?: SignOptions) => Promise<string>): Promise<[string, string][]> {
+  return [
+    ['alg none', unsecured({ iss: issuer, aud: 'web-app', sub: 'alice', exp: now() + 3600 })],
+    ['alg none with a kid', unsecured({ iss: issuer, aud: 'web-app', sub: 'alice', exp: now() + 3600 }, { kid: KID })],
+    ['alg "None"', `${b64({ alg: 'None', kid: KID })}.${b64({ iss: issuer, aud: 'web-app', sub: 'alice' })}.`],
+    ['expired', await sign({ exp: now() - 60, iat: now() - 3600 })],
+    ['not yet valid (nbf in an hour)', await sign({ nbf: now() + 3600 })],
+    ['signature stripped', (await sign({})).replace(/\.[^.]+$/, '.')],
+    ['signature of another token', `${(await sign({ sub: 'mallory' })).split('.').slice(0, 2).join('.')}.${(await sign({})).split('.')[2]}`],
+    ['payload swapped under a valid signature', (await sign({})).replace(/\.[^.]+\./, `.${b64({ iss: issuer, aud: 'web-app', sub: 'mallory', exp: now() + 3600 })}.`)],
+    ['unknown critical header', await sign({}, { header: { crit: ['x-unknown'], 'x-unknown': 1 }, crit: true })],
+    ...(await Promise.all(BAD_SUBS.map(async ([what, sub]) => [what, await sign({ sub: sub as string })] as [string, string]))),
+    ...MALFORMED,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The authorizer on its own
+
+function authorizerEvent(query: Record<string, string> | null): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:us-east-1:000000000000:api/local/$connect',
+    queryStringParameters: query,
+    requestContext: { routeKey: '$connect', eventType: 'CONNECT', connectionId: 'c1=' },
+  } as unknown as APIGatewayRequestAuthorizerEvent;
+}
+
+/** Refused the way API Gateway turns into 401: a thrown Error whose message is exactly "Unauthorized". */
+async function expectUnauthorized(authorizer: ReturnType<typeof createAuthorizerHandler>, token: string | undefined, what: string) {
+  const outcome = await authorizer(authorizerEvent(token === undefined ? {} : { token })).then(
+    (result) => ({ allowed: result }),
+    (error: unknown) => ({ error }),
+  );
+  expect('allowed' in outcome ? `allowed as ${outcome.allowed.principalId}` : (outcome.error as Error).message, what).toBe('Unauthorized');
+}
+
+describe('authorizer, issuer mode (JWKS)', () => {
+  const authorizer = () => createAuthorizerHandler(createTokenVerifier({ issuer, jwksUrl, audiences: AUDIENCES }));
+
+  it('accepts RS256 tokens from the JWKS, and a Cognito access token whose client_id is an accepted audience', async () => {
+    const handler = authorizer();
+    const accepted: [string, string, string][] = [
+      ['id token with aud', await rs256({}), 'alice'],
+      ['aud list holding an accepted audience', await rs256({ aud: ['other', 'web-app'], sub: 'bob' }), 'bob'],
+      ['Cognito access token (client_id, no aud)', await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access', sub: 'carol' }), 'carol'],
+      ['sub of 128 characters', await rs256({ sub: 'a'.repeat(128) }), 'a'.repeat(128)],
+      ['sub of every allowed character', await rs256({ sub: 'Az09_.@-' }), 'Az09_.@-'],
+    ];
+    for (const [what, token, userId] of accepted) {
+      const result = await handler(authorizerEvent({ token, client_type: '17' }));
+      expect(result.principalId, what).toBe(userId);
+      expect(result.context).toEqual({ userId, clientType: 17 });
+      expect(result.policyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'execute-api:Invoke' })]);
+    }
+  });
+
+  it('refuses alg none, wrong keys, HMAC confusion, bad times, wrong issuer or audience, bad subs, malformed and empty tokens', async () => {
+    const handler = authorizer();
+    const enc = new TextEncoder();
+    const refused: [string, string | undefined][] = [
+      ...(await commonRefusals(rs256)),
+      ['wrong key (same kid)', await rs256({}, { key: attackerKey })],
+      ['attacker key embedded in the header (jwk)', await rs256({}, { key: attackerKey, header: { jwk: attackerJwk, kid: 'attacker' } })],
+      ['attacker key URL in the header (jku)', await rs256({}, { key: attackerKey, header: { jku: 'http://127.0.0.1:1/jwks.json', kid: 'attacker' } })],
+      ['HS256 signed with the public key PEM as secret', await rs256({}, { alg: 'HS256', key: enc.encode(publicPem) })],
+      ['HS256 signed with the public JWK JSON as secret', await rs256({}, { alg: 'HS256', key: enc.encode(JSON.stringify(publicJwk)) })],
+      ['HS256 signed with the modulus as secret', await rs256({}, { alg: 'HS256', key: Buffer.from(publicJwk.n!, 'base64url') })],
+      ['HS256 signed with the local secret', await hs256({ iss: issuer, aud: 'web-app' })],
+      ['wrong issuer', await rs256({ iss: 'https://evil.example' })],
+      ['issuer with a trailing slash', await rs256({ iss: `${issuer}/` })],
+      ['no issuer', await rs256({ iss: undefined })],
+      ['wrong audience', await rs256({ aud: 'other-app' })],
+      ['no audience and no client_id', await rs256({ aud: undefined })],
+      ['Cognito access token of another app client', await rs256({ aud: undefined, client_id: 'other-client', token_use: 'access' })],
+      ['empty token', ''],
+      ['no token', undefined],
+    ];
+    for (const [what, token] of refused) await expectUnauthorized(handler, token, what);
+    await expect(handler(authorizerEvent(null))).rejects.toThrow(/^Unauthorized$/);
+  });
+});
+
+describe('authorizer, local mode (HS256 secret)', () => {
+  it('accepts an HS256 token signed with the secret; refuses everything else', async () => {
+    const handler = createAuthorizerHandler(createTokenVerifier({ secret: SECRET }));
+    expect((await handler(authorizerEvent({ token: await hs256({}) }))).principalId).toBe('alice');
+    const refused: [string, string][] = [
+      ...(await commonRefusals(hs256)),
+      ['wrong secret', await hs256({}, { key: new TextEncoder().encode('not-the-secret') })],
+      ['empty secret', await hs256({}, { key: new Uint8Array(32) })],
+      ['HS512 with the secret', await hs256({}, { alg: 'HS512' })],
+      ['RS256 from the issuer key', await rs256({})],
+      ['empty token', ''],
+    ];
+    for (const [what, token] of refused) await expectUnauthorized(handler, token, what);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// End to end: the upgrade is refused with 401 and no route handler runs
+
+describe('through the emulator', () => {
+  let t: TestStack | undefined;
+  let emulator: Emulator | undefined;
+  afterEach(async () => {
+    await t?.stop();
+    await emulator?.stop();
+    t = undefined;
+    emulator = undefined;
+  });
+
+  async function expectRefusedUpgrades(url: string, cases: readonly [string, string | undefined][], invocations: () => readonly InvocationRecord[], live: () => unknown[]) {
+    for (const [what, token] of cases) {
+      const target = token === undefined ? `${url}/` : `${url}/?${new URLSearchParams({ token })}`;
+      const refusal = await TestClient.refusal(target);
+      expect(refusal.status, what).toBe(401);
+    }
+    expect(invocations(), 'no route handler invoked').toEqual([]);
+    expect(live()).toEqual([]);
+  }
+
+  it('local stack (HS256): every bad token is a 401, no handler runs, no connection is stored; a good one connects', async () => {
+    t = await startTestStack();
+    const stack = t.stack;
+    const sign = (claims: JWTPayload, options: SignOptions = {}) =>
+      hs256(claims, { ...options, key: options.key ?? new TextEncoder().encode(stack.jwtSecret) });
+    const cases: [string, string | undefined][] = [
+      ...(await commonRefusals(sign)),
+      ['wrong key', await hs256({}, { key: new TextEncoder().encode('not-the-secret') })],
+      ['HS512 with the secret', await sign({}, { alg: 'HS512' })],
+      ['RS256 token', await rs256({})],
+      ['empty token', ''],
+      ['no token', undefined],
+    ];
+    await expectRefusedUpgrades(stack.url, cases, () => t!.invocations.all, () => stack.emulator.connections());
+    // A valid token under another parameter name is no token at all.
+    expect((await TestClient.refusal(`${stack.url}/?access_token=${await stack.mintToken('alice')}`)).status).toBe(401);
+    expect(t.invocations.all).toEqual([]);
+    expect(await stack.runtime.connections.listByUser('alice', Date.now())).toEqual([]);
+
+    const alice = await t.connect('alice');
+    expect(alice.userId).toBe('alice');
+  });
+
+  it('issuer stack (JWKS, audiences): wrong issuer/audience/key/alg are 401s with no handler run; RS256 and Cognito tokens connect', async () => {
+    const tr = await createTestRuntime();
+    const invocations = new Queue<InvocationRecord>();
+    const handlerCalls: string[] = [];
+    const connect = createConnectHandler(tr.runtime);
+    const fallback = createDefaultHandler(tr.runtime);
+    const route =
+      (name: string, handler: (event: HandlerEvent) => Promise<WebSocketResult>): RouteHandler =>
+      (event) => {
+        handlerCalls.push(name);
+        return handler(event as unknown as HandlerEvent);
+      };
+    emulator = await startEmulator({
+      port: 0,
+      authorizer: createAuthorizerHandler(createTokenVerifier({ issuer, jwksUrl, audiences: AUDIENCES })),
+      identitySources: ['route.request.querystring.token'],
+      routes: { $connect: route('$connect', connect), $disconnect: route('$disconnect', connect), $default: route('$default', fallback) },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      onInvocation: (record) => invocations.push(record),
+    });
+    const enc = new TextEncoder();
+    const cases: [string, string | undefined][] = [
+      ...(await commonRefusals(rs256)),
+      ['wrong key (same kid)', await rs256({}, { key: attackerKey })],
+      ['HS256 signed with the public key PEM (algorithm confusion)', await rs256({}, { alg: 'HS256', key: enc.encode(publicPem) })],
+      ['HS256 local-mode token', await hs256({ iss: issuer, aud: 'web-app' })],
+      ['wrong issuer', await rs256({ iss: 'https://evil.example' })],
+      ['wrong audience', await rs256({ aud: 'other-app' })],
+      ['Cognito token of another client', await rs256({ aud: undefined, client_id: 'other-client', token_use: 'access' })],
+      ['empty token', ''],
+      ['no token', undefined],
+    ];
+    const before = jwksRequests;
+    await expectRefusedUpgrades(emulator.url, cases, () => invocations.all, () => emulator!.connections());
+    expect(handlerCalls).toEqual([]);
+    expect(jwksRequests - before, 'the JWKS is cached, not fetched per token').toBeLessThanOrEqual(2);
+
+    for (const [token, userId] of [
+      [await rs256({ sub: 'alice' }), 'alice'],
+      [await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access', sub: 'carol' }), 'carol'],
+    ] as const) {
+      const client = await TestClient.open(`${emulator.url}/?${new URLSearchParams({ token })}`);
+      try {
+        const rows = await tr.runtime.connections.listByUser(userId, Date.now());
+        expect(rows.map((r) => r.userId)).toEqual([userId]);
+        // The routes see the token's user (the runtime's gateway records replies instead of posting them).
+        client.send({ action: 'heartbeat', seq: 1 });
+        const record = await invocations.take((r) => r.routeKey === '$default' && r.connectionId === rows[0]!.connectionId);
+        expect(record.event.requestContext.authorizer?.['userId']).toBe(userId);
+        expect(tr.gateway.framesTo(rows[0]!.connectionId)).toEqual([{ type: 'heartbeat', seq: 1 }]);
+      } finally {
+        await client.close();
+      }
+    }
+    expect(handlerCalls.filter((c) => c === '$connect')).toHaveLength(2);
+  });
+});
