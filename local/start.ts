@@ -3,6 +3,7 @@
  * with `--in-memory`), the emulator serves the WebSocket API, the @connections API and the chat page on PORT,
  * and the sweeper runs every SWEEP_INTERVAL_MS. Ctrl-C stops everything, DynamoDB Local's Java process included.
  */
+import { logger } from '../core/observability.js';
 import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,8 @@ async function loadWebApp(): Promise<WebApp | undefined> {
 async function main(): Promise<void> {
   // The SDK's notice that future releases need Node 22: local mode runs on Node 20 on purpose.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // The handlers' JSON logs: warnings and errors by default locally (POWERTOOLS_LOG_LEVEL=INFO shows every message).
+  logger.setLogLevel((process.env['POWERTOOLS_LOG_LEVEL'] as 'INFO' | undefined) ?? 'WARN');
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
     console.log(USAGE);

@@ -1,7 +1,8 @@
 /** Hand-made port fakes for tests: a recording gateway and a settable clock. */
 import { GatewayUnavailableError } from '../../core/gateway/connections-api.js';
 import type { ServerFrame } from '../../core/domain/frames.js';
-import type { Clock, Gateway, PostResult } from '../../core/ports.js';
+import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
+import type { Clock, EventPublisher, Gateway, PostResult } from '../../core/ports.js';
 
 export class RecordingGateway implements Gateway {
   readonly posts: { connectionId: string; frame: ServerFrame }[] = [];
@@ -29,5 +30,13 @@ export class ManualClock implements Clock {
   }
   advance(ms: number): void {
     this.ms += ms;
+  }
+}
+
+export class RecordingEventPublisher implements EventPublisher {
+  readonly events: UndeliveredMessageDetail[] = [];
+
+  async publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void> {
+    this.events.push(...details);
   }
 }

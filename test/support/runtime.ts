@@ -5,12 +5,13 @@ import { tableEnv } from '../../core/store/create-tables.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../../core/runtime.js';
 import type { TableId } from '../../core/store/schema.js';
 import { createTestTables, type TestTables } from './dynamo.js';
-import { ManualClock, RecordingGateway } from './fakes.js';
+import { ManualClock, RecordingEventPublisher, RecordingGateway } from './fakes.js';
 
 export interface TestRuntime {
   readonly runtime: Runtime;
   readonly gateway: RecordingGateway;
   readonly clock: ManualClock;
+  readonly events: RecordingEventPublisher;
   readonly tables: TestTables;
   /** Every item of a table (tests only: a Scan). */
   items(table: TableId): Promise<Record<string, unknown>[]>;
@@ -19,6 +20,7 @@ export interface TestRuntime {
 export async function createTestRuntime(env: Record<string, string> = {}, options: RuntimeOptions = {}): Promise<TestRuntime> {
   const tables = await createTestTables();
   const gateway = new RecordingGateway();
+  const events = new RecordingEventPublisher();
   // Real time: DynamoDB Local applies TTL, so rows stamped in the past could vanish mid-test.
   const clock = new ManualClock(Date.now());
   const runtime: Runtime = {
@@ -32,11 +34,13 @@ export async function createTestRuntime(env: Record<string, string> = {}, option
     }, options),
     gateway,
     clock,
+    events,
   };
   return {
     runtime,
     gateway,
     clock,
+    events,
     tables,
     async items(table) {
       const result = await tables.client.send(new ScanCommand({ TableName: tables.names[table], ConsistentRead: true }));
