@@ -55,7 +55,7 @@ describe('logs', () => {
     t.clock.advance(1000);
     t.gateway.unavailable.delete('b1');
     t.gateway.gone.add('b1');
-    await createSweeperHandler(t.runtime)();
+    await createSweeperHandler(t.runtime)(undefined);
 
     const authorize = createAuthorizerHandler(createTokenVerifier({ secret: 'secret' }));
     const badToken = await new SignJWT({ sub: 'mallory', note: TOKEN_MARK }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('wrong'));

@@ -72,7 +72,7 @@ describe('undelivered-message events', () => {
   it('a group message produces one event per offline member, none for the sender or online members', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     await request(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: ['bob', 'carol', 'dave'] });
-    const groupId = (t.gateway.framesTo('alice-c').at(-1) as { group_id: string }).group_id;
+    const groupId = (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
     const { message } = await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
     const stats = await deliverMessage(t.runtime, message, { exceptConnectionId: 'a1' });
     expect(stats.offline).toBe(2);
