@@ -129,7 +129,11 @@ export interface SentMessageRecord {
 }
 
 export interface SentMessageStore {
-  get(senderId: string, clientMsgId: string, nowSeconds: number): Promise<SentMessageRecord | undefined>;
+  /**
+   * The record of (sender, client_msg_id). An eventually consistent read is enough for the look-up before numbering
+   * (the conditional claim settles races); after a lost claim it must be strongly consistent.
+   */
+  get(senderId: string, clientMsgId: string, nowSeconds: number, consistent: boolean): Promise<SentMessageRecord | undefined>;
   /** Claims (sender, client_msg_id) for this msg_id; false when another send holds it. */
   claim(senderId: string, clientMsgId: string, record: SentMessageRecord): Promise<boolean>;
 }

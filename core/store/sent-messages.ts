@@ -18,9 +18,9 @@ export class SentMessageTable implements SentMessageStore {
     private readonly tableName: string,
   ) {}
 
-  async get(senderId: string, clientMsgId: string, nowSeconds: number): Promise<SentMessageRecord | undefined> {
+  async get(senderId: string, clientMsgId: string, nowSeconds: number, consistent: boolean): Promise<SentMessageRecord | undefined> {
     const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { sender_key: senderKey(senderId, clientMsgId) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { sender_key: senderKey(senderId, clientMsgId) }, ConsistentRead: consistent }),
     );
     const item = result.Item;
     // TTL deletes lag: an expired record is no record.

@@ -89,7 +89,7 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
 
   // A resend (same sender and client_msg_id): answer what the first attempt numbered, before taking a msg_id.
   if (clientMsgId !== undefined) {
-    const previous = await ports.sentMessages.get(from, clientMsgId, nowSeconds);
+    const previous = await ports.sentMessages.get(from, clientMsgId, nowSeconds, false);
     if (previous) return completeResend(previous);
   }
 
@@ -99,7 +99,7 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
     const record = { conversationId, msgId: counter.msgId, createTime: nowSeconds, counts: counter };
     // Two attempts of one send racing: the loser's msg_id stays unused (a gap) and it answers the winner's.
     if (!(await ports.sentMessages.claim(from, clientMsgId, record))) {
-      const winner = await ports.sentMessages.get(from, clientMsgId, nowSeconds);
+      const winner = await ports.sentMessages.get(from, clientMsgId, nowSeconds, true);
       if (winner) return completeResend(winner);
       throw new Error(`client_msg_id ${clientMsgId} claimed but not readable`);
     }

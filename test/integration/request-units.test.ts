@@ -49,6 +49,21 @@ describe('request units per message', () => {
     expect(summary()).toEqual(['GetItemCommand Messages r0.5 w0', 'DeleteItemCommand PendingDeliveries r0 w1']);
   });
 
+  it('with a client_msg_id (the SDK always sends one): + one GetItem and one PutItem on SentMessages', async () => {
+    const accepted = await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob', client_msg_id: 'c-42' }) });
+    await deliverMessage(t.runtime, accepted.message, { exceptConnectionId: 'a1' });
+    expect(summary()).toEqual([
+      'UpdateItemCommand RateLimits r0 w1',
+      'GetItemCommand SentMessages r0.5 w0',
+      'UpdateItemCommand Conversations r0 w1',
+      'PutItemCommand SentMessages r0 w1',
+      'PutItemCommand Messages r0 w1',
+      'QueryCommand Connections r1 w0',
+      'QueryCommand Connections r1 w0',
+      'PutItemCommand PendingDeliveries r0 w1',
+    ]);
+  });
+
   it('an idle sweep reads only the live slots: one Query per slot and nothing else', async () => {
     await ackDelivery(t.runtime, { userId: 'bob', connectionId: 'b1', body: JSON.stringify({ action: 'msg_data_ack', msg_id: 1, session_id: 'alice', session_type: 1 }) });
     meter.reset();
