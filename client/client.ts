@@ -17,6 +17,7 @@ import {
   MsgType,
   SessionType,
   isErrorFrame,
+  isGroupChangeMemberNotifyFrame,
   isGroupMsgType,
   isMsgDataAckFrame,
   isMsgDataFrame,
@@ -24,6 +25,8 @@ import {
   isRemoveSessionNotifyFrame,
   parseServerFrame,
   type ContactSession,
+  type GroupChangeMemberNotifyFrame,
+  type GroupChangeType,
   type MsgDataAckFrame,
   type MsgDataAckRequestFrame,
   type MsgDataFrame,
@@ -121,6 +124,22 @@ export interface SendInput {
   readonly clientMsgId?: string;
 }
 
+/** `createGroup()` input. */
+export interface CreateGroupInput {
+  /** 1–128 characters. */
+  readonly groupName: string;
+  /** The other members; the creator is owner and member anyway. */
+  readonly memberIds: readonly string[];
+}
+
+/** `changeGroupMembers()` input. */
+export interface ChangeGroupMembersInput {
+  readonly groupId: string;
+  /** `add` (owner only) or `del` (the owner; any member may remove itself). */
+  readonly changeType: GroupChangeType;
+  readonly memberIds: readonly string[];
+}
+
 /** Events of a ChatClient and their payloads. */
 export interface ChatClientEvents {
   /** A message for this user, once per (conversation, msg_id) even when the server redelivers it. */
@@ -143,6 +162,11 @@ export interface ChatClientEvents {
   msg_read_receipt: MsgReadNotifyFrame;
   /** This user removed a session on another connection. */
   remove_session_notify: RemoveSessionNotifyFrame;
+  /**
+   * A group this user is (or was, for its own removal) a member of was created or changed members: `user_ids` were
+   * added or removed, `cur_user_id_list` is the membership now. Not sent to the connection that made the change.
+   */
+  group_change_member_notify: GroupChangeMemberNotifyFrame;
   /** Any other server frame (replies nobody waits for, frames of a newer server). */
   frame: ServerFrame;
 }
@@ -344,6 +368,36 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** `remove_session`: hides the session from `recent_sessions` until its next message; other connections are told. */
   removeSession(input: SessionInput): Promise<ReplyFrame<'remove_session'>> {
     return this.request('remove_session', { session_id: input.sessionId, session_type: input.sessionType ?? SessionType.Single });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Groups
+
+  /** `group_create`: a new group with this user as owner and member; resolves with its `group_id`. */
+  createGroup(input: CreateGroupInput): Promise<ReplyFrame<'group_create'>> {
+    return this.request('group_create', { group_name: input.groupName, member_ids: input.memberIds });
+  }
+
+  /** `group_change_member`: adds or removes members; resolves with the membership after the change. */
+  changeGroupMembers(input: ChangeGroupMembersInput): Promise<ReplyFrame<'group_change_member'>> {
+    return this.request('group_change_member', { group_id: input.groupId, change_type: input.changeType, member_ids: input.memberIds });
+  }
+
+  /** Leaves a group (a `del` of this user; the owner cannot leave). Needs the user id (the token's `sub`). */
+  leaveGroup(groupId: string): Promise<ReplyFrame<'group_change_member'>> {
+    const userId = this.#userId;
+    if (userId === undefined) return Promise.reject(new ChatError('leaveGroup needs the user id: the token has no readable sub'));
+    return this.changeGroupMembers({ groupId, changeType: 'del', memberIds: [userId] });
+  }
+
+  /** `group_list`: this user's groups. */
+  listGroups(): Promise<ReplyFrame<'group_list'>> {
+    return this.request('group_list');
+  }
+
+  /** `group_info`: a group's name, owner and members (members only; others get `not_member`). */
+  groupInfo(groupId: string): Promise<ReplyFrame<'group_info'>> {
+    return this.request('group_info', { group_id: groupId });
   }
 
   /**
@@ -671,6 +725,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     if (isRemoveSessionNotifyFrame(frame)) {
       this.emit('remove_session_notify', frame);
+      return;
+    }
+    if (isGroupChangeMemberNotifyFrame(frame)) {
+      this.emit('group_change_member_notify', frame);
       return;
     }
     this.emit('frame', frame);

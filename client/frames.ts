@@ -142,6 +142,23 @@ export interface ContactSession {
   readonly unread_cnt: number;
 }
 
+/** One of the user's groups, as `group_list` lists it. */
+export interface GroupListEntry {
+  readonly group_id: string;
+  readonly group_name: string;
+}
+
+/** `group_info`: a group's name, owner and members (members only may ask). */
+export interface GroupInfo {
+  readonly group_id: string;
+  readonly group_name: string;
+  readonly owner_id: string;
+  readonly cur_user_id_list: readonly string[];
+}
+
+/** How `group_change_member` changes a group: `add` (owner only) or `del` (the owner, or a member leaving). */
+export type GroupChangeType = 'add' | 'del';
+
 /** No fields. */
 export type NoFields = Record<never, never>;
 
@@ -195,7 +212,11 @@ export interface RequestMap {
   };
   group_list: {
     request: NoFields;
-    reply: { readonly group_list: readonly { readonly group_id: string; readonly group_name: string }[] };
+    reply: { readonly group_list: readonly GroupListEntry[] };
+  };
+  group_info: {
+    request: { readonly group_id: string };
+    reply: GroupInfo;
   };
   heartbeat: {
     request: NoFields;
@@ -227,6 +248,19 @@ export interface RemoveSessionNotifyFrame {
   readonly user_id: string;
   readonly session_id: string;
   readonly session_type: number;
+}
+
+/**
+ * Pushed to the members' connections (but the one that made the change) when a group is created or its members
+ * change: `user_ids` were added or removed, `cur_user_id_list` is the membership after the change. Removed members
+ * are told too; a created group is an `add` of every member.
+ */
+export interface GroupChangeMemberNotifyFrame {
+  readonly type: 'group_change_member_notify';
+  readonly group_id: string;
+  readonly change_type: GroupChangeType;
+  readonly user_ids: readonly string[];
+  readonly cur_user_id_list: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -285,5 +319,17 @@ export function isRemoveSessionNotifyFrame(frame: ServerFrame): frame is RemoveS
     typeof frame['user_id'] === 'string' &&
     typeof frame['session_id'] === 'string' &&
     isInt(frame['session_type'])
+  );
+}
+
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+export function isGroupChangeMemberNotifyFrame(frame: ServerFrame): frame is GroupChangeMemberNotifyFrame & ServerFrame {
+  return (
+    frame.type === 'group_change_member_notify' &&
+    typeof frame['group_id'] === 'string' &&
+    (frame['change_type'] === 'add' || frame['change_type'] === 'del') &&
+    isStringArray(frame['user_ids']) &&
+    isStringArray(frame['cur_user_id_list'])
   );
 }

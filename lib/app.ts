@@ -6,12 +6,17 @@
  * - `oidcIssuer`:    accept tokens from this OIDC issuer instead of creating a Cognito user pool.
  * - `oidcAudience`:  accepted audience(s), comma-separated (only with oidcIssuer).
  * - `oidcJwksUrl`:   JWKS URL when it is not `${oidcIssuer}/.well-known/jwks.json` (only with oidcIssuer).
- * - `removalPolicy`: `retain` (default) or `destroy`, for tables, user pool and log groups.
+ * - `removalPolicy`: `retain` (default) or `destroy`, for tables, user pool, log groups and the alarm topic's key.
  * - `stackName`:     stack name (default `TeamTalkServerless`).
+ * - `alarmEmail`:    send the alarms to this address (creates an encrypted SNS topic; confirm the subscription mail).
+ * - `logLevel`:      DEBUG, INFO (default), WARN or ERROR: the handlers' POWERTOOLS_LOG_LEVEL.
+ * - `tracing`:       `true` for active X-Ray tracing on every function (default `false`).
+ * - `messageRetentionDays`: keep messages this many days (DynamoDB TTL); default: for ever.
+ * - `pushIncludesBody`: `true` to put msg_data in the push hook's events (default `false`).
  */
-import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ChatBackendProps } from './chat-backend.js';
+import type { ChatBackendProps, ChatLogLevel } from './chat-backend.js';
 import { TeamTalkStack } from './stack.js';
 
 export const DEFAULT_STACK_NAME = 'TeamTalkServerless';
@@ -30,6 +35,26 @@ function optionalString(app: App, key: string): string | undefined {
   return value.trim();
 }
 
+/** A boolean context value: `true`/`false` from cdk.json, or the strings from `-c key=true`. */
+function optionalBoolean(app: App, key: string): boolean | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
+  throw new Error(`context ${key} must be true or false, got "${String(value)}"`);
+}
+
+/** A positive whole number context value (a number in cdk.json, a string from `-c key=30`). */
+function optionalPositiveInteger(app: App, key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`context ${key} must be a positive whole number, got "${String(value)}"`);
+  return n;
+}
+
+const LOG_LEVELS: readonly ChatLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
 /** Turns the app's context into ChatBackend props. */
 export function backendPropsFromContext(app: App): ChatBackendProps {
   const issuer = optionalString(app, 'oidcIssuer');
@@ -42,8 +67,21 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   if (removal !== 'retain' && removal !== 'destroy') {
     throw new Error(`context removalPolicy must be "retain" or "destroy", got "${removal}"`);
   }
+  const logLevel = optionalString(app, 'logLevel')?.toUpperCase();
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new Error(`context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const alarmEmail = optionalString(app, 'alarmEmail');
+  const tracing = optionalBoolean(app, 'tracing');
+  const pushIncludesBody = optionalBoolean(app, 'pushIncludesBody');
+  const retentionDays = optionalPositiveInteger(app, 'messageRetentionDays');
   return {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
+    ...(tracing !== undefined ? { tracing } : {}),
+    ...(pushIncludesBody !== undefined ? { pushIncludesBody } : {}),
+    ...(retentionDays !== undefined ? { messageRetention: Duration.days(retentionDays) } : {}),
     ...(issuer
       ? {
           auth: {

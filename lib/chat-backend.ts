@@ -4,37 +4,66 @@
  * Tables come from core/store/schema.ts, env var names and defaults from core/config.ts and
  * core/auth/verify-token.ts, and IAM access from lib/grants.ts, so nothing here repeats a key name or a grant.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
 import { DEFAULTS, ENV } from '../core/config.js';
+import { SERVICE_NAME } from '../core/observability.js';
 import { ALL_TABLES, type KeyAttribute, type TableId } from '../core/store/schema.js';
 import { ACTION_ROUTES, type RoutedAction } from '../core/routes.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionId } from './grants.js';
+import { ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
 
-/** Token issuer accepted by the $connect authorizer when it is not the construct's own Cognito user pool. */
+export type { AlarmThresholds } from './monitoring.js';
+
+/** Tokens from an existing Cognito user pool (issuer `https://cognito-idp.<region>.amazonaws.com/<poolId>`). */
+export interface ExistingUserPoolAuthProps {
+  /** The pool, e.g. `cognito.UserPool.fromUserPoolId(this, 'Pool', 'eu-west-1_abc')`. */
+  readonly userPool: cognito.IUserPool;
+  /** Accepted app client ids (`aud` of id tokens, `client_id` of access tokens). @default - any client of the pool */
+  readonly clientIds?: string[];
+  readonly issuer?: never;
+}
+
+/** Tokens from any OIDC issuer that publishes a JWKS. */
 export interface OidcAuthProps {
-  /** Expected `iss` claim, e.g. `https://login.example.com/realms/chat`. */
+  /** Expected `iss` claim, e.g. `https://login.example.com/realms/chat`; must be https. */
   readonly issuer: string;
   /** Accepted audiences (`aud`, or `client_id` of Cognito access tokens). @default - any audience */
   readonly audiences?: string[];
   /** JWKS location. @default `${issuer}/.well-known/jwks.json` */
   readonly jwksUrl?: string;
+  readonly userPool?: never;
 }
+
+/**
+ * Who issues the connection tokens (`?token=<jwt>`, `sub` = user id): an existing user pool (`{ userPool }`) or an
+ * OIDC issuer (`{ issuer }`). Omit `auth` to have the construct create a Cognito user pool and app client.
+ */
+export type ChatBackendAuth = ExistingUserPoolAuthProps | OidcAuthProps;
+
+/** Level of the handlers' Powertools logs (POWERTOOLS_LOG_LEVEL). */
+export type ChatLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const LOG_LEVELS: readonly ChatLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** Properties of {@link ChatBackend}; all optional. */
 export interface ChatBackendProps {
@@ -43,8 +72,8 @@ export interface ChatBackendProps {
    * @default - a Cognito user pool and app client are created; issuer
    *   `https://cognito-idp.<region>.amazonaws.com/<poolId>`, audience = the client id
    */
-  readonly auth?: OidcAuthProps;
-  /** Removal policy of the tables, the user pool and the log groups. @default RemovalPolicy.RETAIN */
+  readonly auth?: ChatBackendAuth;
+  /** Removal policy of the tables, the user pool, the log groups and the alarm topic's key. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
   readonly ackTimeout?: Duration;
@@ -56,6 +85,14 @@ export interface ChatBackendProps {
   readonly rateLimitPerSecond?: number;
   /** Partitions per minute slot of the PendingDeliveries table. @default 1 */
   readonly pendingShards?: number;
+  /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
+  readonly maxGroupMembers?: number;
+  /**
+   * How long messages are kept: whole days, set as each new message's TTL (MESSAGE_RETENTION_DAYS). Messages stored
+   * before a retention was set keep no TTL.
+   * @default - messages are kept for ever
+   */
+  readonly messageRetention?: Duration;
   /** WebSocket stage name. @default 'prod' */
   readonly stageName?: string;
   /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default 1 minute */
@@ -64,6 +101,30 @@ export interface ChatBackendProps {
   readonly throttle?: apigwv2.ThrottleSettings;
   /** Log retention of the function and access log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** Level of the handlers' logs (POWERTOOLS_LOG_LEVEL). @default 'INFO' */
+  readonly logLevel?: ChatLogLevel;
+  /** Active X-Ray tracing on every function. @default false */
+  readonly tracing?: boolean;
+  /**
+   * Bus of the offline push hook: send and sweeper put a `Message Undelivered` event (source `teamtalk-serverless`,
+   * core/domain/push.ts) there for every message a receiver could not get live.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+  /** Whether the push events carry the message body (`msg_data`); off, push providers see no content. @default false */
+  readonly pushIncludesBody?: boolean;
+  /** Alarms notify this topic (ALARM and OK). @default - no notification (alarms still show on the dashboard) */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Creates a KMS-encrypted topic with an email subscription for the alarms (or, with `alarmTopic`, subscribes the
+   * address to that topic). The address must confirm the subscription.
+   * @default - no email
+   */
+  readonly alarmEmail?: string;
+  /** When the alarms fire. @default - see AlarmThresholds (5 Lambda errors / 5 min, 10 throttle events / 5 min per table, 10 give-ups / 15 min) */
+  readonly alarmThresholds?: AlarmThresholds;
+  /** Name of the CloudWatch dashboard (names are unique per account). @default `<stack name>-<region>` */
+  readonly dashboardName?: string;
   /**
    * Set the region's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which WebSocket access logging
    * needs. Turn off when the account already has one; the role is retained on stack deletion because the setting
@@ -76,7 +137,6 @@ export interface ChatBackendProps {
 /** Runtime of every function; esbuild targets the same Node.js major. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 const ESBUILD_TARGET = 'node22';
-const POWERTOOLS_SERVICE_NAME = 'teamtalk-serverless';
 
 interface FunctionSpec {
   readonly entry: string;
@@ -87,6 +147,8 @@ interface FunctionSpec {
   readonly config: boolean;
   /** Gets SWEEP_INTERVAL_MS. */
   readonly sweepInterval: boolean;
+  /** Invoked asynchronously (EventBridge schedule): gets a dead-letter queue for failed invocations, no retries. */
+  readonly asyncInvoked: boolean;
 }
 
 /** API Gateway gives up on an integration after 29 s; nothing behind a route should run longer. */
@@ -100,6 +162,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(10),
     config: false,
     sweepInterval: false,
+    asyncInvoked: false,
   },
   connect: {
     entry: 'lambdas/connect/handler.ts',
@@ -108,6 +171,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(10),
     config: true,
     sweepInterval: true,
+    asyncInvoked: false,
   },
   send: {
     entry: 'lambdas/send/handler.ts',
@@ -116,6 +180,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: ROUTE_TIMEOUT,
     config: true,
     sweepInterval: true,
+    asyncInvoked: false,
   },
   ack: {
     entry: 'lambdas/ack/handler.ts',
@@ -124,6 +189,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(10),
     config: true,
     sweepInterval: true,
+    asyncInvoked: false,
   },
   sync: {
     entry: 'lambdas/sync/handler.ts',
@@ -132,6 +198,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: ROUTE_TIMEOUT,
     config: true,
     sweepInterval: false,
+    asyncInvoked: false,
   },
   groups: {
     entry: 'lambdas/groups/handler.ts',
@@ -140,6 +207,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: ROUTE_TIMEOUT,
     config: true,
     sweepInterval: false,
+    asyncInvoked: false,
   },
   devices: {
     entry: 'lambdas/devices/handler.ts',
@@ -148,6 +216,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(10),
     config: true,
     sweepInterval: false,
+    asyncInvoked: false,
   },
   default: {
     entry: 'lambdas/default/handler.ts',
@@ -156,6 +225,7 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(10),
     config: true,
     sweepInterval: false,
+    asyncInvoked: false,
   },
   sweeper: {
     entry: 'lambdas/sweeper/handler.ts',
@@ -164,11 +234,17 @@ const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     timeout: Duration.seconds(50),
     config: true,
     sweepInterval: true,
+    asyncInvoked: true,
   },
 };
 
 /** Repository root (this file is lib/chat-backend.ts). */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * This repository's lock file; absent when the construct is installed as a package (npm does not publish lock
+ * files), and then NodejsFunction finds the consuming app's lock file from the working directory.
+ */
+const LOCK_FILE = existsSync(`${PROJECT_ROOT}package-lock.json`) ? `${PROJECT_ROOT}package-lock.json` : undefined;
 
 function pascal(id: string): string {
   return id.charAt(0).toUpperCase() + id.slice(1);
@@ -176,6 +252,13 @@ function pascal(id: string): string {
 
 function attributeType(key: KeyAttribute): dynamodb.AttributeType {
   return key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+}
+
+/** A retention in whole days (DynamoDB TTL granularity of the handlers). */
+function wholeDays(retention: Duration): number {
+  const days = retention.toDays({ integral: false });
+  if (!Number.isInteger(days) || days <= 0) throw new Error(`ChatBackend: messageRetention must be a whole number of days, at least one, got ${retention.toHumanString()}`);
+  return days;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -190,7 +273,7 @@ export class ChatBackend extends Construct {
   public readonly tables: Readonly<Record<TableId, dynamodb.TableV2>>;
   /** Lambda functions by id (lib/grants.ts). */
   public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
-  /** Only when `auth` is omitted. */
+  /** The created user pool: only when `auth` is omitted. */
   public readonly userPool?: cognito.UserPool;
   /** Only when `auth` is omitted. */
   public readonly userPoolClient?: cognito.UserPoolClient;
@@ -202,6 +285,16 @@ export class ChatBackend extends Construct {
   public readonly issuer: string;
   /** Dead-letter queue of the sweeper's schedule (events EventBridge could not deliver). */
   public readonly sweeperDeadLetterQueue: sqs.Queue;
+  /** Dead-letter queue of the sweeper function (asynchronous invocations that failed). */
+  public readonly sweeperFunctionDeadLetterQueue: sqs.Queue;
+  /** Bus of the offline push hook (`Message Undelivered` events). */
+  public readonly eventBus: events.IEventBus;
+  /** Where the alarms notify: `alarmTopic`, or the topic created for `alarmEmail`. */
+  public readonly alarmTopic?: sns.ITopic;
+  /** Lambda errors, DynamoDB throttles per table, delivery give-ups, dead-letter queue depths. */
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The construct's CloudWatch dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ChatBackendProps = {}) {
     super(scope, id);
@@ -215,6 +308,7 @@ export class ChatBackend extends Construct {
     if (sweepIntervalMs < 60_000 || sweepIntervalMs % 60_000 !== 0) {
       throw new Error(`ChatBackend: sweepInterval must be a whole number of minutes (EventBridge rate), got ${sweepIntervalMs} ms`);
     }
+    // Handler settings of every function with `config` (core/config.ts reads them with these defaults).
     const config: Record<string, string> = {
       [ENV.ackTimeoutMs]: String(ackTimeoutMs),
       [ENV.maxDeliveryAttempts]: String(positiveInteger('maxDeliveryAttempts', props.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts)),
@@ -222,7 +316,16 @@ export class ChatBackend extends Construct {
       [ENV.rateLimitPerSecond]: String(positiveInteger('rateLimitPerSecond', props.rateLimitPerSecond ?? DEFAULTS.rateLimitPerSecond)),
       [ENV.pendingShards]: String(positiveInteger('pendingShards', props.pendingShards ?? DEFAULTS.pendingShards)),
       [ENV.fanoutConcurrency]: String(DEFAULTS.fanoutConcurrency),
+      [ENV.maxGroupMembers]: String(positiveInteger('maxGroupMembers', props.maxGroupMembers ?? DEFAULTS.maxGroupMembers)),
     };
+    // Only for the functions that store messages (PutItem on Messages in lib/grants.ts); unset keeps them for ever.
+    const retentionDays = props.messageRetention ? wholeDays(props.messageRetention) : undefined;
+    const logLevel = props.logLevel ?? 'INFO';
+    if (!LOG_LEVELS.includes(logLevel)) throw new Error(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
+    if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
+      throw new Error(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
+    }
+    const alarmThresholds = resolveAlarmThresholds(props.alarmThresholds);
 
     // ---- Tables -----------------------------------------------------------------------------------------------
     const tables = {} as Record<TableId, dynamodb.TableV2>;
@@ -242,10 +345,21 @@ export class ChatBackend extends Construct {
     // ---- Identity -----------------------------------------------------------------------------------------------
     let audiences: string[];
     let jwksUrl: string | undefined;
-    if (props.auth) {
-      this.issuer = props.auth.issuer;
-      audiences = props.auth.audiences ?? [];
-      jwksUrl = props.auth.jwksUrl;
+    const auth = props.auth;
+    if (auth && 'userPool' in auth && auth.userPool) {
+      const poolRegion = auth.userPool.env.region;
+      this.issuer = `https://cognito-idp.${poolRegion}.${stack.urlSuffix}/${auth.userPool.userPoolId}`;
+      audiences = [...(auth.clientIds ?? [])];
+      jwksUrl = undefined;
+    } else if (auth && 'issuer' in auth && auth.issuer !== undefined) {
+      if (!Token.isUnresolved(auth.issuer) && !/^https:\/\/\S+$/.test(auth.issuer)) {
+        throw new Error(`ChatBackend: auth.issuer must be an https URL, got "${auth.issuer}"`);
+      }
+      this.issuer = auth.issuer;
+      audiences = [...(auth.audiences ?? [])];
+      jwksUrl = auth.jwksUrl;
+    } else if (auth) {
+      throw new Error('ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)');
     } else {
       this.userPool = new cognito.UserPool(this, 'UserPool', {
         selfSignUpEnabled: false,
@@ -325,6 +439,14 @@ export class ChatBackend extends Construct {
     this.webSocketUrl = this.stage.url;
     this.connectionsEndpoint = this.stage.callbackUrl;
 
+    // ---- Offline push hook and async failures (before the functions: their env and DLQ config need them) ------
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    this.sweeperFunctionDeadLetterQueue = new sqs.Queue(this, 'SweeperFunctionDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
     // ---- Functions ----------------------------------------------------------------------------------------------
     const manageConnectionsArn = stack.formatArn({
       service: 'execute-api',
@@ -346,8 +468,8 @@ export class ChatBackend extends Construct {
 
       const environment: Record<string, string> = {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_LOG_LEVEL: logLevel,
       };
       for (const tableId of tablesOf(fnId)) {
         const spec = ALL_TABLES.find((t) => t.id === tableId);
@@ -357,6 +479,13 @@ export class ChatBackend extends Construct {
       if (spec.config) Object.assign(environment, config);
       if (spec.sweepInterval) environment[ENV.sweepIntervalMs] = String(sweepIntervalMs);
       if (access.manageConnections) environment[ENV.connectionsEndpoint] = this.connectionsEndpoint;
+      if (retentionDays !== undefined && access.tables.Messages?.includes('dynamodb:PutItem')) {
+        environment[ENV.messageRetentionDays] = String(retentionDays);
+      }
+      if (access.publishesEvents) {
+        environment[ENV.eventBusName] = this.eventBus.eventBusName;
+        environment[ENV.pushIncludesBody] = String(props.pushIncludesBody ?? false);
+      }
       if (fnId === 'authorizer') {
         environment[AUTH_ENV.issuer] = this.issuer;
         if (audiences.length > 0) environment[AUTH_ENV.audiences] = audiences.join(',');
@@ -367,7 +496,7 @@ export class ChatBackend extends Construct {
         entry: `${PROJECT_ROOT}${spec.entry}`,
         handler: 'handler',
         projectRoot: PROJECT_ROOT,
-        depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+        ...(LOCK_FILE ? { depsLockFilePath: LOCK_FILE } : {}),
         description: spec.description,
         runtime: LAMBDA_RUNTIME,
         architecture: lambda.Architecture.ARM_64,
@@ -379,6 +508,9 @@ export class ChatBackend extends Construct {
         loggingFormat: lambda.LoggingFormat.JSON,
         systemLogLevelV2: lambda.SystemLogLevel.WARN,
         environment,
+        ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+        // A failed scheduled run is not retried (the next run does the same work) but kept in a dead-letter queue.
+        ...(spec.asyncInvoked ? { deadLetterQueue: this.sweeperFunctionDeadLetterQueue, retryAttempts: 0 } : {}),
         bundling: {
           minify: true,
           sourceMap: true,
@@ -403,6 +535,7 @@ export class ChatBackend extends Construct {
           new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [manageConnectionsArn] }),
         );
       }
+      if (access.publishesEvents) this.eventBus.grantPutEventsTo(fn);
       functions[fnId] = fn;
     }
     this.functions = functions;
@@ -448,11 +581,54 @@ export class ChatBackend extends Construct {
       ],
     });
 
-    this.acknowledgeNagFindings(manageConnectionsArn);
+    // ---- Alarms and dashboard -----------------------------------------------------------------------------------
+    this.alarmTopic = props.alarmTopic;
+    if (props.alarmEmail !== undefined) {
+      this.alarmTopic ??= this.createAlarmTopic(removalPolicy);
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    }
+    const monitoring = new ChatMonitoring(this, 'Monitoring', {
+      dashboardName: props.dashboardName ?? `${stack.stackName}-${stack.region}`,
+      functions: this.functions,
+      tables: this.tables,
+      apiId: this.webSocketApi.apiId,
+      stageName,
+      deadLetterQueues: { SweeperSchedule: this.sweeperDeadLetterQueue, SweeperFunction: this.sweeperFunctionDeadLetterQueue },
+      ...(this.alarmTopic ? { alarmTopic: this.alarmTopic } : {}),
+      thresholds: alarmThresholds,
+    });
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
+
+    this.acknowledgeNagFindings(manageConnectionsArn, props.tracing ?? false);
+  }
+
+  /** An SNS topic for the alarms, encrypted with a customer managed key CloudWatch may use, HTTPS only. */
+  private createAlarmTopic(removalPolicy: RemovalPolicy): sns.Topic {
+    // CloudWatch cannot publish to a topic under the AWS managed key (alias/aws/sns): its key policy is fixed.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: `Encrypts the alarm topic of ${Stack.of(this).stackName}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    return new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${Stack.of(this).stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
   }
 
   /** cdk-nag AwsSolutions findings that are deliberate, each acknowledged on the narrowest construct. */
-  private acknowledgeNagFindings(manageConnectionsArn: string): void {
+  private acknowledgeNagFindings(manageConnectionsArn: string, tracing: boolean): void {
     const stack = Stack.of(this);
     for (const route of this.webSocketApi.node.children) {
       if (!(route instanceof apigwv2.WebSocketRoute)) continue;
@@ -476,6 +652,12 @@ export class ChatBackend extends Construct {
           reason: 'execute-api:ManageConnections on this API and stage only; the wildcards are the HTTP method and the connection ids, which exist only at run time.',
         });
       }
+      if (tracing && fn.role) {
+        Validations.of(fn.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        });
+      }
     }
 
     if (this.userPool) {
@@ -494,6 +676,10 @@ export class ChatBackend extends Construct {
     Validations.of(this.sweeperDeadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself a dead-letter queue: it receives schedule events EventBridge could not deliver to the sweeper.',
+    });
+    Validations.of(this.sweeperFunctionDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: it receives the sweeper invocations that failed.',
     });
   }
 }

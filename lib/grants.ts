@@ -1,8 +1,9 @@
 /**
  * Who may touch what: the one place that says which DynamoDB actions each Lambda function gets on which table,
- * and which functions may call the @connections management API. The stack turns every entry into an explicit
- * IAM statement on that table's ARN only, hands each function the env vars of exactly the tables listed here,
- * and test/stack.test.ts checks the synthesized template against this map. Change access here and nowhere else.
+ * which functions may call the @connections management API, and which may put events on the push-hook bus. The
+ * stack turns every entry into an explicit IAM statement on that table's (or API's, or bus's) ARN only, hands each
+ * function the env vars of exactly the tables listed here, and test/stack.test.ts checks the synthesized template
+ * against this map. Change access here and nowhere else.
  */
 import type { FunctionId } from '../core/routes.js';
 import type { TableId } from '../core/store/schema.js';
@@ -27,6 +28,11 @@ export interface FunctionAccess {
   readonly tables: Readonly<Partial<Record<TableId, readonly DynamoDbAction[]>>>;
   /** May POST/GET/DELETE `@connections/{id}` on this stack's WebSocket stage (and gets CONNECTIONS_ENDPOINT). */
   readonly manageConnections: boolean;
+  /**
+   * May `events:PutEvents` on the construct's event bus only (the offline push hook), and gets EVENT_BUS_NAME and
+   * PUSH_INCLUDES_BODY. @default false
+   */
+  readonly publishesEvents?: boolean;
 }
 
 export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
@@ -60,6 +66,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       DeviceTokens: ['dynamodb:BatchGetItem'],
     },
     manageConnections: true,
+    publishesEvents: true,
   },
   ack: {
     tables: {
@@ -111,6 +118,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       DeviceTokens: ['dynamodb:BatchGetItem'],
     },
     manageConnections: true,
+    publishesEvents: true,
   },
 };
 

@@ -34,6 +34,17 @@ export class TeamTalkStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.backend.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
     }
+    new CfnOutput(this, 'DashboardName', {
+      value: this.backend.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: messages, deliveries, ack latency, Lambda, DynamoDB, WebSocket',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.backend.eventBus.eventBusName,
+      description: "Offline push hook: 'Message Undelivered' events (source teamtalk-serverless) are put on this bus",
+    });
+    if (this.backend.alarmTopic) {
+      new CfnOutput(this, 'AlarmTopicArn', { value: this.backend.alarmTopic.topicArn, description: 'Alarm notifications' });
+    }
     for (const spec of ALL_TABLES) {
       new CfnOutput(this, `${spec.id}TableName`, {
         value: this.backend.tables[spec.id].tableName,

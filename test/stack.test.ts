@@ -1,46 +1,95 @@
 /**
  * Synthesizes the stack the way `cdk synth` does (lib/app.ts createApp, cdk.json's context, cdk-nag registered)
- * and checks the template against the specs it is built from: core/store/schema.ts and lib/grants.ts.
+ * and checks the template against the specs it is built from: core/store/schema.ts, lib/grants.ts and
+ * core/observability.ts. Three variants, one synth each: the default stack (created Cognito pool), the stack with
+ * every context option (OIDC issuer, alarm email, tracing, retention, log level), and the construct embedded in a
+ * team's own stack (existing user pool, own event bus, own alarm topic).
+ *
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`) to keep the suite fast; `npm run synth` bundles every handler.
  */
-import { ACTION_ROUTES } from '../core/routes.js';
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../core/observability.js';
+import { ACTION_ROUTES } from '../core/routes.js';
 import { ALL_TABLES, type TableId } from '../core/store/schema.js';
-import { createApp, type CreatedApp } from '../lib/app.js';
+import { createApp } from '../lib/app.js';
+import { ChatBackend } from '../lib/chat-backend.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, type FunctionId } from '../lib/grants.js';
 
 const CDK_CONTEXT = (JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
 }).context;
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 const OIDC_ISSUER = 'https://login.example.com/realms/chat';
+const ALARM_EMAIL = 'ops@example.com';
+const EMBEDDED_POOL_ID = 'eu-west-1_AbCdEf123';
+const EMBEDDED_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:team-ops';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON
 type Json = Record<string, any>;
 
 interface Synth {
-  readonly created: CreatedApp;
+  readonly app: App;
+  readonly stack: Stack;
+  readonly backend: ChatBackend;
+  readonly nag: AwsSolutionsChecks;
   readonly template: Template;
   readonly resources: Record<string, Json>;
+  readonly outputs: Record<string, Json>;
   logicalId(construct: { node: { defaultChild?: unknown } }): string;
 }
 
-function synth(context: Record<string, unknown>): Synth {
-  const created = createApp({ context: { ...CDK_CONTEXT, ...context } });
-  const template = Template.fromStack(created.stack);
-  const stack = created.stack;
+function inspect(app: App, stack: Stack, backend: ChatBackend, nag: AwsSolutionsChecks): Synth {
+  const template = Template.fromStack(stack);
+  const json = template.toJSON();
   return {
-    created,
+    app,
+    stack,
+    backend,
+    nag,
     template,
-    resources: template.toJSON()['Resources'] as Record<string, Json>,
+    resources: json['Resources'] as Record<string, Json>,
+    outputs: (json['Outputs'] ?? {}) as Record<string, Json>,
     logicalId: (construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement),
   };
+}
+
+/** The app `cdk synth` runs, with extra context. */
+function synthApp(context: Record<string, unknown>): Synth {
+  const created = createApp({ context: { ...CDK_CONTEXT, ...NO_BUNDLING, ...context } });
+  return inspect(created.app, created.stack, created.stack.backend, created.nag);
+}
+
+/** A team's own stack embedding the construct: existing user pool, own bus, own (imported) alarm topic. */
+function synthEmbedded(): Synth {
+  const app = new App({ context: { ...CDK_CONTEXT, ...NO_BUNDLING } });
+  const stack = new Stack(app, 'Embedded', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const backend = new ChatBackend(stack, 'Chat', {
+    auth: {
+      userPool: cognito.UserPool.fromUserPoolId(stack, 'TeamPool', EMBEDDED_POOL_ID),
+      clientIds: ['client-a', 'client-b'],
+    },
+    eventBus: new events.EventBus(stack, 'AppBus'),
+    pushIncludesBody: true,
+    alarmTopic: sns.Topic.fromTopicArn(stack, 'TeamOps', EMBEDDED_TOPIC_ARN),
+    alarmEmail: ALARM_EMAIL,
+    alarmThresholds: { deliveriesGivenUp: 50 },
+    maxGroupMembers: 50,
+    tracing: false,
+  });
+  const nag = new AwsSolutionsChecks(app);
+  Validations.of(app).addPlugins(nag);
+  return inspect(app, stack, backend, nag);
 }
 
 function ofType(resources: Record<string, Json>, type: string): [string, Json][] {
@@ -78,37 +127,60 @@ function isCdkHelperFunction(logicalId: string): boolean {
   return /^(AWS[0-9a-fA-F]{32}|CustomResource|LogRetention|BucketNotificationsHandler|CustomCDK)/.test(logicalId);
 }
 
+/** A resource policy that refuses every request not made over TLS (cdk-nag SQS4, SNS3). */
+function deniesInsecureTransport(policyDocument: Json): boolean {
+  return asArray<Json>(policyDocument['Statement']).some(
+    (st) => st['Effect'] === 'Deny' && st['Condition']?.['Bool']?.['aws:SecureTransport'] === 'false',
+  );
+}
+
+/** The functions lib/grants.ts lets publish push events. */
+const PUBLISHERS = FUNCTION_IDS.filter((fn) => FUNCTION_ACCESS[fn].publishesEvents === true);
+/** The functions that store messages, and so get MESSAGE_RETENTION_DAYS. */
+const MESSAGE_WRITERS = FUNCTION_IDS.filter((fn) => FUNCTION_ACCESS[fn].tables.Messages?.includes('dynamodb:PutItem'));
+const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+
+type Variant = 'cognito' | 'oidc' | 'embedded';
+
 describe.each([
-  { variant: 'cognito (default)', context: {} as Record<string, unknown> },
+  { variant: 'cognito' as Variant, title: 'default stack: created Cognito pool', build: () => synthApp({}) },
   {
-    variant: 'oidc issuer',
-    // The default variant bundles the handlers as `cdk synth` does; this one skips esbuild to stay fast.
-    context: {
-      oidcIssuer: OIDC_ISSUER,
-      oidcAudience: 'chat-web, chat-mobile',
-      removalPolicy: 'destroy',
-      'aws:cdk:bundling-stacks': [],
-    },
+    variant: 'oidc' as Variant,
+    title: 'stack with every context option: OIDC issuer, alarm email, tracing, retention, log level',
+    build: () =>
+      synthApp({
+        oidcIssuer: OIDC_ISSUER,
+        oidcAudience: 'chat-web, chat-mobile',
+        removalPolicy: 'destroy',
+        alarmEmail: ALARM_EMAIL,
+        tracing: 'true',
+        messageRetentionDays: '30',
+        logLevel: 'debug',
+      }),
   },
-])('TeamTalkStack: $variant', ({ variant, context }) => {
+  { variant: 'embedded' as Variant, title: 'construct in a team stack: existing user pool, own bus and topic', build: synthEmbedded },
+])('$title', ({ variant, build }) => {
   let s: Synth;
-  const oidc = variant === 'oidc issuer';
+  const oidc = variant === 'oidc';
+  const embedded = variant === 'embedded';
+  const tracing = oidc;
 
   beforeAll(() => {
-    s = synth(context);
+    s = build();
   });
 
-  const fnLogicalId = (fn: FunctionId): string => s.logicalId(s.created.stack.backend.functions[fn]);
-  const tableLogicalId = (table: TableId): string => s.logicalId(s.created.stack.backend.tables[table]);
+  const fnLogicalId = (fn: FunctionId): string => s.logicalId(s.backend.functions[fn]);
+  const tableLogicalId = (table: TableId): string => s.logicalId(s.backend.tables[table]);
+  const fnProps = (fn: FunctionId): Json => s.resources[fnLogicalId(fn)]!['Properties'] as Json;
+  const envOf = (fn: FunctionId): Json => fnProps(fn)['Environment']['Variables'] as Json;
+  const roleOf = (fn: FunctionId): string => fnProps(fn)['Role']['Fn::GetAtt'][0] as string;
+
+  // ---- API, functions, tables, IAM ---------------------------------------------------------------------------
 
   it('has the routes of core/routes.ts, $connect behind the token authorizer, each on its function', () => {
     const routes = ofType(s.resources, 'AWS::ApiGatewayV2::Route');
     expect(routes.map(([, r]) => r['Properties']['RouteKey']).sort()).toEqual(
-      [
-        ...['$connect', '$default', '$disconnect', 'msg_data', 'msg_data_ack'],
-        ...['msg_list', 'latest_msg_id', 'msg_by_ids', 'unread_cnt', 'recent_sessions', 'msg_read_ack', 'remove_session'],
-        ...['group_create', 'group_change_member', 'group_list', 'group_info'],
-      ].sort(),
+      ['$connect', '$default', '$disconnect', ...Object.keys(ACTION_ROUTES)].sort(),
     );
     const expectedFunction: Record<string, FunctionId> = {
       $connect: 'connect',
@@ -146,13 +218,15 @@ describe.each([
     });
   });
 
-  it('runs every function on Node.js 22/24 on arm64', () => {
+  it('runs every function on Node.js 22/24 on arm64, traced only when tracing is on', () => {
     const functions = ofType(s.resources, 'AWS::Lambda::Function').filter(([id]) => !isCdkHelperFunction(id));
     expect(functions.map(([id]) => id).sort()).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
     for (const [id, fn] of functions) {
       expect(['nodejs22.x', 'nodejs24.x'], id).toContain(fn['Properties']['Runtime']);
       expect(fn['Properties']['Architectures'], id).toEqual(['arm64']);
       expect(fn['Properties']['LoggingConfig']?.['LogGroup'], id).toBeDefined();
+      if (tracing) expect(fn['Properties']['TracingConfig'], id).toEqual({ Mode: 'Active' });
+      else expect(fn['Properties']['TracingConfig'], id).toBeUndefined();
     }
   });
 
@@ -190,18 +264,25 @@ describe.each([
     }
   });
 
-  it('gives each function exactly the DynamoDB actions of lib/grants.ts, on exactly those tables', () => {
+  it('gives each function exactly the actions of lib/grants.ts (tables, @connections, event bus), plus logs, DLQ and X-Ray', () => {
     const tableByLogicalId = new Map(ALL_TABLES.map((t) => [tableLogicalId(t.id), t.id]));
+    const busArn = JSON.stringify(s.stack.resolve(s.backend.eventBus.eventBusArn));
     for (const fnId of FUNCTION_IDS) {
-      const fn = s.resources[fnLogicalId(fnId)]!;
-      const roleId = fn['Properties']['Role']['Fn::GetAtt'][0] as string;
+      const roleId = roleOf(fnId);
       expect(s.resources[roleId]!['Properties']['ManagedPolicyArns'], fnId).toBeUndefined();
+      const hasDlq = fnProps(fnId)['DeadLetterConfig'] !== undefined;
+      const allowed = new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        ...(hasDlq ? ['sqs:SendMessage'] : []),
+        ...(tracing ? XRAY_ACTIONS : []),
+      ]);
       const granted: Record<string, string[]> = {};
       let manageConnections = 0;
+      let putEvents = 0;
       for (const statement of roleStatements(s.resources, roleId)) {
         expect(statement['Effect']).toBe('Allow');
-        const actions = asArray<string>(statement['Action']);
-        for (const action of actions) {
+        for (const action of asArray<string>(statement['Action'])) {
           if (action.startsWith('dynamodb:')) {
             for (const resource of asArray<Json>(statement['Resource'])) {
               const getAtt = resource['Fn::GetAtt'] as [string, string] | undefined;
@@ -211,10 +292,13 @@ describe.each([
             }
           } else if (action === 'execute-api:ManageConnections') {
             manageConnections += 1;
-            expect(JSON.stringify(statement['Resource'])).toContain(`{"Ref":"${s.logicalId(s.created.stack.backend.webSocketApi)}"}`);
+            expect(JSON.stringify(statement['Resource'])).toContain(`{"Ref":"${s.logicalId(s.backend.webSocketApi)}"}`);
             expect(JSON.stringify(statement['Resource'])).toContain('/prod/*/@connections/*');
+          } else if (action === 'events:PutEvents') {
+            putEvents += 1;
+            expect(JSON.stringify(statement['Resource']), fnId).toBe(busArn);
           } else {
-            expect(['logs:CreateLogStream', 'logs:PutLogEvents'], `${fnId}: ${action}`).toContain(action);
+            expect([...allowed], `${fnId}: ${action}`).toContain(action);
           }
         }
       }
@@ -224,12 +308,26 @@ describe.each([
       const actual = Object.fromEntries(Object.entries(granted).map(([t, actions]) => [t, [...new Set(actions)].sort()]));
       expect(actual, fnId).toEqual(expected);
       expect(manageConnections, fnId).toBe(FUNCTION_ACCESS[fnId].manageConnections ? 1 : 0);
+      expect(putEvents, fnId).toBe(FUNCTION_ACCESS[fnId].publishesEvents ? 1 : 0);
+    }
+  });
+
+  it('lets exactly send and sweeper put events, on exactly the configured bus', () => {
+    expect([...PUBLISHERS].sort()).toEqual(['send', 'sweeper']);
+    const putEvents = allStatements(s.resources).filter((st) => asArray<string>(st['Action']).some((a) => a.startsWith('events:')));
+    expect(putEvents).toHaveLength(PUBLISHERS.length);
+    for (const st of putEvents) expect(st['Action']).toBe('events:PutEvents');
+    const busArn = s.stack.resolve(s.backend.eventBus.eventBusArn) as Json;
+    if (embedded) {
+      expect(busArn).toEqual({ 'Fn::GetAtt': [s.logicalId(s.stack.node.findChild('AppBus') as events.EventBus), 'Arn'] });
+    } else {
+      expect(JSON.stringify(busArn)).toMatch(/:event-bus\/default"\]\]\}$/);
     }
   });
 
   it('passes each function the env vars of its tables and settings only', () => {
     for (const fnId of FUNCTION_IDS) {
-      const env = s.resources[fnLogicalId(fnId)]!['Properties']['Environment']['Variables'] as Json;
+      const env = envOf(fnId);
       const tableVars = ALL_TABLES.filter((t) => t.envVar in env).map((t) => t.id).sort();
       expect(tableVars, fnId).toEqual(Object.keys(FUNCTION_ACCESS[fnId].tables).sort());
       for (const t of tableVars) expect(env[ALL_TABLES.find((x) => x.id === t)!.envVar], fnId).toEqual({ Ref: tableLogicalId(t) });
@@ -238,55 +336,228 @@ describe.each([
         expect(JSON.stringify(env[ENV.connectionsEndpoint])).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",.*"\/prod"\]\]\}$/);
       }
       expect(env['NODE_OPTIONS'], fnId).toBe('--enable-source-maps');
-      expect(env['POWERTOOLS_SERVICE_NAME'], fnId).toBe('teamtalk-serverless');
+      expect(env['POWERTOOLS_SERVICE_NAME'], fnId).toBe(SERVICE_NAME);
+      expect(env['POWERTOOLS_LOG_LEVEL'], fnId).toBe(oidc ? 'DEBUG' : 'INFO');
       expect(AUTH_ENV.secret in env, fnId).toBe(false);
+      // The push hook's settings go to the publishers only, retention to the functions that store messages only.
+      const publishes = PUBLISHERS.includes(fnId);
+      expect(ENV.eventBusName in env, fnId).toBe(publishes);
+      expect(ENV.pushIncludesBody in env, fnId).toBe(publishes);
+      if (publishes) {
+        expect(env[ENV.eventBusName], fnId).toEqual(s.stack.resolve(s.backend.eventBus.eventBusName));
+        expect(env[ENV.pushIncludesBody], fnId).toBe(embedded ? 'true' : 'false');
+      }
+      expect(env[ENV.messageRetentionDays], fnId).toBe(oidc && MESSAGE_WRITERS.includes(fnId) ? '30' : undefined);
     }
-    const send = s.resources[fnLogicalId('send')]!['Properties']['Environment']['Variables'] as Json;
+    expect(MESSAGE_WRITERS).toContain('send');
+    expect(envOf('send')[ENV.eventBusName]).toEqual(embedded ? { Ref: s.logicalId(s.stack.node.findChild('AppBus') as events.EventBus) } : 'default');
+    const send = envOf('send');
     expect(send[ENV.ackTimeoutMs]).toBe('15000');
     expect(send[ENV.maxDeliveryAttempts]).toBe('5');
     expect(send[ENV.maxMsgBytes]).toBe('4096');
     expect(send[ENV.rateLimitPerSecond]).toBe('20');
     expect(send[ENV.sweepIntervalMs]).toBe('60000');
-  });
-
-  it('runs the sweeper every minute, with a dead-letter queue', () => {
-    const rules = ofType(s.resources, 'AWS::Events::Rule');
-    expect(rules).toHaveLength(1);
-    const props = rules[0]![1]['Properties'] as Json;
-    expect(props['ScheduleExpression']).toBe('rate(1 minute)');
-    expect(props['Targets']).toHaveLength(1);
-    expect(props['Targets'][0]['Arn']).toEqual({ 'Fn::GetAtt': [fnLogicalId('sweeper'), 'Arn'] });
-    expect(props['Targets'][0]['DeadLetterConfig']['Arn']['Fn::GetAtt'][0]).toBe(
-      s.logicalId(s.created.stack.backend.sweeperDeadLetterQueue),
-    );
+    expect(envOf('groups')[ENV.maxGroupMembers]).toBe(embedded ? '50' : '1000');
   });
 
   it('authenticates against the right issuer', () => {
-    const env = s.resources[fnLogicalId('authorizer')]!['Properties']['Environment']['Variables'] as Json;
-    const outputs = Object.keys(s.template.toJSON()['Outputs'] as Json);
-    expect(outputs).toEqual(expect.arrayContaining(['WebSocketUrl', 'ConnectionsEndpoint', ...ALL_TABLES.map((t) => `${t.id}TableName`)]));
+    const env = envOf('authorizer');
+    const outputs = Object.keys(s.outputs);
     if (oidc) {
       s.template.resourceCountIs('AWS::Cognito::UserPool', 0);
       s.template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
       expect(env[AUTH_ENV.issuer]).toBe(OIDC_ISSUER);
       expect(env[AUTH_ENV.audiences]).toBe('chat-web,chat-mobile');
       expect(outputs).not.toContain('UserPoolId');
+    } else if (embedded) {
+      s.template.resourceCountIs('AWS::Cognito::UserPool', 0);
+      s.template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+      const issuer = JSON.stringify(env[AUTH_ENV.issuer]);
+      expect(issuer).toContain('https://cognito-idp.eu-west-1.');
+      expect(issuer).toContain(`/${EMBEDDED_POOL_ID}`);
+      expect(env[AUTH_ENV.audiences]).toBe('client-a,client-b');
+      expect(s.backend.userPool).toBeUndefined();
     } else {
       s.template.resourceCountIs('AWS::Cognito::UserPool', 1);
-      const poolId = s.logicalId(s.created.stack.backend.userPool!);
+      const poolId = s.logicalId(s.backend.userPool!);
       expect(JSON.stringify(env[AUTH_ENV.issuer])).toContain(`{"Ref":"${poolId}"}`);
       expect(JSON.stringify(env[AUTH_ENV.issuer])).toContain('"https://cognito-idp."');
-      expect(env[AUTH_ENV.audiences]).toEqual({ Ref: s.logicalId(s.created.stack.backend.userPoolClient!) });
+      expect(env[AUTH_ENV.audiences]).toEqual({ Ref: s.logicalId(s.backend.userPoolClient!) });
       expect(outputs).toEqual(expect.arrayContaining(['UserPoolId', 'UserPoolClientId']));
     }
   });
 
+  // ---- Async failures, alarms, dashboard, outputs -----------------------------------------------------------
+
+  it('runs the sweeper every minute; both its schedule and the function have an encrypted, SSL-only dead-letter queue', () => {
+    const rules = ofType(s.resources, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const props = rules[0]![1]['Properties'] as Json;
+    expect(props['ScheduleExpression']).toBe('rate(1 minute)');
+    expect(props['Targets']).toHaveLength(1);
+    expect(props['Targets'][0]['Arn']).toEqual({ 'Fn::GetAtt': [fnLogicalId('sweeper'), 'Arn'] });
+    const scheduleDlq = s.logicalId(s.backend.sweeperDeadLetterQueue);
+    const functionDlq = s.logicalId(s.backend.sweeperFunctionDeadLetterQueue);
+    expect(props['Targets'][0]['DeadLetterConfig']['Arn']['Fn::GetAtt'][0]).toBe(scheduleDlq);
+    expect(fnProps('sweeper')['DeadLetterConfig']).toEqual({ TargetArn: { 'Fn::GetAtt': [functionDlq, 'Arn'] } });
+    // A failed sweep goes to the DLQ at once: the next scheduled run redoes the work.
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnLogicalId('sweeper') },
+      MaximumRetryAttempts: 0,
+    });
+    for (const fnId of FUNCTION_IDS.filter((f) => f !== 'sweeper')) expect(fnProps(fnId)['DeadLetterConfig'], fnId).toBeUndefined();
+
+    const queues = ofType(s.resources, 'AWS::SQS::Queue');
+    expect(queues.map(([id]) => id).sort()).toEqual([scheduleDlq, functionDlq].sort());
+    for (const [id, queue] of queues) {
+      expect(queue['Properties']['SqsManagedSseEnabled'], id).toBe(true);
+      const policy = ofType(s.resources, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+        asArray<Json>(p['Properties']['Queues']).some((q) => q['Ref'] === id),
+      );
+      expect(policy, id).toBeDefined();
+      expect(deniesInsecureTransport(policy![1]['Properties']['PolicyDocument'] as Json), id).toBe(true);
+    }
+  });
+
+  it('has the alarms: Lambda errors, throttles per table, delivery give-ups, depth of both DLQs, notifying the topic', () => {
+    const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm');
+    const errorAlarms = Math.ceil(FUNCTION_IDS.length / 10);
+    expect(alarms).toHaveLength(errorAlarms + ALL_TABLES.length + 1 + 2);
+    expect(s.backend.alarms).toHaveLength(alarms.length);
+    const metricsOf = (alarm: Json): Json[] =>
+      asArray<Json>(alarm['Properties']['Metrics']).filter((m) => m['MetricStat']).map((m) => m['MetricStat']['Metric'] as Json);
+
+    // Lambda errors: one sum over every function (FILL: an idle function reports nothing).
+    const errors = alarms.filter(([, a]) => metricsOf(a).some((m) => m['MetricName'] === 'Errors'));
+    expect(errors).toHaveLength(errorAlarms);
+    const errorFunctions = errors.flatMap(([, a]) => metricsOf(a).map((m) => m['Dimensions'][0]['Value']['Ref'] as string));
+    expect(errorFunctions.sort()).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
+    for (const [id, a] of errors) {
+      const expression = asArray<Json>(a['Properties']['Metrics']).find((m) => m['Expression'])!['Expression'] as string;
+      expect(expression, id).toMatch(/^FILL\(e0,0\)(\+FILL\(e\d,0\))*$/);
+      expect(a['Properties']).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    }
+
+    // DynamoDB throttles: one alarm per table on its read + write throttle events.
+    for (const spec of ALL_TABLES) {
+      const mine = alarms.filter(([, a]) =>
+        metricsOf(a).some((m) => m['Namespace'] === 'AWS/DynamoDB' && m['Dimensions'][0]['Value']['Ref'] === tableLogicalId(spec.id)),
+      );
+      expect(mine, spec.id).toHaveLength(1);
+      expect(metricsOf(mine[0]![1]).map((m) => m['MetricName']).sort(), spec.id).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+      expect(mine[0]![1]['Properties']['Threshold'], spec.id).toBe(10);
+    }
+
+    // Delivery give-ups: the handlers' EMF metric, 15 minutes.
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.deliveriesGivenUp,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 900,
+      Threshold: embedded ? 50 : 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+
+    // DLQ depth ≥ 1 on both queues.
+    for (const queue of [s.backend.sweeperDeadLetterQueue, s.backend.sweeperFunctionDeadLetterQueue]) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [s.logicalId(queue), 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+
+    // Notifications: none without a topic; otherwise ALARM and OK to that topic.
+    const topic = s.backend.alarmTopic ? s.stack.resolve(s.backend.alarmTopic.topicArn) : undefined;
+    expect(topic === undefined, variant).toBe(variant === 'cognito');
+    for (const [id, a] of alarms) {
+      expect(a['Properties']['AlarmActions'], id).toEqual(topic ? [topic] : undefined);
+      expect(a['Properties']['OKActions'], id).toEqual(topic ? [topic] : undefined);
+    }
+    if (embedded) expect(topic).toBe(EMBEDDED_TOPIC_ARN);
+  });
+
+  it('sends alarm email through an encrypted, SSL-only topic when alarmEmail is set', () => {
+    const topics = ofType(s.resources, 'AWS::SNS::Topic');
+    const subscriptions = ofType(s.resources, 'AWS::SNS::Subscription');
+    if (variant === 'cognito') {
+      expect(topics).toHaveLength(0);
+      expect(subscriptions).toHaveLength(0);
+      return;
+    }
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0]![1]['Properties']).toMatchObject({ Protocol: 'email', Endpoint: ALARM_EMAIL });
+    if (embedded) {
+      // The team's own topic: subscribed to, not created.
+      expect(topics).toHaveLength(0);
+      expect(subscriptions[0]![1]['Properties']['TopicArn']).toBe(EMBEDDED_TOPIC_ARN);
+      return;
+    }
+    expect(topics).toHaveLength(1);
+    const [topicId, topic] = topics[0]!;
+    expect(subscriptions[0]![1]['Properties']['TopicArn']).toEqual({ Ref: topicId });
+    const keyId = topic['Properties']['KmsMasterKeyId']['Fn::GetAtt'][0] as string;
+    const key = s.resources[keyId]!;
+    expect(key['Type']).toBe('AWS::KMS::Key');
+    expect(key['Properties']['EnableKeyRotation']).toBe(true);
+    expect(JSON.stringify(key['Properties']['KeyPolicy'])).toContain('"Service":"cloudwatch.amazonaws.com"');
+    const policy = ofType(s.resources, 'AWS::SNS::TopicPolicy').find(([, p]) => asArray<Json>(p['Properties']['Topics']).some((t) => t['Ref'] === topicId));
+    expect(deniesInsecureTransport(policy![1]['Properties']['PolicyDocument'] as Json)).toBe(true);
+  });
+
+  it('has one dashboard, named after the stack, with the message, latency, Lambda, DynamoDB and WebSocket metrics', () => {
+    const dashboards = ofType(s.resources, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const props = dashboards[0]![1]['Properties'] as Json;
+    if (embedded) {
+      expect(props['DashboardName']).toBe('Embedded-eu-west-1');
+    } else {
+      expect(props['DashboardName']).toEqual({ 'Fn::Join': ['', ['TeamTalkServerless-', { Ref: 'AWS::Region' }]] });
+    }
+    const body = JSON.stringify(props['DashboardBody']);
+    for (const name of Object.values(METRIC)) expect(body, name).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"${SERVICE_NAME}\\"`);
+    for (const stat of ['p50', 'p99']) expect(body).toContain(`\\"stat\\":\\"${stat}\\"`);
+    for (const name of ['ConnectCount', 'MessageCount', 'IntegrationError', 'ClientError']) {
+      expect(body, name).toContain(`\\"AWS/ApiGateway\\",\\"${name}\\",\\"ApiId\\"`);
+    }
+    for (const name of ['Errors', 'Throttles', 'Duration']) expect(body, name).toContain(`\\"AWS/Lambda\\",\\"${name}\\"`);
+    for (const name of ['ReadThrottleEvents', 'WriteThrottleEvents', 'ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits']) {
+      expect(body, name).toContain(`\\"AWS/DynamoDB\\",\\"${name}\\"`);
+    }
+    for (const fnId of FUNCTION_IDS) expect(body, fnId).toContain(`{"Ref":"${fnLogicalId(fnId)}"}`);
+    for (const spec of ALL_TABLES) expect(body, spec.id).toContain(`{"Ref":"${tableLogicalId(spec.id)}"}`);
+  });
+
+  it('outputs the URLs, issuer, tables, dashboard and event bus', () => {
+    const outputs = Object.keys(s.outputs);
+    if (embedded) {
+      expect(outputs).toEqual([]); // a team's own stack decides its outputs
+      return;
+    }
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'WebSocketUrl',
+        'ConnectionsEndpoint',
+        'TokenIssuer',
+        'DashboardName',
+        'EventBusName',
+        ...ALL_TABLES.map((t) => `${t.id}TableName`),
+      ]),
+    );
+    expect(s.outputs['DashboardName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.dashboard) });
+    expect(s.outputs['EventBusName']!['Value']).toBe('default');
+    expect('AlarmTopicArn' in s.outputs).toBe(oidc);
+  });
+
   it('has no unacknowledged cdk-nag AwsSolutions finding and no construct errors', () => {
     // cdk-nag v3 is a policy-validation plugin: findings are its report, not annotations.
-    const { violations } = s.created.nag.validateScope(s.created.app);
+    const { violations } = s.nag.validateScope(s.app);
     expect(violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     // Nor any CDK construct error or warning annotation (a v2-style nag would also report here).
-    const annotations = Annotations.fromStack(s.created.stack);
+    const annotations = Annotations.fromStack(s.stack);
     expect(annotations.findError('*', Match.anyValue())).toEqual([]);
     expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
   });
@@ -297,10 +568,11 @@ describe('cdk-nag setup', () => {
     const app = new App();
     const stack = new Stack(app, 'Probe');
     new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.SQS_MANAGED });
+    new sns.Topic(stack, 'PlainTopic'); // no enforceSSL
     const nag = new AwsSolutionsChecks(app);
     Validations.of(app).addPlugins(nag);
     const rules = nag.validateScope(app).violations.map((v) => v.ruleName);
-    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4', 'AwsSolutions-SNS3']));
   });
 
   it('refuses a bad removalPolicy context value', () => {

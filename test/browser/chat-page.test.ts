@@ -3,7 +3,7 @@
  * the emulator, the handlers and DynamoDB Local. Two users see a message cross, the sender's second tab gets it,
  * the ack state shows, a refused send shows its code, a dropped connection reconnects; the session list shows unread
  * badges that clear when the conversation is opened, the sender sees "read", scrolling back loads older pages, and a
- * removed session leaves the list of every tab. Screenshots are kept in test/artifacts/. Skipped only where no
+ * removed session leaves the list of every tab; a group is created, chatted in, changes members and is left. Screenshots are kept in test/artifacts/. Skipped only where no
  * Chromium is installed (.ci/run installs it; CHROMIUM_PATH overrides).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -43,12 +43,12 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
     await stack?.stop();
   });
 
-  async function open(user: string, peer?: string): Promise<Page> {
+  async function open(user: string, peer?: string, query = ''): Promise<Page> {
     const page = await browser.newPage();
     page.on('pageerror', (error) => {
       throw error;
     });
-    await page.goto(`${stack.httpUrl}/?user=${user}${peer === undefined ? '' : `&peer=${peer}`}`);
+    await page.goto(`${stack.httpUrl}/?user=${user}${peer === undefined ? '' : `&peer=${peer}`}${query}`);
     await page.locator('#status[data-state="open"]').waitFor();
     return page;
   }
@@ -209,5 +209,80 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
     await sendFromNode('kim', 'lee', 1);
     await otherTab.locator('#sessions > li[data-session-id="kim"][data-unread="1"]').waitFor();
     await Promise.all([lee.close(), otherTab.close()]);
+  });
+
+  it('alice creates a group with bob and carol on the page; all three chat in it, see member changes, and carol leaves', async () => {
+    const [bob, carol, alice] = [await open('bob'), await open('carol'), await open('alice')];
+
+    await alice.fill('#group-name', 'team');
+    await alice.fill('#group-members', 'bob, carol');
+    await alice.click('#create-group');
+    const aliceGroup = alice.locator('#sessions > li[data-session-type="2"][data-selected="true"]');
+    await aliceGroup.waitFor();
+    const groupId = (await aliceGroup.getAttribute('data-session-id'))!;
+    expect(groupId).toMatch(/^g-/);
+    expect(await aliceGroup.textContent()).toContain('team');
+    expect(await alice.locator('#conversation').textContent()).toContain('team');
+    const memberIds = (page: Page) => page.locator('#group-member-list > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-user-id')));
+    await expect.poll(() => memberIds(alice)).toEqual(['alice', 'bob', 'carol']);
+    expect(await alice.locator('#group-member-list > li[data-user-id="alice"]').getAttribute('data-owner')).toBe('true');
+    expect(await alice.locator('#leave-group').isHidden()).toBe(true); // the owner cannot leave
+
+    // bob and carol are told and list the group; carol opens it before anything is sent.
+    const groupIn = (page: Page) => page.locator(`#sessions > li[data-session-type="2"][data-session-id="${groupId}"]`);
+    await groupIn(bob).waitFor();
+    await groupIn(carol).waitFor();
+    expect(await groupIn(bob).textContent()).toContain('team');
+    await groupIn(carol).locator('button').click();
+    await expect.poll(() => memberIds(carol)).toEqual(['alice', 'bob', 'carol']);
+
+    await send(alice, 'hello team');
+    await alice.locator('#messages > li[data-msg-id="1"][data-state="stored"]').waitFor();
+    // carol has it open: it arrives live; bob sees an unread badge, then opens the group.
+    const atCarol = carol.locator('#messages > li[data-msg-id="1"]');
+    await atCarol.waitFor();
+    expect(await atCarol.getAttribute('data-from')).toBe('alice');
+    expect(await atCarol.locator('.meta').textContent()).toContain('alice');
+    expect(await atCarol.textContent()).toContain('hello team');
+    await expect.poll(() => groupIn(bob).getAttribute('data-unread')).toBe('1');
+    await groupIn(bob).locator('button').click();
+    const atBob = bob.locator('#messages > li[data-msg-id="1"]');
+    await atBob.waitFor();
+    expect(await atBob.getAttribute('data-from')).toBe('alice');
+    expect(await atBob.textContent()).toContain('hello team');
+    await expect.poll(() => groupIn(bob).getAttribute('data-unread')).toBe('0');
+
+    // carol answers; the others see who sent it.
+    await send(carol, 'hi from carol');
+    for (const page of [alice, bob]) {
+      const item = page.locator('#messages > li[data-msg-id="2"]');
+      await item.waitFor();
+      expect(await item.getAttribute('data-from')).toBe('carol');
+      expect(await item.locator('.meta').textContent()).toContain('carol');
+    }
+
+    // The owner adds dave: the members see the change.
+    await alice.fill('#group-add-member', 'dave');
+    await alice.click('#add-member');
+    for (const page of [alice, bob, carol]) await expect.poll(() => memberIds(page)).toEqual(['alice', 'bob', 'carol', 'dave']);
+    await bob.locator('#group-events > li[data-change-type="add"][data-user-ids="dave"]').waitFor();
+
+    // carol leaves: the group leaves her list, and the others see her go.
+    await carol.click('#leave-group');
+    await groupIn(carol).waitFor({ state: 'detached' });
+    for (const page of [alice, bob]) await expect.poll(() => memberIds(page)).toEqual(['alice', 'bob', 'dave']);
+    await alice.locator('#group-events > li[data-change-type="del"][data-user-ids="carol"]').waitFor();
+    await send(bob, 'bye carol');
+    await alice.locator('#messages > li[data-msg-id="3"][data-from="bob"]').waitFor();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await alice.screenshot({ path: new URL('chat-group.png', ARTIFACTS).pathname, fullPage: true });
+
+    // A fresh page of bob's (no saved state) lists the group and opens it from the URL with its history.
+    const bobAgain = await open('bob', undefined, `&group=${groupId}`);
+    await bobAgain.locator('#messages > li[data-msg-id="3"]').waitFor();
+    expect(await bobAgain.locator('#messages > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-from')))).toEqual(['alice', 'carol', 'bob']);
+    expect(await groupIn(bobAgain).getAttribute('data-selected')).toBe('true');
+    expect(await groupIn(bobAgain).textContent()).toContain('team');
+    await Promise.all([alice.close(), bob.close(), carol.close(), bobAgain.close()]);
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * ChatBackend props and the app's context keys, without a full synth: context parsing (lib/app.ts) and the
+ * construct's refusals of bad values, which it raises before creating any function.
+ */
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { backendPropsFromContext } from '../lib/app.js';
+import { ChatBackend, type ChatBackendProps } from '../lib/index.js';
+
+function fromContext(context: Record<string, unknown>): ChatBackendProps {
+  return backendPropsFromContext(new App({ context }));
+}
+
+describe('context keys (lib/app.ts)', () => {
+  it('defaults to a retained stack with the construct defaults', () => {
+    expect(fromContext({})).toEqual({ removalPolicy: RemovalPolicy.RETAIN });
+  });
+
+  it('reads alarmEmail, logLevel, tracing, messageRetentionDays and pushIncludesBody from -c strings', () => {
+    const props = fromContext({
+      alarmEmail: 'ops@example.com',
+      logLevel: 'warn',
+      tracing: 'true',
+      messageRetentionDays: '90',
+      pushIncludesBody: 'false',
+      removalPolicy: 'destroy',
+    });
+    expect(props).toMatchObject({
+      alarmEmail: 'ops@example.com',
+      logLevel: 'WARN',
+      tracing: true,
+      pushIncludesBody: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    expect(props.messageRetention?.toDays()).toBe(90);
+  });
+
+  it('reads booleans and numbers from cdk.json values', () => {
+    expect(fromContext({ tracing: false, messageRetentionDays: 7 })).toMatchObject({ tracing: false });
+    expect(fromContext({ messageRetentionDays: 7 }).messageRetention?.toDays()).toBe(7);
+  });
+
+  it('reads an OIDC issuer with audiences', () => {
+    expect(fromContext({ oidcIssuer: 'https://id.example.com', oidcAudience: 'a, b' }).auth).toEqual({
+      issuer: 'https://id.example.com',
+      audiences: ['a', 'b'],
+    });
+  });
+
+  it.each([
+    [{ logLevel: 'verbose' }, /logLevel/],
+    [{ tracing: 'yes' }, /tracing/],
+    [{ messageRetentionDays: '0' }, /messageRetentionDays/],
+    [{ messageRetentionDays: '1.5' }, /messageRetentionDays/],
+    [{ pushIncludesBody: 1 }, /pushIncludesBody/],
+    [{ oidcIssuer: 'http://id.example.com' }, /https/],
+    [{ oidcAudience: 'a' }, /need oidcIssuer/],
+  ])('refuses %j', (context, message) => {
+    expect(() => fromContext(context)).toThrow(message);
+  });
+});
+
+describe('ChatBackend refuses bad props', () => {
+  const build = (props: ChatBackendProps): ChatBackend => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    return new ChatBackend(new Stack(app, 'Probe'), 'Chat', props);
+  };
+
+  it.each([
+    ['a retention in part days', { messageRetention: Duration.hours(36) }, /messageRetention/],
+    ['a log level', { logLevel: 'TRACE' as never }, /logLevel/],
+    ['an alarm email', { alarmEmail: 'not-an-address' }, /alarmEmail/],
+    ['an alarm threshold', { alarmThresholds: { lambdaErrors: 0 } }, /alarmThresholds.lambdaErrors/],
+    ['a group size', { maxGroupMembers: 0 }, /maxGroupMembers/],
+    ['a sweep interval', { sweepInterval: Duration.seconds(90) }, /sweepInterval/],
+    ['an http issuer', { auth: { issuer: 'http://id.example.com' } }, /https/],
+    ['an auth with neither pool nor issuer', { auth: {} as never }, /userPool.*issuer/],
+  ])('%s', (_name, props, message) => {
+    expect(() => build(props as ChatBackendProps)).toThrow(message);
+  });
+});
