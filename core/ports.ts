@@ -30,6 +30,8 @@ export interface Gateway {
 export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   delete(userId: string, connectionId: string): Promise<void>;
+  /** Deletes the row unless the connection started at or after `startedBeforeMs`; true when deleted or absent. */
+  deleteIfStartedBefore(userId: string, connectionId: string, startedBeforeMs: number): Promise<boolean>;
   /** All live connections of a user at `nowMs` (rows past their TTL excluded): one strongly consistent Query. */
   listByUser(userId: string, nowMs: number): Promise<Connection[]>;
 }

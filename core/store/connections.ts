@@ -2,6 +2,7 @@
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_ROW_TTL_SECONDS, type Connection } from '../domain/connection.js';
 import type { ConnectionStore } from '../ports.js';
+import { isConditionFailed } from './document-client.js';
 
 export class ConnectionTable implements ConnectionStore {
   constructor(
@@ -26,6 +27,23 @@ export class ConnectionTable implements ConnectionStore {
 
   async delete(userId: string, connectionId: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, connection_id: connectionId } }));
+  }
+
+  async deleteIfStartedBefore(userId: string, connectionId: string, startedBeforeMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { user_id: userId, connection_id: connectionId },
+          ConditionExpression: 'attribute_not_exists(connected_at) OR connected_at < :before',
+          ExpressionAttributeValues: { ':before': startedBeforeMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   async listByUser(userId: string, nowMs: number): Promise<Connection[]> {

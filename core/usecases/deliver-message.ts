@@ -10,7 +10,7 @@ import { GROUP_MSG_TYPES, type StoredMessage } from '../domain/message.js';
 import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
 import type { Clock, ConnectionStore, Gateway, GroupStore, PendingStore, PresenceStore, SessionStore } from '../ports.js';
-import { dropConnection } from './connections.js';
+import { dropGoneConnection } from './connections.js';
 import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
 
 export interface DeliverMessagePorts extends UndeliveredPorts {
@@ -79,7 +79,7 @@ export async function deliverMessage(
     }
     stats.gone++;
     try {
-      await dropConnection(ports, { userId: target.userId, connectionId: target.connectionId });
+      await dropGoneConnection(ports, { userId: target.userId, connectionId: target.connectionId });
     } catch (error) {
       // Its rows stay until the sweeper meets the same 410 or TTL removes them.
       logger.error('gone connection not removed', { ...log, error: error as Error });

@@ -9,7 +9,7 @@ import type { StoredMessage } from '../domain/message.js';
 import { GatewayUnavailableError } from '../gateway/connections-api.js';
 import { logger } from '../observability.js';
 import type { Clock, ConnectionStore, Gateway, MessageStore, PendingDelivery, PendingStore, PresenceStore } from '../ports.js';
-import { dropConnection } from './connections.js';
+import { dropGoneConnection } from './connections.js';
 import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
 
 export interface SweepPorts extends UndeliveredPorts {
@@ -65,7 +65,7 @@ export async function sweep(ports: SweepPorts): Promise<SweepStats> {
         const result = await ports.gateway.post(delivery.connectionId, msgDataFrame(message));
         if (result === 'gone') {
           stats.gone++;
-          await dropConnection(ports, { userId: delivery.userId, connectionId: delivery.connectionId });
+          await dropGoneConnection(ports, { userId: delivery.userId, connectionId: delivery.connectionId });
           return;
         }
         await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs);

@@ -1,7 +1,7 @@
 /** The message path against DynamoDB Local: counters, rows, pending deliveries, acks, sweeps and gone connections. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FrameError, type MsgDataFrame } from '../../core/domain/frames.js';
-import { registerConnection } from '../../core/usecases/connections.js';
+import { CONNECTING_GRACE_MS, registerConnection } from '../../core/usecases/connections.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
 import { deliverMessage } from '../../core/usecases/deliver-message.js';
@@ -173,6 +173,7 @@ describe('gone connections', () => {
     await connect('bob', 'b1');
     await connect('bob', 'b2');
     await send('alice', 'a1', { to_session_id: 'bob' });
+    t.clock.advance(CONNECTING_GRACE_MS + 1);
     t.gateway.gone.add('b2');
     const second = await send('alice', 'a1', { to_session_id: 'bob' });
 
@@ -181,6 +182,20 @@ describe('gone connections', () => {
     // b2's pending delivery of message 1 went with it; b1 keeps both of its own.
     expect((await t.items('PendingDeliveries')).map((r) => `${r['connection_id']}:${r['msg_id']}`).sort()).toEqual(['b1:1', 'b1:2']);
     expect(await t.items('Messages')).toHaveLength(2);
+  });
+
+  it('a 410 from a connection still opening (within the grace after $connect) keeps it, and the sweeper delivers later', async () => {
+    await connect('alice', 'a1');
+    await connect('bob', 'b1');
+    t.gateway.gone.add('b1'); // API Gateway answers 410 until the upgrade completes
+    const { stats } = await send('alice', 'a1', { to_session_id: 'bob' });
+    expect(stats).toMatchObject({ delivered: 0, gone: 1 });
+    expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b1']);
+    expect(await t.items('PendingDeliveries')).toHaveLength(1);
+    t.gateway.gone.delete('b1');
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
+    expect(t.gateway.framesTo('b1')).toHaveLength(1);
   });
 
   it('a 410 during a sweep removes the connection; throttled posts stay pending', async () => {

@@ -188,7 +188,13 @@ describe('a gone connection (410)', () => {
     const stats = await deliver();
     expect(stats).toEqual({ delivered: 2, gone: 1, deferred: 0, offline: 0 });
     expect(inputsOf(DeleteCommand, 'Connections')).toEqual([
-      { TableName: TABLE.Connections, Key: { user_id: 'bob', connection_id: 'c-b1' } },
+      {
+        TableName: TABLE.Connections,
+        Key: { user_id: 'bob', connection_id: 'c-b1' },
+        // Not a connection still opening: one that started 10 s or more before the 410.
+        ConditionExpression: 'attribute_not_exists(connected_at) OR connected_at < :before',
+        ExpressionAttributeValues: { ':before': T - 10_000 },
+      },
     ]);
   });
 

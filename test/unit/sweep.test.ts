@@ -236,7 +236,13 @@ describe('gone connections', () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'c-b1' }).rejects(gone());
     const stats = await sweep(runtime);
     expect(inputsOf(DeleteCommand, 'Connections')).toEqual([
-      { TableName: TABLE.Connections, Key: { user_id: 'bob', connection_id: 'c-b1' } },
+      {
+        TableName: TABLE.Connections,
+        Key: { user_id: 'bob', connection_id: 'c-b1' },
+        // Not a connection still opening: one that started 10 s or more before the 410.
+        ConditionExpression: 'attribute_not_exists(connected_at) OR connected_at < :before',
+        ExpressionAttributeValues: { ':before': T - 10_000 },
+      },
     ]);
     expect(stats).toMatchObject({ overdue: 3, gone: 1, redelivered: 0 });
     // The only update is the presence removal of the dropped connection: no attempt recorded.
