@@ -22,6 +22,8 @@ export interface Config {
   readonly fanoutConcurrency: number;
   /** Most members a group may hold. */
   readonly maxGroupMembers: number;
+  /** A 410 this soon after a connection started means it is still opening, not gone (see dropGoneConnection). */
+  readonly connectingGraceMs: number;
   /** Days a message is kept (DynamoDB TTL); 0 keeps messages for ever. */
   readonly messageRetentionDays: number;
   /** EventBridge bus for undelivered-message events (offline push hook); empty: no events. */
@@ -41,6 +43,7 @@ export const ENV = {
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
   fanoutConcurrency: 'FANOUT_CONCURRENCY',
   maxGroupMembers: 'MAX_GROUP_MEMBERS',
+  connectingGraceMs: 'CONNECTING_GRACE_MS',
   messageRetentionDays: 'MESSAGE_RETENTION_DAYS',
   eventBusName: 'EVENT_BUS_NAME',
   pushIncludesBody: 'PUSH_INCLUDES_BODY',
@@ -55,6 +58,7 @@ export const DEFAULTS = {
   pendingShards: 1,
   fanoutConcurrency: 16,
   maxGroupMembers: 1000,
+  connectingGraceMs: 10_000,
   messageRetentionDays: 0,
 } as const;
 
@@ -62,13 +66,15 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer of at least ${min}, got "${raw}"`);
   return value;
 }
+
+const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const tables = {} as Record<TableId, string>;
@@ -86,7 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionsEndpoint: env[ENV.connectionsEndpoint] ?? '',
     fanoutConcurrency: positiveInt(env, ENV.fanoutConcurrency, DEFAULTS.fanoutConcurrency),
     maxGroupMembers: positiveInt(env, ENV.maxGroupMembers, DEFAULTS.maxGroupMembers),
-    messageRetentionDays: env[ENV.messageRetentionDays] ? positiveInt(env, ENV.messageRetentionDays, 0) : DEFAULTS.messageRetentionDays,
+    connectingGraceMs: integer(env, ENV.connectingGraceMs, DEFAULTS.connectingGraceMs, 0),
+    messageRetentionDays: integer(env, ENV.messageRetentionDays, DEFAULTS.messageRetentionDays, 0),
     eventBusName: env[ENV.eventBusName] ?? '',
     pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
   };

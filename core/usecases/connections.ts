@@ -11,6 +11,10 @@ export interface ConnectionPorts {
   readonly clock: Clock;
 }
 
+export interface GoneConnectionPorts extends ConnectionPorts {
+  readonly config: { readonly connectingGraceMs: number };
+}
+
 export async function registerConnection(
   ports: Pick<ConnectionPorts, 'connections' | 'presence' | 'clock'>,
   input: { userId: string; connectionId: string; clientType?: number },
@@ -26,18 +30,13 @@ export async function dropConnection(ports: ConnectionPorts, input: { userId: st
 }
 
 /**
- * A connection accepted by $connect answers 410 until API Gateway has finished the upgrade (aws-facts.md: posting
- * from inside $connect answers 410). A 410 within this long of the connection's start is not taken as gone.
+ * A post answered 410: forgets the connection like dropConnection, unless it started within the connecting grace
+ * (CONNECTING_GRACE_MS, 10 s): a connection accepted by $connect answers 410 until API Gateway has finished the
+ * upgrade (aws-facts.md), so it is still opening — its row and pending deliveries stay, and the sweeper redelivers
+ * once it is open. Returns whether the connection was dropped.
  */
-export const CONNECTING_GRACE_MS = 10_000;
-
-/**
- * A post answered 410: forgets the connection like dropConnection, unless it started within CONNECTING_GRACE_MS —
- * then it is still opening, and its row and pending deliveries stay (the sweeper redelivers once it is open).
- * Returns whether the connection was dropped.
- */
-export async function dropGoneConnection(ports: ConnectionPorts, input: { userId: string; connectionId: string }): Promise<boolean> {
-  const startedBefore = ports.clock.now() - CONNECTING_GRACE_MS;
+export async function dropGoneConnection(ports: GoneConnectionPorts, input: { userId: string; connectionId: string }): Promise<boolean> {
+  const startedBefore = ports.clock.now() - ports.config.connectingGraceMs;
   if (!(await ports.connections.deleteIfStartedBefore(input.userId, input.connectionId, startedBefore))) return false;
   await ports.presence.remove(input.userId, input.connectionId);
   await ports.pending.deleteByConnection(input.connectionId, ports.clock.now());

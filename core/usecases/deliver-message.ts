@@ -21,7 +21,7 @@ export interface DeliverMessagePorts extends UndeliveredPorts {
   readonly pending: PendingStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
-  readonly config: { readonly ackTimeoutMs: number; readonly fanoutConcurrency: number; readonly pushIncludesBody: boolean };
+  readonly config: { readonly ackTimeoutMs: number; readonly fanoutConcurrency: number; readonly pushIncludesBody: boolean; readonly connectingGraceMs: number };
 }
 
 export interface DeliveryStats {

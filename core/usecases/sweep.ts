@@ -19,7 +19,13 @@ export interface SweepPorts extends UndeliveredPorts {
   readonly connections: ConnectionStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
-  readonly config: { readonly ackTimeoutMs: number; readonly maxDeliveryAttempts: number; readonly fanoutConcurrency: number; readonly pushIncludesBody: boolean };
+  readonly config: {
+    readonly ackTimeoutMs: number;
+    readonly maxDeliveryAttempts: number;
+    readonly fanoutConcurrency: number;
+    readonly pushIncludesBody: boolean;
+    readonly connectingGraceMs: number;
+  };
 }
 
 export interface SweepStats {

@@ -1,7 +1,8 @@
 /** The message path against DynamoDB Local: counters, rows, pending deliveries, acks, sweeps and gone connections. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FrameError, type MsgDataFrame } from '../../core/domain/frames.js';
-import { CONNECTING_GRACE_MS, registerConnection } from '../../core/usecases/connections.js';
+import { DEFAULTS } from '../../core/config.js';
+import { registerConnection } from '../../core/usecases/connections.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
 import { deliverMessage } from '../../core/usecases/deliver-message.js';
@@ -173,7 +174,7 @@ describe('gone connections', () => {
     await connect('bob', 'b1');
     await connect('bob', 'b2');
     await send('alice', 'a1', { to_session_id: 'bob' });
-    t.clock.advance(CONNECTING_GRACE_MS + 1);
+    t.clock.advance(DEFAULTS.connectingGraceMs + 1);
     t.gateway.gone.add('b2');
     const second = await send('alice', 'a1', { to_session_id: 'bob' });
 
