@@ -1,5 +1,5 @@
 /** Retries the unprocessed part of a batch call with exponential backoff, as DynamoDB asks callers to. */
-import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const MAX_ROUNDS = 8;
@@ -34,4 +34,31 @@ export async function batchWriteAll(
       return pending !== undefined;
     });
   }
+}
+
+const BATCH_GET_LIMIT = 100;
+
+/** BatchGetItem in chunks of 100 keys, retrying unprocessed keys; the items found, in no particular order. */
+export async function batchGetAll(
+  db: { send(command: BatchGetCommand): Promise<BatchGetCommandOutput> },
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: { consistent?: boolean; projection?: string } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+    let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
+    await withUnprocessedRetries(async () => {
+      const result = await db.send(
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending!, ConsistentRead: options.consistent, ProjectionExpression: options.projection } },
+        }),
+      );
+      items.push(...(result.Responses?.[tableName] ?? []));
+      const unprocessed = result.UnprocessedKeys?.[tableName]?.Keys;
+      pending = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
+      return pending !== undefined;
+    });
+  }
+  return items;
 }

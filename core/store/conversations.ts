@@ -2,9 +2,9 @@
  * Conversations table: one head item per conversation holding its msg_id counter (TeamTalk's redis
  * `INCR msg_id_<relateId>`, but durable), the messages each side has sent and the time of the last message.
  */
-import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConversationHead } from '../domain/session.js';
-import { withUnprocessedRetries } from './batch.js';
+import { batchGetAll } from './batch.js';
 import type { ConversationStore, CounterResult } from '../ports.js';
 
 export class ConversationTable implements ConversationStore {
@@ -51,25 +51,12 @@ export class ConversationTable implements ConversationStore {
 
   /** Heads by conversation id (strongly consistent: the read side reports counters acked messages moved). */
   async getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>> {
-    const heads = new Map<string, ConversationHead>();
-    const unique = [...new Set(conversationIds)];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((id) => ({ conversation_id: id }));
-      await withUnprocessedRetries(async () => {
-        const result = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys!, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) heads.set(item['conversation_id'] as string, toHead(item));
-        const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys;
-        keys = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
-        return keys !== undefined;
-      });
-    }
-    return heads;
+    const keys = [...new Set(conversationIds)].map((id) => ({ conversation_id: id }));
+    const items = await batchGetAll(this.db, this.tableName, keys, { consistent: true });
+    return new Map(items.map((item) => [item['conversation_id'] as string, toHead(item)]));
   }
-}
 
-const BATCH_GET_LIMIT = 100;
+}
 
 function toHead(item: Record<string, unknown>): ConversationHead {
   return {

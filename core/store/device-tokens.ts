@@ -2,12 +2,11 @@
  * DeviceTokens table: one item per user with a map of its push tokens (token → platform and time), so the tokens of
  * many offline receivers are one BatchGetItem per 100 users. A user keeps its 10 newest tokens.
  */
-import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeviceToken } from '../domain/push.js';
 import type { DeviceTokenStore } from '../ports.js';
-import { withUnprocessedRetries } from './batch.js';
+import { batchGetAll } from './batch.js';
 
-const BATCH_GET_LIMIT = 100;
 const MAX_TOKENS_PER_USER = 10;
 
 interface StoredToken {
@@ -59,21 +58,13 @@ export class DeviceTokenTable implements DeviceTokenStore {
   }
 
   async tokensOf(userIds: readonly string[]): Promise<Map<string, DeviceToken[]>> {
-    const found = new Map<string, DeviceToken[]>();
-    const unique = [...new Set(userIds)];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((u) => ({ user_id: u }));
-      await withUnprocessedRetries(async () => {
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys! } } }));
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const tokens = (item['tokens'] ?? {}) as Record<string, StoredToken>;
-          found.set(item['user_id'] as string, Object.entries(tokens).map(([token, t]) => ({ token, platform: t.platform })));
-        }
-        const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys;
-        keys = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
-        return keys !== undefined;
-      });
-    }
-    return found;
+    const items = await batchGetAll(this.db, this.tableName, [...new Set(userIds)].map((u) => ({ user_id: u })));
+    return new Map(
+      items.map((item) => {
+        const tokens = (item['tokens'] ?? {}) as Record<string, StoredToken>;
+        return [item['user_id'] as string, Object.entries(tokens).map(([token, t]) => ({ token, platform: t.platform }))];
+      }),
+    );
   }
+
 }

@@ -1,6 +1,5 @@
 /** Groups and GroupMembers tables. */
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -8,9 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/group.js';
 import type { GroupStore } from '../ports.js';
-import { batchWriteAll, withUnprocessedRetries } from './batch.js';
-
-const BATCH_GET_LIMIT = 100;
+import { batchGetAll, batchWriteAll } from './batch.js';
 
 export class GroupTables implements GroupStore {
   constructor(
@@ -35,20 +32,9 @@ export class GroupTables implements GroupStore {
   }
 
   async getMany(groupIds: readonly string[]): Promise<Group[]> {
-    const groups: Group[] = [];
-    const unique = [...new Set(groupIds)];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((g) => ({ group_id: g }));
-      await withUnprocessedRetries(async () => {
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.groupsTable]: { Keys: keys! } } }));
-        groups.push(...(result.Responses?.[this.groupsTable] ?? []).map(toGroup));
-        const unprocessed = result.UnprocessedKeys?.[this.groupsTable]?.Keys;
-        keys = unprocessed && unprocessed.length > 0 ? unprocessed : undefined;
-        return keys !== undefined;
-      });
-    }
-    return groups;
+    return (await batchGetAll(this.db, this.groupsTable, [...new Set(groupIds)].map((g) => ({ group_id: g })))).map(toGroup);
   }
+
 
   /** Whether the user is a member now: one strongly consistent GetItem (a removal is seen at once). */
   async isMember(groupId: string, userId: string): Promise<boolean> {

@@ -1,11 +1,9 @@
 /** Messages table: every stored message (PK conversation_id, SK msg_id). */
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MessageAlreadyStoredError, type MessageRecord, type StoredMessage } from '../domain/message.js';
 import type { MessageStore } from '../ports.js';
-import { withUnprocessedRetries } from './batch.js';
+import { batchGetAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
-
-const BATCH_GET_LIMIT = 100;
 
 export class MessageTable implements MessageStore {
   constructor(
@@ -74,23 +72,10 @@ export class MessageTable implements MessageStore {
 
   async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]> {
     const unique = [...new Map(keys.map((k) => [`${k.conversationId}\u0000${k.msgId}`, k])).values()];
-    const messages: MessageRecord[] = [];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-        [this.tableName]: {
-          Keys: unique.slice(i, i + BATCH_GET_LIMIT).map((k) => ({ conversation_id: k.conversationId, msg_id: k.msgId })),
-        },
-      };
-      await withUnprocessedRetries(async () => {
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.tableName] ?? []) if (live(item)) messages.push(toMessage(item));
-        const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys;
-        request = unprocessed && unprocessed.length > 0 ? { [this.tableName]: { Keys: unprocessed } } : undefined;
-        return request !== undefined;
-      });
-    }
-    return messages;
+    const items = await batchGetAll(this.db, this.tableName, unique.map((k) => ({ conversation_id: k.conversationId, msg_id: k.msgId })));
+    return items.filter(live).map(toMessage);
   }
+
 }
 
 /** TTL deletes lag by up to days: a message past its retention is gone for readers at once. */
