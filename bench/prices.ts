@@ -1,0 +1,50 @@
+/**
+ * List prices the benchmark prices counted units with: us-east-1, late 2026, from
+ * ../shared/reference/aws-facts.md. Change the date when the figures change.
+ */
+export const PRICES = {
+  date: '2026-11 (late 2026 list prices, us-east-1)',
+  source: 'shared/reference/aws-facts.md',
+  apiGateway: {
+    /** $ per WebSocket message, sent or received (metered in 32 KB units). */
+    perMessage: 1.0 / 1e6,
+    /** $ per connection-minute. */
+    perConnectionMinute: 0.25 / 1e6,
+    /** Bytes per billed message unit. */
+    messageUnitBytes: 32 * 1024,
+  },
+  lambda: {
+    perRequest: 0.2 / 1e6,
+    /** arm64, as lib/chat-backend.ts deploys. */
+    perGbSecondArm64: 0.0000133334,
+    /** Lambda bills duration rounded up to the millisecond. */
+    billingGranularityMs: 1,
+  },
+  dynamodb: {
+    /** On demand, per write request unit (1 KB). */
+    perWriteUnit: 0.625 / 1e6,
+    /** On demand, per read request unit (4 KB strongly consistent; eventually consistent is 0.5 unit). */
+    perReadUnit: 0.125 / 1e6,
+  },
+} as const;
+
+/** Managed peers, $ per million messages delivered one-to-one (publish + delivery), same source. */
+export interface PeerPrice {
+  readonly name: string;
+  /** Publish + delivery. */
+  readonly perMillion: number;
+  /** With an application-level ack message back to the sender: the source gives it for Ably; 2× otherwise. */
+  readonly perMillionWithAck: number;
+  readonly ackStated: boolean;
+}
+
+export const PEERS: readonly PeerPrice[] = [
+  { name: 'Ably', perMillion: 5, perMillionWithAck: 10, ackStated: true },
+  { name: 'AppSync Events', perMillion: 2, perMillionWithAck: 4, ackStated: false },
+  { name: 'AppSync GraphQL subscriptions', perMillion: 6, perMillionWithAck: 12, ackStated: false },
+  { name: 'IoT Core MQTT', perMillion: 2, perMillionWithAck: 4, ackStated: false },
+  { name: 'Pusher Channels (full plan use)', perMillion: 3.3, perMillionWithAck: 6.6, ackStated: false },
+];
+
+/** Issue 7's target for one-to-one with ack, stored and numbered. */
+export const TARGET_ONE_TO_ONE_PER_MILLION = 8.5;
