@@ -548,6 +548,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const transport: SyncTransport = {
       recentSessions: (fields) => this.request('recent_sessions', fields),
       msgList: (fields) => this.request('msg_list', fields),
+      msgByIds: (fields) => this.request('msg_by_ids', fields),
     };
     const isCurrent = () => this.#generation === generation && this.#state === 'open';
     const promise = (async () => {

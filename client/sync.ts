@@ -83,9 +83,12 @@ export interface SyncResult {
 export interface SyncTransport {
   recentSessions(fields: RequestMap['recent_sessions']['request']): Promise<ReplyFrame<'recent_sessions'>>;
   msgList(fields: RequestMap['msg_list']['request']): Promise<ReplyFrame<'msg_list'>>;
+  msgByIds(fields: RequestMap['msg_by_ids']['request']): Promise<ReplyFrame<'msg_by_ids'>>;
 }
 
 const MSG_LIST_MAX = 100;
+/** Skipped msg_ids re-asked on each catch-up, per conversation. */
+const MAX_SKIPPED_PER_CONVERSATION = 200;
 const DEFAULTS = { marginSeconds: 60, maxMessagesPerSession: 1000, concurrency: 4 } as const;
 
 /** The key of a conversation from the user's view: `"1:alice"` (single chat with alice), `"2:g-7"` (group g-7). */
@@ -114,11 +117,18 @@ const isMsgId = (value: unknown): value is number => typeof value === 'number' &
 export class HeldMessages {
   readonly #marks = new Map<string, number>();
   readonly #above = new Map<string, Set<number>>();
+  /** msg_ids at or below the mark a catch-up did not find: a gap for good, or a send numbered but not stored yet. */
+  readonly #skipped = new Map<string, Set<number>>();
 
   /** Records a message; true the first time, false when it is held already. */
   add(key: string, msgId: number): boolean {
     const mark = this.mark(key);
-    if (msgId <= mark) return false;
+    if (msgId <= mark) {
+      const skipped = this.#skipped.get(key);
+      if (!skipped?.delete(msgId)) return false;
+      if (skipped.size === 0) this.#skipped.delete(key);
+      return true;
+    }
     let above = this.#above.get(key);
     if (above?.has(msgId)) return false;
     if (!above) {
@@ -146,6 +156,22 @@ export class HeldMessages {
     const above = this.#above.get(key);
     if (above) for (const id of above) if (id <= top) above.delete(id);
     this.#advance(key, top);
+  }
+
+  skip(key: string, ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    const skipped = this.#skipped.get(key) ?? new Set<number>();
+    for (const id of ids) skipped.add(id);
+    // A hole far below the newest is a gap for good (a store takes seconds): keep only the newest few.
+    for (const id of [...skipped].sort((a, b) => a - b).slice(0, Math.max(0, skipped.size - MAX_SKIPPED_PER_CONVERSATION))) skipped.delete(id);
+    this.#skipped.set(key, skipped);
+  }
+
+  /** The skipped msg_ids by conversation, which are forgotten here (a live frame for one is still taken until then). */
+  takeSkipped(): Map<string, number[]> {
+    const taken = new Map([...this.#skipped].map(([k, ids]) => [k, [...ids].sort((a, b) => a - b)]));
+    this.#skipped.clear();
+    return taken;
   }
 
   /** Whether messages above the mark are held (there is a hole below them). */
@@ -303,6 +329,8 @@ export class Synchronizer {
     };
 
     try {
+      // msg_ids earlier catch-ups skipped as holes: asked once more at the end of this one, then forgotten.
+      const skippedBefore = this.held.takeSkipped();
       // 1. Sessions changed since the last sync, every page.
       const since = this.#lastSyncTime > 0 ? Math.max(0, this.#lastSyncTime - this.#marginSeconds) : 0;
       const sessions: ContactSession[] = [];
@@ -332,8 +360,9 @@ export class Synchronizer {
       const queue = [...targets.values()];
       const catchUp = async (target: Target): Promise<void> => {
         let fetched: ListedMessage[];
+        let coveredFrom: number;
         try {
-          fetched = await this.#fetchMissed(target, (fields) => ask(() => transport.msgList(fields)));
+          [fetched, coveredFrom] = await this.#fetchMissed(target, (fields) => ask(() => transport.msgList(fields)));
         } catch (error) {
           if (!(error instanceof ChatServerError)) throw error;
           complete = false;
@@ -341,8 +370,12 @@ export class Synchronizer {
           flush(target.key);
           return;
         }
+        const listedIds = new Set(fetched.map((m) => m.msg_id));
+        const holes: number[] = [];
+        for (let id = coveredFrom; id <= target.top; id++) if (!listedIds.has(id) && !this.held.has(target.key, id)) holes.push(id);
         const fresh = fetched.filter((m) => this.held.add(target.key, m.msg_id)).map((m) => toFrame(m, target, userId));
         this.held.complete(target.key, target.top);
+        this.held.skip(target.key, holes);
         messages += fresh.length;
         flush(target.key, fresh);
       };
@@ -350,6 +383,21 @@ export class Synchronizer {
         for (let target = queue.shift(); target; target = queue.shift()) await catchUp(target);
       };
       await Promise.all(Array.from({ length: Math.min(this.#concurrency, queue.length) }, worker));
+
+      // 3. A hole may be a send numbered before a later one but stored after it: its live frame is taken if it comes
+      // (HeldMessages.add), and the holes of earlier catch-ups are asked for once more. A gap for good costs one
+      // msg_by_ids, once.
+      for (const [key, ids] of skippedBefore) {
+        const parsed = parseSessionKey(key);
+        if (!parsed) continue;
+        const target: Target = { key, ...parsed, top: 0 };
+        for (let i = 0; i < ids.length; i += 100) {
+          const reply = await ask(() => transport.msgByIds({ session_id: parsed.sessionId, session_type: parsed.sessionType, msg_ids: ids.slice(i, i + 100) }));
+          const found = (Array.isArray(reply.msg_list) ? reply.msg_list : []).filter((m) => this.held.add(key, m.msg_id)).sort(byMsgId);
+          messages += found.length;
+          for (const m of found) this.#deliver(toFrame(m, target, userId));
+        }
+      }
 
       if (complete) {
         for (const session of sessions) this.#lastSyncTime = Math.max(this.#lastSyncTime, session.updated_time);
@@ -371,12 +419,14 @@ export class Synchronizer {
   }
 
   /** The messages of (mark, top], newest pages first; at most maxMessagesPerSession (maxNewSessionMessages). */
-  async #fetchMissed(target: Target, msgList: SyncTransport['msgList']): Promise<ListedMessage[]> {
+  async #fetchMissed(target: Target, msgList: SyncTransport['msgList']): Promise<[ListedMessage[], number]> {
     const mark = this.held.mark(target.key);
     const fetched: ListedMessage[] = [];
     const holdsNothing = mark === 0 && !this.held.holdsAbove(target.key);
     let budget = holdsNothing ? this.#maxNewSession : this.#maxPerSession;
     let begin = target.top;
+    // With no budget nothing is listed, so nothing counts as a hole.
+    let coveredFrom = budget > 0 ? mark + 1 : target.top + 1;
     while (begin > mark && budget > 0) {
       const count = Math.min(MSG_LIST_MAX, begin - mark, budget);
       const reply = await msgList({ session_id: target.sessionId, session_type: target.sessionType, msg_id_begin: begin, msg_cnt: count });
@@ -384,14 +434,18 @@ export class Synchronizer {
       fetched.push(...listed.filter((m) => m.msg_id > mark));
       budget -= count;
       // Fewer than asked for: nothing older exists.
-      if (listed.length < count) break;
+      if (listed.length < count) {
+        coveredFrom = mark + 1;
+        break;
+      }
       // The page is the `count` newest messages ≤ begin: nothing between its lowest msg_id and begin is missing. A
       // gap in msg_ids makes the page reach further back, possibly to or below the mark, which ends the scan.
       let lowest = begin;
       for (const m of listed) lowest = Math.min(lowest, m.msg_id);
       begin = lowest - 1;
+      coveredFrom = budget > 0 ? mark + 1 : lowest;
     }
-    return fetched;
+    return [fetched, coveredFrom];
   }
 }
 

@@ -55,8 +55,12 @@ export interface ConversationStore {
 }
 
 export interface MessageStore {
-  /** Stores a message; a msg_id is written once (conditional put), never overwritten. */
-  put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<void>;
+  /**
+   * Stores a message; a msg_id is written once (conditional put), never overwritten. 'duplicate' when the very same
+   * message is there already (a retried put whose first response was lost, or a racing resend stored it); another
+   * message under that msg_id throws MessageAlreadyStoredError.
+   */
+  put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<'stored' | 'duplicate'>;
   get(conversationId: string, msgId: number): Promise<MessageRecord | undefined>;
   getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]>;
   /** Newest first, msg_id ≤ beforeOrAt when it is not 0. */

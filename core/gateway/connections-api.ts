@@ -50,7 +50,7 @@ export class ConnectionsApiGateway implements Gateway {
       credentials: options.credentials,
       maxAttempts: options.maxAttempts ?? 4,
       // A post that hangs holds a whole fan-out; give up early and let the sweeper redeliver.
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
     });
   }
 

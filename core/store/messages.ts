@@ -13,7 +13,7 @@ export class MessageTable implements MessageStore {
     private readonly retentionDays = 0,
   ) {}
 
-  async put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<void> {
+  async put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<'stored' | 'duplicate'> {
     try {
       await this.db.send(
         new PutCommand({
@@ -35,11 +35,15 @@ export class MessageTable implements MessageStore {
           ConditionExpression: 'attribute_not_exists(msg_id)',
         }),
       );
+      return 'stored';
     } catch (error) {
-      if (isConditionFailed(error)) {
-        throw new MessageAlreadyStoredError(`${message.conversationId} msg_id ${message.msgId} is already stored`);
-      }
-      throw error;
+      if (!isConditionFailed(error)) throw error;
+      // The SDK retries a put whose response was lost; the retry then finds the row its first try wrote.
+      const stored = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: { conversation_id: message.conversationId, msg_id: message.msgId }, ConsistentRead: true }),
+      );
+      if (stored?.Item && sameMessage(stored.Item, message)) return 'duplicate';
+      throw new MessageAlreadyStoredError(`${message.conversationId} msg_id ${message.msgId} is already stored`);
     }
   }
 
@@ -76,6 +80,15 @@ export class MessageTable implements MessageStore {
     return items.filter(live).map(toMessage);
   }
 
+}
+
+function sameMessage(item: Record<string, unknown>, message: StoredMessage): boolean {
+  return (
+    item['from_user_id'] === message.fromUserId &&
+    item['create_time'] === message.createTime &&
+    item['msg_data'] === message.msgData &&
+    item['client_msg_id'] === message.clientMsgId
+  );
 }
 
 /** TTL deletes lag by up to days: a message past its retention is gone for readers at once. */

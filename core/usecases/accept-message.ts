@@ -105,9 +105,9 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
     }
   }
   if (!isGroup && !counter.sessionsCreated) await ensureSessions(nowSeconds);
-  // The last step: once this succeeds the message is stored and must be acked.
-  await ports.messages.put(message, counter);
-  return result(message, true);
+  // The last step: once this succeeds the message is stored and must be acked. A 'duplicate' was stored by a
+  // racing resend, which delivers it.
+  return result(message, (await ports.messages.put(message, counter)) === 'stored');
 
   /**
    * The first attempt numbered this send. If it also stored it, ack again and deliver nothing new; if it died
@@ -119,11 +119,10 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
     const message = build(previous);
     if (!isGroup) await ensureSessions(previous.createTime);
     try {
-      await ports.messages.put(message, previous.counts);
-      return result(message, true);
+      return result(message, (await ports.messages.put(message, previous.counts)) === 'stored');
     } catch (error) {
-      // The first attempt stored it meanwhile.
-      if (error instanceof MessageAlreadyStoredError) return result(message, false);
+      // The first attempt stored it meanwhile (with its own text: a resend's content is not compared).
+      if (error instanceof MessageAlreadyStoredError) return result((await ports.messages.get(previous.conversationId, previous.msgId)) ?? message, false);
       throw error;
     }
   }

@@ -132,14 +132,32 @@ describe('catch-up on connect', () => {
     expect(s.client.getSyncState()).toMatchObject({ latestMsgIds: { '1:alice': 10 }, heldAbove: { '1:alice': [12] } });
 
     const second = await s.client.sync();
-    expect(second).toMatchObject({ messages: 0, requests: 2 });
+    // + one msg_by_ids: the first catch-up's holes (4 and 7) are asked for once more, in case they were stored late.
+    expect(second).toMatchObject({ messages: 0, requests: 3 });
+    expect(history.requestsOf('msg_by_ids').map((f) => f['msg_ids'])).toEqual([[4, 7]]);
     // The page [12, 10] reaches the mark: 11 does not exist, no second page.
     expect(history.requestsOf('msg_list').slice(1).map((f) => [f['msg_id_begin'], f['msg_cnt']])).toEqual([[12, 2]]);
     expect(s.client.getSyncState()).toEqual({ lastSyncTime: history.now, latestMsgIds: { '1:alice': 12 } });
 
     const third = await s.client.sync();
-    expect(third).toMatchObject({ messages: 0, requests: 1, sessionsCaughtUp: 0 });
+    // The second catch-up's hole (11), asked once; then every gap has been asked for and is forgotten.
+    expect(third).toMatchObject({ messages: 0, requests: 2, sessionsCaughtUp: 0 });
+    expect(await s.client.sync()).toMatchObject({ messages: 0, requests: 1, sessionsCaughtUp: 0 });
     expect(ids(s.messages)).toEqual([3, 5, 6, 8, 9, 10, 12]);
+  });
+
+  it('takes the live frame of a msg_id that a catch-up passed as a hole (numbered before, stored after a later one)', async () => {
+    const history = new FakeHistory('bob');
+    history.add('alice', 3);
+    history.skip('alice'); // 4: numbered, still being stored when bob catches up
+    history.add('alice', 1);
+    const s = await setup(history);
+    await connectAndSync(s);
+    expect(ids(s.messages)).toEqual([1, 2, 3, 5]);
+    const connection = await s.server.nextConnection();
+    connection.send({ type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 4, create_time: history.now, msg_type: 1, msg_data: 'late' });
+    await s.client.waitFor('message', (m) => m.msg_id === 4);
+    expect(ids(s.messages)).toEqual([1, 2, 3, 5, 4]);
   });
 
   it('delivers a message arriving live during catch-up once, after the missed ones, and acks only the live copy', async () => {

@@ -108,7 +108,7 @@ export class FakeHistory {
   /** Answers a read-side request frame on `connection`; ignores other frames. Use as FakeServer's onFrame. */
   readonly onFrame = (connection: FakeConnection, frame: Frame): void => {
     const action = frame['action'];
-    if (action !== 'recent_sessions' && action !== 'msg_list' && action !== 'unread_cnt' && action !== 'msg_read_ack' && action !== 'remove_session') return;
+    if (action !== 'recent_sessions' && action !== 'msg_list' && action !== 'msg_by_ids' && action !== 'unread_cnt' && action !== 'msg_read_ack' && action !== 'remove_session') return;
     this.requests.push(frame);
     const answer = () => {
       if (connection.socket.readyState !== connection.socket.OPEN) return;
@@ -161,6 +161,12 @@ export class FakeHistory {
           .reverse()
           .slice(0, count);
         return { type: 'msg_list', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_id_begin: begin, msg_list: list };
+      }
+      case 'msg_by_ids': {
+        const key = `${String(frame['session_type'])}:${String(frame['session_id'])}`;
+        const wanted = new Set(frame['msg_ids'] as number[]);
+        const list = (this.conversations.get(key)?.messages ?? []).filter((m) => wanted.has(m.msg_id)).reverse();
+        return { type: 'msg_by_ids', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_list: list };
       }
       default:
         return { type: String(frame['action']), seq };

@@ -109,4 +109,12 @@ describe('idempotent send', () => {
     expect(resend).toMatchObject({ deliver: false, message: { msgId: 1 } });
     expect(await storedIds()).toEqual([1]);
   });
+
+  it('a message put retried after a lost response finds its own row (duplicate), another message under that msg_id is refused', async () => {
+    const { message } = await send(t.runtime);
+    const counts = { sentLo: 1, sentHi: 0 };
+    await expect(t.runtime.messages.put(message, counts)).resolves.toBe('duplicate');
+    await expect(t.runtime.messages.put({ ...message, msgData: 'another text' }, counts)).rejects.toMatchObject({ name: 'MessageAlreadyStoredError' });
+    expect(await storedIds()).toEqual([1]);
+  });
 });

@@ -1,0 +1,211 @@
+/**
+ * The local stack with faults: composed like local/stack.ts (DynamoDB tables, the API Gateway emulator, the real
+ * handlers of lambdas/, a sweeper on a short interval), except that the handlers are built on a runtime whose ports
+ * inject faults and die mid-invocation, and every invocation runs inside a crash scope (chaos/faults.ts).
+ * local/stack.ts builds its handlers from the runtime it creates, with no hook to wrap the ports in between, hence
+ * this composition (proposed hook: `LocalStackOptions.wrapRuntime?: (runtime) => Runtime` and
+ * `wrapHandler?: (routeKey, handler) => handler`).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ScheduledEvent } from 'aws-lambda';
+import { createTokenVerifier } from '../core/auth/verify-token.js';
+import { ENV } from '../core/config.js';
+import { ACTION_ROUTES, type FunctionId } from '../core/routes.js';
+import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../core/runtime.js';
+import { createTables, tableEnv } from '../core/store/create-tables.js';
+import type { TableId } from '../core/store/schema.js';
+import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
+import { createAckHandler } from '../lambdas/ack/handler.js';
+import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
+import { createConnectHandler } from '../lambdas/connect/handler.js';
+import { createDefaultHandler } from '../lambdas/default/handler.js';
+import { createDevicesHandler } from '../lambdas/devices/handler.js';
+import { createGroupsHandler } from '../lambdas/groups/handler.js';
+import { createSendHandler } from '../lambdas/send/handler.js';
+import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
+import { createSyncHandler } from '../lambdas/sync/handler.js';
+import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
+import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
+import { DEFAULT_JWT_SECRET, mintToken } from '../local/emulator/token.js';
+import type { EmulatorLogger, RouteHandler } from '../local/emulator/types.js';
+import {
+  DynamoFaultInjector,
+  FaultyGateway,
+  Invocations,
+  asCapacityMeter,
+  faultyRuntime,
+  type FaultPlan,
+  type PortObserver,
+} from './faults.js';
+
+export interface ChaosStackOptions {
+  readonly dynamoEndpoint: string;
+  readonly tablePrefix: string;
+  readonly plan: FaultPlan;
+  /** Server ACK_TIMEOUT_MS (redelivery after this long without msg_data_ack). */
+  readonly ackTimeoutMs: number;
+  readonly sweepIntervalMs: number;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly observe?: PortObserver;
+  readonly onInvocation?: (record: InvocationRecord) => void;
+  readonly logger?: EmulatorLogger;
+}
+
+export interface ChaosStack {
+  readonly url: string;
+  readonly emulator: Emulator;
+  /** The runtime without faults (for reads by the harness). */
+  readonly runtime: Runtime;
+  readonly tables: Readonly<Record<TableId, string>>;
+  readonly invocations: Invocations;
+  readonly gateway: FaultyGateway;
+  readonly sweeps: () => number;
+  mintToken(userId: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const quiet: EmulatorLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const admin = new DynamoDBClient({
+      endpoint: options.dynamoEndpoint,
+      region: LOCAL_AWS_ENV.AWS_REGION,
+      credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+    });
+    let tables: Record<TableId, string>;
+    try {
+      tables = await createTables(admin, options.tablePrefix);
+    } finally {
+      admin.destroy();
+    }
+
+    const jwtSecret = DEFAULT_JWT_SECRET;
+    const authorizer = createAuthorizerHandler(createTokenVerifier({ secret: jwtSecret }));
+    const invocations = new Invocations();
+
+    let resolveRoutes!: (routes: Record<string, RouteHandler>) => void;
+    const routesReady = new Promise<Record<string, RouteHandler>>((resolve) => (resolveRoutes = resolve));
+    const lazy =
+      (key: string): RouteHandler =>
+      async (event, context) =>
+        (await routesReady)[key]!(event, context);
+
+    const emulator = await startEmulator({
+      port: 0,
+      authorizer,
+      identitySources: ['route.request.querystring.token'],
+      routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
+      mintToken: (userId) => mintToken(jwtSecret, userId),
+      logger: options.logger ?? quiet,
+      ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+    });
+    cleanups.push(() => emulator.stop());
+
+    const env: Record<string, string> = {
+      ...LOCAL_AWS_ENV,
+      ...tableEnv(tables),
+      [DYNAMODB_ENDPOINT_ENV]: options.dynamoEndpoint,
+      [ENV.connectionsEndpoint]: emulator.httpUrl,
+      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs),
+      [ENV.ackTimeoutMs]: String(options.ackTimeoutMs),
+      ...options.env,
+    };
+    // Two runtimes on the same tables: the handlers' one has the DynamoDB faults in its client; the harness reads
+    // through a clean one.
+    const clean = createRuntime(env);
+    const faultyDb = createRuntime(env, { capacityMeter: asCapacityMeter(new DynamoFaultInjector(options.plan)) });
+    const gateway = new FaultyGateway(faultyDb.gateway, options.plan, (connectionId) => {
+      emulator.dropConnection(connectionId);
+    });
+    const runtime = faultyRuntime(faultyDb, options.plan, invocations, gateway, options.observe);
+
+    /** A route integration: the handler inside a crash scope (a dead invocation ends in an error). */
+    const route =
+      (routeKey: string, handler: (event: HandlerEvent) => Promise<WebSocketResult>): RouteHandler =>
+      (event) =>
+        invocations.run(routeKey, event.requestContext.connectionId, () => handler(event as unknown as HandlerEvent));
+
+    const connect = createConnectHandler(runtime);
+    const factories: Record<Exclude<FunctionId, 'authorizer' | 'connect' | 'sweeper'>, (rt: Runtime) => (event: HandlerEvent) => Promise<WebSocketResult>> = {
+      send: createSendHandler,
+      ack: createAckHandler,
+      sync: createSyncHandler,
+      groups: createGroupsHandler,
+      devices: createDevicesHandler,
+      default: createDefaultHandler,
+    };
+    const built = Object.fromEntries(Object.entries(factories).map(([fn, make]) => [fn, make(runtime)])) as Record<
+      keyof typeof factories,
+      (event: HandlerEvent) => Promise<WebSocketResult>
+    >;
+    resolveRoutes({
+      $connect: route('$connect', connect),
+      $disconnect: route('$disconnect', connect),
+      $default: route('$default', built.default),
+      ...Object.fromEntries(Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, route(action, built[fnId])])),
+    });
+
+    // Called like EventBridge would; the handler's parameter list has changed before, so it is called loosely.
+    const sweeperHandler = createSweeperHandler(runtime) as (event?: unknown) => Promise<unknown>;
+    let sweeps = 0;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> | undefined;
+    const schedule = () => {
+      if (stopped) return;
+      timer = setTimeout(() => {
+        running = invocations
+          .run('sweeper', undefined, () => sweeperHandler(scheduledEvent()))
+          .then(
+            () => undefined,
+            () => undefined,
+          )
+          .finally(() => {
+            sweeps++;
+            running = undefined;
+            schedule();
+          });
+      }, options.sweepIntervalMs);
+    };
+    schedule();
+    cleanups.push(async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    });
+
+    return {
+      url: emulator.url,
+      emulator,
+      runtime: clean,
+      tables,
+      invocations,
+      gateway,
+      sweeps: () => sweeps,
+      mintToken: (userId) => mintToken(jwtSecret, userId),
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+function scheduledEvent(): ScheduledEvent {
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    resources: ['arn:aws:events:us-east-1:000000000000:rule/chaos-sweeper'],
+    detail: {},
+  };
+}
