@@ -87,8 +87,9 @@ export interface SyncTransport {
 }
 
 const MSG_LIST_MAX = 100;
-/** Skipped msg_ids re-asked on each catch-up, per conversation. */
+/** Skipped msg_ids re-asked on each catch-up, per conversation, for as long as a resend could still store them. */
 const MAX_SKIPPED_PER_CONVERSATION = 200;
+const SKIPPED_TTL_MS = 48 * 60 * 60 * 1000;
 const DEFAULTS = { marginSeconds: 60, maxMessagesPerSession: 1000, concurrency: 4 } as const;
 
 /** The key of a conversation from the user's view: `"1:alice"` (single chat with alice), `"2:g-7"` (group g-7). */
@@ -117,8 +118,11 @@ const isMsgId = (value: unknown): value is number => typeof value === 'number' &
 export class HeldMessages {
   readonly #marks = new Map<string, number>();
   readonly #above = new Map<string, Set<number>>();
-  /** msg_ids at or below the mark a catch-up did not find: a gap for good, or a send numbered but not stored yet. */
-  readonly #skipped = new Map<string, Set<number>>();
+  /**
+   * msg_ids at or below the mark a catch-up did not find, with when: a gap for good, or a send numbered but not
+   * stored yet — its resend may store it under that msg_id as long as the server's idempotency window (48 h) lasts.
+   */
+  readonly #skipped = new Map<string, Map<number, number>>();
 
   /** Records a message; true the first time, false when it is held already. */
   add(key: string, msgId: number): boolean {
@@ -158,20 +162,24 @@ export class HeldMessages {
     this.#advance(key, top);
   }
 
-  skip(key: string, ids: readonly number[]): void {
+  skip(key: string, ids: readonly number[], nowMs = Date.now()): void {
     if (ids.length === 0) return;
-    const skipped = this.#skipped.get(key) ?? new Set<number>();
-    for (const id of ids) skipped.add(id);
-    // A hole far below the newest is a gap for good (a store takes seconds): keep only the newest few.
-    for (const id of [...skipped].sort((a, b) => a - b).slice(0, Math.max(0, skipped.size - MAX_SKIPPED_PER_CONVERSATION))) skipped.delete(id);
+    const skipped = this.#skipped.get(key) ?? new Map<number, number>();
+    for (const id of ids) if (!skipped.has(id)) skipped.set(id, nowMs);
+    // Bounded: the newest few per conversation.
+    for (const id of [...skipped.keys()].sort((a, b) => a - b).slice(0, Math.max(0, skipped.size - MAX_SKIPPED_PER_CONVERSATION))) skipped.delete(id);
     this.#skipped.set(key, skipped);
   }
 
-  /** The skipped msg_ids by conversation, which are forgotten here (a live frame for one is still taken until then). */
-  takeSkipped(): Map<string, number[]> {
-    const taken = new Map([...this.#skipped].map(([k, ids]) => [k, [...ids].sort((a, b) => a - b)]));
-    this.#skipped.clear();
-    return taken;
+  /** The skipped msg_ids still worth asking for, by conversation; older ones are forgotten. */
+  skippedIds(nowMs = Date.now()): Map<string, number[]> {
+    const live = new Map<string, number[]>();
+    for (const [key, ids] of this.#skipped) {
+      for (const [id, at] of ids) if (nowMs - at > SKIPPED_TTL_MS) ids.delete(id);
+      if (ids.size === 0) this.#skipped.delete(key);
+      else live.set(key, [...ids.keys()].sort((a, b) => a - b));
+    }
+    return live;
   }
 
   /** Whether messages above the mark are held (there is a hole below them). */
@@ -329,8 +337,8 @@ export class Synchronizer {
     };
 
     try {
-      // msg_ids earlier catch-ups skipped as holes: asked once more at the end of this one, then forgotten.
-      const skippedBefore = this.held.takeSkipped();
+      // msg_ids earlier catch-ups skipped as holes: asked for again at the end of this one.
+      const skippedBefore = this.held.skippedIds();
       // 1. Sessions changed since the last sync, every page.
       const since = this.#lastSyncTime > 0 ? Math.max(0, this.#lastSyncTime - this.#marginSeconds) : 0;
       const sessions: ContactSession[] = [];
@@ -384,9 +392,9 @@ export class Synchronizer {
       };
       await Promise.all(Array.from({ length: Math.min(this.#concurrency, queue.length) }, worker));
 
-      // 3. A hole may be a send numbered before a later one but stored after it: its live frame is taken if it comes
-      // (HeldMessages.add), and the holes of earlier catch-ups are asked for once more. A gap for good costs one
-      // msg_by_ids, once.
+      // 3. A hole may be a send numbered before a later one but stored after it (a resend can store it up to 48 h
+      // later): its live frame is taken when it comes (HeldMessages.add), and the holes of earlier catch-ups are
+      // asked for again. A gap for good costs one msg_by_ids per catch-up per conversation, for 48 h.
       for (const [key, ids] of skippedBefore) {
         const parsed = parseSessionKey(key);
         if (!parsed) continue;
