@@ -7,7 +7,6 @@
  * `wrapHandler?: (routeKey, handler) => handler`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ScheduledEvent } from 'aws-lambda';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, type FunctionId } from '../core/routes.js';
@@ -26,6 +25,7 @@ import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
 import { createSyncHandler } from '../lambdas/sync/handler.js';
 import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
 import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
+import { scheduledEvent } from '../local/stack.js';
 import { DEFAULT_JWT_SECRET, mintToken } from '../local/emulator/token.js';
 import type { EmulatorLogger, RouteHandler } from '../local/emulator/types.js';
 import {
@@ -160,7 +160,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       if (stopped) return;
       timer = setTimeout(() => {
         running = invocations
-          .run('sweeper', undefined, () => sweeperHandler(scheduledEvent()))
+          .run('sweeper', undefined, () => sweeperHandler(scheduledEvent('chaos-sweeper')))
           .then(
             () => undefined,
             () => undefined,
@@ -194,18 +194,4 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     await cleanup();
     throw error;
   }
-}
-
-function scheduledEvent(): ScheduledEvent {
-  return {
-    version: '0',
-    id: crypto.randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    resources: ['arn:aws:events:us-east-1:000000000000:rule/chaos-sweeper'],
-    detail: {},
-  };
 }

@@ -253,7 +253,8 @@ function startSweeper(handler: SweeperHandler, intervalMs: number, log: Emulator
   };
 }
 
-function scheduledEvent(): ScheduledEvent {
+/** An EventBridge scheduled event, as rate(…) rules hand the sweeper on AWS. */
+export function scheduledEvent(ruleName = 'local-sweeper'): ScheduledEvent {
   return {
     version: '0',
     id: crypto.randomUUID(),
@@ -262,7 +263,7 @@ function scheduledEvent(): ScheduledEvent {
     account: '000000000000',
     time: new Date().toISOString(),
     region: LOCAL_AWS_ENV.AWS_REGION,
-    resources: ['arn:aws:events:us-east-1:000000000000:rule/local-sweeper'],
+    resources: [`arn:aws:events:us-east-1:000000000000:rule/${ruleName}`],
     detail: {},
   };
 }

@@ -1,5 +1,13 @@
-/** Retries the unprocessed part of a batch call with exponential backoff, as DynamoDB asks callers to. */
-import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
+/** Paged and batched DynamoDB calls: unprocessed items retried with backoff, Query pages followed. */
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  QueryCommand,
+  type BatchGetCommandOutput,
+  type BatchWriteCommandOutput,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const MAX_ROUNDS = 8;
@@ -61,4 +69,17 @@ export async function batchGetAll(
     });
   }
   return items;
+}
+
+/** Every item a Query matches, following LastEvaluatedKey past DynamoDB's 1 MB pages. */
+export async function* queryAll(
+  db: { send(command: QueryCommand): Promise<QueryCommandOutput> },
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): AsyncGenerator<Record<string, unknown>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }

@@ -1,7 +1,8 @@
 /** Connections table: one row per live connection under its user (PK user_id, SK connection_id). */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_ROW_TTL_SECONDS, type Connection } from '../domain/connection.js';
 import type { ConnectionStore } from '../ports.js';
+import { queryAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 export class ConnectionTable implements ConnectionStore {
@@ -49,30 +50,22 @@ export class ConnectionTable implements ConnectionStore {
   async listByUser(userId: string, nowMs: number): Promise<Connection[]> {
     const connections: Connection[] = [];
     const nowSeconds = Math.floor(nowMs / 1000);
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      // Strongly consistent: a connection stored before its client could sync must be seen by any later send.
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'user_id = :u',
-          ExpressionAttributeValues: { ':u': userId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        // TTL deletion lags: a row past its expiry is a connection API Gateway has already closed.
-        if (typeof item['expires_at'] === 'number' && item['expires_at'] < nowSeconds) continue;
-        connections.push({
-          userId: item['user_id'] as string,
-          connectionId: item['connection_id'] as string,
-          connectedAt: item['connected_at'] as number,
-          ...(typeof item['client_type'] === 'number' ? { clientType: item['client_type'] } : {}),
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    // Strongly consistent: a connection stored before its client could sync must be seen by any later send.
+    for await (const item of queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'user_id = :u',
+      ExpressionAttributeValues: { ':u': userId },
+      ConsistentRead: true,
+    })) {
+      // TTL deletion lags: a row past its expiry is a connection API Gateway has already closed.
+      if (typeof item['expires_at'] === 'number' && item['expires_at'] < nowSeconds) continue;
+      connections.push({
+        userId: item['user_id'] as string,
+        connectionId: item['connection_id'] as string,
+        connectedAt: item['connected_at'] as number,
+        ...(typeof item['client_type'] === 'number' ? { clientType: item['client_type'] } : {}),
+      });
+    }
     return connections;
   }
 }

@@ -2,12 +2,11 @@
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Group } from '../domain/group.js';
 import type { GroupStore } from '../ports.js';
-import { batchGetAll, batchWriteAll } from './batch.js';
+import { batchGetAll, batchWriteAll, queryAll } from './batch.js';
 
 export class GroupTables implements GroupStore {
   constructor(
@@ -47,21 +46,15 @@ export class GroupTables implements GroupStore {
   /** Every member's user id: one strongly consistent Query (paginated past 1 MB). */
   async members(groupId: string): Promise<string[]> {
     const members: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.membersTable,
-          KeyConditionExpression: 'group_id = :g',
-          ExpressionAttributeValues: { ':g': groupId },
-          ProjectionExpression: 'user_id',
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      members.push(...(page.Items ?? []).map((i) => i['user_id'] as string));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryAll(this.db, {
+      TableName: this.membersTable,
+      KeyConditionExpression: 'group_id = :g',
+      ExpressionAttributeValues: { ':g': groupId },
+      ProjectionExpression: 'user_id',
+      ConsistentRead: true,
+    })) {
+      members.push(item['user_id'] as string);
+    }
     return members;
   }
 

@@ -11,12 +11,11 @@
 import {
   DeleteCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { PendingDelivery, PendingStore } from '../ports.js';
-import { batchWriteAll } from './batch.js';
+import { batchWriteAll, queryAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 const SLOT_SECONDS = 60;
@@ -167,12 +166,7 @@ export class PendingDeliveryTable implements PendingStore {
     ExpressionAttributeValues: Record<string, unknown>;
     ProjectionExpression?: string;
   }): AsyncGenerator<Record<string, unknown>> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey }));
-      yield* page.Items ?? [];
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    yield* queryAll(this.db, { TableName: this.tableName, ...input });
   }
 }
 

@@ -1,8 +1,8 @@
 /** Sessions table: a user's session rows (PK user_id, SK `${session_type}#${session_id}`). */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SessionRow } from '../domain/session.js';
 import type { SessionStore } from '../ports.js';
-import { batchWriteAll } from './batch.js';
+import { batchWriteAll, queryAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 export function sessionKey(sessionType: number, sessionId: string): string {
@@ -78,20 +78,14 @@ export class SessionTable implements SessionStore {
   /** Every session row of a user (one Query, paginated past 1 MB). */
   async listByUser(userId: string): Promise<SessionRow[]> {
     const rows: SessionRow[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'user_id = :u',
-          ExpressionAttributeValues: { ':u': userId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      rows.push(...(page.Items ?? []).map(toSession));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'user_id = :u',
+      ExpressionAttributeValues: { ':u': userId },
+      ConsistentRead: true,
+    })) {
+      rows.push(toSession(item));
+    }
     return rows;
   }
 
