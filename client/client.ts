@@ -99,7 +99,7 @@ export interface ListMessagesInput {
   /** The peer's user id, or the group id. */
   readonly sessionId: string;
   /** 1 single chat (default), 2 group. */
-  readonly sessionType?: number;
+  readonly sessionType?: SessionType;
   /** Messages with msg_id ≤ this one; 0 (default) = the newest. */
   readonly msgIdBegin?: number;
   /** How many, 1–100. Default 20. */
@@ -109,7 +109,7 @@ export interface ListMessagesInput {
 /** A session: the peer's user id or the group id, and the session type (default 1, single chat). */
 export interface SessionInput {
   readonly sessionId: string;
-  readonly sessionType?: number;
+  readonly sessionType?: SessionType;
 }
 
 /** What `send()` takes. */
@@ -117,7 +117,7 @@ export interface SendInput {
   /** The peer's user id, or the group id for group messages. */
   readonly toSessionId: string;
   /** 1 single text (default), 2 single audio, 17 group text, 18 group audio. */
-  readonly msgType?: number;
+  readonly msgType?: MsgType;
   /** The message body: text, or base64 for binary. */
   readonly msgData: string;
   /** An id for idempotent resends, up to 64 characters; generated (a UUID) when omitted. */

@@ -3,13 +3,13 @@
  * up; every transmission gets a new `seq` but keeps the entry's `client_msg_id`, so the server can tell a resend
  * from a new message.
  */
-import type { MsgDataAckFrame } from './frames.js';
+import type { MsgDataAckFrame, MsgType } from './frames.js';
 import type { TimerHandle } from './timers.js';
 
 export interface OutboxEntry {
   readonly clientMsgId: string;
   readonly toSessionId: string;
-  readonly msgType: number;
+  readonly msgType: MsgType;
   readonly msgData: string;
   readonly promise: Promise<MsgDataAckFrame>;
   /** Transmissions that ran into an ack timeout. */

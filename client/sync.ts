@@ -98,16 +98,16 @@ export function sessionKey(sessionType: number, sessionId: string): string {
 }
 
 /** The inverse of {@link sessionKey}; undefined for a key it did not make. */
-export function parseSessionKey(key: string): { sessionType: number; sessionId: string } | undefined {
+export function parseSessionKey(key: string): { sessionType: SessionType; sessionId: string } | undefined {
   const match = /^(\d+):(.+)$/.exec(key);
-  return match ? { sessionType: Number(match[1]), sessionId: match[2]! } : undefined;
+  return match && (match[1] === '1' || match[1] === '2') ? { sessionType: Number(match[1]) as SessionType, sessionId: match[2]! } : undefined;
 }
 
 /** The conversation a message belongs to from `userId`'s view: the peer (whichever side sent it) or the group. */
 export function sessionOfMessage(
   frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>,
   userId: string,
-): { sessionType: number; sessionId: string } {
+): { sessionType: SessionType; sessionId: string } {
   if (isGroupMsgType(frame.msg_type)) return { sessionType: SessionType.Group, sessionId: frame.to_session_id };
   return { sessionType: SessionType.Single, sessionId: frame.from_user_id === userId ? frame.to_session_id : frame.from_user_id };
 }
@@ -233,7 +233,7 @@ export class HeldMessages {
 interface Target {
   readonly key: string;
   readonly sessionId: string;
-  readonly sessionType: number;
+  readonly sessionType: SessionType;
   /** The newest msg_id to fetch from. */
   readonly top: number;
 }

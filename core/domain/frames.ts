@@ -1,51 +1,17 @@
 /** Server frames of the wire contract (../shared/contract.md), built in one place so no handler drifts. */
+import type { ErrorFrame, KickFrame, KnownErrorCode, ListedMessage, MsgDataAckFrame, MsgDataFrame } from '../../protocol/frames.js';
 import type { StoredMessage } from './message.js';
 
-export type ErrorCode =
-  | 'bad_request'
-  | 'unknown_action'
-  | 'empty_message'
-  | 'self_message'
-  | 'too_large'
-  | 'rate_limited'
-  | 'not_member'
-  | 'internal';
+export type { ErrorFrame, KickFrame, ListedMessage, MsgDataAckFrame, MsgDataFrame } from '../../protocol/frames.js';
+/** The codes the server answers with: the contract's. */
+export type ErrorCode = KnownErrorCode;
 
-export interface ErrorFrame {
-  readonly type: 'error';
-  readonly seq?: number;
-  readonly code: ErrorCode;
-  readonly message: string;
-}
-
-export interface MsgDataAckFrame {
-  readonly type: 'msg_data_ack';
-  readonly seq?: number;
-  readonly user_id: string;
-  readonly session_id: string;
-  readonly msg_id: number;
-  readonly session_type: number;
-  readonly create_time: number;
-  readonly client_msg_id?: string;
-}
-
-export interface MsgDataFrame {
-  readonly type: 'msg_data';
-  readonly from_user_id: string;
-  readonly to_session_id: string;
-  readonly msg_id: number;
-  readonly create_time: number;
-  readonly msg_type: number;
-  readonly msg_data: string;
-  readonly client_msg_id?: string;
-}
+export type ServerFrame = ErrorFrame | MsgDataAckFrame | MsgDataFrame | HeartbeatFrame | KickFrame | ReplyFrame;
 
 export interface HeartbeatFrame {
   readonly type: 'heartbeat';
   readonly seq?: number;
 }
-
-export type ServerFrame = ErrorFrame | MsgDataAckFrame | MsgDataFrame | HeartbeatFrame | ReplyFrame;
 
 /** A refusal of a client frame: the contract's error code and a human-readable reason. */
 export class FrameError extends Error {
@@ -95,14 +61,6 @@ export function msgDataFrame(message: StoredMessage): MsgDataFrame {
 }
 
 /** A message inside a list reply (msg_list, msg_by_ids). */
-export interface ListedMessage {
-  readonly msg_id: number;
-  readonly from_user_id: string;
-  readonly create_time: number;
-  readonly msg_type: number;
-  readonly msg_data: string;
-}
-
 export function listedMessage(message: StoredMessage): ListedMessage {
   return {
     msg_id: message.msgId,

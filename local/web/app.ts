@@ -51,7 +51,7 @@ interface ChatItem {
 
 /** A conversation: a single chat with a peer (type 1) or a group (type 2), and its key (`sessionKey`). */
 interface Conversation {
-  readonly type: number;
+  readonly type: SessionType;
   readonly id: string;
   readonly key: string;
 }

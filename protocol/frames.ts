@@ -1,0 +1,321 @@
+/**
+ * The wire contract (shared/contract.md) as TypeScript types: every frame a client sends and every frame the server
+ * posts, with the contract's snake_case field names exactly as they travel. The server (core/) and the SDK (client/)
+ * both import these, so the two cannot drift; nothing here imports server code.
+ */
+
+/** TeamTalk's MsgType: 1 single text, 2 single audio, 17 group text, 18 group audio. */
+export const MsgType = {
+  SingleText: 1,
+  SingleAudio: 2,
+  GroupText: 17,
+  GroupAudio: 18,
+} as const;
+export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+
+export const SINGLE_MSG_TYPES: readonly MsgType[] = [MsgType.SingleText, MsgType.SingleAudio];
+export const GROUP_MSG_TYPES: readonly MsgType[] = [MsgType.GroupText, MsgType.GroupAudio];
+
+/** True for group message types (17, 18). */
+export function isGroupMsgType(msgType: number): boolean {
+  return msgType === MsgType.GroupText || msgType === MsgType.GroupAudio;
+}
+
+/** TeamTalk's SessionType: 1 single chat, 2 group. */
+export const SessionType = {
+  Single: 1,
+  Group: 2,
+} as const;
+export type SessionType = (typeof SessionType)[keyof typeof SessionType];
+
+/** TeamTalk's ClientType, sent as the `client_type` query parameter. */
+export const ClientType = {
+  Windows: 1,
+  Mac: 2,
+  Ios: 17,
+  Android: 18,
+} as const;
+export type ClientType = (typeof ClientType)[keyof typeof ClientType];
+
+/** The contract's error codes. */
+export const ERROR_CODES = [
+  'bad_request',
+  'unknown_action',
+  'empty_message',
+  'self_message',
+  'too_large',
+  'rate_limited',
+  'not_member',
+  'limit_exceeded',
+  'client_msg_id_reused',
+  'internal',
+] as const;
+export type KnownErrorCode = (typeof ERROR_CODES)[number];
+/** A known code, or the string of a newer server's code. */
+export type ErrorCode = KnownErrorCode | (string & {});
+
+/** Why the server closed a connection (`kick` frame, TeamTalk's KickUser). */
+export type KickReason = 'too_many_connections' | 'token_expired';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Client → server
+
+/** `msg_data`: send a message. */
+export interface MsgDataRequestFrame {
+  readonly action: 'msg_data';
+  readonly seq?: number;
+  readonly to_session_id: string;
+  readonly msg_type: MsgType;
+  readonly msg_data: string;
+  readonly client_msg_id?: string;
+}
+
+/**
+ * `msg_data_ack`: deliveries confirmed; no reply. `msg_id` confirms one message, `msg_ids` (1–100) several of the
+ * same conversation in one frame.
+ */
+export type MsgDataAckRequestFrame = {
+  readonly action: 'msg_data_ack';
+  readonly seq?: number;
+  /** The other side from the acking user's view: the peer (for one's own message from another device, the peer it went to), or the group id. */
+  readonly session_id: string;
+  readonly session_type: SessionType;
+} & ({ readonly msg_id: number; readonly msg_ids?: never } | { readonly msg_ids: readonly number[]; readonly msg_id?: never });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Server → client
+
+/** The sender's acknowledgement: the message is stored. */
+export interface MsgDataAckFrame {
+  readonly type: 'msg_data_ack';
+  readonly seq?: number;
+  readonly user_id: string;
+  readonly session_id: string;
+  readonly msg_id: number;
+  readonly session_type: number;
+  readonly create_time: number;
+  readonly client_msg_id?: string;
+}
+
+/** A message delivered to the receiver's connections and the sender's other connections. */
+export interface MsgDataFrame {
+  readonly type: 'msg_data';
+  readonly from_user_id: string;
+  readonly to_session_id: string;
+  readonly msg_id: number;
+  readonly create_time: number;
+  readonly msg_type: number;
+  readonly msg_data: string;
+  readonly client_msg_id?: string;
+}
+
+/** A refused frame; the connection stays open and usable. */
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly seq?: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** The server is closing this connection (TeamTalk's KickUser); the close follows the frame. */
+export interface KickFrame {
+  readonly type: 'kick';
+  readonly reason: KickReason;
+}
+
+/** Any server frame: an object with a string `type`. */
+export interface ServerFrame {
+  readonly type: string;
+  readonly seq?: number;
+  readonly [field: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Requests and replies (the contract's table)
+
+/** A message inside a list reply. */
+export interface ListedMessage {
+  readonly msg_id: number;
+  readonly from_user_id: string;
+  readonly create_time: number;
+  readonly msg_type: number;
+  readonly msg_data: string;
+}
+
+export interface UnreadInfo {
+  readonly session_id: string;
+  readonly session_type: SessionType;
+  readonly unread_cnt: number;
+  readonly latest_msg_id: number;
+  readonly latest_msg_data: string;
+  readonly latest_msg_type: number;
+  readonly latest_msg_from_user_id: string;
+}
+
+export interface ContactSession extends UnreadInfo {
+  readonly updated_time: number;
+}
+
+/** One of the user's groups, as `group_list` lists it. */
+export interface GroupListEntry {
+  readonly group_id: string;
+  readonly group_name: string;
+}
+
+/** `group_info`: a group's name, owner and members (members only may ask). */
+export interface GroupInfo {
+  readonly group_id: string;
+  readonly group_name: string;
+  readonly owner_id: string;
+  readonly cur_user_id_list: readonly string[];
+}
+
+/** How `group_change_member` changes a group: `add` (owner only) or `del` (the owner, or a member leaving). */
+export type GroupChangeType = 'add' | 'del';
+
+/** Push token platforms `device_token` accepts. */
+export const DEVICE_PLATFORMS = ['ios', 'android', 'web', 'windows', 'mac'] as const;
+export type DevicePlatform = (typeof DEVICE_PLATFORMS)[number];
+
+/** No fields. */
+export type NoFields = Record<never, never>;
+
+/** A conversation from the asking user's view: the peer's user id (session_type 1) or the group id (2). */
+export interface SessionRef {
+  readonly session_id: string;
+  readonly session_type: SessionType;
+}
+
+/** A reply page: `next_page_token` is present when more remain; pass it back as `page_token`. */
+interface Paged {
+  readonly next_page_token?: string;
+}
+
+/** Request fields and reply fields of each request action (`seq` and `action`/`type` are added on the wire). */
+export interface RequestMap {
+  msg_list: {
+    request: SessionRef & { readonly msg_id_begin: number; readonly msg_cnt: number };
+    /** `has_more`: older messages remain; go on with `msg_id_begin` = the smallest msg_id returned − 1. */
+    reply: SessionRef & { readonly msg_id_begin: number; readonly msg_list: readonly ListedMessage[]; readonly has_more: boolean };
+  };
+  latest_msg_id: {
+    request: SessionRef;
+    reply: SessionRef & { readonly latest_msg_id: number };
+  };
+  msg_by_ids: {
+    request: SessionRef & { readonly msg_ids: readonly number[] };
+    /** `remaining_msg_ids`: asked-for ids left out so the reply fits; ask for them again. */
+    reply: SessionRef & { readonly msg_list: readonly ListedMessage[]; readonly remaining_msg_ids?: readonly number[] };
+  };
+  unread_cnt: {
+    request: { readonly page_token?: string };
+    /** `total_cnt` sums this page's sessions; a client adds up the pages. */
+    reply: Paged & { readonly total_cnt: number; readonly unreadinfo_list: readonly UnreadInfo[] };
+  };
+  recent_sessions: {
+    /** Sessions with `updated_time` > `latest_update_time` (0 = all), hidden ones left out, newest first. */
+    request: { readonly latest_update_time: number; readonly page_token?: string };
+    reply: Paged & { readonly contact_session_list: readonly ContactSession[] };
+  };
+  msg_read_ack: {
+    request: SessionRef & { readonly msg_id: number };
+    reply: NoFields;
+  };
+  remove_session: {
+    request: SessionRef;
+    reply: SessionRef;
+  };
+  group_create: {
+    request: { readonly group_name: string; readonly member_ids: readonly string[] };
+    reply: { readonly group_id: string };
+  };
+  group_change_member: {
+    request: { readonly group_id: string; readonly change_type: GroupChangeType; readonly member_ids: readonly string[] };
+    reply: { readonly group_id: string; readonly cur_user_id_list: readonly string[] };
+  };
+  group_list: {
+    request: { readonly page_token?: string };
+    reply: Paged & { readonly group_list: readonly GroupListEntry[] };
+  };
+  group_info: {
+    request: { readonly group_id: string };
+    reply: GroupInfo;
+  };
+  device_token: {
+    /** Registers a push token for this user (moving it from any other user). */
+    request: { readonly token: string; readonly platform: DevicePlatform };
+    reply: NoFields;
+  };
+  device_token_remove: {
+    /** Unregisters a push token of this user (sign-out). */
+    request: { readonly token: string };
+    reply: NoFields;
+  };
+  heartbeat: {
+    request: NoFields;
+    reply: NoFields;
+  };
+}
+
+export type RequestAction = keyof RequestMap;
+
+/** Every action a client may send: msg_data, msg_data_ack and the requests. */
+export const CLIENT_ACTIONS = [
+  'msg_data',
+  'msg_data_ack',
+  'msg_list',
+  'latest_msg_id',
+  'msg_by_ids',
+  'unread_cnt',
+  'recent_sessions',
+  'msg_read_ack',
+  'remove_session',
+  'group_create',
+  'group_change_member',
+  'group_list',
+  'group_info',
+  'device_token',
+  'device_token_remove',
+  'heartbeat',
+] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
+export type ClientAction = (typeof CLIENT_ACTIONS)[number];
+
+/** The reply frame of a request action: its fields plus `type` (the action) and the echoed `seq`. */
+export type ReplyFrame<A extends RequestAction> = RequestMap[A]['reply'] & { readonly type: A; readonly seq?: number };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notices (server → client, not replies)
+
+/**
+ * Pushed after a `msg_read_ack`: `msg_read_notify` to the reader's other connections, `msg_read_receipt` to the
+ * peer's connections. `user_id` is the reader; `session_id` is the reader's peer (so for a receipt, the receiving
+ * user itself) or the group id; everything up to `msg_id` is read.
+ */
+export interface MsgReadNotifyFrame {
+  readonly type: 'msg_read_notify' | 'msg_read_receipt';
+  readonly user_id: string;
+  readonly session_id: string;
+  readonly session_type: number;
+  readonly msg_id: number;
+}
+
+/** Pushed to the user's other connections after a `remove_session`. */
+export interface RemoveSessionNotifyFrame {
+  readonly type: 'remove_session_notify';
+  readonly user_id: string;
+  readonly session_id: string;
+  readonly session_type: number;
+}
+
+/**
+ * Pushed to the members' connections (but the one that made the change) when a group is created or its members
+ * change: `user_ids` were added or removed, `cur_user_id_list` is the membership after the change. Removed members
+ * are told too; a created group is an `add` of every member.
+ */
+export interface GroupChangeMemberNotifyFrame {
+  readonly type: 'group_change_member_notify';
+  readonly group_id: string;
+  readonly change_type: GroupChangeType;
+  readonly user_ids: readonly string[];
+  readonly cur_user_id_list: readonly string[];
+}

@@ -1,0 +1,59 @@
+/**
+ * Wire-visible rules and the defaults of every limit (shared/contract.md "Limits"), in one place for the server,
+ * the SDK, the docs and the tests. The server's configurable values (core/config.ts, the ChatBackend props and the
+ * local environment knobs) take their defaults from LIMIT_DEFAULTS; nothing here imports server code.
+ */
+
+/** A user id: the token's `sub`, 1–128 characters of `A-Za-z0-9_.@-` (the contract). */
+export const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,128}$/;
+
+/**
+ * A group id: `g:` and 22 characters of base64url, made by the server. The colon is outside the user-id alphabet,
+ * so no user id can ever name a group and no group id a user: a single-chat message to a group id is refused.
+ */
+export const GROUP_ID_PATTERN = /^g:[A-Za-z0-9_-]{22}$/;
+
+export function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID_PATTERN.test(value);
+}
+
+export function isGroupId(value: unknown): value is string {
+  return typeof value === 'string' && GROUP_ID_PATTERN.test(value);
+}
+
+/** Longest `client_msg_id`, in characters. */
+export const CLIENT_MSG_ID_MAX_LENGTH = 64;
+
+/** How long a (sender, conversation, client_msg_id) key identifies one message (contract: "Idempotency"). */
+export const IDEMPOTENCY_WINDOW_SECONDS = 48 * 60 * 60;
+
+/** API Gateway's largest WebSocket message (128 KB): no frame the server posts may be larger. */
+export const MAX_FRAME_BYTES = 128 * 1024;
+
+/** Most ids in one `msg_by_ids` request and in one bulk `msg_data_ack`. */
+export const MAX_IDS_PER_REQUEST = 100;
+
+/** Most messages one `msg_list` asks for. */
+export const MAX_MSG_LIST_COUNT = 100;
+
+/** Defaults of the configurable limits; each one is a ChatBackend prop and a local environment knob. */
+export const LIMIT_DEFAULTS = {
+  /** Largest `msg_data`, in bytes of UTF-8 (TeamTalk's varchar(4096)). */
+  maxMsgBytes: 4096,
+  /** `msg_data` frames per user per second, across all of the user's connections (TeamTalk MAX_MSG_CNT_PER_SECOND). */
+  msgRatePerSecond: 20,
+  /** Other writing requests per user per second (group and session changes, read acks, device tokens). */
+  writeRatePerSecond: 10,
+  /** Open connections per user; a new one past it closes the oldest (`kick`, `too_many_connections`). */
+  maxConnectionsPerUser: 10,
+  /** Members of one group. */
+  maxGroupMembers: 1000,
+  /** Groups one user owns. */
+  maxGroupsOwned: 100,
+  /** Groups one user is a member of. */
+  maxGroupsJoined: 500,
+  /** Push tokens one user keeps; registering another drops the oldest. */
+  maxDeviceTokensPerUser: 10,
+  /** Longest push token, in characters (an APNs token is 64, an FCM token about 160, a Web Push subscription about 600). */
+  maxDeviceTokenLength: 1024,
+} as const;
