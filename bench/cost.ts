@@ -345,7 +345,7 @@ export async function idleSweep(bs: BenchStack, specs: BackendSpecs, runs = 5): 
     const t0 = performance.now();
     const stats = await sweepHandler(event);
     durations.push(performance.now() - t0);
-    overdue += stats.overdue;
+    overdue += stats.due;
     last = meter.summary();
   }
   const memoryMb = memoryOf(specs, 'sweeper');

@@ -427,6 +427,10 @@ export class FaultyGateway implements Gateway {
     }
     return result;
   }
+
+  async disconnect(connectionId: string): Promise<void> {
+    await this.real.disconnect(connectionId);
+  }
 }
 
 /**

@@ -1,4 +1,8 @@
+import { LIMIT_DEFAULTS, MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { ConfigError } from './errors.js';
 import { TABLES, type TableId } from './store/schema.js';
+
+export { ConfigError };
 
 /** Settings shared by the handlers, read once per Lambda instance from the environment. */
 export interface Config {
@@ -10,15 +14,27 @@ export interface Config {
   readonly maxDeliveryAttempts: number;
   /** Largest msg_data in UTF-8 bytes (TeamTalk's varchar(4096)). */
   readonly maxMsgBytes: number;
-  /** msg_data frames a connection may send in one second (TeamTalk MAX_MSG_CNT_PER_SECOND). */
+  /** msg_data frames a user may send in one second, across its connections (TeamTalk MAX_MSG_CNT_PER_SECOND). */
   readonly rateLimitPerSecond: number;
+  /** Other writing requests a user may make in one second (group and session changes, read acks, device tokens). */
+  readonly writeRateLimitPerSecond: number;
+  /** Group members a user may add or remove in one minute, across its requests (each member costs writes). */
+  readonly groupMemberChangesPerMinute: number;
+  /** Open connections per user; a new one past it closes the oldest. */
+  readonly maxConnectionsPerUser: number;
+  /** Groups one user may own. */
+  readonly maxGroupsOwned: number;
+  /** Groups one user may be a member of. */
+  readonly maxGroupsJoined: number;
+  /** Push tokens one user keeps (newest first). */
+  readonly maxDeviceTokensPerUser: number;
   /** How often the sweeper runs: on AWS the EventBridge rate, locally SWEEP_INTERVAL_MS. */
   readonly sweepIntervalMs: number;
   /** Partitions per minute slot of the pending-delivery table; more spreads write load, each adds sweep reads. */
   readonly pendingShards: number;
   /** @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}, or the local emulator). */
   readonly connectionsEndpoint: string;
-  /** Most @connections posts in flight at once for one fan-out. */
+  /** Most @connections posts (and per-item writes) in flight at once for one fan-out, notice or sweep. */
   readonly fanoutConcurrency: number;
   /** Most members a group may hold. */
   readonly maxGroupMembers: number;
@@ -38,6 +54,12 @@ export const ENV = {
   maxDeliveryAttempts: 'MAX_DELIVERY_ATTEMPTS',
   maxMsgBytes: 'MAX_MSG_BYTES',
   rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
+  writeRateLimitPerSecond: 'WRITE_RATE_LIMIT_PER_SECOND',
+  groupMemberChangesPerMinute: 'GROUP_MEMBER_CHANGES_PER_MINUTE',
+  maxConnectionsPerUser: 'MAX_CONNECTIONS_PER_USER',
+  maxGroupsOwned: 'MAX_GROUPS_OWNED',
+  maxGroupsJoined: 'MAX_GROUPS_JOINED',
+  maxDeviceTokensPerUser: 'MAX_DEVICE_TOKENS_PER_USER',
   sweepIntervalMs: 'SWEEP_INTERVAL_MS',
   pendingShards: 'PENDING_SHARDS',
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
@@ -52,25 +74,34 @@ export const ENV = {
 export const DEFAULTS = {
   ackTimeoutMs: 15_000,
   maxDeliveryAttempts: 5,
-  maxMsgBytes: 4096,
-  rateLimitPerSecond: 20,
+  maxMsgBytes: LIMIT_DEFAULTS.maxMsgBytes,
+  rateLimitPerSecond: LIMIT_DEFAULTS.msgRatePerSecond,
+  writeRateLimitPerSecond: LIMIT_DEFAULTS.writeRatePerSecond,
+  groupMemberChangesPerMinute: LIMIT_DEFAULTS.groupMemberChangesPerMinute,
+  maxConnectionsPerUser: LIMIT_DEFAULTS.maxConnectionsPerUser,
+  maxGroupsOwned: LIMIT_DEFAULTS.maxGroupsOwned,
+  maxGroupsJoined: LIMIT_DEFAULTS.maxGroupsJoined,
+  maxDeviceTokensPerUser: LIMIT_DEFAULTS.maxDeviceTokensPerUser,
   sweepIntervalMs: 60_000,
   pendingShards: 1,
   fanoutConcurrency: 16,
-  maxGroupMembers: 1000,
+  maxGroupMembers: LIMIT_DEFAULTS.maxGroupMembers,
   connectingGraceMs: 10_000,
   messageRetentionDays: 0,
 } as const;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+/**
+ * The largest msg_data a frame can carry: JSON escapes a control character as six bytes (`\u0001`), and a msg_data
+ * frame must fit API Gateway's 128 KB with its other fields.
+ */
+export const MAX_MSG_BYTES_LIMIT = Math.floor((MAX_FRAME_BYTES - 2048) / 6);
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer of at least ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
@@ -85,8 +116,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tables,
     ackTimeoutMs: positiveInt(env, ENV.ackTimeoutMs, DEFAULTS.ackTimeoutMs),
     maxDeliveryAttempts: positiveInt(env, ENV.maxDeliveryAttempts, DEFAULTS.maxDeliveryAttempts),
-    maxMsgBytes: positiveInt(env, ENV.maxMsgBytes, DEFAULTS.maxMsgBytes),
+    maxMsgBytes: integer(env, ENV.maxMsgBytes, DEFAULTS.maxMsgBytes, 1, MAX_MSG_BYTES_LIMIT),
     rateLimitPerSecond: positiveInt(env, ENV.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
+    writeRateLimitPerSecond: positiveInt(env, ENV.writeRateLimitPerSecond, DEFAULTS.writeRateLimitPerSecond),
+    groupMemberChangesPerMinute: positiveInt(env, ENV.groupMemberChangesPerMinute, DEFAULTS.groupMemberChangesPerMinute),
+    maxConnectionsPerUser: positiveInt(env, ENV.maxConnectionsPerUser, DEFAULTS.maxConnectionsPerUser),
+    maxGroupsOwned: positiveInt(env, ENV.maxGroupsOwned, DEFAULTS.maxGroupsOwned),
+    maxGroupsJoined: positiveInt(env, ENV.maxGroupsJoined, DEFAULTS.maxGroupsJoined),
+    maxDeviceTokensPerUser: positiveInt(env, ENV.maxDeviceTokensPerUser, DEFAULTS.maxDeviceTokensPerUser),
     sweepIntervalMs: positiveInt(env, ENV.sweepIntervalMs, DEFAULTS.sweepIntervalMs),
     pendingShards: positiveInt(env, ENV.pendingShards, DEFAULTS.pendingShards),
     connectionsEndpoint: env[ENV.connectionsEndpoint] ?? '',

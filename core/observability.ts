@@ -3,6 +3,7 @@
  * connection, user and msg_id, and never carry message bodies or tokens; metrics are CloudWatch EMF lines in the
  * METRICS_NAMESPACE, which the stack's dashboard and alarms read.
  */
+import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -40,11 +41,14 @@ export function count(name: (typeof METRIC)[keyof typeof METRIC], value: number)
  * Wraps a handler: every log line of the invocation carries its correlation keys (connection, user, route — never
  * bodies or tokens), and the metrics it added are published when it ends.
  */
-export function observed<E, R>(handler: (event: E) => Promise<R>, correlation: (event: E) => Record<string, unknown>): (event: E) => Promise<R> {
-  return async (event) => {
+export function observed<E, R>(
+  handler: (event: E, context?: Context) => Promise<R>,
+  correlation: (event: E) => Record<string, unknown>,
+): (event: E, context?: Context) => Promise<R> {
+  return async (event, context) => {
     logger.appendKeys(correlation(event));
     try {
-      return await handler(event);
+      return await handler(event, context);
     } finally {
       logger.resetKeys();
       if (ON_LAMBDA && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

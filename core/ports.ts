@@ -5,8 +5,9 @@
  */
 import type { Connection } from './domain/connection.js';
 import type { ServerFrame } from './domain/frames.js';
-import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
 import type { Group } from './domain/group.js';
+import type { IdempotencyKey } from './domain/idempotency.js';
+import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
 import type { DeviceToken, UndeliveredMessageDetail } from './domain/push.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
@@ -25,6 +26,8 @@ export interface Gateway {
    * delivery pending.
    */
   post(connectionId: string, frame: ServerFrame): Promise<PostResult>;
+  /** Closes a connection (DELETE @connections); a connection already gone is not an error. */
+  disconnect(connectionId: string): Promise<void>;
 }
 
 export interface ConnectionStore {
@@ -36,81 +39,190 @@ export interface ConnectionStore {
   listByUser(userId: string, nowMs: number): Promise<Connection[]>;
 }
 
-/** The counter head of a conversation after taking a msg_id. */
-export interface CounterResult {
+/** The numbers a message takes on its conversation head. */
+export interface CounterResult extends SideCounts {
   readonly msgId: number;
-  /** Messages sent so far by the lower and the higher user id of a single conversation. */
-  readonly sentLo: number;
-  readonly sentHi: number;
-  /** Whether both users' session rows are known to exist. */
+  /** Whether both users' session rows are known to exist (single chat). */
   readonly sessionsCreated: boolean;
+  /** The activity day (unix day) the members' session index entries were last written for; 0 = never. */
+  readonly indexedDay: number;
 }
 
+/** What the head's ring remembers of a send numbered recently: enough to store it or to ack it again. */
+export interface RingEntry extends SideCounts {
+  readonly msgId: number;
+  readonly createTime: number;
+}
+
+export type NumberingResult =
+  | { readonly kind: 'numbered'; readonly counter: CounterResult }
+  /** The same idempotency key took a msg_id moments ago (a racing duplicate or a prompt resend): none is taken. */
+  | { readonly kind: 'seen'; readonly previous: RingEntry };
+
 export interface ConversationStore {
-  /** Atomically takes the next msg_id (ADD 1) and counts the message for the sender's side (single chat). */
-  nextMsgId(conversationId: string, senderSide: 'lo' | 'hi' | undefined, nowSeconds: number): Promise<CounterResult>;
+  /**
+   * Atomically takes the next msg_id (and counts the message for the sender's side in a single chat), unless the
+   * idempotency key's tag is in the head's ring of recent sends: then nothing changes and the earlier numbering is
+   * returned. One UpdateItem either way.
+   */
+  nextMsgId(input: {
+    conversationId: string;
+    senderSide: 'lo' | 'hi' | undefined;
+    nowSeconds: number;
+    key?: IdempotencyKey;
+  }): Promise<NumberingResult>;
+  /** Records that both users' session rows exist (single chat). */
   markSessionsCreated(conversationId: string): Promise<void>;
+  /** Records that the members' index entries are written for `day`; never moves back. */
+  markIndexed(conversationId: string, day: number): Promise<void>;
   get(conversationId: string): Promise<ConversationHead | undefined>;
   getMany(conversationIds: readonly string[]): Promise<Map<string, ConversationHead>>;
 }
 
 export interface MessageStore {
   /**
-   * Stores a message; a msg_id is written once (conditional put), never overwritten. 'duplicate' when the very same
-   * message is there already (a retried put whose first response was lost, or a racing resend stored it); another
-   * message under that msg_id throws MessageAlreadyStoredError.
+   * Stores a message; a msg_id is written once (conditional put), never overwritten. When the same send (sender,
+   * client_msg_id, content) is there already — a retried put whose first response was lost, or a racing attempt —
+   * returns what is stored (`fresh: false`); another message under that msg_id throws MessageAlreadyStoredError.
    */
-  put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<'stored' | 'duplicate'>;
+  put(message: StoredMessage, counts: SideCounts): Promise<{ stored: MessageRecord; fresh: boolean }>;
+  /** One message (eventually consistent, then strongly consistent when absent). */
   get(conversationId: string, msgId: number): Promise<MessageRecord | undefined>;
+  /** A message read strongly consistently: after a write that may have raced. */
+  getConsistent(conversationId: string, msgId: number): Promise<MessageRecord | undefined>;
   getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]>;
   /** Newest first, msg_id ≤ beforeOrAt when it is not 0. */
   listBefore(conversationId: string, beforeOrAt: number, limit: number): Promise<MessageRecord[]>;
+}
+
+/** A user's entry in the session index: the conversation was active on `day` (unix day). */
+export interface SessionIndexEntry {
+  readonly userId: string;
+  readonly sessionType: number;
+  readonly sessionId: string;
+  readonly conversationId: string;
+  readonly day: number;
 }
 
 export interface SessionStore {
   /** Creates the user's session row for a peer or group unless it exists. */
   ensure(session: { userId: string; sessionType: number; sessionId: string; conversationId: string; createdTime: number }): Promise<void>;
   get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined>;
-  listByUser(userId: string): Promise<SessionRow[]>;
+  getMany(keys: readonly { userId: string; sessionType: number; sessionId: string }[]): Promise<SessionRow[]>;
+  /** Session rows of one type, a page at a time (`after` = the last session id of the previous page). */
+  listByType(userId: string, sessionType: number, page: { after?: string; limit: number }): Promise<{ rows: SessionRow[]; more: boolean }>;
   markRead(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, msgId: number, peerCount: number): Promise<boolean>;
   putMany(rows: readonly Omit<SessionRow, 'readPeerCount' | 'hiddenAtMsgId'>[]): Promise<void>;
   deleteMany(rows: readonly Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>[]): Promise<void>;
   hide(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, atMsgId: number): Promise<void>;
+  /** Writes index entries for `day` and removes each user's entry of `previousDay` (when given and older). */
+  index(entries: readonly Omit<SessionIndexEntry, 'day'>[], day: number, previousDay: number): Promise<void>;
+  /** Removes index entries (a member leaving a group). */
+  unindex(entries: readonly SessionIndexEntry[]): Promise<void>;
+  /**
+   * The user's index entries from `toDay` (default: the newest) down to `fromDay`, whole days only, until at least
+   * `limit` entries are read (a day's entries are ordered by session, not time, so a day is read entirely); `more`
+   * when older days remain.
+   */
+  listIndex(userId: string, options: { fromDay: number; toDay?: number; limit: number }): Promise<{ entries: SessionIndexEntry[]; more: boolean }>;
+}
+
+/** Per-user counts the limits are checked against, changed atomically. */
+export interface UserQuotaStore {
+  /** Counts one more owned group unless the user owns `max` already; false then. */
+  reserveOwnedGroup(userId: string, max: number): Promise<boolean>;
+  releaseOwnedGroup(userId: string): Promise<void>;
+  /**
+   * Counts one more joined group for each user unless one of them is at `max`: then nothing is counted and the users
+   * at the cap are returned.
+   */
+  reserveJoinedGroups(userIds: readonly string[], max: number): Promise<{ refused: string[] }>;
+  releaseJoinedGroups(userIds: readonly string[]): Promise<void>;
 }
 
 /** One delivery of one message to one connection, waiting for msg_data_ack. */
 export interface PendingDelivery {
+  readonly kind: 'delivery';
   readonly connectionId: string;
   readonly userId: string;
   readonly conversationId: string;
   readonly msgId: number;
-  /** create_time of the message (unix seconds): it fixes the slot the row lives in. */
+  /** create_time of the message (unix seconds). */
   readonly createTime: number;
+  /** Unix seconds fixing the row's slot: the create_time for a delivery made at once, else the delivery's time. */
+  readonly slotTime: number;
   /** Deliveries made so far, the first included. */
   readonly attempts: number;
   /** Unix ms when the delivery counts as overdue. */
   readonly nextDueAt: number;
 }
 
-export interface PendingStore {
-  put(delivery: PendingDelivery): Promise<void>;
-  /** Removes the pending delivery of that connection; returns it when one was there. */
-  delete(key: { connectionId: string; conversationId: string; msgId: number; createTime: number }): Promise<PendingDelivery | undefined>;
-  /** Overdue rows (nextDueAt ≤ now) in the slots that can still hold live deliveries. */
-  listOverdue(nowMs: number): Promise<PendingDelivery[]>;
-  /** Records one more delivery; false when the row is gone (acked or cleaned meanwhile). */
-  recordAttempt(delivery: PendingDelivery, attempts: number, nextDueAt: number): Promise<boolean>;
-  /** Removes every pending delivery of a connection (it is gone). Returns how many. */
-  deleteByConnection(connectionId: string, nowMs: number): Promise<number>;
+/** A fan-out in progress: removed when it completes; when it comes due, the sweeper resumes the fan-out. */
+export interface FanoutMarker {
+  readonly kind: 'fanout';
+  readonly conversationId: string;
+  readonly msgId: number;
+  readonly slotTime: number;
+  /** Resumptions so far; the sweeper gives up after the delivery bound. */
+  readonly attempts: number;
+  readonly nextDueAt: number;
 }
 
+/** A connection whose token expires at `nextDueAt`: the sweeper kicks it then. */
+export interface TokenExpiry {
+  readonly kind: 'expiry';
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly slotTime: number;
+  readonly nextDueAt: number;
+}
+
+/** Anything the sweeper acts on when it comes due. */
+export type DueItem = PendingDelivery | FanoutMarker | TokenExpiry;
+
+export interface DeliveryKey {
+  readonly connectionId: string;
+  readonly conversationId: string;
+  readonly msgId: number;
+}
+
+export interface PendingStore {
+  /** Records fresh deliveries (BatchWriteItem; a row already there is overwritten). */
+  putMany(deliveries: readonly PendingDelivery[]): Promise<void>;
+  /** Records a delivery unless one is there; false when it was (a resumed fan-out must not reset its count). */
+  putIfAbsent(delivery: PendingDelivery): Promise<boolean>;
+  /** Removes the pending delivery of that connection; returns it when one was there. */
+  delete(key: DeliveryKey & { createTime: number }, nowMs: number): Promise<PendingDelivery | undefined>;
+  /**
+   * Due items (nextDueAt ≤ now) of the slots that can still hold live ones, a page at a time, oldest slot first.
+   */
+  listDue(nowMs: number, pageSize: number): AsyncGenerator<DueItem[]>;
+  /** Records one more delivery; false when the row is gone (acked or cleaned meanwhile). */
+  recordAttempt(delivery: PendingDelivery, attempts: number, nextDueAt: number): Promise<boolean>;
+  /** Removes a due item (a delivery given up, a finished marker, a handled expiry). */
+  remove(item: DueItem): Promise<void>;
+  /** Removes every pending delivery of a connection (it is gone). Returns how many. */
+  deleteByConnection(connectionId: string, nowMs: number): Promise<number>;
+  putMarker(marker: FanoutMarker): Promise<void>;
+  /** Pushes a marker's due time on after a resumption that did not finish. */
+  rescheduleMarker(marker: FanoutMarker, nextDueAt: number): Promise<void>;
+  putExpiry(expiry: TokenExpiry): Promise<void>;
+}
+
+/** msg_data per second; other writing requests per second; group members changed per minute. */
+export type RateBudget = 'msg' | 'write' | 'members';
+
 export interface RateLimiter {
-  /** Counts one message for the connection in the current second; false when over the limit. */
-  tryAcquire(connectionId: string, nowMs: number): Promise<boolean>;
+  /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */
+  tryAcquire(budget: RateBudget, userId: string, nowMs: number, weight?: number): Promise<boolean>;
 }
 
 export interface PresenceStore {
-  add(userId: string, connectionId: string): Promise<void>;
+  /**
+   * Adds a connection to the user's set unless the set holds `max` already; then nothing changes and false is
+   * returned.
+   */
+  add(userId: string, connectionId: string, max: number): Promise<boolean>;
   remove(userId: string, connectionId: string): Promise<void>;
   /** Connection ids by user (users with none are absent): a BatchGetItem per 100 users. */
   connectionsOf(userIds: readonly string[]): Promise<Map<string, string[]>>;
@@ -122,35 +234,41 @@ export interface GroupStore {
   getMany(groupIds: readonly string[]): Promise<Group[]>;
   isMember(groupId: string, userId: string): Promise<boolean>;
   members(groupId: string): Promise<string[]>;
-  addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<void>;
-  removeMembers(groupId: string, userIds: readonly string[]): Promise<void>;
+  /** Counts `n` more members unless the group would exceed `max`; false then, and nothing changes. */
+  reserveMembers(groupId: string, n: number, max: number): Promise<boolean>;
+  /** Gives back member counts reserved but not used (members that were there already, or a failed change). */
+  releaseMembers(groupId: string, n: number): Promise<void>;
+  /** Adds members that are not members yet; returns those added. */
+  addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<string[]>;
+  /** Removes members; returns those that were members. */
+  removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]>;
 }
 
 /** Where a send with a client_msg_id was numbered: enough to store it, or to ack it again. */
-export interface SentMessageRecord {
-  readonly conversationId: string;
-  readonly msgId: number;
-  readonly createTime: number;
-  readonly counts: SideCounts;
+export interface SentMessageRecord extends RingEntry {
+  readonly contentHash: string;
 }
 
 export interface SentMessageStore {
   /**
-   * The record of (sender, client_msg_id). An eventually consistent read is enough for the look-up before numbering
-   * (the conditional claim settles races); after a lost claim it must be strongly consistent.
+   * Claims the idempotency key for this numbering. When the key is taken already, returns the record that holds it
+   * (conditional put with ReturnValuesOnConditionCheckFailure ALL_OLD: no read first).
    */
-  get(senderId: string, clientMsgId: string, nowSeconds: number, consistent: boolean): Promise<SentMessageRecord | undefined>;
-  /** Claims (sender, client_msg_id) for this msg_id; false when another send holds it. */
-  claim(senderId: string, clientMsgId: string, record: SentMessageRecord): Promise<boolean>;
+  claim(key: IdempotencyKey, record: SentMessageRecord): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }>;
+  /** The record of a key (strongly consistent), unless expired. */
+  get(key: IdempotencyKey, nowSeconds: number): Promise<SentMessageRecord | undefined>;
 }
 
 export interface DeviceTokenStore {
-  register(userId: string, token: DeviceToken, nowMs: number): Promise<void>;
-  /** Tokens by user (users without any are absent): a BatchGetItem per 100 users. */
-  tokensOf(userIds: readonly string[]): Promise<Map<string, DeviceToken[]>>;
+  /** Registers a token for the user, taking it from any other user; keeps the user's `max` newest. */
+  register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<void>;
+  /** Unregisters a token of the user (another user's token is left alone). */
+  unregister(userId: string, token: string): Promise<void>;
+  /** The user's tokens. */
+  tokensOf(userId: string): Promise<DeviceToken[]>;
 }
 
-/** Publishes undelivered-message events (the offline push hook); best effort, never throws. */
+/** Publishes undelivered-message events (the offline push hook); throws EventsUnavailableError when some were not. */
 export interface EventPublisher {
   publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
 }
@@ -160,6 +278,7 @@ export interface Stores {
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
+  readonly quotas: UserQuotaStore;
   readonly pending: PendingStore;
   readonly rateLimits: RateLimiter;
   readonly presence: PresenceStore;

@@ -12,6 +12,8 @@ import { OK, callerOf, correlationOf, reply, replyError, type Caller, type WebSo
 
 export interface RequestRoute<S extends v.GenericSchema> {
   readonly schema: S;
+  /** Counts against the user's budget of writing requests (contract: "Limits"); `rate_limited` past it. */
+  readonly writes?: boolean;
   /** The reply's fields (without type and seq). */
   run(runtime: Runtime, caller: Caller, request: v.InferOutput<S>): Promise<Record<string, unknown>>;
 }
@@ -33,7 +35,11 @@ export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<s
           ? new FrameError('unknown_action', `unknown action "${action.slice(0, 64)}"`)
           : new FrameError('bad_request', 'action: must be a string naming an action');
       }
-      const fields = await route.run(runtime, caller, validateFrame(route.schema, frame));
+      const request = validateFrame(route.schema, frame);
+      if (route.writes && !(await runtime.rateLimits.tryAcquire('write', caller.userId, runtime.clock.now()))) {
+        throw new FrameError('rate_limited', 'more writing requests a second than the limit allows for this user');
+      }
+      const fields = await route.run(runtime, caller, request);
       await reply(runtime.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));
     } catch (error) {
       await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));

@@ -4,12 +4,17 @@
  * `$request.body.action`); anything else goes to $default.
  */
 
+import type { ClientAction } from '../protocol/frames.js';
+
 /** The Lambda functions of the stack (one per folder under lambdas/). */
 export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'devices' | 'default' | 'sweeper';
 
 export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'devices', 'default', 'sweeper'];
 
-/** Actions with a route of their own, and the function behind each. */
+/**
+ * Actions with a route of their own, and the function behind each: every client action of the protocol but
+ * `heartbeat`, which $default answers (it needs no table).
+ */
 export const ACTION_ROUTES = {
   msg_data: 'send',
   msg_data_ack: 'ack',
@@ -25,6 +30,7 @@ export const ACTION_ROUTES = {
   group_list: 'groups',
   group_info: 'groups',
   device_token: 'devices',
-} as const satisfies Record<string, FunctionId>;
+  device_token_remove: 'devices',
+} as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

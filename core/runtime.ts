@@ -17,7 +17,7 @@ import { PendingDeliveryTable } from './store/pending-deliveries.js';
 import { PresenceTable } from './store/presence.js';
 import { RateLimitTable } from './store/rate-limits.js';
 import { SentMessageTable } from './store/sent-messages.js';
-import { SessionTable } from './store/sessions.js';
+import { SessionTable, UserQuotaTable } from './store/sessions.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -56,13 +56,14 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     conversations: new ConversationTable(db, tables.Conversations),
     messages: new MessageTable(db, tables.Messages, config.messageRetentionDays),
     sessions: new SessionTable(db, tables.Sessions),
+    quotas: new UserQuotaTable(db, tables.Sessions),
     pending: new PendingDeliveryTable(db, tables.PendingDeliveries, {
       ackTimeoutMs: config.ackTimeoutMs,
       maxDeliveryAttempts: config.maxDeliveryAttempts,
       sweepIntervalMs: config.sweepIntervalMs,
       shards: config.pendingShards,
     }),
-    rateLimits: new RateLimitTable(db, tables.RateLimits, config.rateLimitPerSecond),
+    rateLimits: new RateLimitTable(db, tables.RateLimits, { msg: config.rateLimitPerSecond, write: config.writeRateLimitPerSecond, members: config.groupMemberChangesPerMinute }),
     presence: new PresenceTable(db, tables.Presence),
     groups: new GroupTables(db, tables.Groups, tables.GroupMembers),
     sentMessages: new SentMessageTable(db, tables.SentMessages),

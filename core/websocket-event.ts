@@ -1,5 +1,6 @@
 /** What handlers read from API Gateway WebSocket events, and how they answer the calling connection. */
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { MissingIdentityError } from './errors.js';
 import { FrameError, errorFrame, internalErrorFrame, type ServerFrame } from './domain/frames.js';
 import { logger } from './observability.js';
 import type { Gateway } from './ports.js';
@@ -9,6 +10,8 @@ export interface AuthorizerContext {
   readonly principalId?: string;
   readonly userId?: string;
   readonly clientType?: number | string;
+  /** Unix seconds when the token expires (the authorizer passes the token's `exp`). */
+  readonly tokenExpiresAt?: number | string;
 }
 
 export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -22,23 +25,30 @@ export interface WebSocketResult {
 
 export const OK: WebSocketResult = { statusCode: 200 };
 
-export class MissingIdentityError extends Error {
-  override readonly name = 'MissingIdentityError';
-}
 
 export interface Caller {
   readonly connectionId: string;
   /** From the verified token, via the authorizer context: the only identity the handlers trust. */
   readonly userId: string;
   readonly clientType?: number;
+  /** Unix seconds when the connection's token expires. */
+  readonly tokenExpiresAt?: number;
+}
+
+/** A number from the authorizer context, which API Gateway may hand over as a string. */
+function contextNumber(value: number | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 export function callerOf(event: WebSocketEvent): Caller {
   const { connectionId, authorizer } = event.requestContext;
   const userId = authorizer?.userId;
   if (!userId) throw new MissingIdentityError(`connection ${connectionId} has no authorizer identity`);
-  const clientType = authorizer.clientType === undefined ? undefined : Number(authorizer.clientType);
-  return { connectionId, userId, ...(clientType === undefined || Number.isNaN(clientType) ? {} : { clientType }) };
+  const clientType = contextNumber(authorizer.clientType);
+  const tokenExpiresAt = contextNumber(authorizer.tokenExpiresAt);
+  return { connectionId, userId, ...(clientType === undefined ? {} : { clientType }), ...(tokenExpiresAt === undefined ? {} : { tokenExpiresAt }) };
 }
 
 /** Posts a frame to the caller; a gone or unreachable caller is logged, never thrown (the work is done). */

@@ -44,6 +44,8 @@ export const LIMIT_DEFAULTS = {
   msgRatePerSecond: 20,
   /** Other writing requests per user per second (group and session changes, read acks, device tokens). */
   writeRatePerSecond: 10,
+  /** Group members a user may add or remove per minute, across its group_create and group_change_member requests. */
+  groupMemberChangesPerMinute: 1000,
   /** Open connections per user; a new one past it closes the oldest (`kick`, `too_many_connections`). */
   maxConnectionsPerUser: 10,
   /** Members of one group. */

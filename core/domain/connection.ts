@@ -6,6 +6,8 @@ export interface Connection {
   readonly connectedAt: number;
   /** TeamTalk ClientType (1 windows, 2 mac, 17 ios, 18 android), when the client said. */
   readonly clientType?: number;
+  /** Unix seconds when the connection's token expires: the sweeper closes the connection then. */
+  readonly tokenExpiresAt?: number;
 }
 
 /** TeamTalk ClientType values accepted in `?client_type=`. */

@@ -13,16 +13,8 @@ export interface HeartbeatFrame {
   readonly seq?: number;
 }
 
-/** A refusal of a client frame: the contract's error code and a human-readable reason. */
-export class FrameError extends Error {
-  override readonly name = 'FrameError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { FrameError } from '../errors.js';
+import type { FrameError } from '../errors.js';
 
 const withSeq = (seq: number | undefined) => (seq === undefined ? {} : { seq });
 

@@ -1,5 +1,5 @@
 /** Groups (TeamTalk IM.Group): a counter per group, members, an owner. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 export interface Group {
   readonly groupId: string;
@@ -8,9 +8,9 @@ export interface Group {
   readonly createdTime: number;
 }
 
-/** A new group id: server-made, in the user-id alphabet so it travels in session_id fields unchanged. */
+/** A new group id: `g:` and 22 random base64url characters (GROUP_ID_PATTERN), never a valid user id. */
 export function newGroupId(): string {
-  return `g-${randomUUID()}`;
+  return `g:${randomBytes(16).toString('base64url')}`;
 }
 
 /** The conversation of a group: its own msg_id counter (TeamTalk `group_msg_id_<groupId>`). */

@@ -1,15 +1,6 @@
 /** Identifiers: user ids come from verified tokens; conversation ids are derived, never taken from a client. */
-
-/** A user id: the token's `sub`, 1–128 characters of A-Za-z0-9_.@- (the contract). */
-export const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,128}$/;
-
-export function isUserId(value: unknown): value is string {
-  return typeof value === 'string' && USER_ID_PATTERN.test(value);
-}
-
-/** TeamTalk SessionType. */
-export const SessionType = { Single: 1, Group: 2 } as const;
-export type SessionType = (typeof SessionType)[keyof typeof SessionType];
+export { GROUP_ID_PATTERN, USER_ID_PATTERN, isGroupId, isUserId } from '../../protocol/limits.js';
+export { SessionType } from '../../protocol/frames.js';
 
 /**
  * The conversation of a single chat: the unordered pair of users (TeamTalk's relation), so both directions share
@@ -23,4 +14,9 @@ export function singleConversationId(userA: string, userB: string): string {
 /** Which side of a single conversation a user is: the lower or the higher id. */
 export function sideOf(userId: string, peerId: string): 'lo' | 'hi' {
   return userId < peerId ? 'lo' : 'hi';
+}
+
+/** The unix day of a unix-seconds time: the granularity of the session index. */
+export function unixDay(timeSeconds: number): number {
+  return Math.floor(timeSeconds / 86_400);
 }

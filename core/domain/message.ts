@@ -1,4 +1,6 @@
 /** A message as stored: numbered per conversation, stamped with server time, sender from the token. */
+export { GROUP_MSG_TYPES, MsgType, SINGLE_MSG_TYPES, isGroupMsgType } from '../../protocol/frames.js';
+
 export interface StoredMessage {
   readonly conversationId: string;
   /** 1, 2, 3, … per conversation, from its counter. */
@@ -13,11 +15,6 @@ export interface StoredMessage {
   readonly clientMsgId?: string;
 }
 
-/** TeamTalk MsgType. */
-export const MsgType = { SingleText: 1, SingleAudio: 2, GroupText: 17, GroupAudio: 18 } as const;
-export const SINGLE_MSG_TYPES: readonly number[] = [MsgType.SingleText, MsgType.SingleAudio];
-export const GROUP_MSG_TYPES: readonly number[] = [MsgType.GroupText, MsgType.GroupAudio];
-
 /** Messages each side of a single conversation has sent: on the head now, on each message row as of that message. */
 export interface SideCounts {
   readonly sentLo: number;
@@ -26,8 +23,3 @@ export interface SideCounts {
 
 /** A message row as read back, with the side counts as of that message (read marks derive from them). */
 export type MessageRecord = StoredMessage & { readonly counts: SideCounts };
-
-/** A put of a msg_id that is already stored: one msg_id is written once, never overwritten. */
-export class MessageAlreadyStoredError extends Error {
-  override readonly name = 'MessageAlreadyStoredError';
-}

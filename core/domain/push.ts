@@ -1,13 +1,17 @@
 /**
- * The offline push hook's event (EventBridge): published when a message reaches a receiver on no connection — the
- * receiver has none, or a delivery was given up — so a team wires FCM, APNs or SNS mobile push without touching
- * the core. The message body is left out unless the stack allows it.
+ * The offline push hook's event (EventBridge): published when a message reaches receivers on no connection — they
+ * have none, or a delivery was given up — so a push sender (FCM, APNs, Web Push) can notify their devices. One event
+ * names up to PUSH_EVENT_MAX_RECEIVERS receivers of one message, so a group message to 1,000 offline members is 10
+ * events in one PutEvents call. Receivers' device tokens are not in the event: the sender reads them when it sends.
+ * The message body is left out unless the stack allows it.
  */
 
 /** EventBridge `source` of the events. */
 export const PUSH_EVENT_SOURCE = 'teamtalk-serverless';
 /** EventBridge `detail-type` of the events. */
 export const UNDELIVERED_DETAIL_TYPE = 'Message Undelivered';
+/** Receivers named by one event (an event holds at most 256 KB; 100 user ids are at most ~13 KB). */
+export const PUSH_EVENT_MAX_RECEIVERS = 100;
 
 export interface DeviceToken {
   readonly token: string;
@@ -16,18 +20,17 @@ export interface DeviceToken {
 }
 
 export interface UndeliveredMessageDetail {
-  /** offline: the receiver had no connection; gave_up: deliveries went unacked until the sweeper gave up. */
+  /** offline: the receivers had no connection; gave_up: deliveries went unacked until the sweeper gave up. */
   readonly reason: 'offline' | 'gave_up';
-  /** The receiver. */
-  readonly user_id: string;
+  /** The receivers (1 to PUSH_EVENT_MAX_RECEIVERS user ids). */
+  readonly receivers: readonly string[];
   readonly from_user_id: string;
   readonly session_type: number;
-  /** The conversation from the receiver's view: the sender (single chat) or the group. */
+  /** The conversation from the receivers' view: the sender (single chat) or the group. */
   readonly session_id: string;
   readonly msg_id: number;
   readonly msg_type: number;
   readonly create_time: number;
-  readonly device_tokens: readonly DeviceToken[];
   /** Only when the stack's pushIncludesBody is on. */
   readonly msg_data?: string;
 }

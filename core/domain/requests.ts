@@ -1,11 +1,10 @@
-/** Schemas of the read-side requests (contract: "Requests and replies"). */
+/** Schemas of the request actions (contract: "Requests and replies"). */
 import * as v from 'valibot';
-import { USER_ID_PATTERN } from './ids.js';
+import { DEVICE_PLATFORMS } from '../../protocol/frames.js';
+import { LIMIT_DEFAULTS, MAX_IDS_PER_REQUEST, MAX_MSG_LIST_COUNT } from '../../protocol/limits.js';
+import { groupIdSchema, msgIdSchema, seqSchema as seq, sessionIdSchema as sessionId, userIdSchema } from './client-frames.js';
 
-const seq = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 32 - 1)));
-const sessionId = v.pipe(v.string(), v.regex(USER_ID_PATTERN, 'must be 1-128 characters of A-Za-z0-9_.@-'));
 const sessionType = v.picklist([1, 2], 'must be 1 or 2');
-const msgId = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 /** An opaque cursor from a previous reply. */
 const pageToken = v.optional(v.pipe(v.string(), v.maxLength(512)));
 
@@ -15,7 +14,7 @@ export const MsgListSchema = v.object({
   action: v.literal('msg_list'),
   ...session,
   msg_id_begin: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
-  msg_cnt: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)),
+  msg_cnt: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_MSG_LIST_COUNT)),
 });
 
 export const LatestMsgIdSchema = v.object({ action: v.literal('latest_msg_id'), ...session });
@@ -23,10 +22,10 @@ export const LatestMsgIdSchema = v.object({ action: v.literal('latest_msg_id'), 
 export const MsgByIdsSchema = v.object({
   action: v.literal('msg_by_ids'),
   ...session,
-  msg_ids: v.pipe(v.array(msgId), v.minLength(1), v.maxLength(100)),
+  msg_ids: v.pipe(v.array(msgIdSchema), v.minLength(1), v.maxLength(MAX_IDS_PER_REQUEST)),
 });
 
-export const UnreadCntSchema = v.object({ action: v.literal('unread_cnt'), seq });
+export const UnreadCntSchema = v.object({ action: v.literal('unread_cnt'), seq, page_token: pageToken });
 
 export const RecentSessionsSchema = v.object({
   action: v.literal('recent_sessions'),
@@ -35,11 +34,13 @@ export const RecentSessionsSchema = v.object({
   page_token: pageToken,
 });
 
-export const MsgReadAckSchema = v.object({ action: v.literal('msg_read_ack'), ...session, msg_id: msgId });
+export const MsgReadAckSchema = v.object({ action: v.literal('msg_read_ack'), ...session, msg_id: msgIdSchema });
 
 export const RemoveSessionSchema = v.object({ action: v.literal('remove_session'), ...session });
 
-const userIds = v.array(sessionId);
+/** At most this many ids in one group request (a frame holds ~32 KB; the group's own cap is checked after). */
+export const MAX_MEMBER_IDS_PER_REQUEST = 1000;
+const userIds = v.pipe(v.array(userIdSchema), v.maxLength(MAX_MEMBER_IDS_PER_REQUEST));
 
 export const GroupCreateSchema = v.object({
   action: v.literal('group_create'),
@@ -51,18 +52,22 @@ export const GroupCreateSchema = v.object({
 export const GroupChangeMemberSchema = v.object({
   action: v.literal('group_change_member'),
   seq,
-  group_id: sessionId,
+  group_id: groupIdSchema,
   change_type: v.picklist(['add', 'del'], 'must be "add" or "del"'),
   member_ids: v.pipe(userIds, v.minLength(1)),
 });
 
-export const GroupListSchema = v.object({ action: v.literal('group_list'), seq });
+export const GroupListSchema = v.object({ action: v.literal('group_list'), seq, page_token: pageToken });
 
-export const GroupInfoSchema = v.object({ action: v.literal('group_info'), seq, group_id: sessionId });
+export const GroupInfoSchema = v.object({ action: v.literal('group_info'), seq, group_id: groupIdSchema, page_token: pageToken });
+
+const deviceToken = v.pipe(v.string(), v.minLength(1), v.maxLength(LIMIT_DEFAULTS.maxDeviceTokenLength));
 
 export const DeviceTokenSchema = v.object({
   action: v.literal('device_token'),
   seq,
-  token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
-  platform: v.picklist(['ios', 'android', 'web', 'windows', 'mac'], 'must be ios, android, web, windows or mac'),
+  token: deviceToken,
+  platform: v.picklist(DEVICE_PLATFORMS, `must be ${DEVICE_PLATFORMS.join(', ')}`),
 });
+
+export const DeviceTokenRemoveSchema = v.object({ action: v.literal('device_token_remove'), seq, token: deviceToken });

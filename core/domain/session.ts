@@ -22,6 +22,8 @@ export interface ConversationHead extends SideCounts {
   readonly lastMsgId: number;
   /** Unix seconds of the last message. */
   readonly updatedTime: number;
+  /** The activity day the members' session index entries were last written for (0: never). */
+  readonly indexedDay: number;
 }
 
 /**

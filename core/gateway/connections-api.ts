@@ -3,13 +3,13 @@
  * API). A 410 means the connection is gone; throttling (429 LimitExceededException) and timeouts are retried by
  * the SDK's standard strategy (exponential backoff with jitter) before GatewayUnavailableError is thrown.
  */
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerFrame } from '../domain/frames.js';
+import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
+import { GatewayUnavailableError, OversizedFrameError } from '../errors.js';
 import type { Gateway, PostResult } from '../ports.js';
 
-export class GatewayUnavailableError extends Error {
-  override readonly name = 'GatewayUnavailableError';
-}
+export { GatewayUnavailableError };
 
 export interface ConnectionsApiOptions {
   /** https://{api-id}.execute-api.{region}.amazonaws.com/{stage}, or http://127.0.0.1:8787 locally. */
@@ -55,12 +55,25 @@ export class ConnectionsApiGateway implements Gateway {
   }
 
   async post(connectionId: string, frame: ServerFrame): Promise<PostResult> {
+    const data = JSON.stringify(frame);
+    // API Gateway would refuse it (413) and the frame would be lost: fail loudly here instead.
+    if (Buffer.byteLength(data, 'utf8') > MAX_FRAME_BYTES) throw new OversizedFrameError(`${frame.type} frame of ${Buffer.byteLength(data, 'utf8')} bytes to ${connectionId}`);
     try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }));
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
       return 'delivered';
     } catch (error) {
       if (isGone(error)) return 'gone';
       if (isRetryable(error)) throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: ${String(error)}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (isGone(error)) return;
+      if (isRetryable(error)) throw new GatewayUnavailableError(`close of ${connectionId} failed after retries: ${String(error)}`, { cause: error });
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 /** The EventPublisher port on EventBridge: PutEvents in batches of 10, on the configured bus. */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE, type UndeliveredMessageDetail } from '../domain/push.js';
-import { logger } from '../observability.js';
+import { EventsUnavailableError } from '../errors.js';
 import type { EventPublisher } from '../ports.js';
 
 const PUT_EVENTS_LIMIT = 10;
@@ -23,16 +23,12 @@ export class EventBridgePublisher implements EventPublisher {
       DetailType: UNDELIVERED_DETAIL_TYPE,
       Detail: JSON.stringify(detail),
     }));
+    let failed = 0;
     for (let i = 0; i < entries.length; i += PUT_EVENTS_LIMIT) {
-      const batch = entries.slice(i, i + PUT_EVENTS_LIMIT);
-      try {
-        const result = await this.client.send(new PutEventsCommand({ Entries: batch }));
-        // A push is a hint: the message is stored either way, so failures are counted and logged, not retried forever.
-        if (result.FailedEntryCount) logger.warn('undelivered events not published', { failed: result.FailedEntryCount });
-      } catch (error) {
-        logger.error('undelivered events not published', { count: batch.length, error: error as Error });
-      }
+      const result = await this.client.send(new PutEventsCommand({ Entries: entries.slice(i, i + PUT_EVENTS_LIMIT) }));
+      failed += result.FailedEntryCount ?? 0;
     }
+    if (failed > 0) throw new EventsUnavailableError(`${failed} of ${entries.length} undelivered-message events not published`);
   }
 }
 

@@ -9,12 +9,10 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
+import { UnprocessedItemsError } from '../errors.js';
 
 const MAX_ROUNDS = 8;
 
-export class UnprocessedItemsError extends Error {
-  override readonly name = 'UnprocessedItemsError';
-}
 
 /** Runs `round` until it reports nothing left (false); waits 50 ms, 100 ms, … between rounds. */
 export async function withUnprocessedRetries(round: () => Promise<boolean>): Promise<void> {
@@ -76,10 +74,18 @@ export async function* queryAll(
   db: { send(command: QueryCommand): Promise<QueryCommandOutput> },
   input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
 ): AsyncGenerator<Record<string, unknown>> {
+  for await (const page of queryPages(db, input)) yield* page;
+}
+
+/** A Query's pages as DynamoDB returns them (`Limit` items evaluated per page), following LastEvaluatedKey. */
+export async function* queryPages(
+  db: { send(command: QueryCommand): Promise<QueryCommandOutput> },
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): AsyncGenerator<Record<string, unknown>[]> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    yield* page.Items ?? [];
+    yield page.Items ?? [];
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }

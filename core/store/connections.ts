@@ -20,6 +20,7 @@ export class ConnectionTable implements ConnectionStore {
           connection_id: connection.connectionId,
           connected_at: connection.connectedAt,
           client_type: connection.clientType,
+          token_expires_at: connection.tokenExpiresAt,
           expires_at: Math.floor(connection.connectedAt / 1000) + CONNECTION_ROW_TTL_SECONDS,
         },
       }),
@@ -64,6 +65,7 @@ export class ConnectionTable implements ConnectionStore {
         connectionId: item['connection_id'] as string,
         connectedAt: item['connected_at'] as number,
         ...(typeof item['client_type'] === 'number' ? { clientType: item['client_type'] } : {}),
+        ...(typeof item['token_expires_at'] === 'number' ? { tokenExpiresAt: item['token_expires_at'] } : {}),
       });
     }
     return connections;

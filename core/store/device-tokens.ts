@@ -1,18 +1,20 @@
 /**
- * DeviceTokens table: one item per user with a map of its push tokens (token → platform and time), so the tokens of
- * many offline receivers are one BatchGetItem per 100 users. A user keeps its 10 newest tokens.
+ * DeviceTokens table (PK user_id, SK token_key): one item per push token under its user, and one owner item per
+ * token under `~token#<hash>` (no user id contains `~`), so a token belongs to one user at a time: registering it
+ * moves it from whoever had it (an account switch on a shared phone), and the old account's pushes stop. Items are
+ * one token each (at most ~1 KB), so a registration costs a few write units whatever the user holds; a user keeps
+ * its newest tokens up to the cap.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import type { DeviceToken } from '../domain/push.js';
 import type { DeviceTokenStore } from '../ports.js';
-import { batchGetAll } from './batch.js';
+import { batchWriteAll, queryAll } from './batch.js';
+import { isConditionFailed } from './document-client.js';
 
-const MAX_TOKENS_PER_USER = 10;
-
-interface StoredToken {
-  platform: string;
-  updated_at: number;
-}
+const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url').slice(0, 22);
+const tokenKey = (token: string) => `t#${tokenHash(token)}`;
+const ownerKey = (token: string) => ({ user_id: `~token#${tokenHash(token)}`, token_key: 'owner' });
 
 export class DeviceTokenTable implements DeviceTokenStore {
   constructor(
@@ -20,51 +22,66 @@ export class DeviceTokenTable implements DeviceTokenStore {
     private readonly tableName: string,
   ) {}
 
-  async register(userId: string, token: DeviceToken, nowMs: number): Promise<void> {
-    // Tokens are opaque provider strings; the map key is an attribute name placeholder, so any characters are safe.
+  async register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<void> {
+    const previous = await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...ownerKey(token.token), owner_id: userId }, ReturnValues: 'ALL_OLD' }),
+    );
+    const previousOwner = previous.Attributes?.['owner_id'] as string | undefined;
+    if (previousOwner !== undefined && previousOwner !== userId) {
+      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: previousOwner, token_key: tokenKey(token.token) } }));
+    }
     await this.db.send(
-      new UpdateCommand({
+      new PutCommand({
         TableName: this.tableName,
-        Key: { user_id: userId },
-        UpdateExpression: 'SET tokens = if_not_exists(tokens, :empty), updated_at = :now',
-        ExpressionAttributeValues: { ':empty': {}, ':now': nowMs },
+        Item: { user_id: userId, token_key: tokenKey(token.token), token: token.token, platform: token.platform, updated_at: nowMs },
       }),
     );
-    const result = await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { user_id: userId },
-        UpdateExpression: 'SET tokens.#t = :v',
-        ExpressionAttributeNames: { '#t': token.token },
-        ExpressionAttributeValues: { ':v': { platform: token.platform, updated_at: nowMs } satisfies StoredToken },
-        ReturnValues: 'ALL_NEW',
-      }),
+    await this.trim(userId, max);
+  }
+
+  /** Drops the user's oldest tokens past `max` (and their owner items). */
+  private async trim(userId: string, max: number): Promise<void> {
+    const held: { token: string; updatedAt: number }[] = [];
+    for await (const item of this.tokenItems(userId, 'token, updated_at')) held.push({ token: item['token'] as string, updatedAt: item['updated_at'] as number });
+    const stale = held.sort((a, b) => b.updatedAt - a.updatedAt).slice(max);
+    if (stale.length === 0) return;
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      stale.flatMap((t) => [{ DeleteRequest: { Key: { user_id: userId, token_key: tokenKey(t.token) } } }, { DeleteRequest: { Key: ownerKey(t.token) } }]),
     );
-    const tokens = (result.Attributes?.['tokens'] ?? {}) as Record<string, StoredToken>;
-    const stale = Object.entries(tokens)
-      .sort(([, a], [, b]) => b.updated_at - a.updated_at)
-      .slice(MAX_TOKENS_PER_USER)
-      .map(([t]) => t);
-    if (stale.length > 0) {
+  }
+
+  async unregister(userId: string, token: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, token_key: tokenKey(token) } }));
+    try {
+      // Only if this user still owns it: after a move, the new owner keeps it.
       await this.db.send(
-        new UpdateCommand({
+        new DeleteCommand({
           TableName: this.tableName,
-          Key: { user_id: userId },
-          UpdateExpression: `REMOVE ${stale.map((_, i) => `tokens.#s${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(stale.map((t, i) => [`#s${i}`, t])),
+          Key: ownerKey(token),
+          ConditionExpression: 'owner_id = :u',
+          ExpressionAttributeValues: { ':u': userId },
         }),
       );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
     }
   }
 
-  async tokensOf(userIds: readonly string[]): Promise<Map<string, DeviceToken[]>> {
-    const items = await batchGetAll(this.db, this.tableName, [...new Set(userIds)].map((u) => ({ user_id: u })));
-    return new Map(
-      items.map((item) => {
-        const tokens = (item['tokens'] ?? {}) as Record<string, StoredToken>;
-        return [item['user_id'] as string, Object.entries(tokens).map(([token, t]) => ({ token, platform: t.platform }))];
-      }),
-    );
+  async tokensOf(userId: string): Promise<DeviceToken[]> {
+    const tokens: DeviceToken[] = [];
+    for await (const item of this.tokenItems(userId, 'token, platform')) tokens.push({ token: item['token'] as string, platform: item['platform'] as string });
+    return tokens;
   }
 
+  private tokenItems(userId: string, projection: string): AsyncGenerator<Record<string, unknown>> {
+    return queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'user_id = :u AND begins_with(token_key, :t)',
+      ExpressionAttributeValues: { ':u': userId, ':t': 't#' },
+      ProjectionExpression: projection,
+      ConsistentRead: true,
+    });
+  }
 }

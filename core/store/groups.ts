@@ -1,12 +1,17 @@
-/** Groups and GroupMembers tables. */
-import {
-  GetCommand,
-  PutCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+/**
+ * Groups and GroupMembers tables. The Groups item holds name, owner and `member_count`, which membership changes
+ * reserve atomically (a conditional ADD) before writing member rows, so concurrent changes never take a group past
+ * its cap. Member rows are written one conditional put (or delete) each, so a change knows exactly whom it added or
+ * removed, and the count is corrected for members that were there already.
+ */
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { forEachWithConcurrency } from '../concurrency.js';
 import type { Group } from '../domain/group.js';
 import type { GroupStore } from '../ports.js';
-import { batchGetAll, batchWriteAll, queryAll } from './batch.js';
+import { batchGetAll, queryAll } from './batch.js';
+import { isConditionFailed } from './document-client.js';
+
+const MEMBER_WRITE_CONCURRENCY = 16;
 
 export class GroupTables implements GroupStore {
   constructor(
@@ -19,7 +24,7 @@ export class GroupTables implements GroupStore {
     await this.db.send(
       new PutCommand({
         TableName: this.groupsTable,
-        Item: { group_id: group.groupId, group_name: group.groupName, owner_id: group.ownerId, created_time: group.createdTime },
+        Item: { group_id: group.groupId, group_name: group.groupName, owner_id: group.ownerId, created_time: group.createdTime, member_count: 0 },
         ConditionExpression: 'attribute_not_exists(group_id)',
       }),
     );
@@ -33,7 +38,6 @@ export class GroupTables implements GroupStore {
   async getMany(groupIds: readonly string[]): Promise<Group[]> {
     return (await batchGetAll(this.db, this.groupsTable, [...new Set(groupIds)].map((g) => ({ group_id: g })))).map(toGroup);
   }
-
 
   /** Whether the user is a member now: one strongly consistent GetItem (a removal is seen at once). */
   async isMember(groupId: string, userId: string): Promise<boolean> {
@@ -58,12 +62,65 @@ export class GroupTables implements GroupStore {
     return members;
   }
 
-  async addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<void> {
-    await batchWriteAll(this.db, this.membersTable, userIds.map((u) => ({ PutRequest: { Item: { group_id: groupId, user_id: u, joined_time: joinedTime } } })));
+  async reserveMembers(groupId: string, n: number, max: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.groupsTable,
+          Key: { group_id: groupId },
+          UpdateExpression: 'ADD member_count :n',
+          ConditionExpression: 'attribute_exists(group_id) AND (attribute_not_exists(member_count) OR member_count <= :room)',
+          ExpressionAttributeValues: { ':n': n, ':room': max - n },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
   }
 
-  async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
-    await batchWriteAll(this.db, this.membersTable, userIds.map((u) => ({ DeleteRequest: { Key: { group_id: groupId, user_id: u } } })));
+  async releaseMembers(groupId: string, n: number): Promise<void> {
+    if (n <= 0) return;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.groupsTable,
+        Key: { group_id: groupId },
+        UpdateExpression: 'ADD member_count :minus',
+        ConditionExpression: 'attribute_exists(group_id)',
+        ExpressionAttributeValues: { ':minus': -n },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailed(error)) throw error;
+    });
+  }
+
+  async addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<string[]> {
+    const added: string[] = [];
+    await forEachWithConcurrency(userIds, MEMBER_WRITE_CONCURRENCY, async (userId) => {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.membersTable,
+            Item: { group_id: groupId, user_id: userId, joined_time: joinedTime },
+            ConditionExpression: 'attribute_not_exists(user_id)',
+          }),
+        );
+        added.push(userId);
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+    });
+    return added;
+  }
+
+  async removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    await forEachWithConcurrency(userIds, MEMBER_WRITE_CONCURRENCY, async (userId) => {
+      const result = await this.db.send(new DeleteCommand({ TableName: this.membersTable, Key: { group_id: groupId, user_id: userId }, ReturnValues: 'ALL_OLD' }));
+      if (result.Attributes) removed.push(userId);
+    });
+    return removed;
   }
 }
 

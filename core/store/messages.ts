@@ -1,9 +1,10 @@
 /** Messages table: every stored message (PK conversation_id, SK msg_id). */
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MessageAlreadyStoredError, type MessageRecord, type StoredMessage } from '../domain/message.js';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MessageRecord, SideCounts, StoredMessage } from '../domain/message.js';
+import { MessageAlreadyStoredError } from '../errors.js';
 import type { MessageStore } from '../ports.js';
-import { batchGetAll } from './batch.js';
-import { isConditionFailed } from './document-client.js';
+import { batchGetAll, queryPages } from './batch.js';
+import { conditionFailure, isConditionFailed } from './document-client.js';
 
 export class MessageTable implements MessageStore {
   constructor(
@@ -13,7 +14,7 @@ export class MessageTable implements MessageStore {
     private readonly retentionDays = 0,
   ) {}
 
-  async put(message: StoredMessage, counts: { sentLo: number; sentHi: number }): Promise<'stored' | 'duplicate'> {
+  async put(message: StoredMessage, counts: SideCounts): Promise<{ stored: MessageRecord; fresh: boolean }> {
     try {
       await this.db.send(
         new PutCommand({
@@ -33,18 +34,25 @@ export class MessageTable implements MessageStore {
             expires_at: this.retentionDays > 0 ? message.createTime + this.retentionDays * 86_400 : undefined,
           },
           ConditionExpression: 'attribute_not_exists(msg_id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return 'stored';
+      return { stored: { ...message, counts: { sentLo: counts.sentLo, sentHi: counts.sentHi } }, fresh: true };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
-      // The SDK retries a put whose response was lost; the retry then finds the row its first try wrote.
-      const stored = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: { conversation_id: message.conversationId, msg_id: message.msgId }, ConsistentRead: true }),
-      );
-      if (stored?.Item && sameMessage(stored.Item, message)) return 'duplicate';
+      // The SDK retries a put whose response was lost and the retry finds the row its first try wrote; or a racing
+      // attempt of the same send stored it first (with its own create_time, which is the one acked).
+      const existing = conditionFailure(error);
+      if (existing && sameMessage(existing, message)) return { stored: toMessage(existing), fresh: false };
       throw new MessageAlreadyStoredError(`${message.conversationId} msg_id ${message.msgId} is already stored`);
     }
+  }
+
+  async getConsistent(conversationId: string, msgId: number): Promise<MessageRecord | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { conversation_id: conversationId, msg_id: msgId }, ConsistentRead: true }),
+    );
+    return result.Item && live(result.Item) ? toMessage(result.Item) : undefined;
   }
 
   async get(conversationId: string, msgId: number): Promise<MessageRecord | undefined> {
@@ -52,8 +60,7 @@ export class MessageTable implements MessageStore {
     // Messages never change once written, so an eventually consistent read is right unless it is too fresh.
     const eventual = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
     if (eventual.Item) return live(eventual.Item) ? toMessage(eventual.Item) : undefined;
-    const strong = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    return strong.Item && live(strong.Item) ? toMessage(strong.Item) : undefined;
+    return this.getConsistent(conversationId, msgId);
   }
 
   /**
@@ -61,17 +68,20 @@ export class MessageTable implements MessageStore {
    * message acked before its request.
    */
   async listBefore(conversationId: string, beforeOrAt: number, limit: number): Promise<MessageRecord[]> {
-    const result = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: beforeOrAt > 0 ? 'conversation_id = :c AND msg_id <= :m' : 'conversation_id = :c',
-        ExpressionAttributeValues: { ':c': conversationId, ...(beforeOrAt > 0 ? { ':m': beforeOrAt } : {}) },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    );
-    return (result.Items ?? []).filter(live).map(toMessage);
+    const messages: MessageRecord[] = [];
+    // Pages end at 1 MB: follow them until `limit` messages are read.
+    for await (const page of queryPages(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: beforeOrAt > 0 ? 'conversation_id = :c AND msg_id <= :m' : 'conversation_id = :c',
+      ExpressionAttributeValues: { ':c': conversationId, ...(beforeOrAt > 0 ? { ':m': beforeOrAt } : {}) },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    })) {
+      messages.push(...page.filter(live).map(toMessage));
+      if (messages.length >= limit) break;
+    }
+    return messages.slice(0, limit);
   }
 
   async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]> {
@@ -82,10 +92,11 @@ export class MessageTable implements MessageStore {
 
 }
 
+/** The same send: sender, key and content (not create_time: a racing attempt of the send may stamp another). */
 function sameMessage(item: Record<string, unknown>, message: StoredMessage): boolean {
   return (
     item['from_user_id'] === message.fromUserId &&
-    item['create_time'] === message.createTime &&
+    item['msg_type'] === message.msgType &&
     item['msg_data'] === message.msgData &&
     item['client_msg_id'] === message.clientMsgId
   );

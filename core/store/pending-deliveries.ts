@@ -1,24 +1,24 @@
 /**
- * PendingDeliveries table: the serverless m_send_msg_list. A row is one unacked delivery of one message to one
- * connection.
+ * PendingDeliveries table: the serverless m_send_msg_list, and everything else the sweeper must act on when it comes
+ * due. A row is one of:
+ * - a delivery: one unacked delivery of one message to one connection;
+ * - a fan-out marker: a group fan-out in progress, removed when it completes, resumed by the sweeper if it does not;
+ * - a token expiry: a connection to close when its token expires.
  *
- * Keys: PK `slot` = `${minute the message was created}#${shard}`, SK `delivery_key` =
- * `${connectionId}#${conversationId}#${msgId}`. Because the slot follows from the message's create_time, the ack
- * handler can compute the key from (its connection, the message) and delete with one DeleteItem, and the sweeper
- * finds overdue rows by querying only the few minute-slots that can still hold live deliveries: its reads grow
- * with recent pending rows, never with the table. No GSI, so a delivery costs one write to record and one to ack.
+ * Keys: PK `slot` = `${minute}#${shard}`, SK `delivery_key` = `${connectionId}#${conversationId}#${msgId}` (a
+ * delivery), `~fanout#${conversationId}#${msgId}` or `~expiry#${connectionId}`. A row lives in the slot of its slot
+ * time: for a delivery made at once, the minute its message was created, so the ack handler can compute the key from
+ * (its connection, the message) and delete with one DeleteItem; for a delivery made later (a resend finishing a
+ * fan-out, a resumed fan-out), the minute it was made, so it stays inside what the sweeper reads. The sweeper queries
+ * only the few minute-slots that can still hold live rows: its reads grow with recent pending rows, never with the
+ * table. No GSI, so a delivery costs one write to record and one to ack.
  */
-import {
-  DeleteCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import type { PendingDelivery, PendingStore } from '../ports.js';
-import { batchWriteAll, queryAll } from './batch.js';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, PendingStore, TokenExpiry } from '../ports.js';
+import { batchWriteAll, queryAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
-const SLOT_SECONDS = 60;
+export const SLOT_SECONDS = 60;
 /** Rows that outlive every sweep (a sweeper outage) are removed by TTL a day later; the message stays stored. */
 const ROW_TTL_SECONDS = 24 * 60 * 60;
 
@@ -31,23 +31,31 @@ export interface PendingSlotOptions {
 }
 
 /**
- * How long after its message's creation a delivery can still be pending: every attempt waits the ack timeout and
- * at most one sweep interval, plus a minute of slack for clock skew between instances.
+ * How long after its slot time a row can still be due: every delivery attempt waits the ack timeout and at most one
+ * sweep interval, plus a minute of slack for clock skew between instances.
  */
 export function pendingHorizonMs(options: PendingSlotOptions): number {
   return options.maxDeliveryAttempts * (options.ackTimeoutMs + options.sweepIntervalMs) + SLOT_SECONDS * 1000;
 }
 
-export function slotStart(createTimeSeconds: number): number {
-  return Math.floor(createTimeSeconds / SLOT_SECONDS) * SLOT_SECONDS;
+export function slotStart(timeSeconds: number): number {
+  return Math.floor(timeSeconds / SLOT_SECONDS) * SLOT_SECONDS;
 }
 
-/** FNV-1a of the connection id: spreads connections over shards, stable across instances. */
-export function shardOf(connectionId: string, shards: number): number {
+/**
+ * The slot time of a delivery made at `nowSeconds`: its message's create_time when made within the message's slot
+ * minute of slack (the ack handler then finds it in one DeleteItem), else the delivery's own time.
+ */
+export function deliverySlotTime(createTime: number, nowSeconds: number): number {
+  return nowSeconds - createTime < SLOT_SECONDS ? createTime : nowSeconds;
+}
+
+/** FNV-1a of an id: spreads rows over shards, stable across instances. */
+export function shardOf(id: string, shards: number): number {
   if (shards <= 1) return 0;
   let hash = 0x811c9dc5;
-  for (let i = 0; i < connectionId.length; i++) {
-    hash ^= connectionId.charCodeAt(i);
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash % shards;
@@ -60,12 +68,10 @@ function slotsBetween(fromMs: number, toMs: number): number[] {
   return slots;
 }
 
-interface DeliveryKey {
-  connectionId: string;
-  conversationId: string;
-  msgId: number;
-  createTime: number;
-}
+const FANOUT_PREFIX = '~fanout#';
+const EXPIRY_PREFIX = '~expiry#';
+
+type RowKey = { slot: string; delivery_key: string };
 
 export class PendingDeliveryTable implements PendingStore {
   constructor(
@@ -74,54 +80,79 @@ export class PendingDeliveryTable implements PendingStore {
     private readonly options: PendingSlotOptions,
   ) {}
 
-  private key(delivery: DeliveryKey): { slot: string; delivery_key: string } {
-    return {
-      slot: `${slotStart(delivery.createTime)}#${shardOf(delivery.connectionId, this.options.shards)}`,
-      delivery_key: `${delivery.connectionId}#${delivery.conversationId}#${delivery.msgId}`,
-    };
+  private slot(slotTime: number, shardId: string): string {
+    return `${slotStart(slotTime)}#${shardOf(shardId, this.options.shards)}`;
   }
 
-  async put(delivery: PendingDelivery): Promise<void> {
-    await this.db.send(
-      new PutCommand({
+  private keyOf(item: DueItem): RowKey {
+    switch (item.kind) {
+      case 'delivery':
+        return { slot: this.slot(item.slotTime, item.connectionId), delivery_key: deliveryKey(item) };
+      case 'fanout':
+        return { slot: this.slot(item.slotTime, item.conversationId), delivery_key: `${FANOUT_PREFIX}${item.conversationId}#${item.msgId}` };
+      case 'expiry':
+        return { slot: this.slot(item.slotTime, item.connectionId), delivery_key: `${EXPIRY_PREFIX}${item.connectionId}` };
+    }
+  }
+
+  private item(row: DueItem): Record<string, unknown> {
+    return { ...this.keyOf(row), ...toAttributes(row), expires_at: row.slotTime + ROW_TTL_SECONDS };
+  }
+
+  async putMany(deliveries: readonly PendingDelivery[]): Promise<void> {
+    await batchWriteAll(this.db, this.tableName, deliveries.map((d) => ({ PutRequest: { Item: this.item(d) } })));
+  }
+
+  async putIfAbsent(delivery: PendingDelivery): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(delivery), ConditionExpression: 'attribute_not_exists(slot)' }));
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async delete(key: DeliveryKey & { createTime: number }, nowMs: number): Promise<PendingDelivery | undefined> {
+    const atOnce = await this.db.send(
+      new DeleteCommand({
         TableName: this.tableName,
-        Item: {
-          ...this.key(delivery),
-          connection_id: delivery.connectionId,
-          user_id: delivery.userId,
-          conversation_id: delivery.conversationId,
-          msg_id: delivery.msgId,
-          create_time: delivery.createTime,
-          attempts: delivery.attempts,
-          next_due_at: delivery.nextDueAt,
-          expires_at: delivery.createTime + ROW_TTL_SECONDS,
-        },
+        Key: { slot: this.slot(key.createTime, key.connectionId), delivery_key: deliveryKey(key) },
+        ReturnValues: 'ALL_OLD',
       }),
     );
+    if (atOnce.Attributes) return toDueItem(atOnce.Attributes) as PendingDelivery;
+    // Not where a delivery made at once lives: a delivery made later lives in the slot of its own time.
+    if (Math.floor(nowMs / 1000) - key.createTime < SLOT_SECONDS) return undefined;
+    for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs)) {
+      const rowKey = { slot: `${slot}#${shardOf(key.connectionId, this.options.shards)}`, delivery_key: deliveryKey(key) };
+      for await (const found of queryAll(this.db, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'slot = :s AND delivery_key = :k',
+        ExpressionAttributeValues: { ':s': rowKey.slot, ':k': rowKey.delivery_key },
+      })) {
+        await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: rowKey }));
+        return toDueItem(found) as PendingDelivery;
+      }
+    }
+    return undefined;
   }
 
-  async delete(key: DeliveryKey): Promise<PendingDelivery | undefined> {
-    const result = await this.db.send(
-      new DeleteCommand({ TableName: this.tableName, Key: this.key(key), ReturnValues: 'ALL_OLD' }),
-    );
-    return result.Attributes ? toDelivery(result.Attributes) : undefined;
-  }
-
-  async listOverdue(nowMs: number): Promise<PendingDelivery[]> {
-    const overdue: PendingDelivery[] = [];
-    // A row cannot be overdue before its first ack timeout has passed, so the newest slots are skipped.
-    for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs - this.options.ackTimeoutMs)) {
+  async *listDue(nowMs: number, pageSize: number): AsyncGenerator<DueItem[]> {
+    // Oldest slots first: their rows are closest to falling out of the horizon.
+    for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs)) {
       for (let shard = 0; shard < this.options.shards; shard++) {
-        for await (const item of this.query({
+        for await (const page of queryPages(this.db, {
+          TableName: this.tableName,
           KeyConditionExpression: 'slot = :slot',
           FilterExpression: 'next_due_at <= :now',
           ExpressionAttributeValues: { ':slot': `${slot}#${shard}`, ':now': nowMs },
+          Limit: pageSize,
         })) {
-          overdue.push(toDelivery(item));
+          if (page.length > 0) yield page.map(toDueItem);
         }
       }
     }
-    return overdue;
   }
 
   async recordAttempt(delivery: PendingDelivery, attempts: number, nextDueAt: number): Promise<boolean> {
@@ -129,7 +160,7 @@ export class PendingDeliveryTable implements PendingStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: this.key(delivery),
+          Key: this.keyOf(delivery),
           UpdateExpression: 'SET attempts = :attempts, next_due_at = :due',
           // An ack that removed the row meanwhile must not be undone.
           ConditionExpression: 'attribute_exists(slot)',
@@ -143,41 +174,98 @@ export class PendingDeliveryTable implements PendingStore {
     }
   }
 
+  async remove(item: DueItem): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: this.keyOf(item) }));
+  }
+
   async deleteByConnection(connectionId: string, nowMs: number): Promise<number> {
     const shard = shardOf(connectionId, this.options.shards);
-    const keys: Record<string, unknown>[] = [];
+    const keys: RowKey[] = [];
     // Up to a minute ahead: the sender's clock may run ahead of ours.
     for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs + SLOT_SECONDS * 1000)) {
-      for await (const item of this.query({
+      for await (const item of queryAll(this.db, {
+        TableName: this.tableName,
         KeyConditionExpression: 'slot = :slot AND begins_with(delivery_key, :conn)',
         ExpressionAttributeValues: { ':slot': `${slot}#${shard}`, ':conn': `${connectionId}#` },
         ProjectionExpression: 'slot, delivery_key',
       })) {
-        keys.push({ slot: item['slot'], delivery_key: item['delivery_key'] });
+        keys.push({ slot: item['slot'] as string, delivery_key: item['delivery_key'] as string });
       }
     }
     await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
     return keys.length;
   }
 
-  private async *query(input: {
-    KeyConditionExpression: string;
-    FilterExpression?: string;
-    ExpressionAttributeValues: Record<string, unknown>;
-    ProjectionExpression?: string;
-  }): AsyncGenerator<Record<string, unknown>> {
-    yield* queryAll(this.db, { TableName: this.tableName, ...input });
+  async putMarker(marker: FanoutMarker): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(marker) }));
+  }
+
+  async rescheduleMarker(marker: FanoutMarker, nextDueAt: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.keyOf(marker),
+          UpdateExpression: 'SET attempts = :a, next_due_at = :due',
+          ConditionExpression: 'attribute_exists(slot)',
+          ExpressionAttributeValues: { ':a': marker.attempts + 1, ':due': nextDueAt },
+        }),
+      );
+    } catch (error) {
+      // The fan-out finished meanwhile and removed it.
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+
+  async putExpiry(expiry: TokenExpiry): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(expiry) }));
   }
 }
 
-function toDelivery(item: Record<string, unknown>): PendingDelivery {
-  return {
-    connectionId: item['connection_id'] as string,
-    userId: item['user_id'] as string,
-    conversationId: item['conversation_id'] as string,
-    msgId: item['msg_id'] as number,
-    createTime: item['create_time'] as number,
-    attempts: item['attempts'] as number,
-    nextDueAt: item['next_due_at'] as number,
-  };
+function deliveryKey(key: DeliveryKey): string {
+  return `${key.connectionId}#${key.conversationId}#${key.msgId}`;
+}
+
+function toAttributes(row: DueItem): Record<string, unknown> {
+  switch (row.kind) {
+    case 'delivery':
+      return {
+        kind: row.kind,
+        connection_id: row.connectionId,
+        user_id: row.userId,
+        conversation_id: row.conversationId,
+        msg_id: row.msgId,
+        create_time: row.createTime,
+        slot_time: row.slotTime,
+        attempts: row.attempts,
+        next_due_at: row.nextDueAt,
+      };
+    case 'fanout':
+      return { kind: row.kind, conversation_id: row.conversationId, msg_id: row.msgId, slot_time: row.slotTime, attempts: row.attempts, next_due_at: row.nextDueAt };
+    case 'expiry':
+      return { kind: row.kind, connection_id: row.connectionId, user_id: row.userId, slot_time: row.slotTime, next_due_at: row.nextDueAt };
+  }
+}
+
+function toDueItem(item: Record<string, unknown>): DueItem {
+  const slotTime = (item['slot_time'] as number | undefined) ?? (item['create_time'] as number);
+  const nextDueAt = item['next_due_at'] as number;
+  switch (item['kind']) {
+    case 'fanout':
+      return { kind: 'fanout', conversationId: item['conversation_id'] as string, msgId: item['msg_id'] as number, slotTime, attempts: (item['attempts'] as number | undefined) ?? 0, nextDueAt };
+    case 'expiry':
+      return { kind: 'expiry', connectionId: item['connection_id'] as string, userId: item['user_id'] as string, slotTime, nextDueAt };
+    default:
+      return {
+        kind: 'delivery',
+        connectionId: item['connection_id'] as string,
+        userId: item['user_id'] as string,
+        conversationId: item['conversation_id'] as string,
+        msgId: item['msg_id'] as number,
+        createTime: item['create_time'] as number,
+        slotTime,
+        attempts: item['attempts'] as number,
+        nextDueAt,
+      };
+  }
 }

@@ -67,7 +67,7 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     envVar: 'SESSIONS_TABLE',
     partitionKey: { name: 'user_id', type: 'S' },
     sortKey: { name: 'session_key', type: 'S' },
-    description: "A user's recent-session rows (TeamTalk IMRecentSession), created on a conversation's first message.",
+    description: "Per user: session rows (TeamTalk IMRecentSession), the session index by activity day, and the quota counters.",
   },
   PendingDeliveries: {
     id: 'PendingDeliveries',
@@ -75,14 +75,14 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'slot', type: 'S' },
     sortKey: { name: 'delivery_key', type: 'S' },
     ttlAttribute: 'expires_at',
-    description: 'Unacked deliveries, partitioned by the minute their message was created so the sweeper reads only recent slots.',
+    description: 'Unacked deliveries, fan-outs in progress and token expiries, partitioned by minute so the sweeper reads only recent slots.',
   },
   RateLimits: {
     id: 'RateLimits',
     envVar: 'RATE_LIMITS_TABLE',
     partitionKey: { name: 'bucket', type: 'S' },
     ttlAttribute: 'expires_at',
-    description: 'Fixed one-second windows of messages per connection (TeamTalk MAX_MSG_CNT_PER_SECOND).',
+    description: 'Fixed one-second windows per user: msg_data (TeamTalk MAX_MSG_CNT_PER_SECOND) and other writing requests.',
   },
   Presence: {
     id: 'Presence',
@@ -108,13 +108,14 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     envVar: 'SENT_MESSAGES_TABLE',
     partitionKey: { name: 'sender_key', type: 'S' },
     ttlAttribute: 'expires_at',
-    description: 'Idempotency: (sender, client_msg_id) → the msg_id it was stored under, kept 48 h, so a resend is acked, not stored again.',
+    description: 'Idempotency: (sender, conversation, client_msg_id) → the msg_id and content hash it was numbered with, kept 48 h, so a resend is acked, not stored again.',
   },
   DeviceTokens: {
     id: 'DeviceTokens',
     envVar: 'DEVICE_TOKENS_TABLE',
     partitionKey: { name: 'user_id', type: 'S' },
-    description: "Push tokens per user (TeamTalk CID_LOGIN_REQ_DEVICETOKEN), one item a user: offline receivers' tokens are a BatchGetItem.",
+    sortKey: { name: 'token_key', type: 'S' },
+    description: "Push tokens (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): one item per token under its user, and each token's owner, so a token belongs to one user.",
   },
 };
 

@@ -1,16 +1,18 @@
 /**
- * SentMessages table: the idempotency record of a send with a client_msg_id. It is claimed (conditional put) after
- * the msg_id is taken and before the message is stored, and holds everything needed to store that message under
- * that msg_id: a resend finds it and is answered with the original msg_id, and if the first attempt died before
- * storing, the resend stores the message under the claimed msg_id. Records live 48 h (the contract asks 24).
+ * SentMessages table: the durable idempotency record of a send with a client_msg_id, keyed by (sender, conversation,
+ * client_msg_id) and kept 48 hours (IDEMPOTENCY_WINDOW_SECONDS). It is claimed right after the msg_id is taken and
+ * before the message is stored, and holds everything needed to store that message under that msg_id and to tell a
+ * resend (same content hash) from a reuse of the key (another hash). The claim is a conditional put that returns the
+ * record holding the key when it fails (ReturnValuesOnConditionCheckFailure ALL_OLD), so no read precedes it: one
+ * write unit per message with a client_msg_id, and nothing for a message without one.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { IDEMPOTENCY_WINDOW_SECONDS, type IdempotencyKey } from '../domain/idempotency.js';
 import type { SentMessageRecord, SentMessageStore } from '../ports.js';
-import { isConditionFailed } from './document-client.js';
+import { conditionFailure, isConditionFailed } from './document-client.js';
 
-export const SENT_MESSAGE_TTL_SECONDS = 48 * 60 * 60;
-
-const senderKey = (senderId: string, clientMsgId: string) => `${senderId}#${clientMsgId}`;
+/** `#` occurs in no user id, and the conversation id has a fixed shape, so the key reads back unambiguously. */
+const recordKey = (key: IdempotencyKey) => `${key.senderId}#${key.conversationId}#${key.clientMsgId}`;
 
 export class SentMessageTable implements SentMessageStore {
   constructor(
@@ -18,44 +20,55 @@ export class SentMessageTable implements SentMessageStore {
     private readonly tableName: string,
   ) {}
 
-  async get(senderId: string, clientMsgId: string, nowSeconds: number, consistent: boolean): Promise<SentMessageRecord | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { sender_key: senderKey(senderId, clientMsgId) }, ConsistentRead: consistent }),
-    );
-    const item = result.Item;
-    // TTL deletes lag: an expired record is no record.
-    if (!item || (item['expires_at'] as number) < nowSeconds) return undefined;
-    return {
-      conversationId: item['conversation_id'] as string,
-      msgId: item['msg_id'] as number,
-      createTime: item['create_time'] as number,
-      counts: { sentLo: item['sent_lo'] as number, sentHi: item['sent_hi'] as number },
-    };
-  }
-
-  async claim(senderId: string, clientMsgId: string, record: SentMessageRecord): Promise<boolean> {
+  async claim(key: IdempotencyKey, record: SentMessageRecord): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            sender_key: senderKey(senderId, clientMsgId),
-            conversation_id: record.conversationId,
+            sender_key: recordKey(key),
             msg_id: record.msgId,
             create_time: record.createTime,
-            sent_lo: record.counts.sentLo,
-            sent_hi: record.counts.sentHi,
-            expires_at: record.createTime + SENT_MESSAGE_TTL_SECONDS,
+            sent_lo: record.sentLo,
+            sent_hi: record.sentHi,
+            content_hash: record.contentHash,
+            expires_at: record.createTime + IDEMPOTENCY_WINDOW_SECONDS,
           },
           // An expired record may be taken over: the key is free again after its 48 h.
           ConditionExpression: 'attribute_not_exists(sender_key) OR expires_at < :now',
           ExpressionAttributeValues: { ':now': record.createTime },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { claimed: true };
     } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
+      if (!isConditionFailed(error)) throw error;
+      const existing = conditionFailure(error);
+      // A retried put whose first response was lost finds its own record: that is our claim.
+      if (!existing || sameNumbering(existing, record)) return { claimed: true };
+      return { claimed: false, existing: toRecord(existing) };
     }
   }
+
+  async get(key: IdempotencyKey, nowSeconds: number): Promise<SentMessageRecord | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { sender_key: recordKey(key) }, ConsistentRead: true }));
+    const item = result.Item;
+    // TTL deletes lag: an expired record is no record.
+    if (!item || (item['expires_at'] as number) < nowSeconds) return undefined;
+    return toRecord(item);
+  }
+}
+
+function sameNumbering(item: Record<string, unknown>, record: SentMessageRecord): boolean {
+  return item['msg_id'] === record.msgId && item['content_hash'] === record.contentHash;
+}
+
+function toRecord(item: Record<string, unknown>): SentMessageRecord {
+  return {
+    msgId: item['msg_id'] as number,
+    createTime: item['create_time'] as number,
+    sentLo: (item['sent_lo'] as number | undefined) ?? 0,
+    sentHi: (item['sent_hi'] as number | undefined) ?? 0,
+    contentHash: (item['content_hash'] as string | undefined) ?? '',
+  };
 }

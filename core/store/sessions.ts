@@ -1,13 +1,28 @@
-/** Sessions table: a user's session rows (PK user_id, SK `${session_type}#${session_id}`). */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+/**
+ * Sessions table, one partition per user (PK user_id) holding three kinds of rows, told apart by the sort key:
+ * - session rows, SK `${session_type}#${session_id}` (TeamTalk IMRecentSession): read mark, hidden mark;
+ * - session index entries, SK `d#${day}#${session_type}#${session_id}`: the conversation was active on that unix day.
+ *   One entry per session (the previous day's is removed when a new day's is written), written by the first message
+ *   of a day in the conversation, not by every message: a page of recent_sessions or unread_cnt reads the newest
+ *   days' entries and about a page of sessions, whatever the user has accumulated (issue: bounded work per frame);
+ * - the quota row, SK `q#counters`: groups owned and joined, counted atomically against their caps.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { forEachWithConcurrency } from '../concurrency.js';
 import type { SessionRow } from '../domain/session.js';
-import type { SessionStore } from '../ports.js';
-import { batchWriteAll, queryAll } from './batch.js';
+import type { SessionIndexEntry, SessionStore, UserQuotaStore } from '../ports.js';
+import { batchGetAll, batchWriteAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
 export function sessionKey(sessionType: number, sessionId: string): string {
   return `${sessionType}#${sessionId}`;
 }
+
+const INDEX_PREFIX = 'd#';
+const QUOTA_KEY = 'q#counters';
+/** Days as 6 digits, so the string order of the sort key is the day order (day 999999 is in the year 4707). */
+const dayKey = (day: number) => `${INDEX_PREFIX}${String(day).padStart(6, '0')}`;
+const indexKey = (day: number, sessionType: number, sessionId: string) => `${dayKey(day)}#${sessionKey(sessionType, sessionId)}`;
 
 export class SessionTable implements SessionStore {
   constructor(
@@ -75,18 +90,29 @@ export class SessionTable implements SessionStore {
     return result.Item ? toSession(result.Item) : undefined;
   }
 
-  /** Every session row of a user (one Query, paginated past 1 MB). */
-  async listByUser(userId: string): Promise<SessionRow[]> {
-    const rows: SessionRow[] = [];
-    for await (const item of queryAll(this.db, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'user_id = :u',
-      ExpressionAttributeValues: { ':u': userId },
-      ConsistentRead: true,
-    })) {
-      rows.push(toSession(item));
-    }
-    return rows;
+  async getMany(keys: readonly { userId: string; sessionType: number; sessionId: string }[]): Promise<SessionRow[]> {
+    const unique = new Map(keys.map((k) => [`${k.userId}\u0000${sessionKey(k.sessionType, k.sessionId)}`, k]));
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      [...unique.values()].map((k) => ({ user_id: k.userId, session_key: sessionKey(k.sessionType, k.sessionId) })),
+      { consistent: true },
+    );
+    return items.map(toSession);
+  }
+
+  async listByType(userId: string, sessionType: number, page: { after?: string; limit: number }): Promise<{ rows: SessionRow[]; more: boolean }> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'user_id = :u AND begins_with(session_key, :type)',
+        ExpressionAttributeValues: { ':u': userId, ':type': `${sessionType}#` },
+        ...(page.after === undefined ? {} : { ExclusiveStartKey: { user_id: userId, session_key: sessionKey(sessionType, page.after) } }),
+        Limit: page.limit,
+        ConsistentRead: true,
+      }),
+    );
+    return { rows: (result.Items ?? []).map(toSession), more: result.LastEvaluatedKey !== undefined };
   }
 
   /** Moves the read mark forward to msgId, never back; false when it already was there or further. */
@@ -120,7 +146,126 @@ export class SessionTable implements SessionStore {
       }),
     );
   }
+
+  async index(entries: readonly Omit<SessionIndexEntry, 'day'>[], day: number, previousDay: number): Promise<void> {
+    const writes = entries.flatMap((e) => [
+      {
+        PutRequest: {
+          Item: {
+            user_id: e.userId,
+            session_key: indexKey(day, e.sessionType, e.sessionId),
+            session_type: e.sessionType,
+            session_id: e.sessionId,
+            conversation_id: e.conversationId,
+            day,
+          },
+        },
+      },
+      ...(previousDay > 0 && previousDay < day ? [{ DeleteRequest: { Key: { user_id: e.userId, session_key: indexKey(previousDay, e.sessionType, e.sessionId) } } }] : []),
+    ]);
+    await batchWriteAll(this.db, this.tableName, writes);
+  }
+
+  async unindex(entries: readonly SessionIndexEntry[]): Promise<void> {
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      entries.map((e) => ({ DeleteRequest: { Key: { user_id: e.userId, session_key: indexKey(e.day, e.sessionType, e.sessionId) } } })),
+    );
+  }
+
+  async listIndex(userId: string, options: { fromDay: number; toDay?: number; limit: number }): Promise<{ entries: SessionIndexEntry[]; more: boolean }> {
+    const entries: SessionIndexEntry[] = [];
+    const upper = options.toDay === undefined ? `${INDEX_PREFIX}~` : `${dayKey(options.toDay)}#~`;
+    for await (const page of queryPages(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'user_id = :u AND session_key BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':u': userId, ':lo': dayKey(options.fromDay), ':hi': upper },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      Limit: Math.max(options.limit, 25),
+    })) {
+      for (const item of page) {
+        const entry = toIndexEntry(item);
+        // Whole days only: past the limit, stop where a new (older) day begins.
+        const lastDay = entries.at(-1)?.day;
+        if (entries.length >= options.limit && lastDay !== undefined && entry.day !== lastDay) return { entries, more: true };
+        entries.push(entry);
+      }
+    }
+    return { entries, more: false };
+  }
 }
+
+/** The quota row in the user's Sessions partition. */
+export class UserQuotaTable implements UserQuotaStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private async reserve(userId: string, counter: string, max: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { user_id: userId, session_key: QUOTA_KEY },
+          UpdateExpression: 'ADD #c :one',
+          ConditionExpression: 'attribute_not_exists(#c) OR #c < :max',
+          ExpressionAttributeNames: { '#c': counter },
+          ExpressionAttributeValues: { ':one': 1, ':max': max },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async release(userId: string, counter: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { user_id: userId, session_key: QUOTA_KEY },
+          UpdateExpression: 'ADD #c :minus',
+          ConditionExpression: '#c > :zero',
+          ExpressionAttributeNames: { '#c': counter },
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+
+  reserveOwnedGroup(userId: string, max: number): Promise<boolean> {
+    return this.reserve(userId, 'groups_owned', max);
+  }
+
+  releaseOwnedGroup(userId: string): Promise<void> {
+    return this.release(userId, 'groups_owned');
+  }
+
+  async reserveJoinedGroups(userIds: readonly string[], max: number): Promise<{ refused: string[] }> {
+    const reserved: string[] = [];
+    const refused: string[] = [];
+    await forEachWithConcurrency(userIds, QUOTA_CONCURRENCY, async (userId) => {
+      if (await this.reserve(userId, 'groups_joined', max)) reserved.push(userId);
+      else refused.push(userId);
+    });
+    // All or nothing: a change that would put one user past the cap changes nobody's count.
+    if (refused.length > 0) await this.releaseJoinedGroups(reserved);
+    return { refused };
+  }
+
+  async releaseJoinedGroups(userIds: readonly string[]): Promise<void> {
+    await forEachWithConcurrency(userIds, QUOTA_CONCURRENCY, (userId) => this.release(userId, 'groups_joined'));
+  }
+}
+
+const QUOTA_CONCURRENCY = 16;
 
 function toSession(item: Record<string, unknown>): SessionRow {
   return {
@@ -132,5 +277,15 @@ function toSession(item: Record<string, unknown>): SessionRow {
     readMsgId: (item['read_msg_id'] as number | undefined) ?? 0,
     readPeerCount: (item['read_peer_count'] as number | undefined) ?? 0,
     hiddenAtMsgId: (item['hidden_at_msg_id'] as number | undefined) ?? 0,
+  };
+}
+
+function toIndexEntry(item: Record<string, unknown>): SessionIndexEntry {
+  return {
+    userId: item['user_id'] as string,
+    sessionType: item['session_type'] as number,
+    sessionId: item['session_id'] as string,
+    conversationId: item['conversation_id'] as string,
+    day: item['day'] as number,
   };
 }

@@ -1,16 +1,36 @@
 /**
  * The storing half of send (TeamTalk's msg_server checks + db_proxy sendMessage): validate, rate-limit, take the
- * next msg_id, claim the client_msg_id, make sure both users' session rows exist, store the message. Storing is the
- * last step: it returns only once the message is durably stored, so the sender is never acked for a message that is
- * not, and a failure before it stores nothing. A send with a client_msg_id is idempotent for 48 h: a resend (after
- * a lost ack, a crash at any step, a retried invocation) gets the first attempt's msg_id and is stored once.
+ * next msg_id, claim the idempotency key, make sure the session rows and index exist, store the message. Storing is
+ * the last step: it returns only once the message is durably stored, so the sender is never acked for a message that
+ * is not, and a failure before it stores nothing.
+ *
+ * A send with a client_msg_id is idempotent for 48 h under the key (sender, conversation, client_msg_id)
+ * (contract: "Idempotency"):
+ * - a duplicate racing the first attempt, or a prompt resend, finds the key's tag in the head's ring when numbering:
+ *   it takes no msg_id and continues with the first attempt's numbering;
+ * - a later resend takes a msg_id (which stays a gap), then finds the key claimed in SentMessages and continues with
+ *   the first attempt's numbering;
+ * - continuing means: if the message is stored, check that it is this content (else `client_msg_id_reused`) and
+ *   finish its delivery; if not (the first attempt died before storing, or is still on its way), store it under that
+ *   msg_id — conditionally, so of two racing attempts one writes and both ack the same message.
  */
-import { MsgDataSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
-import { FrameError } from '../domain/frames.js';
+import { MsgDataSchema, parseFrame, validateFrame, type MsgDataRequest } from '../domain/client-frames.js';
+import { FrameError, MessageAlreadyStoredError } from '../errors.js';
 import { groupConversationId } from '../domain/group.js';
-import { SessionType, sideOf, singleConversationId } from '../domain/ids.js';
-import { GROUP_MSG_TYPES, MessageAlreadyStoredError, type StoredMessage } from '../domain/message.js';
-import type { Clock, ConversationStore, GroupStore, MessageStore, RateLimiter, SentMessageRecord, SentMessageStore, SessionStore } from '../ports.js';
+import { contentHash, idempotencyKey, type IdempotencyKey } from '../domain/idempotency.js';
+import { SessionType, isGroupId, sideOf, singleConversationId, unixDay } from '../domain/ids.js';
+import { isGroupMsgType, type MessageRecord, type StoredMessage } from '../domain/message.js';
+import type {
+  Clock,
+  ConversationStore,
+  CounterResult,
+  GroupStore,
+  MessageStore,
+  RateLimiter,
+  RingEntry,
+  SentMessageStore,
+  SessionStore,
+} from '../ports.js';
 
 export interface AcceptMessagePorts {
   readonly rateLimits: RateLimiter;
@@ -24,106 +44,185 @@ export interface AcceptMessagePorts {
 }
 
 export interface AcceptMessageInput {
-  /** The sending connection (rate limit key). */
-  readonly connectionId: string;
   /** The authenticated sender, from the authorizer: never from the frame. */
   readonly userId: string;
   readonly body: string | undefined;
 }
 
+/** What a msg_data frame asked to store: the ack must match it (see verifiedAck in send-message.ts). */
+export interface AskedSend {
+  readonly senderId: string;
+  readonly conversationId: string;
+  readonly clientMsgId: string | undefined;
+  readonly contentHash: string;
+}
+
 export interface AcceptedMessage {
-  readonly message: StoredMessage;
+  /** The message as stored under its msg_id: what the ack and the deliveries carry. */
+  readonly message: MessageRecord;
+  readonly asked: AskedSend;
   readonly sessionType: number;
   readonly seq: number | undefined;
-  /** False for a resend of a message already stored: ack it again, deliver nothing new. */
-  readonly deliver: boolean;
+  /** The idempotency key, when the frame had a client_msg_id: the ack is checked against it. */
+  readonly key: IdempotencyKey | undefined;
+  /**
+   * `first`: this attempt numbered the message and delivers it. `resend`: an earlier attempt numbered it; it may
+   * have delivered it in part, so delivery is finished without resetting what was done.
+   */
+  readonly attempt: 'first' | 'resend';
+  /** The members' index day at numbering (groups index in the fan-out). */
+  readonly indexedDay: number;
+}
+
+/** A msg_data frame that passed every check that needs no write. */
+interface CheckedSend {
+  readonly request: MsgDataRequest;
+  readonly senderId: string;
+  readonly conversationId: string;
+  readonly sessionType: number;
+  readonly isGroup: boolean;
+  readonly key: IdempotencyKey | undefined;
+  readonly asked: AskedSend;
 }
 
 /** Throws FrameError for a refused frame; nothing is stored then. */
 export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMessageInput): Promise<AcceptedMessage> {
+  const send = await checkSend(ports, input);
+  const now = ports.clock.now();
+  if (!(await ports.rateLimits.tryAcquire('msg', send.senderId, now))) {
+    throw new FrameError('rate_limited', 'more msg_data a second than the limit allows for this user');
+  }
+  const nowSeconds = Math.floor(now / 1000);
+  const numbering = await ports.conversations.nextMsgId({
+    conversationId: send.conversationId,
+    senderSide: send.isGroup ? undefined : sideOf(send.senderId, send.request.to_session_id),
+    nowSeconds,
+    ...(send.key ? { key: send.key } : {}),
+  });
+  if (numbering.kind === 'seen') return continueEarlierAttempt(ports, send, numbering.previous, undefined);
+
+  const { counter } = numbering;
+  if (send.key) {
+    const claim = await ports.sentMessages.claim(send.key, { msgId: counter.msgId, createTime: nowSeconds, sentLo: counter.sentLo, sentHi: counter.sentHi, contentHash: send.key.contentHash });
+    // A resend too late for the ring: this msg_id stays unused (a gap), the earlier numbering counts.
+    if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter);
+  }
+  await prepareSessions(ports, send, counter, nowSeconds);
+  const { stored } = await ports.messages.put(buildMessage(send, counter.msgId, nowSeconds), counter);
+  return accepted(send, stored, 'first', counter.indexedDay);
+}
+
+/** Validation, size, addressing and group membership: everything before the first write. */
+async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): Promise<CheckedSend> {
   const request = validateFrame(MsgDataSchema, parseFrame(input.body));
   if (request.msg_data.length === 0) throw new FrameError('empty_message', 'msg_data is empty');
   const size = Buffer.byteLength(request.msg_data, 'utf8');
   if (size > ports.config.maxMsgBytes) {
     throw new FrameError('too_large', `msg_data is ${size} bytes of UTF-8, the limit is ${ports.config.maxMsgBytes}`);
   }
-  const from = input.userId;
+  const senderId = input.userId;
   const to = request.to_session_id;
-  const isGroup = GROUP_MSG_TYPES.includes(request.msg_type);
+  const isGroup = isGroupMsgType(request.msg_type);
   if (isGroup) {
     // TeamTalk's membership check (db_proxy), before anything is counted or written.
-    if (!(await ports.groups.isMember(to, from))) throw new FrameError('not_member', `you are not a member of group ${to}`);
-  } else if (to === from) {
+    if (!isGroupId(to) || !(await ports.groups.isMember(to, senderId))) throw new FrameError('not_member', `you are not a member of group ${to}`);
+  } else if (isGroupId(to)) {
+    throw new FrameError('bad_request', 'to_session_id names a group: a group message has msg_type 17 or 18');
+  } else if (to === senderId) {
     throw new FrameError('self_message', 'a single chat message cannot be sent to oneself');
   }
+  const conversationId = isGroup ? groupConversationId(to) : singleConversationId(senderId, to);
+  const key =
+    request.client_msg_id === undefined
+      ? undefined
+      : idempotencyKey({ senderId, conversationId, clientMsgId: request.client_msg_id, msgType: request.msg_type, msgData: request.msg_data });
+  const asked = { senderId, conversationId, clientMsgId: request.client_msg_id, contentHash: key?.contentHash ?? contentHash(request.msg_type, request.msg_data) };
+  return { request, senderId, conversationId, sessionType: isGroup ? SessionType.Group : SessionType.Single, isGroup, key, asked };
+}
 
-  const now = ports.clock.now();
-  if (!(await ports.rateLimits.tryAcquire(input.connectionId, now))) {
-    throw new FrameError('rate_limited', 'more than the allowed messages a second on this connection');
-  }
+/**
+ * Before the message is stored, so that a stored message always has its session rows (single chat; group members'
+ * rows are made when they join) and its session index entries for the day (single chat; groups index in the fan-out).
+ */
+async function prepareSessions(
+  ports: AcceptMessagePorts,
+  send: CheckedSend,
+  head: Pick<CounterResult, 'sessionsCreated' | 'indexedDay'>,
+  createTime: number,
+): Promise<void> {
+  if (send.isGroup) return;
+  const { conversationId, sessionType, senderId } = send;
+  const peerId = send.request.to_session_id;
+  const day = unixDay(createTime);
+  const sides = [
+    { userId: senderId, sessionType, sessionId: peerId, conversationId },
+    { userId: peerId, sessionType, sessionId: senderId, conversationId },
+  ];
+  await Promise.all([
+    head.sessionsCreated ? undefined : Promise.all(sides.map((s) => ports.sessions.ensure({ ...s, createdTime: createTime }))),
+    head.indexedDay >= day ? undefined : ports.sessions.index(sides, day, head.indexedDay),
+  ]);
+  if (!head.sessionsCreated) await ports.conversations.markSessionsCreated(conversationId);
+  if (head.indexedDay < day) await ports.conversations.markIndexed(conversationId, day);
+}
 
-  const conversationId = isGroup ? groupConversationId(to) : singleConversationId(from, to);
-  const sessionType = isGroup ? SessionType.Group : SessionType.Single;
-  const clientMsgId = request.client_msg_id;
-  const nowSeconds = Math.floor(now / 1000);
-  const build = (numbered: { msgId: number; createTime: number }): StoredMessage => ({
-    conversationId,
-    msgId: numbered.msgId,
-    fromUserId: from,
-    toSessionId: to,
-    msgType: request.msg_type,
-    msgData: request.msg_data,
-    createTime: numbered.createTime,
-    ...(clientMsgId === undefined ? {} : { clientMsgId }),
-  });
-  const ensureSessions = async (createdTime: number) => {
-    // Before the message is stored, so a stored message always has its sessions. Group members' rows are made
-    // when they join.
-    await Promise.all([
-      ports.sessions.ensure({ userId: from, sessionType, sessionId: to, conversationId, createdTime }),
-      ports.sessions.ensure({ userId: to, sessionType, sessionId: from, conversationId, createdTime }),
-    ]);
-    await ports.conversations.markSessionsCreated(conversationId);
-  };
-  const result = (message: StoredMessage, deliver: boolean): AcceptedMessage => ({ message, sessionType, seq: request.seq, deliver });
+/**
+ * An earlier attempt of this send numbered it (`previous`): ack what is stored under that msg_id if it is this content,
+ * or store it there now. `head` is this attempt's own numbering when it took one (a late resend), for the session
+ * checks; a ring hit took none, and then the sessions are prepared as for a first message of the day.
+ */
+async function continueEarlierAttempt(ports: AcceptMessagePorts, send: CheckedSend, previous: RingEntry, head: CounterResult | undefined): Promise<AcceptedMessage> {
+  const key = send.key!;
+  const existing = await ports.messages.getConsistent(send.conversationId, previous.msgId);
+  if (existing) return accepted(send, checkedResend(send, existing), 'resend', head?.indexedDay ?? 0);
 
-  // A resend (same sender and client_msg_id): answer what the first attempt numbered, before taking a msg_id.
-  if (clientMsgId !== undefined) {
-    const previous = await ports.sentMessages.get(from, clientMsgId, nowSeconds, false);
-    if (previous) return completeResend(previous);
-  }
-
-  const counter = await ports.conversations.nextMsgId(conversationId, isGroup ? undefined : sideOf(from, to), nowSeconds);
-  const message = build({ msgId: counter.msgId, createTime: nowSeconds });
-  if (clientMsgId !== undefined) {
-    const record = { conversationId, msgId: counter.msgId, createTime: nowSeconds, counts: counter };
-    // Two attempts of one send racing: the loser's msg_id stays unused (a gap) and it answers the winner's.
-    if (!(await ports.sentMessages.claim(from, clientMsgId, record))) {
-      const winner = await ports.sentMessages.get(from, clientMsgId, nowSeconds, true);
-      if (winner) return completeResend(winner);
-      throw new Error(`client_msg_id ${clientMsgId} claimed but not readable`);
-    }
-  }
-  if (!isGroup && !counter.sessionsCreated) await ensureSessions(nowSeconds);
-  // The last step: once this succeeds the message is stored and must be acked. A 'duplicate' was stored by a
-  // racing resend, which delivers it.
-  return result(message, (await ports.messages.put(message, counter)) === 'stored');
-
-  /**
-   * The first attempt numbered this send. If it also stored it, ack again and deliver nothing new; if it died
-   * before storing, store it now under the same msg_id (once: the put is conditional) and deliver it.
-   */
-  async function completeResend(previous: SentMessageRecord): Promise<AcceptedMessage> {
-    const stored = await ports.messages.get(previous.conversationId, previous.msgId);
-    if (stored) return result(stored, false);
-    const message = build(previous);
-    if (!isGroup) await ensureSessions(previous.createTime);
-    try {
-      return result(message, (await ports.messages.put(message, previous.counts)) === 'stored');
-    } catch (error) {
-      // The first attempt stored it meanwhile (with its own text: a resend's content is not compared).
-      if (error instanceof MessageAlreadyStoredError) return result((await ports.messages.get(previous.conversationId, previous.msgId)) ?? message, false);
-      throw error;
-    }
+  // Not stored: the earlier attempt died before storing, or is still on its way. Hold the key for this numbering
+  // (a no-op when the earlier attempt claimed it with the same content) and store under it.
+  const record = { ...previous, contentHash: key.contentHash };
+  const claim = await ports.sentMessages.claim(key, record);
+  if (!claim.claimed && claim.existing.contentHash !== key.contentHash) throw reused(send);
+  const numbering = claim.claimed ? record : claim.existing;
+  await prepareSessions(ports, send, head ?? { sessionsCreated: false, indexedDay: 0 }, numbering.createTime);
+  try {
+    const { stored } = await ports.messages.put(buildMessage(send, numbering.msgId, numbering.createTime), numbering);
+    return accepted(send, stored, 'resend', head?.indexedDay ?? 0);
+  } catch (error) {
+    if (!(error instanceof MessageAlreadyStoredError)) throw error;
+    // Stored meanwhile with other content: the other attempt of this key won.
+    const winner = await ports.messages.getConsistent(send.conversationId, numbering.msgId);
+    if (!winner) throw error;
+    return accepted(send, checkedResend(send, winner), 'resend', head?.indexedDay ?? 0);
   }
 }
+
+/** The message stored for this key, if it has this content; a key reused for other content is refused. */
+function checkedResend(send: CheckedSend, stored: MessageRecord): MessageRecord {
+  if (stored.msgType !== send.request.msg_type || stored.msgData !== send.request.msg_data) throw reused(send);
+  return stored;
+}
+
+function reused(send: CheckedSend): FrameError {
+  return new FrameError(
+    'client_msg_id_reused',
+    `client_msg_id ${send.request.client_msg_id!.slice(0, 64)} was sent in this conversation with other content; use a new one`,
+  );
+}
+
+function buildMessage(send: CheckedSend, msgId: number, createTime: number): StoredMessage {
+  const { request } = send;
+  return {
+    conversationId: send.conversationId,
+    msgId,
+    fromUserId: send.senderId,
+    toSessionId: request.to_session_id,
+    msgType: request.msg_type,
+    msgData: request.msg_data,
+    createTime,
+    ...(request.client_msg_id === undefined ? {} : { clientMsgId: request.client_msg_id }),
+  };
+}
+
+function accepted(send: CheckedSend, message: MessageRecord, attempt: AcceptedMessage['attempt'], indexedDay: number): AcceptedMessage {
+  return { message, asked: send.asked, sessionType: send.sessionType, seq: send.request.seq, key: send.key, attempt, indexedDay };
+}
+

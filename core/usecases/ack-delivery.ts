@@ -1,29 +1,40 @@
-/** msg_data_ack (TeamTalk DelFromSendList): removes the caller's own pending delivery of that message. */
+/**
+ * msg_data_ack (TeamTalk DelFromSendList): removes the caller's own pending deliveries of one message (`msg_id`) or of
+ * up to 100 of one conversation (`msg_ids`, a bulk ack: one frame and one invocation for a burst of messages).
+ */
 import { MsgDataAckSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { groupConversationId } from '../domain/group.js';
 import { SessionType, singleConversationId } from '../domain/ids.js';
-import type { MessageStore, PendingDelivery, PendingStore } from '../ports.js';
+import type { Clock, MessageStore, PendingDelivery, PendingStore } from '../ports.js';
 
 export interface AckDeliveryPorts {
   readonly messages: MessageStore;
   readonly pending: PendingStore;
+  readonly clock: Clock;
 }
 
 export interface AckDeliveryInput {
-  /** The acking connection: only its own delivery can be removed. */
+  /** The acking connection: only its own deliveries can be removed. */
   readonly connectionId: string;
   readonly userId: string;
   readonly body: string | undefined;
 }
 
-/** The removed delivery, if there was one. Throws FrameError for a malformed frame. */
-export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInput): Promise<PendingDelivery | undefined> {
+/** The removed deliveries. Throws FrameError for a malformed frame. */
+export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInput): Promise<PendingDelivery[]> {
   const request = validateFrame(MsgDataAckSchema, parseFrame(input.body));
   // The pending key holds the caller's own connection id, so only its own delivery can go; no membership check needed.
   const conversationId =
     request.session_type === SessionType.Group ? groupConversationId(request.session_id) : singleConversationId(input.userId, request.session_id);
-  // The row's slot follows from the message's create_time, which the frame does not carry.
-  const message = await ports.messages.get(conversationId, request.msg_id);
-  if (!message) return undefined;
-  return ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: message.msgId, createTime: message.createTime });
+  const msgIds = [...new Set(request.msg_ids ?? [request.msg_id!])];
+  // A row's slot follows from its message's create_time, which the frame does not carry.
+  const messages =
+    msgIds.length === 1
+      ? [await ports.messages.get(conversationId, msgIds[0]!)].filter((m) => m !== undefined)
+      : await ports.messages.getMany(msgIds.map((msgId) => ({ conversationId, msgId })));
+  const now = ports.clock.now();
+  const removed = await Promise.all(
+    messages.map((m) => ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: m.msgId, createTime: m.createTime }, now)),
+  );
+  return removed.filter((d) => d !== undefined);
 }

@@ -1,5 +1,9 @@
-/** History reads (TeamTalk CID_MSG_LIST, CID_MSG_GET_LATEST_MSG_ID, CID_MSG_GET_BY_MSG_ID), paging by msg_id. */
+/**
+ * History reads (TeamTalk CID_MSG_LIST, CID_MSG_GET_LATEST_MSG_ID, CID_MSG_GET_BY_MSG_ID), paging by msg_id. Replies
+ * hold as many messages as fit in one frame and say how to go on (`has_more`, `remaining_msg_ids`).
+ */
 import { listedMessage, type ListedMessage } from '../domain/frames.js';
+import { fitItems } from '../domain/reply-size.js';
 import type { GroupStore, MessageStore } from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 
@@ -13,19 +17,24 @@ interface SessionRequest {
   readonly session_type: number;
 }
 
-/** Up to msg_cnt messages, newest first, msg_id ≤ msg_id_begin unless it is 0: one Query. */
+/**
+ * Up to msg_cnt messages, newest first, msg_id ≤ msg_id_begin unless it is 0: one Query of msg_cnt + 1 items, the
+ * extra one telling whether older messages remain (`has_more`), which is also set when the page was cut to fit.
+ */
 export async function listMessages(
   ports: HistoryPorts,
   userId: string,
   request: SessionRequest & { msg_id_begin: number; msg_cnt: number },
-): Promise<{ session_id: string; session_type: number; msg_id_begin: number; msg_list: ListedMessage[] }> {
+): Promise<{ session_id: string; session_type: number; msg_id_begin: number; msg_list: ListedMessage[]; has_more: boolean }> {
   const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
-  const messages = await ports.messages.listBefore(conversation.conversationId, request.msg_id_begin, request.msg_cnt);
+  const messages = await ports.messages.listBefore(conversation.conversationId, request.msg_id_begin, request.msg_cnt + 1);
+  const { fitted } = fitItems(messages.slice(0, request.msg_cnt).map(listedMessage));
   return {
     session_id: request.session_id,
     session_type: request.session_type,
     msg_id_begin: request.msg_id_begin,
-    msg_list: messages.map(listedMessage),
+    msg_list: fitted,
+    has_more: messages.length > fitted.length,
   };
 }
 
@@ -40,17 +49,19 @@ export async function latestMsgId(
   return { session_id: request.session_id, session_type: request.session_type, latest_msg_id: latest?.msgId ?? 0 };
 }
 
-/** The listed messages that exist, newest first: one BatchGetItem. */
+/** The listed messages that exist, newest first (one BatchGetItem); those left out to fit are in remaining_msg_ids. */
 export async function messagesByIds(
   ports: HistoryPorts,
   userId: string,
   request: SessionRequest & { msg_ids: readonly number[] },
-): Promise<{ session_id: string; session_type: number; msg_list: ListedMessage[] }> {
+): Promise<{ session_id: string; session_type: number; msg_list: ListedMessage[]; remaining_msg_ids?: number[] }> {
   const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
   const messages = await ports.messages.getMany(request.msg_ids.map((msgId) => ({ conversationId: conversation.conversationId, msgId })));
+  const { fitted, rest } = fitItems(messages.sort((a, b) => b.msgId - a.msgId).map(listedMessage));
   return {
     session_id: request.session_id,
     session_type: request.session_type,
-    msg_list: messages.sort((a, b) => b.msgId - a.msgId).map(listedMessage),
+    msg_list: fitted,
+    ...(rest.length > 0 ? { remaining_msg_ids: rest.map((m) => m.msg_id) } : {}),
   };
 }

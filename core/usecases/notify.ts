@@ -1,32 +1,29 @@
-/** Best-effort notices (read notify, read receipts, session removal) to every connection of some users. */
+/** Best-effort notices (read notify, read receipts, session removal, group changes) to every connection of some users. */
 import { forEachWithConcurrency } from '../concurrency.js';
 import type { ReplyFrame } from '../domain/frames.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, Gateway } from '../ports.js';
-
-const NOTIFY_CONCURRENCY = 16;
+import type { Gateway, PresenceStore } from '../ports.js';
 
 export interface NotifyPorts {
-  readonly connections: ConnectionStore;
+  readonly presence: PresenceStore;
   readonly gateway: Gateway;
-  readonly clock: Clock;
+  readonly config: { readonly fanoutConcurrency: number };
 }
 
 /**
- * Posts a notice to the users' connections except one. Not tracked for redelivery, as in TeamTalk: the state it
- * announces is stored and a client reads it on its next sync. A gone connection is left to the sweeper and TTL.
+ * Posts a notice to the users' connections except one: their presence (one BatchGetItem per 100 users), then one post
+ * per connection. Not tracked for redelivery, as in TeamTalk: the state it announces is stored and a client reads it on
+ * its next sync. A gone connection is left to the sweeper and TTL.
  */
 export async function notifyUsers(ports: NotifyPorts, userIds: readonly string[], frame: ReplyFrame, exceptConnectionId?: string): Promise<number> {
-  const now = ports.clock.now();
-  const targets = (await Promise.all(userIds.map((u) => ports.connections.listByUser(u, now))))
-    .flat()
-    .filter((c) => c.connectionId !== exceptConnectionId);
+  const presence = await ports.presence.connectionsOf(userIds);
+  const targets = [...presence.values()].flat().filter((c) => c !== exceptConnectionId);
   let delivered = 0;
-  await forEachWithConcurrency(targets, NOTIFY_CONCURRENCY, async (target) => {
+  await forEachWithConcurrency(targets, ports.config.fanoutConcurrency, async (connectionId) => {
     try {
-      if ((await ports.gateway.post(target.connectionId, frame)) === 'delivered') delivered++;
+      if ((await ports.gateway.post(connectionId, frame)) === 'delivered') delivered++;
     } catch (error) {
-      logger.warn('notice not delivered', { connectionId: target.connectionId, frameType: frame.type, error: error as Error });
+      logger.warn('notice not delivered', { connectionId, frameType: frame.type, error: error as Error });
     }
   });
   return delivered;

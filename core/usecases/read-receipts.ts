@@ -3,18 +3,18 @@
  * message that arrived after the read stays unread — then tells the reader's other connections (msg_read_notify)
  * and, beyond TeamTalk, the peer's connections (msg_read_receipt).
  */
-import { FrameError } from '../domain/frames.js';
-import type { ConnectionStore, Clock, Gateway, GroupStore, MessageStore, SessionStore } from '../ports.js';
+import { FrameError } from '../errors.js';
+import type { Gateway, GroupStore, MessageStore, PresenceStore, SessionStore } from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 
 export interface ReadReceiptPorts {
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
-  readonly connections: ConnectionStore;
+  readonly presence: PresenceStore;
   readonly gateway: Gateway;
-  readonly clock: Clock;
   readonly groups: GroupStore;
+  readonly config: { readonly fanoutConcurrency: number };
 }
 
 /** Returns whether the mark moved. */
@@ -26,7 +26,7 @@ export async function markRead(
   const conversation = await resolveConversation(ports, caller.userId, request.session_type, request.session_id);
   // The newest message at or before msg_id carries the peer's sent count as of the read (a gap has none).
   const [message] = await ports.messages.listBefore(conversation.conversationId, request.msg_id, 1);
-  if (!message) throw new FrameError('not_member', `you have no messages with ${request.session_id} up to ${request.msg_id}`);
+  if (!message) throw new FrameError('bad_request', `msg_id: no message with ${request.session_id} up to ${request.msg_id}`);
   const peerCount = conversation.peerSide === undefined ? 0 : conversation.peerSide === 'lo' ? message.counts.sentLo : message.counts.sentHi;
   // The mark is the newest message that exists at or before msg_id: a msg_id beyond the conversation cannot park
   // the mark where no later read could move it.

@@ -1,16 +1,20 @@
 /**
  * A user's sessions (TeamTalk CID_BUDDY_LIST_RECENT_CONTACT_SESSION, CID_MSG_UNREAD_CNT,
- * CID_BUDDY_LIST_REMOVE_SESSION). A session is the user's row joined with the conversation's head, where the
- * send path keeps the counter, the per-side sent counts and the time of the last message: no write per message on
- * session rows. Each call is one Query of the user's rows, one BatchGetItem of heads and one of latest messages.
+ * CID_BUDDY_LIST_REMOVE_SESSION). A session is the user's row joined with the conversation's head, where the send
+ * path keeps the counter, the per-side sent counts and the time of the last message. The user's session index (one
+ * entry per session under the day it was last active, core/store/sessions.ts) gives the sessions newest day first, so
+ * a page reads the entries of its days, then the rows, heads and latest messages of about a page of sessions:
+ * the work per request does not grow with the sessions a user has accumulated.
  */
-import { FrameError } from '../domain/frames.js';
-import { SessionType, sideOf } from '../domain/ids.js';
+import { FrameError } from '../errors.js';
+import { SessionType, sideOf, unixDay } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
+import { fitItems } from '../domain/reply-size.js';
 import { isHidden, unreadCount, type ConversationHead, type SessionRow } from '../domain/session.js';
-import type { Clock, ConnectionStore, ConversationStore, Gateway, GroupStore, MessageStore, SessionStore } from '../ports.js';
+import type { ConversationStore, Gateway, GroupStore, MessageStore, PresenceStore, SessionIndexEntry, SessionStore } from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
+import { decodePageToken, encodePageToken } from '../domain/page-token.js';
 
 export interface SessionPorts {
   readonly sessions: SessionStore;
@@ -19,8 +23,8 @@ export interface SessionPorts {
   readonly groups: GroupStore;
 }
 
-/** Sessions per recent_sessions page (TeamTalk's cap, but with a next page). */
-export const RECENT_SESSIONS_PAGE_SIZE = 100;
+/** Sessions per recent_sessions page (TeamTalk's cap, but with a next page), and sessions scanned per unread_cnt page. */
+export const SESSIONS_PAGE_SIZE = 100;
 
 export interface ContactSession {
   session_id: string;
@@ -34,17 +38,70 @@ export interface ContactSession {
 }
 
 interface JoinedSession {
+  readonly entry: SessionIndexEntry;
   readonly row: SessionRow;
   readonly head: ConversationHead;
 }
 
-async function joinedSessions(ports: SessionPorts, userId: string): Promise<JoinedSession[]> {
-  const rows = await ports.sessions.listByUser(userId);
-  const heads = await ports.conversations.getMany(rows.map((r) => r.conversationId));
-  return rows.flatMap((row) => {
-    const head = heads.get(row.conversationId);
-    return head && head.lastMsgId > 0 ? [{ row, head }] : [];
+/** Position in the newest-first order (updated_time descending, then session key) and the index day it was on. */
+interface Cursor {
+  readonly time: number;
+  readonly key: string;
+  readonly day: number;
+}
+
+const keyOf = (s: { sessionType: number; sessionId: string }) => `${s.sessionType}#${s.sessionId}`;
+
+/**
+ * The sessions of the index days from `cursor`'s day (or the newest) down to the day of `updatedAfter`, whole days
+ * until at least a page: joined with their rows and heads, updated after `updatedAfter`, newest first, and after the
+ * cursor. `more` when older days remain unread.
+ */
+async function sessionsFromIndex(
+  ports: SessionPorts,
+  userId: string,
+  options: { updatedAfter: number; cursor: Cursor | undefined },
+): Promise<{ sessions: JoinedSession[]; more: boolean }> {
+  const { entries, more } = await ports.sessions.listIndex(userId, {
+    fromDay: unixDay(options.updatedAfter),
+    ...(options.cursor ? { toDay: options.cursor.day } : {}),
+    limit: SESSIONS_PAGE_SIZE,
   });
+  const newest = new Map<string, SessionIndexEntry>();
+  for (const entry of entries) if (!newest.has(keyOf(entry))) newest.set(keyOf(entry), entry);
+  const [rows, heads] = await Promise.all([
+    ports.sessions.getMany([...newest.values()]),
+    ports.conversations.getMany([...newest.values()].map((e) => e.conversationId)),
+  ]);
+  const rowByKey = new Map(rows.map((r) => [keyOf(r), r]));
+  const sessions = [...newest.values()].flatMap((entry): JoinedSession[] => {
+    const row = rowByKey.get(keyOf(entry));
+    const head = heads.get(entry.conversationId);
+    // No row: the user left the group. An entry a day older than its head's last message is the one being replaced.
+    if (!row || !head || head.lastMsgId === 0 || head.updatedTime <= options.updatedAfter || entry.day < unixDay(head.updatedTime) - 1) return [];
+    return [{ entry, row, head }];
+  });
+  const ordered = sessions.sort((a, b) => b.head.updatedTime - a.head.updatedTime || (keyOf(a.row) < keyOf(b.row) ? -1 : 1));
+  const cursor = options.cursor;
+  return { sessions: cursor ? ordered.filter((s) => after(s, cursor)) : ordered, more };
+}
+
+function after(s: JoinedSession, cursor: Cursor): boolean {
+  return s.head.updatedTime < cursor.time || (s.head.updatedTime === cursor.time && keyOf(s.row) > cursor.key);
+}
+
+function cursorOf(s: JoinedSession): Cursor {
+  return { time: s.head.updatedTime, key: keyOf(s.row), day: s.entry.day };
+}
+
+function decodeCursor(token: string | undefined, action: string): Cursor | undefined {
+  if (token === undefined) return undefined;
+  const value = decodePageToken(token, action);
+  if (typeof value === 'object' && value !== null) {
+    const { time, key, day } = value as Record<string, unknown>;
+    if (Number.isSafeInteger(time) && typeof key === 'string' && Number.isSafeInteger(day)) return { time: time as number, key, day: day as number };
+  }
+  throw new FrameError('bad_request', `page_token: not a token from a ${action} reply`);
 }
 
 function unreadOf(userId: string, { row, head }: JoinedSession): number {
@@ -82,69 +139,61 @@ function contactSession(userId: string, joined: JoinedSession, latest: MessageRe
   };
 }
 
-/** Position in the newest-first order: updated_time descending, then session key ascending. */
-type Cursor = [updatedTime: number, sessionKey: string];
-
-const keyOf = (row: SessionRow) => `${row.sessionType}#${row.sessionId}`;
-
-function after(joined: JoinedSession, [time, key]: Cursor): boolean {
-  return joined.head.updatedTime < time || (joined.head.updatedTime === time && keyOf(joined.row) > key);
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(token: string): Cursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
-      return value as Cursor;
-    }
-  } catch {
-    // fall through
-  }
-  throw new FrameError('bad_request', 'page_token: not a token from a recent_sessions reply');
-}
-
-/** Sessions updated after latestUpdateTime (0: all), newest first, a page at a time; hidden sessions left out. */
+/**
+ * Sessions updated after latest_update_time (0: all), newest first, a page at a time (100 sessions, fewer when they
+ * would not fit in one frame); hidden sessions left out.
+ */
 export async function recentSessions(
   ports: SessionPorts,
   userId: string,
   request: { latest_update_time: number; page_token?: string | undefined },
 ): Promise<{ contact_session_list: ContactSession[]; next_page_token?: string }> {
-  const cursor = request.page_token === undefined ? undefined : decodeCursor(request.page_token);
-  const ordered = (await joinedSessions(ports, userId))
-    .filter((j) => j.head.updatedTime > request.latest_update_time && !isHidden(j.row, j.head))
-    .sort((a, b) => b.head.updatedTime - a.head.updatedTime || (keyOf(a.row) < keyOf(b.row) ? -1 : 1));
-  const remaining = cursor ? ordered.filter((j) => after(j, cursor)) : ordered;
-  const page = remaining.slice(0, RECENT_SESSIONS_PAGE_SIZE);
+  const cursor = decodeCursor(request.page_token, 'recent_sessions');
+  const { sessions, more } = await sessionsFromIndex(ports, userId, { updatedAfter: request.latest_update_time, cursor });
+  const visible = sessions.filter((j) => !isHidden(j.row, j.head));
+  const page = visible.slice(0, SESSIONS_PAGE_SIZE);
   const latest = await latestMessages(ports, page);
-  const last = page.at(-1);
+  const { fitted } = fitItems(page.map((j) => contactSession(userId, j, latest.get(j.head.conversationId))));
+  const last = page[fitted.length - 1];
   return {
-    contact_session_list: page.map((j) => contactSession(userId, j, latest.get(j.head.conversationId))),
-    ...(remaining.length > page.length && last ? { next_page_token: encodeCursor([last.head.updatedTime, keyOf(last.row)]) } : {}),
+    contact_session_list: fitted,
+    ...((more || visible.length > fitted.length) && last ? { next_page_token: encodePageToken('recent_sessions', cursorOf(last)) } : {}),
   };
 }
 
-/** Total and per-session unread counts, each with the session's latest message. */
+/**
+ * Unread counts, a page of sessions at a time (newest first, at most 100 sessions looked at): the sessions of the page
+ * with unread messages, each with its latest message; `total_cnt` sums this page.
+ */
 export async function unreadCounts(
   ports: SessionPorts,
   userId: string,
-): Promise<{ total_cnt: number; unreadinfo_list: Omit<ContactSession, 'updated_time'>[] }> {
-  const unread = (await joinedSessions(ports, userId)).filter((j) => unreadOf(userId, j) > 0);
+  request: { page_token?: string | undefined } = {},
+): Promise<{ total_cnt: number; unreadinfo_list: Omit<ContactSession, 'updated_time'>[]; next_page_token?: string }> {
+  const cursor = decodeCursor(request.page_token, 'unread_cnt');
+  const { sessions, more } = await sessionsFromIndex(ports, userId, { updatedAfter: 0, cursor });
+  const scanned = sessions.slice(0, SESSIONS_PAGE_SIZE);
+  const unread = scanned.filter((j) => unreadOf(userId, j) > 0);
   const latest = await latestMessages(ports, unread);
-  const list = unread.map((j) => {
+  const entries = unread.map((j) => {
     const { updated_time: _updated, ...entry } = contactSession(userId, j, latest.get(j.head.conversationId));
-    return entry;
+    return { joined: j, entry };
   });
-  return { total_cnt: list.reduce((sum, e) => sum + e.unread_cnt, 0), unreadinfo_list: list };
+  const { fitted } = fitItems(entries.map((e) => e.entry));
+  // The page ends at the last session listed, or at the last one scanned when every unread one fitted.
+  const end = fitted.length < entries.length ? entries[fitted.length - 1]?.joined : scanned.at(-1);
+  const hasMore = more || fitted.length < entries.length || sessions.length > scanned.length;
+  return {
+    total_cnt: fitted.reduce((sum, e) => sum + e.unread_cnt, 0),
+    unreadinfo_list: fitted,
+    ...(hasMore && end ? { next_page_token: encodePageToken('unread_cnt', cursorOf(end)) } : {}),
+  };
 }
 
 export interface RemoveSessionPorts extends SessionPorts {
-  readonly connections: ConnectionStore;
+  readonly presence: PresenceStore;
   readonly gateway: Gateway;
-  readonly clock: Clock;
+  readonly config: { readonly fanoutConcurrency: number };
 }
 
 /** Hides a session from recent_sessions until its next message, and tells the user's other connections. */

@@ -1,89 +1,197 @@
 /**
- * The sweeper (what TeamTalk's 1 s timer should have done): redeliver overdue pending deliveries, the same frame to
- * the same connection, count the tries, give up after the bound (the message stays stored for catch-up), and clear
- * connections that turn out to be gone.
+ * The sweeper (what TeamTalk's 1 s timer should have done), run on a schedule. It reads the due rows of the pending
+ * table a page at a time, oldest slot first, and acts on each:
+ * - a delivery not acked in time: the same frame to the same connection again, counted; after the bound, given up
+ *   (the message stays stored for catch-up) — the push event is published first and the row removed only after, so
+ *   a sweep that dies in between announces it again rather than never;
+ * - a fan-out marker that came due (a group fan-out cut short): the fan-out is resumed;
+ * - a token expiry: the connection is kicked (`token_expired`) and closed.
+ * Every row is handled on its own (one failing row does not stop the others), and the sweep stops between pages when
+ * its time budget is spent, leaving the rest for the next run: a backlog is worked off over several runs, never lost
+ * to a timeout.
  */
 import { forEachWithConcurrency } from '../concurrency.js';
-import { msgDataFrame } from '../domain/frames.js';
-import type { StoredMessage } from '../domain/message.js';
-import { GatewayUnavailableError } from '../gateway/connections-api.js';
+import { msgDataFrame, type MsgDataFrame } from '../domain/frames.js';
+import type { MessageRecord } from '../domain/message.js';
+import { GatewayUnavailableError } from '../errors.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, Gateway, MessageStore, PendingDelivery, PendingStore, PresenceStore } from '../ports.js';
-import { dropGoneConnection } from './connections.js';
-import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
+import type { DueItem, FanoutMarker, MessageStore, PendingDelivery, TokenExpiry } from '../ports.js';
+import { dropGoneConnection, kickConnection } from './connections.js';
+import { FANOUT_DEADLINE_MS, fanOutGroup, type DeliverMessagePorts } from './deliver-message.js';
+import { undeliveredDetails } from './undelivered.js';
 
-export interface SweepPorts extends UndeliveredPorts {
-  readonly presence: PresenceStore;
-  readonly pending: PendingStore;
+export interface SweepPorts extends DeliverMessagePorts {
   readonly messages: MessageStore;
-  readonly connections: ConnectionStore;
-  readonly gateway: Gateway;
-  readonly clock: Clock;
-  readonly config: {
-    readonly ackTimeoutMs: number;
-    readonly maxDeliveryAttempts: number;
-    readonly fanoutConcurrency: number;
-    readonly pushIncludesBody: boolean;
-    readonly connectingGraceMs: number;
-  };
+  readonly config: DeliverMessagePorts['config'] & { readonly maxDeliveryAttempts: number };
+}
+
+export interface SweepOptions {
+  /** Unix ms after which no new page is started. */
+  readonly deadline?: number;
+  /** Rows read per Query page. */
+  readonly pageSize?: number;
 }
 
 export interface SweepStats {
-  overdue: number;
+  /** Due rows read. */
+  due: number;
+  /** Deliveries posted again and counted. */
   redelivered: number;
+  /** Deliveries posted again whose row was gone when counting: acked meanwhile. */
+  ackedMeanwhile: number;
+  /** Deliveries given up (their push event published, their row removed). */
   gaveUp: number;
+  /** Connections found gone (410) and removed. */
   gone: number;
+  /** Posts that failed after retries: left for the next sweep. */
   deferred: number;
+  /** Group fan-outs resumed. */
+  fanoutsResumed: number;
+  /** Connections kicked because their token expired. */
+  expired: number;
+  /** Rows whose handling failed: left for the next sweep. */
+  failed: number;
+  /** False when the time budget ran out with due rows left. */
+  complete: boolean;
 }
 
-const messageKey = (conversationId: string, msgId: number) => `${conversationId}\u0000${msgId}`;
+const DEFAULT_PAGE_SIZE = 100;
 
-export async function sweep(ports: SweepPorts): Promise<SweepStats> {
-  const now = ports.clock.now();
-  const overdue = await ports.pending.listOverdue(now);
-  const stats: SweepStats = { overdue: overdue.length, redelivered: 0, gaveUp: 0, gone: 0, deferred: 0 };
-  if (overdue.length === 0) return stats;
+export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Promise<SweepStats> {
+  const stats: SweepStats = { due: 0, redelivered: 0, ackedMeanwhile: 0, gaveUp: 0, gone: 0, deferred: 0, fanoutsResumed: 0, expired: 0, failed: 0, complete: true };
+  for await (const page of ports.pending.listDue(ports.clock.now(), options.pageSize ?? DEFAULT_PAGE_SIZE)) {
+    if (options.deadline !== undefined && ports.clock.now() > options.deadline) {
+      stats.complete = false;
+      logger.warn('sweep out of time; the next run goes on', { ...stats });
+      break;
+    }
+    stats.due += page.length;
+    await sweepPage(ports, page, stats, options);
+  }
+  return stats;
+}
 
+async function sweepPage(ports: SweepPorts, page: readonly DueItem[], stats: SweepStats, options: SweepOptions): Promise<void> {
+  const deliveries = page.filter((i): i is PendingDelivery => i.kind === 'delivery');
+  await Promise.all([
+    sweepDeliveries(ports, deliveries, stats),
+    ...page.filter((i): i is FanoutMarker => i.kind === 'fanout').map((m) => isolated(stats, m, () => resumeFanout(ports, m, stats, options))),
+    ...page.filter((i): i is TokenExpiry => i.kind === 'expiry').map((e) => isolated(stats, e, () => expireConnection(ports, e, stats))),
+  ]);
+}
+
+async function sweepDeliveries(ports: SweepPorts, deliveries: readonly PendingDelivery[], stats: SweepStats): Promise<void> {
+  if (deliveries.length === 0) return;
   const messages = new Map(
-    (await ports.messages.getMany(overdue.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [
-      messageKey(m.conversationId, m.msgId),
-      m,
-    ]),
+    (await ports.messages.getMany(deliveries.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [messageKey(m), m]),
   );
-  const givenUp = new Map<string, { userId: string; message: StoredMessage }>();
-  // Rows of one connection are handled in order, so a connection found gone is dropped once and not posted to again.
+  const givenUp: { delivery: PendingDelivery; message: MessageRecord | undefined }[] = [];
+  // Rows of one connection in order, so a connection found gone is dropped once and not posted to again.
   const byConnection = new Map<string, PendingDelivery[]>();
-  for (const delivery of overdue) byConnection.set(delivery.connectionId, [...(byConnection.get(delivery.connectionId) ?? []), delivery]);
-
-  await forEachWithConcurrency([...byConnection.values()], ports.config.fanoutConcurrency, async (deliveries) => {
-    for (const delivery of deliveries) {
-      const log = { connectionId: delivery.connectionId, userId: delivery.userId, msgId: delivery.msgId, attempts: delivery.attempts };
-      const message = messages.get(messageKey(delivery.conversationId, delivery.msgId));
-      if (delivery.attempts >= ports.config.maxDeliveryAttempts || !message) {
-        await ports.pending.delete(delivery);
-        stats.gaveUp++;
-        if (message) givenUp.set(`${delivery.userId}\u0000${messageKey(message.conversationId, message.msgId)}`, { userId: delivery.userId, message });
-        logger.warn('delivery given up; the message stays stored for catch-up', log);
+  for (const d of deliveries) byConnection.set(d.connectionId, [...(byConnection.get(d.connectionId) ?? []), d]);
+  await forEachWithConcurrency([...byConnection.values()], ports.config.fanoutConcurrency, async (rows) => {
+    for (const delivery of rows) {
+      const message = messages.get(messageKey(delivery));
+      if (!message || delivery.attempts >= ports.config.maxDeliveryAttempts) {
+        givenUp.push({ delivery, message });
         continue;
       }
-      try {
-        // Post first, count after: a crash in between redelivers once more rather than counting a try never made.
-        const result = await ports.gateway.post(delivery.connectionId, msgDataFrame(message));
-        if (result === 'gone') {
-          stats.gone++;
-          await dropGoneConnection(ports, { userId: delivery.userId, connectionId: delivery.connectionId });
-          return;
-        }
-        await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs);
-        stats.redelivered++;
-      } catch (error) {
-        stats.deferred++;
-        if (error instanceof GatewayUnavailableError) logger.warn('redelivery deferred to the next sweep', { ...log, error });
-        else logger.error('redelivery failed', { ...log, error: error as Error });
-      }
+      const outcome = await isolated(stats, delivery, () => redeliver(ports, delivery, msgDataFrame(message), stats));
+      if (outcome === 'gone') return;
     }
   });
-  // One push event per user and message, however many of its connections gave up.
-  await Promise.all([...givenUp.values()].map(({ userId, message }) => announceUndelivered(ports, message, [userId], 'gave_up')));
-  return stats;
+  await giveUp(ports, givenUp, stats);
+}
+
+/** Posts first, counts after: a crash in between redelivers once more rather than counting a try never made. */
+async function redeliver(ports: SweepPorts, delivery: PendingDelivery, frame: MsgDataFrame, stats: SweepStats): Promise<'gone' | 'posted' | 'deferred'> {
+  let result;
+  try {
+    result = await ports.gateway.post(delivery.connectionId, frame);
+  } catch (error) {
+    if (!(error instanceof GatewayUnavailableError)) throw error;
+    stats.deferred++;
+    logger.warn('redelivery deferred to the next sweep', { connectionId: delivery.connectionId, msgId: delivery.msgId, error });
+    return 'deferred';
+  }
+  if (result === 'gone') {
+    if (await dropGoneConnection(ports, delivery)) stats.gone++;
+    return 'gone';
+  }
+  if (await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs)) stats.redelivered++;
+  else stats.ackedMeanwhile++;
+  return 'posted';
+}
+
+/**
+ * Deliveries out of attempts (or whose message is gone, by retention): one push event per message for the users
+ * concerned (not the sender's own devices), published before the rows go; if publishing fails the rows stay and the
+ * next sweep tries again.
+ */
+async function giveUp(ports: SweepPorts, givenUp: readonly { delivery: PendingDelivery; message: MessageRecord | undefined }[], stats: SweepStats): Promise<void> {
+  const byMessage = new Map<string, { message: MessageRecord; receivers: Set<string> }>();
+  for (const { delivery, message } of givenUp) {
+    if (!message || delivery.userId === message.fromUserId) continue;
+    const entry = byMessage.get(messageKey(message)) ?? { message, receivers: new Set<string>() };
+    entry.receivers.add(delivery.userId);
+    byMessage.set(messageKey(message), entry);
+  }
+  const published = new Set<string>();
+  for (const [key, { message, receivers }] of byMessage) {
+    try {
+      await ports.events.publishUndelivered(undeliveredDetails(message, [...receivers], 'gave_up', ports.config.pushIncludesBody));
+      published.add(key);
+    } catch (error) {
+      logger.error('give-up not announced; the rows stay for the next sweep', { msgId: message.msgId, error: error as Error });
+    }
+  }
+  await forEachWithConcurrency(givenUp, ports.config.fanoutConcurrency, async ({ delivery, message }) => {
+    if (message && byMessage.has(messageKey(message)) && !published.has(messageKey(message))) return;
+    await isolated(stats, delivery, async () => {
+      await ports.pending.remove(delivery);
+      stats.gaveUp++;
+      logger.warn('delivery given up; the message stays stored for catch-up', { connectionId: delivery.connectionId, msgId: delivery.msgId });
+    });
+  });
+}
+
+/** A group fan-out cut short: resumed from the members, recording rows only where none is. */
+async function resumeFanout(ports: SweepPorts, marker: FanoutMarker, stats: SweepStats, options: SweepOptions): Promise<void> {
+  const message = await ports.messages.get(marker.conversationId, marker.msgId);
+  if (!message || marker.attempts >= ports.config.maxDeliveryAttempts) {
+    // Never stored (a resend stores it and fans it out itself), or resumed too often: members catch up.
+    if (message) logger.error('fan-out given up after resumptions; members get the message by catch-up', { msgId: marker.msgId });
+    await ports.pending.remove(marker);
+    return;
+  }
+  await ports.pending.rescheduleMarker(marker, ports.clock.now() + FANOUT_DEADLINE_MS);
+  const result = await fanOutGroup(ports, message, { ...marker, attempts: marker.attempts + 1 }, {
+    mode: 'resume',
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+  });
+  stats.fanoutsResumed++;
+  stats.gone += result.gone;
+  stats.deferred += result.deferred;
+}
+
+/** The token of the connection expired: `kick` (token_expired), close, forget. */
+async function expireConnection(ports: SweepPorts, expiry: TokenExpiry, stats: SweepStats): Promise<void> {
+  await kickConnection(ports, { userId: expiry.userId, connectionId: expiry.connectionId }, 'token_expired');
+  await ports.pending.remove(expiry);
+  stats.expired++;
+}
+
+/** Runs one row's handling; a failure is logged and counted, and the row stays for the next sweep. */
+async function isolated<T>(stats: SweepStats, item: DueItem, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    stats.failed++;
+    logger.error('sweep of a row failed; it stays for the next sweep', { kind: item.kind, error: error as Error });
+    return undefined;
+  }
+}
+
+function messageKey(m: { conversationId: string; msgId: number }): string {
+  return `${m.conversationId}\u0000${m.msgId}`;
 }

@@ -10,8 +10,8 @@ export function createAckHandler(runtime: Runtime) {
     const caller = callerOf(event);
     try {
       const removed = await ackDelivery(runtime, { connectionId: caller.connectionId, userId: caller.userId, body: event.body });
-      // Time since the delivery (or its latest redelivery) was posted.
-      if (removed) metrics.addMetric(METRIC.ackLatency, MetricUnit.Milliseconds, runtime.clock.now() - (removed.nextDueAt - runtime.config.ackTimeoutMs));
+      // Time since each delivery (or its latest redelivery) was posted.
+      for (const d of removed) metrics.addMetric(METRIC.ackLatency, MetricUnit.Milliseconds, runtime.clock.now() - (d.nextDueAt - runtime.config.ackTimeoutMs));
     } catch (error) {
       await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));
     }

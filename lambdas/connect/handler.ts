@@ -1,4 +1,7 @@
-/** Routes $connect and $disconnect: store the connection under its user, or forget it with its pending deliveries. */
+/**
+ * Routes $connect and $disconnect: store the connection under its user (kicking the user's oldest connection past
+ * the cap, scheduling the token's expiry), or forget it with its pending deliveries.
+ */
 import { logger, observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { dropConnection, registerConnection } from '../../core/usecases/connections.js';
@@ -12,8 +15,8 @@ export function createConnectHandler(runtime: Runtime) {
       logger.info('disconnected', { ...caller, pendingDropped: dropped });
       return OK;
     }
-    await registerConnection(runtime, caller);
-    logger.info('connected', { ...caller });
+    const { kicked } = await registerConnection(runtime, caller);
+    logger.info('connected', { ...caller, kicked: kicked.length });
     return OK;
   }, correlationOf);
 }

@@ -1,5 +1,8 @@
-/** Route device_token (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): stores a push token for the caller. */
-import { DeviceTokenSchema } from '../../core/domain/requests.js';
+/**
+ * Routes device_token (TeamTalk CID_LOGIN_REQ_DEVICETOKEN) and device_token_remove: registers a push token for the
+ * caller (taking it from any other user) or unregisters one of the caller's (sign-out).
+ */
+import { DeviceTokenRemoveSchema, DeviceTokenSchema } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 
@@ -7,8 +10,17 @@ export function createDevicesHandler(runtime: Runtime) {
   return createRequestHandler(runtime, {
     device_token: request({
       schema: DeviceTokenSchema,
+      writes: true,
       run: async (rt, caller, r) => {
-        await rt.deviceTokens.register(caller.userId, { token: r.token, platform: r.platform }, rt.clock.now());
+        await rt.deviceTokens.register(caller.userId, { token: r.token, platform: r.platform }, rt.clock.now(), rt.config.maxDeviceTokensPerUser);
+        return {};
+      },
+    }),
+    device_token_remove: request({
+      schema: DeviceTokenRemoveSchema,
+      writes: true,
+      run: async (rt, caller, r) => {
+        await rt.deviceTokens.unregister(caller.userId, r.token);
         return {};
       },
     }),

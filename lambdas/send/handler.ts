@@ -1,38 +1,47 @@
-/** Route msg_data: store, ack the sender, then deliver to every other connection of both users (or the group). */
+/**
+ * Route msg_data: store, make the delivery durable, ack the sender, then deliver to every other connection of both
+ * users (or the group).
+ */
+import type { Context } from 'aws-lambda';
 import { seqOf } from '../../core/domain/client-frames.js';
-import { msgDataAckFrame } from '../../core/domain/frames.js';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
-import { acceptMessage, type AcceptedMessage } from '../../core/usecases/accept-message.js';
-import { deliverMessage } from '../../core/usecases/deliver-message.js';
+import { sendMessage, type SentMessage } from '../../core/usecases/send-message.js';
 import { OK, callerOf, correlationOf, reply, replyError, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
 
+/** Time kept back from the Lambda timeout so that a fan-out stops cleanly and leaves the rest to the sweeper. */
+const FANOUT_SAFETY_MS = 5_000;
+
 export function createSendHandler(runtime: Runtime) {
-  return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  return observed(async (event: WebSocketEvent, context?: Context): Promise<WebSocketResult> => {
     const caller = callerOf(event);
-    let accepted: AcceptedMessage;
+    const remaining = context?.getRemainingTimeInMillis?.();
+    let sent: SentMessage;
     try {
-      accepted = await acceptMessage(runtime, { connectionId: caller.connectionId, userId: caller.userId, body: event.body });
+      sent = await sendMessage(runtime, {
+        connectionId: caller.connectionId,
+        userId: caller.userId,
+        body: event.body,
+        ...(remaining === undefined ? {} : { deadline: runtime.clock.now() + remaining - FANOUT_SAFETY_MS }),
+      });
     } catch (error) {
       await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));
       return OK;
     }
-    const { message } = accepted;
+    const { message, attempt } = sent.accepted;
     logger.appendKeys({ msgId: message.msgId, conversationId: message.conversationId });
-    await reply(runtime.gateway, caller.connectionId, msgDataAckFrame(message, accepted.sessionType, accepted.seq));
-    // A resend of a message already stored is only acked again: its deliveries were made (or catch-up has it).
-    if (!accepted.deliver) return OK;
-    count(METRIC.messagesStored, 1);
+    await reply(runtime.gateway, caller.connectionId, sent.ack);
+    if (attempt === 'first') count(METRIC.messagesStored, 1);
     try {
-      const stats = await deliverMessage(runtime, message, { exceptConnectionId: caller.connectionId });
+      const stats = await sent.deliver();
       count(METRIC.deliveries, stats.delivered);
       count(METRIC.goneConnections, stats.gone);
       count(METRIC.deliveriesDeferred, stats.deferred);
       count(METRIC.offlineEvents, stats.offline);
-      logger.info('message stored and delivered', { ...stats });
+      logger.info('message stored and delivered', { ...stats, attempt });
     } catch (error) {
-      // Stored and acked already: receivers get it by catch-up; the error is for the logs and alarms.
-      logger.error('fan-out failed', { error: error as Error });
+      // Stored, acked and recorded already: the pending rows or the fan-out marker let the sweeper finish.
+      logger.error('delivery failed; the sweeper finishes it', { error: error as Error });
     }
     return OK;
   }, correlationOf);

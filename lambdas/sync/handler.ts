@@ -22,16 +22,17 @@ export function createSyncHandler(runtime: Runtime) {
     msg_list: request({ schema: MsgListSchema, run: (rt, caller, r) => listMessages(rt, caller.userId, r) }),
     latest_msg_id: request({ schema: LatestMsgIdSchema, run: (rt, caller, r) => latestMsgId(rt, caller.userId, r) }),
     msg_by_ids: request({ schema: MsgByIdsSchema, run: (rt, caller, r) => messagesByIds(rt, caller.userId, r) }),
-    unread_cnt: request({ schema: UnreadCntSchema, run: (rt, caller) => unreadCounts(rt, caller.userId) }),
+    unread_cnt: request({ schema: UnreadCntSchema, run: (rt, caller, r) => unreadCounts(rt, caller.userId, r) }),
     recent_sessions: request({ schema: RecentSessionsSchema, run: (rt, caller, r) => recentSessions(rt, caller.userId, r) }),
     msg_read_ack: request({
       schema: MsgReadAckSchema,
+      writes: true,
       run: async (rt, caller, r) => {
         await markRead(rt, caller, r);
         return {};
       },
     }),
-    remove_session: request({ schema: RemoveSessionSchema, run: (rt, caller, r) => removeSession(rt, caller, r) }),
+    remove_session: request({ schema: RemoveSessionSchema, writes: true, run: (rt, caller, r) => removeSession(rt, caller, r) }),
   });
 }
 

@@ -44,7 +44,7 @@ describe('error frames of the contract, with seq echoed and the connection still
     expect(bob.client.unread()).toEqual([]);
   });
 
-  it('rate_limited: a burst over the per-connection limit is refused frame by frame, with its seq', async () => {
+  it('rate_limited: a burst over the per-user limit is refused frame by frame, with its seq', async () => {
     t = await startTestStack({ env: { RATE_LIMIT_PER_SECOND: '2' } });
     const alice = await t.connect('alice');
     const burst = 10;
@@ -59,9 +59,9 @@ describe('error frames of the contract, with seq echoed and the connection still
     expect(replies.map((f) => f['seq']).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
     expect(acked.map((f) => f['msg_id']).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1));
 
-    // Another connection of the same user has its own budget.
-    const other = await t.connect('alice');
-    other.client.send(msgData('bob', 99, 'from the other connection'));
-    expect(await other.client.next((f) => f['type'] === 'msg_data_ack' || f['type'] === 'error')).toMatchObject({ type: 'msg_data_ack', seq: 99 });
+    // Another user has a budget of its own.
+    const carol = await t.connect('carol');
+    carol.client.send(msgData('bob', 99, 'from another user'));
+    expect(await carol.client.next((f) => f['type'] === 'msg_data_ack' || f['type'] === 'error')).toMatchObject({ type: 'msg_data_ack', seq: 99 });
   });
 });

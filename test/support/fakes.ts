@@ -1,5 +1,5 @@
 /** Hand-made port fakes for tests: a recording gateway and a settable clock. */
-import { GatewayUnavailableError } from '../../core/gateway/connections-api.js';
+import { GatewayUnavailableError } from '../../core/errors.js';
 import type { ServerFrame } from '../../core/domain/frames.js';
 import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
 import type { Clock, EventPublisher, Gateway, PostResult } from '../../core/ports.js';
@@ -16,6 +16,13 @@ export class RecordingGateway implements Gateway {
     if (this.unavailable.has(connectionId)) throw new GatewayUnavailableError(`${connectionId} unavailable`);
     this.posts.push({ connectionId, frame });
     return 'delivered';
+  }
+
+  /** Connections closed with disconnect() (DELETE @connections). */
+  readonly disconnected: string[] = [];
+
+  async disconnect(connectionId: string): Promise<void> {
+    this.disconnected.push(connectionId);
   }
 
   framesTo(connectionId: string): ServerFrame[] {
