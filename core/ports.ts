@@ -162,6 +162,8 @@ export interface FanoutMarker {
   readonly kind: 'fanout';
   readonly conversationId: string;
   readonly msgId: number;
+  /** The sending connection, which got the ack and not the message. */
+  readonly exceptConnectionId?: string;
   readonly slotTime: number;
   /** Resumptions so far; the sweeper gives up after the delivery bound. */
   readonly attempts: number;

@@ -11,7 +11,7 @@
  * by the SentMessages claim instead (core/store/sent-messages.ts).
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyKey } from '../domain/idempotency.js';
+import { IDEMPOTENCY_WINDOW_SECONDS, type IdempotencyKey } from '../domain/idempotency.js';
 import type { ConversationHead } from '../domain/session.js';
 import type { ConversationStore, NumberingResult, RingEntry } from '../ports.js';
 import { batchGetAll } from './batch.js';
@@ -45,6 +45,7 @@ export class ConversationTable implements ConversationStore {
       Object.assign(names, { '#rk': `rk${slot}`, '#rm': `rm${slot}`, '#rl': `rl${slot}`, '#rh': `rh${slot}`, '#rt': `rt${slot}` });
       sets.push('#rk = :tag', `#rm = ${next}`, `#rl = ${count('lo')}`, `#rh = ${count('hi')}`, '#rt = :now');
       values[':tag'] = key.tag;
+      values[':expired'] = input.nowSeconds - IDEMPOTENCY_WINDOW_SECONDS;
     }
     try {
       const result = await this.db.send(
@@ -52,7 +53,8 @@ export class ConversationTable implements ConversationStore {
           TableName: this.tableName,
           Key: { conversation_id: input.conversationId },
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ...(key ? { ConditionExpression: 'attribute_not_exists(#rk) OR #rk <> :tag', ExpressionAttributeNames: names } : {}),
+          // A slot older than the idempotency window holds no key any more.
+          ...(key ? { ConditionExpression: 'attribute_not_exists(#rk) OR #rk <> :tag OR #rt < :expired', ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -42,7 +42,7 @@ export class DeviceTokenTable implements DeviceTokenStore {
   /** Drops the user's oldest tokens past `max` (and their owner items). */
   private async trim(userId: string, max: number): Promise<void> {
     const held: { token: string; updatedAt: number }[] = [];
-    for await (const item of this.tokenItems(userId, 'token, updated_at')) held.push({ token: item['token'] as string, updatedAt: item['updated_at'] as number });
+    for await (const item of this.tokenItems(userId, ['token', 'updated_at'])) held.push({ token: item['token'] as string, updatedAt: item['updated_at'] as number });
     const stale = held.sort((a, b) => b.updatedAt - a.updatedAt).slice(max);
     if (stale.length === 0) return;
     await batchWriteAll(
@@ -71,16 +71,19 @@ export class DeviceTokenTable implements DeviceTokenStore {
 
   async tokensOf(userId: string): Promise<DeviceToken[]> {
     const tokens: DeviceToken[] = [];
-    for await (const item of this.tokenItems(userId, 'token, platform')) tokens.push({ token: item['token'] as string, platform: item['platform'] as string });
+    for await (const item of this.tokenItems(userId, ['token', 'platform'])) tokens.push({ token: item['token'] as string, platform: item['platform'] as string });
     return tokens;
   }
 
-  private tokenItems(userId: string, projection: string): AsyncGenerator<Record<string, unknown>> {
+  private tokenItems(userId: string, attributes: readonly string[]): AsyncGenerator<Record<string, unknown>> {
+    // `token` is a reserved word of DynamoDB's expression language: every name goes through a placeholder.
+    const names = Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a]));
     return queryAll(this.db, {
       TableName: this.tableName,
       KeyConditionExpression: 'user_id = :u AND begins_with(token_key, :t)',
       ExpressionAttributeValues: { ':u': userId, ':t': 't#' },
-      ProjectionExpression: projection,
+      ExpressionAttributeNames: names,
+      ProjectionExpression: Object.keys(names).join(', '),
       ConsistentRead: true,
     });
   }

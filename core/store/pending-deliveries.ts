@@ -241,7 +241,15 @@ function toAttributes(row: DueItem): Record<string, unknown> {
         next_due_at: row.nextDueAt,
       };
     case 'fanout':
-      return { kind: row.kind, conversation_id: row.conversationId, msg_id: row.msgId, slot_time: row.slotTime, attempts: row.attempts, next_due_at: row.nextDueAt };
+      return {
+        kind: row.kind,
+        conversation_id: row.conversationId,
+        msg_id: row.msgId,
+        except_connection_id: row.exceptConnectionId,
+        slot_time: row.slotTime,
+        attempts: row.attempts,
+        next_due_at: row.nextDueAt,
+      };
     case 'expiry':
       return { kind: row.kind, connection_id: row.connectionId, user_id: row.userId, slot_time: row.slotTime, next_due_at: row.nextDueAt };
   }
@@ -252,7 +260,15 @@ function toDueItem(item: Record<string, unknown>): DueItem {
   const nextDueAt = item['next_due_at'] as number;
   switch (item['kind']) {
     case 'fanout':
-      return { kind: 'fanout', conversationId: item['conversation_id'] as string, msgId: item['msg_id'] as number, slotTime, attempts: (item['attempts'] as number | undefined) ?? 0, nextDueAt };
+      return {
+        kind: 'fanout',
+        conversationId: item['conversation_id'] as string,
+        msgId: item['msg_id'] as number,
+        ...(typeof item['except_connection_id'] === 'string' ? { exceptConnectionId: item['except_connection_id'] } : {}),
+        slotTime,
+        attempts: (item['attempts'] as number | undefined) ?? 0,
+        nextDueAt,
+      };
     case 'expiry':
       return { kind: 'expiry', connectionId: item['connection_id'] as string, userId: item['user_id'] as string, slotTime, nextDueAt };
     default:

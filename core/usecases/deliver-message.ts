@@ -85,6 +85,7 @@ export async function prepareDelivery(ports: DeliverMessagePorts, message: Store
       kind: 'fanout',
       conversationId: message.conversationId,
       msgId: message.msgId,
+      ...(options.exceptConnectionId === undefined ? {} : { exceptConnectionId: options.exceptConnectionId }),
       slotTime: Math.floor(ports.clock.now() / 1000),
       attempts: 0,
       nextDueAt: ports.clock.now() + FANOUT_DEADLINE_MS,
@@ -126,7 +127,8 @@ export async function fanOutGroup(ports: DeliverMessagePorts, message: StoredMes
     .filter((t) => t.connectionId !== options.exceptConnectionId);
   const stats = emptyStats();
   for (let i = 0; i < targets.length; i += FANOUT_CHUNK) {
-    if (options.deadline !== undefined && ports.clock.now() > options.deadline) {
+    // At least one chunk per run, so that every run moves the fan-out on.
+    if (i > 0 && options.deadline !== undefined && ports.clock.now() > options.deadline) {
       logger.warn('fan-out out of time; the sweeper resumes it', { msgId: message.msgId, done: i, targets: targets.length });
       return { ...stats, complete: false };
     }
@@ -205,8 +207,7 @@ async function moveSenderReadMark(ports: DeliverMessagePorts, message: StoredMes
  */
 async function indexMembers(ports: DeliverMessagePorts, message: StoredMessage, members: readonly string[], knownDay: number | undefined): Promise<void> {
   const day = unixDay(message.createTime);
-  if (knownDay !== undefined && knownDay >= day) return;
-  const indexedDay = (await ports.conversations.get(message.conversationId))?.indexedDay ?? 0;
+  const indexedDay = knownDay ?? (await ports.conversations.get(message.conversationId))?.indexedDay ?? 0;
   if (indexedDay >= day) return;
   const entries = members.map((userId) => ({ userId, sessionType: SessionType.Group, sessionId: message.toSessionId, conversationId: message.conversationId }));
   await ports.sessions.index(entries, day, indexedDay);

@@ -167,6 +167,7 @@ async function resumeFanout(ports: SweepPorts, marker: FanoutMarker, stats: Swee
   await ports.pending.rescheduleMarker(marker, ports.clock.now() + FANOUT_DEADLINE_MS);
   const result = await fanOutGroup(ports, message, { ...marker, attempts: marker.attempts + 1 }, {
     mode: 'resume',
+    ...(marker.exceptConnectionId === undefined ? {} : { exceptConnectionId: marker.exceptConnectionId }),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   });
   stats.fanoutsResumed++;

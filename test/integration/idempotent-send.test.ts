@@ -1,18 +1,24 @@
 /**
- * Idempotent send on DynamoDB Local: a resend with the same (sender, client_msg_id) after a lost ack or after the
- * first attempt died at any step is stored once and acked with one msg_id; a death before numbering leaves a gap.
+ * Idempotent send on DynamoDB Local (contract: "Idempotency"): the key is (sender, conversation, client_msg_id) with a
+ * content hash; a resend after a lost ack or after the first attempt died at any step is stored once, acked with one
+ * msg_id and delivered; racing duplicates take no msg_id; the server never acks what is not stored as acked.
+ * Tests named "finding N" reproduce the audit findings of issue 11 and failed before the fix.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { AckInvariantError, FrameError, MessageAlreadyStoredError } from '../../core/errors.js';
 import type { Runtime } from '../../core/runtime.js';
-import { acceptMessage, type AcceptedMessage } from '../../core/usecases/accept-message.js';
+import { RING_SLOTS } from '../../core/store/conversations.js';
+import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { registerConnection } from '../../core/usecases/connections.js';
-import { deliverMessage } from '../../core/usecases/deliver-message.js';
-import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
+import { sendMessage, verifiedAck } from '../../core/usecases/send-message.js';
+import { sweep } from '../../core/usecases/sweep.js';
+import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
 
 let t: TestRuntime;
+const ACK_TIMEOUT_MS = 15_000;
 
 beforeEach(async () => {
-  t = await createTestRuntime();
+  t = await createTestRuntime({ ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS), RATE_LIMIT_PER_SECOND: '200' });
 });
 
 class Crash extends Error {
@@ -39,82 +45,174 @@ function dyingAt<P extends keyof Runtime>(port: P, method: keyof Runtime[P] & st
   return { ...t.runtime, [port]: wrapped };
 }
 
-const send = (runtime: Runtime, fields: Record<string, unknown> = {}): Promise<AcceptedMessage> =>
-  acceptMessage(runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob', client_msg_id: 'c-1', ...fields }) });
+const body = (fields: Record<string, unknown> = {}) => msgData({ to_session_id: 'bob', client_msg_id: 'c-1', ...fields });
+/** alice's send as the send handler runs it, up to the deliveries. */
+const send = (runtime: Runtime, fields: Record<string, unknown> = {}) => sendAndDeliver(runtime, { userId: 'alice', connectionId: 'a1', body: body(fields) });
 
-async function storedIds(): Promise<number[]> {
-  return (await t.items('Messages')).map((m) => m['msg_id'] as number).sort((a, b) => a - b);
+async function stored(): Promise<string[]> {
+  return (await t.items('Messages')).map((m) => `${m['conversation_id']}:${m['msg_id']}:${m['msg_data']}`).sort();
 }
 
 describe('idempotent send', () => {
-  it('a resend after a lost ack gets the same msg_id, is not stored again and not delivered again', async () => {
+  it('a resend after a lost ack gets the first ack (same msg_id and create_time) and is stored once', async () => {
     const first = await send(t.runtime);
     t.clock.advance(30_000);
-    const again = await send(t.runtime, { msg_data: 'edited text is ignored' });
-    expect(again).toMatchObject({ deliver: false, message: { msgId: first.message.msgId, msgData: 'hi', createTime: first.message.createTime } });
-    expect(await storedIds()).toEqual([1]);
+    const again = await send(t.runtime);
+    expect(again.ack).toEqual(first.ack);
+    expect(again.attempt).toBe('resend');
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
     // Without a client_msg_id nothing identifies a resend: each send is a new message.
-    await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) });
-    expect(await storedIds()).toEqual([1, 2]);
+    await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) });
+    expect(await stored()).toEqual(['s#alice#bob:1:hi', 's#alice#bob:2:hi']);
   });
 
-  it('holds for 48 hours, keyed by sender: another sender may use the same client_msg_id', async () => {
+  it('holds for 48 hours; another sender may use the same client_msg_id', async () => {
     await send(t.runtime);
-    const bobs = await acceptMessage(t.runtime, { userId: 'bob', connectionId: 'b1', body: msgData({ to_session_id: 'alice', client_msg_id: 'c-1' }) });
+    const bobs = await sendAndDeliver(t.runtime, { userId: 'bob', connectionId: 'b1', body: msgData({ to_session_id: 'alice', client_msg_id: 'c-1' }) });
     expect(bobs.message.msgId).toBe(2);
     t.clock.advance(47 * 3600_000);
-    expect((await send(t.runtime)).deliver).toBe(false);
+    expect((await send(t.runtime)).ack.msg_id).toBe(1);
     t.clock.advance(2 * 3600_000);
-    expect((await send(t.runtime)).message.msgId).toBe(3);
+    expect((await send(t.runtime)).message.msgId).toBeGreaterThan(2);
   });
 
-  it('concurrent attempts of one send store it once and all answer its msg_id', async () => {
+  it('finding 1: the same client_msg_id to another peer is another message, acked under that conversation', async () => {
+    const toBob = await send(t.runtime, { msg_data: 'for bob' });
+    const toCarol = await send(t.runtime, { to_session_id: 'carol', msg_data: 'for carol' });
+    expect(toCarol.ack).toMatchObject({ session_id: 'carol', msg_id: 1, client_msg_id: 'c-1' });
+    expect(toBob.ack).toMatchObject({ session_id: 'bob', msg_id: 1 });
+    expect(await stored()).toEqual(['s#alice#bob:1:for bob', 's#alice#carol:1:for carol']);
+  });
+
+  it('finding 1: a resend with other content is refused client_msg_id_reused and changes nothing', async () => {
+    await send(t.runtime, { msg_data: 'first' });
+    const before = { messages: await t.items('Messages'), heads: await t.items('Conversations') };
+    await expect(send(t.runtime, { msg_data: 'edited' })).rejects.toMatchObject({ constructor: FrameError, code: 'client_msg_id_reused' });
+    await expect(send(t.runtime, { msg_data: 'first', msg_type: 2 })).rejects.toMatchObject({ code: 'client_msg_id_reused' });
+    expect({ messages: await t.items('Messages'), heads: await t.items('Conversations') }).toEqual(before);
+  });
+
+  it('finding 1: a claim left by a crash does not capture a send to another peer with the same id', async () => {
+    await expect(send(dyingAt('messages', 'put'), { msg_data: 'for bob' })).rejects.toBeInstanceOf(Crash);
+    const toCarol = await send(t.runtime, { to_session_id: 'carol', msg_data: 'for carol' });
+    expect(toCarol.ack).toMatchObject({ session_id: 'carol', msg_id: 1 });
+    // A later fresh send to carol takes the next msg_id: nothing was stored under a foreign one.
+    const next = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'carol', client_msg_id: 'c-2' }) });
+    expect(next.ack.msg_id).toBe(2);
+    // The resend to bob finishes bob's message under bob's claimed msg_id.
+    expect((await send(t.runtime, { msg_data: 'for bob' })).ack).toMatchObject({ session_id: 'bob', msg_id: 1 });
+    expect(await stored()).toEqual(['s#alice#bob:1:for bob', 's#alice#carol:1:for carol', 's#alice#carol:2:hi']);
+  });
+
+  it('finding 1: 40 concurrent same-id pairs to different peers are each stored under their own conversation', async () => {
+    const peers = Array.from({ length: 40 }, (_, i) => `peer${i}`);
+    const sends = peers.flatMap((peer) => [0, 1].map(() => send(t.runtime, { to_session_id: peer, msg_data: `for ${peer}`, client_msg_id: 'same' })));
+    const acks = (await Promise.all(sends)).map((s) => s.ack);
+    for (const peer of peers) {
+      const mine = acks.filter((a) => a.session_id === peer);
+      expect(mine).toHaveLength(2);
+      expect(new Set(mine.map((a) => a.msg_id))).toEqual(new Set([1]));
+    }
+    expect(await stored()).toEqual(peers.map((p) => `s#alice#${p}:1:for ${p}`).sort());
+  });
+
+  it('finding 2: racing duplicates are stored once and take no msg_id: the next message follows without a gap', async () => {
     const attempts = await Promise.all(Array.from({ length: 5 }, () => send(t.runtime)));
-    const ids = new Set(attempts.map((a) => a.message.msgId));
-    expect(ids.size).toBe(1);
-    expect(attempts.filter((a) => a.deliver)).toHaveLength(1);
-    expect(await storedIds()).toEqual([...ids]);
+    expect(new Set(attempts.map((a) => a.ack.msg_id))).toEqual(new Set([1]));
+    const next = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: body({ client_msg_id: 'c-2' }) });
+    expect(next.ack.msg_id).toBe(2);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi', 's#alice#bob:2:hi']);
   });
 
-  it('died after taking the msg_id, before claiming it: the resend is stored under a new msg_id (a gap)', async () => {
+  it('a late resend (the ring forgot the key) is answered from the claim; the msg_id it took stays a gap', async () => {
+    await send(t.runtime);
+    // Enough other sends to overwrite every ring slot.
+    for (let i = 0; i < RING_SLOTS * 8; i++) await acceptMessage(t.runtime, { userId: 'alice', body: body({ client_msg_id: `other-${i}` }) });
+    const resend = await send(t.runtime);
+    expect(resend.ack.msg_id).toBe(1);
+    const after = await acceptMessage(t.runtime, { userId: 'alice', body: body({ client_msg_id: 'after' }) });
+    expect(after.message.msgId).toBe(RING_SLOTS * 8 + 3);
+  });
+
+  it('died after taking the msg_id, before claiming it: the resend continues under that msg_id (no gap)', async () => {
     await expect(send(dyingAt('sentMessages', 'claim'))).rejects.toBeInstanceOf(Crash);
     const resend = await send(t.runtime);
-    expect(resend).toMatchObject({ deliver: true, message: { msgId: 2 } });
-    expect(await storedIds()).toEqual([2]);
+    expect(resend.ack.msg_id).toBe(1);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
   });
 
   it('died after claiming, before storing: the resend stores it under the claimed msg_id and delivers it', async () => {
+    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     await expect(send(dyingAt('messages', 'put'))).rejects.toBeInstanceOf(Crash);
-    expect(await storedIds()).toEqual([]);
+    expect(await stored()).toEqual([]);
     const resend = await send(t.runtime);
-    expect(resend).toMatchObject({ deliver: true, message: { msgId: 1, msgData: 'hi' } });
-    expect(await storedIds()).toEqual([1]);
-    expect(await t.items('Sessions')).toHaveLength(2);
+    expect(resend.ack.msg_id).toBe(1);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
+    expect(t.gateway.framesTo('b1')).toMatchObject([{ type: 'msg_data', msg_id: 1 }]);
   });
 
   it('died while creating the session rows: the resend creates them and stores the message once', async () => {
     await expect(send(dyingAt('sessions', 'ensure'))).rejects.toBeInstanceOf(Crash);
     const resend = await send(t.runtime);
     expect(resend.message.msgId).toBe(1);
-    expect(await storedIds()).toEqual([1]);
-    expect((await t.items('Sessions')).map((s) => s['user_id']).sort()).toEqual(['alice', 'bob']);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
+    const rows = (await t.items('Sessions')).filter((s) => !String(s['session_key']).startsWith('d#'));
+    expect(rows.map((s) => s['user_id']).sort()).toEqual(['alice', 'bob']);
   });
 
-  it('died midway through fan-out: the resend is only acked, not stored or delivered again (receivers catch up)', async () => {
+  it('finding 3a: the first attempt stored the message and died before recording its deliveries: the resend delivers it', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
-    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b2' });
-    const first = await send(t.runtime);
-    await expect(deliverMessage(dyingAt('connections', 'listByUser'), first.message, { exceptConnectionId: 'a1' })).rejects.toBeInstanceOf(Crash);
+    await expect(sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() })).rejects.toBeInstanceOf(Crash);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
+    expect(t.gateway.framesTo('b1')).toEqual([]);
     const resend = await send(t.runtime);
-    expect(resend).toMatchObject({ deliver: false, message: { msgId: 1 } });
-    expect(await storedIds()).toEqual([1]);
+    expect(resend.ack.msg_id).toBe(1);
+    expect(t.gateway.framesTo('b1')).toMatchObject([{ type: 'msg_data', msg_id: 1 }]);
+    expect((await t.items('PendingDeliveries')).map((r) => r['connection_id'])).toEqual(['b1']);
   });
 
-  it('a message put retried after a lost response finds its own row (duplicate), another message under that msg_id is refused', async () => {
+  it('finding 3b: a resend 10 minutes late records its deliveries in the slot of their time: redelivered until acked', async () => {
+    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
+    await expect(sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() })).rejects.toBeInstanceOf(Crash);
+    t.clock.advance(10 * 60_000);
+    await send(t.runtime);
+    expect(t.gateway.framesTo('b1')).toHaveLength(1);
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
+    t.clock.advance(ACK_TIMEOUT_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
+    expect(t.gateway.framesTo('b1')).toHaveLength(3);
+    // The ack finds the late row (not in its message's minute) and removes it.
+    const { ackDelivery } = await import('../../core/usecases/ack-delivery.js');
+    const removed = await ackDelivery(t.runtime, { userId: 'bob', connectionId: 'b1', body: JSON.stringify({ action: 'msg_data_ack', msg_id: 1, session_id: 'alice', session_type: 1 }) });
+    expect(removed).toHaveLength(1);
+    expect(await t.items('PendingDeliveries')).toEqual([]);
+  });
+
+  it('a message put retried after a lost response finds its own row, another message under that msg_id is refused', async () => {
     const { message } = await send(t.runtime);
     const counts = { sentLo: 1, sentHi: 0 };
-    await expect(t.runtime.messages.put(message, counts)).resolves.toBe('duplicate');
-    await expect(t.runtime.messages.put({ ...message, msgData: 'another text' }, counts)).rejects.toMatchObject({ name: 'MessageAlreadyStoredError' });
-    expect(await storedIds()).toEqual([1]);
+    await expect(t.runtime.messages.put(message, counts)).resolves.toMatchObject({ fresh: false, stored: { msgId: 1, msgData: 'hi' } });
+    await expect(t.runtime.messages.put({ ...message, msgData: 'another text' }, counts)).rejects.toBeInstanceOf(MessageAlreadyStoredError);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
+  });
+
+  it('never acks what is not stored under the acked msg_id in the acked conversation (the check runs on every ack)', async () => {
+    const sent = await send(t.runtime);
+    const stranger = { ...sent.message, conversationId: 's#alice#carol' };
+    expect(() => verifiedAck({ ...sent, message: stranger })).toThrow(AckInvariantError);
+    expect(() => verifiedAck({ ...sent, message: { ...sent.message, msgData: 'other' } })).toThrow(AckInvariantError);
+    expect(() => verifiedAck({ ...sent, message: { ...sent.message, fromUserId: 'bob' } })).toThrow(AckInvariantError);
+    expect(verifiedAck(sent)).toEqual(sent.ack);
+  });
+});
+
+describe('finding 5: lone surrogates', () => {
+  it('"id-\\ud800" and "id-\\udbff" are refused bad_request instead of colliding', async () => {
+    for (const id of ['id-\ud800', 'id-\udbff']) {
+      await expect(send(t.runtime, { client_msg_id: id })).rejects.toMatchObject({ code: 'bad_request' });
+    }
+    await expect(send(t.runtime, { msg_data: 'half \udc00 pair' })).rejects.toMatchObject({ code: 'bad_request' });
+    expect(await stored()).toEqual([]);
   });
 });

@@ -1,29 +1,28 @@
 /** The message path against DynamoDB Local: counters, rows, pending deliveries, acks, sweeps and gone connections. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FrameError, type MsgDataFrame } from '../../core/domain/frames.js';
+import type { MsgDataFrame } from '../../core/domain/frames.js';
 import { DEFAULTS } from '../../core/config.js';
+import { FrameError } from '../../core/errors.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
-import { deliverMessage } from '../../core/usecases/deliver-message.js';
 import { sweep } from '../../core/usecases/sweep.js';
-import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
+import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
 
 const ACK_TIMEOUT_MS = 15_000;
 let t: TestRuntime;
 
 beforeEach(async () => {
-  t = await createTestRuntime({ ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS), MAX_DELIVERY_ATTEMPTS: '3' });
+  // The rate limit is not what most of these tests measure; its own test sets it back.
+  t = await createTestRuntime({ ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS), MAX_DELIVERY_ATTEMPTS: '3', RATE_LIMIT_PER_SECOND: '50' });
 });
 
 async function connect(userId: string, connectionId: string): Promise<void> {
   await registerConnection(t.runtime, { userId, connectionId });
 }
 
-async function send(userId: string, connectionId: string, fields: Record<string, unknown>) {
-  const accepted = await acceptMessage(t.runtime, { userId, connectionId, body: msgData(fields) });
-  const stats = await deliverMessage(t.runtime, accepted.message, { exceptConnectionId: connectionId });
-  return { ...accepted, stats };
+function send(userId: string, connectionId: string, fields: Record<string, unknown>) {
+  return sendAndDeliver(t.runtime, { userId, connectionId, body: msgData(fields) });
 }
 
 async function ack(userId: string, connectionId: string, msgId: number, sessionId: string): Promise<boolean> {
@@ -32,15 +31,14 @@ async function ack(userId: string, connectionId: string, msgId: number, sessionI
     connectionId,
     body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: sessionId, session_type: 1 }),
   });
-  return removed !== undefined;
+  return removed.length > 0;
 }
 
 describe('msg_id counter', () => {
   it('gives 1..50 with no gap or repeat under 50 concurrent sends in both directions of one relation', async () => {
     const sends = Array.from({ length: 50 }, (_, i) => {
       const [from, to] = i % 2 === 0 ? ['alice', 'bob'] : ['bob', 'alice'];
-      // One connection per send: the rate limit is per connection and is not what this test measures.
-      return acceptMessage(t.runtime, { userId: from, connectionId: `c${i}`, body: msgData({ to_session_id: to, msg_data: `m${i}` }) });
+      return acceptMessage(t.runtime, { userId: from, body: msgData({ to_session_id: to, msg_data: `m${i}` }) });
     });
     const ids = (await Promise.all(sends)).map((a) => a.message.msgId).sort((a, b) => a - b);
     expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
@@ -77,13 +75,24 @@ describe('message and session rows', () => {
       sent_lo: 0,
       sent_hi: 1,
     });
+    const day = String(Math.floor(t.clock.now() / 86_400_000)).padStart(6, '0');
     const sessions = await t.items('Sessions');
+    // Both session rows, and each user's index entry for the day (one each, written by the day's first message).
     expect(sessions.map((s) => [s['user_id'], s['session_key'], s['conversation_id']]).sort()).toEqual([
       ['alice', '1#bob', 's#alice#bob'],
+      ['alice', `d#${day}#1#bob`, 's#alice#bob'],
       ['bob', '1#alice', 's#alice#bob'],
+      ['bob', `d#${day}#1#alice`, 's#alice#bob'],
     ]);
     const [head] = await t.items('Conversations');
-    expect(head).toMatchObject({ last_msg_id: 2, sent_lo: 1, sent_hi: 1, sessions_created: true, updated_time: Math.floor(t.clock.now() / 1000) });
+    expect(head).toMatchObject({
+      last_msg_id: 2,
+      sent_lo: 1,
+      sent_hi: 1,
+      sessions_created: true,
+      indexed_day: Number(day),
+      updated_time: Math.floor(t.clock.now() / 1000),
+    });
   });
 });
 
@@ -97,7 +106,7 @@ describe('pending deliveries', () => {
 
   it('delivers to every connection of both users but the sending one, with a pending row each, removed by each ack', async () => {
     const { message, stats } = await send('alice', 'a1', { to_session_id: 'bob', msg_data: 'hi' });
-    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0 });
+    expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0, complete: true });
     expect(t.gateway.posts.map((p) => p.connectionId).sort()).toEqual(['a2', 'b1', 'b2']);
     expect(t.gateway.framesTo('b1')).toEqual([
       { type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 1, create_time: message.createTime, msg_type: 1, msg_data: 'hi' },
@@ -130,10 +139,10 @@ describe('sweeper', () => {
     const firstFrame = t.gateway.framesTo('b1')[0] as MsgDataFrame;
 
     t.clock.advance(ACK_TIMEOUT_MS - 1);
-    expect(await sweep(t.runtime)).toMatchObject({ overdue: 0, redelivered: 0 });
+    expect(await sweep(t.runtime)).toMatchObject({ due: 0, redelivered: 0 });
 
     t.clock.advance(1);
-    expect(await sweep(t.runtime)).toMatchObject({ overdue: 1, redelivered: 1 });
+    expect(await sweep(t.runtime)).toMatchObject({ due: 1, redelivered: 1 });
     expect(t.gateway.framesTo('b1')).toEqual([firstFrame, firstFrame]);
     expect((await t.items('PendingDeliveries'))[0]).toMatchObject({ attempts: 2, next_due_at: t.clock.now() + ACK_TIMEOUT_MS });
 
@@ -141,7 +150,7 @@ describe('sweeper', () => {
     expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
     t.clock.advance(ACK_TIMEOUT_MS);
     // Three deliveries made (MAX_DELIVERY_ATTEMPTS=3): the fourth sweep gives up and removes the row.
-    expect(await sweep(t.runtime)).toMatchObject({ overdue: 1, redelivered: 0, gaveUp: 1 });
+    expect(await sweep(t.runtime)).toMatchObject({ due: 1, redelivered: 0, gaveUp: 1 });
     expect(t.gateway.framesTo('b1')).toHaveLength(3);
     expect(await t.items('PendingDeliveries')).toEqual([]);
     expect(await t.items('Messages')).toHaveLength(1);
@@ -153,7 +162,7 @@ describe('sweeper', () => {
     await sweep(t.runtime);
     await ack('bob', 'b1', 1, 'alice');
     t.clock.advance(ACK_TIMEOUT_MS);
-    expect(await sweep(t.runtime)).toMatchObject({ overdue: 0 });
+    expect(await sweep(t.runtime)).toMatchObject({ due: 0 });
     expect(t.gateway.framesTo('b1')).toHaveLength(2);
   });
 
@@ -164,7 +173,7 @@ describe('sweeper', () => {
     await send('alice', 'a1', { to_session_id: 'bob' });
     t.clock.advance(ACK_TIMEOUT_MS);
     const stats = await sweep(t.runtime);
-    expect(stats).toMatchObject({ overdue: 3, redelivered: 3 });
+    expect(stats).toMatchObject({ due: 3, redelivered: 3 });
   });
 });
 
@@ -178,7 +187,7 @@ describe('gone connections', () => {
     t.gateway.gone.add('b2');
     const second = await send('alice', 'a1', { to_session_id: 'bob' });
 
-    expect(second.stats).toEqual({ delivered: 1, gone: 1, deferred: 0, offline: 0 });
+    expect(second.stats).toEqual({ delivered: 1, gone: 1, deferred: 0, offline: 0, complete: true });
     expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b1']);
     // b2's pending delivery of message 1 went with it; b1 keeps both of its own.
     expect((await t.items('PendingDeliveries')).map((r) => `${r['connection_id']}:${r['msg_id']}`).sort()).toEqual(['b1:1', 'b1:2']);
@@ -207,7 +216,7 @@ describe('gone connections', () => {
     t.gateway.gone.add('b1');
     t.gateway.unavailable.add('b2');
     t.clock.advance(ACK_TIMEOUT_MS);
-    expect(await sweep(t.runtime)).toMatchObject({ overdue: 2, gone: 1, deferred: 1, redelivered: 0 });
+    expect(await sweep(t.runtime)).toMatchObject({ due: 2, gone: 1, deferred: 1, redelivered: 0 });
     expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b2']);
     expect((await t.items('PendingDeliveries')).map((r) => [r['connection_id'], r['attempts']])).toEqual([['b2', 1]]);
   });
@@ -217,7 +226,7 @@ describe('gone connections', () => {
     await connect('bob', 'b1');
     t.gateway.unavailable.add('b1');
     const { stats } = await send('alice', 'a1', { to_session_id: 'bob' });
-    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 1, offline: 0 });
+    expect(stats).toEqual({ delivered: 0, gone: 0, deferred: 1, offline: 0, complete: true });
     t.gateway.unavailable.delete('b1');
     t.clock.advance(ACK_TIMEOUT_MS);
     expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
@@ -239,12 +248,15 @@ describe('refused frames', () => {
     ['empty msg_data', msgData({ to_session_id: 'bob', msg_data: '' }), 'empty_message'],
     ['4097 bytes of UTF-8', msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) + 'x' }), 'too_large'],
     ['to oneself', msgData({ to_session_id: 'alice' }), 'self_message'],
-    ['to a group', msgData({ to_session_id: 'g1', msg_type: 17 }), 'not_member'],
+    ['to a group one is not in', msgData({ to_session_id: 'g:AAAAAAAAAAAAAAAAAAAAAA', msg_type: 17 }), 'not_member'],
+    ['group msg_type to a user id', msgData({ to_session_id: 'g1', msg_type: 17 }), 'not_member'],
+    ['single chat to a group id', msgData({ to_session_id: 'g:AAAAAAAAAAAAAAAAAAAAAA' }), 'bad_request'],
+    ['a lone surrogate in client_msg_id', msgData({ to_session_id: 'bob', client_msg_id: 'id-\ud800' }), 'bad_request'],
   ];
 
   it.each(refusals)('%s is refused with its code and stores nothing', async (_name, body, code) => {
-    await expect(acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body })).rejects.toMatchObject({
-      name: 'FrameError',
+    await expect(acceptMessage(t.runtime, { userId: 'alice', body })).rejects.toMatchObject({
+      constructor: FrameError,
       code,
     });
     for (const table of ['Messages', 'Conversations', 'Sessions', 'PendingDeliveries', 'RateLimits'] as const) {
@@ -253,13 +265,14 @@ describe('refused frames', () => {
   });
 
   it('accepts exactly 4096 bytes', async () => {
-    const accepted = await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) }) });
+    const accepted = await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) }) });
     expect(accepted.message.msgId).toBe(1);
   });
 
-  it('rate-limits the 21st message of one connection in one second, and only that connection', async () => {
+  it('rate-limits the 21st message of one user in one second, across its connections, and only that user', async () => {
+    t = await createTestRuntime();
     const results = await Promise.allSettled(
-      Array.from({ length: 21 }, () => acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) })),
+      Array.from({ length: 21 }, () => acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })),
     );
     const refused = results.filter((r) => r.status === 'rejected');
     expect(refused).toHaveLength(1);
@@ -267,8 +280,10 @@ describe('refused frames', () => {
     expect((refused[0] as PromiseRejectedResult).reason.code).toBe('rate_limited');
     expect(await t.items('Messages')).toHaveLength(20);
 
-    await expect(acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a2', body: msgData({ to_session_id: 'bob' }) })).resolves.toBeDefined();
+    // The same user from any connection is over the limit too; another user is not; the next second is a new window.
+    await expect(acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'carol' }) })).rejects.toMatchObject({ code: 'rate_limited' });
+    expect((await acceptMessage(t.runtime, { userId: 'carol', body: msgData({ to_session_id: 'bob' }) })).message.msgId).toBe(1);
     t.clock.advance(1000);
-    await expect(acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) })).resolves.toBeDefined();
+    expect((await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })).message.msgId).toBe(21);
   });
 });

@@ -1,24 +1,25 @@
-/** The offline push hook on DynamoDB Local: one event per message per receiver that no connection reached. */
+/**
+ * The offline push hook and device tokens on DynamoDB Local: one event per message for the receivers no connection
+ * reached (a bounded number of events, after the live deliveries), and tokens that belong to one user at a time.
+ */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { acceptMessage } from '../../core/usecases/accept-message.js';
+import { PUSH_EVENT_MAX_RECEIVERS } from '../../core/domain/push.js';
 import { registerConnection } from '../../core/usecases/connections.js';
-import { deliverMessage } from '../../core/usecases/deliver-message.js';
 import { sweep } from '../../core/usecases/sweep.js';
 import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createDevicesHandler } from '../../lambdas/devices/handler.js';
 import { createGroupsHandler } from '../../lambdas/groups/handler.js';
-import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
+import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
 
 let t: TestRuntime;
 
 beforeEach(async () => {
-  t = await createTestRuntime({ MAX_DELIVERY_ATTEMPTS: '2' });
+  t = await createTestRuntime({ MAX_DELIVERY_ATTEMPTS: '2', WRITE_RATE_LIMIT_PER_SECOND: '100' });
   await registerConnection(t.runtime, { userId: 'alice', connectionId: 'a1' });
 });
 
-async function send(to: string, fields: Record<string, unknown> = {}) {
-  const { message } = await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: to, ...fields }) });
-  return deliverMessage(t.runtime, message, { exceptConnectionId: 'a1' });
+function send(to: string, fields: Record<string, unknown> = {}) {
+  return sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: to, ...fields }) });
 }
 
 function request(handler: (e: WebSocketEvent) => Promise<unknown>, userId: string, frame: Record<string, unknown>) {
@@ -28,23 +29,24 @@ function request(handler: (e: WebSocketEvent) => Promise<unknown>, userId: strin
   } as unknown as WebSocketEvent);
 }
 
-describe('undelivered-message events', () => {
-  it('an offline receiver produces exactly one event per message, with its device tokens and no body', async () => {
-    await request(createDevicesHandler(t.runtime), 'bob', { action: 'device_token', seq: 1, token: 'apns-token-1', platform: 'ios' });
-    expect(t.gateway.framesTo('bob-c')).toEqual([{ type: 'device_token', seq: 1 }]);
-    for (let i = 0; i < 3; i++) await send('bob', { msg_data: `secret ${i}` });
+async function createGroup(members: string[]): Promise<string> {
+  await request(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: members });
+  return (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
+}
 
+describe('undelivered-message events', () => {
+  it('an offline receiver produces exactly one event per message, without the body', async () => {
+    for (let i = 0; i < 3; i++) await send('bob', { msg_data: `secret ${i}` });
     expect(t.events.events).toEqual(
       [1, 2, 3].map((msgId) => ({
         reason: 'offline',
-        user_id: 'bob',
+        receivers: ['bob'],
         from_user_id: 'alice',
         session_type: 1,
         session_id: 'alice',
         msg_id: msgId,
         msg_type: 1,
         create_time: expect.any(Number),
-        device_tokens: [{ token: 'apns-token-1', platform: 'ios' }],
       })),
     );
     expect(JSON.stringify(t.events.events)).not.toContain('secret');
@@ -60,37 +62,83 @@ describe('undelivered-message events', () => {
       await sweep(t.runtime);
     }
     // Both connections gave up on message 1: one event for bob.
-    expect(t.events.events).toEqual([expect.objectContaining({ reason: 'gave_up', user_id: 'bob', msg_id: 1, device_tokens: [] })]);
+    expect(t.events.events).toEqual([expect.objectContaining({ reason: 'gave_up', receivers: ['bob'], msg_id: 1 })]);
   });
 
   it('carries the body only when the stack allows it', async () => {
     t = await createTestRuntime({ PUSH_INCLUDES_BODY: 'true' });
     await send('bob', { msg_data: 'hello bob' });
-    expect(t.events.events).toEqual([expect.objectContaining({ user_id: 'bob', msg_data: 'hello bob' })]);
+    expect(t.events.events).toEqual([expect.objectContaining({ receivers: ['bob'], msg_data: 'hello bob' })]);
   });
 
-  it('a group message produces one event per offline member, none for the sender or online members', async () => {
+  it('a group message announces the offline members in one event per 100, none for the sender or online members', async () => {
+    t = await createTestRuntime({ MAX_GROUP_MEMBERS: '300', WRITE_RATE_LIMIT_PER_SECOND: '100' });
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
-    await request(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: ['bob', 'carol', 'dave'] });
-    const groupId = (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
-    const { message } = await acceptMessage(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
-    const stats = await deliverMessage(t.runtime, message, { exceptConnectionId: 'a1' });
-    expect(stats.offline).toBe(2);
-    expect(t.events.events.map((e) => [e.user_id, e.session_type, e.session_id]).sort()).toEqual([
-      ['carol', 2, groupId],
-      ['dave', 2, groupId],
-    ]);
+    const offline = Array.from({ length: 230 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+    const groupId = await createGroup(['bob', ...offline]);
+    const { stats } = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
+    expect(stats.offline).toBe(230);
+    expect(t.events.events.map((e) => e.receivers.length)).toEqual([PUSH_EVENT_MAX_RECEIVERS, PUSH_EVENT_MAX_RECEIVERS, 30]);
+    expect(t.events.events.flatMap((e) => e.receivers).sort()).toEqual(offline);
+    expect(t.events.events.every((e) => e.session_type === 2 && e.session_id === groupId)).toBe(true);
   });
 
-  it('device_token refuses an unknown platform and keeps a user’s newest 10 tokens', async () => {
+  it('the push hook waits for the live deliveries: no event is published before the last post', async () => {
+    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
+    const groupId = await createGroup(['bob', 'carol']);
+    const order: string[] = [];
+    const gateway = t.runtime.gateway;
+    const runtime = {
+      ...t.runtime,
+      gateway: { post: async (...a: Parameters<typeof gateway.post>) => (order.push('post'), gateway.post(...a)), disconnect: gateway.disconnect.bind(gateway) },
+      events: { publishUndelivered: async (d: Parameters<typeof t.events.publishUndelivered>[0]) => (order.push('event'), t.events.publishUndelivered(d)) },
+    };
+    await sendAndDeliver(runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
+    expect(order.filter((o) => o === 'event')).toHaveLength(1);
+    expect(order.at(-1)).toBe('event');
+  });
+});
+
+describe('device tokens', () => {
+  it('refuses an unknown platform and an oversized token, and keeps a user’s newest 10 tokens', async () => {
     const devices = createDevicesHandler(t.runtime);
     await request(devices, 'bob', { action: 'device_token', seq: 2, token: 'x', platform: 'symbian' });
-    expect(t.gateway.framesTo('bob-c')).toEqual([expect.objectContaining({ type: 'error', seq: 2, code: 'bad_request' })]);
+    await request(devices, 'bob', { action: 'device_token', seq: 3, token: 'x'.repeat(1025), platform: 'ios' });
+    expect(t.gateway.framesTo('bob-c')).toEqual([
+      expect.objectContaining({ type: 'error', seq: 2, code: 'bad_request' }),
+      expect.objectContaining({ type: 'error', seq: 3, code: 'bad_request' }),
+    ]);
     for (let i = 0; i < 12; i++) {
       t.clock.advance(1000);
       await request(devices, 'bob', { action: 'device_token', token: `t${i}`, platform: 'android' });
     }
-    const tokens = (await t.runtime.deviceTokens.tokensOf(['bob'])).get('bob') ?? [];
+    const tokens = await t.runtime.deviceTokens.tokensOf('bob');
     expect(tokens.map((d) => d.token).sort()).toEqual(['t10', 't11', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
+  });
+
+  it('a token belongs to one user: registering it moves it, and its old user gets no more pushes there', async () => {
+    const devices = createDevicesHandler(t.runtime);
+    await request(devices, 'bob', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
+    await request(devices, 'carol', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
+    expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
+    expect(await t.runtime.deviceTokens.tokensOf('carol')).toEqual([{ token: 'shared-phone', platform: 'ios' }]);
+  });
+
+  it('device_token_remove unregisters the caller’s token only', async () => {
+    const devices = createDevicesHandler(t.runtime);
+    await request(devices, 'bob', { action: 'device_token', token: 'phone', platform: 'android' });
+    await request(devices, 'carol', { action: 'device_token_remove', seq: 5, token: 'phone' });
+    expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([{ token: 'phone', platform: 'android' }]);
+    await request(devices, 'bob', { action: 'device_token_remove', seq: 6, token: 'phone' });
+    expect(t.gateway.framesTo('bob-c').at(-1)).toEqual({ type: 'device_token_remove', seq: 6 });
+    expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
+    expect(await t.items('DeviceTokens')).toEqual([]);
+  });
+
+  it('a registration writes a few small items whatever the user holds (no item grows with the tokens)', async () => {
+    const devices = createDevicesHandler(t.runtime);
+    for (let i = 0; i < 10; i++) await request(devices, 'bob', { action: 'device_token', token: `${'x'.repeat(1000)}${i}`, platform: 'web' });
+    const sizes = (await t.items('DeviceTokens')).map((item) => JSON.stringify(item).length);
+    expect(Math.max(...sizes)).toBeLessThan(1200);
   });
 });

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../core/domain/frames.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { registerConnection } from '../../core/usecases/connections.js';
-import { RECENT_SESSIONS_PAGE_SIZE } from '../../core/usecases/sessions.js';
+import { SESSIONS_PAGE_SIZE } from '../../core/usecases/sessions.js';
 import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createSyncHandler } from '../../lambdas/sync/handler.js';
 import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
@@ -34,7 +34,7 @@ async function sendMany(from: string, to: string, n: number, text = (i: number) 
   const ids: number[] = [];
   for (let i = 0; i < n; i++) {
     t.clock.advance(1000);
-    const { message } = await acceptMessage(t.runtime, { userId: from, connectionId: `${from}-sender`, body: msgData({ to_session_id: to, msg_data: text(i) }) });
+    const { message } = await acceptMessage(t.runtime, { userId: from, body: msgData({ to_session_id: to, msg_data: text(i) }) });
     ids.push(message.msgId);
   }
   return ids;
@@ -47,12 +47,16 @@ describe('msg_list', () => {
       request('bob', 'b1', { action: 'msg_list', seq: 4, session_id: 'alice', session_type: 1, msg_id_begin: begin, msg_cnt: cnt });
 
     const first = await page(0, 10);
-    expect(first).toMatchObject({ type: 'msg_list', seq: 4, session_id: 'alice', session_type: 1, msg_id_begin: 0 });
+    expect(first).toMatchObject({ type: 'msg_list', seq: 4, session_id: 'alice', session_type: 1, msg_id_begin: 0, has_more: true });
     expect((first['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
     expect((first['msg_list'] as unknown[])[0]).toEqual({ msg_id: 25, from_user_id: 'alice', create_time: expect.any(Number), msg_type: 1, msg_data: 'm24' });
 
     expect(((await page(15, 10))['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
-    expect(((await page(3, 10))['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([3, 2, 1]);
+    const last = await page(3, 10);
+    expect((last['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([3, 2, 1]);
+    expect(last['has_more']).toBe(false);
+    expect((await page(4, 3))['has_more']).toBe(true);
+    expect((await page(3, 3))['has_more']).toBe(false);
     expect(((await page(1000, 2))['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([25, 24]);
   });
 
@@ -101,13 +105,13 @@ describe('latest_msg_id and msg_by_ids', () => {
 
 describe('recent_sessions', () => {
   it('lists sessions newest first with the latest message and unread count, and pages past 100', async () => {
-    const peers = Array.from({ length: RECENT_SESSIONS_PAGE_SIZE + 1 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    const peers = Array.from({ length: SESSIONS_PAGE_SIZE + 1 }, (_, i) => `p${String(i).padStart(3, '0')}`);
     for (const peer of peers) await sendMany(peer, 'bob', 1, () => `from ${peer}`);
     await sendMany('bob', 'p000', 1, () => 'bob replies');
 
     const first = await request('bob', 'b1', { action: 'recent_sessions', seq: 1, latest_update_time: 0 });
     const list = first['contact_session_list'] as Record<string, unknown>[];
-    expect(list).toHaveLength(RECENT_SESSIONS_PAGE_SIZE);
+    expect(list).toHaveLength(SESSIONS_PAGE_SIZE);
     expect(list[0]).toEqual({
       session_id: 'p000',
       session_type: 1,
@@ -206,8 +210,8 @@ describe('unread counts and read marks', () => {
     expect(t.gateway.framesTo('a1')).toHaveLength(1);
   });
 
-  it('refuses a read ack for a session without messages', async () => {
-    expect(await request('bob', 'b1', { action: 'msg_read_ack', seq: 1, session_id: 'zed', session_type: 1, msg_id: 1 })).toMatchObject({ type: 'error', seq: 1, code: 'not_member' });
+  it('refuses a read ack for a session without messages (bad_request: there is nothing up to that msg_id)', async () => {
+    expect(await request('bob', 'b1', { action: 'msg_read_ack', seq: 1, session_id: 'zed', session_type: 1, msg_id: 1 })).toMatchObject({ type: 'error', seq: 1, code: 'bad_request' });
     expect(await t.items('Sessions')).toEqual([]);
   });
 });

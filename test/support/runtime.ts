@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tableEnv } from '../../core/store/create-tables.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../../core/runtime.js';
 import type { TableId } from '../../core/store/schema.js';
+import { sendMessage } from '../../core/usecases/send-message.js';
 import { createTestTables, type TestTables } from './dynamo.js';
 import { ManualClock, RecordingEventPublisher, RecordingGateway } from './fakes.js';
 
@@ -47,6 +48,13 @@ export async function createTestRuntime(env: Record<string, string> = {}, option
       return (result.Items ?? []).map((item) => unmarshall(item));
     },
   };
+}
+
+/** msg_data end to end as the send handler runs it: store, make the delivery durable, (ack,) deliver. */
+export async function sendAndDeliver(runtime: Runtime, input: { userId: string; connectionId: string; body: string | undefined }) {
+  const sent = await sendMessage(runtime, input);
+  const stats = await sent.deliver();
+  return { ...sent.accepted, ack: sent.ack, stats };
 }
 
 /** A msg_data frame body. */
