@@ -13,7 +13,7 @@
  * only the few minute-slots that can still hold live rows: its reads grow with recent pending rows, never with the
  * table. No GSI, so a delivery costs one write to record and one to ack.
  */
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, PendingStore, TokenExpiry } from '../ports.js';
 import { batchWriteAll, queryAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
@@ -104,6 +104,12 @@ export class PendingDeliveryTable implements PendingStore {
   }
 
   async putIfAbsent(delivery: PendingDelivery): Promise<boolean> {
+    // A late delivery's row goes to the slot of its time, but the one made at once may be in its message's minute.
+    const atOnce = { slot: this.slot(delivery.createTime, delivery.connectionId), delivery_key: deliveryKey(delivery) };
+    if (atOnce.slot !== this.keyOf(delivery).slot) {
+      const found = await this.db.send(new GetCommand({ TableName: this.tableName, Key: atOnce, ConsistentRead: true, ProjectionExpression: 'slot' }));
+      if (found.Item) return false;
+    }
     try {
       await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(delivery), ConditionExpression: 'attribute_not_exists(slot)' }));
       return true;
