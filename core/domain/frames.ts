@@ -23,7 +23,8 @@ export function errorFrame(error: FrameError, seq: number | undefined): ErrorFra
 }
 
 export function internalErrorFrame(seq: number | undefined): ErrorFrame {
-  return { type: 'error', ...withSeq(seq), code: 'internal', message: 'internal error, nothing was stored; try again' };
+  // The message may or may not be stored: a resend with the same client_msg_id is stored once either way.
+  return { type: 'error', ...withSeq(seq), code: 'internal', message: 'internal error; try again (with the same client_msg_id)' };
 }
 
 export function msgDataAckFrame(message: StoredMessage, sessionType: number, seq: number | undefined): MsgDataAckFrame {

@@ -1,8 +1,8 @@
 /** ackDelivery on a real runtime over a mocked DocumentClient: validation and the exact DeleteItem key. */
 import './setup-env.js';
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FrameError } from '../../core/domain/frames.js';
+import { FrameError } from '../../core/errors.js';
 import type { Runtime } from '../../core/runtime.js';
 import { shardOf } from '../../core/store/pending-deliveries.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
@@ -51,6 +51,10 @@ describe('malformed acks', () => {
     ['a missing session_type', ack({ session_type: undefined })],
     ['session_type 3', ack({ session_type: 3 })],
     ['a string session_type', ack({ session_type: '1' })],
+    ['both msg_id and msg_ids', ack({ msg_ids: [12] })],
+    ['an empty msg_ids', ack({ msg_id: undefined, msg_ids: [] })],
+    ['101 msg_ids', ack({ msg_id: undefined, msg_ids: Array.from({ length: 101 }, (_, i) => i + 1) })],
+    ['a msg_ids with a fraction', ack({ msg_id: undefined, msg_ids: [1, 2.5] })],
   ];
 
   it.each(cases)('%s → bad_request, no read, no delete', async (_name, body) => {
@@ -105,15 +109,27 @@ describe('removing the pending delivery', () => {
     expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({ slot: `${SLOT_START}#${shard}`, delivery_key: 'c-b1#s#alice#bob#12' });
   });
 
-  it('answers false when no row was there (already acked or swept)', async () => {
+  it('answers nothing removed when no row was there (already acked or swept), after looking for a late delivery', async () => {
     ddb.on(DeleteCommand, { TableName: TABLE.PendingDeliveries }).resolves({});
-    await expect(run(ack({}))).resolves.toBeUndefined();
+    await expect(run(ack({}))).resolves.toEqual([]);
+    // The message is older than a minute: a delivery made later would live in the slot of its own time.
+    expect(inputsOf(QueryCommand, 'PendingDeliveries').length).toBeGreaterThan(1);
+  });
+
+  it('a bulk ack reads the messages in one BatchGetItem and removes each of the caller’s rows', async () => {
+    ddb.on(BatchGetCommand).resolves({
+      Responses: { [TABLE.Messages]: [12, 13, 14].map((msg_id) => ({ ...messageItem, msg_id })) },
+    });
+    const removed = await run(ack({ msg_id: undefined, msg_ids: [12, 13, 14, 13] }));
+    expect(removed).toHaveLength(3);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
+    expect(inputsOf(DeleteCommand).map((d) => d.Key?.['delivery_key']).sort()).toEqual(['c-b1#s#alice#bob#12', 'c-b1#s#alice#bob#13', 'c-b1#s#alice#bob#14']);
   });
 
   it('a message too fresh for the eventually consistent read is found with a strongly consistent one', async () => {
     ddb.on(GetCommand, { TableName: TABLE.Messages }).resolves({});
     ddb.on(GetCommand, { TableName: TABLE.Messages, ConsistentRead: true }).resolves({ Item: messageItem });
-    await expect(run(ack({}))).resolves.toBeDefined();
+    await expect(run(ack({}))).resolves.toHaveLength(1);
     const gets = inputsOf(GetCommand);
     expect(gets).toHaveLength(2);
     expect(gets[0]?.ConsistentRead).toBeUndefined();
@@ -130,21 +146,21 @@ describe('removing the pending delivery', () => {
 describe('nothing to remove', () => {
   it('an unknown message: both reads miss, no delete', async () => {
     ddb.on(GetCommand).resolves({});
-    await expect(run(ack({ msg_id: 999 }))).resolves.toBeUndefined();
+    await expect(run(ack({ msg_id: 999 }))).resolves.toEqual([]);
     expect(inputsOf(GetCommand)).toHaveLength(2);
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('session_type 2 looks the message up in the group conversation g#<group id>', async () => {
     ddb.on(GetCommand).resolves({});
-    await expect(run(ack({ session_type: 2, session_id: 'g1' }))).resolves.toBeUndefined();
-    expect(inputsOf(GetCommand)[0]?.Key).toEqual({ conversation_id: 'g#g1', msg_id: 12 });
+    await expect(run(ack({ session_type: 2, session_id: 'g:AAAAAAAAAAAAAAAAAAAAAA' }))).resolves.toEqual([]);
+    expect(inputsOf(GetCommand)[0]?.Key).toEqual({ conversation_id: 'g#g:AAAAAAAAAAAAAAAAAAAAAA', msg_id: 12 });
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('an ack naming oneself as the peer finds no message (s#bob#bob) and deletes nothing', async () => {
     ddb.on(GetCommand).resolves({});
-    await expect(run(ack({ session_id: 'bob' }))).resolves.toBeUndefined();
+    await expect(run(ack({ session_id: 'bob' }))).resolves.toEqual([]);
     expect(inputsOf(GetCommand)[0]?.Key).toEqual({ conversation_id: 's#bob#bob', msg_id: 12 });
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });

@@ -1,12 +1,14 @@
 /** The Lambda handlers, built by their factories on a real runtime over mocked clients. */
 import './setup-env.js';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../core/auth/verify-token.js';
 import type { Runtime } from '../../core/runtime.js';
-import { MissingIdentityError, type WebSocketEvent } from '../../core/websocket-event.js';
+import { MissingIdentityError } from '../../core/errors.js';
+import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/handler.js';
 import { createDefaultHandler } from '../../lambdas/default/handler.js';
 import { createSendHandler } from '../../lambdas/send/handler.js';
@@ -112,20 +114,22 @@ describe('send handler', () => {
   beforeEach(() => {
     ddb
       .on(UpdateCommand, { TableName: TABLE.Conversations, ReturnValues: 'ALL_NEW' })
-      .resolves({ Attributes: { last_msg_id: 12, sent_lo: 1, sent_hi: 0, sessions_created: true } });
+      .resolves({ Attributes: { last_msg_id: 12, sent_lo: 1, sent_hi: 0, sessions_created: true, indexed_day: Math.floor(T_SECONDS / 86_400) } });
     mockConnections('alice', 'c-a1', 'c-a2');
     mockConnections('bob', 'c-b1');
   });
 
-  it('stores, acks the sender only after the message PutItem, then delivers to the others', async () => {
+  it('stores, records the deliveries, acks the sender only then, and delivers to the others after the ack', async () => {
     await expect(handle(body({ from_user_id: 'mallory' }))).resolves.toEqual({ statusCode: 200 });
     const order = timeline();
     const stored = order.indexOf('Put:Messages');
+    const recorded = order.indexOf('BatchWrite');
     const acked = order.indexOf('Post:c-a1');
     expect(stored).toBeGreaterThan(-1);
-    expect(acked).toBeGreaterThan(stored);
-    // Fan-out (connection Queries, pending rows, posts) only after the ack.
-    expect(order.indexOf('Query:Connections')).toBeGreaterThan(acked);
+    // Durable before the ack: the message, then its pending deliveries (found after the store by strong Queries).
+    expect(order.indexOf('Query:Connections')).toBeGreaterThan(stored);
+    expect(recorded).toBeGreaterThan(order.lastIndexOf('Query:Connections'));
+    expect(acked).toBeGreaterThan(recorded);
     expect(order.indexOf('Post:c-b1')).toBeGreaterThan(acked);
     expect(posts().find((p) => p.connectionId === 'c-a1')?.frame).toEqual({
       type: 'msg_data_ack',
@@ -181,7 +185,7 @@ describe('send handler', () => {
       { connectionId: 'c-a1', frame: { type: 'error', seq: 7, code: 'internal', message: expect.any(String) } },
     ]);
     expect(inputsOf(QueryCommand, 'Connections')).toHaveLength(0);
-    expect(inputsOf(PutCommand, 'PendingDeliveries')).toHaveLength(0);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 
   it('a msg_id already stored (conditional put failed) → internal, never an ack', async () => {
@@ -191,10 +195,6 @@ describe('send handler', () => {
     expect(posts()[0]?.frame).toMatchObject({ code: 'internal', seq: 7 });
   });
 
-  // KNOWN CORE BUG (reported, not fixed here): acceptMessage stores the message, then creates session rows; when
-  // that later step fails, lambdas/send/handler.ts answers `internal` ("nothing was stored; try again") although the
-  // message IS stored, and never acks it: a client retry stores a duplicate under a new msg_id. The message is
-  // stored, so the sender must get its msg_data_ack. Fails until fixed.
   it('a session row failure before the message is stored answers internal, stores no message and sends no ack', async () => {
     ddb
       .on(UpdateCommand, { TableName: TABLE.Conversations, ReturnValues: 'ALL_NEW' })
@@ -205,10 +205,17 @@ describe('send handler', () => {
     expect(posts().map((p) => p.frame)).toEqual([expect.objectContaining({ type: 'error', code: 'internal', seq: 7 })]);
   });
 
-  it('a failed fan-out after the ack does not fail the invocation', async () => {
-    ddb.on(QueryCommand, { TableName: TABLE.Connections }).rejects(throttled());
+  it('deliveries that cannot be recorded get no ack: the stored message is resent by the client and finished then', async () => {
+    ddb.on(BatchWriteCommand).rejects(throttled());
     await expect(handle(body())).resolves.toEqual({ statusCode: 200 });
-    expect(posts().map((p) => p.frame.type)).toEqual(['msg_data_ack']);
+    expect(inputsOf(PutCommand, 'Messages')).toHaveLength(1);
+    expect(posts().map((p) => p.frame)).toEqual([expect.objectContaining({ type: 'error', code: 'internal', seq: 7 })]);
+  });
+
+  it('a failed post after the ack does not fail the invocation (the pending row stays for the sweeper)', async () => {
+    api.on(PostToConnectionCommand, { ConnectionId: 'c-b1' }).rejects(new Error('socket hang up'));
+    await expect(handle(body())).resolves.toEqual({ statusCode: 200 });
+    expect(posts().find((p) => p.connectionId === 'c-a1')?.frame.type).toBe('msg_data_ack');
   });
 
   it('an event without authorizer identity is refused before touching anything', async () => {
