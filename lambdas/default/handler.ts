@@ -2,8 +2,8 @@
  * Route $default: frames no route took. Non-JSON or non-object frames are bad_request, unknown actions are
  * unknown_action; `heartbeat` is answered here (it needs no route of its own and no table).
  */
-import { parseFrame } from '../../core/domain/client-frames.js';
-import { FrameError } from '../../core/domain/frames.js';
+import { parseFrame, seqOf } from '../../core/domain/client-frames.js';
+import { FrameError } from '../../core/errors.js';
 import { observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { OK, reply, replyError, correlationOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
@@ -11,10 +11,9 @@ import { OK, reply, replyError, correlationOf, type WebSocketEvent, type WebSock
 export function createDefaultHandler(runtime: Runtime) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const { connectionId } = event.requestContext;
-    let seq: number | undefined;
     try {
       const frame = parseFrame(event.body);
-      seq = frame.seq;
+      const seq = frame.seq;
       const action = frame.fields['action'];
       if (action === 'heartbeat') {
         await reply(runtime.gateway, connectionId, { type: 'heartbeat', ...(seq === undefined ? {} : { seq }) });
@@ -23,7 +22,7 @@ export function createDefaultHandler(runtime: Runtime) {
       if (typeof action !== 'string') throw new FrameError('bad_request', 'action: must be a string naming an action');
       throw new FrameError('unknown_action', `unknown action "${action.slice(0, 64)}"`);
     } catch (error) {
-      await replyError(runtime.gateway, connectionId, error, seq);
+      await replyError(runtime.gateway, connectionId, error, seqOf(event.body));
     }
     return OK;
   }, correlationOf);

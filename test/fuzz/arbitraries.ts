@@ -4,20 +4,18 @@
  * The model reads the frame with JSON.parse, the one thing it shares with the code under test.
  */
 import fc from 'fast-check';
+import { ACTION_ROUTES } from '../../core/routes.js';
+import { ERROR_CODES } from '../../protocol/frames.js';
 
 /** Fixed seed (override with FUZZ_SEED=...): fast-check prints it with any counterexample. */
 export const SEED = Number(process.env['FUZZ_SEED'] ?? 0x7ea7a1c);
 
-export const CONTRACT_CODES: ReadonlySet<string> = new Set([
-  'bad_request',
-  'unknown_action',
-  'empty_message',
-  'self_message',
-  'too_large',
-  'rate_limited',
-  'not_member',
-  'internal',
-]);
+/** The contract's codes (protocol/frames.ts is the one list; the contract is its source). */
+export const CONTRACT_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** Depth of the properties: FUZZ_RUNS multiplies the runs of each (1 in `npm test`, 5 in `npm run test:deep`). */
+export const RUNS_SCALE = Number(process.env['FUZZ_RUNS'] ?? (process.env['TEST_DEEP'] ? 5 : 1));
+export const runs = (n: number) => Math.max(1, Math.round(n * RUNS_SCALE));
 
 const MAX_SEQ = 2 ** 32 - 1;
 /** The contract's "integer seq" as the server must echo it. */
@@ -25,6 +23,30 @@ export const isValidSeq = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SEQ;
 /** The contract's user id, written out again here rather than imported. */
 export const isUserIdModel = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9_.@-]{1,128}$/.test(value);
+/** A group id as the server makes them: `g:` and 22 base64url characters (no user id contains `:`). */
+export const isGroupIdModel = (value: unknown): value is string => typeof value === 'string' && /^g:[A-Za-z0-9_-]{22}$/.test(value);
+const isSessionIdModel = (value: unknown) => isUserIdModel(value) || isGroupIdModel(value);
+
+/** A lone surrogate anywhere in a parsed frame, keys included (the contract: every string must be well-formed). */
+export function hasLoneSurrogate(root: unknown): boolean {
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  // A work list, not recursion: frames nest a million levels deep.
+  const todo: unknown[] = [root];
+  while (todo.length > 0) {
+    const value = todo.pop();
+    if (typeof value === 'string') {
+      if (lone.test(value)) return true;
+    } else if (Array.isArray(value)) {
+      todo.push(...value);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (lone.test(k)) return true;
+        todo.push(v);
+      }
+    }
+  }
+  return false;
+}
 const isSafePositive = (value: unknown, min: number) => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
 
 export type Parsed = { ok: true; value: unknown } | { ok: false };
@@ -69,7 +91,7 @@ export const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 function msgDataShapeInvalid(o: Record<string, unknown>): boolean {
   if (o['action'] !== 'msg_data') return true;
   if (own(o, 'seq') && !isValidSeq(o['seq'])) return true;
-  if (!isUserIdModel(o['to_session_id'])) return true;
+  if (!isSessionIdModel(o['to_session_id'])) return true;
   if (![1, 2, 17, 18].includes(o['msg_type'] as number) || typeof o['msg_type'] !== 'number') return true;
   if (typeof o['msg_data'] !== 'string') return true;
   if (own(o, 'client_msg_id')) {
@@ -79,16 +101,23 @@ function msgDataShapeInvalid(o: Record<string, unknown>): boolean {
   return false;
 }
 
+/** Whether a msg_data body has the contract's shape (what the schema checks), whatever a later check says. */
+export function msgDataShapeOk(body: string | undefined): boolean {
+  const o = asObject(parseModel(body));
+  return o !== undefined && !hasLoneSurrogate(o) && !msgDataShapeInvalid(o);
+}
+
 /** The contract for msg_data sent by `caller` (no groups exist for the caller; limit in UTF-8 bytes). */
 export function msgDataModel(body: string | undefined, caller: string, maxBytes: number): Expectation {
   const o = asObject(parseModel(body));
-  if (!o || msgDataShapeInvalid(o)) return refuse('bad_request');
+  if (!o || hasLoneSurrogate(o) || msgDataShapeInvalid(o)) return refuse('bad_request');
   const codes: string[] = [];
   const data = o['msg_data'] as string;
   if (data.length === 0) codes.push('empty_message');
   if (utf8Bytes(data) > maxBytes) codes.push('too_large');
   const type = o['msg_type'] as number;
   if (type === 17 || type === 18) codes.push('not_member');
+  else if (isGroupIdModel(o['to_session_id'])) codes.push('bad_request');
   else if (o['to_session_id'] === caller) codes.push('self_message');
   return codes.length > 0 ? refuse(...codes) : ACCEPT;
 }
@@ -96,30 +125,19 @@ export function msgDataModel(body: string | undefined, caller: string, maxBytes:
 /** msg_data_ack: a well-formed ack is accepted (no reply; not_member tolerated for a session the caller is not in). */
 export function msgDataAckModel(body: string | undefined): Expectation {
   const o = asObject(parseModel(body));
-  if (!o || o['action'] !== 'msg_data_ack') return refuse('bad_request');
+  if (!o || hasLoneSurrogate(o) || o['action'] !== 'msg_data_ack') return refuse('bad_request');
   if (own(o, 'seq') && !isValidSeq(o['seq'])) return refuse('bad_request');
-  if (!isSafePositive(o['msg_id'], 1) || !isUserIdModel(o['session_id'])) return refuse('bad_request');
+  const one = own(o, 'msg_id');
+  const many = own(o, 'msg_ids');
+  const ids = o['msg_ids'];
+  const idsOk: boolean = Array.isArray(ids) && ids.length >= 1 && ids.length <= 100 && ids.every((id) => isSafePositive(id, 1));
+  if (one === many || (one && !isSafePositive(o['msg_id'], 1)) || (many && !idsOk) || !isSessionIdModel(o['session_id'])) return refuse('bad_request');
   if (o['session_type'] !== 1 && o['session_type'] !== 2) return refuse('bad_request');
   return ACCEPT;
 }
 
-/** Actions with a route of their own (contract + the read-side routes being added). */
-export const ROUTED_ACTIONS = [
-  'msg_data',
-  'msg_data_ack',
-  'msg_list',
-  'latest_msg_id',
-  'msg_by_ids',
-  'unread_cnt',
-  'recent_sessions',
-  'msg_read_ack',
-  'remove_session',
-  'group_create',
-  'group_change_member',
-  'group_list',
-  'group_info',
-  'device_token',
-] as const;
+/** Actions with a route of their own: the route table of the stack and the emulator. */
+export const ROUTED_ACTIONS = Object.keys(ACTION_ROUTES) as (keyof typeof ACTION_ROUTES)[];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Strings
@@ -341,6 +359,12 @@ export const validUserId: fc.Arbitrary<string> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.@-]{1,128}$/) },
 );
+/** Group ids as group_create makes them, and near misses. */
+const groupIdArb = fc.oneof(
+  fc.stringMatching(/^g:[A-Za-z0-9_-]{22}$/),
+  fc.constantFrom('g:AAAAAAAAAAAAAAAAAAAAAA', 'g:short', 'g-00000000-0000-4000-8000-000000000000'),
+);
+const sessionIdArb = fc.oneof({ weight: 4, arbitrary: validUserId }, { weight: 1, arbitrary: groupIdArb });
 const validSeqArb = fc.oneof(fc.constantFrom(0, 1, 7, MAX_SEQ), fc.integer({ min: 0, max: MAX_SEQ }));
 const validMsgData = fc.oneof(
   { weight: 4, arbitrary: hostileString.filter((s) => s.length > 0 && utf8Bytes(s) <= 4096) },
@@ -361,7 +385,7 @@ interface FieldGen {
 
 const MSG_DATA_FIELDS: readonly FieldGen[] = [
   { key: 'seq', value: validSeqArb.map(j), optional: true },
-  { key: 'to_session_id', value: validUserId.map(j) },
+  { key: 'to_session_id', value: sessionIdArb.map(j) },
   { key: 'msg_type', value: fc.constantFrom(1, 1, 1, 2, 17, 18).map(j) },
   { key: 'msg_data', value: validMsgData.map(j) },
   { key: 'client_msg_id', value: validClientMsgId.map(j), optional: true },
@@ -369,8 +393,9 @@ const MSG_DATA_FIELDS: readonly FieldGen[] = [
 
 const MSG_DATA_ACK_FIELDS: readonly FieldGen[] = [
   { key: 'seq', value: validSeqArb.map(j), optional: true },
-  { key: 'msg_id', value: fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })).map(j) },
-  { key: 'session_id', value: fc.oneof(fc.constantFrom('alice', 'bob', 'carol'), validUserId).map(j) },
+  { key: 'msg_id', value: fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })).map(j), optional: true },
+  { key: 'msg_ids', value: fc.array(fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: 1e6 })), { minLength: 1, maxLength: 5 }).map(j), optional: true },
+  { key: 'session_id', value: fc.oneof(fc.constantFrom('alice', 'bob', 'carol'), sessionIdArb).map(j) },
   { key: 'session_type', value: fc.constantFrom(1, 1, 2).map(j) },
 ];
 
@@ -391,7 +416,10 @@ export const REQUEST_FIELDS: Readonly<Record<string, readonly FieldGen[]>> = {
   ],
   latest_msg_id: sessionFields(peers),
   msg_by_ids: [...sessionFields(peers), { key: 'msg_ids', value: fc.array(msgIdText, { minLength: 1, maxLength: 5 }).map((a) => `[${a.join(',')}]`) }],
-  unread_cnt: [{ key: 'seq', value: validSeqArb.map(j), optional: true }],
+  unread_cnt: [
+    { key: 'seq', value: validSeqArb.map(j), optional: true },
+    { key: 'page_token', value: hostileString.filter((s) => s.length <= 512).map(j), optional: true },
+  ],
   recent_sessions: [
     { key: 'seq', value: validSeqArb.map(j), optional: true },
     { key: 'latest_update_time', value: fc.constantFrom(0, 1, 1_790_000_000).map(j) },
@@ -406,19 +434,26 @@ export const REQUEST_FIELDS: Readonly<Record<string, readonly FieldGen[]>> = {
   ],
   group_change_member: [
     { key: 'seq', value: validSeqArb.map(j), optional: true },
-    { key: 'group_id', value: validUserId.map(j) },
+    { key: 'group_id', value: fc.oneof(groupIdArb, validUserId).map(j) },
     { key: 'change_type', value: fc.constantFrom('add', 'del').map(j) },
     { key: 'member_ids', value: fc.array(peers, { maxLength: 4 }).map(j) },
   ],
-  group_list: [{ key: 'seq', value: validSeqArb.map(j), optional: true }],
+  group_list: [
+    { key: 'seq', value: validSeqArb.map(j), optional: true },
+    { key: 'page_token', value: hostileString.filter((s) => s.length <= 512).map(j), optional: true },
+  ],
   device_token: [
     { key: 'seq', value: validSeqArb.map(j), optional: true },
-    { key: 'token', value: hostileString.filter((x) => x.length > 0 && x.length <= 4096).map(j) },
+    { key: 'token', value: hostileString.filter((x) => x.length > 0 && x.length <= 1100).map(j) },
     { key: 'platform', value: fc.constantFrom('ios', 'android', 'web', 'windows', 'mac').map(j) },
+  ],
+  device_token_remove: [
+    { key: 'seq', value: validSeqArb.map(j), optional: true },
+    { key: 'token', value: hostileString.filter((x) => x.length > 0 && x.length <= 1100).map(j) },
   ],
   group_info: [
     { key: 'seq', value: validSeqArb.map(j), optional: true },
-    { key: 'group_id', value: fc.oneof(validUserId, fc.constant('g-00000000-0000-4000-8000-000000000000')).map(j) },
+    { key: 'group_id', value: fc.oneof(groupIdArb, validUserId).map(j) },
   ],
   heartbeat: [{ key: 'seq', value: validSeqArb.map(j), optional: true }],
 };
