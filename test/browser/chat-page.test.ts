@@ -220,7 +220,7 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
     const aliceGroup = alice.locator('#sessions > li[data-session-type="2"][data-selected="true"]');
     await aliceGroup.waitFor();
     const groupId = (await aliceGroup.getAttribute('data-session-id'))!;
-    expect(groupId).toMatch(/^g-/);
+    expect(groupId).toMatch(/^g:[A-Za-z0-9_-]{22}$/);
     expect(await aliceGroup.textContent()).toContain('team');
     expect(await alice.locator('#conversation').textContent()).toContain('team');
     const memberIds = (page: Page) => page.locator('#group-member-list > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-user-id')));
