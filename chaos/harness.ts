@@ -15,6 +15,7 @@ import { ChatClient, ChatServerError, isGroupMsgType, MsgType, type MsgDataAckFr
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
 import { logger } from '../core/observability.js';
+import type { NumberingResult } from '../core/ports.js';
 import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
 import { FAULT_KINDS, FaultPlan, Rng, ratesFor, type FaultRates, type Invocation, type PortCall } from './faults.js';
 import { startChaosStack, type ChaosStack } from './stack.js';
@@ -225,14 +226,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     if (!call.invocation) return;
     if (call.port === 'conversations' && call.method === 'nextMsgId') {
-      const msgId = (outcome.value as { msgId: number }).msgId;
-      numbered.set(key(call.args[0] as string, msgId), call.invocation);
-      timeline.set(key(call.args[0] as string, msgId), { numberedAt: at() });
+      const numbering = outcome.value as NumberingResult;
+      if (numbering.kind !== 'numbered') return;
+      const k = key((call.args[0] as { conversationId: string }).conversationId, numbering.counter.msgId);
+      numbered.set(k, call.invocation);
+      timeline.set(k, { numberedAt: at() });
     } else if (call.port === 'messages' && call.method === 'put') {
       const message = call.args[0] as { conversationId: string; msgId: number };
       const k = key(message.conversationId, message.msgId);
       timeline.set(k, { ...timeline.get(k), storedAt: at(), storedBy: `${call.invocation.route} #${call.invocation.id}${numbered.get(k) === call.invocation ? '' : ' (a resend)'}` });
-    } else if (call.port === 'sentMessages' && call.method === 'claim' && outcome.value === false) {
+    } else if (call.port === 'sentMessages' && call.method === 'claim' && !(outcome.value as { claimed: boolean }).claimed) {
       lostClaim.add(call.invocation);
     }
   };
@@ -642,7 +645,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const invocation = numbered.get(k);
         let cause: string;
         // The first failure of the invocation that took the value is the reason it was not stored.
-        if (invocation && lostClaim.has(invocation)) cause = 'a concurrent attempt of the same send won the claim';
+        if (invocation && lostClaim.has(invocation)) cause = 'a resend the head’s ring no longer held took a msg_id, then found the claim';
         else if (invocation && invocation.errors.length === 0 && invocation.dead !== undefined) cause = `Lambda crash after numbering: ${invocation.dead.replace(/ \(.*\)$/, '')}`;
         else if (invocation && invocation.errors.length > 0) cause = `error after numbering: ${invocation.errors[0]!}`;
         else if (!invocation && lostCounterValues.has(k)) cause = 'counter UpdateItem retried by the SDK after a lost response';
