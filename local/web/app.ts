@@ -14,6 +14,7 @@
  * #group-events > li[data-change-type][data-user-ids].
  * `?user=alice&peer=bob` (or `&group=<group id>`) in the page URL fills the form and connects.
  */
+import { isGroupId } from '../../protocol/limits.js';
 import {
   AuthError,
   ChatClient,
@@ -1084,7 +1085,7 @@ const presetUser = params.get('user');
 const presetPeer = params.get('peer');
 const presetGroup = params.get('group');
 if (presetPeer) ui.peerId.value = presetPeer;
-else if (presetGroup && USER_ID.test(presetGroup)) current = group(presetGroup);
+else if (presetGroup && isGroupId(presetGroup)) current = group(presetGroup);
 if (presetUser) {
   ui.userId.value = presetUser;
   ui.loginForm.requestSubmit();

@@ -1,6 +1,6 @@
 /**
- * The short chaos run inside `npm test` (the full one is `npm run chaos`): 6 users × 2 devices, a few hundred
- * messages one-to-one and in a group, random disconnects, and every kind of fault injected at a few percent, on the
+ * The short chaos run inside `npm test` (the full one is `npm run chaos`): 6 users × 2 devices, 200 messages
+ * one-to-one and in a group (all of them, however long a loaded machine takes), random disconnects, and every kind of fault injected at a few percent, on the
  * run's shared DynamoDB Local. Nothing may be lost, duplicated after the SDK, or acked without being stored.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,9 +18,10 @@ describe('chaos (short run)', () => {
       devicesPerUser: 2,
       groups: 1,
       groupSize: 4,
-      messages: 300,
+      messages: 200,
       ratePerSecond: 15,
-      maxSendPhaseMs: 25_000,
+      // Sized by count, not time: every message is sent however slow the machine (the cap is a hang guard only).
+      maxSendPhaseMs: 600_000,
       groupShare: 0.25,
       faultRate: 0.05,
       disconnectsPerMinute: 40,
@@ -28,8 +29,8 @@ describe('chaos (short run)', () => {
     });
     const table = formatResult(result);
     expect(failedFigures(result).map((f) => `${f.label}: ${f.value}`), table).toEqual([]);
-    expect(result.sent, table).toBeGreaterThanOrEqual(250);
+    expect(result.sent, table).toBe(200);
     expect(result.acked, table).toBe(result.sent);
     for (const kind of FAULT_KINDS) expect(result.faults.get(kind) ?? 0, `${kind} injected\n${table}`).toBeGreaterThan(0);
-  }, 90_000);
+  }, 600_000);
 });
