@@ -191,10 +191,13 @@ export interface DeliveryKey {
 export interface PendingStore {
   /** Records fresh deliveries (BatchWriteItem; a row already there is overwritten). */
   putMany(deliveries: readonly PendingDelivery[]): Promise<void>;
-  /** Records a delivery unless one is there; false when it was (a resumed fan-out must not reset its count). */
+  /**
+   * Records a delivery unless one is there; false when it was (a resumed fan-out must not reset its count). A late
+   * delivery (not in its message's minute) also leaves a pointer where a delivery made at once would be.
+   */
   putIfAbsent(delivery: PendingDelivery): Promise<boolean>;
-  /** Removes the pending delivery of that connection; returns it when one was there. */
-  delete(key: DeliveryKey & { createTime: number }, nowMs: number): Promise<PendingDelivery | undefined>;
+  /** Removes the pending delivery of that connection (at most two DeleteItems, no search); returns it when one was there. */
+  delete(key: DeliveryKey & { createTime: number }): Promise<PendingDelivery | undefined>;
   /**
    * Due items (nextDueAt ≤ now) of the slots that can still hold live ones, a page at a time, oldest slot first.
    */

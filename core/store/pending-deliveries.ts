@@ -9,11 +9,12 @@
  * delivery), `~fanout#${conversationId}#${msgId}` or `~expiry#${connectionId}`. A row lives in the slot of its slot
  * time: for a delivery made at once, the minute its message was created, so the ack handler can compute the key from
  * (its connection, the message) and delete with one DeleteItem; for a delivery made later (a resend finishing a
- * fan-out, a resumed fan-out), the minute it was made, so it stays inside what the sweeper reads. The sweeper queries
- * only the few minute-slots that can still hold live rows: its reads grow with recent pending rows, never with the
- * table. No GSI, so a delivery costs one write to record and one to ack.
+ * fan-out, a resumed fan-out), the minute it was made, so it stays inside what the sweeper reads — and a pointer to it
+ * is left at the key a delivery made at once would have, so the ack still needs no search. The sweeper queries only
+ * the few minute-slots that can still hold live rows: its reads grow with recent pending rows, never with the table.
+ * No GSI, so a delivery costs one write to record and one to ack (two each for the rare late one).
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, PendingStore, TokenExpiry } from '../ports.js';
 import { batchWriteAll, queryAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
@@ -104,44 +105,43 @@ export class PendingDeliveryTable implements PendingStore {
   }
 
   async putIfAbsent(delivery: PendingDelivery): Promise<boolean> {
-    // A late delivery's row goes to the slot of its time, but the one made at once may be in its message's minute.
+    const row = this.keyOf(delivery);
     const atOnce = { slot: this.slot(delivery.createTime, delivery.connectionId), delivery_key: deliveryKey(delivery) };
-    if (atOnce.slot !== this.keyOf(delivery).slot) {
-      const found = await this.db.send(new GetCommand({ TableName: this.tableName, Key: atOnce, ConsistentRead: true, ProjectionExpression: 'slot' }));
-      if (found.Item) return false;
-    }
+    const late = atOnce.slot !== row.slot;
     try {
-      await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(delivery), ConditionExpression: 'attribute_not_exists(slot)' }));
-      return true;
+      // A late delivery: claim the key a delivery made at once would have (absent, or a row made at once is there),
+      // as a pointer to the row in the slot of its own time.
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: late ? { ...atOnce, moved_to_slot: row.slot, expires_at: delivery.slotTime + ROW_TTL_SECONDS } : this.item(delivery),
+          ConditionExpression: 'attribute_not_exists(slot)',
+        }),
+      );
     } catch (error) {
       if (isConditionFailed(error)) return false;
       throw error;
     }
+    if (late) await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(delivery) }));
+    return true;
   }
 
-  async delete(key: DeliveryKey & { createTime: number }, nowMs: number): Promise<PendingDelivery | undefined> {
-    const atOnce = await this.db.send(
+  async delete(key: DeliveryKey & { createTime: number }): Promise<PendingDelivery | undefined> {
+    const removed = await this.db.send(
       new DeleteCommand({
         TableName: this.tableName,
         Key: { slot: this.slot(key.createTime, key.connectionId), delivery_key: deliveryKey(key) },
         ReturnValues: 'ALL_OLD',
       }),
     );
-    if (atOnce.Attributes) return toDueItem(atOnce.Attributes) as PendingDelivery;
-    // Not where a delivery made at once lives: a delivery made later lives in the slot of its own time.
-    if (Math.floor(nowMs / 1000) - key.createTime < SLOT_SECONDS) return undefined;
-    for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs)) {
-      const rowKey = { slot: `${slot}#${shardOf(key.connectionId, this.options.shards)}`, delivery_key: deliveryKey(key) };
-      for await (const found of queryAll(this.db, {
-        TableName: this.tableName,
-        KeyConditionExpression: 'slot = :s AND delivery_key = :k',
-        ExpressionAttributeValues: { ':s': rowKey.slot, ':k': rowKey.delivery_key },
-      })) {
-        await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: rowKey }));
-        return toDueItem(found) as PendingDelivery;
-      }
-    }
-    return undefined;
+    const item = removed.Attributes;
+    if (!item) return undefined;
+    if (typeof item['moved_to_slot'] !== 'string') return toDueItem(item) as PendingDelivery;
+    // A pointer left by a late delivery: the row is in the slot of its own time.
+    const moved = await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { slot: item['moved_to_slot'], delivery_key: deliveryKey(key) }, ReturnValues: 'ALL_OLD' }),
+    );
+    return moved.Attributes ? (toDueItem(moved.Attributes) as PendingDelivery) : undefined;
   }
 
   async *listDue(nowMs: number, pageSize: number): AsyncGenerator<DueItem[]> {

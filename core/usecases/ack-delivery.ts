@@ -5,12 +5,11 @@
 import { MsgDataAckSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { groupConversationId } from '../domain/group.js';
 import { SessionType, singleConversationId } from '../domain/ids.js';
-import type { Clock, MessageStore, PendingDelivery, PendingStore } from '../ports.js';
+import type { MessageStore, PendingDelivery, PendingStore } from '../ports.js';
 
 export interface AckDeliveryPorts {
   readonly messages: MessageStore;
   readonly pending: PendingStore;
-  readonly clock: Clock;
 }
 
 export interface AckDeliveryInput {
@@ -32,9 +31,8 @@ export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInp
     msgIds.length === 1
       ? [await ports.messages.get(conversationId, msgIds[0]!)].filter((m) => m !== undefined)
       : await ports.messages.getMany(msgIds.map((msgId) => ({ conversationId, msgId })));
-  const now = ports.clock.now();
   const removed = await Promise.all(
-    messages.map((m) => ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: m.msgId, createTime: m.createTime }, now)),
+    messages.map((m) => ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: m.msgId, createTime: m.createTime })),
   );
   return removed.filter((d) => d !== undefined);
 }

@@ -136,7 +136,7 @@ describe('finding 6: the sweeper under a backlog', () => {
         // The client acks the moment the frame arrives, before the sweeper counts the attempt.
         post: async (id, frame) => {
           const result = await gateway.post(id, frame);
-          await t.runtime.pending.delete({ ...row!, createTime: row!.createTime }, t.clock.now());
+          await t.runtime.pending.delete({ ...row!, createTime: row!.createTime });
           return result;
         },
         disconnect: (id) => gateway.disconnect(id),
