@@ -1,0 +1,162 @@
+/**
+ * What one frame can cost at the largest input the limits allow, counted on DynamoDB Local (write and read units as
+ * DynamoDB reports them) and on the recording gateway (@connections posts), for every route — and from those and the
+ * default rates, the most one user can cost in an hour. A route whose worst case grows past its stated bound fails
+ * here. The stated bounds are the table in README.md ("What one user can cost"), checked against this one.
+ *
+ * Group figures are measured with GROUP_MEMBERS members of one connection each (a tenth of the cap, to keep `npm
+ * test` quick; `npm run test:deep` measures the full 1,000) and stated per member and per connection.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMIT_DEFAULTS } from '../../protocol/limits.js';
+import { PRICES } from '../../bench/prices.js';
+import { CapacityMeter } from '../../core/store/consumed-capacity.js';
+import { registerConnection } from '../../core/usecases/connections.js';
+import type { WebSocketEvent } from '../../core/websocket-event.js';
+import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../../lambdas/route-handlers.js';
+import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
+
+const GROUP_MEMBERS = process.env['TEST_DEEP'] ? 1000 : 100;
+const CONNECTIONS = LIMIT_DEFAULTS.maxConnectionsPerUser;
+/** 4096 bytes of UTF-8: the largest msg_data (its item is about 4.4 KB). */
+const BIG = 'x'.repeat(LIMIT_DEFAULTS.maxMsgBytes);
+
+interface Cost {
+  readonly writeUnits: number;
+  readonly readUnits: number;
+  readonly posts: number;
+}
+
+let t: TestRuntime;
+const meter = new CapacityMeter();
+const measured = new Map<string, Cost>();
+
+async function call(fn: RouteFunctionId, userId: string, connectionId: string, frame: Record<string, unknown>): Promise<Cost> {
+  meter.reset();
+  const postsBefore = t.gateway.posts.length;
+  await ROUTE_HANDLER_FACTORIES[fn](t.runtime)({
+    body: JSON.stringify(frame),
+    requestContext: { connectionId, routeKey: String(frame['action']), eventType: 'MESSAGE', authorizer: { userId } },
+  } as unknown as WebSocketEvent);
+  const { writeUnits, readUnits } = meter.totals();
+  return { writeUnits, readUnits, posts: t.gateway.posts.length - postsBefore };
+}
+
+async function connectAll(userId: string, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, (_, i) => `${userId}-c${i}`);
+  for (const connectionId of ids) await registerConnection(t.runtime, { userId, connectionId });
+  return ids;
+}
+
+function lastReply(connectionId: string): Record<string, unknown> {
+  return t.gateway.framesTo(connectionId).at(-1) as unknown as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  t = await createTestRuntime({ MAX_GROUPS_OWNED: '1000' }, { capacityMeter: meter });
+  await connectAll('alice', CONNECTIONS);
+  await connectAll('bob', CONNECTIONS);
+  // Members for the group routes: one connection each.
+  for (let i = 0; i < GROUP_MEMBERS; i++) await registerConnection(t.runtime, { userId: `m${i}`, connectionId: `m${i}-c0` });
+}, 600_000);
+
+afterAll(() => {
+  const rows = [...measured].map(([route, c]) => `${route.padEnd(58)} ${String(c.writeUnits).padStart(7)} W ${String(c.readUnits).padStart(7)} R ${String(c.posts).padStart(6)} posts`);
+  console.info(`[worst case per frame, groups of ${GROUP_MEMBERS}]\n${rows.join('\n')}`);
+});
+
+/** The stated bound of each route, as a function of the group's members M and their connections C. */
+const BOUNDS: Record<string, (m: number, c: number) => Cost> = {
+  // rate 1, counter 1, claim 1, message 5 (4.4 KB), session rows 2, index 4, marks 2, pending 2C−1; queries 2.
+  'msg_data, single chat (4 KB, both users at the connection cap)': (_m, c) => ({ writeUnits: 16 + 2 * c - 1, readUnits: 2, posts: 2 * c }),
+  // rate, counter, claim, message 5, marker 2, sender mark, index 2M + mark, pending M·C; membership, members, presence.
+  'msg_data, group (4 KB, first message of the day)': (m, c) => ({ writeUnits: 12 + 2 * m + m * c, readUnits: 2 + m + Math.ceil(m / 50), posts: 1 + m * c }),
+  'msg_data_ack, 100 ids': () => ({ writeUnits: 200, readUnits: 100, posts: 0 }),
+  'msg_list, 100 messages of 4 KB': () => ({ writeUnits: 0, readUnits: 120, posts: 1 }),
+  'msg_by_ids, 100 messages of 4 KB': () => ({ writeUnits: 0, readUnits: 110, posts: 1 }),
+  'recent_sessions, a page (100 sessions)': () => ({ writeUnits: 0, readUnits: 420, posts: 1 }),
+  'unread_cnt, a page (100 sessions)': () => ({ writeUnits: 0, readUnits: 420, posts: 1 }),
+  'msg_read_ack (both users at the connection cap)': (_m, c) => ({ writeUnits: 2, readUnits: 6, posts: 2 * c }),
+  'group_create, M members': (m, c) => ({ writeUnits: 8 + 4 * m, readUnits: 2 + m + Math.ceil(m / 50), posts: 1 + m * c }),
+  'group_change_member, remove M − 1 members': (m, c) => ({ writeUnits: 8 + 6 * m, readUnits: 4 + m + Math.ceil(m / 50), posts: 1 + m * c }),
+  'group_list, a page (100 groups)': () => ({ writeUnits: 0, readUnits: 60, posts: 1 }),
+  'group_info, M members': (m) => ({ writeUnits: 0, readUnits: 2 + Math.ceil(m / 50), posts: 1 }),
+  'device_token (1,024 characters, the user at its cap)': () => ({ writeUnits: 10, readUnits: 6, posts: 1 }),
+};
+
+function expectWithin(route: string, cost: Cost, m = GROUP_MEMBERS, c = 1): void {
+  measured.set(route, cost);
+  const bound = BOUNDS[route]!(m, c);
+  expect(cost.writeUnits, `${route}: write units`).toBeLessThanOrEqual(bound.writeUnits);
+  expect(cost.readUnits, `${route}: read units`).toBeLessThanOrEqual(bound.readUnits);
+  expect(cost.posts, `${route}: posts`).toBeLessThanOrEqual(bound.posts);
+}
+
+describe('worst case of one frame per route, at the largest input the limits allow', () => {
+  it('msg_data', async () => {
+    const single = await call('send', 'alice', 'alice-c0', JSON.parse(msgData({ to_session_id: 'bob', msg_data: BIG, client_msg_id: 'w-1' })) as Record<string, unknown>);
+    expectWithin('msg_data, single chat (4 KB, both users at the connection cap)', single, 0, CONNECTIONS);
+
+    const members = Array.from({ length: GROUP_MEMBERS - 1 }, (_, i) => `m${i + 1}`);
+    await call('groups', 'm0', 'm0-c0', { action: 'group_create', group_name: 'big', member_ids: members });
+    const groupId = lastReply('m0-c0')['group_id'] as string;
+    const group = await call('send', 'm0', 'm0-c0', JSON.parse(msgData({ to_session_id: groupId, msg_type: 17, msg_data: BIG })) as Record<string, unknown>);
+    expectWithin('msg_data, group (4 KB, first message of the day)', group);
+  }, 300_000);
+
+  it('msg_data_ack, msg_list, msg_by_ids', async () => {
+    for (let i = 0; i < 100; i++) {
+      if (i % LIMIT_DEFAULTS.msgRatePerSecond === 0) t.clock.advance(1000); // within alice's rate
+      await call('send', 'alice', 'alice-c0', JSON.parse(msgData({ to_session_id: 'bob', msg_data: BIG })) as Record<string, unknown>);
+    }
+    expect(lastReply('alice-c0')).toMatchObject({ type: 'msg_data_ack', msg_id: 101 });
+    const ids = Array.from({ length: 100 }, (_, i) => i + 2);
+    expectWithin('msg_data_ack, 100 ids', await call('ack', 'bob', 'bob-c0', { action: 'msg_data_ack', msg_ids: ids, session_id: 'alice', session_type: 1 }));
+    expectWithin('msg_list, 100 messages of 4 KB', await call('sync', 'bob', 'bob-c0', { action: 'msg_list', session_id: 'alice', session_type: 1, msg_id_begin: 0, msg_cnt: 100 }));
+    expectWithin('msg_by_ids, 100 messages of 4 KB', await call('sync', 'bob', 'bob-c0', { action: 'msg_by_ids', session_id: 'alice', session_type: 1, msg_ids: ids }));
+    expectWithin('msg_read_ack (both users at the connection cap)', await call('sync', 'bob', 'bob-c0', { action: 'msg_read_ack', session_id: 'alice', session_type: 1, msg_id: 50 }), 0, CONNECTIONS);
+  }, 300_000);
+
+  it('recent_sessions and unread_cnt', async () => {
+    for (let i = 0; i < 110; i++) await call('send', `p${i}`, `p${i}-c`, JSON.parse(msgData({ to_session_id: 'carol', msg_data: BIG })) as Record<string, unknown>);
+    expectWithin('recent_sessions, a page (100 sessions)', await call('sync', 'carol', 'carol-c', { action: 'recent_sessions', latest_update_time: 0 }));
+    expectWithin('unread_cnt, a page (100 sessions)', await call('sync', 'carol', 'carol-c', { action: 'unread_cnt' }));
+  }, 300_000);
+
+  it('group routes and device tokens', async () => {
+    const members = Array.from({ length: GROUP_MEMBERS - 1 }, (_, i) => `m${i + 1}`);
+    expectWithin('group_create, M members', await call('groups', 'm0', 'm0-c0', { action: 'group_create', group_name: 'second', member_ids: members }));
+    const groupId = lastReply('m0-c0')['group_id'] as string;
+    expectWithin('group_info, M members', await call('groups', 'm1', 'm1-c0', { action: 'group_info', group_id: groupId }));
+    t.clock.advance(60_000); // a new minute of the member-change budget
+    expectWithin('group_change_member, remove M − 1 members', await call('groups', 'm0', 'm0-c0', { action: 'group_change_member', group_id: groupId, change_type: 'del', member_ids: members }));
+    expectWithin('group_list, a page (100 groups)', await call('groups', 'm1', 'm1-c0', { action: 'group_list' }));
+    for (let i = 0; i < LIMIT_DEFAULTS.maxDeviceTokensPerUser; i++) {
+      t.clock.advance(1000);
+      await call('devices', 'dave', 'dave-c', { action: 'device_token', token: `${'t'.repeat(1020)}${i}`, platform: 'web' });
+    }
+    t.clock.advance(1000);
+    expectWithin('device_token (1,024 characters, the user at its cap)', await call('devices', 'dave', 'dave-c', { action: 'device_token', token: 'u'.repeat(1024), platform: 'web' }));
+  }, 300_000);
+});
+
+describe('the most one user can cost in an hour, at the defaults', () => {
+  /** $ of one frame: its DynamoDB units, its posts and the frame itself (API Gateway), one Lambda request. */
+  const dollars = (c: Cost) =>
+    c.writeUnits * PRICES.dynamodb.perWriteUnit + c.readUnits * PRICES.dynamodb.perReadUnit + (c.posts + 1) * PRICES.apiGateway.perMessage + PRICES.lambda.perRequest;
+
+  it('is the table README.md publishes', () => {
+    const m = LIMIT_DEFAULTS.maxGroupMembers;
+    const c = CONNECTIONS;
+    const perHour = (perSecond: number) => perSecond * 3600;
+    const lines = [
+      ['msg_data to a single chat', dollars(BOUNDS['msg_data, single chat (4 KB, both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.msgRatePerSecond)],
+      ['msg_data to a full group (members at the connection cap)', dollars(BOUNDS['msg_data, group (4 KB, first message of the day)']!(m, c)), perHour(LIMIT_DEFAULTS.msgRatePerSecond)],
+      ['group_create / group_change_member (member budget)', dollars(BOUNDS['group_create, M members']!(m, c)) / m, LIMIT_DEFAULTS.groupMemberChangesPerMinute * 60],
+      ['other writing requests (msg_read_ack, the most costly)', dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.writeRatePerSecond)],
+    ].map(([what, perFrame, frames]) => `| ${what as string} | $${(perFrame as number).toFixed(6)} | ${(frames as number).toLocaleString('en-US')} | $${((perFrame as number) * (frames as number)).toFixed(2)} |`);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const line of lines) expect(readme, `README.md lacks the line:\n${line}`).toContain(line);
+  });
+});
