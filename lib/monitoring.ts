@@ -3,12 +3,14 @@
  * metrics the handlers emit, dimension `service`), the rest are the AWS/Lambda, AWS/DynamoDB, AWS/ApiGateway and
  * AWS/SQS metrics of the construct's own resources.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../core/observability.js';
@@ -231,4 +233,39 @@ function throttleEvents(table: dynamodb.ITableV2, readId: string, writeId: strin
     period,
     label,
   });
+}
+
+export interface ChatAlarmTopicProps {
+  /** Removal policy of the topic's KMS key. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** An SNS topic for the alarms, encrypted with a customer managed key CloudWatch may use, HTTPS only. */
+export class ChatAlarmTopic extends Construct {
+  public readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: ChatAlarmTopicProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    // CloudWatch cannot publish to a topic under the AWS managed key (alias/aws/sns): its key policy is fixed.
+    const key = new kms.Key(this, 'Key', {
+      description: `Encrypts the alarm topic of ${stack.stackName}`,
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: `${stack.stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+  }
 }
