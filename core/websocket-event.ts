@@ -9,6 +9,8 @@ export interface AuthorizerContext {
   readonly principalId?: string;
   readonly userId?: string;
   readonly clientType?: number | string;
+  /** The token's `exp` (unix seconds); a string by the time a route sees it, as API Gateway passes values on. */
+  readonly tokenExpiresAt?: number | string;
 }
 
 export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {

@@ -4,7 +4,7 @@
  *
  * Context keys (`npx cdk deploy -c key=value`):
  * - `oidcIssuer`:    accept tokens from this OIDC issuer instead of creating a Cognito user pool.
- * - `oidcAudience`:  accepted audience(s), comma-separated (only with oidcIssuer).
+ * - `oidcAudience`:  accepted audience(s), comma-separated; required with oidcIssuer.
  * - `oidcJwksUrl`:   JWKS URL when it is not `${oidcIssuer}/.well-known/jwks.json` (only with oidcIssuer).
  * - `removalPolicy`: `retain` (default) or `destroy`, for tables, user pool, log groups and the alarm topic's key.
  * - `stackName`:     stack name (default `TeamTalkServerless`).
@@ -62,6 +62,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   const jwksUrl = optionalString(app, 'oidcJwksUrl');
   if (!issuer && (audience || jwksUrl)) throw new Error('context oidcAudience/oidcJwksUrl need oidcIssuer');
   if (issuer && !/^https:\/\/\S+$/.test(issuer)) throw new Error(`context oidcIssuer must be an https URL, got "${issuer}"`);
+  if (issuer && !audience) throw new Error('context oidcIssuer needs oidcAudience: the client id(s) whose tokens may connect');
 
   const removal = (optionalString(app, 'removalPolicy') ?? 'retain').toLowerCase();
   if (removal !== 'retain' && removal !== 'destroy') {

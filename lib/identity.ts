@@ -11,7 +11,10 @@ import { Construct } from 'constructs';
 export interface ExistingUserPoolAuthProps {
   /** The pool, e.g. `cognito.UserPool.fromUserPoolId(this, 'Pool', 'eu-west-1_abc')`. */
   readonly userPool: cognito.IUserPool;
-  /** Accepted app client ids (`aud` of id tokens, `client_id` of access tokens). @default - any client of the pool */
+  /**
+   * Accepted app client ids (`aud` of id tokens, `client_id` of access tokens). Required: a pool's other clients
+   * (an admin tool, another app) must not open chat connections.
+   */
   readonly clientIds?: string[];
   readonly issuer?: never;
 }
@@ -20,7 +23,10 @@ export interface ExistingUserPoolAuthProps {
 export interface OidcAuthProps {
   /** Expected `iss` claim, e.g. `https://login.example.com/realms/chat`; must be https. */
   readonly issuer: string;
-  /** Accepted audiences (`aud`, or `client_id` of Cognito access tokens). @default - any audience */
+  /**
+   * Accepted audiences (`aud`; for a Cognito user pool's access tokens `client_id`). Required: without one, any
+   * token the issuer signs for any application would open a connection.
+   */
   readonly audiences?: string[];
   /** JWKS location. @default `${issuer}/.well-known/jwks.json` */
   readonly jwksUrl?: string;
@@ -58,13 +64,13 @@ export class ChatIdentity extends Construct {
     const auth = props.auth;
     if (auth && 'userPool' in auth && auth.userPool) {
       this.issuer = `https://cognito-idp.${auth.userPool.env.region}.${stack.urlSuffix}/${auth.userPool.userPoolId}`;
-      this.audiences = [...(auth.clientIds ?? [])];
+      this.audiences = requiredAudiences(auth.clientIds, 'auth.clientIds: the app client ids whose tokens may connect');
     } else if (auth && 'issuer' in auth && auth.issuer !== undefined) {
       if (!Token.isUnresolved(auth.issuer) && !/^https:\/\/\S+$/.test(auth.issuer)) {
         throw new Error(`ChatBackend: auth.issuer must be an https URL, got "${auth.issuer}"`);
       }
       this.issuer = auth.issuer;
-      this.audiences = [...(auth.audiences ?? [])];
+      this.audiences = requiredAudiences(auth.audiences, 'auth.audiences: the aud values (client ids) whose tokens may connect');
       this.jwksUrl = auth.jwksUrl;
     } else if (auth) {
       throw new Error('ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)');
@@ -111,4 +117,11 @@ export class ChatIdentity extends Construct {
     );
     return pool;
   }
+}
+
+/** At least one non-empty audience, or a synth-time error naming the prop. */
+function requiredAudiences(audiences: readonly string[] | undefined, what: string): string[] {
+  const given = (audiences ?? []).filter((a) => Token.isUnresolved(a) || a.trim().length > 0);
+  if (given.length === 0) throw new Error(`ChatBackend: ${what}. Required: without it any token of the issuer would be accepted.`);
+  return given;
 }
