@@ -13,9 +13,12 @@
  * - `tracing`:       `true` for active X-Ray tracing on every function (default `false`).
  * - `messageRetentionDays`: keep messages this many days (DynamoDB TTL); default: for ever.
  * - `pushIncludesBody`: `true` to put msg_data in the push hook's events (default `false`).
+ * - `apiGatewayLogsRole`: `ifMissing` (default), `overwrite` or `leave`: the region's API Gateway CloudWatch Logs
+ *   role (see ChatBackendProps.apiGatewayLogsRole).
  */
 import { App, Duration, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { API_GATEWAY_LOGS_ROLE_MODES, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import type { ChatBackendProps, ChatLogLevel } from './chat-backend.js';
 import { TeamTalkStack } from './stack.js';
 
@@ -76,6 +79,10 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   const tracing = optionalBoolean(app, 'tracing');
   const pushIncludesBody = optionalBoolean(app, 'pushIncludesBody');
   const retentionDays = optionalPositiveInteger(app, 'messageRetentionDays');
+  const logsRole = optionalString(app, 'apiGatewayLogsRole');
+  if (logsRole !== undefined && !(API_GATEWAY_LOGS_ROLE_MODES as readonly string[]).includes(logsRole)) {
+    throw new Error(`context apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${logsRole}"`);
+  }
   return {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),
@@ -83,6 +90,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
     ...(tracing !== undefined ? { tracing } : {}),
     ...(pushIncludesBody !== undefined ? { pushIncludesBody } : {}),
     ...(retentionDays !== undefined ? { messageRetention: Duration.days(retentionDays) } : {}),
+    ...(logsRole !== undefined ? { apiGatewayLogsRole: logsRole as ApiGatewayLogsRoleMode } : {}),
     ...(issuer
       ? {
           auth: {

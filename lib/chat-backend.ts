@@ -19,10 +19,11 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../core/config.js';
 import type { TableId } from '../core/store/schema.js';
+import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
 import type { FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
-import { ChatAlarmTopic, ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
+import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
 import { ChatWebSocketApi } from './websocket-api.js';
@@ -30,6 +31,7 @@ import { ChatWebSocketApi } from './websocket-api.js';
 export type { AlarmThresholds } from './monitoring.js';
 export type { ChatBackendAuth, ExistingUserPoolAuthProps, OidcAuthProps } from './identity.js';
 export { LAMBDA_RUNTIME, type ChatLogLevel } from './functions.js';
+export type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 
 /** Properties of {@link ChatBackend}; all optional. */
 export interface ChatBackendProps {
@@ -79,7 +81,11 @@ export interface ChatBackendProps {
   readonly eventBus?: events.IEventBus;
   /** Whether the push events carry the message body (`msg_data`); off, push providers see no content. @default false */
   readonly pushIncludesBody?: boolean;
-  /** Alarms notify this topic (ALARM and OK). @default - no notification (alarms still show on the dashboard) */
+  /**
+   * Alarms notify this topic (ALARM and OK). A topic of this app gets a policy statement letting this account's
+   * CloudWatch alarms publish; an imported topic's policy must allow `cloudwatch.amazonaws.com` `sns:Publish` itself.
+   * @default - no notification (alarms still show on the dashboard)
+   */
   readonly alarmTopic?: sns.ITopic;
   /**
    * Creates a KMS-encrypted topic with an email subscription for the alarms (or, with `alarmTopic`, subscribes the
@@ -89,12 +95,24 @@ export interface ChatBackendProps {
   readonly alarmEmail?: string;
   /** When the alarms fire. @default - see AlarmThresholds (5 Lambda errors / 5 min, 10 throttle events / 5 min per table, 10 give-ups / 15 min) */
   readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * The handlers' service name: the `service` field of their logs and the `service` dimension of their metrics,
+   * which the dashboard and alarms read. Give two stacks in one account and region different names.
+   * @default - the stack name
+   */
+  readonly serviceName?: string;
   /** Name of the CloudWatch dashboard (names are unique per account). @default `<stack name>-<region>` */
   readonly dashboardName?: string;
   /**
-   * Set the region's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which WebSocket access logging
-   * needs. Turn off when the account already has one; the role is retained on stack deletion because the setting
-   * is region-wide.
+   * The region's API Gateway CloudWatch Logs role, which WebSocket access logging needs. It is one setting per
+   * account and region, shared by every API there: `'ifMissing'` sets the stack's role at deploy time only where
+   * none is set (and deletes that role with the stack only if the region no longer uses it); `'overwrite'` replaces
+   * the region's setting (AWS::ApiGateway::Account); `'leave'` touches nothing (the account must have a role).
+   * @default 'ifMissing'
+   */
+  readonly apiGatewayLogsRole?: ApiGatewayLogsRoleMode;
+  /**
+   * @deprecated use `apiGatewayLogsRole`: `true` is `'ifMissing'`, `false` is `'leave'`.
    * @default true
    */
   readonly configureApiGatewayLogsRole?: boolean;
@@ -135,6 +153,9 @@ function validate(props: ChatBackendProps): void {
     throw new Error(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
   }
   resolveAlarmThresholds(props.alarmThresholds);
+  if (props.serviceName !== undefined && !Token.isUnresolved(props.serviceName) && !/^[\w.@/-]{1,250}$/.test(props.serviceName)) {
+    throw new Error(`ChatBackend: serviceName must be 1-250 characters of A-Za-z0-9_.@/-, got "${props.serviceName}"`);
+  }
   sweepIntervalMinutes(props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs));
   if (props.messageRetention) wholeDays(props.messageRetention);
   handlerSettings(props);
@@ -178,6 +199,7 @@ export class ChatBackend extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
     const sweepInterval = props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs);
+    const serviceName = props.serviceName ?? stack.stackName;
 
     this.tables = new ChatTables(this, 'Tables', { removalPolicy }).tables;
     const identity = new ChatIdentity(this, 'Identity', { ...(props.auth ? { auth: props.auth } : {}), removalPolicy });
@@ -190,7 +212,7 @@ export class ChatBackend extends Construct {
       throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
       logRetention,
       removalPolicy,
-      configureApiGatewayLogsRole: props.configureApiGatewayLogsRole ?? true,
+      apiGatewayLogsRole: props.apiGatewayLogsRole ?? (props.configureApiGatewayLogsRole === false ? 'leave' : 'ifMissing'),
     });
     this.webSocketApi = api.api;
     this.stage = api.stage;
@@ -208,6 +230,7 @@ export class ChatBackend extends Construct {
       sweepIntervalMs: sweepInterval.toMilliseconds(),
       ...(props.messageRetention ? { messageRetentionDays: wholeDays(props.messageRetention) } : {}),
       tokenIssuer: identity,
+      serviceName,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing ?? false,
       logRetention,
@@ -219,12 +242,14 @@ export class ChatBackend extends Construct {
     this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', { sweeper: this.functions.sweeper, interval: sweepInterval }).deadLetterQueue;
 
     this.alarmTopic = props.alarmTopic;
+    if (props.alarmTopic) allowCloudWatchAlarms(props.alarmTopic);
     if (props.alarmEmail !== undefined) {
       this.alarmTopic ??= new ChatAlarmTopic(this, 'AlarmTopic', { removalPolicy }).topic;
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
     const monitoring = new ChatMonitoring(this, 'Monitoring', {
       dashboardName: props.dashboardName ?? `${stack.stackName}-${stack.region}`,
+      serviceName,
       functions: this.functions,
       tables: this.tables,
       apiId: this.webSocketApi.apiId,

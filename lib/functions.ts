@@ -3,26 +3,23 @@
  * role holding exactly its lib/grants.ts access (tables, @connections, event bus), and the environment of exactly
  * its tables and settings (core/config.ts, core/auth/verify-token.ts).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { SERVICE_NAME } from '../core/observability.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
-import { BUNDLING, FUNCTION_SPECS, type FunctionSpec } from './function-specs.js';
+import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
+import { FUNCTION_SPECS, type FunctionSpec } from './function-specs.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionId } from './grants.js';
 
-/** Runtime of every function; esbuild targets the same Node.js major (lib/function-specs.ts). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+export { LAMBDA_RUNTIME };
 
 /** Level of the handlers' Powertools logs. */
 export type ChatLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -51,20 +48,14 @@ export interface ChatFunctionsProps {
   /** MESSAGE_RETENTION_DAYS of the functions that store messages. @default - messages are kept for ever */
   readonly messageRetentionDays?: number;
   readonly tokenIssuer: TokenIssuerSettings;
+  /** POWERTOOLS_SERVICE_NAME: the `service` of the logs and the metrics' dimension. */
+  readonly serviceName: string;
   readonly logLevel: ChatLogLevel;
   readonly tracing: boolean;
   readonly logRetention: logs.RetentionDays;
   /** Removal policy of the log groups. */
   readonly removalPolicy: RemovalPolicy;
 }
-
-/** Repository (or installed package) root: this file is lib/functions.ts. */
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-/**
- * This repository's lock file; absent when the construct is installed as a package (npm does not publish lock
- * files), and then NodejsFunction finds the consuming app's lock file from the working directory.
- */
-const LOCK_FILE = existsSync(`${PROJECT_ROOT}package-lock.json`) ? `${PROJECT_ROOT}package-lock.json` : undefined;
 
 export class ChatFunctions extends Construct {
   /** Lambda functions by id (lib/grants.ts). */
@@ -99,35 +90,21 @@ export class ChatFunctions extends Construct {
     });
     logGroup.grantWrite(role);
     const fn = new NodejsFunction(this, `${name}Function`, {
-      entry: `${PROJECT_ROOT}${spec.entry}`,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      ...(LOCK_FILE ? { depsLockFilePath: LOCK_FILE } : {}),
+      ...bundledHandler(spec.entry),
       description: spec.description,
-      runtime: LAMBDA_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: spec.memorySize,
       timeout: Duration.seconds(spec.timeoutSeconds),
       role,
       logGroup,
-      // JSON logs; platform START/END/REPORT lines only at WARN, which keeps the idle sweeper's log bill near zero.
+      // JSON logs. The application level sets AWS_LAMBDA_LOG_LEVEL, which Powertools obeys over POWERTOOLS_LOG_LEVEL;
+      // system level INFO keeps the platform REPORT lines (duration, memory, init duration).
       loggingFormat: lambda.LoggingFormat.JSON,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[this.props.logLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
       environment: this.environmentOf(fnId, spec),
       ...(this.props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       // A failed scheduled run is not retried (the next run does the same work) but kept in a dead-letter queue.
       ...(spec.asyncInvoked ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 0 } : {}),
-      bundling: {
-        minify: BUNDLING.minify,
-        sourceMap: BUNDLING.sourceMap,
-        target: BUNDLING.target,
-        format: OutputFormat.ESM,
-        mainFields: [...BUNDLING.mainFields],
-        banner: BUNDLING.banner,
-        externalModules: [...BUNDLING.externalModules],
-        forceDockerBundling: false,
-        logLevel: LogLevel.WARNING,
-      },
     });
     this.grant(fnId, fn, role);
     this.acknowledgeNagFindings(fnId, fn);
@@ -140,7 +117,7 @@ export class ChatFunctions extends Construct {
     const access = FUNCTION_ACCESS[fnId];
     const environment: Record<string, string> = {
       NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
     };
     for (const tableId of tablesOf(fnId)) environment[TABLES[tableId].envVar] = props.tables[tableId].tableName;

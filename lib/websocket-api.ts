@@ -3,16 +3,16 @@
  * logs and throttling, and the routes of core/routes.ts — `$connect` behind the token authorizer — each on its
  * function's Lambda integration.
  */
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACTION_ROUTES, type FunctionId, type RoutedAction } from '../core/routes.js';
+import { ApiGatewayLogsRole, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 
 export interface ChatWebSocketApiProps {
   readonly stageName: string;
@@ -21,8 +21,8 @@ export interface ChatWebSocketApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Removal policy of the access log group. */
   readonly removalPolicy: RemovalPolicy;
-  /** Set the region's API Gateway CloudWatch Logs role. */
-  readonly configureApiGatewayLogsRole: boolean;
+  /** How the region's API Gateway CloudWatch Logs role (which access logging needs) is set. */
+  readonly apiGatewayLogsRole: ApiGatewayLogsRoleMode;
 }
 
 /** The access log line of every WebSocket request: who, which route, what status, how long. */
@@ -59,6 +59,8 @@ export class ChatWebSocketApi extends Construct {
       description: 'TeamTalk IM message path (JSON frames, route on $request.body.action)',
       routeSelectionExpression: '$request.body.action',
     });
+    // Before the stage: its access logs need the region's role.
+    const logsRole = new ApiGatewayLogsRole(this, 'LogsRole', { mode: props.apiGatewayLogsRole, logRetention: props.logRetention });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
     this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
@@ -70,7 +72,7 @@ export class ChatWebSocketApi extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
       },
     });
-    if (props.configureApiGatewayLogsRole) this.setLogsRole();
+    this.stage.node.addDependency(logsRole);
     this.url = this.stage.url;
     this.connectionsEndpoint = this.stage.callbackUrl;
     this.manageConnectionsArn = stack.formatArn({
@@ -119,21 +121,5 @@ export class ChatWebSocketApi extends Construct {
         reason: `API Gateway WebSocket APIs authorize only $connect; route ${routeKey} runs on a connection its $connect authorizer already admitted and receives that identity in the authorizer context.`,
       });
     }
-  }
-
-  private setLogsRole(): void {
-    const logsRole = new iam.Role(this, 'ApiGatewayLogsRole', {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'Region-wide API Gateway role for CloudWatch Logs (access logs of WebSocket stages)',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
-    });
-    logsRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: logsRole.roleArn });
-    this.stage.node.addDependency(account);
-    Validations.of(logsRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        "API Gateway's region-wide CloudWatch Logs role: the AWS managed policy is the documented one, and it must cover every API in the region, not only this stack's log groups.",
-    });
   }
 }
