@@ -2,26 +2,30 @@
  * Who may touch what: the one place that says which DynamoDB actions each Lambda function gets on which table,
  * which functions may call the @connections management API, and which may put events on the push-hook bus. The
  * stack turns every entry into an explicit IAM statement on that table's (or API's, or bus's) ARN only, hands each
- * function the env vars of exactly the tables listed here, and test/stack.test.ts checks the synthesized template
- * against this map. Change access here and nowhere else.
+ * function the env vars of exactly the tables listed here, test/stack.test.ts checks the synthesized template
+ * against this map, and local mode (local/iam-guard.ts) refuses every DynamoDB call of a function outside it, as
+ * IAM would on AWS. Change access here and nowhere else.
  */
 import type { FunctionId } from '../core/routes.js';
 import type { TableId } from '../core/store/schema.js';
 
 export { FUNCTION_IDS, type FunctionId } from '../core/routes.js';
 
-/** DynamoDB data-plane actions a handler may be granted. No wildcards: list each action. */
+/**
+ * DynamoDB data-plane actions a handler may be granted. No wildcards: list each action. There is no IAM action for
+ * TransactWriteItems or TransactGetItems: a transaction needs the item actions (PutItem, UpdateItem, DeleteItem,
+ * ConditionCheckItem; GetItem) on each table it touches (local/iam-guard.ts maps calls to actions).
+ */
 export type DynamoDbAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:BatchGetItem'
   | 'dynamodb:Query'
+  | 'dynamodb:Scan'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
   | 'dynamodb:BatchWriteItem'
-  | 'dynamodb:ConditionCheckItem'
-  | 'dynamodb:TransactWriteItems'
-  | 'dynamodb:TransactGetItems';
+  | 'dynamodb:ConditionCheckItem';
 
 export interface FunctionAccess {
   /** DynamoDB actions per table; a table not listed is neither granted nor passed as an env var. */
@@ -79,7 +83,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   sync: {
     // The read side: history, sessions, unread counts, read marks; notices to the users' connections.
     tables: {
-      Messages: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      Messages: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
       Conversations: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Sessions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem'],
@@ -112,7 +116,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   sweeper: {
     tables: {
       PendingDeliveries: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
-      Messages: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+      Messages: ['dynamodb:BatchGetItem'],
       Connections: ['dynamodb:DeleteItem'],
       Presence: ['dynamodb:UpdateItem'],
       DeviceTokens: ['dynamodb:BatchGetItem'],
