@@ -90,7 +90,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const DEFAULT_SWEEP_INTERVAL_MS = 1_000;
+/** Where local mode's defaults differ from core/config.ts's (AWS's): the sweeper runs every second, not minute. */
+export const LOCAL_DEFAULTS = { sweepIntervalMs: 1_000 } as const;
 
 /** The functions with a runtime: all but the authorizer, which only verifies tokens. */
 export type HandlerFunctionId = Exclude<FunctionId, 'authorizer'>;
@@ -157,7 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...tableEnv(tables),
       [DYNAMODB_ENDPOINT_ENV]: dynamoEndpoint,
       [ENV.connectionsEndpoint]: emulator.httpUrl,
-      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS),
+      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalMs),
       ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
       ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
       ...options.env,
