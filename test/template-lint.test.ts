@@ -48,16 +48,21 @@ async function lint(templates: Record<string, unknown>): Promise<Finding[]> {
     writeFileSync(file, JSON.stringify(template));
     return file;
   });
-  try {
-    const { stdout } = await run('cfn-lint', ['--format', 'json', '--ignore-checks', ...IGNORED, '--', ...files], { maxBuffer: 32 * 1024 * 1024 });
-    return JSON.parse(stdout || '[]') as Finding[];
-  } catch (error) {
-    const failed = error as { code?: number | string; stdout?: string };
-    // cfn-lint exits non-zero when it finds something; its JSON is on stdout.
-    if (typeof failed.code === 'number' && failed.stdout) return JSON.parse(failed.stdout) as Finding[];
-    if (failed.code === 'ENOENT') throw new Error('cfn-lint is not installed: pip install cfn-lint (.ci/run installs it)');
-    throw error;
+  const args = ['--format', 'json', '--ignore-checks', ...IGNORED, '--', ...files];
+  // The cfn-lint command, or the module where pip put no script on the PATH.
+  for (const [command, prefix] of [['cfn-lint', []], ['python3', ['-m', 'cfnlint']]] as const) {
+    try {
+      const { stdout } = await run(command, [...prefix, ...args], { maxBuffer: 32 * 1024 * 1024 });
+      return JSON.parse(stdout || '[]') as Finding[];
+    } catch (error) {
+      const failed = error as { code?: number | string; stdout?: string; stderr?: string };
+      // cfn-lint exits non-zero when it finds something; its JSON is on stdout.
+      if (typeof failed.code === 'number' && failed.stdout) return JSON.parse(failed.stdout) as Finding[];
+      const missing = failed.code === 'ENOENT' || /No module named cfnlint/.test(failed.stderr ?? '');
+      if (!missing) throw error;
+    }
   }
+  throw new Error('cfn-lint is not installed: pip install cfn-lint (.ci/run installs it)');
 }
 
 const describeFindings = (findings: readonly Finding[]) =>
