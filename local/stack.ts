@@ -163,7 +163,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
       ...options.env,
     };
-    const runtime = createRuntime(env, options.runtimeOptions);
+    const runtime = createRuntime(env); // not a function's: no meter, no guard
     const iamGuard = new IamGuard(tables);
     const runtimes = Object.fromEntries(
       FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
