@@ -106,7 +106,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
 };
 
-/** Node.js major of the Lambda runtime (nodejs22.x); esbuild targets the same. */
+/** Node.js major of the Lambda runtime (lib/bundling.ts LAMBDA_RUNTIME, nodejs22.x); esbuild targets the same. */
 export const NODE_MAJOR = 22;
 
 /** esbuild settings of every function (NodejsFunction's `bundling`), shared with the benchmark's bundle figures. */

@@ -22,7 +22,8 @@ import { METRIC, METRICS_NAMESPACE } from '../core/observability.js';
 import { ACTION_ROUTES } from '../core/routes.js';
 import { ALL_TABLES, type TableId } from '../core/store/schema.js';
 import { createApp } from '../lib/app.js';
-import { ChatBackend } from '../lib/chat-backend.js';
+import { ChatBackend, LAMBDA_RUNTIME } from '../lib/chat-backend.js';
+import { BUNDLING, NODE_MAJOR } from '../lib/function-specs.js';
 import { TeamTalkStack } from '../lib/stack.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, type FunctionId } from '../lib/grants.js';
 
@@ -246,6 +247,9 @@ describe.each([
     expect(setter === undefined, 'setter only in the default mode').toBe(variant !== 'cognito');
     const expected = [...FUNCTION_IDS.map(fnLogicalId), ...(setter ? [s.logicalId(setter)] : [])];
     expect(functions.map(([id]) => id).sort()).toEqual(expected.sort());
+    // esbuild targets the runtime's Node.js major (lib/function-specs.ts).
+    expect(LAMBDA_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
+    expect(BUNDLING.target).toBe(`node${NODE_MAJOR}`);
     for (const [id, fn] of functions) {
       expect(['nodejs22.x', 'nodejs24.x'], id).toContain(fn['Properties']['Runtime']);
       expect(fn['Properties']['Architectures'], id).toEqual(['arm64']);
