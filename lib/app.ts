@@ -19,7 +19,8 @@
 import { App, Duration, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { API_GATEWAY_LOGS_ROLE_MODES, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
-import type { ChatBackendProps, ChatLogLevel } from './chat-backend.js';
+import type { ChatBackendProps } from './chat-backend.js';
+import { LOG_LEVELS, type ChatLogLevel } from './functions.js';
 import { TeamTalkStack } from './stack.js';
 
 export const DEFAULT_STACK_NAME = 'TeamTalkServerless';
@@ -56,7 +57,6 @@ function optionalPositiveInteger(app: App, key: string): number | undefined {
   return n;
 }
 
-const LOG_LEVELS: readonly ChatLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** Turns the app's context into ChatBackend props. */
 export function backendPropsFromContext(app: App): ChatBackendProps {

@@ -30,7 +30,8 @@ import { ChatWebSocketApi } from './websocket-api.js';
 
 export type { AlarmThresholds } from './monitoring.js';
 export type { ChatBackendAuth, ExistingUserPoolAuthProps, OidcAuthProps } from './identity.js';
-export { LAMBDA_RUNTIME, type ChatLogLevel } from './functions.js';
+export { LAMBDA_RUNTIME } from './bundling.js';
+export type { ChatLogLevel } from './functions.js';
 export type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 
 /** Properties of {@link ChatBackend}; all optional. */
@@ -69,7 +70,11 @@ export interface ChatBackendProps {
   readonly throttle?: apigwv2.ThrottleSettings;
   /** Log retention of the function and access log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
-  /** Level of the handlers' logs (POWERTOOLS_LOG_LEVEL). @default 'INFO' */
+  /**
+   * Level of the handlers' logs: each function's application log level (Lambda JSON logging), which Powertools obeys;
+   * the platform START/END/REPORT lines stay (system log level INFO).
+   * @default 'INFO'
+   */
   readonly logLevel?: ChatLogLevel;
   /** Active X-Ray tracing on every function. @default false */
   readonly tracing?: boolean;

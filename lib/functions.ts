@@ -19,9 +19,7 @@ import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
 import { FUNCTION_SPECS, type FunctionSpec } from './function-specs.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionId } from './grants.js';
 
-export { LAMBDA_RUNTIME };
-
-/** Level of the handlers' Powertools logs. */
+/** Level of the handlers' logs: Lambda's application log level, which Powertools obeys. */
 export type ChatLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export const LOG_LEVELS: readonly ChatLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -158,7 +156,7 @@ export class ChatFunctions extends Construct {
   private acknowledgeNagFindings(fnId: FunctionId, fn: NodejsFunction): void {
     Validations.of(fn).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: `${LAMBDA_RUNTIME.name} is pinned on purpose (supported LTS, matching the esbuild target); moving to a newer Node.js is a one-line change of NODE_MAJOR after testing.`,
+      reason: `${LAMBDA_RUNTIME.name} is pinned on purpose (supported LTS, matching the esbuild target); moving to a newer Node.js is a change of LAMBDA_RUNTIME and NODE_MAJOR (a test keeps them together) after testing.`,
     });
     if (FUNCTION_ACCESS[fnId].manageConnections && fn.role) {
       Validations.of(fn.role).acknowledge({
