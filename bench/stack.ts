@@ -1,14 +1,12 @@
 /**
  * The measured stack: startLocalStack (the real handlers, the emulator, on the shared DynamoDB Local) with
- * - the bench's capacity meter on the runtime's DynamoDB client (startLocalStack takes no RuntimeOptions yet, so the
- *   meter is attached to the document client the runtime's stores share);
+ * - the bench's capacity meter on every function's DynamoDB client (startLocalStack's runtimeOptions);
  * - every route invocation recorded (route, duration, outcome) through the emulator's onInvocation hook;
  * - SWEEP_INTERVAL_MS at AWS's rate(1 minute), not local mode's 1 s: the handlers size the pending-row horizon
  *   from it ($disconnect queries every slot in it), and the stack's own sweeper then runs once a minute. Measured
  *   windows check `sweeps()` and are retaken when a sweep ran inside them, so its calls never mix with a message's.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { BenchClient, FrameCounter } from './client.js';
 import { BenchMeter } from './meter.js';
@@ -87,6 +85,7 @@ export async function startBenchStack(dynamoEndpoint: string, env: Record<string
     tablePrefix: `bench${randomUUID().slice(0, 6)}_`,
     sweepIntervalMs: AWS_SWEEP_INTERVAL_MS,
     env,
+    runtimeOptions: { capacityMeter: meter },
     logger: quiet,
     onInvocation: (record) => {
       invocations.push({ routeKey: record.routeKey, durationMs: record.durationMs, outcome: record.outcome });
@@ -96,18 +95,6 @@ export async function startBenchStack(dynamoEndpoint: string, env: Record<string
       }
     },
   });
-
-  // Every store of the runtime holds the one document client createRuntime made; meter each distinct client once.
-  const dbs = new Set<DynamoDBDocumentClient>();
-  for (const part of Object.values(stack.runtime) as unknown[]) {
-    const db = (part as { db?: unknown } | null)?.db;
-    if (db && typeof db === 'object' && 'middlewareStack' in db && 'send' in db) dbs.add(db as DynamoDBDocumentClient);
-  }
-  if (dbs.size === 0) {
-    await stack.stop();
-    throw new Error('bench: no DynamoDB document client found on the runtime to meter');
-  }
-  for (const db of dbs) meter.attach(db);
 
   const connect = async (userId: string): Promise<BenchClient> => {
     const benchId = randomUUID();

@@ -7,11 +7,18 @@ import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
+/** The service name where nothing sets one (local mode, tests); on AWS the stack sets its own. */
 export const SERVICE_NAME = 'teamtalk-serverless';
 export const METRICS_NAMESPACE = 'TeamTalkServerless';
 
-export const logger = new Logger({ serviceName: SERVICE_NAME });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/**
+ * The `service` of every log line and the metrics' `service` dimension: POWERTOOLS_SERVICE_NAME, which the stack
+ * sets per stack (the stack name by default), so two stacks in one account and region keep their metrics apart.
+ */
+const serviceName = process.env['POWERTOOLS_SERVICE_NAME'] || SERVICE_NAME;
+
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
 /** The custom metrics, by name: the dashboard and the alarms use these names. */
 export const METRIC = {

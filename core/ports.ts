@@ -260,8 +260,6 @@ export interface SentMessageStore {
    * (conditional put with ReturnValuesOnConditionCheckFailure ALL_OLD: no read first).
    */
   claim(key: IdempotencyKey, record: SentMessageRecord): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }>;
-  /** The record of a key (strongly consistent), unless expired. */
-  get(key: IdempotencyKey, nowSeconds: number): Promise<SentMessageRecord | undefined>;
 }
 
 export interface DeviceTokenStore {

@@ -2,6 +2,7 @@
  * Everything a handler needs, built once per Lambda instance (or once per local stack) from an environment:
  * config, the DynamoDB table modules, the @connections gateway and the clock. Use-cases take the parts they use.
  */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from './config.js';
 import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
@@ -31,9 +32,16 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** Local mode only: DynamoDB Local's endpoint. On AWS it is unset and the SDK uses the role's credentials. */
 export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
 
+/** Something that adds middleware to the DynamoDB client, e.g. local mode's IAM grant guard. */
+export interface DynamoClientPlugin {
+  attach(client: DynamoDBDocumentClient): void;
+}
+
 export interface RuntimeOptions {
   /** Records every DynamoDB call and its consumed capacity (tests and benchmarks). */
   readonly capacityMeter?: CapacityMeter;
+  /** Added to the DynamoDB client after the capacity meter (local mode: lib/grants.ts enforced per function). */
+  readonly dynamoPlugins?: readonly DynamoClientPlugin[];
 }
 
 export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
@@ -47,6 +55,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
   const region = env['AWS_REGION'];
   const db = createDocumentClient({ endpoint: env[DYNAMODB_ENDPOINT_ENV] || undefined, region, credentials });
   options.capacityMeter?.attach(db);
+  for (const plugin of options.dynamoPlugins ?? []) plugin.attach(db);
   const { tables } = config;
   return {
     config,

@@ -10,7 +10,7 @@ export interface AuthorizerContext {
   readonly principalId?: string;
   readonly userId?: string;
   readonly clientType?: number | string;
-  /** Unix seconds when the token expires (the authorizer passes the token's `exp`). */
+  /** The token's `exp` (unix seconds); a string by the time a route sees it, as API Gateway passes values on. */
   readonly tokenExpiresAt?: number | string;
 }
 

@@ -4,7 +4,7 @@
  *
  * Context keys (`npx cdk deploy -c key=value`):
  * - `oidcIssuer`:    accept tokens from this OIDC issuer instead of creating a Cognito user pool.
- * - `oidcAudience`:  accepted audience(s), comma-separated (only with oidcIssuer).
+ * - `oidcAudience`:  accepted audience(s), comma-separated; required with oidcIssuer.
  * - `oidcJwksUrl`:   JWKS URL when it is not `${oidcIssuer}/.well-known/jwks.json` (only with oidcIssuer).
  * - `removalPolicy`: `retain` (default) or `destroy`, for tables, user pool, log groups and the alarm topic's key.
  * - `stackName`:     stack name (default `TeamTalkServerless`).
@@ -13,10 +13,14 @@
  * - `tracing`:       `true` for active X-Ray tracing on every function (default `false`).
  * - `messageRetentionDays`: keep messages this many days (DynamoDB TTL); default: for ever.
  * - `pushIncludesBody`: `true` to put msg_data in the push hook's events (default `false`).
+ * - `apiGatewayLogsRole`: `ifMissing` (default), `overwrite` or `leave`: the region's API Gateway CloudWatch Logs
+ *   role (see ChatBackendProps.apiGatewayLogsRole).
  */
 import { App, Duration, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ChatBackendProps, ChatLogLevel } from './chat-backend.js';
+import { API_GATEWAY_LOGS_ROLE_MODES, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
+import type { ChatBackendProps } from './chat-backend.js';
+import { LOG_LEVELS, type ChatLogLevel } from './functions.js';
 import { TeamTalkStack } from './stack.js';
 
 export const DEFAULT_STACK_NAME = 'TeamTalkServerless';
@@ -53,7 +57,6 @@ function optionalPositiveInteger(app: App, key: string): number | undefined {
   return n;
 }
 
-const LOG_LEVELS: readonly ChatLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** Turns the app's context into ChatBackend props. */
 export function backendPropsFromContext(app: App): ChatBackendProps {
@@ -62,6 +65,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   const jwksUrl = optionalString(app, 'oidcJwksUrl');
   if (!issuer && (audience || jwksUrl)) throw new Error('context oidcAudience/oidcJwksUrl need oidcIssuer');
   if (issuer && !/^https:\/\/\S+$/.test(issuer)) throw new Error(`context oidcIssuer must be an https URL, got "${issuer}"`);
+  if (issuer && !audience) throw new Error('context oidcIssuer needs oidcAudience: the client id(s) whose tokens may connect');
 
   const removal = (optionalString(app, 'removalPolicy') ?? 'retain').toLowerCase();
   if (removal !== 'retain' && removal !== 'destroy') {
@@ -75,6 +79,10 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   const tracing = optionalBoolean(app, 'tracing');
   const pushIncludesBody = optionalBoolean(app, 'pushIncludesBody');
   const retentionDays = optionalPositiveInteger(app, 'messageRetentionDays');
+  const logsRole = optionalString(app, 'apiGatewayLogsRole');
+  if (logsRole !== undefined && !(API_GATEWAY_LOGS_ROLE_MODES as readonly string[]).includes(logsRole)) {
+    throw new Error(`context apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${logsRole}"`);
+  }
   return {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),
@@ -82,6 +90,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
     ...(tracing !== undefined ? { tracing } : {}),
     ...(pushIncludesBody !== undefined ? { pushIncludesBody } : {}),
     ...(retentionDays !== undefined ? { messageRetention: Duration.days(retentionDays) } : {}),
+    ...(logsRole !== undefined ? { apiGatewayLogsRole: logsRole as ApiGatewayLogsRoleMode } : {}),
     ...(issuer
       ? {
           auth: {

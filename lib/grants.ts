@@ -2,26 +2,30 @@
  * Who may touch what: the one place that says which DynamoDB actions each Lambda function gets on which table,
  * which functions may call the @connections management API, and which may put events on the push-hook bus. The
  * stack turns every entry into an explicit IAM statement on that table's (or API's, or bus's) ARN only, hands each
- * function the env vars of exactly the tables listed here, and test/stack.test.ts checks the synthesized template
- * against this map. Change access here and nowhere else.
+ * function the env vars of exactly the tables listed here, test/stack.test.ts checks the synthesized template
+ * against this map, and local mode (local/iam-guard.ts) refuses every DynamoDB call of a function outside it, as
+ * IAM would on AWS. Change access here and nowhere else.
  */
 import type { FunctionId } from '../core/routes.js';
 import type { TableId } from '../core/store/schema.js';
 
 export { FUNCTION_IDS, type FunctionId } from '../core/routes.js';
 
-/** DynamoDB data-plane actions a handler may be granted. No wildcards: list each action. */
+/**
+ * DynamoDB data-plane actions a handler may be granted. No wildcards: list each action. There is no IAM action for
+ * TransactWriteItems or TransactGetItems: a transaction needs the item actions (PutItem, UpdateItem, DeleteItem,
+ * ConditionCheckItem; GetItem) on each table it touches (local/iam-guard.ts maps calls to actions).
+ */
 export type DynamoDbAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:BatchGetItem'
   | 'dynamodb:Query'
+  | 'dynamodb:Scan'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
   | 'dynamodb:BatchWriteItem'
-  | 'dynamodb:ConditionCheckItem'
-  | 'dynamodb:TransactWriteItems'
-  | 'dynamodb:TransactGetItems';
+  | 'dynamodb:ConditionCheckItem';
 
 export interface FunctionAccess {
   /** DynamoDB actions per table; a table not listed is neither granted nor passed as an env var. */
@@ -41,36 +45,37 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: false,
   },
   connect: {
-    // $connect registers the connection and its presence; $disconnect removes both and its pending deliveries.
+    // $connect registers the connection, its presence (kicking the oldest past the cap) and its token's expiry;
+    // $disconnect removes them and its pending deliveries.
     tables: {
-      Connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      Presence: ['dynamodb:UpdateItem'],
-      PendingDeliveries: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      Connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
     },
-    manageConnections: false,
+    // The kick of the oldest connection past the cap: a `kick` frame, then DELETE.
+    manageConnections: true,
   },
   send: {
     tables: {
       RateLimits: ['dynamodb:UpdateItem'],
-      Conversations: ['dynamodb:UpdateItem'],
+      // The counter and its ring; the marks of session rows and index entries written; a resumed fan-out's head.
+      Conversations: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
       Messages: ['dynamodb:PutItem', 'dynamodb:GetItem'],
-      // PutItem: a pair's session rows on its first message; UpdateItem: a group sender's own read mark.
-      Sessions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // PutItem: a pair's session rows; BatchWriteItem: index entries; UpdateItem: a group sender's own read mark.
+      Sessions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem', 'dynamodb:Query'],
-      // The idempotency record of a send with a client_msg_id: looked up, then claimed.
-      SentMessages: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      // The idempotency record of a send with a client_msg_id, claimed with a conditional put.
+      SentMessages: ['dynamodb:PutItem'],
       Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
       Presence: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
-      // Push tokens of receivers with no connection, for the undelivered-message event.
-      DeviceTokens: ['dynamodb:BatchGetItem'],
+      PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
     },
     manageConnections: true,
     publishesEvents: true,
   },
   ack: {
     tables: {
-      Messages: ['dynamodb:GetItem'],
+      Messages: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       PendingDeliveries: ['dynamodb:DeleteItem'],
     },
     // A malformed ack is answered with an error frame.
@@ -79,29 +84,33 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   sync: {
     // The read side: history, sessions, unread counts, read marks; notices to the users' connections.
     tables: {
-      Messages: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      Messages: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
       Conversations: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-      Sessions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Sessions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem'],
-      Connections: ['dynamodb:Query'],
+      Presence: ['dynamodb:BatchGetItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
   },
   groups: {
-    // Group create/change/list/info: groups, members, members' session rows, notices to members.
+    // Group create/change/list/info: groups and their member counts, members, members' session rows, index entries
+    // and quota rows, notices to members.
     tables: {
-      Groups: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-      GroupMembers: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
-      Sessions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      Groups: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      GroupMembers: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Sessions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
       Conversations: ['dynamodb:GetItem'],
-      Connections: ['dynamodb:Query'],
+      Presence: ['dynamodb:BatchGetItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
   },
   devices: {
-    // device_token: registers a push token for the user.
+    // device_token / device_token_remove: a token item under its user and its owner item.
     tables: {
-      DeviceTokens: ['dynamodb:UpdateItem'],
+      DeviceTokens: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
   },
@@ -110,12 +119,15 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
   },
   sweeper: {
+    // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.
     tables: {
-      PendingDeliveries: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
-      Messages: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+      PendingDeliveries: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+      Messages: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Connections: ['dynamodb:DeleteItem'],
-      Presence: ['dynamodb:UpdateItem'],
-      DeviceTokens: ['dynamodb:BatchGetItem'],
+      Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      GroupMembers: ['dynamodb:Query'],
+      Sessions: ['dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      Conversations: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     },
     manageConnections: true,
     publishesEvents: true,

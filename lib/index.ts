@@ -9,6 +9,7 @@
 export {
   ChatBackend,
   LAMBDA_RUNTIME,
+  type ApiGatewayLogsRoleMode,
   type ChatBackendAuth,
   type ChatBackendProps,
   type ChatLogLevel,

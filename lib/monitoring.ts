@@ -3,15 +3,17 @@
  * metrics the handlers emit, dimension `service`), the rest are the AWS/Lambda, AWS/DynamoDB, AWS/ApiGateway and
  * AWS/SQS metrics of the construct's own resources.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../core/observability.js';
+import { METRIC, METRICS_NAMESPACE } from '../core/observability.js';
 
 /** When the construct's alarms fire. */
 export interface AlarmThresholds {
@@ -40,6 +42,8 @@ export function resolveAlarmThresholds(thresholds: AlarmThresholds = {}): Requir
 
 export interface ChatMonitoringProps {
   readonly dashboardName: string;
+  /** The `service` dimension of the handlers' EMF metrics (their POWERTOOLS_SERVICE_NAME). */
+  readonly serviceName: string;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly tables: Readonly<Record<string, dynamodb.ITableV2>>;
   readonly apiId: string;
@@ -57,11 +61,11 @@ const FIVE_MINUTES = Duration.minutes(5);
 const ONE_MINUTE = Duration.minutes(1);
 
 /** An EMF metric of the handlers (Powertools: namespace METRICS_NAMESPACE, default dimension `service`). */
-export function appMetric(metricName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+export function appMetric(serviceName: string, metricName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SERVICE_NAME },
+    dimensionsMap: { service: serviceName },
     statistic: cloudwatch.Stats.SUM,
     period: ONE_MINUTE,
     ...options,
@@ -137,7 +141,7 @@ export class ChatMonitoring extends Construct {
     addAlarm(
       new cloudwatch.Alarm(this, 'DeliveriesGivenUpAlarm', {
         alarmDescription: `${stackName}: deliveries given up after the last redelivery ≥ ${thresholds.deliveriesGivenUp} in 15 minutes`,
-        metric: appMetric(METRIC.deliveriesGivenUp, { period: Duration.minutes(15) }),
+        metric: appMetric(props.serviceName, METRIC.deliveriesGivenUp, { period: Duration.minutes(15) }),
         threshold: thresholds.deliveriesGivenUp,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -182,19 +186,19 @@ export class ChatMonitoring extends Construct {
       widgets: [
         [
           widget('Messages (per minute)', [
-            appMetric(METRIC.messagesStored, { label: 'stored' }),
-            appMetric(METRIC.deliveries, { label: 'deliveries' }),
-            appMetric(METRIC.redeliveries, { label: 'redeliveries' }),
-            appMetric(METRIC.deliveriesDeferred, { label: 'deferred' }),
-            appMetric(METRIC.offlineEvents, { label: 'offline events' }),
+            appMetric(props.serviceName, METRIC.messagesStored, { label: 'stored' }),
+            appMetric(props.serviceName, METRIC.deliveries, { label: 'deliveries' }),
+            appMetric(props.serviceName, METRIC.redeliveries, { label: 'redeliveries' }),
+            appMetric(props.serviceName, METRIC.deliveriesDeferred, { label: 'deferred' }),
+            appMetric(props.serviceName, METRIC.offlineEvents, { label: 'offline events' }),
           ]),
           widget('Lost deliveries (per minute)', [
-            appMetric(METRIC.deliveriesGivenUp, { label: 'given up' }),
-            appMetric(METRIC.goneConnections, { label: 'gone connections' }),
+            appMetric(props.serviceName, METRIC.deliveriesGivenUp, { label: 'given up' }),
+            appMetric(props.serviceName, METRIC.goneConnections, { label: 'gone connections' }),
           ]),
           widget('Ack latency (ms)', [
-            appMetric(METRIC.ackLatency, { statistic: cloudwatch.Stats.p(50), label: 'p50' }),
-            appMetric(METRIC.ackLatency, { statistic: cloudwatch.Stats.p(99), label: 'p99' }),
+            appMetric(props.serviceName, METRIC.ackLatency, { statistic: cloudwatch.Stats.p(50), label: 'p50' }),
+            appMetric(props.serviceName, METRIC.ackLatency, { statistic: cloudwatch.Stats.p(99), label: 'p99' }),
           ]),
         ],
         [
@@ -231,4 +235,64 @@ function throttleEvents(table: dynamodb.ITableV2, readId: string, writeId: strin
     period,
     label,
   });
+}
+
+export interface ChatAlarmTopicProps {
+  /** Removal policy of the topic's KMS key. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** An SNS topic for the alarms, encrypted with a customer managed key CloudWatch may use, HTTPS only. */
+export class ChatAlarmTopic extends Construct {
+  public readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: ChatAlarmTopicProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    // CloudWatch cannot publish to a topic under the AWS managed key (alias/aws/sns): its key policy is fixed.
+    const key = new kms.Key(this, 'Key', {
+      description: `Encrypts the alarm topic of ${stack.stackName}`,
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: `${stack.stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    allowCloudWatchAlarms(this.topic);
+  }
+}
+
+/**
+ * Lets this account's CloudWatch alarms of this region publish to the topic. A topic policy (which `enforceSSL`
+ * creates) replaces SNS's default one, so without this statement every alarm action fails with "not authorized to
+ * perform SNS:Publish" while the subscription mail still arrives. A no-op on an imported topic, whose policy its
+ * owner manages.
+ */
+export function allowCloudWatchAlarms(topic: sns.ITopic): void {
+  const stack = Stack.of(topic);
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        },
+      },
+    }),
+  );
 }

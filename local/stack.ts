@@ -1,13 +1,15 @@
 /**
  * The whole stack on one machine, composed the same way for `npm start` and the end-to-end tests: DynamoDB Local
- * (or a given endpoint) with the tables of core/store/schema.ts, the very Lambda handlers of lambdas/ built on one
- * Runtime, the API Gateway WebSocket emulator in front of them, and the sweeper on a short interval.
+ * (or a given endpoint) with the tables of core/store/schema.ts, the very Lambda handlers of lambdas/ each built on
+ * its function's own Runtime (as each Lambda function has its own clients) whose DynamoDB client enforces the
+ * function's grant in lib/grants.ts (local/iam-guard.ts), the API Gateway WebSocket emulator in front of them, and
+ * the sweeper on a short interval.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { ACTION_ROUTES, type FunctionId } from '../core/routes.js';
+import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
@@ -27,6 +29,7 @@ import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } fro
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './emulator/token.js';
 import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
 import type { WebApp } from './emulator/web.js';
+import { IamGuard } from './iam-guard.js';
 
 export interface LocalStackOptions {
   /** Port of the WebSocket API, the @connections API and the page (default 8787); 0 picks a free one. */
@@ -68,9 +71,14 @@ export interface LocalStack {
   readonly jwtSecret: string;
   readonly dynamoEndpoint: string;
   readonly tables: Readonly<Record<TableId, string>>;
-  /** The environment the handlers' Runtime was built from. */
+  /** The environment the handlers' runtimes were built from. */
   readonly env: Readonly<Record<string, string>>;
+  /** A runtime on the same tables with no grant enforced: for tests and tools (set-up, reads), not a function's. */
   readonly runtime: Runtime;
+  /** Each function's runtime, its DynamoDB client held to the function's grant in lib/grants.ts. */
+  readonly runtimes: Readonly<Record<HandlerFunctionId, Runtime>>;
+  /** Local IAM: every DynamoDB call a function made outside its grant (each was refused with AccessDeniedException). */
+  readonly iamGuard: IamGuard;
   readonly emulator: Emulator;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
@@ -82,7 +90,11 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const DEFAULT_SWEEP_INTERVAL_MS = 1_000;
+/** Where local mode's defaults differ from core/config.ts's (AWS's): the sweeper runs every second, not minute. */
+export const LOCAL_DEFAULTS = { sweepIntervalMs: 1_000 } as const;
+
+/** The functions with a runtime: all but the authorizer, which only verifies tokens. */
+export type HandlerFunctionId = Exclude<FunctionId, 'authorizer'>;
 
 /** The core handlers take API Gateway's event typed by @types/aws-lambda; the emulator's type is AWS's real shape. */
 function route(handler: (event: HandlerEvent) => Promise<WebSocketResult>): RouteHandler {
@@ -146,21 +158,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...tableEnv(tables),
       [DYNAMODB_ENDPOINT_ENV]: dynamoEndpoint,
       [ENV.connectionsEndpoint]: emulator.httpUrl,
-      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS),
+      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalMs),
       ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
       ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
       ...options.env,
     };
-    const runtime = createRuntime(env, options.runtimeOptions);
-    const connect = route(createConnectHandler(runtime));
+    const runtime = createRuntime(env); // not a function's: no meter, no guard
+    const iamGuard = new IamGuard(tables);
+    const runtimes = Object.fromEntries(
+      FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
+        fnId,
+        createRuntime(env, {
+          ...options.runtimeOptions,
+          dynamoPlugins: [...(options.runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
+        }),
+      ]),
+    ) as Record<HandlerFunctionId, Runtime>;
+    const connect = route(createConnectHandler(runtimes.connect));
     // The same action → function table as the CDK stack (core/routes.ts).
     const byFunction: Record<Exclude<FunctionId, 'authorizer' | 'connect' | 'sweeper'>, RouteHandler> = {
-      send: route(createSendHandler(runtime)),
-      ack: route(createAckHandler(runtime)),
-      sync: route(createSyncHandler(runtime)),
-      groups: route(createGroupsHandler(runtime)),
-      devices: route(createDevicesHandler(runtime)),
-      default: route(createDefaultHandler(runtime)),
+      send: route(createSendHandler(runtimes.send)),
+      ack: route(createAckHandler(runtimes.ack)),
+      sync: route(createSyncHandler(runtimes.sync)),
+      groups: route(createGroupsHandler(runtimes.groups)),
+      devices: route(createDevicesHandler(runtimes.devices)),
+      default: route(createDefaultHandler(runtimes.default)),
     };
     resolveRoutes({
       $connect: connect,
@@ -170,7 +192,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const sweeper = startSweeper(
-      createSweeperHandler(runtime),
+      createSweeperHandler(runtimes.sweeper),
       runtime.config.sweepIntervalMs,
       options.logger ?? { info: () => undefined, warn: console.warn, error: console.error },
     );
@@ -186,6 +208,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables,
       env,
       runtime,
+      runtimes,
+      iamGuard,
       emulator,
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),

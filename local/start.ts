@@ -11,17 +11,9 @@ import { ENV } from '../core/config.js';
 import { JavaMissingError } from './dynamodb-local.js';
 import { DEFAULT_PORT } from './emulator/server.js';
 import { DEFAULT_JWT_SECRET } from './emulator/token.js';
+import { USAGE } from './start-usage.js';
 import type { WebApp } from './emulator/web.js';
 import { startLocalStack, type LocalStack } from './stack.js';
-
-const USAGE = `usage: npm start [-- --in-memory]
-
-environment:
-  PORT               port of the WebSocket API, the @connections API and the page (default ${DEFAULT_PORT})
-  JWT_SECRET         HS256 secret of the tokens (default ${DEFAULT_JWT_SECRET})
-  ACK_TIMEOUT_MS     redelivery after this long without msg_data_ack (default 15000)
-  SWEEP_INTERVAL_MS  how often the sweeper runs (default 1000)
-  MAX_MSG_BYTES      largest msg_data in UTF-8 bytes (default 4096)`;
 
 class UsageError extends Error {}
 

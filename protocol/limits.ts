@@ -41,9 +41,9 @@ export const LIMIT_DEFAULTS = {
   /** Largest `msg_data`, in bytes of UTF-8 (TeamTalk's varchar(4096)). */
   maxMsgBytes: 4096,
   /** `msg_data` frames per user per second, across all of the user's connections (TeamTalk MAX_MSG_CNT_PER_SECOND). */
-  msgRatePerSecond: 20,
+  rateLimitPerSecond: 20,
   /** Other writing requests per user per second (group and session changes, read acks, device tokens). */
-  writeRatePerSecond: 10,
+  writeRateLimitPerSecond: 10,
   /** Group members a user may add or remove per minute, across its group_create and group_change_member requests. */
   groupMemberChangesPerMinute: 1000,
   /** Open connections per user; a new one past it closes the oldest (`kick`, `too_many_connections`). */

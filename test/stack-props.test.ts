@@ -3,6 +3,9 @@
  * construct's refusals of bad values, which it raises before creating any function.
  */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { backendPropsFromContext } from '../lib/app.js';
 import { ChatBackend, type ChatBackendProps } from '../lib/index.js';
@@ -47,8 +50,16 @@ describe('context keys (lib/app.ts)', () => {
     });
   });
 
+  it('reads apiGatewayLogsRole', () => {
+    expect(fromContext({ apiGatewayLogsRole: 'leave' }).apiGatewayLogsRole).toBe('leave');
+    expect(fromContext({ apiGatewayLogsRole: 'overwrite' }).apiGatewayLogsRole).toBe('overwrite');
+    expect(fromContext({}).apiGatewayLogsRole).toBeUndefined();
+  });
+
   it.each([
     [{ logLevel: 'verbose' }, /logLevel/],
+    [{ oidcIssuer: 'https://id.example.com' }, /oidcAudience/],
+    [{ apiGatewayLogsRole: 'sometimes' }, /apiGatewayLogsRole/],
     [{ tracing: 'yes' }, /tracing/],
     [{ messageRetentionDays: '0' }, /messageRetentionDays/],
     [{ messageRetentionDays: '1.5' }, /messageRetentionDays/],
@@ -75,7 +86,49 @@ describe('ChatBackend refuses bad props', () => {
     ['a sweep interval', { sweepInterval: Duration.seconds(90) }, /sweepInterval/],
     ['an http issuer', { auth: { issuer: 'http://id.example.com' } }, /https/],
     ['an auth with neither pool nor issuer', { auth: {} as never }, /userPool.*issuer/],
+    ['an issuer without audiences (any token of the issuer would do)', { auth: { issuer: 'https://id.example.com' } }, /audiences/],
+    ['an issuer with an empty audience list', { auth: { issuer: 'https://id.example.com', audiences: [''] } }, /audiences/],
+    ['an API Gateway logs role mode', { apiGatewayLogsRole: 'sometimes' as never }, /apiGatewayLogsRole/],
+    ['a service name', { serviceName: '' }, /serviceName/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props as ChatBackendProps)).toThrow(message);
+  });
+
+  it('an existing user pool without clientIds (any app client of the pool would do)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbCdEf123');
+    expect(() => new ChatBackend(stack, 'Chat', { auth: { userPool } })).toThrow(/clientIds/);
+    expect(() => new ChatBackend(stack, 'Chat2', { auth: { userPool, clientIds: [] } })).toThrow(/clientIds/);
+  });
+});
+
+describe('ChatBackend keeps older props working', () => {
+  it('configureApiGatewayLogsRole: false leaves the region setting alone (apiGatewayLogsRole: leave)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    new ChatBackend(stack, 'Chat', { configureApiGatewayLogsRole: false });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    template.resourceCountIs('Custom::ApiGatewayCloudWatchRole', 0);
+  });
+});
+
+describe("a team's own alarm topic", () => {
+  it('gets a policy statement letting CloudWatch alarms of this account publish (its enforceSSL policy replaced the default)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    const topic = new sns.Topic(stack, 'Ops', { enforceSSL: true });
+    new ChatBackend(stack, 'Chat', { alarmTopic: topic });
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::SNS::TopicPolicy'));
+    const statements = policies.flatMap((p) => (p['Properties']['PolicyDocument']['Statement'] as Record<string, unknown>[]));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+      }),
+    );
   });
 });

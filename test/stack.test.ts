@@ -18,11 +18,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../core/observability.js';
+import { METRIC, METRICS_NAMESPACE } from '../core/observability.js';
 import { ACTION_ROUTES } from '../core/routes.js';
 import { ALL_TABLES, type TableId } from '../core/store/schema.js';
 import { createApp } from '../lib/app.js';
-import { ChatBackend } from '../lib/chat-backend.js';
+import { ChatBackend, LAMBDA_RUNTIME } from '../lib/chat-backend.js';
+import { BUNDLING, NODE_MAJOR } from '../lib/function-specs.js';
+import { TeamTalkStack } from '../lib/stack.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, type FunctionId } from '../lib/grants.js';
 
 const CDK_CONTEXT = (JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
@@ -86,6 +88,7 @@ function synthEmbedded(): Synth {
     alarmThresholds: { deliveriesGivenUp: 50 },
     maxGroupMembers: 50,
     tracing: false,
+    apiGatewayLogsRole: 'leave',
   });
   const nag = new AwsSolutionsChecks(app);
   Validations.of(app).addPlugins(nag);
@@ -134,6 +137,22 @@ function deniesInsecureTransport(policyDocument: Json): boolean {
   );
 }
 
+/**
+ * The topic policy lets CloudWatch alarms publish, and only this account's alarms of this region: `sns:Publish` for
+ * `cloudwatch.amazonaws.com` on the topic, scoped by `aws:SourceAccount` and an `aws:SourceArn` of alarms.
+ */
+function allowsCloudWatchAlarms(policyDocument: Json, topicArn: unknown): boolean {
+  return asArray<Json>(policyDocument['Statement']).some(
+    (st) =>
+      st['Effect'] === 'Allow' &&
+      asArray<string>(st['Principal']?.['Service']).includes('cloudwatch.amazonaws.com') &&
+      asArray<string>(st['Action']).includes('sns:Publish') &&
+      JSON.stringify(asArray(st['Resource'])) === JSON.stringify([topicArn]) &&
+      JSON.stringify(st['Condition']?.['StringEquals']?.['aws:SourceAccount']) === JSON.stringify({ Ref: 'AWS::AccountId' }) &&
+      /:cloudwatch:.*:alarm:\*/.test(JSON.stringify(st['Condition']?.['ArnLike']?.['aws:SourceArn'])),
+  );
+}
+
 /** The functions lib/grants.ts lets publish push events. */
 const PUBLISHERS = FUNCTION_IDS.filter((fn) => FUNCTION_ACCESS[fn].publishesEvents === true);
 /** The functions that store messages, and so get MESSAGE_RETENTION_DAYS. */
@@ -156,6 +175,7 @@ describe.each([
         tracing: 'true',
         messageRetentionDays: '30',
         logLevel: 'debug',
+        apiGatewayLogsRole: 'overwrite',
       }),
   },
   { variant: 'embedded' as Variant, title: 'construct in a team stack: existing user pool, own bus and topic', build: synthEmbedded },
@@ -169,6 +189,8 @@ describe.each([
     s = build();
   });
 
+  /** The `service` dimension and POWERTOOLS_SERVICE_NAME: the stack's name, so two stacks never share metrics. */
+  const serviceName = embedded ? 'Embedded' : 'TeamTalkServerless';
   const fnLogicalId = (fn: FunctionId): string => s.logicalId(s.backend.functions[fn]);
   const tableLogicalId = (table: TableId): string => s.logicalId(s.backend.tables[table]);
   const fnProps = (fn: FunctionId): Json => s.resources[fnLogicalId(fn)]!['Properties'] as Json;
@@ -220,13 +242,58 @@ describe.each([
 
   it('runs every function on Node.js 22/24 on arm64, traced only when tracing is on', () => {
     const functions = ofType(s.resources, 'AWS::Lambda::Function').filter(([id]) => !isCdkHelperFunction(id));
-    expect(functions.map(([id]) => id).sort()).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
+    // The chat functions, and in the default mode the deploy-time setter of the region's API Gateway logs role.
+    const setter = s.backend.node.findAll().find((c) => c.node.path.endsWith('/LogsRole/Setter'));
+    expect(setter === undefined, 'setter only in the default mode').toBe(variant !== 'cognito');
+    const expected = [...FUNCTION_IDS.map(fnLogicalId), ...(setter ? [s.logicalId(setter)] : [])];
+    expect(functions.map(([id]) => id).sort()).toEqual(expected.sort());
+    // esbuild targets the runtime's Node.js major (lib/function-specs.ts).
+    expect(LAMBDA_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
+    expect(BUNDLING.target).toBe(`node${NODE_MAJOR}`);
     for (const [id, fn] of functions) {
       expect(['nodejs22.x', 'nodejs24.x'], id).toContain(fn['Properties']['Runtime']);
       expect(fn['Properties']['Architectures'], id).toEqual(['arm64']);
       expect(fn['Properties']['LoggingConfig']?.['LogGroup'], id).toBeDefined();
       if (tracing) expect(fn['Properties']['TracingConfig'], id).toEqual({ Mode: 'Active' });
       else expect(fn['Properties']['TracingConfig'], id).toBeUndefined();
+    }
+  });
+
+  it('sets each function\'s application log level from logLevel and keeps the platform REPORT lines (system level INFO)', () => {
+    for (const fnId of FUNCTION_IDS) {
+      expect(fnProps(fnId)['LoggingConfig'], fnId).toMatchObject({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: oidc ? 'DEBUG' : 'INFO',
+        SystemLogLevel: 'INFO',
+      });
+    }
+  });
+
+  it("sets the region's API Gateway CloudWatch role only as asked: when none is set (default), overwriting, or never", () => {
+    const accounts = ofType(s.resources, 'AWS::ApiGateway::Account');
+    const setters = ofType(s.resources, 'Custom::ApiGatewayCloudWatchRole');
+    const apiGatewayRoles = ofType(s.resources, 'AWS::IAM::Role').filter(([, r]) =>
+      JSON.stringify(r['Properties']['AssumeRolePolicyDocument']).includes('apigateway.amazonaws.com'),
+    );
+    const [stageId, stage] = ofType(s.resources, 'AWS::ApiGatewayV2::Stage')[0]!;
+    if (variant === 'cognito') {
+      // Default: a deploy-time check that sets this stack's role only where the region has none; never overwrites.
+      expect(accounts, 'no unconditional AWS::ApiGateway::Account').toEqual([]);
+      expect(setters).toHaveLength(1);
+      const [setterId, setter] = setters[0]!;
+      expect(apiGatewayRoles).toHaveLength(1);
+      expect(setter['Properties']['RoleArn']).toEqual({ 'Fn::GetAtt': [apiGatewayRoles[0]![0], 'Arn'] });
+      expect(asArray<string>(stage['DependsOn']), stageId).toContain(setterId);
+    } else if (oidc) {
+      // -c apiGatewayLogsRole=overwrite: the old behaviour, on request only.
+      expect(accounts).toHaveLength(1);
+      expect(setters).toEqual([]);
+      expect(accounts[0]![1]['Properties']['CloudWatchRoleArn']).toEqual({ 'Fn::GetAtt': [apiGatewayRoles[0]![0], 'Arn'] });
+    } else {
+      // apiGatewayLogsRole: 'leave': the account has one; nothing region-wide is created.
+      expect(accounts).toEqual([]);
+      expect(setters).toEqual([]);
+      expect(apiGatewayRoles).toEqual([]);
     }
   });
 
@@ -336,7 +403,7 @@ describe.each([
         expect(JSON.stringify(env[ENV.connectionsEndpoint])).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",.*"\/prod"\]\]\}$/);
       }
       expect(env['NODE_OPTIONS'], fnId).toBe('--enable-source-maps');
-      expect(env['POWERTOOLS_SERVICE_NAME'], fnId).toBe(SERVICE_NAME);
+      expect(env['POWERTOOLS_SERVICE_NAME'], fnId).toBe(serviceName);
       expect(env['POWERTOOLS_LOG_LEVEL'], fnId).toBe(oidc ? 'DEBUG' : 'INFO');
       expect(AUTH_ENV.secret in env, fnId).toBe(false);
       // The push hook's settings go to the publishers only, retention to the functions that store messages only.
@@ -452,7 +519,7 @@ describe.each([
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: METRIC.deliveriesGivenUp,
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Dimensions: [{ Name: 'service', Value: serviceName }],
       Statistic: 'Sum',
       Period: 900,
       Threshold: embedded ? 50 : 10,
@@ -505,7 +572,10 @@ describe.each([
     expect(key['Properties']['EnableKeyRotation']).toBe(true);
     expect(JSON.stringify(key['Properties']['KeyPolicy'])).toContain('"Service":"cloudwatch.amazonaws.com"');
     const policy = ofType(s.resources, 'AWS::SNS::TopicPolicy').find(([, p]) => asArray<Json>(p['Properties']['Topics']).some((t) => t['Ref'] === topicId));
-    expect(deniesInsecureTransport(policy![1]['Properties']['PolicyDocument'] as Json)).toBe(true);
+    const document = policy![1]['Properties']['PolicyDocument'] as Json;
+    expect(deniesInsecureTransport(document)).toBe(true);
+    // A topic policy replaces SNS's default one: without this Allow, every alarm action fails to publish.
+    expect(allowsCloudWatchAlarms(document, { Ref: topicId })).toBe(true);
   });
 
   it('has one dashboard, named after the stack, with the message, latency, Lambda, DynamoDB and WebSocket metrics', () => {
@@ -518,7 +588,7 @@ describe.each([
       expect(props['DashboardName']).toEqual({ 'Fn::Join': ['', ['TeamTalkServerless-', { Ref: 'AWS::Region' }]] });
     }
     const body = JSON.stringify(props['DashboardBody']);
-    for (const name of Object.values(METRIC)) expect(body, name).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"${SERVICE_NAME}\\"`);
+    for (const name of Object.values(METRIC)) expect(body, name).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"${serviceName}\\"`);
     for (const stat of ['p50', 'p99']) expect(body).toContain(`\\"stat\\":\\"${stat}\\"`);
     for (const name of ['ConnectCount', 'MessageCount', 'IntegrationError', 'ClientError']) {
       expect(body, name).toContain(`\\"AWS/ApiGateway\\",\\"${name}\\",\\"ApiId\\"`);
@@ -560,6 +630,29 @@ describe.each([
     const annotations = Annotations.fromStack(s.stack);
     expect(annotations.findError('*', Match.anyValue())).toEqual([]);
     expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
+
+describe('two stacks in one account', () => {
+  it('publish, chart and alarm on their own service dimension (the stack name, or serviceName)', () => {
+    const app = new App({ context: { ...CDK_CONTEXT, ...NO_BUNDLING } });
+    const stacks = [
+      new TeamTalkStack(app, 'ChatStaging'),
+      new TeamTalkStack(app, 'ChatProd'),
+      new TeamTalkStack(app, 'ChatDemo', { backend: { serviceName: 'demo-chat' } }),
+    ];
+    const services = stacks.map((stack) => {
+      const resources = Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json>;
+      const envService = new Set(
+        ofType(resources, 'AWS::Lambda::Function')
+          .filter(([id]) => !isCdkHelperFunction(id) && !id.includes('LogsRoleSetter'))
+          .map(([, fn]) => fn['Properties']['Environment']['Variables']['POWERTOOLS_SERVICE_NAME'] as string),
+      );
+      const giveUps = ofType(resources, 'AWS::CloudWatch::Alarm').find(([, a]) => a['Properties']['MetricName'] === METRIC.deliveriesGivenUp)!;
+      expect([...envService], stack.stackName).toEqual([giveUps[1]['Properties']['Dimensions'][0]['Value']]);
+      return [...envService][0];
+    });
+    expect(services).toEqual(['ChatStaging', 'ChatProd', 'demo-chat']);
   });
 });
 

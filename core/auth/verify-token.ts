@@ -1,7 +1,11 @@
 /**
  * Verifies the connection token (a JWT in `?token=`). Local mode signs HS256 tokens with a shared secret; on AWS
  * tokens come from an OIDC issuer (a Cognito user pool by default) and are checked against its JWKS. Verification
- * is jose's; this module only chooses keys and claims.
+ * is jose's; this module only chooses keys and claims:
+ * - every token must carry `exp` (a token that never expires would keep its connections for ever);
+ * - an issuer's tokens must name an accepted audience: `aud`, or for a Cognito user pool's access tokens (which
+ *   carry no `aud`) `client_id`; an issuer configured without audiences accepts nothing;
+ * - a Cognito user pool's tokens must say `token_use` `id` (matched by `aud`) or `access` (matched by `client_id`).
  */
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { isUserId } from '../domain/ids.js';
@@ -13,13 +17,18 @@ export interface TokenVerifierOptions {
   readonly issuer?: string;
   /** JWKS location; defaults to `${issuer}/.well-known/jwks.json` (Cognito's layout). */
   readonly jwksUrl?: string;
-  /** Accepted audiences: a token passes if its `aud` or, for Cognito access tokens, `client_id` is one of them. */
+  /**
+   * Accepted audiences, required with an issuer: a token passes if its `aud` or, for a Cognito user pool's access
+   * tokens, its `client_id` is one of them.
+   */
   readonly audiences?: readonly string[];
 }
 
 export interface VerifiedIdentity {
   /** The token's `sub`: the only source of a user's identity. */
   readonly userId: string;
+  /** The token's `exp`, unix seconds: when its connections must end. */
+  readonly expiresAt: number;
 }
 
 export class InvalidTokenError extends Error {
@@ -31,21 +40,47 @@ export type TokenVerifier = (token: string | undefined) => Promise<VerifiedIdent
 /** Asymmetric algorithms accepted from an issuer's JWKS; `none` and HMAC are never accepted there. */
 const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+/** A Cognito user pool's issuer: `https://cognito-idp.<region>.amazonaws.com[.cn]/<poolId>`. */
+const COGNITO_ISSUER = /^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[\w-]+$/;
+
+export function isCognitoIssuer(issuer: string): boolean {
+  return COGNITO_ISSUER.test(issuer);
+}
+
+/** The audiences a token names: `aud`, or for a Cognito issuer the claim its `token_use` says. */
+function tokenAudiences(payload: JWTPayload, cognito: boolean): string[] {
+  const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];
+  if (!cognito) return aud;
+  switch (payload['token_use']) {
+    case 'id':
+      return aud;
+    case 'access':
+      return typeof payload['client_id'] === 'string' ? [payload['client_id']] : [];
+    default:
+      throw new InvalidTokenError('token_use is neither id nor access');
+  }
+}
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const audiences = options.audiences?.filter((a) => a.length > 0) ?? [];
+  const cognito = options.issuer !== undefined && isCognitoIssuer(options.issuer);
   let verify: (token: string) => Promise<JWTPayload>;
   if (options.secret !== undefined && options.secret !== '') {
     const key = new TextEncoder().encode(options.secret);
-    verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'], issuer: options.issuer })).payload;
-  } else if (options.issuer) {
+    verify = async (token) =>
+      (await jwtVerify(token, key, { algorithms: ['HS256'], issuer: options.issuer, requiredClaims: ['exp'] })).payload;
+  } else if (options.issuer && audiences.length > 0) {
     const jwks = createRemoteJWKSet(new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`));
-    verify = async (token) => (await jwtVerify(token, jwks, { algorithms: JWKS_ALGORITHMS, issuer: options.issuer })).payload;
+    verify = async (token) =>
+      (await jwtVerify(token, jwks, { algorithms: JWKS_ALGORITHMS, issuer: options.issuer, requiredClaims: ['exp'] })).payload;
   } else {
     // Fail each verification, not the module load: a misconfigured authorizer refuses every connection loudly.
+    const missing = options.issuer ? `${AUTH_ENV.audiences} (the accepted audiences)` : `${AUTH_ENV.secret} or ${AUTH_ENV.issuer}`;
     verify = async () => {
-      throw new Error(`token verifier needs ${AUTH_ENV.secret} or ${AUTH_ENV.issuer}`);
+      throw new Error(`token verifier needs ${missing}`);
     };
   }
+  const checkAudience = options.issuer !== undefined && audiences.length > 0;
 
   return async (token) => {
     if (!token) throw new InvalidTokenError('missing token');
@@ -56,15 +91,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(error.code);
       throw error;
     }
-    if (audiences.length > 0) {
-      const tokenAudiences = [
-        ...(Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : []),
-        ...(typeof payload['client_id'] === 'string' ? [payload['client_id']] : []),
-      ];
-      if (!tokenAudiences.some((a) => audiences.includes(a))) throw new InvalidTokenError('audience not accepted');
+    if (checkAudience && !tokenAudiences(payload, cognito).some((a) => audiences.includes(a))) {
+      throw new InvalidTokenError('audience not accepted');
     }
     if (!isUserId(payload.sub)) throw new InvalidTokenError('sub is not a valid user id');
-    return { userId: payload.sub };
+    return { userId: payload.sub, expiresAt: payload.exp! };
   };
 }
 

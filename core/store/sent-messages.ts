@@ -6,7 +6,7 @@
  * record holding the key when it fails (ReturnValuesOnConditionCheckFailure ALL_OLD), so no read precedes it: one
  * write unit per message with a client_msg_id, and nothing for a message without one.
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IDEMPOTENCY_WINDOW_SECONDS, type IdempotencyKey } from '../domain/idempotency.js';
 import type { SentMessageRecord, SentMessageStore } from '../ports.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
@@ -48,14 +48,6 @@ export class SentMessageTable implements SentMessageStore {
       if (!existing || sameNumbering(existing, record)) return { claimed: true };
       return { claimed: false, existing: toRecord(existing) };
     }
-  }
-
-  async get(key: IdempotencyKey, nowSeconds: number): Promise<SentMessageRecord | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { sender_key: recordKey(key) }, ConsistentRead: true }));
-    const item = result.Item;
-    // TTL deletes lag: an expired record is no record.
-    if (!item || (item['expires_at'] as number) < nowSeconds) return undefined;
-    return toRecord(item);
   }
 }
 

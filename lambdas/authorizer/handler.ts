@@ -1,6 +1,7 @@
 /**
- * $connect request authorizer: verifies `?token=` and hands the user id to every later route of the connection
- * through the authorizer context. A refused token throws "Unauthorized", which API Gateway answers with 401.
+ * $connect request authorizer: verifies `?token=` and hands the user id, the client type and the token's expiry to
+ * every later route of the connection through the authorizer context (API Gateway stringifies the values). A
+ * refused token throws "Unauthorized", which API Gateway answers with 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { InvalidTokenError, tokenVerifierFromEnv, type TokenVerifier } from '../../core/auth/verify-token.js';
@@ -11,7 +12,7 @@ export function createAuthorizerHandler(verifyToken: TokenVerifier) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const query = event.queryStringParameters ?? {};
     try {
-      const { userId } = await verifyToken(query['token'] ?? undefined);
+      const { userId, expiresAt } = await verifyToken(query['token'] ?? undefined);
       const clientType = parseClientType(query['client_type']);
       return {
         principalId: userId,
@@ -19,7 +20,7 @@ export function createAuthorizerHandler(verifyToken: TokenVerifier) {
           Version: '2012-10-17',
           Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
         },
-        context: { userId, ...(clientType === undefined ? {} : { clientType }) },
+        context: { userId, ...(clientType === undefined ? {} : { clientType }), tokenExpiresAt: expiresAt },
       };
     } catch (error) {
       if (error instanceof InvalidTokenError) {

@@ -75,12 +75,14 @@ function requestContext(
   extra: Partial<WebSocketRequestContext> = {},
 ): WebSocketRequestContext {
   const now = Date.now();
+  // In real WebSocket events the two are one id.
+  const requestId = newRequestId();
   return {
     routeKey,
     ...(extra.messageId === undefined ? {} : { messageId: extra.messageId }),
     ...(extra.disconnectStatusCode === undefined ? {} : { disconnectStatusCode: extra.disconnectStatusCode }),
     eventType,
-    extendedRequestId: newRequestId(),
+    extendedRequestId: requestId,
     requestTime: formatRequestTime(now),
     messageDirection: 'IN',
     ...(extra.disconnectReason === undefined ? {} : { disconnectReason: extra.disconnectReason }),
@@ -88,7 +90,7 @@ function requestContext(
     connectedAt: connection.connectedAt,
     requestTimeEpoch: now,
     identity: { sourceIp: connection.sourceIp, ...(connection.userAgent === undefined ? {} : { userAgent: connection.userAgent }) },
-    requestId: newRequestId(),
+    requestId,
     domainName: api.domainName,
     connectionId: connection.connectionId,
     apiId: api.apiId,
@@ -134,6 +136,9 @@ export function messageEvent(api: ApiInfo, connection: ConnectionInfo, routeKey:
   };
 }
 
+/** What AWS reports for a close frame that carries no status code (1005). */
+export const NO_STATUS_REASON = 'Client-side close frame status not set';
+
 export function disconnectEvent(api: ApiInfo, connection: ConnectionInfo, statusCode: number, reason: string): WebSocketEvent {
   const headers = { Host: api.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
   return {
@@ -141,7 +146,7 @@ export function disconnectEvent(api: ApiInfo, connection: ConnectionInfo, status
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
     requestContext: requestContext(api, connection, DISCONNECT_ROUTE, 'DISCONNECT', {
       disconnectStatusCode: statusCode,
-      disconnectReason: reason,
+      disconnectReason: statusCode === 1005 && reason === '' ? NO_STATUS_REASON : reason,
     }),
     isBase64Encoded: false,
   };

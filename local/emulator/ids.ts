@@ -2,14 +2,14 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * API Gateway connection ids look like `L0SM9cOFvHcCIhw=`: 10 random bytes, base64 with `-`/`_` in place of
- * `+`/`/`, padding kept. The `=` makes them need URL-encoding in @connections paths, as on AWS.
+ * API Gateway connection ids look like `L0SM9cOFvHcCIhw=`: 16 characters, 11 random bytes in base64 (here with
+ * `-`/`_` in place of `+`/`/`), padding kept. The `=` makes them need URL-encoding in @connections paths, as on AWS.
  */
 export function newConnectionId(): string {
-  return `${randomBytes(10).toString('base64url')}=`;
+  return `${randomBytes(11).toString('base64url')}=`;
 }
 
-/** Request, extended request and message ids share the connection id's shape on AWS. */
+/** Request ids (equal to the extended request id in WebSocket events) and message ids share that shape on AWS. */
 export const newRequestId = newConnectionId;
 
 /** A 10-character lowercase id like an API Gateway apiId (`abcde12345`). */

@@ -24,17 +24,29 @@ export interface ManagementOptions {
   readonly maxPostBytes: number;
 }
 
-const PATH = /^(?:\/[^/]+)?\/(?:@|%40)connections\/([^/]+)\/?$/i;
+const PATH = /^(?:\/([^/]+))?\/(?:@|%40)connections\/([^/]+)\/?$/i;
 
-/** Parses `/@connections/{id}` (or `/{stage}/@connections/{id}`); the id arrives URL-encoded (`=` as `%3D`). */
-export function managementConnectionId(pathname: string): string | undefined {
+export interface ManagementPath {
+  /** The path's stage; undefined for the stage-less `/@connections/{id}` of local mode. */
+  readonly stage?: string;
+  readonly connectionId: string;
+}
+
+/** Parses `/{stage}/@connections/{id}` (or `/@connections/{id}`); the id arrives URL-encoded (`=` as `%3D`). */
+export function managementPath(pathname: string): ManagementPath | undefined {
   const match = PATH.exec(pathname);
   if (!match) return undefined;
   try {
-    return decodeURIComponent(match[1]!);
+    const connectionId = decodeURIComponent(match[2]!);
+    return match[1] === undefined ? { connectionId } : { stage: decodeURIComponent(match[1]), connectionId };
   } catch {
     return undefined;
   }
+}
+
+/** API Gateway's answer to a management request for another stage (or, on AWS, for none). */
+export function forbidden(res: ServerResponse): void {
+  sendJson(res, 403, { message: 'Forbidden' }, 'ForbiddenException');
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
@@ -65,7 +77,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return tooLarge ? undefined : Buffer.concat(chunks);
 }
 
-/** Answers a management request; `connectionId` comes from managementConnectionId. */
+/** Answers a management request; `connectionId` comes from managementPath. */
 export async function handleManagementRequest(
   req: IncomingMessage,
   res: ServerResponse,

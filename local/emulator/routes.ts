@@ -1,7 +1,8 @@
 /**
  * Route selection with the expression `$request.body.action`, as the stack configures it: a frame that is a JSON
- * object whose `action` is a string naming a custom route goes to that route; anything else (not JSON, not an
- * object, no or a non-string action, an action naming no route) goes to `$default`.
+ * object whose `action`, stringified when it is not a string (`5` → "5", `true` → "true", an object → its JSON),
+ * names a custom route goes to that route; anything else (not JSON, not an object, no action, an action naming no
+ * route) goes to `$default`.
  */
 
 export const CONNECT_ROUTE = '$connect';
@@ -21,7 +22,9 @@ export function selectRoute(body: string, routeKeys: ReadonlySet<string>): strin
     return DEFAULT_ROUTE;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return DEFAULT_ROUTE;
-  const action = (parsed as Record<string, unknown>)['action'];
-  if (typeof action !== 'string' || isPredefinedRoute(action) || !routeKeys.has(action)) return DEFAULT_ROUTE;
+  const value = (parsed as Record<string, unknown>)['action'];
+  if (value === undefined) return DEFAULT_ROUTE;
+  const action = typeof value === 'string' ? value : JSON.stringify(value);
+  if (isPredefinedRoute(action) || !routeKeys.has(action)) return DEFAULT_ROUTE;
   return action;
 }

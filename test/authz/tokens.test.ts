@@ -1,7 +1,8 @@
 /**
  * Connection tokens: the authorizer (createAuthorizerHandler + createTokenVerifier) on its own, and end to end
  * through the emulator, where a refused token must be a 401 with no route handler ever invoked.
- * Issuer mode runs against a JWKS served from 127.0.0.1 by this test (a jose RS256 key pair).
+ * Issuer mode runs against a JWKS served from 127.0.0.1 by this test (a jose RS256 key pair), once as a plain OIDC
+ * issuer and once under a Cognito user pool's issuer URL (whose keys the verifier is pointed at with jwksUrl).
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload } from 'jose';
@@ -25,6 +26,7 @@ logger.setLogLevel('SILENT');
 const SECRET = 'local-dev-secret';
 const AUDIENCES = ['web-app', 'cognito-app-client'];
 const KID = 'key-1';
+const COGNITO_ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
@@ -95,6 +97,9 @@ async function hs256(claims: JWTPayload, options: SignOptions = {}): Promise<str
     .sign(options.key ?? new TextEncoder().encode(SECRET), critOptions(options));
 }
 
+/** The `exp` claim of a token, read without verifying it. */
+const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+
 const unsecured = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
   header.kid === undefined ? new UnsecuredJWT(claims).encode() : `${b64({ alg: 'none', ...header })}.${b64(claims)}.`;
 
@@ -132,6 +137,7 @@ async function commonRefusals(sign: (claims: JWTPayload, options?: SignOptions) 
     ['alg none with a kid', unsecured({ iss: issuer, aud: 'web-app', sub: 'alice', exp: now() + 3600 }, { kid: KID })],
     ['alg "None"', `${b64({ alg: 'None', kid: KID })}.${b64({ iss: issuer, aud: 'web-app', sub: 'alice' })}.`],
     ['expired', await sign({ exp: now() - 60, iat: now() - 3600 })],
+    ['no exp (a token that never expires)', await sign({ exp: undefined })],
     ['not yet valid (nbf in an hour)', await sign({ nbf: now() + 3600 })],
     ['signature stripped', (await sign({})).replace(/\.[^.]+$/, '.')],
     ['signature of another token', `${(await sign({ sub: 'mallory' })).split('.').slice(0, 2).join('.')}.${(await sign({})).split('.')[2]}`],
@@ -166,19 +172,20 @@ async function expectUnauthorized(authorizer: ReturnType<typeof createAuthorizer
 describe('authorizer, issuer mode (JWKS)', () => {
   const authorizer = () => createAuthorizerHandler(createTokenVerifier({ issuer, jwksUrl, audiences: AUDIENCES }));
 
-  it('accepts RS256 tokens from the JWKS, and a Cognito access token whose client_id is an accepted audience', async () => {
+  it('accepts RS256 tokens from the JWKS with an accepted audience', async () => {
     const handler = authorizer();
     const accepted: [string, string, string][] = [
       ['id token with aud', await rs256({}), 'alice'],
       ['aud list holding an accepted audience', await rs256({ aud: ['other', 'web-app'], sub: 'bob' }), 'bob'],
-      ['Cognito access token (client_id, no aud)', await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access', sub: 'carol' }), 'carol'],
+      ['any token_use (only Cognito issuers are held to id/access)', await rs256({ token_use: 'whatever', sub: 'carol' }), 'carol'],
       ['sub of 128 characters', await rs256({ sub: 'a'.repeat(128) }), 'a'.repeat(128)],
       ['sub of every allowed character', await rs256({ sub: 'Az09_.@-' }), 'Az09_.@-'],
     ];
     for (const [what, token, userId] of accepted) {
       const result = await handler(authorizerEvent({ token, client_type: '17' }));
       expect(result.principalId, what).toBe(userId);
-      expect(result.context).toEqual({ userId, clientType: 17 });
+      // tokenExpiresAt: the token's exp (unix seconds), for the connection's expiry kick.
+      expect(result.context).toEqual({ userId, clientType: 17, tokenExpiresAt: expOf(token) });
       expect(result.policyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'execute-api:Invoke' })]);
     }
   });
@@ -201,18 +208,66 @@ describe('authorizer, issuer mode (JWKS)', () => {
       ['wrong audience', await rs256({ aud: 'other-app' })],
       ['no audience and no client_id', await rs256({ aud: undefined })],
       ['Cognito access token of another app client', await rs256({ aud: undefined, client_id: 'other-client', token_use: 'access' })],
+      // client_id is an audience only in a Cognito user pool's access tokens, not for any other issuer.
+      ['client_id of an accepted audience from a non-Cognito issuer', await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access' })],
+      ['client_id accepted but aud wrong, non-Cognito issuer', await rs256({ aud: 'other-app', client_id: 'web-app' })],
       ['empty token', ''],
       ['no token', undefined],
     ];
     for (const [what, token] of refused) await expectUnauthorized(handler, token, what);
     await expect(handler(authorizerEvent(null))).rejects.toThrow(/^Unauthorized$/);
   });
+
+  it('accepts no token at all when no audience is configured (a misconfiguration, refused loudly)', async () => {
+    for (const audiences of [undefined, [], ['']]) {
+      const handler = createAuthorizerHandler(createTokenVerifier({ issuer, jwksUrl, ...(audiences ? { audiences } : {}) }));
+      await expect(handler(authorizerEvent({ token: await rs256({}) })), JSON.stringify(audiences)).rejects.toThrow(/audience/);
+    }
+  });
+});
+
+describe('authorizer, issuer mode (Cognito user pool)', () => {
+  const POOL_CLIENT = 'cognito-app-client';
+  const cognitoToken = (claims: JWTPayload) => rs256({ iss: COGNITO_ISSUER, aud: undefined, ...claims });
+  const authorizer = () => createAuthorizerHandler(createTokenVerifier({ issuer: COGNITO_ISSUER, jwksUrl, audiences: [POOL_CLIENT] }));
+
+  it('accepts id tokens by aud and access tokens by client_id, each with its token_use', async () => {
+    const handler = authorizer();
+    const accepted: [string, string, string][] = [
+      ['id token', await cognitoToken({ aud: POOL_CLIENT, token_use: 'id', sub: 'alice' }), 'alice'],
+      ['access token', await cognitoToken({ client_id: POOL_CLIENT, token_use: 'access', sub: 'bob' }), 'bob'],
+    ];
+    for (const [what, token, userId] of accepted) {
+      const result = await handler(authorizerEvent({ token }));
+      expect(result.principalId, what).toBe(userId);
+      expect(result.context, what).toEqual({ userId, tokenExpiresAt: expOf(token) });
+    }
+  });
+
+  it('refuses a token without token_use or with another one, an id token by client_id, an access token by aud', async () => {
+    const handler = authorizer();
+    const refused: [string, string][] = [
+      ['no token_use', await cognitoToken({ aud: POOL_CLIENT })],
+      ['no token_use, client_id', await cognitoToken({ client_id: POOL_CLIENT })],
+      ['token_use refresh', await cognitoToken({ aud: POOL_CLIENT, client_id: POOL_CLIENT, token_use: 'refresh' })],
+      ['id token whose only match is client_id', await cognitoToken({ client_id: POOL_CLIENT, token_use: 'id' })],
+      ['access token whose only match is aud', await cognitoToken({ aud: POOL_CLIENT, token_use: 'access' })],
+      ['access token of another app client', await cognitoToken({ client_id: 'other-client', token_use: 'access' })],
+      ['id token of another app client', await cognitoToken({ aud: 'other-client', token_use: 'id' })],
+      ['access token without exp', await cognitoToken({ client_id: POOL_CLIENT, token_use: 'access', exp: undefined })],
+      ['the issuer of another pool', await rs256({ iss: `${COGNITO_ISSUER}x`, client_id: POOL_CLIENT, token_use: 'access', aud: undefined })],
+    ];
+    for (const [what, token] of refused) await expectUnauthorized(handler, token, what);
+  });
 });
 
 describe('authorizer, local mode (HS256 secret)', () => {
   it('accepts an HS256 token signed with the secret; refuses everything else', async () => {
     const handler = createAuthorizerHandler(createTokenVerifier({ secret: SECRET }));
-    expect((await handler(authorizerEvent({ token: await hs256({}) }))).principalId).toBe('alice');
+    const token = await hs256({});
+    const result = await handler(authorizerEvent({ token }));
+    expect(result.principalId).toBe('alice');
+    expect(result.context).toEqual({ userId: 'alice', tokenExpiresAt: expOf(token) });
     const refused: [string, string][] = [
       ...(await commonRefusals(hs256)),
       ['wrong secret', await hs256({}, { key: new TextEncoder().encode('not-the-secret') })],
@@ -269,9 +324,14 @@ describe('through the emulator', () => {
 
     const alice = await t.connect('alice');
     expect(alice.userId).toBe('alice');
+    // The token's expiry reaches every route of the connection in the authorizer context (stringified, as on AWS).
+    const connect = t.invocations.all.find((r) => r.routeKey === '$connect' && r.connectionId === alice.connectionId)!;
+    const expiresAt = Number(connect.event.requestContext.authorizer?.['tokenExpiresAt']);
+    expect(expiresAt).toBeGreaterThan(Date.now() / 1000);
+    expect(connect.event.requestContext.authorizer?.['tokenExpiresAt']).toBe(String(expiresAt));
   });
 
-  it('issuer stack (JWKS, audiences): wrong issuer/audience/key/alg are 401s with no handler run; RS256 and Cognito tokens connect', async () => {
+  it('issuer stack (JWKS, audiences): wrong issuer/audience/key/alg, no exp are 401s with no handler run; RS256 tokens connect', async () => {
     const tr = await createTestRuntime();
     const invocations = new Queue<InvocationRecord>();
     const handlerCalls: string[] = [];
@@ -299,7 +359,7 @@ describe('through the emulator', () => {
       ['HS256 local-mode token', await hs256({ iss: issuer, aud: 'web-app' })],
       ['wrong issuer', await rs256({ iss: 'https://evil.example' })],
       ['wrong audience', await rs256({ aud: 'other-app' })],
-      ['Cognito token of another client', await rs256({ aud: undefined, client_id: 'other-client', token_use: 'access' })],
+      ['token without exp', await rs256({ exp: undefined })],
       ['empty token', ''],
       ['no token', undefined],
     ];
@@ -310,7 +370,7 @@ describe('through the emulator', () => {
 
     for (const [token, userId] of [
       [await rs256({ sub: 'alice' }), 'alice'],
-      [await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access', sub: 'carol' }), 'carol'],
+      [await rs256({ aud: 'cognito-app-client', sub: 'carol' }), 'carol'],
     ] as const) {
       const client = await TestClient.open(`${emulator.url}/?${new URLSearchParams({ token })}`);
       try {

@@ -1,6 +1,7 @@
 /**
  * The local stack for end-to-end tests: the real handlers behind the emulator on a free port, on fresh tables of
- * the run's shared DynamoDB Local, with a queue of finished invocations to await instead of sleeping.
+ * the run's shared DynamoDB Local, with a queue of finished invocations to await instead of sleeping. Every
+ * DynamoDB call a function makes is held to its grant in lib/grants.ts, and stop() fails the test on any refusal.
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
@@ -27,6 +28,7 @@ export interface TestStack {
   handled(device: Device, routeKey: string, seq: number): Promise<InvocationRecord>;
   /** Resolves once every frame posted to the device so far has arrived (heartbeat round trip). */
   barrier(device: Device): Promise<void>;
+  /** Stops the stack; rejects if any function made a DynamoDB call outside its grant (an AccessDenied on AWS). */
   stop(): Promise<void>;
 }
 
@@ -82,8 +84,17 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     async stop() {
       await Promise.all(clients.splice(0).map((c) => c.close()));
       await stack.stop();
+      expectWithinGrants(stack);
     },
   };
+}
+
+/** A DynamoDB call outside lib/grants.ts would be an AccessDenied on AWS: fail the test that made it. */
+export function expectWithinGrants(stack: LocalStack): void {
+  const { violations } = stack.iamGuard;
+  if (violations.length === 0) return;
+  const lines = violations.map((v) => `${v.functionId}: ${v.command} needs ${v.action} on ${v.table} — ${v.reason}`);
+  throw new Error(`DynamoDB calls outside lib/grants.ts (AccessDenied on AWS):\n${[...new Set(lines)].join('\n')}`);
 }
 
 function expectOk(record: InvocationRecord): void {

@@ -120,12 +120,38 @@ describe('@connections management API through the SDK v3 client', () => {
     expect((await alice.client.messages.take()).length).toBe(128 * 1024);
   });
 
-  it('accepts the stage path (https://{domain}/{stage}/@connections/{id}) too', async () => {
+  it('accepts the stage path ({domain}/{stage}/@connections/{id}), built from an event as AWS samples do', async () => {
     api = await startStubApi();
-    sdk = managementClient(`${api.emulator.httpUrl}/local`);
     const alice = await connected('alice');
+    const connect = api.invocations.all.find((i) => i.routeKey === '$connect')!;
+    const { domainName, stage } = connect.event.requestContext;
+    sdk = managementClient(`http://${domainName}/${stage}`);
     await sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('{"ok":true}') }));
     expect(await alice.client.next()).toEqual({ ok: true });
+  });
+
+  it('answers 403 ForbiddenException under a wrong stage, on every method, as AWS does', async () => {
+    api = await startStubApi();
+    const alice = await connected('alice');
+    const path = `/prod/@connections/${encodeURIComponent(alice.connectionId)}`;
+    for (const method of ['POST', 'GET', 'DELETE']) {
+      const response = await fetch(`${api.emulator.httpUrl}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
+      expect(response.status, method).toBe(403);
+      expect(response.headers.get('x-amzn-errortype'), method).toBe('ForbiddenException');
+      expect(await response.json(), method).toEqual({ message: 'Forbidden' });
+    }
+    expect(api.emulator.connections().map((c) => c.connectionId)).toEqual([alice.connectionId]);
+    expect(alice.client.unread()).toEqual([]);
+  });
+
+  it('answers 403 without a stage when asked to behave like AWS (stagelessManagementApi: false)', async () => {
+    api = await startStubApi({ stagelessManagementApi: false });
+    const alice = await connected('alice');
+    const response = await fetch(`${api.emulator.httpUrl}/@connections/${encodeURIComponent(alice.connectionId)}`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(403);
+    sdk = managementClient(`${api.emulator.httpUrl}/local`);
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('{"ok":1}') }));
+    expect(await alice.client.next()).toEqual({ ok: 1 });
   });
 
   it('answers 410 to a post from inside $connect, as API Gateway does', async () => {

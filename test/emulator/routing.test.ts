@@ -39,9 +39,11 @@ describe('$connect', () => {
     });
     // The authorizer's connection id is the connection's id, as on AWS.
     expect(ctx.connectionId).toBe((auth.requestContext as { connectionId?: string }).connectionId);
-    expect(ctx.connectionId).toMatch(/^[A-Za-z0-9_-]{14}=$/);
+    // 16 characters like AWS's (`L0SM9cOFvHcCIhw=`), and requestId equals extendedRequestId as in real events.
+    expect(ctx.connectionId).toMatch(/^[A-Za-z0-9_-]{15}=$/);
     expect(ctx.messageId).toBeUndefined();
-    expect(typeof ctx.requestId).toBe('string');
+    expect(ctx.requestId).toMatch(/^[A-Za-z0-9_-]{15}=$/);
+    expect(ctx.extendedRequestId).toBe(ctx.requestId);
     expect(ctx.requestTime).toMatch(/^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000$/);
     expect(ctx.requestTimeEpoch).toBeGreaterThanOrEqual(ctx.connectedAt);
     // Context values arrive stringified, with principalId and integrationLatency added.
@@ -86,6 +88,14 @@ describe('$connect', () => {
   });
 });
 
+/** A custom route that records like the stub's own (the route key comes from the event). */
+function recordRoute(): RouteHandler {
+  return async (event) => {
+    api!.invocations.push({ routeKey: event.requestContext.routeKey, event });
+    return { statusCode: 200 };
+  };
+}
+
 describe('route selection by $request.body.action', () => {
   it('routes custom actions to their route and everything else to $default', async () => {
     api = await startStubApi();
@@ -100,6 +110,7 @@ describe('route selection by $request.body.action', () => {
       ['[{"action":"msg_data"}]', '$default'],
       ['"msg_data"', '$default'],
       ['{"action":5}', '$default'],
+      ['{"action":["msg_data"]}', '$default'],
       ['{"action":"$connect"}', '$default'],
       ['{"action":"$disconnect"}', '$default'],
       ['', '$default'],
@@ -117,8 +128,27 @@ describe('route selection by $request.body.action', () => {
         stage: 'local',
       });
       expect(typeof invocation.event.requestContext.messageId).toBe('string');
+      expect(invocation.event.requestContext.extendedRequestId).toBe(invocation.event.requestContext.requestId);
       expect(invocation.event.isBase64Encoded).toBe(false);
       expect(invocation.event.headers).toBeUndefined();
+    }
+  });
+
+  it('stringifies a non-string action before selecting the route, as API Gateway does', async () => {
+    api = await startStubApi({ extraRoutes: { '5': recordRoute(), true: recordRoute(), '{"a":1}': recordRoute(), null: recordRoute() } });
+    const client = await open(api.urlFor('alice'));
+    const frames: [string, string][] = [
+      ['{"action":5}', '5'],
+      ['{"action":true}', 'true'],
+      ['{"action":{"a":1}}', '{"a":1}'],
+      ['{"action":null}', 'null'],
+      ['{"action":"5"}', '5'],
+      ['{"action":6}', '$default'],
+    ];
+    for (const [body] of frames) client.send(body);
+    for (const [body, routeKey] of frames) {
+      const invocation = await api.invocations.take((i) => i.event.body === body, 5_000, `frame ${body}`);
+      expect(invocation.event.requestContext.routeKey, body).toBe(routeKey);
     }
   });
 
@@ -200,6 +230,18 @@ describe('concurrency', () => {
 });
 
 describe('$disconnect', () => {
+  it('reports a close frame without a status code as AWS does: 1005, "Client-side close frame status not set"', async () => {
+    api = await startStubApi();
+    const client = await TestClient.open(api.urlFor('alice'));
+    await api.invocations.take((i) => i.routeKey === '$connect');
+    client.ws.close();
+    const disconnect = await api.invocations.take((i) => i.routeKey === '$disconnect');
+    expect(disconnect.event.requestContext).toMatchObject({
+      disconnectStatusCode: 1005,
+      disconnectReason: 'Client-side close frame status not set',
+    });
+  });
+
   it('fires DISCONNECT with the close code when the client closes', async () => {
     api = await startStubApi();
     const client = await TestClient.open(api.urlFor('alice'));

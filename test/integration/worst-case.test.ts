@@ -107,7 +107,7 @@ describe('worst case of one frame per route, at the largest input the limits all
 
   it('msg_data_ack, msg_list, msg_by_ids', async () => {
     for (let i = 0; i < 100; i++) {
-      if (i % LIMIT_DEFAULTS.msgRatePerSecond === 0) t.clock.advance(1000); // within alice's rate
+      if (i % LIMIT_DEFAULTS.rateLimitPerSecond === 0) t.clock.advance(1000); // within alice's rate
       await call('send', 'alice', 'alice-c0', JSON.parse(msgData({ to_session_id: 'bob', msg_data: BIG })) as Record<string, unknown>);
     }
     expect(lastReply('alice-c0')).toMatchObject({ type: 'msg_data_ack', msg_id: 101 });
@@ -151,10 +151,10 @@ describe('the most one user can cost in an hour, at the defaults', () => {
     const c = CONNECTIONS;
     const perHour = (perSecond: number) => perSecond * 3600;
     const lines = [
-      ['msg_data to a single chat', dollars(BOUNDS['msg_data, single chat (4 KB, both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.msgRatePerSecond)],
-      ['msg_data to a full group (members at the connection cap)', dollars(BOUNDS['msg_data, group (4 KB, first message of the day)']!(m, c)), perHour(LIMIT_DEFAULTS.msgRatePerSecond)],
+      ['msg_data to a single chat', dollars(BOUNDS['msg_data, single chat (4 KB, both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.rateLimitPerSecond)],
+      ['msg_data to a full group (members at the connection cap)', dollars(BOUNDS['msg_data, group (4 KB, first message of the day)']!(m, c)), perHour(LIMIT_DEFAULTS.rateLimitPerSecond)],
       ['group_create / group_change_member (member budget)', dollars(BOUNDS['group_create, M members']!(m, c)) / m, LIMIT_DEFAULTS.groupMemberChangesPerMinute * 60],
-      ['other writing requests (msg_read_ack, the most costly)', dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.writeRatePerSecond)],
+      ['other writing requests (msg_read_ack, the most costly)', dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond)],
     ].map(([what, perFrame, frames]) => `| ${what as string} | $${(perFrame as number).toFixed(6)} | ${(frames as number).toLocaleString('en-US')} | $${((perFrame as number) * (frames as number)).toFixed(2)} |`);
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     for (const line of lines) expect(readme, `README.md lacks the line:\n${line}`).toContain(line);

@@ -243,7 +243,9 @@ describe('authorizer', () => {
 
   const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-  it('a valid HS256 token → Allow on the method ARN, context.userId = sub', async () => {
+  const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+
+  it('a valid HS256 token → Allow on the method ARN, context.userId = sub, context.tokenExpiresAt = exp', async () => {
     const token = await sign({ sub: 'alice' });
     await expect(authorize(authEvent({ token }))).resolves.toEqual({
       principalId: 'alice',
@@ -251,14 +253,15 @@ describe('authorizer', () => {
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }],
       },
-      context: { userId: 'alice' },
+      context: { userId: 'alice', tokenExpiresAt: expOf(token) },
     });
   });
 
   it('passes a known client_type on, ignores an unknown one', async () => {
     const token = await sign({ sub: 'a.b_c-d@e' });
-    expect((await authorize(authEvent({ token, client_type: '17' }))).context).toEqual({ userId: 'a.b_c-d@e', clientType: 17 });
-    expect((await authorize(authEvent({ token, client_type: '3' }))).context).toEqual({ userId: 'a.b_c-d@e' });
+    const tokenExpiresAt = expOf(token);
+    expect((await authorize(authEvent({ token, client_type: '17' }))).context).toEqual({ userId: 'a.b_c-d@e', clientType: 17, tokenExpiresAt });
+    expect((await authorize(authEvent({ token, client_type: '3' }))).context).toEqual({ userId: 'a.b_c-d@e', tokenExpiresAt });
   });
 
   const refused: [string, () => Promise<Record<string, string> | null>][] = [

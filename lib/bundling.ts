@@ -1,0 +1,58 @@
+/**
+ * How every Lambda function of the construct is built: NodejsFunction with the local esbuild (never Docker), the
+ * settings of lib/function-specs.ts, from this package's sources — whether the construct runs from this repository
+ * or from an installed package (node_modules/teamtalk-serverless), where the lock file is the consuming app's.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { BUNDLING } from './function-specs.js';
+
+/** Runtime of every function; esbuild targets the same Node.js major (lib/function-specs.ts NODE_MAJOR). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** This package's root: this file is lib/bundling.ts. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'];
+
+/**
+ * The lock file of the project the handlers are bundled in: this repository's, or — installed as a package, which
+ * ships no lock file — the consuming app's, found above node_modules. NodejsFunction's project root is its folder,
+ * which holds the handler sources either way.
+ */
+export function findLockFile(from: string = PACKAGE_ROOT): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const found = LOCK_FILES.map((name) => join(dir, name)).find((path) => existsSync(path));
+    if (found) return found;
+    if (dirname(dir) === dir) {
+      throw new Error(`ChatBackend: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; install the app's dependencies first (npm install)`);
+    }
+  }
+}
+
+/** The NodejsFunction props that locate and bundle one of this package's handler modules. */
+export function bundledHandler(entry: string, options: { externalModules?: readonly string[] } = {}): NodejsFunctionProps {
+  const lockFile = findLockFile();
+  return {
+    entry: join(PACKAGE_ROOT, entry),
+    handler: 'handler',
+    runtime: LAMBDA_RUNTIME,
+    architecture: lambda.Architecture.ARM_64,
+    projectRoot: dirname(lockFile),
+    depsLockFilePath: lockFile,
+    bundling: {
+      minify: BUNDLING.minify,
+      sourceMap: BUNDLING.sourceMap,
+      target: BUNDLING.target,
+      format: OutputFormat.ESM,
+      mainFields: [...BUNDLING.mainFields],
+      banner: BUNDLING.banner,
+      externalModules: [...(options.externalModules ?? BUNDLING.externalModules)],
+      forceDockerBundling: false,
+      logLevel: LogLevel.WARNING,
+    },
+  };
+}

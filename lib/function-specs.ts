@@ -1,0 +1,124 @@
+/**
+ * What each Lambda function of the stack is — entry, memory, timeout, which settings it gets — and how every one is
+ * bundled, in one module without CDK imports: the ChatBackend construct (lib/functions.ts) builds the functions from
+ * it, and the benchmark (bench/specs.ts) prices and bundles the handlers with the same values.
+ */
+import type { FunctionId } from '../core/routes.js';
+
+export interface FunctionSpec {
+  /** Handler module, relative to the package root. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  /** Gets the handler settings (ACK_TIMEOUT_MS, MAX_MSG_BYTES, ...). */
+  readonly config: boolean;
+  /** Gets SWEEP_INTERVAL_MS. */
+  readonly sweepInterval: boolean;
+  /** Invoked asynchronously (EventBridge schedule): gets a dead-letter queue for failed invocations, no retries. */
+  readonly asyncInvoked: boolean;
+}
+
+/** API Gateway gives up on an integration after 29 s; nothing behind a route should run longer. */
+export const ROUTE_TIMEOUT_SECONDS = 29;
+
+export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
+  authorizer: {
+    entry: 'lambdas/authorizer/handler.ts',
+    description: '$connect authorizer: verifies ?token= against the configured issuer',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: false,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  connect: {
+    entry: 'lambdas/connect/handler.ts',
+    description: '$connect / $disconnect: registers and removes connections',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: true,
+    asyncInvoked: false,
+  },
+  send: {
+    entry: 'lambdas/send/handler.ts',
+    description: 'msg_data: stores, numbers and fans out a message',
+    memorySize: 256,
+    timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
+    config: true,
+    sweepInterval: true,
+    asyncInvoked: false,
+  },
+  ack: {
+    entry: 'lambdas/ack/handler.ts',
+    description: 'msg_data_ack: clears a pending delivery',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: true,
+    asyncInvoked: false,
+  },
+  sync: {
+    entry: 'lambdas/sync/handler.ts',
+    description: 'Read side: history, recent sessions, unread counts, read receipts',
+    memorySize: 256,
+    timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  groups: {
+    entry: 'lambdas/groups/handler.ts',
+    description: 'Groups: create, change members, list, info',
+    memorySize: 256,
+    timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  devices: {
+    entry: 'lambdas/devices/handler.ts',
+    description: 'device_token: registers push tokens',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  default: {
+    entry: 'lambdas/default/handler.ts',
+    description: '$default: frames that match no route',
+    memorySize: 128,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  sweeper: {
+    entry: 'lambdas/sweeper/handler.ts',
+    description: 'Scheduled: redelivers unacked messages',
+    memorySize: 256,
+    timeoutSeconds: 50,
+    config: true,
+    sweepInterval: true,
+    asyncInvoked: true,
+  },
+};
+
+/** Node.js major of the Lambda runtime (lib/bundling.ts LAMBDA_RUNTIME, nodejs22.x); esbuild targets the same. */
+export const NODE_MAJOR = 22;
+
+/** esbuild settings of every function (NodejsFunction's `bundling`), shared with the benchmark's bundle figures. */
+export const BUNDLING = {
+  target: `node${NODE_MAJOR}`,
+  format: 'esm',
+  platform: 'node',
+  minify: true,
+  sourceMap: true,
+  mainFields: ['module', 'main'],
+  // Some bundled dependencies still call require(); give ESM output one.
+  banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  /** Nothing external: the SDK v3 clients are bundled (smaller and faster to load than the runtime's copy). */
+  externalModules: [] as string[],
+} as const;
