@@ -1,6 +1,6 @@
 /**
- * The wire contract's types (from protocol/, shared with the server) plus the SDK's parsing and checking of server
- * frames.
+ * The wire contract's types, codes and limits (from protocol/, shared with the server: one source, no copy) plus the
+ * SDK's parsing and checking of server frames.
  */
 import type {
   ErrorFrame,
@@ -13,7 +13,7 @@ import type {
   ServerFrame,
 } from '../protocol/frames.js';
 
-export * from '../protocol/frames.js';
+export * from '../protocol/index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing

@@ -20,6 +20,7 @@ import {
   ChatServerError,
   MsgType,
   SessionType,
+  conversationOf,
   createClientMsgId,
   isGroupMsgType,
   sessionKey,
@@ -384,7 +385,7 @@ async function removeCurrentSession(): Promise<void> {
   const conversation = current;
   if (!chat || !conversation || isGroup(conversation)) return;
   try {
-    await chat.removeSession({ sessionId: conversation.id, sessionType: conversation.type });
+    await chat.removeSession(conversationOf({ session_id: conversation.id, session_type: conversation.type })!);
     forgetSession(conversation);
   } catch (error) {
     showNotice(serverErrorText(error));
@@ -602,7 +603,7 @@ async function markConversationRead(conversation: Conversation): Promise<void> {
   if (newest === 0 || newest <= marked || ((entry?.unread ?? 0) === 0 && newestFromOthers <= marked)) return;
   readMarks.set(conversation.key, newest);
   try {
-    await chat.markRead({ sessionId: conversation.id, sessionType: conversation.type, msgId: newest });
+    await chat.markRead({ conversation: conversationOf({ session_id: conversation.id, session_type: conversation.type })!, msgId: newest });
     const now = sessions.get(conversation.key);
     if (now && now.latestMsgId <= newest) now.unread = 0;
     renderSessions();
@@ -962,7 +963,9 @@ function showState(state: ConnectionState, detail?: string): void {
   const failed = state === 'closed' && detail !== undefined;
   ui.status.dataset['state'] = failed ? 'failed' : state;
   const label: Record<ConnectionState, string> = {
+    initialized: 'signed out',
     connecting: 'connecting…',
+    suspended: 'offline, retrying…',
     open: `online as ${me}`,
     reconnecting: 'reconnecting…',
     closed: me ? 'disconnected' : 'signed out',
