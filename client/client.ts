@@ -192,6 +192,15 @@ export type ReceivedMessage = MsgDataFrame & {
   readonly live: boolean;
 };
 
+/** The `send_retry` event's payload. */
+export interface SendRetry {
+  readonly clientMsgId: string;
+  readonly conversation: Conversation;
+  readonly error: ChatServerError;
+  /** When the send goes out again (ms since the epoch). */
+  readonly retryAt: number;
+}
+
 /** Every page of `unread_cnt`: the total over all sessions, and each session's count. */
 export interface UnreadCounts {
   readonly total_cnt: number;
@@ -204,6 +213,11 @@ export interface ChatClientEvents {
   message: ReceivedMessage;
   /** The `msg_data_ack` of one of this client's sends (also the resolution of `send()`). */
   ack: MsgDataAckFrame;
+  /**
+   * A send was refused with a code a retry can fix (`rate_limited`: this user is over its rate, e.g. on several
+   * devices at once; `internal`) and goes out again at `retryAt` with the same `clientMsgId`; its promise waits.
+   */
+  send_retry: SendRetry;
   /**
    * A problem not tied to a pending call: an error frame without a matching send or request
    * ({@link ChatServerError}), an unreadable frame ({@link ProtocolError}), a refused token ({@link AuthError}), a
@@ -311,6 +325,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       gate: new RateGate(rates.msgRatePerSecond, RATE_WINDOW_MS),
       transmit: (entry) => this.#transmit(entry),
       stalled: () => this.#connection.probe(),
+      retrying: (entry, error, delayMs) =>
+        this.emit('send_retry', { clientMsgId: entry.clientMsgId, conversation: entry.conversation, error, retryAt: Date.now() + delayMs }),
     });
     this.#requests = new PendingRequests({
       timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,

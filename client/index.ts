@@ -20,6 +20,7 @@ export {
   type ListMessagesInput,
   type ReceivedMessage,
   type SendInput,
+  type SendRetry,
   type UnreadCounts,
 } from './client.js';
 export type { CloseReason, ConnectionState, ConnectionStatus, NetworkEvents } from './connection.js';

@@ -60,6 +60,8 @@ export interface OutboxOptions {
   transmit(entry: OutboxEntry): number | undefined;
   /** An ack is overdue: check the connection, and call `alive()` if it answers. */
   stalled(): void;
+  /** `entry` was refused with a retryable code and goes out again after `delayMs`. */
+  retrying(entry: OutboxEntry, error: ChatServerError, delayMs: number): void;
 }
 
 const idOf = (key: string, clientMsgId: string): string => `${key}\u0000${clientMsgId}`;
@@ -166,6 +168,7 @@ export class Outbox {
       entry.phase = 'waiting';
       this.#pump();
     }, delay);
+    this.#options.retrying(entry, error, delay);
     return true;
   }
 

@@ -37,12 +37,15 @@ describe('pacing and retries', () => {
     const path = new AutoAck({ refuse: (frame) => (frame['msg_data'] === 'two' ? refusals.shift() : undefined) });
     const server = await startServer({ onFrame: path.onFrame });
     const client = makeClient(server, { sendRetry: { initialDelayMs: 10, jitter: 0 } });
+    const retries: string[] = [];
+    client.on('send_retry', (retry) => retries.push(`${retry.conversation.id}:${retry.error.code}`));
     await client.connect();
     const acks = await Promise.all(['one', 'two', 'three'].map((msgData) => client.send({ toSessionId: 'bob', msgData })));
     expect(acks.map((ack) => ack.msg_id)).toEqual([1, 2, 3]);
     expect(path.stored.map((m) => m.msgData)).toEqual(['one', 'two', 'three']);
     const two = path.answers.filter((a) => a.clientMsgId === acks[1]!.client_msg_id).map((a) => a.answer);
     expect(two).toEqual(['rate_limited', 'internal', 2]);
+    expect(retries).toEqual(['bob:rate_limited', 'bob:internal']);
     refusals = [];
   });
 
