@@ -353,9 +353,12 @@ describe('catch-up on connect', () => {
     const s = await setup(history, { catchUp: false });
     await s.client.connect();
     const connection = await s.server.nextConnection();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(connection.frames).toEqual([]);
+    // An automatic catch-up starts within the microtasks after `open` and runs until its replies came: once those
+    // microtasks have run (setImmediate comes after them), `syncing` would be true.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.client.syncing).toBe(false);
     expect(await s.client.sync()).toMatchObject({ messages: 2 });
+    expect(connection.frames.map((f) => f['action'])).toEqual(['recent_sessions', 'msg_list']);
   });
 });
 

@@ -125,6 +125,8 @@ describe('catch-up after being offline, through the local stack', () => {
       create_time: acks[0]!.create_time,
       msg_type: 1,
       msg_data: 'hello 1',
+      conversation: peer('alice'),
+      live: false, // history: an app does not notify for it
     });
     expect(result).toMatchObject({ sessions: 1, sessionsCaughtUp: 1, messages: 30, requests: 2, complete: true });
     expect(bob.lastSyncTime).toBeGreaterThanOrEqual(acks[29]!.create_time);
