@@ -9,20 +9,20 @@
  * const ack = await chat.send({ to: peer('bob'), msgData: 'hi' });
  * ```
  */
-export {
-  ChatClient,
-  type ChangeGroupMembersInput,
-  type ChatClientEvents,
-  type ChatClientOptions,
-  type CreateGroupInput,
-  type LegacyListMessagesInput,
-  type LegacySendInput,
-  type ListMessagesInput,
-  type ReceivedMessage,
-  type SendInput,
-  type SendRetry,
-  type UnreadCounts,
-} from './client.js';
+export { ChatClient } from './client.js';
+export type {
+  ChangeGroupMembersInput,
+  ChatClientEvents,
+  ChatClientOptions,
+  CreateGroupInput,
+  LegacyListMessagesInput,
+  LegacySendInput,
+  ListMessagesInput,
+  ReceivedMessage,
+  SendInput,
+  SendRetry,
+  UnreadCounts,
+} from './types.js';
 export type { CloseReason, ConnectionState, ConnectionStatus, NetworkEvents } from './connection.js';
 export {
   conversationKey,

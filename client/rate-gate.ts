@@ -5,6 +5,9 @@
  * land within the server's budget. A `rate_limited` answer (another device of the same user spent the budget)
  * closes the gate for a while.
  */
+/** The pacing window: a little over the server's one-second window (see above). */
+export const PACING_WINDOW_MS = 1_100;
+
 export class RateGate {
   readonly #limit: number;
   readonly #windowMs: number;
