@@ -14,6 +14,7 @@ import { TypedEmitter } from './emitter.js';
 import { ChatError, ChatServerError, ConnectionClosedError, ProtocolError } from './errors.js';
 import {
   DEVICE_PLATFORMS,
+  gatewayErrorOf,
   LIMIT_DEFAULTS,
   MAX_IDS_PER_REQUEST,
   isErrorFrame,
@@ -513,7 +514,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   #onText(text: string): void {
     const frame = parseServerFrame(text);
-    if (!frame) return this.emit('error', new ProtocolError('server frame is not a JSON object with a string type', text));
+    if (!frame) {
+      const gatewayError = gatewayErrorOf(text);
+      if (gatewayError !== undefined) return this.emit('error', new ChatServerError('internal', `API Gateway: ${gatewayError}`));
+      return this.emit('error', new ProtocolError('server frame is not a JSON object with a string type', text));
+    }
     if (frame.type === 'msg_data') {
       if (isMsgDataFrame(frame)) this.#onMessage(frame);
       else this.emit('error', new ProtocolError('msg_data frame with missing or mistyped fields', text));

@@ -37,6 +37,21 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   return value as ServerFrame;
 }
 
+/**
+ * The message of API Gateway's own error frame, `{"message":"Internal server error","connectionId":…,"requestId":…}`,
+ * which it posts instead of a reply when a route's Lambda function fails (a crash, a timeout); undefined for other
+ * text. It has no `type` and no `seq`: which frame failed is unknown (its ack or reply times out).
+ */
+export function gatewayErrorOf(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isObject(value) || 'type' in value || typeof value['message'] !== 'string' || typeof value['requestId'] !== 'string') return undefined;
+    return value['message'];
+  } catch {
+    return undefined;
+  }
+}
+
 export function isMsgDataFrame(frame: ServerFrame): frame is MsgDataFrame & ServerFrame {
   return (
     frame.type === 'msg_data' &&

@@ -294,6 +294,10 @@ describe('incoming messages', () => {
     const error = client.waitFor('error');
     connection.sendRaw('not json');
     expect((await error).name).toBe('ProtocolError');
+    // API Gateway's own frame when a route's function fails: an internal server error, not tied to a call.
+    const failed = client.waitFor('error');
+    connection.send({ message: 'Internal server error', connectionId: 'c-1', requestId: 'r-1' });
+    expect(await failed).toMatchObject({ name: 'ChatServerError', code: 'internal', message: 'internal: API Gateway: Internal server error' });
   });
 });
 
