@@ -235,7 +235,7 @@ export class Connection {
     }
     this.#connectTimer = setTimeout(() => {
       this.#disposeSocket?.(4000, 'connect timeout');
-      this.#onSocketClosed({ code: 1006, reason: 'connect timeout', opened: false, httpStatus: undefined });
+      this.#onSocketClosed({ code: 1006, reason: 'connect timeout', httpStatus: undefined });
     }, this.#options.connectTimeoutMs);
   }
 
@@ -261,7 +261,7 @@ export class Connection {
   #drop(error: Error): void {
     if (!this.#socket) return;
     this.#clearSocket()?.(4000, error.message.slice(0, 100));
-    this.#afterLoss({ code: 1006, reason: error.message, opened: true, httpStatus: undefined }, error);
+    this.#afterLoss({ code: 1006, reason: error.message, httpStatus: undefined }, error);
   }
 
   #onSocketClosed(closed: SocketClosed): void {

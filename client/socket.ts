@@ -25,8 +25,6 @@ export const OPEN = 1;
 export interface SocketClosed {
   readonly code: number;
   readonly reason: string;
-  /** Whether the socket had opened before it closed. */
-  readonly opened: boolean;
   /** HTTP status of a refused upgrade, when the implementation reports it (Node's `ws` does; browsers do not). */
   readonly httpStatus: number | undefined;
 }
@@ -95,7 +93,6 @@ export function openSocket(
   handlers: SocketHandlers,
 ): { socket: WebSocketLike; dispose: (code?: number, reason?: string) => void } {
   const socket = new WebSocketImpl(url);
-  let opened = false;
   let done = false;
   let httpStatus: number | undefined;
 
@@ -103,7 +100,7 @@ export function openSocket(
     if (done) return;
     done = true;
     detach();
-    handlers.onClosed({ code, reason, opened, httpStatus });
+    handlers.onClosed({ code, reason, httpStatus });
   };
   // Handlers are replaced by no-ops rather than removed: `ws` throws an 'error' event that has no listener, which a
   // socket closed while still connecting emits.
@@ -116,7 +113,6 @@ export function openSocket(
 
   socket.onopen = (() => {
     if (done) return;
-    opened = true;
     handlers.onOpen();
   }) as () => void;
   socket.onmessage = ((event: { data: unknown }) => {
