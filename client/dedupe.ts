@@ -1,11 +1,11 @@
-/** Recognises redelivered messages: a bounded set of (conversation, msg_id) keys. */
+/** Recognises redelivered messages: a bounded set of (relation, msg_id) keys. */
 import { isGroupMsgType, type MsgDataFrame } from './frames.js';
 
 /**
- * The conversation a message belongs to: for single chat the unordered pair {from_user_id, to_session_id} (msg_ids
- * are shared by both directions of a pair), for groups the group id. The SDK does not need its own user id for this.
+ * The relation a message belongs to: for single chat the unordered pair {from_user_id, to_session_id} (msg_ids are
+ * shared by both directions of a pair), for groups the group id. Needs no user id, unlike a conversation.
  */
-export function conversationKey(frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>): string {
+export function relationKey(frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>): string {
   if (isGroupMsgType(frame.msg_type)) return `g\u0000${frame.to_session_id}`;
   const [a, b] = [frame.from_user_id, frame.to_session_id].sort();
   return `s\u0000${a}\u0000${b}`;
@@ -44,8 +44,8 @@ export class MessageDeduper {
     this.#seen = new SeenSet(capacity);
   }
 
-  /** True the first time a (conversation, msg_id) is seen. */
+  /** True the first time a (relation, msg_id) is seen. */
   isFirst(frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type' | 'msg_id'>): boolean {
-    return this.#seen.add(`${conversationKey(frame)}\u0000${frame.msg_id}`);
+    return this.#seen.add(`${relationKey(frame)}\u0000${frame.msg_id}`);
   }
 }

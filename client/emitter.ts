@@ -1,7 +1,7 @@
 /**
- * A small typed event emitter with no dependency, for browsers and Node alike. Events are declared as a map from
- * event name to payload type. A listener that throws does not stop the other listeners nor the SDK: its error is
- * rethrown asynchronously (an uncaught error, as for a DOM event listener).
+ * A small typed event emitter with no dependency, for browsers, React Native and Node alike. Events are declared as
+ * a map from event name to payload type. A listener that throws does not stop the other listeners nor the SDK: its
+ * error is rethrown from a timer (an uncaught error, as for a DOM event listener).
  */
 
 export type Listener<T> = (payload: T) => void;
@@ -55,9 +55,9 @@ export class TypedEmitter<Events extends object> {
       try {
         listener(payload);
       } catch (error) {
-        queueMicrotask(() => {
+        setTimeout(() => {
           throw error;
-        });
+        }, 0);
       }
     }
   }

@@ -1,52 +1,70 @@
 /**
- * Errors the SDK rejects promises with or reports on the `error` event. Every class has a stable `name`, so
- * `err instanceof ChatServerError` and `err.name === 'ChatServerError'` both work, also across bundles.
+ * Errors the SDK rejects promises with or reports on the `error` event: one base class, one subclass per failure,
+ * each with a stable `name`, so `err instanceof ChatServerError` works and so does `err.name` across bundles.
  */
-import type { ErrorCode } from './frames.js';
+import { ERROR_CODES, type KickReason, type KnownErrorCode } from './frames.js';
 
 /** Base class of every error the SDK produces. */
 export class ChatError extends Error {
   override readonly name: string = 'ChatError';
 }
 
-/** The server answered a frame with `{"type":"error", …}`; `code` is one of the contract's codes. */
+/** Codes after which the same frame may succeed later: the SDK resends messages refused with them by itself. */
+export const RETRYABLE_CODES: readonly KnownErrorCode[] = ['rate_limited', 'internal'];
+
+/**
+ * The server refused a frame (`{"type":"error", …}`). `code` is one of the contract's codes, or `unknown` for a code
+ * this SDK does not know (a newer server's; `serverCode` has it).
+ */
 export class ChatServerError extends ChatError {
   override readonly name = 'ChatServerError';
   /** The contract's error code, e.g. `self_message`, `too_large`, `rate_limited`. */
-  readonly code: ErrorCode;
+  readonly code: KnownErrorCode | 'unknown';
+  /** The code as the server sent it. */
+  readonly serverCode: string;
   /** The `seq` of the refused frame, when the server echoed one. */
   readonly seq: number | undefined;
 
-  constructor(code: ErrorCode, message: string, seq?: number) {
+  constructor(code: string, message: string, seq?: number) {
     super(message === '' ? code : `${code}: ${message}`);
-    this.code = code;
+    this.serverCode = code;
+    this.code = (ERROR_CODES as readonly string[]).includes(code) ? (code as KnownErrorCode) : 'unknown';
     this.seq = seq;
+  }
+
+  /** Whether the same frame may succeed later (`rate_limited`, `internal`). */
+  get retryable(): boolean {
+    return RETRYABLE_CODES.includes(this.code as KnownErrorCode);
   }
 }
 
 /**
- * The server refused the WebSocket upgrade (HTTP 401 or 403): the token is missing, malformed, wrongly signed or
- * expired. The client stops reconnecting. Browsers do not expose the HTTP status of a refused upgrade, so there
- * this error is only raised when `getToken` throws it (the SDK rethrows an AuthError from `getToken` as final).
+ * The token was refused: the server refused the upgrade (HTTP 401 or 403) twice in a row, once with a fresh token
+ * from `getToken` (at once for a fixed `token`), or `getToken` threw an AuthError, or a fixed token expired. The
+ * client stops. Browsers do not expose the status of a refused upgrade: there, only `getToken` can raise it.
  */
 export class AuthError extends ChatError {
   override readonly name = 'AuthError';
   /** The HTTP status of the refused upgrade (401 or 403) when known. */
   readonly status: number | undefined;
 
-  constructor(message: string, status?: number) {
-    super(message);
+  constructor(message: string, status?: number, options?: ErrorOptions) {
+    super(message, options);
     this.status = status;
   }
 }
 
-/** A `send()` was not acknowledged after all its attempts (`maxSendAttempts` ack timeouts). */
+/**
+ * A `send()` was not acknowledged after `maxSendAttempts` ack timeouts (only when that option is set; by default a
+ * send waits until it is acknowledged). The message may still have been stored: a send with the same `clientMsgId`
+ * to the same conversation within 48 hours resolves with its ack, and never stores it twice.
+ */
 export class SendTimeoutError extends ChatError {
   override readonly name = 'SendTimeoutError';
   readonly clientMsgId: string;
 
   constructor(clientMsgId: string, attempts: number) {
-    super(`message ${clientMsgId} not acknowledged after ${attempts} attempt(s)`);
+    super(`message ${clientMsgId} not acknowledged after ${attempts} attempt(s); it may still be stored`);
     this.clientMsgId = clientMsgId;
   }
 }
@@ -63,11 +81,27 @@ export class RequestTimeoutError extends ChatError {
 }
 
 /**
- * The connection a `request()` was sent on closed before its reply arrived (requests are not resent, since not all
- * of them are idempotent), or the client was closed with `close()` while sends or requests were pending.
+ * The client is closed (`close()`, or it gave up), so a call cannot be made, or the connection a `request()` was
+ * sent on closed before its reply arrived (requests are not resent: not all of them are idempotent). A send that
+ * rejects with it may have been stored: resend it with the same `clientMsgId` to find out.
  */
 export class ConnectionClosedError extends ChatError {
-  override readonly name = 'ConnectionClosedError';
+  override readonly name: string = 'ConnectionClosedError';
+}
+
+/**
+ * The server closed this connection (`kick`) because the user opened a newer one past the per-user cap
+ * (`too_many_connections`). The client does not reconnect by itself, or two devices would displace each other in a
+ * loop: the app decides (e.g. asks the user, then calls `connect()`).
+ */
+export class KickedError extends ConnectionClosedError {
+  override readonly name = 'KickedError';
+  readonly reason: KickReason;
+
+  constructor(reason: KickReason) {
+    super(`the server closed the connection: ${reason}`);
+    this.reason = reason;
+  }
 }
 
 /** A server frame that is not a JSON object with a string `type`, or a known frame with mistyped fields. */

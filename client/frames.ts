@@ -1,6 +1,6 @@
 /**
- * The wire contract's types (from protocol/, shared with the server) plus the SDK's parsing and checking of server
- * frames.
+ * The wire contract's types, codes and limits (from protocol/, shared with the server: one source, no copy) plus the
+ * SDK's parsing and checking of server frames.
  */
 import type {
   ErrorFrame,
@@ -13,7 +13,7 @@ import type {
   ServerFrame,
 } from '../protocol/frames.js';
 
-export * from '../protocol/frames.js';
+export * from '../protocol/index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing
@@ -35,6 +35,21 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   if (!isObject(value) || typeof value['type'] !== 'string') return undefined;
   if (value['seq'] !== undefined && !isInt(value['seq'])) return undefined;
   return value as ServerFrame;
+}
+
+/**
+ * The message of API Gateway's own error frame, `{"message":"Internal server error","connectionId":…,"requestId":…}`,
+ * which it posts instead of a reply when a route's Lambda function fails (a crash, a timeout); undefined for other
+ * text. It has no `type` and no `seq`: which frame failed is unknown (its ack or reply times out).
+ */
+export function gatewayErrorOf(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isObject(value) || 'type' in value || typeof value['message'] !== 'string' || typeof value['requestId'] !== 'string') return undefined;
+    return value['message'];
+  } catch {
+    return undefined;
+  }
 }
 
 export function isMsgDataFrame(frame: ServerFrame): frame is MsgDataFrame & ServerFrame {

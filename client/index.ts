@@ -1,47 +1,74 @@
 /**
- * teamtalk-serverless client SDK: a typed WebSocket client for the chat stack, for browsers and Node.
+ * teamtalk-serverless-client: a typed WebSocket client for the chat stack, for browsers, React Native and Node.
  *
  * ```ts
- * import { ChatClient } from './client/index.js';
+ * import { ChatClient, peer } from 'teamtalk-serverless-client';
  * const chat = new ChatClient({ url: 'ws://127.0.0.1:8787', getToken: fetchToken });
- * chat.on('message', (m) => console.log(m.from_user_id, m.msg_data)); // live and caught-up messages, once each
+ * chat.on('message', (m) => console.log(m.from_user_id, m.msg_data, m.live ? 'new' : 'history'));
  * await chat.connect();
- * const ack = await chat.send({ toSessionId: 'bob', msgData: 'hi' });
+ * const ack = await chat.send({ to: peer('bob'), msgData: 'hi' });
  * ```
  */
+export { ChatClient } from './client.js';
+export type {
+  ChangeGroupMembersInput,
+  ChatClientEvents,
+  ChatClientOptions,
+  CreateGroupInput,
+  LegacyListMessagesInput,
+  LegacySendInput,
+  ListMessagesInput,
+  ReceivedMessage,
+  SendInput,
+  SendRetry,
+  UnreadCounts,
+} from './types.js';
+export type { CloseReason, ConnectionState, ConnectionStatus, NetworkEvents } from './connection.js';
 export {
-  ChatClient,
-  type ChatClientEvents,
-  type ChatClientOptions,
-  type ChangeGroupMembersInput,
-  type CreateGroupInput,
-  type ConnectionState,
-  type ListMessagesInput,
-  type SendInput,
-  type SessionInput,
-} from './client.js';
-export { parseSessionKey, sessionKey, sessionOfMessage, type CatchUpOptions, type SyncResult, type SyncState } from './sync.js';
+  conversationKey,
+  conversationOf,
+  conversationOfMessage,
+  group,
+  parseSessionKey,
+  peer,
+  sessionKey,
+  sessionRefOf,
+  type Conversation,
+} from './conversation.js';
+export { type CatchUpOptions, type SyncResult, type SyncState } from './sync.js';
+export { HOLE_RETRY_DELAYS_MS, type HoleState } from './held.js';
 export {
   AuthError,
   ChatError,
   ChatServerError,
   ConnectionClosedError,
+  KickedError,
   ProtocolError,
+  RETRYABLE_CODES,
   RequestTimeoutError,
   SendTimeoutError,
 } from './errors.js';
 export {
   ClientType,
+  DEVICE_PLATFORMS,
+  ERROR_CODES,
+  IDEMPOTENCY_WINDOW_SECONDS,
+  LIMIT_DEFAULTS,
   MsgType,
   SessionType,
+  isGroupId,
   isGroupMsgType,
+  isUserId,
   type ContactSession,
+  type DevicePlatform,
   type ErrorCode,
   type ErrorFrame,
   type GroupChangeMemberNotifyFrame,
   type GroupChangeType,
   type GroupInfo,
   type GroupListEntry,
+  type KickFrame,
+  type KickReason,
   type KnownErrorCode,
   type ListedMessage,
   type MsgDataAckFrame,
@@ -52,10 +79,10 @@ export {
   type RequestAction,
   type RequestMap,
   type ServerFrame,
+  type SessionRef,
   type UnreadInfo,
 } from './frames.js';
-export { backoffDelay, type ReconnectOptions } from './backoff.js';
-export { conversationKey } from './dedupe.js';
+export { backoffDelay, type BackoffOptions, type ReconnectOptions } from './backoff.js';
 export { TypedEmitter, type Listener } from './emitter.js';
 export { createClientMsgId } from './ids.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';

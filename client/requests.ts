@@ -1,9 +1,12 @@
 /**
  * Requests waiting for their reply: a frame whose `type` is the request's action and whose `seq` matches. A request
- * made while the client is not open waits for the connection; its timeout runs from the call either way.
+ * made while the client is not open waits for the connection; its timeout runs from the call either way. Writing
+ * requests (WRITE_ACTIONS) pass a {@link RateGate} set to the server's per-user write rate; reads are not held.
+ * Requests are not resent after a drop: not all of them are idempotent.
  */
 import { RequestTimeoutError } from './errors.js';
-import type { ServerFrame } from './frames.js';
+import { WRITE_ACTIONS, type ServerFrame } from './frames.js';
+import type { RateGate } from './rate-gate.js';
 import type { TimerHandle } from './timers.js';
 
 export interface PendingRequest {
@@ -16,36 +19,59 @@ export interface PendingRequest {
   reject(error: Error): void;
 }
 
+export interface PendingRequestsOptions {
+  readonly timeoutMs: number;
+  readonly writeGate: RateGate;
+  /** Sends the request's frame with a new seq; returns the seq, or undefined when not connected. */
+  dispatch(request: PendingRequest): number | undefined;
+  /** A reply is overdue (the request failed with RequestTimeoutError): check the connection. */
+  timedOut(): void;
+}
+
+const isWrite = (action: string): boolean => (WRITE_ACTIONS as readonly string[]).includes(action);
+
 export class PendingRequests {
+  readonly #options: PendingRequestsOptions;
   /** Not sent yet, oldest first. */
   readonly #queued: PendingRequest[] = [];
   readonly #inFlight = new Map<number, PendingRequest>();
+  #open = false;
+  #drainTimer: TimerHandle | undefined;
 
-  /** Creates a request that fails with RequestTimeoutError after `timeoutMs`; the caller queues or sends it. */
-  create(action: string, fields: Readonly<Record<string, unknown>>, timeoutMs: number): [PendingRequest, Promise<ServerFrame>] {
-    let request!: PendingRequest;
-    const promise = new Promise<ServerFrame>((resolve, reject) => {
+  constructor(options: PendingRequestsOptions) {
+    this.#options = options;
+  }
+
+  /** Starts a request: sent now when its turn comes, failing with RequestTimeoutError after the timeout. */
+  add(action: string, fields: Readonly<Record<string, unknown>>): Promise<ServerFrame> {
+    return new Promise<ServerFrame>((resolve, reject) => {
+      const { timeoutMs } = this.#options;
       const timer = setTimeout(() => {
         this.#forget(request);
         reject(new RequestTimeoutError(action, timeoutMs));
+        if (request.seq !== undefined) this.#options.timedOut();
       }, timeoutMs);
-      request = { action, fields, seq: undefined, timer, resolve, reject };
+      const request: PendingRequest = { action, fields, seq: undefined, timer, resolve, reject };
+      this.#queued.push(request);
+      this.#drain();
     });
-    return [request, promise];
   }
 
-  queue(request: PendingRequest): void {
-    this.#queued.push(request);
+  /** The connection opened: queued requests go out. */
+  opened(): void {
+    this.#open = true;
+    this.#drain();
   }
 
-  /** Takes every queued request, oldest first. */
-  drainQueue(): PendingRequest[] {
-    return this.#queued.splice(0, this.#queued.length);
-  }
-
-  markSent(request: PendingRequest, seq: number): void {
-    request.seq = seq;
-    this.#inFlight.set(seq, request);
+  /** The connection is gone: requests sent on it fail with `error`; queued ones keep waiting. */
+  lost(error: Error): void {
+    this.#open = false;
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    for (const request of [...this.#inFlight.values()]) {
+      this.#forget(request);
+      request.reject(error);
+    }
   }
 
   /** Removes and returns the in-flight request with `seq` (and, when given, the action `type`). */
@@ -56,19 +82,36 @@ export class PendingRequests {
     return request;
   }
 
-  /** Rejects the requests that were sent (their connection is gone); queued ones keep waiting. */
-  rejectInFlight(error: Error): void {
-    for (const request of [...this.#inFlight.values()]) {
-      this.#forget(request);
-      request.reject(error);
-    }
-  }
-
   /** Rejects every request, sent or queued. */
   rejectAll(error: Error): void {
     for (const request of [...this.#inFlight.values(), ...this.#queued]) {
       this.#forget(request);
       request.reject(error);
+    }
+  }
+
+  /** Sends the queued requests in order; a write waits for the gate (and the writes behind it), reads go on. */
+  #drain(): void {
+    if (!this.#open) return;
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    let writesHeld = false;
+    for (const request of [...this.#queued]) {
+      const write = isWrite(request.action);
+      if (write) {
+        const wait = writesHeld ? 0 : this.#options.writeGate.delay();
+        if (writesHeld || wait > 0) {
+          if (!writesHeld) this.#drainTimer = setTimeout(() => this.#drain(), wait);
+          writesHeld = true;
+          continue;
+        }
+      }
+      const seq = this.#options.dispatch(request);
+      if (seq === undefined) return; // Not connected after all: the next open sends them.
+      if (write) this.#options.writeGate.pass();
+      this.#queued.splice(this.#queued.indexOf(request), 1);
+      request.seq = seq;
+      this.#inFlight.set(seq, request);
     }
   }
 

@@ -2,6 +2,7 @@
  * The WebSocket seam: the minimal surface the SDK uses, so the browser's WebSocket, Node's `ws` and React Native's
  * WebSocket all fit, and the connect URL with its query parameters.
  */
+import { utf8Decode } from './ids.js';
 
 /** The subset of the standard WebSocket the SDK uses. Handlers are typed loosely so every implementation fits. */
 export interface WebSocketLike {
@@ -24,8 +25,6 @@ export const OPEN = 1;
 export interface SocketClosed {
   readonly code: number;
   readonly reason: string;
-  /** Whether the socket had opened before it closed. */
-  readonly opened: boolean;
   /** HTTP status of a refused upgrade, when the implementation reports it (Node's `ws` does; browsers do not). */
   readonly httpStatus: number | undefined;
 }
@@ -55,26 +54,32 @@ export function buildConnectUrl(url: string, token: string, clientType: number |
 
 const noop = (): void => {};
 
-const UNEXPECTED_RESPONSE = /Unexpected server response: (\d{3})/;
+/**
+ * How implementations report a refused upgrade's HTTP status in their error event: Node's `ws` ("Unexpected server
+ * response: 401"), React Native on Android (OkHttp: "Expected HTTP 101 response but was '401 Unauthorized'") and
+ * on iOS (SocketRocket: "Received bad response code from server: 403."). Browsers do not report it at all.
+ */
+const REFUSED_UPGRADE = [/Unexpected server response: (\d{3})/, /Expected HTTP 101 response but was '(\d{3})/, /bad response code from server:? (\d{3})/i];
 
-/** The HTTP status of a refused upgrade from an error event, when the implementation says (ws: "Unexpected server response: 401"). */
+/** The HTTP status of a refused upgrade from an error event, when the implementation says. */
 function statusFromErrorEvent(event: unknown): number | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const record = event as { message?: unknown; error?: { message?: unknown } | null };
   for (const text of [record.message, record.error?.message]) {
-    if (typeof text === 'string') {
-      const match = UNEXPECTED_RESPONSE.exec(text);
+    if (typeof text !== 'string') continue;
+    for (const pattern of REFUSED_UPGRADE) {
+      const match = pattern.exec(text);
       if (match) return Number(match[1]);
     }
   }
   return undefined;
 }
 
+/** A text frame's string; binary frames are decoded as UTF-8 (no TextDecoder needed: Hermes may lack it). */
 function decodeData(data: unknown): string | undefined {
   if (typeof data === 'string') return data;
-  if (typeof TextDecoder === 'undefined') return undefined;
-  if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
-  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
+  if (data instanceof ArrayBuffer) return utf8Decode(new Uint8Array(data));
+  if (ArrayBuffer.isView(data)) return utf8Decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return undefined;
 }
 
@@ -88,7 +93,6 @@ export function openSocket(
   handlers: SocketHandlers,
 ): { socket: WebSocketLike; dispose: (code?: number, reason?: string) => void } {
   const socket = new WebSocketImpl(url);
-  let opened = false;
   let done = false;
   let httpStatus: number | undefined;
 
@@ -96,7 +100,7 @@ export function openSocket(
     if (done) return;
     done = true;
     detach();
-    handlers.onClosed({ code, reason, opened, httpStatus });
+    handlers.onClosed({ code, reason, httpStatus });
   };
   // Handlers are replaced by no-ops rather than removed: `ws` throws an 'error' event that has no listener, which a
   // socket closed while still connecting emits.
@@ -109,7 +113,6 @@ export function openSocket(
 
   socket.onopen = (() => {
     if (done) return;
-    opened = true;
     handlers.onOpen();
   }) as () => void;
   socket.onmessage = ((event: { data: unknown }) => {

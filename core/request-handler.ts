@@ -4,6 +4,7 @@
  * echoed, or with an error frame.
  */
 import type * as v from 'valibot';
+import { WRITE_ACTIONS } from '../protocol/frames.js';
 import { parseFrame, seqOf, validateFrame } from './domain/client-frames.js';
 import { FrameError, replyFrame } from './domain/frames.js';
 import type { Runtime } from './runtime.js';
@@ -12,13 +13,13 @@ import { OK, callerOf, correlationOf, reply, replyError, type Caller, type WebSo
 
 export interface RequestRoute<S extends v.GenericSchema> {
   readonly schema: S;
-  /** Counts against the user's budget of writing requests (contract: "Limits"); `rate_limited` past it. */
-  readonly writes?: boolean;
   /** The reply's fields (without type and seq). */
   run(runtime: Runtime, caller: Caller, request: v.InferOutput<S>): Promise<Record<string, unknown>>;
 }
 
 type AnyRoute = RequestRoute<v.GenericSchema>;
+
+const WRITES: ReadonlySet<string> = new Set(WRITE_ACTIONS);
 
 export const request = <S extends v.GenericSchema>(route: RequestRoute<S>): AnyRoute => route as unknown as AnyRoute;
 
@@ -36,7 +37,8 @@ export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<s
           : new FrameError('bad_request', 'action: must be a string naming an action');
       }
       const request = validateFrame(route.schema, frame);
-      if (route.writes && !(await runtime.rateLimits.tryAcquire('write', caller.userId, runtime.clock.now()))) {
+      // The requests that write count against the user's budget for them (contract: "Limits").
+      if (WRITES.has(action as string) && !(await runtime.rateLimits.tryAcquire('write', caller.userId, runtime.clock.now()))) {
         throw new FrameError('rate_limited', 'more writing requests a second than the limit allows for this user');
       }
       const fields = await route.run(runtime, caller, request);

@@ -280,6 +280,20 @@ export const CLIENT_ACTIONS = [
 ] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
+/**
+ * Requests that write: limited together by the per-user budget for writing requests (shared/contract.md "Limits",
+ * `LIMIT_DEFAULTS.writeRateLimitPerSecond`), apart from `msg_data`'s own. Reads, heartbeats and delivery acks are not.
+ */
+export const WRITE_ACTIONS = [
+  'msg_read_ack',
+  'remove_session',
+  'group_create',
+  'group_change_member',
+  'device_token',
+  'device_token_remove',
+] as const satisfies readonly RequestAction[];
+export type WriteAction = (typeof WRITE_ACTIONS)[number];
+
 /** The reply frame of a request action: its fields plus `type` (the action) and the echoed `seq`. */
 export type ReplyFrame<A extends RequestAction> = RequestMap[A]['reply'] & { readonly type: A; readonly seq?: number };
 

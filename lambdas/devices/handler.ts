@@ -10,7 +10,7 @@ export function createDevicesHandler(runtime: Runtime) {
   return createRequestHandler(runtime, {
     device_token: request({
       schema: DeviceTokenSchema,
-      writes: true,
+     
       run: async (rt, caller, r) => {
         await rt.deviceTokens.register(caller.userId, { token: r.token, platform: r.platform }, rt.clock.now(), rt.config.maxDeviceTokensPerUser);
         return {};
@@ -18,7 +18,7 @@ export function createDevicesHandler(runtime: Runtime) {
     }),
     device_token_remove: request({
       schema: DeviceTokenRemoveSchema,
-      writes: true,
+     
       run: async (rt, caller, r) => {
         await rt.deviceTokens.unregister(caller.userId, r.token);
         return {};

@@ -6,8 +6,8 @@ import { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../co
 
 export function createGroupsHandler(runtime: Runtime) {
   return createRequestHandler(runtime, {
-    group_create: request({ schema: GroupCreateSchema, writes: true, run: (rt, caller, r) => createGroup(rt, caller, r) }),
-    group_change_member: request({ schema: GroupChangeMemberSchema, writes: true, run: (rt, caller, r) => changeGroupMembers(rt, caller, r) }),
+    group_create: request({ schema: GroupCreateSchema, run: (rt, caller, r) => createGroup(rt, caller, r) }),
+    group_change_member: request({ schema: GroupChangeMemberSchema, run: (rt, caller, r) => changeGroupMembers(rt, caller, r) }),
     group_list: request({ schema: GroupListSchema, run: (rt, caller, r) => listGroups(rt, caller.userId, r) }),
     group_info: request({ schema: GroupInfoSchema, run: (rt, caller, r) => groupInfo(rt, caller.userId, r) }),
   });

@@ -26,13 +26,13 @@ export function createSyncHandler(runtime: Runtime) {
     recent_sessions: request({ schema: RecentSessionsSchema, run: (rt, caller, r) => recentSessions(rt, caller.userId, r) }),
     msg_read_ack: request({
       schema: MsgReadAckSchema,
-      writes: true,
+     
       run: async (rt, caller, r) => {
         await markRead(rt, caller, r);
         return {};
       },
     }),
-    remove_session: request({ schema: RemoveSessionSchema, writes: true, run: (rt, caller, r) => removeSession(rt, caller, r) }),
+    remove_session: request({ schema: RemoveSessionSchema, run: (rt, caller, r) => removeSession(rt, caller, r) }),
   });
 }
 

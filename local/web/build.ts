@@ -1,6 +1,8 @@
 /**
  * Builds the local chat page in memory: the HTML (with the CSS inlined) and the browser bundle of app.ts and the
- * client SDK. The local emulator serves them as `GET /` and `GET /app.js`.
+ * client SDK. The SDK comes in as the package `teamtalk-serverless-client`, resolved to its build (client/dist, made
+ * by `npm run build:client`, which `npm start` runs first), so the page runs on what the package ships. The local
+ * emulator serves them as `GET /` and `GET /app.js`.
  */
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +13,8 @@ export interface WebAppBundle {
   readonly html: string;
   /** The minified ES module bundle. */
   readonly js: string;
+  /** The files bundled into it, relative to the repository root. */
+  readonly inputs: readonly string[];
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -27,6 +31,8 @@ export async function buildWebApp(): Promise<WebAppBundle> {
       minify: true,
       legalComments: 'none',
       logLevel: 'silent',
+      metafile: true,
+      absWorkingDir: here('../..'),
     }),
     readFile(here('./index.html'), 'utf8'),
     readFile(here('./styles.css'), 'utf8'),
@@ -34,5 +40,5 @@ export async function buildWebApp(): Promise<WebAppBundle> {
   const js = result.outputFiles[0]?.text;
   if (!js) throw new Error('buildWebApp: esbuild produced no output');
   const html = template.replace('/*STYLES*/', () => css);
-  return { html, js };
+  return { html, js, inputs: Object.keys(result.metafile.inputs) };
 }

@@ -2,7 +2,7 @@
  * ChatClient against a fake server (ws's WebSocketServer on a free loopback port): sends and acks, error frames,
  * incoming messages, resends, reconnects, refused upgrades, heartbeats and requests.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   AuthError,
@@ -11,44 +11,15 @@ import {
   ConnectionClosedError,
   RequestTimeoutError,
   SendTimeoutError,
-  type ChatClientOptions,
-  type ConnectionState,
+  group,
+  peer,
   type MsgDataFrame,
+  type WebSocketConstructor,
 } from '../../client/index.js';
-import { ackFor, FakeServer, type Frame } from './fake-server.js';
+import { ackFor, type Frame } from './fake-server.js';
+import { cleanUp, makeClient, recordStates, startServer } from './harness.js';
 
-const clients: ChatClient[] = [];
-const servers: FakeServer[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function startServer(options?: Parameters<typeof FakeServer.start>[0]): Promise<FakeServer> {
-  const server = await FakeServer.start(options);
-  servers.push(server);
-  return server;
-}
-
-function makeClient(server: FakeServer, options: Partial<ChatClientOptions> = {}): ChatClient {
-  const client = new ChatClient({
-    url: server.url,
-    token: 'token-alice',
-    WebSocket,
-    reconnect: { initialDelayMs: 20, maxDelayMs: 200, jitter: 0 },
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
-
-/** Records every state a client goes through. */
-function recordStates(client: ChatClient): ConnectionState[] {
-  const states: ConnectionState[] = [];
-  client.on('state', (state) => states.push(state));
-  return states;
-}
+afterEach(cleanUp);
 
 function msgData(fields: Partial<MsgDataFrame> = {}): Frame {
   return {
@@ -102,7 +73,7 @@ describe('send', () => {
     const acks: unknown[] = [];
     client.on('ack', (ack) => acks.push(ack));
 
-    const sent = client.send({ toSessionId: 'bob', msgData: 'hello' });
+    const sent = client.send({ to: peer('bob'), msgData: 'hello' });
     const frame = await connection.nextAction('msg_data');
     expect(frame).toMatchObject({ action: 'msg_data', to_session_id: 'bob', msg_type: 1, msg_data: 'hello' });
     expect(Number.isInteger(frame['seq'])).toBe(true);
@@ -122,8 +93,8 @@ describe('send', () => {
     const client = makeClient(server);
     await client.connect();
     const connection = await server.nextConnection();
-    await client.send({ toSessionId: 'bob', msgData: 'a', clientMsgId: 'mine-1' });
-    await client.send({ toSessionId: 'bob', msgData: 'b', msgType: 2 });
+    await client.send({ to: peer('bob'), msgData: 'a', clientMsgId: 'mine-1' });
+    await client.send({ to: peer('bob'), msgData: 'b', kind: 'audio' });
     const [first, second] = connection.frames;
     expect(first?.['client_msg_id']).toBe('mine-1');
     expect(second?.['msg_type']).toBe(2);
@@ -138,7 +109,7 @@ describe('send', () => {
     const errors: Error[] = [];
     client.on('error', (error) => errors.push(error));
 
-    const refused = client.send({ toSessionId: 'alice', msgData: 'me' });
+    const refused = client.send({ to: peer('alice'), msgData: 'me' });
     const frame = await connection.nextAction('msg_data');
     connection.send({ type: 'error', seq: frame['seq'], code: 'self_message', message: 'single chat to oneself' });
     const error = await refused.catch((e: unknown) => e);
@@ -146,7 +117,7 @@ describe('send', () => {
     expect((error as ChatServerError).code).toBe('self_message');
     expect((error as ChatServerError).seq).toBe(frame['seq']);
 
-    const ok = client.send({ toSessionId: 'bob', msgData: 'fine' });
+    const ok = client.send({ to: peer('bob'), msgData: 'fine' });
     const next = await connection.nextAction('msg_data');
     connection.send(ackFor(next, 1));
     await expect(ok).resolves.toMatchObject({ msg_id: 1 });
@@ -168,7 +139,7 @@ describe('send', () => {
   it('waits for the connection when sent before connect()', async () => {
     const server = await startServer({ onFrame: (c, f) => f['action'] === 'msg_data' && c.send(ackFor(f, 3)) });
     const client = makeClient(server);
-    const sent = client.send({ toSessionId: 'bob', msgData: 'early' });
+    const sent = client.send({ to: peer('bob'), msgData: 'early' });
     await client.connect();
     await expect(sent).resolves.toMatchObject({ msg_id: 3 });
   });
@@ -176,8 +147,8 @@ describe('send', () => {
   it('returns the same promise for the same pending clientMsgId', async () => {
     const server = await startServer();
     const client = makeClient(server);
-    const a = client.send({ toSessionId: 'bob', msgData: 'x', clientMsgId: 'same' });
-    const b = client.send({ toSessionId: 'bob', msgData: 'x', clientMsgId: 'same' });
+    const a = client.send({ to: peer('bob'), msgData: 'x', clientMsgId: 'same' });
+    const b = client.send({ to: peer('bob'), msgData: 'x', clientMsgId: 'same' });
     expect(a).toBe(b);
     client.close();
     await expect(a).rejects.toBeInstanceOf(ConnectionClosedError);
@@ -186,10 +157,9 @@ describe('send', () => {
   it('rejects bad input without sending', async () => {
     const server = await startServer();
     const client = makeClient(server);
-    await expect(client.send({ toSessionId: '', msgData: 'x' })).rejects.toBeInstanceOf(TypeError);
-    await expect(client.send({ toSessionId: 'bob', msgData: 'x', clientMsgId: 'x'.repeat(65) })).rejects.toBeInstanceOf(
-      TypeError,
-    );
+    await expect(client.send({ to: { type: 'peer', id: '' }, msgData: 'x' })).rejects.toBeInstanceOf(TypeError);
+    await expect(client.send({ to: peer('bob'), msgData: 'x', clientMsgId: 'x'.repeat(65) })).rejects.toBeInstanceOf(TypeError);
+    expect(() => peer('g:AAAAAAAAAAAAAAAAAAAAAA')).toThrow(TypeError); // a group id is never a peer
   });
 });
 
@@ -201,7 +171,7 @@ describe('resending', () => {
     const first = await server.nextConnection();
 
     let settled = 0;
-    const sent = client.send({ toSessionId: 'bob', msgData: 'survives' }).finally(() => settled++);
+    const sent = client.send({ to: peer('bob'), msgData: 'survives' }).finally(() => settled++);
     const original = await first.nextAction('msg_data');
     first.drop(); // No ack: the server went away.
 
@@ -219,7 +189,7 @@ describe('resending', () => {
     expect(settled).toBe(1);
   });
 
-  it('resends after an ack timeout with the same client_msg_id, and accepts a late ack of the first try', async () => {
+  it('after an ack timeout, checks the connection with a heartbeat; answered, resends with the same client_msg_id and takes a late ack of the first try', async () => {
     const server = await startServer();
     const client = makeClient(server, { ackTimeoutMs: 50 });
     await client.connect();
@@ -227,8 +197,10 @@ describe('resending', () => {
     const acks: unknown[] = [];
     client.on('ack', (ack) => acks.push(ack));
 
-    const sent = client.send({ toSessionId: 'bob', msgData: 'slow' });
+    const sent = client.send({ to: peer('bob'), msgData: 'slow' });
     const original = await connection.nextAction('msg_data');
+    const probe = await connection.nextAction('heartbeat');
+    connection.send({ type: 'heartbeat', seq: probe['seq'] });
     const resent = await connection.nextAction('msg_data');
     expect(resent['client_msg_id']).toBe(original['client_msg_id']);
     expect(resent['seq']).not.toBe(original['seq']);
@@ -238,12 +210,12 @@ describe('resending', () => {
     expect(acks).toHaveLength(1);
   });
 
-  it('gives up with SendTimeoutError after maxSendAttempts ack timeouts', async () => {
-    const server = await startServer();
+  it('with maxSendAttempts set, gives up with SendTimeoutError after that many ack timeouts', async () => {
+    const server = await startServer({ onFrame: (c, f) => f['action'] === 'heartbeat' && c.send({ type: 'heartbeat', seq: f['seq'] }) });
     const client = makeClient(server, { ackTimeoutMs: 30, maxSendAttempts: 2 });
     await client.connect();
     const connection = await server.nextConnection();
-    const error = await client.send({ toSessionId: 'bob', msgData: 'lost' }).catch((e: unknown) => e);
+    const error = await client.send({ to: peer('bob'), msgData: 'lost' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendTimeoutError);
     expect(connection.frames.filter((f) => f['action'] === 'msg_data')).toHaveLength(2);
     expect(client.pendingSends).toBe(0);
@@ -251,7 +223,7 @@ describe('resending', () => {
 });
 
 describe('incoming messages', () => {
-  it('fires message once for a redelivered msg_data but acknowledges both deliveries', async () => {
+  it('fires message once for a redelivered msg_data but acknowledges each delivery', async () => {
     const server = await startServer();
     const client = makeClient(server);
     await client.connect();
@@ -259,20 +231,18 @@ describe('incoming messages', () => {
     const messages: MsgDataFrame[] = [];
     client.on('message', (message) => messages.push(message));
 
-    connection.send(msgData());
-    connection.send(msgData());
-    const ackA = await connection.nextAction('msg_data_ack');
-    const ackB = await connection.nextAction('msg_data_ack');
     const expected = { action: 'msg_data_ack', msg_id: 12, session_id: 'bob', session_type: 1 };
-    expect(ackA).toEqual(expected);
-    expect(ackB).toEqual(expected);
+    connection.send(msgData());
+    expect(await connection.nextAction('msg_data_ack')).toEqual(expected);
+    connection.send(msgData()); // The server did not get the ack in time: a redelivery.
+    expect(await connection.nextAction('msg_data_ack')).toEqual(expected);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ from_user_id: 'bob', msg_id: 12, msg_data: 'hi' });
+    expect(messages[0]).toMatchObject({ from_user_id: 'bob', msg_id: 12, msg_data: 'hi', live: true, conversation: peer('bob') });
   });
 
   it('keys single chat by the unordered pair: the same msg_id in the other direction is the same message', async () => {
     const server = await startServer();
-    const client = makeClient(server);
+    const client = makeClient(server, { ackBatchMs: 0 });
     await client.connect();
     const connection = await server.nextConnection();
     const messages: MsgDataFrame[] = [];
@@ -302,7 +272,9 @@ describe('incoming messages', () => {
     const client = makeClient(server);
     await client.connect();
     const connection = await server.nextConnection();
+    const message = client.waitFor('message');
     connection.send(msgData({ to_session_id: 'g-1', msg_type: 17, msg_id: 3 }));
+    expect(await message).toMatchObject({ conversation: group('g-1'), live: true });
     expect(await connection.nextAction('msg_data_ack')).toEqual({
       action: 'msg_data_ack',
       msg_id: 3,
@@ -322,6 +294,10 @@ describe('incoming messages', () => {
     const error = client.waitFor('error');
     connection.sendRaw('not json');
     expect((await error).name).toBe('ProtocolError');
+    // API Gateway's own frame when a route's function fails: an internal server error, not tied to a call.
+    const failed = client.waitFor('error');
+    connection.send({ message: 'Internal server error', connectionId: 'c-1', requestId: 'r-1' });
+    expect(await failed).toMatchObject({ name: 'ChatServerError', code: 'internal', message: 'internal: API Gateway: Internal server error' });
   });
 });
 
@@ -358,7 +334,8 @@ describe('reconnecting', () => {
     const states = recordStates(client);
     await client.connect();
     expect(server.upgrades).toHaveLength(4);
-    expect(states).toEqual(['connecting', 'reconnecting', 'open']);
+    // One `state` event per scheduled attempt: each tells a new `connection.nextAttemptAt`.
+    expect(states).toEqual(['connecting', 'reconnecting', 'reconnecting', 'reconnecting', 'open']);
     expect(errors).toEqual([]);
     const gaps = upgradeTimes.slice(1).map((t, i) => t - upgradeTimes[i]!);
     // Timers never fire early, so the nominal delays (20, 40, 80 ms) are lower bounds whatever the machine's load.
@@ -381,7 +358,7 @@ describe('reconnecting', () => {
     const client = makeClient(server);
     await client.connect();
     const connection = await server.nextConnection();
-    const sent = client.send({ toSessionId: 'bob', msgData: 'never acked' });
+    const sent = client.send({ to: peer('bob'), msgData: 'never acked' });
     const asked = client.request('unread_cnt');
     await connection.nextAction('unread_cnt');
     client.close();
@@ -413,7 +390,7 @@ describe('refused upgrade', () => {
     const server = await startServer({ refuse: () => 401 });
     let calls = 0;
     const client = makeClient(server, { token: undefined, getToken: () => `expired-${++calls}` });
-    const sent = client.send({ toSessionId: 'bob', msgData: 'x' });
+    const sent = client.send({ to: peer('bob'), msgData: 'x' });
     await expect(client.connect()).rejects.toBeInstanceOf(AuthError);
     await expect(sent).rejects.toBeInstanceOf(AuthError);
     expect(server.upgrades.map((q) => q.get('token'))).toEqual(['expired-1', 'expired-2']);
@@ -453,17 +430,36 @@ describe('heartbeat', () => {
     expect(frames).toEqual([]);
   });
 
-  it('stops while disconnected', async () => {
-    const server = await startServer();
-    const client = makeClient(server, { heartbeatIntervalMs: 20, reconnect: false });
+  it('close() stops every timer: nothing is sent afterwards, however long', async () => {
+    const sent: string[] = [];
+    class RecordingWebSocket extends WebSocket {
+      override send(data: string): void {
+        sent.push(data);
+        super.send(data);
+      }
+    }
+    const server = await startServer({ onFrame: (c, f) => f['action'] === 'heartbeat' && c.send({ type: 'heartbeat', seq: f['seq'] }) });
+    const client = makeClient(server, { heartbeatIntervalMs: 1_000, WebSocket: RecordingWebSocket as unknown as WebSocketConstructor, reconnect: false });
     await client.connect();
     const connection = await server.nextConnection();
-    await connection.nextAction('heartbeat');
-    client.close();
-    await connection.closed;
-    const count = connection.frames.length;
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(connection.frames.length).toBe(count);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      // Timers set from here on are fake; the heartbeat interval set at open is real, so open anew.
+      connection.drop();
+      await client.waitFor('state', (s) => s === 'closed');
+      await client.connect();
+      const second = await server.nextConnection();
+      vi.advanceTimersByTime(1_000);
+      await second.nextAction('heartbeat');
+      client.send({ to: peer('bob'), msgData: 'pending' }).catch(() => undefined);
+      client.close();
+      const count = sent.length;
+      vi.advanceTimersByTime(3_600_000);
+      expect(sent.length).toBe(count);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -511,6 +507,7 @@ describe('request', () => {
     const reply = client.request('group_list');
     await client.connect();
     await expect(reply).resolves.toMatchObject({ type: 'group_list', group_list: [] });
+    // @ts-expect-error msg_data is not a request: send() sends messages.
     await expect(client.request('msg_data', {})).rejects.toBeInstanceOf(TypeError);
   });
 });

@@ -32,7 +32,14 @@ export class FakeHistory {
   readonly refuse = new Map<string, string>();
   /** When set, a request waits for this before it is answered. */
   gate: ((frame: Frame) => Promise<void> | undefined) | undefined;
-  #clock = 1_790_000_000;
+  /**
+   * The server after shared/contract.md "Limits": `msg_list` answers `has_more`, and a `msg_list` or `msg_by_ids`
+   * reply holds at most this many messages (as if the next one would take it past 128 KB). Undefined: a server
+   * before those fields, whose pages were always full.
+   */
+  maxPerReply: number | undefined;
+  // The server clock of a real deployment: create_time is "now" (holes are judged by it, held.ts).
+  #clock = Math.floor(Date.now() / 1000);
 
   constructor(
     readonly userId: string,
@@ -87,6 +94,24 @@ export class FakeHistory {
     conversation.updatedTime = this.tick();
   }
 
+  /**
+   * Stores a message under a msg_id that a failed send took earlier (a resend within the idempotency window stores
+   * it late), with create_time now. Returns it.
+   */
+  fill(sessionId: string, msgId: number, sessionType = 1): StoredMessage {
+    const conversation = this.#conversation(sessionId, sessionType);
+    const message: StoredMessage = {
+      msg_id: msgId,
+      from_user_id: sessionType === 2 ? 'someone' : sessionId,
+      create_time: this.tick(),
+      msg_type: sessionType === 2 ? 17 : 1,
+      msg_data: `${sessionId} #${msgId} (late)`,
+    };
+    conversation.messages.push(message);
+    conversation.messages.sort((a, b) => a.msg_id - b.msg_id);
+    return message;
+  }
+
   /** The live msg_data frame of a stored message, as the server would push it to this user. */
   frameOf(sessionId: string, message: StoredMessage, sessionType = 1): Frame {
     const group = sessionType === 2;
@@ -109,17 +134,18 @@ export class FakeHistory {
   readonly onFrame = (connection: FakeConnection, frame: Frame): void => {
     const action = frame['action'];
     if (action !== 'recent_sessions' && action !== 'msg_list' && action !== 'msg_by_ids' && action !== 'unread_cnt' && action !== 'msg_read_ack' && action !== 'remove_session') return;
-    this.requests.push(frame);
     const answer = () => {
       if (connection.socket.readyState !== connection.socket.OPEN) return;
-      connection.send(this.#answer(frame));
+      connection.send(this.answer(frame));
     };
     const gate = this.gate?.(frame);
     if (gate) void gate.then(answer);
     else answer();
   };
 
-  #answer(frame: Frame): Frame {
+  /** The reply to a read-side request frame (recorded in `requests`). */
+  answer(frame: Frame): Frame {
+    this.requests.push(frame);
     const seq = frame['seq'];
     switch (frame['action']) {
       case 'recent_sessions': {
@@ -156,17 +182,18 @@ export class FakeHistory {
         const count = Number(frame['msg_cnt']);
         if (!(count >= 1 && count <= 100)) return { type: 'error', seq, code: 'bad_request', message: 'msg_cnt' };
         const messages = this.conversations.get(key)?.messages ?? [];
-        const list = messages
-          .filter((m) => begin === 0 || m.msg_id <= begin)
-          .reverse()
-          .slice(0, count);
-        return { type: 'msg_list', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_id_begin: begin, msg_list: list };
+        const older = messages.filter((m) => begin === 0 || m.msg_id <= begin).reverse();
+        const list = older.slice(0, Math.min(count, this.maxPerReply ?? count));
+        const reply = { type: 'msg_list', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_id_begin: begin, msg_list: list };
+        return this.maxPerReply === undefined ? reply : { ...reply, has_more: older.length > list.length };
       }
       case 'msg_by_ids': {
         const key = `${String(frame['session_type'])}:${String(frame['session_id'])}`;
         const wanted = new Set(frame['msg_ids'] as number[]);
-        const list = (this.conversations.get(key)?.messages ?? []).filter((m) => wanted.has(m.msg_id)).reverse();
-        return { type: 'msg_by_ids', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_list: list };
+        const found = (this.conversations.get(key)?.messages ?? []).filter((m) => wanted.has(m.msg_id)).reverse();
+        const list = found.slice(0, this.maxPerReply ?? found.length);
+        const left = found.slice(list.length).map((m) => m.msg_id);
+        return { type: 'msg_by_ids', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_list: list, ...(left.length > 0 ? { remaining_msg_ids: left } : {}) };
       }
       default:
         return { type: String(frame['action']), seq };

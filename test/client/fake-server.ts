@@ -149,3 +149,74 @@ export function ackFor(frame: Frame, msgId: number, userId = 'alice'): Frame {
     client_msg_id: frame['client_msg_id'],
   };
 }
+
+export interface AutoAckOptions {
+  /**
+   * msg_data frames accepted per fixed one-second window of `now()` (the server's own rate limit, per user);
+   * the rest are refused `rate_limited`. Default: no limit.
+   */
+  readonly ratePerSecond?: number;
+  /** The server's clock, ms. Default Date.now (vitest's fake timers replace it). */
+  readonly now?: () => number;
+  /** Answers a msg_data frame with this error code instead of acking it (undefined = ack). Called once per frame. */
+  readonly refuse?: (frame: Frame) => string | undefined;
+}
+
+/**
+ * A fake message path: acks every msg_data with the contract's msg_data_ack, numbering msg_ids per conversation and
+ * answering a resend of a stored (conversation, client_msg_id) with its first ack, as the real server does.
+ */
+export class AutoAck {
+  /** Stored messages in the order they were numbered. */
+  readonly stored: { readonly to: string; readonly msgId: number; readonly clientMsgId: string; readonly msgData: string }[] = [];
+  /** Every msg_data frame received, with what it was answered: a msg_id or an error code. */
+  readonly answers: { readonly clientMsgId: string; readonly answer: number | string }[] = [];
+  readonly #counters = new Map<string, number>();
+  readonly #byKey = new Map<string, number>();
+  #window = -1;
+  #inWindow = 0;
+
+  constructor(private readonly options: AutoAckOptions = {}) {}
+
+  /** Use as FakeServer's onFrame. */
+  readonly onFrame = (connection: FakeConnection, frame: Frame): void => {
+    if (frame['action'] !== 'msg_data') return;
+    const clientMsgId = String(frame['client_msg_id']);
+    const refusal = this.#refusal(frame);
+    if (refusal !== undefined) {
+      this.answers.push({ clientMsgId, answer: refusal });
+      connection.send({ type: 'error', seq: frame['seq'], code: refusal, message: 'refused by the fake server' });
+      return;
+    }
+    const to = String(frame['to_session_id']);
+    const key = `${to}\u0000${clientMsgId}`;
+    let msgId = this.#byKey.get(key);
+    if (msgId === undefined) {
+      msgId = (this.#counters.get(to) ?? 0) + 1;
+      this.#counters.set(to, msgId);
+      this.#byKey.set(key, msgId);
+      this.stored.push({ to, msgId, clientMsgId, msgData: String(frame['msg_data']) });
+    }
+    this.answers.push({ clientMsgId, answer: msgId });
+    connection.send({ ...ackFor(frame, msgId), session_type: Number(frame['msg_type']) >= 17 ? 2 : 1 });
+  };
+
+  /** How many frames were refused with `code`. */
+  refused(code: string): number {
+    return this.answers.filter((a) => a.answer === code).length;
+  }
+
+  #refusal(frame: Frame): string | undefined {
+    const refused = this.options.refuse?.(frame);
+    if (refused !== undefined) return refused;
+    const limit = this.options.ratePerSecond;
+    if (limit === undefined) return undefined;
+    const window = Math.floor((this.options.now ?? Date.now)() / 1000);
+    if (window !== this.#window) {
+      this.#window = window;
+      this.#inWindow = 0;
+    }
+    this.#inWindow += 1;
+    return this.#inWindow > limit ? 'rate_limited' : undefined;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient, MsgType, type ChatClientOptions, type GroupChangeMemberNotifyFrame, type MsgDataFrame, type ServerFrame } from '../../client/index.js';
+import { ChatClient, MsgType, group, type ChatClientOptions, type GroupChangeMemberNotifyFrame, type MsgDataFrame, type ServerFrame } from '../../client/index.js';
 import { FakeHistory, tokenFor } from './fake-history.js';
 import { FakeServer, type FakeConnection, type Frame } from './fake-server.js';
 
@@ -26,6 +26,7 @@ async function start(options: { history?: FakeHistory; client?: Partial<ChatClie
     WebSocket,
     reconnect: { initialDelayMs: 20, maxDelayMs: 100, jitter: 0 },
     requestTimeoutMs: 5_000,
+    ackBatchMs: 0, // each delivery acked on its own, so the test can count them
     ...options.client,
   });
   clients.push(client);
@@ -145,6 +146,8 @@ describe('catch-up of group sessions', () => {
       create_time: expect.any(Number),
       msg_type: 17,
       msg_data: 'g-1 #7',
+      conversation: group('g-1'),
+      live: false,
     });
     expect(history.requestsOf('msg_list').filter((f) => f['session_id'] === 'g-1').map((f) => [f['session_type'], f['msg_id_begin'], f['msg_cnt']])).toEqual([[2, 40, 40]]);
     // Live group deliveries are acked with the group id and session_type 2; caught-up ones are not acked.

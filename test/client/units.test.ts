@@ -1,9 +1,10 @@
-/** The SDK's pure parts: backoff, de-duplication keys, the emitter, connect URLs, ids. */
+/** The SDK's pure parts: backoff, de-duplication keys, the emitter, connect URLs, ids, tokens, pacing. */
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, resolveReconnectOptions } from '../../client/backoff.js';
-import { MessageDeduper, SeenSet, conversationKey } from '../../client/dedupe.js';
+import { MessageDeduper, SeenSet, relationKey } from '../../client/dedupe.js';
 import { TypedEmitter } from '../../client/emitter.js';
-import { createClientMsgId } from '../../client/ids.js';
+import { createClientMsgId, tokenSubject, utf8Decode } from '../../client/ids.js';
+import { RateGate } from '../../client/rate-gate.js';
 import { buildConnectUrl } from '../../client/socket.js';
 
 describe('backoffDelay', () => {
@@ -28,14 +29,14 @@ describe('backoffDelay', () => {
 
 describe('de-duplication', () => {
   it('keys single chat by the unordered pair and groups by group id', () => {
-    const ab = conversationKey({ from_user_id: 'alice', to_session_id: 'bob', msg_type: 1 });
-    expect(conversationKey({ from_user_id: 'bob', to_session_id: 'alice', msg_type: 2 })).toBe(ab);
-    expect(conversationKey({ from_user_id: 'alice', to_session_id: 'carol', msg_type: 1 })).not.toBe(ab);
-    const group = conversationKey({ from_user_id: 'alice', to_session_id: 'g1', msg_type: 17 });
-    expect(conversationKey({ from_user_id: 'bob', to_session_id: 'g1', msg_type: 18 })).toBe(group);
+    const ab = relationKey({ from_user_id: 'alice', to_session_id: 'bob', msg_type: 1 });
+    expect(relationKey({ from_user_id: 'bob', to_session_id: 'alice', msg_type: 2 })).toBe(ab);
+    expect(relationKey({ from_user_id: 'alice', to_session_id: 'carol', msg_type: 1 })).not.toBe(ab);
+    const group = relationKey({ from_user_id: 'alice', to_session_id: 'g1', msg_type: 17 });
+    expect(relationKey({ from_user_id: 'bob', to_session_id: 'g1', msg_type: 18 })).toBe(group);
     // A user id containing the separator of another pair cannot collide: the separator is NUL.
-    expect(conversationKey({ from_user_id: 'a', to_session_id: 'b.c', msg_type: 1 })).not.toBe(
-      conversationKey({ from_user_id: 'a.b', to_session_id: 'c', msg_type: 1 }),
+    expect(relationKey({ from_user_id: 'a', to_session_id: 'b.c', msg_type: 1 })).not.toBe(
+      relationKey({ from_user_id: 'a.b', to_session_id: 'c', msg_type: 1 }),
     );
   });
 
@@ -99,5 +100,48 @@ describe('createClientMsgId', () => {
     } finally {
       Object.defineProperty(globalThis.crypto, 'randomUUID', { value: original, configurable: true });
     }
+  });
+});
+
+describe('tokenSubject', () => {
+  const tokenWith = (claims: object) => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.s`;
+
+  it('reads the sub without TextDecoder, atob or Buffer (Hermes has none of them)', () => {
+    const hidden = ['TextDecoder', 'atob', 'Buffer'] as const;
+    const saved = hidden.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
+    const token = tokenWith({ sub: 'zoë.李@x', exp: 1 });
+    try {
+      for (const name of hidden) Reflect.deleteProperty(globalThis, name);
+      expect(tokenSubject(token)).toBe('zoë.李@x');
+      expect(tokenSubject('not-a-jwt')).toBeUndefined();
+      expect(tokenSubject('a.!!!.c')).toBeUndefined();
+    } finally {
+      hidden.forEach((name, i) => Object.defineProperty(globalThis, name, saved[i]!));
+    }
+  });
+
+  it('decodes UTF-8 as TextDecoder does, malformed sequences included', () => {
+    const samples = ['plain', 'zoë', '李', '😀 and 𝄞', '\u0000\u007f\u0080\u07ff\u0800\uffff'];
+    for (const text of samples) expect(utf8Decode(Buffer.from(text, 'utf8'))).toBe(text);
+    for (const bytes of [[0xff], [0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x61, 0xe2, 0x28, 0xa1]]) {
+      expect(utf8Decode(bytes)).toBe(new TextDecoder().decode(Uint8Array.from(bytes)));
+    }
+  });
+});
+
+describe('RateGate', () => {
+  it('lets `limit` frames through in any window, then tells how long to wait; close() holds everything', () => {
+    const gate = new RateGate(3, 1_000);
+    for (const t of [0, 10, 20]) {
+      expect(gate.delay(t)).toBe(0);
+      gate.pass(t);
+    }
+    expect(gate.delay(500)).toBe(500); // the first one leaves the window at 1000
+    expect(gate.delay(1_000)).toBe(0);
+    gate.pass(1_000);
+    expect(gate.delay(1_005)).toBe(5);
+    gate.close(2_000, 1_100);
+    expect(gate.delay(1_100)).toBe(2_000);
+    expect(new RateGate(0, 1_000).delay(0)).toBe(0); // 0: no pacing
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient, type ChatClientOptions, type MsgDataFrame, type MsgReadNotifyFrame, type SyncResult, type WebSocketLike } from '../../client/index.js';
+import { ChatClient, peer, type ChatClientOptions, type MsgDataFrame, type MsgReadNotifyFrame, type SyncResult, type WebSocketLike } from '../../client/index.js';
 import { startTestStack, type TestStack } from './harness.js';
 
 let t: TestStack | undefined;
@@ -36,7 +36,7 @@ async function sendMany(client: ChatClient, to: string, n: number, text = (i: nu
   const acks = [];
   for (let i = 0; i < n; i++) {
     const started = Date.now();
-    acks.push(await client.send({ toSessionId: to, msgData: text(i) }));
+    acks.push(await client.send({ to: peer(to), msgData: text(i) }));
     await sleep(Math.max(0, 60 - (Date.now() - started)));
   }
   return acks;
@@ -125,6 +125,8 @@ describe('catch-up after being offline, through the local stack', () => {
       create_time: acks[0]!.create_time,
       msg_type: 1,
       msg_data: 'hello 1',
+      conversation: peer('alice'),
+      live: false, // history: an app does not notify for it
     });
     expect(result).toMatchObject({ sessions: 1, sessionsCaughtUp: 1, messages: 30, requests: 2, complete: true });
     expect(bob.lastSyncTime).toBeGreaterThanOrEqual(acks[29]!.create_time);
@@ -147,7 +149,7 @@ describe('catch-up after being offline, through the local stack', () => {
     ]);
 
     const receipt = alice.waitFor('msg_read_receipt');
-    await expect(bob.markRead({ sessionId: 'alice', msgId: 30 })).resolves.toMatchObject({ type: 'msg_read_ack' });
+    await expect(bob.markRead({ conversation: peer('alice'), msgId: 30 })).resolves.toMatchObject({ type: 'msg_read_ack' });
     expect(await bob.unreadCounts()).toMatchObject({ total_cnt: 0, unreadinfo_list: [] });
     const expected: MsgReadNotifyFrame = { type: 'msg_read_receipt', user_id: 'bob', session_id: 'alice', session_type: 1, msg_id: 30 };
     expect(await receipt).toEqual(expected);
@@ -176,7 +178,7 @@ describe('catch-up after being offline, through the local stack', () => {
     const arrived = (id: number) =>
       seen.has(id) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ id, resolve }));
     const heldUntil = async (id: number) => {
-      await alice.send({ toSessionId: 'bob', msgData: `live ${id}` });
+      await alice.send({ to: peer('bob'), msgData: `live ${id}` });
       await arrived(id);
     };
     const bob = await sdkClient(t, 'bob', {
@@ -203,6 +205,6 @@ describe('catch-up after being offline, through the local stack', () => {
     expect(result).toMatchObject({ messages: 30, requests: 2 });
     // Exactly the live deliveries were acknowledged.
     await expect.poll(() => deliveryAcksBy(t!, 'bob').sort((a, b) => a - b)).toEqual([31, 32]);
-    expect(await bob.latestMsgId({ sessionId: 'alice' })).toMatchObject({ latest_msg_id: 32 });
+    expect(await bob.latestMsgId(peer('alice'))).toMatchObject({ latest_msg_id: 32 });
   });
 });

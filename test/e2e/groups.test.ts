@@ -15,7 +15,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient, MsgType, type GroupChangeMemberNotifyFrame, type MsgDataAckFrame, type MsgDataFrame, type SyncResult } from '../../client/index.js';
+import { ChatClient, MsgType, group, type GroupChangeMemberNotifyFrame, type MsgDataAckFrame, type MsgDataFrame, type SyncResult } from '../../client/index.js';
 import { localDynamoClient } from '../support/dynamo.js';
 import { startTestStack, type TestStack } from './harness.js';
 
@@ -78,7 +78,7 @@ async function sendRound(phones: readonly Device[], count: number): Promise<void
       15_000,
       `msg_data ${clientMsgId}`,
     );
-    const ack: MsgDataAckFrame = await phone.client.send({ toSessionId: groupId, msgType: MsgType.GroupText, msgData: `message ${n} from ${phone.userId}`, clientMsgId });
+    const ack: MsgDataAckFrame = await phone.client.send({ to: group(groupId), msgData: `message ${n} from ${phone.userId}`, clientMsgId });
     phone.sent.push(ack.msg_id);
     expect(ack).toMatchObject({ session_id: groupId, session_type: 2 });
     expect((await finished).outcome).toBe('ok');
@@ -165,7 +165,7 @@ describe('a 50-member group through the local stack', () => {
       expect([...phone.received, ...phone.sent].sort((a, b) => a - b), phone.userId).toEqual(range(1, TOTAL));
     }
     // The server agrees on the count, and every live delivery was acknowledged (session_type 2, the group id).
-    expect((await owner.client.latestMsgId({ sessionId: groupId, sessionType: 2 })).latest_msg_id).toBe(TOTAL);
+    expect((await owner.client.latestMsgId(group(groupId))).latest_msg_id).toBe(TOTAL);
     await expect.poll(pendingDeliveries, { timeout: 10_000 }).toBe(0);
     expect(devices.flatMap((d) => d.errors.map((e) => `${d.userId}: ${e.message}`))).toEqual([]);
 

@@ -1,0 +1,242 @@
+/**
+ * The connection's life: a dead connection noticed by a missed heartbeat reply, calls after close(), reconnecting
+ * at once on demand or when the network is back, refused tokens on every platform, kicks, and the state model.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuthError, ChatClient, ConnectionClosedError, KickedError, group, peer, type KickFrame, type WebSocketConstructor } from '../../client/index.js';
+import { AutoAck, ackFor } from './fake-server.js';
+import { cleanUp, isOpen, makeClient, recordStates, settledNow, startServer } from './harness.js';
+
+afterEach(cleanUp);
+
+describe('a dead connection', () => {
+  it('is closed when a heartbeat reply is missed, and reconnects', async () => {
+    const server = await startServer();
+    const client = makeClient(server, { heartbeatIntervalMs: 20, pingTimeoutMs: 50 });
+    await client.connect();
+    const frozen = await server.nextConnection(); // never answers a frame
+    await frozen.nextAction('heartbeat');
+    const second = await server.nextConnection();
+    await isOpen(client);
+    expect(second).not.toBe(frozen);
+  });
+
+  it('a send whose ack timed out is resent with the same client_msg_id after the reconnect, never rejected', async () => {
+    const server = await startServer();
+    const client = makeClient(server, { ackTimeoutMs: 30, pingTimeoutMs: 30, heartbeatIntervalMs: 0, maxSendAttempts: 2 });
+    await client.connect();
+    const frozen = await server.nextConnection();
+    const sent = client.send({ to: peer('bob'), msgData: 'may be stored' });
+    const first = await frozen.nextAction('msg_data');
+    const second = await server.nextConnection();
+    const resent = await second.nextAction('msg_data');
+    expect(resent['client_msg_id']).toBe(first['client_msg_id']);
+    second.send(ackFor(resent, 9));
+    await expect(sent).resolves.toMatchObject({ msg_id: 9 });
+  });
+});
+
+describe('after close()', () => {
+  it('send, request and sync reject at once with ConnectionClosedError', async () => {
+    const server = await startServer();
+    const client = makeClient(server);
+    await client.connect();
+    client.close();
+    const calls = [client.send({ to: peer('bob'), msgData: 'late' }), client.request('unread_cnt'), client.sync()];
+    for (const call of calls) {
+      expect(await settledNow(call)).toBe('rejected');
+      await expect(call).rejects.toBeInstanceOf(ConnectionClosedError);
+    }
+  });
+});
+
+describe('reconnecting now', () => {
+  it('connect() during a long backoff connects at once', async () => {
+    let refusals = 1;
+    const server = await startServer({ refuse: () => (refusals-- > 0 ? 503 : undefined) });
+    const client = makeClient(server, { reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: 0 } });
+    const opened = client.connect();
+    await client.waitFor('state', (s) => s === 'reconnecting');
+    await client.connect();
+    await opened;
+    expect(server.upgrades).toHaveLength(2);
+  });
+});
+
+/** A WebSocket whose upgrade is refused as React Native reports it: an error event with a message, then close 1006. */
+function refusedLikeReactNative(message: string): WebSocketConstructor {
+  return class {
+    readyState = 0;
+    onopen: ((event: never) => void) | null = null;
+    onmessage: ((event: never) => void) | null = null;
+    onclose: ((event: never) => void) | null = null;
+    onerror: ((event: never) => void) | null = null;
+    constructor(readonly url: string) {
+      setTimeout(() => {
+        (this.onerror as ((event: unknown) => void) | null)?.({ message });
+        this.readyState = 3;
+        (this.onclose as ((event: unknown) => void) | null)?.({ code: 1006, reason: '' });
+      }, 0);
+    }
+    send(): void {}
+    close(): void {}
+  };
+}
+
+describe('a refused token', () => {
+  for (const [platform, message] of [
+    ['Android (OkHttp)', "Expected HTTP 101 response but was '401 Unauthorized'"],
+    ['iOS (SocketRocket)', 'Received bad response code from server: 403.'],
+  ] as const) {
+    it(`on ${platform}: asks getToken once more, then stops with AuthError`, async () => {
+      let calls = 0;
+      const client = new ChatClient({
+        url: 'wss://example.invalid/prod',
+        getToken: () => `t${++calls}`,
+        WebSocket: refusedLikeReactNative(message),
+        reconnect: { initialDelayMs: 1, jitter: 0, maxAttempts: 5 },
+        catchUp: false,
+      });
+      const error = await client.connect().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AuthError);
+      expect(calls).toBe(2);
+    });
+  }
+});
+
+describe('kick', () => {
+  it('token_expired: gets a fresh token and reconnects at once, sends waiting meanwhile', async () => {
+    const path = new AutoAck();
+    const server = await startServer({ onFrame: path.onFrame });
+    let calls = 0;
+    const client = makeClient(server, { token: undefined, getToken: () => `t${++calls}`, reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 } });
+    const kicks: KickFrame[] = [];
+    client.on('kick', (kick) => kicks.push(kick));
+    await client.connect();
+    const first = await server.nextConnection();
+    first.send({ type: 'kick', reason: 'token_expired' });
+    const second = await server.nextConnection();
+    expect(second.query.get('token')).toBe('t2');
+    await isOpen(client);
+    expect(kicks).toEqual([{ type: 'kick', reason: 'token_expired' }]);
+    await expect(client.send({ to: peer('bob'), msgData: 'after the kick' })).resolves.toMatchObject({ msg_id: 1 });
+  });
+
+  it('token_expired with a fixed token: closed, auth_failed, AuthError', async () => {
+    const server = await startServer();
+    const client = makeClient(server);
+    await client.connect();
+    const reported = client.waitFor('error');
+    (await server.nextConnection()).send({ type: 'kick', reason: 'token_expired' });
+    expect(await reported).toBeInstanceOf(AuthError);
+    expect(client.connection).toMatchObject({ state: 'closed', reason: 'auth_failed' });
+  });
+
+  it('too_many_connections: closed with that reason and no reconnect; pending sends reject with KickedError; connect() again works', async () => {
+    const server = await startServer();
+    const client = makeClient(server);
+    const states = recordStates(client);
+    await client.connect();
+    const first = await server.nextConnection();
+    const pending = client.send({ to: peer('bob'), msgData: 'x' });
+    await first.nextAction('msg_data');
+    const reported = client.waitFor('error');
+    first.send({ type: 'kick', reason: 'too_many_connections' });
+    const error = await reported;
+    expect(error).toBeInstanceOf(KickedError);
+    expect((error as KickedError).reason).toBe('too_many_connections');
+    await expect(pending).rejects.toBeInstanceOf(KickedError);
+    expect(client.connection).toMatchObject({ state: 'closed', reason: 'too_many_connections', errorReason: error });
+    expect(states).toEqual(['connecting', 'open', 'closed']);
+    expect(server.upgrades).toHaveLength(1);
+    await client.connect(); // The app decides to take over again.
+    expect(server.upgrades).toHaveLength(2);
+  });
+});
+
+describe('state model', () => {
+  it('reconnecting tells when the next attempt starts; after suspendAfterMs of failures it is suspended; errorReason says why', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      let refuse = true;
+      const server = await startServer({ refuse: () => (refuse ? 503 : undefined) });
+      const client = makeClient(server, { reconnect: { initialDelayMs: 20, factor: 1, jitter: 0 }, suspendAfterMs: 60_000 });
+      expect(client.connection).toEqual({ state: 'initialized' });
+      const opened = client.connect();
+      await client.waitFor('state', (s) => s === 'reconnecting');
+      expect(client.connection).toMatchObject({ state: 'reconnecting', nextAttemptAt: Date.now() + 20 });
+      expect(client.connection.errorReason).toBeInstanceOf(ConnectionClosedError);
+      vi.setSystemTime(Date.now() + 60_000);
+      await client.waitFor('state', (s) => s === 'suspended');
+      refuse = false;
+      await opened;
+      expect(client.connection).toEqual({ state: 'open' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('the online event starts a waiting reconnect at once', async () => {
+    let refusals = 1;
+    const server = await startServer({ refuse: () => (refusals-- > 0 ? 503 : undefined) });
+    const network = new EventTarget();
+    const client = makeClient(server, { reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 }, networkEvents: network });
+    const opened = client.connect();
+    await client.waitFor('state', (s) => s === 'reconnecting');
+    network.dispatchEvent(new Event('online'));
+    await opened;
+    expect(server.upgrades).toHaveLength(2);
+  });
+
+  it('reconnectNow() while open checks the connection: an unanswered heartbeat reopens it', async () => {
+    const server = await startServer();
+    const client = makeClient(server, { pingTimeoutMs: 30, heartbeatIntervalMs: 0 });
+    await client.connect();
+    const first = await server.nextConnection();
+    client.reconnectNow();
+    await first.nextAction('heartbeat');
+    await server.nextConnection();
+    await isOpen(client);
+    // Answered, it changes nothing.
+    const second = server.connections[1]!;
+    client.reconnectNow();
+    const probe = await second.nextAction('heartbeat');
+    second.send({ type: 'heartbeat', seq: probe['seq'] });
+    // A round trip behind the reply: by its end the client took the reply, so the next check is a new heartbeat.
+    const asked = client.request('latest_msg_id', { session_id: 'bob', session_type: 1 });
+    const request = await second.nextAction('latest_msg_id');
+    second.send({ type: 'latest_msg_id', seq: request['seq'], session_id: 'bob', session_type: 1, latest_msg_id: 0 });
+    await asked;
+    client.reconnectNow();
+    second.send({ type: 'heartbeat', seq: (await second.nextAction('heartbeat'))['seq'] });
+    expect(client.state).toBe('open');
+    expect(server.upgrades).toHaveLength(2);
+  });
+});
+
+describe('conversations', () => {
+  const groupId = 'g:AbCdEfGhIjKlMnOpQrStUv';
+
+  it('a group is addressed as a group: send and the read helpers carry its session type', async () => {
+    const server = await startServer();
+    const client = makeClient(server);
+    await client.connect();
+    const connection = await server.nextConnection();
+    void client.send({ to: group(groupId), msgData: 'hi all' });
+    expect(await connection.nextAction('msg_data')).toMatchObject({ to_session_id: groupId, msg_type: 17 });
+    void client.listMessages({ conversation: group(groupId) });
+    expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
+  });
+
+  it('the deprecated two-field input cannot reach a phantom user: a group id without msgType goes to the group', async () => {
+    const server = await startServer();
+    const client = makeClient(server);
+    await client.connect();
+    const connection = await server.nextConnection();
+    void client.send({ toSessionId: groupId, msgData: 'no msgType' });
+    expect(await connection.nextAction('msg_data')).toMatchObject({ to_session_id: groupId, msg_type: 17 });
+    await expect(client.send({ toSessionId: groupId, msgType: 1, msgData: 'single to a group' })).rejects.toBeInstanceOf(TypeError);
+    void client.listMessages({ sessionId: groupId });
+    expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
+  });
+});

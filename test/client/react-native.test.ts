@@ -1,0 +1,120 @@
+/**
+ * The React Native-style example app (client/examples/react-native) bundled with the SDK package's build, as Metro
+ * would, and run in a fresh JavaScript context whose only globals are those React Native gives every app: WebSocket
+ * (delivering text frames as strings, as React Native's does), timers and console. No TextDecoder, atob, Buffer,
+ * crypto, process, URL or queueMicrotask: what Hermes may lack. Against the fake server it connects, reads its user
+ * id from the token, catches up (history, no notification), receives a live message (a notification) and sends one.
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { createContext, runInContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import type { ChatScreenState, createChatScreen } from '../../client/examples/react-native/chat-screen.js';
+import { FakeHistory, tokenFor } from './fake-history.js';
+import { AutoAck } from './fake-server.js';
+import { cleanUp, startServer } from './harness.js';
+
+afterEach(cleanUp);
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** React Native's WebSocket, as the SDK sees it: standard handlers, text frames as strings, close events with codes. */
+class ReactNativeWebSocket {
+  readyState = 0;
+  onopen: ((event: object) => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: { message: string }) => void) | null = null;
+  readonly #socket: NodeWebSocket;
+
+  constructor(url: string) {
+    this.#socket = new NodeWebSocket(url);
+    this.#socket.on('open', () => {
+      this.readyState = 1;
+      this.onopen?.({});
+    });
+    this.#socket.on('message', (data) => this.onmessage?.({ data: String(data) }));
+    this.#socket.on('error', (error) => this.onerror?.({ message: error.message }));
+    this.#socket.on('close', (code, reason) => {
+      this.readyState = 3;
+      this.onclose?.({ code, reason: String(reason) });
+    });
+  }
+
+  send(data: string): void {
+    this.#socket.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.#socket.close(code, reason);
+  }
+}
+
+/** The app bundled as Metro would (one script), and the files that went into it. */
+async function bundleApp(): Promise<{ code: string; inputs: string[] }> {
+  const result = await build({
+    entryPoints: [`${root}client/examples/react-native/chat-screen.ts`],
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'ChatScreen',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
+}
+
+describe('React Native-style app on the package build', () => {
+  it('connects, catches up without notifying, notifies a live message, sends — with only React Native globals', async () => {
+    const history = new FakeHistory('ana');
+    history.add('ben', 3);
+    const path = new AutoAck();
+    const server = await startServer({
+      onFrame: (connection, frame) => {
+        history.onFrame(connection, frame);
+        path.onFrame(connection, frame);
+      },
+    });
+    const { code, inputs } = await bundleApp();
+    expect(inputs.filter((file) => !file.startsWith('client/examples/'))).not.toEqual([]);
+    expect(inputs.filter((file) => !file.startsWith('client/examples/') && !file.startsWith('client/dist/'))).toEqual([]);
+
+    const context = createContext({ WebSocket: ReactNativeWebSocket, setTimeout, clearTimeout, setInterval, clearInterval, console });
+    runInContext(code, context);
+    for (const name of ['TextDecoder', 'TextEncoder', 'atob', 'btoa', 'Buffer', 'crypto', 'process', 'URL', 'queueMicrotask']) {
+      expect(runInContext(`typeof ${name}`, context), name).toBe('undefined');
+    }
+    const { createChatScreen: create } = (context as { ChatScreen: { createChatScreen: typeof createChatScreen } }).ChatScreen;
+    // The screen's render callback (a component's setState) is the event the test waits on.
+    const waiters: { test: (state: ChatScreenState) => boolean; resolve: () => void }[] = [];
+    const render = (state: ChatScreenState) => {
+      for (const waiter of [...waiters]) if (waiter.test(state)) waiters.splice(waiters.indexOf(waiter), 1)[0]!.resolve();
+    };
+    const screen = create({ url: server.url, getToken: async () => tokenFor('ana'), peerId: 'ben', render });
+    const until = (test: (state: ChatScreenState) => boolean) =>
+      test(screen.state) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ test, resolve }));
+
+    await screen.start();
+    await until((state) => state.syncs === 1);
+    const connection = await server.nextConnection();
+    expect(connection.query.get('client_type')).toBe('18');
+    expect(screen.state.messages).toEqual(['ben: ben #1', 'ben: ben #2', 'ben: ben #3']);
+    expect(screen.state.notifications).toEqual([]);
+
+    const [live] = history.add('ben', 1);
+    connection.send(history.frameOf('ben', live!));
+    await until((state) => state.notifications.length === 1);
+    expect(screen.state.notifications).toEqual(['ben wrote']);
+
+    const ack = await screen.send('hi from the phone');
+    expect(ack).toMatchObject({ msg_id: 1, session_id: 'ben' });
+    expect((await connection.nextAction('msg_data'))['client_msg_id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(screen.state.errors).toEqual([]);
+    expect(screen.syncState().latestMsgIds).toEqual({ '1:ben': 4 });
+    await screen.signOut();
+  });
+});

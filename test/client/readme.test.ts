@@ -1,0 +1,101 @@
+/**
+ * client/README.md's examples compile against the package build's declarations (what an app gets from
+ * `import … from 'teamtalk-serverless-client'`), so they cannot rot; and misuse of the API does not compile: a
+ * request with missing fields, a message type or session type outside the contract, a conversation given as loose
+ * fields, an error code that does not exist (issue 16, defect 6).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The app's own functions the examples call. */
+const PRELUDE = `import type { SyncState } from 'teamtalk-serverless-client';
+declare global {
+  function fetchJwt(): Promise<string>;
+  function show(...what: unknown[]): void;
+  function notify(...what: unknown[]): void;
+  function save(state: SyncState): void;
+  function load(): SyncState | undefined;
+}
+`;
+
+/** A client and imports for the misuse snippets. */
+const MISUSE_PRELUDE = `import { ChatClient, ChatServerError, group, peer } from 'teamtalk-serverless-client';
+declare const chat: ChatClient;
+declare const error: ChatServerError;
+void group; void peer; void error;
+`;
+
+const MISUSE: Record<string, string> = {
+  'a request missing its fields': `void chat.request('msg_list', { session_id: 'x' });`,
+  'an action that does not exist': `void chat.request('msg_lists', {});`,
+  'msg_data through request()': `void chat.request('msg_data', {});`,
+  'a message type outside the contract': `void chat.send({ toSessionId: 'bob', msgType: 5, msgData: 'x' });`,
+  'a message type beside a conversation': `void chat.send({ to: peer('bob'), msgType: 1, msgData: 'x' });`,
+  'a user id instead of a conversation': `void chat.send({ to: 'bob', msgData: 'x' });`,
+  'a session type outside the contract': `void chat.listMessages({ sessionId: 'g', sessionType: 3 });`,
+  'a conversation as loose fields': `void chat.markRead({ sessionId: 'bob', msgId: 1 });`,
+  'an error code that does not exist': `if (error.code === 'rate_limit') void 0;`,
+  'a kind that does not exist': `void chat.send({ to: peer('bob'), msgData: 'x', kind: 'video' });`,
+};
+
+function readmeExamples(): string[] {
+  const readme = readFileSync(`${root}client/README.md`, 'utf8');
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+}
+
+/** Compiles in-memory files under test/client/ (so the package resolves through node_modules to its build). */
+function compile(files: Record<string, string>): Map<string, readonly ts.Diagnostic[]> {
+  const paths = new Map(Object.entries(files).map(([name, text]) => [`${root}test/client/__compiled__/${name}.ts`, text]));
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    types: [],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+  };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.getSourceFile = (fileName, language, ...rest) =>
+    paths.has(fileName) ? ts.createSourceFile(fileName, paths.get(fileName)!, language) : getSourceFile.call(host, fileName, language, ...rest);
+  host.fileExists = (fileName) => paths.has(fileName) || fileExists.call(host, fileName);
+  host.readFile = (fileName) => paths.get(fileName) ?? readFile.call(host, fileName);
+  const program = ts.createProgram([...paths.keys()], options, host);
+  const byFile = new Map<string, readonly ts.Diagnostic[]>();
+  for (const [path] of paths) {
+    const source = program.getSourceFile(path)!;
+    const name = path.slice(path.lastIndexOf('/') + 1, -3);
+    byFile.set(name, [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]);
+  }
+  return byFile;
+}
+
+const text = (diagnostics: readonly ts.Diagnostic[]) => diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+
+describe('client/README.md', () => {
+  it('has examples, and every one compiles against the package build; misuse of the API does not', () => {
+    const examples = readmeExamples();
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    const files: Record<string, string> = { prelude: PRELUDE, 'misuse-prelude': `${MISUSE_PRELUDE}export {};\n` };
+    examples.forEach((example, i) => (files[`example-${i + 1}`] = `${example}\nexport {};\n`));
+    Object.values(MISUSE).forEach((line, i) => (files[`misuse-${i + 1}`] = `${MISUSE_PRELUDE}${line}\nexport {};\n`));
+    const diagnostics = compile(files);
+
+    for (const [name, found] of diagnostics) {
+      if (!name.startsWith('misuse-') || name === 'misuse-prelude') expect(text(found), name).toEqual([]);
+    }
+    const preludeLines = MISUSE_PRELUDE.split('\n').length - 1;
+    Object.keys(MISUSE).forEach((misuse, i) => {
+      const found = diagnostics.get(`misuse-${i + 1}`)!;
+      expect(found.length, misuse).toBeGreaterThan(0);
+      // The error is on the misuse line, not in the prelude.
+      for (const d of found) expect(d.file!.getLineAndCharacterOfPosition(d.start!).line, `${misuse}: ${text([d]).join()}`).toBe(preludeLines);
+    });
+  });
+});
