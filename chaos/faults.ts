@@ -326,6 +326,19 @@ function dyingPort<T extends object>(
       const value = Reflect.get(target, key, receiver) as unknown;
       if (typeof value !== 'function') return value;
       const method = String(key);
+      if (value.constructor?.name === 'AsyncGeneratorFunction') {
+        // A paged read (the sweep's listDue): the Lambda may die before it starts.
+        return async function* (...args: unknown[]) {
+          const invocation = invocations.current();
+          if (invocation?.dead !== undefined) throw new Crash(`invocation already dead (${invocation.dead})`);
+          if (invocation && plan.roll(plan.rates.crash)) {
+            invocation.dead = `${name}.${method}:before (${invocation.route})`;
+            plan.counters.add('crash.before-call');
+            throw new Crash(`died at ${name}.${method}:before`);
+          }
+          yield* (value as (...a: unknown[]) => AsyncGenerator<unknown>).apply(target, args);
+        };
+      }
       return async (...args: unknown[]) => {
         const invocation = invocations.current();
         const call: PortCall = { port: name, method, args, invocation };

@@ -111,7 +111,7 @@ describe('acking', () => {
     const bob2 = await t.connect('bob');
     const tables: TableId[] = ['PendingDeliveries', 'Messages', 'Conversations', 'Sessions', 'RateLimits'];
     const before = await snapshot(tables);
-    expect(before['PendingDeliveries']).toHaveLength(2);
+    expect(before['PendingDeliveries']!.filter((r) => r.includes('"kind":"delivery"'))).toHaveLength(2);
 
     const attempts: [Device, Frame][] = [];
     for (const msgId of [1, 2]) {

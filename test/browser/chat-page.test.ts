@@ -70,7 +70,16 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
   async function pendingDeliveries(): Promise<number> {
     const client = localDynamoClient();
     try {
-      const result = await client.send(new ScanCommand({ TableName: stack.tables.PendingDeliveries, ConsistentRead: true }));
+      // Deliveries only: the table also holds each connection's token expiry.
+      const result = await client.send(
+        new ScanCommand({
+          TableName: stack.tables.PendingDeliveries,
+          ConsistentRead: true,
+          FilterExpression: '#k = :delivery',
+          ExpressionAttributeNames: { '#k': 'kind' },
+          ExpressionAttributeValues: { ':delivery': { S: 'delivery' } },
+        }),
+      );
       return result.Count ?? 0;
     } finally {
       client.destroy();

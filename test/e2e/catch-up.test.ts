@@ -97,7 +97,11 @@ function interceptedWebSocket(hooks: {
 function deliveryAcksBy(stack: TestStack, userId: string): number[] {
   return stack.invocations.all
     .filter((r) => r.routeKey === 'msg_data_ack' && r.event.requestContext.authorizer?.['userId'] === userId)
-    .map((r) => (JSON.parse(r.event.body ?? '{}') as { msg_id: number }).msg_id);
+    .flatMap((r) => {
+      // One msg_id, or several in a bulk ack.
+      const ack = JSON.parse(r.event.body ?? '{}') as { msg_id?: number; msg_ids?: number[] };
+      return ack.msg_ids ?? (ack.msg_id === undefined ? [] : [ack.msg_id]);
+    });
 }
 
 describe('catch-up after being offline, through the local stack', () => {

@@ -88,7 +88,17 @@ async function sendRound(phones: readonly Device[], count: number): Promise<void
 async function pendingDeliveries(): Promise<number> {
   const client = localDynamoClient();
   try {
-    const result = await client.send(new ScanCommand({ TableName: t.stack.tables.PendingDeliveries, ConsistentRead: true, Select: 'COUNT' }));
+    // Deliveries only: the table also holds each connection's token expiry.
+    const result = await client.send(
+      new ScanCommand({
+        TableName: t.stack.tables.PendingDeliveries,
+        ConsistentRead: true,
+        Select: 'COUNT',
+        FilterExpression: '#k = :delivery',
+        ExpressionAttributeNames: { '#k': 'kind' },
+        ExpressionAttributeValues: { ':delivery': { S: 'delivery' } },
+      }),
+    );
     return result.Count ?? 0;
   } finally {
     client.destroy();
