@@ -21,7 +21,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvisionedThroughputExceededException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../core/domain/frames.js';
-import { GatewayUnavailableError } from '../core/gateway/connections-api.js';
+import { GatewayUnavailableError, OversizedFrameError } from '../core/errors.js';
 import type { Gateway, PostResult } from '../core/ports.js';
 import type { Runtime, RuntimeOptions } from '../core/runtime.js';
 
@@ -381,12 +381,14 @@ export interface GatewayStats {
   gone: number;
   /** Posts that took longer than a second (the adapter's own retries, a slow event loop). */
   slow: number;
+  /** Frames the adapter refused to post for being over 128 KB (API Gateway would have refused them: lost). */
+  oversized: number;
   maxMs: number;
 }
 
 /** The Gateway with 429s, timeouts and 410s injected; drops the connection in the emulator for an injected 410. */
 export class FaultyGateway implements Gateway {
-  readonly stats: GatewayStats = { delivered: new Map(), failed: new Map(), gone: 0, slow: 0, maxMs: 0 };
+  readonly stats: GatewayStats = { delivered: new Map(), failed: new Map(), gone: 0, slow: 0, oversized: 0, maxMs: 0 };
 
   constructor(
     private readonly real: Gateway,
@@ -422,6 +424,7 @@ export class FaultyGateway implements Gateway {
       result = await this.real.post(connectionId, frame);
     } catch (error) {
       bump(this.stats.failed);
+      if (error instanceof OversizedFrameError) this.stats.oversized++;
       throw error;
     } finally {
       const ms = Date.now() - started;

@@ -40,6 +40,16 @@ export interface ChaosOptions {
   readonly maxSendPhaseMs: number;
   /** Share of sends that go to a group (of the sender's). */
   readonly groupShare: number;
+  /**
+   * Share of one-to-one sends that reuse a client_msg_id the sender used before with another peer (another message:
+   * stored and acked), and of sends that reuse one of the same conversation with other content (refused
+   * `client_msg_id_reused`, nothing stored). Default 0.
+   */
+  readonly reuseShare?: number;
+  /** Share of sends whose msg_data is 4096 × U+0001, 24 KB once JSON-escaped: history pages must be cut to fit. Default 0. */
+  readonly oversizedShare?: number;
+  /** Lifetime of the devices' tokens, in seconds: connections are kicked when it ends and reconnect with a new one. */
+  readonly tokenTtlSeconds?: number;
   /** Overall fault rate; each kind's rate derives from it (ratesFor), `rates` overrides single kinds. */
   readonly faultRate: number;
   readonly rates?: Partial<FaultRates>;
@@ -72,6 +82,8 @@ export interface ChaosResult {
   readonly storedTwice: number;
   readonly unacked: number;
   readonly refused: number;
+  /** Sends that reused a key of their conversation with other content and were refused, as they must be. */
+  readonly refusedAsRequired: number;
   readonly deliveriesPosted: number;
   readonly framesReceived: number;
   readonly surfacedLive: number;
@@ -98,6 +110,9 @@ const RETRYABLE_SERVER_CODES = new Set(['internal', 'rate_limited']);
 interface SendRecord {
   readonly index: number;
   readonly clientMsgId: string;
+  readonly text: string;
+  /** A reuse of an earlier key of this conversation with other content: must be refused client_msg_id_reused. */
+  readonly mustBeRefused: boolean;
   readonly device: Device;
   readonly to: string;
   readonly group: boolean;
@@ -129,6 +144,8 @@ interface Device {
   /** Closed by the harness, to be reopened. */
   closed: boolean;
   readonly sdkErrors: Map<string, number>;
+  /** `kick` frames received (token_expired). */
+  kicks: number;
 }
 
 const key = (conversationId: string, msgId: number) => `${conversationId}\u0000${msgId}`;
@@ -261,7 +278,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // ---------------------------------------------------------------------------------------------------------
     // Setup, without faults: users, devices, groups.
     const users = Array.from({ length: options.users }, (_, i) => `u${String(i + 1).padStart(2, '0')}`);
-    const tokens = new Map(await Promise.all(users.map(async (u) => [u, await stack.mintToken(u)] as const)));
+    const mint = (u: string) => stack.mintToken(u, options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds });
     for (const userId of users) {
       for (let d = 0; d < options.devicesPerUser; d++) {
         const device: Device = {
@@ -279,10 +296,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           opens: 0,
           closed: false,
           sdkErrors: new Map(),
+          kicks: 0,
         };
         const client = new ChatClient({
           url: stack.url,
-          getToken: () => tokens.get(userId)!,
+          // A fresh token for every connection attempt: a short-lived one expires and the connection is kicked.
+          getToken: () => mint(userId),
           WebSocket: countingWebSocket((text) => {
             let frame: { type?: unknown };
             try {
@@ -296,6 +315,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
               if (!device.rawKeys.has(k)) device.rawKeys.set(k, Date.now());
             } else if (frame.type === 'msg_data_ack') {
               device.ackFrames.push(frame as MsgDataAckFrame);
+            } else if (frame.type === 'kick') {
+              device.kicks++;
             }
           }),
           ackTimeoutMs: clientAckTimeoutMs,
@@ -361,7 +382,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           record.ack = await device.client.send({
             toSessionId: record.to,
             msgType: record.group ? MsgType.GroupText : MsgType.SingleText,
-            msgData: `chaos message ${record.index} from ${device.name}`,
+            msgData: record.text,
             clientMsgId: record.clientMsgId,
           });
           return;
@@ -431,13 +452,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const myGroups = groupsOf.get(sender)!;
       const toGroup = myGroups.length > 0 && workloadRng.chance(options.groupShare);
       const to = toGroup ? workloadRng.pick(myGroups).id : workloadRng.pick(users.filter((u) => u !== sender));
+      const conversationId = toGroup ? groupConversationId(to) : singleConversationId(sender, to);
+      // Reused keys: an earlier key of the sender in another conversation (a new message), or of this one with other
+      // content (refused). Only keys whose first send was acked, so the reuse cannot race it.
+      const earlier = records.filter((r) => r.ack && r.device.userId === sender && !r.mustBeRefused);
+      const candidate = !toGroup && earlier.length > 0 && workloadRng.chance(options.reuseShare ?? 0) ? workloadRng.pick(earlier) : undefined;
+      // A key with a send still in flight is not reused (the outcome would depend on the race): a fresh key instead.
+      const reuse = candidate && !records.some((r) => r.clientMsgId === candidate.clientMsgId && r.device.userId === sender && !r.ack && !r.refused) ? candidate : undefined;
+      // Refused when any earlier send of that key went to this conversation (the first one, or an earlier reuse).
+      const keyUsedHere = reuse !== undefined && records.some((r) => r.clientMsgId === reuse.clientMsgId && r.conversationId === conversationId && r.device.userId === sender);
+      const oversized = workloadRng.chance(options.oversizedShare ?? 0);
       const record: SendRecord = {
         index: i,
-        clientMsgId: `chaos-${options.seed}-${i}`,
+        clientMsgId: reuse?.clientMsgId ?? `chaos-${options.seed}-${i}`,
+        text: oversized ? '\u0001'.repeat(4096) : `chaos message ${i} from ${device.name}`,
+        mustBeRefused: keyUsedHere,
         device,
         to,
         group: toGroup,
-        conversationId: toGroup ? groupConversationId(to) : singleConversationId(sender, to),
+        conversationId,
         attempts: 0,
         ack: undefined,
         refused: undefined,
@@ -506,7 +539,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       if (!ids) storedByConversation.set(conversationId, (ids = new Set()));
       ids.add(msgId);
       if (typeof row['client_msg_id'] === 'string') {
-        const k = `${row['from_user_id'] as string}\u0000${row['client_msg_id']}`;
+        // The idempotency key: (sender, conversation, client_msg_id).
+        const k = `${row['from_user_id'] as string}\u0000${conversationId}\u0000${row['client_msg_id']}`;
         bySenderClientId.set(k, [...(bySenderClientId.get(k) ?? []), msgId]);
       }
     }
@@ -524,7 +558,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // Sends: acked, unacked, refused; ack consistency with the table.
     const acked = records.filter((r) => r.ack);
     const unacked = records.filter((r) => !r.ack && !r.refused);
-    const refused = records.filter((r) => r.refused);
+    const refused = records.filter((r) => r.refused && !(r.mustBeRefused && r.refused === 'client_msg_id_reused'));
+    const reusedRefused = records.filter((r) => r.mustBeRefused && r.refused === 'client_msg_id_reused');
+    const reusedAccepted = records.filter((r) => r.mustBeRefused && r.ack);
+    for (const r of reusedAccepted) note('a reused key with other content acked', `${r.clientMsgId} ${r.device.name} → ${r.to} msg_id ${r.ack!.msg_id}`, shown);
     for (const r of unacked) note('send never acked', `${r.clientMsgId} ${r.device.name} → ${r.to} (${r.errors.join(', ')})`, shown);
     for (const r of refused) note('send refused', `${r.clientMsgId} ${r.device.name} → ${r.to}: ${r.refused}`, shown);
     let acksForUnstored = 0;
@@ -608,7 +645,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             const page = await client.listMessages({ sessionId: session.session_id, sessionType: session.session_type, msgIdBegin: begin, msgCnt: 100 });
             for (const m of page.msg_list) served.add(key(conversationId, m.msg_id));
             const lowest = Math.min(...page.msg_list.map((m) => m.msg_id));
-            if (page.msg_list.length < 100 || lowest <= 1) break;
+            if (!page.has_more || lowest <= 1) break;
             begin = lowest - 1;
           }
         }
@@ -669,14 +706,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const storedMine = messageRows.length;
 
     const figures: Figure[] = [
-      { label: 'messages sent (distinct client_msg_id)', value: records.length },
+      { label: 'sends started', value: records.length },
       { label: 'send phase, s (the app waits when too many sends are unacked)', value: Math.round(sendPhaseMs / 1000) },
       { label: 'send attempts by the app (SDK resends not counted)', value: records.reduce((n, r) => n + r.attempts, 0) },
       { label: 'acked (msg_data_ack received)', value: acked.length },
       { label: 'sends never acked', value: unacked.length, mustBeZero: true },
-      { label: 'sends refused (not internal / rate_limited)', value: refused.length, mustBeZero: true },
+      { label: 'sends refused (not internal / rate_limited), reused keys apart', value: refused.length, mustBeZero: true },
+      { label: 'reused keys with other content refused client_msg_id_reused', value: reusedRefused.length },
+      { label: 'reused keys with other content acked', value: reusedAccepted.length, mustBeZero: true },
+      { label: 'keys reused in another conversation (new messages, acked)', value: records.filter((r) => !r.mustBeRefused && r.clientMsgId !== `chaos-${options.seed}-${r.index}` && r.ack).length },
+      { label: 'worst-case 4 KB messages (24 KB of JSON each)', value: records.filter((r) => r.text.length === 4096).length },
+      { label: 'frames not posted for their size (over 128 KB)', value: stack.gateway.stats.oversized, mustBeZero: true },
+      { label: 'connections kicked (token expired)', value: devices.reduce((n, d) => n + d.kicks, 0) },
       { label: 'stored (Messages rows, Scan)', value: storedMine },
-      { label: 'stored twice (one sender + client_msg_id, two msg_ids)', value: storedTwice.length, mustBeZero: true },
+      { label: 'stored twice (one key: sender, conversation, client_msg_id; two msg_ids)', value: storedTwice.length, mustBeZero: true },
       { label: 'deliveries posted (msg_data to a connection, redeliveries included)', value: deliveriesPosted },
       { label: 'msg_data frames received by devices (before SDK de-dup)', value: framesReceived },
       { label: 'messages surfaced by the SDK: live', value: surfacedLive },
@@ -733,6 +776,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       storedTwice: storedTwice.length,
       unacked: unacked.length,
       refused: refused.length,
+      refusedAsRequired: reusedRefused.length,
       deliveriesPosted,
       framesReceived,
       surfacedLive,

@@ -26,7 +26,7 @@ import { createSyncHandler } from '../lambdas/sync/handler.js';
 import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
 import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
 import { scheduledEvent } from '../local/stack.js';
-import { DEFAULT_JWT_SECRET, mintToken } from '../local/emulator/token.js';
+import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from '../local/emulator/token.js';
 import type { EmulatorLogger, RouteHandler } from '../local/emulator/types.js';
 import {
   DynamoFaultInjector,
@@ -60,7 +60,7 @@ export interface ChaosStack {
   readonly invocations: Invocations;
   readonly gateway: FaultyGateway;
   readonly sweeps: () => number;
-  mintToken(userId: string): Promise<string>;
+  mintToken(userId: string, options?: MintOptions): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -187,7 +187,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       invocations,
       gateway,
       sweeps: () => sweeps,
-      mintToken: (userId) => mintToken(jwtSecret, userId),
+      mintToken: (userId, options) => mintToken(jwtSecret, userId, options),
       stop: cleanup,
     };
   } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * The short chaos run inside `npm test` (the full one is `npm run chaos`): 6 users × 2 devices, 200 messages
  * one-to-one and in a group (all of them, however long a loaded machine takes), random disconnects, and every kind of fault injected at a few percent, on the
- * run's shared DynamoDB Local. Nothing may be lost, duplicated after the SDK, or acked without being stored.
+ * run's shared DynamoDB Local, with reused client_msg_ids, worst-case 4 KB messages and tokens that expire. Nothing may
+ * be lost, duplicated after the SDK, acked without being stored, or dropped for its size.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
@@ -23,6 +24,10 @@ describe('chaos (short run)', () => {
       // Sized by count, not time: every message is sent however slow the machine (the cap is a hang guard only).
       maxSendPhaseMs: 600_000,
       groupShare: 0.25,
+      // Issue 11's unlucky paths: reused client_msg_ids, replies that must be cut to fit, tokens that expire.
+      reuseShare: 0.05,
+      oversizedShare: 0.03,
+      tokenTtlSeconds: 15,
       faultRate: 0.05,
       disconnectsPerMinute: 40,
       settleTimeoutMs: 30_000,
@@ -30,7 +35,10 @@ describe('chaos (short run)', () => {
     const table = formatResult(result);
     expect(failedFigures(result).map((f) => `${f.label}: ${f.value}`), table).toEqual([]);
     expect(result.sent, table).toBe(200);
-    expect(result.acked, table).toBe(result.sent);
+    expect(result.acked + result.refusedAsRequired, table).toBe(result.sent);
     for (const kind of FAULT_KINDS) expect(result.faults.get(kind) ?? 0, `${kind} injected\n${table}`).toBeGreaterThan(0);
+    for (const label of ['reused keys with other content refused client_msg_id_reused', 'worst-case 4 KB messages (24 KB of JSON each)', 'connections kicked (token expired)']) {
+      expect(result.figures.find((f) => f.label === label)?.value, `${label}\n${table}`).toBeGreaterThan(0);
+    }
   }, 600_000);
 });
