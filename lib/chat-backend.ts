@@ -21,7 +21,7 @@ import { DEFAULTS, ENV, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
-import type { FunctionId } from './grants.js';
+import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
 import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
@@ -78,8 +78,18 @@ export interface ChatBackendProps {
   readonly stageName?: string;
   /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default 1 minute */
   readonly sweepInterval?: Duration;
-  /** Default route throttling of the stage (steady requests per second and burst). @default 1000 / 2000 */
+  /**
+   * Default route throttling of the stage (steady requests per second and burst), shared by every client: the cap
+   * on what all users together can cost (README "What one user can cost"; per-user rates sit far below it).
+   * @default 1000 / 2000
+   */
   readonly throttle?: apigwv2.ThrottleSettings;
+  /**
+   * Reserved concurrency per function (e.g. `{ send: 50 }`): a floor for that function and a ceiling on it. Opt-in
+   * only: it takes from the account's regional pool (1,000 by default), which every other function shares.
+   * @default - none (functions use the account's unreserved pool)
+   */
+  readonly reservedConcurrency?: Partial<Readonly<Record<FunctionId, number>>>;
   /** Log retention of the function and access log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -188,6 +198,10 @@ function validate(props: ChatBackendProps): void {
   }
   sweepIntervalMinutes(props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs));
   if (props.messageRetention) wholeDays(props.messageRetention);
+  for (const [fnId, value] of Object.entries(props.reservedConcurrency ?? {})) {
+    if (!FUNCTION_IDS.includes(fnId as FunctionId)) throw new Error(`ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`);
+    positiveInteger(`reservedConcurrency.${fnId}`, value);
+  }
   handlerSettings(props);
 }
 
@@ -263,6 +277,7 @@ export class ChatBackend extends Construct {
       serviceName,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing ?? false,
+      reservedConcurrency: props.reservedConcurrency ?? {},
       logRetention,
       removalPolicy,
     });

@@ -50,6 +50,8 @@ export interface ChatFunctionsProps {
   readonly serviceName: string;
   readonly logLevel: ChatLogLevel;
   readonly tracing: boolean;
+  /** Reserved concurrency of the functions that have one. */
+  readonly reservedConcurrency: Partial<Readonly<Record<FunctionId, number>>>;
   readonly logRetention: logs.RetentionDays;
   /** Removal policy of the log groups. */
   readonly removalPolicy: RemovalPolicy;
@@ -101,6 +103,7 @@ export class ChatFunctions extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       environment: this.environmentOf(fnId, spec),
       ...(this.props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+      ...(this.props.reservedConcurrency[fnId] !== undefined ? { reservedConcurrentExecutions: this.props.reservedConcurrency[fnId] } : {}),
       // A failed scheduled run is not retried (the next run does the same work) but kept in a dead-letter queue.
       ...(spec.asyncInvoked ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 0 } : {}),
     });

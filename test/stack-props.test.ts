@@ -90,6 +90,8 @@ describe('ChatBackend refuses bad props', () => {
     ['an issuer with an empty audience list', { auth: { issuer: 'https://id.example.com', audiences: [''] } }, /audiences/],
     ['an API Gateway logs role mode', { apiGatewayLogsRole: 'sometimes' as never }, /apiGatewayLogsRole/],
     ['a service name', { serviceName: '' }, /serviceName/],
+    ['a reserved concurrency of no function', { reservedConcurrency: { nope: 5 } as never }, /reservedConcurrency has no function nope/],
+    ['a reserved concurrency of zero', { reservedConcurrency: { send: 0 } }, /reservedConcurrency.send/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props as ChatBackendProps)).toThrow(message);
   });
@@ -111,6 +113,17 @@ describe('ChatBackend keeps older props working', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
     template.resourceCountIs('Custom::ApiGatewayCloudWatchRole', 0);
+  });
+});
+
+describe('reserved concurrency', () => {
+  it('is set only on the functions named (opt-in: it takes from the account pool)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    new ChatBackend(stack, 'Chat', { reservedConcurrency: { send: 50 } });
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    const reserved = functions.map((f) => f['Properties']['ReservedConcurrentExecutions']).filter((v) => v !== undefined);
+    expect(reserved).toEqual([50]);
   });
 });
 

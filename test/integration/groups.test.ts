@@ -80,6 +80,17 @@ describe('group routes', () => {
     expect(t.gateway.framesTo('c1').at(-1)).toMatchObject({ type: 'group_change_member_notify', change_type: 'del', user_ids: ['bob'] });
     expect(await call('groups', 'bob', 'b1', { action: 'group_list' })).toMatchObject({ group_list: [] });
   });
+  it('keeps the member limit under concurrent adds: two adds that each fit but not together leave at most the limit', async () => {
+    const groupId = await createGroup();
+    const add = (conn: string, member_ids: string[]) => call('groups', 'alice', conn, { action: 'group_change_member', seq: 5, group_id: groupId, change_type: 'add', member_ids });
+    // 3 members, limit 5: each add alone fits; the audit saw two such adds make a group past its limit.
+    const replies = await Promise.all([add('a1', ['dave', 'erin']), add('a2', ['frank', 'gina'])]);
+    expect(replies.map((r) => r.type).sort()).toEqual(['error', 'group_change_member']);
+    expect(replies.find((r) => r.type === 'error')).toMatchObject({ code: 'limit_exceeded' });
+    const info = await call('groups', 'alice', 'a1', { action: 'group_info', group_id: groupId });
+    expect(info['cur_user_id_list']).toHaveLength(5);
+    expect(info['member_count'] ?? (info['cur_user_id_list'] as string[]).length).toBe(5);
+  });
 });
 
 describe('group messages', () => {
