@@ -104,6 +104,7 @@ function packageOf(input: string): string {
   return m ? m[1]! : 'app';
 }
 
+/** Bundle, then measure each function's init in a fresh process; one sequence of steps a reader follows in order (long for that reason). */
 export async function runColdStart(specs: BackendSpecs, log: (m: string) => void): Promise<ColdStartResult> {
   // Under the project so a bundle's external imports resolve to node_modules.
   const dir = mkdtempSync(join(ROOT, 'bench', '.cold-start-'));

@@ -37,6 +37,7 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** One table and the prose that explains it, read top to bottom as the report does (long for that reason). */
 function costSection(r: BenchResults): string {
   const rows: string[][] = [];
   for (const row of r.cost.rows) {

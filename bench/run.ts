@@ -46,6 +46,7 @@ const watchdog = setTimeout(() => {
   void cleanup().finally(() => process.exit(2));
 }, WATCHDOG_MS);
 
+/** The bench's script: each phase in the order its figures appear in the report (long for that reason). */
 async function main(): Promise<void> {
   const machine = describeMachine();
   const loadAtStart = loadAverage();

@@ -89,10 +89,15 @@ export class ChatMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatMonitoringProps) {
     super(scope, id);
+    this.alarms = this.createAlarms(props);
+    this.dashboard = this.createDashboard(props, this.alarms);
+  }
+
+  /** Lambda errors, DynamoDB throttles per table, delivery give-ups, dead-letter queue depths; each notifies the topic. */
+  private createAlarms(props: ChatMonitoringProps): cloudwatch.Alarm[] {
     const stackName = Stack.of(this).stackName;
     const thresholds = resolveAlarmThresholds(props.thresholds);
     const functions = Object.entries(props.functions);
-    const tables = Object.entries(props.tables);
     const alarms: cloudwatch.Alarm[] = [];
     const addAlarm = (alarm: cloudwatch.Alarm): cloudwatch.Alarm => {
       if (props.alarmTopic) {
@@ -104,7 +109,6 @@ export class ChatMonitoring extends Construct {
       return alarm;
     };
 
-    // ---- Alarms -------------------------------------------------------------------------------------------------
     const errorChunks = chunks(functions, MAX_METRICS_PER_ALARM);
     errorChunks.forEach((chunk, i) => {
       const usingMetrics = Object.fromEntries(chunk.map(([, fn], j) => [`e${j}`, fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM })]));
@@ -125,7 +129,7 @@ export class ChatMonitoring extends Construct {
       );
     });
 
-    for (const [name, table] of tables) {
+    for (const [name, table] of Object.entries(props.tables)) {
       addAlarm(
         new cloudwatch.Alarm(this, `${name}ThrottleAlarm`, {
           alarmDescription: `${stackName}: DynamoDB table ${name} throttle events (read + write) ≥ ${thresholds.dynamoDbThrottleEvents} in 5 minutes`,
@@ -161,9 +165,13 @@ export class ChatMonitoring extends Construct {
         }),
       );
     }
-    this.alarms = alarms;
+    return alarms;
+  }
 
-    // ---- Dashboard ----------------------------------------------------------------------------------------------
+  /** Messages, WebSocket traffic and errors, the alarms' state, and per function and per table health. */
+  private createDashboard(props: ChatMonitoringProps, alarms: readonly cloudwatch.Alarm[]): cloudwatch.Dashboard {
+    const functions = Object.entries(props.functions);
+    const tables = Object.entries(props.tables);
     const apiMetric = (metricName: string): cloudwatch.Metric =>
       new cloudwatch.Metric({
         namespace: 'AWS/ApiGateway',
@@ -180,7 +188,7 @@ export class ChatMonitoring extends Construct {
     const widget = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []): cloudwatch.GraphWidget =>
       new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
       widgets: [
@@ -204,7 +212,7 @@ export class ChatMonitoring extends Construct {
         [
           widget('WebSocket connects and messages (per minute)', [apiMetric('ConnectCount'), apiMetric('MessageCount')]),
           widget('WebSocket errors (per minute)', [apiMetric('IntegrationError'), apiMetric('ClientError'), apiMetric('ExecutionError')]),
-          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 8, height: 6 }),
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 8, height: 6 }),
         ],
         [
           widget('Lambda errors', perFunction((fn) => fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE }))),

@@ -14,15 +14,9 @@ import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
-import { createAckHandler } from '../lambdas/ack/handler.js';
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
-import { createConnectHandler } from '../lambdas/connect/handler.js';
-import { createDefaultHandler } from '../lambdas/default/handler.js';
-import { createDevicesHandler } from '../lambdas/devices/handler.js';
-import { createGroupsHandler } from '../lambdas/groups/handler.js';
-import { createSendHandler } from '../lambdas/send/handler.js';
+import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../lambdas/route-handlers.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
-import { createSyncHandler } from '../lambdas/sync/handler.js';
 import { LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import type { EmulatorLimits } from './emulator/limits.js';
 import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } from './emulator/server.js';
@@ -107,25 +101,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    let dynamo: DynamoDbLocal | undefined;
-    let dynamoEndpoint = options.dynamoEndpoint;
-    if (!dynamoEndpoint) {
-      dynamo = await startDynamoDbLocal({ ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }) });
-      cleanups.push(() => dynamo!.stop());
-      dynamoEndpoint = dynamo.endpoint;
-    }
-
-    const admin = new DynamoDBClient({
-      endpoint: dynamoEndpoint,
-      region: LOCAL_AWS_ENV.AWS_REGION,
-      credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
-    });
-    let tables: Record<TableId, string>;
-    try {
-      tables = await createTables(admin, options.tablePrefix ?? '');
-    } finally {
-      admin.destroy();
-    }
+    const { dynamoEndpoint, tables } = await startDatabase(options, cleanups);
 
     const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
     const authorizer = createAuthorizerHandler(createTokenVerifier({ secret: jwtSecret }));
@@ -165,31 +141,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const runtime = createRuntime(env); // not a function's: no meter, no guard
     const iamGuard = new IamGuard(tables);
-    const runtimes = Object.fromEntries(
-      FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
-        fnId,
-        createRuntime(env, {
-          ...options.runtimeOptions,
-          dynamoPlugins: [...(options.runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
-        }),
-      ]),
-    ) as Record<HandlerFunctionId, Runtime>;
-    const connect = route(createConnectHandler(runtimes.connect));
-    // The same action → function table as the CDK stack (core/routes.ts).
-    const byFunction: Record<Exclude<FunctionId, 'authorizer' | 'connect' | 'sweeper'>, RouteHandler> = {
-      send: route(createSendHandler(runtimes.send)),
-      ack: route(createAckHandler(runtimes.ack)),
-      sync: route(createSyncHandler(runtimes.sync)),
-      groups: route(createGroupsHandler(runtimes.groups)),
-      devices: route(createDevicesHandler(runtimes.devices)),
-      default: route(createDefaultHandler(runtimes.default)),
-    };
-    resolveRoutes({
-      $connect: connect,
-      $disconnect: connect,
-      $default: byFunction.default,
-      ...Object.fromEntries(Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, byFunction[fnId]])),
-    });
+    const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard);
+    resolveRoutes(routeHandlers(runtimes));
 
     const sweeper = startSweeper(
       createSweeperHandler(runtimes.sweeper),
@@ -220,6 +173,52 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await cleanup();
     throw error;
   }
+}
+
+/** DynamoDB Local (started here unless `dynamoEndpoint` is given) with the tables of core/store/schema.ts. */
+async function startDatabase(
+  options: LocalStackOptions,
+  cleanups: (() => Promise<void>)[],
+): Promise<{ dynamoEndpoint: string; tables: Record<TableId, string> }> {
+  let dynamoEndpoint = options.dynamoEndpoint;
+  if (!dynamoEndpoint) {
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }) });
+    cleanups.push(() => dynamo.stop());
+    dynamoEndpoint = dynamo.endpoint;
+  }
+  const admin = new DynamoDBClient({
+    endpoint: dynamoEndpoint,
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+  try {
+    return { dynamoEndpoint, tables: await createTables(admin, options.tablePrefix ?? '') };
+  } finally {
+    admin.destroy();
+  }
+}
+
+/** One runtime per function, its DynamoDB client held to the function's grant (local IAM). */
+function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOptions | undefined, iamGuard: IamGuard): Record<HandlerFunctionId, Runtime> {
+  return Object.fromEntries(
+    FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
+      fnId,
+      createRuntime(env, { ...runtimeOptions, dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)] }),
+    ]),
+  ) as Record<HandlerFunctionId, Runtime>;
+}
+
+/** Route key → handler: the same action → function table as the CDK stack (core/routes.ts), the handlers it deploys. */
+function routeHandlers(runtimes: Record<HandlerFunctionId, Runtime>): Record<string, RouteHandler> {
+  const byFunction = Object.fromEntries(
+    Object.entries(ROUTE_HANDLER_FACTORIES).map(([fnId, make]) => [fnId, route(make(runtimes[fnId as RouteFunctionId]))]),
+  ) as Record<RouteFunctionId, RouteHandler>;
+  return {
+    $connect: byFunction.connect,
+    $disconnect: byFunction.connect,
+    $default: byFunction.default,
+    ...Object.fromEntries(Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, byFunction[fnId]])),
+  };
 }
 
 type SweeperHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;

@@ -86,17 +86,23 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  printBanner(stack, { jwtSecret, dbPath, webApp: webApp !== undefined });
+  stopOnSignals(stack);
+}
+
+/** Where everything is, and how to get a token. */
+function printBanner(stack: LocalStack, options: { jwtSecret: string; dbPath: string | undefined; webApp: boolean }): void {
   const { config } = stack.runtime;
-  const tokenHint = jwtSecret === DEFAULT_JWT_SECRET ? 'npm run token -- alice' : 'JWT_SECRET=<same secret> npm run token -- alice';
+  const tokenHint = options.jwtSecret === DEFAULT_JWT_SECRET ? 'npm run token -- alice' : 'JWT_SECRET=<same secret> npm run token -- alice';
   console.log(
     [
       '',
       'TeamTalk serverless: local mode',
-      `  chat page         ${webApp ? `${stack.httpUrl}/` : '(not built, see the warning above)'}`,
+      `  chat page         ${options.webApp ? `${stack.httpUrl}/` : '(not built, see the warning above)'}`,
       `  WebSocket API     ${stack.url}/?token=<jwt>[&client_type=1|2|17|18]`,
       `  @connections API  ${stack.httpUrl}/@connections/{connectionId}   (CONNECTIONS_ENDPOINT)`,
-      `  DynamoDB Local    ${stack.dynamoEndpoint}   ${dbPath ? `data kept in ${dbPath}` : 'in memory: nothing is kept'}`,
-      `  JWT secret        ${jwtSecret}${jwtSecret === DEFAULT_JWT_SECRET ? '   (the default; JWT_SECRET overrides)' : '   (from JWT_SECRET)'}`,
+      `  DynamoDB Local    ${stack.dynamoEndpoint}   ${options.dbPath ? `data kept in ${options.dbPath}` : 'in memory: nothing is kept'}`,
+      `  JWT secret        ${options.jwtSecret}${options.jwtSecret === DEFAULT_JWT_SECRET ? '   (the default; JWT_SECRET overrides)' : '   (from JWT_SECRET)'}`,
       `  mint a token      ${tokenHint}   or   curl '${stack.httpUrl}/local/token?user_id=alice'`,
       `  settings          ack timeout ${config.ackTimeoutMs} ms, sweep every ${config.sweepIntervalMs} ms, msg_data up to ${config.maxMsgBytes} bytes`,
       '',
@@ -104,7 +110,10 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
 
+/** Ctrl-C, SIGTERM, SIGHUP or the launcher going away stop the stack (a second signal exits at once). */
+function stopOnSignals(stack: LocalStack): void {
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
