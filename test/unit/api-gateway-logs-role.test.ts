@@ -97,6 +97,7 @@ describe('delete', () => {
   it('is done when the role is gone already', async () => {
     apigateway.on(GetAccountCommand).resolves({});
     iam.on(DetachRolePolicyCommand).rejects(Object.assign(new Error('Role not found'), { name: 'NoSuchEntityException' }));
-    await expect(onEvent(event('Delete'), clients())).resolves.toBeDefined();
+    await expect(onEvent(event('Delete'), clients())).resolves.toMatchObject({ Data: { SetByThisStack: 'false' } });
+    expect(iam.commandCalls(DeleteRoleCommand)).toEqual([]);
   });
 });
