@@ -75,7 +75,7 @@ export class ChatIdentity extends Construct {
     } else if (auth) {
       throw new Error('ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)');
     } else {
-      this.userPool = this.createUserPool(props.removalPolicy);
+      this.userPool = this.createUserPool(scope, props.removalPolicy);
       this.userPoolClient = this.userPool.addClient('AppClient', {
         generateSecret: false,
         authFlows: { userSrp: true, userPassword: true },
@@ -86,8 +86,9 @@ export class ChatIdentity extends Construct {
     }
   }
 
-  private createUserPool(removalPolicy: RemovalPolicy): cognito.UserPool {
-    const pool = new cognito.UserPool(this, 'UserPool', {
+  /** In the backend's scope: the logical ids stay those of earlier releases, so an upgrade keeps the pool and its users. */
+  private createUserPool(scope: Construct, removalPolicy: RemovalPolicy): cognito.UserPool {
+    const pool = new cognito.UserPool(scope, 'UserPool', {
       selfSignUpEnabled: false,
       signInAliases: { username: true, email: true },
       autoVerify: { email: true },

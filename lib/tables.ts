@@ -20,7 +20,9 @@ export class ChatTables extends Construct {
     super(scope, id);
     const tables = {} as Record<TableId, dynamodb.TableV2>;
     for (const spec of ALL_TABLES) {
-      tables[spec.id] = new dynamodb.TableV2(this, spec.id, {
+      // In the backend's scope, not this one: the logical ids stay those of releases before this construct existed,
+      // so an upgrade does not replace (and, retained, orphan) every table.
+      tables[spec.id] = new dynamodb.TableV2(scope, spec.id, {
         partitionKey: { name: spec.partitionKey.name, type: attributeType(spec.partitionKey) },
         ...(spec.sortKey ? { sortKey: { name: spec.sortKey.name, type: attributeType(spec.sortKey) } } : {}),
         ...(spec.ttlAttribute ? { timeToLiveAttribute: spec.ttlAttribute } : {}),

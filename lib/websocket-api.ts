@@ -54,7 +54,9 @@ export class ChatWebSocketApi extends Construct {
   constructor(scope: Construct, id: string, props: ChatWebSocketApiProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.api = new apigwv2.WebSocketApi(this, 'Api', {
+    // API and stage in the backend's scope: their logical ids stay those of earlier releases, so an upgrade keeps
+    // the wss URL clients were built with (and does not collide with the existing stage's name).
+    this.api = new apigwv2.WebSocketApi(scope, 'WebSocketApi', {
       apiName: `${stack.stackName}-chat`,
       description: 'TeamTalk IM message path (JSON frames, route on $request.body.action)',
       routeSelectionExpression: '$request.body.action',
@@ -62,7 +64,7 @@ export class ChatWebSocketApi extends Construct {
     // Before the stage: its access logs need the region's role.
     const logsRole = new ApiGatewayLogsRole(this, 'LogsRole', { mode: props.apiGatewayLogsRole, logRetention: props.logRetention });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
-    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+    this.stage = new apigwv2.WebSocketStage(scope, 'Stage', {
       webSocketApi: this.api,
       stageName: props.stageName,
       autoDeploy: true,

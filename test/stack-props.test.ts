@@ -2,7 +2,8 @@
  * ChatBackend props and the app's context keys, without a full synth: context parsing (lib/app.ts) and the
  * construct's refusals of bad values, which it raises before creating any function.
  */
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -113,6 +114,21 @@ describe('ChatBackend keeps older props working', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
     template.resourceCountIs('Custom::ApiGatewayCloudWatchRole', 0);
+  });
+});
+
+describe('stateful resources keep the logical ids of earlier releases (an upgrade must not replace them)', () => {
+  it('tables, user pool, app client, API and stage sit directly under the construct, as before the sub-construct split', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    const backend = new ChatBackend(stack, 'Chat', {});
+    const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+    for (const [id, table] of Object.entries(backend.tables)) expect(logicalId(table)).toMatch(new RegExp(`^Chat${id}[0-9A-F]{8}$`));
+    expect(logicalId(backend.userPool!)).toMatch(/^ChatUserPool[0-9A-F]{8}$/);
+    expect(logicalId(backend.userPoolClient!)).toMatch(/^ChatUserPoolAppClient[0-9A-F]{8}$/);
+    // The API and its stage: a new API would change the wss URL; a new stage would collide with the old one's name.
+    expect(logicalId(backend.webSocketApi)).toMatch(/^ChatWebSocketApi[0-9A-F]{8}$/);
+    expect(logicalId(backend.stage)).toMatch(/^ChatStage[0-9A-F]{8}$/);
   });
 });
 
