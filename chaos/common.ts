@@ -1,0 +1,61 @@
+/** What the steps of a chaos run (chaos/harness.ts) share: the run's context and small helpers. */
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isGroupMsgType, type MsgDataAckFrame, type MsgDataFrame } from '../client/index.js';
+import { groupConversationId } from '../core/domain/group.js';
+import { singleConversationId } from '../core/domain/ids.js';
+import type { FaultPlan } from './faults.js';
+import type { ChaosOptions } from './harness.js';
+import type { PortLog } from './observer.js';
+import type { ChaosStack } from './stack.js';
+
+/** One run: its options, the stack under test and what watches it. */
+export interface Run {
+  readonly options: ChaosOptions;
+  readonly log: (line: string) => void;
+  readonly startedAt: number;
+  readonly stack: ChaosStack;
+  readonly plan: FaultPlan;
+  readonly ports: PortLog;
+  /** Reads of the tables by the harness, without faults. */
+  readonly db: DynamoDBDocumentClient;
+}
+
+/** Process-wide measures taken over the run. */
+export interface Probes {
+  /** SDK warnings counted instead of printed. */
+  readonly warnings: { postsOverRequestTimeout: number; socketCapacityWarnings: number };
+  readonly loopDelay: IntervalHistogram;
+  stop(): void;
+}
+
+export const key = (conversationId: string, msgId: number) => `${conversationId}\u0000${msgId}`;
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function conversationOf(frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>): string {
+  return isGroupMsgType(frame.msg_type) ? groupConversationId(frame.to_session_id) : singleConversationId(frame.from_user_id, frame.to_session_id);
+}
+
+export function ackConversation(ack: MsgDataAckFrame): string {
+  return ack.session_type === 2 ? groupConversationId(ack.session_id) : singleConversationId(ack.user_id, ack.session_id);
+}
+
+export async function scanAll(db: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+  } while (start);
+  return items;
+}
+
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(stepMs);
+  }
+}
