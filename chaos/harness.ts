@@ -115,6 +115,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const workloadRng = rng.fork();
   const disconnectRng = rng.fork();
   const plan = new FaultPlan(ratesFor(options.faultRate, options.rates), rng.fork());
+  // The apps' retry pauses: their draws come at moments that depend on timing, so apart from the workload's.
+  const retryRng = rng.fork();
   const ports = new PortLog(startedAt);
 
   // The handlers log every failure at ERROR through Powertools; the chaos run counts them instead.
@@ -136,7 +138,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const devices: Device[] = [];
   try {
     const population = await setUp(run, workloadRng, devices);
-    const phase = await runSendPhase(run, population, { workload: workloadRng, disconnect: disconnectRng });
+    const phase = await runSendPhase(run, population, { workload: workloadRng, disconnect: disconnectRng, retry: retryRng });
     const settled = await settle(run, devices, phase.workload);
     const findings = await runChecks(run, population, phase, settled);
     return report({ run, population, phase, settled, findings, probes });

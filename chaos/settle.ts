@@ -25,8 +25,9 @@ export async function settle(run: Run, devices: readonly Device[], workload: Wor
   const pendingTable = stack.tables.PendingDeliveries;
   const drained = await until(async () => (await scanAll(run.db, pendingTable)).length === 0, settleTimeoutMs / 3, 500);
   log(`sends settled (${inFlight.size} unsettled); pending deliveries ${drained ? 'drained' : 'NOT drained'}; final catch-up`);
-  const syncFailures = await finalCatchUp(devices);
+  // Route invocations first: one still running (slowed by SDK backoff) may store a message after a catch-up read.
   const stillRunning = await routeInvocationsLeft(stack);
+  const syncFailures = await finalCatchUp(devices);
   return { syncFailures, stillRunning };
 }
 

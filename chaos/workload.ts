@@ -12,8 +12,12 @@ export interface SendRecord {
   readonly index: number;
   readonly clientMsgId: string;
   readonly text: string;
-  /** A reuse of an earlier key of this conversation with other content: must be refused client_msg_id_reused. */
-  readonly mustBeRefused: boolean;
+  /** The send whose key this one reuses (with other content). */
+  readonly reuseOf: SendRecord | undefined;
+  /** A reuse of a key acked earlier in this conversation: must be refused client_msg_id_reused (set when sent). */
+  mustBeRefused: boolean;
+  /** Resolves when this send has its outcome. */
+  settled: Promise<void> | undefined;
   readonly device: Device;
   readonly to: string;
   readonly group: boolean;
@@ -50,15 +54,16 @@ interface Sending {
   readonly population: Population;
   readonly workload: Workload;
   readonly rng: Rng;
+  readonly retryRng: Rng;
   readonly disconnects: Disconnects;
 }
 
-export async function runSendPhase(run: Run, population: Population, rngs: { workload: Rng; disconnect: Rng }): Promise<SendPhase> {
+export async function runSendPhase(run: Run, population: Population, rngs: { workload: Rng; disconnect: Rng; retry: Rng }): Promise<SendPhase> {
   run.plan.enabled = true;
   const workload: Workload = { records: [], inFlight: new Set(), sendDeadline: Number.POSITIVE_INFINITY };
   const disconnector = startDisconnector(run, population.devices, rngs.disconnect);
   const phaseStart = Date.now();
-  const throttled = await sendAll({ run, population, workload, rng: rngs.workload, disconnects: disconnector.counts }, phaseStart);
+  const throttled = await sendAll({ run, population, workload, rng: rngs.workload, retryRng: rngs.retry, disconnects: disconnector.counts }, phaseStart);
   await disconnector.stop();
   const ms = Date.now() - phaseStart;
   run.log(`send phase over after ${Math.round(ms / 1000)} s: ${workload.records.length} sends started (app backed off ${throttled} times); settling with faults on`);
@@ -89,7 +94,8 @@ async function sendAll(sending: Sending, phaseStart: number): Promise<number> {
     }
     const record = nextRecord(sending, i);
     records.push(record);
-    const task = sendOne(record, workload, sending.rng);
+    const task = sendOne(record, workload, sending.retryRng);
+    record.settled = task;
     inFlight.add(task);
     void task.finally(() => inFlight.delete(task));
     if (Date.now() - lastProgress > 10_000) {
@@ -112,22 +118,21 @@ function nextRecord({ run, population, workload, rng }: Sending, i: number): Sen
   const device = rng.pick(byUser.get(sender)!);
   const myGroups = groupsOf.get(sender)!;
   const toGroup = myGroups.length > 0 && rng.chance(options.groupShare);
-  const to = toGroup ? rng.pick(myGroups).id : rng.pick(users.filter((u) => u !== sender));
+  const drawnTo = toGroup ? rng.pick(myGroups).id : rng.pick(users.filter((u) => u !== sender));
+  // Reused keys (single chats): a key of one of the sender's earlier sends, half the time in that send's conversation
+  // with other content (must be refused), else to the drawn peer (another message). Drawn from the seed alone.
+  const firsts = records.filter((r) => !r.group && r.device.userId === sender && r.reuseOf === undefined);
+  const reuseOf = !toGroup && firsts.length > 0 && rng.chance(options.reuseShare ?? 0) ? rng.pick(firsts) : undefined;
+  const to = reuseOf !== undefined && rng.chance(0.5) ? reuseOf.to : drawnTo;
   const conversationId = toGroup ? groupConversationId(to) : singleConversationId(sender, to);
-  // Reused keys: an earlier key of the sender in another conversation (a new message), or of this one with other
-  // content (refused). Only keys whose first send was acked, so the reuse cannot race it.
-  const earlier = records.filter((r) => r.ack && r.device.userId === sender && !r.mustBeRefused);
-  const candidate = !toGroup && earlier.length > 0 && rng.chance(options.reuseShare ?? 0) ? rng.pick(earlier) : undefined;
-  // A key with a send still in flight is not reused (the outcome would depend on the race): a fresh key instead.
-  const reuse = candidate && !records.some((r) => r.clientMsgId === candidate.clientMsgId && r.device.userId === sender && !r.ack && !r.refused) ? candidate : undefined;
-  // Refused when any earlier send of that key went to this conversation (the first one, or an earlier reuse).
-  const keyUsedHere = reuse !== undefined && records.some((r) => r.clientMsgId === reuse.clientMsgId && r.conversationId === conversationId && r.device.userId === sender);
   const oversized = rng.chance(options.oversizedShare ?? 0);
   return {
     index: i,
-    clientMsgId: reuse?.clientMsgId ?? `chaos-${options.seed}-${i}`,
+    clientMsgId: reuseOf?.clientMsgId ?? `chaos-${options.seed}-${i}`,
     text: oversized ? '\u0001'.repeat(4096) : `chaos message ${i} from ${device.name}`,
-    mustBeRefused: keyUsedHere,
+    reuseOf,
+    mustBeRefused: false,
+    settled: undefined,
     device,
     to,
     group: toGroup,
@@ -142,6 +147,12 @@ function nextRecord({ run, population, workload, rng }: Sending, i: number): Sen
 /** Sends until acked or refused, as an app with an outbox does; retries stop at the workload's deadline. */
 async function sendOne(record: SendRecord, workload: Workload, rng: Rng): Promise<void> {
   const { device } = record;
+  if (record.reuseOf) {
+    // After every earlier send of the key has its outcome: a reuse must not race them.
+    const earlier = workload.records.filter((r) => r.index < record.index && r.clientMsgId === record.clientMsgId && r.device.userId === device.userId);
+    await Promise.all(earlier.map((r) => r.settled));
+    record.mustBeRefused = earlier.some((r) => r.conversationId === record.conversationId && r.ack !== undefined);
+  }
   for (;;) {
     record.attempts++;
     try {
