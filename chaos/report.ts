@@ -109,6 +109,7 @@ function figuresOf({ run, population, phase, settled, findings, probes }: Report
     { label: 'messages surfaced by the SDK: by catch-up', value: tally.surfacedByCatchUp },
     { label: 'duplicates seen by clients after SDK de-dup', value: holding.duplicates, mustBeZero: true },
     { label: 'messages missing from a receiver device after final catch-up', value: holding.missing, mustBeZero: true },
+    { label: 'messages a device lacks as a known hole, asked again when due (stored after its catch-up passed)', value: holding.awaitingHoleRetry },
     { label: 'stored messages a full read (recent_sessions + msg_list) does not serve a member', value: findings.missingFromServerReads, mustBeZero: true },
     { label: 'messages held by a device but not stored', value: holding.phantoms, mustBeZero: true },
     { label: 'acks for unstored messages', value: sends.acksForUnstored, mustBeZero: true },
