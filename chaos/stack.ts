@@ -9,20 +9,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { ACTION_ROUTES, type FunctionId } from '../core/routes.js';
+import { ACTION_ROUTES } from '../core/routes.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
-import { createAckHandler } from '../lambdas/ack/handler.js';
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
-import { createConnectHandler } from '../lambdas/connect/handler.js';
-import { createDefaultHandler } from '../lambdas/default/handler.js';
-import { createDevicesHandler } from '../lambdas/devices/handler.js';
-import { createGroupsHandler } from '../lambdas/groups/handler.js';
-import { createSendHandler } from '../lambdas/send/handler.js';
+import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../lambdas/route-handlers.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
-import { createSyncHandler } from '../lambdas/sync/handler.js';
 import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
 import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
 import { scheduledEvent } from '../local/stack.js';
@@ -130,19 +124,12 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       (event) =>
         invocations.run(routeKey, event.requestContext.connectionId, () => handler(event as unknown as HandlerEvent));
 
-    const connect = createConnectHandler(runtime);
-    const factories: Record<Exclude<FunctionId, 'authorizer' | 'connect' | 'sweeper'>, (rt: Runtime) => (event: HandlerEvent) => Promise<WebSocketResult>> = {
-      send: createSendHandler,
-      ack: createAckHandler,
-      sync: createSyncHandler,
-      groups: createGroupsHandler,
-      devices: createDevicesHandler,
-      default: createDefaultHandler,
-    };
-    const built = Object.fromEntries(Object.entries(factories).map(([fn, make]) => [fn, make(runtime)])) as Record<
-      keyof typeof factories,
+    // The handlers the stack deploys, from lambdas/route-handlers.ts's one table.
+    const built = Object.fromEntries(Object.entries(ROUTE_HANDLER_FACTORIES).map(([fn, make]) => [fn, make(runtime)])) as Record<
+      RouteFunctionId,
       (event: HandlerEvent) => Promise<WebSocketResult>
     >;
+    const connect = built.connect;
     resolveRoutes({
       $connect: route('$connect', connect),
       $disconnect: route('$disconnect', connect),
