@@ -4,7 +4,7 @@
  */
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
-import { ackConversation, key, scanAll, type Run } from './common.js';
+import { ackConversation, key, retryRead, scanAll, type Run } from './common.js';
 import type { Device, Population } from './devices.js';
 import type { Settled } from './settle.js';
 import type { SendPhase, SendRecord } from './workload.js';
@@ -231,10 +231,11 @@ async function checkServerReads({ population, tables, userConversations, violati
     population.users.map(async (userId) => {
       const client = population.byUser.get(userId)![0]!.client;
       const served = new Set<string>();
-      for (const session of await client.allRecentSessions(0)) {
+      for (const session of await retryRead(() => client.allRecentSessions(0))) {
         const conversationId = session.session_type === 2 ? groupConversationId(session.session_id) : singleConversationId(userId, session.session_id);
         for (let begin = 0; ; ) {
-          const page = await client.listMessages({ sessionId: session.session_id, sessionType: session.session_type, msgIdBegin: begin, msgCnt: 100 });
+          const request = { sessionId: session.session_id, sessionType: session.session_type, msgIdBegin: begin, msgCnt: 100 };
+          const page = await retryRead(() => client.listMessages(request));
           for (const m of page.msg_list) served.add(key(conversationId, m.msg_id));
           const lowest = Math.min(...page.msg_list.map((m) => m.msg_id));
           if (!page.has_more || lowest <= 1) break;

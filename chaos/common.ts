@@ -1,7 +1,7 @@
 /** What the steps of a chaos run (chaos/harness.ts) share: the run's context and small helpers. */
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isGroupMsgType, type MsgDataAckFrame, type MsgDataFrame } from '../client/index.js';
+import { ConnectionClosedError, isGroupMsgType, RequestTimeoutError, type MsgDataAckFrame, type MsgDataFrame } from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
 import type { FaultPlan } from './faults.js';
@@ -57,5 +57,20 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     if (await condition()) return true;
     if (Date.now() > deadline) return false;
     await sleep(stepMs);
+  }
+}
+
+/**
+ * A read asked again across connection losses: the devices' tokens expire during the checks, the server kicks the
+ * connection, a request in flight rejects and the SDK reconnects with a fresh token. Reads are safe to repeat.
+ */
+export async function retryRead<T>(read: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof ConnectionClosedError || error instanceof RequestTimeoutError)) throw error;
+      await sleep(500);
+    }
   }
 }
