@@ -22,6 +22,8 @@ export const RUNS = 10;
 export const VARIANT_RUNS = 5;
 export const TARGET_BUNDLE_BYTES = 250 * 1024;
 export const TARGET_INIT_MS = 80;
+/** The row of bench/floor-handler.ts: the clients every function creates, and nothing else. */
+export const FLOOR = 'floor (clients only)';
 
 export interface ColdStartRow {
   fn: string;
@@ -122,14 +124,15 @@ export async function runColdStart(specs: BackendSpecs, log: (m: string) => void
       }
     })
     .sort();
+  const entries = [...fns.map((fn) => ({ fn, entry: join(ROOT, 'lambdas', fn, 'handler.ts') })), { fn: FLOOR, entry: join(ROOT, 'bench', 'floor-handler.ts') }];
   const rows: ColdStartRow[] = [];
   const cpu = cpuWindow(undefined);
   try {
-    for (const fn of fns) {
+    for (const { fn, entry } of entries) {
       const outfile = join(dir, fn, 'index.mjs');
       const bundle = (out: string, external: string[]) =>
         build({
-          entryPoints: [join(ROOT, 'lambdas', fn, 'handler.ts')],
+          entryPoints: [entry],
           bundle: true,
           outfile: out,
           target: specs.bundle.target,
@@ -140,6 +143,7 @@ export async function runColdStart(specs: BackendSpecs, log: (m: string) => void
           mainFields: specs.bundle.mainFields,
           banner: { js: specs.bundle.banner },
           external,
+          alias: specs.bundle.alias,
           logLevel: 'warning',
           absWorkingDir: ROOT,
           metafile: true,
@@ -175,7 +179,7 @@ export async function runColdStart(specs: BackendSpecs, log: (m: string) => void
           ext.push(await runProbe(probe, externalOut, lambdaEnv(true)));
         }
       }
-      const memoryMb = specs.functions.find((f) => f.id === fn)?.memoryMb ?? NaN;
+      const memoryMb = specs.functions.find((f) => f.id === fn)?.memoryMb ?? specs.functions[0]!.memoryMb;
       rows.push({
         fn,
         bytes,

@@ -3,6 +3,7 @@
  * esbuild settings of NodejsFunction — imported from the modules the ChatBackend construct itself reads
  * (lib/function-specs.ts, core/routes.ts), none of which loads aws-cdk-lib.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACTION_ROUTES, FUNCTION_IDS } from '../core/routes.js';
 import { BUNDLING, FUNCTION_SPECS } from '../lib/function-specs.js';
@@ -24,6 +25,8 @@ export interface BundleSettings {
   readonly mainFields: string[];
   readonly banner: string;
   readonly external: string[];
+  /** Package → module bundled in its place (absolute path). */
+  readonly alias: Readonly<Record<string, string>>;
 }
 
 export interface BackendSpecs {
@@ -48,6 +51,7 @@ export async function loadBackendSpecs(): Promise<BackendSpecs> {
       mainFields: [...BUNDLING.mainFields],
       banner: BUNDLING.banner,
       external: [...BUNDLING.externalModules],
+      alias: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [from, join(ROOT, to)])),
     },
     notes: ['memory sizes and esbuild settings from lib/function-specs.ts, routes from core/routes.ts'],
   };

@@ -7,6 +7,7 @@
  *   windows check `sweeps()` and are retaken when a sweep ran inside them, so its calls never mix with a message's.
  */
 import { randomUUID } from 'node:crypto';
+import type { DynamoClientPlugin } from '../core/runtime.js';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { BenchClient, FrameCounter } from './client.js';
 import { BenchMeter } from './meter.js';
@@ -72,7 +73,7 @@ export interface BenchStack {
 
 const quiet = { info: () => undefined, warn: (m: string, d?: unknown) => console.error(`[emulator] ${m}`, d ?? ''), error: (m: string, d?: unknown) => console.error(`[emulator] ${m}`, d ?? '') };
 
-export async function startBenchStack(dynamoEndpoint: string, env: Record<string, string> = {}): Promise<BenchStack> {
+export async function startBenchStack(dynamoEndpoint: string, env: Record<string, string> = {}, plugins: readonly DynamoClientPlugin[] = []): Promise<BenchStack> {
   const meter = new BenchMeter();
   const invocations = new InvocationLog();
   const frames = new FrameCounter();
@@ -85,7 +86,7 @@ export async function startBenchStack(dynamoEndpoint: string, env: Record<string
     tablePrefix: `bench${randomUUID().slice(0, 6)}_`,
     sweepIntervalMs: AWS_SWEEP_INTERVAL_MS,
     env,
-    runtimeOptions: { capacityMeter: meter },
+    runtimeOptions: { capacityMeter: meter, dynamoPlugins: plugins },
     logger: quiet,
     onInvocation: (record) => {
       invocations.push({ routeKey: record.routeKey, durationMs: record.durationMs, outcome: record.outcome });

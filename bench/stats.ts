@@ -49,3 +49,8 @@ export async function pool<T>(items: readonly T[], concurrency: number, worker: 
     }),
   );
 }
+
+/** A markdown table: the first column left-aligned, the others right-aligned (figures). */
+export function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}

@@ -83,7 +83,7 @@ export const DEFAULTS = {
   maxGroupsJoined: LIMIT_DEFAULTS.maxGroupsJoined,
   maxDeviceTokensPerUser: LIMIT_DEFAULTS.maxDeviceTokensPerUser,
   sweepIntervalMs: 60_000,
-  pendingShards: 1,
+  pendingShards: 4,
   fanoutConcurrency: 16,
   maxGroupMembers: LIMIT_DEFAULTS.maxGroupMembers,
   connectingGraceMs: 10_000,

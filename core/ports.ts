@@ -141,7 +141,16 @@ export interface UserQuotaStore {
 }
 
 /** One delivery of one message to one connection, waiting for msg_data_ack. */
-export interface PendingDelivery {
+/** A row as the sweeper read it. */
+export interface StoredRow {
+  /**
+   * The partition the row was read from (`<minute>#<shard>`): where it is even when `pendingShards` changed after it
+   * was written, so the sweeper updates and removes the row itself, not an empty key. Absent on rows not read back.
+   */
+  readonly storedSlot?: string;
+}
+
+export interface PendingDelivery extends StoredRow {
   readonly kind: 'delivery';
   readonly connectionId: string;
   readonly userId: string;
@@ -158,7 +167,7 @@ export interface PendingDelivery {
 }
 
 /** A fan-out in progress: removed when it completes; when it comes due, the sweeper resumes the fan-out. */
-export interface FanoutMarker {
+export interface FanoutMarker extends StoredRow {
   readonly kind: 'fanout';
   readonly conversationId: string;
   readonly msgId: number;
@@ -171,7 +180,7 @@ export interface FanoutMarker {
 }
 
 /** A connection whose token expires at `nextDueAt`: the sweeper kicks it then. */
-export interface TokenExpiry {
+export interface TokenExpiry extends StoredRow {
   readonly kind: 'expiry';
   readonly connectionId: string;
   readonly userId: string;

@@ -51,6 +51,8 @@ export function bundledHandler(entry: string, options: { externalModules?: reado
       mainFields: [...BUNDLING.mainFields],
       banner: BUNDLING.banner,
       externalModules: [...(options.externalModules ?? BUNDLING.externalModules)],
+      // esbuild resolves an alias from its working directory: absolute paths, wherever this package is installed.
+      esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, join(PACKAGE_ROOT, to)])),
       forceDockerBundling: false,
       logLevel: LogLevel.WARNING,
     },

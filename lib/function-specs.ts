@@ -121,4 +121,6 @@ export const BUNDLING = {
   banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   /** Nothing external: the SDK v3 clients are bundled (smaller and faster to load than the runtime's copy). */
   externalModules: [] as string[],
+  /** Package → this package's module bundled in its place (path from the package root). */
+  alias: { '@aws-sdk/credential-provider-node': 'core/lambda-credentials.ts' } as Readonly<Record<string, string>>,
 } as const;

@@ -14,7 +14,7 @@ export interface DynamoDbLocalOptions {
   readonly port?: number;
   /** Folder for the database file; in memory when omitted. */
   readonly dbPath?: string;
-  /** How long to wait for the engine to answer, in ms (a cold JVM takes a few seconds). */
+  /** How long to wait for the engine to answer, in ms (a cold JVM takes a few seconds; far longer on a loaded machine). Default 120 s: a hang guard. */
   readonly startTimeoutMs?: number;
 }
 
@@ -91,7 +91,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
   // Ready means answering a real request; poll until it does (the JVM gives no reliable ready line).
   const client = new DynamoDBClient({ endpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   try {
     for (;;) {
       if (hasExited) throw new Error(`DynamoDB Local exited during start:\n${output}`);

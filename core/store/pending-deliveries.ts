@@ -88,12 +88,17 @@ export class PendingDeliveryTable implements PendingStore {
   private keyOf(item: DueItem): RowKey {
     switch (item.kind) {
       case 'delivery':
-        return { slot: this.slot(item.slotTime, item.connectionId), delivery_key: deliveryKey(item) };
+        return { slot: item.storedSlot ?? this.slot(item.slotTime, item.connectionId), delivery_key: deliveryKey(item) };
       case 'fanout':
-        return { slot: this.slot(item.slotTime, item.conversationId), delivery_key: `${FANOUT_PREFIX}${item.conversationId}#${item.msgId}` };
+        return { slot: item.storedSlot ?? this.slot(item.slotTime, item.conversationId), delivery_key: `${FANOUT_PREFIX}${item.conversationId}#${item.msgId}` };
       case 'expiry':
-        return { slot: this.slot(item.slotTime, item.connectionId), delivery_key: `${EXPIRY_PREFIX}${item.connectionId}` };
+        return { slot: item.storedSlot ?? this.slot(item.slotTime, item.connectionId), delivery_key: `${EXPIRY_PREFIX}${item.connectionId}` };
     }
+  }
+
+  /** A row written before `pendingShards` changed sits in another shard than the one computed now. */
+  private misplaced(item: DueItem): boolean {
+    return item.storedSlot !== undefined && item.storedSlot !== this.keyOf({ ...item, storedSlot: undefined } as DueItem).slot;
   }
 
   private item(row: DueItem): Record<string, unknown> {
@@ -144,6 +149,25 @@ export class PendingDeliveryTable implements PendingStore {
     return moved.Attributes ? (toDueItem(moved.Attributes) as PendingDelivery) : undefined;
   }
 
+  /**
+   * Leaves a pointer to a misplaced row at the key the ack computes now (the row stays where it is: moving it would
+   * race the ack), as a late delivery does; one write, once per row, only after `pendingShards` changed.
+   */
+  private async pointTo(delivery: PendingDelivery): Promise<void> {
+    const atOnce = { slot: this.slot(delivery.createTime, delivery.connectionId), delivery_key: deliveryKey(delivery) };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...atOnce, moved_to_slot: delivery.storedSlot, expires_at: delivery.slotTime + ROW_TTL_SECONDS },
+          ConditionExpression: 'attribute_not_exists(slot)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+
   async *listDue(nowMs: number, pageSize: number): AsyncGenerator<DueItem[]> {
     // Oldest slots first: their rows are closest to falling out of the horizon.
     for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs)) {
@@ -163,6 +187,7 @@ export class PendingDeliveryTable implements PendingStore {
 
   async recordAttempt(delivery: PendingDelivery, attempts: number, nextDueAt: number): Promise<boolean> {
     try {
+      if (this.misplaced(delivery)) await this.pointTo(delivery);
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -264,6 +289,7 @@ function toAttributes(row: DueItem): Record<string, unknown> {
 function toDueItem(item: Record<string, unknown>): DueItem {
   const slotTime = (item['slot_time'] as number | undefined) ?? (item['create_time'] as number);
   const nextDueAt = item['next_due_at'] as number;
+  const storedSlot = item['slot'] as string;
   switch (item['kind']) {
     case 'fanout':
       return {
@@ -274,9 +300,10 @@ function toDueItem(item: Record<string, unknown>): DueItem {
         slotTime,
         attempts: (item['attempts'] as number | undefined) ?? 0,
         nextDueAt,
+        storedSlot,
       };
     case 'expiry':
-      return { kind: 'expiry', connectionId: item['connection_id'] as string, userId: item['user_id'] as string, slotTime, nextDueAt };
+      return { kind: 'expiry', connectionId: item['connection_id'] as string, userId: item['user_id'] as string, slotTime, nextDueAt, storedSlot };
     default:
       return {
         kind: 'delivery',
@@ -288,6 +315,7 @@ function toDueItem(item: Record<string, unknown>): DueItem {
         slotTime,
         attempts: item['attempts'] as number,
         nextDueAt,
+        storedSlot,
       };
   }
 }

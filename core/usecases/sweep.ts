@@ -59,6 +59,8 @@ const DEFAULT_PAGE_SIZE = 100;
 
 export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Promise<SweepStats> {
   const stats: SweepStats = { due: 0, redelivered: 0, ackedMeanwhile: 0, gaveUp: 0, gone: 0, deferred: 0, fanoutsResumed: 0, expired: 0, failed: 0, complete: true };
+  // Given up over the whole sweep, announced once at its end: one message's rows lie in several shards (pages).
+  const givenUp: GivenUp[] = [];
   for await (const page of ports.pending.listDue(ports.clock.now(), options.pageSize ?? DEFAULT_PAGE_SIZE)) {
     if (options.deadline !== undefined && ports.clock.now() > options.deadline) {
       stats.complete = false;
@@ -66,26 +68,28 @@ export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Prom
       break;
     }
     stats.due += page.length;
-    await sweepPage(ports, page, stats, options);
+    await sweepPage(ports, page, stats, options, givenUp);
   }
+  await giveUp(ports, givenUp, stats);
   return stats;
 }
 
-async function sweepPage(ports: SweepPorts, page: readonly DueItem[], stats: SweepStats, options: SweepOptions): Promise<void> {
+type GivenUp = { delivery: PendingDelivery; message: MessageRecord | undefined };
+
+async function sweepPage(ports: SweepPorts, page: readonly DueItem[], stats: SweepStats, options: SweepOptions, givenUp: GivenUp[]): Promise<void> {
   const deliveries = page.filter((i): i is PendingDelivery => i.kind === 'delivery');
   await Promise.all([
-    sweepDeliveries(ports, deliveries, stats),
+    sweepDeliveries(ports, deliveries, stats, givenUp),
     ...page.filter((i): i is FanoutMarker => i.kind === 'fanout').map((m) => isolated(stats, m, () => resumeFanout(ports, m, stats, options))),
     ...page.filter((i): i is TokenExpiry => i.kind === 'expiry').map((e) => isolated(stats, e, () => expireConnection(ports, e, stats))),
   ]);
 }
 
-async function sweepDeliveries(ports: SweepPorts, deliveries: readonly PendingDelivery[], stats: SweepStats): Promise<void> {
+async function sweepDeliveries(ports: SweepPorts, deliveries: readonly PendingDelivery[], stats: SweepStats, givenUp: GivenUp[]): Promise<void> {
   if (deliveries.length === 0) return;
   const messages = new Map(
     (await ports.messages.getMany(deliveries.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [messageKey(m), m]),
   );
-  const givenUp: { delivery: PendingDelivery; message: MessageRecord | undefined }[] = [];
   // Rows of one connection in order, so a connection found gone is dropped once and not posted to again.
   const byConnection = new Map<string, PendingDelivery[]>();
   for (const d of deliveries) byConnection.set(d.connectionId, [...(byConnection.get(d.connectionId) ?? []), d]);
@@ -100,7 +104,6 @@ async function sweepDeliveries(ports: SweepPorts, deliveries: readonly PendingDe
       if (outcome === 'gone') return;
     }
   });
-  await giveUp(ports, givenUp, stats);
 }
 
 /** Posts first, counts after: a crash in between redelivers once more rather than counting a try never made. */
@@ -128,7 +131,7 @@ async function redeliver(ports: SweepPorts, delivery: PendingDelivery, frame: Ms
  * concerned (not the sender's own devices), published before the rows go; if publishing fails the rows stay and the
  * next sweep tries again.
  */
-async function giveUp(ports: SweepPorts, givenUp: readonly { delivery: PendingDelivery; message: MessageRecord | undefined }[], stats: SweepStats): Promise<void> {
+async function giveUp(ports: SweepPorts, givenUp: readonly GivenUp[], stats: SweepStats): Promise<void> {
   const byMessage = new Map<string, { message: MessageRecord; receivers: Set<string> }>();
   for (const { delivery, message } of givenUp) {
     if (!message || delivery.userId === message.fromUserId) continue;

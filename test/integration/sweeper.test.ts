@@ -6,7 +6,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventsUnavailableError } from '../../core/errors.js';
 import type { DueItem, PendingDelivery, PendingStore } from '../../core/ports.js';
-import type { Runtime } from '../../core/runtime.js';
+import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../../core/runtime.js';
+import { tableEnv } from '../../core/store/create-tables.js';
+import { shardOf } from '../../core/store/pending-deliveries.js';
+import { ackDelivery } from '../../core/usecases/ack-delivery.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { FANOUT_DEADLINE_MS } from '../../core/usecases/deliver-message.js';
 import { sendMessage } from '../../core/usecases/send-message.js';
@@ -143,6 +146,35 @@ describe('finding 6: the sweeper under a backlog', () => {
       },
     };
     expect(await sweep(runtime)).toMatchObject({ due: 1, redelivered: 0, ackedMeanwhile: 1 });
+  });
+});
+
+describe('pendingShards changed on a live stack', () => {
+  /** The pending store of a stack on the same tables with `shards` partitions per slot. */
+  const pendingWith = (shards: number) =>
+    createRuntime({
+      ...tableEnv(t.tables.names),
+      [DYNAMODB_ENDPOINT_ENV]: t.tables.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
+      PENDING_SHARDS: String(shards),
+    }).pending;
+
+  it('a delivery recorded under the old shard count is redelivered, counted, and removed by its ack', async () => {
+    const [written] = await backlog(1);
+    await t.runtime.pending.remove(written!);
+    const row = { ...written!, connectionId: 'conn-moved' };
+    // Written by a stack with 1 shard; read by one with 4, under which this connection hashes to another shard.
+    expect(shardOf(row.connectionId, 4)).not.toBe(0);
+    await pendingWith(1).putMany([row]);
+    const resharded: Runtime = { ...t.runtime, pending: pendingWith(4) };
+    expect(await sweep(resharded)).toMatchObject({ due: 1, redelivered: 1, ackedMeanwhile: 0 });
+    expect(t.gateway.framesTo('conn-moved')).toHaveLength(1);
+    const ack = JSON.stringify({ action: 'msg_data_ack', msg_id: row.msgId, session_id: 'alice', session_type: 1 });
+    expect(await ackDelivery(resharded, { connectionId: 'conn-moved', userId: 'bob', body: ack })).toMatchObject([{ connectionId: 'conn-moved', msgId: row.msgId }]);
+    expect(await t.items('PendingDeliveries')).toEqual([]);
   });
 });
 

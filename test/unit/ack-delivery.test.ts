@@ -2,6 +2,7 @@
 import './setup-env.js';
 import { BatchGetCommand, DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../core/config.js';
 import { FrameError } from '../../core/errors.js';
 import type { Runtime } from '../../core/runtime.js';
 import { shardOf } from '../../core/store/pending-deliveries.js';
@@ -97,7 +98,7 @@ describe('removing the pending delivery', () => {
   it('the sender acking from another connection deletes that connection’s row, same conversation', async () => {
     await run(ack({ session_id: 'bob' }), 'c-a2', 'alice');
     expect(inputsOf(GetCommand)[0]?.Key).toEqual({ conversation_id: 's#alice#bob', msg_id: 12 });
-    expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({ slot: `${SLOT_START}#0`, delivery_key: 'c-a2#s#alice#bob#12' });
+    expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({ slot: `${SLOT_START}#${shardOf('c-a2', DEFAULTS.pendingShards)}`, delivery_key: 'c-a2#s#alice#bob#12' });
   });
 
   it('with PENDING_SHARDS the slot carries the connection’s shard', async () => {

@@ -7,7 +7,9 @@ import { ForbiddenException, PostToConnectionCommand } from '@aws-sdk/client-api
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../../core/domain/message.js';
+import { DEFAULTS } from '../../core/config.js';
 import type { Runtime } from '../../core/runtime.js';
+import { shardOf } from '../../core/store/pending-deliveries.js';
 import { prepareDelivery, type DeliveryOptions } from '../../core/usecases/deliver-message.js';
 import { T, TABLE, api, ddb, gone, inputsOf, limitExceeded, makeRuntime, mockConnections, posts, resetMocks, throttled, timeline, timeout } from './helpers.js';
 
@@ -78,11 +80,12 @@ describe('single chat', () => {
 
   it('a delivery made at once lives in its message’s minute; one made a minute or more later, in its own', async () => {
     await deliver();
-    expect(new Set(pendingRows().map((r) => r['slot']))).toEqual(new Set([`${Math.floor(CREATE_TIME / 60) * 60}#0`]));
+    const minute = (seconds: number) => Math.floor(seconds / 60) * 60;
+    expect(pendingRows().map((r) => r['slot'])).toEqual(pendingRows().map((r) => `${minute(CREATE_TIME)}#${shardOf(r['connection_id'] as string, DEFAULTS.pendingShards)}`));
     resetMocks();
     mockConnections('bob', 'c-b1');
     await deliver(fresh, { ...message, createTime: CREATE_TIME - 600 });
-    expect(pendingRows().map((r) => r['slot'])).toEqual([`${Math.floor(T / 60_000) * 60}#0`]);
+    expect(pendingRows().map((r) => r['slot'])).toEqual([`${minute(T / 1000)}#${shardOf('c-b1', DEFAULTS.pendingShards)}`]);
     expect(pendingRows()[0]).toMatchObject({ attempts: 1, next_due_at: T + 15_000, expires_at: Math.floor(T / 1000) + 86_400 });
   });
 
