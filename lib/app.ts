@@ -11,6 +11,7 @@
  * - `alarmEmail`:    send the alarms to this address (creates an encrypted SNS topic; confirm the subscription mail).
  * - `logLevel`:      DEBUG, INFO (default), WARN or ERROR: the handlers' POWERTOOLS_LOG_LEVEL.
  * - `tracing`:       `true` for active X-Ray tracing on every function (default `false`).
+ * - `sourceMaps`:    `true` to apply the bundles' source maps to stack traces (default `false`: faster cold starts).
  * - `messageRetentionDays`: keep messages this many days (DynamoDB TTL); default: for ever.
  * - `pushIncludesBody`: `true` to put msg_data in the push hook's events (default `false`).
  * - `apiGatewayLogsRole`: `ifMissing` (default), `overwrite` or `leave`: the region's API Gateway CloudWatch Logs
@@ -77,6 +78,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   }
   const alarmEmail = optionalString(app, 'alarmEmail');
   const tracing = optionalBoolean(app, 'tracing');
+  const sourceMaps = optionalBoolean(app, 'sourceMaps');
   const pushIncludesBody = optionalBoolean(app, 'pushIncludesBody');
   const retentionDays = optionalPositiveInteger(app, 'messageRetentionDays');
   const logsRole = optionalString(app, 'apiGatewayLogsRole');
@@ -88,6 +90,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
     ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(tracing !== undefined ? { tracing } : {}),
+    ...(sourceMaps !== undefined ? { sourceMaps } : {}),
     ...(pushIncludesBody !== undefined ? { pushIncludesBody } : {}),
     ...(retentionDays !== undefined ? { messageRetention: Duration.days(retentionDays) } : {}),
     ...(logsRole !== undefined ? { apiGatewayLogsRole: logsRole as ApiGatewayLogsRoleMode } : {}),

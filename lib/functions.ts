@@ -50,6 +50,8 @@ export interface ChatFunctionsProps {
   readonly serviceName: string;
   readonly logLevel: ChatLogLevel;
   readonly tracing: boolean;
+  /** NODE_OPTIONS=--enable-source-maps on every function. */
+  readonly sourceMaps: boolean;
   /** Reserved concurrency of the functions that have one. */
   readonly reservedConcurrency: Partial<Readonly<Record<FunctionId, number>>>;
   readonly logRetention: logs.RetentionDays;
@@ -117,7 +119,7 @@ export class ChatFunctions extends Construct {
     const { props } = this;
     const access = FUNCTION_ACCESS[fnId];
     const environment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
+      ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
     };

@@ -121,7 +121,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   sweeper: {
     // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.
     tables: {
-      PendingDeliveries: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+      PendingDeliveries: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
       Messages: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Connections: ['dynamodb:DeleteItem'],
       Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],

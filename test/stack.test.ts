@@ -165,7 +165,7 @@ describe.each([
   { variant: 'cognito' as Variant, title: 'default stack: created Cognito pool', build: () => synthApp({}) },
   {
     variant: 'oidc' as Variant,
-    title: 'stack with every context option: OIDC issuer, alarm email, tracing, retention, log level',
+    title: 'stack with every context option: OIDC issuer, alarm email, tracing, source maps, retention, log level',
     build: () =>
       synthApp({
         oidcIssuer: OIDC_ISSUER,
@@ -173,6 +173,7 @@ describe.each([
         removalPolicy: 'destroy',
         alarmEmail: ALARM_EMAIL,
         tracing: 'true',
+        sourceMaps: 'true',
         messageRetentionDays: '30',
         logLevel: 'debug',
         apiGatewayLogsRole: 'overwrite',
@@ -402,7 +403,8 @@ describe.each([
       if (FUNCTION_ACCESS[fnId].manageConnections) {
         expect(JSON.stringify(env[ENV.connectionsEndpoint])).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",.*"\/prod"\]\]\}$/);
       }
-      expect(env['NODE_OPTIONS'], fnId).toBe('--enable-source-maps');
+      // Source maps only when asked: they cost every cold start 20–30 ms.
+      expect(env['NODE_OPTIONS'], fnId).toBe(oidc ? '--enable-source-maps' : undefined);
       expect(env['POWERTOOLS_SERVICE_NAME'], fnId).toBe(serviceName);
       expect(env['POWERTOOLS_LOG_LEVEL'], fnId).toBe(oidc ? 'DEBUG' : 'INFO');
       expect(AUTH_ENV.secret in env, fnId).toBe(false);

@@ -11,10 +11,11 @@
  * (its connection, the message) and delete with one DeleteItem; for a delivery made later (a resend finishing a
  * fan-out, a resumed fan-out), the minute it was made, so it stays inside what the sweeper reads — and a pointer to it
  * is left at the key a delivery made at once would have, so the ack still needs no search. The sweeper queries only
- * the few minute-slots that can still hold live rows: its reads grow with recent pending rows, never with the table.
+ * the few minute-slots that can still hold live rows: its reads grow with recent pending rows, never with the table;
+ * an empty table (an idle deployment) costs it one read.
  * No GSI, so a delivery costs one write to record and one to ack (two each for the rare late one).
  */
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, PendingStore, TokenExpiry } from '../ports.js';
 import { batchWriteAll, queryAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
@@ -169,6 +170,8 @@ export class PendingDeliveryTable implements PendingStore {
   }
 
   async *listDue(nowMs: number, pageSize: number): AsyncGenerator<DueItem[]> {
+    // An idle deployment's table is empty: one read instead of a Query per slot and shard every minute.
+    if (await this.isEmpty()) return;
     // Oldest slots first: their rows are closest to falling out of the horizon.
     for (const slot of slotsBetween(nowMs - pendingHorizonMs(this.options), nowMs)) {
       for (let shard = 0; shard < this.options.shards; shard++) {
@@ -183,6 +186,12 @@ export class PendingDeliveryTable implements PendingStore {
         }
       }
     }
+  }
+
+  /** No row at all, of any kind: one strongly consistent Scan stopped at the first item (1 read unit). */
+  private async isEmpty(): Promise<boolean> {
+    const page = await this.db.send(new ScanCommand({ TableName: this.tableName, Limit: 1, ConsistentRead: true, ProjectionExpression: 'slot' }));
+    return (page.Items ?? []).length === 0 && page.LastEvaluatedKey === undefined;
   }
 
   async recordAttempt(delivery: PendingDelivery, attempts: number, nextDueAt: number): Promise<boolean> {

@@ -69,18 +69,26 @@ describe('request units per message', () => {
     expect(meter.totals()).toEqual({ calls: 4, writeUnits: 3, readUnits: 1.5 });
   });
 
-  it('an idle sweep reads only the live slots: one Query per slot and nothing else', async () => {
+  it('an idle sweep: one Scan that finds the table empty, and nothing else', async () => {
     await ack(1);
     meter.reset();
     await sweep(t.runtime);
-    const { calls, readUnits, writeUnits } = meter.totals();
+    // DynamoDB bills the empty strongly consistent Scan 1 read unit; DynamoDB Local reports 0 for it.
+    expect(meter.records.map((r) => r.command)).toEqual(['ScanCommand']);
+    expect(meter.totals()).toEqual({ calls: 1, readUnits: 0, writeUnits: 0 });
+  });
+
+  it('a sweep with a row anywhere reads only the live slots: one Query per slot and shard', async () => {
+    await registerConnection(t.runtime, { userId: 'carol', connectionId: 'c1', tokenExpiresAt: Math.floor(t.clock.now() / 1000) + 3600 });
+    meter.reset();
+    await sweep(t.runtime);
     // Defaults: 5 attempts × (15 s ack timeout + 60 s sweep interval) + 60 s slack = 435 s back, up to now: 8 or 9
-    // minute slots, each read in every shard.
-    expect(calls).toBeGreaterThanOrEqual(8 * DEFAULTS.pendingShards);
-    expect(calls).toBeLessThanOrEqual(9 * DEFAULTS.pendingShards);
-    expect(meter.records.every((r) => r.command === 'QueryCommand')).toBe(true);
-    // DynamoDB bills an empty Query 0.5 read unit (eventually consistent); DynamoDB Local reports 0 for it.
-    expect(readUnits).toBe(0);
-    expect(writeUnits).toBe(0);
+    // minute slots, each read in every shard, after the Scan that found the token expiry row.
+    const queries = meter.records.filter((r) => r.command === 'QueryCommand').length;
+    expect(meter.records[0]?.command).toBe('ScanCommand');
+    expect(meter.records.length).toBe(queries + 1);
+    expect(queries).toBeGreaterThanOrEqual(8 * DEFAULTS.pendingShards);
+    expect(queries).toBeLessThanOrEqual(9 * DEFAULTS.pendingShards);
+    expect(meter.totals().writeUnits).toBe(0);
   });
 });

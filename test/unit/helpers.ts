@@ -19,6 +19,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -58,6 +59,8 @@ export function resetMocks(): void {
   api.reset();
   ddb.onAnyCommand().resolves({});
   ddb.on(QueryCommand).resolves({ Items: [] });
+  // The sweeper's emptiness probe: a table that holds a row somewhere, so its slot Queries run.
+  ddb.on(ScanCommand).resolves({ Items: [{ slot: 'elsewhere#0' }] });
   ddb.on(BatchWriteCommand).resolves({ UnprocessedItems: {} });
   api.onAnyCommand().resolves({});
 }

@@ -1,7 +1,7 @@
 /** sweep on a real runtime over mocked DynamoDB and @connections clients: which slots it reads and what it does per row. */
 import './setup-env.js';
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
 import type { Runtime } from '../../core/runtime.js';
@@ -79,7 +79,14 @@ describe('idle sweep', () => {
     runtime = makeRuntime({ PENDING_SHARDS: '2' });
     expect(await sweep(runtime)).toMatchObject({ due: 0, complete: true });
     expect(overdueQueries().map((q) => q.ExpressionAttributeValues?.[':slot'])).toEqual(expectedSweepSlots({ ...DEFAULTS, shards: 2 }));
-    expect(timeline().every((c) => c === 'Query:PendingDeliveries')).toBe(true);
+    expect(timeline()).toEqual(['Scan:PendingDeliveries', ...expectedSweepSlots({ ...DEFAULTS, shards: 2 }).map(() => 'Query:PendingDeliveries')]);
+  });
+
+  it('an empty table (an idle deployment): one strongly consistent Scan of one item, and no Query', async () => {
+    ddb.on(ScanCommand).resolves({ Items: [] });
+    expect(await sweep(runtime)).toMatchObject({ due: 0, complete: true });
+    expect(timeline()).toEqual(['Scan:PendingDeliveries']);
+    expect(ddb.commandCalls(ScanCommand)[0]?.args[0].input).toMatchObject({ Limit: 1, ConsistentRead: true });
   });
 
   it('reads a slot a page at a time, following LastEvaluatedKey', async () => {
