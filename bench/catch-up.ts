@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { ChatClient, type MsgDataFrame, type SyncResult, type SyncState } from '../client/index.js';
+import { ChatClient, peer, type MsgDataFrame, type SyncResult, type SyncState } from '../client/index.js';
 import { logger } from '../core/observability.js';
 import { CapacityMeter } from '../core/store/consumed-capacity.js';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
@@ -143,7 +143,7 @@ async function sendAll(stack: LocalStack): Promise<number> {
         await client.connect();
         for (let i = 1; i <= PER_SENDER; i++) {
           const sentAt = performance.now();
-          await client.send({ toSessionId: RECEIVER, msgData: `${sender} says ${i}: ${'x'.repeat(60)}` });
+          await client.send({ to: peer(RECEIVER), msgData: `${sender} says ${i}: ${'x'.repeat(60)}` });
           await sleep(Math.max(0, SEND_INTERVAL_MS - (performance.now() - sentAt)));
         }
       } finally {

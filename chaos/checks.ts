@@ -2,6 +2,7 @@
  * The checks against the tables (Scan), once the run has settled: stored twice, acks against rows, what each device
  * holds against what is stored, what a full read serves, and the cause of every msg_id gap.
  */
+import { conversationOf } from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
 import { ackConversation, key, retryRead, scanAll, type Run } from './common.js';
@@ -234,7 +235,7 @@ async function checkServerReads({ population, tables, userConversations, violati
       for (const session of await retryRead(() => client.allRecentSessions(0))) {
         const conversationId = session.session_type === 2 ? groupConversationId(session.session_id) : singleConversationId(userId, session.session_id);
         for (let begin = 0; ; ) {
-          const request = { sessionId: session.session_id, sessionType: session.session_type, msgIdBegin: begin, msgCnt: 100 };
+          const request = { conversation: conversationOf(session)!, msgIdBegin: begin, msgCnt: 100 };
           const page = await retryRead(() => client.listMessages(request));
           for (const m of page.msg_list) served.add(key(conversationId, m.msg_id));
           const lowest = Math.min(...page.msg_list.map((m) => m.msg_id));

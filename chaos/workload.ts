@@ -1,5 +1,5 @@
 /** The sending phase, with faults on: the app's sends at a bounded rate, and random disconnects meanwhile. */
-import { ChatServerError, MsgType, type MsgDataAckFrame } from '../client/index.js';
+import { ChatServerError, group, peer, type MsgDataAckFrame } from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
 import { sleep, until, type Run } from './common.js';
@@ -156,12 +156,7 @@ async function sendOne(record: SendRecord, workload: Workload, rng: Rng): Promis
   for (;;) {
     record.attempts++;
     try {
-      record.ack = await device.client.send({
-        toSessionId: record.to,
-        msgType: record.group ? MsgType.GroupText : MsgType.SingleText,
-        msgData: record.text,
-        clientMsgId: record.clientMsgId,
-      });
+      record.ack = await device.client.send({ to: record.group ? group(record.to) : peer(record.to), msgData: record.text, clientMsgId: record.clientMsgId });
       return;
     } catch (error) {
       const name = error instanceof ChatServerError ? `ChatServerError:${error.code}` : (error as Error).name;
