@@ -140,7 +140,6 @@ export interface UserQuotaStore {
   releaseJoinedGroups(userIds: readonly string[]): Promise<void>;
 }
 
-/** One delivery of one message to one connection, waiting for msg_data_ack. */
 /** A row as the sweeper read it. */
 export interface StoredRow {
   /**
@@ -150,6 +149,7 @@ export interface StoredRow {
   readonly storedSlot?: string;
 }
 
+/** One delivery of one message to one connection, waiting for msg_data_ack. */
 export interface PendingDelivery extends StoredRow {
   readonly kind: 'delivery';
   readonly connectionId: string;
