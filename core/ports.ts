@@ -276,6 +276,14 @@ export interface EventPublisher {
   publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
 }
 
+/** Per-member push mutes of groups (TeamTalk's group shield status). */
+export interface GroupMuteStore {
+  /** Mutes or unmutes a group's pushes for a member; false (and nothing written) when the user is no member. */
+  setMuted(groupId: string, userId: string, muted: boolean): Promise<boolean>;
+  /** The users among `userIds` who muted the group's pushes. */
+  mutedAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
+}
+
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;
@@ -288,4 +296,5 @@ export interface Stores {
   readonly groups: GroupStore;
   readonly sentMessages: SentMessageStore;
   readonly deviceTokens: DeviceTokenStore;
+  readonly groupMutes: GroupMuteStore;
 }

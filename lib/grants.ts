@@ -98,7 +98,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     // and quota rows, notices to members.
     tables: {
       Groups: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      GroupMembers: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      // UpdateItem: session_mute's flag on the member's own row (conditional: members only).
+      GroupMembers: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
       Sessions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
       Conversations: ['dynamodb:GetItem'],
       Presence: ['dynamodb:BatchGetItem'],

@@ -10,7 +10,7 @@
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
 import type { DeviceToken, UndeliveredMessageDetail } from '../domain/push.js';
-import type { DeviceTokenStore } from '../ports.js';
+import type { DeviceTokenStore, GroupMuteStore } from '../ports.js';
 import { pushContent, type PushContent } from './content.js';
 import type { PushProvider, SendOutcome } from './provider.js';
 
@@ -18,14 +18,9 @@ import type { PushProvider, SendOutcome } from './provider.js';
 export const PLATFORM_PROVIDERS: Readonly<Record<string, ProviderName>> = { ios: 'apns', mac: 'apns', android: 'fcm', web: 'webpush' };
 export type ProviderName = 'fcm' | 'apns' | 'webpush';
 
-export interface PushMuteStore {
-  /** The users among `userIds` who muted the group's pushes. */
-  mutedAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
-}
-
 export interface PushSenderPorts {
   readonly deviceTokens: Pick<DeviceTokenStore, 'tokensOf' | 'unregister'>;
-  readonly mutes: PushMuteStore;
+  readonly mutes: Pick<GroupMuteStore, 'mutedAmong'>;
   /** The receiver's total unread count, the badge (bounded: the newest page of sessions). */
   unreadTotal(userId: string): Promise<number>;
   /** The configured providers; a platform whose provider is missing is skipped. */

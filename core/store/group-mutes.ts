@@ -5,11 +5,11 @@
  * the flags of up to 100 receivers of a group message in one BatchGetItem on keys it already has.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PushMuteStore } from '../push/send-pushes.js';
+import type { GroupMuteStore } from '../ports.js';
 import { batchGetAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
-export class GroupMuteTable implements PushMuteStore {
+export class GroupMuteTable implements GroupMuteStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly membersTable: string,
