@@ -32,6 +32,12 @@ export const METRIC = {
   /** Time from a delivery to its msg_data_ack. */
   ackLatency: 'AckLatency',
   offlineEvents: 'OfflineEvents',
+  /** Pushes a provider (FCM, APNs, Web Push) accepted. */
+  pushesSent: 'PushesSent',
+  /** Pushes given up: refused, or still throttled/unavailable after the tries allowed. */
+  pushesFailed: 'PushesFailed',
+  /** Device tokens removed because their provider said they are gone. */
+  pushTokensRemoved: 'PushTokensRemoved',
 } as const;
 
 export { MetricUnit };

@@ -135,6 +135,21 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   },
 };
 
+/**
+ * The push sender (lib/push-notifications.ts; only when ChatBackend's `push` is set): reads a receiver's tokens and
+ * deletes the gone ones (a token item and its owner item), reads the group mutes, and the newest page of the
+ * receiver's sessions and their heads for the badge. No @connections, no events.
+ */
+export const PUSH_SENDER_ACCESS: FunctionAccess = {
+  tables: {
+    DeviceTokens: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    GroupMembers: ['dynamodb:BatchGetItem'],
+    Sessions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    Conversations: ['dynamodb:BatchGetItem'],
+  },
+  manageConnections: false,
+};
+
 /** The tables a function is granted anything on, in a stable order. */
 export function tablesOf(fn: FunctionId): TableId[] {
   return (Object.keys(FUNCTION_ACCESS[fn].tables) as TableId[]).sort();

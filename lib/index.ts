@@ -17,6 +17,7 @@ export {
   type OidcAuthProps,
 } from './chat-backend.js';
 export { DEFAULT_ALARM_THRESHOLDS, type AlarmThresholds } from './monitoring.js';
+export { PushNotifications, type ApnsPushProps, type ChatPushProps, type FcmPushProps, type WebPushProps } from './push-notifications.js';
 export { TeamTalkStack, type TeamTalkStackProps } from './stack.js';
 export { FUNCTION_ACCESS, FUNCTION_IDS, type FunctionAccess, type FunctionId } from './grants.js';
 export type { TableId } from '../core/store/schema.js';
