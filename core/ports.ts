@@ -9,6 +9,7 @@ import type { Group } from './domain/group.js';
 import type { IdempotencyKey } from './domain/idempotency.js';
 import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
 import type { DeviceToken, UndeliveredMessageDetail } from './domain/push.js';
+import type { ProviderTokenStore } from './push/apns.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
 export interface Clock {
@@ -297,4 +298,6 @@ export interface Stores {
   readonly sentMessages: SentMessageStore;
   readonly deviceTokens: DeviceTokenStore;
   readonly groupMutes: GroupMuteStore;
+  /** The APNs provider token the push sender's instances share. */
+  readonly providerTokens: ProviderTokenStore;
 }

@@ -17,6 +17,7 @@ import { GroupTables } from './store/groups.js';
 import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
 import { PresenceTable } from './store/presence.js';
+import { SharedProviderTokenTable } from './store/provider-tokens.js';
 import { RateLimitTable } from './store/rate-limits.js';
 import { SentMessageTable } from './store/sent-messages.js';
 import { SessionTable, UserQuotaTable } from './store/sessions.js';
@@ -79,6 +80,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     sentMessages: new SentMessageTable(db, tables.SentMessages),
     deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
     groupMutes: new GroupMuteTable(db, tables.GroupMembers),
+    providerTokens: new SharedProviderTokenTable(db, tables.DeviceTokens),
     events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
   };
 }

@@ -137,12 +137,14 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
 
 /**
  * The push sender (lib/push-notifications.ts; only when ChatBackend's `push` is set): reads a receiver's tokens and
- * deletes the gone ones (a token item and its owner item), reads the group mutes, and the newest page of the
+ * deletes the gone ones (a token item and its owner item), shares the APNs provider token, reads the group mutes,
+ * and the newest page of the
  * receiver's sessions and their heads for the badge. No @connections, no events.
  */
 export const PUSH_SENDER_ACCESS: FunctionAccess = {
   tables: {
-    DeviceTokens: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    // GetItem, PutItem: the APNs provider token the instances share (core/store/provider-tokens.ts).
+    DeviceTokens: ['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
     GroupMembers: ['dynamodb:BatchGetItem'],
     Sessions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     Conversations: ['dynamodb:BatchGetItem'],

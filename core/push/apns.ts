@@ -3,7 +3,9 @@
  * "Establishing a token-based connection to APNs"). The provider token is an ES256 JWT (header kid = key id, claims
  * iss = team id, iat) signed with the .p8 key; Apple refuses one older than an hour and answers
  * TooManyProviderTokenUpdates to one renewed more often than every 20 minutes, so it is kept and renewed after 20
- * minutes (or at once after ExpiredProviderToken). One HTTP/2 session is kept open and multiplexes every request.
+ * minutes (or at once after ExpiredProviderToken). Every instance of the sender shares one token through a
+ * ProviderTokenStore (core/store/provider-tokens.ts), since instances renewing their own would trip that limit.
+ * One HTTP/2 session is kept open and multiplexes every request.
  * 410 Unregistered and 400 BadDeviceToken mean the token is gone.
  */
 import http2 from 'node:http2';
@@ -11,6 +13,18 @@ import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import type { Clock } from '../ports.js';
 import { fitPayload, type PushContent } from './content.js';
 import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
+
+export interface ProviderToken {
+  readonly jwt: string;
+  readonly issuedAtMs: number;
+}
+
+/** Where the sender instances share the provider token. */
+export interface ProviderTokenStore {
+  current(): Promise<ProviderToken | undefined>;
+  /** Stores `next` unless the stored token is no longer the one issued at `previousIssuedAtMs`; returns the token that won. */
+  replace(next: ProviderToken, previousIssuedAtMs: number | undefined): Promise<ProviderToken>;
+}
 
 export interface ApnsSenderOptions {
   /** The .p8 key's id (10 characters, Apple Developer → Keys). */
@@ -28,6 +42,8 @@ export interface ApnsSenderOptions {
   readonly origin?: string;
   /** Extra CA to trust (local mode: the fake's self-signed certificate). */
   readonly ca?: string;
+  /** Shares the provider token between instances. @default - this instance's own token */
+  readonly sharedTokens?: ProviderTokenStore;
 }
 
 /** Apple's limit for an alert's payload. */
@@ -37,7 +53,10 @@ export const APNS_TOKEN_RENEW_MS = 20 * 60_000;
 
 export class ApnsSender implements PushProvider {
   readonly name = 'apns';
-  private providerToken: { jwt: string; issuedAtMs: number } | undefined;
+  private providerToken: ProviderToken | undefined;
+  /** A token APNs refused (expired or invalid): replaced even if the shared store still calls it fresh. */
+  private refused: string | undefined;
+  private renewing: Promise<string> | undefined;
   private key: Promise<CryptoKey> | undefined;
   private session: http2.ClientHttp2Session | undefined;
   /** Provider tokens signed so far (tests check reuse). */
@@ -59,7 +78,8 @@ export class ApnsSender implements PushProvider {
     if (status === 200) return { kind: 'sent' };
     const reason = apnsReason(body) ?? `HTTP ${status}`;
     if (status === 410 || reason === 'Unregistered' || reason === 'BadDeviceToken') return { kind: 'gone', reason };
-    if (reason === 'ExpiredProviderToken') {
+    if (reason === 'ExpiredProviderToken' || reason === 'InvalidProviderToken') {
+      this.refused = jwt;
       if (this.providerToken?.jwt === jwt) this.providerToken = undefined;
       return { kind: 'retry', reason, afterMs: 0 };
     }
@@ -76,20 +96,35 @@ export class ApnsSender implements PushProvider {
     this.session = undefined;
   }
 
+  private fresh(token: ProviderToken | undefined): token is ProviderToken {
+    return token !== undefined && token.jwt !== this.refused && this.options.clock.now() - token.issuedAtMs < APNS_TOKEN_RENEW_MS;
+  }
+
+  /** The instance's token while fresh; else the shared one while fresh; else a new one (one renewal at a time). */
   private async authToken(): Promise<string> {
+    if (this.fresh(this.providerToken)) return this.providerToken.jwt;
+    this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renew(): Promise<string> {
+    const shared = this.options.sharedTokens;
+    const current = shared ? await shared.current() : this.providerToken;
+    const previousIssuedAtMs = current?.issuedAtMs;
+    if (this.fresh(current)) {
+      this.providerToken = current;
+      return current.jwt;
+    }
     const now = this.options.clock.now();
-    if (this.providerToken && now - this.providerToken.issuedAtMs < APNS_TOKEN_RENEW_MS) return this.providerToken.jwt;
     this.key ??= importPKCS8(this.options.privateKey, 'ES256');
     const jwt = await new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: this.options.keyId })
       .setIssuer(this.options.teamId)
       .setIssuedAt(Math.floor(now / 1000))
       .sign(await this.key);
-    // A concurrent send may have signed one meanwhile: keep the first so every request shares one token.
-    if (!this.providerToken || now - this.providerToken.issuedAtMs >= APNS_TOKEN_RENEW_MS) {
-      this.providerToken = { jwt, issuedAtMs: now };
-      this.tokensSigned++;
-    }
+    const signed = { jwt, issuedAtMs: now };
+    this.providerToken = shared ? await shared.replace(signed, previousIssuedAtMs) : signed;
+    if (this.providerToken.jwt === jwt) this.tokensSigned++;
     return this.providerToken.jwt;
   }
 

@@ -43,4 +43,4 @@ export function createPushSenderHandler(runtime: Runtime, loadProviders: () => P
 }
 
 const runtime = createRuntime();
-export const handler = createPushSenderHandler(runtime, () => providersFromSecrets(process.env, runtime.clock));
+export const handler = createPushSenderHandler(runtime, () => providersFromSecrets(process.env, runtime.clock, runtime.providerTokens));

@@ -7,7 +7,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports.js';
-import { ApnsSender } from '../../core/push/apns.js';
+import { ApnsSender, type ProviderTokenStore } from '../../core/push/apns.js';
 import { FcmSender, type FcmServiceAccount } from '../../core/push/fcm.js';
 import type { PushSenderPorts } from '../../core/push/send-pushes.js';
 import { WebPushSender, type VapidKeys } from '../../core/push/web-push.js';
@@ -24,7 +24,7 @@ export const PUSH_ENV = {
   vapidSubject: 'WEB_PUSH_SUBJECT',
 } as const;
 
-export async function providersFromSecrets(env: NodeJS.ProcessEnv, clock: Clock): Promise<PushSenderPorts['providers']> {
+export async function providersFromSecrets(env: NodeJS.ProcessEnv, clock: Clock, sharedTokens: ProviderTokenStore): Promise<PushSenderPorts['providers']> {
   const client = new SecretsManagerClient({ region: env['AWS_REGION'] });
   const secret = async (id: string): Promise<string> => {
     const value = (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
@@ -43,6 +43,7 @@ export async function providersFromSecrets(env: NodeJS.ProcessEnv, clock: Clock)
       privateKey: await secret(apnsSecret),
       production: env[PUSH_ENV.apnsProduction] === 'true',
       clock,
+      sharedTokens,
     });
   }
   const vapidSecret = env[PUSH_ENV.vapidSecret];

@@ -44,7 +44,7 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
   const [fcm, apns, webPush] = await Promise.all([FakeFcm.start(), FakeApns.start(), FakeWebPush.start()]);
   const vapid = webpush.generateVAPIDKeys();
   const { clock } = runtime;
-  const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca });
+  const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: runtime.providerTokens });
   const providers = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
     apns: apnsSender,

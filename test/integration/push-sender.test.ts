@@ -4,7 +4,9 @@
  * are deleted at the first failure.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PushContent } from '../../core/push/content.js';
+import { ApnsSender } from '../../core/push/apns.js';
+import { pushContent, type PushContent } from '../../core/push/content.js';
+import { FAKE_APNS, FakeApns } from '../../local/push/fake-apns.js';
 import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
 import { sendPushes } from '../../core/push/send-pushes.js';
@@ -98,5 +100,30 @@ describe('sendPushes on the stores', () => {
     for (const s of fcm.sends) expect(s.content).toMatchObject({ badge: 2, body: 'New message from alice', title: `alice in ${groupId}` });
     expect((await t.runtime.deviceTokens.tokensOf('carol')).map((d) => d.token)).toEqual(['carol-phone']);
     expect(JSON.stringify(await t.items('DeviceTokens'))).not.toContain('carol-old');
+  });
+});
+
+describe('the APNs provider token shared by sender instances', () => {
+  it('is signed by one instance, reused by another, and renewed by exactly one of two racing instances', async () => {
+    const apns = await FakeApns.start();
+    let now = Date.now();
+    const clock = { now: () => now };
+    const instance = () => new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: t.runtime.providerTokens });
+    const [a, b] = [instance(), instance()];
+    const content = pushContent({ reason: 'offline', receivers: ['bob'], from_user_id: 'alice', session_type: 1, session_id: 'alice', msg_id: 1, msg_type: 1, create_time: 1 }, 1);
+    try {
+      expect(await a.send('ab'.repeat(32), content)).toEqual({ kind: 'sent' });
+      expect(await b.send('ab'.repeat(32), content)).toEqual({ kind: 'sent' });
+      expect([a.tokensSigned, b.tokensSigned]).toEqual([1, 0]);
+      now += 21 * 60_000;
+      await Promise.all([a.send('ab'.repeat(32), content), b.send('ab'.repeat(32), content)]);
+      expect(a.tokensSigned + b.tokensSigned).toBe(2);
+      expect(new Set(apns.sent.map((r) => r.jwt)).size).toBe(2);
+      expect(apns.refused).toEqual([]);
+    } finally {
+      a.close();
+      b.close();
+      await apns.stop();
+    }
   });
 });
