@@ -32,6 +32,10 @@ export const METRIC = {
   /** Time from a delivery to its msg_data_ack. */
   ackLatency: 'AckLatency',
   offlineEvents: 'OfflineEvents',
+} as const;
+
+/** The push sender's metrics: on the dashboard only when ChatBackend's `push` is set (lib/push-notifications.ts). */
+export const PUSH_METRIC = {
   /** Pushes a provider (FCM, APNs, Web Push) accepted. */
   pushesSent: 'PushesSent',
   /** Pushes given up: refused, or still throttled/unavailable after the tries allowed. */
@@ -46,7 +50,7 @@ export { MetricUnit };
 const ON_LAMBDA = Boolean(process.env['AWS_LAMBDA_FUNCTION_NAME']);
 
 /** Adds a count metric, skipping zeros so idle invocations publish nothing. */
-export function count(name: (typeof METRIC)[keyof typeof METRIC], value: number): void {
+export function count(name: (typeof METRIC)[keyof typeof METRIC] | (typeof PUSH_METRIC)[keyof typeof PUSH_METRIC], value: number): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
 }
 

@@ -21,7 +21,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../core/config.js';
-import { METRIC, METRICS_NAMESPACE } from '../core/observability.js';
+import { METRICS_NAMESPACE, PUSH_METRIC } from '../core/observability.js';
 import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { PUSH_ENV } from '../lambdas/push-sender/providers.js';
@@ -126,7 +126,7 @@ export class PushNotifications extends Construct {
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), label });
     return new cloudwatch.GraphWidget({
       title: 'Push notifications',
-      left: [metric(METRIC.pushesSent, 'sent'), metric(METRIC.pushesFailed, 'failed'), metric(METRIC.pushTokensRemoved, 'tokens removed')],
+      left: [metric(PUSH_METRIC.pushesSent, 'sent'), metric(PUSH_METRIC.pushesFailed, 'failed'), metric(PUSH_METRIC.pushTokensRemoved, 'tokens removed')],
       right: [this.queue.metricApproximateAgeOfOldestMessage({ label: 'oldest queued (s)' })],
       width: 12,
       height: 6,

@@ -11,7 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../core/config.js';
-import { METRIC } from '../core/observability.js';
+import { PUSH_METRIC } from '../core/observability.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { PUSH_ENV } from '../lambdas/push-sender/providers.js';
 import { PUSH_SENDER_ACCESS } from '../lib/grants.js';
@@ -106,7 +106,7 @@ describe('ChatBackend push', () => {
 
   it('puts pushes sent, failed and tokens removed on the dashboard, and alarms on the push DLQ', () => {
     const body = JSON.stringify(s.resources[s.stack.getLogicalId(s.backend.dashboard.node.defaultChild as never)]!['Properties']['DashboardBody']);
-    for (const name of [METRIC.pushesSent, METRIC.pushesFailed, METRIC.pushTokensRemoved]) expect(body).toContain(name);
+    for (const name of [PUSH_METRIC.pushesSent, PUSH_METRIC.pushesFailed, PUSH_METRIC.pushTokensRemoved]) expect(body).toContain(name);
     const dlqAlarm = Object.values(s.resources).some(
       (r) => r['Type'] === 'AWS::CloudWatch::Alarm' && JSON.stringify(r['Properties']).includes(logicalId(s.backend.push!.deadLetterQueue)),
     );

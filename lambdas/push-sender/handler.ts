@@ -5,7 +5,7 @@
  * an undelivered-message event is logged and dropped, since no retry would change it.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { count, logger, METRIC, observed } from '../../core/observability.js';
+import { count, logger, observed, PUSH_METRIC } from '../../core/observability.js';
 import { MalformedPushEventError, parseUndeliveredEvent } from '../../core/push/event.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
 import { sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
@@ -25,9 +25,9 @@ export function createPushSenderHandler(runtime: Runtime, loadProviders: () => P
     for (const record of event.Records) {
       try {
         const tally = await sendPushes(ports, parseUndeliveredEvent(record.body));
-        count(METRIC.pushesSent, tally.sent);
-        count(METRIC.pushesFailed, tally.failed);
-        count(METRIC.pushTokensRemoved, tally.tokensRemoved);
+        count(PUSH_METRIC.pushesSent, tally.sent);
+        count(PUSH_METRIC.pushesFailed, tally.failed);
+        count(PUSH_METRIC.pushTokensRemoved, tally.tokensRemoved);
         if (tally.failed > 0) logger.warn('pushes failed', { messageId: record.messageId, ...tally });
       } catch (error) {
         if (error instanceof MalformedPushEventError) {
