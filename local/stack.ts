@@ -7,6 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import webpush from 'web-push';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
@@ -120,6 +121,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async (event, context) =>
         (await routesReady)[key]!(event, context);
 
+    // The page subscribes with the VAPID public key, so the keys exist before the page is served.
+    const pushOptions = options.push ? { ...(options.push === true ? {} : options.push), vapid: webpush.generateVAPIDKeys() } : undefined;
+    const webApp = options.webApp && pushOptions ? { ...options.webApp, vapidPublicKey: pushOptions.vapid.publicKey } : options.webApp;
     const emulator = await startEmulator({
       port: options.port ?? DEFAULT_PORT,
       ...(options.host === undefined ? {} : { host: options.host }),
@@ -127,7 +131,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       identitySources: ['route.request.querystring.token'],
       routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.webApp === undefined ? {} : { webApp: options.webApp }),
+      ...(webApp === undefined ? {} : { webApp }),
       mintToken: (userId) => mintToken(jwtSecret, userId),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
@@ -147,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const runtime = createRuntime(env); // not a function's: no meter, no guard
     const iamGuard = new IamGuard(tables);
     const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard);
-    const push = options.push ? await startPush(runtimes, iamGuard, env, options.push === true ? {} : options.push, options.runtimeOptions) : undefined;
+    const push = pushOptions ? await startPush(runtimes, iamGuard, env, pushOptions, options.runtimeOptions) : undefined;
     if (push) cleanups.push(() => push.stop());
     resolveRoutes(routeHandlers(runtimes));
 

@@ -36,13 +36,15 @@ export interface LocalPush {
 }
 
 export interface LocalPushOptions {
+  /** The VAPID keys to sign with (the page must subscribe with the public one). @default - a new pair */
+  readonly vapid?: VapidKeys;
   /** Waits between a push's tries (tests pass one that records instead). @default real timers */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export async function startLocalPush(runtime: Runtime, options: LocalPushOptions = {}): Promise<LocalPush> {
   const [fcm, apns, webPush] = await Promise.all([FakeFcm.start(), FakeApns.start(), FakeWebPush.start()]);
-  const vapid = webpush.generateVAPIDKeys();
+  const vapid = options.vapid ?? webpush.generateVAPIDKeys();
   const { clock } = runtime;
   const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: runtime.providerTokens });
   const providers = {
