@@ -187,10 +187,6 @@ export class PushNotifications extends Construct {
       id: 'AwsSolutions-L1',
       reason: `${LAMBDA_RUNTIME.name} is pinned on purpose (supported LTS, matching the esbuild target), as for every function of ChatBackend.`,
     });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason: 'Secrets Manager ARNs end in a random suffix (-??????) that a secret imported by name cannot know; the grant is on the named secrets only.',
-    });
     return fn;
   }
 }

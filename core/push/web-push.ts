@@ -37,19 +37,28 @@ interface Subscription {
 export class WebPushSender implements PushProvider {
   readonly name = 'webpush';
 
-  constructor(private readonly options: WebPushSenderOptions) {}
+  constructor(private readonly options: WebPushSenderOptions) {
+    // Bad VAPID keys or subject fail here, at start, so a send's error can only be the subscription's.
+    webpush.getVapidHeaders('https://push.invalid', options.subject, options.vapid.publicKey, options.vapid.privateKey, 'aes128gcm');
+  }
 
   async send(token: string, content: PushContent): Promise<SendOutcome> {
     const subscription = parseSubscription(token);
     if (!subscription) return { kind: 'gone', reason: 'not a PushSubscription' };
     const payload = fitPayload(content, WEB_PUSH_PLAINTEXT_LIMIT, (body) => JSON.stringify(webPushPayload(content, body)));
-    const details = webpush.generateRequestDetails(subscription, payload, {
-      vapidDetails: { subject: this.options.subject, ...this.options.vapid },
-      TTL: this.options.ttlSeconds ?? 86_400,
-      contentEncoding: 'aes128gcm',
-      urgency: 'high',
-      topic: content.collapseId,
-    });
+    let details: ReturnType<typeof webpush.generateRequestDetails>;
+    try {
+      details = webpush.generateRequestDetails(subscription, payload, {
+        vapidDetails: { subject: this.options.subject, ...this.options.vapid },
+        TTL: this.options.ttlSeconds ?? 86_400,
+        contentEncoding: 'aes128gcm',
+        urgency: 'high',
+        topic: content.collapseId,
+      });
+    } catch (error) {
+      // The subscription's keys are not a P-256 point and a 16-byte secret: no push can ever be encrypted for it.
+      return { kind: 'gone', reason: `bad subscription keys: ${(error as Error).message}` };
+    }
     const response = await fetch(details.endpoint, {
       method: details.method,
       headers: details.headers as Record<string, string>,

@@ -6,7 +6,7 @@
  * `data` and a notification. Registrations marked gone answer 404 UNREGISTERED; `throttleNext` answers 429 with
  * Retry-After. Everything accepted is recorded.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { FcmServiceAccount } from '../../core/push/fcm.js';
@@ -62,7 +62,7 @@ export class FakeFcm {
     return close(this.server);
   }
 
-  private async handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, 4096);
     if (req.method === 'POST' && req.url === '/token') return this.token(body, res);
     const match = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(req.url ?? '');
@@ -70,7 +70,7 @@ export class FakeFcm {
     sendJson(res, 404, { error: { code: 404, status: 'NOT_FOUND', message: 'no such method' } });
   }
 
-  private async token(body: Buffer | 'too_large', res: import('node:http').ServerResponse): Promise<void> {
+  private async token(body: Buffer | 'too_large', res: ServerResponse): Promise<void> {
     const form = new URLSearchParams(body === 'too_large' ? '' : body.toString('utf8'));
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return this.refuse(res, 400, 'unsupported_grant_type');
     try {
@@ -90,7 +90,7 @@ export class FakeFcm {
     sendJson(res, 200, { access_token: accessToken, expires_in: this.tokenLifetimeSeconds, token_type: 'Bearer' });
   }
 
-  private send(project: string, headers: import('node:http').IncomingHttpHeaders, body: Buffer | 'too_large', res: import('node:http').ServerResponse): void {
+  private send(project: string, headers: IncomingHttpHeaders, body: Buffer | 'too_large', res: ServerResponse): void {
     const accessToken = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1] ?? '';
     const expiresAt = this.accessTokens.get(accessToken);
     if (expiresAt === undefined || expiresAt < Date.now()) return this.refuse(res, 401, 'UNAUTHENTICATED');
@@ -109,7 +109,7 @@ export class FakeFcm {
     sendJson(res, 200, { name: `projects/${project}/messages/${randomUUID()}` });
   }
 
-  private refuse(res: import('node:http').ServerResponse, status: number, problem: string): void {
+  private refuse(res: ServerResponse, status: number, problem: string): void {
     this.refused.push(problem);
     sendJson(res, status, { error: { code: status, status: problem.split(':')[0], message: problem } });
   }

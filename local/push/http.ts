@@ -1,5 +1,5 @@
 /** Small helpers the fake push providers share: read a body with a cap, answer JSON, listen on a free port. */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 
 /** Reads a request body, giving up past `max` bytes (a provider refuses larger ones without reading them). */
@@ -37,5 +37,3 @@ export function close(server: Server | Http2SecureServer): Promise<void> {
     server.close(() => resolve());
   });
 }
-
-export type { IncomingMessage };

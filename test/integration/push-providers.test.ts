@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApnsSender } from '../../core/push/apns.js';
+import { pushContent } from '../../core/push/content.js';
 import { FcmSender } from '../../core/push/fcm.js';
 import { sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
 import { WebPushSender } from '../../core/push/web-push.js';
@@ -173,5 +174,17 @@ describe('push providers (local fakes)', () => {
       expect(ids[0]).toBe(ids[1]);
       expect(ids[2]).not.toBe(ids[0]);
     }
+  });
+});
+
+describe('Web Push settings and subscriptions', () => {
+  it('refuses bad VAPID keys at start, and drops a subscription whose keys cannot encrypt', async () => {
+    const clock = { now: () => Date.now() };
+    expect(() => new WebPushSender({ vapid: { publicKey: 'nope', privateKey: 'nope' }, subject: 'mailto:ops@example.com', clock })).toThrow();
+    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock });
+    const content = pushContent(detail(), 1);
+    const bad = JSON.stringify({ endpoint: web.endpoint(), keys: { p256dh: 'AAAA', auth: 'AAAA' } });
+    expect(await sender.send(bad, content)).toMatchObject({ kind: 'gone' });
+    expect(await sender.send('not json', content)).toMatchObject({ kind: 'gone' });
   });
 });
