@@ -18,14 +18,23 @@ export async function enablePush(chat: ChatClient): Promise<void> {
   try {
     const config = (await (await fetch('/local/push-config')).json()) as { vapid_public_key?: string };
     if (!config.vapid_public_key || (await Notification.requestPermission()) !== 'granted') throw new Error('no push');
-    const subscription =
-      (await registration.pushManager.getSubscription()) ??
-      (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: config.vapid_public_key }));
+    let subscription = await registration.pushManager.getSubscription();
+    // Each `npm start` has new VAPID keys: a subscription made with an older key would be refused by its push service.
+    if (subscription && base64url(subscription.options.applicationServerKey) !== config.vapid_public_key) {
+      await subscription.unsubscribe();
+      subscription = null;
+    }
+    subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: config.vapid_public_key });
     await chat.registerDeviceToken({ token: JSON.stringify(subscription), platform: 'web' });
     list.dataset['push'] = 'subscribed';
   } catch {
     list.dataset['push'] = 'unavailable';
   }
+}
+
+function base64url(key: ArrayBuffer | null): string {
+  if (!key) return '';
+  return btoa(String.fromCharCode(...new Uint8Array(key))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** The notifications still shown (received while the page was closed), newest last. */
