@@ -46,6 +46,10 @@ export interface Config {
   readonly eventBusName: string;
   /** Whether undelivered-message events carry msg_data (off by default: push providers see no content). */
   readonly pushIncludesBody: boolean;
+  /** Tries of one push (first included) while its provider answers 429/5xx. */
+  readonly pushMaxAttempts: number;
+  /** Longest wait between tries of a push; a longer Retry-After gives the push up. */
+  readonly pushMaxRetryWaitMs: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -69,6 +73,8 @@ export const ENV = {
   messageRetentionDays: 'MESSAGE_RETENTION_DAYS',
   eventBusName: 'EVENT_BUS_NAME',
   pushIncludesBody: 'PUSH_INCLUDES_BODY',
+  pushMaxAttempts: 'PUSH_MAX_ATTEMPTS',
+  pushMaxRetryWaitMs: 'PUSH_MAX_RETRY_WAIT_MS',
 } as const;
 
 export const DEFAULTS = {
@@ -88,6 +94,8 @@ export const DEFAULTS = {
   maxGroupMembers: LIMIT_DEFAULTS.maxGroupMembers,
   connectingGraceMs: 10_000,
   messageRetentionDays: 0,
+  pushMaxAttempts: 3,
+  pushMaxRetryWaitMs: 10_000,
 } as const;
 
 /**
@@ -133,5 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messageRetentionDays: integer(env, ENV.messageRetentionDays, DEFAULTS.messageRetentionDays, 0),
     eventBusName: env[ENV.eventBusName] ?? '',
     pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
+    pushMaxAttempts: integer(env, ENV.pushMaxAttempts, DEFAULTS.pushMaxAttempts, 1, 10),
+    pushMaxRetryWaitMs: integer(env, ENV.pushMaxRetryWaitMs, DEFAULTS.pushMaxRetryWaitMs, 0, 60_000),
   };
 }

@@ -34,13 +34,23 @@ export const METRIC = {
   offlineEvents: 'OfflineEvents',
 } as const;
 
+/** The push sender's metrics: on the dashboard only when ChatBackend's `push` is set (lib/push-notifications.ts). */
+export const PUSH_METRIC = {
+  /** Pushes a provider (FCM, APNs, Web Push) accepted. */
+  pushesSent: 'PushesSent',
+  /** Pushes given up: refused, or still throttled/unavailable after the tries allowed. */
+  pushesFailed: 'PushesFailed',
+  /** Device tokens removed because their provider said they are gone. */
+  pushTokensRemoved: 'PushTokensRemoved',
+} as const;
+
 export { MetricUnit };
 
 /** Metrics go out as EMF only on Lambda; in local mode and tests they are dropped (no CloudWatch to read them). */
 const ON_LAMBDA = Boolean(process.env['AWS_LAMBDA_FUNCTION_NAME']);
 
 /** Adds a count metric, skipping zeros so idle invocations publish nothing. */
-export function count(name: (typeof METRIC)[keyof typeof METRIC], value: number): void {
+export function count(name: (typeof METRIC)[keyof typeof METRIC] | (typeof PUSH_METRIC)[keyof typeof PUSH_METRIC], value: number): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
 }
 

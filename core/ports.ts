@@ -9,6 +9,7 @@ import type { Group } from './domain/group.js';
 import type { IdempotencyKey } from './domain/idempotency.js';
 import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
 import type { DeviceToken, UndeliveredMessageDetail } from './domain/push.js';
+import type { ProviderTokenStore } from './push/apns.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
 export interface Clock {
@@ -285,6 +286,14 @@ export interface EventPublisher {
   publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
 }
 
+/** Per-member push mutes of groups (TeamTalk's group shield status). */
+export interface GroupMuteStore {
+  /** Mutes or unmutes a group's pushes for a member; false (and nothing written) when the user is no member. */
+  setMuted(groupId: string, userId: string, muted: boolean): Promise<boolean>;
+  /** The users among `userIds` who muted the group's pushes. */
+  mutedAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
+}
+
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;
@@ -297,4 +306,7 @@ export interface Stores {
   readonly groups: GroupStore;
   readonly sentMessages: SentMessageStore;
   readonly deviceTokens: DeviceTokenStore;
+  readonly groupMutes: GroupMuteStore;
+  /** The APNs provider token the push sender's instances share. */
+  readonly providerTokens: ProviderTokenStore;
 }

@@ -31,6 +31,7 @@ export const ACTION_ROUTES = {
   group_info: 'groups',
   device_token: 'devices',
   device_token_remove: 'devices',
+  session_mute: 'groups',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

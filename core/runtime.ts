@@ -12,10 +12,12 @@ import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
 import { DeviceTokenTable } from './store/device-tokens.js';
 import { createDocumentClient } from './store/document-client.js';
+import { GroupMuteTable } from './store/group-mutes.js';
 import { GroupTables } from './store/groups.js';
 import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
 import { PresenceTable } from './store/presence.js';
+import { SharedProviderTokenTable } from './store/provider-tokens.js';
 import { RateLimitTable } from './store/rate-limits.js';
 import { SentMessageTable } from './store/sent-messages.js';
 import { SessionTable, UserQuotaTable } from './store/sessions.js';
@@ -77,6 +79,8 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     groups: new GroupTables(db, tables.Groups, tables.GroupMembers),
     sentMessages: new SentMessageTable(db, tables.SentMessages),
     deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
+    groupMutes: new GroupMuteTable(db, tables.GroupMembers),
+    providerTokens: new SharedProviderTokenTable(db, tables.DeviceTokens),
     events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
   };
 }

@@ -24,11 +24,13 @@ import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
 import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
 import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
+import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
 import { ChatWebSocketApi } from './websocket-api.js';
 
 export type { AlarmThresholds } from './monitoring.js';
+export type { ApnsPushProps, ChatPushProps, FcmPushProps, WebPushProps } from './push-notifications.js';
 export type { ChatBackendAuth, ExistingUserPoolAuthProps, OidcAuthProps } from './identity.js';
 export { LAMBDA_RUNTIME } from './bundling.js';
 export type { ChatLogLevel } from './functions.js';
@@ -114,6 +116,12 @@ export interface ChatBackendProps {
   readonly eventBus?: events.IEventBus;
   /** Whether the push events carry the message body (`msg_data`); off, push providers see no content. @default false */
   readonly pushIncludesBody?: boolean;
+  /**
+   * Push notifications for offline receivers through FCM, APNs and Web Push (lib/push-notifications.ts): a rule on
+   * the push-hook bus, a queue with a DLQ and a sender function; credentials from Secrets Manager.
+   * @default - no pushes are sent (the events are still published for a sender of your own)
+   */
+  readonly push?: ChatPushProps;
   /**
    * Alarms notify this topic (ALARM and OK). A topic of this app gets a policy statement letting this account's
    * CloudWatch alarms publish; an imported topic's policy must allow `cloudwatch.amazonaws.com` `sns:Publish` itself.
@@ -234,6 +242,8 @@ export class ChatBackend extends Construct {
   public readonly sweeperFunctionDeadLetterQueue: sqs.Queue;
   /** Bus of the offline push hook (`Message Undelivered` events). */
   public readonly eventBus: events.IEventBus;
+  /** The push sender, its queue and DLQ, when `push` is set. */
+  public readonly push?: PushNotifications;
   /** Where the alarms notify: `alarmTopic`, or the topic created for `alarmEmail`. */
   public readonly alarmTopic?: sns.ITopic;
   /** Lambda errors, DynamoDB throttles per table, delivery give-ups, dead-letter queue depths. */
@@ -291,6 +301,18 @@ export class ChatBackend extends Construct {
     this.functions = functions.functions;
     this.sweeperFunctionDeadLetterQueue = functions.deadLetterQueue;
     api.addRoutes(this.functions);
+    if (props.push) {
+      this.push = new PushNotifications(this, 'Push', {
+        ...props.push,
+        eventBus: this.eventBus,
+        tables: this.tables,
+        handlerSettings: handlerSettings(props),
+        serviceName,
+        logLevel: props.logLevel ?? 'INFO',
+        logRetention,
+        removalPolicy,
+      });
+    }
     this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', { sweeper: this.functions.sweeper, interval: sweepInterval }).deadLetterQueue;
 
     this.alarmTopic = props.alarmTopic;
@@ -302,15 +324,20 @@ export class ChatBackend extends Construct {
     const monitoring = new ChatMonitoring(this, 'Monitoring', {
       dashboardName: props.dashboardName ?? `${stack.stackName}-${stack.region}`,
       serviceName,
-      functions: this.functions,
+      functions: { ...this.functions, ...(this.push ? { pushSender: this.push.function } : {}) },
       tables: this.tables,
       apiId: this.webSocketApi.apiId,
       stageName,
-      deadLetterQueues: { SweeperSchedule: this.sweeperDeadLetterQueue, SweeperFunction: this.sweeperFunctionDeadLetterQueue },
+      deadLetterQueues: {
+        SweeperSchedule: this.sweeperDeadLetterQueue,
+        SweeperFunction: this.sweeperFunctionDeadLetterQueue,
+        ...(this.push ? { PushQueue: this.push.deadLetterQueue } : {}),
+      },
       ...(this.alarmTopic ? { alarmTopic: this.alarmTopic } : {}),
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
+    if (this.push) this.dashboard.addWidgets(this.push.dashboardWidget(serviceName));
   }
 }

@@ -106,6 +106,18 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
 };
 
+/** The push sender (lib/push-notifications.ts), outside FUNCTION_SPECS: it exists only when ChatBackend's `push` is set. */
+export const PUSH_SENDER_SPEC: FunctionSpec = {
+  entry: 'lambdas/push-sender/handler.ts',
+  description: 'Push notifications: FCM, APNs and Web Push for undelivered messages (from the push queue)',
+  memorySize: 256,
+  // Room for a batch of events with retries (PUSH_MAX_RETRY_WAIT_MS per wait, PUSH_MAX_ATTEMPTS tries).
+  timeoutSeconds: 120,
+  config: true,
+  sweepInterval: false,
+  asyncInvoked: false,
+};
+
 /** Node.js major of the Lambda runtime (lib/bundling.ts LAMBDA_RUNTIME, nodejs22.x); esbuild targets the same. */
 export const NODE_MAJOR = 22;
 

@@ -98,7 +98,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     // and quota rows, notices to members.
     tables: {
       Groups: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      GroupMembers: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      // UpdateItem: session_mute's flag on the member's own row (conditional: members only).
+      GroupMembers: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
       Sessions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
       Conversations: ['dynamodb:GetItem'],
       Presence: ['dynamodb:BatchGetItem'],
@@ -132,6 +133,23 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
     publishesEvents: true,
   },
+};
+
+/**
+ * The push sender (lib/push-notifications.ts; only when ChatBackend's `push` is set): reads a receiver's tokens and
+ * deletes the gone ones (a token item and its owner item), shares the APNs provider token, reads the group mutes,
+ * and the newest page of the
+ * receiver's sessions and their heads for the badge. No @connections, no events.
+ */
+export const PUSH_SENDER_ACCESS: FunctionAccess = {
+  tables: {
+    // GetItem, PutItem: the APNs provider token the instances share (core/store/provider-tokens.ts).
+    DeviceTokens: ['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    GroupMembers: ['dynamodb:BatchGetItem'],
+    Sessions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    Conversations: ['dynamodb:BatchGetItem'],
+  },
+  manageConnections: false,
 };
 
 /** The tables a function is granted anything on, in a stable order. */

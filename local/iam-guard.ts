@@ -8,7 +8,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoClientPlugin } from '../core/runtime.js';
 import type { TableId } from '../core/store/schema.js';
-import { FUNCTION_ACCESS, type DynamoDbAction, type FunctionId } from '../lib/grants.js';
+import { FUNCTION_ACCESS, PUSH_SENDER_ACCESS, type DynamoDbAction, type FunctionAccess, type FunctionId } from '../lib/grants.js';
+
+/** The functions local IAM knows: the stack's, and the push sender of ChatBackend's optional `push`. */
+export type GuardedFunctionId = FunctionId | 'pushSender';
+const accessOf = (id: GuardedFunctionId): FunctionAccess => (id === 'pushSender' ? PUSH_SENDER_ACCESS : FUNCTION_ACCESS[id]);
 
 /** One IAM permission a call needs: an action on a table (or on one of its indexes). */
 export interface RequiredPermission {
@@ -19,7 +23,7 @@ export interface RequiredPermission {
 }
 
 export interface AccessViolation extends RequiredPermission {
-  readonly functionId: FunctionId;
+  readonly functionId: GuardedFunctionId;
   readonly command: string;
   readonly reason: string;
 }
@@ -80,7 +84,7 @@ export class IamGuard {
   }
 
   /** The middleware of one function's DynamoDB client. */
-  forFunction(functionId: FunctionId): DynamoClientPlugin {
+  forFunction(functionId: GuardedFunctionId): DynamoClientPlugin {
     return {
       attach: (client: DynamoDBDocumentClient) =>
         client.middlewareStack.add(
@@ -93,7 +97,7 @@ export class IamGuard {
     };
   }
 
-  private check(functionId: FunctionId, command: string, input: Input): void {
+  private check(functionId: GuardedFunctionId, command: string, input: Input): void {
     for (const permission of requiredPermissions(command, input)) {
       const reason = this.refusal(functionId, permission);
       if (reason === undefined) continue;
@@ -107,11 +111,11 @@ export class IamGuard {
   }
 
   /** Why lib/grants.ts does not allow the permission; undefined when it does. */
-  private refusal(functionId: FunctionId, { action, table, index }: RequiredPermission): string | undefined {
+  private refusal(functionId: GuardedFunctionId, { action, table, index }: RequiredPermission): string | undefined {
     const tableId = this.tableIds.get(table);
     if (tableId === undefined) return `${table} is not a table of this stack`;
     if (index !== undefined) return `the stack grants ${tableId}'s table ARN only, not its index ${index} (add ${tableId}/index/* in lib/functions.ts)`;
-    const granted = FUNCTION_ACCESS[functionId].tables[tableId] ?? [];
+    const granted = accessOf(functionId).tables[tableId] ?? [];
     if (!granted.includes(action)) return `lib/grants.ts gives ${functionId} ${granted.length ? granted.join(', ') : 'nothing'} on ${tableId}`;
     return undefined;
   }

@@ -7,6 +7,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import webpush from 'web-push';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
@@ -24,6 +25,7 @@ import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './emulator/toke
 import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
 import type { WebApp } from './emulator/web.js';
 import { IamGuard } from './iam-guard.js';
+import { startLocalPush, type LocalPush, type LocalPushOptions } from './push/local-push.js';
 
 export interface LocalStackOptions {
   /** Port of the WebSocket API, the @connections API and the page (default 8787); 0 picks a free one. */
@@ -54,6 +56,8 @@ export interface LocalStackOptions {
   readonly logger?: EmulatorLogger;
   /** Told when each route invocation has finished (see EmulatorOptions.onInvocation). */
   readonly onInvocation?: (record: InvocationRecord) => void;
+  /** Runs the push sender against fake FCM, APNs and Web Push services (local/push/). @default false (npm start: on) */
+  readonly push?: boolean | LocalPushOptions;
 }
 
 export interface LocalStack {
@@ -74,6 +78,8 @@ export interface LocalStack {
   /** Local IAM: every DynamoDB call a function made outside its grant (each was refused with AccessDeniedException). */
   readonly iamGuard: IamGuard;
   readonly emulator: Emulator;
+  /** The push sender and its fake providers, when `push` is on. */
+  readonly push?: LocalPush;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
   /** Sweeps completed so far. */
@@ -115,6 +121,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async (event, context) =>
         (await routesReady)[key]!(event, context);
 
+    // The page subscribes with the VAPID public key, so the keys exist before the page is served.
+    const pushOptions = options.push ? { ...(options.push === true ? {} : options.push), vapid: webpush.generateVAPIDKeys() } : undefined;
+    const webApp = options.webApp && pushOptions ? { ...options.webApp, vapidPublicKey: pushOptions.vapid.publicKey } : options.webApp;
     const emulator = await startEmulator({
       port: options.port ?? DEFAULT_PORT,
       ...(options.host === undefined ? {} : { host: options.host }),
@@ -122,7 +131,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       identitySources: ['route.request.querystring.token'],
       routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.webApp === undefined ? {} : { webApp: options.webApp }),
+      ...(webApp === undefined ? {} : { webApp }),
       mintToken: (userId) => mintToken(jwtSecret, userId),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
@@ -142,6 +151,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const runtime = createRuntime(env); // not a function's: no meter, no guard
     const iamGuard = new IamGuard(tables);
     const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard);
+    const push = pushOptions ? await startPush(runtimes, iamGuard, env, pushOptions, options.runtimeOptions) : undefined;
+    if (push) cleanups.push(() => push.stop());
     resolveRoutes(routeHandlers(runtimes));
 
     const sweeper = startSweeper(
@@ -164,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runtimes,
       iamGuard,
       emulator,
+      ...(push ? { push } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
       nextSweep: () => sweeper.next(),
@@ -196,6 +208,20 @@ async function startDatabase(
   } finally {
     admin.destroy();
   }
+}
+
+/** The push sender on its own runtime (held to PUSH_SENDER_ACCESS); send and sweeper publish to it. */
+async function startPush(
+  runtimes: Record<HandlerFunctionId, Runtime>,
+  iamGuard: IamGuard,
+  env: Record<string, string>,
+  options: LocalPushOptions,
+  runtimeOptions: RuntimeOptions | undefined,
+): Promise<LocalPush> {
+  const runtime = createRuntime(env, { ...runtimeOptions, dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction('pushSender')] });
+  const push = await startLocalPush(runtime, options);
+  for (const fnId of ['send', 'sweeper'] as const) runtimes[fnId] = { ...runtimes[fnId], events: push.publisher };
+  return push;
 }
 
 /** One runtime per function, its DynamoDB client held to the function's grant (local IAM). */

@@ -26,6 +26,8 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxGroupMembers: 'most members of a group',
   connectingGraceMs: 'a 410 this soon after a connection started means still opening, not gone',
   messageRetentionDays: 'days a message is kept; 0 keeps messages for ever',
+  pushMaxAttempts: 'tries of one push while its provider answers 429/5xx',
+  pushMaxRetryWaitMs: 'longest wait between tries of a push (a longer Retry-After gives it up)',
 };
 
 const line = (name: string, help: string, fallback: string | number) => `  ${name.padEnd(22)} ${help} (default ${fallback})`;

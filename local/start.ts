@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       ...(maxMsgBytes === undefined ? {} : { maxMsgBytes }),
       env: passthrough,
       ...(webApp === undefined ? {} : { webApp }),
+      push: true,
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -104,6 +105,12 @@ function printBanner(stack: LocalStack, options: { jwtSecret: string; dbPath: st
       `  DynamoDB Local    ${stack.dynamoEndpoint}   ${options.dbPath ? `data kept in ${options.dbPath}` : 'in memory: nothing is kept'}`,
       `  JWT secret        ${options.jwtSecret}${options.jwtSecret === DEFAULT_JWT_SECRET ? '   (the default; JWT_SECRET overrides)' : '   (from JWT_SECRET)'}`,
       `  mint a token      ${tokenHint}   or   curl '${stack.httpUrl}/local/token?user_id=alice'`,
+      ...(stack.push
+        ? [
+            `  push (fakes)      FCM ${stack.push.fcm.origin}   APNs ${stack.push.apns.origin} (HTTP/2, generated certificate)   Web Push ${stack.push.webPush.origin}`,
+            `  VAPID public key  ${stack.push.vapid.publicKey}`,
+          ]
+        : []),
       `  settings          ack timeout ${config.ackTimeoutMs} ms, sweep every ${config.sweepIntervalMs} ms, msg_data up to ${config.maxMsgBytes} bytes`,
       '',
       'Ctrl-C stops everything.',

@@ -251,6 +251,11 @@ export interface RequestMap {
     request: { readonly token: string };
     reply: NoFields;
   };
+  session_mute: {
+    /** Mutes (`mute: true`) or unmutes this user's pushes of a group (session_type 2); the caller must be a member. */
+    request: SessionRef & { readonly mute: boolean };
+    reply: SessionRef & { readonly mute: boolean };
+  };
   heartbeat: {
     request: NoFields;
     reply: NoFields;
@@ -276,6 +281,7 @@ export const CLIENT_ACTIONS = [
   'group_info',
   'device_token',
   'device_token_remove',
+  'session_mute',
   'heartbeat',
 ] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
@@ -291,6 +297,7 @@ export const WRITE_ACTIONS = [
   'group_change_member',
   'device_token',
   'device_token_remove',
+  'session_mute',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
 

@@ -70,4 +70,12 @@ export const DeviceTokenSchema = v.object({
   platform: v.picklist(DEVICE_PLATFORMS, `must be ${DEVICE_PLATFORMS.join(', ')}`),
 });
 
+export const SessionMuteSchema = v.object({
+  action: v.literal('session_mute'),
+  seq,
+  session_id: groupIdSchema,
+  session_type: v.literal(2, 'must be 2: only group pushes can be muted'),
+  mute: v.boolean(),
+});
+
 export const DeviceTokenRemoveSchema = v.object({ action: v.literal('device_token_remove'), seq, token: deviceToken });

@@ -58,7 +58,7 @@ const keyOf = (s: { sessionType: number; sessionId: string }) => `${s.sessionTyp
  * cursor. `more` when older days remain unread.
  */
 async function sessionsFromIndex(
-  ports: SessionPorts,
+  ports: Pick<SessionPorts, 'sessions' | 'conversations'>,
   userId: string,
   options: { updatedAfter: number; cursor: Cursor | undefined },
 ): Promise<{ sessions: JoinedSession[]; more: boolean }> {
@@ -188,6 +188,15 @@ export async function unreadCounts(
     unreadinfo_list: fitted,
     ...(hasMore && end ? { next_page_token: encodePageToken('unread_cnt', cursorOf(end)) } : {}),
   };
+}
+
+/**
+ * The user's total unread count over its newest page of sessions (at most SESSIONS_PAGE_SIZE, a few reads): a push's
+ * badge at a bounded cost. A user with unread messages in more sessions than that sees the count of the newest.
+ */
+export async function unreadTotal(ports: Pick<SessionPorts, 'sessions' | 'conversations'>, userId: string): Promise<number> {
+  const { sessions } = await sessionsFromIndex(ports, userId, { updatedAfter: 0, cursor: undefined });
+  return sessions.slice(0, SESSIONS_PAGE_SIZE).reduce((sum, joined) => sum + unreadOf(userId, joined), 0);
 }
 
 export interface RemoveSessionPorts extends SessionPorts {

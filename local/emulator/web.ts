@@ -5,6 +5,10 @@ import { isUserId } from '../../core/domain/ids.js';
 export interface WebApp {
   readonly html: string;
   readonly js: string;
+  /** The page's service worker (`GET /sw.js`: the scope must be the page's). */
+  readonly serviceWorker?: string;
+  /** The VAPID public key the page subscribes with (`GET /local/push-config`), when local mode runs the push sender. */
+  readonly vapidPublicKey?: string;
 }
 
 export interface WebRoutesOptions {
@@ -22,7 +26,7 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
 
-/** Answers `/`, `/app.js` and `/local/token`; false when the request is none of these. */
+/** Answers `/`, `/app.js`, `/sw.js`, `/local/push-config` and `/local/token`; false when the request is none of these. */
 export async function handleWebRequest(req: IncomingMessage, res: ServerResponse, url: URL, options: WebRoutesOptions): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   switch (url.pathname) {
@@ -34,6 +38,14 @@ export async function handleWebRequest(req: IncomingMessage, res: ServerResponse
     case '/app.js':
       if (!options.webApp) return false;
       send(res, 200, 'text/javascript; charset=utf-8', options.webApp.js);
+      return true;
+    case '/sw.js':
+      if (!options.webApp?.serviceWorker) return false;
+      send(res, 200, 'text/javascript; charset=utf-8', options.webApp.serviceWorker);
+      return true;
+    case '/local/push-config':
+      if (!options.webApp) return false;
+      json(res, 200, { vapid_public_key: options.webApp.vapidPublicKey ?? null });
       return true;
     case '/local/token': {
       if (!options.mintToken) return false;

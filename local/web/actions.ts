@@ -3,6 +3,7 @@
  * pages, mark conversations read, send, and manage groups. Each action changes the page state (state.ts), talks to
  * the SDK, and redraws through render.ts.
  */
+import { enablePush } from './push.js';
 import {
   AuthError,
   ChatClient,
@@ -146,6 +147,7 @@ export async function logIn(userId: string): Promise<void> {
   setSignedIn(true);
   try {
     await chat.connect();
+    void enablePush(chat).catch(() => undefined);
   } catch (error) {
     if (chat === page.client) showStatus(chat.connection, error instanceof Error ? error.message : String(error));
   }

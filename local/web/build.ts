@@ -13,6 +13,8 @@ export interface WebAppBundle {
   readonly html: string;
   /** The minified ES module bundle. */
   readonly js: string;
+  /** The service worker (sw.js), served as `GET /sw.js`. */
+  readonly serviceWorker: string;
   /** The files bundled into it, relative to the repository root. */
   readonly inputs: readonly string[];
 }
@@ -20,7 +22,7 @@ export interface WebAppBundle {
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
 export async function buildWebApp(): Promise<WebAppBundle> {
-  const [result, template, css] = await Promise.all([
+  const [result, template, css, serviceWorker] = await Promise.all([
     build({
       entryPoints: [here('./app.ts')],
       bundle: true,
@@ -36,9 +38,10 @@ export async function buildWebApp(): Promise<WebAppBundle> {
     }),
     readFile(here('./index.html'), 'utf8'),
     readFile(here('./styles.css'), 'utf8'),
+    readFile(here('./sw.js'), 'utf8'),
   ]);
   const js = result.outputFiles[0]?.text;
   if (!js) throw new Error('buildWebApp: esbuild produced no output');
   const html = template.replace('/*STYLES*/', () => css);
-  return { html, js, inputs: Object.keys(result.metafile.inputs) };
+  return { html, js, serviceWorker, inputs: Object.keys(result.metafile.inputs) };
 }

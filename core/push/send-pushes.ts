@@ -1,0 +1,130 @@
+/**
+ * The push sender's use-case: one undelivered-message event (core/domain/push.ts, up to 100 receivers of one
+ * message) becomes one push per device of each receiver that has not muted the group. Everything is read first
+ * (mutes: one BatchGetItem; per receiver its tokens, one Query, and its badge, a bounded unread count), then the
+ * pushes go out: so an error while reading fails the event before any device got a push, and SQS may redeliver it
+ * without duplicates. Once sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with
+ * backoff (its Retry-After honoured) up to `maxAttempts`, then counted as failed; a token the provider calls gone is
+ * removed from DeviceTokens at once.
+ */
+import { forEachWithConcurrency } from '../concurrency.js';
+import { SessionType } from '../domain/ids.js';
+import type { DeviceToken, UndeliveredMessageDetail } from '../domain/push.js';
+import type { DeviceTokenStore, GroupMuteStore } from '../ports.js';
+import { pushContent, type PushContent } from './content.js';
+import type { PushProvider, SendOutcome } from './provider.js';
+
+/** Which provider serves a token of each `device_token` platform (windows has none: its tokens are skipped). */
+export const PLATFORM_PROVIDERS: Readonly<Record<string, ProviderName>> = { ios: 'apns', mac: 'apns', android: 'fcm', web: 'webpush' };
+export type ProviderName = 'fcm' | 'apns' | 'webpush';
+
+export interface PushSenderPorts {
+  readonly deviceTokens: Pick<DeviceTokenStore, 'tokensOf' | 'unregister'>;
+  readonly mutes: Pick<GroupMuteStore, 'mutedAmong'>;
+  /** The receiver's total unread count, the badge (bounded: the newest page of sessions). */
+  unreadTotal(userId: string): Promise<number>;
+  /** The configured providers; a platform whose provider is missing is skipped. */
+  readonly providers: Readonly<Partial<Record<ProviderName, PushProvider>>>;
+  /** Waits between attempts (tests pass one that records instead of waiting). */
+  sleep(ms: number): Promise<void>;
+  /** 0 ≤ x < 1, for backoff jitter. @default Math.random */
+  random?(): number;
+  readonly config: PushSendConfig;
+}
+
+export interface PushSendConfig {
+  /** Tries of one push, the first included, while the provider answers 429/5xx. */
+  readonly maxAttempts: number;
+  /** The longest wait between tries: a Retry-After beyond it gives the push up (the function's time is bounded). */
+  readonly maxRetryWaitMs: number;
+  /** Pushes (and receivers read) in flight at once. */
+  readonly concurrency: number;
+}
+
+/** First backoff; doubled each try (with jitter), capped by maxRetryWaitMs. */
+export const BASE_BACKOFF_MS = 500;
+
+export interface PushTally {
+  sent: number;
+  failed: number;
+  tokensRemoved: number;
+  /** Receivers left out because they muted the group. */
+  muted: number;
+  /** Tokens of a platform with no provider configured. */
+  skipped: number;
+}
+
+interface Push {
+  readonly userId: string;
+  readonly token: DeviceToken;
+  readonly provider: PushProvider;
+  readonly content: PushContent;
+}
+
+export async function sendPushes(ports: PushSenderPorts, detail: UndeliveredMessageDetail): Promise<PushTally> {
+  const tally: PushTally = { sent: 0, failed: 0, tokensRemoved: 0, muted: 0, skipped: 0 };
+  const receivers = await unmutedReceivers(ports, detail, tally);
+  const pushes = await plannedPushes(ports, detail, receivers, tally);
+  await forEachWithConcurrency(pushes, ports.config.concurrency, async (push) => {
+    const outcome = await sendWithRetries(ports, push);
+    if (outcome.kind === 'sent') tally.sent++;
+    else if (outcome.kind === 'gone') {
+      await removeGoneToken(ports, push, tally);
+    } else tally.failed++;
+  });
+  return tally;
+}
+
+async function unmutedReceivers(ports: PushSenderPorts, detail: UndeliveredMessageDetail, tally: PushTally): Promise<string[]> {
+  const receivers = [...new Set(detail.receivers)];
+  if (detail.session_type !== SessionType.Group) return receivers;
+  const muted = await ports.mutes.mutedAmong(detail.session_id, receivers);
+  tally.muted = muted.size;
+  return receivers.filter((r) => !muted.has(r));
+}
+
+/** Every receiver's tokens and badge, read before anything is sent. */
+async function plannedPushes(ports: PushSenderPorts, detail: UndeliveredMessageDetail, receivers: readonly string[], tally: PushTally): Promise<Push[]> {
+  const pushes: Push[] = [];
+  await forEachWithConcurrency(receivers, ports.config.concurrency, async (userId) => {
+    const tokens = await ports.deviceTokens.tokensOf(userId);
+    const served = tokens.flatMap((token) => {
+      const name = PLATFORM_PROVIDERS[token.platform];
+      const provider = name ? ports.providers[name] : undefined;
+      if (!provider) tally.skipped++;
+      return provider ? [{ token, provider }] : [];
+    });
+    if (served.length === 0) return;
+    const content = pushContent(detail, await ports.unreadTotal(userId));
+    for (const { token, provider } of served) pushes.push({ userId, token, provider, content });
+  });
+  return pushes;
+}
+
+/** One push, tried again on 429/5xx (or a thrown network error) after Retry-After or an exponential backoff. */
+async function sendWithRetries(ports: PushSenderPorts, push: Push): Promise<SendOutcome> {
+  const { maxAttempts, maxRetryWaitMs } = ports.config;
+  for (let attempt = 1; ; attempt++) {
+    let outcome: SendOutcome;
+    try {
+      outcome = await push.provider.send(push.token.token, push.content);
+    } catch (error) {
+      outcome = { kind: 'retry', reason: (error as Error).message };
+    }
+    if (outcome.kind !== 'retry') return outcome;
+    const backoff = BASE_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + (ports.random ?? Math.random)() / 2);
+    const waitMs = outcome.afterMs ?? Math.min(maxRetryWaitMs, backoff);
+    if (attempt >= maxAttempts || waitMs > maxRetryWaitMs) return { kind: 'failed', reason: `${outcome.reason} after ${attempt} tries` };
+    await ports.sleep(waitMs);
+  }
+}
+
+async function removeGoneToken(ports: PushSenderPorts, push: Push, tally: PushTally): Promise<void> {
+  try {
+    await ports.deviceTokens.unregister(push.userId, push.token.token);
+    tally.tokensRemoved++;
+  } catch {
+    // Not removed now: the next push to it will be told again that it is gone.
+    tally.failed++;
+  }
+}

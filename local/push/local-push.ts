@@ -1,0 +1,88 @@
+/**
+ * Push notifications in local mode: the fake FCM, APNs and Web Push services, the real senders pointed at them (APNs
+ * trusting the fake's generated certificate), and the push sender's handler fed as the stack feeds it: the send and
+ * sweeper runtimes publish undelivered-message events here instead of to EventBridge, and each event reaches the
+ * handler as one SQS record, after the publishing call returns (as EventBridge → SQS → Lambda would). Web tokens
+ * are real PushSubscriptions: a subscription to a real browser push service gets a real push signed with the local
+ * VAPID keys; one to the fake is recorded. `settled()` resolves when every event published so far is handled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
+import webpush from 'web-push';
+import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE, type UndeliveredMessageDetail } from '../../core/domain/push.js';
+import type { EventPublisher } from '../../core/ports.js';
+import { ApnsSender } from '../../core/push/apns.js';
+import { FcmSender } from '../../core/push/fcm.js';
+import type { PushSenderPorts } from '../../core/push/send-pushes.js';
+import { WebPushSender, type VapidKeys } from '../../core/push/web-push.js';
+import type { Runtime } from '../../core/runtime.js';
+import { createPushSenderHandler } from '../../lambdas/push-sender/handler.js';
+import { FAKE_APNS, FakeApns } from './fake-apns.js';
+import { FakeFcm } from './fake-fcm.js';
+import { FakeWebPush } from './fake-web-push.js';
+
+export interface LocalPush {
+  readonly fcm: FakeFcm;
+  readonly apns: FakeApns;
+  readonly webPush: FakeWebPush;
+  /** The VAPID keys the local sender signs with (the page subscribes with the public key). */
+  readonly vapid: VapidKeys;
+  readonly providers: PushSenderPorts['providers'];
+  /** Where the send and sweeper runtimes publish. */
+  readonly publisher: EventPublisher;
+  /** Resolves when every event published so far has been handled. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LocalPushOptions {
+  /** The VAPID keys to sign with (the page must subscribe with the public one). @default - a new pair */
+  readonly vapid?: VapidKeys;
+  /** Waits between a push's tries (tests pass one that records instead). @default real timers */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export async function startLocalPush(runtime: Runtime, options: LocalPushOptions = {}): Promise<LocalPush> {
+  const [fcm, apns, webPush] = await Promise.all([FakeFcm.start(), FakeApns.start(), FakeWebPush.start()]);
+  const vapid = options.vapid ?? webpush.generateVAPIDKeys();
+  const { clock } = runtime;
+  const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: runtime.providerTokens });
+  const providers = {
+    fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
+    apns: apnsSender,
+    webpush: new WebPushSender({ vapid, subject: 'mailto:push@localhost.invalid', clock }),
+  };
+  const handler = createPushSenderHandler(runtime, async () => providers, options);
+  const inFlight = new Set<Promise<unknown>>();
+  const publisher: EventPublisher = {
+    async publishUndelivered(details) {
+      for (const detail of details) {
+        const handled = Promise.resolve().then(() => handler(sqsEvent(detail)));
+        inFlight.add(handled);
+        void handled.catch(() => undefined).finally(() => inFlight.delete(handled));
+      }
+    },
+  };
+  return {
+    fcm,
+    apns,
+    webPush,
+    vapid,
+    providers,
+    publisher,
+    async settled() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async stop() {
+      await Promise.allSettled([...inFlight]);
+      apnsSender.close();
+      await Promise.all([fcm.stop(), apns.stop(), webPush.stop()]);
+    },
+  };
+}
+
+/** The event as the push queue would hand it to the sender: EventBridge's envelope in an SQS record. */
+function sqsEvent(detail: UndeliveredMessageDetail): SQSEvent {
+  const body = JSON.stringify({ version: '0', id: randomUUID(), source: PUSH_EVENT_SOURCE, 'detail-type': UNDELIVERED_DETAIL_TYPE, detail });
+  return { Records: [{ messageId: randomUUID(), body } as SQSEvent['Records'][number]] };
+}
