@@ -309,6 +309,7 @@ export class ChatBackend extends Construct {
         handlerSettings: handlerSettings(props),
         serviceName,
         logLevel: props.logLevel ?? 'INFO',
+        sourceMaps: props.sourceMaps ?? false,
         logRetention,
         removalPolicy,
       });

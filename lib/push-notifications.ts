@@ -82,6 +82,8 @@ export interface PushNotificationsProps extends ChatPushProps {
   readonly handlerSettings: Readonly<Record<string, string>>;
   readonly serviceName: string;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** NODE_OPTIONS=--enable-source-maps, as on every function (ChatBackendProps.sourceMaps). */
+  readonly sourceMaps: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -138,7 +140,7 @@ export class PushNotifications extends Construct {
     const role = new iam.Role(this, 'SenderRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'Execution role of the push sender' });
     logGroup.grantWrite(role);
     const environment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
+      ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
       ...props.handlerSettings,
