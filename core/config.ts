@@ -46,6 +46,14 @@ export interface Config {
   readonly eventBusName: string;
   /** Whether undelivered-message events carry msg_data (off by default: push providers see no content). */
   readonly pushIncludesBody: boolean;
+  /** S3 bucket of pictures and voice notes; empty: attachments are off (requests and references refused). */
+  readonly attachmentBucket: string;
+  /** Largest picture an upload URL is signed for, in bytes. */
+  readonly maxImageBytes: number;
+  /** Largest voice note an upload URL is signed for, in bytes. */
+  readonly maxAudioBytes: number;
+  /** Lifetime of the presigned upload and download URLs, in seconds. */
+  readonly attachmentUrlTtlSeconds: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -69,6 +77,10 @@ export const ENV = {
   messageRetentionDays: 'MESSAGE_RETENTION_DAYS',
   eventBusName: 'EVENT_BUS_NAME',
   pushIncludesBody: 'PUSH_INCLUDES_BODY',
+  attachmentBucket: 'ATTACHMENT_BUCKET',
+  maxImageBytes: 'MAX_IMAGE_BYTES',
+  maxAudioBytes: 'MAX_AUDIO_BYTES',
+  attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
 } as const;
 
 export const DEFAULTS = {
@@ -88,7 +100,16 @@ export const DEFAULTS = {
   maxGroupMembers: LIMIT_DEFAULTS.maxGroupMembers,
   connectingGraceMs: 10_000,
   messageRetentionDays: 0,
+  maxImageBytes: LIMIT_DEFAULTS.maxImageBytes,
+  maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
+  attachmentUrlTtlSeconds: 300,
 } as const;
+
+/** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
+export const MAX_ATTACHMENT_BYTES_LIMIT = 5 * 1024 ** 3;
+
+/** Longest URL lifetime: an hour, so that a URL never outlives the Lambda role's session credentials that signed it. */
+export const MAX_ATTACHMENT_URL_TTL_SECONDS = 3600;
 
 /**
  * The largest msg_data a frame can carry: JSON escapes a control character as six bytes (`\u0001`), and a msg_data
@@ -133,5 +154,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messageRetentionDays: integer(env, ENV.messageRetentionDays, DEFAULTS.messageRetentionDays, 0),
     eventBusName: env[ENV.eventBusName] ?? '',
     pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
+    attachmentBucket: env[ENV.attachmentBucket] ?? '',
+    maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
+    maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
+    attachmentUrlTtlSeconds: integer(env, ENV.attachmentUrlTtlSeconds, DEFAULTS.attachmentUrlTtlSeconds, 1, MAX_ATTACHMENT_URL_TTL_SECONDS),
   };
 }

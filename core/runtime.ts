@@ -3,10 +3,12 @@
  * config, the DynamoDB table modules, the @connections gateway and the clock. Use-cases take the parts they use.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Attachments } from './blob/s3-attachments.js';
 import { loadConfig, type Config } from './config.js';
 import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
 import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
+import type { AttachmentBlobs } from './usecases/attachments.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
@@ -25,12 +27,17 @@ export interface Runtime extends Stores {
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly events: EventPublisher;
+  /** The attachment bucket; undefined when ATTACHMENT_BUCKET is unset. */
+  readonly attachments: AttachmentBlobs | undefined;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** Local mode only: DynamoDB Local's endpoint. On AWS it is unset and the SDK uses the role's credentials. */
 export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
+
+/** Local mode only: the S3-compatible server's endpoint (path-style). On AWS it is unset. */
+export const S3_ENDPOINT_ENV = 'S3_ENDPOINT';
 
 /** Something that adds middleware to the DynamoDB client, e.g. local mode's IAM grant guard. */
 export interface DynamoClientPlugin {
@@ -78,5 +85,8 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     sentMessages: new SentMessageTable(db, tables.SentMessages),
     deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
     events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
+    attachments: config.attachmentBucket
+      ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials })
+      : undefined,
   };
 }

@@ -26,6 +26,9 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxGroupMembers: 'most members of a group',
   connectingGraceMs: 'a 410 this soon after a connection started means still opening, not gone',
   messageRetentionDays: 'days a message is kept; 0 keeps messages for ever',
+  maxImageBytes: 'largest picture attachment_upload signs, in bytes',
+  maxAudioBytes: 'largest voice note attachment_upload signs, in bytes',
+  attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',
 };
 
 const line = (name: string, help: string, fallback: string | number) => `  ${name.padEnd(22)} ${help} (default ${fallback})`;
