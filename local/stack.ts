@@ -10,7 +10,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
-import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
+import { createRuntime, DYNAMODB_ENDPOINT_ENV, S3_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
@@ -24,6 +24,7 @@ import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './emulator/toke
 import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
 import type { WebApp } from './emulator/web.js';
 import { IamGuard } from './iam-guard.js';
+import { startLocalS3 } from './s3-server.js';
 
 export interface LocalStackOptions {
   /** Port of the WebSocket API, the @connections API and the page (default 8787); 0 picks a free one. */
@@ -54,6 +55,8 @@ export interface LocalStackOptions {
   readonly logger?: EmulatorLogger;
   /** Told when each route invocation has finished (see EmulatorOptions.onInvocation). */
   readonly onInvocation?: (record: InvocationRecord) => void;
+  /** Folder the local S3 (attachments) keeps its objects in; a temporary one, removed at stop, when omitted. */
+  readonly s3Path?: string;
 }
 
 export interface LocalStack {
@@ -64,6 +67,9 @@ export interface LocalStack {
   readonly port: number;
   readonly jwtSecret: string;
   readonly dynamoEndpoint: string;
+  /** The local S3 (local/s3-server.ts) holding the attachment bucket. */
+  readonly s3Endpoint: string;
+  readonly attachmentBucket: string;
   readonly tables: Readonly<Record<TableId, string>>;
   /** The environment the handlers' runtimes were built from. */
   readonly env: Readonly<Record<string, string>>;
@@ -83,6 +89,9 @@ export interface LocalStack {
   /** Stops the sweeper, the emulator (closing every connection), then DynamoDB Local if it was started here. */
   stop(): Promise<void>;
 }
+
+/** The attachment bucket's name in local mode. */
+export const LOCAL_ATTACHMENT_BUCKET = 'attachments';
 
 /** Where local mode's defaults differ from core/config.ts's (AWS's): the sweeper runs every second, not minute. */
 export const LOCAL_DEFAULTS = { sweepIntervalMs: 1_000 } as const;
@@ -129,10 +138,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => emulator.stop());
 
+    const s3 = await startLocalS3({
+      bucket: LOCAL_ATTACHMENT_BUCKET,
+      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.s3Path === undefined ? {} : { directory: options.s3Path }),
+    });
+    cleanups.push(() => s3.stop());
+
     const env: Record<string, string> = {
       ...LOCAL_AWS_ENV,
       ...tableEnv(tables),
       [DYNAMODB_ENDPOINT_ENV]: dynamoEndpoint,
+      [S3_ENDPOINT_ENV]: s3.endpoint,
+      [ENV.attachmentBucket]: LOCAL_ATTACHMENT_BUCKET,
       [ENV.connectionsEndpoint]: emulator.httpUrl,
       [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalMs),
       ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
@@ -158,6 +177,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: emulator.port,
       jwtSecret,
       dynamoEndpoint,
+      s3Endpoint: s3.endpoint,
+      attachmentBucket: LOCAL_ATTACHMENT_BUCKET,
       tables,
       env,
       runtime,

@@ -20,10 +20,11 @@ export type AttachmentKind = 'picture' | 'voice';
 export const MAX_VOICE_SECONDS = 3600;
 
 /**
- * An upload key: `uploads/<uploader's user id>/<22 characters of base64url>` (128 random bits), made by the server
- * for `attachment_upload`; a message may reference only a key under its own sender.
+ * An upload key: `uploads/<uploader's user id, UTF-8 in hex>/<22 characters of base64url>` (128 random bits), made
+ * by the server for `attachment_upload`; a message may reference only a key under its own sender. Hex keeps keys
+ * to characters no S3 client or server escapes differently (a user id may hold `@`).
  */
-export const UPLOAD_KEY_PATTERN = /^uploads\/([A-Za-z0-9_.@-]{1,128})\/[A-Za-z0-9_-]{22}$/;
+export const UPLOAD_KEY_PATTERN = /^uploads\/((?:[0-9a-f]{2}){1,128})\/[A-Za-z0-9_-]{22}$/;
 
 /**
  * What a message carries for an attachment, as its msg_data (JSON): a voice note in an audio message (msg_type 2 or
@@ -104,9 +105,4 @@ export function parseAttachment(msgData: string): AttachmentDescription | undefi
     if (d[side] !== undefined && (d['attachment'] !== 'picture' || !isCount(d[side]))) throw new InvalidAttachmentError(`attachment ${side}: a positive integer, pictures only`);
   }
   return d as unknown as AttachmentDescription;
-}
-
-/** The uploader a key names (UPLOAD_KEY_PATTERN). */
-export function uploaderOf(key: string): string | undefined {
-  return UPLOAD_KEY_PATTERN.exec(key)?.[1];
 }

@@ -53,8 +53,7 @@ export class S3Attachments implements AttachmentBlobs {
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {
-    // Keys are made by the server from [A-Za-z0-9_.@/-]: only '@' needs escaping in CopySource.
-    const source = `${this.options.bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`;
-    await this.s3.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: toKey, CopySource: source }));
+    // Keys are made by the server from [A-Za-z0-9_/-] only: nothing in CopySource needs escaping.
+    await this.s3.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: toKey, CopySource: `${this.options.bucket}/${fromKey}` }));
   }
 }

@@ -17,7 +17,6 @@ import {
   InvalidAttachmentError,
   kindFitsMsgType,
   parseAttachment,
-  uploaderOf,
   UPLOAD_KEY_PATTERN,
   type AttachmentKind,
 } from '../../protocol/attachments.js';
@@ -56,9 +55,15 @@ export const UPLOADS_PREFIX = 'uploads/';
 /** Where referenced attachments live, one folder per conversation; they follow message retention. */
 export const REFERENCED_PREFIX = 'att/';
 
-/** A fresh upload key under the user: 128 random bits. */
+/** A fresh upload key under the user (protocol/attachments.ts UPLOAD_KEY_PATTERN): 128 random bits. */
 export function newUploadKey(userId: string): string {
-  return `${UPLOADS_PREFIX}${userId}/${randomBytes(16).toString('base64url')}`;
+  return `${UPLOADS_PREFIX}${Buffer.from(userId).toString('hex')}/${randomBytes(16).toString('base64url')}`;
+}
+
+/** The user whose upload a key is, or undefined for a key the server did not make. */
+export function uploaderOf(key: string): string | undefined {
+  const hex = UPLOAD_KEY_PATTERN.exec(key)?.[1];
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('utf8');
 }
 
 /** The copy of an upload referenced in a conversation: `att/<conversation id, base64url>/<user>/<random>`. */
