@@ -23,7 +23,7 @@ async function ask(device: Device, frame: Frame): Promise<Frame> {
   return device.client.next((f) => f['seq'] === s && (f['type'] === frame['action'] || f['type'] === 'error' || f['type'] === 'msg_data_ack'));
 }
 
-async function upload(device: Device, contentType: string, bytes: Uint8Array): Promise<string> {
+async function upload(device: Device, contentType: string, bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const grant = await ask(device, { action: 'attachment_upload', content_type: contentType, size: bytes.length });
   expect(grant).toMatchObject({ type: 'attachment_upload', method: 'PUT', key: expect.stringMatching(/^uploads\//), expires_in: 300 });
   const put = await fetch(grant['url'] as string, { method: 'PUT', body: bytes, headers: grant['headers'] as Record<string, string> });
@@ -33,7 +33,7 @@ async function upload(device: Device, contentType: string, bytes: Uint8Array): P
 
 const voice = (key: string, size: number, extra: Frame = {}) => JSON.stringify({ attachment: 'voice', key, content_type: 'audio/webm', size, duration: 2.5, ...extra });
 const picture = (key: string, size: number) => JSON.stringify({ attachment: 'picture', key, content_type: 'image/png', size, width: 4, height: 3 });
-const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
+const bytes = (n: number, fill = 7): Uint8Array<ArrayBuffer> => new Uint8Array(n).fill(fill);
 
 describe('attachments through the local S3', () => {
   it('a voice note and a picture go from alice to bob, who downloads both; alice can too', async () => {
@@ -73,7 +73,7 @@ describe('attachments through the local S3', () => {
 
     const grant = await ask(alice, { action: 'attachment_upload', content_type: 'image/png', size: 1000 });
     const url = grant['url'] as string;
-    const put = (body: Uint8Array, type: string) => fetch(url, { method: 'PUT', body, headers: { 'Content-Type': type } });
+    const put = (body: Uint8Array<ArrayBuffer>, type: string) => fetch(url, { method: 'PUT', body, headers: { 'Content-Type': type } });
     expect((await put(bytes(1001), 'image/png')).status).toBe(403); // more bytes than signed
     expect((await put(bytes(999), 'image/png')).status).toBe(403); // fewer
     expect((await put(bytes(1000), 'text/html')).status).toBe(403); // another type
