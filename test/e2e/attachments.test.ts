@@ -4,6 +4,8 @@
  * description that is not the upload), downloads only for members of a conversation whose message references the key.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatClient, ChatServerError, attachmentOf, peer, type ReceivedMessage } from '../../client/index.js';
 import { WRITE_ACTIONS } from '../../protocol/frames.js';
 import type { Frame } from '../emulator/support.js';
 import { msgData, startTestStack, type Device, type TestStack } from './harness.js';
@@ -143,6 +145,42 @@ describe('attachments through the local S3', () => {
     // The object itself is private: the key alone, as a URL, opens nothing.
     const direct = await fetch(`${t.stack.s3Endpoint}/${t.stack.attachmentBucket}/${key}`);
     expect(direct.status).toBe(403);
+  });
+
+  it('the SDK sends a picture and a voice note; the peer reads them with attachmentOf and downloads them', async () => {
+    t = await startTestStack();
+    const open = async (userId: string) => {
+      const client = new ChatClient({ url: t!.stack.url, token: await t!.stack.mintToken(userId), WebSocket, reconnect: false });
+      await client.connect();
+      return client;
+    };
+    const alice = await open('alice');
+    const bob = await open('bob');
+    const received: ReceivedMessage[] = [];
+    const two = new Promise<void>((resolve) => bob.on('message', (m) => received.push(m) === 2 && resolve()));
+    try {
+      const photo = new Blob([bytes(640, 3)], { type: 'image/webp' });
+      const clip = new Blob([bytes(900, 4)], { type: 'audio/ogg;codecs=opus' });
+      expect(await alice.sendPicture({ to: peer('bob'), file: photo, width: 32, height: 20 })).toMatchObject({ msg_id: 1 });
+      expect(await alice.sendVoice({ to: peer('bob'), blob: clip, duration: 1.5 })).toMatchObject({ msg_id: 2 });
+      await two;
+      const [picture, voiceNote] = received.map((m) => ({ m, a: attachmentOf(m.msg_data)! }));
+      expect(picture!.a).toMatchObject({ attachment: 'picture', content_type: 'image/webp', size: 640, width: 32, height: 20 });
+      expect(picture!.m.msg_type).toBe(1);
+      expect(voiceNote!.a).toMatchObject({ attachment: 'voice', content_type: 'audio/ogg', size: 900, duration: 1.5 });
+      expect(voiceNote!.m.msg_type).toBe(2);
+      for (const { m, a } of [picture!, voiceNote!]) {
+        const got = await fetch(await bob.attachmentUrl({ conversation: m.conversation, key: a.key }));
+        expect(got.status).toBe(200);
+        expect((await got.arrayBuffer()).byteLength).toBe(a.size);
+      }
+      expect(attachmentOf('hello')).toBeUndefined();
+      await expect(alice.sendPicture({ to: peer('bob'), file: new Blob([bytes(10)], { type: 'image/bmp' }) })).rejects.toThrow(TypeError);
+      await expect(alice.attachmentUrl({ conversation: peer('carol'), key: picture!.a.key })).rejects.toBeInstanceOf(ChatServerError);
+    } finally {
+      alice.close();
+      bob.close();
+    }
   });
 
   it('counts attachment_upload against the budget of writing requests', () => {
