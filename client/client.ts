@@ -6,6 +6,7 @@
  * PendingRequests, AckBatcher, Synchronizer; this class wires them and holds the public API.
  */
 import { AckBatcher } from './acks.js';
+import type { AttachmentDescription, AttachmentKind } from '../protocol/attachments.js';
 import * as attachments from './attachments.js';
 import { DEFAULT_SEND_RETRY, resolveBackoff, resolveReconnectOptions } from './backoff.js';
 import { Connection, toError, type ConnectionState, type ConnectionStatus } from './connection.js';
@@ -284,6 +285,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** Uploads a voice note (e.g. a MediaRecorder blob) and sends the audio message that describes it. */
   sendVoice(input: attachments.SendVoiceInput): Promise<MsgDataAckFrame> {
     return attachments.sendVoice(this.#attachmentTransport(), input);
+  }
+
+  /**
+   * Uploads a picture or voice note without sending anything: resolves with the key, type and size a description
+   * needs (for apps that build and send the message themselves, e.g. to show it while it uploads).
+   */
+  uploadAttachment(blob: Blob, kind: AttachmentKind): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
+    return attachments.uploadAttachment(this.#attachmentTransport(), blob, kind);
   }
 
   /** A short-lived URL to download an attachment a message of the conversation references (members only). */

@@ -4,6 +4,7 @@
  * action itself.
  */
 import { conversationKey, type ConnectionStatus, type Conversation } from 'teamtalk-serverless-client';
+import { fillBody } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page, type ChatItem } from './state.js';
 
@@ -43,7 +44,7 @@ function renderItem(item: ChatItem): HTMLLIElement {
     meta.className = 'meta';
     const body = document.createElement('span');
     body.className = 'body';
-    body.textContent = item.text;
+    fillBody(body, item.text);
     element.append(meta, body);
     item.element = element;
   }
