@@ -3,7 +3,7 @@
  * note with MediaRecorder (a second click stops and sends it); both upload through the SDK, then send the message
  * describing the attachment the usual way (actions.ts sendMessage); attachment-view.ts shows them.
  *
- * Hooks for browser tests: #attach-picture, #picture-input, #record-voice[data-recording].
+ * Hooks for browser tests: #attach-picture, #picture-input, #record-voice[data-recording][data-chunks].
  */
 import { IMAGE_CONTENT_TYPES, type AttachmentDescription } from 'teamtalk-serverless-client';
 import { sendMessage } from './actions.js';
@@ -60,7 +60,10 @@ async function toggleRecording(button: HTMLButtonElement): Promise<void> {
   const recorder = new MediaRecorder(stream);
   const current = { recorder, chunks: [] as Blob[], startedAt: performance.now() };
   recording = current;
-  recorder.addEventListener('dataavailable', (event) => current.chunks.push(event.data));
+  recorder.addEventListener('dataavailable', (event) => {
+    current.chunks.push(event.data);
+    button.dataset['chunks'] = String(current.chunks.length);
+  });
   recorder.addEventListener('stop', () => {
     recording = undefined;
     button.dataset['recording'] = 'false';
@@ -70,7 +73,8 @@ async function toggleRecording(button: HTMLButtonElement): Promise<void> {
     const blob = new Blob(current.chunks, { type: recorder.mimeType });
     void sendAttachment(blob, 'voice', { duration: Math.round(seconds * 1000) / 1000 });
   });
-  recorder.start();
+  recorder.start(250); // a chunk every 250 ms: the button's data-chunks shows the recording grow
+  button.dataset['chunks'] = '0';
   button.dataset['recording'] = 'true';
   button.textContent = 'Stop';
 }
