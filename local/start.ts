@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   // The handlers' other settings (RATE_LIMIT_PER_SECOND, MAX_DELIVERY_ATTEMPTS, ...) pass through as on Lambda.
   const passthrough = Object.fromEntries(
     Object.values(ENV)
-      .filter((name) => name !== ENV.connectionsEndpoint && process.env[name])
+      // Set by local mode itself: the emulator's endpoint, the local S3's bucket.
+      .filter((name) => name !== ENV.connectionsEndpoint && name !== ENV.attachmentBucket && process.env[name])
       .map((name) => [name, process.env[name]!]),
   );
 
