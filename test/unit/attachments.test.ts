@@ -3,11 +3,16 @@
  * (aws-sdk-client-mock): a presigned PUT that signs Content-Length and Content-Type and no checksum of an empty
  * body, a HEAD that reads a missing object (404, or 403 without ListBucket) as none, a copy within the bucket.
  */
+import './setup-env.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CopyObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3Attachments } from '../../core/blob/s3-attachments.js';
 import { newUploadKey, referencedKey, uploaderOf } from '../../core/usecases/attachments.js';
+import type { WebSocketEvent } from '../../core/websocket-event.js';
+import { createAttachmentsHandler } from '../../lambdas/attachments/handler.js';
+import { TABLE, conditionFailed, ddb, makeRuntime, posts, resetMocks } from './helpers.js';
 import { attachmentKindOf, InvalidAttachmentError, kindFitsMsgType, parseAttachment, UPLOAD_KEY_PATTERN } from '../../protocol/attachments.js';
 
 const s3 = mockClient(S3Client);
@@ -85,5 +90,30 @@ describe('S3Attachments', () => {
     s3.on(CopyObjectCommand).resolves({});
     await blobs().copy(KEY, 'att/x/y');
     expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'chat-attachments', Key: 'att/x/y', CopySource: `chat-attachments/${KEY}` });
+  });
+});
+
+describe('attachment_upload and the write budget', () => {
+  const upload = (seq: number) =>
+    createAttachmentsHandler(makeRuntime({ ATTACHMENT_BUCKET: 'chat-attachments' }))({
+      body: JSON.stringify({ action: 'attachment_upload', seq, content_type: 'image/png', size: 100 }),
+      isBase64Encoded: false,
+      requestContext: { connectionId: 'c-a1', routeKey: 'attachment_upload', eventType: 'MESSAGE', authorizer: { principalId: 'alice', userId: 'alice' } },
+    } as unknown as WebSocketEvent);
+
+  it('takes one write from the user\'s budget of writing requests, and past it answers rate_limited with no URL', async () => {
+    // The signing credentials, as a Lambda role's reach the SDK.
+    process.env['AWS_ACCESS_KEY_ID'] ??= 'AKIDUNIT';
+    process.env['AWS_SECRET_ACCESS_KEY'] ??= 'unit-secret';
+    resetMocks();
+    await upload(1);
+    const budget = ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.TableName === TABLE.RateLimits);
+    expect(budget).toHaveLength(1);
+    expect(posts().map((p) => p.frame)).toEqual([expect.objectContaining({ type: 'attachment_upload', seq: 1, url: expect.stringContaining('X-Amz-Signature') })]);
+
+    resetMocks();
+    ddb.on(UpdateCommand, { TableName: TABLE.RateLimits }).rejects(conditionFailed());
+    await upload(2);
+    expect(posts().map((p) => p.frame)).toEqual([{ type: 'error', seq: 2, code: 'rate_limited', message: expect.any(String) }]);
   });
 });
