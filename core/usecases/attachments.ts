@@ -3,7 +3,8 @@
  * - `attachment_upload` signs a PUT of one fresh key under the caller (`uploads/<user>/<random>`), bound to the
  *   content type and byte count asked for, within the kind's limit;
  * - a message whose msg_data describes an attachment is checked before it is numbered: the key is under the sender,
- *   the upload exists (HEAD) and is what the description says; then the upload is copied to
+ *   the upload exists (HEAD; or, once it expired, its copy in this conversation) and is what the description says;
+ *   then the upload is copied to
  *   `att/<conversation>/<user>/<random>`. That copy is the record of the reference: it exists only if a message of
  *   that conversation referenced the key, and it lives as long as the conversation's messages (lifecycle rules);
  * - `attachment_url` resolves the asked session as the caller (members only) and signs a GET of the key's copy in
@@ -127,13 +128,18 @@ export async function checkAttachmentReference(ports: AttachmentPorts, send: Ref
   }
   if (uploaderOf(description.key) !== send.senderId) throw new FrameError('bad_request', 'attachment key: a message may reference only its sender\'s uploads');
   const blobs = blobsOf(ports);
+  const copy = referencedKey(send.conversationId, description.key);
   const upload = await blobs.head(description.key);
-  if (!upload) throw new FrameError('bad_request', 'attachment key: no such upload (never uploaded, or older than a day)');
+  // Gone after a day: a copy in this conversation still proves it was the sender's and valid (a late resend of a
+  // stored message, which must get its ack, or the same attachment again in the same conversation).
+  const object = upload ?? (await blobs.head(copy));
+  if (!object) throw new FrameError('bad_request', 'attachment key: no such upload (never uploaded, or older than a day)');
   const limit = limitOf(ports.config, description.attachment);
-  if (upload.size !== description.size || baseContentType(upload.contentType) !== description.content_type || upload.size > limit) {
-    throw new FrameError('bad_request', `attachment: the upload is ${upload.size} bytes of ${upload.contentType || 'unknown type'}, not what the description says (or over ${limit} bytes)`);
+  if (object.size !== description.size || baseContentType(object.contentType) !== description.content_type || object.size > limit) {
+    throw new FrameError('bad_request', `attachment: the upload is ${object.size} bytes of ${object.contentType || 'unknown type'}, not what the description says (or over ${limit} bytes)`);
   }
-  await blobs.copy(description.key, referencedKey(send.conversationId, description.key));
+  // Copied again on every reference: the copy's age, which its lifecycle rule counts, restarts with the newest message.
+  if (upload) await blobs.copy(description.key, copy);
 }
 
 export interface DownloadGrant {

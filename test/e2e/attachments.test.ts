@@ -3,6 +3,7 @@
  * presigned URLs as S3 does): upload within the limits, refusals (size, type, another user's key, a missing key, a
  * description that is not the upload), downloads only for members of a conversation whose message references the key.
  */
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatClient, ChatServerError, attachmentOf, peer, type ReceivedMessage } from '../../client/index.js';
@@ -181,6 +182,25 @@ describe('attachments through the local S3', () => {
       alice.close();
       bob.close();
     }
+  });
+
+  it('a resend after the upload expired still gets its ack; a new reference needs the upload or a copy in that conversation', async () => {
+    t = await startTestStack();
+    const alice = await t.connect('alice');
+    await t.connect('bob');
+    const clip = bytes(64);
+    const key = await upload(alice, 'audio/aac', clip);
+    const frame = { ...msgData('bob', 0, voice(key, 64, { content_type: 'audio/aac' })), msg_type: 2, client_msg_id: 'voice-1' };
+    expect(await ask(alice, frame)).toMatchObject({ type: 'msg_data_ack', msg_id: 1 });
+
+    // The day passes: the lifecycle rule deletes the upload (here by hand; local S3 has no lifecycle).
+    const s3 = new S3Client({ endpoint: t.stack.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await s3.send(new DeleteObjectCommand({ Bucket: t.stack.attachmentBucket, Key: key }));
+    s3.destroy();
+
+    expect(await ask(alice, frame)).toMatchObject({ type: 'msg_data_ack', msg_id: 1, client_msg_id: 'voice-1' });
+    expect(await ask(alice, { ...frame, client_msg_id: 'voice-2' })).toMatchObject({ type: 'msg_data_ack', msg_id: 2 });
+    expect(await ask(alice, { ...frame, to_session_id: 'carol', client_msg_id: 'voice-3' })).toMatchObject({ type: 'error', code: 'bad_request' });
   });
 
   it('counts attachment_upload against the budget of writing requests', () => {
