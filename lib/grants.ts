@@ -80,8 +80,9 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
     publishesEvents: true,
-    // A message referencing an attachment: HEAD the sender's upload, copy it into the conversation.
-    attachments: { read: ['uploads/'], write: ['att/'] },
+    // A message referencing an attachment: HEAD the sender's upload (or, once it expired, its copy in the
+    // conversation), copy it into the conversation.
+    attachments: { read: ['uploads/', 'att/'], write: ['att/'] },
   },
   ack: {
     tables: {
