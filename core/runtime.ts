@@ -2,6 +2,7 @@
  * Everything a handler needs, built once per Lambda instance (or once per local stack) from an environment:
  * config, the DynamoDB table modules, the @connections gateway and the clock. Use-cases take the parts they use.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Attachments } from './blob/s3-attachments.js';
 import { loadConfig, type Config } from './config.js';
@@ -44,11 +45,18 @@ export interface DynamoClientPlugin {
   attach(client: DynamoDBDocumentClient): void;
 }
 
+/** Something that adds middleware to the attachment bucket's S3 client, e.g. local mode's S3 grant guard. */
+export interface S3ClientPlugin {
+  attach(client: S3Client): void;
+}
+
 export interface RuntimeOptions {
   /** Records every DynamoDB call and its consumed capacity (tests and benchmarks). */
   readonly capacityMeter?: CapacityMeter;
   /** Added to the DynamoDB client after the capacity meter (local mode: lib/grants.ts enforced per function). */
   readonly dynamoPlugins?: readonly DynamoClientPlugin[];
+  /** Added to the attachment bucket's S3 client (local mode: lib/grants.ts `attachments` enforced per function). */
+  readonly s3Plugins?: readonly S3ClientPlugin[];
 }
 
 export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
@@ -86,7 +94,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
     events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
     attachments: config.attachmentBucket
-      ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials })
+      ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials, plugins: options.s3Plugins })
       : undefined,
   };
 }

@@ -24,6 +24,7 @@ import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './emulator/toke
 import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
 import type { WebApp } from './emulator/web.js';
 import { IamGuard } from './iam-guard.js';
+import { S3GrantGuard } from './s3-grant-guard.js';
 import { startLocalS3 } from './s3-server.js';
 
 export interface LocalStackOptions {
@@ -79,6 +80,8 @@ export interface LocalStack {
   readonly runtimes: Readonly<Record<HandlerFunctionId, Runtime>>;
   /** Local IAM: every DynamoDB call a function made outside its grant (each was refused with AccessDeniedException). */
   readonly iamGuard: IamGuard;
+  /** Local IAM of the attachment bucket: every S3 call a function made outside its grant (each was refused with 403). */
+  readonly s3Guard: S3GrantGuard;
   readonly emulator: Emulator;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
@@ -160,7 +163,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const runtime = createRuntime(env); // not a function's: no meter, no guard
     const iamGuard = new IamGuard(tables);
-    const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard);
+    const s3Guard = new S3GrantGuard();
+    const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard, s3Guard);
     resolveRoutes(routeHandlers(runtimes));
 
     const sweeper = startSweeper(
@@ -184,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runtime,
       runtimes,
       iamGuard,
+      s3Guard,
       emulator,
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
@@ -220,11 +225,15 @@ async function startDatabase(
 }
 
 /** One runtime per function, its DynamoDB client held to the function's grant (local IAM). */
-function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOptions | undefined, iamGuard: IamGuard): Record<HandlerFunctionId, Runtime> {
+function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOptions | undefined, iamGuard: IamGuard, s3Guard: S3GrantGuard): Record<HandlerFunctionId, Runtime> {
   return Object.fromEntries(
     FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
       fnId,
-      createRuntime(env, { ...runtimeOptions, dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)] }),
+      createRuntime(env, {
+        ...runtimeOptions,
+        dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
+        s3Plugins: [...(runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
+      }),
     ]),
   ) as Record<HandlerFunctionId, Runtime>;
 }

@@ -12,6 +12,8 @@ export interface S3AttachmentsOptions {
   readonly endpoint?: string | undefined;
   readonly region?: string | undefined;
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /** Middleware to add to the client (local mode's S3 grant guard). */
+  readonly plugins?: readonly { attach(client: S3Client): void }[] | undefined;
 }
 
 /** The headers a presigned PUT signs: S3 refuses an upload whose body length or type differs from them. */
@@ -30,6 +32,7 @@ export class S3Attachments implements AttachmentBlobs {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    for (const plugin of options.plugins ?? []) plugin.attach(this.s3);
   }
 
   presignUpload(key: string, contentType: string, size: number, ttlSeconds: number): Promise<string> {

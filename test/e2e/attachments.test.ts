@@ -203,6 +203,18 @@ describe('attachments through the local S3', () => {
     expect(await ask(alice, { ...frame, to_session_id: 'carol', client_msg_id: 'voice-3' })).toMatchObject({ type: 'error', code: 'bad_request' });
   });
 
+  it('holds each function to its attachment grant in lib/grants.ts, as IAM would on AWS (403, read as no object)', async () => {
+    t = await startTestStack();
+    const alice = await t.connect('alice');
+    const key = await upload(alice, 'image/jpeg', bytes(10));
+    const { runtimes } = t.stack;
+    expect(await runtimes.send.attachments!.head(key)).toEqual({ size: 10, contentType: 'image/jpeg' });
+    expect(await runtimes.sync.attachments!.head(key)).toBeUndefined(); // sync has no attachment access
+    expect(await runtimes.attachments.attachments!.head(key)).toBeUndefined(); // it reads att/ only
+    expect(t.stack.s3Guard.violations.map((v) => [v.functionId, v.action])).toEqual([['sync', 's3:GetObject'], ['attachments', 's3:GetObject']]);
+    t.stack.s3Guard.violations.length = 0; // made on purpose here: not a failure of the stack
+  });
+
   it('counts attachment_upload against the budget of writing requests', () => {
     expect(WRITE_ACTIONS).toContain('attachment_upload');
   });
