@@ -81,7 +81,7 @@ function deny(res: ServerResponse, message: string): void {
 }
 
 /** Why S3 would refuse the request, or undefined when it would serve it. */
-export function refusalOf(req: IncomingMessage, secretAccessKey: string, nowMs: number): string | undefined {
+function refusalOf(req: IncomingMessage, secretAccessKey: string, nowMs: number): string | undefined {
   if (req.method === 'OPTIONS') return undefined; // CORS preflight: s3rver answers from the bucket's CORS rule
   if (req.headers.authorization) return undefined; // the handlers' SDK calls
   const url = new URL(req.url ?? '/', 'http://local');

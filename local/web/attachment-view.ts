@@ -6,6 +6,13 @@
 import { attachmentOf, ChatServerError, type AttachmentDescription, type Conversation } from 'teamtalk-serverless-client';
 import { page } from './state.js';
 
+/** A session's last message as the list shows it: `[picture]` or `[voice note 3.2 s]` for an attachment. */
+export function previewOf(text: string): string {
+  const attachment = attachmentOf(text);
+  if (!attachment) return text;
+  return attachment.attachment === 'picture' ? '[picture]' : `[voice note ${attachment.duration ?? '?'} s]`;
+}
+
 /** Fills a message's body: its text, or the attachment it describes. */
 export function fillBody(body: HTMLElement, text: string): void {
   const attachment = attachmentOf(text);

@@ -4,7 +4,7 @@
  * action itself.
  */
 import { conversationKey, type ConnectionStatus, type Conversation } from 'teamtalk-serverless-client';
-import { fillBody } from './attachment-view.js';
+import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page, type ChatItem } from './state.js';
 
@@ -197,7 +197,7 @@ function sessionItem(entry: ReturnType<typeof page.upsertSession>, onSelect: (co
   const preview = document.createElement('span');
   preview.className = 'preview';
   const by = entry.latestFrom === page.me ? 'you: ' : conversation.type === 'group' && entry.latestFrom !== '' ? `${entry.latestFrom}: ` : '';
-  preview.textContent = entry.latestText === '' ? '' : `${by}${entry.latestText}`;
+  preview.textContent = entry.latestText === '' ? '' : `${by}${previewOf(entry.latestText)}`;
   button.append(name, badge, preview);
   button.addEventListener('click', () => onSelect(conversation));
   li.append(button);

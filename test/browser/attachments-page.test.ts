@@ -82,6 +82,8 @@ describe.skipIf(!existsSync(CHROMIUM))('pictures and voice notes on the chat pag
     expect(played).toEqual({ paused: false, error: null, src: true });
     const item = bob.locator('#messages > li[data-msg-id="2"]');
     expect(await item.getAttribute('data-from')).toBe('alice');
+    // The session list says what the last message is, not its JSON.
+    await eventually(() => bob.locator('#sessions > li[data-session-id="alice"] .preview').textContent()).toMatch(/^\[voice note [\d.]+ s\]$/);
 
     await Promise.all([alice.close(), bob.close()]);
   });
