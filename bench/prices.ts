@@ -26,6 +26,20 @@ export const PRICES = {
     /** On demand, per read request unit (4 KB strongly consistent; eventually consistent is 0.5 unit). */
     perReadUnit: 0.125 / 1e6,
   },
+  /**
+   * S3 Standard, us-east-1, from AWS's public price page (aws.amazon.com/s3/pricing; aws-facts.md has no S3 figures):
+   * the attachment bucket (bench/attachment-cost.ts).
+   */
+  s3: {
+    /** PUT, COPY, POST, LIST: $0.005 per 1,000. */
+    perPutRequest: 0.005 / 1000,
+    /** GET, HEAD and other requests: $0.0004 per 1,000. */
+    perGetRequest: 0.0004 / 1000,
+    /** Storage, first 50 TB: $0.023 per GB-month (GB = 2³⁰ bytes). */
+    perGbMonth: 0.023,
+    /** Data transfer out to the internet past the first 100 GB a month: $0.09 per GB (uploads in are free). */
+    perGbOut: 0.09,
+  },
 } as const;
 
 /** Managed peers, $ per million messages delivered one-to-one (publish + delivery), same source. */

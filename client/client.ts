@@ -6,6 +6,8 @@
  * PendingRequests, AckBatcher, Synchronizer; this class wires them and holds the public API.
  */
 import { AckBatcher } from './acks.js';
+import type { AttachmentDescription, AttachmentKind } from '../protocol/attachments.js';
+import * as attachments from './attachments.js';
 import { DEFAULT_SEND_RETRY, resolveBackoff, resolveReconnectOptions } from './backoff.js';
 import { Connection, toError, type ConnectionState, type ConnectionStatus } from './connection.js';
 import { conversationOfMessage, sessionRefOf, type Conversation } from './conversation.js';
@@ -270,6 +272,36 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return Promise.reject(new TypeError(`request: ${String(action)} is not a request action (use send())`));
     }
     return this.#requests.add(action, fields[0] ?? {}) as unknown as Promise<ReplyFrame<A>>;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Attachments (client/attachments.ts)
+
+  /** Uploads a picture (image/jpeg, png, webp or gif) and sends the text message that describes it. */
+  sendPicture(input: attachments.SendPictureInput): Promise<MsgDataAckFrame> {
+    return attachments.sendPicture(this.#attachmentTransport(), input);
+  }
+
+  /** Uploads a voice note (e.g. a MediaRecorder blob) and sends the audio message that describes it. */
+  sendVoice(input: attachments.SendVoiceInput): Promise<MsgDataAckFrame> {
+    return attachments.sendVoice(this.#attachmentTransport(), input);
+  }
+
+  /**
+   * Uploads a picture or voice note without sending anything: resolves with the key, type and size a description
+   * needs (for apps that build and send the message themselves, e.g. to show it while it uploads).
+   */
+  uploadAttachment(blob: Blob, kind: AttachmentKind): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
+    return attachments.uploadAttachment(this.#attachmentTransport(), blob, kind);
+  }
+
+  /** A short-lived URL to download an attachment a message of the conversation references (members only). */
+  attachmentUrl(input: { readonly conversation: Conversation; readonly key: string }): Promise<string> {
+    return attachments.attachmentUrl(this.#attachmentTransport(), input);
+  }
+
+  #attachmentTransport(): attachments.AttachmentTransport {
+    return { request: (action, fields) => this.request(action, fields), send: (input) => this.send(input) };
   }
 
   // -------------------------------------------------------------------------------------------------------------

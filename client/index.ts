@@ -10,6 +10,7 @@
  * ```
  */
 export { ChatClient } from './client.js';
+export { AttachmentUploadError, attachmentOf, type SendPictureInput, type SendVoiceInput } from './attachments.js';
 export type {
   ChangeGroupMembersInput,
   ChatClientEvents,
@@ -54,6 +55,9 @@ export {
   ERROR_CODES,
   IDEMPOTENCY_WINDOW_SECONDS,
   LIMIT_DEFAULTS,
+  AUDIO_CONTENT_TYPES,
+  IMAGE_CONTENT_TYPES,
+  type AttachmentDescription,
   MsgType,
   SessionType,
   isGroupId,

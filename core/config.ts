@@ -50,6 +50,14 @@ export interface Config {
   readonly pushMaxAttempts: number;
   /** Longest wait between tries of a push; a longer Retry-After gives the push up. */
   readonly pushMaxRetryWaitMs: number;
+  /** S3 bucket of pictures and voice notes; empty: attachments are off (requests and references refused). */
+  readonly attachmentBucket: string;
+  /** Largest picture an upload URL is signed for, in bytes. */
+  readonly maxImageBytes: number;
+  /** Largest voice note an upload URL is signed for, in bytes. */
+  readonly maxAudioBytes: number;
+  /** Lifetime of the presigned upload and download URLs, in seconds. */
+  readonly attachmentUrlTtlSeconds: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -75,6 +83,10 @@ export const ENV = {
   pushIncludesBody: 'PUSH_INCLUDES_BODY',
   pushMaxAttempts: 'PUSH_MAX_ATTEMPTS',
   pushMaxRetryWaitMs: 'PUSH_MAX_RETRY_WAIT_MS',
+  attachmentBucket: 'ATTACHMENT_BUCKET',
+  maxImageBytes: 'MAX_IMAGE_BYTES',
+  maxAudioBytes: 'MAX_AUDIO_BYTES',
+  attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
 } as const;
 
 export const DEFAULTS = {
@@ -96,7 +108,16 @@ export const DEFAULTS = {
   messageRetentionDays: 0,
   pushMaxAttempts: 3,
   pushMaxRetryWaitMs: 10_000,
+  maxImageBytes: LIMIT_DEFAULTS.maxImageBytes,
+  maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
+  attachmentUrlTtlSeconds: 300,
 } as const;
+
+/** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
+export const MAX_ATTACHMENT_BYTES_LIMIT = 5 * 1024 ** 3;
+
+/** Longest URL lifetime: an hour, so that a URL never outlives the Lambda role's session credentials that signed it. */
+export const MAX_ATTACHMENT_URL_TTL_SECONDS = 3600;
 
 /**
  * The largest msg_data a frame can carry: JSON escapes a control character as six bytes (`\u0001`), and a msg_data
@@ -143,5 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
     pushMaxAttempts: integer(env, ENV.pushMaxAttempts, DEFAULTS.pushMaxAttempts, 1, 10),
     pushMaxRetryWaitMs: integer(env, ENV.pushMaxRetryWaitMs, DEFAULTS.pushMaxRetryWaitMs, 0, 60_000),
+    attachmentBucket: env[ENV.attachmentBucket] ?? '',
+    maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
+    maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
+    attachmentUrlTtlSeconds: integer(env, ENV.attachmentUrlTtlSeconds, DEFAULTS.attachmentUrlTtlSeconds, 1, MAX_ATTACHMENT_URL_TTL_SECONDS),
   };
 }

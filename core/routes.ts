@@ -7,9 +7,9 @@
 import type { ClientAction } from '../protocol/frames.js';
 
 /** The Lambda functions of the stack (one per folder under lambdas/). */
-export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'devices' | 'default' | 'sweeper';
+export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'devices' | 'default' | 'sweeper' | 'attachments';
 
-export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'devices', 'default', 'sweeper'];
+export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'devices', 'default', 'sweeper', 'attachments'];
 
 /**
  * Actions with a route of their own, and the function behind each: every client action of the protocol but
@@ -32,6 +32,8 @@ export const ACTION_ROUTES = {
   device_token: 'devices',
   device_token_remove: 'devices',
   session_mute: 'groups',
+  attachment_upload: 'attachments',
+  attachment_url: 'attachments',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -2,11 +2,14 @@
  * Everything a handler needs, built once per Lambda instance (or once per local stack) from an environment:
  * config, the DynamoDB table modules, the @connections gateway and the clock. Use-cases take the parts they use.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Attachments } from './blob/s3-attachments.js';
 import { loadConfig, type Config } from './config.js';
 import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
 import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
+import type { AttachmentBlobs } from './usecases/attachments.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
@@ -27,6 +30,8 @@ export interface Runtime extends Stores {
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly events: EventPublisher;
+  /** The attachment bucket; undefined when ATTACHMENT_BUCKET is unset. */
+  readonly attachments: AttachmentBlobs | undefined;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -34,9 +39,17 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** Local mode only: DynamoDB Local's endpoint. On AWS it is unset and the SDK uses the role's credentials. */
 export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
 
+/** Local mode only: the S3-compatible server's endpoint (path-style). On AWS it is unset. */
+export const S3_ENDPOINT_ENV = 'S3_ENDPOINT';
+
 /** Something that adds middleware to the DynamoDB client, e.g. local mode's IAM grant guard. */
 export interface DynamoClientPlugin {
   attach(client: DynamoDBDocumentClient): void;
+}
+
+/** Something that adds middleware to the attachment bucket's S3 client, e.g. local mode's S3 grant guard. */
+export interface S3ClientPlugin {
+  attach(client: S3Client): void;
 }
 
 export interface RuntimeOptions {
@@ -44,6 +57,8 @@ export interface RuntimeOptions {
   readonly capacityMeter?: CapacityMeter;
   /** Added to the DynamoDB client after the capacity meter (local mode: lib/grants.ts enforced per function). */
   readonly dynamoPlugins?: readonly DynamoClientPlugin[];
+  /** Added to the attachment bucket's S3 client (local mode: lib/grants.ts `attachments` enforced per function). */
+  readonly s3Plugins?: readonly S3ClientPlugin[];
 }
 
 export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
@@ -82,5 +97,8 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     groupMutes: new GroupMuteTable(db, tables.GroupMembers),
     providerTokens: new SharedProviderTokenTable(db, tables.DeviceTokens),
     events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
+    attachments: config.attachmentBucket
+      ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials, plugins: options.s3Plugins })
+      : undefined,
   };
 }

@@ -6,6 +6,7 @@ import type { FunctionId } from '../core/routes.js';
 import type { Runtime } from '../core/runtime.js';
 import type { WebSocketEvent, WebSocketResult } from '../core/websocket-event.js';
 import { createAckHandler } from './ack/handler.js';
+import { createAttachmentsHandler } from './attachments/handler.js';
 import { createConnectHandler } from './connect/handler.js';
 import { createDefaultHandler } from './default/handler.js';
 import { createDevicesHandler } from './devices/handler.js';
@@ -24,4 +25,5 @@ export const ROUTE_HANDLER_FACTORIES: Readonly<Record<RouteFunctionId, (runtime:
   groups: createGroupsHandler,
   devices: createDevicesHandler,
   default: createDefaultHandler,
+  attachments: createAttachmentsHandler,
 };

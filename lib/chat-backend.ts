@@ -13,16 +13,18 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
+import { DEFAULTS, ENV, MAX_ATTACHMENT_BYTES_LIMIT, MAX_ATTACHMENT_URL_TTL_SECONDS, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
 import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
+import { ChatAttachments } from './attachments.js';
 import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
 import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
@@ -157,6 +159,14 @@ export interface ChatBackendProps {
    * @default true
    */
   readonly configureApiGatewayLogsRole?: boolean;
+  /** Largest picture `attachment_upload` signs an upload for, in bytes (MAX_IMAGE_BYTES). @default 10485760 (10 MiB) */
+  readonly maxImageBytes?: number;
+  /** Largest voice note `attachment_upload` signs an upload for, in bytes (MAX_AUDIO_BYTES). @default 2097152 (2 MiB) */
+  readonly maxAudioBytes?: number;
+  /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default 300 seconds */
+  readonly attachmentUrlTtl?: Duration;
+  /** Origins browsers may upload attachments from (the bucket's CORS); the signed URLs are what grant access. @default ['*'] */
+  readonly attachmentCorsOrigins?: readonly string[];
 }
 
 
@@ -196,6 +206,25 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.maxGroupsOwned]: String(positiveInteger('maxGroupsOwned', props.maxGroupsOwned ?? DEFAULTS.maxGroupsOwned)),
     [ENV.maxGroupsJoined]: String(positiveInteger('maxGroupsJoined', props.maxGroupsJoined ?? DEFAULTS.maxGroupsJoined)),
     [ENV.maxDeviceTokensPerUser]: String(positiveInteger('maxDeviceTokensPerUser', props.maxDeviceTokensPerUser ?? DEFAULTS.maxDeviceTokensPerUser)),
+    ...attachmentSettings(props),
+  };
+}
+
+/** The attachment limits (core/config.ts bounds them the same way at run time). */
+function attachmentSettings(props: ChatBackendProps): Record<string, string> {
+  const bytes = (name: string, value: number) => {
+    positiveInteger(name, value);
+    if (value > MAX_ATTACHMENT_BYTES_LIMIT) throw new Error(`ChatBackend: ${name} must be at most ${MAX_ATTACHMENT_BYTES_LIMIT} (S3's largest single PUT), got ${value}`);
+    return String(value);
+  };
+  const ttl = (props.attachmentUrlTtl ?? Duration.seconds(DEFAULTS.attachmentUrlTtlSeconds)).toSeconds();
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ATTACHMENT_URL_TTL_SECONDS) {
+    throw new Error(`ChatBackend: attachmentUrlTtl must be whole seconds from 1 to ${MAX_ATTACHMENT_URL_TTL_SECONDS}, got ${ttl}`);
+  }
+  return {
+    [ENV.maxImageBytes]: bytes('maxImageBytes', props.maxImageBytes ?? DEFAULTS.maxImageBytes),
+    [ENV.maxAudioBytes]: bytes('maxAudioBytes', props.maxAudioBytes ?? DEFAULTS.maxAudioBytes),
+    [ENV.attachmentUrlTtlSeconds]: String(ttl),
   };
 }
 
@@ -250,6 +279,8 @@ export class ChatBackend extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The construct's CloudWatch dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** Pictures and voice notes (lib/attachments.ts): private, reached only through URLs the stack signs. */
+  public readonly attachmentBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: ChatBackendProps = {}) {
     super(scope, id);
@@ -280,8 +311,14 @@ export class ChatBackend extends Construct {
     this.connectionsEndpoint = api.connectionsEndpoint;
 
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    this.attachmentBucket = new ChatAttachments(this, 'Attachments', {
+      removalPolicy,
+      corsOrigins: props.attachmentCorsOrigins ?? ['*'],
+      ...(props.messageRetention ? { retentionDays: wholeDays(props.messageRetention) } : {}),
+    }).bucket;
     const functions = new ChatFunctions(this, 'Functions', {
       tables: this.tables,
+      attachmentBucket: this.attachmentBucket,
       connectionsEndpoint: api.connectionsEndpoint,
       manageConnectionsArn: api.manageConnectionsArn,
       eventBus: this.eventBus,

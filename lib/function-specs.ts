@@ -95,6 +95,15 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: false,
   },
+  attachments: {
+    entry: 'lambdas/attachments/handler.ts',
+    description: 'attachment_upload / attachment_url: presigned S3 URLs for pictures and voice notes',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/handler.ts',
     description: 'Scheduled: redelivers unacked messages',

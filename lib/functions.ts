@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
@@ -17,7 +18,7 @@ import { ENV } from '../core/config.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
 import { FUNCTION_SPECS, type FunctionSpec } from './function-specs.js';
-import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionId } from './grants.js';
+import { FUNCTION_ACCESS, FUNCTION_IDS, tablesOf, type FunctionAccess, type FunctionId } from './grants.js';
 
 /** Level of the handlers' logs: Lambda's application log level, which Powertools obeys. */
 export type ChatLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -39,6 +40,8 @@ export interface ChatFunctionsProps {
   /** Bus of the push hook, for the functions lib/grants.ts lets publish. */
   readonly eventBus: events.IEventBus;
   readonly pushIncludesBody: boolean;
+  /** The attachment bucket (lib/attachments.ts), for the functions lib/grants.ts gives attachment access. */
+  readonly attachmentBucket: s3.IBucket;
   /** Handler settings by env var name (ACK_TIMEOUT_MS, ...), for every function whose spec has `config`. */
   readonly handlerSettings: Readonly<Record<string, string>>;
   /** SWEEP_INTERVAL_MS, for the functions whose spec has `sweepInterval`. */
@@ -135,6 +138,7 @@ export class ChatFunctions extends Construct {
       environment[ENV.eventBusName] = props.eventBus.eventBusName;
       environment[ENV.pushIncludesBody] = String(props.pushIncludesBody);
     }
+    if (access.attachments) environment[ENV.attachmentBucket] = props.attachmentBucket.bucketName;
     if (fnId === 'authorizer') {
       const { issuer, audiences, jwksUrl } = props.tokenIssuer;
       environment[AUTH_ENV.issuer] = issuer;
@@ -156,6 +160,9 @@ export class ChatFunctions extends Construct {
       );
     }
     if (access.publishesEvents) this.props.eventBus.grantPutEventsTo(fn);
+    for (const [actions, prefixes] of attachmentStatements(access)) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: prefixes.map((p) => this.props.attachmentBucket.arnForObjects(`${p}*`)) }));
+    }
   }
 
   private acknowledgeNagFindings(fnId: FunctionId, fn: NodejsFunction): void {
@@ -169,6 +176,14 @@ export class ChatFunctions extends Construct {
         reason: 'execute-api:ManageConnections on this API and stage only; the wildcards are the HTTP method and the connection ids, which exist only at run time.',
       });
     }
+    for (const [, prefixes] of attachmentStatements(FUNCTION_ACCESS[fnId])) {
+      for (const prefix of prefixes) {
+        Validations.of(fn.role!).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), this.props.attachmentBucket.arnForObjects(`${prefix}*`))}]`,
+          reason: `Objects under ${prefix} of the attachment bucket only: their keys are random, made at run time.`,
+        });
+      }
+    }
     if (this.props.tracing && fn.role) {
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -176,6 +191,12 @@ export class ChatFunctions extends Construct {
       });
     }
   }
+}
+
+/** lib/grants.ts attachment access as (actions, key prefixes) pairs. */
+function attachmentStatements(access: FunctionAccess): [string[], readonly string[]][] {
+  if (!access.attachments) return [];
+  return ([[['s3:GetObject'], access.attachments.read], [['s3:PutObject'], access.attachments.write]] as [string[], readonly string[]][]).filter(([, p]) => p.length > 0);
 }
 
 /**

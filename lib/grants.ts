@@ -37,7 +37,15 @@ export interface FunctionAccess {
    * PUSH_INCLUDES_BODY. @default false
    */
   readonly publishesEvents?: boolean;
+  /**
+   * Objects of the attachment bucket (lib/attachments.ts) it may read (`s3:GetObject`: GET, HEAD, copy source) and
+   * write (`s3:PutObject`: a presigned PUT, a copy target), by key prefix; gets ATTACHMENT_BUCKET. @default none
+   */
+  readonly attachments?: { readonly read: readonly AttachmentPrefix[]; readonly write: readonly AttachmentPrefix[] };
 }
+
+/** Key prefixes of the attachment bucket (core/usecases/attachments.ts): uploads, and referenced copies. */
+export type AttachmentPrefix = 'uploads/' | 'att/';
 
 export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   authorizer: {
@@ -72,6 +80,9 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
     publishesEvents: true,
+    // A message referencing an attachment: HEAD the sender's upload (or, once it expired, its copy in the
+    // conversation), copy it into the conversation.
+    attachments: { read: ['uploads/', 'att/'], write: ['att/'] },
   },
   ack: {
     tables: {
@@ -118,6 +129,16 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   default: {
     tables: {},
     manageConnections: true,
+  },
+  attachments: {
+    // attachment_upload signs PUTs of uploads (the write budget); attachment_url resolves a group session (membership)
+    // and HEADs and signs GETs of referenced copies.
+    tables: {
+      RateLimits: ['dynamodb:UpdateItem'],
+      GroupMembers: ['dynamodb:GetItem'],
+    },
+    manageConnections: true,
+    attachments: { read: ['att/'], write: ['uploads/'] },
   },
   sweeper: {
     // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.

@@ -45,6 +45,10 @@ export class TeamTalkStack extends Stack {
     if (this.backend.alarmTopic) {
       new CfnOutput(this, 'AlarmTopicArn', { value: this.backend.alarmTopic.topicArn, description: 'Alarm notifications' });
     }
+    new CfnOutput(this, 'AttachmentBucketName', {
+      value: this.backend.attachmentBucket.bucketName,
+      description: 'Pictures and voice notes (private; reached through presigned URLs only)',
+    });
     for (const spec of ALL_TABLES) {
       new CfnOutput(this, `${spec.id}TableName`, {
         value: this.backend.tables[spec.id].tableName,

@@ -11,7 +11,7 @@ import webpush from 'web-push';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
-import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
+import { createRuntime, DYNAMODB_ENDPOINT_ENV, S3_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
@@ -26,6 +26,8 @@ import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
 import type { WebApp } from './emulator/web.js';
 import { IamGuard } from './iam-guard.js';
 import { startLocalPush, type LocalPush, type LocalPushOptions } from './push/local-push.js';
+import { S3GrantGuard } from './s3-grant-guard.js';
+import { startLocalS3 } from './s3-server.js';
 
 export interface LocalStackOptions {
   /** Port of the WebSocket API, the @connections API and the page (default 8787); 0 picks a free one. */
@@ -58,6 +60,8 @@ export interface LocalStackOptions {
   readonly onInvocation?: (record: InvocationRecord) => void;
   /** Runs the push sender against fake FCM, APNs and Web Push services (local/push/). @default false (npm start: on) */
   readonly push?: boolean | LocalPushOptions;
+  /** Folder the local S3 (attachments) keeps its objects in; a temporary one, removed at stop, when omitted. */
+  readonly s3Path?: string;
 }
 
 export interface LocalStack {
@@ -68,6 +72,9 @@ export interface LocalStack {
   readonly port: number;
   readonly jwtSecret: string;
   readonly dynamoEndpoint: string;
+  /** The local S3 (local/s3-server.ts) holding the attachment bucket. */
+  readonly s3Endpoint: string;
+  readonly attachmentBucket: string;
   readonly tables: Readonly<Record<TableId, string>>;
   /** The environment the handlers' runtimes were built from. */
   readonly env: Readonly<Record<string, string>>;
@@ -77,6 +84,8 @@ export interface LocalStack {
   readonly runtimes: Readonly<Record<HandlerFunctionId, Runtime>>;
   /** Local IAM: every DynamoDB call a function made outside its grant (each was refused with AccessDeniedException). */
   readonly iamGuard: IamGuard;
+  /** Local IAM of the attachment bucket: every S3 call a function made outside its grant (each was refused with 403). */
+  readonly s3Guard: S3GrantGuard;
   readonly emulator: Emulator;
   /** The push sender and its fake providers, when `push` is on. */
   readonly push?: LocalPush;
@@ -89,6 +98,9 @@ export interface LocalStack {
   /** Stops the sweeper, the emulator (closing every connection), then DynamoDB Local if it was started here. */
   stop(): Promise<void>;
 }
+
+/** The attachment bucket's name in local mode. */
+export const LOCAL_ATTACHMENT_BUCKET = 'attachments';
 
 /** Where local mode's defaults differ from core/config.ts's (AWS's): the sweeper runs every second, not minute. */
 export const LOCAL_DEFAULTS = { sweepIntervalMs: 1_000 } as const;
@@ -138,10 +150,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => emulator.stop());
 
+    const s3 = await startLocalS3({
+      bucket: LOCAL_ATTACHMENT_BUCKET,
+      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.s3Path === undefined ? {} : { directory: options.s3Path }),
+    });
+    cleanups.push(() => s3.stop());
+
     const env: Record<string, string> = {
       ...LOCAL_AWS_ENV,
       ...tableEnv(tables),
       [DYNAMODB_ENDPOINT_ENV]: dynamoEndpoint,
+      [S3_ENDPOINT_ENV]: s3.endpoint,
+      [ENV.attachmentBucket]: LOCAL_ATTACHMENT_BUCKET,
       [ENV.connectionsEndpoint]: emulator.httpUrl,
       [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalMs),
       ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
@@ -150,7 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const runtime = createRuntime(env); // not a function's: no meter, no guard
     const iamGuard = new IamGuard(tables);
-    const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard);
+    const s3Guard = new S3GrantGuard();
+    const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard, s3Guard);
     const push = pushOptions ? await startPush(runtimes, iamGuard, env, pushOptions, options.runtimeOptions) : undefined;
     if (push) cleanups.push(() => push.stop());
     resolveRoutes(routeHandlers(runtimes));
@@ -169,11 +192,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: emulator.port,
       jwtSecret,
       dynamoEndpoint,
+      s3Endpoint: s3.endpoint,
+      attachmentBucket: LOCAL_ATTACHMENT_BUCKET,
       tables,
       env,
       runtime,
       runtimes,
       iamGuard,
+      s3Guard,
       emulator,
       ...(push ? { push } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
@@ -225,11 +251,15 @@ async function startPush(
 }
 
 /** One runtime per function, its DynamoDB client held to the function's grant (local IAM). */
-function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOptions | undefined, iamGuard: IamGuard): Record<HandlerFunctionId, Runtime> {
+function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOptions | undefined, iamGuard: IamGuard, s3Guard: S3GrantGuard): Record<HandlerFunctionId, Runtime> {
   return Object.fromEntries(
     FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
       fnId,
-      createRuntime(env, { ...runtimeOptions, dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)] }),
+      createRuntime(env, {
+        ...runtimeOptions,
+        dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
+        s3Plugins: [...(runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
+      }),
     ]),
   ) as Record<HandlerFunctionId, Runtime>;
 }

@@ -59,12 +59,15 @@ async function main(): Promise<void> {
   // The handlers' other settings (RATE_LIMIT_PER_SECOND, MAX_DELIVERY_ATTEMPTS, ...) pass through as on Lambda.
   const passthrough = Object.fromEntries(
     Object.values(ENV)
-      .filter((name) => name !== ENV.connectionsEndpoint && process.env[name])
+      // Set by local mode itself: the emulator's endpoint, the local S3's bucket.
+      .filter((name) => name !== ENV.connectionsEndpoint && name !== ENV.attachmentBucket && process.env[name])
       .map((name) => [name, process.env[name]!]),
   );
 
   const dbPath = inMemory ? undefined : fileURLToPath(new URL('../.data/dynamodb/', import.meta.url));
   if (dbPath) await mkdir(dbPath, { recursive: true });
+  const s3Path = inMemory ? undefined : fileURLToPath(new URL('../.data/s3/', import.meta.url));
+  if (s3Path) await mkdir(s3Path, { recursive: true });
   const webApp = await loadWebApp();
 
   let stack: LocalStack;
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
       port,
       jwtSecret,
       ...(dbPath === undefined ? {} : { dbPath }),
+      ...(s3Path === undefined ? {} : { s3Path }),
       ...(ackTimeoutMs === undefined ? {} : { ackTimeoutMs }),
       ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
       ...(maxMsgBytes === undefined ? {} : { maxMsgBytes }),
@@ -103,6 +107,7 @@ function printBanner(stack: LocalStack, options: { jwtSecret: string; dbPath: st
       `  WebSocket API     ${stack.url}/?token=<jwt>[&client_type=1|2|17|18]`,
       `  @connections API  ${stack.httpUrl}/@connections/{connectionId}   (CONNECTIONS_ENDPOINT)`,
       `  DynamoDB Local    ${stack.dynamoEndpoint}   ${options.dbPath ? `data kept in ${options.dbPath}` : 'in memory: nothing is kept'}`,
+      `  S3 (attachments)  ${stack.s3Endpoint}/${stack.attachmentBucket}   ${options.dbPath ? 'objects kept in .data/s3/' : 'temporary: removed at stop'}`,
       `  JWT secret        ${options.jwtSecret}${options.jwtSecret === DEFAULT_JWT_SECRET ? '   (the default; JWT_SECRET overrides)' : '   (from JWT_SECRET)'}`,
       `  mint a token      ${tokenHint}   or   curl '${stack.httpUrl}/local/token?user_id=alice'`,
       ...(stack.push

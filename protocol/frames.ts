@@ -260,6 +260,17 @@ export interface RequestMap {
     request: NoFields;
     reply: NoFields;
   };
+  attachment_upload: {
+    /** A presigned PUT for a fresh key under the caller, for exactly this content type and size (docs/protocol.md "Attachments"). */
+    request: { readonly content_type: string; readonly size: number };
+    /** PUT the bytes to `url` with `headers` before `expires_in` seconds pass; then send a message referencing `key`. */
+    reply: { readonly key: string; readonly url: string; readonly method: 'PUT'; readonly headers: Readonly<Record<string, string>>; readonly expires_in: number };
+  };
+  attachment_url: {
+    /** A presigned GET for an attachment that a message of this session references (members only). */
+    request: SessionRef & { readonly key: string };
+    reply: SessionRef & { readonly key: string; readonly url: string; readonly expires_in: number };
+  };
 }
 
 export type RequestAction = keyof RequestMap;
@@ -283,6 +294,8 @@ export const CLIENT_ACTIONS = [
   'device_token_remove',
   'session_mute',
   'heartbeat',
+  'attachment_upload',
+  'attachment_url',
 ] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
@@ -298,6 +311,7 @@ export const WRITE_ACTIONS = [
   'device_token',
   'device_token_remove',
   'session_mute',
+  'attachment_upload',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
 

@@ -58,4 +58,8 @@ export const LIMIT_DEFAULTS = {
   maxDeviceTokensPerUser: 10,
   /** Longest push token, in characters (an APNs token is 64, an FCM token about 160, a Web Push subscription about 600). */
   maxDeviceTokenLength: 1024,
+  /** Largest picture `attachment_upload` signs, in bytes (10 MiB). */
+  maxImageBytes: 10_485_760,
+  /** Largest voice note `attachment_upload` signs, in bytes (2 MiB: minutes of opus or aac). */
+  maxAudioBytes: 2_097_152,
 } as const;

@@ -1,8 +1,10 @@
 /**
  * The smoke run: two users on any deployment (AWS or local mode) go through the message path of the wire contract
- * step by step — send, delivery, ack, redelivery after a withheld ack, history, read receipt, group message and
+ * step by step — send, delivery, ack, redelivery after a withheld ack, history, read receipt, group message, a voice
+ * note and a picture through the attachment bucket (attachment-steps.ts) and
  * refusals — and each step reports pass or fail. A step whose precondition failed is reported failed too.
  */
+import { picture, refuseOthersAttachment, voiceNote } from './attachment-steps.js';
 import { SmokeConnection, UpgradeRefusedError, type Frame } from './connection.js';
 
 export interface SmokeUser {
@@ -65,6 +67,9 @@ const STEPS: readonly [string, Step][] = [
   ['history', history],
   ['read receipt', readReceipt],
   ['group message', groupMessage],
+  ['voice note', voiceNote],
+  ['picture', picture],
+  ['refusal attachment', refuseOthersAttachment],
   ['refusal self_message', refuseSelfMessage],
   ['refusal bad_request', refuseBadRequest],
   ['refusal not_member', refuseNotMember],

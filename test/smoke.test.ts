@@ -24,7 +24,7 @@ function io(env: Record<string, string> = {}): SmokeIo & { lines: string[]; erro
   return { lines, errors, out: (line) => lines.push(line), err: (line) => errors.push(line), env };
 }
 
-const STEPS = ['connect', 'send', 'delivery', 'ack', 'redelivery', 'history', 'read receipt', 'group message', 'refusal self_message', 'refusal bad_request', 'refusal not_member'];
+const STEPS = ['connect', 'send', 'delivery', 'ack', 'redelivery', 'history', 'read receipt', 'group message', 'voice note', 'picture', 'refusal attachment', 'refusal self_message', 'refusal bad_request', 'refusal not_member'];
 
 describe('npm run smoke against local mode', () => {
   it('passes every step, one PASS line each, and exits 0', async () => {

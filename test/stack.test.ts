@@ -348,6 +348,8 @@ describe.each([
       const granted: Record<string, string[]> = {};
       let manageConnections = 0;
       let putEvents = 0;
+      const objects: Record<string, string[]> = {};
+      const bucketArn = JSON.stringify(s.stack.resolve(s.backend.attachmentBucket.bucketArn));
       for (const statement of roleStatements(s.resources, roleId)) {
         expect(statement['Effect']).toBe('Allow');
         for (const action of asArray<string>(statement['Action'])) {
@@ -365,6 +367,12 @@ describe.each([
           } else if (action === 'events:PutEvents') {
             putEvents += 1;
             expect(JSON.stringify(statement['Resource']), fnId).toBe(busArn);
+          } else if (action === 's3:GetObject' || action === 's3:PutObject') {
+            // Objects under a prefix of the attachment bucket only (lib/grants.ts `attachments`).
+            for (const resource of asArray<Json>(statement['Resource'])) {
+              expect(JSON.stringify(resource), fnId).toContain(bucketArn);
+              (objects[action] ??= []).push(/"\/(uploads\/|att\/)\*"\]\]\}$/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource));
+            }
           } else {
             expect([...allowed], `${fnId}: ${action}`).toContain(action);
           }
@@ -377,6 +385,11 @@ describe.each([
       expect(actual, fnId).toEqual(expected);
       expect(manageConnections, fnId).toBe(FUNCTION_ACCESS[fnId].manageConnections ? 1 : 0);
       expect(putEvents, fnId).toBe(FUNCTION_ACCESS[fnId].publishesEvents ? 1 : 0);
+      const attachments = FUNCTION_ACCESS[fnId].attachments;
+      const expectedObjects = attachments
+        ? Object.fromEntries(([['s3:GetObject', attachments.read], ['s3:PutObject', attachments.write]] as const).filter(([, p]) => p.length > 0).map(([a, p]) => [a, [...p].sort()]))
+        : {};
+      expect(Object.fromEntries(Object.entries(objects).map(([a, p]) => [a, [...p].sort()])), fnId).toEqual(expectedObjects);
     }
   });
 

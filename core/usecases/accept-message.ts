@@ -31,6 +31,7 @@ import type {
   SentMessageStore,
   SessionStore,
 } from '../ports.js';
+import { checkAttachmentReference, type AttachmentPorts } from './attachments.js';
 
 export interface AcceptMessagePorts {
   readonly rateLimits: RateLimiter;
@@ -40,7 +41,8 @@ export interface AcceptMessagePorts {
   readonly groups: GroupStore;
   readonly sentMessages: SentMessageStore;
   readonly clock: Clock;
-  readonly config: { readonly maxMsgBytes: number };
+  readonly attachments: AttachmentPorts['attachments'];
+  readonly config: { readonly maxMsgBytes: number } & AttachmentPorts['config'];
 }
 
 export interface AcceptMessageInput {
@@ -92,6 +94,9 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   if (!(await ports.rateLimits.tryAcquire('msg', send.senderId, now))) {
     throw new FrameError('rate_limited', 'more msg_data a second than the limit allows for this user');
   }
+  // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no msg_id).
+  const { request } = send;
+  await checkAttachmentReference(ports, { senderId: send.senderId, conversationId: send.conversationId, msgType: request.msg_type, msgData: request.msg_data });
   const nowSeconds = Math.floor(now / 1000);
   const numbering = await ports.conversations.nextMsgId({
     conversationId: send.conversationId,

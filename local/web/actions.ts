@@ -464,7 +464,8 @@ function onMessage(message: ReceivedMessage): void {
   syncStateSaver.soon();
 }
 
-export function sendMessage(text: string): void {
+/** `kind` audio: a voice note's description (attachments.ts). */
+export function sendMessage(text: string, kind: 'text' | 'audio' = 'text'): void {
   const chat = page.client;
   const to = page.current;
   if (!chat || !to || text === '') return;
@@ -473,7 +474,7 @@ export function sendMessage(text: string): void {
   items.push(item);
   redraw();
   chat
-    .send({ to, msgData: text, clientMsgId: item.clientMsgId! })
+    .send({ to, msgData: text, kind, clientMsgId: item.clientMsgId! })
     .then((ack) => {
       // History may have brought the same message in already: keep this item, drop that one.
       const duplicate = items.findIndex((other) => other !== item && other.msgId === ack.msg_id);

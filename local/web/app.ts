@@ -37,6 +37,7 @@ import {
   sendMessage,
   syncStateSaver,
 } from './actions.js';
+import { wireAttachments } from './attachments.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
 import { page } from './state.js';
@@ -136,6 +137,7 @@ function startFromUrl(): void {
 }
 
 wire();
+wireAttachments();
 startFromUrl();
 redraw();
 redrawSessions();

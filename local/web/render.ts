@@ -4,6 +4,7 @@
  * action itself.
  */
 import { conversationKey, type ConnectionStatus, type Conversation } from 'teamtalk-serverless-client';
+import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page, type ChatItem } from './state.js';
 
@@ -43,7 +44,7 @@ function renderItem(item: ChatItem): HTMLLIElement {
     meta.className = 'meta';
     const body = document.createElement('span');
     body.className = 'body';
-    body.textContent = item.text;
+    fillBody(body, item.text);
     element.append(meta, body);
     item.element = element;
   }
@@ -196,7 +197,7 @@ function sessionItem(entry: ReturnType<typeof page.upsertSession>, onSelect: (co
   const preview = document.createElement('span');
   preview.className = 'preview';
   const by = entry.latestFrom === page.me ? 'you: ' : conversation.type === 'group' && entry.latestFrom !== '' ? `${entry.latestFrom}: ` : '';
-  preview.textContent = entry.latestText === '' ? '' : `${by}${entry.latestText}`;
+  preview.textContent = entry.latestText === '' ? '' : `${by}${previewOf(entry.latestText)}`;
   button.append(name, badge, preview);
   button.addEventListener('click', () => onSelect(conversation));
   li.append(button);

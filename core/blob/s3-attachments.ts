@@ -1,0 +1,62 @@
+/**
+ * The attachment bucket on S3 (or a local S3-compatible server): presigned upload and download URLs, HEAD, and the
+ * server-side copy that records a reference. The same code runs on AWS and locally; only the endpoint differs.
+ */
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { AttachmentBlobs, AttachmentObject } from '../usecases/attachments.js';
+
+export interface S3AttachmentsOptions {
+  readonly bucket: string;
+  /** Local mode: the S3-compatible server's URL (path-style addressing). On AWS unset. */
+  readonly endpoint?: string | undefined;
+  readonly region?: string | undefined;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /** Middleware to add to the client (local mode's S3 grant guard). */
+  readonly plugins?: readonly { attach(client: S3Client): void }[] | undefined;
+}
+
+/** The headers a presigned PUT signs: S3 refuses an upload whose body length or type differs from them. */
+const SIGNED_UPLOAD_HEADERS = new Set(['content-type', 'content-length']);
+
+export class S3Attachments implements AttachmentBlobs {
+  private readonly s3: S3Client;
+
+  constructor(private readonly options: S3AttachmentsOptions) {
+    this.s3 = new S3Client({
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+      // Without this the SDK would sign a CRC32 of the (empty) body into a presigned PUT, and S3 would refuse the
+      // real bytes; the signed Content-Length and Content-Type are what bound an upload.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    for (const plugin of options.plugins ?? []) plugin.attach(this.s3);
+  }
+
+  presignUpload(key: string, contentType: string, size: number, ttlSeconds: number): Promise<string> {
+    const put = new PutObjectCommand({ Bucket: this.options.bucket, Key: key, ContentType: contentType, ContentLength: size });
+    return getSignedUrl(this.s3, put, { expiresIn: ttlSeconds, signableHeaders: SIGNED_UPLOAD_HEADERS });
+  }
+
+  presignDownload(key: string, ttlSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), { expiresIn: ttlSeconds });
+  }
+
+  async head(key: string): Promise<AttachmentObject | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? '' };
+    } catch (error) {
+      // Without s3:ListBucket (the functions have none) S3 answers a missing key with 403, not 404.
+      if (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.$metadata.httpStatusCode === 403)) return undefined;
+      throw error;
+    }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    // Keys are made by the server from [A-Za-z0-9_/-] only: nothing in CopySource needs escaping.
+    await this.s3.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: toKey, CopySource: `${this.options.bucket}/${fromKey}` }));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Pictures and voice notes on the chat page: the picture button picks a file, the record button records a voice
+ * note with MediaRecorder (a second click stops and sends it); both upload through the SDK, then send the message
+ * describing the attachment the usual way (actions.ts sendMessage); attachment-view.ts shows them.
+ *
+ * Hooks for browser tests: #attach-picture, #picture-input, #record-voice[data-recording][data-chunks].
+ */
+import { IMAGE_CONTENT_TYPES, type AttachmentDescription } from 'teamtalk-serverless-client';
+import { sendMessage } from './actions.js';
+import { showNotice } from './render.js';
+import { page } from './state.js';
+
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** Uploads, then sends the description as a message of the open conversation. */
+async function sendAttachment(blob: Blob, kind: 'picture' | 'voice', extra: Partial<AttachmentDescription>): Promise<void> {
+  const chat = page.client;
+  if (!chat || !page.current) {
+    showNotice('Connect and pick someone to chat with first.');
+    return;
+  }
+  try {
+    const uploaded = await chat.uploadAttachment(blob, kind);
+    sendMessage(JSON.stringify({ attachment: kind, ...uploaded, ...extra }), kind === 'voice' ? 'audio' : 'text');
+  } catch (error) {
+    showNotice(`Could not send the ${kind}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The picture's size in pixels, when the browser can decode it. */
+async function pixelsOf(file: Blob): Promise<Partial<AttachmentDescription>> {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const size = { width: bitmap.width, height: bitmap.height };
+    bitmap.close();
+    return size;
+  } catch {
+    return {};
+  }
+}
+
+let recording: { recorder: MediaRecorder; chunks: Blob[]; startedAt: number } | undefined;
+
+async function toggleRecording(button: HTMLButtonElement): Promise<void> {
+  if (recording) {
+    recording.recorder.stop();
+    return;
+  }
+  if (!page.client || !page.current) {
+    showNotice('Connect and pick someone to chat with first.');
+    return;
+  }
+  let stream: MediaStream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (error) {
+    showNotice(`No microphone: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  const recorder = new MediaRecorder(stream);
+  const current = { recorder, chunks: [] as Blob[], startedAt: performance.now() };
+  recording = current;
+  recorder.addEventListener('dataavailable', (event) => {
+    current.chunks.push(event.data);
+    button.dataset['chunks'] = String(current.chunks.length);
+  });
+  recorder.addEventListener('stop', () => {
+    recording = undefined;
+    button.dataset['recording'] = 'false';
+    button.textContent = 'Record';
+    for (const track of stream.getTracks()) track.stop();
+    const seconds = Math.max(0.001, (performance.now() - current.startedAt) / 1000);
+    const blob = new Blob(current.chunks, { type: recorder.mimeType });
+    void sendAttachment(blob, 'voice', { duration: Math.round(seconds * 1000) / 1000 });
+  });
+  recorder.start(250); // a chunk every 250 ms: the button's data-chunks shows the recording grow
+  button.dataset['chunks'] = '0';
+  button.dataset['recording'] = 'true';
+  button.textContent = 'Stop';
+}
+
+export function wireAttachments(): void {
+  const input = byId<HTMLInputElement>('picture-input');
+  input.accept = IMAGE_CONTENT_TYPES.join(',');
+  byId<HTMLButtonElement>('attach-picture').addEventListener('click', () => input.click());
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) void pixelsOf(file).then((pixels) => sendAttachment(file, 'picture', pixels));
+  });
+  const record = byId<HTMLButtonElement>('record-voice');
+  record.addEventListener('click', () => void toggleRecording(record));
+}

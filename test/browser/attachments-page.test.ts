@@ -1,0 +1,90 @@
+/**
+ * Pictures and voice notes on the chat page, in headless Chromium against the local stack (its local S3 included):
+ * alice sends a picture (a file input) and records a voice note (MediaRecorder on Chromium's fake microphone);
+ * bob's page shows the thumbnail, loaded from S3 through a presigned URL, and plays the voice note.
+ * Skipped only where no Chromium is installed (CHROMIUM_PATH overrides).
+ */
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildWebApp } from '../../local/web/build.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 50 });
+/** A 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+describe.skipIf(!existsSync(CHROMIUM))('pictures and voice notes on the chat page', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      dynamoEndpoint: inject('dynamoEndpoint'),
+      tablePrefix: `a${randomUUID().slice(0, 8)}_`,
+      webApp: await buildWebApp(),
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        // A fake microphone (a beep), granted without a prompt; media may play without a click.
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function open(user: string, peer: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => {
+      throw error;
+    });
+    await page.goto(`${stack.httpUrl}/?user=${user}&peer=${peer}`);
+    await page.locator('#status[data-state="open"]').waitFor();
+    return page;
+  }
+
+  it('alice sends a picture and a voice note; bob sees the picture and plays the voice note', async () => {
+    const alice = await open('alice', 'bob');
+    const bob = await open('bob', 'alice');
+
+    await alice.setInputFiles('#picture-input', { name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+    const sentPicture = alice.locator('#messages > li[data-own="true"] img[data-attachment="picture"]');
+    await sentPicture.waitFor();
+    await eventually(() => alice.locator('#messages > li[data-own="true"]').first().getAttribute('data-state')).toBe('stored');
+
+    const picture = bob.locator('#messages > li[data-msg-id="1"] img[data-attachment="picture"]');
+    await picture.waitFor();
+    await eventually(() => picture.getAttribute('data-loaded')).toBe('true');
+    expect(await picture.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([1, 1]);
+
+    await alice.click('#record-voice');
+    await eventually(() => alice.locator('#record-voice').getAttribute('data-recording')).toBe('true');
+    // Stop once the recorder has handed over a few chunks of audio (a state, not a time).
+    await eventually(async () => Number(await alice.locator('#record-voice').getAttribute('data-chunks'))).toBeGreaterThanOrEqual(3);
+    await alice.click('#record-voice');
+
+    const voice = bob.locator('#messages > li[data-msg-id="2"] audio[data-attachment="voice"]');
+    await voice.waitFor();
+    await eventually(() => voice.getAttribute('data-loaded')).toBe('true');
+    const played = await voice.evaluate(async (audio: HTMLAudioElement) => {
+      await audio.play();
+      return { paused: audio.paused, error: audio.error?.code ?? null, src: audio.src.includes('X-Amz-Signature') };
+    });
+    expect(played).toEqual({ paused: false, error: null, src: true });
+    const item = bob.locator('#messages > li[data-msg-id="2"]');
+    expect(await item.getAttribute('data-from')).toBe('alice');
+    // The session list says what the last message is, not its JSON.
+    await eventually(() => bob.locator('#sessions > li[data-session-id="alice"] .preview').textContent()).toMatch(/^\[voice note [\d.]+ s\]$/);
+
+    await Promise.all([alice.close(), bob.close()]);
+  });
+});
