@@ -10,7 +10,7 @@ import type { AttachmentDescription, AttachmentKind } from '../protocol/attachme
 import * as attachments from './attachments.js';
 import { DEFAULT_SEND_RETRY, resolveBackoff, resolveReconnectOptions } from './backoff.js';
 import { Connection, toError, type ConnectionState, type ConnectionStatus } from './connection.js';
-import { conversationOfMessage, sessionRefOf, type Conversation } from './conversation.js';
+import { conversationOfMessage, group, sessionRefOf, type Conversation } from './conversation.js';
 import { MessageDeduper } from './dedupe.js';
 import { TypedEmitter } from './emitter.js';
 import { ChatError, ChatServerError, ConnectionClosedError, ProtocolError } from './errors.js';
@@ -402,6 +402,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const userId = this.#userId;
     if (userId === undefined) return Promise.reject(new ChatError('leaveGroup needs the user id: the token has no readable sub'));
     return this.changeGroupMembers({ groupId, changeType: 'del', memberIds: [userId] });
+  }
+
+  /** `session_mute`: stops (`mute`, the default) or restarts this user's push notifications of a group's messages. */
+  muteGroup(groupId: string, mute = true): Promise<ReplyFrame<'session_mute'>> {
+    return this.request('session_mute', { ...sessionRefOf(group(groupId)), mute });
   }
 
   /** Every page of `group_list`: this user's groups. */

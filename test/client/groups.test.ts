@@ -72,6 +72,15 @@ describe('group requests', () => {
     });
     await expect(left).resolves.toMatchObject({ group_id: 'g-2' });
 
+    const muted = client.muteGroup('g-1');
+    expect(await answer(connection, 'session_mute', { session_id: 'g-1', session_type: 2, mute: true })).toEqual({
+      action: 'session_mute',
+      session_id: 'g-1',
+      session_type: 2,
+      mute: true,
+    });
+    await expect(muted).resolves.toMatchObject({ session_id: 'g-1', mute: true });
+
     const listed = client.listGroups();
     expect(await answer(connection, 'group_list', { group_list: [{ group_id: 'g-1', group_name: 'team' }] })).toEqual({ action: 'group_list' });
     expect((await listed).group_list).toEqual([{ group_id: 'g-1', group_name: 'team' }]);
