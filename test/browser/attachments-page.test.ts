@@ -4,19 +4,17 @@
  * bob's page shows the thumbnail, loaded from S3 through a presigned URL, and plays the voice note.
  * Skipped only where no Chromium is installed (CHROMIUM_PATH overrides).
  */
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWebApp } from '../../local/web/build.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { eventually, HAS_CHROMIUM, launchChromium } from './support.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 50 });
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-describe.skipIf(!existsSync(CHROMIUM))('pictures and voice notes on the chat page', () => {
+describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () => {
   let stack: LocalStack;
   let browser: Browser;
 
@@ -27,14 +25,12 @@ describe.skipIf(!existsSync(CHROMIUM))('pictures and voice notes on the chat pag
       tablePrefix: `a${randomUUID().slice(0, 8)}_`,
       webApp: await buildWebApp(),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        // A fake microphone (a beep), granted without a prompt; media may play without a click.
-        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium([
+      // A fake microphone (a beep), granted without a prompt; media may play without a click.
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ]);
   });
 
   afterAll(async () => {

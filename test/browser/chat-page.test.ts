@@ -8,9 +8,9 @@
  * test/artifacts/. Skipped only where no Chromium is installed (.ci/run installs it; CHROMIUM_PATH overrides).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatClient, peer } from '../../client/index.js';
@@ -19,17 +19,11 @@ import { AutoAck, FakeServer } from '../client/fake-server.js';
 import { buildWebApp } from '../../local/web/build.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { localDynamoClient } from '../support/dynamo.js';
+import { eventually, HAS_CHROMIUM, launchChromium } from './support.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-/**
- * Waits on a condition read from the page (or the store), for as long as a loaded machine needs: a test never depends
- * on how fast the page gets there, only on where it ends up.
- */
-const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 50 });
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 
-describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack', () => {
+describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () => {
   let stack: LocalStack;
   let browser: Browser;
 
@@ -40,11 +34,7 @@ describe.skipIf(!existsSync(CHROMIUM))('chat page in Chromium on the local stack
       tablePrefix: `b${randomUUID().slice(0, 8)}_`,
       webApp: await buildWebApp(),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Playwright adds --headless and a fresh --user-data-dir; these keep Chromium off the (closed) network.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

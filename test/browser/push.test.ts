@@ -9,18 +9,16 @@
  * fake checks and decrypts it, and DevTools' ServiceWorker.deliverPushMessage hands that payload to bob's real
  * service worker, as a push service would.
  */
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWebApp } from '../../local/web/build.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { eventually, HAS_CHROMIUM, launchChromium } from './support.js';
 import { TestClient } from '../emulator/support.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 50 });
 
-describe.skipIf(!existsSync(CHROMIUM))('Web Push on the chat page', () => {
+describe.skipIf(!HAS_CHROMIUM)('Web Push on the chat page', () => {
   let stack: LocalStack;
   let browser: Browser;
 
@@ -32,10 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Web Push on the chat page', () => {
       webApp: await buildWebApp(),
       push: { sleep: async () => undefined },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,0 +1,20 @@
+/** What the browser tests share: where Chromium is, how it is launched, and waiting on the page. */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { expect } from 'vitest';
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const HAS_CHROMIUM = existsSync(CHROMIUM);
+
+/** Playwright adds --headless and a fresh --user-data-dir; these keep Chromium off the (closed) network. */
+const OFFLINE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...OFFLINE_ARGS, ...extraArgs] });
+}
+
+/**
+ * Waits on a condition read from the page (or the store), for as long as a loaded machine needs: a test never depends
+ * on how fast the page gets there, only on where it ends up.
+ */
+export const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 50 });
