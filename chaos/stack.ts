@@ -60,6 +60,11 @@ export interface ChaosStack {
 
 const quiet: EmulatorLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/**
+ * The chaos run's stack: tables, the fault-injecting DynamoDB and @connections wrappers, every route's handler from
+ * lambdas/route-handlers.ts, the emulator and the sweeper, each step registering its cleanup before the next starts:
+ * one sequence read in order (long for that reason).
+ */
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {

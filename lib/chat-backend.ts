@@ -285,12 +285,11 @@ export class ChatBackend extends Construct {
   constructor(scope: Construct, id: string, props: ChatBackendProps = {}) {
     super(scope, id);
     validate(props);
-    const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
     const sweepInterval = props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs);
-    const serviceName = props.serviceName ?? stack.stackName;
+    const serviceName = props.serviceName ?? Stack.of(this).stackName;
 
     this.tables = new ChatTables(this, 'Tables', { removalPolicy }).tables;
     const identity = new ChatIdentity(this, 'Identity', { ...(props.auth ? { auth: props.auth } : {}), removalPolicy });
@@ -352,14 +351,28 @@ export class ChatBackend extends Construct {
       });
     }
     this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', { sweeper: this.functions.sweeper, interval: sweepInterval }).deadLetterQueue;
+    this.alarmTopic = this.alarmTopicOf(props, removalPolicy);
+    const monitoring = this.monitor(props, stageName, serviceName);
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
+    if (this.push) this.dashboard.addWidgets(this.push.dashboardWidget(serviceName));
+  }
 
-    this.alarmTopic = props.alarmTopic;
-    if (props.alarmTopic) allowCloudWatchAlarms(props.alarmTopic);
+  /** The team's topic (CloudWatch allowed to publish to it), or one created for `alarmEmail`, subscribed to it. */
+  private alarmTopicOf(props: ChatBackendProps, removalPolicy: RemovalPolicy): sns.ITopic | undefined {
+    let topic = props.alarmTopic;
+    if (topic) allowCloudWatchAlarms(topic);
     if (props.alarmEmail !== undefined) {
-      this.alarmTopic ??= new ChatAlarmTopic(this, 'AlarmTopic', { removalPolicy }).topic;
-      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+      topic ??= new ChatAlarmTopic(this, 'AlarmTopic', { removalPolicy }).topic;
+      topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
-    const monitoring = new ChatMonitoring(this, 'Monitoring', {
+    return topic;
+  }
+
+  /** The dashboard and the alarms, over every function (the push sender's too), table and dead-letter queue. */
+  private monitor(props: ChatBackendProps, stageName: string, serviceName: string): ChatMonitoring {
+    const stack = Stack.of(this);
+    return new ChatMonitoring(this, 'Monitoring', {
       dashboardName: props.dashboardName ?? `${stack.stackName}-${stack.region}`,
       serviceName,
       functions: { ...this.functions, ...(this.push ? { pushSender: this.push.function } : {}) },
@@ -374,8 +387,5 @@ export class ChatBackend extends Construct {
       ...(this.alarmTopic ? { alarmTopic: this.alarmTopic } : {}),
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });
-    this.alarms = monitoring.alarms;
-    this.dashboard = monitoring.dashboard;
-    if (this.push) this.dashboard.addWidgets(this.push.dashboardWidget(serviceName));
   }
 }

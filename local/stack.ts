@@ -113,6 +113,10 @@ function route(handler: (event: HandlerEvent) => Promise<WebSocketResult>): Rout
   return (event) => handler(event as unknown as HandlerEvent);
 }
 
+/**
+ * Tables, local S3, runtimes, push fakes, emulator and sweeper, each step registering its cleanup before the next
+ * starts, so a failure anywhere stops what had started: one sequence read in order (long for that reason).
+ */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
