@@ -6,10 +6,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { PUSH_EVENT_MAX_RECEIVERS } from '../../core/domain/push.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { sweep } from '../../core/usecases/sweep.js';
-import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createDevicesHandler } from '../../lambdas/devices/handler.js';
-import { createGroupsHandler } from '../../lambdas/groups/handler.js';
-import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import { createGroupAsAlice, createTestRuntime, msgData, requestAs, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
 
 let t: TestRuntime;
 
@@ -22,17 +20,6 @@ function send(to: string, fields: Record<string, unknown> = {}) {
   return sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: to, ...fields }) });
 }
 
-function request(handler: (e: WebSocketEvent) => Promise<unknown>, userId: string, frame: Record<string, unknown>) {
-  return handler({
-    body: JSON.stringify(frame),
-    requestContext: { connectionId: `${userId}-c`, routeKey: String(frame['action']), eventType: 'MESSAGE', authorizer: { userId } },
-  } as unknown as WebSocketEvent);
-}
-
-async function createGroup(members: string[]): Promise<string> {
-  await request(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: members });
-  return (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
-}
 
 describe('undelivered-message events', () => {
   it('an offline receiver produces exactly one event per message, without the body', async () => {
@@ -75,7 +62,7 @@ describe('undelivered-message events', () => {
     t = await createTestRuntime({ MAX_GROUP_MEMBERS: '300', WRITE_RATE_LIMIT_PER_SECOND: '100' });
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     const offline = Array.from({ length: 230 }, (_, i) => `m${String(i).padStart(3, '0')}`);
-    const groupId = await createGroup(['bob', ...offline]);
+    const groupId = await createGroupAsAlice(t, ['bob', ...offline]);
     const { stats } = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
     expect(stats.offline).toBe(230);
     expect(t.events.events.map((e) => e.receivers.length)).toEqual([PUSH_EVENT_MAX_RECEIVERS, PUSH_EVENT_MAX_RECEIVERS, 30]);
@@ -85,7 +72,7 @@ describe('undelivered-message events', () => {
 
   it('the push hook waits for the live deliveries: no event is published before the last post', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
-    const groupId = await createGroup(['bob', 'carol']);
+    const groupId = await createGroupAsAlice(t, ['bob', 'carol']);
     const order: string[] = [];
     const gateway = t.runtime.gateway;
     const runtime = {
@@ -102,15 +89,15 @@ describe('undelivered-message events', () => {
 describe('device tokens', () => {
   it('refuses an unknown platform and an oversized token, and keeps a user’s newest 10 tokens', async () => {
     const devices = createDevicesHandler(t.runtime);
-    await request(devices, 'bob', { action: 'device_token', seq: 2, token: 'x', platform: 'symbian' });
-    await request(devices, 'bob', { action: 'device_token', seq: 3, token: 'x'.repeat(1025), platform: 'ios' });
+    await requestAs(devices, 'bob', { action: 'device_token', seq: 2, token: 'x', platform: 'symbian' });
+    await requestAs(devices, 'bob', { action: 'device_token', seq: 3, token: 'x'.repeat(1025), platform: 'ios' });
     expect(t.gateway.framesTo('bob-c')).toEqual([
       expect.objectContaining({ type: 'error', seq: 2, code: 'bad_request' }),
       expect.objectContaining({ type: 'error', seq: 3, code: 'bad_request' }),
     ]);
     for (let i = 0; i < 12; i++) {
       t.clock.advance(1000);
-      await request(devices, 'bob', { action: 'device_token', token: `t${i}`, platform: 'android' });
+      await requestAs(devices, 'bob', { action: 'device_token', token: `t${i}`, platform: 'android' });
     }
     const tokens = await t.runtime.deviceTokens.tokensOf('bob');
     expect(tokens.map((d) => d.token).sort()).toEqual(['t10', 't11', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
@@ -118,18 +105,18 @@ describe('device tokens', () => {
 
   it('a token belongs to one user: registering it moves it, and its old user gets no more pushes there', async () => {
     const devices = createDevicesHandler(t.runtime);
-    await request(devices, 'bob', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
-    await request(devices, 'carol', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
+    await requestAs(devices, 'bob', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
+    await requestAs(devices, 'carol', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
     expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
     expect(await t.runtime.deviceTokens.tokensOf('carol')).toEqual([{ token: 'shared-phone', platform: 'ios' }]);
   });
 
   it('device_token_remove unregisters the caller’s token only', async () => {
     const devices = createDevicesHandler(t.runtime);
-    await request(devices, 'bob', { action: 'device_token', token: 'phone', platform: 'android' });
-    await request(devices, 'carol', { action: 'device_token_remove', seq: 5, token: 'phone' });
+    await requestAs(devices, 'bob', { action: 'device_token', token: 'phone', platform: 'android' });
+    await requestAs(devices, 'carol', { action: 'device_token_remove', seq: 5, token: 'phone' });
     expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([{ token: 'phone', platform: 'android' }]);
-    await request(devices, 'bob', { action: 'device_token_remove', seq: 6, token: 'phone' });
+    await requestAs(devices, 'bob', { action: 'device_token_remove', seq: 6, token: 'phone' });
     expect(t.gateway.framesTo('bob-c').at(-1)).toEqual({ type: 'device_token_remove', seq: 6 });
     expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
     expect(await t.items('DeviceTokens')).toEqual([]);
@@ -137,7 +124,7 @@ describe('device tokens', () => {
 
   it('a registration writes a few small items whatever the user holds (no item grows with the tokens)', async () => {
     const devices = createDevicesHandler(t.runtime);
-    for (let i = 0; i < 10; i++) await request(devices, 'bob', { action: 'device_token', token: `${'x'.repeat(1000)}${i}`, platform: 'web' });
+    for (let i = 0; i < 10; i++) await requestAs(devices, 'bob', { action: 'device_token', token: `${'x'.repeat(1000)}${i}`, platform: 'web' });
     const sizes = (await t.items('DeviceTokens')).map((item) => JSON.stringify(item).length);
     expect(Math.max(...sizes)).toBeLessThan(1200);
   });

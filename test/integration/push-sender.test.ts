@@ -11,10 +11,9 @@ import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
 import { sendPushes } from '../../core/push/send-pushes.js';
 import { registerConnection } from '../../core/usecases/connections.js';
-import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createDevicesHandler } from '../../lambdas/devices/handler.js';
 import { createGroupsHandler } from '../../lambdas/groups/handler.js';
-import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import { createGroupAsAlice, createTestRuntime, msgData, requestAs, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
 
 let t: TestRuntime;
 
@@ -23,17 +22,6 @@ beforeEach(async () => {
   await registerConnection(t.runtime, { userId: 'alice', connectionId: 'a1' });
 });
 
-function request(handler: (e: WebSocketEvent) => Promise<unknown>, userId: string, frame: Record<string, unknown>) {
-  return handler({
-    body: JSON.stringify(frame),
-    requestContext: { connectionId: `${userId}-c`, routeKey: String(frame['action']), eventType: 'MESSAGE', authorizer: { userId } },
-  } as unknown as WebSocketEvent);
-}
-
-async function createGroup(members: string[]): Promise<string> {
-  await request(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: members });
-  return (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
-}
 
 class RecordingProvider implements PushProvider {
   readonly sends: { token: string; content: PushContent }[] = [];
@@ -49,44 +37,44 @@ class RecordingProvider implements PushProvider {
 
 describe('session_mute', () => {
   it('mutes and unmutes a member, refuses a non-member and a single chat, and writes nothing for them', async () => {
-    const groupId = await createGroup(['bob']);
+    const groupId = await createGroupAsAlice(t, ['bob']);
     const groups = createGroupsHandler(t.runtime);
-    await request(groups, 'bob', { action: 'session_mute', seq: 3, session_id: groupId, session_type: 2, mute: true });
+    await requestAs(groups, 'bob', { action: 'session_mute', seq: 3, session_id: groupId, session_type: 2, mute: true });
     expect(t.gateway.framesTo('bob-c').at(-1)).toEqual({ type: 'session_mute', seq: 3, session_id: groupId, session_type: 2, mute: true });
     expect(await t.runtime.groupMutes.mutedAmong(groupId, ['alice', 'bob', 'zed'])).toEqual(new Set(['bob']));
 
     const before = await t.items('GroupMembers');
-    await request(groups, 'zed', { action: 'session_mute', seq: 4, session_id: groupId, session_type: 2, mute: true });
+    await requestAs(groups, 'zed', { action: 'session_mute', seq: 4, session_id: groupId, session_type: 2, mute: true });
     expect(t.gateway.framesTo('zed-c').at(-1)).toMatchObject({ type: 'error', seq: 4, code: 'not_member' });
-    await request(groups, 'bob', { action: 'session_mute', seq: 5, session_id: 'alice', session_type: 1, mute: true });
+    await requestAs(groups, 'bob', { action: 'session_mute', seq: 5, session_id: 'alice', session_type: 1, mute: true });
     expect(t.gateway.framesTo('bob-c').at(-1)).toMatchObject({ type: 'error', seq: 5, code: 'bad_request' });
-    await request(groups, 'bob', { action: 'session_mute', seq: 6, session_id: groupId, session_type: 2, mute: 'yes' });
+    await requestAs(groups, 'bob', { action: 'session_mute', seq: 6, session_id: groupId, session_type: 2, mute: 'yes' });
     expect(t.gateway.framesTo('bob-c').at(-1)).toMatchObject({ type: 'error', seq: 6, code: 'bad_request' });
     expect(await t.items('GroupMembers')).toEqual(before);
 
-    await request(groups, 'bob', { action: 'session_mute', seq: 7, session_id: groupId, session_type: 2, mute: false });
+    await requestAs(groups, 'bob', { action: 'session_mute', seq: 7, session_id: groupId, session_type: 2, mute: false });
     expect(await t.runtime.groupMutes.mutedAmong(groupId, ['bob'])).toEqual(new Set());
   });
 
   it('counts against the writing-request budget', async () => {
     const limited = await createTestRuntime({ WRITE_RATE_LIMIT_PER_SECOND: '1' });
     const groups = createGroupsHandler(limited.runtime);
-    await request(groups, 'alice', { action: 'group_create', group_name: 'g', member_ids: ['bob'] });
+    await requestAs(groups, 'alice', { action: 'group_create', group_name: 'g', member_ids: ['bob'] });
     const groupId = (limited.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
-    for (const seq of [1, 2]) await request(groups, 'bob', { action: 'session_mute', seq, session_id: groupId, session_type: 2, mute: true });
+    for (const seq of [1, 2]) await requestAs(groups, 'bob', { action: 'session_mute', seq, session_id: groupId, session_type: 2, mute: true });
     expect(limited.gateway.framesTo('bob-c').map((f) => (f as { type: string; code?: string }).code ?? f.type)).toEqual(['session_mute', 'rate_limited']);
   });
 });
 
 describe('sendPushes on the stores', () => {
   it('pushes a group message to unmuted offline members with their unread count as badge, and removes a gone token', async () => {
-    const groupId = await createGroup(['bob', 'carol', 'dave']);
+    const groupId = await createGroupAsAlice(t, ['bob', 'carol', 'dave']);
     const devices = createDevicesHandler(t.runtime);
-    await request(devices, 'bob', { action: 'device_token', token: 'bob-phone', platform: 'android' });
-    await request(devices, 'carol', { action: 'device_token', token: 'carol-phone', platform: 'android' });
-    await request(devices, 'carol', { action: 'device_token', token: 'carol-old', platform: 'android' });
-    await request(devices, 'dave', { action: 'device_token', token: 'dave-phone', platform: 'android' });
-    await request(createGroupsHandler(t.runtime), 'dave', { action: 'session_mute', session_id: groupId, session_type: 2, mute: true });
+    await requestAs(devices, 'bob', { action: 'device_token', token: 'bob-phone', platform: 'android' });
+    await requestAs(devices, 'carol', { action: 'device_token', token: 'carol-phone', platform: 'android' });
+    await requestAs(devices, 'carol', { action: 'device_token', token: 'carol-old', platform: 'android' });
+    await requestAs(devices, 'dave', { action: 'device_token', token: 'dave-phone', platform: 'android' });
+    await requestAs(createGroupsHandler(t.runtime), 'dave', { action: 'session_mute', session_id: groupId, session_type: 2, mute: true });
 
     for (const text of ['one', 'two']) await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17, msg_data: text }) });
     const fcm = new RecordingProvider('fcm', (token) => (token === 'carol-old' ? { kind: 'gone', reason: 'UNREGISTERED' } : { kind: 'sent' }));

@@ -5,6 +5,8 @@ import { tableEnv } from '../../core/store/create-tables.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../../core/runtime.js';
 import type { TableId } from '../../core/store/schema.js';
 import { sendMessage } from '../../core/usecases/send-message.js';
+import type { WebSocketEvent } from '../../core/websocket-event.js';
+import { createGroupsHandler } from '../../lambdas/groups/handler.js';
 import { createTestTables, type TestTables } from './dynamo.js';
 import { ManualClock, RecordingEventPublisher, RecordingGateway } from './fakes.js';
 
@@ -60,4 +62,18 @@ export async function sendAndDeliver(runtime: Runtime, input: { userId: string; 
 /** A msg_data frame body. */
 export function msgData(fields: Record<string, unknown>): string {
   return JSON.stringify({ action: 'msg_data', msg_type: 1, msg_data: 'hi', ...fields });
+}
+
+/** A route handler invoked as API Gateway would for the user's connection `<userId>-c`. */
+export function requestAs(handler: (e: WebSocketEvent) => Promise<unknown>, userId: string, frame: Record<string, unknown>): Promise<unknown> {
+  return handler({
+    body: JSON.stringify(frame),
+    requestContext: { connectionId: `${userId}-c`, routeKey: String(frame['action']), eventType: 'MESSAGE', authorizer: { userId } },
+  } as unknown as WebSocketEvent);
+}
+
+/** alice creates a group of these members through the groups handler; its id, from her reply. */
+export async function createGroupAsAlice(t: TestRuntime, members: string[]): Promise<string> {
+  await requestAs(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: members });
+  return (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
 }
