@@ -4,12 +4,10 @@
  * bob's page shows the thumbnail, loaded from S3 through a presigned URL, and plays the voice note.
  * Skipped only where no Chromium is installed (CHROMIUM_PATH overrides).
  */
-import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWebApp } from '../../local/web/build.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { eventually, HAS_CHROMIUM, launchChromium } from './support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../local/stack.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -19,12 +17,7 @@ describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () =
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      tablePrefix: `a${randomUUID().slice(0, 8)}_`,
-      webApp: await buildWebApp(),
-    });
+    stack = await startPageStack();
     browser = await launchChromium([
       // A fake microphone (a beep), granted without a prompt; media may play without a click.
       '--use-fake-device-for-media-stream',

@@ -9,17 +9,15 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { mkdirSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatClient, peer } from '../../client/index.js';
 import { FakeHistory } from '../client/fake-history.js';
 import { AutoAck, FakeServer } from '../client/fake-server.js';
-import { buildWebApp } from '../../local/web/build.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { localDynamoClient } from '../support/dynamo.js';
-import { eventually, HAS_CHROMIUM, launchChromium } from './support.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 
@@ -28,12 +26,7 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      tablePrefix: `b${randomUUID().slice(0, 8)}_`,
-      webApp: await buildWebApp(),
-    });
+    stack = await startPageStack();
     browser = await launchChromium();
   });
 

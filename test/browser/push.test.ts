@@ -9,12 +9,10 @@
  * fake checks and decrypts it, and DevTools' ServiceWorker.deliverPushMessage hands that payload to bob's real
  * service worker, as a push service would.
  */
-import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWebApp } from '../../local/web/build.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { eventually, HAS_CHROMIUM, launchChromium } from './support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../local/stack.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
 import { TestClient } from '../emulator/support.js';
 
 
@@ -23,13 +21,7 @@ describe.skipIf(!HAS_CHROMIUM)('Web Push on the chat page', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      tablePrefix: `p${randomUUID().slice(0, 8)}_`,
-      webApp: await buildWebApp(),
-      push: { sleep: async () => undefined },
-    });
+    stack = await startPageStack({ push: { sleep: async () => undefined } });
     browser = await launchChromium();
   });
 

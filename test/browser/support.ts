@@ -1,7 +1,10 @@
 /** What the browser tests share: where Chromium is, how it is launched, and waiting on the page. */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
+import { buildWebApp } from '../../local/web/build.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -18,3 +21,8 @@ export function launchChromium(extraArgs: readonly string[] = []): Promise<Brows
  * on how fast the page gets there, only on where it ends up.
  */
 export const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 50 });
+
+/** The local stack serving the chat page, on the run's DynamoDB Local, its tables under a fresh prefix. */
+export async function startPageStack(options: Omit<LocalStackOptions, 'port' | 'dynamoEndpoint' | 'tablePrefix' | 'webApp'> = {}): Promise<LocalStack> {
+  return startLocalStack({ ...options, port: 0, dynamoEndpoint: inject('dynamoEndpoint'), tablePrefix: `b${randomUUID().slice(0, 8)}_`, webApp: await buildWebApp() });
+}
