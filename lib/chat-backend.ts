@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { DEFAULTS, ENV, MAX_ATTACHMENT_BYTES_LIMIT, MAX_ATTACHMENT_URL_TTL_SECONDS, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
-import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
+import { ChatFunctions, LOG_LEVELS, type ChatLogLevel, type TokenIssuerSettings } from './functions.js';
 import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
 import { ChatAttachments } from './attachments.js';
@@ -46,6 +46,10 @@ export interface ChatBackendProps {
    *   `https://cognito-idp.<region>.amazonaws.com/<poolId>`, audience = the client id
    */
   readonly auth?: ChatBackendAuth;
+  /** How far ahead of the authorizer's clock a token's `iat` and `nbf` may be (whole seconds). @default Duration.seconds(60) */
+  readonly tokenClockSkew?: Duration;
+  /** Oldest token (by `iat`) the authorizer accepts, whatever its `exp` (whole seconds). @default - no maximum: `exp` alone bounds a token */
+  readonly maxTokenAge?: Duration;
   /** Removal policy of the tables, the user pool, the log groups and the alarm topic's key. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
@@ -228,6 +232,18 @@ function attachmentSettings(props: ChatBackendProps): Record<string, string> {
   };
 }
 
+/** The authorizer's token-time settings (JWT_CLOCK_SKEW_SECONDS, JWT_MAX_TOKEN_AGE_SECONDS), in whole seconds. */
+function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSkewSeconds' | 'maxTokenAgeSeconds'> {
+  const times: { clockSkewSeconds?: number; maxTokenAgeSeconds?: number } = {};
+  for (const [name, field, value] of [['tokenClockSkew', 'clockSkewSeconds', props.tokenClockSkew], ['maxTokenAge', 'maxTokenAgeSeconds', props.maxTokenAge]] as const) {
+    if (value === undefined) continue;
+    const seconds = value.toSeconds({ integral: false });
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
+    times[field] = seconds;
+  }
+  return times;
+}
+
 /** Refuses bad props before any resource is created. */
 function validate(props: ChatBackendProps): void {
   const logLevel = props.logLevel ?? 'INFO';
@@ -246,6 +262,7 @@ function validate(props: ChatBackendProps): void {
     positiveInteger(`reservedConcurrency.${fnId}`, value);
   }
   handlerSettings(props);
+  tokenTimes(props);
 }
 
 export class ChatBackend extends Construct {
@@ -325,7 +342,7 @@ export class ChatBackend extends Construct {
       handlerSettings: handlerSettings(props),
       sweepIntervalMs: sweepInterval.toMilliseconds(),
       ...(props.messageRetention ? { messageRetentionDays: wholeDays(props.messageRetention) } : {}),
-      tokenIssuer: identity,
+      tokenIssuer: { issuer: identity.issuer, audiences: identity.audiences, ...(identity.jwksUrl ? { jwksUrl: identity.jwksUrl } : {}), ...tokenTimes(props) },
       serviceName,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing ?? false,

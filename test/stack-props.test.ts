@@ -106,6 +106,17 @@ describe('ChatBackend refuses bad props', () => {
   });
 });
 
+describe('token times', () => {
+  it('reach the authorizer only: the clock skew and the maximum age, in seconds', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    new ChatBackend(stack, 'Chat', { tokenClockSkew: Duration.seconds(5), maxTokenAge: Duration.hours(12) });
+    const environments = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((f) => f['Properties']['Environment']?.['Variables'] ?? {});
+    const timed = environments.filter((env) => 'JWT_MAX_TOKEN_AGE_SECONDS' in env);
+    expect(timed).toEqual([expect.objectContaining({ JWT_ISSUER: expect.anything(), JWT_CLOCK_SKEW_SECONDS: '5', JWT_MAX_TOKEN_AGE_SECONDS: '43200' })]);
+  });
+});
+
 describe('ChatBackend keeps older props working', () => {
   it('configureApiGatewayLogsRole: false leaves the region setting alone (apiGatewayLogsRole: leave)', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
