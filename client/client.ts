@@ -131,7 +131,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     });
     this.#requests = new PendingRequests({
       timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-      writeGate: new RateGate(rates.writeRateLimitPerSecond, PACING_WINDOW_MS),
+      gates: { write: new RateGate(rates.writeRateLimitPerSecond, PACING_WINDOW_MS), read: new RateGate(rates.readRateLimitPerSecond, PACING_WINDOW_MS) },
       dispatch: (request) => this.#sendWithSeq({ ...request.fields, action: request.action }),
       timedOut: () => this.#connection.probe(),
     });

@@ -1,11 +1,11 @@
 /**
  * Requests waiting for their reply: a frame whose `type` is the request's action and whose `seq` matches. A request
  * made while the client is not open waits for the connection; its timeout runs from the call either way. Writing
- * requests (WRITE_ACTIONS) pass a {@link RateGate} set to the server's per-user write rate; reads are not held.
- * Requests are not resent after a drop: not all of them are idempotent.
+ * requests (WRITE_ACTIONS) pass a {@link RateGate} set to the server's per-user write rate, reads (READ_ACTIONS) one
+ * set to its read rate; heartbeats are not held. Requests are not resent after a drop: not all of them are idempotent.
  */
 import { RequestTimeoutError } from './errors.js';
-import { WRITE_ACTIONS, type ServerFrame } from './frames.js';
+import { READ_ACTIONS, WRITE_ACTIONS, type ServerFrame } from './frames.js';
 import type { RateGate } from './rate-gate.js';
 import type { TimerHandle } from './timers.js';
 
@@ -21,14 +21,18 @@ export interface PendingRequest {
 
 export interface PendingRequestsOptions {
   readonly timeoutMs: number;
-  readonly writeGate: RateGate;
+  /** Pacing of each per-user budget of the server's. */
+  readonly gates: Readonly<Record<Budget, RateGate>>;
   /** Sends the request's frame with a new seq; returns the seq, or undefined when not connected. */
   dispatch(request: PendingRequest): number | undefined;
   /** A reply is overdue (the request failed with RequestTimeoutError): check the connection. */
   timedOut(): void;
 }
 
-const isWrite = (action: string): boolean => (WRITE_ACTIONS as readonly string[]).includes(action);
+type Budget = 'write' | 'read';
+
+const budgetOf = (action: string): Budget | undefined =>
+  (WRITE_ACTIONS as readonly string[]).includes(action) ? 'write' : (READ_ACTIONS as readonly string[]).includes(action) ? 'read' : undefined;
 
 export class PendingRequests {
   readonly #options: PendingRequestsOptions;
@@ -90,29 +94,34 @@ export class PendingRequests {
     }
   }
 
-  /** Sends the queued requests in order; a write waits for the gate (and the writes behind it), reads go on. */
+  /**
+   * Sends the queued requests in order; a request waits for its budget's gate (and the requests of that budget behind
+   * it), the others go on.
+   */
   #drain(): void {
     if (!this.#open) return;
     clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
-    let writesHeld = false;
+    const held = new Set<Budget>();
+    let wake = Number.POSITIVE_INFINITY;
     for (const request of [...this.#queued]) {
-      const write = isWrite(request.action);
-      if (write) {
-        const wait = writesHeld ? 0 : this.#options.writeGate.delay();
-        if (writesHeld || wait > 0) {
-          if (!writesHeld) this.#drainTimer = setTimeout(() => this.#drain(), wait);
-          writesHeld = true;
+      const budget = budgetOf(request.action);
+      if (budget) {
+        const wait = held.has(budget) ? 0 : this.#options.gates[budget].delay();
+        if (held.has(budget) || wait > 0) {
+          if (!held.has(budget)) wake = Math.min(wake, wait);
+          held.add(budget);
           continue;
         }
       }
       const seq = this.#options.dispatch(request);
       if (seq === undefined) return; // Not connected after all: the next open sends them.
-      if (write) this.#options.writeGate.pass();
+      if (budget) this.#options.gates[budget].pass();
       this.#queued.splice(this.#queued.indexOf(request), 1);
       request.seq = seq;
       this.#inFlight.set(seq, request);
     }
+    if (held.size > 0) this.#drainTimer = setTimeout(() => this.#drain(), wake);
   }
 
   #forget(request: PendingRequest): void {

@@ -224,12 +224,20 @@ export interface PendingStore {
   putExpiry(expiry: TokenExpiry): Promise<void>;
 }
 
-/** msg_data per second; other writing requests per second; group members changed per minute. */
-export type RateBudget = 'msg' | 'write' | 'members';
+/**
+ * msg_data per second and their receivers (member deliveries) per second; other writing requests per second; reads
+ * per second; group members changed per minute.
+ */
+export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members';
 
 export interface RateLimiter {
   /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */
-  tryAcquire(budget: RateBudget, userId: string, nowMs: number, weight?: number): Promise<boolean>;
+  tryAcquire(budget: Exclude<RateBudget, 'deliveries'>, userId: string, nowMs: number, weight?: number): Promise<boolean>;
+  /**
+   * Counts one msg_data and its receivers against the user's `msg` and `deliveries` budgets of the current second, in
+   * one conditional write. Returns the budget that refused it (nothing is counted then), or undefined.
+   */
+  acquireSend(userId: string, nowMs: number, receivers: number): Promise<'msg' | 'deliveries' | undefined>;
 }
 
 export interface PresenceStore {
@@ -248,6 +256,8 @@ export interface GroupStore {
   get(groupId: string): Promise<Group | undefined>;
   getMany(groupIds: readonly string[]): Promise<Group[]>;
   isMember(groupId: string, userId: string): Promise<boolean>;
+  /** The group's member count (eventually consistent: it may lag a change by a moment); 0 for no group. */
+  memberCount(groupId: string): Promise<number>;
   members(groupId: string): Promise<string[]>;
   /** Counts `n` more members unless the group would exceed `max`; false then, and nothing changes. */
   reserveMembers(groupId: string, n: number, max: number): Promise<boolean>;

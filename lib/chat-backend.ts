@@ -62,6 +62,13 @@ export interface ChatBackendProps {
   readonly rateLimitPerSecond?: number;
   /** Other writing requests (group and session changes, read acks, device tokens) one user may make per second. @default 10 */
   readonly writeRateLimitPerSecond?: number;
+  /** Requests that read (history, sessions, groups, attachment URLs) one user may make per second. @default 20 */
+  readonly readRateLimitPerSecond?: number;
+  /**
+   * Receivers of one user's msg_data per second: one per single-chat message, the members but the sender per group
+   * message. At least `maxGroupMembers` − 1. @default 1000
+   */
+  readonly memberDeliveriesPerSecond?: number;
   /** Group members one user may add or remove per minute, across its requests. @default 1000 */
   readonly groupMemberChangesPerMinute?: number;
   /** Open connections per user; a new one past it closes the oldest (`kick`, `too_many_connections`). @default 10 */
@@ -193,6 +200,14 @@ function maxMessageBytes(value: number): number {
   return value;
 }
 
+/** A message to a full group must fit the member-delivery budget (core/config.ts checks the same at run time). */
+function memberDeliveries(props: ChatBackendProps): number {
+  const value = positiveInteger('memberDeliveriesPerSecond', props.memberDeliveriesPerSecond ?? DEFAULTS.memberDeliveriesPerSecond);
+  const maxGroupMembers = props.maxGroupMembers ?? DEFAULTS.maxGroupMembers;
+  if (value < maxGroupMembers - 1) throw new Error(`ChatBackend: memberDeliveriesPerSecond must be at least maxGroupMembers − 1 (${maxGroupMembers - 1}): a message to a full group takes that many, got ${value}`);
+  return value;
+}
+
 /** Handler settings (core/config.ts env vars) from the props, with core/config.ts's defaults. */
 function handlerSettings(props: ChatBackendProps): Record<string, string> {
   const ackTimeout = props.ackTimeout ?? Duration.millis(DEFAULTS.ackTimeoutMs);
@@ -205,6 +220,8 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.fanoutConcurrency]: String(DEFAULTS.fanoutConcurrency),
     [ENV.maxGroupMembers]: String(positiveInteger('maxGroupMembers', props.maxGroupMembers ?? DEFAULTS.maxGroupMembers)),
     [ENV.writeRateLimitPerSecond]: String(positiveInteger('writeRateLimitPerSecond', props.writeRateLimitPerSecond ?? DEFAULTS.writeRateLimitPerSecond)),
+    [ENV.readRateLimitPerSecond]: String(positiveInteger('readRateLimitPerSecond', props.readRateLimitPerSecond ?? DEFAULTS.readRateLimitPerSecond)),
+    [ENV.memberDeliveriesPerSecond]: String(memberDeliveries(props)),
     [ENV.groupMemberChangesPerMinute]: String(positiveInteger('groupMemberChangesPerMinute', props.groupMemberChangesPerMinute ?? DEFAULTS.groupMemberChangesPerMinute)),
     [ENV.maxConnectionsPerUser]: String(positiveInteger('maxConnectionsPerUser', props.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser)),
     [ENV.maxGroupsOwned]: String(positiveInteger('maxGroupsOwned', props.maxGroupsOwned ?? DEFAULTS.maxGroupsOwned)),

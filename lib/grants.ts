@@ -72,6 +72,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       // PutItem: a pair's session rows; BatchWriteItem: index entries; UpdateItem: a group sender's own read mark.
       Sessions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem', 'dynamodb:Query'],
+      // A group message's member count: what it takes from the sender's member-delivery budget.
+      Groups: ['dynamodb:GetItem'],
       // The idempotency record of a send with a client_msg_id, claimed with a conditional put.
       SentMessages: ['dynamodb:PutItem'],
       Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],

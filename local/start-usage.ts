@@ -15,6 +15,8 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxMsgBytes: 'largest msg_data in UTF-8 bytes',
   rateLimitPerSecond: 'msg_data frames a user may send per second, across its connections',
   writeRateLimitPerSecond: 'other writing requests a user may make per second',
+  readRateLimitPerSecond: 'requests that read a user may make per second',
+  memberDeliveriesPerSecond: 'receivers of a user\'s msg_data per second (a group message: its members)',
   groupMemberChangesPerMinute: 'group members a user may add or remove per minute',
   maxConnectionsPerUser: 'open connections per user (a new one past it kicks the oldest)',
   maxGroupsOwned: 'groups one user may own',

@@ -93,6 +93,8 @@ describe('ChatBackend refuses bad props', () => {
     ['a service name', { serviceName: '' }, /serviceName/],
     ['a reserved concurrency of no function', { reservedConcurrency: { nope: 5 } as never }, /reservedConcurrency has no function nope/],
     ['a reserved concurrency of zero', { reservedConcurrency: { send: 0 } }, /reservedConcurrency.send/],
+    ['a token age in part seconds', { maxTokenAge: Duration.millis(1500) }, /maxTokenAge/],
+    ['a member-delivery budget below a full group', { maxGroupMembers: 50, memberDeliveriesPerSecond: 48 }, /memberDeliveriesPerSecond/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props as ChatBackendProps)).toThrow(message);
   });

@@ -85,14 +85,17 @@ interface CheckedSend {
   readonly isGroup: boolean;
   readonly key: IdempotencyKey | undefined;
   readonly asked: AskedSend;
+  /** Members it goes to, the sender excluded: what it takes from the member-delivery budget. */
+  readonly receivers: number;
 }
 
 /** Throws FrameError for a refused frame; nothing is stored then. */
 export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMessageInput): Promise<AcceptedMessage> {
   const send = await checkSend(ports, input);
   const now = ports.clock.now();
-  if (!(await ports.rateLimits.tryAcquire('msg', send.senderId, now))) {
-    throw new FrameError('rate_limited', 'more msg_data a second than the limit allows for this user');
+  const over = await ports.rateLimits.acquireSend(send.senderId, now, send.receivers);
+  if (over) {
+    throw new FrameError('rate_limited', over === 'msg' ? 'more msg_data a second than the limit allows for this user' : 'more member deliveries a second than the limit allows for this user (a group message takes one per member)');
   }
   // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no msg_id).
   const { request } = send;
@@ -128,9 +131,12 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
   const senderId = input.userId;
   const to = request.to_session_id;
   const isGroup = isGroupMsgType(request.msg_type);
+  let receivers = 1;
   if (isGroup) {
     // TeamTalk's membership check (db_proxy), before anything is counted or written.
-    if (!isGroupId(to) || !(await ports.groups.isMember(to, senderId))) throw new FrameError('not_member', `you are not a member of group ${to}`);
+    const [member, members] = isGroupId(to) ? await Promise.all([ports.groups.isMember(to, senderId), ports.groups.memberCount(to)]) : [false, 0];
+    if (!member) throw new FrameError('not_member', `you are not a member of group ${to}`);
+    receivers = Math.max(0, members - 1);
   } else if (isGroupId(to)) {
     throw new FrameError('bad_request', 'to_session_id names a group: a group message has msg_type 17 or 18');
   } else if (to === senderId) {
@@ -142,7 +148,7 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
       ? undefined
       : idempotencyKey({ senderId, conversationId, clientMsgId: request.client_msg_id, msgType: request.msg_type, msgData: request.msg_data });
   const asked = { senderId, conversationId, clientMsgId: request.client_msg_id, contentHash: key?.contentHash ?? contentHash(request.msg_type, request.msg_data) };
-  return { request, senderId, conversationId, sessionType: isGroup ? SessionType.Group : SessionType.Single, isGroup, key, asked };
+  return { request, senderId, conversationId, sessionType: isGroup ? SessionType.Group : SessionType.Single, isGroup, key, asked, receivers };
 }
 
 /**
