@@ -2,11 +2,12 @@
  * Requests waiting for their reply: a frame whose `type` is the request's action and whose `seq` matches. A request
  * made while the client is not open waits for the connection; its timeout runs from the call either way. Writing
  * requests (WRITE_ACTIONS) pass a {@link RateGate} set to the server's per-user write rate, reads (READ_ACTIONS) one
- * set to its read rate; heartbeats are not held. Requests are not resent after a drop: not all of them are idempotent.
+ * set to its read rate; heartbeats are not held. A read refused `rate_limited` is asked again when its gate opens;
+ * nothing else is resent, after a refusal or a drop: not all requests are idempotent.
  */
-import { RequestTimeoutError } from './errors.js';
+import { RequestTimeoutError, type ChatServerError } from './errors.js';
 import { READ_ACTIONS, WRITE_ACTIONS, type ServerFrame } from './frames.js';
-import type { RateGate } from './rate-gate.js';
+import { PACING_WINDOW_MS, type RateGate } from './rate-gate.js';
 import type { TimerHandle } from './timers.js';
 
 export interface PendingRequest {
@@ -84,6 +85,27 @@ export class PendingRequests {
     if (!request || (type !== undefined && request.action !== type)) return undefined;
     this.#forget(request);
     return request;
+  }
+
+  /**
+   * An error frame answered the request with `seq`: a read refused `rate_limited` (other devices of the user spent
+   * the budget) goes again once the read gate opens — reads change nothing, so asking twice is safe; any other refusal
+   * rejects it. False when no request in flight has that seq.
+   */
+  refused(seq: number, error: ChatServerError): boolean {
+    const request = this.#inFlight.get(seq);
+    if (!request) return false;
+    if (error.code !== 'rate_limited' || budgetOf(request.action) !== 'read') {
+      this.#forget(request);
+      request.reject(error);
+      return true;
+    }
+    this.#inFlight.delete(seq);
+    request.seq = undefined;
+    this.#options.gates.read.close(PACING_WINDOW_MS);
+    this.#queued.unshift(request);
+    this.#drain();
+    return true;
   }
 
   /** Rejects every request, sent or queued. */
