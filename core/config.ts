@@ -62,6 +62,8 @@ export interface Config {
   readonly maxAudioBytes: number;
   /** Lifetime of the presigned upload and download URLs, in seconds. */
   readonly attachmentUrlTtlSeconds: number;
+  /** Bytes of attachments one user may store (per quota period: for ever, or retention + 1 day). */
+  readonly maxAttachmentBytesPerUser: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -93,6 +95,7 @@ export const ENV = {
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
+  maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
 } as const;
 
 export const DEFAULTS = {
@@ -119,6 +122,7 @@ export const DEFAULTS = {
   maxImageBytes: LIMIT_DEFAULTS.maxImageBytes,
   maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
   attachmentUrlTtlSeconds: 300,
+  maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -191,5 +195,6 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     attachmentUrlTtlSeconds: integer(env, ENV.attachmentUrlTtlSeconds, DEFAULTS.attachmentUrlTtlSeconds, 1, MAX_ATTACHMENT_URL_TTL_SECONDS),
+    maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
   };
 }

@@ -141,6 +141,25 @@ export interface UserQuotaStore {
   releaseJoinedGroups(userIds: readonly string[]): Promise<void>;
 }
 
+/** A stretch of time the attachment byte quota counts over: for ever, or a window (then the row expires). */
+export interface QuotaPeriod {
+  readonly id: string;
+  /** Unix seconds after which the period's count is no longer needed (DynamoDB TTL). */
+  readonly expiresAt?: number;
+}
+
+/** Attachments' references and byte quota, in the uploader's records (core/store/attachment-records.ts). */
+export interface AttachmentRecordStore {
+  /** Counts `bytes` more stored by the user in the period unless that passes `max`; false then, and nothing counted. */
+  reserveBytes(userId: string, period: QuotaPeriod, bytes: number, max: number): Promise<boolean>;
+  /** Gives back bytes reserved and not stored (the send was refused, or another reference stored the object first). */
+  releaseBytes(userId: string, period: QuotaPeriod, bytes: number): Promise<void>;
+  /** Records that a message of the conversation references the upload; `expiresAt` (unix seconds) with a retention. */
+  putReference(uploaderId: string, uploadId: string, conversationId: string, expiresAt: number | undefined): Promise<void>;
+  /** Whether a message of the conversation references the upload, at `nowSeconds`. */
+  isReferenced(uploaderId: string, uploadId: string, conversationId: string, nowSeconds: number): Promise<boolean>;
+}
+
 /** A row as the sweeper read it. */
 export interface StoredRow {
   /**
@@ -310,6 +329,7 @@ export interface Stores {
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
   readonly quotas: UserQuotaStore;
+  readonly attachmentRecords: AttachmentRecordStore;
   readonly pending: PendingStore;
   readonly rateLimits: RateLimiter;
   readonly presence: PresenceStore;

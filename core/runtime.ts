@@ -10,6 +10,7 @@ import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
 import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
 import type { AttachmentBlobs } from './usecases/attachments.js';
+import { AttachmentRecordTable } from './store/attachment-records.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
@@ -83,6 +84,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     messages: new MessageTable(db, tables.Messages, config.messageRetentionDays),
     sessions: new SessionTable(db, tables.Sessions),
     quotas: new UserQuotaTable(db, tables.Sessions),
+    attachmentRecords: new AttachmentRecordTable(db, tables.Sessions),
     pending: new PendingDeliveryTable(db, tables.PendingDeliveries, {
       ackTimeoutMs: config.ackTimeoutMs,
       maxDeliveryAttempts: config.maxDeliveryAttempts,

@@ -174,6 +174,11 @@ export interface ChatBackendProps {
   readonly maxImageBytes?: number;
   /** Largest voice note `attachment_upload` signs an upload for, in bytes (MAX_AUDIO_BYTES). @default 2097152 (2 MiB) */
   readonly maxAudioBytes?: number;
+  /**
+   * Bytes of attachments one user may store (MAX_ATTACHMENT_BYTES_PER_USER): for ever, or with `messageRetention` per
+   * retention + 1 day. A message past it is refused `limit_exceeded`. @default 10737418240 (10 GiB)
+   */
+  readonly maxAttachmentBytesPerUser?: number;
   /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default 300 seconds */
   readonly attachmentUrlTtl?: Duration;
   /** Origins browsers may upload attachments from (the bucket's CORS); the signed URLs are what grant access. @default ['*'] */
@@ -246,6 +251,7 @@ function attachmentSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.maxImageBytes]: bytes('maxImageBytes', props.maxImageBytes ?? DEFAULTS.maxImageBytes),
     [ENV.maxAudioBytes]: bytes('maxAudioBytes', props.maxAudioBytes ?? DEFAULTS.maxAudioBytes),
     [ENV.attachmentUrlTtlSeconds]: String(ttl),
+    [ENV.maxAttachmentBytesPerUser]: String(positiveInteger('maxAttachmentBytesPerUser', props.maxAttachmentBytesPerUser ?? DEFAULTS.maxAttachmentBytesPerUser)),
   };
 }
 

@@ -82,8 +82,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
     publishesEvents: true,
-    // A message referencing an attachment: HEAD the sender's upload (or, once it expired, its copy in the
-    // conversation), copy it into the conversation.
+    // A message referencing an attachment: HEAD its stored copy or the sender's upload; the first reference copies
+    // the upload to att/ (once); with a retention an old stored copy is rewritten onto itself.
     attachments: { read: ['uploads/', 'att/'], write: ['att/'] },
   },
   ack: {
@@ -133,11 +133,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
   },
   attachments: {
-    // attachment_upload signs PUTs of uploads (the write budget); attachment_url resolves a group session (membership)
-    // and HEADs and signs GETs of referenced copies.
+    // attachment_upload signs PUTs of uploads (the write budget); attachment_url (the read budget) resolves a group
+    // session (membership), reads the reference row in the uploader's records and signs a GET of the stored copy.
     tables: {
       RateLimits: ['dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem'],
+      Sessions: ['dynamodb:GetItem'],
     },
     manageConnections: true,
     attachments: { read: ['att/'], write: ['uploads/'] },

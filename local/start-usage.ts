@@ -33,6 +33,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxImageBytes: 'largest picture attachment_upload signs, in bytes',
   maxAudioBytes: 'largest voice note attachment_upload signs, in bytes',
   attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',
+  maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
 };
 
 const line = (name: string, help: string, fallback: string | number) => `  ${name.padEnd(22)} ${help} (default ${fallback})`;

@@ -69,4 +69,9 @@ export const LIMIT_DEFAULTS = {
   maxImageBytes: 10_485_760,
   /** Largest voice note `attachment_upload` signs, in bytes (2 MiB: minutes of opus or aac). */
   maxAudioBytes: 2_097_152,
+  /**
+   * Bytes of attachments one user may store (10 GiB, the per-member storage of Slack's paid plans): for ever, or with a
+   * message retention per retention period + 1 day. A second conversation referencing an attachment adds nothing.
+   */
+  maxAttachmentBytesPerUser: 10_737_418_240,
 } as const;

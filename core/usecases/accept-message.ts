@@ -31,10 +31,11 @@ import type {
   SentMessageStore,
   SessionStore,
 } from '../ports.js';
-import { checkAttachmentReference, type AttachmentPorts } from './attachments.js';
+import { prepareAttachmentReference, type AttachmentPorts, type AttachmentReference } from './attachments.js';
 
 export interface AcceptMessagePorts {
   readonly rateLimits: RateLimiter;
+  readonly attachmentRecords: AttachmentPorts['attachmentRecords'];
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
@@ -97,25 +98,34 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   if (over) {
     throw new FrameError('rate_limited', over === 'msg' ? 'more msg_data a second than the limit allows for this user' : 'more member deliveries a second than the limit allows for this user (a group message takes one per member)');
   }
-  // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no msg_id).
+  // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no
+  // msg_id). What it writes waits for the commit just before the message is stored; any refusal before releases it.
   const { request } = send;
-  await checkAttachmentReference(ports, { senderId: send.senderId, conversationId: send.conversationId, msgType: request.msg_type, msgData: request.msg_data });
-  const nowSeconds = Math.floor(now / 1000);
+  const reference = await prepareAttachmentReference(ports, { senderId: send.senderId, conversationId: send.conversationId, msgType: request.msg_type, msgData: request.msg_data });
+  try {
+    return await numberAndStore(ports, send, Math.floor(now / 1000), reference);
+  } finally {
+    await reference?.release();
+  }
+}
+
+async function numberAndStore(ports: AcceptMessagePorts, send: CheckedSend, nowSeconds: number, reference: AttachmentReference | undefined): Promise<AcceptedMessage> {
   const numbering = await ports.conversations.nextMsgId({
     conversationId: send.conversationId,
     senderSide: send.isGroup ? undefined : sideOf(send.senderId, send.request.to_session_id),
     nowSeconds,
     ...(send.key ? { key: send.key } : {}),
   });
-  if (numbering.kind === 'seen') return continueEarlierAttempt(ports, send, numbering.previous, undefined);
+  if (numbering.kind === 'seen') return continueEarlierAttempt(ports, send, numbering.previous, undefined, reference);
 
   const { counter } = numbering;
   if (send.key) {
     const claim = await ports.sentMessages.claim(send.key, { msgId: counter.msgId, createTime: nowSeconds, sentLo: counter.sentLo, sentHi: counter.sentHi, contentHash: send.key.contentHash });
     // A resend too late for the ring: this msg_id stays unused (a gap), the earlier numbering counts.
-    if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter);
+    if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter, reference);
   }
   await prepareSessions(ports, send, counter, nowSeconds);
+  await reference?.commit();
   const { stored } = await ports.messages.put(buildMessage(send, counter.msgId, nowSeconds), counter);
   return accepted(send, stored, 'first', counter.indexedDay);
 }
@@ -178,11 +188,17 @@ async function prepareSessions(
 }
 
 /**
- * An earlier attempt of this send numbered it (`previous`): ack what is stored under that msg_id if it is this content,
- * or store it there now. `head` is this attempt's own numbering when it took one (a late resend), for the session
+ * An earlier attempt of this send numbered it (`previous`): ack what is stored under that msg_id if it is this content
+ * (its attachment reference was committed then: nothing is written now), or store it there now. `head` is this attempt's own numbering when it took one (a late resend), for the session
  * checks; a ring hit took none, and then the sessions are prepared as for a first message of the day.
  */
-async function continueEarlierAttempt(ports: AcceptMessagePorts, send: CheckedSend, previous: RingEntry, head: CounterResult | undefined): Promise<AcceptedMessage> {
+async function continueEarlierAttempt(
+  ports: AcceptMessagePorts,
+  send: CheckedSend,
+  previous: RingEntry,
+  head: CounterResult | undefined,
+  reference: AttachmentReference | undefined,
+): Promise<AcceptedMessage> {
   const key = send.key!;
   const existing = await ports.messages.getConsistent(send.conversationId, previous.msgId);
   if (existing) return accepted(send, checkedResend(send, existing), 'resend', head?.indexedDay ?? 0);
@@ -194,6 +210,7 @@ async function continueEarlierAttempt(ports: AcceptMessagePorts, send: CheckedSe
   if (!claim.claimed && claim.existing.contentHash !== key.contentHash) throw reused(send);
   const numbering = claim.claimed ? record : claim.existing;
   await prepareSessions(ports, send, head ?? { sessionsCreated: false, indexedDay: 0 }, numbering.createTime);
+  await reference?.commit();
   try {
     const { stored } = await ports.messages.put(buildMessage(send, numbering.msgId, numbering.createTime), numbering);
     return accepted(send, stored, 'resend', head?.indexedDay ?? 0);

@@ -171,8 +171,20 @@ describe('the most one user can cost in an hour, at the defaults', () => {
       ['reads (recent_sessions or unread_cnt page, the most costly)', dollars(BOUNDS['recent_sessions, a page (100 sessions)']!(0, c)), perHour(LIMIT_DEFAULTS.readRateLimitPerSecond)],
       ['group_create / group_change_member (member budget)', dollars(BOUNDS['group_create, M members']!(m, c)) / m, LIMIT_DEFAULTS.groupMemberChangesPerMinute * 60],
       ['other writing requests (msg_read_ack, the most costly)', dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond)],
+      ['attachment_upload of the largest picture (S3 PUT; the upload kept a day)', s3Upload(LIMIT_DEFAULTS.maxImageBytes), perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond)],
     ].map(([what, perFrame, frames]) => `| ${what as string} | $${(perFrame as number).toFixed(6)} | ${(frames as number).toLocaleString('en-US')} | $${((perFrame as number) * (frames as number)).toFixed(2)} |`);
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const line of lines) expect(readme, `README.md lacks the line:\n${line}`).toContain(line);
+    for (const line of [...lines, s3StorageLine()]) expect(readme, `README.md lacks the line:\n${line}`).toContain(line);
   });
+
+  /** $ of one attachment_upload: its frame (a write-budget write, 2 messages, a Lambda request), the PUT, a day of storage. */
+  const s3Upload = (bytes: number) =>
+    dollars({ writeUnits: 1, readUnits: 0, posts: 1 }) + PRICES.s3.perPutRequest + ((bytes / 1024 ** 3) * PRICES.s3.perGbMonth) / 30;
+
+  /** The quota, stored: what it costs a month, and an hour. */
+  function s3StorageLine(): string {
+    const gib = LIMIT_DEFAULTS.maxAttachmentBytesPerUser / 1024 ** 3;
+    const perMonth = gib * PRICES.s3.perGbMonth;
+    return `| S3 storage of attachments (the ${gib} GiB quota, kept for ever; at most twice it with a retention) | $${perMonth.toFixed(2)} a month | the quota | $${(perMonth / 730).toFixed(4)} |`;
+  }
 });
