@@ -149,7 +149,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
 
 /** A full group must be reachable: its message takes maxGroupMembers − 1 member deliveries. */
-export function checkMemberDeliveries(memberDeliveriesPerSecond: number, maxGroupMembers: number): void {
+function checkMemberDeliveries(memberDeliveriesPerSecond: number, maxGroupMembers: number): void {
   if (memberDeliveriesPerSecond < maxGroupMembers - 1) {
     throw new ConfigError(`${ENV.memberDeliveriesPerSecond} (${memberDeliveriesPerSecond}) must be at least ${ENV.maxGroupMembers} − 1 (${maxGroupMembers - 1}): a message to a full group takes that many`);
   }

@@ -6,6 +6,7 @@
  * The manual clock stands still, so every frame of a test lands in one window until the test advances it.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../core/config.js';
 import { FrameError } from '../../core/errors.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { CLIENT_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '../../protocol/frames.js';
@@ -36,6 +37,11 @@ describe('member deliveries per user and second', () => {
     // The next second is a new window; the refused message took no msg_id.
     t.clock.advance(1000);
     expect((await send('alice', { to_session_id: groupId, msg_type: 17, client_msg_id: 'third' })).message.msgId).toBe(4);
+  });
+
+  it('is never set below a full group: a configuration that would make full groups unreachable fails at load', () => {
+    expect(() => loadConfig({ MEMBER_DELIVERIES_PER_SECOND: '98', MAX_GROUP_MEMBERS: '100' })).toThrow(ConfigError);
+    expect(loadConfig({ MEMBER_DELIVERIES_PER_SECOND: '99', MAX_GROUP_MEMBERS: '100' }).memberDeliveriesPerSecond).toBe(99);
   });
 
   it('counts the members as the group has them when the message is sent', async () => {
