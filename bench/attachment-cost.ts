@@ -2,13 +2,16 @@
  * The cost of a voice note and of a picture, beside the text message: `npx tsx bench/attachment-cost.ts` prints the
  * table docs/benchmarks.md quotes. What an attachment adds to a text message is fixed by the design
  * (core/usecases/attachments.ts), so it is counted here, not measured:
- * - S3 requests: the client's PUT; at send, a HEAD of the upload and a COPY into the conversation; per download, a
- *   HEAD in attachment_url and the client's GET;
+ * - S3 requests: the client's PUT; at send, a HEAD of the stored copy (none yet: a miss, billed as a HEAD), a HEAD of
+ *   the upload and the COPY that stores it (once per upload, whatever the conversations); per download, the
+ *   client's GET;
+ * - DynamoDB at send: the byte quota's UpdateItem and the reference row's PutItem (1 write unit each);
  * - two more requests over the WebSocket (attachment_upload, and attachment_url per download): 2 API Gateway
- *   messages and 1 Lambda invocation each; attachment_upload also takes one RateLimits write (the write budget);
+ *   messages and 1 Lambda invocation each; attachment_upload takes one RateLimits write (the write budget),
+ *   attachment_url one (the read budget) and a strongly consistent GetItem of the reference row;
  * - Lambda time: ATTACHMENT_LAMBDA_MS (an estimate, not measured: the S3 calls of local mode say nothing about AWS's
  *   latency) for each of attachment_upload, attachment_url and the send's HEAD + COPY, at 256 MB;
- * - storage: the upload for a day (its lifecycle rule), the referenced copy for as long as messages are kept.
+ * - storage: the upload for a day (its lifecycle rule), the stored copy for as long as messages are kept.
  * The text message itself is the benchmark's measured one-to-one row (bench/results/latest.json).
  */
 import { readFileSync } from 'node:fs';
@@ -47,11 +50,12 @@ export interface AttachmentCost {
 /** One attachment sent in a single chat and downloaded once by the peer. */
 export function attachmentCost(bytes: number, downloads = 1): AttachmentCost {
   const { s3, apiGateway, lambda, dynamodb } = PRICES;
-  const s3Requests = s3.perPutRequest * 2 + s3.perGetRequest * (1 + 2 * downloads); // PUT, COPY; HEAD; per download HEAD + GET
+  const s3Requests = s3.perPutRequest * 2 + s3.perGetRequest * (2 + downloads); // PUT, COPY; 2 HEADs; per download GET
   const lambdaStep = lambda.perRequest + MEMORY_GB * (ATTACHMENT_LAMBDA_MS / 1000) * lambda.perGbSecondArm64;
   const upload = 2 * apiGateway.perMessage + lambdaStep + dynamodb.perWriteUnit;
-  const download = 2 * apiGateway.perMessage + lambdaStep;
-  const sendChecks = lambdaStep - lambda.perRequest; // the send's own invocation is the text message's
+  const download = 2 * apiGateway.perMessage + lambdaStep + dynamodb.perWriteUnit + dynamodb.perReadUnit;
+  // The send's own invocation is the text message's; its checks add time, the quota and the reference row.
+  const sendChecks = lambdaStep - lambda.perRequest + 2 * dynamodb.perWriteUnit;
   const gb = bytes / GIB;
   return {
     s3Requests,

@@ -131,7 +131,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     });
     this.#requests = new PendingRequests({
       timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-      writeGate: new RateGate(rates.writeRateLimitPerSecond, PACING_WINDOW_MS),
+      gates: { write: new RateGate(rates.writeRateLimitPerSecond, PACING_WINDOW_MS), read: new RateGate(rates.readRateLimitPerSecond, PACING_WINDOW_MS) },
       dispatch: (request) => this.#sendWithSeq({ ...request.fields, action: request.action }),
       timedOut: () => this.#connection.probe(),
     });
@@ -610,8 +610,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (seq !== undefined) {
       // A heartbeat answered with an error (a server without the action) still proves the connection alive.
       if (this.#connection.claim(seq) || this.#acks.refused(seq, error.serverCode) || this.#outbox.refused(error)) return;
-      const request = this.#requests.take(seq);
-      if (request) return request.reject(error);
+      if (this.#requests.refused(seq, error)) return;
     }
     this.emit('error', error);
   }

@@ -1,12 +1,13 @@
 /**
  * Requests waiting for their reply: a frame whose `type` is the request's action and whose `seq` matches. A request
  * made while the client is not open waits for the connection; its timeout runs from the call either way. Writing
- * requests (WRITE_ACTIONS) pass a {@link RateGate} set to the server's per-user write rate; reads are not held.
- * Requests are not resent after a drop: not all of them are idempotent.
+ * requests (WRITE_ACTIONS) pass a {@link RateGate} set to the server's per-user write rate, reads (READ_ACTIONS) one
+ * set to its read rate; heartbeats are not held. A read refused `rate_limited` is asked again when its gate opens;
+ * nothing else is resent, after a refusal or a drop: not all requests are idempotent.
  */
-import { RequestTimeoutError } from './errors.js';
-import { WRITE_ACTIONS, type ServerFrame } from './frames.js';
-import type { RateGate } from './rate-gate.js';
+import { RequestTimeoutError, type ChatServerError } from './errors.js';
+import { READ_ACTIONS, WRITE_ACTIONS, type ServerFrame } from './frames.js';
+import { PACING_WINDOW_MS, type RateGate } from './rate-gate.js';
 import type { TimerHandle } from './timers.js';
 
 export interface PendingRequest {
@@ -21,14 +22,18 @@ export interface PendingRequest {
 
 export interface PendingRequestsOptions {
   readonly timeoutMs: number;
-  readonly writeGate: RateGate;
+  /** Pacing of each per-user budget of the server's. */
+  readonly gates: Readonly<Record<Budget, RateGate>>;
   /** Sends the request's frame with a new seq; returns the seq, or undefined when not connected. */
   dispatch(request: PendingRequest): number | undefined;
   /** A reply is overdue (the request failed with RequestTimeoutError): check the connection. */
   timedOut(): void;
 }
 
-const isWrite = (action: string): boolean => (WRITE_ACTIONS as readonly string[]).includes(action);
+type Budget = 'write' | 'read';
+
+const budgetOf = (action: string): Budget | undefined =>
+  (WRITE_ACTIONS as readonly string[]).includes(action) ? 'write' : (READ_ACTIONS as readonly string[]).includes(action) ? 'read' : undefined;
 
 export class PendingRequests {
   readonly #options: PendingRequestsOptions;
@@ -82,6 +87,27 @@ export class PendingRequests {
     return request;
   }
 
+  /**
+   * An error frame answered the request with `seq`: a read refused `rate_limited` (other devices of the user spent
+   * the budget) goes again once the read gate opens — reads change nothing, so asking twice is safe; any other refusal
+   * rejects it. False when no request in flight has that seq.
+   */
+  refused(seq: number, error: ChatServerError): boolean {
+    const request = this.#inFlight.get(seq);
+    if (!request) return false;
+    if (error.code !== 'rate_limited' || budgetOf(request.action) !== 'read') {
+      this.#forget(request);
+      request.reject(error);
+      return true;
+    }
+    this.#inFlight.delete(seq);
+    request.seq = undefined;
+    this.#options.gates.read.close(PACING_WINDOW_MS);
+    this.#queued.unshift(request);
+    this.#drain();
+    return true;
+  }
+
   /** Rejects every request, sent or queued. */
   rejectAll(error: Error): void {
     for (const request of [...this.#inFlight.values(), ...this.#queued]) {
@@ -90,29 +116,34 @@ export class PendingRequests {
     }
   }
 
-  /** Sends the queued requests in order; a write waits for the gate (and the writes behind it), reads go on. */
+  /**
+   * Sends the queued requests in order; a request waits for its budget's gate (and the requests of that budget behind
+   * it), the others go on.
+   */
   #drain(): void {
     if (!this.#open) return;
     clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
-    let writesHeld = false;
+    const held = new Set<Budget>();
+    let wake = Number.POSITIVE_INFINITY;
     for (const request of [...this.#queued]) {
-      const write = isWrite(request.action);
-      if (write) {
-        const wait = writesHeld ? 0 : this.#options.writeGate.delay();
-        if (writesHeld || wait > 0) {
-          if (!writesHeld) this.#drainTimer = setTimeout(() => this.#drain(), wait);
-          writesHeld = true;
+      const budget = budgetOf(request.action);
+      if (budget) {
+        const wait = held.has(budget) ? 0 : this.#options.gates[budget].delay();
+        if (held.has(budget) || wait > 0) {
+          if (!held.has(budget)) wake = Math.min(wake, wait);
+          held.add(budget);
           continue;
         }
       }
       const seq = this.#options.dispatch(request);
       if (seq === undefined) return; // Not connected after all: the next open sends them.
-      if (write) this.#options.writeGate.pass();
+      if (budget) this.#options.gates[budget].pass();
       this.#queued.splice(this.#queued.indexOf(request), 1);
       request.seq = seq;
       this.#inFlight.set(seq, request);
     }
+    if (held.size > 0) this.#drainTimer = setTimeout(() => this.#drain(), wake);
   }
 
   #forget(request: PendingRequest): void {

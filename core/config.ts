@@ -18,6 +18,10 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Other writing requests a user may make in one second (group and session changes, read acks, device tokens). */
   readonly writeRateLimitPerSecond: number;
+  /** Requests that read (protocol/frames.ts READ_ACTIONS) a user may make in one second. */
+  readonly readRateLimitPerSecond: number;
+  /** Receivers of a user's msg_data in one second: one per single-chat message, the members but the sender per group message. */
+  readonly memberDeliveriesPerSecond: number;
   /** Group members a user may add or remove in one minute, across its requests (each member costs writes). */
   readonly groupMemberChangesPerMinute: number;
   /** Open connections per user; a new one past it closes the oldest. */
@@ -58,6 +62,8 @@ export interface Config {
   readonly maxAudioBytes: number;
   /** Lifetime of the presigned upload and download URLs, in seconds. */
   readonly attachmentUrlTtlSeconds: number;
+  /** Bytes of attachments one user may store (per quota period: for ever, or retention + 1 day). */
+  readonly maxAttachmentBytesPerUser: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -67,6 +73,8 @@ export const ENV = {
   maxMsgBytes: 'MAX_MSG_BYTES',
   rateLimitPerSecond: 'RATE_LIMIT_PER_SECOND',
   writeRateLimitPerSecond: 'WRITE_RATE_LIMIT_PER_SECOND',
+  readRateLimitPerSecond: 'READ_RATE_LIMIT_PER_SECOND',
+  memberDeliveriesPerSecond: 'MEMBER_DELIVERIES_PER_SECOND',
   groupMemberChangesPerMinute: 'GROUP_MEMBER_CHANGES_PER_MINUTE',
   maxConnectionsPerUser: 'MAX_CONNECTIONS_PER_USER',
   maxGroupsOwned: 'MAX_GROUPS_OWNED',
@@ -87,6 +95,7 @@ export const ENV = {
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
+  maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
 } as const;
 
 export const DEFAULTS = {
@@ -95,6 +104,8 @@ export const DEFAULTS = {
   maxMsgBytes: LIMIT_DEFAULTS.maxMsgBytes,
   rateLimitPerSecond: LIMIT_DEFAULTS.rateLimitPerSecond,
   writeRateLimitPerSecond: LIMIT_DEFAULTS.writeRateLimitPerSecond,
+  readRateLimitPerSecond: LIMIT_DEFAULTS.readRateLimitPerSecond,
+  memberDeliveriesPerSecond: LIMIT_DEFAULTS.memberDeliveriesPerSecond,
   groupMemberChangesPerMinute: LIMIT_DEFAULTS.groupMemberChangesPerMinute,
   maxConnectionsPerUser: LIMIT_DEFAULTS.maxConnectionsPerUser,
   maxGroupsOwned: LIMIT_DEFAULTS.maxGroupsOwned,
@@ -111,6 +122,7 @@ export const DEFAULTS = {
   maxImageBytes: LIMIT_DEFAULTS.maxImageBytes,
   maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
   attachmentUrlTtlSeconds: 300,
+  maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -136,11 +148,24 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
 
+/** A full group must be reachable: its message takes maxGroupMembers − 1 member deliveries. */
+function checkMemberDeliveries(memberDeliveriesPerSecond: number, maxGroupMembers: number): void {
+  if (memberDeliveriesPerSecond < maxGroupMembers - 1) {
+    throw new ConfigError(`${ENV.memberDeliveriesPerSecond} (${memberDeliveriesPerSecond}) must be at least ${ENV.maxGroupMembers} − 1 (${maxGroupMembers - 1}): a message to a full group takes that many`);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const tables = {} as Record<TableId, string>;
   for (const spec of Object.values(TABLES)) {
     tables[spec.id] = env[spec.envVar] ?? spec.id;
   }
+  const config = readConfig(env, tables);
+  checkMemberDeliveries(config.memberDeliveriesPerSecond, config.maxGroupMembers);
+  return config;
+}
+
+function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Config {
   return {
     tables,
     ackTimeoutMs: positiveInt(env, ENV.ackTimeoutMs, DEFAULTS.ackTimeoutMs),
@@ -148,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMsgBytes: integer(env, ENV.maxMsgBytes, DEFAULTS.maxMsgBytes, 1, MAX_MSG_BYTES_LIMIT),
     rateLimitPerSecond: positiveInt(env, ENV.rateLimitPerSecond, DEFAULTS.rateLimitPerSecond),
     writeRateLimitPerSecond: positiveInt(env, ENV.writeRateLimitPerSecond, DEFAULTS.writeRateLimitPerSecond),
+    readRateLimitPerSecond: positiveInt(env, ENV.readRateLimitPerSecond, DEFAULTS.readRateLimitPerSecond),
+    memberDeliveriesPerSecond: positiveInt(env, ENV.memberDeliveriesPerSecond, DEFAULTS.memberDeliveriesPerSecond),
     groupMemberChangesPerMinute: positiveInt(env, ENV.groupMemberChangesPerMinute, DEFAULTS.groupMemberChangesPerMinute),
     maxConnectionsPerUser: positiveInt(env, ENV.maxConnectionsPerUser, DEFAULTS.maxConnectionsPerUser),
     maxGroupsOwned: positiveInt(env, ENV.maxGroupsOwned, DEFAULTS.maxGroupsOwned),
@@ -168,5 +195,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     attachmentUrlTtlSeconds: integer(env, ENV.attachmentUrlTtlSeconds, DEFAULTS.attachmentUrlTtlSeconds, 1, MAX_ATTACHMENT_URL_TTL_SECONDS),
+    maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
   };
 }

@@ -141,6 +141,25 @@ export interface UserQuotaStore {
   releaseJoinedGroups(userIds: readonly string[]): Promise<void>;
 }
 
+/** A stretch of time the attachment byte quota counts over: for ever, or a window (then the row expires). */
+export interface QuotaPeriod {
+  readonly id: string;
+  /** Unix seconds after which the period's count is no longer needed (DynamoDB TTL). */
+  readonly expiresAt?: number;
+}
+
+/** Attachments' references and byte quota, in the uploader's records (core/store/attachment-records.ts). */
+export interface AttachmentRecordStore {
+  /** Counts `bytes` more stored by the user in the period unless that passes `max`; false then, and nothing counted. */
+  reserveBytes(userId: string, period: QuotaPeriod, bytes: number, max: number): Promise<boolean>;
+  /** Gives back bytes reserved and not stored (the send was refused, or another reference stored the object first). */
+  releaseBytes(userId: string, period: QuotaPeriod, bytes: number): Promise<void>;
+  /** Records that a message of the conversation references the upload; `expiresAt` (unix seconds) with a retention. */
+  putReference(uploaderId: string, uploadId: string, conversationId: string, expiresAt: number | undefined): Promise<void>;
+  /** Whether a message of the conversation references the upload, at `nowSeconds`. */
+  isReferenced(uploaderId: string, uploadId: string, conversationId: string, nowSeconds: number): Promise<boolean>;
+}
+
 /** A row as the sweeper read it. */
 export interface StoredRow {
   /**
@@ -224,12 +243,20 @@ export interface PendingStore {
   putExpiry(expiry: TokenExpiry): Promise<void>;
 }
 
-/** msg_data per second; other writing requests per second; group members changed per minute. */
-export type RateBudget = 'msg' | 'write' | 'members';
+/**
+ * msg_data per second and their receivers (member deliveries) per second; other writing requests per second; reads
+ * per second; group members changed per minute.
+ */
+export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members';
 
 export interface RateLimiter {
   /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */
-  tryAcquire(budget: RateBudget, userId: string, nowMs: number, weight?: number): Promise<boolean>;
+  tryAcquire(budget: Exclude<RateBudget, 'deliveries'>, userId: string, nowMs: number, weight?: number): Promise<boolean>;
+  /**
+   * Counts one msg_data and its receivers against the user's `msg` and `deliveries` budgets of the current second, in
+   * one conditional write. Returns the budget that refused it (nothing is counted then), or undefined.
+   */
+  acquireSend(userId: string, nowMs: number, receivers: number): Promise<'msg' | 'deliveries' | undefined>;
 }
 
 export interface PresenceStore {
@@ -248,6 +275,8 @@ export interface GroupStore {
   get(groupId: string): Promise<Group | undefined>;
   getMany(groupIds: readonly string[]): Promise<Group[]>;
   isMember(groupId: string, userId: string): Promise<boolean>;
+  /** The group's member count (eventually consistent: it may lag a change by a moment); 0 for no group. */
+  memberCount(groupId: string): Promise<number>;
   members(groupId: string): Promise<string[]>;
   /** Counts `n` more members unless the group would exceed `max`; false then, and nothing changes. */
   reserveMembers(groupId: string, n: number, max: number): Promise<boolean>;
@@ -300,6 +329,7 @@ export interface Stores {
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
   readonly quotas: UserQuotaStore;
+  readonly attachmentRecords: AttachmentRecordStore;
   readonly pending: PendingStore;
   readonly rateLimits: RateLimiter;
   readonly presence: PresenceStore;

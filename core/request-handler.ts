@@ -4,7 +4,7 @@
  * echoed, or with an error frame.
  */
 import type * as v from 'valibot';
-import { WRITE_ACTIONS } from '../protocol/frames.js';
+import { READ_ACTIONS, WRITE_ACTIONS } from '../protocol/frames.js';
 import { parseFrame, seqOf, validateFrame } from './domain/client-frames.js';
 import { FrameError, replyFrame } from './domain/frames.js';
 import type { Runtime } from './runtime.js';
@@ -19,7 +19,8 @@ export interface RequestRoute<S extends v.GenericSchema> {
 
 type AnyRoute = RequestRoute<v.GenericSchema>;
 
-const WRITES: ReadonlySet<string> = new Set(WRITE_ACTIONS);
+/** The per-user budget each request counts against (contract: "Limits"); heartbeat counts against none. */
+const BUDGETS: ReadonlyMap<string, 'write' | 'read'> = new Map([...WRITE_ACTIONS.map((a) => [a, 'write'] as const), ...READ_ACTIONS.map((a) => [a, 'read'] as const)]);
 
 export const request = <S extends v.GenericSchema>(route: RequestRoute<S>): AnyRoute => route as unknown as AnyRoute;
 
@@ -37,9 +38,9 @@ export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<s
           : new FrameError('bad_request', 'action: must be a string naming an action');
       }
       const request = validateFrame(route.schema, frame);
-      // The requests that write count against the user's budget for them (contract: "Limits").
-      if (WRITES.has(action as string) && !(await runtime.rateLimits.tryAcquire('write', caller.userId, runtime.clock.now()))) {
-        throw new FrameError('rate_limited', 'more writing requests a second than the limit allows for this user');
+      const budget = BUDGETS.get(action as string);
+      if (budget && !(await runtime.rateLimits.tryAcquire(budget, caller.userId, runtime.clock.now()))) {
+        throw new FrameError('rate_limited', `more ${budget === 'write' ? 'writing' : 'reading'} requests a second than the limit allows for this user`);
       }
       const fields = await route.run(runtime, caller, request);
       await reply(runtime.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));

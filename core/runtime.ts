@@ -10,6 +10,7 @@ import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
 import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
 import type { AttachmentBlobs } from './usecases/attachments.js';
+import { AttachmentRecordTable } from './store/attachment-records.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
 import type { CapacityMeter } from './store/consumed-capacity.js';
@@ -83,13 +84,20 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     messages: new MessageTable(db, tables.Messages, config.messageRetentionDays),
     sessions: new SessionTable(db, tables.Sessions),
     quotas: new UserQuotaTable(db, tables.Sessions),
+    attachmentRecords: new AttachmentRecordTable(db, tables.Sessions),
     pending: new PendingDeliveryTable(db, tables.PendingDeliveries, {
       ackTimeoutMs: config.ackTimeoutMs,
       maxDeliveryAttempts: config.maxDeliveryAttempts,
       sweepIntervalMs: config.sweepIntervalMs,
       shards: config.pendingShards,
     }),
-    rateLimits: new RateLimitTable(db, tables.RateLimits, { msg: config.rateLimitPerSecond, write: config.writeRateLimitPerSecond, members: config.groupMemberChangesPerMinute }),
+    rateLimits: new RateLimitTable(db, tables.RateLimits, {
+      msg: config.rateLimitPerSecond,
+      deliveries: config.memberDeliveriesPerSecond,
+      write: config.writeRateLimitPerSecond,
+      read: config.readRateLimitPerSecond,
+      members: config.groupMemberChangesPerMinute,
+    }),
     presence: new PresenceTable(db, tables.Presence),
     groups: new GroupTables(db, tables.Groups, tables.GroupMembers),
     sentMessages: new SentMessageTable(db, tables.SentMessages),

@@ -1,26 +1,27 @@
 /**
  * ChatAttachments: the S3 bucket of pictures and voice notes (core/usecases/attachments.ts). Nothing in it is
  * public: every object is reached through a URL the attachments function signs for one user. Lifecycle:
- * - `uploads/`: deleted a day after upload, referenced or not. A message that references an upload copies it to
- *   `att/`, so an upload nobody referenced is simply gone the next day;
- * - `att/`: the copies messages reference, deleted with the messages' retention (kept for ever without one);
+ * - `uploads/`: deleted a day after upload, referenced or not. The first message that references an upload copies
+ *   it to `att/`, so an upload nobody referenced is simply gone the next day;
+ * - `att/`: the stored copies messages reference, one per upload, deleted a day after the messages' retention (kept
+ *   for ever without one): a new message refreshes a copy older than that day, so a copy outlives its messages;
  * - unfinished multipart uploads (not used by the service, but possible with the bucket's own credentials) after a day.
  */
 import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { REFERENCED_PREFIX, UPLOADS_PREFIX } from '../core/usecases/attachments.js';
+import { REFERENCED_PREFIX, STORED_REFRESH_DAYS, UPLOADS_PREFIX } from '../core/usecases/attachments.js';
 
 export interface ChatAttachmentsProps {
   /** RETAIN keeps the bucket (and its objects) when the stack is deleted; DESTROY empties and deletes it. */
   readonly removalPolicy: RemovalPolicy;
-  /** Days a referenced attachment is kept: the messages' retention. @default - kept for ever */
+  /** Days messages are kept; a stored attachment is kept a day longer. @default - kept for ever */
   readonly retentionDays?: number;
   /** Origins a browser may upload from and download to (CORS); the signed URLs are what grant access. */
   readonly corsOrigins: readonly string[];
 }
 
-/** Lifetime of an upload no message referenced (and of every upload's original: the reference is a copy). */
+/** Lifetime of an upload no message referenced (and of every upload's original: what messages reference is a copy). */
 export const UPLOAD_EXPIRATION_DAYS = 1;
 
 export class ChatAttachments extends Construct {
@@ -48,7 +49,7 @@ export class ChatAttachments extends Construct {
       ],
       lifecycleRules: [
         { id: 'UnreferencedUploads', prefix: UPLOADS_PREFIX, expiration: Duration.days(UPLOAD_EXPIRATION_DAYS) },
-        ...(props.retentionDays ? [{ id: 'AttachmentRetention', prefix: REFERENCED_PREFIX, expiration: Duration.days(props.retentionDays) }] : []),
+        ...(props.retentionDays ? [{ id: 'AttachmentRetention', prefix: REFERENCED_PREFIX, expiration: Duration.days(props.retentionDays + STORED_REFRESH_DAYS) }] : []),
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });

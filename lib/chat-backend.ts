@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { DEFAULTS, ENV, MAX_ATTACHMENT_BYTES_LIMIT, MAX_ATTACHMENT_URL_TTL_SECONDS, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
-import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
+import { ChatFunctions, LOG_LEVELS, type ChatLogLevel, type TokenIssuerSettings } from './functions.js';
 import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
 import { ChatAttachments } from './attachments.js';
@@ -46,6 +46,10 @@ export interface ChatBackendProps {
    *   `https://cognito-idp.<region>.amazonaws.com/<poolId>`, audience = the client id
    */
   readonly auth?: ChatBackendAuth;
+  /** How far ahead of the authorizer's clock a token's `iat` and `nbf` may be (whole seconds). @default Duration.seconds(60) */
+  readonly tokenClockSkew?: Duration;
+  /** Oldest token (by `iat`) the authorizer accepts, whatever its `exp` (whole seconds). @default - no maximum: `exp` alone bounds a token */
+  readonly maxTokenAge?: Duration;
   /** Removal policy of the tables, the user pool, the log groups and the alarm topic's key. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
@@ -58,6 +62,13 @@ export interface ChatBackendProps {
   readonly rateLimitPerSecond?: number;
   /** Other writing requests (group and session changes, read acks, device tokens) one user may make per second. @default 10 */
   readonly writeRateLimitPerSecond?: number;
+  /** Requests that read (history, sessions, groups, attachment URLs) one user may make per second. @default 20 */
+  readonly readRateLimitPerSecond?: number;
+  /**
+   * Receivers of one user's msg_data per second: one per single-chat message, the members but the sender per group
+   * message. At least `maxGroupMembers` − 1. @default 1000
+   */
+  readonly memberDeliveriesPerSecond?: number;
   /** Group members one user may add or remove per minute, across its requests. @default 1000 */
   readonly groupMemberChangesPerMinute?: number;
   /** Open connections per user; a new one past it closes the oldest (`kick`, `too_many_connections`). @default 10 */
@@ -163,6 +174,11 @@ export interface ChatBackendProps {
   readonly maxImageBytes?: number;
   /** Largest voice note `attachment_upload` signs an upload for, in bytes (MAX_AUDIO_BYTES). @default 2097152 (2 MiB) */
   readonly maxAudioBytes?: number;
+  /**
+   * Bytes of attachments one user may store (MAX_ATTACHMENT_BYTES_PER_USER): for ever, or with `messageRetention` per
+   * retention + 1 day. A message past it is refused `limit_exceeded`. @default 10737418240 (10 GiB)
+   */
+  readonly maxAttachmentBytesPerUser?: number;
   /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default 300 seconds */
   readonly attachmentUrlTtl?: Duration;
   /** Origins browsers may upload attachments from (the bucket's CORS); the signed URLs are what grant access. @default ['*'] */
@@ -189,6 +205,14 @@ function maxMessageBytes(value: number): number {
   return value;
 }
 
+/** A message to a full group must fit the member-delivery budget (core/config.ts checks the same at run time). */
+function memberDeliveries(props: ChatBackendProps): number {
+  const value = positiveInteger('memberDeliveriesPerSecond', props.memberDeliveriesPerSecond ?? DEFAULTS.memberDeliveriesPerSecond);
+  const maxGroupMembers = props.maxGroupMembers ?? DEFAULTS.maxGroupMembers;
+  if (value < maxGroupMembers - 1) throw new Error(`ChatBackend: memberDeliveriesPerSecond must be at least maxGroupMembers − 1 (${maxGroupMembers - 1}): a message to a full group takes that many, got ${value}`);
+  return value;
+}
+
 /** Handler settings (core/config.ts env vars) from the props, with core/config.ts's defaults. */
 function handlerSettings(props: ChatBackendProps): Record<string, string> {
   const ackTimeout = props.ackTimeout ?? Duration.millis(DEFAULTS.ackTimeoutMs);
@@ -201,6 +225,8 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.fanoutConcurrency]: String(DEFAULTS.fanoutConcurrency),
     [ENV.maxGroupMembers]: String(positiveInteger('maxGroupMembers', props.maxGroupMembers ?? DEFAULTS.maxGroupMembers)),
     [ENV.writeRateLimitPerSecond]: String(positiveInteger('writeRateLimitPerSecond', props.writeRateLimitPerSecond ?? DEFAULTS.writeRateLimitPerSecond)),
+    [ENV.readRateLimitPerSecond]: String(positiveInteger('readRateLimitPerSecond', props.readRateLimitPerSecond ?? DEFAULTS.readRateLimitPerSecond)),
+    [ENV.memberDeliveriesPerSecond]: String(memberDeliveries(props)),
     [ENV.groupMemberChangesPerMinute]: String(positiveInteger('groupMemberChangesPerMinute', props.groupMemberChangesPerMinute ?? DEFAULTS.groupMemberChangesPerMinute)),
     [ENV.maxConnectionsPerUser]: String(positiveInteger('maxConnectionsPerUser', props.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser)),
     [ENV.maxGroupsOwned]: String(positiveInteger('maxGroupsOwned', props.maxGroupsOwned ?? DEFAULTS.maxGroupsOwned)),
@@ -225,7 +251,20 @@ function attachmentSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.maxImageBytes]: bytes('maxImageBytes', props.maxImageBytes ?? DEFAULTS.maxImageBytes),
     [ENV.maxAudioBytes]: bytes('maxAudioBytes', props.maxAudioBytes ?? DEFAULTS.maxAudioBytes),
     [ENV.attachmentUrlTtlSeconds]: String(ttl),
+    [ENV.maxAttachmentBytesPerUser]: String(positiveInteger('maxAttachmentBytesPerUser', props.maxAttachmentBytesPerUser ?? DEFAULTS.maxAttachmentBytesPerUser)),
   };
+}
+
+/** The authorizer's token-time settings (JWT_CLOCK_SKEW_SECONDS, JWT_MAX_TOKEN_AGE_SECONDS), in whole seconds. */
+function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSkewSeconds' | 'maxTokenAgeSeconds'> {
+  const times: { clockSkewSeconds?: number; maxTokenAgeSeconds?: number } = {};
+  for (const [name, field, value] of [['tokenClockSkew', 'clockSkewSeconds', props.tokenClockSkew], ['maxTokenAge', 'maxTokenAgeSeconds', props.maxTokenAge]] as const) {
+    if (value === undefined) continue;
+    const seconds = value.toSeconds({ integral: false });
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
+    times[field] = seconds;
+  }
+  return times;
 }
 
 /** Refuses bad props before any resource is created. */
@@ -246,6 +285,7 @@ function validate(props: ChatBackendProps): void {
     positiveInteger(`reservedConcurrency.${fnId}`, value);
   }
   handlerSettings(props);
+  tokenTimes(props);
 }
 
 export class ChatBackend extends Construct {
@@ -325,7 +365,7 @@ export class ChatBackend extends Construct {
       handlerSettings: handlerSettings(props),
       sweepIntervalMs: sweepInterval.toMilliseconds(),
       ...(props.messageRetention ? { messageRetentionDays: wholeDays(props.messageRetention) } : {}),
-      tokenIssuer: identity,
+      tokenIssuer: { issuer: identity.issuer, audiences: identity.audiences, ...(identity.jwksUrl ? { jwksUrl: identity.jwksUrl } : {}), ...tokenTimes(props) },
       serviceName,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing ?? false,

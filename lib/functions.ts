@@ -29,6 +29,10 @@ export interface TokenIssuerSettings {
   readonly issuer: string;
   readonly audiences: readonly string[];
   readonly jwksUrl?: string;
+  /** JWT_CLOCK_SKEW_SECONDS. @default - the verifier's (60 s) */
+  readonly clockSkewSeconds?: number;
+  /** JWT_MAX_TOKEN_AGE_SECONDS. @default - no maximum age */
+  readonly maxTokenAgeSeconds?: number;
 }
 
 export interface ChatFunctionsProps {
@@ -140,10 +144,12 @@ export class ChatFunctions extends Construct {
     }
     if (access.attachments) environment[ENV.attachmentBucket] = props.attachmentBucket.bucketName;
     if (fnId === 'authorizer') {
-      const { issuer, audiences, jwksUrl } = props.tokenIssuer;
+      const { issuer, audiences, jwksUrl, clockSkewSeconds, maxTokenAgeSeconds } = props.tokenIssuer;
       environment[AUTH_ENV.issuer] = issuer;
       if (audiences.length > 0) environment[AUTH_ENV.audiences] = audiences.join(',');
       if (jwksUrl) environment[AUTH_ENV.jwksUrl] = jwksUrl;
+      if (clockSkewSeconds !== undefined) environment[AUTH_ENV.clockSkewSeconds] = String(clockSkewSeconds);
+      if (maxTokenAgeSeconds !== undefined) environment[AUTH_ENV.maxTokenAgeSeconds] = String(maxTokenAgeSeconds);
     }
     return environment;
   }

@@ -72,6 +72,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       // PutItem: a pair's session rows; BatchWriteItem: index entries; UpdateItem: a group sender's own read mark.
       Sessions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem', 'dynamodb:Query'],
+      // A group message's member count: what it takes from the sender's member-delivery budget.
+      Groups: ['dynamodb:GetItem'],
       // The idempotency record of a send with a client_msg_id, claimed with a conditional put.
       SentMessages: ['dynamodb:PutItem'],
       Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
@@ -80,8 +82,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
     publishesEvents: true,
-    // A message referencing an attachment: HEAD the sender's upload (or, once it expired, its copy in the
-    // conversation), copy it into the conversation.
+    // A message referencing an attachment: HEAD its stored copy or the sender's upload; the first reference copies
+    // the upload to att/ (once); with a retention an old stored copy is rewritten onto itself.
     attachments: { read: ['uploads/', 'att/'], write: ['att/'] },
   },
   ack: {
@@ -131,11 +133,12 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
   },
   attachments: {
-    // attachment_upload signs PUTs of uploads (the write budget); attachment_url resolves a group session (membership)
-    // and HEADs and signs GETs of referenced copies.
+    // attachment_upload signs PUTs of uploads (the write budget); attachment_url (the read budget) resolves a group
+    // session (membership), reads the reference row in the uploader's records and signs a GET of the stored copy.
     tables: {
       RateLimits: ['dynamodb:UpdateItem'],
       GroupMembers: ['dynamodb:GetItem'],
+      Sessions: ['dynamodb:GetItem'],
     },
     manageConnections: true,
     attachments: { read: ['att/'], write: ['uploads/'] },

@@ -4,7 +4,8 @@
  * (s3rver skips Signature V4 checks): a presigned URL is honoured only if its signature covers this very request —
  * method, key, query and the signed headers (so an upload's Content-Length and Content-Type must be the signed
  * ones) — and it has not expired; a request with no signature is refused. Requests signed in the Authorization
- * header (the handlers' own SDK calls) are passed on unchecked. The handlers use the same SDK code as on AWS, only
+ * header (the handlers' own SDK calls) are passed on unchecked. Conditional writes (`If-None-Match: *`), which s3rver
+ * ignores, are held to S3's rule by local/s3-conditional-writes.ts. The handlers use the same SDK code as on AWS, only
  * the endpoint differs (core/blob/s3-attachments.ts).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -14,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { ConditionalWrites } from './s3-conditional-writes.js';
 
 export interface LocalS3Options {
   /** Folder of the objects; a temporary one, removed at stop, when omitted. */
@@ -39,11 +41,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const s3rver = new S3rver({ directory, silent: true, configureBuckets: [{ name: options.bucket, configs: [CORS] }] });
   await s3rver.configureBuckets();
   const app = s3rver.callback();
+  const conditional = new ConditionalWrites(options.bucket, (bucket, key) => s3rver.store.existsObject(bucket, key));
   const server: Server = createServer((req, res) => {
     const refusal = refusalOf(req, options.secretAccessKey, Date.now());
     if (refusal) return deny(res, refusal);
     anonymize(req);
-    void app(req, res);
+    void conditional.serve(req, res, () => app(req, res));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

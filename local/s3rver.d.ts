@@ -11,6 +11,8 @@ declare module 's3rver' {
   export default class S3rver {
     constructor(options?: S3rverOptions);
     configureBuckets(): Promise<void>;
+    /** The file-system store behind the server. */
+    readonly store: { existsObject(bucket: string, key: string): Promise<boolean> };
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   }
 }

@@ -15,6 +15,8 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxMsgBytes: 'largest msg_data in UTF-8 bytes',
   rateLimitPerSecond: 'msg_data frames a user may send per second, across its connections',
   writeRateLimitPerSecond: 'other writing requests a user may make per second',
+  readRateLimitPerSecond: 'requests that read a user may make per second',
+  memberDeliveriesPerSecond: 'receivers of a user\'s msg_data per second (a group message: its members)',
   groupMemberChangesPerMinute: 'group members a user may add or remove per minute',
   maxConnectionsPerUser: 'open connections per user (a new one past it kicks the oldest)',
   maxGroupsOwned: 'groups one user may own',
@@ -31,6 +33,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxImageBytes: 'largest picture attachment_upload signs, in bytes',
   maxAudioBytes: 'largest voice note attachment_upload signs, in bytes',
   attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',
+  maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
 };
 
 const line = (name: string, help: string, fallback: string | number) => `  ${name.padEnd(22)} ${help} (default ${fallback})`;

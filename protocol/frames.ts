@@ -301,7 +301,8 @@ export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 /**
  * Requests that write: limited together by the per-user budget for writing requests (shared/contract.md "Limits",
- * `LIMIT_DEFAULTS.writeRateLimitPerSecond`), apart from `msg_data`'s own. Reads, heartbeats and delivery acks are not.
+ * `LIMIT_DEFAULTS.writeRateLimitPerSecond`), apart from `msg_data`'s own. Reads have a budget of their own (READ_ACTIONS);
+ * heartbeats and delivery acks none.
  */
 export const WRITE_ACTIONS = [
   'msg_read_ack',
@@ -314,6 +315,22 @@ export const WRITE_ACTIONS = [
   'attachment_upload',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
+
+/**
+ * Requests that read: limited together by the per-user budget for reads (`LIMIT_DEFAULTS.readRateLimitPerSecond`).
+ * Not `heartbeat`: it reads and writes nothing, so refusing it would cost what answering it costs.
+ */
+export const READ_ACTIONS = [
+  'msg_list',
+  'latest_msg_id',
+  'msg_by_ids',
+  'unread_cnt',
+  'recent_sessions',
+  'group_list',
+  'group_info',
+  'attachment_url',
+] as const satisfies readonly RequestAction[];
+export type ReadAction = (typeof READ_ACTIONS)[number];
 
 /** The reply frame of a request action: its fields plus `type` (the action) and the echoed `seq`. */
 export type ReplyFrame<A extends RequestAction> = RequestMap[A]['reply'] & { readonly type: A; readonly seq?: number };

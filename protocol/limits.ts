@@ -44,6 +44,13 @@ export const LIMIT_DEFAULTS = {
   rateLimitPerSecond: 20,
   /** Other writing requests per user per second (group and session changes, read acks, device tokens). */
   writeRateLimitPerSecond: 10,
+  /** Requests that read (READ_ACTIONS: history, sessions, groups, attachment URLs) per user per second: 2 % of the stage throttle. */
+  readRateLimitPerSecond: 20,
+  /**
+   * Receivers of a user's msg_data per second (a single-chat message has one; a group message one per member but the
+   * sender): one message a second to a full group. Never below maxGroupMembers − 1, or no message could reach a full group.
+   */
+  memberDeliveriesPerSecond: 1000,
   /** Group members a user may add or remove per minute, across its group_create and group_change_member requests. */
   groupMemberChangesPerMinute: 1000,
   /** Open connections per user; a new one past it closes the oldest (`kick`, `too_many_connections`). */
@@ -62,4 +69,9 @@ export const LIMIT_DEFAULTS = {
   maxImageBytes: 10_485_760,
   /** Largest voice note `attachment_upload` signs, in bytes (2 MiB: minutes of opus or aac). */
   maxAudioBytes: 2_097_152,
+  /**
+   * Bytes of attachments one user may store (10 GiB, the per-member storage of Slack's paid plans): for ever, or with a
+   * message retention per retention period + 1 day. A second conversation referencing an attachment adds nothing.
+   */
+  maxAttachmentBytesPerUser: 10_737_418_240,
 } as const;

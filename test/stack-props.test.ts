@@ -93,6 +93,8 @@ describe('ChatBackend refuses bad props', () => {
     ['a service name', { serviceName: '' }, /serviceName/],
     ['a reserved concurrency of no function', { reservedConcurrency: { nope: 5 } as never }, /reservedConcurrency has no function nope/],
     ['a reserved concurrency of zero', { reservedConcurrency: { send: 0 } }, /reservedConcurrency.send/],
+    ['a token age in part seconds', { maxTokenAge: Duration.millis(1500) }, /maxTokenAge/],
+    ['a member-delivery budget below a full group', { maxGroupMembers: 50, memberDeliveriesPerSecond: 48 }, /memberDeliveriesPerSecond/],
   ])('%s', (_name, props, message) => {
     expect(() => build(props as ChatBackendProps)).toThrow(message);
   });
@@ -103,6 +105,17 @@ describe('ChatBackend refuses bad props', () => {
     const userPool = cognito.UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_AbCdEf123');
     expect(() => new ChatBackend(stack, 'Chat', { auth: { userPool } })).toThrow(/clientIds/);
     expect(() => new ChatBackend(stack, 'Chat2', { auth: { userPool, clientIds: [] } })).toThrow(/clientIds/);
+  });
+});
+
+describe('token times', () => {
+  it('reach the authorizer only: the clock skew and the maximum age, in seconds', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    new ChatBackend(stack, 'Chat', { tokenClockSkew: Duration.seconds(5), maxTokenAge: Duration.hours(12) });
+    const environments = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((f) => f['Properties']['Environment']?.['Variables'] ?? {});
+    const timed = environments.filter((env) => 'JWT_MAX_TOKEN_AGE_SECONDS' in env);
+    expect(timed).toEqual([expect.objectContaining({ JWT_ISSUER: expect.anything(), JWT_CLOCK_SKEW_SECONDS: '5', JWT_MAX_TOKEN_AGE_SECONDS: '43200' })]);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
- * The attachment bucket on S3 (or a local S3-compatible server): presigned upload and download URLs, HEAD, and the
- * server-side copy that records a reference. The same code runs on AWS and locally; only the endpoint differs.
+ * The attachment bucket on S3 (or a local S3-compatible server): presigned upload and download URLs, HEAD, the
+ * server-side copy that stores an upload once (`If-None-Match: *`: S3's conditional write, so a copy never replaces
+ * what a message already references), and the copy of an object onto itself that restarts its lifecycle age. The
+ * same code runs on AWS and locally; only the endpoint differs.
  */
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -47,7 +49,7 @@ export class S3Attachments implements AttachmentBlobs {
   async head(key: string): Promise<AttachmentObject | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
-      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? '' };
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? '', lastModified: head.LastModified?.getTime() ?? 0 };
     } catch (error) {
       // Without s3:ListBucket (the functions have none) S3 answers a missing key with 403, not 404.
       if (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.$metadata.httpStatusCode === 403)) return undefined;
@@ -55,8 +57,21 @@ export class S3Attachments implements AttachmentBlobs {
     }
   }
 
-  async copy(fromKey: string, toKey: string): Promise<void> {
-    // Keys are made by the server from [A-Za-z0-9_/-] only: nothing in CopySource needs escaping.
-    await this.s3.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: toKey, CopySource: `${this.options.bucket}/${fromKey}` }));
+  async copyOnce(fromKey: string, toKey: string): Promise<boolean> {
+    try {
+      // Keys are made by the server from [A-Za-z0-9_/-] only: nothing in CopySource needs escaping.
+      await this.s3.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: toKey, CopySource: `${this.options.bucket}/${fromKey}`, IfNoneMatch: '*' }));
+      return true;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) return false;
+      throw error;
+    }
+  }
+
+  async refresh(key: string, contentType: string): Promise<void> {
+    // S3 copies an object onto itself only when something changes: the metadata, replaced by the same.
+    await this.s3.send(
+      new CopyObjectCommand({ Bucket: this.options.bucket, Key: key, CopySource: `${this.options.bucket}/${key}`, MetadataDirective: 'REPLACE', ContentType: contentType }),
+    );
   }
 }

@@ -47,6 +47,12 @@ export class GroupTables implements GroupStore {
     return result.Item !== undefined;
   }
 
+  /** The Groups item's member_count: one eventually consistent GetItem of one attribute (0.5 read unit). */
+  async memberCount(groupId: string): Promise<number> {
+    const result = await this.db.send(new GetCommand({ TableName: this.groupsTable, Key: { group_id: groupId }, ProjectionExpression: 'member_count' }));
+    return (result.Item?.['member_count'] as number | undefined) ?? 0;
+  }
+
   /** Every member's user id: one strongly consistent Query (paginated past 1 MB). */
   async members(groupId: string): Promise<string[]> {
     const members: string[] = [];

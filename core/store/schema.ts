@@ -67,7 +67,9 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     envVar: 'SESSIONS_TABLE',
     partitionKey: { name: 'user_id', type: 'S' },
     sortKey: { name: 'session_key', type: 'S' },
-    description: "Per user: session rows (TeamTalk IMRecentSession), the session index by activity day, and the quota counters.",
+    // Set on attachment references and quota periods only when a message retention is configured.
+    ttlAttribute: 'expires_at',
+    description: "Per user: session rows (TeamTalk IMRecentSession), the session index by activity day, the quota counters, and the user's attachment references.",
   },
   PendingDeliveries: {
     id: 'PendingDeliveries',

@@ -5,7 +5,8 @@
  *   One entry per session (the previous day's is removed when a new day's is written), written by the first message
  *   of a day in the conversation, not by every message: a page of recent_sessions or unread_cnt reads the newest
  *   days' entries and about a page of sessions, whatever the user has accumulated (issue: bounded work per frame);
- * - the quota row, SK `q#counters`: groups owned and joined, counted atomically against their caps.
+ * - the quota row, SK `q#counters`: groups owned and joined, counted atomically against their caps;
+ * - attachment references and byte quota periods (SK `a#…`, `q#attachments#…`): core/store/attachment-records.ts.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../concurrency.js';

@@ -31,10 +31,11 @@ import type {
   SentMessageStore,
   SessionStore,
 } from '../ports.js';
-import { checkAttachmentReference, type AttachmentPorts } from './attachments.js';
+import { prepareAttachmentReference, type AttachmentPorts, type AttachmentReference } from './attachments.js';
 
 export interface AcceptMessagePorts {
   readonly rateLimits: RateLimiter;
+  readonly attachmentRecords: AttachmentPorts['attachmentRecords'];
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly sessions: SessionStore;
@@ -85,34 +86,46 @@ interface CheckedSend {
   readonly isGroup: boolean;
   readonly key: IdempotencyKey | undefined;
   readonly asked: AskedSend;
+  /** Members it goes to, the sender excluded: what it takes from the member-delivery budget. */
+  readonly receivers: number;
 }
 
 /** Throws FrameError for a refused frame; nothing is stored then. */
 export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMessageInput): Promise<AcceptedMessage> {
   const send = await checkSend(ports, input);
   const now = ports.clock.now();
-  if (!(await ports.rateLimits.tryAcquire('msg', send.senderId, now))) {
-    throw new FrameError('rate_limited', 'more msg_data a second than the limit allows for this user');
+  const over = await ports.rateLimits.acquireSend(send.senderId, now, send.receivers);
+  if (over) {
+    throw new FrameError('rate_limited', over === 'msg' ? 'more msg_data a second than the limit allows for this user' : 'more member deliveries a second than the limit allows for this user (a group message takes one per member)');
   }
-  // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no msg_id).
+  // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no
+  // msg_id). What it writes waits for the commit just before the message is stored; any refusal before releases it.
   const { request } = send;
-  await checkAttachmentReference(ports, { senderId: send.senderId, conversationId: send.conversationId, msgType: request.msg_type, msgData: request.msg_data });
-  const nowSeconds = Math.floor(now / 1000);
+  const reference = await prepareAttachmentReference(ports, { senderId: send.senderId, conversationId: send.conversationId, msgType: request.msg_type, msgData: request.msg_data });
+  try {
+    return await numberAndStore(ports, send, Math.floor(now / 1000), reference);
+  } finally {
+    await reference?.release();
+  }
+}
+
+async function numberAndStore(ports: AcceptMessagePorts, send: CheckedSend, nowSeconds: number, reference: AttachmentReference | undefined): Promise<AcceptedMessage> {
   const numbering = await ports.conversations.nextMsgId({
     conversationId: send.conversationId,
     senderSide: send.isGroup ? undefined : sideOf(send.senderId, send.request.to_session_id),
     nowSeconds,
     ...(send.key ? { key: send.key } : {}),
   });
-  if (numbering.kind === 'seen') return continueEarlierAttempt(ports, send, numbering.previous, undefined);
+  if (numbering.kind === 'seen') return continueEarlierAttempt(ports, send, numbering.previous, undefined, reference);
 
   const { counter } = numbering;
   if (send.key) {
     const claim = await ports.sentMessages.claim(send.key, { msgId: counter.msgId, createTime: nowSeconds, sentLo: counter.sentLo, sentHi: counter.sentHi, contentHash: send.key.contentHash });
     // A resend too late for the ring: this msg_id stays unused (a gap), the earlier numbering counts.
-    if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter);
+    if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter, reference);
   }
   await prepareSessions(ports, send, counter, nowSeconds);
+  await reference?.commit();
   const { stored } = await ports.messages.put(buildMessage(send, counter.msgId, nowSeconds), counter);
   return accepted(send, stored, 'first', counter.indexedDay);
 }
@@ -128,9 +141,12 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
   const senderId = input.userId;
   const to = request.to_session_id;
   const isGroup = isGroupMsgType(request.msg_type);
+  let receivers = 1;
   if (isGroup) {
     // TeamTalk's membership check (db_proxy), before anything is counted or written.
-    if (!isGroupId(to) || !(await ports.groups.isMember(to, senderId))) throw new FrameError('not_member', `you are not a member of group ${to}`);
+    const [member, members] = isGroupId(to) ? await Promise.all([ports.groups.isMember(to, senderId), ports.groups.memberCount(to)]) : [false, 0];
+    if (!member) throw new FrameError('not_member', `you are not a member of group ${to}`);
+    receivers = Math.max(0, members - 1);
   } else if (isGroupId(to)) {
     throw new FrameError('bad_request', 'to_session_id names a group: a group message has msg_type 17 or 18');
   } else if (to === senderId) {
@@ -142,7 +158,7 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
       ? undefined
       : idempotencyKey({ senderId, conversationId, clientMsgId: request.client_msg_id, msgType: request.msg_type, msgData: request.msg_data });
   const asked = { senderId, conversationId, clientMsgId: request.client_msg_id, contentHash: key?.contentHash ?? contentHash(request.msg_type, request.msg_data) };
-  return { request, senderId, conversationId, sessionType: isGroup ? SessionType.Group : SessionType.Single, isGroup, key, asked };
+  return { request, senderId, conversationId, sessionType: isGroup ? SessionType.Group : SessionType.Single, isGroup, key, asked, receivers };
 }
 
 /**
@@ -172,11 +188,17 @@ async function prepareSessions(
 }
 
 /**
- * An earlier attempt of this send numbered it (`previous`): ack what is stored under that msg_id if it is this content,
- * or store it there now. `head` is this attempt's own numbering when it took one (a late resend), for the session
+ * An earlier attempt of this send numbered it (`previous`): ack what is stored under that msg_id if it is this content
+ * (its attachment reference was committed then: nothing is written now), or store it there now. `head` is this attempt's own numbering when it took one (a late resend), for the session
  * checks; a ring hit took none, and then the sessions are prepared as for a first message of the day.
  */
-async function continueEarlierAttempt(ports: AcceptMessagePorts, send: CheckedSend, previous: RingEntry, head: CounterResult | undefined): Promise<AcceptedMessage> {
+async function continueEarlierAttempt(
+  ports: AcceptMessagePorts,
+  send: CheckedSend,
+  previous: RingEntry,
+  head: CounterResult | undefined,
+  reference: AttachmentReference | undefined,
+): Promise<AcceptedMessage> {
   const key = send.key!;
   const existing = await ports.messages.getConsistent(send.conversationId, previous.msgId);
   if (existing) return accepted(send, checkedResend(send, existing), 'resend', head?.indexedDay ?? 0);
@@ -188,6 +210,7 @@ async function continueEarlierAttempt(ports: AcceptMessagePorts, send: CheckedSe
   if (!claim.claimed && claim.existing.contentHash !== key.contentHash) throw reused(send);
   const numbering = claim.claimed ? record : claim.existing;
   await prepareSessions(ports, send, head ?? { sessionsCreated: false, indexedDay: 0 }, numbering.createTime);
+  await reference?.commit();
   try {
     const { stored } = await ports.messages.put(buildMessage(send, numbering.msgId, numbering.createTime), numbering);
     return accepted(send, stored, 'resend', head?.indexedDay ?? 0);

@@ -9,7 +9,7 @@ import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type JWK
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenVerifier } from '../../core/auth/verify-token.js';
+import { AUTH_ENV, createTokenVerifier, InvalidTokenError, tokenVerifierFromEnv, type TokenVerifierOptions } from '../../core/auth/verify-token.js';
 import { logger } from '../../core/observability.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../../core/websocket-event.js';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/handler.js';
@@ -103,6 +103,7 @@ const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.'
 const unsecured = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
   header.kid === undefined ? new UnsecuredJWT(claims).encode() : `${b64({ alg: 'none', ...header })}.${b64(claims)}.`;
 
+const TEN_YEARS = 10 * 365 * 86_400;
 const SUB_129 = 'a'.repeat(129);
 const BAD_SUBS: readonly [string, unknown][] = [
   ['missing sub', undefined],
@@ -139,6 +140,9 @@ async function commonRefusals(sign: (claims: JWTPayload, options?: SignOptions) 
     ['expired', await sign({ exp: now() - 60, iat: now() - 3600 })],
     ['no exp (a token that never expires)', await sign({ exp: undefined })],
     ['not yet valid (nbf in an hour)', await sign({ nbf: now() + 3600 })],
+    ['not yet valid past the clock skew (nbf in 2 minutes)', await sign({ nbf: now() + 120 })],
+    ['issued 10 years in the future', await sign({ iat: now() + TEN_YEARS, exp: now() + TEN_YEARS + 3600 })],
+    ['issued past the clock skew (iat in 2 minutes)', await sign({ iat: now() + 120 })],
     ['signature stripped', (await sign({})).replace(/\.[^.]+$/, '.')],
     ['signature of another token', `${(await sign({ sub: 'mallory' })).split('.').slice(0, 2).join('.')}.${(await sign({})).split('.')[2]}`],
     ['payload swapped under a valid signature', (await sign({})).replace(/\.[^.]+\./, `.${b64({ iss: issuer, aud: 'web-app', sub: 'mallory', exp: now() + 3600 })}.`)],
@@ -277,6 +281,35 @@ describe('authorizer, local mode (HS256 secret)', () => {
       ['empty token', ''],
     ];
     for (const [what, token] of refused) await expectUnauthorized(handler, token, what);
+  });
+});
+
+describe('token times: clock skew and maximum age', () => {
+  const verify = (token: string, options: Partial<TokenVerifierOptions> = {}) => createTokenVerifier({ secret: SECRET, ...options })(token);
+
+  it('accepts iat and nbf within the clock skew (an issuer whose clock runs ahead), never an exp that has passed', async () => {
+    await expect(verify(await hs256({ iat: now() + 30, nbf: now() + 30 }))).resolves.toMatchObject({ userId: 'alice' });
+    await expect(verify(await hs256({ iat: now() + 30 }), { clockSkewSeconds: 0 })).rejects.toThrow(InvalidTokenError);
+    await expect(verify(await hs256({ nbf: now() + 30 }), { clockSkewSeconds: 0 })).rejects.toThrow(InvalidTokenError);
+    await expect(verify(await hs256({ iat: now() - 60, exp: now() - 10 }))).rejects.toThrow(InvalidTokenError);
+  });
+
+  it('refuses a token older than the maximum age, or without iat, when one is set', async () => {
+    const maxTokenAgeSeconds = 3600;
+    await expect(verify(await hs256({ iat: now() - 600 }), { maxTokenAgeSeconds })).resolves.toMatchObject({ userId: 'alice' });
+    await expect(verify(await hs256({ iat: now() - 7200, exp: now() + 3600 }), { maxTokenAgeSeconds })).rejects.toThrow(InvalidTokenError);
+    await expect(verify(await hs256({ iat: undefined }), { maxTokenAgeSeconds })).rejects.toThrow(InvalidTokenError);
+    // Without one, exp alone bounds a token's life.
+    await expect(verify(await hs256({ iat: now() - 30 * 86_400 }))).resolves.toMatchObject({ userId: 'alice' });
+  });
+
+  it('reads the skew and the maximum age from the environment, and refuses values that are not whole seconds', async () => {
+    const env = { [AUTH_ENV.secret]: SECRET, [AUTH_ENV.maxTokenAgeSeconds]: '3600', [AUTH_ENV.clockSkewSeconds]: '5' };
+    await expect(tokenVerifierFromEnv(env)(await hs256({ iat: now() - 7200 }))).rejects.toThrow(InvalidTokenError);
+    await expect(tokenVerifierFromEnv(env)(await hs256({ iat: now() + 30 }))).rejects.toThrow(InvalidTokenError);
+    await expect(tokenVerifierFromEnv({ [AUTH_ENV.secret]: SECRET })(await hs256({ iat: now() + 30 }))).resolves.toMatchObject({ userId: 'alice' });
+    expect(() => tokenVerifierFromEnv({ ...env, [AUTH_ENV.maxTokenAgeSeconds]: '1h' })).toThrow(/JWT_MAX_TOKEN_AGE_SECONDS/);
+    expect(() => tokenVerifierFromEnv({ ...env, [AUTH_ENV.clockSkewSeconds]: '-1' })).toThrow(/JWT_CLOCK_SKEW_SECONDS/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The typed helpers over `request()`: every page of `unread_cnt` and `group_list` (page_token / next_page_token),
  * `msg_by_ids` asking again for `remaining_msg_ids`, `listMessages` telling `has_more` also from a server without it,
- * push tokens and sign-out, and the pacing of writing requests and of messages to the server's per-user rates
+ * push tokens and sign-out, and the pacing of reading and writing requests and of messages to the server's per-user rates
  * (fake timers: what waits for the gate cannot go out before the test moves the clock).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -129,5 +129,43 @@ describe('pacing to the per-user rates', () => {
     vi.advanceTimersByTime(1_100);
     await Promise.all(reads);
     expect(connection.frames.filter((f) => f['action'] === 'msg_read_ack').map((f) => f['msg_id'])).toEqual(range(1, 12));
+  });
+
+  it('asks a read refused rate_limited (another device spent the budget) again once the gate opens; a refused write rejects', async () => {
+    let refusals = 0;
+    const server = await startServer({
+      onFrame: (c, f) => {
+        if (f['action'] === 'latest_msg_id' && refusals++ === 0) return c.send({ type: 'error', seq: f['seq'], code: 'rate_limited', message: 'reads' });
+        if (f['action'] === 'msg_read_ack') return c.send({ type: 'error', seq: f['seq'], code: 'rate_limited', message: 'writes' });
+        c.send({ type: String(f['action']), seq: f['seq'], latest_msg_id: 7 });
+      },
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const client = makeClient(server);
+    await client.connect();
+    const connection = await server.nextConnection();
+    const latest = client.request('latest_msg_id', { session_id: 'u1', session_type: 1 });
+    await until(() => refusals === 1);
+    await expect(client.markRead({ conversation: peer('w'), msgId: 1 })).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(connection.frames.filter((f) => f['action'] === 'latest_msg_id')).toHaveLength(1); // the gate is closed
+    vi.advanceTimersByTime(1_100);
+    await expect(latest).resolves.toMatchObject({ latest_msg_id: 7 });
+    expect(connection.frames.filter((f) => f['action'] === 'latest_msg_id')).toHaveLength(2);
+  });
+
+  it('sends at most 20 reads in a window; a write is not held behind them', async () => {
+    const server = await startServer({ onFrame: (c, f) => c.send({ type: String(f['action']), seq: f['seq'], ...(f['action'] === 'latest_msg_id' ? { latest_msg_id: 0 } : {}) }) });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const client = makeClient(server);
+    await client.connect();
+    const connection = await server.nextConnection();
+    const asked = () => connection.frames.filter((f) => f['action'] === 'latest_msg_id');
+    const reads = range(1, 22).map((i) => client.request('latest_msg_id', { session_id: `u${i}`, session_type: 1 }));
+    await Promise.all(reads.slice(0, 20));
+    await client.markRead({ conversation: peer('w'), msgId: 1 });
+    expect(asked()).toHaveLength(20); // the 21st waits for a timer that has not run
+    vi.advanceTimersByTime(1_100);
+    await Promise.all(reads);
+    expect(asked().map((f) => f['session_id'])).toEqual(range(1, 22).map((i) => `u${i}`));
   });
 });

@@ -3,7 +3,7 @@
  * presigned URLs as S3 does): upload within the limits, refusals (size, type, another user's key, a missing key, a
  * description that is not the upload), downloads only for members of a conversation whose message references the key.
  */
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatClient, ChatServerError, attachmentOf, peer, type ReceivedMessage } from '../../client/index.js';
@@ -27,11 +27,35 @@ async function ask(device: Device, frame: Frame): Promise<Frame> {
 }
 
 async function upload(device: Device, contentType: string, bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  return (await uploadWithUrl(device, contentType, bytes)).key;
+}
+
+/** An upload, and a PUT of other bytes to its URL (still valid): what an attacker would try after the message. */
+async function uploadWithUrl(device: Device, contentType: string, bytes: Uint8Array<ArrayBuffer>): Promise<{ key: string; putAgain: (other: Uint8Array<ArrayBuffer>) => Promise<number> }> {
   const grant = await ask(device, { action: 'attachment_upload', content_type: contentType, size: bytes.length });
   expect(grant).toMatchObject({ type: 'attachment_upload', method: 'PUT', key: expect.stringMatching(/^uploads\//), expires_in: 300 });
-  const put = await fetch(grant['url'] as string, { method: 'PUT', body: bytes, headers: grant['headers'] as Record<string, string> });
-  expect(put.status).toBe(200);
-  return grant['key'] as string;
+  const putBytes = async (body: Uint8Array<ArrayBuffer>) => (await fetch(grant['url'] as string, { method: 'PUT', body, headers: grant['headers'] as Record<string, string> })).status;
+  expect(await putBytes(bytes)).toBe(200);
+  return { key: grant['key'] as string, putAgain: putBytes };
+}
+
+/** The bytes `who` downloads for `key` in the session, or the error code it is refused with. */
+async function download(who: Device, sessionId: string, key: string, sessionType = 1): Promise<Uint8Array | string> {
+  const grant = await ask(who, { action: 'attachment_url', session_id: sessionId, session_type: sessionType, key });
+  if (grant['type'] === 'error') return grant['code'] as string;
+  const got = await fetch(grant['url'] as string);
+  expect(got.status).toBe(200);
+  return new Uint8Array(await got.arrayBuffer());
+}
+
+/** Keys of the objects under a prefix of the local bucket (a test's look behind the service). */
+async function objectsUnder(prefix: string): Promise<string[]> {
+  const s3 = new S3Client({ endpoint: t!.stack.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    return ((await s3.send(new ListObjectsV2Command({ Bucket: t!.stack.attachmentBucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
+  } finally {
+    s3.destroy();
+  }
 }
 
 const voice = (key: string, size: number, extra: Frame = {}) => JSON.stringify({ attachment: 'voice', key, content_type: 'audio/webm', size, duration: 2.5, ...extra });
@@ -184,7 +208,7 @@ describe('attachments through the local S3', () => {
     }
   });
 
-  it('a resend after the upload expired still gets its ack; a new reference needs the upload or a copy in that conversation', async () => {
+  it('a resend after the upload expired still gets its ack; a stored attachment stays referable, an upload never stored does not', async () => {
     t = await startTestStack();
     const alice = await t.connect('alice');
     await t.connect('bob');
@@ -193,14 +217,95 @@ describe('attachments through the local S3', () => {
     const frame = { ...msgData('bob', 0, voice(key, 64, { content_type: 'audio/aac' })), msg_type: 2, client_msg_id: 'voice-1' };
     expect(await ask(alice, frame)).toMatchObject({ type: 'msg_data_ack', msg_id: 1 });
 
-    // The day passes: the lifecycle rule deletes the upload (here by hand; local S3 has no lifecycle).
+    const unsent = await upload(alice, 'audio/aac', clip);
+
+    // The day passes: the lifecycle rule deletes the uploads (here by hand; local S3 has no lifecycle).
     const s3 = new S3Client({ endpoint: t.stack.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await s3.send(new DeleteObjectCommand({ Bucket: t.stack.attachmentBucket, Key: key }));
+    for (const k of [key, unsent]) await s3.send(new DeleteObjectCommand({ Bucket: t.stack.attachmentBucket, Key: k }));
     s3.destroy();
 
     expect(await ask(alice, frame)).toMatchObject({ type: 'msg_data_ack', msg_id: 1, client_msg_id: 'voice-1' });
     expect(await ask(alice, { ...frame, client_msg_id: 'voice-2' })).toMatchObject({ type: 'msg_data_ack', msg_id: 2 });
-    expect(await ask(alice, { ...frame, to_session_id: 'carol', client_msg_id: 'voice-3' })).toMatchObject({ type: 'error', code: 'bad_request' });
+    // Forwarded: the stored copy, referenced from a second conversation.
+    expect(await ask(alice, { ...frame, to_session_id: 'carol', client_msg_id: 'voice-3' })).toMatchObject({ type: 'msg_data_ack', msg_id: 1 });
+    const lost = { ...frame, msg_data: voice(unsent, 64, { content_type: 'audio/aac' }), client_msg_id: 'voice-4' };
+    expect(await ask(alice, lost)).toMatchObject({ type: 'error', code: 'bad_request' });
+  });
+
+  it('what a message referenced never changes: a PUT to the upload URL afterwards, a resend, a refused frame change nothing', async () => {
+    t = await startTestStack();
+    const alice = await t.connect('alice');
+    const bob = await t.connect('bob');
+    const first = bytes(300, 1);
+    const { key, putAgain } = await uploadWithUrl(alice, 'image/png', first);
+    const frame = { ...msgData('bob', 0, picture(key, 300)), client_msg_id: 'pic-1' };
+    expect(await ask(alice, frame)).toMatchObject({ type: 'msg_data_ack', msg_id: 1 });
+    expect(await download(bob, 'alice', key)).toEqual(first);
+
+    // The URL is still valid: alice swaps the upload's bytes, then every frame that could copy them again.
+    expect(await putAgain(bytes(300, 9))).toBe(200);
+    expect(await ask(alice, frame)).toMatchObject({ type: 'msg_data_ack', msg_id: 1 }); // a resend: its original ack
+    const reused = { ...frame, msg_data: picture(key, 300).replace('"width":4', '"width":5') };
+    expect(await ask(alice, reused)).toMatchObject({ type: 'error', code: 'client_msg_id_reused' });
+    expect(await ask(alice, { ...frame, client_msg_id: 'pic-2' })).toMatchObject({ type: 'msg_data_ack', msg_id: 2 }); // the same picture again
+    expect(await download(bob, 'alice', key)).toEqual(first);
+    expect(await download(alice, 'bob', key)).toEqual(first);
+
+    // A frame refused before it is stored references nothing: a fresh upload in it stays out of the conversation.
+    const other = await upload(alice, 'image/png', bytes(300, 5));
+    expect(await ask(alice, { ...frame, msg_data: picture(other, 300) })).toMatchObject({ type: 'error', code: 'client_msg_id_reused' });
+    expect(await download(bob, 'alice', other)).toBe('not_member');
+  });
+
+  it('bounds the bytes a user stores (limit_exceeded, nothing stored); a second conversation costs a reference, not a copy', async () => {
+    t = await startTestStack({ env: { MAX_ATTACHMENT_BYTES_PER_USER: '250' } });
+    const alice = await t.connect('alice');
+    const bob = await t.connect('bob');
+    await t.connect('carol');
+    const one = await upload(alice, 'image/png', bytes(100, 1));
+    expect(await ask(alice, msgData('bob', 0, picture(one, 100)))).toMatchObject({ type: 'msg_data_ack', msg_id: 1 });
+    expect(await ask(alice, msgData('carol', 0, picture(one, 100)))).toMatchObject({ type: 'msg_data_ack', msg_id: 1 });
+    expect(await objectsUnder('att/')).toHaveLength(1);
+    const two = await upload(alice, 'image/png', bytes(100, 2));
+    expect(await ask(alice, msgData('bob', 0, picture(two, 100)))).toMatchObject({ type: 'msg_data_ack', msg_id: 2 });
+
+    // 300 bytes would be past the 250: refused before numbering, no copy, nothing delivered; bob's own quota is his.
+    const three = await upload(alice, 'image/png', bytes(100, 3));
+    expect(await ask(alice, msgData('bob', 0, picture(three, 100)))).toMatchObject({ type: 'error', code: 'limit_exceeded' });
+    expect(await objectsUnder('att/')).toHaveLength(2);
+    expect(await ask(alice, msgData('bob', 0, 'text still goes'))).toMatchObject({ type: 'msg_data_ack', msg_id: 3 });
+    expect((await bob.client.next((f) => f['type'] === 'msg_data' && f['msg_id'] === 3))['msg_data']).toBe('text still goes');
+    const bobs = await upload(bob, 'image/png', bytes(200, 4));
+    expect(await ask(bob, msgData('alice', 0, picture(bobs, 200)))).toMatchObject({ type: 'msg_data_ack', msg_id: 4 });
+  });
+
+  it('holds the quota under concurrent first references: of five 100-byte pictures sent at once, two fit in 250 bytes', async () => {
+    t = await startTestStack({ env: { MAX_ATTACHMENT_BYTES_PER_USER: '250' } });
+    const alice = await t.connect('alice');
+    await t.connect('bob');
+    const keys = [];
+    for (let i = 0; i < 5; i++) keys.push(await upload(alice, 'image/png', bytes(100, i)));
+    const answers = await Promise.all(keys.map((key, i) => ask(alice, { ...msgData('bob', 0, picture(key, 100)), client_msg_id: `p${i}` })));
+    expect(answers.map((a) => a['type']).sort()).toEqual(['error', 'error', 'error', 'msg_data_ack', 'msg_data_ack']);
+    expect(answers.filter((a) => a['type'] === 'error').map((a) => a['code'])).toEqual(['limit_exceeded', 'limit_exceeded', 'limit_exceeded']);
+    expect(await objectsUnder('att/')).toHaveLength(2);
+  });
+
+  it('the local S3 holds conditional writes to S3\'s rule: If-None-Match: * on an existing key is 412, and of racing ones one wins', async () => {
+    t = await startTestStack();
+    const s3 = new S3Client({ endpoint: t.stack.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const Bucket = t.stack.attachmentBucket;
+    const status = (p: Promise<unknown>) => p.then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
+    try {
+      expect(await status(s3.send(new PutObjectCommand({ Bucket, Key: 'att/t/a', Body: 'one', IfNoneMatch: '*' })))).toBe(200);
+      expect(await status(s3.send(new PutObjectCommand({ Bucket, Key: 'att/t/a', Body: 'two', IfNoneMatch: '*' })))).toBe(412);
+      expect(await status(s3.send(new CopyObjectCommand({ Bucket, Key: 'att/t/a', CopySource: `${Bucket}/att/t/a`, IfNoneMatch: '*' })))).toBe(412);
+      const races = await Promise.all(['x', 'y', 'z'].map((body) => status(s3.send(new PutObjectCommand({ Bucket, Key: 'att/t/b', Body: body, IfNoneMatch: '*' })))));
+      expect(races.sort()).toEqual([200, 412, 412]);
+      expect(await status(s3.send(new PutObjectCommand({ Bucket, Key: 'att/t/a', Body: 'three' })))).toBe(200); // unconditional
+    } finally {
+      s3.destroy();
+    }
   });
 
   it('holds each function to its attachment grant in lib/grants.ts, as IAM would on AWS (403, read as no object)', async () => {
@@ -208,7 +313,7 @@ describe('attachments through the local S3', () => {
     const alice = await t.connect('alice');
     const key = await upload(alice, 'image/jpeg', bytes(10));
     const { runtimes } = t.stack;
-    expect(await runtimes.send.attachments!.head(key)).toEqual({ size: 10, contentType: 'image/jpeg' });
+    expect(await runtimes.send.attachments!.head(key)).toMatchObject({ size: 10, contentType: 'image/jpeg' });
     expect(await runtimes.sync.attachments!.head(key)).toBeUndefined(); // sync has no attachment access
     expect(await runtimes.attachments.attachments!.head(key)).toBeUndefined(); // it reads att/ only
     expect(t.stack.s3Guard.violations.map((v) => [v.functionId, v.action])).toEqual([['sync', 's3:GetObject'], ['attachments', 's3:GetObject']]);

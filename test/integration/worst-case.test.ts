@@ -70,18 +70,20 @@ afterAll(() => {
 const BOUNDS: Record<string, (m: number, c: number) => Cost> = {
   // rate 1, counter 1, claim 1, message 5 (4.4 KB), session rows 2, index 4, marks 2, pending 2C−1; queries 2.
   'msg_data, single chat (4 KB, both users at the connection cap)': (_m, c) => ({ writeUnits: 16 + 2 * c - 1, readUnits: 2, posts: 2 * c }),
-  // rate, counter, claim, message 5, marker 2, sender mark, index 2M + mark, pending M·C; membership, members, presence.
-  'msg_data, group (4 KB, first message of the day)': (m, c) => ({ writeUnits: 12 + 2 * m + m * c, readUnits: 2 + m + Math.ceil(m / 50), posts: 1 + m * c }),
+  // rate, counter, claim, message 5, marker 2, sender mark, index 2M + mark, pending M·C; membership, member count
+  // (½, eventually consistent), members, presence.
+  'msg_data, group (4 KB, first message of the day)': (m, c) => ({ writeUnits: 12 + 2 * m + m * c, readUnits: 2.5 + m + Math.ceil(m / 50), posts: 1 + m * c }),
   'msg_data_ack, 100 ids': () => ({ writeUnits: 200, readUnits: 100, posts: 0 }),
-  'msg_list, 100 messages of 4 KB': () => ({ writeUnits: 0, readUnits: 120, posts: 1 }),
-  'msg_by_ids, 100 messages of 4 KB': () => ({ writeUnits: 0, readUnits: 110, posts: 1 }),
-  'recent_sessions, a page (100 sessions)': () => ({ writeUnits: 0, readUnits: 420, posts: 1 }),
-  'unread_cnt, a page (100 sessions)': () => ({ writeUnits: 0, readUnits: 420, posts: 1 }),
+  // Reads: their rate-limit write (the read budget) and the reads.
+  'msg_list, 100 messages of 4 KB': () => ({ writeUnits: 1, readUnits: 120, posts: 1 }),
+  'msg_by_ids, 100 messages of 4 KB': () => ({ writeUnits: 1, readUnits: 110, posts: 1 }),
+  'recent_sessions, a page (100 sessions)': () => ({ writeUnits: 1, readUnits: 420, posts: 1 }),
+  'unread_cnt, a page (100 sessions)': () => ({ writeUnits: 1, readUnits: 420, posts: 1 }),
   'msg_read_ack (both users at the connection cap)': (_m, c) => ({ writeUnits: 2, readUnits: 6, posts: 2 * c }),
   'group_create, M members': (m, c) => ({ writeUnits: 8 + 4 * m, readUnits: 2 + m + Math.ceil(m / 50), posts: 1 + m * c }),
   'group_change_member, remove M − 1 members': (m, c) => ({ writeUnits: 8 + 6 * m, readUnits: 4 + m + Math.ceil(m / 50), posts: 1 + m * c }),
-  'group_list, a page (100 groups)': () => ({ writeUnits: 0, readUnits: 60, posts: 1 }),
-  'group_info, M members': (m) => ({ writeUnits: 0, readUnits: 2 + Math.ceil(m / 50), posts: 1 }),
+  'group_list, a page (100 groups)': () => ({ writeUnits: 1, readUnits: 60, posts: 1 }),
+  'group_info, M members': (m) => ({ writeUnits: 1, readUnits: 2 + Math.ceil(m / 50), posts: 1 }),
   'device_token (1,024 characters, the user at its cap)': () => ({ writeUnits: 10, readUnits: 6, posts: 1 }),
 };
 
@@ -146,17 +148,43 @@ describe('the most one user can cost in an hour, at the defaults', () => {
   const dollars = (c: Cost) =>
     c.writeUnits * PRICES.dynamodb.perWriteUnit + c.readUnits * PRICES.dynamodb.perReadUnit + (c.posts + 1) * PRICES.apiGateway.perMessage + PRICES.lambda.perRequest;
 
+  const perHour = (perSecond: number) => perSecond * 3600;
+  const groupMessage = (m: number) => dollars(BOUNDS['msg_data, group (4 KB, first message of the day)']!(m, CONNECTIONS));
+  /** Group messages a user may send an hour: the msg_data rate, or the member deliveries (m − 1 a message), whichever binds. */
+  const groupMessagesPerHour = (m: number) => perHour(Math.min(LIMIT_DEFAULTS.rateLimitPerSecond, Math.floor(LIMIT_DEFAULTS.memberDeliveriesPerSecond / (m - 1))));
+
+  it('the member-delivery budget cuts the most one user can spend through groups by an order of magnitude', () => {
+    const before = groupMessage(LIMIT_DEFAULTS.maxGroupMembers) * perHour(LIMIT_DEFAULTS.rateLimitPerSecond);
+    const worst = Math.max(...Array.from({ length: LIMIT_DEFAULTS.maxGroupMembers - 1 }, (_, i) => groupMessage(i + 2) * groupMessagesPerHour(i + 2)));
+    expect(worst * 10).toBeLessThan(before);
+  });
+
   it('is the table README.md publishes', () => {
     const m = LIMIT_DEFAULTS.maxGroupMembers;
     const c = CONNECTIONS;
-    const perHour = (perSecond: number) => perSecond * 3600;
+    // The group size at which the member-delivery budget lets one user spend the most.
+    const worstSize = Array.from({ length: m - 1 }, (_, i) => i + 2).reduce((a, b) => (groupMessage(b) * groupMessagesPerHour(b) > groupMessage(a) * groupMessagesPerHour(a) ? b : a));
     const lines = [
       ['msg_data to a single chat', dollars(BOUNDS['msg_data, single chat (4 KB, both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.rateLimitPerSecond)],
-      ['msg_data to a full group (members at the connection cap)', dollars(BOUNDS['msg_data, group (4 KB, first message of the day)']!(m, c)), perHour(LIMIT_DEFAULTS.rateLimitPerSecond)],
+      ['msg_data to a full group (members at the connection cap; member-delivery budget)', groupMessage(m), groupMessagesPerHour(m)],
+      [`msg_data to a group of ${worstSize}, the costliest size under the member-delivery budget`, groupMessage(worstSize), groupMessagesPerHour(worstSize)],
+      ['reads (recent_sessions or unread_cnt page, the most costly)', dollars(BOUNDS['recent_sessions, a page (100 sessions)']!(0, c)), perHour(LIMIT_DEFAULTS.readRateLimitPerSecond)],
       ['group_create / group_change_member (member budget)', dollars(BOUNDS['group_create, M members']!(m, c)) / m, LIMIT_DEFAULTS.groupMemberChangesPerMinute * 60],
       ['other writing requests (msg_read_ack, the most costly)', dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)), perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond)],
+      ['attachment_upload of the largest picture (S3 PUT; the upload kept a day)', s3Upload(LIMIT_DEFAULTS.maxImageBytes), perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond)],
     ].map(([what, perFrame, frames]) => `| ${what as string} | $${(perFrame as number).toFixed(6)} | ${(frames as number).toLocaleString('en-US')} | $${((perFrame as number) * (frames as number)).toFixed(2)} |`);
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const line of lines) expect(readme, `README.md lacks the line:\n${line}`).toContain(line);
+    for (const line of [...lines, s3StorageLine()]) expect(readme, `README.md lacks the line:\n${line}`).toContain(line);
   });
+
+  /** $ of one attachment_upload: its frame (a write-budget write, 2 messages, a Lambda request), the PUT, a day of storage. */
+  const s3Upload = (bytes: number) =>
+    dollars({ writeUnits: 1, readUnits: 0, posts: 1 }) + PRICES.s3.perPutRequest + ((bytes / 1024 ** 3) * PRICES.s3.perGbMonth) / 30;
+
+  /** The quota, stored: what it costs a month, and an hour. */
+  function s3StorageLine(): string {
+    const gib = LIMIT_DEFAULTS.maxAttachmentBytesPerUser / 1024 ** 3;
+    const perMonth = gib * PRICES.s3.perGbMonth;
+    return `| S3 storage of attachments (the ${gib} GiB quota, kept for ever; at most twice it with a retention) | $${perMonth.toFixed(2)} a month | the quota | $${(perMonth / 730).toFixed(4)} |`;
+  }
 });

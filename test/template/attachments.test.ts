@@ -53,14 +53,14 @@ describe('attachment bucket', () => {
     expect(policy).not.toContain('"Effect":"Allow"');
   });
 
-  it('deletes uploads after a day (referenced ones live on as their copy under att/), and att/ with the message retention', () => {
+  it('deletes uploads after a day (referenced ones live on as their copy under att/), and att/ a day after the message retention', () => {
     expect(rulesOf(plain.template)).toEqual([
       { Id: 'UnreferencedUploads', Prefix: 'uploads/', ExpirationInDays: 1, Status: 'Enabled' },
       { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
     ]);
     expect(rulesOf(withRetention.template)).toEqual([
       { Id: 'UnreferencedUploads', Prefix: 'uploads/', ExpirationInDays: 1, Status: 'Enabled' },
-      { Id: 'AttachmentRetention', Prefix: 'att/', ExpirationInDays: 30, Status: 'Enabled' },
+      { Id: 'AttachmentRetention', Prefix: 'att/', ExpirationInDays: 31, Status: 'Enabled' },
       { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
     ]);
   });

@@ -9,7 +9,7 @@ import { CopyObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3Attachments } from '../../core/blob/s3-attachments.js';
-import { newUploadKey, referencedKey, uploaderOf } from '../../core/usecases/attachments.js';
+import { newUploadKey, quotaPeriod, storedKey, uploaderOf } from '../../core/usecases/attachments.js';
 import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createAttachmentsHandler } from '../../lambdas/attachments/handler.js';
 import { TABLE, conditionFailed, ddb, makeRuntime, posts, resetMocks } from './helpers.js';
@@ -51,14 +51,21 @@ describe('attachment descriptions', () => {
     expect(kindFitsMsgType('voice', 1) || kindFitsMsgType('picture', 18)).toBe(false);
   });
 
-  it('makes fresh keys under the uploader, and copies named by the conversation', () => {
+  it('makes fresh keys under the uploader, each stored once under att/ whatever the conversations', () => {
     expect(KEY).toMatch(UPLOAD_KEY_PATTERN);
     expect(uploaderOf(KEY)).toBe('alice@example.com');
     expect(newUploadKey('alice')).not.toBe(newUploadKey('alice'));
     expect(uploaderOf('uploads/zz/AAAAAAAAAAAAAAAAAAAAAA')).toBeUndefined();
-    const copy = referencedKey('s#alice#bob', KEY);
-    expect(copy).toMatch(/^att\/[A-Za-z0-9_-]+\/[0-9a-f]+\/[A-Za-z0-9_-]{22}$/);
-    expect(referencedKey('s#alice#carol', KEY)).not.toBe(copy);
+    expect(storedKey(KEY)).toBe(KEY.replace(/^uploads\//, 'att/'));
+  });
+
+  it('counts the byte quota for ever, or with a retention in periods as long as a stored attachment lives', () => {
+    const day = 86_400_000;
+    expect(quotaPeriod(1000 * day, 0)).toEqual({ id: 'all' });
+    // 30 days of retention: stored attachments live 31 days, so does a period; its count is kept two periods.
+    expect(quotaPeriod(31 * day, 30)).toEqual({ id: '31d#1', expiresAt: 3 * 31 * 86_400 });
+    expect(quotaPeriod(62 * day - 1, 30).id).toBe('31d#1');
+    expect(quotaPeriod(62 * day, 30).id).toBe('31d#2');
   });
 });
 
@@ -79,17 +86,31 @@ describe('S3Attachments', () => {
     s3.on(HeadObjectCommand, { Key: 'gone' }).rejects(failure(404, 'NotFound'));
     s3.on(HeadObjectCommand, { Key: 'denied' }).rejects(failure(403, 'Forbidden'));
     s3.on(HeadObjectCommand, { Key: 'slow' }).rejects(failure(503, 'SlowDown'));
-    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 5, ContentType: 'image/png' });
+    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 5, ContentType: 'image/png', LastModified: new Date(1_000) });
     expect(await blobs().head('gone')).toBeUndefined();
     expect(await blobs().head('denied')).toBeUndefined();
-    expect(await blobs().head('there')).toEqual({ size: 5, contentType: 'image/png' });
+    expect(await blobs().head('there')).toEqual({ size: 5, contentType: 'image/png', lastModified: 1_000 });
     await expect(blobs().head('slow')).rejects.toThrow();
   });
 
-  it('copies within the bucket', async () => {
+  it('copies within the bucket only where nothing is (If-None-Match: *), and reads 412 as stored already', async () => {
+    s3.on(CopyObjectCommand, { Key: 'att/x/y' }).resolves({});
+    s3.on(CopyObjectCommand, { Key: 'att/x/z' }).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 } }));
+    expect(await blobs().copyOnce(KEY, 'att/x/y')).toBe(true);
+    expect(await blobs().copyOnce(KEY, 'att/x/z')).toBe(false);
+    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'chat-attachments', Key: 'att/x/y', CopySource: `chat-attachments/${KEY}`, IfNoneMatch: '*' });
+  });
+
+  it('refreshes an object by copying it onto itself with its own type (its bytes cannot change)', async () => {
     s3.on(CopyObjectCommand).resolves({});
-    await blobs().copy(KEY, 'att/x/y');
-    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'chat-attachments', Key: 'att/x/y', CopySource: `chat-attachments/${KEY}` });
+    await blobs().refresh('att/x/y', 'image/png');
+    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'chat-attachments',
+      Key: 'att/x/y',
+      CopySource: 'chat-attachments/att/x/y',
+      MetadataDirective: 'REPLACE',
+      ContentType: 'image/png',
+    });
   });
 });
 
