@@ -11,7 +11,7 @@ import { LogLevel, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aw
 import { BUNDLING } from './function-specs.js';
 
 /** Runtime of every function; esbuild targets the same Node.js major (lib/function-specs.ts NODE_MAJOR). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** This package's root: this file is lib/bundling.ts. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
