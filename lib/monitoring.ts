@@ -18,7 +18,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE } from '../core/observability.js';
+import { METRIC, METRICS_NAMESPACE } from '../core/metric-names.js';
 
 /** How much the construct monitors: every alarm and the dashboard, or the alarms that say messages are failing. */
 export type MonitoringLevel = 'full' | 'minimal';
