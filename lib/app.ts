@@ -83,24 +83,31 @@ function secretOf(scope: Construct, id: string, nameOrArn: string): secretsmanag
 
 /** The `push` prop from the `push…` context keys, its secrets imported in `scope` (the stack). */
 export function pushPropsFromContext(app: App, scope: Construct | undefined): ChatPushProps | undefined {
-  const key = (name: string) => optionalString(app, name);
-  const fcm = key('pushFcmSecret');
-  const apns = key('pushApnsSecret');
-  const webPush = key('pushWebPushSecret');
-  const apnsKeys = { keyId: key('pushApnsKeyId'), teamId: key('pushApnsTeamId'), bundleId: key('pushApnsBundleId') };
-  const subject = key('pushWebPushSubject');
-  if (!apns && (Object.values(apnsKeys).some(Boolean) || optionalBoolean(app, 'pushApnsProduction') !== undefined)) throw new Error('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
+  const fcm = optionalString(app, 'pushFcmSecret');
+  const apns = optionalString(app, 'pushApnsSecret');
+  const apnsIds = { KeyId: optionalString(app, 'pushApnsKeyId'), TeamId: optionalString(app, 'pushApnsTeamId'), BundleId: optionalString(app, 'pushApnsBundleId') };
+  const production = optionalBoolean(app, 'pushApnsProduction');
+  const webPush = optionalString(app, 'pushWebPushSecret');
+  const subject = optionalString(app, 'pushWebPushSubject');
+  if (!apns && (Object.values(apnsIds).some(Boolean) || production !== undefined)) throw new Error('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
   if (!webPush && subject) throw new Error('context pushWebPushSubject needs pushWebPushSecret');
   if (!fcm && !apns && !webPush) return undefined;
   if (!scope) throw new Error('push context keys need the stack to import their secrets in');
-  const missing = (names: Record<string, string | undefined>) => Object.entries(names).filter(([, v]) => !v).map(([n]) => n);
-  if (apns && missing(apnsKeys).length > 0) throw new Error(`context pushApnsSecret needs ${missing(apnsKeys).map((n) => `pushApns${n[0]!.toUpperCase()}${n.slice(1)}`).join(', ')}`);
+  const missing = Object.entries(apnsIds).filter(([, value]) => !value).map(([name]) => `pushApns${name}`);
+  if (apns && missing.length > 0) throw new Error(`context pushApnsSecret needs ${missing.join(', ')}`);
   if (webPush && !subject) throw new Error('context pushWebPushSecret needs pushWebPushSubject (a mailto: or https: URL)');
-  const production = optionalBoolean(app, 'pushApnsProduction');
   return {
     ...(fcm ? { fcm: { serviceAccountSecret: secretOf(scope, 'PushFcmSecret', fcm) } } : {}),
     ...(apns
-      ? { apns: { signingKeySecret: secretOf(scope, 'PushApnsSecret', apns), keyId: apnsKeys.keyId!, teamId: apnsKeys.teamId!, bundleId: apnsKeys.bundleId!, ...(production !== undefined ? { production } : {}) } }
+      ? {
+          apns: {
+            signingKeySecret: secretOf(scope, 'PushApnsSecret', apns),
+            keyId: apnsIds.KeyId!,
+            teamId: apnsIds.TeamId!,
+            bundleId: apnsIds.BundleId!,
+            ...(production !== undefined ? { production } : {}),
+          },
+        }
       : {}),
     ...(webPush ? { webPush: { vapidKeysSecret: secretOf(scope, 'PushWebPushSecret', webPush), subject: subject! } } : {}),
   };

@@ -95,7 +95,7 @@ export interface ChatBackendProps {
   readonly maxGroupsJoined?: number;
   /** Push tokens one user keeps; registering another drops the oldest. @default 10 */
   readonly maxDeviceTokensPerUser?: number;
-  /** Partitions per minute slot of the PendingDeliveries table. @default 1 */
+  /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
   readonly maxGroupMembers?: number;
@@ -111,13 +111,16 @@ export interface ChatBackendProps {
   readonly sweepInterval?: Duration;
   /**
    * Default route throttling of the stage (steady requests per second and burst), shared by every client: the cap
-   * on what all users together can cost (README "What one user can cost"; per-user rates sit far below it).
-   * @default 1000 / 2000
+   * on what all users together can cost (README "What one user can cost"; per-user rates sit far below it), and the
+   * first ceiling of the defaults: a one-to-one message is two inbound frames, so ≈ 500 messages a second
+   * (docs/capacity.md). API Gateway's account quota (10,000 a second) bounds it in turn.
+   * @default { rateLimit: 1000, burstLimit: 2000 }
    */
   readonly throttle?: apigwv2.ThrottleSettings;
   /**
    * Reserved concurrency per function (e.g. `{ send: 50 }`): a floor for that function and a ceiling on it. Opt-in
-   * only: it takes from the account's regional pool (1,000 by default), which every other function shares.
+   * only: it takes from the account's regional pool (1,000 by default, far less in a new account), which every other
+   * function shares; synth refuses a sum that leaves fewer than 100 unreserved (see `accountConcurrencyLimit`).
    * @default - none (functions use the account's unreserved pool)
    */
   readonly reservedConcurrency?: Partial<Readonly<Record<FunctionId, number>>>;
