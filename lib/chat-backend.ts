@@ -360,18 +360,10 @@ export class ChatBackend extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
     const sweepInterval = props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs);
-    const serviceName = names.serviceName;
-    this.serviceName = serviceName;
+    const serviceName = (this.serviceName = names.serviceName);
 
     this.tables = new ChatTables(this, 'Tables', { removalPolicy, deletionProtection }).tables;
-    const identity = new ChatIdentity(this, 'Identity', {
-      ...(props.auth ? { auth: props.auth } : {}),
-      removalPolicy,
-      deletionProtection,
-      ...(props.userPoolEmail ? { email: props.userPoolEmail } : {}),
-      ...(props.userPoolOAuth ? { oAuth: props.userPoolOAuth } : {}),
-      smokeTestClient: props.smokeTestClient ?? false,
-    });
+    const identity = this.identity(props, removalPolicy, deletionProtection);
     this.issuer = identity.issuer;
     this.userPool = identity.userPool;
     this.userPoolClient = identity.userPoolClient;
@@ -438,6 +430,18 @@ export class ChatBackend extends Construct {
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
     if (this.push) this.dashboard?.addWidgets(this.push.dashboardWidget(serviceName));
+  }
+
+  /** Who issues the tokens: the team's issuer or user pool, or a user pool (and its clients) created here. */
+  private identity(props: ChatBackendProps, removalPolicy: RemovalPolicy, deletionProtection: boolean): ChatIdentity {
+    return new ChatIdentity(this, 'Identity', {
+      ...(props.auth ? { auth: props.auth } : {}),
+      removalPolicy,
+      deletionProtection,
+      ...(props.userPoolEmail ? { email: props.userPoolEmail } : {}),
+      ...(props.userPoolOAuth ? { oAuth: props.userPoolOAuth } : {}),
+      smokeTestClient: props.smokeTestClient ?? false,
+    });
   }
 
   /** The team's topic (CloudWatch allowed to publish to it), or one created for `alarmEmail`, subscribed to it. */

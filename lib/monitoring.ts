@@ -122,7 +122,7 @@ export class ChatMonitoring extends Construct {
   private createAlarms(): cloudwatch.Alarm[] {
     const { props } = this;
     const full = props.level === 'full';
-    const alarms = [
+    return [
       ...this.lambdaAlarms('Errors', (fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), this.thresholds.lambdaErrors),
       ...this.lambdaAlarms('Throttles', (fn) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), this.thresholds.lambdaThrottles),
       this.apiErrorsAlarm(),
@@ -149,7 +149,6 @@ export class ChatMonitoring extends Construct {
           ]
         : []),
     ];
-    return alarms;
   }
 
   /** A ≥-threshold alarm over one evaluation period, quiet without data, notifying the topic. */

@@ -6,10 +6,11 @@
  * age (8), and the smaller `monitoring: 'minimal'` (10). Bundling is skipped, as in test/stack.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../../core/auth/verify-token.js';
 import { METRIC } from '../../core/observability.js';
@@ -43,15 +44,17 @@ function alarmMetrics(alarm: Json): Json[] {
 }
 
 /** Two ChatBackends in one stack, both with every default. */
-function twoBackends(): { stack: Stack; first: ChatBackend; second: ChatBackend; resources: Record<string, Json> } {
+function twoBackends() {
   const stack = newStack('Shared');
   const first = new ChatBackend(stack, 'Chat');
   const second = new ChatBackend(stack, 'Support');
-  return { stack, first, second, resources: Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json> };
+  const nag = new AwsSolutionsChecks(stack.node.scope as App);
+  Validations.of(stack.node.scope as App).addPlugins(nag);
+  return { stack, first, second, nag, resources: Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json> };
 }
 
 describe('item 1: two ChatBackends in one stack', () => {
-  const { stack, first, second, resources } = twoBackends();
+  const { stack, first, second, nag, resources } = twoBackends();
 
   it('get different dashboard names, the first keeping <stack>-<region> of earlier releases', () => {
     const names = ofType(resources, 'AWS::CloudWatch::Dashboard').map((d) => JSON.stringify(d['Properties']['DashboardName']));
@@ -89,6 +92,11 @@ describe('item 1: two ChatBackends in one stack', () => {
   it('have one API Gateway logs-role setter between them (the setting is one per region) and distinct API names', () => {
     expect(ofType(resources, 'Custom::ApiGatewayCloudWatchRole')).toHaveLength(1);
     expect(ofType(resources, 'AWS::ApiGatewayV2::Api').map((a) => a['Properties']['Name']).sort()).toEqual(['Shared-Support-chat', 'Shared-chat']);
+  });
+
+  it('have no unacknowledged cdk-nag finding', () => {
+    const { violations } = nag.validateScope(stack.node.scope as App);
+    expect(violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 
   it('refuses two backends of a stack given the same serviceName or dashboardName, and different logs-role modes', () => {
