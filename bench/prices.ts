@@ -1,10 +1,12 @@
 /**
- * List prices the benchmark prices counted units with: us-east-1, late 2026, from
- * ../shared/reference/aws-facts.md. Change the date when the figures change.
+ * AWS list prices the benchmark, the fixed-cost test and the docs price counted units with: us-east-1, checked in
+ * December 2026 on AWS's public price pages (each section names its page). Change `date` when a figure changes.
+ * AWS Free Tier allowances are left out: every figure is the price past them.
  */
 export const PRICES = {
-  date: '2026-11 (late 2026 list prices, us-east-1)',
-  source: 'shared/reference/aws-facts.md',
+  date: '2026-12 (us-east-1 list prices, from the pages named in bench/prices.ts)',
+  source: 'AWS price pages: aws.amazon.com/{api-gateway,lambda,dynamodb,s3,cloudwatch,kms,secrets-manager,eventbridge,sqs}/pricing',
+  /** aws.amazon.com/api-gateway/pricing (WebSocket APIs). */
   apiGateway: {
     /** $ per WebSocket message, sent or received (metered in 32 KB units). */
     perMessage: 1.0 / 1e6,
@@ -13,6 +15,7 @@ export const PRICES = {
     /** Bytes per billed message unit. */
     messageUnitBytes: 32 * 1024,
   },
+  /** aws.amazon.com/lambda/pricing. */
   lambda: {
     perRequest: 0.2 / 1e6,
     /** arm64, as lib/chat-backend.ts deploys. */
@@ -20,16 +23,14 @@ export const PRICES = {
     /** Lambda bills duration rounded up to the millisecond. */
     billingGranularityMs: 1,
   },
+  /** aws.amazon.com/dynamodb/pricing/on-demand. */
   dynamodb: {
     /** On demand, per write request unit (1 KB). */
     perWriteUnit: 0.625 / 1e6,
     /** On demand, per read request unit (4 KB strongly consistent; eventually consistent is 0.5 unit). */
     perReadUnit: 0.125 / 1e6,
   },
-  /**
-   * S3 Standard, us-east-1, from AWS's public price page (aws.amazon.com/s3/pricing; aws-facts.md has no S3 figures):
-   * the attachment bucket (bench/attachment-cost.ts).
-   */
+  /** S3 Standard, aws.amazon.com/s3/pricing: the attachment bucket (bench/attachment-cost.ts). */
   s3: {
     /** PUT, COPY, POST, LIST: $0.005 per 1,000. */
     perPutRequest: 0.005 / 1000,
@@ -40,9 +41,42 @@ export const PRICES = {
     /** Data transfer out to the internet past the first 100 GB a month: $0.09 per GB (uploads in are free). */
     perGbOut: 0.09,
   },
+  /** aws.amazon.com/cloudwatch/pricing: what an idle deployment pays for its monitoring (docs/deploy.md). */
+  cloudwatch: {
+    /** Standard-resolution alarm, per metric it reads, a month (a metric-math alarm pays for each metric in it). */
+    perAlarmMetricMonth: 0.1,
+    /** Dashboard, a month (an account's first three of up to 50 metrics each are free). */
+    perDashboardMonth: 3,
+    /** Custom metric (an EMF name and dimension set), a month, prorated by the hour it is published in. */
+    perCustomMetricMonth: 0.3,
+    /** Log ingestion, per GB. */
+    perLogGbIngested: 0.5,
+  },
+  /** aws.amazon.com/kms/pricing: a customer managed key (the alarm topic's). */
+  kms: {
+    /** Per key a month; each of the first two yearly rotations adds $1 a month. */
+    perKeyMonth: 1,
+  },
+  /** aws.amazon.com/secrets-manager/pricing: the push credentials. */
+  secretsManager: {
+    perSecretMonth: 0.4,
+    perTenThousandCalls: 0.05,
+  },
+  /** aws.amazon.com/eventbridge/pricing: custom events put on a bus (the push hook). */
+  eventBridge: {
+    perEvent: 1.0 / 1e6,
+  },
+  /** aws.amazon.com/sqs/pricing: standard queue requests (the push queue). */
+  sqs: {
+    perRequest: 0.4 / 1e6,
+  },
 } as const;
 
-/** Managed peers, $ per million messages delivered one-to-one (publish + delivery), same source. */
+/**
+ * Managed peers, $ per million messages delivered one-to-one (publish + delivery), from their price pages in
+ * December 2026 (ably.com/pricing, aws.amazon.com/appsync/pricing, aws.amazon.com/iot-core/pricing,
+ * pusher.com/channels/pricing). None of them stores, numbers or redelivers messages.
+ */
 export interface PeerPrice {
   readonly name: string;
   /** Publish + delivery. */

@@ -2,6 +2,7 @@
 import type { ColdStartResult } from './cold-start.js';
 import type { CpuShare } from './cpu.js';
 import { DEFAULTS } from '../core/config.js';
+import { NODE_MAJOR } from '../lib/function-specs.js';
 import { FLOOR, TARGET_BUNDLE_BYTES, TARGET_INIT_MS, RUNS, VARIANT_RUNS } from './cold-start.js';
 import { price, type CostResult, type Units } from './cost.js';
 import type { FanoutRun } from './fanout.js';
@@ -253,7 +254,7 @@ Each lambdas/*/handler.ts bundled with esbuild ${c.esbuild} as lib/chat-backend.
 source map, target and banner and mainFields read from the file, nothing external). Init = a fresh \`node\` process
 importing the bundle, timed inside with performance.now(), median of ${RUNS}; "as deployed" is without
 NODE_OPTIONS=--enable-source-maps (the stack's \`sourceMaps\` prop, off by default). The two comparison columns (with source maps; \`@aws-sdk/*\`
-external, NodejsFunction's default that the stack overrides, SDK then loaded unbundled) are medians of ${VARIANT_RUNS}. Local Node ${process.version}, Lambda runs Node 22.
+external, NodejsFunction's default that the stack overrides, SDK then loaded unbundled) are medians of ${VARIANT_RUNS}. Local Node ${process.version}, Lambda runs Node ${NODE_MAJOR}.
 \`@aws-sdk/credential-provider-node\` is bundled as core/lambda-credentials.ts (environment credentials only, what Lambda
 gives). "${FLOOR}" is bench/floor-handler.ts: an empty handler creating the clients every function creates (DynamoDB
 document client, @connections, EventBridge, Powertools logger and metrics) — the floor with the SDK v3 clients the

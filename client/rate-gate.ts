@@ -1,5 +1,5 @@
 /**
- * Client-side pacing to the server's per-user rates (shared/contract.md "Limits": 20 msg_data a second, a
+ * Client-side pacing to the server's per-user rates (docs/protocol.md "Limits": 20 msg_data a second, a
  * separate budget for other writing requests). The server counts fixed one-second windows; the gate allows at most
  * `limit` frames in any sliding window of `windowMs`, a little over a second, so frames whose latency varies still
  * land within the server's budget. A `rate_limited` answer (another device of the same user spent the budget)

@@ -6,10 +6,9 @@
 import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC, METRICS_NAMESPACE, PUSH_METRIC, SERVICE_NAME } from './metric-names.js';
 
-/** The service name where nothing sets one (local mode, tests); on AWS the stack sets its own. */
-export const SERVICE_NAME = 'teamtalk-serverless';
-export const METRICS_NAMESPACE = 'TeamTalkServerless';
+export { METRIC, METRICS_NAMESPACE, PUSH_METRIC, SERVICE_NAME } from './metric-names.js';
 
 /**
  * The `service` of every log line and the metrics' `service` dimension: POWERTOOLS_SERVICE_NAME, which the stack
@@ -19,30 +18,6 @@ const serviceName = process.env['POWERTOOLS_SERVICE_NAME'] || SERVICE_NAME;
 
 export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
-
-/** The custom metrics, by name: the dashboard and the alarms use these names. */
-export const METRIC = {
-  messagesStored: 'MessagesStored',
-  deliveries: 'Deliveries',
-  redeliveries: 'Redeliveries',
-  deliveriesGivenUp: 'DeliveriesGivenUp',
-  goneConnections: 'GoneConnections',
-  /** Posts that failed after retries (429 LimitExceeded, timeouts): left pending for the sweeper. */
-  deliveriesDeferred: 'DeliveriesDeferred',
-  /** Time from a delivery to its msg_data_ack. */
-  ackLatency: 'AckLatency',
-  offlineEvents: 'OfflineEvents',
-} as const;
-
-/** The push sender's metrics: on the dashboard only when ChatBackend's `push` is set (lib/push-notifications.ts). */
-export const PUSH_METRIC = {
-  /** Pushes a provider (FCM, APNs, Web Push) accepted. */
-  pushesSent: 'PushesSent',
-  /** Pushes given up: refused, or still throttled/unavailable after the tries allowed. */
-  pushesFailed: 'PushesFailed',
-  /** Device tokens removed because their provider said they are gone. */
-  pushTokensRemoved: 'PushTokensRemoved',
-} as const;
 
 export { MetricUnit };
 

@@ -7,6 +7,8 @@
  * - `overwrite`: AWS::ApiGateway::Account with the stack's role, replacing whatever was set (the stack's role is
  *   retained on deletion, since the region keeps using it);
  * - `leave`: nothing; the account must already have a role (`aws apigateway get-account` shows it).
+ * A stack has one, whatever the number of ChatBackends in it (ApiGatewayLogsRole.of): two custom resources, or two
+ * AWS::ApiGateway::Account, would race for the same setting.
  */
 import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { CfnAccount } from 'aws-cdk-lib/aws-apigateway';
@@ -28,13 +30,33 @@ export interface ApiGatewayLogsRoleProps {
 }
 
 const MANAGED_POLICY = 'service-role/AmazonAPIGatewayPushToCloudWatchLogs';
+/**
+ * How long CloudFormation waits for the setter's answer: the function's 2 minutes and one asynchronous retry. Without
+ * it, a setter that crashes before answering holds the deploy for an hour.
+ */
+export const LOGS_ROLE_SERVICE_TIMEOUT = Duration.minutes(5);
+
+const BY_STACK = new WeakMap<Stack, ApiGatewayLogsRole>();
 
 export class ApiGatewayLogsRole extends Construct {
   /** The stack's role (none with `leave`). */
   public readonly role?: iam.Role;
+  public readonly mode: ApiGatewayLogsRoleMode;
 
-  constructor(scope: Construct, id: string, props: ApiGatewayLogsRoleProps) {
+  /** The stack's one ApiGatewayLogsRole: created in `scope` by the stack's first ChatBackend, shared by the others. */
+  static of(scope: Construct, id: string, props: ApiGatewayLogsRoleProps): ApiGatewayLogsRole {
+    const existing = BY_STACK.get(Stack.of(scope));
+    if (!existing) return new ApiGatewayLogsRole(scope, id, props);
+    if (existing.mode !== props.mode) {
+      throw new Error(`ChatBackend: apiGatewayLogsRole "${props.mode}" differs from "${existing.mode}" of ${existing.node.path}; the setting is one per region, so every ChatBackend of a stack must ask the same`);
+    }
+    return existing;
+  }
+
+  private constructor(scope: Construct, id: string, props: ApiGatewayLogsRoleProps) {
     super(scope, id);
+    BY_STACK.set(Stack.of(this), this);
+    this.mode = props.mode;
     if (!API_GATEWAY_LOGS_ROLE_MODES.includes(props.mode)) {
       throw new Error(`ChatBackend: apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${String(props.mode)}"`);
     }
@@ -87,6 +109,7 @@ export class ApiGatewayLogsRole extends Construct {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::ApiGatewayCloudWatchRole',
       properties: { RoleArn: role.roleArn },
+      serviceTimeout: LOGS_ROLE_SERVICE_TIMEOUT,
     });
   }
 }

@@ -16,12 +16,25 @@
  * - `pushIncludesBody`: `true` to put msg_data in the push hook's events (default `false`).
  * - `apiGatewayLogsRole`: `ifMissing` (default), `overwrite` or `leave`: the region's API Gateway CloudWatch Logs
  *   role (see ChatBackendProps.apiGatewayLogsRole).
+ * - `monitoring`:    `full` (default) or `minimal` (fewer alarms, no dashboard: a smaller fixed monthly cost).
+ * - `stageRateLimit`, `stageBurstLimit`: the WebSocket stage's throttle (default 1000 / 2000 requests a second).
+ * - `smokeTestClient`: `true` adds an app client with USER_PASSWORD_AUTH for `npm run smoke` (output SmokeTestClientId).
+ * - `sesFromEmail`, `sesRegion`: the user pool's mail through SES from this verified address (region: the stack's).
+ * - push (lib/push-notifications.ts), each secret by name or ARN: `pushFcmSecret`; `pushApnsSecret` with
+ *   `pushApnsKeyId`, `pushApnsTeamId`, `pushApnsBundleId` and optionally `pushApnsProduction` (default `true`);
+ *   `pushWebPushSecret` with `pushWebPushSubject`.
  */
-import { App, Duration, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import { App, Aws, Duration, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
 import { API_GATEWAY_LOGS_ROLE_MODES, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import type { ChatBackendProps } from './chat-backend.js';
 import { LOG_LEVELS, type ChatLogLevel } from './functions.js';
+import { MONITORING_LEVELS, type MonitoringLevel } from './monitoring.js';
+import type { ChatPushProps } from './push-notifications.js';
+import { DEFAULT_STAGE_THROTTLE } from './websocket-api.js';
 import { TeamTalkStack } from './stack.js';
 
 export const DEFAULT_STACK_NAME = 'TeamTalkServerless';
@@ -59,8 +72,65 @@ function optionalPositiveInteger(app: App, key: string): number | undefined {
 }
 
 
-/** Turns the app's context into ChatBackend props. */
-export function backendPropsFromContext(app: App): ChatBackendProps {
+/** A secret by ARN (complete, or partial without the 6-character suffix) or by name. */
+function secretOf(scope: Construct, id: string, nameOrArn: string): secretsmanager.ISecret {
+  if (!nameOrArn.startsWith('arn:')) return secretsmanager.Secret.fromSecretNameV2(scope, id, nameOrArn);
+  if (!/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:\S+$/.test(nameOrArn)) throw new Error(`context: "${nameOrArn}" is not a Secrets Manager secret ARN`);
+  return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
+    ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, nameOrArn)
+    : secretsmanager.Secret.fromSecretPartialArn(scope, id, nameOrArn);
+}
+
+/** The `push` prop from the `push…` context keys, its secrets imported in `scope` (the stack). */
+export function pushPropsFromContext(app: App, scope: Construct | undefined): ChatPushProps | undefined {
+  const fcm = optionalString(app, 'pushFcmSecret');
+  const apns = optionalString(app, 'pushApnsSecret');
+  const apnsIds = { KeyId: optionalString(app, 'pushApnsKeyId'), TeamId: optionalString(app, 'pushApnsTeamId'), BundleId: optionalString(app, 'pushApnsBundleId') };
+  const production = optionalBoolean(app, 'pushApnsProduction');
+  const webPush = optionalString(app, 'pushWebPushSecret');
+  const subject = optionalString(app, 'pushWebPushSubject');
+  if (!apns && (Object.values(apnsIds).some(Boolean) || production !== undefined)) throw new Error('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
+  if (!webPush && subject) throw new Error('context pushWebPushSubject needs pushWebPushSecret');
+  if (!fcm && !apns && !webPush) return undefined;
+  if (!scope) throw new Error('push context keys need the stack to import their secrets in');
+  const missing = Object.entries(apnsIds).filter(([, value]) => !value).map(([name]) => `pushApns${name}`);
+  if (apns && missing.length > 0) throw new Error(`context pushApnsSecret needs ${missing.join(', ')}`);
+  if (webPush && !subject) throw new Error('context pushWebPushSecret needs pushWebPushSubject (a mailto: or https: URL)');
+  return {
+    ...(fcm ? { fcm: { serviceAccountSecret: secretOf(scope, 'PushFcmSecret', fcm) } } : {}),
+    ...(apns
+      ? {
+          apns: {
+            signingKeySecret: secretOf(scope, 'PushApnsSecret', apns),
+            keyId: apnsIds.KeyId!,
+            teamId: apnsIds.TeamId!,
+            bundleId: apnsIds.BundleId!,
+            ...(production !== undefined ? { production } : {}),
+          },
+        }
+      : {}),
+    ...(webPush ? { webPush: { vapidKeysSecret: secretOf(scope, 'PushWebPushSecret', webPush), subject: subject! } } : {}),
+  };
+}
+
+/** The stage throttle from `stageRateLimit` / `stageBurstLimit`, each defaulting to the construct's. */
+function throttleFromContext(app: App): ChatBackendProps['throttle'] {
+  const rateLimit = optionalPositiveInteger(app, 'stageRateLimit');
+  const burstLimit = optionalPositiveInteger(app, 'stageBurstLimit');
+  if (rateLimit === undefined && burstLimit === undefined) return undefined;
+  return { rateLimit: rateLimit ?? DEFAULT_STAGE_THROTTLE.rateLimit, burstLimit: burstLimit ?? DEFAULT_STAGE_THROTTLE.burstLimit };
+}
+
+/** The user pool's SES sender from `sesFromEmail` (and `sesRegion`, default the stack's region). */
+function userPoolEmailFromContext(app: App): cognito.UserPoolEmail | undefined {
+  const fromEmail = optionalString(app, 'sesFromEmail');
+  const sesRegion = optionalString(app, 'sesRegion');
+  if (!fromEmail && sesRegion) throw new Error('context sesRegion needs sesFromEmail');
+  return fromEmail ? cognito.UserPoolEmail.withSES({ fromEmail, sesRegion: sesRegion ?? Aws.REGION }) : undefined;
+}
+
+/** Turns the app's context into ChatBackend props; `scope` (the stack) holds what the props import (push secrets). */
+export function backendPropsFromContext(app: App, scope?: Construct): ChatBackendProps {
   const issuer = optionalString(app, 'oidcIssuer');
   const audience = optionalString(app, 'oidcAudience');
   const jwksUrl = optionalString(app, 'oidcJwksUrl');
@@ -85,6 +155,15 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
   if (logsRole !== undefined && !(API_GATEWAY_LOGS_ROLE_MODES as readonly string[]).includes(logsRole)) {
     throw new Error(`context apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${logsRole}"`);
   }
+  const monitoring = optionalString(app, 'monitoring');
+  if (monitoring !== undefined && !(MONITORING_LEVELS as readonly string[]).includes(monitoring)) {
+    throw new Error(`context monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got "${monitoring}"`);
+  }
+  const smokeTestClient = optionalBoolean(app, 'smokeTestClient');
+  const throttle = throttleFromContext(app);
+  const userPoolEmail = userPoolEmailFromContext(app);
+  const push = pushPropsFromContext(app, scope);
+  if (issuer && (smokeTestClient || userPoolEmail)) throw new Error('context smokeTestClient and sesFromEmail are for the created user pool: not with oidcIssuer');
   return {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),
@@ -94,6 +173,11 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
     ...(pushIncludesBody !== undefined ? { pushIncludesBody } : {}),
     ...(retentionDays !== undefined ? { messageRetention: Duration.days(retentionDays) } : {}),
     ...(logsRole !== undefined ? { apiGatewayLogsRole: logsRole as ApiGatewayLogsRoleMode } : {}),
+    ...(monitoring !== undefined ? { monitoring: monitoring as MonitoringLevel } : {}),
+    ...(smokeTestClient !== undefined ? { smokeTestClient } : {}),
+    ...(throttle ? { throttle } : {}),
+    ...(userPoolEmail ? { userPoolEmail } : {}),
+    ...(push ? { push } : {}),
     ...(issuer
       ? {
           auth: {
@@ -109,7 +193,7 @@ export function backendPropsFromContext(app: App): ChatBackendProps {
 export function createApp(props: AppProps = {}): CreatedApp {
   const app = new App(props);
   const stack = new TeamTalkStack(app, optionalString(app, 'stackName') ?? DEFAULT_STACK_NAME, {
-    backend: backendPropsFromContext(app),
+    backend: (scope) => backendPropsFromContext(app, scope),
   });
   const nag = new AwsSolutionsChecks(app);
   Validations.of(app).addPlugins(nag);

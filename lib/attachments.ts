@@ -8,6 +8,7 @@
  * - unfinished multipart uploads (not used by the service, but possible with the bucket's own credentials) after a day.
  */
 import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { REFERENCED_PREFIX, STORED_REFRESH_DAYS, UPLOADS_PREFIX } from '../core/usecases/attachments.js';
@@ -19,6 +20,11 @@ export interface ChatAttachmentsProps {
   readonly retentionDays?: number;
   /** Origins a browser may upload from and download to (CORS); the signed URLs are what grant access. */
   readonly corsOrigins: readonly string[];
+  /**
+   * Denies `s3:DeleteBucket` to everyone in the bucket policy (S3 has no deletion-protection setting): a bucket
+   * emptied by mistake still cannot be deleted until the statement is removed (deploy with deletion protection off).
+   */
+  readonly deletionProtection: boolean;
 }
 
 /** Lifetime of an upload no message referenced (and of every upload's original: what messages reference is a copy). */
@@ -53,6 +59,17 @@ export class ChatAttachments extends Construct {
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
+    if (props.deletionProtection) {
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DeletionProtection',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:DeleteBucket'],
+          resources: [this.bucket.bucketArn],
+        }),
+      );
+    }
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:

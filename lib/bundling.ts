@@ -1,7 +1,8 @@
 /**
  * How every Lambda function of the construct is built: NodejsFunction with the local esbuild (never Docker), the
- * settings of lib/function-specs.ts, from this package's sources — whether the construct runs from this repository
- * or from an installed package (node_modules/teamtalk-serverless), where the lock file is the consuming app's.
+ * settings of lib/function-specs.ts, from this package's modules — the TypeScript sources when the construct runs
+ * from this repository, the compiled JavaScript of `dist/` when it runs from an installed package
+ * (node_modules/teamtalk-serverless/dist), where the lock file is the consuming app's.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,10 +12,22 @@ import { LogLevel, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aw
 import { BUNDLING } from './function-specs.js';
 
 /** Runtime of every function; esbuild targets the same Node.js major (lib/function-specs.ts NODE_MAJOR). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/** This package's root: this file is lib/bundling.ts. */
+/** The root of this package's modules: this file is lib/bundling.ts in the repository, dist/lib/bundling.js installed. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * A module of this package by its source path (`lambdas/ack/handler.ts`): the source in the repository, the
+ * compiled `.js` beside it in an installed package, which ships no TypeScript.
+ */
+export function packageModule(sourcePath: string): string {
+  const source = join(PACKAGE_ROOT, sourcePath);
+  if (existsSync(source)) return source;
+  const compiled = source.replace(/\.ts$/, '.js');
+  if (existsSync(compiled)) return compiled;
+  throw new Error(`ChatBackend: ${sourcePath} is missing from ${PACKAGE_ROOT} (neither .ts nor .js); reinstall the package`);
+}
 
 const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'];
 
@@ -37,7 +50,7 @@ export function findLockFile(from: string = PACKAGE_ROOT): string {
 export function bundledHandler(entry: string, options: { externalModules?: readonly string[] } = {}): NodejsFunctionProps {
   const lockFile = findLockFile();
   return {
-    entry: join(PACKAGE_ROOT, entry),
+    entry: packageModule(entry),
     handler: 'handler',
     runtime: LAMBDA_RUNTIME,
     architecture: lambda.Architecture.ARM_64,
@@ -52,7 +65,7 @@ export function bundledHandler(entry: string, options: { externalModules?: reado
       banner: BUNDLING.banner,
       externalModules: [...(options.externalModules ?? BUNDLING.externalModules)],
       // esbuild resolves an alias from its working directory: absolute paths, wherever this package is installed.
-      esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, join(PACKAGE_ROOT, to)])),
+      esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, packageModule(to)])),
       forceDockerBundling: false,
       logLevel: LogLevel.WARNING,
     },

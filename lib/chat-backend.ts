@@ -5,7 +5,7 @@
  * and defaults from core/config.ts and core/auth/verify-token.ts, and IAM access from lib/grants.ts, so nothing
  * here repeats a key name or a grant.
  */
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -25,13 +25,14 @@ import { ChatFunctions, LOG_LEVELS, type ChatLogLevel, type TokenIssuerSettings 
 import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
 import { ChatAttachments } from './attachments.js';
-import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, resolveAlarmThresholds, type AlarmThresholds } from './monitoring.js';
+import { nameInstance } from './instance-names.js';
+import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, MONITORING_LEVELS, resolveAlarmThresholds, type AlarmThresholds, type MonitoringLevel } from './monitoring.js';
 import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
-import { ChatWebSocketApi } from './websocket-api.js';
+import { ChatWebSocketApi, DEFAULT_STAGE_THROTTLE } from './websocket-api.js';
 
-export type { AlarmThresholds } from './monitoring.js';
+export type { AlarmThresholds, MonitoringLevel } from './monitoring.js';
 export type { ApnsPushProps, ChatPushProps, FcmPushProps, WebPushProps } from './push-notifications.js';
 export type { ChatBackendAuth, ExistingUserPoolAuthProps, OidcAuthProps } from './identity.js';
 export { LAMBDA_RUNTIME } from './bundling.js';
@@ -52,6 +53,32 @@ export interface ChatBackendProps {
   readonly maxTokenAge?: Duration;
   /** Removal policy of the tables, the user pool, the log groups and the alarm topic's key. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Deletion protection of the tables (DeletionProtectionEnabled), the created user pool (DeletionProtection ACTIVE)
+   * and the attachment bucket (a bucket-policy Deny of s3:DeleteBucket): refused deletes by hand, by a mistaken stack
+   * change or by CloudFormation. RETAIN covers only the stack's deletion; this covers the rest.
+   * @default - true with RemovalPolicy.RETAIN, false otherwise (a DESTROY stack must be deletable)
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * How the created user pool sends its mail (invitations, password resets), e.g.
+   * `cognito.UserPoolEmail.withSES({ fromEmail: 'no-reply@example.com', sesRegion: 'eu-west-1' })`. Cognito's own
+   * sender has a low daily quota meant for testing; production sign-up and recovery mail needs SES.
+   * @default - Cognito's own sender
+   */
+  readonly userPoolEmail?: cognito.UserPoolEmail;
+  /**
+   * OAuth of the created app client (hosted UI, authorization code flow, callback URLs).
+   * @default - OAuth disabled: apps sign in through the Cognito API (SRP)
+   */
+  readonly userPoolOAuth?: cognito.OAuthSettings;
+  /**
+   * A second app client of the created user pool that allows USER_PASSWORD_AUTH, for `npm run smoke` and the CLI
+   * sign-in of docs/deploy.md (the apps' client allows SRP only). Its tokens connect like the apps'; remove it when
+   * the check is done.
+   * @default false
+   */
+  readonly smokeTestClient?: boolean;
   /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
   readonly ackTimeout?: Duration;
   /** Deliveries of one message to one connection, the first included. @default 5 */
@@ -79,7 +106,7 @@ export interface ChatBackendProps {
   readonly maxGroupsJoined?: number;
   /** Push tokens one user keeps; registering another drops the oldest. @default 10 */
   readonly maxDeviceTokensPerUser?: number;
-  /** Partitions per minute slot of the PendingDeliveries table. @default 1 */
+  /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
   readonly maxGroupMembers?: number;
@@ -95,16 +122,26 @@ export interface ChatBackendProps {
   readonly sweepInterval?: Duration;
   /**
    * Default route throttling of the stage (steady requests per second and burst), shared by every client: the cap
-   * on what all users together can cost (README "What one user can cost"; per-user rates sit far below it).
-   * @default 1000 / 2000
+   * on what all users together can cost (README "What one user can cost"; per-user rates sit far below it), and the
+   * first ceiling of the defaults: a one-to-one message is two inbound frames, so ≈ 500 messages a second
+   * (docs/capacity.md). API Gateway's account quota (10,000 a second) bounds it in turn.
+   * @default { rateLimit: 1000, burstLimit: 2000 }
    */
   readonly throttle?: apigwv2.ThrottleSettings;
   /**
    * Reserved concurrency per function (e.g. `{ send: 50 }`): a floor for that function and a ceiling on it. Opt-in
-   * only: it takes from the account's regional pool (1,000 by default), which every other function shares.
+   * only: it takes from the account's regional pool (1,000 by default, far less in a new account), which every other
+   * function shares; synth refuses a sum that leaves fewer than 100 unreserved (see `accountConcurrencyLimit`).
    * @default - none (functions use the account's unreserved pool)
    */
   readonly reservedConcurrency?: Partial<Readonly<Record<FunctionId, number>>>;
+  /**
+   * The account's Lambda concurrency quota in this region (`aws lambda get-account-settings`:
+   * AccountLimit.ConcurrentExecutions). Synth refuses a `reservedConcurrency` whose sum leaves Lambda fewer than the
+   * 100 unreserved executions it keeps; new accounts start with a quota far below the default.
+   * @default 1000
+   */
+  readonly accountConcurrencyLimit?: number;
   /** Log retention of the function and access log groups. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -147,15 +184,24 @@ export interface ChatBackendProps {
    * @default - no email
    */
   readonly alarmEmail?: string;
-  /** When the alarms fire. @default - see AlarmThresholds (5 Lambda errors / 5 min, 10 throttle events / 5 min per table, 10 give-ups / 15 min) */
+  /** When the alarms fire. @default - see AlarmThresholds (5 Lambda errors or throttles / 5 min, 5 WebSocket errors / 5 min, 10 throttle events / 5 min per table, 10 give-ups / 15 min, push queue age 300 s) */
   readonly alarmThresholds?: AlarmThresholds;
   /**
+   * `'full'`: every alarm (per table throttles too) and the dashboard; `'minimal'`: the alarms that say messages are
+   * failing or waiting, no dashboard, for a small team's bill (docs/deploy.md "Fixed monthly cost").
+   * @default 'full'
+   */
+  readonly monitoring?: MonitoringLevel;
+  /**
    * The handlers' service name: the `service` field of their logs and the `service` dimension of their metrics,
-   * which the dashboard and alarms read. Give two stacks in one account and region different names.
-   * @default - the stack name
+   * which the dashboard and alarms read. Two backends in one account and region need different names.
+   * @default - the stack name for the stack's first ChatBackend, `<stack name>-<path in the stack>` for the others
    */
   readonly serviceName?: string;
-  /** Name of the CloudWatch dashboard (names are unique per account). @default `<stack name>-<region>` */
+  /**
+   * Name of the CloudWatch dashboard (names are unique per account).
+   * @default `<stack name>-<region>` for the stack's first ChatBackend, `<stack name>-<path in the stack>-<region>` for the others
+   */
   readonly dashboardName?: string;
   /**
    * The region's API Gateway CloudWatch Logs role, which WebSocket access logging needs. It is one setting per
@@ -280,12 +326,31 @@ function validate(props: ChatBackendProps): void {
   }
   sweepIntervalMinutes(props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs));
   if (props.messageRetention) wholeDays(props.messageRetention);
-  for (const [fnId, value] of Object.entries(props.reservedConcurrency ?? {})) {
-    if (!FUNCTION_IDS.includes(fnId as FunctionId)) throw new Error(`ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`);
-    positiveInteger(`reservedConcurrency.${fnId}`, value);
+  reservedConcurrency(props);
+  if (props.monitoring !== undefined && !MONITORING_LEVELS.includes(props.monitoring)) {
+    throw new Error(`ChatBackend: monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got ${String(props.monitoring)}`);
   }
   handlerSettings(props);
   tokenTimes(props);
+}
+
+/** Lambda keeps this many executions of the account's quota unreserved: reservations past it are refused. */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/** The reservations, refused at synth when Lambda would refuse them at deploy (the account's quota less 100). */
+function reservedConcurrency(props: ChatBackendProps): void {
+  const quota = positiveInteger('accountConcurrencyLimit', props.accountConcurrencyLimit ?? 1000);
+  let total = 0;
+  for (const [fnId, value] of Object.entries(props.reservedConcurrency ?? {})) {
+    if (!FUNCTION_IDS.includes(fnId as FunctionId)) throw new Error(`ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`);
+    total += positiveInteger(`reservedConcurrency.${fnId}`, value);
+  }
+  if (total > quota - LAMBDA_UNRESERVED_MINIMUM) {
+    throw new Error(
+      `ChatBackend: reservedConcurrency reserves ${total} executions, but an account quota of ${quota} (accountConcurrencyLimit) lets at most ${quota - LAMBDA_UNRESERVED_MINIMUM} be reserved: Lambda keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved. ` +
+        'New accounts start with a lower quota: see `aws lambda get-account-settings`, ask for an increase (Service Quotas), or reserve less.',
+    );
+  }
 }
 
 export class ChatBackend extends Construct {
@@ -315,10 +380,14 @@ export class ChatBackend extends Construct {
   public readonly push?: PushNotifications;
   /** Where the alarms notify: `alarmTopic`, or the topic created for `alarmEmail`. */
   public readonly alarmTopic?: sns.ITopic;
-  /** Lambda errors, DynamoDB throttles per table, delivery give-ups, dead-letter queue depths. */
+  /** Lambda errors and throttles, WebSocket errors, DynamoDB throttles per table, delivery give-ups, dead-letter queue depths, push queue age. */
   public readonly alarms: readonly cloudwatch.Alarm[];
-  /** The construct's CloudWatch dashboard. */
-  public readonly dashboard: cloudwatch.Dashboard;
+  /** The construct's CloudWatch dashboard: not with `monitoring: 'minimal'`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The smoke run's app client: only with `smokeTestClient`. */
+  public readonly smokeTestClient?: cognito.UserPoolClient;
+  /** POWERTOOLS_SERVICE_NAME of the handlers and the `service` dimension of their metrics. */
+  public readonly serviceName: string;
   /** Pictures and voice notes (lib/attachments.ts): private, reached only through URLs the stack signs. */
   public readonly attachmentBucket: s3.Bucket;
 
@@ -326,20 +395,24 @@ export class ChatBackend extends Construct {
     super(scope, id);
     validate(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const deletionProtection = props.deletionProtection ?? removalPolicy === RemovalPolicy.RETAIN;
+    const names = nameInstance(this, props);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
     const sweepInterval = props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs);
-    const serviceName = props.serviceName ?? Stack.of(this).stackName;
+    const serviceName = (this.serviceName = names.serviceName);
 
-    this.tables = new ChatTables(this, 'Tables', { removalPolicy }).tables;
-    const identity = new ChatIdentity(this, 'Identity', { ...(props.auth ? { auth: props.auth } : {}), removalPolicy });
+    this.tables = new ChatTables(this, 'Tables', { removalPolicy, deletionProtection }).tables;
+    const identity = this.identity(props, removalPolicy, deletionProtection);
     this.issuer = identity.issuer;
     this.userPool = identity.userPool;
     this.userPoolClient = identity.userPoolClient;
+    this.smokeTestClient = identity.smokeTestClient;
 
     const api = new ChatWebSocketApi(this, 'WebSocket', {
+      name: names.base,
       stageName,
-      throttle: props.throttle ?? { rateLimit: 1000, burstLimit: 2000 },
+      throttle: props.throttle ?? DEFAULT_STAGE_THROTTLE,
       logRetention,
       removalPolicy,
       apiGatewayLogsRole: props.apiGatewayLogsRole ?? (props.configureApiGatewayLogsRole === false ? 'leave' : 'ifMissing'),
@@ -352,6 +425,7 @@ export class ChatBackend extends Construct {
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.attachmentBucket = new ChatAttachments(this, 'Attachments', {
       removalPolicy,
+      deletionProtection,
       corsOrigins: props.attachmentCorsOrigins ?? ['*'],
       ...(props.messageRetention ? { retentionDays: wholeDays(props.messageRetention) } : {}),
     }).bucket;
@@ -391,29 +465,41 @@ export class ChatBackend extends Construct {
       });
     }
     this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', { sweeper: this.functions.sweeper, interval: sweepInterval }).deadLetterQueue;
-    this.alarmTopic = this.alarmTopicOf(props, removalPolicy);
-    const monitoring = this.monitor(props, stageName, serviceName);
+    this.alarmTopic = this.alarmTopicOf(props, removalPolicy, names.base);
+    const monitoring = this.monitor(props, stageName, serviceName, names.dashboardName);
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
-    if (this.push) this.dashboard.addWidgets(this.push.dashboardWidget(serviceName));
+    if (this.push) this.dashboard?.addWidgets(this.push.dashboardWidget(serviceName));
+  }
+
+  /** Who issues the tokens: the team's issuer or user pool, or a user pool (and its clients) created here. */
+  private identity(props: ChatBackendProps, removalPolicy: RemovalPolicy, deletionProtection: boolean): ChatIdentity {
+    return new ChatIdentity(this, 'Identity', {
+      ...(props.auth ? { auth: props.auth } : {}),
+      removalPolicy,
+      deletionProtection,
+      ...(props.userPoolEmail ? { email: props.userPoolEmail } : {}),
+      ...(props.userPoolOAuth ? { oAuth: props.userPoolOAuth } : {}),
+      smokeTestClient: props.smokeTestClient ?? false,
+    });
   }
 
   /** The team's topic (CloudWatch allowed to publish to it), or one created for `alarmEmail`, subscribed to it. */
-  private alarmTopicOf(props: ChatBackendProps, removalPolicy: RemovalPolicy): sns.ITopic | undefined {
+  private alarmTopicOf(props: ChatBackendProps, removalPolicy: RemovalPolicy, label: string): sns.ITopic | undefined {
     let topic = props.alarmTopic;
     if (topic) allowCloudWatchAlarms(topic);
     if (props.alarmEmail !== undefined) {
-      topic ??= new ChatAlarmTopic(this, 'AlarmTopic', { removalPolicy }).topic;
+      topic ??= new ChatAlarmTopic(this, 'AlarmTopic', { removalPolicy, label }).topic;
       topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
     return topic;
   }
 
   /** The dashboard and the alarms, over every function (the push sender's too), table and dead-letter queue. */
-  private monitor(props: ChatBackendProps, stageName: string, serviceName: string): ChatMonitoring {
-    const stack = Stack.of(this);
+  private monitor(props: ChatBackendProps, stageName: string, serviceName: string, dashboardName: string): ChatMonitoring {
     return new ChatMonitoring(this, 'Monitoring', {
-      dashboardName: props.dashboardName ?? `${stack.stackName}-${stack.region}`,
+      level: props.monitoring ?? 'full',
+      dashboardName,
       serviceName,
       functions: { ...this.functions, ...(this.push ? { pushSender: this.push.function } : {}) },
       tables: this.tables,
@@ -424,6 +510,7 @@ export class ChatBackend extends Construct {
         SweeperFunction: this.sweeperFunctionDeadLetterQueue,
         ...(this.push ? { PushQueue: this.push.deadLetterQueue } : {}),
       },
+      ...(this.push ? { pushQueue: this.push.queue } : {}),
       ...(this.alarmTopic ? { alarmTopic: this.alarmTopic } : {}),
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
     });

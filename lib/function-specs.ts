@@ -127,8 +127,11 @@ export const PUSH_SENDER_SPEC: FunctionSpec = {
   asyncInvoked: false,
 };
 
-/** Node.js major of the Lambda runtime (lib/bundling.ts LAMBDA_RUNTIME, nodejs22.x); esbuild targets the same. */
-export const NODE_MAJOR = 22;
+/**
+ * Node.js major of the Lambda runtime (lib/bundling.ts LAMBDA_RUNTIME, nodejs24.x); esbuild targets the same. nodejs22.x
+ * is deprecated on 30 April 2027 (updates blocked from 1 July 2027).
+ */
+export const NODE_MAJOR = 24;
 
 /** esbuild settings of every function (NodejsFunction's `bundling`), shared with the benchmark's bundle figures. */
 export const BUNDLING = {

@@ -44,6 +44,14 @@ export interface ChatIdentityProps {
   readonly auth?: ChatBackendAuth;
   /** Removal policy of a created user pool. */
   readonly removalPolicy: RemovalPolicy;
+  /** Deletion protection of a created user pool. */
+  readonly deletionProtection: boolean;
+  /** How a created user pool sends its mail. @default - Cognito's own sender (a low daily quota) */
+  readonly email?: cognito.UserPoolEmail;
+  /** OAuth settings of the created app client. @default - OAuth disabled */
+  readonly oAuth?: cognito.OAuthSettings;
+  /** A second app client with USER_PASSWORD_AUTH for the smoke run and the CLI. @default false */
+  readonly smokeTestClient?: boolean;
 }
 
 export class ChatIdentity extends Construct {
@@ -57,11 +65,16 @@ export class ChatIdentity extends Construct {
   public readonly userPool?: cognito.UserPool;
   /** The created app client: only when `auth` is omitted. */
   public readonly userPoolClient?: cognito.UserPoolClient;
+  /** The smoke run's app client (USER_PASSWORD_AUTH): only with `smokeTestClient`. */
+  public readonly smokeTestClient?: cognito.UserPoolClient;
 
   constructor(scope: Construct, id: string, props: ChatIdentityProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const auth = props.auth;
+    if (auth && (props.email || props.oAuth || props.smokeTestClient)) {
+      throw new Error('ChatBackend: userPoolEmail, userPoolOAuth and smokeTestClient apply to the user pool the construct creates; omit auth to create one');
+    }
     if (auth && 'userPool' in auth && auth.userPool) {
       this.issuer = `https://cognito-idp.${auth.userPool.env.region}.${stack.urlSuffix}/${auth.userPool.userPoolId}`;
       this.audiences = requiredAudiences(auth.clientIds, 'auth.clientIds: the app client ids whose tokens may connect');
@@ -75,19 +88,30 @@ export class ChatIdentity extends Construct {
     } else if (auth) {
       throw new Error('ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)');
     } else {
-      this.userPool = this.createUserPool(scope, props.removalPolicy);
+      this.userPool = this.createUserPool(scope, props);
+      // SRP only: the password never leaves the device. OAuth (hosted UI, callback URLs) only when asked for.
       this.userPoolClient = this.userPool.addClient('AppClient', {
         generateSecret: false,
-        authFlows: { userSrp: true, userPassword: true },
+        authFlows: { userSrp: true },
+        ...(props.oAuth ? { oAuth: props.oAuth } : { disableOAuth: true }),
         preventUserExistenceErrors: true,
       });
+      if (props.smokeTestClient) {
+        // The smoke run and the guide's CLI sign in with plain USER_PASSWORD_AUTH, which the apps' client refuses.
+        this.smokeTestClient = this.userPool.addClient('SmokeTestClient', {
+          generateSecret: false,
+          authFlows: { userPassword: true },
+          disableOAuth: true,
+          preventUserExistenceErrors: true,
+        });
+      }
       this.issuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`;
-      this.audiences = [this.userPoolClient.userPoolClientId];
+      this.audiences = [this.userPoolClient, this.smokeTestClient].flatMap((c) => (c ? [c.userPoolClientId] : []));
     }
   }
 
   /** In the backend's scope: the logical ids stay those of earlier releases, so an upgrade keeps the pool and its users. */
-  private createUserPool(scope: Construct, removalPolicy: RemovalPolicy): cognito.UserPool {
+  private createUserPool(scope: Construct, props: ChatIdentityProps): cognito.UserPool {
     const pool = new cognito.UserPool(scope, 'UserPool', {
       selfSignUpEnabled: false,
       signInAliases: { username: true, email: true },
@@ -104,7 +128,9 @@ export class ChatIdentity extends Construct {
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { sms: false, otp: true },
       featurePlan: cognito.FeaturePlan.ESSENTIALS,
-      removalPolicy,
+      deletionProtection: props.deletionProtection,
+      ...(props.email ? { email: props.email } : {}),
+      removalPolicy: props.removalPolicy,
     });
     Validations.of(pool).acknowledge(
       {

@@ -21,7 +21,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../core/config.js';
-import { METRICS_NAMESPACE, PUSH_METRIC } from '../core/observability.js';
+import { METRICS_NAMESPACE, PUSH_METRIC } from '../core/metric-names.js';
 import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { PUSH_ENV } from '../lambdas/push-sender/providers.js';

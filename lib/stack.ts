@@ -7,8 +7,11 @@ import { ALL_TABLES } from '../core/store/schema.js';
 import { ChatBackend, type ChatBackendProps } from './chat-backend.js';
 
 export interface TeamTalkStackProps extends StackProps {
-  /** Passed through to the ChatBackend construct. */
-  readonly backend?: ChatBackendProps;
+  /**
+   * Passed through to the ChatBackend construct; a function of the stack when the props hold constructs that must
+   * live in it (imported push secrets, lib/app.ts).
+   */
+  readonly backend?: ChatBackendProps | ((stack: Stack) => ChatBackendProps);
 }
 
 export class TeamTalkStack extends Stack {
@@ -19,7 +22,7 @@ export class TeamTalkStack extends Stack {
       description: 'teamtalk-serverless: TeamTalk IM message path on API Gateway WebSocket, Lambda and DynamoDB',
       ...props,
     });
-    this.backend = new ChatBackend(this, 'ChatBackend', props.backend);
+    this.backend = new ChatBackend(this, 'ChatBackend', typeof props.backend === 'function' ? props.backend(this) : props.backend);
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.backend.webSocketUrl,
@@ -34,10 +37,18 @@ export class TeamTalkStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.backend.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
     }
-    new CfnOutput(this, 'DashboardName', {
-      value: this.backend.dashboard.dashboardName,
-      description: 'CloudWatch dashboard: messages, deliveries, ack latency, Lambda, DynamoDB, WebSocket',
-    });
+    if (this.backend.smokeTestClient) {
+      new CfnOutput(this, 'SmokeTestClientId', {
+        value: this.backend.smokeTestClient.userPoolClientId,
+        description: 'App client with USER_PASSWORD_AUTH for npm run smoke and CLI sign-in (deploy without smokeTestClient to remove it)',
+      });
+    }
+    if (this.backend.dashboard) {
+      new CfnOutput(this, 'DashboardName', {
+        value: this.backend.dashboard.dashboardName,
+        description: 'CloudWatch dashboard: messages, deliveries, ack latency, Lambda, DynamoDB, WebSocket',
+      });
+    }
     new CfnOutput(this, 'EventBusName', {
       value: this.backend.eventBus.eventBusName,
       description: "Offline push hook: 'Message Undelivered' events (source teamtalk-serverless) are put on this bus",

@@ -1,6 +1,6 @@
 /**
  * ChatTables: the DynamoDB tables of a ChatBackend, one TableV2 per entry of core/store/schema.ts (keys, TTL), all
- * on demand with point-in-time recovery and DynamoDB-owned encryption.
+ * on demand with point-in-time recovery, DynamoDB-owned encryption and (by default) deletion protection.
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,6 +10,8 @@ import { ALL_TABLES, type KeyAttribute, type TableId } from '../core/store/schem
 export interface ChatTablesProps {
   /** Removal policy of every table. */
   readonly removalPolicy: RemovalPolicy;
+  /** DynamoDB deletion protection of every table: a DeleteTable, by hand or by CloudFormation, is refused. */
+  readonly deletionProtection: boolean;
 }
 
 export class ChatTables extends Construct {
@@ -29,6 +31,7 @@ export class ChatTables extends Construct {
         billing: dynamodb.Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryptionV2.dynamoOwnedKey(), // default SSE, no KMS request charges
+        deletionProtection: props.deletionProtection,
         removalPolicy: props.removalPolicy,
       });
     }

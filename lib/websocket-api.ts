@@ -15,6 +15,8 @@ import { ACTION_ROUTES, type FunctionId, type RoutedAction } from '../core/route
 import { ApiGatewayLogsRole, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 
 export interface ChatWebSocketApiProps {
+  /** The backend's name (lib/instance-names.ts): the API is `<name>-chat`. */
+  readonly name: string;
   readonly stageName: string;
   /** Default route throttling of the stage. */
   readonly throttle: apigwv2.ThrottleSettings;
@@ -24,6 +26,12 @@ export interface ChatWebSocketApiProps {
   /** How the region's API Gateway CloudWatch Logs role (which access logging needs) is set. */
   readonly apiGatewayLogsRole: ApiGatewayLogsRoleMode;
 }
+
+/**
+ * The stage's default route throttle: every inbound frame of every client counts, so a one-to-one message (msg_data
+ * in, msg_data_ack in) takes two (docs/capacity.md). API Gateway's account-wide quota is 10,000 a second.
+ */
+export const DEFAULT_STAGE_THROTTLE = { rateLimit: 1000, burstLimit: 2000 } as const;
 
 /** The access log line of every WebSocket request: who, which route, what status, how long. */
 const ACCESS_LOG_FORMAT = {
@@ -57,12 +65,12 @@ export class ChatWebSocketApi extends Construct {
     // API and stage in the backend's scope: their logical ids stay those of earlier releases, so an upgrade keeps
     // the wss URL clients were built with (and does not collide with the existing stage's name).
     this.api = new apigwv2.WebSocketApi(scope, 'WebSocketApi', {
-      apiName: `${stack.stackName}-chat`,
+      apiName: `${props.name}-chat`,
       description: 'TeamTalk IM message path (JSON frames, route on $request.body.action)',
       routeSelectionExpression: '$request.body.action',
     });
     // Before the stage: its access logs need the region's role.
-    const logsRole = new ApiGatewayLogsRole(this, 'LogsRole', { mode: props.apiGatewayLogsRole, logRetention: props.logRetention });
+    const logsRole = ApiGatewayLogsRole.of(this, 'LogsRole', { mode: props.apiGatewayLogsRole, logRetention: props.logRetention });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
     this.stage = new apigwv2.WebSocketStage(scope, 'Stage', {
       webSocketApi: this.api,

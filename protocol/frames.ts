@@ -1,5 +1,5 @@
 /**
- * The wire contract (shared/contract.md) as TypeScript types: every frame a client sends and every frame the server
+ * The wire contract (docs/protocol.md) as TypeScript types: every frame a client sends and every frame the server
  * posts, with the contract's snake_case field names exactly as they travel. The server (core/) and the SDK (client/)
  * both import these, so the two cannot drift; nothing here imports server code.
  */
@@ -300,7 +300,7 @@ export const CLIENT_ACTIONS = [
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 /**
- * Requests that write: limited together by the per-user budget for writing requests (shared/contract.md "Limits",
+ * Requests that write: limited together by the per-user budget for writing requests (docs/protocol.md "Limits",
  * `LIMIT_DEFAULTS.writeRateLimitPerSecond`), apart from `msg_data`'s own. Reads have a budget of their own (READ_ACTIONS);
  * heartbeats and delivery acks none.
  */

@@ -1,5 +1,5 @@
 /**
- * Wire-visible rules and the defaults of every limit (shared/contract.md "Limits"), in one place for the server,
+ * Wire-visible rules and the defaults of every limit (docs/protocol.md "Limits"), in one place for the server,
  * the SDK, the docs and the tests. The server's configurable values (core/config.ts, the ChatBackend props and the
  * local environment knobs) take their defaults from LIMIT_DEFAULTS; nothing here imports server code.
  */

@@ -2,14 +2,20 @@
  * `npm run smoke -- --url <ws(s) url> …`: the check a team runs after `cdk deploy` (or against `npm start`) to know
  * the deployment works end to end. Two users, from one of:
  * - two tokens: `--token-a <jwt> --token-b <jwt>` (or SMOKE_TOKEN_A / SMOKE_TOKEN_B);
- * - two Cognito users it signs in (USER_PASSWORD_AUTH): `--client-id <app client> --user-a <name> --user-b <name>`
+ * - two Cognito users it signs in (USER_PASSWORD_AUTH, through the stack's smoke client: `-c smokeTestClient=true`,
+ *   output SmokeTestClientId): `--client-id <smoke client> --user-a <name> --user-b <name>`
  *   with the passwords in SMOKE_PASSWORD_A / SMOKE_PASSWORD_B (or `--password-a/-b`, visible in `ps`);
  * - local mode: `--local`, minting tokens with JWT_SECRET (or `--jwt-secret`) for two fresh users.
- * Prints one PASS/FAIL/SKIP line per step and exits 1 on any failure (2 on a usage error).
+ * Prints one PASS/FAIL/SKIP line per step and exits 1 on any failure (2 on a usage error). With `--cleanup`, deletes
+ * what the two users left in the deployment afterwards (smoke/cleanup.ts) and prints one CLEANUP line.
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createDocumentClient } from '../core/store/document-client.js';
 import { DEFAULT_JWT_SECRET, mintToken } from '../local/emulator/token.js';
+import { cleanUpSmokeData, cleanupTargetFromOutputs, type CleanupReport, type CleanupTarget } from './cleanup.js';
 import { runSmoke, type SmokeUser, type StepResult } from './steps.js';
 
 export const USAGE = `usage: npm run smoke -- --url <wss://…/stage | ws://127.0.0.1:8787> (tokens | Cognito users | --local) [options]
@@ -17,13 +23,18 @@ export const USAGE = `usage: npm run smoke -- --url <wss://…/stage | ws://127.
 users (two of them; the user id is each token's sub):
   --token-a <jwt> --token-b <jwt>          tokens of two users (or SMOKE_TOKEN_A, SMOKE_TOKEN_B)
   --client-id <id> --user-a <name> --user-b <name>
-                                           sign two Cognito users in (USER_PASSWORD_AUTH); passwords in
+                                           sign two Cognito users in (USER_PASSWORD_AUTH) through the stack's
+                                           smoke client (output SmokeTestClientId); passwords in
                                            SMOKE_PASSWORD_A, SMOKE_PASSWORD_B (or --password-a, --password-b)
   --region <region>                        the user pool's region (default: the one in --url)
   --local                                  local mode: mint tokens with JWT_SECRET (default ${DEFAULT_JWT_SECRET})
   --jwt-secret <secret>                    local mode with this secret
 
 options:
+  --cleanup <outputs.json>                 afterwards, delete everything the two (test) users have: their sessions,
+                                           conversations among them, their groups, messages and attachments, in the
+                                           tables and bucket of these stack outputs (aws cloudformation
+                                           describe-stacks --query 'Stacks[0].Outputs'); uses your AWS credentials
   --skip-redelivery                        skip the redelivery step (on AWS it waits up to ~75 s)
   --redelivery-timeout <seconds>           how long to wait for a redelivery (default 120)
   --timeout <seconds>                      how long any other reply may take (default 15)`;
@@ -34,6 +45,8 @@ export interface SmokeIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Cognito's API, for tests; the global fetch by default. */
   readonly fetch?: typeof fetch;
+  /** Runs the clean-up, for tests; the deployment's DynamoDB and S3 in `region` by default. */
+  readonly cleanup?: (target: CleanupTarget, users: readonly [string, string], groupIds: readonly string[], region: string | undefined) => Promise<CleanupReport>;
 }
 
 class UsageError extends Error {}
@@ -54,6 +67,7 @@ export async function main(argv: readonly string[], io: SmokeIo): Promise<number
         'password-a': { type: 'string' },
         'password-b': { type: 'string' },
         region: { type: 'string' },
+        cleanup: { type: 'string' },
         local: { type: 'boolean' },
         'jwt-secret': { type: 'string' },
         'skip-redelivery': { type: 'boolean' },
@@ -68,16 +82,24 @@ export async function main(argv: readonly string[], io: SmokeIo): Promise<number
     }
     const url = values['url'];
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new UsageError('--url must be a ws:// or wss:// URL');
+    const cleanupTarget = typeof values['cleanup'] === 'string' ? readCleanupTarget(values['cleanup']) : undefined;
     const users = await resolveUsers(values, url, io);
+    const groupIds: string[] = [];
     const results = await runSmoke({
       url,
       users,
       redeliveryTimeoutMs: values['skip-redelivery'] ? false : seconds(values['redelivery-timeout'], 120, '--redelivery-timeout'),
       replyTimeoutMs: seconds(values['timeout'], 15, '--timeout'),
       onResult: (result) => io.out(formatResult(result)),
+      onGroupCreated: (groupId) => groupIds.push(groupId),
     });
     const failed = results.filter((r) => r.outcome === 'fail').length;
     io.out(failed === 0 ? `smoke: all ${results.length - skipped(results)} steps passed` : `smoke: ${failed} of ${results.length} steps failed`);
+    if (cleanupTarget) {
+      const region = typeof values['region'] === 'string' ? values['region'] : regionOf(url);
+      const report = await (io.cleanup ?? awsCleanup)(cleanupTarget, [users[0].userId, users[1].userId], groupIds, region);
+      io.out(formatCleanup(report));
+    }
     return failed === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -90,6 +112,38 @@ export async function main(argv: readonly string[], io: SmokeIo): Promise<number
 }
 
 const skipped = (results: readonly StepResult[]) => results.filter((r) => r.outcome === 'skip').length;
+
+const regionOf = (url: string) => /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url)?.[1];
+
+function readCleanupTarget(path: string): CleanupTarget {
+  let outputs: unknown;
+  try {
+    outputs = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--cleanup ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!Array.isArray(outputs)) throw new UsageError(`--cleanup ${path}: expected the stack outputs, a JSON array of {OutputKey, OutputValue}`);
+  try {
+    return cleanupTargetFromOutputs(outputs as { OutputKey?: string; OutputValue?: string }[]);
+  } catch (error) {
+    throw new UsageError(`--cleanup ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** The clean-up against the deployment, with the credentials of the shell (AWS's default chain). */
+async function awsCleanup(target: CleanupTarget, users: readonly [string, string], groupIds: readonly string[], region: string | undefined): Promise<CleanupReport> {
+  const s3 = new S3Client(region ? { region } : {});
+  try {
+    return await cleanUpSmokeData({ db: createDocumentClient(region ? { region } : {}), s3 }, target, users, groupIds);
+  } finally {
+    s3.destroy();
+  }
+}
+
+export function formatCleanup(report: CleanupReport): string {
+  const kept = report.kept.length > 0 ? `; kept ${report.kept.length} conversation(s) with other users: ${report.kept.join(', ')}` : '';
+  return `CLEANUP deleted ${report.conversations} conversation(s) with ${report.messages} message(s), ${report.groups} group(s), ${report.userRows} user row(s), ${report.objects} attachment object(s)${kept}`;
+}
 
 export function formatResult(result: StepResult): string {
   const label = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[result.outcome];
@@ -129,7 +183,7 @@ async function resolveUsers(values: Record<string, string | boolean | undefined>
   }
   const clientId = str('client-id');
   if (!clientId || !cognitoUsers[0] || !cognitoUsers[1]) throw new UsageError('Cognito sign-in needs --client-id, --user-a and --user-b');
-  const region = str('region') ?? /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url)?.[1];
+  const region = str('region') ?? regionOf(url);
   if (!region) throw new UsageError('--region is needed: the URL names no AWS region');
   const passwords = [str('password-a', 'SMOKE_PASSWORD_A'), str('password-b', 'SMOKE_PASSWORD_B')];
   if (!passwords[0] || !passwords[1]) throw new UsageError('set SMOKE_PASSWORD_A and SMOKE_PASSWORD_B (or --password-a, --password-b)');
@@ -156,7 +210,8 @@ export interface CognitoSignIn {
 }
 
 /**
- * Cognito's InitiateAuth (USER_PASSWORD_AUTH, which the stack's app client allows) over its public JSON API: an
+ * Cognito's InitiateAuth (USER_PASSWORD_AUTH, which the stack's smoke client allows; the apps' client allows SRP
+ * only) over its public JSON API: an
  * unauthenticated call, so plain fetch does it without the Cognito SDK. Resolves with the id token.
  */
 export async function cognitoSignIn(user: CognitoSignIn, fetchImpl: typeof fetch): Promise<string> {

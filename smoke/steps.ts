@@ -25,6 +25,8 @@ export interface SmokeOptions {
   readonly replyTimeoutMs: number;
   /** Told each result as it is known. */
   readonly onResult?: (result: StepResult) => void;
+  /** Told the id of the group the run creates, for the clean-up (smoke/cleanup.ts). */
+  readonly onGroupCreated?: (groupId: string) => void;
 }
 
 export interface StepResult {
@@ -213,6 +215,7 @@ async function groupMessage(run: Run): Promise<string> {
   expect(created['type'] === 'group_create' && typeof created['group_id'] === 'string', `expected group_create, got ${describeFrame(created)}`);
   const groupId = created['group_id'] as string;
   run.groupId = groupId;
+  run.options.onGroupCreated?.(groupId);
   const text = `smoke ${run.tag} group`;
   const ack = await run.a!.request('msg_data', { to_session_id: groupId, msg_type: 17, msg_data: text }, replyTimeoutMs);
   expect(ack['type'] === 'msg_data_ack' && ack['session_type'] === 2, `expected a group msg_data_ack, got ${describeFrame(ack)}`);

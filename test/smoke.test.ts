@@ -3,7 +3,16 @@
  * port, a short ack timeout so the redelivery step does not wait 15 s), with tokens it mints itself. Also what it
  * says when something is wrong: a refused token, a usage error, a Cognito sign-in that needs a new password.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { singleConversationId } from '../core/domain/ids.js';
+import { createDocumentClient } from '../core/store/document-client.js';
+import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
+import { cleanUpSmokeData } from '../smoke/cleanup.js';
 import { cognitoSignIn, main, type SmokeIo } from '../smoke/cli.js';
 import { startTestStack, type TestStack } from './e2e/harness.js';
 
@@ -18,7 +27,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function io(env: Record<string, string> = {}): SmokeIo & { lines: string[]; errors: string[] } {
+function io(env: Record<string, string> = {}): SmokeIo & { lines: string[]; errors: string[]; cleanup?: SmokeIo['cleanup'] } {
   const lines: string[] = [];
   const errors: string[] = [];
   return { lines, errors, out: (line) => lines.push(line), err: (line) => errors.push(line), env };
@@ -60,6 +69,77 @@ describe('npm run smoke against local mode', () => {
       const out = io();
       expect(await main(args, out), args.join(' ')).toBe(2);
       expect(out.errors.join('\n')).toContain('usage: npm run smoke');
+    }
+  });
+});
+
+describe('npm run smoke -- --cleanup (issue 22 item 14: the smoke leaves nothing in production tables)', () => {
+  const credentials = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY };
+
+  it("deletes the two users' sessions, conversations, group, messages and attachments, and keeps a conversation with anyone else", async () => {
+    const db = createDocumentClient({ endpoint: t.stack.dynamoEndpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials });
+    const s3 = new S3Client({ endpoint: t.stack.s3Endpoint, forcePathStyle: true, region: LOCAL_AWS_ENV.AWS_REGION, credentials });
+    const dir = mkdtempSync(join(tmpdir(), 'smoke-cleanup-'));
+    try {
+      // Stack outputs as `aws cloudformation describe-stacks --query 'Stacks[0].Outputs'` prints them.
+      const outputs = [
+        ...Object.entries(t.stack.tables).map(([id, name]) => ({ OutputKey: `${id}TableName`, OutputValue: name })),
+        { OutputKey: 'AttachmentBucketName', OutputValue: t.stack.attachmentBucket },
+      ];
+      writeFileSync(join(dir, 'outputs.json'), JSON.stringify(outputs));
+      const [a, b] = ['smoke-clean-a', 'smoke-clean-b'];
+      // Someone else writes to a: that conversation is not the smoke's to delete.
+      const carol = await t.connect('carol-clean');
+      carol.client.send({ action: 'msg_data', seq: 1, to_session_id: a, msg_type: 1, msg_data: 'hi a' });
+      await carol.client.next((f) => f['type'] === 'msg_data_ack');
+      carol.client.close();
+
+      const reports: Awaited<ReturnType<typeof cleanUpSmokeData>>[] = [];
+      const out = io({ SMOKE_TOKEN_A: await t.stack.mintToken(a), SMOKE_TOKEN_B: await t.stack.mintToken(b) });
+      out.cleanup = async (target, users, groupIds) => {
+        const report = await cleanUpSmokeData({ db, s3 }, target, users, groupIds);
+        reports.push(report);
+        return report;
+      };
+      expect(await main(['--url', t.stack.url, '--skip-redelivery', '--cleanup', join(dir, 'outputs.json')], out), out.lines.join('\n')).toBe(0);
+
+      expect(reports).toHaveLength(1);
+      const report = reports[0]!;
+      expect(report).toMatchObject({ conversations: 2, groups: 1 });
+      expect(report.messages).toBeGreaterThanOrEqual(5);
+      expect(report.objects).toBeGreaterThanOrEqual(4); // two uploads and their referenced copies
+      expect(report.kept).toEqual([singleConversationId('carol-clean', a)]);
+      expect(out.lines.at(-1)).toMatch(/^CLEANUP deleted 2 conversation\(s\) with \d+ message\(s\), 1 group\(s\)/);
+
+      const rows = async (table: string, key: string, value: string) =>
+        (await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: `${key} = :v`, ExpressionAttributeValues: { ':v': value } }))).Items ?? [];
+      for (const user of [a, b]) {
+        expect(await rows(t.stack.tables.Sessions, 'user_id', user), user).toEqual([]);
+        expect(await rows(t.stack.tables.Connections, 'user_id', user), user).toEqual([]);
+        const uploads = await s3.send(new ListObjectsV2Command({ Bucket: t.stack.attachmentBucket, Prefix: `uploads/${Buffer.from(user).toString('hex')}/` }));
+        expect(uploads.Contents ?? [], user).toEqual([]);
+      }
+      expect(await rows(t.stack.tables.Messages, 'conversation_id', singleConversationId(a, b))).toEqual([]);
+      expect(await rows(t.stack.tables.Messages, 'conversation_id', singleConversationId('carol-clean', a))).toHaveLength(1);
+      const referenced = await s3.send(new ListObjectsV2Command({ Bucket: t.stack.attachmentBucket, Prefix: `att/${Buffer.from(singleConversationId(a, b)).toString('base64url')}/` }));
+      expect(referenced.Contents ?? []).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      s3.destroy();
+      db.destroy();
+    }
+  });
+
+  it('refuses outputs that are not a stack\'s (usage error, nothing run)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smoke-cleanup-'));
+    try {
+      writeFileSync(join(dir, 'outputs.json'), JSON.stringify([{ OutputKey: 'WebSocketUrl', OutputValue: 'wss://x' }]));
+      const out = io();
+      expect(await main(['--url', t.stack.url, '--local', '--cleanup', join(dir, 'outputs.json')], out)).toBe(2);
+      expect(out.errors.join('\n')).toMatch(/no ConnectionsTableName/);
+      expect(out.lines).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

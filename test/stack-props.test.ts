@@ -57,8 +57,56 @@ describe('context keys (lib/app.ts)', () => {
     expect(fromContext({}).apiGatewayLogsRole).toBeUndefined();
   });
 
+  it('reads monitoring, smokeTestClient and the stage throttle', () => {
+    expect(fromContext({ monitoring: 'minimal', smokeTestClient: 'true', stageRateLimit: '3000' })).toMatchObject({
+      monitoring: 'minimal',
+      smokeTestClient: true,
+      throttle: { rateLimit: 3000, burstLimit: 2000 },
+    });
+    expect(fromContext({ stageBurstLimit: 500 }).throttle).toEqual({ rateLimit: 1000, burstLimit: 500 });
+  });
+
+  it('turns push on from secret names or ARNs, with the APNs ids and the Web Push subject (issue 22 item 9)', () => {
+    const stack = new Stack(new App(), 'Probe');
+    const push = backendPropsFromContext(
+      new App({
+        context: {
+          pushFcmSecret: 'chat/fcm',
+          pushApnsSecret: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-AbCdEf',
+          pushApnsKeyId: 'ABC123DEFG',
+          pushApnsTeamId: 'TEAM123456',
+          pushApnsBundleId: 'com.example.chat',
+          pushApnsProduction: 'false',
+          pushWebPushSecret: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/vapid',
+          pushWebPushSubject: 'mailto:ops@example.com',
+        },
+      }),
+      stack,
+    ).push!;
+    expect(push.fcm!.serviceAccountSecret.secretName).toBe('chat/fcm');
+    expect(push.apns).toMatchObject({ keyId: 'ABC123DEFG', teamId: 'TEAM123456', bundleId: 'com.example.chat', production: false });
+    expect(push.apns!.signingKeySecret.secretArn).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-AbCdEf');
+    expect(push.webPush!.subject).toBe('mailto:ops@example.com');
+    expect(push.webPush!.vapidKeysSecret.secretArn).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/vapid');
+    expect(fromContext({}).push).toBeUndefined();
+  });
+
+  it.each([
+    [{ pushApnsSecret: 'chat/apns', pushApnsKeyId: 'K' }, /pushApnsTeamId, pushApnsBundleId/],
+    [{ pushApnsBundleId: 'com.example.chat' }, /need pushApnsSecret/],
+    [{ pushWebPushSecret: 'chat/vapid' }, /pushWebPushSubject/],
+    [{ pushWebPushSubject: 'mailto:a@b.c' }, /needs pushWebPushSecret/],
+    [{ pushFcmSecret: 'arn:aws:s3:::bucket' }, /not a Secrets Manager secret ARN/],
+  ])('refuses incomplete push keys %j', (context, message) => {
+    expect(() => backendPropsFromContext(new App({ context }), new Stack(new App(), 'Probe'))).toThrow(message);
+  });
+
   it.each([
     [{ logLevel: 'verbose' }, /logLevel/],
+    [{ monitoring: 'some' }, /monitoring/],
+    [{ stageRateLimit: '0' }, /stageRateLimit/],
+    [{ smokeTestClient: 'true', oidcIssuer: 'https://id.example.com', oidcAudience: 'a' }, /not with oidcIssuer/],
+    [{ sesRegion: 'eu-west-1' }, /sesRegion needs sesFromEmail/],
     [{ oidcIssuer: 'https://id.example.com' }, /oidcAudience/],
     [{ apiGatewayLogsRole: 'sometimes' }, /apiGatewayLogsRole/],
     [{ tracing: 'yes' }, /tracing/],

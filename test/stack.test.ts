@@ -241,7 +241,7 @@ describe.each([
     });
   });
 
-  it('runs every function on Node.js 22/24 on arm64, traced only when tracing is on', () => {
+  it('runs every function on Node.js 24 on arm64, traced only when tracing is on', () => {
     const functions = ofType(s.resources, 'AWS::Lambda::Function').filter(([id]) => !isCdkHelperFunction(id));
     // The chat functions, and in the default mode the deploy-time setter of the region's API Gateway logs role.
     const setter = s.backend.node.findAll().find((c) => c.node.path.endsWith('/LogsRole/Setter'));
@@ -252,7 +252,8 @@ describe.each([
     expect(LAMBDA_RUNTIME.name).toBe(`nodejs${NODE_MAJOR}.x`);
     expect(BUNDLING.target).toBe(`node${NODE_MAJOR}`);
     for (const [id, fn] of functions) {
-      expect(['nodejs22.x', 'nodejs24.x'], id).toContain(fn['Properties']['Runtime']);
+      // nodejs22.x is deprecated on 30 April 2027: every function, the logs-role setter included, is on 24.
+      expect(fn['Properties']['Runtime'], id).toBe('nodejs24.x');
       expect(fn['Properties']['Architectures'], id).toEqual(['arm64']);
       expect(fn['Properties']['LoggingConfig']?.['LogGroup'], id).toBeDefined();
       if (tracing) expect(fn['Properties']['TracingConfig'], id).toEqual({ Mode: 'Active' });
@@ -501,10 +502,10 @@ describe.each([
     }
   });
 
-  it('has the alarms: Lambda errors, throttles per table, delivery give-ups, depth of both DLQs, notifying the topic', () => {
+  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of both DLQs, notifying the topic', () => {
     const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm');
     const errorAlarms = Math.ceil(FUNCTION_IDS.length / 10);
-    expect(alarms).toHaveLength(errorAlarms + ALL_TABLES.length + 1 + 2);
+    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 2);
     expect(s.backend.alarms).toHaveLength(alarms.length);
     const metricsOf = (alarm: Json): Json[] =>
       asArray<Json>(alarm['Properties']['Metrics']).filter((m) => m['MetricStat']).map((m) => m['MetricStat']['Metric'] as Json);
@@ -519,6 +520,24 @@ describe.each([
       expect(expression, id).toMatch(/^FILL\(e0,0\)(\+FILL\(e\d,0\))*$/);
       expect(a['Properties']).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
     }
+
+    // Lambda throttles (a new account's concurrency quota is low): the same sum over every function.
+    const throttles = alarms.filter(([, a]) => metricsOf(a).some((m) => m['MetricName'] === 'Throttles'));
+    expect(throttles).toHaveLength(errorAlarms);
+    expect(throttles.flatMap(([, a]) => metricsOf(a).map((m) => m['Dimensions'][0]['Value']['Ref'] as string)).sort()).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
+    for (const [, a] of throttles) expect(a['Properties']).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+
+    // WebSocket integration and execution errors of this API's stage, summed.
+    const apiErrors = alarms.filter(([, a]) => metricsOf(a).some((m) => m['Namespace'] === 'AWS/ApiGateway'));
+    expect(apiErrors).toHaveLength(1);
+    expect(metricsOf(apiErrors[0]![1]).map((m) => m['MetricName']).sort()).toEqual(['ExecutionError', 'IntegrationError']);
+    for (const m of metricsOf(apiErrors[0]![1])) {
+      expect(m['Dimensions']).toEqual([
+        { Name: 'ApiId', Value: { Ref: s.logicalId(s.backend.webSocketApi) } },
+        { Name: 'Stage', Value: 'prod' },
+      ]);
+    }
+    expect(apiErrors[0]![1]['Properties']['Metrics'].find((m: Json) => m['Expression'])['Expression']).toBe('FILL(a0,0)+FILL(a1,0)');
 
     // DynamoDB throttles: one alarm per table on its read + write throttle events.
     for (const spec of ALL_TABLES) {
@@ -632,7 +651,7 @@ describe.each([
         ...ALL_TABLES.map((t) => `${t.id}TableName`),
       ]),
     );
-    expect(s.outputs['DashboardName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.dashboard) });
+    expect(s.outputs['DashboardName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.dashboard!) });
     expect(s.outputs['EventBusName']!['Value']).toBe('default');
     expect('AlarmTopicArn' in s.outputs).toBe(oidc);
   });

@@ -13,9 +13,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../lib/app.js';
+import { ChatBackend } from '../lib/chat-backend.js';
 
 const run = promisify(execFile);
 const IGNORED = ['W3005'];
@@ -66,15 +68,25 @@ const describeFindings = (findings: readonly Finding[]) =>
   findings.map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`);
 
 describe('cfn-lint on the synthesized templates', () => {
-  it('finds nothing in the default stack or the stack with every option', async () => {
+  it('finds nothing in the default stack, the stack with every option, or a stack with two backends', async () => {
     // The two cover every resource kind: the logs role setter (default), AWS::ApiGateway::Account, the alarm topic
     // and its key, X-Ray, an OIDC issuer (every option). Template.fromStack skips the cdk-nag plugin (stack.test.ts).
     const every = createApp({
       context: { ...NO_BUNDLING, oidcIssuer: 'https://login.example.com', oidcAudience: 'web', alarmEmail: 'ops@example.com', tracing: 'true', messageRetentionDays: '30', apiGatewayLogsRole: 'overwrite' },
     });
+    // Two backends in one stack: before issue 22 their dashboards had the same name (E3019).
+    const shared = new Stack(new App({ context: NO_BUNDLING }), 'Shared');
+    new ChatBackend(shared, 'Chat');
+    new ChatBackend(shared, 'Support');
+    // The context keys of issue 22: smoke client, SES mail, push from secrets, minimal monitoring, stage throttle.
+    const cli = createApp({
+      context: { ...NO_BUNDLING, smokeTestClient: 'true', sesFromEmail: 'no-reply@example.com', pushFcmSecret: 'chat/fcm', pushWebPushSecret: 'chat/vapid', pushWebPushSubject: 'mailto:ops@example.com', monitoring: 'minimal', stageRateLimit: '3000' },
+    });
     const findings = await lint({
       default: Template.fromStack(createApp({ context: NO_BUNDLING }).stack).toJSON(),
       every: Template.fromStack(every.stack).toJSON(),
+      two: Template.fromStack(shared).toJSON(),
+      cli: Template.fromStack(cli.stack).toJSON(),
     });
     expect(describeFindings(findings)).toEqual([]);
   }, 120_000);

@@ -1,4 +1,4 @@
-/** Server frames of the wire contract (../shared/contract.md), built in one place so no handler drifts. */
+/** Server frames of the wire contract (docs/protocol.md), built in one place so no handler drifts. */
 import type { ErrorFrame, KickFrame, KnownErrorCode, ListedMessage, MsgDataAckFrame, MsgDataFrame } from '../../protocol/frames.js';
 import type { StoredMessage } from './message.js';
 

@@ -33,7 +33,7 @@ export class FakeHistory {
   /** When set, a request waits for this before it is answered. */
   gate: ((frame: Frame) => Promise<void> | undefined) | undefined;
   /**
-   * The server after shared/contract.md "Limits": `msg_list` answers `has_more`, and a `msg_list` or `msg_by_ids`
+   * The server after docs/protocol.md "Limits": `msg_list` answers `has_more`, and a `msg_list` or `msg_by_ids`
    * reply holds at most this many messages (as if the next one would take it past 128 KB). Undefined: a server
    * before those fields, whose pages were always full.
    */
