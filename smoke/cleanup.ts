@@ -6,8 +6,8 @@
  * - the conversations among the two of them only: the pair's, and each group one of them owns with no other member
  *   (Messages partition, Conversations head; the Groups item and GroupMembers partition). A conversation with anyone
  *   else is left alone and reported;
- * - their attachments: the uploads under each user (`uploads/<user>/`) and the referenced copies of those
- *   conversations (`att/<conversation>/`).
+ * - their attachments: the uploads under each user (`uploads/<user>/`) and their stored copies (`att/<user>/`);
+ *   the reference rows went with their Sessions partitions.
  * Rows that expire by themselves are left to their TTL: idempotency records (48 h), pending deliveries and rate-limit
  * windows (a day at most). Device tokens are left: the smoke registers none.
  *
@@ -80,7 +80,8 @@ export async function cleanUpSmokeData(
   let messages = 0;
   for (const conversationId of conversations) messages += await deleteConversation(db, target, conversationId);
   const userRows = await deleteUserRows(db, target, users);
-  const prefixes = [...users.map((u) => `${UPLOADS_PREFIX}${Buffer.from(u).toString('hex')}/`), ...[...conversations].map((c) => `${REFERENCED_PREFIX}${Buffer.from(c).toString('base64url')}/`)];
+  // Uploads and their stored copies both sit under the uploader (`uploads/<user hex>/`, `att/<user hex>/`).
+  const prefixes = users.flatMap((u) => [UPLOADS_PREFIX, REFERENCED_PREFIX].map((p) => `${p}${Buffer.from(u).toString('hex')}/`));
   const objects = clients.s3 && target.bucket ? await deletePrefixes(clients.s3, target.bucket, prefixes) : 0;
   return { conversations: conversations.size, messages, groups: deletedGroups, userRows, objects, kept: [...kept] };
 }
