@@ -112,8 +112,10 @@ export interface ChatBackendProps {
   readonly sourceMaps?: boolean;
   /**
    * Bus of the offline push hook: send and sweeper put a `Message Undelivered` event (source `teamtalk-serverless`,
-   * core/domain/push.ts) there for every message a receiver could not get live.
-   * @default - the account's default event bus
+   * core/domain/push.ts) there for every message a receiver could not get live, and the push sender's rule reads it.
+   * Give each ChatBackend its own bus: a rule matches by source and detail-type, so two backends on one bus consume
+   * each other's events (docs/deploy.md §5).
+   * @default - a bus of this construct's own
    */
   readonly eventBus?: events.IEventBus;
   /** Whether the push events carry the message body (`msg_data`); off, push providers see no content. @default false */
@@ -309,7 +311,9 @@ export class ChatBackend extends Construct {
     this.webSocketUrl = api.url;
     this.connectionsEndpoint = api.connectionsEndpoint;
 
-    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    // A bus per instance, not the account's default one: every rule on the default bus (staging's push sender,
+    // another team's) would receive this stack's events, which name who wrote to whom (docs/architecture.md).
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { description: 'Offline push hook: undelivered-message events of one ChatBackend' });
     this.attachmentBucket = new ChatAttachments(this, 'Attachments', {
       removalPolicy,
       corsOrigins: props.attachmentCorsOrigins ?? ['*'],

@@ -126,3 +126,45 @@ describe('ChatBackend push', () => {
     expect(() => synth((stack) => ({ ...allProviders(stack), maxAttempts: 0 }))).toThrow(/maxAttempts/);
   });
 });
+
+describe('two ChatBackends with push in one account (staging and production)', () => {
+  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'TwoBackends', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const backends = ['Staging', 'Production'].map(
+    (id) =>
+      new ChatBackend(stack, id, {
+        serviceName: id,
+        dashboardName: id,
+        push: { webPush: { vapidKeysSecret: secretsmanager.Secret.fromSecretNameV2(stack, `Vapid${id}`, `chat/${id}/vapid`), subject: 'mailto:ops@example.com' } },
+      }),
+  );
+  const resources = Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json>;
+  const idOf = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+  /** The bus a rule listens on and the bus each publishing function puts its events on, as template values. */
+  const wiring = (backend: ChatBackend) => {
+    const rule = resources[idOf(backend.push!.rule)]!['Properties'] as Json;
+    const publishers = (['send', 'sweeper'] as const).map((fn) => (resources[idOf(backend.functions[fn])]!['Properties'] as Json)['Environment']['Variables'][ENV.eventBusName]);
+    return { ruleBus: JSON.stringify(rule['EventBusName'] ?? 'default'), publishedTo: publishers.map((p) => JSON.stringify(p)), pattern: rule['EventPattern'] };
+  };
+
+  it('each push rule listens on the bus only its own functions publish to, so neither stack consumes the other’s events', () => {
+    const [staging, production] = backends.map(wiring) as [ReturnType<typeof wiring>, ReturnType<typeof wiring>];
+    for (const w of [staging, production]) {
+      expect(w.publishedTo).toEqual([w.ruleBus, w.ruleBus]);
+      expect(w.pattern).toEqual({ source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered'] });
+    }
+    expect(staging.ruleBus).not.toBe(production.ruleBus);
+    expect(staging.ruleBus).not.toBe(JSON.stringify('default'));
+  });
+
+  it('lets each stack put events on its own bus only', () => {
+    for (const backend of backends) {
+      const role = (resources[idOf(backend.functions.send)]!['Properties'] as Json)['Role']['Fn::GetAtt'][0] as string;
+      const putEvents = Object.values(resources)
+        .filter((r) => r['Type'] === 'AWS::IAM::Policy' && (r['Properties']['Roles'] as Json[]).some((x) => x['Ref'] === role))
+        .flatMap((r) => r['Properties']['PolicyDocument']['Statement'] as Json[])
+        .filter((st) => [st['Action']].flat().includes('events:PutEvents'));
+      expect(putEvents.flatMap((st) => [st['Resource']].flat()).map((r) => JSON.stringify(r))).toEqual([JSON.stringify({ 'Fn::GetAtt': [idOf(backend.eventBus as never), 'Arn'] })]);
+    }
+  });
+});
