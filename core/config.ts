@@ -1,5 +1,6 @@
 import { LIMIT_DEFAULTS, MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { ConfigError } from './errors.js';
+import { checkAllowlist } from './push/endpoint-policy.js';
 import { TABLES, type TableId } from './store/schema.js';
 
 export { ConfigError };
@@ -50,6 +51,11 @@ export interface Config {
   readonly pushMaxAttempts: number;
   /** Longest wait between tries of a push; a longer Retry-After gives the push up. */
   readonly pushMaxRetryWaitMs: number;
+  /**
+   * Web Push services allowed besides the browsers' (core/push/endpoint-policy.ts): host patterns, or in local mode
+   * the fake's exact origin. Checked at registration and at send.
+   */
+  readonly webPushEndpointAllowlist: readonly string[];
   /** S3 bucket of pictures and voice notes; empty: attachments are off (requests and references refused). */
   readonly attachmentBucket: string;
   /** Largest picture an upload URL is signed for, in bytes. */
@@ -83,6 +89,7 @@ export const ENV = {
   pushIncludesBody: 'PUSH_INCLUDES_BODY',
   pushMaxAttempts: 'PUSH_MAX_ATTEMPTS',
   pushMaxRetryWaitMs: 'PUSH_MAX_RETRY_WAIT_MS',
+  webPushEndpointAllowlist: 'WEB_PUSH_ENDPOINT_ALLOWLIST',
   attachmentBucket: 'ATTACHMENT_BUCKET',
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
@@ -134,6 +141,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** A comma-separated list, each entry checked now (ConfigError at start rather than a refusal per push). */
+function webPushAllowlist(raw: string | undefined): readonly string[] {
+  const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  checkAllowlist(entries);
+  return entries;
+}
+
 const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -164,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
     pushMaxAttempts: integer(env, ENV.pushMaxAttempts, DEFAULTS.pushMaxAttempts, 1, 10),
     pushMaxRetryWaitMs: integer(env, ENV.pushMaxRetryWaitMs, DEFAULTS.pushMaxRetryWaitMs, 0, 60_000),
+    webPushEndpointAllowlist: webPushAllowlist(env[ENV.webPushEndpointAllowlist]),
     attachmentBucket: env[ENV.attachmentBucket] ?? '',
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),

@@ -19,6 +19,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, MAX_ATTACHMENT_BYTES_LIMIT, MAX_ATTACHMENT_URL_TTL_SECONDS, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
+import { isWebPushHostPattern } from '../core/push/endpoint-policy.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import { ChatFunctions, LOG_LEVELS, type ChatLogLevel } from './functions.js';
@@ -209,7 +210,15 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.maxGroupsJoined]: String(positiveInteger('maxGroupsJoined', props.maxGroupsJoined ?? DEFAULTS.maxGroupsJoined)),
     [ENV.maxDeviceTokensPerUser]: String(positiveInteger('maxDeviceTokensPerUser', props.maxDeviceTokensPerUser ?? DEFAULTS.maxDeviceTokensPerUser)),
     ...attachmentSettings(props),
+    ...webPushAllowlist(props.push?.webPush?.endpointHosts ?? []),
   };
+}
+
+/** Push service hosts added to the browsers' (registration and the sender check endpoints against them). */
+function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
+  const bad = hosts.find((h) => !isWebPushHostPattern(h));
+  if (bad !== undefined) throw new Error(`ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`);
+  return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
 }
 
 /** The attachment limits (core/config.ts bounds them the same way at run time). */

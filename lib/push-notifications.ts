@@ -55,6 +55,14 @@ export interface WebPushProps {
   readonly vapidKeysSecret: secretsmanager.ISecret;
   /** The VAPID contact, a `mailto:` or `https:` URL the push services may use to reach you. */
   readonly subject: string;
+  /**
+   * Push service hosts to allow besides the browsers' (`fcm.googleapis.com`, `updates.push.services.mozilla.com`,
+   * `web.push.apple.com`, `*.notify.windows.com`): exact names or `*.example.com` (one label under it). A `web` token
+   * whose endpoint is not https on an allowed host is refused at registration and dropped at send
+   * (WEB_PUSH_ENDPOINT_ALLOWLIST).
+   * @default []
+   */
+  readonly endpointHosts?: readonly string[];
 }
 
 /** ChatBackend's `push`: which providers to send through, and how hard to try. At least one provider. */
@@ -71,6 +79,12 @@ export interface ChatPushProps {
   readonly maxRetryWait?: Duration;
   /** Events per sender invocation (SQS batch size). @default 10 */
   readonly batchSize?: number;
+  /**
+   * Most sender instances at once (the SQS event source's maximum concurrency, 2–1000), so that a burst of pushes
+   * never takes the account's concurrency that send and ack need.
+   * @default 2
+   */
+  readonly maxConcurrency?: number;
   /** Receipts of an event before it goes to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
 }
@@ -88,6 +102,12 @@ export interface PushNotificationsProps extends ChatPushProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/**
+ * Default most sender instances at once. Two instances handle 10 events at a time (5 at once, 16 pushes each), a
+ * few hundred pushes a second, and leave the rest of a new account's small concurrency quota to send and ack.
+ */
+export const PUSH_SENDER_MAX_CONCURRENCY = 2;
+
 export class PushNotifications extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
@@ -101,6 +121,8 @@ export class PushNotifications extends Construct {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) throw new Error(`ChatBackend: push.maxAttempts must be an integer from 1 to 10, got ${maxAttempts}`);
     const maxRetryWaitMs = props.maxRetryWait?.toMilliseconds() ?? DEFAULTS.pushMaxRetryWaitMs;
     if (maxRetryWaitMs > 60_000) throw new Error('ChatBackend: push.maxRetryWait must be at most 60 seconds');
+    const maxConcurrency = props.maxConcurrency ?? PUSH_SENDER_MAX_CONCURRENCY;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`ChatBackend: push.maxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
 
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the push queue.' });
@@ -119,7 +141,7 @@ export class PushNotifications extends Construct {
       targets: [new targets.SqsQueue(this.queue)],
     });
     this.function = this.createFunction(props, maxAttempts, maxRetryWaitMs);
-    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true }));
+    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true, maxConcurrency }));
   }
 
   /** Pushes sent, failed and tokens removed, for the dashboard. */

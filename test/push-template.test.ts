@@ -69,6 +69,13 @@ describe('ChatBackend push', () => {
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], FunctionName: { Ref: fnId } });
   });
 
+  it('caps the sender’s concurrency, so pushes never take what send and ack need', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: fnId }, ScalingConfig: { MaximumConcurrency: 2 } });
+    const raised = synth((stack) => ({ ...allProviders(stack), maxConcurrency: 20 }));
+    raised.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });
+    expect(() => synth((stack) => ({ ...allProviders(stack), maxConcurrency: 1 }))).toThrow(/maxConcurrency/);
+  });
+
   it('gives the sender the secrets’ ARNs and its settings, never a secret value', () => {
     const env = fn['Environment']['Variables'] as Json;
     expect(env[PUSH_ENV.apnsKeySecret]).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-key-AbCdEf');

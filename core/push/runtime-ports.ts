@@ -9,9 +9,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function pushSenderPorts(
   runtime: Pick<Stores, 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations'> & { readonly config: Config },
   providers: PushSenderPorts['providers'],
-  options: { sleep?: (ms: number) => Promise<void> } = {},
+  options: { sleep?: (ms: number) => Promise<void>; remainingMs?: () => number } = {},
 ): PushSenderPorts {
   return {
+    ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
     deviceTokens: runtime.deviceTokens,
     mutes: runtime.groupMutes,
     unreadTotal: (userId) => unreadTotal(runtime, userId),

@@ -5,13 +5,16 @@
  * pushes go out: so an error while reading fails the event before any device got a push, and SQS may redeliver it
  * without duplicates. Once sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with
  * backoff (its Retry-After honoured) up to `maxAttempts`, then counted as failed; a token the provider calls gone is
- * removed from DeviceTokens at once.
+ * removed from DeviceTokens at once. Every provider call ends within PROVIDER_TIMEOUT_MS (core/push/http.ts), and a
+ * try (or a wait before one) that the invocation's remaining time could not see to its end is not begun: the push
+ * counts as failed, so a slow token fails its own push and never the invocation.
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
 import type { DeviceToken, UndeliveredMessageDetail } from '../domain/push.js';
 import type { DeviceTokenStore, GroupMuteStore } from '../ports.js';
 import { pushContent, type PushContent } from './content.js';
+import { PROVIDER_TIMEOUT_MS } from './http.js';
 import type { PushProvider, SendOutcome } from './provider.js';
 
 /** Which provider serves a token of each `device_token` platform (windows has none: its tokens are skipped). */
@@ -29,6 +32,8 @@ export interface PushSenderPorts {
   sleep(ms: number): Promise<void>;
   /** 0 ≤ x < 1, for backoff jitter. @default Math.random */
   random?(): number;
+  /** Time left in the invocation, in ms (Lambda's context.getRemainingTimeInMillis). @default - no limit */
+  remainingMs?(): number;
   readonly config: PushSendConfig;
 }
 
@@ -43,6 +48,9 @@ export interface PushSendConfig {
 
 /** First backoff; doubled each try (with jitter), capped by maxRetryWaitMs. */
 export const BASE_BACKOFF_MS = 500;
+
+/** A try is begun only with time left for a whole provider call and the record's wrap-up (a DeleteItem, metrics). */
+export const PUSH_ATTEMPT_RESERVE_MS = PROVIDER_TIMEOUT_MS + 1_000;
 
 export interface PushTally {
   sent: number;
@@ -104,7 +112,9 @@ async function plannedPushes(ports: PushSenderPorts, detail: UndeliveredMessageD
 /** One push, tried again on 429/5xx (or a thrown network error) after Retry-After or an exponential backoff. */
 async function sendWithRetries(ports: PushSenderPorts, push: Push): Promise<SendOutcome> {
   const { maxAttempts, maxRetryWaitMs } = ports.config;
+  const remainingMs = () => ports.remainingMs?.() ?? Number.POSITIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
+    if (remainingMs() < PUSH_ATTEMPT_RESERVE_MS) return { kind: 'failed', reason: `out of time after ${attempt - 1} tries` };
     let outcome: SendOutcome;
     try {
       outcome = await push.provider.send(push.token.token, push.content);
@@ -114,7 +124,8 @@ async function sendWithRetries(ports: PushSenderPorts, push: Push): Promise<Send
     if (outcome.kind !== 'retry') return outcome;
     const backoff = BASE_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + (ports.random ?? Math.random)() / 2);
     const waitMs = outcome.afterMs ?? Math.min(maxRetryWaitMs, backoff);
-    if (attempt >= maxAttempts || waitMs > maxRetryWaitMs) return { kind: 'failed', reason: `${outcome.reason} after ${attempt} tries` };
+    const tooLate = remainingMs() - waitMs < PUSH_ATTEMPT_RESERVE_MS;
+    if (attempt >= maxAttempts || waitMs > maxRetryWaitMs || tooLate) return { kind: 'failed', reason: `${outcome.reason} after ${attempt} tries` };
     await ports.sleep(waitMs);
   }
 }

@@ -4,7 +4,9 @@
  * sweeper runtimes publish undelivered-message events here instead of to EventBridge, and each event reaches the
  * handler as one SQS record, after the publishing call returns (as EventBridge → SQS → Lambda would). Web tokens
  * are real PushSubscriptions: a subscription to a real browser push service gets a real push signed with the local
- * VAPID keys; one to the fake is recorded. `settled()` resolves when every event published so far is handled.
+ * VAPID keys; one to the fake is recorded. The Web Push allowlist holds the browsers' push services and the fake's
+ * exact origin (`webPushAllowlist`), the only loopback endpoint local mode takes. `settled()` resolves when every
+ * event published so far is handled.
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
@@ -27,6 +29,8 @@ export interface LocalPush {
   readonly webPush: FakeWebPush;
   /** The VAPID keys the local sender signs with (the page subscribes with the public key). */
   readonly vapid: VapidKeys;
+  /** WEB_PUSH_ENDPOINT_ALLOWLIST of local mode: the fake Web Push service's exact origin. */
+  readonly webPushAllowlist: readonly string[];
   readonly providers: PushSenderPorts['providers'];
   /** Where the send and sweeper runtimes publish. */
   readonly publisher: EventPublisher;
@@ -46,11 +50,12 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
   const [fcm, apns, webPush] = await Promise.all([FakeFcm.start(), FakeApns.start(), FakeWebPush.start()]);
   const vapid = options.vapid ?? webpush.generateVAPIDKeys();
   const { clock } = runtime;
+  const webPushAllowlist = [webPush.origin];
   const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: runtime.providerTokens });
   const providers = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
     apns: apnsSender,
-    webpush: new WebPushSender({ vapid, subject: 'mailto:push@localhost.invalid', clock }),
+    webpush: new WebPushSender({ vapid, subject: 'mailto:push@localhost.invalid', clock, endpointAllowlist: webPushAllowlist }),
   };
   const handler = createPushSenderHandler(runtime, async () => providers, options);
   const inFlight = new Set<Promise<unknown>>();
@@ -68,6 +73,7 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
     apns,
     webPush,
     vapid,
+    webPushAllowlist,
     providers,
     publisher,
     async settled() {

@@ -29,6 +29,9 @@ describe('push notifications (local fakes)', () => {
     await call(bob, { action: 'device_token', seq: 1, token: 'bob-fcm', platform: 'android' });
     await call(bob, { action: 'device_token', seq: 2, token: iosToken, platform: 'ios' });
     await call(bob, { action: 'device_token', seq: 3, token: webToken, platform: 'web' });
+    // The fake push service's exact origin is the only loopback endpoint local mode allows.
+    const elsewhere = JSON.stringify({ ...JSON.parse(webToken), endpoint: `http://127.0.0.1:${t.stack.port}/push/x` });
+    expect(await call(bob, { action: 'device_token', seq: 30, token: elsewhere, platform: 'web' })).toMatchObject({ type: 'error', code: 'bad_request' });
     const alice = await t.connect('alice');
     const { group_id: groupId } = (await call(alice, { action: 'group_create', seq: 1, group_name: 'team', member_ids: ['bob'] })) as { group_id: string };
     expect(await call(bob, { action: 'session_mute', seq: 4, session_id: groupId, session_type: 2, mute: true })).toMatchObject({ mute: true });

@@ -46,7 +46,7 @@ function setUp(tokens: DeviceToken[]) {
   const senders = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
     apns: new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca }),
-    webpush: new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock }),
+    webpush: new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock, endpointAllowlist: [web.origin] }),
   };
   const held = [...tokens];
   const waits: number[] = [];
@@ -181,7 +181,7 @@ describe('Web Push settings and subscriptions', () => {
   it('refuses bad VAPID keys at start, and drops a subscription whose keys cannot encrypt', async () => {
     const clock = { now: () => Date.now() };
     expect(() => new WebPushSender({ vapid: { publicKey: 'nope', privateKey: 'nope' }, subject: 'mailto:ops@example.com', clock })).toThrow();
-    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock });
+    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock, endpointAllowlist: [web.origin] });
     const content = pushContent(detail(), 1);
     const bad = JSON.stringify({ endpoint: web.endpoint(), keys: { p256dh: 'AAAA', auth: 'AAAA' } });
     expect(await sender.send(bad, content)).toMatchObject({ kind: 'gone' });
