@@ -51,6 +51,10 @@ export interface Config {
   readonly pushMaxAttempts: number;
   /** Longest wait between tries of a push; a longer Retry-After gives the push up. */
   readonly pushMaxRetryWaitMs: number;
+  /** A receiver gets at most one push per conversation in this window; the messages in between are collapsed. */
+  readonly pushCollapseWindowMs: number;
+  /** Receivers one sender's messages may push per minute (all conversations together). */
+  readonly pushSenderBudgetPerMinute: number;
   /**
    * Web Push services allowed besides the browsers' (core/push/endpoint-policy.ts): host patterns, or in local mode
    * the fake's exact origin. Checked at registration and at send.
@@ -90,6 +94,8 @@ export const ENV = {
   pushMaxAttempts: 'PUSH_MAX_ATTEMPTS',
   pushMaxRetryWaitMs: 'PUSH_MAX_RETRY_WAIT_MS',
   webPushEndpointAllowlist: 'WEB_PUSH_ENDPOINT_ALLOWLIST',
+  pushCollapseWindowMs: 'PUSH_COLLAPSE_WINDOW_MS',
+  pushSenderBudgetPerMinute: 'PUSH_SENDER_BUDGET_PER_MINUTE',
   attachmentBucket: 'ATTACHMENT_BUCKET',
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
@@ -115,6 +121,8 @@ export const DEFAULTS = {
   messageRetentionDays: 0,
   pushMaxAttempts: 3,
   pushMaxRetryWaitMs: 10_000,
+  pushCollapseWindowMs: 30_000,
+  pushSenderBudgetPerMinute: 1_000,
   maxImageBytes: LIMIT_DEFAULTS.maxImageBytes,
   maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
   attachmentUrlTtlSeconds: 300,
@@ -179,6 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushMaxAttempts: integer(env, ENV.pushMaxAttempts, DEFAULTS.pushMaxAttempts, 1, 10),
     pushMaxRetryWaitMs: integer(env, ENV.pushMaxRetryWaitMs, DEFAULTS.pushMaxRetryWaitMs, 0, 60_000),
     webPushEndpointAllowlist: webPushAllowlist(env[ENV.webPushEndpointAllowlist]),
+    pushCollapseWindowMs: integer(env, ENV.pushCollapseWindowMs, DEFAULTS.pushCollapseWindowMs, 0, 3_600_000),
+    pushSenderBudgetPerMinute: positiveInt(env, ENV.pushSenderBudgetPerMinute, DEFAULTS.pushSenderBudgetPerMinute),
     attachmentBucket: env[ENV.attachmentBucket] ?? '',
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),

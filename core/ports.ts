@@ -281,6 +281,17 @@ export interface DeviceTokenStore {
   tokensOf(userId: string): Promise<DeviceToken[]>;
 }
 
+/** The push flood bounds (core/store/push-throttle.ts): a window per receiver and conversation, a budget per sender. */
+export interface PushThrottle {
+  /**
+   * Claims the receiver's push window of a conversation for `windowMs`; false when a push of it (another message's)
+   * went out less than a window ago. The same message may claim again (a redelivered event).
+   */
+  claimWindow(receiver: string, collapseId: string, msgId: number, nowMs: number, windowMs: number): Promise<boolean>;
+  /** Takes up to `wanted` receivers from the sender's budget of `limit` this minute; returns how many it got. */
+  takeBudget(sender: string, wanted: number, nowMs: number, limit: number): Promise<number>;
+}
+
 /** Publishes undelivered-message events (the offline push hook); throws EventsUnavailableError when some were not. */
 export interface EventPublisher {
   publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
@@ -309,4 +320,5 @@ export interface Stores {
   readonly groupMutes: GroupMuteStore;
   /** The APNs provider token the push sender's instances share. */
   readonly providerTokens: ProviderTokenStore;
+  readonly pushThrottle: PushThrottle;
 }

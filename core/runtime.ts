@@ -21,6 +21,7 @@ import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
 import { PresenceTable } from './store/presence.js';
 import { SharedProviderTokenTable } from './store/provider-tokens.js';
+import { PushThrottleTable } from './store/push-throttle.js';
 import { RateLimitTable } from './store/rate-limits.js';
 import { SentMessageTable } from './store/sent-messages.js';
 import { SessionTable, UserQuotaTable } from './store/sessions.js';
@@ -96,6 +97,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
     groupMutes: new GroupMuteTable(db, tables.GroupMembers),
     providerTokens: new SharedProviderTokenTable(db, tables.DeviceTokens),
+    pushThrottle: new PushThrottleTable(db, tables.RateLimits),
     events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
     attachments: config.attachmentBucket
       ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials, plugins: options.s3Plugins })

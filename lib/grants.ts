@@ -159,8 +159,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
 /**
  * The push sender (lib/push-notifications.ts; only when ChatBackend's `push` is set): reads a receiver's tokens and
  * deletes the gone ones (a token item and its owner item), shares the APNs provider token, reads the group mutes,
- * and the newest page of the
- * receiver's sessions and their heads for the badge. No @connections, no events.
+ * claims push windows and takes from senders' push budgets, and reads the newest page of the receiver's sessions and
+ * their heads for the badge. No @connections, no events.
  */
 export const PUSH_SENDER_ACCESS: FunctionAccess = {
   tables: {
@@ -169,6 +169,8 @@ export const PUSH_SENDER_ACCESS: FunctionAccess = {
     GroupMembers: ['dynamodb:BatchGetItem'],
     Sessions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     Conversations: ['dynamodb:BatchGetItem'],
+    // The flood bounds (core/store/push-throttle.ts): PutItem claims a receiver's window, UpdateItem takes a sender's budget.
+    RateLimits: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
   manageConnections: false,
 };

@@ -87,6 +87,14 @@ export interface ChatPushProps {
   readonly maxConcurrency?: number;
   /** Receipts of an event before it goes to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
+  /**
+   * A receiver gets at most one push per conversation in this window; the messages in between are collapsed into it
+   * and the next push carries the unread count (PUSH_COLLAPSE_WINDOW_MS).
+   * @default Duration.seconds(30)
+   */
+  readonly collapseWindow?: Duration;
+  /** Receivers one sender's messages may push per minute, all conversations together (PUSH_SENDER_BUDGET_PER_MINUTE). @default 1000 */
+  readonly senderBudgetPerMinute?: number;
 }
 
 export interface PushNotificationsProps extends ChatPushProps {
@@ -100,6 +108,15 @@ export interface PushNotificationsProps extends ChatPushProps {
   readonly sourceMaps: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+}
+
+/** PUSH_COLLAPSE_WINDOW_MS and PUSH_SENDER_BUDGET_PER_MINUTE from the props (core/config.ts bounds them alike). */
+function floodBounds(props: ChatPushProps): Record<string, string> {
+  const windowMs = props.collapseWindow?.toMilliseconds() ?? DEFAULTS.pushCollapseWindowMs;
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 3_600_000) throw new Error('ChatBackend: push.collapseWindow must be whole milliseconds up to an hour');
+  const budget = props.senderBudgetPerMinute ?? DEFAULTS.pushSenderBudgetPerMinute;
+  if (!Number.isInteger(budget) || budget < 1) throw new Error(`ChatBackend: push.senderBudgetPerMinute must be a positive integer, got ${budget}`);
+  return { [ENV.pushCollapseWindowMs]: String(windowMs), [ENV.pushSenderBudgetPerMinute]: String(budget) };
 }
 
 /**
@@ -144,13 +161,19 @@ export class PushNotifications extends Construct {
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true, maxConcurrency }));
   }
 
-  /** Pushes sent, failed and tokens removed, for the dashboard. */
+  /** Pushes sent, failed, tokens removed, receivers collapsed and over budget, for the dashboard. */
   dashboardWidget(serviceName: string): cloudwatch.GraphWidget {
     const metric = (metricName: string, label: string) =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), label });
     return new cloudwatch.GraphWidget({
       title: 'Push notifications',
-      left: [metric(PUSH_METRIC.pushesSent, 'sent'), metric(PUSH_METRIC.pushesFailed, 'failed'), metric(PUSH_METRIC.pushTokensRemoved, 'tokens removed')],
+      left: [
+        metric(PUSH_METRIC.pushesSent, 'sent'),
+        metric(PUSH_METRIC.pushesFailed, 'failed'),
+        metric(PUSH_METRIC.pushTokensRemoved, 'tokens removed'),
+        metric(PUSH_METRIC.pushesCollapsed, 'receivers collapsed'),
+        metric(PUSH_METRIC.pushesOverBudget, 'receivers over budget'),
+      ],
       right: [this.queue.metricApproximateAgeOfOldestMessage({ label: 'oldest queued (s)' })],
       width: 12,
       height: 6,
@@ -168,6 +191,7 @@ export class PushNotifications extends Construct {
       ...props.handlerSettings,
       [ENV.pushMaxAttempts]: String(maxAttempts),
       [ENV.pushMaxRetryWaitMs]: String(maxRetryWaitMs),
+      ...floodBounds(props),
     };
     const secrets: secretsmanager.ISecret[] = [];
     for (const [tableId, actions] of Object.entries(PUSH_SENDER_ACCESS.tables) as [TableId, readonly string[]][]) {

@@ -81,7 +81,7 @@ describe('ChatBackend push', () => {
     expect(env[PUSH_ENV.apnsKeySecret]).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-key-AbCdEf');
     expect(JSON.stringify(env[PUSH_ENV.fcmSecret])).toContain('chat/fcm-service-account');
     expect(env).toMatchObject({ [PUSH_ENV.apnsKeyId]: 'ABC123DEFG', [PUSH_ENV.apnsProduction]: 'true', [PUSH_ENV.vapidSubject]: 'mailto:ops@example.com' });
-    expect(env).toMatchObject({ [ENV.pushMaxAttempts]: '3', [ENV.pushMaxRetryWaitMs]: '5000' });
+    expect(env).toMatchObject({ [ENV.pushMaxAttempts]: '3', [ENV.pushMaxRetryWaitMs]: '5000', [ENV.pushCollapseWindowMs]: '30000', [ENV.pushSenderBudgetPerMinute]: '1000' });
     const tableVars = Object.values(TABLES).map((t) => t.envVar).filter((v) => v in env).sort();
     expect(tableVars).toEqual((Object.keys(PUSH_SENDER_ACCESS.tables) as TableId[]).map((t) => TABLES[t].envVar).sort());
     expect(JSON.stringify(s.template.toJSON())).not.toMatch(/PRIVATE KEY|privateKey/);

@@ -1,9 +1,14 @@
 /**
  * The push sender's use-case: one undelivered-message event (core/domain/push.ts, up to 100 receivers of one
- * message) becomes one push per device of each receiver that has not muted the group. Everything is read first
- * (mutes: one BatchGetItem; per receiver its tokens, one Query, and its badge, a bounded unread count), then the
- * pushes go out: so an error while reading fails the event before any device got a push, and SQS may redeliver it
- * without duplicates. Once sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with
+ * message) becomes one push per device of each receiver that has not muted the group — unless it is collapsed or over
+ * budget. Two bounds keep one user from flooding others (core/store/push-throttle.ts): each receiver gets at most one
+ * push per conversation per window (PUSH_COLLAPSE_WINDOW_MS, 30 s; the messages in between are collapsed into it,
+ * and the next push carries the unread count that includes them), and one sender's messages push at most
+ * PUSH_SENDER_BUDGET_PER_MINUTE receivers a minute. Reads and claims come first (mutes: one BatchGetItem; per receiver
+ * its tokens, one Query, and its window, one conditional PutItem; the sender's budget, one UpdateItem; per pushed
+ * receiver its badge, a bounded unread count), then the pushes go out: so an error while reading fails the event
+ * before any device got a push, and SQS may redeliver it without duplicates (the window is claimed again by the same
+ * message; the budget is charged again). Once sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with
  * backoff (its Retry-After honoured) up to `maxAttempts`, then counted as failed; a token the provider calls gone is
  * removed from DeviceTokens at once. Every provider call ends within PROVIDER_TIMEOUT_MS (core/push/http.ts), and a
  * try (or a wait before one) that the invocation's remaining time could not see to its end is not begun: the push
@@ -12,8 +17,8 @@
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
 import type { DeviceToken, UndeliveredMessageDetail } from '../domain/push.js';
-import type { DeviceTokenStore, GroupMuteStore } from '../ports.js';
-import { pushContent, type PushContent } from './content.js';
+import type { DeviceTokenStore, GroupMuteStore, PushThrottle } from '../ports.js';
+import { collapseIdOf, pushContent, type PushContent } from './content.js';
 import { PROVIDER_TIMEOUT_MS } from './http.js';
 import type { PushProvider, SendOutcome } from './provider.js';
 
@@ -24,6 +29,9 @@ export type ProviderName = 'fcm' | 'apns' | 'webpush';
 export interface PushSenderPorts {
   readonly deviceTokens: Pick<DeviceTokenStore, 'tokensOf' | 'unregister'>;
   readonly mutes: Pick<GroupMuteStore, 'mutedAmong'>;
+  readonly throttle: PushThrottle;
+  /** The clock of the windows and the budget, ms. */
+  now(): number;
   /** The receiver's total unread count, the badge (bounded: the newest page of sessions). */
   unreadTotal(userId: string): Promise<number>;
   /** The configured providers; a platform whose provider is missing is skipped. */
@@ -44,6 +52,10 @@ export interface PushSendConfig {
   readonly maxRetryWaitMs: number;
   /** Pushes (and receivers read) in flight at once. */
   readonly concurrency: number;
+  /** A receiver gets at most one push per conversation in this many ms. */
+  readonly collapseWindowMs: number;
+  /** Receivers one sender's messages may push per minute. */
+  readonly senderBudgetPerMinute: number;
 }
 
 /** First backoff; doubled each try (with jitter), capped by maxRetryWaitMs. */
@@ -60,6 +72,15 @@ export interface PushTally {
   muted: number;
   /** Tokens of a platform with no provider configured. */
   skipped: number;
+  /** Receivers left out because a push of this conversation reached them less than a window ago. */
+  collapsed: number;
+  /** Receivers left out because the sender's push budget for the minute was spent. */
+  overBudget: number;
+}
+
+interface Receiver {
+  readonly userId: string;
+  readonly served: readonly { readonly token: DeviceToken; readonly provider: PushProvider }[];
 }
 
 interface Push {
@@ -70,9 +91,12 @@ interface Push {
 }
 
 export async function sendPushes(ports: PushSenderPorts, detail: UndeliveredMessageDetail): Promise<PushTally> {
-  const tally: PushTally = { sent: 0, failed: 0, tokensRemoved: 0, muted: 0, skipped: 0 };
-  const receivers = await unmutedReceivers(ports, detail, tally);
-  const pushes = await plannedPushes(ports, detail, receivers, tally);
+  const tally: PushTally = { sent: 0, failed: 0, tokensRemoved: 0, muted: 0, skipped: 0, collapsed: 0, overBudget: 0 };
+  const receivers = await receiversWithTokens(ports, await unmutedReceivers(ports, detail, tally), tally);
+  const fresh = await claimWindows(ports, detail, receivers, tally);
+  const granted = await ports.throttle.takeBudget(detail.from_user_id, fresh.length, ports.now(), ports.config.senderBudgetPerMinute);
+  tally.overBudget = fresh.length - granted;
+  const pushes = await withBadges(ports, detail, fresh.slice(0, granted));
   await forEachWithConcurrency(pushes, ports.config.concurrency, async (push) => {
     const outcome = await sendWithRetries(ports, push);
     if (outcome.kind === 'sent') tally.sent++;
@@ -91,10 +115,10 @@ async function unmutedReceivers(ports: PushSenderPorts, detail: UndeliveredMessa
   return receivers.filter((r) => !muted.has(r));
 }
 
-/** Every receiver's tokens and badge, read before anything is sent. */
-async function plannedPushes(ports: PushSenderPorts, detail: UndeliveredMessageDetail, receivers: readonly string[], tally: PushTally): Promise<Push[]> {
-  const pushes: Push[] = [];
-  await forEachWithConcurrency(receivers, ports.config.concurrency, async (userId) => {
+/** The receivers that have a token some configured provider serves, with those tokens. */
+async function receiversWithTokens(ports: PushSenderPorts, userIds: readonly string[], tally: PushTally): Promise<Receiver[]> {
+  const receivers: Receiver[] = [];
+  await forEachWithConcurrency(userIds, ports.config.concurrency, async (userId) => {
     const tokens = await ports.deviceTokens.tokensOf(userId);
     const served = tokens.flatMap((token) => {
       const name = PLATFORM_PROVIDERS[token.platform];
@@ -102,7 +126,26 @@ async function plannedPushes(ports: PushSenderPorts, detail: UndeliveredMessageD
       if (!provider) tally.skipped++;
       return provider ? [{ token, provider }] : [];
     });
-    if (served.length === 0) return;
+    if (served.length > 0) receivers.push({ userId, served });
+  });
+  return receivers;
+}
+
+/** The receivers whose window of this conversation was free (now claimed by this message); the rest are collapsed. */
+async function claimWindows(ports: PushSenderPorts, detail: UndeliveredMessageDetail, receivers: readonly Receiver[], tally: PushTally): Promise<Receiver[]> {
+  const collapseId = collapseIdOf(detail.session_type, detail.session_id);
+  const fresh: Receiver[] = [];
+  await forEachWithConcurrency(receivers, ports.config.concurrency, async (receiver) => {
+    if (await ports.throttle.claimWindow(receiver.userId, collapseId, detail.msg_id, ports.now(), ports.config.collapseWindowMs)) fresh.push(receiver);
+    else tally.collapsed++;
+  });
+  return fresh;
+}
+
+/** One push per served token of each receiver, with the receiver's unread count as badge. */
+async function withBadges(ports: PushSenderPorts, detail: UndeliveredMessageDetail, receivers: readonly Receiver[]): Promise<Push[]> {
+  const pushes: Push[] = [];
+  await forEachWithConcurrency(receivers, ports.config.concurrency, async ({ userId, served }) => {
     const content = pushContent(detail, await ports.unreadTotal(userId));
     for (const { token, provider } of served) pushes.push({ userId, token, provider, content });
   });

@@ -49,7 +49,10 @@ async function handleRecord(ports: PushSenderPorts, record: SQSRecord): Promise<
     count(PUSH_METRIC.pushesSent, tally.sent);
     count(PUSH_METRIC.pushesFailed, tally.failed);
     count(PUSH_METRIC.pushTokensRemoved, tally.tokensRemoved);
+    count(PUSH_METRIC.pushesCollapsed, tally.collapsed);
+    count(PUSH_METRIC.pushesOverBudget, tally.overBudget);
     if (tally.failed > 0) logger.warn('pushes failed', { messageId: record.messageId, ...tally });
+    if (tally.overBudget > 0) logger.info('sender over its push budget', { messageId: record.messageId, overBudget: tally.overBudget });
     return true;
   } catch (error) {
     if (error instanceof MalformedPushEventError) {

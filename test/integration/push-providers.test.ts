@@ -4,6 +4,7 @@
  * removed, no body without pushIncludesBody, one collapse id per conversation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { noThrottle } from '../support/fakes.js';
 import { ApnsSender } from '../../core/push/apns.js';
 import { pushContent } from '../../core/push/content.js';
 import { FcmSender } from '../../core/push/fcm.js';
@@ -59,7 +60,9 @@ function setUp(tokens: DeviceToken[]) {
     unreadTotal: async () => 4,
     providers: senders,
     sleep: async (ms) => void waits.push(ms),
-    config: { maxAttempts: 3, maxRetryWaitMs: 10_000, concurrency: 4 },
+    config: { maxAttempts: 3, maxRetryWaitMs: 10_000, concurrency: 4, collapseWindowMs: 0, senderBudgetPerMinute: 1000 },
+    throttle: noThrottle,
+    now: () => Date.now(),
   };
   return { ports, senders, held, waits, advance: (ms: number) => (now += ms) };
 }

@@ -90,7 +90,7 @@ describe('sendPushes on the stores', () => {
     expect(last.receivers).toEqual(expect.arrayContaining(['bob', 'carol', 'dave']));
 
     const tally = await sendPushes(ports, last);
-    expect(tally).toEqual({ sent: 2, failed: 0, tokensRemoved: 1, muted: 1, skipped: 0 });
+    expect(tally).toEqual({ sent: 2, failed: 0, tokensRemoved: 1, muted: 1, skipped: 0, collapsed: 0, overBudget: 0 });
     expect(fcm.sends.map((s) => s.token).sort()).toEqual(['bob-phone', 'carol-old', 'carol-phone']);
     for (const s of fcm.sends) expect(s.content).toMatchObject({ badge: 2, body: 'New message from alice', title: `alice in ${groupId}` });
     expect((await t.runtime.deviceTokens.tokensOf('carol')).map((d) => d.token)).toEqual(['carol-phone']);

@@ -2,7 +2,7 @@
 import { GatewayUnavailableError } from '../../core/errors.js';
 import type { ServerFrame } from '../../core/domain/frames.js';
 import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
-import type { Clock, EventPublisher, Gateway, PostResult } from '../../core/ports.js';
+import type { Clock, EventPublisher, Gateway, PostResult, PushThrottle } from '../../core/ports.js';
 
 export class RecordingGateway implements Gateway {
   readonly posts: { connectionId: string; frame: ServerFrame }[] = [];
@@ -47,3 +47,6 @@ export class RecordingEventPublisher implements EventPublisher {
     this.events.push(...details);
   }
 }
+
+/** Push flood bounds that never hold a push back (tests of what is sent, not of how often). */
+export const noThrottle: PushThrottle = { claimWindow: async () => true, takeBudget: async (_sender, wanted) => wanted };
