@@ -8,7 +8,7 @@ import { S3Attachments } from './blob/s3-attachments.js';
 import { loadConfig, type Config } from './config.js';
 import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
-import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
+import type { ChallengePublisher, Clock, EventPublisher, Gateway, Stores } from './ports.js';
 import type { AttachmentBlobs } from './usecases/attachments.js';
 import { ConnectionTable } from './store/connections.js';
 import { ConversationTable } from './store/conversations.js';
@@ -31,6 +31,8 @@ export interface Runtime extends Stores {
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly events: EventPublisher;
+  /** Where device_token puts its challenge pushes: the same bus as `events`. */
+  readonly pushChallenges: ChallengePublisher;
   /** The attachment bucket; undefined when ATTACHMENT_BUCKET is unset. */
   readonly attachments: AttachmentBlobs | undefined;
 }
@@ -60,6 +62,12 @@ export interface RuntimeOptions {
   readonly dynamoPlugins?: readonly DynamoClientPlugin[];
   /** Added to the attachment bucket's S3 client (local mode: lib/grants.ts `attachments` enforced per function). */
   readonly s3Plugins?: readonly S3ClientPlugin[];
+}
+
+/** One EventBridge client for both kinds of push event, or none without a bus. */
+function publishers(busName: string, region: string | undefined): Pick<Runtime, 'events' | 'pushChallenges'> {
+  const bus = busName ? new EventBridgePublisher(busName, { region }) : noEventPublisher;
+  return { events: bus, pushChallenges: bus };
 }
 
 export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
@@ -98,7 +106,7 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     groupMutes: new GroupMuteTable(db, tables.GroupMembers),
     providerTokens: new SharedProviderTokenTable(db, tables.DeviceTokens),
     pushThrottle: new PushThrottleTable(db, tables.RateLimits),
-    events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
+    ...publishers(config.eventBusName, region),
     attachments: config.attachmentBucket
       ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials, plugins: options.s3Plugins })
       : undefined,

@@ -119,12 +119,17 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
   },
   devices: {
-    // device_token / device_token_remove: a token item under its user and its owner item.
+    // device_token / device_token_verify / device_token_remove: a token item under its user and its owner item
+    // (UpdateItem: the owner and its challenge; GetItem: the challenge an answer is checked against; a verified move is
+    // a transaction of UpdateItem, DeleteItem and PutItem); the previous holder's connections are told (Presence).
     tables: {
-      DeviceTokens: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      DeviceTokens: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      Presence: ['dynamodb:BatchGetItem'],
       RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
+    // The challenge push of a token another user holds goes through the push hook's bus.
+    publishesEvents: true,
   },
   default: {
     tables: {},

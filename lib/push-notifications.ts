@@ -1,6 +1,7 @@
 /**
  * PushNotifications: the optional push part of ChatBackend. A rule on the push-hook bus matches the
- * undelivered-message events (source `teamtalk-serverless`, detail-type `Message Undelivered`) and puts them on an
+ * undelivered-message events (source `teamtalk-serverless`, detail-type `Message Undelivered`) and the device-token
+ * challenges (`Device Token Challenge`) and puts them on an
  * encrypted, SSL-only queue; the sender function takes them in batches and reports partial batch failures, so only
  * the events whose reads failed come back (after the visibility timeout) and, after `maxReceiveCount` receipts, rest
  * in the dead-letter queue. Credentials stay in Secrets Manager: the function gets the secrets' ARNs and
@@ -22,7 +23,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../core/config.js';
 import { METRICS_NAMESPACE, PUSH_METRIC } from '../core/observability.js';
-import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
+import { DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { PUSH_ENV } from '../lambdas/push-sender/providers.js';
 import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
@@ -153,8 +154,8 @@ export class PushNotifications extends Construct {
     });
     this.rule = new events.Rule(this, 'UndeliveredRule', {
       eventBus: props.eventBus,
-      description: 'Undelivered messages → the push queue',
-      eventPattern: { source: [PUSH_EVENT_SOURCE], detailType: [UNDELIVERED_DETAIL_TYPE] },
+      description: 'Undelivered messages and device-token challenges → the push queue',
+      eventPattern: { source: [PUSH_EVENT_SOURCE], detailType: [UNDELIVERED_DETAIL_TYPE, DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE] },
       targets: [new targets.SqsQueue(this.queue)],
     });
     this.function = this.createFunction(props, maxAttempts, maxRetryWaitMs);

@@ -51,7 +51,7 @@ describe('ChatBackend push', () => {
 
   it('routes undelivered-message events from the bus to the queue', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered'] },
+      EventPattern: { source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered', 'Device Token Challenge'] },
       Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(s.backend.push!.queue), 'Arn'] } }],
     });
   });
@@ -150,15 +150,15 @@ describe('two ChatBackends with push in one account (staging and production)', (
   /** The bus a rule listens on and the bus each publishing function puts its events on, as template values. */
   const wiring = (backend: ChatBackend) => {
     const rule = resources[idOf(backend.push!.rule)]!['Properties'] as Json;
-    const publishers = (['send', 'sweeper'] as const).map((fn) => (resources[idOf(backend.functions[fn])]!['Properties'] as Json)['Environment']['Variables'][ENV.eventBusName]);
+    const publishers = (['send', 'sweeper', 'devices'] as const).map((fn) => (resources[idOf(backend.functions[fn])]!['Properties'] as Json)['Environment']['Variables'][ENV.eventBusName]);
     return { ruleBus: JSON.stringify(rule['EventBusName'] ?? 'default'), publishedTo: publishers.map((p) => JSON.stringify(p)), pattern: rule['EventPattern'] };
   };
 
   it('each push rule listens on the bus only its own functions publish to, so neither stack consumes the other’s events', () => {
     const [staging, production] = backends.map(wiring) as [ReturnType<typeof wiring>, ReturnType<typeof wiring>];
     for (const w of [staging, production]) {
-      expect(w.publishedTo).toEqual([w.ruleBus, w.ruleBus]);
-      expect(w.pattern).toEqual({ source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered'] });
+      expect(w.publishedTo).toEqual([w.ruleBus, w.ruleBus, w.ruleBus]);
+      expect(w.pattern).toEqual({ source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered', 'Device Token Challenge'] });
     }
     expect(staging.ruleBus).not.toBe(production.ruleBus);
     expect(staging.ruleBus).not.toBe(JSON.stringify('default'));

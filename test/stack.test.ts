@@ -394,7 +394,7 @@ describe.each([
   });
 
   it('lets exactly send and sweeper put events, on exactly the configured bus', () => {
-    expect([...PUBLISHERS].sort()).toEqual(['send', 'sweeper']);
+    expect([...PUBLISHERS].sort()).toEqual(['devices', 'send', 'sweeper']);
     const putEvents = allStatements(s.resources).filter((st) => asArray<string>(st['Action']).some((a) => a.startsWith('events:')));
     expect(putEvents).toHaveLength(PUBLISHERS.length);
     for (const st of putEvents) expect(st['Action']).toBe('events:PutEvents');

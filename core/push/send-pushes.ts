@@ -16,9 +16,9 @@
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
-import type { DeviceToken, UndeliveredMessageDetail } from '../domain/push.js';
+import type { DeviceToken, DeviceTokenChallengeDetail, UndeliveredMessageDetail } from '../domain/push.js';
 import type { DeviceTokenStore, GroupMuteStore, PushThrottle } from '../ports.js';
-import { collapseIdOf, pushContent, type PushContent } from './content.js';
+import { challengeContent, collapseIdOf, pushContent, type PushContent } from './content.js';
 import { PROVIDER_TIMEOUT_MS } from './http.js';
 import type { PushProvider, SendOutcome } from './provider.js';
 
@@ -150,6 +150,19 @@ async function withBadges(ports: PushSenderPorts, detail: UndeliveredMessageDeta
     for (const { token, provider } of served) pushes.push({ userId, token, provider, content });
   });
   return pushes;
+}
+
+/**
+ * A device-token challenge: one push to one token, the code in its data, through the provider of the platform the
+ * registrant named (skipped when none serves it). Tried like any push; a gone token is not removed here (it may be
+ * someone else's to remove).
+ */
+export async function sendChallenge(ports: PushSenderPorts, detail: DeviceTokenChallengeDetail): Promise<SendOutcome | undefined> {
+  const name = PLATFORM_PROVIDERS[detail.platform];
+  const provider = name ? ports.providers[name] : undefined;
+  if (!provider) return undefined;
+  const token = { token: detail.token, platform: detail.platform };
+  return sendWithRetries(ports, { userId: '', token, provider, content: challengeContent(detail.code) });
 }
 
 /** One push, tried again on 429/5xx (or a thrown network error) after Retry-After or an exponential backoff. */

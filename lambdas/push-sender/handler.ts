@@ -8,9 +8,9 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachWithConcurrency } from '../../core/concurrency.js';
 import { count, logger, observed, PUSH_METRIC } from '../../core/observability.js';
-import { MalformedPushEventError, parseUndeliveredEvent } from '../../core/push/event.js';
+import { MalformedPushEventError, parsePushEvent } from '../../core/push/event.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
-import { PUSH_ATTEMPT_RESERVE_MS, sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
+import { PUSH_ATTEMPT_RESERVE_MS, sendChallenge, sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { providersFromSecrets } from './providers.js';
 
@@ -45,7 +45,13 @@ export function createPushSenderHandler(runtime: Runtime, loadProviders: () => P
 /** Sends one record's pushes; false when SQS should hand it over again (its reads failed, nothing was sent). */
 async function handleRecord(ports: PushSenderPorts, record: SQSRecord): Promise<boolean> {
   try {
-    const tally = await sendPushes(ports, parseUndeliveredEvent(record.body));
+    const event = parsePushEvent(record.body);
+    if (event.kind === 'challenge') {
+      const outcome = await sendChallenge(ports, event.detail);
+      count(outcome?.kind === 'sent' ? PUSH_METRIC.pushesSent : PUSH_METRIC.pushesFailed, 1);
+      return true;
+    }
+    const tally = await sendPushes(ports, event.detail);
     count(PUSH_METRIC.pushesSent, tally.sent);
     count(PUSH_METRIC.pushesFailed, tally.failed);
     count(PUSH_METRIC.pushTokensRemoved, tally.tokensRemoved);

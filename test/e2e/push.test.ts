@@ -72,4 +72,21 @@ describe('push notifications (local fakes)', () => {
     expect(push.apns.sent.at(-1)!.payload).toMatchObject({ aps: { badge: 4, alert: { title: 'carol' } } });
     expect(push.apns.sent.at(-1)!.headers['apns-collapse-id']).not.toBe(push.apns.sent[0]!.headers['apns-collapse-id']);
   });
+
+  it('moves a token another account registers only when the device answers the challenge push', async () => {
+    t = await startTestStack({ push: { sleep: async () => undefined } });
+    const push = t.stack.push!;
+    const bob = await t.connect('bob');
+    await call(bob, { action: 'device_token', seq: 1, token: 'shared-tablet', platform: 'android' });
+    const carol = await t.connect('carol');
+    expect(await call(carol, { action: 'device_token', seq: 1, token: 'shared-tablet', platform: 'android' })).toMatchObject({ pending: true });
+    await push.settled();
+    const challenge = push.fcm.sent.find((r) => r.token === 'shared-tablet')!;
+    const code = (challenge.message['data'] as Record<string, string>)['device_token_code']!;
+    expect(code).toBeDefined();
+    expect(await call(carol, { action: 'device_token_verify', seq: 2, token: 'shared-tablet', code })).toEqual({ type: 'device_token_verify', seq: 2 });
+    expect(await bob.client.next((f) => f['type'] === 'device_token_moved')).toEqual({ type: 'device_token_moved', token: 'shared-tablet', platform: 'android' });
+    expect((await t.stack.runtime.deviceTokens.tokensOf('carol')).map((d) => d.token)).toEqual(['shared-tablet']);
+    expect(await t.stack.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
+  });
 });

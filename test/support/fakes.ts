@@ -1,8 +1,8 @@
 /** Hand-made port fakes for tests: a recording gateway and a settable clock. */
 import { GatewayUnavailableError } from '../../core/errors.js';
 import type { ServerFrame } from '../../core/domain/frames.js';
-import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
-import type { Clock, EventPublisher, Gateway, PostResult, PushThrottle } from '../../core/ports.js';
+import type { DeviceTokenChallengeDetail, UndeliveredMessageDetail } from '../../core/domain/push.js';
+import type { ChallengePublisher, Clock, EventPublisher, Gateway, PostResult, PushThrottle } from '../../core/ports.js';
 
 export class RecordingGateway implements Gateway {
   readonly posts: { connectionId: string; frame: ServerFrame }[] = [];
@@ -40,11 +40,16 @@ export class ManualClock implements Clock {
   }
 }
 
-export class RecordingEventPublisher implements EventPublisher {
+export class RecordingEventPublisher implements EventPublisher, ChallengePublisher {
   readonly events: UndeliveredMessageDetail[] = [];
+  readonly challenges: DeviceTokenChallengeDetail[] = [];
 
   async publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void> {
     this.events.push(...details);
+  }
+
+  async publishChallenge(detail: DeviceTokenChallengeDetail): Promise<void> {
+    this.challenges.push(detail);
   }
 }
 
