@@ -113,7 +113,8 @@ export interface ChatBackendProps {
   readonly sourceMaps?: boolean;
   /**
    * Bus of the offline push hook: send and sweeper put a `Message Undelivered` event (source `teamtalk-serverless`,
-   * core/domain/push.ts) there for every message a receiver could not get live, and the push sender's rule reads it.
+   * core/domain/push.ts) there for every message a receiver could not get live, devices its `Device Token Challenge`
+   * events, and the push sender's rule reads them.
    * Give each ChatBackend its own bus: a rule matches by source and detail-type, so two backends on one bus consume
    * each other's events (docs/deploy.md §5).
    * @default - a bus of this construct's own
@@ -280,7 +281,7 @@ export class ChatBackend extends Construct {
   public readonly sweeperDeadLetterQueue: sqs.Queue;
   /** Dead-letter queue of the sweeper function (asynchronous invocations that failed). */
   public readonly sweeperFunctionDeadLetterQueue: sqs.Queue;
-  /** Bus of the offline push hook (`Message Undelivered` events). */
+  /** Bus of the offline push hook (`Message Undelivered` and `Device Token Challenge` events). */
   public readonly eventBus: events.IEventBus;
   /** The push sender, its queue and DLQ, when `push` is set. */
   public readonly push?: PushNotifications;
@@ -322,7 +323,7 @@ export class ChatBackend extends Construct {
 
     // A bus per instance, not the account's default one: every rule on the default bus (staging's push sender,
     // another team's) would receive this stack's events, which name who wrote to whom (docs/architecture.md).
-    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { description: 'Offline push hook: undelivered-message events of one ChatBackend' });
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { description: 'Offline push hook of one ChatBackend: undelivered messages, device-token challenges' });
     this.attachmentBucket = new ChatAttachments(this, 'Attachments', {
       removalPolicy,
       corsOrigins: props.attachmentCorsOrigins ?? ['*'],

@@ -1,12 +1,12 @@
 /**
  * PushNotifications: the optional push part of ChatBackend. A rule on the push-hook bus matches the
  * undelivered-message events (source `teamtalk-serverless`, detail-type `Message Undelivered`) and the device-token
- * challenges (`Device Token Challenge`) and puts them on an
- * encrypted, SSL-only queue; the sender function takes them in batches and reports partial batch failures, so only
- * the events whose reads failed come back (after the visibility timeout) and, after `maxReceiveCount` receipts, rest
- * in the dead-letter queue. Credentials stay in Secrets Manager: the function gets the secrets' ARNs and
- * `secretsmanager:GetSecretValue` on exactly those secrets, and its tables' actions from lib/grants.ts
- * PUSH_SENDER_ACCESS.
+ * challenges (`Device Token Challenge`) and puts them on an encrypted, SSL-only queue; the sender function takes them
+ * in batches, at most `maxConcurrency` instances at once, and reports partial batch failures, so only the events
+ * whose reads failed (or that an invocation had no time left to begin) come back after the visibility timeout and,
+ * after `maxReceiveCount` receipts, rest in the dead-letter queue. Credentials stay in Secrets Manager: the function
+ * gets the secrets' ARNs and `secretsmanager:GetSecretValue` on exactly those secrets, and its tables' actions from
+ * lib/grants.ts PUSH_SENDER_ACCESS.
  */
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -4,15 +4,17 @@
  * budget. Two bounds keep one user from flooding others (core/store/push-throttle.ts): each receiver gets at most one
  * push per conversation per window (PUSH_COLLAPSE_WINDOW_MS, 30 s; the messages in between are collapsed into it,
  * and the next push carries the unread count that includes them), and one sender's messages push at most
- * PUSH_SENDER_BUDGET_PER_MINUTE receivers a minute. Reads and claims come first (mutes: one BatchGetItem; per receiver
- * its tokens, one Query, and its window, one conditional PutItem; the sender's budget, one UpdateItem; per pushed
- * receiver its badge, a bounded unread count), then the pushes go out: so an error while reading fails the event
- * before any device got a push, and SQS may redeliver it without duplicates (the window is claimed again by the same
- * message; the budget is charged again). Once sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with
- * backoff (its Retry-After honoured) up to `maxAttempts`, then counted as failed; a token the provider calls gone is
- * removed from DeviceTokens at once. Every provider call ends within PROVIDER_TIMEOUT_MS (core/push/http.ts), and a
- * try (or a wait before one) that the invocation's remaining time could not see to its end is not begun: the push
- * counts as failed, so a slow token fails its own push and never the invocation.
+ * PUSH_SENDER_BUDGET_PER_MINUTE receivers a minute.
+ *
+ * Reads and claims come first (mutes: one BatchGetItem; per receiver its tokens, one Query, and its window, one
+ * conditional PutItem; the sender's budget, one UpdateItem; per pushed receiver its badge, a bounded unread count),
+ * then the pushes go out: so an error while reading fails the event before any device got a push, and SQS may
+ * redeliver it without duplicates (the same message claims its windows again; the budget is charged again). Once
+ * sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with backoff (its Retry-After
+ * honoured) up to `maxAttempts`, then counted as failed; a token the provider calls gone is removed from DeviceTokens
+ * at once. Every provider call ends within PROVIDER_TIMEOUT_MS (core/push/http.ts), and a try (or a wait before one)
+ * that the invocation's remaining time could not see to its end is not begun: the push counts as failed, so a slow
+ * token fails its own push and never the invocation.
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
