@@ -423,15 +423,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   // -------------------------------------------------------------------------------------------------------------
   // Push tokens
 
-  /** `device_token`: registers this device's push token for this user (taking it from any other user). */
-  async registerDeviceToken(input: { readonly token: string; readonly platform: DevicePlatform }): Promise<void> {
+  /**
+   * `device_token`: registers this device's push token for this user. `pending` when another account holds the
+   * token: the device then gets a push whose data carries `device_token_code`; pass it to `verifyDeviceToken`.
+   */
+  async registerDeviceToken(input: { readonly token: string; readonly platform: DevicePlatform }): Promise<{ readonly pending: boolean }> {
     const { token, platform } = input;
     if (typeof token !== 'string' || token === '' || token.length > LIMIT_DEFAULTS.maxDeviceTokenLength) {
       throw new TypeError(`registerDeviceToken: token must be 1–${LIMIT_DEFAULTS.maxDeviceTokenLength} characters`);
     }
     if (!(DEVICE_PLATFORMS as readonly string[]).includes(platform)) throw new TypeError(`registerDeviceToken: platform must be one of ${DEVICE_PLATFORMS.join(', ')}`);
-    await this.request('device_token', { token, platform });
+    const reply = await this.request('device_token', { token, platform });
     this.#deviceTokens.add(token);
+    return { pending: reply.pending === true };
+  }
+
+  /** `device_token_verify`: takes this device's token with the code its challenge push carried (`data.device_token_code`). */
+  async verifyDeviceToken(input: { readonly token: string; readonly code: string }): Promise<void> {
+    await this.request('device_token_verify', { token: input.token, code: input.code });
+    this.#deviceTokens.add(input.token);
   }
 
   /** `device_token_remove`: stops pushes to this token for this user (sign-out; `signOut()` does it). */

@@ -1,5 +1,6 @@
 import { LIMIT_DEFAULTS, MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { ConfigError } from './errors.js';
+import { checkAllowlist } from './push/endpoint-policy.js';
 import { TABLES, type TableId } from './store/schema.js';
 
 export { ConfigError };
@@ -54,6 +55,15 @@ export interface Config {
   readonly pushMaxAttempts: number;
   /** Longest wait between tries of a push; a longer Retry-After gives the push up. */
   readonly pushMaxRetryWaitMs: number;
+  /** A receiver gets at most one push per conversation in this window; the messages in between are collapsed. */
+  readonly pushCollapseWindowMs: number;
+  /** Receivers one sender's messages may push per minute (all conversations together). */
+  readonly pushSenderBudgetPerMinute: number;
+  /**
+   * Web Push services allowed besides the browsers' (core/push/endpoint-policy.ts): host patterns, or in local mode
+   * the fake's exact origin. Checked at registration and at send.
+   */
+  readonly webPushEndpointAllowlist: readonly string[];
   /** S3 bucket of pictures and voice notes; empty: attachments are off (requests and references refused). */
   readonly attachmentBucket: string;
   /** Largest picture an upload URL is signed for, in bytes. */
@@ -91,6 +101,9 @@ export const ENV = {
   pushIncludesBody: 'PUSH_INCLUDES_BODY',
   pushMaxAttempts: 'PUSH_MAX_ATTEMPTS',
   pushMaxRetryWaitMs: 'PUSH_MAX_RETRY_WAIT_MS',
+  webPushEndpointAllowlist: 'WEB_PUSH_ENDPOINT_ALLOWLIST',
+  pushCollapseWindowMs: 'PUSH_COLLAPSE_WINDOW_MS',
+  pushSenderBudgetPerMinute: 'PUSH_SENDER_BUDGET_PER_MINUTE',
   attachmentBucket: 'ATTACHMENT_BUCKET',
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
@@ -119,6 +132,8 @@ export const DEFAULTS = {
   messageRetentionDays: 0,
   pushMaxAttempts: 3,
   pushMaxRetryWaitMs: 10_000,
+  pushCollapseWindowMs: 30_000,
+  pushSenderBudgetPerMinute: 1_000,
   maxImageBytes: LIMIT_DEFAULTS.maxImageBytes,
   maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
   attachmentUrlTtlSeconds: 300,
@@ -144,6 +159,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
+}
+
+/** A comma-separated list, each entry checked now (ConfigError at start rather than a refusal per push). */
+function webPushAllowlist(raw: string | undefined): readonly string[] {
+  const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  checkAllowlist(entries);
+  return entries;
 }
 
 const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
@@ -191,6 +213,9 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     pushIncludesBody: env[ENV.pushIncludesBody] === 'true',
     pushMaxAttempts: integer(env, ENV.pushMaxAttempts, DEFAULTS.pushMaxAttempts, 1, 10),
     pushMaxRetryWaitMs: integer(env, ENV.pushMaxRetryWaitMs, DEFAULTS.pushMaxRetryWaitMs, 0, 60_000),
+    webPushEndpointAllowlist: webPushAllowlist(env[ENV.webPushEndpointAllowlist]),
+    pushCollapseWindowMs: integer(env, ENV.pushCollapseWindowMs, DEFAULTS.pushCollapseWindowMs, 0, 3_600_000),
+    pushSenderBudgetPerMinute: positiveInt(env, ENV.pushSenderBudgetPerMinute, DEFAULTS.pushSenderBudgetPerMinute),
     attachmentBucket: env[ENV.attachmentBucket] ?? '',
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),

@@ -68,6 +68,19 @@ export class MissingIdentityError extends ServerError {
   readonly code = 'missing_identity';
 }
 
+/** A push provider (or its token endpoint) did not finish answering within the provider timeout; the call was cut. */
+export class ProviderTimeoutError extends ServerError {
+  readonly code = 'provider_timeout';
+}
+
+/**
+ * A push endpoint the sender must not contact: not https on an allowlisted push service, or a name that resolves to a
+ * loopback, private or link-local address (core/push/endpoint-policy.ts).
+ */
+export class EndpointNotAllowedError extends ServerError {
+  readonly code = 'endpoint_not_allowed';
+}
+
 /** Named classes by code, for tests and log queries. */
 export const SERVER_ERROR_CODES = [
   'message_already_stored',
@@ -78,4 +91,6 @@ export const SERVER_ERROR_CODES = [
   'unprocessed_items',
   'config',
   'missing_identity',
+  'provider_timeout',
+  'endpoint_not_allowed',
 ] as const;

@@ -30,4 +30,8 @@ export const PUSH_METRIC = {
   pushesFailed: 'PushesFailed',
   /** Device tokens removed because their provider said they are gone. */
   pushTokensRemoved: 'PushTokensRemoved',
+  /** Receivers not pushed: a push of the conversation reached them less than a collapse window ago. */
+  pushesCollapsed: 'PushesCollapsed',
+  /** Receivers not pushed: the sender's push budget for the minute was spent. */
+  pushesOverBudget: 'PushesOverBudget',
 } as const;

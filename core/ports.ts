@@ -8,7 +8,7 @@ import type { ServerFrame } from './domain/frames.js';
 import type { Group } from './domain/group.js';
 import type { IdempotencyKey } from './domain/idempotency.js';
 import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
-import type { DeviceToken, UndeliveredMessageDetail } from './domain/push.js';
+import type { DeviceToken, DeviceTokenChallengeDetail, UndeliveredMessageDetail } from './domain/push.js';
 import type { ProviderTokenStore } from './push/apns.js';
 import type { ConversationHead, SessionRow } from './domain/session.js';
 
@@ -302,17 +302,46 @@ export interface SentMessageStore {
 }
 
 export interface DeviceTokenStore {
-  /** Registers a token for the user, taking it from any other user; keeps the user's `max` newest. */
-  register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<void>;
+  /**
+   * Registers a token for the user (keeping the user's `max` newest) unless another user holds it: then nothing
+   * changes and the holder is returned.
+   */
+  register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<{ readonly heldBy?: string }>;
+  /**
+   * Opens a challenge on a held token: its code's hash, for `ttlMs`, unless a challenge is open already (false then:
+   * one push to the device per challenge). The platform is the registrant's.
+   */
+  openChallenge(token: DeviceToken, codeHash: string, nowMs: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Gives the token to the user when `codeHash` is its open challenge's, closing the challenge; the holder it had and
+   * the platform, or undefined when the code is not the open one (nothing changes).
+   */
+  answerChallenge(userId: string, token: string, codeHash: string, nowMs: number, max: number): Promise<{ readonly previousOwner: string; readonly platform: string } | undefined>;
   /** Unregisters a token of the user (another user's token is left alone). */
   unregister(userId: string, token: string): Promise<void>;
   /** The user's tokens. */
   tokensOf(userId: string): Promise<DeviceToken[]>;
 }
 
+/** The push flood bounds (core/store/push-throttle.ts): a window per receiver and conversation, a budget per sender. */
+export interface PushThrottle {
+  /**
+   * Claims the receiver's push window of a conversation for `windowMs`; false when a push of it (another message's)
+   * went out less than a window ago. The same message may claim again (a redelivered event).
+   */
+  claimWindow(receiver: string, collapseId: string, msgId: number, nowMs: number, windowMs: number): Promise<boolean>;
+  /** Takes up to `wanted` receivers from the sender's budget of `limit` this minute; returns how many it got. */
+  takeBudget(sender: string, wanted: number, nowMs: number, limit: number): Promise<number>;
+}
+
 /** Publishes undelivered-message events (the offline push hook); throws EventsUnavailableError when some were not. */
 export interface EventPublisher {
   publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
+}
+
+/** Publishes device-token challenges (a push to one token, core/domain/push.ts) on the push hook's bus. */
+export interface ChallengePublisher {
+  publishChallenge(detail: DeviceTokenChallengeDetail): Promise<void>;
 }
 
 /** Per-member push mutes of groups (TeamTalk's group shield status). */
@@ -339,4 +368,5 @@ export interface Stores {
   readonly groupMutes: GroupMuteStore;
   /** The APNs provider token the push sender's instances share. */
   readonly providerTokens: ProviderTokenStore;
+  readonly pushThrottle: PushThrottle;
 }

@@ -30,6 +30,7 @@ export const ACTION_ROUTES = {
   group_list: 'groups',
   group_info: 'groups',
   device_token: 'devices',
+  device_token_verify: 'devices',
   device_token_remove: 'devices',
   session_mute: 'groups',
   attachment_upload: 'attachments',

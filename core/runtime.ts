@@ -8,7 +8,7 @@ import { S3Attachments } from './blob/s3-attachments.js';
 import { loadConfig, type Config } from './config.js';
 import { ConnectionsApiGateway } from './gateway/connections-api.js';
 import { EventBridgePublisher, noEventPublisher } from './gateway/event-bus.js';
-import type { Clock, EventPublisher, Gateway, Stores } from './ports.js';
+import type { ChallengePublisher, Clock, EventPublisher, Gateway, Stores } from './ports.js';
 import type { AttachmentBlobs } from './usecases/attachments.js';
 import { AttachmentRecordTable } from './store/attachment-records.js';
 import { ConnectionTable } from './store/connections.js';
@@ -22,6 +22,7 @@ import { MessageTable } from './store/messages.js';
 import { PendingDeliveryTable } from './store/pending-deliveries.js';
 import { PresenceTable } from './store/presence.js';
 import { SharedProviderTokenTable } from './store/provider-tokens.js';
+import { PushThrottleTable } from './store/push-throttle.js';
 import { RateLimitTable } from './store/rate-limits.js';
 import { SentMessageTable } from './store/sent-messages.js';
 import { SessionTable, UserQuotaTable } from './store/sessions.js';
@@ -31,6 +32,8 @@ export interface Runtime extends Stores {
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly events: EventPublisher;
+  /** Where device_token puts its challenge pushes: the same bus as `events`. */
+  readonly pushChallenges: ChallengePublisher;
   /** The attachment bucket; undefined when ATTACHMENT_BUCKET is unset. */
   readonly attachments: AttachmentBlobs | undefined;
 }
@@ -60,6 +63,12 @@ export interface RuntimeOptions {
   readonly dynamoPlugins?: readonly DynamoClientPlugin[];
   /** Added to the attachment bucket's S3 client (local mode: lib/grants.ts `attachments` enforced per function). */
   readonly s3Plugins?: readonly S3ClientPlugin[];
+}
+
+/** One EventBridge client for both kinds of push event, or none without a bus. */
+function publishers(busName: string, region: string | undefined): Pick<Runtime, 'events' | 'pushChallenges'> {
+  const bus = busName ? new EventBridgePublisher(busName, { region }) : noEventPublisher;
+  return { events: bus, pushChallenges: bus };
 }
 
 export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
@@ -104,7 +113,8 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     deviceTokens: new DeviceTokenTable(db, tables.DeviceTokens),
     groupMutes: new GroupMuteTable(db, tables.GroupMembers),
     providerTokens: new SharedProviderTokenTable(db, tables.DeviceTokens),
-    events: config.eventBusName ? new EventBridgePublisher(config.eventBusName, { region }) : noEventPublisher,
+    pushThrottle: new PushThrottleTable(db, tables.RateLimits),
+    ...publishers(config.eventBusName, region),
     attachments: config.attachmentBucket
       ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials, plugins: options.s3Plugins })
       : undefined,

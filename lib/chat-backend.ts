@@ -19,6 +19,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, MAX_ATTACHMENT_BYTES_LIMIT, MAX_ATTACHMENT_URL_TTL_SECONDS, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
+import { isWebPushHostPattern } from '../core/push/endpoint-policy.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import { ChatFunctions, LOG_LEVELS, type ChatLogLevel, type TokenIssuerSettings } from './functions.js';
@@ -160,8 +161,11 @@ export interface ChatBackendProps {
   readonly sourceMaps?: boolean;
   /**
    * Bus of the offline push hook: send and sweeper put a `Message Undelivered` event (source `teamtalk-serverless`,
-   * core/domain/push.ts) there for every message a receiver could not get live.
-   * @default - the account's default event bus
+   * core/domain/push.ts) there for every message a receiver could not get live, devices its `Device Token Challenge`
+   * events, and the push sender's rule reads them.
+   * Give each ChatBackend its own bus: a rule matches by source and detail-type, so two backends on one bus consume
+   * each other's events (docs/deploy.md §5).
+   * @default - a bus of this construct's own
    */
   readonly eventBus?: events.IEventBus;
   /** Whether the push events carry the message body (`msg_data`); off, push providers see no content. @default false */
@@ -279,7 +283,15 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     [ENV.maxGroupsJoined]: String(positiveInteger('maxGroupsJoined', props.maxGroupsJoined ?? DEFAULTS.maxGroupsJoined)),
     [ENV.maxDeviceTokensPerUser]: String(positiveInteger('maxDeviceTokensPerUser', props.maxDeviceTokensPerUser ?? DEFAULTS.maxDeviceTokensPerUser)),
     ...attachmentSettings(props),
+    ...webPushAllowlist(props.push?.webPush?.endpointHosts ?? []),
   };
+}
+
+/** Push service hosts added to the browsers' (registration and the sender check endpoints against them). */
+function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
+  const bad = hosts.find((h) => !isWebPushHostPattern(h));
+  if (bad !== undefined) throw new Error(`ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`);
+  return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
 }
 
 /** The attachment limits (core/config.ts bounds them the same way at run time). */
@@ -374,7 +386,7 @@ export class ChatBackend extends Construct {
   public readonly sweeperDeadLetterQueue: sqs.Queue;
   /** Dead-letter queue of the sweeper function (asynchronous invocations that failed). */
   public readonly sweeperFunctionDeadLetterQueue: sqs.Queue;
-  /** Bus of the offline push hook (`Message Undelivered` events). */
+  /** Bus of the offline push hook (`Message Undelivered` and `Device Token Challenge` events). */
   public readonly eventBus: events.IEventBus;
   /** The push sender, its queue and DLQ, when `push` is set. */
   public readonly push?: PushNotifications;
@@ -422,7 +434,9 @@ export class ChatBackend extends Construct {
     this.webSocketUrl = api.url;
     this.connectionsEndpoint = api.connectionsEndpoint;
 
-    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    // A bus per instance, not the account's default one: every rule on the default bus (staging's push sender,
+    // another team's) would receive this stack's events, which name who wrote to whom (docs/architecture.md).
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { description: 'Offline push hook of one ChatBackend: undelivered messages, device-token challenges' });
     this.attachmentBucket = new ChatAttachments(this, 'Attachments', {
       removalPolicy,
       deletionProtection,

@@ -121,12 +121,17 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: true,
   },
   devices: {
-    // device_token / device_token_remove: a token item under its user and its owner item.
+    // device_token / device_token_verify / device_token_remove: a token item under its user and its owner item
+    // (UpdateItem: the owner and its challenge; GetItem: the challenge an answer is checked against; a verified move is
+    // a transaction of UpdateItem, DeleteItem and PutItem); the previous holder's connections are told (Presence).
     tables: {
-      DeviceTokens: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      DeviceTokens: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      Presence: ['dynamodb:BatchGetItem'],
       RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
+    // The challenge push of a token another user holds goes through the push hook's bus.
+    publishesEvents: true,
   },
   default: {
     tables: {},
@@ -162,8 +167,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
 /**
  * The push sender (lib/push-notifications.ts; only when ChatBackend's `push` is set): reads a receiver's tokens and
  * deletes the gone ones (a token item and its owner item), shares the APNs provider token, reads the group mutes,
- * and the newest page of the
- * receiver's sessions and their heads for the badge. No @connections, no events.
+ * claims push windows and takes from senders' push budgets, and reads the newest page of the receiver's sessions and
+ * their heads for the badge. No @connections, no events.
  */
 export const PUSH_SENDER_ACCESS: FunctionAccess = {
   tables: {
@@ -172,6 +177,8 @@ export const PUSH_SENDER_ACCESS: FunctionAccess = {
     GroupMembers: ['dynamodb:BatchGetItem'],
     Sessions: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     Conversations: ['dynamodb:BatchGetItem'],
+    // The flood bounds (core/store/push-throttle.ts): PutItem claims a receiver's window, UpdateItem takes a sender's budget.
+    RateLimits: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   },
   manageConnections: false,
 };

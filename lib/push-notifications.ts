@@ -1,11 +1,12 @@
 /**
  * PushNotifications: the optional push part of ChatBackend. A rule on the push-hook bus matches the
- * undelivered-message events (source `teamtalk-serverless`, detail-type `Message Undelivered`) and puts them on an
- * encrypted, SSL-only queue; the sender function takes them in batches and reports partial batch failures, so only
- * the events whose reads failed come back (after the visibility timeout) and, after `maxReceiveCount` receipts, rest
- * in the dead-letter queue. Credentials stay in Secrets Manager: the function gets the secrets' ARNs and
- * `secretsmanager:GetSecretValue` on exactly those secrets, and its tables' actions from lib/grants.ts
- * PUSH_SENDER_ACCESS.
+ * undelivered-message events (source `teamtalk-serverless`, detail-type `Message Undelivered`) and the device-token
+ * challenges (`Device Token Challenge`) and puts them on an encrypted, SSL-only queue; the sender function takes them
+ * in batches, at most `maxConcurrency` instances at once, and reports partial batch failures, so only the events
+ * whose reads failed (or that an invocation had no time left to begin) come back after the visibility timeout and,
+ * after `maxReceiveCount` receipts, rest in the dead-letter queue. Credentials stay in Secrets Manager: the function
+ * gets the secrets' ARNs and `secretsmanager:GetSecretValue` on exactly those secrets, and its tables' actions from
+ * lib/grants.ts PUSH_SENDER_ACCESS.
  */
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,7 +23,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../core/config.js';
 import { METRICS_NAMESPACE, PUSH_METRIC } from '../core/metric-names.js';
-import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
+import { DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { PUSH_ENV } from '../lambdas/push-sender/providers.js';
 import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
@@ -55,6 +56,14 @@ export interface WebPushProps {
   readonly vapidKeysSecret: secretsmanager.ISecret;
   /** The VAPID contact, a `mailto:` or `https:` URL the push services may use to reach you. */
   readonly subject: string;
+  /**
+   * Push service hosts to allow besides the browsers' (`fcm.googleapis.com`, `updates.push.services.mozilla.com`,
+   * `web.push.apple.com`, `*.notify.windows.com`): exact names or `*.example.com` (one label under it). A `web` token
+   * whose endpoint is not https on an allowed host is refused at registration and dropped at send
+   * (WEB_PUSH_ENDPOINT_ALLOWLIST).
+   * @default []
+   */
+  readonly endpointHosts?: readonly string[];
 }
 
 /** ChatBackend's `push`: which providers to send through, and how hard to try. At least one provider. */
@@ -71,8 +80,22 @@ export interface ChatPushProps {
   readonly maxRetryWait?: Duration;
   /** Events per sender invocation (SQS batch size). @default 10 */
   readonly batchSize?: number;
+  /**
+   * Most sender instances at once (the SQS event source's maximum concurrency, 2–1000), so that a burst of pushes
+   * never takes the account's concurrency that send and ack need.
+   * @default 2
+   */
+  readonly maxConcurrency?: number;
   /** Receipts of an event before it goes to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
+  /**
+   * A receiver gets at most one push per conversation in this window; the messages in between are collapsed into it
+   * and the next push carries the unread count (PUSH_COLLAPSE_WINDOW_MS).
+   * @default Duration.seconds(30)
+   */
+  readonly collapseWindow?: Duration;
+  /** Receivers one sender's messages may push per minute, all conversations together (PUSH_SENDER_BUDGET_PER_MINUTE). @default 1000 */
+  readonly senderBudgetPerMinute?: number;
 }
 
 export interface PushNotificationsProps extends ChatPushProps {
@@ -88,6 +111,21 @@ export interface PushNotificationsProps extends ChatPushProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** PUSH_COLLAPSE_WINDOW_MS and PUSH_SENDER_BUDGET_PER_MINUTE from the props (core/config.ts bounds them alike). */
+function floodBounds(props: ChatPushProps): Record<string, string> {
+  const windowMs = props.collapseWindow?.toMilliseconds() ?? DEFAULTS.pushCollapseWindowMs;
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 3_600_000) throw new Error('ChatBackend: push.collapseWindow must be whole milliseconds up to an hour');
+  const budget = props.senderBudgetPerMinute ?? DEFAULTS.pushSenderBudgetPerMinute;
+  if (!Number.isInteger(budget) || budget < 1) throw new Error(`ChatBackend: push.senderBudgetPerMinute must be a positive integer, got ${budget}`);
+  return { [ENV.pushCollapseWindowMs]: String(windowMs), [ENV.pushSenderBudgetPerMinute]: String(budget) };
+}
+
+/**
+ * Default most sender instances at once. Two instances handle 10 events at a time (5 at once, 16 pushes each), a
+ * few hundred pushes a second, and leave the rest of a new account's small concurrency quota to send and ack.
+ */
+export const PUSH_SENDER_MAX_CONCURRENCY = 2;
+
 export class PushNotifications extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
@@ -101,6 +139,8 @@ export class PushNotifications extends Construct {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) throw new Error(`ChatBackend: push.maxAttempts must be an integer from 1 to 10, got ${maxAttempts}`);
     const maxRetryWaitMs = props.maxRetryWait?.toMilliseconds() ?? DEFAULTS.pushMaxRetryWaitMs;
     if (maxRetryWaitMs > 60_000) throw new Error('ChatBackend: push.maxRetryWait must be at most 60 seconds');
+    const maxConcurrency = props.maxConcurrency ?? PUSH_SENDER_MAX_CONCURRENCY;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`ChatBackend: push.maxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
 
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the push queue.' });
@@ -114,21 +154,27 @@ export class PushNotifications extends Construct {
     });
     this.rule = new events.Rule(this, 'UndeliveredRule', {
       eventBus: props.eventBus,
-      description: 'Undelivered messages → the push queue',
-      eventPattern: { source: [PUSH_EVENT_SOURCE], detailType: [UNDELIVERED_DETAIL_TYPE] },
+      description: 'Undelivered messages and device-token challenges → the push queue',
+      eventPattern: { source: [PUSH_EVENT_SOURCE], detailType: [UNDELIVERED_DETAIL_TYPE, DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE] },
       targets: [new targets.SqsQueue(this.queue)],
     });
     this.function = this.createFunction(props, maxAttempts, maxRetryWaitMs);
-    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true }));
+    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true, maxConcurrency }));
   }
 
-  /** Pushes sent, failed and tokens removed, for the dashboard. */
+  /** Pushes sent, failed, tokens removed, receivers collapsed and over budget, for the dashboard. */
   dashboardWidget(serviceName: string): cloudwatch.GraphWidget {
     const metric = (metricName: string, label: string) =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), label });
     return new cloudwatch.GraphWidget({
       title: 'Push notifications',
-      left: [metric(PUSH_METRIC.pushesSent, 'sent'), metric(PUSH_METRIC.pushesFailed, 'failed'), metric(PUSH_METRIC.pushTokensRemoved, 'tokens removed')],
+      left: [
+        metric(PUSH_METRIC.pushesSent, 'sent'),
+        metric(PUSH_METRIC.pushesFailed, 'failed'),
+        metric(PUSH_METRIC.pushTokensRemoved, 'tokens removed'),
+        metric(PUSH_METRIC.pushesCollapsed, 'receivers collapsed'),
+        metric(PUSH_METRIC.pushesOverBudget, 'receivers over budget'),
+      ],
       right: [this.queue.metricApproximateAgeOfOldestMessage({ label: 'oldest queued (s)' })],
       width: 12,
       height: 6,
@@ -146,6 +192,7 @@ export class PushNotifications extends Construct {
       ...props.handlerSettings,
       [ENV.pushMaxAttempts]: String(maxAttempts),
       [ENV.pushMaxRetryWaitMs]: String(maxRetryWaitMs),
+      ...floodBounds(props),
     };
     const secrets: secretsmanager.ISecret[] = [];
     for (const [tableId, actions] of Object.entries(PUSH_SENDER_ACCESS.tables) as [TableId, readonly string[]][]) {

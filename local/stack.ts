@@ -251,6 +251,9 @@ async function startPush(
   const runtime = createRuntime(env, { ...runtimeOptions, dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction('pushSender')] });
   const push = await startLocalPush(runtime, options);
   for (const fnId of ['send', 'sweeper'] as const) runtimes[fnId] = { ...runtimes[fnId], events: push.publisher };
+  // device_token takes the fake Web Push service's subscriptions (its origin is known only now), and its challenge
+  // pushes go to the sender as the undelivered-message events do.
+  runtimes.devices = { ...runtimes.devices, config: { ...runtimes.devices.config, webPushEndpointAllowlist: push.webPushAllowlist }, pushChallenges: push.publisher };
   return push;
 }
 

@@ -30,6 +30,8 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   messageRetentionDays: 'days a message is kept; 0 keeps messages for ever',
   pushMaxAttempts: 'tries of one push while its provider answers 429/5xx',
   pushMaxRetryWaitMs: 'longest wait between tries of a push (a longer Retry-After gives it up)',
+  pushCollapseWindowMs: 'a receiver gets at most one push per conversation in this window',
+  pushSenderBudgetPerMinute: 'receivers one sender\'s messages may push per minute',
   maxImageBytes: 'largest picture attachment_upload signs, in bytes',
   maxAudioBytes: 'largest voice note attachment_upload signs, in bytes',
   attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',

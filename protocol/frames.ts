@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   'not_member',
   'limit_exceeded',
   'client_msg_id_reused',
+  'not_allowed',
   'internal',
 ] as const;
 export type KnownErrorCode = (typeof ERROR_CODES)[number];
@@ -242,8 +243,16 @@ export interface RequestMap {
     reply: GroupInfo;
   };
   device_token: {
-    /** Registers a push token for this user (moving it from any other user). */
+    /**
+     * Registers a push token for this user. A token another user holds is not moved: `pending` is true, and the
+     * device gets a push whose data carries `device_token_code`; answer it with `device_token_verify`.
+     */
     request: { readonly token: string; readonly platform: DevicePlatform };
+    reply: { readonly pending?: true };
+  };
+  device_token_verify: {
+    /** Takes the token with the code its device received in a push (`not_allowed` for a wrong, used or expired one). */
+    request: { readonly token: string; readonly code: string };
     reply: NoFields;
   };
   device_token_remove: {
@@ -291,6 +300,7 @@ export const CLIENT_ACTIONS = [
   'group_list',
   'group_info',
   'device_token',
+  'device_token_verify',
   'device_token_remove',
   'session_mute',
   'heartbeat',
@@ -310,6 +320,7 @@ export const WRITE_ACTIONS = [
   'group_create',
   'group_change_member',
   'device_token',
+  'device_token_verify',
   'device_token_remove',
   'session_mute',
   'attachment_upload',
@@ -370,4 +381,14 @@ export interface GroupChangeMemberNotifyFrame {
   readonly change_type: GroupChangeType;
   readonly user_ids: readonly string[];
   readonly cur_user_id_list: readonly string[];
+}
+
+/**
+ * Pushed to the connections of a token's previous holder when another user took it with `device_token_verify`: the
+ * device behind `token` now gets that user's notifications, no longer this one's.
+ */
+export interface DeviceTokenMovedFrame {
+  readonly type: 'device_token_moved';
+  readonly token: string;
+  readonly platform: DevicePlatform;
 }

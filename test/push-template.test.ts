@@ -51,7 +51,7 @@ describe('ChatBackend push', () => {
 
   it('routes undelivered-message events from the bus to the queue', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered'] },
+      EventPattern: { source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered', 'Device Token Challenge'] },
       Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(s.backend.push!.queue), 'Arn'] } }],
     });
   });
@@ -69,12 +69,19 @@ describe('ChatBackend push', () => {
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], FunctionName: { Ref: fnId } });
   });
 
+  it('caps the sender’s concurrency, so pushes never take what send and ack need', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: fnId }, ScalingConfig: { MaximumConcurrency: 2 } });
+    const raised = synth((stack) => ({ ...allProviders(stack), maxConcurrency: 20 }));
+    raised.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });
+    expect(() => synth((stack) => ({ ...allProviders(stack), maxConcurrency: 1 }))).toThrow(/maxConcurrency/);
+  });
+
   it('gives the sender the secrets’ ARNs and its settings, never a secret value', () => {
     const env = fn['Environment']['Variables'] as Json;
     expect(env[PUSH_ENV.apnsKeySecret]).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-key-AbCdEf');
     expect(JSON.stringify(env[PUSH_ENV.fcmSecret])).toContain('chat/fcm-service-account');
     expect(env).toMatchObject({ [PUSH_ENV.apnsKeyId]: 'ABC123DEFG', [PUSH_ENV.apnsProduction]: 'true', [PUSH_ENV.vapidSubject]: 'mailto:ops@example.com' });
-    expect(env).toMatchObject({ [ENV.pushMaxAttempts]: '3', [ENV.pushMaxRetryWaitMs]: '5000' });
+    expect(env).toMatchObject({ [ENV.pushMaxAttempts]: '3', [ENV.pushMaxRetryWaitMs]: '5000', [ENV.pushCollapseWindowMs]: '30000', [ENV.pushSenderBudgetPerMinute]: '1000' });
     const tableVars = Object.values(TABLES).map((t) => t.envVar).filter((v) => v in env).sort();
     expect(tableVars).toEqual((Object.keys(PUSH_SENDER_ACCESS.tables) as TableId[]).map((t) => TABLES[t].envVar).sort());
     expect(JSON.stringify(s.template.toJSON())).not.toMatch(/PRIVATE KEY|privateKey/);
@@ -124,5 +131,47 @@ describe('ChatBackend push', () => {
     expect(Object.values(plain.resources).filter((r) => r['Type'] === 'AWS::Events::Rule' && JSON.stringify(r).includes('Message Undelivered'))).toEqual([]);
     expect(() => synth(() => ({}))).toThrow(/at least one of fcm, apns, webPush/);
     expect(() => synth((stack) => ({ ...allProviders(stack), maxAttempts: 0 }))).toThrow(/maxAttempts/);
+  });
+});
+
+describe('two ChatBackends with push in one account (staging and production)', () => {
+  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'TwoBackends', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const backends = ['Staging', 'Production'].map(
+    (id) =>
+      new ChatBackend(stack, id, {
+        serviceName: id,
+        dashboardName: id,
+        push: { webPush: { vapidKeysSecret: secretsmanager.Secret.fromSecretNameV2(stack, `Vapid${id}`, `chat/${id}/vapid`), subject: 'mailto:ops@example.com' } },
+      }),
+  );
+  const resources = Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json>;
+  const idOf = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+  /** The bus a rule listens on and the bus each publishing function puts its events on, as template values. */
+  const wiring = (backend: ChatBackend) => {
+    const rule = resources[idOf(backend.push!.rule)]!['Properties'] as Json;
+    const publishers = (['send', 'sweeper', 'devices'] as const).map((fn) => (resources[idOf(backend.functions[fn])]!['Properties'] as Json)['Environment']['Variables'][ENV.eventBusName]);
+    return { ruleBus: JSON.stringify(rule['EventBusName'] ?? 'default'), publishedTo: publishers.map((p) => JSON.stringify(p)), pattern: rule['EventPattern'] };
+  };
+
+  it('each push rule listens on the bus only its own functions publish to, so neither stack consumes the other’s events', () => {
+    const [staging, production] = backends.map(wiring) as [ReturnType<typeof wiring>, ReturnType<typeof wiring>];
+    for (const w of [staging, production]) {
+      expect(w.publishedTo).toEqual([w.ruleBus, w.ruleBus, w.ruleBus]);
+      expect(w.pattern).toEqual({ source: ['teamtalk-serverless'], 'detail-type': ['Message Undelivered', 'Device Token Challenge'] });
+    }
+    expect(staging.ruleBus).not.toBe(production.ruleBus);
+    expect(staging.ruleBus).not.toBe(JSON.stringify('default'));
+  });
+
+  it('lets each stack put events on its own bus only', () => {
+    for (const backend of backends) {
+      const role = (resources[idOf(backend.functions.send)]!['Properties'] as Json)['Role']['Fn::GetAtt'][0] as string;
+      const putEvents = Object.values(resources)
+        .filter((r) => r['Type'] === 'AWS::IAM::Policy' && (r['Properties']['Roles'] as Json[]).some((x) => x['Ref'] === role))
+        .flatMap((r) => r['Properties']['PolicyDocument']['Statement'] as Json[])
+        .filter((st) => [st['Action']].flat().includes('events:PutEvents'));
+      expect(putEvents.flatMap((st) => [st['Resource']].flat()).map((r) => JSON.stringify(r))).toEqual([JSON.stringify({ 'Fn::GetAtt': [idOf(backend.eventBus as never), 'Arn'] })]);
+    }
   });
 });

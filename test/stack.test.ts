@@ -395,16 +395,14 @@ describe.each([
   });
 
   it('lets exactly send and sweeper put events, on exactly the configured bus', () => {
-    expect([...PUBLISHERS].sort()).toEqual(['send', 'sweeper']);
+    expect([...PUBLISHERS].sort()).toEqual(['devices', 'send', 'sweeper']);
     const putEvents = allStatements(s.resources).filter((st) => asArray<string>(st['Action']).some((a) => a.startsWith('events:')));
     expect(putEvents).toHaveLength(PUBLISHERS.length);
     for (const st of putEvents) expect(st['Action']).toBe('events:PutEvents');
     const busArn = s.stack.resolve(s.backend.eventBus.eventBusArn) as Json;
-    if (embedded) {
-      expect(busArn).toEqual({ 'Fn::GetAtt': [s.logicalId(s.stack.node.findChild('AppBus') as events.EventBus), 'Arn'] });
-    } else {
-      expect(JSON.stringify(busArn)).toMatch(/:event-bus\/default"\]\]\}$/);
-    }
+    // The given bus, or the construct's own (never the account's default bus, which every stack's rules read).
+    const bus = embedded ? (s.stack.node.findChild('AppBus') as events.EventBus) : (s.backend.node.findChild('EventBus') as events.EventBus);
+    expect(busArn).toEqual({ 'Fn::GetAtt': [s.logicalId(bus), 'Arn'] });
   });
 
   it('passes each function the env vars of its tables and settings only', () => {
@@ -433,7 +431,8 @@ describe.each([
       expect(env[ENV.messageRetentionDays], fnId).toBe(oidc && MESSAGE_WRITERS.includes(fnId) ? '30' : undefined);
     }
     expect(MESSAGE_WRITERS).toContain('send');
-    expect(envOf('send')[ENV.eventBusName]).toEqual(embedded ? { Ref: s.logicalId(s.stack.node.findChild('AppBus') as events.EventBus) } : 'default');
+    const bus = embedded ? s.stack.node.findChild('AppBus') : s.backend.node.findChild('EventBus');
+    expect(envOf('send')[ENV.eventBusName]).toEqual({ Ref: s.logicalId(bus as events.EventBus) });
     const send = envOf('send');
     expect(send[ENV.ackTimeoutMs]).toBe('15000');
     expect(send[ENV.maxDeliveryAttempts]).toBe('5');
@@ -652,7 +651,7 @@ describe.each([
       ]),
     );
     expect(s.outputs['DashboardName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.dashboard!) });
-    expect(s.outputs['EventBusName']!['Value']).toBe('default');
+    expect(s.outputs['EventBusName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.node.findChild('EventBus') as events.EventBus) });
     expect('AlarmTopicArn' in s.outputs).toBe(oidc);
   });
 

@@ -10,6 +10,12 @@
 export const PUSH_EVENT_SOURCE = 'teamtalk-serverless';
 /** EventBridge `detail-type` of the events. */
 export const UNDELIVERED_DETAIL_TYPE = 'Message Undelivered';
+/**
+ * EventBridge `detail-type` of a device-token challenge (core/usecases/device-tokens.ts): a token another user holds
+ * was registered, and the device behind it must prove who uses it. One push, to that token only, carrying the code.
+ */
+export const DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE = 'Device Token Challenge';
+
 /** Receivers named by one event (an event holds at most 256 KB; 100 user ids are at most ~13 KB). */
 export const PUSH_EVENT_MAX_RECEIVERS = 100;
 
@@ -33,4 +39,12 @@ export interface UndeliveredMessageDetail {
   readonly create_time: number;
   /** Only when the stack's pushIncludesBody is on. */
   readonly msg_data?: string;
+}
+
+/** A challenge push: the code goes to the device behind `token`, whose app answers with device_token_verify. */
+export interface DeviceTokenChallengeDetail {
+  readonly token: string;
+  /** The platform the registrant named: which provider carries the push. */
+  readonly platform: string;
+  readonly code: string;
 }

@@ -78,4 +78,11 @@ export const SessionMuteSchema = v.object({
   mute: v.boolean(),
 });
 
+export const DeviceTokenVerifySchema = v.object({
+  action: v.literal('device_token_verify'),
+  seq,
+  token: deviceToken,
+  code: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+});
+
 export const DeviceTokenRemoveSchema = v.object({ action: v.literal('device_token_remove'), seq, token: deviceToken });

@@ -5,13 +5,16 @@
  * TooManyProviderTokenUpdates to one renewed more often than every 20 minutes, so it is kept and renewed after 20
  * minutes (or at once after ExpiredProviderToken). Every instance of the sender shares one token through a
  * ProviderTokenStore (core/store/provider-tokens.ts), since instances renewing their own would trip that limit.
- * One HTTP/2 session is kept open and multiplexes every request.
+ * One HTTP/2 session is kept open and multiplexes every request; each request has the provider timeout from start to
+ * end and reads a few KB of its answer at most (as core/push/http.ts does for HTTP/1.1).
  * 410 Unregistered and 400 BadDeviceToken mean the token is gone.
  */
 import http2 from 'node:http2';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
+import { ProviderTimeoutError } from '../errors.js';
 import type { Clock } from '../ports.js';
 import { fitPayload, type PushContent } from './content.js';
+import { PROVIDER_ANSWER_MAX_BYTES, PROVIDER_TIMEOUT_MS } from './http.js';
 import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
 
 export interface ProviderToken {
@@ -44,6 +47,8 @@ export interface ApnsSenderOptions {
   readonly ca?: string;
   /** Shares the provider token between instances. @default - this instance's own token */
   readonly sharedTokens?: ProviderTokenStore;
+  /** Time for one push, from the request to the end of its answer. @default PROVIDER_TIMEOUT_MS */
+  readonly timeoutMs?: number;
 }
 
 /** Apple's limit for an alert's payload. */
@@ -142,21 +147,41 @@ export class ApnsSender implements PushProvider {
   }
 
   private request(path: string, payload: string, headers: Record<string, string>): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }> {
+    const timeoutMs = this.options.timeoutMs ?? PROVIDER_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const stream = this.connect().request({ ':method': 'POST', ':path': path, 'content-type': 'application/json', ...headers });
       let status = 0;
       let responseHeaders: http2.IncomingHttpHeaders = {};
       const chunks: Buffer[] = [];
+      let size = 0;
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const answered = () => settle(() => resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') }));
+      const timer = setTimeout(() => {
+        settle(() => reject(new ProviderTimeoutError(`APNs did not answer within ${timeoutMs} ms`)));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, timeoutMs);
       stream.on('response', (h) => {
         status = Number(h[':status']);
         responseHeaders = h;
       });
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') }));
-      stream.on('error', reject);
-      // A stream cancelled (timeout) or reset ends without 'end': the send is retried.
-      stream.on('close', () => reject(new Error(`APNs stream closed (code ${stream.rstCode})`)));
-      stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+      stream.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        chunks.push(chunk.subarray(0, PROVIDER_ANSWER_MAX_BYTES - size));
+        size += chunk.length;
+        if (size < PROVIDER_ANSWER_MAX_BYTES) return;
+        answered(); // enough to classify the answer: the rest is never read
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      });
+      stream.on('end', answered);
+      stream.on('error', (error) => settle(() => reject(error)));
+      // A stream reset before its answer ends without 'end': the send is retried.
+      stream.on('close', () => settle(() => reject(new Error(`APNs stream closed (code ${stream.rstCode})`))));
       stream.end(payload);
     });
   }

@@ -14,8 +14,8 @@ export interface PushContent {
   readonly body: string;
   /** Whether `body` is the message text (so cutting it is allowed) rather than the generic line. */
   readonly bodyIsMessage: boolean;
-  /** The receiver's total unread count. */
-  readonly badge: number;
+  /** The receiver's total unread count; absent, the app's badge is left as it is. */
+  readonly badge?: number;
   /** Same for every push of one conversation: APNs apns-collapse-id and thread-id, FCM collapse_key/tag, Web Push Topic. */
   readonly collapseId: string;
   /** Routing data for the app (strings only: FCM's `data` takes strings). */
@@ -28,6 +28,20 @@ const COLLAPSE_ID_CHARS = 32;
 /** A conversation's collapse id: URL-safe, at most 32 characters, the same for every message of it. */
 export function collapseIdOf(sessionType: number, sessionId: string): string {
   return createHash('sha256').update(`${sessionType}#${sessionId}`, 'utf8').digest('base64url').slice(0, COLLAPSE_ID_CHARS);
+}
+
+/**
+ * The push that carries a device-token challenge's code to the device (core/usecases/device-tokens.ts): the app that
+ * receives `data.device_token_code` answers with device_token_verify. No badge; a collapse id of its own.
+ */
+export function challengeContent(code: string): PushContent {
+  return {
+    title: 'Confirm notifications on this device',
+    body: 'Open the app to keep this device’s notifications.',
+    bodyIsMessage: false,
+    collapseId: 'device-token-challenge',
+    data: { device_token_code: code },
+  };
 }
 
 /** The content of the push telling `detail`'s receivers about its message. */

@@ -1,8 +1,18 @@
-/** The undelivered-message event as the push queue hands it over: EventBridge's envelope around core/domain/push.ts's detail. */
+/**
+ * The push queue's events as the sender gets them: EventBridge's envelope around core/domain/push.ts's details — an
+ * undelivered message (pushes to its receivers' devices) or a device-token challenge (one push to one token).
+ */
 import * as v from 'valibot';
-import { PUSH_EVENT_MAX_RECEIVERS, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE, type UndeliveredMessageDetail } from '../domain/push.js';
+import {
+  DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE,
+  PUSH_EVENT_MAX_RECEIVERS,
+  PUSH_EVENT_SOURCE,
+  UNDELIVERED_DETAIL_TYPE,
+  type DeviceTokenChallengeDetail,
+  type UndeliveredMessageDetail,
+} from '../domain/push.js';
 
-const DetailSchema = v.object({
+const UndeliveredSchema = v.object({
   reason: v.picklist(['offline', 'gave_up']),
   receivers: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(PUSH_EVENT_MAX_RECEIVERS)),
   from_user_id: v.string(),
@@ -14,16 +24,19 @@ const DetailSchema = v.object({
   msg_data: v.optional(v.string()),
 });
 
-const EnvelopeSchema = v.object({
-  source: v.literal(PUSH_EVENT_SOURCE),
-  'detail-type': v.literal(UNDELIVERED_DETAIL_TYPE),
-  detail: DetailSchema,
-});
+const ChallengeSchema = v.object({ token: v.string(), platform: v.string(), code: v.string() });
+
+const EnvelopeSchema = v.variant('detail-type', [
+  v.object({ source: v.literal(PUSH_EVENT_SOURCE), 'detail-type': v.literal(UNDELIVERED_DETAIL_TYPE), detail: UndeliveredSchema }),
+  v.object({ source: v.literal(PUSH_EVENT_SOURCE), 'detail-type': v.literal(DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE), detail: ChallengeSchema }),
+]);
+
+export type PushEvent = { readonly kind: 'undelivered'; readonly detail: UndeliveredMessageDetail } | { readonly kind: 'challenge'; readonly detail: DeviceTokenChallengeDetail };
 
 /** An event that is not ours will never become one: the caller drops it rather than retrying it. */
 export class MalformedPushEventError extends Error {}
 
-export function parseUndeliveredEvent(body: string): UndeliveredMessageDetail {
+export function parsePushEvent(body: string): PushEvent {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -31,6 +44,7 @@ export function parseUndeliveredEvent(body: string): UndeliveredMessageDetail {
     throw new MalformedPushEventError('push event is not JSON', { cause: error });
   }
   const result = v.safeParse(EnvelopeSchema, json);
-  if (!result.success) throw new MalformedPushEventError(`not an undelivered-message event: ${v.summarize(result.issues).slice(0, 200)}`);
-  return result.output.detail;
+  if (!result.success) throw new MalformedPushEventError(`not a push event: ${v.summarize(result.issues).slice(0, 200)}`);
+  const event = result.output;
+  return event['detail-type'] === UNDELIVERED_DETAIL_TYPE ? { kind: 'undelivered', detail: event.detail } : { kind: 'challenge', detail: event.detail };
 }

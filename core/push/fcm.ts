@@ -3,11 +3,15 @@
  * access token for the service account: a JWT signed with the account's RSA key (RS256) is exchanged at its
  * token_uri (grant type jwt-bearer, RFC 7523) for a bearer token that lives about an hour; it is kept until a minute
  * before it expires, or until FCM answers 401, so one token serves every push of a warm instance. A token FCM
- * reports as UNREGISTERED (or 404) is gone.
+ * reports as UNREGISTERED (or 404) is gone. Both calls are bounded requests (core/push/http.ts): a timeout, a few KB
+ * of answer, no redirect.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import type { Clock } from '../ports.js';
 import { fitPayload, type PushContent } from './content.js';
+import { boundedRequest, type BoundedResponse } from './http.js';
 import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
 
 /** The fields of a Firebase service-account key file (the JSON the console downloads) that the sender uses. */
@@ -25,6 +29,8 @@ export interface FcmSenderOptions {
   readonly clock: Clock;
   /** @default 'https://fcm.googleapis.com' (local mode: the fake) */
   readonly origin?: string;
+  /** Time for one call (a send, or a token grant). @default PROVIDER_TIMEOUT_MS */
+  readonly timeoutMs?: number;
 }
 
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -41,29 +47,35 @@ export class FcmSender implements PushProvider {
   private granting: Promise<string> | undefined;
   /** Access tokens fetched so far (tests check reuse). */
   tokenGrants = 0;
+  /** Keeps the connections to FCM and the token endpoint open between calls. */
+  private readonly agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
   constructor(private readonly options: FcmSenderOptions) {}
 
   async send(token: string, content: PushContent): Promise<SendOutcome> {
     const { project_id } = this.options.serviceAccount;
     const body = fitPayload(content, FCM_PAYLOAD_LIMIT, (text) => JSON.stringify({ message: fcmMessage(token, content, text) }));
-    const response = await fetch(`${this.origin}/v1/projects/${encodeURIComponent(project_id)}/messages:send`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await this.accessToken()}`, 'content-type': 'application/json; charset=UTF-8' },
-      body,
-    });
-    if (response.ok) return { kind: 'sent' };
-    const error = await fcmError(response);
-    if (response.status === 404 || error.codes.includes('UNREGISTERED')) return { kind: 'gone', reason: error.codes[0] ?? 'NOT_FOUND' };
+    const url = new URL(`${this.origin}/v1/projects/${encodeURIComponent(project_id)}/messages:send`);
+    const accessToken = await this.accessToken();
+    const response = await this.post(url, { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json; charset=UTF-8' }, body);
+    if (response.status >= 200 && response.status < 300) return { kind: 'sent' };
+    const codes = fcmErrorCodes(response.body);
+    if (response.status === 404 || codes.includes('UNREGISTERED')) return { kind: 'gone', reason: codes[0] ?? 'NOT_FOUND' };
     if (response.status === 401) {
       this.access = undefined; // revoked or expired early: fetch a new one on the retry
       return { kind: 'retry', reason: 'UNAUTHENTICATED', afterMs: 0 };
     }
     if (isRetryableStatus(response.status)) {
-      const afterMs = retryAfterMs(response.headers.get('retry-after'), this.options.clock.now());
-      return { kind: 'retry', reason: error.codes[0] ?? `HTTP ${response.status}`, ...(afterMs === undefined ? {} : { afterMs }) };
+      const retryAfter = response.headers['retry-after'];
+      const afterMs = retryAfterMs(typeof retryAfter === 'string' ? retryAfter : undefined, this.options.clock.now());
+      return { kind: 'retry', reason: codes[0] ?? `HTTP ${response.status}`, ...(afterMs === undefined ? {} : { afterMs }) };
     }
-    return { kind: 'failed', reason: error.codes[0] ?? `HTTP ${response.status}` };
+    return { kind: 'failed', reason: codes[0] ?? `HTTP ${response.status}` };
+  }
+
+  private post(url: URL, headers: Record<string, string>, body: string): Promise<BoundedResponse> {
+    const agent = url.protocol === 'https:' ? this.agents['https:'] : this.agents['http:'];
+    return boundedRequest(url, { method: 'POST', headers, body, agent, ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}) });
   }
 
   private get origin(): string {
@@ -91,14 +103,11 @@ export class FcmSender implements PushProvider {
       .setIssuedAt(iat)
       .setExpirationTime(iat + 3600)
       .sign(await this.key);
-    const response = await fetch(tokenUri, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString(),
-    });
-    if (!response.ok) throw new Error(`FCM access token refused: HTTP ${response.status}`);
-    const granted = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof granted.access_token !== 'string' || typeof granted.expires_in !== 'number') throw new Error('FCM access token response without access_token/expires_in');
+    const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString();
+    const response = await this.post(new URL(tokenUri), { 'content-type': 'application/x-www-form-urlencoded' }, form);
+    if (response.status !== 200) throw new Error(`FCM access token refused: HTTP ${response.status}`);
+    const granted = parseJson(response.body) as { access_token?: unknown; expires_in?: unknown } | undefined;
+    if (typeof granted?.access_token !== 'string' || typeof granted.expires_in !== 'number') throw new Error('FCM access token response without access_token/expires_in');
     this.tokenGrants++;
     this.access = { token: granted.access_token, expiresAtMs: now + granted.expires_in * 1000 };
     return this.access.token;
@@ -119,13 +128,19 @@ export function fcmMessage(token: string, content: PushContent, body: string): R
   };
 }
 
-/** The error codes of an FCM error response (google.rpc.Status with FcmError details). */
-async function fcmError(response: Response): Promise<{ codes: string[] }> {
+/** The error codes of an FCM error answer (google.rpc.Status with FcmError details); none when it is not one. */
+function fcmErrorCodes(body: Buffer): string[] {
+  const parsed = parseJson(body) as { error?: { status?: unknown; details?: { errorCode?: unknown }[] } } | undefined;
+  const details = Array.isArray(parsed?.error?.details) ? parsed.error.details : [];
+  const codes = details.map((d) => d?.errorCode).filter((c): c is string => typeof c === 'string');
+  return [...codes, ...(typeof parsed?.error?.status === 'string' ? [parsed.error.status] : [])];
+}
+
+/** The JSON of a (possibly cut) answer, or undefined. */
+function parseJson(body: Buffer): unknown {
   try {
-    const body = (await response.json()) as { error?: { status?: string; details?: { errorCode?: string }[] } };
-    const details = (body.error?.details ?? []).map((d) => d.errorCode).filter((c): c is string => typeof c === 'string');
-    return { codes: [...details, ...(body.error?.status ? [body.error.status] : [])] };
+    return JSON.parse(body.toString('utf8'));
   } catch {
-    return { codes: [] };
+    return undefined;
   }
 }

@@ -1,16 +1,20 @@
 /**
  * DeviceTokens table (PK user_id, SK token_key): one item per push token under its user, and one owner item per
- * token under `~token#<hash>` (no user id contains `~`), so a token belongs to one user at a time: registering it
- * moves it from whoever had it (an account switch on a shared phone), and the old account's pushes stop. Items are
- * one token each (at most ~1 KB), so a registration costs a few write units whatever the user holds; a user keeps
- * its newest tokens up to the cap.
+ * token under `~token#<hash>` (no user id contains `~`), so a token belongs to one user at a time. Registering a token
+ * no one holds (or the caller's own) takes it at once; registering a token another user holds changes nothing —
+ * anyone who knows a token could otherwise take a stranger's notifications — but opens a challenge on the owner item
+ * (the code's hash, its expiry and the registrant's platform; one open at a time, so the device gets one challenge
+ * push per challenge). Whoever answers with the code the device received gets the token: one transaction moves the
+ * owner item, deletes the holder's token item and writes the answerer's, conditional on the holder and the code it
+ * read. Items are one token each (at most ~1 KB), so a registration costs a few write units whatever the user holds;
+ * a user keeps its newest tokens up to the cap.
  */
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import type { DeviceToken } from '../domain/push.js';
 import type { DeviceTokenStore } from '../ports.js';
 import { batchWriteAll, queryAll } from './batch.js';
-import { isConditionFailed } from './document-client.js';
+import { conditionFailure, isConditionFailed } from './document-client.js';
 
 const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url').slice(0, 22);
 const tokenKey = (token: string) => `t#${tokenHash(token)}`;
@@ -22,21 +26,80 @@ export class DeviceTokenTable implements DeviceTokenStore {
     private readonly tableName: string,
   ) {}
 
-  async register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<void> {
-    const previous = await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...ownerKey(token.token), owner_id: userId }, ReturnValues: 'ALL_OLD' }),
-    );
-    const previousOwner = previous.Attributes?.['owner_id'] as string | undefined;
-    if (previousOwner !== undefined && previousOwner !== userId) {
-      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: previousOwner, token_key: tokenKey(token.token) } }));
+  async register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<{ readonly heldBy?: string }> {
+    try {
+      // Keeps an open challenge when the owner registers again (it is still the device's to answer).
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ownerKey(token.token),
+          UpdateExpression: 'SET owner_id = :u',
+          ConditionExpression: 'attribute_not_exists(owner_id) OR owner_id = :u',
+          ExpressionAttributeValues: { ':u': userId },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return { heldBy: conditionFailure(error)?.['owner_id'] as string };
     }
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { user_id: userId, token_key: tokenKey(token.token), token: token.token, platform: token.platform, updated_at: nowMs },
-      }),
-    );
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.tokenItem(userId, token, nowMs) }));
     await this.trim(userId, max);
+    return {};
+  }
+
+  async openChallenge(token: DeviceToken, codeHash: string, nowMs: number, ttlMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: ownerKey(token.token),
+          UpdateExpression: 'SET challenge_hash = :h, challenge_expires_ms = :exp, challenge_platform = :p',
+          ConditionExpression: 'attribute_exists(owner_id) AND (attribute_not_exists(challenge_expires_ms) OR challenge_expires_ms <= :now)',
+          ExpressionAttributeValues: { ':h': codeHash, ':exp': nowMs + ttlMs, ':p': token.platform, ':now': nowMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async answerChallenge(userId: string, token: string, codeHash: string, nowMs: number, max: number): Promise<{ previousOwner: string; platform: string } | undefined> {
+    const owner = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: ownerKey(token), ConsistentRead: true }))).Item;
+    if (!owner || owner['challenge_hash'] !== codeHash || (owner['challenge_expires_ms'] as number) <= nowMs) return undefined;
+    const previousOwner = owner['owner_id'] as string;
+    const platform = owner['challenge_platform'] as string;
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: ownerKey(token),
+                UpdateExpression: 'SET owner_id = :u REMOVE challenge_hash, challenge_expires_ms, challenge_platform',
+                ConditionExpression: 'owner_id = :prev AND challenge_hash = :h',
+                ExpressionAttributeValues: { ':u': userId, ':prev': previousOwner, ':h': codeHash },
+              },
+            },
+            ...(previousOwner === userId ? [] : [{ Delete: { TableName: this.tableName, Key: { user_id: previousOwner, token_key: tokenKey(token) } } }]),
+            { Put: { TableName: this.tableName, Item: this.tokenItem(userId, { token, platform }, nowMs) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      // Another answer or registration changed the owner item since it was read: this answer is void.
+      if ((error as Error).name === 'TransactionCanceledException') return undefined;
+      throw error;
+    }
+    await this.trim(userId, max);
+    return { previousOwner, platform };
+  }
+
+  private tokenItem(userId: string, token: DeviceToken, nowMs: number): Record<string, unknown> {
+    return { user_id: userId, token_key: tokenKey(token.token), token: token.token, platform: token.platform, updated_at: nowMs };
   }
 
   /** Drops the user's oldest tokens past `max` (and their owner items). */

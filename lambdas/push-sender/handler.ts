@@ -1,46 +1,76 @@
 /**
  * The push sender, fed by the push queue (lib/push-notifications.ts: the undelivered-message rule's target): each
- * record is one event; its pushes go out through sendPushes. A record whose reads failed is reported in
- * batchItemFailures, so SQS tries it again later (and after maxReceiveCount, the DLQ keeps it); a record that is not
- * an undelivered-message event is logged and dropped, since no retry would change it.
+ * record is one event; its pushes go out through sendPushes, RECORD_CONCURRENCY records at once, so a slow token
+ * delays only its own record. A record whose reads failed is reported in batchItemFailures, so SQS tries it again
+ * later (and after maxReceiveCount, the DLQ keeps it), and so is a record the invocation has no time left to begin;
+ * a record that is not an undelivered-message event is logged and dropped, since no retry would change it.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { forEachWithConcurrency } from '../../core/concurrency.js';
 import { count, logger, observed, PUSH_METRIC } from '../../core/observability.js';
-import { MalformedPushEventError, parseUndeliveredEvent } from '../../core/push/event.js';
+import { MalformedPushEventError, parsePushEvent } from '../../core/push/event.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
-import { sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
+import { PUSH_ATTEMPT_RESERVE_MS, sendChallenge, sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { providersFromSecrets } from './providers.js';
 
+/** Records of a batch handled at once; each sends up to FANOUT_CONCURRENCY pushes at once. */
+export const RECORD_CONCURRENCY = 5;
+
+/** A record is begun only with time for its reads (a few DynamoDB calls) and one round of tries. */
+export const RECORD_RESERVE_MS = PUSH_ATTEMPT_RESERVE_MS + 4_000;
+
 export function createPushSenderHandler(runtime: Runtime, loadProviders: () => Promise<PushSenderPorts['providers']>, options: { sleep?: (ms: number) => Promise<void> } = {}) {
   let providers: Promise<PushSenderPorts['providers']> | undefined;
-  return observed(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return observed(async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     // Loaded once per instance; a failed load (a secret unreadable) is tried again by the next invocation.
     providers ??= loadProviders().catch((error: unknown) => {
       providers = undefined;
       throw error;
     });
-    const ports = pushSenderPorts(runtime, await providers, options);
+    const remainingMs = context ? () => context.getRemainingTimeInMillis() : () => Number.POSITIVE_INFINITY;
+    const ports = pushSenderPorts(runtime, await providers, { ...options, remainingMs });
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        const tally = await sendPushes(ports, parseUndeliveredEvent(record.body));
-        count(PUSH_METRIC.pushesSent, tally.sent);
-        count(PUSH_METRIC.pushesFailed, tally.failed);
-        count(PUSH_METRIC.pushTokensRemoved, tally.tokensRemoved);
-        if (tally.failed > 0) logger.warn('pushes failed', { messageId: record.messageId, ...tally });
-      } catch (error) {
-        if (error instanceof MalformedPushEventError) {
-          logger.error('push queue record dropped', { messageId: record.messageId, error });
-          continue;
-        }
-        logger.warn('push event failed before sending; SQS will retry it', { messageId: record.messageId, error: error as Error });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
+    await forEachWithConcurrency(event.Records, RECORD_CONCURRENCY, async (record) => {
+      if (remainingMs() < RECORD_RESERVE_MS) {
+        batchItemFailures.push({ itemIdentifier: record.messageId }); // nothing sent: SQS hands it over again
+        return;
       }
-    }
+      if (!(await handleRecord(ports, record))) batchItemFailures.push({ itemIdentifier: record.messageId });
+    });
     return { batchItemFailures };
   }, () => ({ route: 'push-sender' }));
 }
 
+/** Sends one record's pushes; false when SQS should hand it over again (its reads failed, nothing was sent). */
+async function handleRecord(ports: PushSenderPorts, record: SQSRecord): Promise<boolean> {
+  try {
+    const event = parsePushEvent(record.body);
+    if (event.kind === 'challenge') {
+      const outcome = await sendChallenge(ports, event.detail);
+      count(outcome?.kind === 'sent' ? PUSH_METRIC.pushesSent : PUSH_METRIC.pushesFailed, 1);
+      return true;
+    }
+    const tally = await sendPushes(ports, event.detail);
+    count(PUSH_METRIC.pushesSent, tally.sent);
+    count(PUSH_METRIC.pushesFailed, tally.failed);
+    count(PUSH_METRIC.pushTokensRemoved, tally.tokensRemoved);
+    count(PUSH_METRIC.pushesCollapsed, tally.collapsed);
+    count(PUSH_METRIC.pushesOverBudget, tally.overBudget);
+    if (tally.failed > 0) logger.warn('pushes failed', { messageId: record.messageId, ...tally });
+    if (tally.overBudget > 0) logger.info('sender over its push budget', { messageId: record.messageId, overBudget: tally.overBudget });
+    return true;
+  } catch (error) {
+    if (error instanceof MalformedPushEventError) {
+      logger.error('push queue record dropped', { messageId: record.messageId, error });
+      return true;
+    }
+    logger.warn('push event failed before sending; SQS will retry it', { messageId: record.messageId, error: error as Error });
+    return false;
+  }
+}
+
 const runtime = createRuntime();
-export const handler = createPushSenderHandler(runtime, () => providersFromSecrets(process.env, runtime.clock, runtime.providerTokens));
+export const handler = createPushSenderHandler(runtime, () =>
+  providersFromSecrets(process.env, runtime.clock, runtime.providerTokens, runtime.config.webPushEndpointAllowlist),
+);

@@ -24,7 +24,12 @@ export const PUSH_ENV = {
   vapidSubject: 'WEB_PUSH_SUBJECT',
 } as const;
 
-export async function providersFromSecrets(env: NodeJS.ProcessEnv, clock: Clock, sharedTokens: ProviderTokenStore): Promise<PushSenderPorts['providers']> {
+export async function providersFromSecrets(
+  env: NodeJS.ProcessEnv,
+  clock: Clock,
+  sharedTokens: ProviderTokenStore,
+  webPushEndpointAllowlist: readonly string[],
+): Promise<PushSenderPorts['providers']> {
   const client = new SecretsManagerClient({ region: env['AWS_REGION'] });
   const secret = async (id: string): Promise<string> => {
     const value = (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
@@ -48,7 +53,8 @@ export async function providersFromSecrets(env: NodeJS.ProcessEnv, clock: Clock,
   }
   const vapidSecret = env[PUSH_ENV.vapidSecret];
   if (vapidSecret) {
-    providers.webpush = new WebPushSender({ vapid: JSON.parse(await secret(vapidSecret)) as VapidKeys, subject: required(env, PUSH_ENV.vapidSubject), clock });
+    const vapid = JSON.parse(await secret(vapidSecret)) as VapidKeys;
+    providers.webpush = new WebPushSender({ vapid, subject: required(env, PUSH_ENV.vapidSubject), clock, endpointAllowlist: webPushEndpointAllowlist });
   }
   return providers;
 }

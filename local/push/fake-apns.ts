@@ -4,13 +4,14 @@
  * key id, iss = the team id, iat within the last hour) verified with the key's public half, apns-push-type alert,
  * apns-topic = the bundle id, an apns-collapse-id of at most 64 bytes, a JSON payload of at most 4096 bytes with an
  * `aps` dictionary. Tokens marked gone answer 410 Unregistered; a token that is not hex answers 400 BadDeviceToken;
- * `throttleNext` answers 429 TooManyRequests. Everything accepted is recorded.
+ * `throttleNext` answers 429 TooManyRequests. Everything accepted is recorded. As a broken server would, tokens in
+ * `held` are never answered and tokens in `endless` get a 400 whose body never ends.
  */
 import http2 from 'node:http2';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import selfsigned from 'selfsigned';
-import { close, listen, readBody } from './http.js';
+import { answerEndlessly, close, listen, readBody } from './http.js';
 
 export interface ApnsRecord {
   readonly token: string;
@@ -25,6 +26,11 @@ export class FakeApns {
   readonly sent: ApnsRecord[] = [];
   readonly refused: string[] = [];
   readonly gone = new Set<string>();
+  /** Device tokens whose pushes are never answered. */
+  readonly held = new Set<string>();
+  /** Device tokens whose pushes are answered 400 with a body that never ends. */
+  readonly endless = new Set<string>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** Distinct provider tokens seen. */
   readonly providerTokens = new Set<string>();
   private throttles = 0;
@@ -48,6 +54,10 @@ export class FakeApns {
     const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     let fake: FakeApns | undefined;
     const server = http2.createSecureServer({ key: pems.private, cert: pems.cert }, (req, res) => void fake!.handle(req, res));
+    server.on('session', (session) => {
+      fake?.sessions.add(session);
+      session.on('close', () => fake?.sessions.delete(session));
+    });
     const port = await listen(server, options.port);
     fake = new FakeApns(server, `https://127.0.0.1:${port}`, pems.cert, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, signing.publicKey);
     return fake;
@@ -58,6 +68,8 @@ export class FakeApns {
   }
 
   stop(): Promise<void> {
+    // Held streams keep their sessions open, and an HTTP/2 server closes only when its sessions have.
+    for (const session of this.sessions) session.destroy();
     return close(this.server);
   }
 
@@ -93,6 +105,8 @@ export class FakeApns {
       this.throttles--;
       return answer(429, 'TooManyRequests');
     }
+    if (this.held.has(token)) return;
+    if (this.endless.has(token)) return answerEndlessly(res, 400);
     if (!/^[0-9a-f]{64}$/i.test(token)) return answer(400, 'BadDeviceToken');
     if (this.gone.has(token)) return answer(410, 'Unregistered');
     this.providerTokens.add(jwt);

@@ -4,14 +4,15 @@
  * aud = token_uri, scope, exp ≤ iat + 1 h) and hands out an access token that lives `tokenLifetimeSeconds`;
  * messages:send takes only a live access token, JSON up to 4096 bytes, a `message` with a token, string-only
  * `data` and a notification. Registrations marked gone answer 404 UNREGISTERED; `throttleNext` answers 429 with
- * Retry-After. Everything accepted is recorded.
+ * Retry-After. Everything accepted is recorded. As a hostile or broken server would, tokens in `held` are never
+ * answered, tokens in `endless` get a 400 whose body never ends, and `holdGrants` leaves the token endpoint silent.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { FcmServiceAccount } from '../../core/push/fcm.js';
 import { FCM_SCOPE } from '../../core/push/fcm.js';
-import { close, listen, readBody, sendJson } from './http.js';
+import { answerEndlessly, close, listen, readBody, sendJson } from './http.js';
 
 export interface FcmRecord {
   readonly token: string;
@@ -24,6 +25,12 @@ export class FakeFcm {
   /** Problems found in refused requests (a test asserts it stays empty). */
   readonly refused: string[] = [];
   readonly gone = new Set<string>();
+  /** Tokens whose sends are never answered. */
+  readonly held = new Set<string>();
+  /** Tokens whose sends are answered 400 with a body that never ends. */
+  readonly endless = new Set<string>();
+  /** The token endpoint answers nothing while set. */
+  holdGrants = false;
   grants = 0;
   private readonly accessTokens = new Map<string, number>();
   private throttles: { count: number; retryAfterSeconds: number } | undefined;
@@ -71,6 +78,7 @@ export class FakeFcm {
   }
 
   private async token(body: Buffer | 'too_large', res: ServerResponse): Promise<void> {
+    if (this.holdGrants) return;
     const form = new URLSearchParams(body === 'too_large' ? '' : body.toString('utf8'));
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return this.refuse(res, 400, 'unsupported_grant_type');
     try {
@@ -104,6 +112,8 @@ export class FakeFcm {
       return sendJson(res, 429, { error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [fcmError('QUOTA_EXCEEDED')] } }, { 'retry-after': String(this.throttles.retryAfterSeconds) });
     }
     const token = problem.token as string;
+    if (this.held.has(token)) return;
+    if (this.endless.has(token)) return answerEndlessly(res, 400);
     if (this.gone.has(token)) return sendJson(res, 404, { error: { code: 404, status: 'NOT_FOUND', details: [fcmError('UNREGISTERED')] } });
     this.sent.push({ token, message: problem, accessToken });
     sendJson(res, 200, { name: `projects/${project}/messages/${randomUUID()}` });

@@ -5,12 +5,14 @@
  * k=<public key>`, the JWT verifying with k, aud = this origin, exp within 24 h, sub a mailto: or https: URL).
  * `subscribe()` makes a subscription whose keys the fake holds, so it can decrypt (RFC 8291) and record what the
  * sender put in the push; a subscription made by a browser is checked the same way and recorded undecrypted.
- * Subscriptions marked gone answer 410; `throttleNext` answers 429 with Retry-After.
+ * Subscriptions marked gone answer 410; `throttleNext` answers 429 with Retry-After. As a hostile endpoint would,
+ * a subscription in `held` is never answered, one in `endless` is answered 201 with a body that never ends, and one
+ * in `redirects` is answered 307 to another URL; `hits` counts every request by path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, type ECDH } from 'node:crypto';
 import { decodeJwt, jwtVerify } from 'jose';
-import { close, listen, readBody } from './http.js';
+import { answerEndlessly, close, listen, readBody } from './http.js';
 
 export interface WebPushRecord {
   readonly subscriptionId: string;
@@ -28,6 +30,14 @@ export class FakeWebPush {
   readonly sent: WebPushRecord[] = [];
   readonly refused: string[] = [];
   readonly gone = new Set<string>();
+  /** Subscription ids whose pushes are never answered. */
+  readonly held = new Set<string>();
+  /** Subscription ids whose pushes are answered with a body that never ends. */
+  readonly endless = new Set<string>();
+  /** Subscription id → where its pushes are redirected (307). */
+  readonly redirects = new Map<string, string>();
+  /** Requests by path, whatever was answered. */
+  readonly hits = new Map<string, number>();
   private readonly keys = new Map<string, HeldKeys>();
   private throttles: { count: number; retryAfterSeconds: number } | undefined;
 
@@ -46,6 +56,12 @@ export class FakeWebPush {
   /** A new push endpoint for a page (its keys come from the browser). */
   endpoint(): string {
     return `${this.origin}/push/${randomUUID()}`;
+  }
+
+  /** The subscription id of a PushSubscription JSON or an endpoint URL. */
+  static idOf(subscriptionOrEndpoint: string): string {
+    const endpoint = subscriptionOrEndpoint.startsWith('{') ? (JSON.parse(subscriptionOrEndpoint) as { endpoint: string }).endpoint : subscriptionOrEndpoint;
+    return endpoint.split('/').at(-1)!;
   }
 
   /** A PushSubscription's JSON whose keys the fake holds (so it can decrypt what is sent to it). */
@@ -71,8 +87,13 @@ export class FakeWebPush {
       this.refused.push(problem);
       res.writeHead(status).end(problem);
     };
+    this.hits.set(req.url ?? '', (this.hits.get(req.url ?? '') ?? 0) + 1);
     const id = /^\/push\/([\w-]+)$/.exec(req.url ?? '')?.[1];
     if (req.method !== 'POST' || id === undefined) return refuse(404, 'no such subscription');
+    if (this.held.has(id)) return;
+    if (this.endless.has(id)) return answerEndlessly(res, 201);
+    const location = this.redirects.get(id);
+    if (location !== undefined) return void res.writeHead(307, { location }).end();
     const body = await readBody(req, 4096);
     if (body === 'too_large') return refuse(413, 'payload over 4096 bytes');
     if (!/^\d+$/.test(String(req.headers['ttl'] ?? ''))) return refuse(400, 'TTL header missing');

@@ -1,6 +1,9 @@
-/** Small helpers the fake push providers share: read a body with a cap, answer JSON, listen on a free port. */
+/**
+ * Small helpers the fake push providers share: read a body with a cap, answer JSON or (as a hostile endpoint would)
+ * an answer that never ends, listen on a free port.
+ */
 import type { Server, ServerResponse } from 'node:http';
-import type { Http2SecureServer } from 'node:http2';
+import type { Http2SecureServer, Http2ServerResponse } from 'node:http2';
 
 /** Reads a request body, giving up past `max` bytes (a provider refuses larger ones without reading them). */
 export async function readBody(req: AsyncIterable<Buffer | string>, max: number): Promise<Buffer | 'too_large'> {
@@ -18,6 +21,22 @@ export async function readBody(req: AsyncIterable<Buffer | string>, max: number)
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * Answers `status` with a body that never ends (a JSON object opened and then blanks, 64 KiB a write, as fast as the
+ * client reads): a sender that reads the whole answer never returns. Ends when the client goes away.
+ */
+export function answerEndlessly(res: ServerResponse | Http2ServerResponse, status: number): void {
+  res.on('error', () => undefined);
+  res.writeHead(status, { 'content-type': 'application/json' });
+  const blanks = Buffer.alloc(64 * 1024, 0x20);
+  const pump = (): void => {
+    while (!res.destroyed && !res.writableEnded && (res as ServerResponse).write(blanks));
+  };
+  res.on('drain', pump);
+  (res as ServerResponse).write('{"error":');
+  pump();
 }
 
 /** Listens on 127.0.0.1 (port 0 picks a free one) and returns the port. */

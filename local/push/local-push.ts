@@ -1,16 +1,18 @@
 /**
  * Push notifications in local mode: the fake FCM, APNs and Web Push services, the real senders pointed at them (APNs
  * trusting the fake's generated certificate), and the push sender's handler fed as the stack feeds it: the send and
- * sweeper runtimes publish undelivered-message events here instead of to EventBridge, and each event reaches the
- * handler as one SQS record, after the publishing call returns (as EventBridge → SQS → Lambda would). Web tokens
+ * sweeper runtimes publish undelivered-message events here instead of to EventBridge (and the devices runtime its
+ * device-token challenges), and each event reaches the handler as one SQS record, after the publishing call returns (as EventBridge → SQS → Lambda would). Web tokens
  * are real PushSubscriptions: a subscription to a real browser push service gets a real push signed with the local
- * VAPID keys; one to the fake is recorded. `settled()` resolves when every event published so far is handled.
+ * VAPID keys; one to the fake is recorded. The Web Push allowlist holds the browsers' push services and the fake's
+ * exact origin (`webPushAllowlist`), the only loopback endpoint local mode takes. `settled()` resolves when every
+ * event published so far is handled.
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import webpush from 'web-push';
-import { PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE, type UndeliveredMessageDetail } from '../../core/domain/push.js';
-import type { EventPublisher } from '../../core/ports.js';
+import { DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../../core/domain/push.js';
+import type { ChallengePublisher, EventPublisher } from '../../core/ports.js';
 import { ApnsSender } from '../../core/push/apns.js';
 import { FcmSender } from '../../core/push/fcm.js';
 import type { PushSenderPorts } from '../../core/push/send-pushes.js';
@@ -27,9 +29,11 @@ export interface LocalPush {
   readonly webPush: FakeWebPush;
   /** The VAPID keys the local sender signs with (the page subscribes with the public key). */
   readonly vapid: VapidKeys;
+  /** WEB_PUSH_ENDPOINT_ALLOWLIST of local mode: the fake Web Push service's exact origin. */
+  readonly webPushAllowlist: readonly string[];
   readonly providers: PushSenderPorts['providers'];
-  /** Where the send and sweeper runtimes publish. */
-  readonly publisher: EventPublisher;
+  /** Where the send and sweeper runtimes publish, and device_token its challenges. */
+  readonly publisher: EventPublisher & ChallengePublisher;
   /** Resolves when every event published so far has been handled. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -46,21 +50,26 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
   const [fcm, apns, webPush] = await Promise.all([FakeFcm.start(), FakeApns.start(), FakeWebPush.start()]);
   const vapid = options.vapid ?? webpush.generateVAPIDKeys();
   const { clock } = runtime;
+  const webPushAllowlist = [webPush.origin];
   const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: runtime.providerTokens });
   const providers = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
     apns: apnsSender,
-    webpush: new WebPushSender({ vapid, subject: 'mailto:push@localhost.invalid', clock }),
+    webpush: new WebPushSender({ vapid, subject: 'mailto:push@localhost.invalid', clock, endpointAllowlist: webPushAllowlist }),
   };
   const handler = createPushSenderHandler(runtime, async () => providers, options);
   const inFlight = new Set<Promise<unknown>>();
-  const publisher: EventPublisher = {
+  const deliver = (detailType: string, detail: unknown) => {
+    const handled = Promise.resolve().then(() => handler(sqsEvent(detailType, detail)));
+    inFlight.add(handled);
+    void handled.catch(() => undefined).finally(() => inFlight.delete(handled));
+  };
+  const publisher: EventPublisher & ChallengePublisher = {
     async publishUndelivered(details) {
-      for (const detail of details) {
-        const handled = Promise.resolve().then(() => handler(sqsEvent(detail)));
-        inFlight.add(handled);
-        void handled.catch(() => undefined).finally(() => inFlight.delete(handled));
-      }
+      for (const detail of details) deliver(UNDELIVERED_DETAIL_TYPE, detail);
+    },
+    async publishChallenge(detail) {
+      deliver(DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, detail);
     },
   };
   return {
@@ -68,6 +77,7 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
     apns,
     webPush,
     vapid,
+    webPushAllowlist,
     providers,
     publisher,
     async settled() {
@@ -82,7 +92,7 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
 }
 
 /** The event as the push queue would hand it to the sender: EventBridge's envelope in an SQS record. */
-function sqsEvent(detail: UndeliveredMessageDetail): SQSEvent {
-  const body = JSON.stringify({ version: '0', id: randomUUID(), source: PUSH_EVENT_SOURCE, 'detail-type': UNDELIVERED_DETAIL_TYPE, detail });
+function sqsEvent(detailType: string, detail: unknown): SQSEvent {
+  const body = JSON.stringify({ version: '0', id: randomUUID(), source: PUSH_EVENT_SOURCE, 'detail-type': detailType, detail });
   return { Records: [{ messageId: randomUUID(), body } as SQSEvent['Records'][number]] };
 }

@@ -1,7 +1,8 @@
 /**
  * Web Push on the chat page: registers the service worker (sw.js), subscribes with the local VAPID key (GET
  * /local/push-config) and registers the subscription's JSON as a `web` device token, so that the push sender reaches
- * this browser while it has no connection; and lists the notifications the service worker showed meanwhile
+ * this browser while it has no connection (answering the challenge push when another account on this browser still
+ * holds the subscription); and lists the notifications the service worker showed meanwhile
  * (#away > li[data-tag]). A browser without a push service (headless Chromium) keeps the list and skips the
  * subscription (#away[data-push] = unavailable).
  */
@@ -25,7 +26,13 @@ export async function enablePush(chat: ChatClient): Promise<void> {
       subscription = null;
     }
     subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: config.vapid_public_key });
-    await chat.registerDeviceToken({ token: JSON.stringify(subscription), platform: 'web' });
+    const token = JSON.stringify(subscription);
+    // Another account on this browser still holds the subscription: the challenge push's code makes it this user's.
+    navigator.serviceWorker.addEventListener('message', (event: MessageEvent<{ device_token_code?: string }>) => {
+      const code = event.data?.device_token_code;
+      if (code) void chat.verifyDeviceToken({ token, code }).catch(() => undefined);
+    });
+    await chat.registerDeviceToken({ token, platform: 'web' });
     list.dataset['push'] = 'subscribed';
   } catch {
     list.dataset['push'] = 'unavailable';

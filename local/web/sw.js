@@ -1,6 +1,6 @@
 // The chat page's service worker: shows each Web Push as a notification (the payload of core/push/web-push.ts:
 // {title, body, badge, tag, data}); the tag collapses a conversation's pushes into one notification. Clicking one
-// opens the page.
+// opens the page. A push with data.device_token_code is a device-token challenge: the open pages get the code.
 self.addEventListener('push', (event) => {
   let push = { title: 'New message', body: '' };
   try {
@@ -8,8 +8,16 @@ self.addEventListener('push', (event) => {
   } catch {
     // Not JSON: show the generic line.
   }
+  // A device-token challenge (another account holds this browser's subscription): the open page answers it.
+  const code = push.data && push.data.device_token_code;
+  const answer = code
+    ? self.clients.matchAll({ type: 'window' }).then((pages) => pages.forEach((page) => page.postMessage({ device_token_code: code })))
+    : Promise.resolve();
   event.waitUntil(
-    self.registration.showNotification(push.title, { body: push.body, tag: push.tag, data: push.data, renotify: Boolean(push.tag) }),
+    Promise.all([
+      answer,
+      self.registration.showNotification(push.title, { body: push.body, tag: push.tag, data: push.data, renotify: Boolean(push.tag) }),
+    ]),
   );
 });
 

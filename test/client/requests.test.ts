@@ -87,6 +87,16 @@ describe('push tokens', () => {
     expect(client.connection).toMatchObject({ state: 'closed', reason: 'closed_by_client' });
   });
 
+  it('says when a token is pending, and verifyDeviceToken() sends the pushed code', async () => {
+    const { client, connection } = await connected((c, f) => {
+      if (f['action'] === 'device_token') c.send({ type: 'device_token', seq: f['seq'], pending: true });
+      if (f['action'] === 'device_token_verify') c.send({ type: 'device_token_verify', seq: f['seq'] });
+    });
+    expect(await client.registerDeviceToken({ token: 'fcm-1', platform: 'android' })).toEqual({ pending: true });
+    await client.verifyDeviceToken({ token: 'fcm-1', code: 'c0de' });
+    expect(connection.frames.at(-1)).toMatchObject({ action: 'device_token_verify', token: 'fcm-1', code: 'c0de' });
+  });
+
   it('refuses a token over the limit or an unknown platform without sending', async () => {
     const { client, connection } = await connected();
     await expect(client.registerDeviceToken({ token: 'x'.repeat(1025), platform: 'android' })).rejects.toBeInstanceOf(TypeError);

@@ -451,6 +451,11 @@ export const REQUEST_FIELDS: Readonly<Record<string, readonly FieldGen[]>> = {
     { key: 'seq', value: validSeqArb.map(j), optional: true },
     { key: 'token', value: hostileString.filter((x) => x.length > 0 && x.length <= 1100).map(j) },
   ],
+  device_token_verify: [
+    { key: 'seq', value: validSeqArb.map(j), optional: true },
+    { key: 'token', value: hostileString.filter((x) => x.length > 0 && x.length <= 1100).map(j) },
+    { key: 'code', value: hostileString.filter((x) => x.length <= 80).map(j) },
+  ],
   group_info: [
     { key: 'seq', value: validSeqArb.map(j), optional: true },
     { key: 'group_id', value: fc.oneof(groupIdArb, validUserId).map(j) },

@@ -1,6 +1,7 @@
 /**
  * The offline push hook and device tokens on DynamoDB Local: one event per message for the receivers no connection
- * reached (a bounded number of events, after the live deliveries), and tokens that belong to one user at a time.
+ * reached (a bounded number of events, after the live deliveries), and device tokens (who holds a token another user
+ * registers: test/integration/push-takeover.test.ts).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PUSH_EVENT_MAX_RECEIVERS } from '../../core/domain/push.js';
@@ -103,12 +104,31 @@ describe('device tokens', () => {
     expect(tokens.map((d) => d.token).sort()).toEqual(['t10', 't11', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
   });
 
-  it('a token belongs to one user: registering it moves it, and its old user gets no more pushes there', async () => {
+  it('takes a web token only as a PushSubscription on an allowed push service: anything else is bad_request, nothing stored', async () => {
     const devices = createDevicesHandler(t.runtime);
-    await requestAs(devices, 'bob', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
-    await requestAs(devices, 'carol', { action: 'device_token', token: 'shared-phone', platform: 'ios' });
-    expect(await t.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
-    expect(await t.runtime.deviceTokens.tokensOf('carol')).toEqual([{ token: 'shared-phone', platform: 'ios' }]);
+    const subscription = (endpoint: string) => JSON.stringify({ endpoint, keys: { p256dh: 'BPcMbnWQL5GOYX_aMRE8ye5Fh5lEM_K2TGDWuKNXGdnAprk', auth: 'tBHItJI5svbpez7KI4CCXg' } });
+    const refused = [
+      'https://127.0.0.1:9001/2018-06-01/runtime/invocation/next', // the Lambda runtime API
+      'https://169.254.169.254/latest/meta-data/', // instance metadata
+      'https://[::1]/push',
+      'https://10.0.0.8/push',
+      'https://2130706433/push', // 127.0.0.1 spelled as a number
+      'http://fcm.googleapis.com/fcm/send/abc', // not https
+      'https://fcm.googleapis.com:8443/fcm/send/abc', // another port
+      'https://user:secret@fcm.googleapis.com/fcm/send/abc',
+      'https://fcm.googleapis.com.evil.example/fcm/send/abc',
+      'https://evil.example/push',
+      'https://a.b.notify.windows.com/w/', // one label under notify.windows.com, not two
+    ].map(subscription);
+    refused.push('not json', JSON.stringify({ endpoint: 'https://fcm.googleapis.com/fcm/send/abc' }));
+    for (const [i, token] of refused.entries()) await requestAs(devices, 'bob', { action: 'device_token', seq: i + 1, token, platform: 'web' });
+    expect(t.gateway.framesTo('bob-c').map((f) => (f as { code?: string }).code)).toEqual(refused.map(() => 'bad_request'));
+    expect(await t.items('DeviceTokens')).toEqual([]);
+
+    const accepted = ['https://fcm.googleapis.com/fcm/send/abc', 'https://updates.push.services.mozilla.com/wpush/v2/abc', 'https://web.push.apple.com/QGuQ', 'https://wns2-par02p.notify.windows.com/w/?token=abc'];
+    for (const endpoint of accepted) await requestAs(devices, 'bob', { action: 'device_token', seq: 99, token: subscription(endpoint), platform: 'web' });
+    expect(t.gateway.framesTo('bob-c').slice(-accepted.length)).toEqual(accepted.map(() => ({ type: 'device_token', seq: 99 })));
+    expect(await t.runtime.deviceTokens.tokensOf('bob')).toHaveLength(accepted.length);
   });
 
   it('device_token_remove unregisters the caller’s token only', async () => {
@@ -124,7 +144,7 @@ describe('device tokens', () => {
 
   it('a registration writes a few small items whatever the user holds (no item grows with the tokens)', async () => {
     const devices = createDevicesHandler(t.runtime);
-    for (let i = 0; i < 10; i++) await requestAs(devices, 'bob', { action: 'device_token', token: `${'x'.repeat(1000)}${i}`, platform: 'web' });
+    for (let i = 0; i < 10; i++) await requestAs(devices, 'bob', { action: 'device_token', token: `${'x'.repeat(1000)}${i}`, platform: 'android' });
     const sizes = (await t.items('DeviceTokens')).map((item) => JSON.stringify(item).length);
     expect(Math.max(...sizes)).toBeLessThan(1200);
   });

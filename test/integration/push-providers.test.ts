@@ -4,6 +4,7 @@
  * removed, no body without pushIncludesBody, one collapse id per conversation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { noThrottle } from '../support/fakes.js';
 import { ApnsSender } from '../../core/push/apns.js';
 import { pushContent } from '../../core/push/content.js';
 import { FcmSender } from '../../core/push/fcm.js';
@@ -46,7 +47,7 @@ function setUp(tokens: DeviceToken[]) {
   const senders = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
     apns: new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca }),
-    webpush: new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock }),
+    webpush: new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock, endpointAllowlist: [web.origin] }),
   };
   const held = [...tokens];
   const waits: number[] = [];
@@ -59,7 +60,9 @@ function setUp(tokens: DeviceToken[]) {
     unreadTotal: async () => 4,
     providers: senders,
     sleep: async (ms) => void waits.push(ms),
-    config: { maxAttempts: 3, maxRetryWaitMs: 10_000, concurrency: 4 },
+    config: { maxAttempts: 3, maxRetryWaitMs: 10_000, concurrency: 4, collapseWindowMs: 0, senderBudgetPerMinute: 1000 },
+    throttle: noThrottle,
+    now: () => Date.now(),
   };
   return { ports, senders, held, waits, advance: (ms: number) => (now += ms) };
 }
@@ -181,7 +184,7 @@ describe('Web Push settings and subscriptions', () => {
   it('refuses bad VAPID keys at start, and drops a subscription whose keys cannot encrypt', async () => {
     const clock = { now: () => Date.now() };
     expect(() => new WebPushSender({ vapid: { publicKey: 'nope', privateKey: 'nope' }, subject: 'mailto:ops@example.com', clock })).toThrow();
-    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock });
+    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock, endpointAllowlist: [web.origin] });
     const content = pushContent(detail(), 1);
     const bad = JSON.stringify({ endpoint: web.endpoint(), keys: { p256dh: 'AAAA', auth: 'AAAA' } });
     expect(await sender.send(bad, content)).toMatchObject({ kind: 'gone' });

@@ -3,7 +3,14 @@
  * and sendPushes on the real stores — mutes respected, the badge is the receiver's unread count, a gone token's items
  * are deleted at the first failure.
  */
+import { randomUUID } from 'node:crypto';
+import type { Context, SQSEvent } from 'aws-lambda';
+import webpush from 'web-push';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
+import { WebPushSender } from '../../core/push/web-push.js';
+import { createPushSenderHandler, RECORD_CONCURRENCY } from '../../lambdas/push-sender/handler.js';
+import { FakeWebPush } from '../../local/push/fake-web-push.js';
 import { ApnsSender } from '../../core/push/apns.js';
 import { pushContent, type PushContent } from '../../core/push/content.js';
 import { FAKE_APNS, FakeApns } from '../../local/push/fake-apns.js';
@@ -83,7 +90,7 @@ describe('sendPushes on the stores', () => {
     expect(last.receivers).toEqual(expect.arrayContaining(['bob', 'carol', 'dave']));
 
     const tally = await sendPushes(ports, last);
-    expect(tally).toEqual({ sent: 2, failed: 0, tokensRemoved: 1, muted: 1, skipped: 0 });
+    expect(tally).toEqual({ sent: 2, failed: 0, tokensRemoved: 1, muted: 1, skipped: 0, collapsed: 0, overBudget: 0 });
     expect(fcm.sends.map((s) => s.token).sort()).toEqual(['bob-phone', 'carol-old', 'carol-phone']);
     for (const s of fcm.sends) expect(s.content).toMatchObject({ badge: 2, body: 'New message from alice', title: `alice in ${groupId}` });
     expect((await t.runtime.deviceTokens.tokensOf('carol')).map((d) => d.token)).toEqual(['carol-phone']);
@@ -112,6 +119,80 @@ describe('the APNs provider token shared by sender instances', () => {
       a.close();
       b.close();
       await apns.stop();
+    }
+  });
+});
+
+/** SQS records as the push queue hands them over: EventBridge's envelope around each detail. */
+function sqsEvent(details: UndeliveredMessageDetail[]): SQSEvent {
+  return {
+    Records: details.map((detail) => ({
+      messageId: randomUUID(),
+      body: JSON.stringify({ source: 'teamtalk-serverless', 'detail-type': 'Message Undelivered', detail }),
+    })) as SQSEvent['Records'],
+  };
+}
+
+const lambdaContext = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
+
+describe('the push sender handler, one token held by its push service (issue 21 finding 2)', () => {
+  const detailTo = (userId: string): UndeliveredMessageDetail => ({ reason: 'offline', receivers: [userId], from_user_id: 'alice', session_type: 1, session_id: 'alice', msg_id: 1, msg_type: 1, create_time: 1 });
+
+  async function setUpTen() {
+    const web = await FakeWebPush.start();
+    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock: t.runtime.clock, timeoutMs: 1_000, endpointAllowlist: [web.origin] });
+    const users = Array.from({ length: 10 }, (_, i) => `u${i}`);
+    const subscriptions = users.map(() => web.subscribe());
+    for (const [i, userId] of users.entries()) await t.runtime.deviceTokens.register(userId, { token: subscriptions[i]!, platform: 'web' }, t.clock.now(), 10);
+    const handler = createPushSenderHandler(t.runtime, async () => ({ webpush: sender }), { sleep: async () => undefined });
+    return { web, handler, event: sqsEvent(users.map(detailTo)), ids: subscriptions.map((s) => FakeWebPush.idOf(s)) };
+  }
+
+  it('sends the other records’ pushes and fails no record: the held push fails alone, within its timeout', async () => {
+    const { web, handler, event, ids } = await setUpTen();
+    web.held.add(ids[0]!);
+    try {
+      const result = await handler(event, lambdaContext(120_000));
+      expect(result.batchItemFailures).toEqual([]);
+      expect(web.sent.map((s) => s.subscriptionId).sort()).toEqual(ids.slice(1).sort());
+    } finally {
+      await web.stop();
+    }
+  }, 30_000);
+
+  it('handles a batch’s records concurrently, at most RECORD_CONCURRENCY at once', async () => {
+    const users = Array.from({ length: 3 * RECORD_CONCURRENCY }, (_, i) => `c${i}`);
+    for (const userId of users) await t.runtime.deviceTokens.register(userId, { token: `${userId}-phone`, platform: 'android' }, t.clock.now(), 10);
+    // Each push waits until two records' pushes are in flight together: records handled one by one never finish.
+    let inFlight = 0;
+    let most = 0;
+    let release!: () => void;
+    const two = new Promise<void>((resolve) => (release = resolve));
+    const fcm: PushProvider = {
+      name: 'fcm',
+      async send() {
+        most = Math.max(most, ++inFlight);
+        if (inFlight >= 2) release();
+        await two;
+        inFlight--;
+        return { kind: 'sent' };
+      },
+    };
+    const handler = createPushSenderHandler(t.runtime, async () => ({ fcm }));
+    const result = await handler(sqsEvent(users.map(detailTo)), lambdaContext(120_000));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(most).toBeGreaterThanOrEqual(2);
+    expect(most).toBeLessThanOrEqual(RECORD_CONCURRENCY);
+  });
+
+  it('leaves the records to SQS, sending nothing, when too little of the invocation’s time remains', async () => {
+    const { web, handler, event } = await setUpTen();
+    try {
+      const result = await handler(event, lambdaContext(1_000));
+      expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(event.Records.map((r) => r.messageId));
+      expect(web.sent).toEqual([]);
+    } finally {
+      await web.stop();
     }
   });
 });

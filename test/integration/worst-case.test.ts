@@ -136,10 +136,10 @@ describe('worst case of one frame per route, at the largest input the limits all
     expectWithin('group_list, a page (100 groups)', await call('groups', 'm1', 'm1-c0', { action: 'group_list' }));
     for (let i = 0; i < LIMIT_DEFAULTS.maxDeviceTokensPerUser; i++) {
       t.clock.advance(1000);
-      await call('devices', 'dave', 'dave-c', { action: 'device_token', token: `${'t'.repeat(1020)}${i}`, platform: 'web' });
+      await call('devices', 'dave', 'dave-c', { action: 'device_token', token: `${'t'.repeat(1020)}${i}`, platform: 'android' });
     }
     t.clock.advance(1000);
-    expectWithin('device_token (1,024 characters, the user at its cap)', await call('devices', 'dave', 'dave-c', { action: 'device_token', token: 'u'.repeat(1024), platform: 'web' }));
+    expectWithin('device_token (1,024 characters, the user at its cap)', await call('devices', 'dave', 'dave-c', { action: 'device_token', token: 'u'.repeat(1024), platform: 'android' }));
   }, 300_000);
 });
 

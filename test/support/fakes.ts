@@ -1,8 +1,8 @@
 /** Hand-made port fakes for tests: a recording gateway and a settable clock. */
 import { GatewayUnavailableError } from '../../core/errors.js';
 import type { ServerFrame } from '../../core/domain/frames.js';
-import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
-import type { Clock, EventPublisher, Gateway, PostResult } from '../../core/ports.js';
+import type { DeviceTokenChallengeDetail, UndeliveredMessageDetail } from '../../core/domain/push.js';
+import type { ChallengePublisher, Clock, EventPublisher, Gateway, PostResult, PushThrottle } from '../../core/ports.js';
 
 export class RecordingGateway implements Gateway {
   readonly posts: { connectionId: string; frame: ServerFrame }[] = [];
@@ -40,10 +40,18 @@ export class ManualClock implements Clock {
   }
 }
 
-export class RecordingEventPublisher implements EventPublisher {
+export class RecordingEventPublisher implements EventPublisher, ChallengePublisher {
   readonly events: UndeliveredMessageDetail[] = [];
+  readonly challenges: DeviceTokenChallengeDetail[] = [];
 
   async publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void> {
     this.events.push(...details);
   }
+
+  async publishChallenge(detail: DeviceTokenChallengeDetail): Promise<void> {
+    this.challenges.push(detail);
+  }
 }
+
+/** Push flood bounds that never hold a push back (tests of what is sent, not of how often). */
+export const noThrottle: PushThrottle = { claimWindow: async () => true, takeBudget: async (_sender, wanted) => wanted };

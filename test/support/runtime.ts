@@ -38,6 +38,7 @@ export async function createTestRuntime(env: Record<string, string> = {}, option
     gateway,
     clock,
     events,
+    pushChallenges: events,
   };
   return {
     runtime,

@@ -1,5 +1,6 @@
 /** The push sender's use-case against fake providers and stores: what is sent to whom, retries, gone tokens, mutes. */
 import { describe, expect, it } from 'vitest';
+import { noThrottle } from '../support/fakes.js';
 import { collapseIdOf, fitPayload, pushContent, truncateUtf8, type PushContent } from '../../core/push/content.js';
 import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
 import { retryAfterMs } from '../../core/push/provider.js';
@@ -51,7 +52,9 @@ function setUp(options: { tokens?: Record<string, DeviceToken[]>; muted?: string
     providers,
     sleep: async (ms) => void waits.push(ms),
     random: () => 0,
-    config: { maxAttempts: options.maxAttempts ?? 3, maxRetryWaitMs: 10_000, concurrency: 4 },
+    config: { maxAttempts: options.maxAttempts ?? 3, maxRetryWaitMs: 10_000, concurrency: 4, collapseWindowMs: 0, senderBudgetPerMinute: 1000 },
+    throttle: noThrottle,
+    now: () => Date.now(),
   };
   return { ports, providers, removed, waits, tokens };
 }
@@ -62,7 +65,7 @@ describe('sendPushes', () => {
       tokens: { bob: [{ token: 'a1', platform: 'android' }, { token: 'i1', platform: 'ios' }, { token: 'w1', platform: 'web' }, { token: 'x1', platform: 'windows' }] },
     });
     const tally = await sendPushes(ports, single);
-    expect(tally).toEqual({ sent: 3, failed: 0, tokensRemoved: 0, muted: 0, skipped: 1 });
+    expect(tally).toEqual({ sent: 3, failed: 0, tokensRemoved: 0, muted: 0, skipped: 1, collapsed: 0, overBudget: 0 });
     for (const p of [providers.fcm, providers.apns, providers.webpush]) {
       expect(p.sends).toHaveLength(1);
       expect(p.sends[0]!.content).toMatchObject({ title: 'alice', body: 'New message from alice', bodyIsMessage: false, badge: 3 });

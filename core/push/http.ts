@@ -1,0 +1,84 @@
+/**
+ * One HTTP exchange with a push provider, bounded: the whole of it (connect, TLS, request, answer, body) within a
+ * timeout, at most a few KB of the answer read, and no redirect followed (node:http never follows one; the caller
+ * treats a 3xx as a failure). Built on node:http(s) rather than fetch because a Web Push endpoint's address must be
+ * checked at connect time (`lookup`, core/push/endpoint-policy.ts), which fetch does not expose; FCM and its token
+ * endpoint go through it too, so every provider call has the same bounds.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { ProviderTimeoutError } from '../errors.js';
+
+/**
+ * Time for one provider call. FCM, APNs and the browsers' push services answer in well under a second; five seconds
+ * leaves room for a cold TLS handshake and keeps a held request from stalling a Lambda for long.
+ */
+export const PROVIDER_TIMEOUT_MS = 5_000;
+
+/**
+ * Most bytes of an answer read. The largest useful answers are an FCM error with its details and an OAuth token
+ * grant, each under 2 KB; the rest is cut off unread.
+ */
+export const PROVIDER_ANSWER_MAX_BYTES = 8 * 1024;
+
+export interface BoundedRequest {
+  readonly method: 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+  /** @default PROVIDER_TIMEOUT_MS */
+  readonly timeoutMs?: number;
+  /** Resolves the host and may refuse its addresses before any connection. @default dns.lookup */
+  readonly lookup?: LookupFunction;
+  /** Keeps connections to the provider open between calls. @default - Node's global agent */
+  readonly agent?: http.Agent;
+}
+
+export interface BoundedResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  /** At most PROVIDER_ANSWER_MAX_BYTES of the body. */
+  readonly body: Buffer;
+}
+
+/** Sends the request; rejects with ProviderTimeoutError past the timeout, or with the connection's error. */
+export function boundedRequest(url: URL, request: BoundedRequest): Promise<BoundedResponse> {
+  const timeoutMs = request.timeoutMs ?? PROVIDER_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const req = client.request(url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.lookup ? { lookup: request.lookup } : {}),
+      ...(request.agent ? { agent: request.agent } : {}),
+    });
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outcome();
+    };
+    const timer = setTimeout(() => {
+      settle(() => reject(new ProviderTimeoutError(`${url.host} did not answer within ${timeoutMs} ms`)));
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (error) => settle(() => reject(error)));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        chunks.push(chunk.subarray(0, PROVIDER_ANSWER_MAX_BYTES - size));
+        size += chunk.length;
+        if (size < PROVIDER_ANSWER_MAX_BYTES) return;
+        done();
+        res.destroy(); // the rest is never read
+      });
+      res.on('end', done);
+      res.on('error', (error) => settle(() => reject(error)));
+    });
+    req.end(request.body);
+  });
+}
