@@ -145,6 +145,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.host === undefined ? {} : { host: options.host }),
       authorizer,
       identitySources: ['route.request.querystring.token'],
+      // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
+      stagelessManagementApi: true,
       routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(webApp === undefined ? {} : { webApp }),
