@@ -158,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const s3 = await startLocalS3({
       bucket: LOCAL_ATTACHMENT_BUCKET,
+      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
       secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
       ...(options.host === undefined ? {} : { host: options.host }),
       ...(options.s3Path === undefined ? {} : { directory: options.s3Path }),

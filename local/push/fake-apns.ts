@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import selfsigned from 'selfsigned';
-import { close, listen, readBody } from './http.js';
+import { close, contained, listen, readBody } from './http.js';
 
 export interface ApnsRecord {
   readonly token: string;
@@ -47,7 +47,7 @@ export class FakeApns {
     });
     const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     let fake: FakeApns | undefined;
-    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert }, (req, res) => void fake!.handle(req, res));
+    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert }, contained((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => fake!.handle(req, res)));
     const port = await listen(server, options.port);
     fake = new FakeApns(server, `https://127.0.0.1:${port}`, pems.cert, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, signing.publicKey);
     return fake;
