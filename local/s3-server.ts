@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { janitor } from './process/janitor.js';
 import { refusalOf } from './s3-auth.js';
 
 export interface LocalS3Options {
@@ -36,6 +37,8 @@ const CORS = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><Allo
 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'teamtalk-s3-')));
+  // A temporary folder outlives a process killed before stop(): the janitor removes it then.
+  if (!options.directory) janitor.watchFolder(directory);
   const s3rver = new S3rver({ directory, silent: true, configureBuckets: [{ name: options.bucket, configs: [CORS] }] });
   await s3rver.configureBuckets();
   const app = s3rver.callback();
@@ -64,7 +67,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       (stopped ??= (async () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        if (!options.directory) await rm(directory, { recursive: true, force: true });
+        if (!options.directory) {
+          await rm(directory, { recursive: true, force: true });
+          janitor.forgetFolder(directory);
+        }
       })()),
   };
 }
