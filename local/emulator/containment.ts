@@ -11,6 +11,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 interface InvocationScope {
   readonly label: string;
+  /** The invocation has settled: a stray error now can only be logged. */
+  ended: boolean;
   fail(error: unknown): void;
 }
 
@@ -29,11 +31,15 @@ export class StrayHandlerError extends Error {
 
 /** Runs `fn` in an invocation scope: settles with it, or rejects first with a stray error its code raised. */
 export function runInScope<T>(label: string, fn: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    scope.run({ label, fail: reject }, () => {
+  const current: InvocationScope = { label, ended: false, fail: () => undefined };
+  const settled = new Promise<T>((resolve, reject) => {
+    current.fail = reject;
+    scope.run(current, () => {
       void (async () => fn())().then(resolve, reject);
     });
   });
+  // Timers the invocation started keep its scope: once it settled, their errors are only logged.
+  return settled.finally(() => (current.ended = true));
 }
 
 export type StrayErrorLog = (message: string, details: Record<string, unknown>) => void;
@@ -42,10 +48,11 @@ export type StrayErrorLog = (message: string, details: Record<string, unknown>) 
 export function containStrayErrors(log: StrayErrorLog): () => void {
   const handle = (kind: StrayHandlerError['kind']) => (error: unknown) => {
     const current = scope.getStore();
-    log(`${kind} ${current ? `in ${current.label}: that invocation fails` : 'outside any invocation'}; the process goes on`, {
+    const where = !current ? 'outside any invocation' : current.ended ? `in ${current.label}, after it ended` : `in ${current.label}: that invocation fails`;
+    log(`${kind} ${where}; the process goes on`, {
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
-    current?.fail(new StrayHandlerError(kind, error));
+    if (current && !current.ended) current.fail(new StrayHandlerError(kind, error));
   };
   const onException = handle('uncaughtException');
   const onRejection = handle('unhandledRejection');
