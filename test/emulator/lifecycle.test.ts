@@ -4,7 +4,7 @@
  * looks: no process it started (node, Java, the janitor) and no temporary folder of it is left, and its data
  * folder's lock is gone or cleared by the next start.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +15,15 @@ import { TestClient } from './support.js';
 
 const started: StackProcess[] = [];
 const clients: TestClient[] = [];
+const folders: string[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   for (const stack of started.splice(0)) {
     for (const { pid } of stack.processes()) kill(pid, 'SIGKILL');
+    folders.push(stack.tmp);
   }
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
 function run(args: string[], env: Record<string, string> = {}): StackProcess {
@@ -38,7 +41,9 @@ function kill(pid: number, signal: NodeJS.Signals): void {
 }
 
 function dataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'teamtalk-data-test-'));
+  const folder = mkdtempSync(join(tmpdir(), 'teamtalk-data-test-'));
+  folders.push(folder);
+  return folder;
 }
 
 /** A client that connected ($connect stored it) and got its heartbeat back. */
@@ -153,7 +158,7 @@ describe.skipIf(process.platform !== 'linux')('local stack lifecycle', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
     try {
       const port = (busy.address() as { port: number }).port;
-      const stack = run(['--in-memory'], { PORT: String(port), PATH: mkdtempSync(join(tmpdir(), 'no-java-')) });
+      const stack = run(['--in-memory'], { PORT: String(port), PATH: dataDir() });
       expect(await stack.exited).toBe(1);
       expect(stack.output()).toContain(`port ${port} is in use`);
       await expectNothingLeft(stack);

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect as connectTcp } from 'node:net';
 import { connect as connectTls } from 'node:tls';
@@ -25,6 +26,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   for (const stack of stacks.splice(0)) {
     for (const { pid } of stack.processes()) process.kill(pid, 'SIGKILL');
+    rmSync(stack.tmp, { recursive: true, force: true });
   }
 });
 
