@@ -98,6 +98,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       port: 0,
       authorizer,
       identitySources: ['route.request.querystring.token'],
+      // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
+      stagelessManagementApi: true,
       routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
       mintToken: (userId) => mintToken(jwtSecret, userId),
       logger: options.logger ?? quiet,

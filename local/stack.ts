@@ -91,11 +91,16 @@ export interface LocalStack {
   readonly push?: LocalPush;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
+  /** DynamoDB Local, when this stack started it (not with `dynamoEndpoint`). */
+  readonly database?: DynamoDbLocal;
   /** Sweeps completed so far. */
   sweepCount(): number;
   /** Resolves when a sweep that started after this call has completed. */
   nextSweep(): Promise<void>;
-  /** Stops the sweeper, the emulator (closing every connection), then DynamoDB Local if it was started here. */
+  /**
+   * Stops in order: the emulator (every connection closed, their $disconnects and all other handlers drained),
+   * the sweeper, push, the local S3, then DynamoDB Local if it was started here.
+   */
   stop(): Promise<void>;
 }
 
@@ -114,48 +119,36 @@ function route(handler: (event: HandlerEvent) => Promise<WebSocketResult>): Rout
 }
 
 /**
- * Tables, local S3, runtimes, push fakes, emulator and sweeper, each step registering its cleanup before the next
- * starts, so a failure anywhere stops what had started: one sequence read in order (long for that reason).
+ * Emulator, tables, local S3, runtimes, push fakes and sweeper, each step registering its cleanup before the next
+ * starts, so a failure anywhere stops what had started. The emulator comes first: a port in use is reported before
+ * DynamoDB Local spends seconds starting, and the routes wait until the handlers exist. One sequence read in order
+ * (long for that reason).
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  // Stopped first: clients, then the handlers drained, so every $disconnect runs against a live database.
+  const front: (() => Promise<void>)[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
-    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+    for (const step of [...front.splice(0), ...cleanups.splice(0).reverse()]) await step().catch(() => undefined);
   };
+  // The handlers need CONNECTIONS_ENDPOINT, which is known once the emulator listens (port 0 picks one):
+  // the routes wait for them, and a failed start fails the upgrades that were waiting.
+  let resolveRoutes!: (routes: Record<string, RouteHandler>) => void;
+  let rejectRoutes!: (error: unknown) => void;
+  const routesReady = new Promise<Record<string, RouteHandler>>((resolve, reject) => ((resolveRoutes = resolve), (rejectRoutes = reject)));
+  routesReady.catch(() => undefined);
   try {
-    const { dynamoEndpoint, tables } = await startDatabase(options, cleanups);
-
     const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
-    const authorizer = createAuthorizerHandler(createTokenVerifier({ secret: jwtSecret }));
-
-    // The handlers need CONNECTIONS_ENDPOINT, which is known once the emulator listens (port 0 picks one):
-    // the routes wait for them, and nothing can connect before the server listens anyway.
-    let resolveRoutes!: (routes: Record<string, RouteHandler>) => void;
-    const routesReady = new Promise<Record<string, RouteHandler>>((resolve) => (resolveRoutes = resolve));
-    const lazy =
-      (key: string): RouteHandler =>
-      async (event, context) =>
-        (await routesReady)[key]!(event, context);
-
     // The page subscribes with the VAPID public key, so the keys exist before the page is served.
     const pushOptions = options.push ? { ...(options.push === true ? {} : options.push), vapid: webpush.generateVAPIDKeys() } : undefined;
-    const webApp = options.webApp && pushOptions ? { ...options.webApp, vapidPublicKey: pushOptions.vapid.publicKey } : options.webApp;
-    const emulator = await startEmulator({
-      port: options.port ?? DEFAULT_PORT,
-      ...(options.host === undefined ? {} : { host: options.host }),
-      authorizer,
-      identitySources: ['route.request.querystring.token'],
-      routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(webApp === undefined ? {} : { webApp }),
-      mintToken: (userId) => mintToken(jwtSecret, userId),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-      ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
-    });
-    cleanups.push(() => emulator.stop());
+    const emulator = await startLocalEmulator(options, jwtSecret, routesReady, pushOptions?.vapid.publicKey);
+    front.push(() => emulator.stop());
+
+    const { dynamoEndpoint, tables, database } = await startDatabase(options, cleanups);
 
     const s3 = await startLocalS3({
       bucket: LOCAL_ATTACHMENT_BUCKET,
+      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
       secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
       ...(options.host === undefined ? {} : { host: options.host }),
       ...(options.s3Path === undefined ? {} : { directory: options.s3Path }),
@@ -206,27 +199,59 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3Guard,
       emulator,
       ...(push ? { push } : {}),
+      ...(database ? { database } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
       nextSweep: () => sweeper.next(),
       stop: () => (stopped ??= cleanup()),
     };
   } catch (error) {
+    rejectRoutes(error);
     await cleanup();
     throw error;
   }
+}
+
+/** The emulator in front of the routes that `routesReady` will hand over (as the CDK stack wires them). */
+async function startLocalEmulator(
+  options: LocalStackOptions,
+  jwtSecret: string,
+  routesReady: Promise<Record<string, RouteHandler>>,
+  vapidPublicKey: string | undefined,
+): Promise<Emulator> {
+  const lazy =
+    (key: string): RouteHandler =>
+    async (event, context) =>
+      (await routesReady)[key]!(event, context);
+  const webApp = options.webApp && vapidPublicKey ? { ...options.webApp, vapidPublicKey } : options.webApp;
+  return startEmulator({
+    port: options.port ?? DEFAULT_PORT,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    authorizer: createAuthorizerHandler(createTokenVerifier({ secret: jwtSecret })),
+    identitySources: ['route.request.querystring.token'],
+    // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
+    stagelessManagementApi: true,
+    routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(webApp === undefined ? {} : { webApp }),
+    mintToken: (userId) => mintToken(jwtSecret, userId),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+  });
 }
 
 /** DynamoDB Local (started here unless `dynamoEndpoint` is given) with the tables of core/store/schema.ts. */
 async function startDatabase(
   options: LocalStackOptions,
   cleanups: (() => Promise<void>)[],
-): Promise<{ dynamoEndpoint: string; tables: Record<TableId, string> }> {
+): Promise<{ dynamoEndpoint: string; tables: Record<TableId, string>; database?: DynamoDbLocal }> {
   let dynamoEndpoint = options.dynamoEndpoint;
+  let database: DynamoDbLocal | undefined;
   if (!dynamoEndpoint) {
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }) });
+    const dynamo = await startDynamoDbLocal({ ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }) });
     cleanups.push(() => dynamo.stop());
     dynamoEndpoint = dynamo.endpoint;
+    database = dynamo;
   }
   const admin = new DynamoDBClient({
     endpoint: dynamoEndpoint,
@@ -234,7 +259,7 @@ async function startDatabase(
     credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
   });
   try {
-    return { dynamoEndpoint, tables: await createTables(admin, options.tablePrefix ?? '') };
+    return { dynamoEndpoint, tables: await createTables(admin, options.tablePrefix ?? ''), ...(database ? { database } : {}) };
   } finally {
     admin.destroy();
   }

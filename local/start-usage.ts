@@ -41,7 +41,10 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
 const line = (name: string, help: string, fallback: string | number) => `  ${name.padEnd(22)} ${help} (default ${fallback})`;
 
 export const USAGE = [
-  'usage: npm start [-- --in-memory]',
+  'usage: npm start [-- --in-memory | --data-dir <folder>]',
+  '',
+  '  --data-dir <folder>    keep DynamoDB Local and S3 data there (default .data/); one stack per folder',
+  '  --in-memory            keep nothing on disk',
   '',
   'environment:',
   line('PORT', 'port of the WebSocket API, the @connections API and the page', DEFAULT_PORT),

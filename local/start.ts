@@ -1,18 +1,23 @@
 /**
- * `npm start`: the whole stack on this machine. DynamoDB Local keeps its data under .data/dynamodb/ (or nothing,
- * with `--in-memory`), the emulator serves the WebSocket API, the @connections API and the chat page on PORT,
- * and the sweeper runs every SWEEP_INTERVAL_MS. Ctrl-C stops everything, DynamoDB Local's Java process included.
+ * `npm start`: the whole stack on this machine. DynamoDB Local keeps its data under .data/dynamodb/ (another folder
+ * with `--data-dir`, nothing with `--in-memory`), locked for this stack alone; the emulator serves the WebSocket
+ * API, the @connections API and the chat page on PORT, and the sweeper runs every SWEEP_INTERVAL_MS. Ctrl-C stops
+ * everything in order, DynamoDB Local's Java process last; a killed process leaves its cleanup to the janitor
+ * (local/process/).
  */
-import { logger } from '../core/observability.js';
-import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../core/config.js';
-import { JavaMissingError } from './dynamodb-local.js';
+import { logger } from '../core/observability.js';
+import { CorruptDatabaseError, JavaMissingError } from './dynamodb-local.js';
+import { containStrayErrors } from './emulator/containment.js';
 import { DEFAULT_PORT } from './emulator/server.js';
 import { DEFAULT_JWT_SECRET } from './emulator/token.js';
 import { USAGE } from './start-usage.js';
 import type { WebApp } from './emulator/web.js';
+import { DataFolderInUseError, lockDataFolder, type DataLock } from './process/data-lock.js';
+import { stopOnSignals } from './process/shutdown.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
 class UsageError extends Error {}
@@ -37,19 +42,31 @@ async function loadWebApp(): Promise<WebApp | undefined> {
   }
 }
 
+/** The command line: `--in-memory`, `--data-dir <folder>`, `--help`. */
+function parseArgs(args: readonly string[]): { help: boolean; inMemory: boolean; dataDir: string } {
+  let dataDir = fileURLToPath(new URL('../.data/', import.meta.url));
+  let inMemory = false;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--in-memory') inMemory = true;
+    else if (arg === '--data-dir' && args[i + 1] !== undefined) dataDir = resolve(args[++i]!);
+    else if (arg.startsWith('--data-dir=')) dataDir = resolve(arg.slice('--data-dir='.length));
+    else throw new UsageError(`unknown argument ${arg}\n\n${USAGE}`);
+  }
+  return { help, inMemory, dataDir };
+}
+
 async function main(): Promise<void> {
   // The SDK's notice that future releases need Node 22: local mode runs on Node 20 on purpose.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   // The handlers' JSON logs: warnings and errors by default locally (POWERTOOLS_LOG_LEVEL=INFO shows every message).
   logger.setLogLevel((process.env['POWERTOOLS_LOG_LEVEL'] as 'INFO' | undefined) ?? 'WARN');
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(USAGE);
-    return;
-  }
-  const unknown = args.filter((a) => a !== '--in-memory');
-  if (unknown.length > 0) throw new UsageError(`unknown argument ${unknown.join(' ')}\n\n${USAGE}`);
-  const inMemory = args.includes('--in-memory');
+  const { help, inMemory, dataDir } = parseArgs(process.argv.slice(2));
+  if (help) return console.log(USAGE);
+  // A handler's stray error fails its invocation, as on Lambda, instead of ending the process.
+  containStrayErrors((message, details) => console.error(`[emulator] ${message}`, details));
 
   const port = intFromEnv('PORT', { allowZero: true }) ?? DEFAULT_PORT;
   const ackTimeoutMs = intFromEnv(ENV.ackTimeoutMs);
@@ -64,10 +81,10 @@ async function main(): Promise<void> {
       .map((name) => [name, process.env[name]!]),
   );
 
-  const dbPath = inMemory ? undefined : fileURLToPath(new URL('../.data/dynamodb/', import.meta.url));
-  if (dbPath) await mkdir(dbPath, { recursive: true });
-  const s3Path = inMemory ? undefined : fileURLToPath(new URL('../.data/s3/', import.meta.url));
-  if (s3Path) await mkdir(s3Path, { recursive: true });
+  const lock = inMemory ? undefined : await lockData(dataDir);
+  const dbPath = inMemory ? undefined : join(dataDir, 'dynamodb');
+  const s3Path = inMemory ? undefined : join(dataDir, 's3');
+  for (const folder of [dbPath, s3Path]) if (folder) await mkdir(folder, { recursive: true });
   const webApp = await loadWebApp();
 
   let stack: LocalStack;
@@ -85,18 +102,44 @@ async function main(): Promise<void> {
       push: true,
     });
   } catch (error) {
+    await lock?.release();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UsageError(`port ${port} is in use (is npm start already running?); set PORT to use another one`);
     }
     throw error;
   }
+  await lock?.update({ port: stack.port, ...(stack.database ? { databasePid: stack.database.pid } : {}) });
 
-  printBanner(stack, { jwtSecret, dbPath, webApp: webApp !== undefined });
-  stopOnSignals(stack);
+  printBanner(stack, { jwtSecret, dataDir: inMemory ? undefined : dataDir, webApp: webApp !== undefined });
+  const shutdown = stopOnSignals(async () => {
+    await stack.stop();
+    await lock?.release();
+  });
+  void stack.database?.exited.then(({ code, signal, stopped }) => {
+    if (stopped) return;
+    console.error(
+      `\nDynamoDB Local (pid ${stack.database!.pid}) exited on its own (${signal ?? `code ${code}`}); the handlers cannot work without it.` +
+        `\nIts last output:\n${stack.database!.output().trim().split('\n').slice(-10).join('\n')}`,
+    );
+    shutdown.begin('DynamoDB Local is gone', 1);
+  });
+}
+
+/** Locks the data folder for this stack, saying what it found of an earlier one. */
+async function lockData(dataDir: string): Promise<DataLock> {
+  await mkdir(dataDir, { recursive: true });
+  try {
+    const lock = await lockDataFolder(dataDir);
+    for (const note of lock.notes) console.log(note);
+    return lock;
+  } catch (error) {
+    if (error instanceof DataFolderInUseError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** Where everything is, and how to get a token. */
-function printBanner(stack: LocalStack, options: { jwtSecret: string; dbPath: string | undefined; webApp: boolean }): void {
+function printBanner(stack: LocalStack, options: { jwtSecret: string; dataDir: string | undefined; webApp: boolean }): void {
   const { config } = stack.runtime;
   const tokenHint = options.jwtSecret === DEFAULT_JWT_SECRET ? 'npm run token -- alice' : 'JWT_SECRET=<same secret> npm run token -- alice';
   console.log(
@@ -106,8 +149,8 @@ function printBanner(stack: LocalStack, options: { jwtSecret: string; dbPath: st
       `  chat page         ${options.webApp ? `${stack.httpUrl}/` : '(not built, see the warning above)'}`,
       `  WebSocket API     ${stack.url}/?token=<jwt>[&client_type=1|2|17|18]`,
       `  @connections API  ${stack.httpUrl}/@connections/{connectionId}   (CONNECTIONS_ENDPOINT)`,
-      `  DynamoDB Local    ${stack.dynamoEndpoint}   ${options.dbPath ? `data kept in ${options.dbPath}` : 'in memory: nothing is kept'}`,
-      `  S3 (attachments)  ${stack.s3Endpoint}/${stack.attachmentBucket}   ${options.dbPath ? 'objects kept in .data/s3/' : 'temporary: removed at stop'}`,
+      `  DynamoDB Local    ${stack.dynamoEndpoint}   ${options.dataDir ? `data kept in ${join(options.dataDir, 'dynamodb')}` : 'in memory: nothing is kept'}`,
+      `  S3 (attachments)  ${stack.s3Endpoint}/${stack.attachmentBucket}   ${options.dataDir ? `objects kept in ${join(options.dataDir, 's3')}` : 'temporary: removed at stop'}`,
       `  JWT secret        ${options.jwtSecret}${options.jwtSecret === DEFAULT_JWT_SECRET ? '   (the default; JWT_SECRET overrides)' : '   (from JWT_SECRET)'}`,
       `  mint a token      ${tokenHint}   or   curl '${stack.httpUrl}/local/token?user_id=alice'`,
       ...(stack.push
@@ -124,71 +167,8 @@ function printBanner(stack: LocalStack, options: { jwtSecret: string; dbPath: st
   );
 }
 
-/** Ctrl-C, SIGTERM, SIGHUP or the launcher going away stop the stack (a second signal exits at once). */
-function stopOnSignals(stack: LocalStack): void {
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      console.error(`${signal} again: exiting now`);
-      process.exit(130);
-    }
-    stopping = true;
-    console.log(`\n${signal}: stopping...`);
-    const force = setTimeout(() => {
-      console.error('stop took over 15 s, exiting');
-      process.exit(1);
-    }, 15_000);
-    force.unref();
-    stack.stop().then(
-      () => {
-        console.log('stopped.');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error('stop failed:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-  process.on('SIGHUP', shutdown);
-  watchLauncher(() => shutdown('SIGTERM'));
-}
-
-/**
- * `npm start` runs `sh -c tsx local/start.ts`; a SIGTERM sent to npm alone reaches sh, which exits without passing
- * it on, and would leave this process and DynamoDB Local running. So stop when the launcher goes away: when our
- * parent (tsx's CLI) changes, or its parent (the shell npm spawned) exits.
- */
-function watchLauncher(onGone: () => void): void {
-  const parent = process.ppid;
-  let grandparent: number | undefined;
-  if (process.platform !== 'win32') {
-    const ps = spawnSync('ps', ['-o', 'ppid=', '-p', String(parent)], { encoding: 'utf8' });
-    const pid = Number(ps.stdout?.trim());
-    if (Number.isInteger(pid) && pid > 1) grandparent = pid;
-  }
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-  const timer = setInterval(() => {
-    if (process.ppid !== parent || (grandparent !== undefined && !alive(grandparent))) {
-      clearInterval(timer);
-      console.log('\nthe launching process went away');
-      onGone();
-    }
-  }, 1_000);
-  timer.unref();
-}
-
 main().catch((error: unknown) => {
-  if (error instanceof JavaMissingError || error instanceof UsageError) console.error(error.message);
+  if (error instanceof JavaMissingError || error instanceof UsageError || error instanceof CorruptDatabaseError) console.error(error.message);
   else console.error(error);
   process.exit(1);
 });

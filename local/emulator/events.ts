@@ -37,31 +37,35 @@ export interface RequestParameters {
 
 /**
  * Headers keep the client's spelling (Node's rawHeaders), with the X-Forwarded-* headers API Gateway adds. The
- * single-value maps keep the last value of a repeated header or query parameter, as API Gateway does.
+ * single-value maps keep the last value of a repeated header or query parameter, as API Gateway does. Names are
+ * collected in Maps and become own properties (Object.fromEntries), so `constructor` or `__proto__` are names like
+ * any other.
  */
 export function requestParameters(rawHeaders: readonly string[], search: URLSearchParams, sourceIp: string): RequestParameters {
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    (multiValueHeaders[rawHeaders[i]!] ??= []).push(rawHeaders[i + 1]!);
-  }
-  multiValueHeaders['X-Forwarded-For'] = [sourceIp];
-  multiValueHeaders['X-Forwarded-Port'] = ['443'];
-  multiValueHeaders['X-Forwarded-Proto'] = ['https'];
-  const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([k, v]) => [k, v[v.length - 1]!]));
-  const multiValueQuery: Record<string, string[]> = {};
-  for (const [key, value] of search) (multiValueQuery[key] ??= []).push(value);
-  const hasQuery = Object.keys(multiValueQuery).length > 0;
+  const headerValues = new Map<string, string[]>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) appendTo(headerValues, rawHeaders[i]!, rawHeaders[i + 1]!);
+  headerValues.set('X-Forwarded-For', [sourceIp]);
+  headerValues.set('X-Forwarded-Port', ['443']);
+  headerValues.set('X-Forwarded-Proto', ['https']);
+  const queryValues = new Map<string, string[]>();
+  for (const [key, value] of search) appendTo(queryValues, key, value);
   return {
-    headers,
-    multiValueHeaders,
-    ...(hasQuery
-      ? {
-          queryStringParameters: Object.fromEntries(Object.entries(multiValueQuery).map(([k, v]) => [k, v[v.length - 1]!])),
-          multiValueQueryStringParameters: multiValueQuery,
-        }
+    headers: lastValues(headerValues),
+    multiValueHeaders: Object.fromEntries(headerValues),
+    ...(queryValues.size > 0
+      ? { queryStringParameters: lastValues(queryValues), multiValueQueryStringParameters: Object.fromEntries(queryValues) }
       : {}),
   };
 }
+
+function appendTo(map: Map<string, string[]>, key: string, value: string): void {
+  const values = map.get(key);
+  if (values) values.push(value);
+  else map.set(key, [value]);
+}
+
+const lastValues = (map: Map<string, string[]>): Record<string, string> =>
+  Object.fromEntries([...map].map(([key, values]) => [key, values[values.length - 1]!]));
 
 export function methodArn(api: ApiInfo, routeKey: string): string {
   return `arn:aws:execute-api:${api.region}:${api.accountId}:${api.apiId}/${api.stage}/${routeKey}`;

@@ -1,6 +1,7 @@
 /**
- * API Gateway WebSocket quotas that the emulator enforces. None of them can be raised on AWS; here they are
- * options so tests can make the timers short.
+ * API Gateway WebSocket quotas that the emulator enforces (AWS's "Quotas for configuring and running a WebSocket
+ * API"; none can be raised on AWS), plus the emulator's own bounds where AWS throttles without a documented number.
+ * Here they are options so tests can make the timers short. Any of them may be Infinity.
  */
 
 export interface EmulatorLimits {
@@ -16,6 +17,19 @@ export interface EmulatorLimits {
   readonly maxConnectionDurationMs: number;
   /** API Gateway stops waiting for an integration after 29 s. */
   readonly integrationTimeoutMs: number;
+  /** Longest WebSocket URL (path and query) accepted by the upgrade: 4,096 characters. Longer answers 414. */
+  readonly maxUrlLength: number;
+  /**
+   * Frames of one connection whose route invocations run at once; past it the emulator stops reading that socket
+   * until one finishes (TCP pushes back on the client). AWS throttles bursts without a per-connection number: 32
+   * is the emulator's, enough for any client that waits for replies.
+   */
+  readonly maxFramesInFlight: number;
+  /**
+   * Bytes queued for a client that does not read before @connections POST answers 429 LimitExceededException
+   * ("the WebSocket client side buffer is full"; AWS gives no size): 1 MiB.
+   */
+  readonly maxSendBufferBytes: number;
 }
 
 export const AWS_LIMITS: EmulatorLimits = {
@@ -25,6 +39,9 @@ export const AWS_LIMITS: EmulatorLimits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionDurationMs: 2 * 60 * 60 * 1000,
   integrationTimeoutMs: 29_000,
+  maxUrlLength: 4_096,
+  maxFramesInFlight: 32,
+  maxSendBufferBytes: 1024 * 1024,
 };
 
 /** WebSocket close codes the emulator uses (RFC 6455 §7.4.1). */

@@ -1,10 +1,14 @@
 /**
  * The @connections management API on the emulator's port: POST (send one text frame), GET (connection info) and
- * DELETE (close) on `/@connections/{connectionId}` (optionally under `/{stage}`), answering as API Gateway does so
- * the SDK v3 ApiGatewayManagementApiClient works unchanged: 410 with `x-amzn-ErrorType: GoneException` for an
- * unknown or closed connection, 413 PayloadTooLargeException over 128 KB. Requests are not SigV4-verified.
+ * DELETE (close) on `/{stage}/@connections/{connectionId}` (and, when the emulator allows it, without the stage),
+ * answering as API Gateway does so the SDK v3 ApiGatewayManagementApiClient works unchanged: 410 with
+ * `x-amzn-ErrorType: GoneException` for an unknown or closed connection, 413 PayloadTooLargeException over 128 KB,
+ * 429 LimitExceededException while the client is not reading what was sent to it. Requests are not SigV4-verified.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** `buffer_full`: the client has not read what was sent to it so far (AWS's LimitExceededException). */
+export type SendResult = 'sent' | 'gone' | 'buffer_full';
 
 /** The emulator's view of a live connection, as far as the management API needs it. */
 export interface ManagedConnection {
@@ -12,8 +16,8 @@ export interface ManagedConnection {
   readonly lastActiveAt: number;
   readonly sourceIp: string;
   readonly userAgent?: string;
-  /** Sends one text frame; resolves once written, rejects if the connection closed meanwhile. */
-  send(data: Buffer): Promise<void>;
+  /** Queues one text message (split into frames of at most 32 KB, as AWS does); what became of it. */
+  send(data: Buffer): SendResult;
   /** Closes the connection (DeleteConnection); $disconnect follows. */
   close(): void;
 }
@@ -64,17 +68,22 @@ function gone(res: ServerResponse, connectionId: string): void {
   sendJson(res, 410, { message: `Connection ${connectionId} is gone` }, 'GoneException');
 }
 
-/** Reads the body up to limit + 1 bytes; returns undefined when it is longer than the limit. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/**
+ * Reads the body, keeping at most `limit` bytes: `too_large` past it, `aborted` when the client went away
+ * mid-body (nothing to answer then).
+ */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
   const chunks: Buffer[] = [];
   let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) tooLarge = true;
-    else chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    }
+  } catch {
+    return 'aborted';
   }
-  return tooLarge ? undefined : Buffer.concat(chunks);
+  return size > limit ? 'too_large' : Buffer.concat(chunks);
 }
 
 /** Answers a management request; `connectionId` comes from managementPath. */
@@ -87,17 +96,14 @@ export async function handleManagementRequest(
   switch (req.method) {
     case 'POST': {
       const body = await readBody(req, options.maxPostBytes);
-      if (body === undefined) {
+      if (body === 'aborted') return void res.destroy();
+      if (body === 'too_large') {
         sendJson(res, 413, { message: `Message over the ${options.maxPostBytes}-byte limit` }, 'PayloadTooLargeException');
         return;
       }
-      const connection = options.lookup(connectionId);
-      if (!connection) return gone(res, connectionId);
-      try {
-        await connection.send(body);
-      } catch {
-        return gone(res, connectionId);
-      }
+      const result = options.lookup(connectionId)?.send(body) ?? 'gone';
+      if (result === 'gone') return gone(res, connectionId);
+      if (result === 'buffer_full') return sendJson(res, 429, { message: 'Limit Exceeded' }, 'LimitExceededException');
       res.writeHead(200, { 'Content-Length': 0, 'x-amzn-RequestId': crypto.randomUUID() });
       res.end();
       return;

@@ -1,14 +1,18 @@
 /**
- * A local API Gateway WebSocket API: one HTTP server that upgrades WebSocket clients after the $connect authorizer
- * and integration accept them, invokes a route integration per frame (concurrently, no per-connection queue),
- * fires $disconnect when a connection ends, serves the @connections management API, and enforces API Gateway's
- * frame, message, idle and duration limits. See docs/local-mode.md for where it differs from AWS.
+ * A local API Gateway WebSocket API: one HTTP server (TLS on the same port when given a certificate) that upgrades
+ * WebSocket clients after the $connect authorizer and integration accept them, invokes a route integration per
+ * frame (a bounded number at once per connection), sends two-way routes' answers back, fires $disconnect when a
+ * connection ends, serves the @connections management API, and enforces API Gateway's URL, frame, message, idle
+ * and duration limits. Nothing a client sends can throw out of it. See docs/emulator.md for what it does as API
+ * Gateway does, and what not.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context } from 'aws-lambda';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { runAuthorizer } from './authorizer.js';
+import { LiveConnection } from './connection.js';
+import { runInScope } from './containment.js';
 import {
   authorizerEvent,
   connectEvent,
@@ -20,46 +24,69 @@ import {
   type ConnectionInfo,
   type RequestParameters,
 } from './events.js';
+import { describeError, identitySourcesPresent, isValidHandshake, proxyResponse, refuse, routeResponseBody } from './handshake.js';
 import { newApiId, newConnectionId, newRequestId } from './ids.js';
-import { AWS_LIMITS, CLOSE, FrameSizeMonitor, type EmulatorLimits } from './limits.js';
-import { forbidden, handleManagementRequest, managementPath, type ManagedConnection } from './management.js';
-import { CONNECT_ROUTE, DEFAULT_ROUTE, DISCONNECT_ROUTE, selectRoute, isPredefinedRoute } from './routes.js';
+import { AWS_LIMITS, CLOSE, type EmulatorLimits } from './limits.js';
+import { forbidden, handleManagementRequest, managementPath } from './management.js';
+import {
+  CONNECT_ROUTE,
+  DEFAULT_ROUTE,
+  DEFAULT_ROUTE_SELECTION_EXPRESSION,
+  DISCONNECT_ROUTE,
+  routeSelector,
+} from './routes.js';
+import { listeningServer, type Listener, type TlsCertificate } from './transport.js';
 import type { AuthorizerHandler, EmulatorLogger, RouteHandler, RouteResult, WebSocketEvent } from './types.js';
 import { handleWebRequest, type WebApp } from './web.js';
 
 export interface EmulatorOptions {
-  /** Port to listen on (default 8787); 0 picks a free one. */
+  /** Port to listen on; 0 picks a free one. @default 8787 */
   readonly port?: number;
-  /** Interface to bind (default 127.0.0.1). */
+  /** Interface to bind. @default '127.0.0.1' */
   readonly host?: string;
-  /** Stage name in events and in the `/{stage}/@connections` path (default `local`). */
+  /** Stage name in events and in the `/{stage}/@connections` path. @default 'local' */
   readonly stage?: string;
   /**
-   * Also serve @connections without the stage, at `/@connections/{id}` (the contract's local CONNECTIONS_ENDPOINT
-   * is the bare `http://127.0.0.1:PORT`). AWS answers 403 there, as the emulator does with false. Another stage
-   * than `stage` answers 403 either way. Default true.
+   * Also serve @connections without the stage, at `/@connections/{id}` (this project's local CONNECTIONS_ENDPOINT is
+   * the bare `http://127.0.0.1:PORT`). AWS answers 403 there, and so does the emulator by default. Another stage
+   * than `stage` answers 403 either way.
+   * @default false
    */
   readonly stagelessManagementApi?: boolean;
-  /** API id in events (default: random, like `abcde12345`). */
+  /** API id in events. @default - random, like `abcde12345` */
   readonly apiId?: string;
+  /** @default 'us-east-1' */
   readonly region?: string;
+  /** @default '000000000000' */
   readonly accountId?: string;
   /** The $connect Lambda REQUEST authorizer; without one every upgrade reaches $connect. */
   readonly authorizer?: AuthorizerHandler;
   /**
    * The authorizer's identity sources, e.g. `['route.request.querystring.token']`: when one is missing or empty,
    * API Gateway answers 401 without invoking the authorizer. Supports `route.request.querystring.*` and
-   * `route.request.header.*`. Default: none (the authorizer always runs).
+   * `route.request.header.*`.
+   * @default [] (the authorizer always runs)
    */
   readonly identitySources?: readonly string[];
-  /** Integrations by route key: `$connect`, `$disconnect`, `$default` and custom keys matched by `action`. */
+  /** Integrations by route key: `$connect`, `$disconnect`, `$default` and custom keys. */
   readonly routes: Readonly<Record<string, RouteHandler>>;
-  /** Overrides of API Gateway's limits (for tests). */
+  /** The API's route selection expression (`$request.body.<path>` variables and literal text). @default '$request.body.action' */
+  readonly routeSelectionExpression?: string;
+  /**
+   * Route keys with a `$default` route response (two-way communication): the integration's answer — a proxy
+   * response's `body`, or a string result — is sent back to the client as a frame.
+   * @default []
+   */
+  readonly twoWayRoutes?: readonly string[];
+  /** A certificate: serve `wss://` and `https://` on the same port as `ws://` and `http://`. @default - plain only */
+  readonly tls?: TlsCertificate;
+  /** Overrides of API Gateway's limits (for tests). @default AWS_LIMITS */
   readonly limits?: Partial<EmulatorLimits>;
   /** Serves `GET /` and `GET /app.js`. */
   readonly webApp?: WebApp;
   /** Serves `GET /local/token?user_id=`. */
   readonly mintToken?: (userId: string) => Promise<string>;
+  /** @default - console, prefixed `[emulator]` */
   readonly logger?: EmulatorLogger;
   /** Told when each route invocation ($connect, a frame's route, $disconnect) has finished (tests, tracing). */
   readonly onInvocation?: (record: InvocationRecord) => void;
@@ -84,12 +111,14 @@ export interface ConnectionSnapshot {
 }
 
 export interface Emulator {
-  /** `ws://{host}:{port}`: the WebSocket URL. */
+  /** `ws://{host}:{port}`: the WebSocket URL (`wss://` too on the same port when a certificate was given). */
   readonly url: string;
-  /** `http://{host}:{port}`: the page, and the @connections endpoint (CONNECTIONS_ENDPOINT). */
+  /** `http://{host}:{port}`: the page, and the @connections endpoint. */
   readonly httpUrl: string;
   readonly port: number;
   readonly api: ApiInfo;
+  /** The limits in force. */
+  readonly limits: EmulatorLimits;
   /** Live connections (not the closing ones). */
   connections(): ConnectionSnapshot[];
   /**
@@ -110,21 +139,9 @@ const consoleLogger: EmulatorLogger = {
   error: (message, details) => console.error(`[emulator] ${message}`, details ?? ''),
 };
 
-interface LiveConnection extends ManagedConnection {
-  readonly info: ConnectionInfo;
-  readonly ws: WebSocket;
-  lastActiveAt: number;
-  /** Set once the emulator decided to close it: later frames are dropped and $disconnect reports this code. */
-  closing?: { readonly code: number; readonly reason: string };
-  /** dropConnection(): no $disconnect. */
-  suppressDisconnect: boolean;
-  readonly closed: Promise<void>;
-  timers: NodeJS.Timeout[];
-}
-
 type Invocation<T> = { ok: true; value: T } | { ok: false; timedOut: boolean; error?: unknown };
 
-/** Starts the emulator on its port; see docs/local-mode.md for what it does as API Gateway does, and what not. */
+/** Starts the emulator on its port; see docs/emulator.md for what it does as API Gateway does, and what not. */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const emulator = new LocalWebSocketApi(options);
   await emulator.listen();
@@ -139,12 +156,14 @@ class LocalWebSocketApi {
   private readonly limits: EmulatorLimits;
   private readonly log: EmulatorLogger;
   private readonly host: string;
-  private readonly routes: Readonly<Partial<Record<string, RouteHandler>>>;
-  private readonly customRouteKeys: ReadonlySet<string>;
+  private readonly routes: ReadonlyMap<string, RouteHandler>;
+  private readonly selectRoute: (body: string) => string;
+  private readonly twoWayRoutes: ReadonlySet<string>;
   private readonly live = new Map<string, LiveConnection>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly wss: WebSocketServer;
   private readonly server: Server;
+  private readonly listener: Listener;
   private stopping = false;
   private api!: ApiInfo;
   private httpUrl = '';
@@ -154,8 +173,10 @@ class LocalWebSocketApi {
     this.limits = { ...AWS_LIMITS, ...options.limits };
     this.log = options.logger ?? consoleLogger;
     this.host = options.host ?? DEFAULT_HOST;
-    this.routes = options.routes;
-    this.customRouteKeys = new Set(Object.keys(options.routes).filter((key) => !isPredefinedRoute(key)));
+    // A Map, so a route key like `constructor` is only ever a key.
+    this.routes = new Map(Object.entries(options.routes).filter((entry): entry is [string, RouteHandler] => typeof entry[1] === 'function'));
+    this.selectRoute = routeSelector(options.routeSelectionExpression ?? DEFAULT_ROUTE_SELECTION_EXPRESSION, this.routes.keys());
+    this.twoWayRoutes = new Set(options.twoWayRoutes ?? []);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -168,15 +189,7 @@ class LocalWebSocketApi {
         return chosen !== undefined && protocols.has(chosen) ? chosen : false;
       },
     });
-    this.server = createServer((req, res) => {
-      this.track(
-        this.handleHttp(req, res).catch((error: unknown) => {
-          this.log.error('http request failed', { error: String(error) });
-          if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ message: 'Internal server error' }));
-        }),
-      );
-    });
+    this.server = createServer((req, res) => this.track(this.handleHttp(req, res).catch((error: unknown) => this.failedHttp(res, error))));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', () => undefined);
       this.track(
@@ -186,17 +199,19 @@ class LocalWebSocketApi {
         }),
       );
     });
+    this.listener = listeningServer(this.server, options.tls);
   }
 
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? DEFAULT_PORT, this.host, () => {
-        this.server.off('error', reject);
+      const { server } = this.listener;
+      server.once('error', reject);
+      server.listen(this.options.port ?? DEFAULT_PORT, this.host, () => {
+        server.off('error', reject);
         resolve();
       });
     });
-    const address = this.server.address();
+    const address = this.listener.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     this.api = {
       apiId: this.options.apiId ?? newApiId(),
@@ -215,6 +230,7 @@ class LocalWebSocketApi {
       httpUrl: this.httpUrl,
       port: Number(new URL(this.httpUrl).port),
       api: this.api,
+      limits: this.limits,
       connections: () => [...this.live.values()].map(snapshot),
       dropConnection: (connectionId) => this.dropConnection(connectionId),
       stop: () => this.stop(),
@@ -229,7 +245,10 @@ class LocalWebSocketApi {
 
   // ---- Invocations -------------------------------------------------------------------------------------------
 
-  /** Runs an integration with API Gateway's timeout; past it the invocation keeps running (stop() waits for it). */
+  /**
+   * Runs an integration with API Gateway's timeout; past it the invocation keeps running (stop() waits for it).
+   * It runs in its own scope, so a stray error its code raises fails it (local/emulator/containment.ts).
+   */
   private async invoke<T>(functionName: string, fn: (context: Context) => Promise<T>): Promise<Invocation<T>> {
     const context = lambdaContext(this.api, functionName, this.limits.integrationTimeoutMs);
     let timer: NodeJS.Timeout | undefined;
@@ -237,13 +256,10 @@ class LocalWebSocketApi {
       timer = setTimeout(() => resolve({ ok: false, timedOut: true }), this.limits.integrationTimeoutMs);
     });
     const run = this.track(
-      (async (): Promise<Invocation<T>> => {
-        try {
-          return { ok: true, value: await fn(context) };
-        } catch (error) {
-          return { ok: false, timedOut: false, error };
-        }
-      })(),
+      runInScope(functionName, () => fn(context)).then(
+        (value): Invocation<T> => ({ ok: true, value }),
+        (error: unknown): Invocation<T> => ({ ok: false, timedOut: false, error }),
+      ),
     );
     try {
       return await Promise.race([run, timeout]);
@@ -273,10 +289,11 @@ class LocalWebSocketApi {
   // ---- HTTP: @connections, page, token -----------------------------------------------------------------------
 
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.httpUrl);
+    const url = parseRequestUrl(req.url, this.httpUrl);
+    if (!url) return void sendStatus(req, res, 400, 'Bad Request');
     const management = managementPath(url.pathname);
     if (management !== undefined) {
-      const stageless = this.options.stagelessManagementApi ?? true;
+      const stageless = this.options.stagelessManagementApi ?? false;
       if (management.stage === undefined ? !stageless : management.stage !== this.api.stage) {
         req.resume();
         return forbidden(res);
@@ -287,10 +304,14 @@ class LocalWebSocketApi {
       });
     }
     if (await handleWebRequest(req, res, url, { webApp: this.options.webApp, mintToken: this.options.mintToken, wsUrl: this.wsUrl })) return;
-    req.resume();
-    const body = JSON.stringify({ message: 'Not Found' });
-    res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
+    sendStatus(req, res, 404, 'Not Found');
+  }
+
+  private failedHttp(res: ServerResponse, error: unknown): void {
+    this.log.error('http request failed', { error: String(error) });
+    if (res.destroyed || res.writableEnded) return;
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ message: 'Internal server error' }));
   }
 
   // ---- $connect: handshake, authorizer, integration, accept ---------------------------------------------------
@@ -299,10 +320,12 @@ class LocalWebSocketApi {
   private async handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     if (this.stopping) return refuse(socket, 503);
     if (!isValidHandshake(req)) return refuse(socket, 400);
+    if ((req.url ?? '').length > this.limits.maxUrlLength) return refuse(socket, 414, 'Request-URI Too Long');
+    const url = parseRequestUrl(req.url, this.httpUrl);
+    if (!url) return refuse(socket, 400);
     let socketGone = false;
     socket.once('close', () => (socketGone = true));
 
-    const url = new URL(req.url ?? '/', this.httpUrl);
     const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
     const userAgent = req.headers['user-agent'];
     const connection: ConnectionInfo = {
@@ -318,15 +341,22 @@ class LocalWebSocketApi {
     const responseHeaders = await this.runConnect(socket, authorized, params);
     if (!responseHeaders) return;
 
-    if (socketGone || this.stopping) {
+    // The client may have left while $connect ran: closed its end (unseen on a socket nobody reads), or reset it.
+    if (socketGone || this.stopping || !socket.readable || !socket.writable || socket.destroyed) {
+      refuse(socket, 503);
       // $connect accepted a connection that is gone already: its handlers stored it, so tell them it ended.
-      if (!socketGone) refuse(socket, 503);
-      if (this.routes[CONNECT_ROUTE]) this.fireDisconnect(authorized, CLOSE.abnormal, 'Client went away during $connect');
+      this.fireDisconnect(authorized, CLOSE.abnormal, 'Client went away during $connect');
       return;
     }
     const protocol = Object.entries(responseHeaders).find(([k]) => k.toLowerCase() === 'sec-websocket-protocol')?.[1];
     if (protocol !== undefined) (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = protocol;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, authorized));
+    let accepted = false;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true;
+      this.accept(ws, socket, authorized);
+    });
+    // ws gives up without calling back when the socket died between the check above and the handshake.
+    if (!accepted && socket.destroyed) this.fireDisconnect(authorized, CLOSE.abnormal, 'Client went away during $connect');
   }
 
   /** The REQUEST authorizer: the connection with its context, or undefined once the upgrade is refused. */
@@ -352,7 +382,7 @@ class LocalWebSocketApi {
 
   /** The $connect integration: the headers of its 2xx answer, or undefined once the upgrade is refused. */
   private async runConnect(socket: Socket, connection: ConnectionInfo, params: RequestParameters): Promise<Record<string, string> | undefined> {
-    const handler = this.routes[CONNECT_ROUTE];
+    const handler = this.routes.get(CONNECT_ROUTE);
     if (!handler) return {};
     const { connectionId } = connection;
     const result = await this.invokeRoute(CONNECT_ROUTE, handler, connectEvent(this.api, connection, params));
@@ -361,7 +391,7 @@ class LocalWebSocketApi {
         this.log.error('$connect timed out', { connectionId });
         return void refuse(socket, 504, 'Endpoint request timed out');
       }
-      this.log.error('$connect failed', { connectionId, error: describe(result.error) });
+      this.log.error('$connect failed', { connectionId, error: describeError(result.error) });
       return void refuse(socket, 502);
     }
     const response = proxyResponse(result.value);
@@ -374,117 +404,61 @@ class LocalWebSocketApi {
   }
 
   private accept(ws: WebSocket, socket: Socket, info: ConnectionInfo): void {
-    let resolveClosed!: () => void;
-    const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-    const connection: LiveConnection = {
-      info,
-      ws,
-      connectedAt: info.connectedAt,
-      lastActiveAt: Date.now(),
-      sourceIp: info.sourceIp,
-      ...(info.userAgent === undefined ? {} : { userAgent: info.userAgent }),
-      suppressDisconnect: false,
-      closed,
-      timers: [],
-      send: (data) =>
-        new Promise<void>((resolve, reject) => {
-          if (connection.closing || ws.readyState !== ws.OPEN) return reject(new Error('gone'));
-          connection.lastActiveAt = Date.now();
-          ws.send(data, { binary: false }, (error) => (error ? reject(error) : resolve()));
-        }),
-      close: () => this.closeConnection(connection, CLOSE.normal, ''),
-    };
+    const connection = new LiveConnection(info, ws, socket, this.limits, {
+      log: this.log,
+      onMessage: (live, body, done) => this.onFrame(live, body, done),
+      onClosed: (live, code, reason) => {
+        this.live.delete(live.connectionId);
+        this.fireDisconnect(live.info, code, reason);
+      },
+    });
     this.live.set(info.connectionId, connection);
-    this.watchFrames(connection, socket);
-    ws.on('close', (code: number, reason: Buffer) => {
-      this.live.delete(info.connectionId);
-      for (const timer of connection.timers) clearTimeout(timer);
-      resolveClosed();
-      if (connection.suppressDisconnect) return;
-      this.fireDisconnect(info, connection.closing?.code ?? code, connection.closing?.reason ?? reason.toString());
-    });
-    this.scheduleIdleCheck(connection, this.limits.idleTimeoutMs);
-    connection.timers.push(
-      setTimeout(() => this.closeConnection(connection, CLOSE.goingAway, 'Going away'), this.limits.maxConnectionDurationMs),
-    );
-  }
-
-  /** Frame and message size limits, binary frames, and each text message as a route invocation. */
-  private watchFrames(connection: LiveConnection, socket: Socket): void {
-    const { ws, info } = connection;
-    const frames = new FrameSizeMonitor(this.limits.maxFrameBytes);
-    socket.prependListener('data', (chunk: Buffer) => {
-      if (frames.feed(chunk)) this.closeConnection(connection, CLOSE.messageTooBig, 'Message too big');
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (connection.closing) return;
-      connection.lastActiveAt = Date.now();
-      if (isBinary) return this.closeConnection(connection, CLOSE.unsupportedData, 'Binary frames are not supported');
-      this.onFrame(connection, rawText(data));
-    });
-    ws.on('error', (error) => {
-      // ws closes with 1009 itself when a message is over maxPayload; $disconnect reports that code.
-      if (!messageTooBig(error)) return this.log.warn('socket error', { connectionId: info.connectionId, error: error.message });
-      if (connection.closing) return;
-      connection.closing = { code: CLOSE.messageTooBig, reason: 'Message too big' };
-      this.live.delete(info.connectionId);
-    });
-  }
-
-  private scheduleIdleCheck(connection: LiveConnection, delayMs: number): void {
-    const timer = setTimeout(() => {
-      connection.timers = connection.timers.filter((t) => t !== timer);
-      const idleFor = Date.now() - connection.lastActiveAt;
-      if (idleFor >= this.limits.idleTimeoutMs) this.closeConnection(connection, CLOSE.goingAway, 'Going away');
-      else this.scheduleIdleCheck(connection, this.limits.idleTimeoutMs - idleFor);
-    }, delayMs);
-    connection.timers.push(timer);
-  }
-
-  private closeConnection(connection: LiveConnection, code: number, reason: string): void {
-    if (connection.closing) return;
-    connection.closing = { code, reason };
-    this.live.delete(connection.info.connectionId);
-    for (const timer of connection.timers) clearTimeout(timer);
-    connection.timers = [];
-    connection.ws.close(code, reason);
   }
 
   // ---- Frames and $disconnect --------------------------------------------------------------------------------
 
-  /** Every frame is its own invocation, started as it arrives: no per-connection queue, as on AWS. */
-  private onFrame(connection: LiveConnection, body: string): void {
-    const routeKey = selectRoute(body, this.customRouteKeys);
-    const handler = this.routes[routeKey];
-    const { connectionId } = connection.info;
+  /** A frame's route invocation; `done` when it has finished (the connection bounds how many run at once). */
+  private onFrame(connection: LiveConnection, body: string, done: () => void): void {
+    const routeKey = this.selectRoute(body);
+    const handler = this.routes.get(routeKey);
+    const { connectionId } = connection;
     if (!handler) {
       // No $default route: API Gateway answers the frame itself.
-      void postError(connection, 'Forbidden', newRequestId());
-      return;
+      postError(connection, 'Forbidden', newRequestId());
+      return done();
     }
     const event = messageEvent(this.api, connection.info, routeKey, body);
     void this.track(
-      this.invokeRoute(routeKey, handler, event).then(async (result) => {
-        if (result.ok) return;
-        const requestId = event.requestContext.requestId;
-        if (result.timedOut) {
-          this.log.error(`${routeKey} timed out`, { connectionId });
-          await postError(connection, 'Endpoint request timed out', requestId);
-        } else {
-          this.log.error(`${routeKey} failed`, { connectionId, error: describe(result.error) });
-          await postError(connection, 'Internal server error', requestId);
-        }
-      }),
+      this.invokeRoute(routeKey, handler, event)
+        .then((result) => {
+          const requestId = event.requestContext.requestId;
+          if (result.ok) return this.answerTwoWay(connection, routeKey, result.value);
+          if (result.timedOut) {
+            this.log.error(`${routeKey} timed out`, { connectionId });
+            postError(connection, 'Endpoint request timed out', requestId);
+          } else {
+            this.log.error(`${routeKey} failed`, { connectionId, error: describeError(result.error) });
+            postError(connection, 'Internal server error', requestId);
+          }
+        })
+        .finally(done),
     );
   }
 
+  /** A route with a route response sends the integration's body back (proxy integrations: `body`). */
+  private answerTwoWay(connection: LiveConnection, routeKey: string, result: RouteResult): void {
+    if (!this.twoWayRoutes.has(routeKey)) return;
+    const body = routeResponseBody(result);
+    if (body !== undefined) connection.send(Buffer.from(body));
+  }
+
   private fireDisconnect(info: ConnectionInfo, code: number, reason: string): void {
-    const handler = this.routes[DISCONNECT_ROUTE];
+    const handler = this.routes.get(DISCONNECT_ROUTE);
     if (!handler) return;
     const event = disconnectEvent(this.api, info, code, reason);
     void this.track(
       this.invokeRoute(DISCONNECT_ROUTE, handler, event).then((result) => {
-        if (!result.ok) this.log.error('$disconnect failed', { connectionId: info.connectionId, error: describe(result.error) });
+        if (!result.ok) this.log.error('$disconnect failed', { connectionId: info.connectionId, error: describeError(result.error) });
       }),
     );
   }
@@ -494,10 +468,8 @@ class LocalWebSocketApi {
   private dropConnection(connectionId: string): boolean {
     const connection = this.live.get(connectionId);
     if (!connection) return false;
-    connection.suppressDisconnect = true;
-    connection.closing = { code: CLOSE.abnormal, reason: '' };
     this.live.delete(connectionId);
-    connection.ws.terminate();
+    connection.drop();
     return true;
   }
 
@@ -505,7 +477,7 @@ class LocalWebSocketApi {
     if (this.stopping) return;
     this.stopping = true; // new upgrades are refused with 503 from here on
     const open = [...this.live.values()];
-    for (const connection of open) this.closeConnection(connection, CLOSE.goingAway, 'Going away');
+    for (const connection of open) connection.close(CLOSE.goingAway, 'Going away');
     await Promise.all(
       open.map(async (connection) => {
         const timer = setTimeout(() => connection.ws.terminate(), 1_000);
@@ -520,11 +492,11 @@ class LocalWebSocketApi {
       (async () => {
         while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       })(),
-      new Promise((resolve) => (bound = setTimeout(resolve, this.limits.integrationTimeoutMs))),
+      new Promise((resolve) => (bound = setTimeout(resolve, Math.min(this.limits.integrationTimeoutMs, 2 ** 31 - 1)))),
     ]);
     clearTimeout(bound);
-    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+    const closing = new Promise<void>((resolve) => this.listener.server.close(() => resolve()));
+    this.listener.destroyAll();
     await closing;
     this.wss.close();
   }
@@ -532,7 +504,7 @@ class LocalWebSocketApi {
 
 function snapshot(c: LiveConnection): ConnectionSnapshot {
   return {
-    connectionId: c.info.connectionId,
+    connectionId: c.connectionId,
     connectedAt: c.info.connectedAt,
     lastActiveAt: c.lastActiveAt,
     ...(c.info.authorizer === undefined ? {} : { authorizer: c.info.authorizer }),
@@ -540,68 +512,24 @@ function snapshot(c: LiveConnection): ConnectionSnapshot {
 }
 
 /** The frame API Gateway itself sends a client when a route fails: `{"message","connectionId","requestId"}`. */
-async function postError(connection: LiveConnection, message: string, requestId: string): Promise<void> {
-  const frame = JSON.stringify({ message, connectionId: connection.info.connectionId, requestId });
-  await connection.send(Buffer.from(frame)).catch(() => undefined);
+function postError(connection: LiveConnection, message: string, requestId: string): void {
+  connection.send(Buffer.from(JSON.stringify({ message, connectionId: connection.connectionId, requestId })));
 }
 
-function refuse(socket: Socket, status: number, message?: string, body?: string): void {
-  if (socket.destroyed) return;
-  const text = body ?? JSON.stringify({ message: message ?? (status >= 500 ? 'Internal server error' : STATUS_CODES[status]) });
-  const errorType = status === 401 ? 'UnauthorizedException' : status === 403 ? 'AccessDeniedException' : undefined;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(text)}\r\n` +
-      (errorType ? `x-amzn-ErrorType: ${errorType}\r\n` : '') +
-      'Connection: close\r\n\r\n' +
-      text,
-  );
+/** The request URL, or undefined when it does not parse (`//a:b` is a host with a bad port to the URL parser). */
+function parseRequestUrl(raw: string | undefined, base: string): URL | undefined {
+  try {
+    return new URL(raw ?? '/', base);
+  } catch {
+    return undefined;
+  }
 }
 
-function isValidHandshake(req: IncomingMessage): boolean {
-  const key = req.headers['sec-websocket-key'];
-  return (
-    req.method === 'GET' &&
-    (req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
-    typeof key === 'string' &&
-    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
-    (req.headers['sec-websocket-version'] === '13' || req.headers['sec-websocket-version'] === '8')
-  );
-}
-
-function identitySourcesPresent(sources: readonly string[], params: RequestParameters): boolean {
-  return sources.every((source) => {
-    const query = /^route\.request\.querystring\.(.+)$/.exec(source);
-    if (query) return !!params.queryStringParameters?.[query[1]!];
-    const header = /^route\.request\.header\.(.+)$/.exec(source);
-    if (header) {
-      const name = header[1]!.toLowerCase();
-      return Object.entries(params.headers).some(([k, v]) => k.toLowerCase() === name && v !== '');
-    }
-    return true;
-  });
-}
-
-/** A Lambda proxy response's status and headers; undefined when it has no numeric statusCode. */
-function proxyResponse(result: RouteResult): { statusCode: number; headers: Record<string, string>; body?: string } | undefined {
-  if (!result || typeof result !== 'object' || typeof result.statusCode !== 'number') return undefined;
-  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
-  return { statusCode: result.statusCode, headers, ...(result.body === undefined ? {} : { body: result.body }) };
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
-}
-
-function messageTooBig(error: Error): boolean {
-  return (error as Error & { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+function sendStatus(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  req.resume();
+  const body = JSON.stringify({ message });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 export type { WebSocketEvent };

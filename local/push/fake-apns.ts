@@ -11,7 +11,7 @@ import http2 from 'node:http2';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import selfsigned from 'selfsigned';
-import { answerEndlessly, close, listen, readBody } from './http.js';
+import { answerEndlessly, close, contained, listen, readBody } from './http.js';
 
 export interface ApnsRecord {
   readonly token: string;
@@ -30,7 +30,6 @@ export class FakeApns {
   readonly held = new Set<string>();
   /** Device tokens whose pushes are answered 400 with a body that never ends. */
   readonly endless = new Set<string>();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** Distinct provider tokens seen. */
   readonly providerTokens = new Set<string>();
   private throttles = 0;
@@ -53,11 +52,7 @@ export class FakeApns {
     });
     const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     let fake: FakeApns | undefined;
-    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert }, (req, res) => void fake!.handle(req, res));
-    server.on('session', (session) => {
-      fake?.sessions.add(session);
-      session.on('close', () => fake?.sessions.delete(session));
-    });
+    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert }, contained((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => fake!.handle(req, res)));
     const port = await listen(server, options.port);
     fake = new FakeApns(server, `https://127.0.0.1:${port}`, pems.cert, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, signing.publicKey);
     return fake;
@@ -68,8 +63,6 @@ export class FakeApns {
   }
 
   stop(): Promise<void> {
-    // Held streams keep their sessions open, and an HTTP/2 server closes only when its sessions have.
-    for (const session of this.sessions) session.destroy();
     return close(this.server);
   }
 

@@ -12,7 +12,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { FcmServiceAccount } from '../../core/push/fcm.js';
 import { FCM_SCOPE } from '../../core/push/fcm.js';
-import { answerEndlessly, close, listen, readBody, sendJson } from './http.js';
+import { answerEndlessly, close, contained, listen, readBody, sendJson } from './http.js';
 
 export interface FcmRecord {
   readonly token: string;
@@ -46,7 +46,7 @@ export class FakeFcm {
   static async start(options: { port?: number; tokenLifetimeSeconds?: number } = {}): Promise<FakeFcm> {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     let fake: FakeFcm | undefined;
-    const server = createServer((req, res) => void fake!.handle(req, res).catch((e: Error) => sendJson(res, 500, { error: { message: e.message } })));
+    const server = createServer(contained((req: IncomingMessage, res: ServerResponse) => fake!.handle(req, res)));
     const port = await listen(server, options.port);
     const origin = `http://127.0.0.1:${port}`;
     const serviceAccount: FcmServiceAccount = {

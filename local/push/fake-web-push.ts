@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, type ECDH } from 'node:crypto';
 import { decodeJwt, jwtVerify } from 'jose';
-import { answerEndlessly, close, listen, readBody } from './http.js';
+import { answerEndlessly, close, contained, listen, readBody } from './http.js';
 
 export interface WebPushRecord {
   readonly subscriptionId: string;
@@ -48,7 +48,7 @@ export class FakeWebPush {
 
   static async start(options: { port?: number } = {}): Promise<FakeWebPush> {
     let fake: FakeWebPush | undefined;
-    const server = createServer((req, res) => void fake!.handle(req, res));
+    const server = createServer(contained((req: IncomingMessage, res: ServerResponse) => fake!.handle(req, res)));
     fake = new FakeWebPush(server, `http://127.0.0.1:${await listen(server, options.port)}`);
     return fake;
   }

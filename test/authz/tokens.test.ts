@@ -330,7 +330,8 @@ describe('through the emulator', () => {
     for (const [what, token] of cases) {
       const target = token === undefined ? `${url}/` : `${url}/?${new URLSearchParams({ token })}`;
       const refusal = await TestClient.refusal(target);
-      expect(refusal.status, what).toBe(401);
+      // A URL over API Gateway's 4,096 characters is refused before the authorizer (414), as on AWS.
+      expect(refusal.status, what).toBe(target.length - url.length > 4_096 ? 414 : 401);
     }
     expect(invocations(), 'no route handler invoked').toEqual([]);
     expect(live()).toEqual([]);

@@ -63,6 +63,8 @@ export async function startStubApi(
       return stubAuthorizer(event);
     },
     identitySources: ['route.request.querystring.token'],
+    // As local mode serves it (the contract's CONNECTIONS_ENDPOINT); the AWS-like default is covered on its own.
+    stagelessManagementApi: true,
     ...options,
     routes: {
       $connect: record('$connect'),
