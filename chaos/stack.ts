@@ -20,7 +20,7 @@ import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
 import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
 import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
 import { scheduledEvent } from '../local/stack.js';
-import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from '../local/emulator/token.js';
+import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from '../local/token.js';
 import type { EmulatorLogger, RouteHandler } from '../local/emulator/types.js';
 import {
   DynamoFaultInjector,
@@ -101,7 +101,6 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
       stagelessManagementApi: true,
       routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
-      mintToken: (userId) => mintToken(jwtSecret, userId),
       logger: options.logger ?? quiet,
       ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
     });

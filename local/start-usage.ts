@@ -5,7 +5,7 @@
  */
 import { DEFAULTS, ENV } from '../core/config.js';
 import { DEFAULT_PORT } from './emulator/server.js';
-import { DEFAULT_JWT_SECRET } from './emulator/token.js';
+import { DEFAULT_JWT_SECRET } from './token.js';
 import { LOCAL_DEFAULTS } from './stack.js';
 
 /** What each handler setting does. */
