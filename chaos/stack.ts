@@ -7,6 +7,7 @@
  * `wrapHandler?: (routeKey, handler) => handler`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS_ENV, startEmulator, type Emulator, type EmulatorLogger, type InvocationRecord, type RouteHandler } from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES } from '../core/routes.js';
@@ -17,11 +18,8 @@ import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/we
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
 import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../lambdas/route-handlers.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
-import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
-import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
 import { scheduledEvent } from '../local/stack.js';
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from '../local/token.js';
-import type { EmulatorLogger, RouteHandler } from '../local/emulator/types.js';
 import {
   DynamoFaultInjector,
   FaultyGateway,

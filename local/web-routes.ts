@@ -3,7 +3,7 @@
  * the token endpoint.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpRoutes } from './emulator/server.js';
+import type { HttpRoutes } from 'teamtalk-local';
 import { isUserId } from '../core/domain/ids.js';
 
 export interface WebApp {

@@ -1,8 +1,8 @@
 /**
  * The emulator as a tool for any CDK WebSocket app (issue 23, items 3, 14 and 15). examples/websocket-chat, a chat
  * app shaped like AWS's samples and written without the emulator in mind, is synthesized with the CDK CLI of
- * node_modules and served by the `teamtalk-local` command; test/emulator/fixtures/rough-app, a hand-written
- * assembly, has functions that misbehave and tell what they see of their environment.
+ * node_modules and served by the `teamtalk-local` command (the workspace's). test/emulator/fixtures/rough-app, a
+ * hand-written assembly, has functions that misbehave and tell what they see of their environment.
  */
 import { DynamoDBClient, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { serveCdkApp, type CdkAppServer } from '../../local/cdk-app/serve.js';
+import { serveCdkApp, type CdkAppServer } from 'teamtalk-local';
 import { silentLogger } from './stub-api.js';
 import { eventually } from './stack-process.js';
 import { Queue, TestClient } from './support.js';
@@ -35,9 +35,28 @@ function dynamo(): DynamoDBClient {
   return new DynamoDBClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
+/** examples/websocket-chat's cloud assembly, synthesized on first use. */
+const chatAssembly = join(work, 'chat.out');
+let synthesized = false;
+function synthesizeChatApp(): string {
+  if (synthesized) return chatAssembly;
+  const synth = spawnSync('npx', ['cdk', 'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', chatAssembly], {
+    cwd: join(REPO, 'examples/websocket-chat'),
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
+    encoding: 'utf8',
+  });
+  if (synth.status !== 0) throw new Error(`cdk synth failed:\n${synth.stdout}\n${synth.stderr}`);
+  synthesized = true;
+  return chatAssembly;
+}
+
 /** The command as a user runs it, in its own process; its lines queue up. */
-function command(args: string[]): { child: ChildProcess; lines: Queue<string>; output: () => string } {
-  const child = spawn(process.execPath, ['bin/teamtalk-local.mjs', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0' } });
+function command(
+  bin: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> } = { cwd: REPO },
+): { child: ChildProcess; lines: Queue<string>; output: () => string } {
+  const child = spawn(bin, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0', ...options.env } });
   const lines = new Queue<string>();
   let text = '';
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -46,6 +65,7 @@ function command(args: string[]): { child: ChildProcess; lines: Queue<string>; o
       for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
     });
   }
+  child.once('error', (error) => (text += `could not start ${bin}: ${error.message}\n`)); // the banner wait then fails, naming it
   return { child, lines, output: () => text };
 }
 
@@ -75,20 +95,13 @@ const alive = (pid: number) => {
 };
 
 describe.skipIf(process.platform !== 'linux')('teamtalk-local serves examples/websocket-chat, synthesized by the CDK CLI', () => {
-  const assembly = join(work, 'chat.out');
-
-  beforeAll(() => {
-    const synth = spawnSync('npx', ['cdk', 'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', assembly], {
-      cwd: join(REPO, 'examples/websocket-chat'),
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
-      encoding: 'utf8',
-    });
-    if (synth.status !== 0) throw new Error(`cdk synth failed:\n${synth.stdout}\n${synth.stderr}`);
-  }, 120_000);
+  let assembly: string;
+  beforeAll(() => void (assembly = synthesizeChatApp()), 120_000);
 
   it('connects through the authorizer, sends to all, answers $default two-way, forgets disconnected clients, and stops clean', async () => {
     const prefix = `chat${process.pid}_`;
-    const run = command(['--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', prefix]);
+    // The workspace's command, through its link in node_modules (a build: workspace-builds.ts).
+    const run = command(process.execPath, [join(REPO, 'node_modules/.bin/teamtalk-local'), '--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', prefix]);
     try {
       const banner = await run.lines.waitFor((l) => l.includes('WebSocket API'), 60_000, `the banner: ${run.output()}`);
       const url = /(ws:\/\/\S+)/.exec(banner)![1]!;
@@ -193,3 +206,4 @@ describe.skipIf(process.platform !== 'linux')('functions run as Lambda runs them
     expect(server.emulator.connections()).toHaveLength(1);
   });
 });
+

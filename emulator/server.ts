@@ -28,13 +28,7 @@ import { describeError, identitySourcesPresent, isValidHandshake, proxyResponse,
 import { newApiId, newConnectionId, newRequestId } from './ids.js';
 import { AWS_LIMITS, CLOSE, type EmulatorLimits } from './limits.js';
 import { forbidden, handleManagementRequest, managementPath } from './management.js';
-import {
-  CONNECT_ROUTE,
-  DEFAULT_ROUTE,
-  DEFAULT_ROUTE_SELECTION_EXPRESSION,
-  DISCONNECT_ROUTE,
-  routeSelector,
-} from './routes.js';
+import { CONNECT_ROUTE, DEFAULT_ROUTE_SELECTION_EXPRESSION, DISCONNECT_ROUTE, routeSelector } from './routes.js';
 import { listeningServer, type Listener, type TlsCertificate } from './transport.js';
 import type { AuthorizerHandler, EmulatorLogger, RouteHandler, RouteResult, WebSocketEvent } from './types.js';
 
@@ -251,7 +245,7 @@ class LocalWebSocketApi {
 
   /**
    * Runs an integration with API Gateway's timeout; past it the invocation keeps running (stop() waits for it).
-   * It runs in its own scope, so a stray error its code raises fails it (local/emulator/containment.ts).
+   * It runs in its own scope, so a stray error its code raises fails it (containment.ts).
    */
   private async invoke<T>(functionName: string, fn: (context: Context) => Promise<T>): Promise<Invocation<T>> {
     const context = lambdaContext(this.api, functionName, this.limits.integrationTimeoutMs);
@@ -535,6 +529,3 @@ function sendStatus(req: IncomingMessage, res: ServerResponse, status: number, m
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
-
-export type { WebSocketEvent };
-export { DEFAULT_ROUTE, CONNECT_ROUTE, DISCONNECT_ROUTE };
