@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `teamtalk-local --app cdk.out`: serves any synthesized CDK app's API Gateway WebSocket API on this machine (see
- * docs/emulator.md). DynamoDB Local in memory unless `--data-dir` keeps the tables (locked for this process alone)
+ * the package's README.md). DynamoDB Local in memory unless `--data-dir` keeps the tables (locked for this process alone)
  * or `--dynamodb-endpoint` names one already running. Stops as `npm start` does: in order on Ctrl-C, SIGTERM or the
  * launcher going away; the janitor ends what a killed process leaves.
  */

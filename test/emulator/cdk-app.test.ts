@@ -104,7 +104,8 @@ describe.skipIf(process.platform !== 'linux')('teamtalk-local serves examples/we
   it('connects through the authorizer, sends to all, answers $default two-way, forgets disconnected clients, and stops clean', async () => {
     const prefix = `chat${process.pid}_`;
     // The workspace's command, through its link in node_modules (a build: workspace-builds.ts).
-    const run = command(process.execPath, [join(REPO, 'node_modules/.bin/teamtalk-local'), '--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', prefix]);
+    const args = ['--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', prefix];
+    const run = command(process.execPath, [join(REPO, 'node_modules/.bin/teamtalk-local'), ...args]);
     try {
       const banner = await run.lines.waitFor((l) => l.includes('WebSocket API'), 60_000, `the banner: ${run.output()}`);
       const url = /(ws:\/\/\S+)/.exec(banner)![1]!;
@@ -247,7 +248,7 @@ describe.skipIf(process.platform !== 'linux')('teamtalk-local as another project
       expect(await alice.next((f) => 'message' in f, 30_000)).toEqual({ from: 'alice', message: 'hello from the package' });
 
       const processes = descendants(run.child.pid!);
-      expect(processes.length).toBeGreaterThanOrEqual(2); // the sendmessage function's environment and the janitor
+      expect(processes.length).toBeGreaterThanOrEqual(4); // the authorizer's, $connect's and sendmessage's environments, the janitor
       run.child.kill('SIGINT');
       await new Promise((resolve) => run.child.once('exit', resolve));
       expect(run.child.exitCode, run.output()).toBe(0);

@@ -17,7 +17,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- package-lock.json
 type LockEntry = Record<string, any>;
-export type Lock = { packages: Record<string, LockEntry> };
+type Lock = { packages: Record<string, LockEntry> };
 
 /** A package of this repository: the root ('') or a workspace folder. */
 export interface RepositoryPackage {
@@ -84,17 +84,14 @@ export interface Packed {
   readonly tarball: string;
   /** The paths in the tarball. */
   readonly files: readonly string[];
-  /** The tarball's size and the unpacked size, in bytes. */
-  readonly size: number;
-  readonly unpackedSize: number;
 }
 
 /** `npm pack` of the package into `destination`; `ignoreScripts` leaves out its prepack (its build must be current). */
 export async function pack(pkg: RepositoryPackage, destination: string, { ignoreScripts = false } = {}): Promise<Packed> {
   const args = ['pack', '--pack-destination', destination, '--json', ...(pkg.folder ? ['--workspace', pkg.name] : []), ...(ignoreScripts ? ['--ignore-scripts'] : [])];
   const { stdout } = await run('npm', args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  const [result] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[]; size: number; unpackedSize: number }[];
-  return { tarball: join(destination, result!.filename), files: result!.files.map((f) => f.path), size: result!.size, unpackedSize: result!.unpackedSize };
+  const [result] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
+  return { tarball: join(destination, result!.filename), files: result!.files.map((f) => f.path) };
 }
 
 /** A fresh app in `app` with the tarball and `appDependencies` installed by `npm ci` (no install scripts run). */
