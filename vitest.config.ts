@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The SDK package is built first: some tests run on its build (client-build.ts).
-    globalSetup: ['test/support/client-build.ts', 'test/support/global-setup.ts'],
+    // The SDK and emulator packages are built first: tests run on their builds (workspace-builds.ts).
+    globalSetup: ['test/support/workspace-builds.ts', 'test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // DynamoDB Local is one JVM shared by all files; keep the 2-core machine from thrashing.

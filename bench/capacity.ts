@@ -9,8 +9,8 @@
 import './quiet.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startDynamoDbLocal } from 'teamtalk-local';
 import { logger } from '../core/observability.js';
-import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { runFanout } from './fanout.js';
 import { PartitionRecorder } from './partitions.js';
 import { ROOT } from './specs.js';

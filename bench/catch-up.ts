@@ -2,7 +2,7 @@
  * Catch-up after 1,000 missed messages across 20 sessions (issue 4's closing figure), on the local stack: DynamoDB
  * Local, the emulator and the real handlers, loopback only.
  *
- *   npx tsx bench/catch-up.ts [--runs 3] [--no-write]
+ *   npx tsx bench/catch-up.ts [--runs 3] [--no-write]    (the emulator package built: `npm run build:emulator`)
  *
  * 20 senders (SDK clients) send bob 50 messages each while bob is offline, paced under the 20 a second per connection
  * limit. Then bob's SDK (fresh, no saved state) connects and catches up, `--runs` times (reads only: every run does the

@@ -7,8 +7,8 @@
 import './quiet.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startDynamoDbLocal, type DynamoDbLocal } from 'teamtalk-local';
 import { logger } from '../core/observability.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../local/dynamodb-local.js';
 import { renderChart } from './chart.js';
 import { abortColdStart, runColdStart } from './cold-start.js';
 import { cpuWindow, findDynamoDbLocalPid, loadAverage } from './cpu.js';

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_AWS_ENV } from 'teamtalk-local';
 import { createDocumentClient } from '../core/store/document-client.js';
-import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
 import { cpuWindow, type CpuShare } from './cpu.js';
 import type { BenchClient, Frame } from './client.js';
 import { msgFrame, TEXT } from './cost.js';

@@ -17,7 +17,7 @@
  *   DYNAMODB_ENDPOINT: use a running DynamoDB Local instead of starting one.
  */
 import { parseArgs } from 'node:util';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../local/dynamodb-local.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from 'teamtalk-local';
 import { failedFigures, formatResult, runChaos } from './harness.js';
 
 const FLAGS = {

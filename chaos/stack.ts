@@ -7,6 +7,7 @@
  * `wrapHandler?: (routeKey, handler) => handler`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS_ENV, startEmulator, type Emulator, type EmulatorLogger, type InvocationRecord, type RouteHandler } from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES } from '../core/routes.js';
@@ -17,11 +18,8 @@ import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/we
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
 import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../lambdas/route-handlers.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
-import { LOCAL_AWS_ENV } from '../local/dynamodb-local.js';
-import { startEmulator, type Emulator, type InvocationRecord } from '../local/emulator/server.js';
 import { scheduledEvent } from '../local/stack.js';
-import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from '../local/emulator/token.js';
-import type { EmulatorLogger, RouteHandler } from '../local/emulator/types.js';
+import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from '../local/token.js';
 import {
   DynamoFaultInjector,
   FaultyGateway,
@@ -101,7 +99,6 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
       stagelessManagementApi: true,
       routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
-      mintToken: (userId) => mintToken(jwtSecret, userId),
       logger: options.logger ?? quiet,
       ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
     });

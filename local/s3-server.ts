@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { janitor } from 'teamtalk-local';
 import { ConditionalWrites } from './s3-conditional-writes.js';
-import { janitor } from './process/janitor.js';
 import { refusalOf } from './s3-auth.js';
 
 export interface LocalS3Options {

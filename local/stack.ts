@@ -8,6 +8,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import webpush from 'web-push';
+import {
+  DEFAULT_PORT,
+  LOCAL_AWS_ENV,
+  startDynamoDbLocal,
+  startEmulator,
+  type DynamoDbLocal,
+  type Emulator,
+  type EmulatorLimits,
+  type EmulatorLogger,
+  type InvocationRecord,
+  type RouteHandler,
+} from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
@@ -18,12 +30,8 @@ import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/we
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
 import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../lambdas/route-handlers.js';
 import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
-import { LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
-import type { EmulatorLimits } from './emulator/limits.js';
-import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } from './emulator/server.js';
-import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './emulator/token.js';
-import type { EmulatorLogger, RouteHandler } from './emulator/types.js';
-import type { WebApp } from './emulator/web.js';
+import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './token.js';
+import { webRoutes, type WebApp } from './web-routes.js';
 import { IamGuard } from './iam-guard.js';
 import { startLocalPush, type LocalPush, type LocalPushOptions } from './push/local-push.js';
 import { S3GrantGuard } from './s3-grant-guard.js';
@@ -233,8 +241,7 @@ async function startLocalEmulator(
     stagelessManagementApi: true,
     routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
-    ...(webApp === undefined ? {} : { webApp }),
-    mintToken: (userId) => mintToken(jwtSecret, userId),
+    httpRoutes: webRoutes({ ...(webApp === undefined ? {} : { webApp }), mintToken: (userId) => mintToken(jwtSecret, userId) }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
   });

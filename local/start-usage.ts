@@ -3,9 +3,9 @@
  * taken from the code (core/config.ts DEFAULTS, local/stack.ts LOCAL_DEFAULTS), so the text cannot drift; a new
  * setting in DEFAULTS does not compile until it is described here.
  */
+import { DEFAULT_PORT } from 'teamtalk-local';
 import { DEFAULTS, ENV } from '../core/config.js';
-import { DEFAULT_PORT } from './emulator/server.js';
-import { DEFAULT_JWT_SECRET } from './emulator/token.js';
+import { DEFAULT_JWT_SECRET } from './token.js';
 import { LOCAL_DEFAULTS } from './stack.js';
 
 /** What each handler setting does. */

@@ -8,16 +8,21 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  containStrayErrors,
+  CorruptDatabaseError,
+  DataFolderInUseError,
+  DEFAULT_PORT,
+  JavaMissingError,
+  lockDataFolder,
+  stopOnSignals,
+  type DataLock,
+} from 'teamtalk-local';
 import { ENV } from '../core/config.js';
 import { logger } from '../core/observability.js';
-import { CorruptDatabaseError, JavaMissingError } from './dynamodb-local.js';
-import { containStrayErrors } from './emulator/containment.js';
-import { DEFAULT_PORT } from './emulator/server.js';
-import { DEFAULT_JWT_SECRET } from './emulator/token.js';
+import { DEFAULT_JWT_SECRET } from './token.js';
 import { USAGE } from './start-usage.js';
-import type { WebApp } from './emulator/web.js';
-import { DataFolderInUseError, lockDataFolder, type DataLock } from './process/data-lock.js';
-import { stopOnSignals } from './process/shutdown.js';
+import type { WebApp } from './web-routes.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
 class UsageError extends Error {}

@@ -3,7 +3,7 @@
  * `local-dev-secret`, the secret `npm start` uses), valid for 24 hours. Only the token goes to stdout, so
  * `TOKEN=$(npm run -s token -- alice)` works.
  */
-import { DEFAULT_JWT_SECRET, DEFAULT_TOKEN_TTL_SECONDS, InvalidUserIdError, mintToken } from '../local/emulator/token.js';
+import { DEFAULT_JWT_SECRET, DEFAULT_TOKEN_TTL_SECONDS, InvalidUserIdError, mintToken } from '../local/token.js';
 
 const [userId, ...rest] = process.argv.slice(2);
 if (userId === undefined || rest.length > 0 || userId === '--help' || userId === '-h') {

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createDocumentClient } from '../core/store/document-client.js';
-import { DEFAULT_JWT_SECRET, mintToken } from '../local/emulator/token.js';
+import { DEFAULT_JWT_SECRET, mintToken } from '../local/token.js';
 import { cleanUpSmokeData, cleanupTargetFromOutputs, type CleanupReport, type CleanupTarget } from './cleanup.js';
 import { runSmoke, type SmokeUser, type StepResult } from './steps.js';
 

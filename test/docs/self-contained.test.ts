@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DIRS = ['lib', 'bin', 'core', 'lambdas', 'local', 'client', 'protocol', 'bench', 'chaos', 'smoke', 'docs', 'scripts', 'examples', 'test'];
+const DIRS = ['lib', 'bin', 'core', 'lambdas', 'local', 'emulator', 'client', 'protocol', 'bench', 'chaos', 'smoke', 'docs', 'scripts', 'examples', 'test'];
 const SKIP = new Set(['node_modules', 'dist', 'cdk.out', '.data', 'artifacts']);
 /** Built from parts so that this file does not match itself. */
 const OUTSIDE = new RegExp(['shared', '(contract\\.md|reference)'].join('/'));

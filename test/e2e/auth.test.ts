@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mintToken } from '../../local/emulator/token.js';
+import { mintToken } from '../../local/token.js';
 import { TestClient } from '../emulator/support.js';
 import { startTestStack, type TestStack } from './harness.js';
 

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import type { InvocationRecord } from 'teamtalk-local';
 import { logger } from '../../core/observability.js';
-import type { InvocationRecord } from '../../local/emulator/server.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { Queue, TestClient, type Frame } from '../emulator/support.js';
 

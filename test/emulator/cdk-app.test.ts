@@ -1,17 +1,20 @@
 /**
  * The emulator as a tool for any CDK WebSocket app (issue 23, items 3, 14 and 15). examples/websocket-chat, a chat
  * app shaped like AWS's samples and written without the emulator in mind, is synthesized with the CDK CLI of
- * node_modules and served by the `teamtalk-local` command; test/emulator/fixtures/rough-app, a hand-written
- * assembly, has functions that misbehave and tell what they see of their environment.
+ * node_modules (once for this file) and served by the `teamtalk-local` command: the workspace's, and the package as
+ * another project installs it — `npm pack`, `npm ci` of the tarball into a folder outside the repository, its
+ * `node_modules/.bin/teamtalk-local` run with nothing of this repository reachable. test/emulator/fixtures/rough-app,
+ * a hand-written assembly, has functions that misbehave and tell what they see of their environment.
  */
 import { DynamoDBClient, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { serveCdkApp, type CdkAppServer } from '../../local/cdk-app/serve.js';
+import { serveCdkApp, type CdkAppServer } from 'teamtalk-local';
+import { installIntoApp, pack, repositoryPackage, type Packed } from '../support/consumer-install.js';
 import { silentLogger } from './stub-api.js';
 import { eventually } from './stack-process.js';
 import { Queue, TestClient } from './support.js';
@@ -35,9 +38,28 @@ function dynamo(): DynamoDBClient {
   return new DynamoDBClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
+/** examples/websocket-chat's cloud assembly, synthesized on first use. */
+const chatAssembly = join(work, 'chat.out');
+let synthesized = false;
+function synthesizeChatApp(): string {
+  if (synthesized) return chatAssembly;
+  const synth = spawnSync('npx', ['cdk', 'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', chatAssembly], {
+    cwd: join(REPO, 'examples/websocket-chat'),
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
+    encoding: 'utf8',
+  });
+  if (synth.status !== 0) throw new Error(`cdk synth failed:\n${synth.stdout}\n${synth.stderr}`);
+  synthesized = true;
+  return chatAssembly;
+}
+
 /** The command as a user runs it, in its own process; its lines queue up. */
-function command(args: string[]): { child: ChildProcess; lines: Queue<string>; output: () => string } {
-  const child = spawn(process.execPath, ['bin/teamtalk-local.mjs', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0' } });
+function command(
+  bin: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> } = { cwd: REPO },
+): { child: ChildProcess; lines: Queue<string>; output: () => string } {
+  const child = spawn(bin, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0', ...options.env } });
   const lines = new Queue<string>();
   let text = '';
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -46,6 +68,7 @@ function command(args: string[]): { child: ChildProcess; lines: Queue<string>; o
       for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
     });
   }
+  child.once('error', (error) => (text += `could not start ${bin}: ${error.message}\n`)); // the banner wait then fails, naming it
   return { child, lines, output: () => text };
 }
 
@@ -75,20 +98,14 @@ const alive = (pid: number) => {
 };
 
 describe.skipIf(process.platform !== 'linux')('teamtalk-local serves examples/websocket-chat, synthesized by the CDK CLI', () => {
-  const assembly = join(work, 'chat.out');
-
-  beforeAll(() => {
-    const synth = spawnSync('npx', ['cdk', 'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', assembly], {
-      cwd: join(REPO, 'examples/websocket-chat'),
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
-      encoding: 'utf8',
-    });
-    if (synth.status !== 0) throw new Error(`cdk synth failed:\n${synth.stdout}\n${synth.stderr}`);
-  }, 120_000);
+  let assembly: string;
+  beforeAll(() => void (assembly = synthesizeChatApp()), 120_000);
 
   it('connects through the authorizer, sends to all, answers $default two-way, forgets disconnected clients, and stops clean', async () => {
     const prefix = `chat${process.pid}_`;
-    const run = command(['--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', prefix]);
+    // The workspace's command, through its link in node_modules (a build: workspace-builds.ts).
+    const args = ['--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', prefix];
+    const run = command(process.execPath, [join(REPO, 'node_modules/.bin/teamtalk-local'), ...args]);
     try {
       const banner = await run.lines.waitFor((l) => l.includes('WebSocket API'), 60_000, `the banner: ${run.output()}`);
       const url = /(ws:\/\/\S+)/.exec(banner)![1]!;
@@ -192,4 +209,53 @@ describe.skipIf(process.platform !== 'linux')('functions run as Lambda runs them
     expect(output.some((line) => line.includes('Task timed out'))).toBe(false); // the emulator says it, not the function
     expect(server.emulator.connections()).toHaveLength(1);
   });
+});
+
+describe.skipIf(process.platform !== 'linux')('teamtalk-local as another project installs it: npm pack, npm ci of the tarball outside the repository', () => {
+  const PKG = repositoryPackage('emulator');
+  const consumer = join(work, 'consumer');
+  let packed: Packed;
+  let assembly: string;
+
+  beforeAll(async () => {
+    assembly = synthesizeChatApp();
+    // emulator/dist is workspace-builds.ts's, made by the package's own build script (what prepack runs): packing
+    // without the scripts leaves it in place for the other test files running from it.
+    packed = await pack(PKG, work, { ignoreScripts: true });
+    await installIntoApp(consumer, packed.tarball, PKG);
+  }, 300_000);
+
+  it('ships compiled JavaScript with .d.ts, the plain .mjs processes and the README, and needs no tsx', () => {
+    expect(packed.files.filter((path) => !['package.json', 'README.md'].includes(path) && !/^dist\/[\w/-]+\.(js|d\.ts|mjs)$/.test(path))).toEqual([]);
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cdk-app/cli.js', 'dist/cdk-app/handler-host.mjs', 'dist/cdk-app/runtime-modules.mjs', 'dist/process/janitor-worker.mjs']) {
+      expect(packed.files, file).toContain(file);
+    }
+    const manifest = JSON.parse(readFileSync(join(consumer, 'node_modules', PKG.name, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(manifest.bin).toEqual({ 'teamtalk-local': 'dist/cdk-app/cli.js' });
+    expect(manifest.scripts['prepack']).toBe('npm run build');
+    for (const tool of ['tsx', 'typescript', 'vitest']) expect(existsSync(join(consumer, 'node_modules', tool)), tool).toBe(false);
+  });
+
+  it('serves the app: a client sends and gets its message back; on Ctrl-C it stops, leaving no process and no folder', async () => {
+    const tmp = join(work, 'consumer-tmp');
+    mkdirSync(tmp);
+    const args = ['--app', assembly, '--port', '0', '--dynamodb-endpoint', inject('dynamoEndpoint'), '--table-prefix', `installed${process.pid}_`];
+    const run = command(join(consumer, 'node_modules/.bin/teamtalk-local'), args, { cwd: consumer, env: { TMPDIR: tmp } });
+    try {
+      const banner = await run.lines.waitFor((l) => l.includes('WebSocket API'), 60_000, `the banner: ${run.output()}`);
+      const alice = await open(`${/(ws:\/\/\S+)/.exec(banner)![1]!}?token=open-sesame&name=alice`);
+      alice.send({ action: 'sendmessage', message: 'hello from the package' });
+      expect(await alice.next((f) => 'message' in f, 30_000)).toEqual({ from: 'alice', message: 'hello from the package' });
+
+      const processes = descendants(run.child.pid!);
+      expect(processes.length).toBeGreaterThanOrEqual(4); // the authorizer's, $connect's and sendmessage's environments, the janitor
+      run.child.kill('SIGINT');
+      await new Promise((resolve) => run.child.once('exit', resolve));
+      expect(run.child.exitCode, run.output()).toBe(0);
+      expect(await eventually(() => processes.every((pid) => !alive(pid))), JSON.stringify(processes.filter(alive))).toBe(true);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });

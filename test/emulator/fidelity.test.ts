@@ -4,10 +4,9 @@
  * into frames, the stage-less @connections path refused as on AWS, and limits beyond setTimeout's range.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startEmulator, type Emulator } from '../../local/emulator/server.js';
-import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../../local/emulator/timers.js';
-import { routeSelector, UnsupportedSelectionExpressionError } from '../../local/emulator/routes.js';
-import type { RouteHandler } from '../../local/emulator/types.js';
+import { startEmulator, type Emulator, type RouteHandler } from 'teamtalk-local';
+import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../../emulator/timers.js';
+import { routeSelector, UnsupportedSelectionExpressionError } from '../../emulator/routes.js';
 import { silentLogger, startStubApi, type StubApi } from './stub-api.js';
 import { TestClient } from './support.js';
 

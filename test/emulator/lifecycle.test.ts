@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mintToken } from '../../local/emulator/token.js';
+import { mintToken } from '../../local/token.js';
 import { eventually, startStackProcess, type StackProcess } from './stack-process.js';
 import { TestClient } from './support.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameSizeMonitor } from '../../local/emulator/limits.js';
+import { FrameSizeMonitor } from '../../emulator/limits.js';
 import { startStubApi, type StubApi } from './stub-api.js';
 import { TestClient } from './support.js';
 

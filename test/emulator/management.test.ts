@@ -7,7 +7,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RouteHandler } from '../../local/emulator/types.js';
+import type { RouteHandler } from 'teamtalk-local';
 import { startStubApi, type StubApi } from './stub-api.js';
 import { deferred, TestClient } from './support.js';
 

@@ -13,7 +13,7 @@ import { connect as connectTcp } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mintToken } from '../../local/emulator/token.js';
+import { mintToken } from '../../local/token.js';
 import { deepText, hostileString, keyArb, objectText, rawValue, runs, SEED } from '../fuzz/arbitraries.js';
 import { markedProcesses, startStackProcess, type StackProcess } from './stack-process.js';
 import { Queue, TestClient } from './support.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RouteHandler } from '../../local/emulator/types.js';
+import type { RouteHandler } from 'teamtalk-local';
 import { startStubApi, type StubApi } from './stub-api.js';
 import { deferred, TestClient } from './support.js';
 

@@ -1,7 +1,6 @@
 /** An emulator wired to stub integrations that record every event, for the emulator's own tests. */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../local/emulator/server.js';
-import type { RouteHandler, WebSocketEvent } from '../../local/emulator/types.js';
+import { startEmulator, type Emulator, type EmulatorOptions, type RouteHandler, type WebSocketEvent } from 'teamtalk-local';
 import { Queue } from './support.js';
 
 export interface Invocation {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../core/auth/verify-token.js';
-import { mintToken } from '../../local/emulator/token.js';
+import { mintToken } from '../../local/token.js';
+import { webRoutes } from '../../local/web-routes.js';
 import { startStubApi, type StubApi } from './stub-api.js';
 
 let api: StubApi | undefined;
@@ -13,8 +14,10 @@ afterEach(async () => {
 describe('HTTP routes', () => {
   it('serves the web app and mints tokens the HS256 verifier accepts', async () => {
     api = await startStubApi({
-      webApp: { html: '<!doctype html><script src="/app.js"></script>', js: 'console.log(1)' },
-      mintToken: (userId) => mintToken('s3cret', userId),
+      httpRoutes: webRoutes({
+        webApp: { html: '<!doctype html><script src="/app.js"></script>', js: 'console.log(1)' },
+        mintToken: (userId) => mintToken('s3cret', userId),
+      }),
     });
     const page = await fetch(`${api.emulator.httpUrl}/`);
     expect(page.status).toBe(200);

@@ -3,7 +3,7 @@
  * creates its own tables under a unique prefix (see dynamo.ts), so files never see each other's rows.
  */
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from 'teamtalk-local';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 /**
  * `teamtalk-local --app cdk.out`: serves any synthesized CDK app's API Gateway WebSocket API on this machine (see
- * docs/emulator.md). DynamoDB Local in memory unless `--data-dir` keeps the tables (locked for this process alone)
+ * the package's README.md). DynamoDB Local in memory unless `--data-dir` keeps the tables (locked for this process alone)
  * or `--dynamodb-endpoint` names one already running. Stops as `npm start` does: in order on Ctrl-C, SIGTERM or the
  * launcher going away; the janitor ends what a killed process leaves.
  */
@@ -8,8 +9,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CorruptDatabaseError, JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from '../dynamodb-local.js';
-import { containStrayErrors } from '../emulator/containment.js';
-import { DEFAULT_PORT } from '../emulator/server.js';
+import { containStrayErrors } from '../containment.js';
+import { DEFAULT_PORT } from '../server.js';
 import { DataFolderInUseError, lockDataFolder, type DataLock } from '../process/data-lock.js';
 import { janitor } from '../process/janitor.js';
 import { stopOnSignals } from '../process/shutdown.js';

@@ -1,5 +1,5 @@
 /**
- * Serves a synthesized CDK app's WebSocket API with the emulator (local/emulator/): its routes, two-way routes,
+ * Serves a synthesized CDK app's WebSocket API with the emulator (../server.ts): its routes, two-way routes,
  * route selection expression, stage and $connect authorizer from the template, each route's Lambda function run
  * from its staged asset in its own processes (functions.ts) with its own environment, and its DynamoDB tables
  * created in DynamoDB Local. `@connections` answers on the same port over HTTP and HTTPS (a certificate generated
@@ -14,11 +14,11 @@ import { dirname, join, sep } from 'node:path';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import selfsigned from 'selfsigned';
 import { LOCAL_AWS_ENV } from '../dynamodb-local.js';
-import type { EmulatorLimits } from '../emulator/limits.js';
-import { newApiId } from '../emulator/ids.js';
-import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } from '../emulator/server.js';
-import type { TlsCertificate } from '../emulator/transport.js';
-import type { EmulatorLogger, RouteHandler } from '../emulator/types.js';
+import type { EmulatorLimits } from '../limits.js';
+import { newApiId } from '../ids.js';
+import { startEmulator, DEFAULT_PORT, type Emulator, type InvocationRecord } from '../server.js';
+import type { TlsCertificate } from '../transport.js';
+import type { EmulatorLogger, RouteHandler } from '../types.js';
 import { readAssembly } from './assembly.js';
 import { FunctionPool } from './functions.js';
 import { createAppTables } from './tables.js';

@@ -1,4 +1,4 @@
-// The janitor's own process (local/process/janitor.ts): plain JavaScript, so it starts on bare Node in a few tens
+// The janitor's own process (process/janitor.ts): plain JavaScript, so it starts on bare Node in a few tens
 // of milliseconds. It reads JSON lines on stdin naming process groups to end and folders to remove should its
 // parent die; when stdin ends (the parent exited, however it exited) it does both and exits. It ignores SIGINT and
 // SIGHUP: a Ctrl-C meant for the stack must not end the one process that cleans up after it.

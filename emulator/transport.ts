@@ -3,7 +3,7 @@
  * of a connection tells a TLS ClientHello (0x16) from an HTTP request line, so `ws://` and `wss://`, `http://` and
  * `https://` all reach the one server. That lets a handler build its callback URL as AWS's samples do,
  * `https://${domainName}/${stage}`, and reach the emulator's @connections API (the handler's runtime trusts the
- * certificate; see local/cdk-app/).
+ * certificate; see cdk-app/).
  */
 import type { Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';

@@ -1,5 +1,5 @@
 // One Lambda execution environment: a process running one function's handler, one invocation at a time, as
-// Lambda's Node.js runtime does. Plain JavaScript, started on bare Node by local/cdk-app/functions.ts with the
+// Lambda's Node.js runtime does. Plain JavaScript, started on bare Node by functions.ts with the
 // function's own environment (LAMBDA_TASK_ROOT, _HANDLER, its variables). It loads `_HANDLER` (`file.export`,
 // the file found as .js, .mjs or .cjs, CommonJS or ESM) on the first invocation, then answers each `invoke`
 // message: an async handler's promise, or a callback-style handler's callback (or context.succeed/fail/done).

@@ -1,6 +1,6 @@
 /** Local-mode tokens: HS256 JWTs whose `sub` is the user id, signed with JWT_SECRET (what the authorizer verifies). */
 import { SignJWT } from 'jose';
-import { isUserId } from '../../core/domain/ids.js';
+import { isUserId } from '../core/domain/ids.js';
 
 export const DEFAULT_JWT_SECRET = 'local-dev-secret';
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 60 * 60;

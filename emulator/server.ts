@@ -28,16 +28,9 @@ import { describeError, identitySourcesPresent, isValidHandshake, proxyResponse,
 import { newApiId, newConnectionId, newRequestId } from './ids.js';
 import { AWS_LIMITS, CLOSE, type EmulatorLimits } from './limits.js';
 import { forbidden, handleManagementRequest, managementPath } from './management.js';
-import {
-  CONNECT_ROUTE,
-  DEFAULT_ROUTE,
-  DEFAULT_ROUTE_SELECTION_EXPRESSION,
-  DISCONNECT_ROUTE,
-  routeSelector,
-} from './routes.js';
+import { CONNECT_ROUTE, DEFAULT_ROUTE_SELECTION_EXPRESSION, DISCONNECT_ROUTE, routeSelector } from './routes.js';
 import { listeningServer, type Listener, type TlsCertificate } from './transport.js';
 import type { AuthorizerHandler, EmulatorLogger, RouteHandler, RouteResult, WebSocketEvent } from './types.js';
-import { handleWebRequest, type WebApp } from './web.js';
 
 export interface EmulatorOptions {
   /** Port to listen on; 0 picks a free one. @default 8787 */
@@ -82,15 +75,20 @@ export interface EmulatorOptions {
   readonly tls?: TlsCertificate;
   /** Overrides of API Gateway's limits (for tests). @default AWS_LIMITS */
   readonly limits?: Partial<EmulatorLimits>;
-  /** Serves `GET /` and `GET /app.js`. */
-  readonly webApp?: WebApp;
-  /** Serves `GET /local/token?user_id=`. */
-  readonly mintToken?: (userId: string) => Promise<string>;
+  /**
+   * Answers the plain HTTP requests besides `@connections` (a page, a token endpoint): resolves true once it has
+   * answered, false to leave the request to the emulator's 404. A throw answers 500.
+   * @default - none: every other request is answered 404
+   */
+  readonly httpRoutes?: HttpRoutes;
   /** @default - console, prefixed `[emulator]` */
   readonly logger?: EmulatorLogger;
   /** Told when each route invocation ($connect, a frame's route, $disconnect) has finished (tests, tracing). */
   readonly onInvocation?: (record: InvocationRecord) => void;
 }
+
+/** A handler of the emulator's other HTTP requests; `url` is the request's, resolved against the emulator's. */
+export type HttpRoutes = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 
 export interface InvocationRecord {
   readonly routeKey: string;
@@ -150,7 +148,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
 /**
  * The emulator's state and steps: listen; per upgrade, authorize → $connect → accept; per frame, select the route
- * and invoke it; per close, $disconnect; the HTTP routes (@connections, page, token); stop.
+ * and invoke it; per close, $disconnect; the HTTP routes (@connections, and `httpRoutes`); stop.
  */
 class LocalWebSocketApi {
   private readonly limits: EmulatorLimits;
@@ -247,7 +245,7 @@ class LocalWebSocketApi {
 
   /**
    * Runs an integration with API Gateway's timeout; past it the invocation keeps running (stop() waits for it).
-   * It runs in its own scope, so a stray error its code raises fails it (local/emulator/containment.ts).
+   * It runs in its own scope, so a stray error its code raises fails it (containment.ts).
    */
   private async invoke<T>(functionName: string, fn: (context: Context) => Promise<T>): Promise<Invocation<T>> {
     const context = lambdaContext(this.api, functionName, this.limits.integrationTimeoutMs);
@@ -286,7 +284,7 @@ class LocalWebSocketApi {
     return result;
   }
 
-  // ---- HTTP: @connections, page, token -----------------------------------------------------------------------
+  // ---- HTTP: @connections and the others ---------------------------------------------------------------------
 
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = parseRequestUrl(req.url, this.httpUrl);
@@ -303,7 +301,7 @@ class LocalWebSocketApi {
         maxPostBytes: this.limits.maxPostBytes,
       });
     }
-    if (await handleWebRequest(req, res, url, { webApp: this.options.webApp, mintToken: this.options.mintToken, wsUrl: this.wsUrl })) return;
+    if (await this.options.httpRoutes?.(req, res, url)) return;
     sendStatus(req, res, 404, 'Not Found');
   }
 
@@ -531,6 +529,3 @@ function sendStatus(req: IncomingMessage, res: ServerResponse, status: number, m
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
-
-export type { WebSocketEvent };
-export { DEFAULT_ROUTE, CONNECT_ROUTE, DISCONNECT_ROUTE };

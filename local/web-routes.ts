@@ -1,6 +1,10 @@
-/** The plain HTTP routes of the local server besides @connections: the chat page and the token endpoint. */
+/**
+ * Local mode's plain HTTP routes besides @connections, served by the emulator (its `httpRoutes`): the chat page and
+ * the token endpoint.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isUserId } from '../../core/domain/ids.js';
+import type { HttpRoutes } from 'teamtalk-local';
+import { isUserId } from '../core/domain/ids.js';
 
 export interface WebApp {
   readonly html: string;
@@ -12,11 +16,10 @@ export interface WebApp {
 }
 
 export interface WebRoutesOptions {
+  /** Serves `GET /`, `/app.js`, `/sw.js` and `/local/push-config`. @default - none: `/` answers 404 with a hint */
   readonly webApp?: WebApp;
-  /** Mints a token for a valid user id (GET /local/token?user_id=). */
+  /** Mints a token for a valid user id (`GET /local/token?user_id=`). @default - none: 404 */
   readonly mintToken?: (userId: string) => Promise<string>;
-  /** For the hint on `/` when no page is configured. */
-  readonly wsUrl: string;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -26,14 +29,18 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
 
-/** Answers `/`, `/app.js`, `/sw.js`, `/local/push-config` and `/local/token`; false when the request is none of these. */
-export async function handleWebRequest(req: IncomingMessage, res: ServerResponse, url: URL, options: WebRoutesOptions): Promise<boolean> {
+/** Answers `/`, `/app.js`, `/sw.js`, `/local/push-config` and `/local/token`; leaves any other request to the emulator. */
+export function webRoutes(options: WebRoutesOptions): HttpRoutes {
+  return (req, res, url) => handleWebRequest(req, res, url, options);
+}
+
+async function handleWebRequest(req: IncomingMessage, res: ServerResponse, url: URL, options: WebRoutesOptions): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   switch (url.pathname) {
     case '/':
     case '/index.html':
       if (options.webApp) send(res, 200, 'text/html; charset=utf-8', options.webApp.html);
-      else send(res, 404, 'text/plain; charset=utf-8', `No web page is served here. WebSocket clients connect to ${options.wsUrl}/?token=<jwt>\n`);
+      else send(res, 404, 'text/plain; charset=utf-8', `No web page is served here. WebSocket clients connect to ws://${url.host}/?token=<jwt>\n`);
       return true;
     case '/app.js':
       if (!options.webApp) return false;
