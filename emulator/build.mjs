@@ -1,7 +1,6 @@
 // `npm run build` (and npm pack's prepack): the TypeScript compiled to dist/ with .d.ts, then the plain JavaScript
 // processes (the functions' host and its resolve hook, the janitor) copied as they are beside the modules that
-// start them by a path relative to their own. The command is made executable, so the workspace's link to it in
-// node_modules/.bin runs after a build as an installed package's does.
+// start them by a path relative to their own. The command (bin/, which imports dist/) is made executable.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -226,12 +226,12 @@ describe.skipIf(process.platform !== 'linux')('teamtalk-local as another project
   }, 300_000);
 
   it('ships compiled JavaScript with .d.ts, the plain .mjs processes and the README, and needs no tsx', () => {
-    expect(packed.files.filter((path) => !['package.json', 'README.md'].includes(path) && !/^dist\/[\w/-]+\.(js|d\.ts|mjs)$/.test(path))).toEqual([]);
+    expect(packed.files.filter((path) => !['package.json', 'README.md', 'bin/teamtalk-local.js'].includes(path) && !/^dist\/[\w/-]+\.(js|d\.ts|mjs)$/.test(path))).toEqual([]);
     for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cdk-app/cli.js', 'dist/cdk-app/handler-host.mjs', 'dist/cdk-app/runtime-modules.mjs', 'dist/process/janitor-worker.mjs']) {
       expect(packed.files, file).toContain(file);
     }
     const manifest = JSON.parse(readFileSync(join(consumer, 'node_modules', PKG.name, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
-    expect(manifest.bin).toEqual({ 'teamtalk-local': 'dist/cdk-app/cli.js' });
+    expect(manifest.bin).toEqual({ 'teamtalk-local': 'bin/teamtalk-local.js' });
     expect(manifest.scripts['prepack']).toBe('npm run build');
     for (const tool of ['tsx', 'typescript', 'vitest']) expect(existsSync(join(consumer, 'node_modules', tool)), tool).toBe(false);
   });
