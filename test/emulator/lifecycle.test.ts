@@ -122,7 +122,9 @@ describe.skipIf(process.platform !== 'linux')('local stack lifecycle', () => {
 
       // Node and its janitor both killed: Java is orphaned on the folder, the lock stale.
       const lock = JSON.parse(readFileSync(join(folder, '.lock'), 'utf8')) as { pid: number; databasePid: number };
-      for (const { pid, command } of first.processes()) if (!command.includes('DynamoDBLocal')) kill(pid, 'SIGKILL');
+      // The janitor first: killed after node, it could see node go and stop Java before its own kill lands.
+      const others = first.processes().filter((p) => !p.command.includes('DynamoDBLocal'));
+      for (const { pid } of others.sort((p, q) => Number(q.command.includes('janitor')) - Number(p.command.includes('janitor')))) kill(pid, 'SIGKILL');
       expect(await eventually(() => first.processes().every((p) => p.command.includes('DynamoDBLocal')))).toBe(true);
       expect(first.processes().map((p) => p.pid)).toEqual([lock.databasePid]);
 
