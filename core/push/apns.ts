@@ -14,7 +14,7 @@ import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { ProviderTimeoutError } from '../errors.js';
 import type { Clock } from '../ports.js';
 import { fitPayload, type PushContent } from './content.js';
-import { PROVIDER_ANSWER_MAX_BYTES, PROVIDER_TIMEOUT_MS } from './http.js';
+import { BoundedAnswer, PROVIDER_TIMEOUT_MS } from './http.js';
 import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
 
 export interface ProviderToken {
@@ -152,29 +152,18 @@ export class ApnsSender implements PushProvider {
       const stream = this.connect().request({ ':method': 'POST', ':path': path, 'content-type': 'application/json', ...headers });
       let status = 0;
       let responseHeaders: http2.IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let settled = false;
-      const settle = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outcome();
-      };
-      const answered = () => settle(() => resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') }));
-      const timer = setTimeout(() => {
-        settle(() => reject(new ProviderTimeoutError(`APNs did not answer within ${timeoutMs} ms`)));
+      const answer = new BoundedAnswer(timeoutMs, () => {
+        reject(new ProviderTimeoutError(`APNs did not answer within ${timeoutMs} ms`));
         stream.close(http2.constants.NGHTTP2_CANCEL);
-      }, timeoutMs);
+      });
+      const settle = answer.settle;
+      const answered = () => settle(() => resolve({ status, headers: responseHeaders, body: answer.body().toString('utf8') }));
       stream.on('response', (h) => {
         status = Number(h[':status']);
         responseHeaders = h;
       });
       stream.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        chunks.push(chunk.subarray(0, PROVIDER_ANSWER_MAX_BYTES - size));
-        size += chunk.length;
-        if (size < PROVIDER_ANSWER_MAX_BYTES) return;
+        if (!answer.add(chunk)) return;
         answered(); // enough to classify the answer: the rest is never read
         stream.close(http2.constants.NGHTTP2_CANCEL);
       });

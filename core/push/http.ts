@@ -52,27 +52,16 @@ export function boundedRequest(url: URL, request: BoundedRequest): Promise<Bound
       ...(request.lookup ? { lookup: request.lookup } : {}),
       ...(request.agent ? { agent: request.agent } : {}),
     });
-    let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      outcome();
-    };
-    const timer = setTimeout(() => {
-      settle(() => reject(new ProviderTimeoutError(`${url.host} did not answer within ${timeoutMs} ms`)));
+    const answer = new BoundedAnswer(timeoutMs, () => {
+      reject(new ProviderTimeoutError(`${url.host} did not answer within ${timeoutMs} ms`));
       req.destroy();
-    }, timeoutMs);
+    });
+    const settle = answer.settle;
     req.on('error', (error) => settle(() => reject(error)));
     req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      const done = () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: answer.body() }));
       res.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        chunks.push(chunk.subarray(0, PROVIDER_ANSWER_MAX_BYTES - size));
-        size += chunk.length;
-        if (size < PROVIDER_ANSWER_MAX_BYTES) return;
+        if (!answer.add(chunk)) return;
         done();
         res.destroy(); // the rest is never read
       });
@@ -81,4 +70,39 @@ export function boundedRequest(url: URL, request: BoundedRequest): Promise<Bound
     });
     req.end(request.body);
   });
+}
+
+/**
+ * The bookkeeping of one bounded provider answer, shared by the HTTP/1 request above and APNs' HTTP/2 streams: a
+ * timer that fires `onTimeout` once, an outcome settled once, and at most PROVIDER_ANSWER_MAX_BYTES of the body kept.
+ */
+export class BoundedAnswer {
+  private settled = false;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(timeoutMs: number, onTimeout: () => void) {
+    this.timer = setTimeout(() => this.settle(onTimeout), timeoutMs);
+  }
+
+  /** Runs `outcome` unless an outcome ran already; stops the timer. */
+  readonly settle = (outcome: () => void): void => {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    outcome();
+  };
+
+  /** Keeps what fits of `chunk`; true once the cap is reached (the caller answers and stops reading). */
+  add(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    this.chunks.push(chunk.subarray(0, PROVIDER_ANSWER_MAX_BYTES - this.size));
+    this.size += chunk.length;
+    return this.size >= PROVIDER_ANSWER_MAX_BYTES;
+  }
+
+  body(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }

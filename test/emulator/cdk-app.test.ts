@@ -128,7 +128,7 @@ describe.skipIf(process.platform !== 'linux')('teamtalk-local serves examples/we
       expect(await rows()).toEqual(['alice', 'bob']);
       await bob.close();
       let seen: unknown;
-      expect(await eventuallyAsync(async () => JSON.stringify((seen = await rows())) === '["alice"]'), JSON.stringify(seen)).toBe(true);
+      expect(await eventually(async () => JSON.stringify((seen = await rows())) === '["alice"]'), JSON.stringify(seen)).toBe(true);
 
       const processes = descendants(run.child.pid!);
       expect(processes.length).toBeGreaterThanOrEqual(5); // the functions' environments (and the janitor)
@@ -141,14 +141,6 @@ describe.skipIf(process.platform !== 'linux')('teamtalk-local serves examples/we
     }
   }, 120_000);
 });
-
-async function eventuallyAsync(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return check();
-}
 
 describe.skipIf(process.platform !== 'linux')('functions run as Lambda runs them (test/emulator/fixtures/rough-app)', () => {
   let server: CdkAppServer;

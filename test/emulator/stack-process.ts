@@ -95,9 +95,9 @@ export function markedProcesses(mark: string): { pid: number; command: string }[
 }
 
 /** Polls until `check` holds (processes need a moment to be reaped after a kill); false after `timeoutMs`. */
-export async function eventually(check: () => boolean, timeoutMs = 20_000): Promise<boolean> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
-    if (check()) return true;
+    if (await check()) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return check();
