@@ -69,7 +69,9 @@ export function attachmentCost(bytes: number, downloads = 1): AttachmentCost {
 /** The measured text message, $ per million (one-to-one with ack, with client_msg_id). */
 function textPerMillion(): number | undefined {
   try {
-    const results = JSON.parse(readFileSync(new URL('./results/latest.json', import.meta.url), 'utf8')) as { cost: { rows: { name: string; dollars?: { total: number } }[] } };
+    const results = JSON.parse(readFileSync(new URL('./results/latest.json', import.meta.url), 'utf8')) as {
+      cost: { rows: { name: string; dollars?: { total: number } }[] };
+    };
     return results.cost.rows.find((r) => r.name.startsWith('One-to-one with ack (1 device each)'))?.dollars?.total;
   } catch {
     return undefined;

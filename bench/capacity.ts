@@ -39,18 +39,29 @@ async function measure(endpoint: string, shards: number): Promise<string> {
     log(`pendingShards ${shards}: ${PAIRS} pairs for ${SECONDS} s`);
     const run = await runThroughput(recorded(bs, recorder), PAIRS, SECONDS, `cap${shards}-`);
     const perMessage = (units: number) => units / Math.max(1, run.acked);
-    const oneToOne = recorder.hottest().map((h) => [
-      h.table,
-      `\`${h.key}\``,
-      fixed(perMessage(h.tableUnits), 2),
-      String(h.keys),
-      fixed(h.peakPerSecond, 0),
-      fixed(perMessage(h.keyUnits), 3),
-      fixed(PARTITION_WRITE_UNITS / perMessage(h.keyUnits), 0),
-    ]);
+    const oneToOne = recorder
+      .hottest()
+      .map((h) => [
+        h.table,
+        `\`${h.key}\``,
+        fixed(perMessage(h.tableUnits), 2),
+        String(h.keys),
+        fixed(h.peakPerSecond, 0),
+        fixed(perMessage(h.keyUnits), 3),
+        fixed(PARTITION_WRITE_UNITS / perMessage(h.keyUnits), 0),
+      ]);
     log(`pendingShards ${shards}: one message to ${GROUP_MEMBERS} members`);
     const fan = await runFanout(recorded(bs, recorder), GROUP_MEMBERS, 1);
-    const group = recorder.hottest().map((h) => [h.table, `\`${h.key}\``, fixed(h.tableUnits, 0), String(h.keys), fixed(h.keyUnits, 0), fixed(PARTITION_WRITE_UNITS / h.keyUnits, 1)]);
+    const group = recorder
+      .hottest()
+      .map((h) => [
+        h.table,
+        `\`${h.key}\``,
+        fixed(h.tableUnits, 0),
+        String(h.keys),
+        fixed(h.keyUnits, 0),
+        fixed(PARTITION_WRITE_UNITS / h.keyUnits, 1),
+      ]);
     return `### pendingShards = ${shards}
 
 One-to-one: ${run.acked} messages acked in ${fixed(run.seconds, 1)} s (${fixed(run.messagesPerSecond, 0)} a second, ${PAIRS} pairs, each delivery acked).

@@ -67,7 +67,9 @@ class CatchUpMeter extends CapacityMeter {
           Count?: number;
           Item?: unknown;
           Responses?: Record<string, unknown[]>;
-          ConsumedCapacity?: { TableName?: string; CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number } | { TableName?: string; CapacityUnits?: number }[];
+          ConsumedCapacity?:
+            | { TableName?: string; CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number }
+            | { TableName?: string; CapacityUnits?: number }[];
         };
         const command = context.commandName ?? 'unknown';
         const requestItems = input['RequestItems'] as Record<string, { ConsistentRead?: boolean }> | undefined;
@@ -76,10 +78,15 @@ class CatchUpMeter extends CapacityMeter {
         const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
         const read = READ_COMMANDS.has(command);
         const items =
-          output.Count ?? (output.Item !== undefined ? 1 : 0) + Object.values(output.Responses ?? {}).reduce((n, list) => n + list.length, 0);
+          output.Count ??
+          (output.Item !== undefined ? 1 : 0) +
+            Object.values(output.Responses ?? {}).reduce((n, list) => n + list.length, 0);
         this.calls.push({
           command: command.replace(/Command$/, ''),
-          table: (typeof input['TableName'] === 'string' ? input['TableName'] : Object.keys(requestItems ?? {})[0] ?? '').replace(/^cu[0-9a-f]+_/, ''),
+          table: (typeof input['TableName'] === 'string'
+            ? input['TableName']
+            : (Object.keys(requestItems ?? {})[0] ?? '')
+          ).replace(/^cu[0-9a-f]+_/, ''),
           consistent,
           readUnits: read ? units : 0,
           writeUnits: read ? 0 : units,
@@ -138,7 +145,13 @@ async function sendAll(stack: LocalStack): Promise<number> {
   await Promise.all(
     Array.from({ length: SENDERS }, async (_, s) => {
       const sender = `sender${String(s + 1).padStart(2, '0')}`;
-      const client = new ChatClient({ url: stack.url, token: await stack.mintToken(sender), WebSocket, catchUp: false, reconnect: false });
+      const client = new ChatClient({
+        url: stack.url,
+        token: await stack.mintToken(sender),
+        WebSocket,
+        catchUp: false,
+        reconnect: false,
+      });
       try {
         await client.connect();
         for (let i = 1; i <= PER_SENDER; i++) {
@@ -154,7 +167,12 @@ async function sendAll(stack: LocalStack): Promise<number> {
   return performance.now() - started;
 }
 
-async function catchUpOnce(stack: LocalStack, meter: CatchUpMeter, invocations: Invocations, syncState?: SyncState): Promise<RunFigures> {
+async function catchUpOnce(
+  stack: LocalStack,
+  meter: CatchUpMeter,
+  invocations: Invocations,
+  syncState?: SyncState,
+): Promise<RunFigures> {
   const routes = invocations.receiver;
   const disconnectsBefore = invocations.count('$disconnect');
   const bob = new ChatClient({
@@ -184,7 +202,10 @@ async function catchUpOnce(stack: LocalStack, meter: CatchUpMeter, invocations: 
     const sync = await synced;
     const end = performance.now();
     // A route's invocation is recorded once its handler returned, a moment after its reply reached the SDK.
-    await until('the catch-up invocations', () => (routes.get('recent_sessions') ?? 0) + (routes.get('msg_list') ?? 0) >= sync.requests);
+    await until(
+      'the catch-up invocations',
+      () => (routes.get('recent_sessions') ?? 0) + (routes.get('msg_list') ?? 0) >= sync.requests,
+    );
     const { readUnits, writeUnits } = meter.totals();
     const ids = new Map<string, number[]>();
     for (const m of received) ids.set(m.from_user_id, [...(ids.get(m.from_user_id) ?? []), m.msg_id]);
@@ -205,7 +226,9 @@ async function catchUpOnce(stack: LocalStack, meter: CatchUpMeter, invocations: 
   } finally {
     bob.close();
     // The next window starts after this connection's $disconnect has done its DynamoDB calls.
-    await until("bob's $disconnect", () => invocations.count('$disconnect') > disconnectsBefore).catch((e: unknown) => console.error(e));
+    await until("bob's $disconnect", () => invocations.count('$disconnect') > disconnectsBefore).catch((e: unknown) =>
+      console.error(e),
+    );
   }
 }
 
@@ -238,7 +261,12 @@ function idleRow(label: string, run: RunFigures): string {
   );
 }
 
-function report(first: RunFigures, runs: readonly RunFigures[], idle: readonly [RunFigures, RunFigures], sendMs: number): string {
+function report(
+  first: RunFigures,
+  runs: readonly RunFigures[],
+  idle: readonly [RunFigures, RunFigures],
+  sendMs: number,
+): string {
   const { units, emptyQueries, added } = billed(first.calls);
   const times = runs.map((r) => r.openToSyncedMs).sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
@@ -286,11 +314,17 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     port: 0,
     host: '127.0.0.1',
-    tablePrefix: `cu${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}_`,
+    tablePrefix: `cu${Math.floor(Math.random() * 0xffffff)
+      .toString(16)
+      .padStart(6, '0')}_`,
     // AWS's sweep rate (lib/chat-backend.ts): the sweeper stays out of the measured window; a run it enters is flagged.
     sweepIntervalMs: 60_000,
     runtimeOptions: { capacityMeter: meter },
-    logger: { info: () => undefined, warn: (m) => console.error(`[emulator] ${m}`), error: (m) => console.error(`[emulator] ${m}`) },
+    logger: {
+      info: () => undefined,
+      warn: (m) => console.error(`[emulator] ${m}`),
+      error: (m) => console.error(`[emulator] ${m}`),
+    },
     onInvocation: (record) => {
       invocations.all.set(record.routeKey, invocations.count(record.routeKey) + 1);
       if (record.event.requestContext.authorizer?.['userId'] === RECEIVER) {
@@ -311,18 +345,26 @@ async function main(): Promise<void> {
         i -= 1;
         continue;
       }
-      console.error(`run ${i + 1}: ${run.sync.requests} requests, ${run.calls.length} DynamoDB calls, ${run.openToSyncedMs.toFixed(0)} ms`);
+      console.error(
+        `run ${i + 1}: ${run.sync.requests} requests, ${run.calls.length} DynamoDB calls, ${run.openToSyncedMs.toFixed(0)} ms`,
+      );
       runs.push(run);
     }
     const first = runs[0]!;
-    if (first.messages !== SENDERS * PER_SENDER || !first.inOrder) throw new Error(`catch-up delivered ${first.messages} messages, in order: ${first.inOrder}`);
+    if (first.messages !== SENDERS * PER_SENDER || !first.inOrder)
+      throw new Error(`catch-up delivered ${first.messages} messages, in order: ${first.inOrder}`);
     const measureIdle = async (state: SyncState) => {
       let run = await catchUpOnce(stack, meter, invocations, state);
       if (run.sweepsDuring > 0) run = await catchUpOnce(stack, meter, invocations, state);
-      console.error(`idle reconnect: ${run.sync.requests} request(s), ${run.messages} messages, ${run.calls.length} DynamoDB calls`);
+      console.error(
+        `idle reconnect: ${run.sync.requests} request(s), ${run.messages} messages, ${run.calls.length} DynamoDB calls`,
+      );
       return run;
     };
-    const idle = [await measureIdle(first.state), await measureIdle({ ...first.state, lastSyncTime: first.state.lastSyncTime + 60 })] as const;
+    const idle = [
+      await measureIdle(first.state),
+      await measureIdle({ ...first.state, lastSyncTime: first.state.lastSyncTime + 60 }),
+    ] as const;
     const table = report(first, runs, idle, sendMs);
     console.log(table);
     if (WRITE_DOC) {
@@ -332,7 +374,7 @@ async function main(): Promise<void> {
           '# Benchmark: catch-up after reconnecting',
           '',
           'Measured by `npx tsx bench/catch-up.ts` (bench/catch-up.ts) on the local stack: DynamoDB Local, the API Gateway',
-          'emulator and the real handlers. 20 users each send bob 50 messages while bob is offline; then bob\'s SDK',
+          "emulator and the real handlers. 20 users each send bob 50 messages while bob is offline; then bob's SDK",
           '(client/, no saved sync state) connects and catches up: one `recent_sessions` page, then one `msg_list` per',
           'session, each asking for exactly the distance to what it holds (here 50). Capacity units are those DynamoDB Local',
           'reports with ReturnConsumedCapacity=TOTAL (core/store/consumed-capacity.ts); DynamoDB Local reports 0 for a',

@@ -30,10 +30,14 @@ function cdfPanel(r: BenchResults, x0: number, y0: number, w: number, h: number)
     { name: 'send → delivery', color: '#d62728', samples: r.latency.sendToDelivery.samples },
   ];
   // Log-scaled x: the body (a few ms) and the tail (hundreds) both stay readable.
-  const all = series.flatMap((s) => s.samples).filter((v) => v > 0).sort((a, b) => a - b);
+  const all = series
+    .flatMap((s) => s.samples)
+    .filter((v) => v > 0)
+    .sort((a, b) => a - b);
   const lo = Math.max(0.5, (all[0] ?? 1) * 0.8);
   const hi = Math.max(lo * 4, (all[Math.floor(all.length * 0.999)] ?? 10) * 1.2);
-  const X = (v: number) => x0 + ((Math.log(Math.min(Math.max(v, lo), hi)) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * w;
+  const X = (v: number) =>
+    x0 + ((Math.log(Math.min(Math.max(v, lo), hi)) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * w;
   const Y = (p: number) => y0 + h - p * h;
   const out: string[] = [];
   out.push(text(x0, y0 - 14, 'Latency CDF (ms, log scale), same run', 'font-weight="600" font-size="14"'));
@@ -51,7 +55,8 @@ function cdfPanel(r: BenchResults, x0: number, y0: number, w: number, h: number)
     const sorted = [...s.samples].sort((a, b) => a - b);
     const pts: string[] = [];
     const stride = Math.max(1, Math.floor(sorted.length / 400));
-    for (let k = 0; k < sorted.length; k += stride) pts.push(`${X(sorted[k]!).toFixed(1)},${Y((k + 1) / sorted.length).toFixed(1)}`);
+    for (let k = 0; k < sorted.length; k += stride)
+      pts.push(`${X(sorted[k]!).toFixed(1)},${Y((k + 1) / sorted.length).toFixed(1)}`);
     if (sorted.length) pts.push(`${X(sorted[sorted.length - 1]!).toFixed(1)},${Y(1).toFixed(1)}`);
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     // Lower right: slow and still low on the CDF, a corner latency curves with a tail leave empty.
@@ -73,7 +78,10 @@ function costPanel(r: BenchResults, x0: number, y0: number, w: number, h: number
   const bars: { label: string; segments: { value: number; color: string }[]; total: number }[] = [];
   for (const row of r.cost.rows) {
     if (row.per !== 'per million messages') continue;
-    let label = row.name.replace(/\s*\(.*$/, '').replace(/, all acked$/, '').replace(/ with ack, without client_msg_id/, ', no client_msg_id');
+    let label = row.name
+      .replace(/\s*\(.*$/, '')
+      .replace(/, all acked$/, '')
+      .replace(/ with ack, without client_msg_id/, ', no client_msg_id');
     if (!row.available || !row.dollars || !row.units) {
       bars.push({ label: `${label}: n/a`, segments: [], total: 0 });
       continue;
@@ -86,7 +94,11 @@ function costPanel(r: BenchResults, x0: number, y0: number, w: number, h: number
     bars.push({ label, segments: parts.map((p) => ({ value: d[p.key] * k, color: p.color })), total: d.total * k });
   }
   for (const peer of PEERS) {
-    bars.push({ label: `${peer.name.replace(/ \(.*\)$/, '').replace(' subscriptions', '')}, with ack`, segments: [{ value: peer.perMillionWithAck, color: '#bab0ac' }], total: peer.perMillionWithAck });
+    bars.push({
+      label: `${peer.name.replace(/ \(.*\)$/, '').replace(' subscriptions', '')}, with ack`,
+      segments: [{ value: peer.perMillionWithAck, color: '#bab0ac' }],
+      total: peer.perMillionWithAck,
+    });
   }
   const max = Math.max(...bars.map((b) => b.total), 1) * 1.1;
   const labelW = 200;
@@ -97,7 +109,9 @@ function costPanel(r: BenchResults, x0: number, y0: number, w: number, h: number
   out.push(text(x0, y0 - 14, 'Cost per million messages ($, counted units)', 'font-weight="600" font-size="14"'));
   const step = niceStep(max, 5);
   for (let v = 0; v <= max; v += step) {
-    out.push(`<line x1="${X(v).toFixed(1)}" y1="${y0}" x2="${X(v).toFixed(1)}" y2="${y0 + rowH * bars.length}" stroke="#eee"/>`);
+    out.push(
+      `<line x1="${X(v).toFixed(1)}" y1="${y0}" x2="${X(v).toFixed(1)}" y2="${y0 + rowH * bars.length}" stroke="#eee"/>`,
+    );
     out.push(text(X(v) - 6, y0 + rowH * bars.length + 14, String(Number(v.toFixed(2)))));
   }
   bars.forEach((b, i) => {
@@ -105,7 +119,9 @@ function costPanel(r: BenchResults, x0: number, y0: number, w: number, h: number
     out.push(text(x0, y + rowH * 0.62, b.label, 'font-size="11"'));
     let acc = 0;
     for (const s of b.segments) {
-      out.push(`<rect x="${X(acc).toFixed(1)}" y="${(y + 4).toFixed(1)}" width="${Math.max(0, X(acc + s.value) - X(acc)).toFixed(1)}" height="${(rowH - 8).toFixed(1)}" fill="${s.color}"/>`);
+      out.push(
+        `<rect x="${X(acc).toFixed(1)}" y="${(y + 4).toFixed(1)}" width="${Math.max(0, X(acc + s.value) - X(acc)).toFixed(1)}" height="${(rowH - 8).toFixed(1)}" fill="${s.color}"/>`,
+      );
       acc += s.value;
     }
     if (b.total > 0) out.push(text(X(acc) + 4, y + rowH * 0.62, `$${b.total.toFixed(2)}`, 'font-size="11"'));

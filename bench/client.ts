@@ -94,7 +94,11 @@ export class BenchClient {
 
   /** A request/reply round trip: resolves with the reply (`type` = action) or the error frame for that seq. */
   async request(frame: Frame & { action: string; seq: number }, timeoutMs = 15_000): Promise<Frame> {
-    const reply = this.next((f) => f['seq'] === frame.seq && (f['type'] === frame.action || f['type'] === 'error'), timeoutMs, `${frame.action} reply`);
+    const reply = this.next(
+      (f) => f['seq'] === frame.seq && (f['type'] === frame.action || f['type'] === 'error'),
+      timeoutMs,
+      `${frame.action} reply`,
+    );
     this.send(frame);
     return reply;
   }

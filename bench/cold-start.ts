@@ -87,7 +87,10 @@ export function abortColdStart(): void {
 
 function runProbe(probe: string, bundle: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [probe, pathToFileURL(bundle).href], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [probe, pathToFileURL(bundle).href], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live.children.add(child);
     let out = '';
     let err = '';
@@ -98,7 +101,8 @@ function runProbe(probe: string, bundle: string, env: NodeJS.ProcessEnv): Promis
       live.children.delete(child);
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('{"initMs"'));
-      if (code !== 0 || !line) return reject(new Error(`init probe of ${bundle} failed (${code}): ${err.slice(0, 500)}`));
+      if (code !== 0 || !line)
+        return reject(new Error(`init probe of ${bundle} failed (${code}): ${err.slice(0, 500)}`));
       resolve((JSON.parse(line) as { initMs: number }).initMs);
     });
   });
@@ -127,7 +131,10 @@ export async function runColdStart(specs: BackendSpecs, log: (m: string) => void
       }
     })
     .sort();
-  const entries = [...fns.map((fn) => ({ fn, entry: join(ROOT, 'lambdas', fn, 'handler.ts') })), { fn: FLOOR, entry: join(ROOT, 'bench', 'floor-handler.ts') }];
+  const entries = [
+    ...fns.map((fn) => ({ fn, entry: join(ROOT, 'lambdas', fn, 'handler.ts') })),
+    { fn: FLOOR, entry: join(ROOT, 'bench', 'floor-handler.ts') },
+  ];
   const rows: ColdStartRow[] = [];
   const cpu = cpuWindow(undefined);
   try {

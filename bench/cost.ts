@@ -86,7 +86,12 @@ function billedMs(durationMs: number): number {
 }
 
 /** Snapshot of the stack's counters, divided by `per`. */
-function snapshot(bs: BenchStack, specs: BackendSpecs, per: number, extraLambda: Record<string, { requests: number; ms: number[]; memoryMb: number }> = {}): Units {
+function snapshot(
+  bs: BenchStack,
+  specs: BackendSpecs,
+  per: number,
+  extraLambda: Record<string, { requests: number; ms: number[]; memoryMb: number }> = {},
+): Units {
   const lambda: Units['lambda'] = {};
   const groups = new Map<string, number[]>();
   for (const r of bs.invocations.records) groups.set(r.routeKey, [...(groups.get(r.routeKey) ?? []), r.durationMs]);
@@ -113,7 +118,11 @@ function snapshot(bs: BenchStack, specs: BackendSpecs, per: number, extraLambda:
   });
 }
 
-function fromMeter(m: MeterTotals, per: number, rest: Pick<Units, 'apiIn' | 'apiOut' | 'lambda' | 'lambdaRequests' | 'gbSeconds'>): Units {
+function fromMeter(
+  m: MeterTotals,
+  per: number,
+  rest: Pick<Units, 'apiIn' | 'apiOut' | 'lambda' | 'lambdaRequests' | 'gbSeconds'>,
+): Units {
   return {
     ...rest,
     ddbCalls: m.calls / per,
@@ -123,7 +132,9 @@ function fromMeter(m: MeterTotals, per: number, rest: Pick<Units, 'apiIn' | 'api
     zeroUnitReads: m.zeroUnitReads / per,
     failedConditionalWrites: m.failedConditionalWrites / per,
     byCommand: Object.fromEntries(Object.entries(m.byCommand).map(([k, v]) => [k, v / per])),
-    unitsByCommand: Object.fromEntries(Object.entries(m.unitsByCommand).map(([k, v]) => [k, { read: v.read / per, write: v.write / per }])),
+    unitsByCommand: Object.fromEntries(
+      Object.entries(m.unitsByCommand).map(([k, v]) => [k, { read: v.read / per, write: v.write / per }]),
+    ),
   };
 }
 
@@ -149,7 +160,12 @@ function scaleUnits(u: Units, k: number): Units {
   return {
     apiIn: u.apiIn * k,
     apiOut: u.apiOut * k,
-    lambda: Object.fromEntries(Object.entries(u.lambda).map(([r, l]) => [r, { requests: l.requests * k, meanMs: l.meanMs, gbSeconds: l.gbSeconds * k }])),
+    lambda: Object.fromEntries(
+      Object.entries(u.lambda).map(([r, l]) => [
+        r,
+        { requests: l.requests * k, meanMs: l.meanMs, gbSeconds: l.gbSeconds * k },
+      ]),
+    ),
     lambdaRequests: u.lambdaRequests * k,
     gbSeconds: u.gbSeconds * k,
     ddbCalls: u.ddbCalls * k,
@@ -159,7 +175,9 @@ function scaleUnits(u: Units, k: number): Units {
     zeroUnitReads: u.zeroUnitReads * k,
     failedConditionalWrites: u.failedConditionalWrites * k,
     byCommand: Object.fromEntries(Object.entries(u.byCommand).map(([c, v]) => [c, v * k])),
-    unitsByCommand: Object.fromEntries(Object.entries(u.unitsByCommand).map(([c, v]) => [c, { read: v.read * k, write: v.write * k }])),
+    unitsByCommand: Object.fromEntries(
+      Object.entries(u.unitsByCommand).map(([c, v]) => [c, { read: v.read * k, write: v.write * k }]),
+    ),
   };
 }
 
@@ -170,7 +188,9 @@ export function addUnits(...parts: Units[]): Units {
     out.apiOut += p.apiOut;
     for (const [r, l] of Object.entries(p.lambda)) {
       const cur = out.lambda[r];
-      out.lambda[r] = cur ? { requests: cur.requests + l.requests, meanMs: cur.meanMs, gbSeconds: cur.gbSeconds + l.gbSeconds } : { ...l };
+      out.lambda[r] = cur
+        ? { requests: cur.requests + l.requests, meanMs: cur.meanMs, gbSeconds: cur.gbSeconds + l.gbSeconds }
+        : { ...l };
     }
     out.lambdaRequests += p.lambdaRequests;
     out.gbSeconds += p.gbSeconds;
@@ -194,7 +214,13 @@ export function addUnits(...parts: Units[]): Units {
  * Runs `work` in a clean window and returns its units per `per`. A window the stack's once-a-minute sweeper ran in
  * is retaken (its calls would be counted as the workload's).
  */
-async function window(bs: BenchStack, specs: BackendSpecs, per: number, work: () => Promise<void>, settle: () => Promise<void>): Promise<Units> {
+async function window(
+  bs: BenchStack,
+  specs: BackendSpecs,
+  per: number,
+  work: () => Promise<void>,
+  settle: () => Promise<void>,
+): Promise<Units> {
   for (let attempt = 1; ; attempt++) {
     await sleep(100); // let the previous step's last invocations report before the counters reset
     const before = bs.sweeps();
@@ -210,11 +236,19 @@ async function window(bs: BenchStack, specs: BackendSpecs, per: number, work: ()
 }
 
 /** Sends from `sender` and resolves when its ack and `deliveries` deliveries (to any of `receivers`) arrived. */
-async function sendOne(sender: BenchClient, receivers: readonly BenchClient[], deliveries: number, frame: Frame & { seq: number }): Promise<void> {
+async function sendOne(
+  sender: BenchClient,
+  receivers: readonly BenchClient[],
+  deliveries: number,
+  frame: Frame & { seq: number },
+): Promise<void> {
   const marker = String(frame['msg_data']);
   let got = 0;
   const delivered = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`delivery timeout: ${got}/${deliveries} for seq ${frame.seq}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`delivery timeout: ${got}/${deliveries} for seq ${frame.seq}`)),
+      15_000,
+    );
     const listeners = receivers.map((r) => {
       const l = (f: Frame) => {
         if (f['type'] !== 'msg_data' || f['msg_data'] !== marker) return;
@@ -227,7 +261,11 @@ async function sendOne(sender: BenchClient, receivers: readonly BenchClient[], d
       return l;
     });
   });
-  const acked = sender.next((f) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'), 15_000, 'msg_data_ack');
+  const acked = sender.next(
+    (f) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'),
+    15_000,
+    'msg_data_ack',
+  );
   sender.send(frame);
   const ack = await acked;
   if (ack['type'] !== 'msg_data_ack') throw new Error(`send refused: ${JSON.stringify(ack)}`);
@@ -246,11 +284,26 @@ export const TEXT = 'The quick brown fox jumps over the lazy dog; pack my box wi
 export function msgFrame(to: string, msgType = 1, clientMsgId = true): Frame & { seq: number } {
   const seq = nextSeq();
   const text = `${TEXT.slice(0, 88)} #${String(seq).padStart(8, '0')}`;
-  return { action: 'msg_data', seq, to_session_id: to, msg_type: msgType, msg_data: text, ...(clientMsgId ? { client_msg_id: randomUUID() } : {}) };
+  return {
+    action: 'msg_data',
+    seq,
+    to_session_id: to,
+    msg_type: msgType,
+    msg_data: text,
+    ...(clientMsgId ? { client_msg_id: randomUUID() } : {}),
+  };
 }
 
 /** Rows "one-to-one with ack" (devices = 1) and "3 devices per user". */
-export async function oneToOne(bs: BenchStack, specs: BackendSpecs, pairs: number, devices: number, messages: number, tag: string, clientMsgId = true): Promise<Units> {
+export async function oneToOne(
+  bs: BenchStack,
+  specs: BackendSpecs,
+  pairs: number,
+  devices: number,
+  messages: number,
+  tag: string,
+  clientMsgId = true,
+): Promise<Units> {
   bs.resetCounters();
   const a = await bs.connectAll(Array.from({ length: pairs * devices }, (_, i) => `${tag}a${Math.floor(i / devices)}`));
   const b = await bs.connectAll(Array.from({ length: pairs * devices }, (_, i) => `${tag}b${Math.floor(i / devices)}`));
@@ -283,19 +336,36 @@ export async function oneToOne(bs: BenchStack, specs: BackendSpecs, pairs: numbe
 }
 
 /** Creates a group through the `group_create` request; undefined (with the reason) when the stack has no groups. */
-export async function createGroup(owner: BenchClient, memberIds: readonly string[]): Promise<{ groupId?: string; reason?: string }> {
-  const reply = await owner.request({ action: 'group_create', seq: nextSeq(), group_name: `bench ${memberIds.length + 1}`, member_ids: [...memberIds] });
+export async function createGroup(
+  owner: BenchClient,
+  memberIds: readonly string[],
+): Promise<{ groupId?: string; reason?: string }> {
+  const reply = await owner.request({
+    action: 'group_create',
+    seq: nextSeq(),
+    group_name: `bench ${memberIds.length + 1}`,
+    member_ids: [...memberIds],
+  });
   if (reply['type'] === 'group_create' && typeof reply['group_id'] === 'string') return { groupId: reply['group_id'] };
-  if (reply['type'] === 'error' && reply['code'] === 'unknown_action') return { reason: 'group chat not available (group_create is not routed)' };
+  if (reply['type'] === 'error' && reply['code'] === 'unknown_action')
+    return { reason: 'group chat not available (group_create is not routed)' };
   return { reason: `group_create refused: ${JSON.stringify(reply)}` };
 }
 
 /** Row "one message to a 100-member group": members × 1 connection, msg_type 17 to the group id. */
-async function group(bs: BenchStack, specs: BackendSpecs, members: number, messages: number): Promise<{ units?: Units; reason?: string }> {
+async function group(
+  bs: BenchStack,
+  specs: BackendSpecs,
+  members: number,
+  messages: number,
+): Promise<{ units?: Units; reason?: string }> {
   const clients = await bs.connectAll(Array.from({ length: members }, (_, i) => `g${members}m${i}`));
   const owner = clients[0]!;
   bs.resetCounters();
-  const { groupId, reason } = await createGroup(owner, clients.slice(1).map((c) => c.userId));
+  const { groupId, reason } = await createGroup(
+    owner,
+    clients.slice(1).map((c) => c.userId),
+  );
   if (!groupId) return { ...(reason === undefined ? {} : { reason }) };
   const receivers = clients.slice(1);
   await sendOne(owner, receivers, receivers.length, msgFrame(groupId, 17));
@@ -331,12 +401,29 @@ async function authorizerDurations(bs: BenchStack, runs: number): Promise<number
 }
 
 /** One real sweep with the AWS interval on the stack's tables, on a runtime of its own so its calls are its own. */
-export async function idleSweep(bs: BenchStack, specs: BackendSpecs, runs = 5): Promise<{ units: Units; overdue: number; durations: number[] }> {
+export async function idleSweep(
+  bs: BenchStack,
+  specs: BackendSpecs,
+  runs = 5,
+): Promise<{ units: Units; overdue: number; durations: number[] }> {
   const meter = new BenchMeter();
-  const runtime = createRuntime({ ...bs.stack.env, [ENV.sweepIntervalMs]: String(AWS_SWEEP_INTERVAL_MS) }, { capacityMeter: meter });
+  const runtime = createRuntime(
+    { ...bs.stack.env, [ENV.sweepIntervalMs]: String(AWS_SWEEP_INTERVAL_MS) },
+    { capacityMeter: meter },
+  );
   // Invoked as EventBridge does, with a scheduled event (the handler may or may not read it).
   const sweepHandler = createSweeperHandler(runtime) as unknown as (event: unknown) => Promise<SweepStats>;
-  const event = { version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: {} };
+  const event = {
+    version: '0',
+    id: 'bench',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: {},
+  };
   const durations: number[] = [];
   let overdue = 0;
   let last: MeterTotals | undefined;
@@ -378,7 +465,11 @@ async function idle(bs: BenchStack, specs: BackendSpecs): Promise<Omit<IdleDetai
   const auth = await authorizerDurations(bs, 200);
   const authMs = mean(auth);
   const authMemory = memoryOf(specs, 'authorizer');
-  connectCycle.lambda['authorizer'] = { requests: 1, meanMs: authMs, gbSeconds: (billedMs(authMs) / 1000) * (authMemory / 1024) };
+  connectCycle.lambda['authorizer'] = {
+    requests: 1,
+    meanMs: authMs,
+    gbSeconds: (billedMs(authMs) / 1000) * (authMemory / 1024),
+  };
   connectCycle.lambdaRequests += 1;
   connectCycle.gbSeconds += connectCycle.lambda['authorizer'].gbSeconds;
 
@@ -400,7 +491,11 @@ async function idle(bs: BenchStack, specs: BackendSpecs): Promise<Omit<IdleDetai
   return { connectCycle, heartbeat, authorizerMeanMs: authMs };
 }
 
-export async function runCost(dynamoEndpoint: string, specs: BackendSpecs, log: (m: string) => void): Promise<CostResult> {
+export async function runCost(
+  dynamoEndpoint: string,
+  specs: BackendSpecs,
+  log: (m: string) => void,
+): Promise<CostResult> {
   const rows: CostRow[] = [];
   const bs = await startBenchStack(dynamoEndpoint);
   let idleDetail: IdleDetail;
@@ -412,15 +507,39 @@ export async function runCost(dynamoEndpoint: string, specs: BackendSpecs, log: 
 
     log('cost: one-to-one with ack');
     const one = await oneToOne(bs, specs, 10, 1, 400, 'c1');
-    rows.push({ name: 'One-to-one with ack (1 device each)', per: 'per million messages', available: true, units: one, dollars: scaleDollars(price(one), 1e6), samples: 400, notes: [] });
+    rows.push({
+      name: 'One-to-one with ack (1 device each)',
+      per: 'per million messages',
+      available: true,
+      units: one,
+      dollars: scaleDollars(price(one), 1e6),
+      samples: 400,
+      notes: [],
+    });
 
     log('cost: one-to-one with ack, no client_msg_id');
     const bare = await oneToOne(bs, specs, 10, 1, 200, 'c0', false);
-    rows.push({ name: 'One-to-one with ack, without client_msg_id (no idempotent-resend record)', per: 'per million messages', available: true, units: bare, dollars: scaleDollars(price(bare), 1e6), samples: 200, notes: [] });
+    rows.push({
+      name: 'One-to-one with ack, without client_msg_id (no idempotent-resend record)',
+      per: 'per million messages',
+      available: true,
+      units: bare,
+      dollars: scaleDollars(price(bare), 1e6),
+      samples: 200,
+      notes: [],
+    });
 
     log('cost: one-to-one, 3 devices per user');
     const three = await oneToOne(bs, specs, 5, 3, 150, 'c3');
-    rows.push({ name: 'One-to-one, 3 devices per user, all acked', per: 'per million messages', available: true, units: three, dollars: scaleDollars(price(three), 1e6), samples: 150, notes: [] });
+    rows.push({
+      name: 'One-to-one, 3 devices per user, all acked',
+      per: 'per million messages',
+      available: true,
+      units: three,
+      dollars: scaleDollars(price(three), 1e6),
+      samples: 150,
+      notes: [],
+    });
 
     log('cost: 100-member group');
     const g = await group(bs, specs, 100, 5);
@@ -428,8 +547,22 @@ export async function runCost(dynamoEndpoint: string, specs: BackendSpecs, log: 
     groupReason = g.reason;
     rows.push(
       g.units
-        ? { name: 'One message to a 100-member group (1 device each), all acked', per: 'per million messages', available: true, units: g.units, dollars: scaleDollars(price(g.units), 1e6), samples: 5, notes: [] }
-        : { name: 'One message to a 100-member group', per: 'per million messages', available: false, unavailableReason: `n/a: ${g.reason ?? 'group chat not available'}`, notes: [] },
+        ? {
+            name: 'One message to a 100-member group (1 device each), all acked',
+            per: 'per million messages',
+            available: true,
+            units: g.units,
+            dollars: scaleDollars(price(g.units), 1e6),
+            samples: 5,
+            notes: [],
+          }
+        : {
+            name: 'One message to a 100-member group',
+            per: 'per million messages',
+            available: false,
+            unavailableReason: `n/a: ${g.reason ?? 'group chat not available'}`,
+            notes: [],
+          },
     );
 
     log('cost: idle user (connect cycles, heartbeats)');
@@ -438,7 +571,10 @@ export async function runCost(dynamoEndpoint: string, specs: BackendSpecs, log: 
 
     const reconnects = MONTH_MINUTES / RECONNECT_MINUTES;
     const heartbeats = MONTH_MINUTES / HEARTBEAT_MINUTES;
-    const idleMonth = addUnits(scaleUnits(idleParts.connectCycle, reconnects), scaleUnits(idleParts.heartbeat, heartbeats));
+    const idleMonth = addUnits(
+      scaleUnits(idleParts.connectCycle, reconnects),
+      scaleUnits(idleParts.heartbeat, heartbeats),
+    );
     rows.push({
       name: `Idle user for a month (1 connection: ${MONTH_MINUTES.toLocaleString('en-US')} connection-minutes, ${reconnects} reconnects at the 2 h cap, ${heartbeats.toLocaleString('en-US')} heartbeats at 5 min)`,
       per: 'per user-month',

@@ -84,7 +84,12 @@ export function cpuWindow(jvmPid: number | undefined): () => CpuShare | undefine
     const node = ((n.user + n.system) / 1e6 + childrenSeconds() - c0) / wall;
     const j1 = jvmPid === undefined ? undefined : processSeconds(jvmPid);
     const jvm = j0 !== undefined && j1 !== undefined ? (j1 - j0) / wall : NaN;
-    return { machineBusy, node, jvm, others: Math.max(0, machineBusy * cores - node - (Number.isFinite(jvm) ? jvm : 0)) };
+    return {
+      machineBusy,
+      node,
+      jvm,
+      others: Math.max(0, machineBusy * cores - node - (Number.isFinite(jvm) ? jvm : 0)),
+    };
   };
 }
 

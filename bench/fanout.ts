@@ -24,12 +24,18 @@ export interface FanoutRun {
 
 export async function runFanout(bs: BenchStack, members: number, messages: number): Promise<FanoutRun> {
   const t0 = performance.now();
-  const clients = await bs.connectAll(Array.from({ length: members }, (_, i) => `fan${members}m${i}`), 24);
+  const clients = await bs.connectAll(
+    Array.from({ length: members }, (_, i) => `fan${members}m${i}`),
+    24,
+  );
   const connectSeconds = (performance.now() - t0) / 1000;
   try {
     const owner = clients[0]!;
     const receivers = clients.slice(1);
-    const { groupId, reason } = await createGroup(owner, receivers.map((c) => c.userId));
+    const { groupId, reason } = await createGroup(
+      owner,
+      receivers.map((c) => c.userId),
+    );
     if (!groupId) return { members, available: false, reason: reason ?? 'group chat not available' };
 
     // Receivers ack only after the send invocation finished, so the calls counted are the send's alone.
@@ -41,13 +47,19 @@ export async function runFanout(bs: BenchStack, members: number, messages: numbe
       const got: Frame[] = [];
       const all = Promise.all(
         receivers.map((r) =>
-          r.next((f: Frame) => f['type'] === 'msg_data' && f['msg_data'] === marker, 60_000, 'group delivery').then((f) => {
-            stamps.push(performance.now());
-            got.push(f);
-          }),
+          r
+            .next((f: Frame) => f['type'] === 'msg_data' && f['msg_data'] === marker, 60_000, 'group delivery')
+            .then((f) => {
+              stamps.push(performance.now());
+              got.push(f);
+            }),
         ),
       );
-      const ack = owner.next((f) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'), 60_000, 'group ack');
+      const ack = owner.next(
+        (f) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'),
+        60_000,
+        'group ack',
+      );
       await sleep(100);
       bs.resetCounters();
       const start = performance.now();

@@ -15,6 +15,7 @@ import { createApp } from '../lib/app.js';
 import { PRICES } from './prices.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON
+// biome-ignore lint/suspicious/noExplicitAny: synthesized JSON is walked freely; the assertions check its shape.
 type Json = Record<string, any>;
 
 export interface FixedCost {
@@ -74,17 +75,26 @@ const PUSH_CONTEXT = {
 };
 
 /** The deployments docs/deploy.md prices, by the `-c` keys that make them. */
-export const FIXED_COST_VARIANTS: readonly { readonly name: string; readonly context: Readonly<Record<string, string>> }[] = [
+export const FIXED_COST_VARIANTS: readonly {
+  readonly name: string;
+  readonly context: Readonly<Record<string, string>>;
+}[] = [
   { name: 'default (`monitoring` full)', context: {} },
   { name: 'default + `alarmEmail`', context: { alarmEmail: 'ops@example.com' } },
   { name: '`monitoring=minimal`', context: { monitoring: 'minimal' } },
   { name: '`monitoring=minimal` + `alarmEmail`', context: { monitoring: 'minimal', alarmEmail: 'ops@example.com' } },
   { name: 'push with FCM, APNs and Web Push', context: PUSH_CONTEXT },
-  { name: '`monitoring=minimal` + push with FCM, APNs and Web Push', context: { monitoring: 'minimal', ...PUSH_CONTEXT } },
+  {
+    name: '`monitoring=minimal` + push with FCM, APNs and Web Push',
+    context: { monitoring: 'minimal', ...PUSH_CONTEXT },
+  },
 ];
 
 /** The stack `cdk synth` makes with these context keys (bundling skipped: it does not change the template's cost). */
-export function synthesizedTemplate(context: Readonly<Record<string, string>>, cdkContext: Readonly<Record<string, unknown>> = {}): Json {
+export function synthesizedTemplate(
+  context: Readonly<Record<string, string>>,
+  cdkContext: Readonly<Record<string, unknown>> = {},
+): Json {
   const { stack } = createApp({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [], ...context } });
   return Template.fromStack(stack).toJSON();
 }
@@ -97,5 +107,6 @@ export function fixedCostRow(name: string, cost: FixedCost): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const variant of FIXED_COST_VARIANTS) console.log(fixedCostRow(variant.name, fixedMonthlyCost(synthesizedTemplate(variant.context))));
+  for (const variant of FIXED_COST_VARIANTS)
+    console.log(fixedCostRow(variant.name, fixedMonthlyCost(synthesizedTemplate(variant.context))));
 }

@@ -37,7 +37,14 @@ export interface LatencyResult {
 }
 
 export function distribution(samples: number[]): Distribution {
-  return { n: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99), max: Math.max(...samples), samples };
+  return {
+    n: samples.length,
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+    p99: percentile(samples, 99),
+    max: Math.max(...samples),
+    samples,
+  };
 }
 
 interface Floor {
@@ -48,7 +55,10 @@ interface Floor {
 /** The hand-made critical path, writing the same items the send path writes, to the same tables. */
 function floorPath(bs: BenchStack, target: BenchClient): Floor {
   const { tables, dynamoEndpoint, httpUrl } = bs.stack;
-  const credentials = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY };
+  const credentials = {
+    accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
+    secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+  };
   const db = createDocumentClient({ endpoint: dynamoEndpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials });
   // Configured as core/gateway/connections-api.ts configures its client.
   const api = new ApiGatewayManagementApiClient({
@@ -109,7 +119,15 @@ function floorPath(bs: BenchStack, target: BenchClient): Floor {
         }),
       );
       const t3 = performance.now();
-      const frame = { type: 'msg_data_ack', seq: mySeq, user_id: 'floor-a', session_id: 'floor-b', msg_id: msgId, session_type: 1, create_time: second };
+      const frame = {
+        type: 'msg_data_ack',
+        seq: mySeq,
+        user_id: 'floor-a',
+        session_id: 'floor-b',
+        msg_id: msgId,
+        session_type: 1,
+        create_time: second,
+      };
       await api.send(new PostToConnectionCommand({ ConnectionId: target.connectionId, Data: JSON.stringify(frame) }));
       const t4 = performance.now();
       await arrived;
@@ -124,11 +142,19 @@ function floorPath(bs: BenchStack, target: BenchClient): Floor {
 }
 
 /** One real send: resolves with send→ack and send→delivery in ms. */
-async function realSample(sender: BenchClient, receiver: BenchClient, to: string): Promise<{ ack: number; delivery: number }> {
+async function realSample(
+  sender: BenchClient,
+  receiver: BenchClient,
+  to: string,
+): Promise<{ ack: number; delivery: number }> {
   const frame = msgFrame(to);
   const marker = frame['msg_data'];
   const delivered = receiver.next((f) => f['type'] === 'msg_data' && f['msg_data'] === marker, 15_000, 'delivery');
-  const acked = sender.next((f: Frame) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'), 15_000, 'ack');
+  const acked = sender.next(
+    (f: Frame) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'),
+    15_000,
+    'ack',
+  );
   let ackAt = 0;
   let deliveredAt = 0;
   sender.listeners.add(function stamp(f, at) {
@@ -151,7 +177,12 @@ async function realSample(sender: BenchClient, receiver: BenchClient, to: string
   return { ack: ackAt - t0, delivery: deliveredAt - t0 };
 }
 
-export async function runLatency(bs: BenchStack, options: { pairs: number; samples: number; warmup: number }, log: (m: string) => void, jvmPid?: number): Promise<LatencyResult> {
+export async function runLatency(
+  bs: BenchStack,
+  options: { pairs: number; samples: number; warmup: number },
+  log: (m: string) => void,
+  jvmPid?: number,
+): Promise<LatencyResult> {
   const senders = await bs.connectAll(Array.from({ length: options.pairs }, (_, i) => `lat-a${i}`));
   const receivers = await bs.connectAll(Array.from({ length: options.pairs }, (_, i) => `lat-b${i}`));
   const floorTarget = await bs.connect('floor-a');
@@ -184,7 +215,7 @@ export async function runLatency(bs: BenchStack, options: { pairs: number; sampl
           const f = await floor.sample();
           if (i >= options.warmup) {
             floorTotals.push(f.total);
-            f.steps.forEach((s, k) => steps[k]!.push(s));
+            for (const [k, s] of f.steps.entries()) steps[k]!.push(s);
           }
         }
       }

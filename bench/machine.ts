@@ -19,7 +19,8 @@ export interface Machine {
 
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -27,7 +28,8 @@ function packageVersion(name: string): string {
 
 export function describeMachine(): Machine {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  const javaLine = `${java.stderr ?? ''}${java.stdout ?? ''}`.split('\n').find((l) => l.trim().length > 0) ?? 'not found';
+  const javaLine =
+    `${java.stderr ?? ''}${java.stdout ?? ''}`.split('\n').find((l) => l.trim().length > 0) ?? 'not found';
   const list = cpus();
   return {
     cpu: list[0]?.model.trim() ?? 'unknown',

@@ -24,8 +24,20 @@ export interface CallRecord {
   readonly failed: boolean;
 }
 
-const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand', 'TransactGetItemsCommand']);
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const READ_COMMANDS = new Set([
+  'GetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchGetItemCommand',
+  'TransactGetItemsCommand',
+]);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
 
 interface Consumed {
   TableName?: string;
@@ -65,9 +77,27 @@ export class BenchMeter extends CapacityMeter {
         } catch (error) {
           const name = (error as { name?: string }).name;
           if (WRITE_COMMANDS.has(command) && name === 'ConditionalCheckFailedException') {
-            this.push({ command, table: tableName, reportedRead: 0, reportedWrite: 0, addedRead: 0, addedWrite: 1, consistent, failed: true });
+            this.push({
+              command,
+              table: tableName,
+              reportedRead: 0,
+              reportedWrite: 0,
+              addedRead: 0,
+              addedWrite: 1,
+              consistent,
+              failed: true,
+            });
           } else {
-            this.push({ command, table: tableName, reportedRead: 0, reportedWrite: 0, addedRead: 0, addedWrite: 0, consistent, failed: true });
+            this.push({
+              command,
+              table: tableName,
+              reportedRead: 0,
+              reportedWrite: 0,
+              addedRead: 0,
+              addedWrite: 0,
+              consistent,
+              failed: true,
+            });
           }
           throw error;
         }
@@ -84,7 +114,16 @@ export class BenchMeter extends CapacityMeter {
           table ||= c.TableName ?? '';
         }
         const addedRead = READ_COMMANDS.has(command) && read === 0 ? (consistent ? 1 : 0.5) : 0;
-        this.push({ command, table, reportedRead: read, reportedWrite: write, addedRead, addedWrite: 0, consistent, failed: false });
+        this.push({
+          command,
+          table,
+          reportedRead: read,
+          reportedWrite: write,
+          addedRead,
+          addedWrite: 0,
+          consistent,
+          failed: false,
+        });
         return result;
       },
       { step: 'initialize', name: 'benchCapacityMeter', override: true },

@@ -11,7 +11,8 @@ import { TABLES, type TableId } from '../core/store/schema.js';
 type Item = Record<string, unknown>;
 
 /** Write units of one item: 1 per started KB of its JSON (close to DynamoDB's item size for these small items). */
-const unitsOf = (item: Item | undefined) => Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(item ?? {})) / 1024));
+const unitsOf = (item: Item | undefined) =>
+  Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(item ?? {})) / 1024));
 
 export class PartitionRecorder implements DynamoClientPlugin {
   /** `table\u0000key` → second → write units. */
@@ -43,7 +44,10 @@ export class PartitionRecorder implements DynamoClientPlugin {
     if (!table || !item) return;
     // Plain values before the document client marshals them, { S: … } / { N: … } after.
     const value = item[TABLES[table].partitionKey.name];
-    const plain = typeof value === 'object' && value !== null ? ((value as { S?: string; N?: string }).S ?? (value as { N?: string }).N) : value;
+    const plain =
+      typeof value === 'object' && value !== null
+        ? ((value as { S?: string; N?: string }).S ?? (value as { N?: string }).N)
+        : value;
     const key = `${table}\u0000${String(plain)}`;
     const bySecond = this.#units.get(key) ?? new Map<number, number>();
     bySecond.set(second, (bySecond.get(second) ?? 0) + units);
@@ -53,17 +57,36 @@ export class PartitionRecorder implements DynamoClientPlugin {
   #record(command: string, input: Item, second: number): void {
     const table = input['TableName'] as string;
     if (command === 'PutItemCommand') this.#add(table, input['Item'] as Item, second);
-    else if (command === 'UpdateItemCommand' || command === 'DeleteItemCommand') this.#add(table, input['Key'] as Item, second, 1);
+    else if (command === 'UpdateItemCommand' || command === 'DeleteItemCommand')
+      this.#add(table, input['Key'] as Item, second, 1);
     else if (command === 'BatchWriteItemCommand') {
-      for (const [name, requests] of Object.entries(input['RequestItems'] as Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>)) {
-        for (const r of requests) this.#add(name, r.PutRequest?.Item ?? r.DeleteRequest?.Key, second, r.PutRequest ? unitsOf(r.PutRequest.Item) : 1);
+      for (const [name, requests] of Object.entries(
+        input['RequestItems'] as Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>,
+      )) {
+        for (const r of requests)
+          this.#add(
+            name,
+            r.PutRequest?.Item ?? r.DeleteRequest?.Key,
+            second,
+            r.PutRequest ? unitsOf(r.PutRequest.Item) : 1,
+          );
       }
     }
   }
 
   /** Per table: the key that took the most units in one second, that peak, and the table's units in all. */
-  hottest(): { table: TableId; key: string; peakPerSecond: number; keyUnits: number; tableUnits: number; keys: number }[] {
-    const byTable = new Map<TableId, { key: string; peakPerSecond: number; keyUnits: number; tableUnits: number; keys: number }>();
+  hottest(): {
+    table: TableId;
+    key: string;
+    peakPerSecond: number;
+    keyUnits: number;
+    tableUnits: number;
+    keys: number;
+  }[] {
+    const byTable = new Map<
+      TableId,
+      { key: string; peakPerSecond: number; keyUnits: number; tableUnits: number; keys: number }
+    >();
     for (const [composite, bySecond] of this.#units) {
       const [table, key] = composite.split('\u0000') as [TableId, string];
       const units = [...bySecond.values()];

@@ -5,7 +5,8 @@
  */
 export const PRICES = {
   date: '2026-12 (us-east-1 list prices, from the pages named in bench/prices.ts)',
-  source: 'AWS price pages: aws.amazon.com/{api-gateway,lambda,dynamodb,s3,cloudwatch,kms,secrets-manager,eventbridge,sqs}/pricing',
+  source:
+    'AWS price pages: aws.amazon.com/{api-gateway,lambda,dynamodb,s3,cloudwatch,kms,secrets-manager,eventbridge,sqs}/pricing',
   /** aws.amazon.com/api-gateway/pricing (WebSocket APIs). */
   apiGateway: {
     /** $ per WebSocket message, sent or received (metered in 32 KB units). */

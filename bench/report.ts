@@ -90,7 +90,12 @@ function costSection(r: BenchResults): string {
   const perCall = one.units
     ? table(
         ['call (one-to-one with ack, per message)', 'calls', 'WRU', 'RRU'],
-        Object.entries(one.units.byCommand).map(([c, v]) => [c, n(v), n(one.units!.unitsByCommand[c]?.write ?? 0), n(one.units!.unitsByCommand[c]?.read ?? 0)]),
+        Object.entries(one.units.byCommand).map(([c, v]) => [
+          c,
+          n(v),
+          n(one.units!.unitsByCommand[c]?.write ?? 0),
+          n(one.units!.unitsByCommand[c]?.read ?? 0),
+        ]),
       )
     : '';
   const cycle = idle.connectCycle;
@@ -98,7 +103,13 @@ function costSection(r: BenchResults): string {
   for (const row of r.cost.rows) {
     if (!row.units || row.per !== 'per million messages') continue;
     for (const [route, l] of Object.entries(row.units.lambda)) {
-      lambdaRows.push([row.name.split(' (')[0]!, route, n(l.requests), ms(l.meanMs), `${memoryOfRoute(r.specs, route)} MB`]);
+      lambdaRows.push([
+        row.name.split(' (')[0]!,
+        route,
+        n(l.requests),
+        ms(l.meanMs),
+        `${memoryOfRoute(r.specs, route)} MB`,
+      ]);
     }
   }
   const perMessageRows = r.cost.rows.filter((row) => row.per === 'per million messages' && row.units);
@@ -110,7 +121,13 @@ function costSection(r: BenchResults): string {
   const failedWrites = r.cost.rows.reduce((s, row) => s + (row.units?.failedConditionalWrites ?? 0), 0);
   const group = r.cost.rows.find((row) => row.name.includes('group') && row.available && row.units && row.dollars);
   const groupText = group
-    ? `\nGroup row: ${dollars(group.dollars!.total)} per million group messages is ${dollars(group.dollars!.total / Math.max(1, group.units!.apiOut - 1))} per million member deliveries (${n(group.units!.apiOut - 1)} deliveries each); its DynamoDB calls per message: ${Object.entries(group.units!.byCommand).map(([c, v]) => `${c} ${n(v)}`).join(', ')}. Its handler durations are inflated: the ${n(group.units!.lambda['msg_data_ack']?.requests ?? 0)} acks run at once on ${r.machine.cores} cores.\n`
+    ? `\nGroup row: ${dollars(group.dollars!.total)} per million group messages is ${dollars(group.dollars!.total / Math.max(1, group.units!.apiOut - 1))} per million member deliveries (${n(group.units!.apiOut - 1)} deliveries each); its DynamoDB calls per message: ${Object.entries(
+        group.units!.byCommand,
+      )
+        .map(([c, v]) => `${c} ${n(v)}`)
+        .join(
+          ', ',
+        )}. Its handler durations are inflated: the ${n(group.units!.lambda['msg_data_ack']?.requests ?? 0)} acks run at once on ${r.machine.cores} cores.\n`
     : '';
   const onePrice = one.dollars?.total ?? NaN;
   const sensitivity = one.units ? price({ ...one.units, gbSeconds: one.units.gbSeconds * 3 }).total * 1e6 : NaN;
@@ -142,7 +159,11 @@ ${perCall}
 ${table(['row', 'route', 'invocations per message', 'mean duration', 'memory'], lambdaRows)}
 
 Idle user, measured pieces: one connect cycle (authorizer ${ms(idle.authorizerMeanMs)}, $connect + $disconnect:
-${n(cycle.ddbCalls)} DynamoDB calls, ${n(cycle.writeUnits)} WRU, ${n(cycle.readUnits)} RRU: ${Object.entries(cycle.byCommand).map(([c, v]) => `${c} ${n(v)}`).join(', ')} —
+${n(cycle.ddbCalls)} DynamoDB calls, ${n(cycle.writeUnits)} WRU, ${n(cycle.readUnits)} RRU: ${Object.entries(
+    cycle.byCommand,
+  )
+    .map(([c, v]) => `${c} ${n(v)}`)
+    .join(', ')} —
 $disconnect Queries every pending slot of the horizon for the connection's rows), one heartbeat (2 API Gateway messages, one $default invocation,
 ${ms(idle.heartbeat.lambda['$default']?.meanMs ?? NaN)}, no DynamoDB). Idle sweep: ${n(idle.sweep.ddbCalls)} Queries, ${n(idle.sweep.readUnits)} RRU after the
 correction (DynamoDB Local reported ${n(idle.sweep.readUnits - idle.sweep.addedReadUnits)}), ${ms(idle.sweep.lambda['sweeper']?.meanMs ?? NaN)} warm; the sweeper is per
@@ -153,7 +174,15 @@ deployment, not per user.
 function latencySection(r: BenchResults): string {
   const l = r.latency;
   const ratio = (v: number) => `${(v / l.floor.p50).toFixed(2)}×`;
-  const row = (name: string, d: LatencyResult['floor']) => [name, String(d.n), ms(d.p50), ms(d.p95), ms(d.p99), ms(d.max), ratio(d.p50)];
+  const row = (name: string, d: LatencyResult['floor']) => [
+    name,
+    String(d.n),
+    ms(d.p50),
+    ms(d.p95),
+    ms(d.p99),
+    ms(d.max),
+    ratio(d.p50),
+  ];
   const met = l.sendToAck.p50 <= FLOOR_RATIO_TARGET * l.floor.p50;
   return `## 2. Latency (real ws clients through the emulator) and its floor
 
@@ -164,7 +193,9 @@ frame reaches a ws client. ${l.errors} sends failed. ${cpuText(l.cpu, r.machine.
 
 ${table(['path', 'n', 'p50', 'p95', 'p99', 'max', 'p50 / floor p50'], [row('send → ack', l.sendToAck), row('send → delivery', l.sendToDelivery), row('floor (3 DynamoDB calls + 1 POST)', l.floor)])}
 
-Floor steps (medians): ${Object.entries(l.floorSteps).map(([k, v]) => `${k} ${ms(v)}`).join(', ')}.
+Floor steps (medians): ${Object.entries(l.floorSteps)
+    .map(([k, v]) => `${k} ${ms(v)}`)
+    .join(', ')}.
 Target send→ack p50 ≤ ${FLOOR_RATIO_TARGET}× floor: ${ratio(l.sendToAck.p50)}, ${yes(met)}.
 `;
 }
@@ -181,7 +212,9 @@ function throughputSection(r: BenchResults): string {
     fixed(t.ddbCallsPerMessage, 2),
     fixed(t.messagesPerSecond * t.ddbCallsPerMessage, 0),
     fixed(t.ddbWritesPerMessage, 2),
-    Object.entries(t.refused).map(([k, v]) => `${k} ${v}`).join(', ') || '0',
+    Object.entries(t.refused)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '0',
     t.cpu ? `${fixed(t.cpu.node, 2)} / ${fixed(t.cpu.jvm, 2)} / ${fixed(t.cpu.others, 2)}` : 'n/a',
   ]);
   const c = r.ceiling;
@@ -203,7 +236,12 @@ function throughputSection(r: BenchResults): string {
         ],
       ]
     : [];
-  const unchanged = one !== undefined && one.ddbCalls === g.units.ddbCalls && one.writeUnits === g.units.writeUnits && one.readUnits === g.units.readUnits && g.sweep.ddbCalls <= sweepBound;
+  const unchanged =
+    one !== undefined &&
+    one.ddbCalls === g.units.ddbCalls &&
+    one.writeUnits === g.units.writeUnits &&
+    one.readUnits === g.units.readUnits &&
+    g.sweep.ddbCalls <= sweepBound;
   return `## 3. Sustained throughput
 
 Each sender keeps one message in flight and waits ≥ ${MIN_INTERVAL_MS} ms between sends (≤ ${fixed(1000 / MIN_INTERVAL_MS, 1)}/s per connection,
@@ -270,7 +308,14 @@ Bundles ≤ 250 KB: ${yes(sizeMet)}. Init ≤ 80 ms (as deployed): ${yes(initMet
 function fanoutSection(f: FanoutRun[]): string {
   const rows = f.map((run) =>
     run.available
-      ? [`${run.members}`, ms(run.ackMs ?? NaN), ms(run.firstDeliveryMs ?? NaN), ms(run.lastDeliveryMs ?? NaN), fixed(run.ddbCallsPerMessage ?? NaN, 0), `${fixed(run.connectSeconds ?? NaN, 1)} s`]
+      ? [
+          `${run.members}`,
+          ms(run.ackMs ?? NaN),
+          ms(run.firstDeliveryMs ?? NaN),
+          ms(run.lastDeliveryMs ?? NaN),
+          fixed(run.ddbCallsPerMessage ?? NaN, 0),
+          `${fixed(run.connectSeconds ?? NaN, 1)} s`,
+        ]
       : [`${run.members}`, `n/a: ${run.reason ?? 'group chat not available'}`, '', '', '', ''],
   );
   return `## 5. Fan-out: one group message, one connection per member
@@ -289,17 +334,33 @@ function targets(r: BenchResults): string {
   const floorText = floor ? ` (floor: ${kb(floor.bytes)}, ${ms(floor.initMs)})` : '';
   const g = r.growth;
   const c1 = r.cost.rows[0]?.units;
-  const flat = c1 !== undefined && c1.ddbCalls === g.units.ddbCalls && c1.writeUnits === g.units.writeUnits && c1.readUnits === g.units.readUnits;
+  const flat =
+    c1 !== undefined &&
+    c1.ddbCalls === g.units.ddbCalls &&
+    c1.writeUnits === g.units.writeUnits &&
+    c1.readUnits === g.units.readUnits;
   return `## Targets
 
 ${table(
   ['target (issue 15)', 'measured', ''],
   [
-    [`one-to-one with ack ≤ $${TARGET_ONE_TO_ONE_PER_MILLION.toFixed(2)} per million`, `${dollars(one)} with client_msg_id (as client/ sends); ${dollars(bare)} without`, yes(one <= TARGET_ONE_TO_ONE_PER_MILLION)],
-    [`send→ack p50 ≤ ${FLOOR_RATIO_TARGET}× floor`, `${ms(l.sendToAck.p50)} / ${ms(l.floor.p50)} = ${(l.sendToAck.p50 / l.floor.p50).toFixed(2)}×`, yes(l.sendToAck.p50 <= FLOOR_RATIO_TARGET * l.floor.p50)],
+    [
+      `one-to-one with ack ≤ $${TARGET_ONE_TO_ONE_PER_MILLION.toFixed(2)} per million`,
+      `${dollars(one)} with client_msg_id (as client/ sends); ${dollars(bare)} without`,
+      yes(one <= TARGET_ONE_TO_ONE_PER_MILLION),
+    ],
+    [
+      `send→ack p50 ≤ ${FLOOR_RATIO_TARGET}× floor`,
+      `${ms(l.sendToAck.p50)} / ${ms(l.floor.p50)} = ${(l.sendToAck.p50 / l.floor.p50).toFixed(2)}×`,
+      yes(l.sendToAck.p50 <= FLOOR_RATIO_TARGET * l.floor.p50),
+    ],
     ['each bundle ≤ 250 KB', `largest ${kb(maxBundle)}${floorText}`, yes(maxBundle <= TARGET_BUNDLE_BYTES)],
     ['each init ≤ 80 ms on this machine', `slowest ${ms(maxInit)}${floorText}`, yes(maxInit <= TARGET_INIT_MS)],
-    ['no per-message cost that grows with table size', flat ? `same units after ${g.storedBefore.toLocaleString('en-US')} messages` : 'units changed', yes(flat)],
+    [
+      'no per-message cost that grows with table size',
+      flat ? `same units after ${g.storedBefore.toLocaleString('en-US')} messages` : 'units changed',
+      yes(flat),
+    ],
   ],
 )}
 `;

@@ -28,7 +28,8 @@ const WATCHDOG_MS = 570_000;
 /** Connecting 500 clients takes ~5–30 s on a loaded 2-core box: not started this late. */
 const FANOUT_500_DEADLINE_MS = 480_000;
 const started = Date.now();
-const log = (message: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+const log = (message: string) =>
+  console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
 
 const cleanups: (() => Promise<void>)[] = [];
 async function cleanup(): Promise<void> {
@@ -69,7 +70,12 @@ async function main(): Promise<void> {
   const bs: BenchStack = await startBenchStack(dynamo.endpoint);
   cleanups.push(() => bs.stop());
   log('latency: real sends and the floor, interleaved');
-  const latency = await runLatency(bs, QUICK ? { pairs: 10, samples: 200, warmup: 20 } : { pairs: 20, samples: 2000, warmup: 100 }, log, jvmPid);
+  const latency = await runLatency(
+    bs,
+    QUICK ? { pairs: 10, samples: 200, warmup: 20 } : { pairs: 20, samples: 2000, warmup: 100 },
+    log,
+    jvmPid,
+  );
   const throughput = [];
   for (const pairs of QUICK ? [10] : [10, 50]) {
     log(`throughput: ${pairs} pairs`);
@@ -91,12 +97,22 @@ async function main(): Promise<void> {
     const first = await runFanout(fs, 100, QUICK ? 1 : 3);
     const elapsed = Date.now() - started;
     if (first.available && elapsed > FANOUT_500_DEADLINE_MS) {
-      fanout = [first, { members: 500, available: false, reason: `skipped: ${(elapsed / 1000).toFixed(0)} s into the run, past the time budget for it` }];
+      fanout = [
+        first,
+        {
+          members: 500,
+          available: false,
+          reason: `skipped: ${(elapsed / 1000).toFixed(0)} s into the run, past the time budget for it`,
+        },
+      ];
     } else if (first.available) {
       log('fan-out: 500 members');
       fanout = [first, await runFanout(fs, 500, QUICK ? 1 : 3)];
     } else {
-      fanout = [first, { members: 500, available: false, ...(first.reason === undefined ? {} : { reason: first.reason }) }];
+      fanout = [
+        first,
+        { members: 500, available: false, ...(first.reason === undefined ? {} : { reason: first.reason }) },
+      ];
     }
     await fs.stop();
   }
@@ -126,7 +142,9 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.svg'), svg);
   writeFileSync(join(dir, `${day}.md`), renderReport(results, `${day}.svg`));
   // Machine-readable figures (5 significant digits), to re-render the chart or compare runs.
-  const json = JSON.stringify(results, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(5)) : value));
+  const json = JSON.stringify(results, (_key, value: unknown) =>
+    typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(5)) : value,
+  );
   writeFileSync(join(dir, `${day}.json`), json);
   writeFileSync(join(dir, 'latest.json'), json);
   const latest = renderReport(results, 'latest.svg');

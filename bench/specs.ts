@@ -40,7 +40,11 @@ export interface BackendSpecs {
 
 export async function loadBackendSpecs(): Promise<BackendSpecs> {
   return {
-    functions: FUNCTION_IDS.map((id) => ({ id, entry: FUNCTION_SPECS[id].entry, memoryMb: FUNCTION_SPECS[id].memorySize })),
+    functions: FUNCTION_IDS.map((id) => ({
+      id,
+      entry: FUNCTION_SPECS[id].entry,
+      memoryMb: FUNCTION_SPECS[id].memorySize,
+    })),
     routes: { $connect: 'connect', $disconnect: 'connect', $default: 'default', ...ACTION_ROUTES },
     bundle: {
       target: BUNDLING.target,

@@ -45,7 +45,10 @@ export class InvocationLog {
   waitFor(routeKey: string, count: number, timeoutMs = 30_000): Promise<void> {
     if (this.count(routeKey) >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${this.count(routeKey)}/${count} ${routeKey} invocations in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`only ${this.count(routeKey)}/${count} ${routeKey} invocations in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({ routeKey, count, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
@@ -71,9 +74,17 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-const quiet = { info: () => undefined, warn: (m: string, d?: unknown) => console.error(`[emulator] ${m}`, d ?? ''), error: (m: string, d?: unknown) => console.error(`[emulator] ${m}`, d ?? '') };
+const quiet = {
+  info: () => undefined,
+  warn: (m: string, d?: unknown) => console.error(`[emulator] ${m}`, d ?? ''),
+  error: (m: string, d?: unknown) => console.error(`[emulator] ${m}`, d ?? ''),
+};
 
-export async function startBenchStack(dynamoEndpoint: string, env: Record<string, string> = {}, plugins: readonly DynamoClientPlugin[] = []): Promise<BenchStack> {
+export async function startBenchStack(
+  dynamoEndpoint: string,
+  env: Record<string, string> = {},
+  plugins: readonly DynamoClientPlugin[] = [],
+): Promise<BenchStack> {
   const meter = new BenchMeter();
   const invocations = new InvocationLog();
   const frames = new FrameCounter();

@@ -45,11 +45,20 @@ export interface Ceiling {
   cpu?: CpuShare;
 }
 
-async function sender(client: BenchClient, to: string, until: number, out: { sent: number; acked: number; refused: Record<string, number>; lat: number[] }): Promise<void> {
+async function sender(
+  client: BenchClient,
+  to: string,
+  until: number,
+  out: { sent: number; acked: number; refused: Record<string, number>; lat: number[] },
+): Promise<void> {
   while (performance.now() < until) {
     const started = performance.now();
     const frame = msgFrame(to);
-    const reply = client.next((f: Frame) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'), 30_000, 'ack');
+    const reply = client.next(
+      (f: Frame) => f['seq'] === frame.seq && (f['type'] === 'msg_data_ack' || f['type'] === 'error'),
+      30_000,
+      'ack',
+    );
     client.send(frame);
     out.sent++;
     const r = await reply;
@@ -65,18 +74,26 @@ async function sender(client: BenchClient, to: string, until: number, out: { sen
   }
 }
 
-export async function runThroughput(bs: BenchStack, pairs: number, seconds: number, tag: string, jvmPid?: number): Promise<ThroughputRun> {
+export async function runThroughput(
+  bs: BenchStack,
+  pairs: number,
+  seconds: number,
+  tag: string,
+  jvmPid?: number,
+): Promise<ThroughputRun> {
   const senders = await bs.connectAll(Array.from({ length: pairs }, (_, i) => `${tag}a${i}`));
   const receivers = await bs.connectAll(Array.from({ length: pairs }, (_, i) => `${tag}b${i}`));
   let delivered = 0;
   for (const r of receivers) r.listeners.add((f) => f['type'] === 'msg_data' && delivered++);
   // Session rows of every pair first (a one-time cost, not the steady state).
-  await Promise.all(senders.map(async (s, i) => {
-    const frame = msgFrame(`${tag}b${i}`);
-    const reply = s.next((f) => f['seq'] === frame.seq, 15_000, 'warm-up ack');
-    s.send(frame);
-    await reply;
-  }));
+  await Promise.all(
+    senders.map(async (s, i) => {
+      const frame = msgFrame(`${tag}b${i}`);
+      const reply = s.next((f) => f['seq'] === frame.seq, 15_000, 'warm-up ack');
+      s.send(frame);
+      await reply;
+    }),
+  );
   await sleep(300);
   delivered = 0;
   await sleep(100);
@@ -113,7 +130,12 @@ export async function runThroughput(bs: BenchStack, pairs: number, seconds: numb
 }
 
 /** Raw DynamoDB Local: `concurrency` loops of PutItem (a message-sized item) for `seconds`. */
-export async function runCeiling(bs: BenchStack, concurrency: number, seconds: number, jvmPid?: number): Promise<Ceiling> {
+export async function runCeiling(
+  bs: BenchStack,
+  concurrency: number,
+  seconds: number,
+  jvmPid?: number,
+): Promise<Ceiling> {
   const db = createDocumentClient({
     endpoint: bs.stack.dynamoEndpoint,
     region: LOCAL_AWS_ENV.AWS_REGION,
@@ -126,7 +148,16 @@ export async function runCeiling(bs: BenchStack, concurrency: number, seconds: n
       db.send(
         new PutCommand({
           TableName: bs.stack.tables.Messages,
-          Item: { conversation_id: `ceiling#${i}`, msg_id: n, from_user_id: 'x', to_session_id: 'y', msg_type: 1, msg_data: TEXT, create_time: 0, client_msg_id: randomUUID() },
+          Item: {
+            conversation_id: `ceiling#${i}`,
+            msg_id: n,
+            from_user_id: 'x',
+            to_session_id: 'y',
+            msg_type: 1,
+            msg_data: TEXT,
+            create_time: 0,
+            client_msg_id: randomUUID(),
+          },
         }),
       );
     for (let i = 0; i < concurrency; i++) await put(i, 0); // warm the connection pool
@@ -146,7 +177,13 @@ export async function runCeiling(bs: BenchStack, concurrency: number, seconds: n
     );
     const elapsed = (performance.now() - t0) / 1000;
     const share = cpu();
-    return { concurrency, seconds: elapsed, putsPerSecond: puts / elapsed, p50: percentile(lat, 50), ...(share ? { cpu: share } : {}) };
+    return {
+      concurrency,
+      seconds: elapsed,
+      putsPerSecond: puts / elapsed,
+      p50: percentile(lat, 50),
+      ...(share ? { cpu: share } : {}),
+    };
   } finally {
     db.destroy();
   }

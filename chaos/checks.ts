@@ -80,7 +80,12 @@ interface Checking {
   readonly violations: Violations;
 }
 
-export async function runChecks(run: Run, population: Population, phase: SendPhase, settled: Settled): Promise<Findings> {
+export async function runChecks(
+  run: Run,
+  population: Population,
+  phase: SendPhase,
+  settled: Settled,
+): Promise<Findings> {
   const tables = await readTables(run);
   const violations = new Violations();
   const records = phase.workload.records;
@@ -95,7 +100,10 @@ export async function runChecks(run: Run, population: Population, phase: SendPha
 }
 
 async function readTables({ db, stack }: Run): Promise<Tables> {
-  const [messageRows, heads] = await Promise.all([scanAll(db, stack.tables.Messages), scanAll(db, stack.tables.Conversations)]);
+  const [messageRows, heads] = await Promise.all([
+    scanAll(db, stack.tables.Messages),
+    scanAll(db, stack.tables.Conversations),
+  ]);
   const stored = new Map<string, Row>();
   const storedByConversation = new Map<string, Set<number>>();
   const bySenderClientId = new Map<string, number[]>();
@@ -115,14 +123,25 @@ async function readTables({ db, stack }: Run): Promise<Tables> {
 }
 
 /** Sends: stored twice, acked, unacked, refused; every ack frame against the table. */
-function checkSends(records: readonly SendRecord[], devices: readonly Device[], tables: Tables, violations: Violations): SendChecks {
+function checkSends(
+  records: readonly SendRecord[],
+  devices: readonly Device[],
+  tables: Tables,
+  violations: Violations,
+): SendChecks {
   const storedTwice = [...tables.bySenderClientId.entries()].filter(([, ids]) => ids.length > 1);
-  for (const [k, ids] of storedTwice) violations.note('stored twice', `${k.replace('\u0000', ' ')} as msg_ids ${ids.join(', ')}`);
+  for (const [k, ids] of storedTwice)
+    violations.note('stored twice', `${k.replace('\u0000', ' ')} as msg_ids ${ids.join(', ')}`);
   const unacked = records.filter((r) => !r.ack && !r.refused);
   const refused = records.filter((r) => r.refused && !(r.mustBeRefused && r.refused === 'client_msg_id_reused'));
   const reusedAccepted = records.filter((r) => r.mustBeRefused && r.ack);
-  for (const r of reusedAccepted) violations.note('a reused key with other content acked', `${r.clientMsgId} ${r.device.name} → ${r.to} msg_id ${r.ack!.msg_id}`);
-  for (const r of unacked) violations.note('send never acked', `${r.clientMsgId} ${r.device.name} → ${r.to} (${r.errors.join(', ')})`);
+  for (const r of reusedAccepted)
+    violations.note(
+      'a reused key with other content acked',
+      `${r.clientMsgId} ${r.device.name} → ${r.to} msg_id ${r.ack!.msg_id}`,
+    );
+  for (const r of unacked)
+    violations.note('send never acked', `${r.clientMsgId} ${r.device.name} → ${r.to} (${r.errors.join(', ')})`);
   for (const r of refused) violations.note('send refused', `${r.clientMsgId} ${r.device.name} → ${r.to}: ${r.refused}`);
   let acksForUnstored = 0;
   for (const d of devices) {
@@ -130,7 +149,10 @@ function checkSends(records: readonly SendRecord[], devices: readonly Device[], 
       const row = tables.stored.get(key(ackConversation(ack), ack.msg_id));
       if (!row || row['client_msg_id'] !== ack.client_msg_id || row['from_user_id'] !== d.userId) {
         acksForUnstored++;
-        violations.note('ack for an unstored message', `${d.name} ${ackConversation(ack)} msg_id ${ack.msg_id} (${ack.client_msg_id ?? 'no client_msg_id'})`);
+        violations.note(
+          'ack for an unstored message',
+          `${d.name} ${ackConversation(ack)} msg_id ${ack.msg_id} (${ack.client_msg_id ?? 'no client_msg_id'})`,
+        );
       }
     }
   }
@@ -146,7 +168,9 @@ function checkSends(records: readonly SendRecord[], devices: readonly Device[], 
 }
 
 function conversationsOf({ users, groupsOf }: Population, tables: Tables): Map<string, Set<string>> {
-  const userConversations = new Map<string, Set<string>>(users.map((u) => [u, new Set(groupsOf.get(u)!.map((g) => groupConversationId(g.id)))]));
+  const userConversations = new Map<string, Set<string>>(
+    users.map((u) => [u, new Set(groupsOf.get(u)!.map((g) => groupConversationId(g.id)))]),
+  );
   for (const conversationId of tables.storedByConversation.keys()) {
     const parts = conversationId.split('#');
     if (parts[0] === 's') for (const u of parts.slice(1)) userConversations.get(u)?.add(conversationId);
@@ -156,7 +180,14 @@ function conversationsOf({ users, groupsOf }: Population, tables: Tables): Map<s
 
 /** Per device: duplicates after the SDK, and what it holds against what is stored in its conversations. */
 function checkHoldings(checking: Checking): HoldingChecks {
-  const counts: HoldingChecks = { duplicates: 0, missing: 0, awaitingHoleRetry: 0, phantoms: 0, ownSendsEchoed: 0, ownSendsEchoedLive: 0 };
+  const counts: HoldingChecks = {
+    duplicates: 0,
+    missing: 0,
+    awaitingHoleRetry: 0,
+    phantoms: 0,
+    ownSendsEchoed: 0,
+    ownSendsEchoedLive: 0,
+  };
   for (const d of checking.population.devices) checkHolding(checking, d, counts);
   return counts;
 }
@@ -201,7 +232,12 @@ function checkHolding(checking: Checking, d: Device, counts: HoldingChecks): voi
 
 /** The SDK's key of a conversation as the device's user sees it. */
 function sessionKeyOf(d: Device, conversationId: string): string {
-  return conversationId.startsWith('g#') ? `2:${conversationId.slice(2)}` : `1:${conversationId.split('#').slice(1).find((u) => u !== d.userId)!}`;
+  return conversationId.startsWith('g#')
+    ? `2:${conversationId.slice(2)}`
+    : `1:${conversationId
+        .split('#')
+        .slice(1)
+        .find((u) => u !== d.userId)!}`;
 }
 
 /** Everything known about a stored message a device lacks: its send, the device's catch-up state, the timeline. */
@@ -233,7 +269,10 @@ async function checkServerReads({ population, tables, userConversations, violati
       const client = population.byUser.get(userId)![0]!.client;
       const served = new Set<string>();
       for (const session of await retryRead(() => client.allRecentSessions(0))) {
-        const conversationId = session.session_type === 2 ? groupConversationId(session.session_id) : singleConversationId(userId, session.session_id);
+        const conversationId =
+          session.session_type === 2
+            ? groupConversationId(session.session_id)
+            : singleConversationId(userId, session.session_id);
         for (let begin = 0; ; ) {
           const request = { conversation: conversationOf(session)!, msgIdBegin: begin, msgCnt: 100 };
           const page = await retryRead(() => client.listMessages(request));
@@ -280,23 +319,34 @@ function lostCounterResponses({ plan, stack }: Run): Set<string> {
   for (const lost of plan.lostResponses) {
     if (lost.table !== stack.tables.Conversations || lost.command !== 'UpdateItemCommand') continue;
     // The middleware sits in the document client's stack: plain values, or AttributeValues at a lower level.
-    const plain = (v: unknown): unknown => (typeof v === 'object' && v !== null ? ((v as { S?: string; N?: string }).S ?? (v as { N?: string }).N) : v);
+    const plain = (v: unknown): unknown =>
+      typeof v === 'object' && v !== null ? ((v as { S?: string; N?: string }).S ?? (v as { N?: string }).N) : v;
     const conversationId = plain((lost.input['Key'] as Record<string, unknown> | undefined)?.['conversation_id']);
     const value = plain((lost.output['Attributes'] as Record<string, unknown> | undefined)?.['last_msg_id']);
-    if (typeof conversationId === 'string' && value !== undefined) lostCounterValues.add(key(conversationId, Number(value)));
+    if (typeof conversationId === 'string' && value !== undefined)
+      lostCounterValues.add(key(conversationId, Number(value)));
   }
   return lostCounterValues;
 }
 
-function gapCause({ run, violations }: Checking, lostCounterValues: ReadonlySet<string>, conversationId: string, v: number): string {
+function gapCause(
+  { run, violations }: Checking,
+  lostCounterValues: ReadonlySet<string>,
+  conversationId: string,
+  v: number,
+): string {
   const k = key(conversationId, v);
   const invocation = run.ports.numbered.get(k);
   // The first failure of the invocation that took the value is the reason it was not stored.
-  if (invocation && run.ports.lostClaim.has(invocation)) return 'a resend the head’s ring no longer held took a msg_id, then found the claim';
-  if (invocation && invocation.errors.length === 0 && invocation.dead !== undefined) return `Lambda crash after numbering: ${invocation.dead.replace(/ \(.*\)$/, '')}`;
+  if (invocation && run.ports.lostClaim.has(invocation))
+    return 'a resend the head’s ring no longer held took a msg_id, then found the claim';
+  if (invocation && invocation.errors.length === 0 && invocation.dead !== undefined)
+    return `Lambda crash after numbering: ${invocation.dead.replace(/ \(.*\)$/, '')}`;
   if (invocation && invocation.errors.length > 0) return `error after numbering: ${invocation.errors[0]!}`;
   if (!invocation && lostCounterValues.has(k)) return 'counter UpdateItem retried by the SDK after a lost response';
-  const lost = run.plan.lostResponses.filter((l) => JSON.stringify(l.input).includes(conversationId)).map((l) => `${l.command} ${JSON.stringify(l.output)}`);
+  const lost = run.plan.lostResponses
+    .filter((l) => JSON.stringify(l.input).includes(conversationId))
+    .map((l) => `${l.command} ${JSON.stringify(l.output)}`);
   violations.note(
     'unexplained gap',
     `${conversationId} msg_id ${v} numbered by ${invocation ? `${invocation.route} #${invocation.id} errors [${invocation.errors.join(', ')}]` : 'no invocation seen'}; lost responses there: ${lost.join(' | ') || 'none'}`,

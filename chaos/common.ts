@@ -1,7 +1,13 @@
 /** What the steps of a chaos run (chaos/harness.ts) share: the run's context and small helpers. */
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConnectionClosedError, isGroupMsgType, RequestTimeoutError, type MsgDataAckFrame, type MsgDataFrame } from '../client/index.js';
+import {
+  ConnectionClosedError,
+  isGroupMsgType,
+  RequestTimeoutError,
+  type MsgDataAckFrame,
+  type MsgDataFrame,
+} from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
 import type { FaultPlan } from './faults.js';
@@ -33,25 +39,35 @@ export const key = (conversationId: string, msgId: number) => `${conversationId}
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function conversationOf(frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>): string {
-  return isGroupMsgType(frame.msg_type) ? groupConversationId(frame.to_session_id) : singleConversationId(frame.from_user_id, frame.to_session_id);
+  return isGroupMsgType(frame.msg_type)
+    ? groupConversationId(frame.to_session_id)
+    : singleConversationId(frame.from_user_id, frame.to_session_id);
 }
 
 export function ackConversation(ack: MsgDataAckFrame): string {
-  return ack.session_type === 2 ? groupConversationId(ack.session_id) : singleConversationId(ack.user_id, ack.session_id);
+  return ack.session_type === 2
+    ? groupConversationId(ack.session_id)
+    : singleConversationId(ack.user_id, ack.session_id);
 }
 
 export async function scanAll(db: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const page = await db.send(
+      new ScanCommand({ TableName: table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
     items.push(...((page.Items ?? []) as Record<string, unknown>[]));
     start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
   } while (start);
   return items;
 }
 
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<boolean> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return true;
@@ -69,7 +85,8 @@ export async function retryRead<T>(read: () => Promise<T>, attempts = 10): Promi
     try {
       return await read();
     } catch (error) {
-      if (attempt >= attempts || !(error instanceof ConnectionClosedError || error instanceof RequestTimeoutError)) throw error;
+      if (attempt >= attempts || !(error instanceof ConnectionClosedError || error instanceof RequestTimeoutError))
+        throw error;
       await sleep(500);
     }
   }

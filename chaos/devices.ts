@@ -55,7 +55,9 @@ export async function setUp(run: Run, workloadRng: Rng, devices: Device[]): Prom
   const byUser = new Map(users.map((u) => [u, devices.filter((d) => d.userId === u)]));
   const groups = await createGroups(run, users, byUser, workloadRng);
   const groupsOf = new Map(users.map((u) => [u, groups.filter((g) => g.members.includes(u))]));
-  run.log(`setup: ${users.length} users × ${options.devicesPerUser} devices, ${groups.length} groups of ${options.groupSize}; faults on`);
+  run.log(
+    `setup: ${users.length} users × ${options.devicesPerUser} devices, ${groups.length} groups of ${options.groupSize}; faults on`,
+  );
   return { users, devices, byUser, groupsOf };
 }
 
@@ -81,7 +83,8 @@ function newDevice(run: Run, userId: string, name: string): Device {
   const client = new ChatClient({
     url: stack.url,
     // A fresh token for every connection attempt: a short-lived one expires and the connection is kicked.
-    getToken: () => stack.mintToken(userId, options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
+    getToken: () =>
+      stack.mintToken(userId, options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
     WebSocket: countingWebSocket((text) => countFrame(device, text)),
     ackTimeoutMs: options.clientAckTimeoutMs ?? 5_000,
     maxSendAttempts: 1_000_000,
@@ -116,7 +119,8 @@ function countingWebSocket(onText: (text: string) => void): WebSocketConstructor
     constructor(url: string) {
       super(url, { perMessageDeflate: false });
       this.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-        if (!isBinary) onText(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+        if (!isBinary)
+          onText(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
       });
     }
   }
@@ -141,7 +145,12 @@ function countFrame(device: Device, text: string): void {
   }
 }
 
-async function createGroups(run: Run, users: readonly string[], byUser: ReadonlyMap<string, readonly Device[]>, workloadRng: Rng): Promise<Group[]> {
+async function createGroups(
+  run: Run,
+  users: readonly string[],
+  byUser: ReadonlyMap<string, readonly Device[]>,
+  workloadRng: Rng,
+): Promise<Group[]> {
   const groups: Group[] = [];
   for (let g = 0; g < run.options.groups; g++) {
     const shuffled = [...users];
@@ -151,7 +160,10 @@ async function createGroups(run: Run, users: readonly string[], byUser: Readonly
     }
     const members = shuffled.slice(0, Math.min(run.options.groupSize, users.length));
     const owner = byUser.get(members[0]!)![0]!;
-    const reply = (await owner.client.request('group_create', { group_name: `chaos ${g + 1}`, member_ids: members.slice(1) })) as {
+    const reply = (await owner.client.request('group_create', {
+      group_name: `chaos ${g + 1}`,
+      member_ids: members.slice(1),
+    })) as {
       group_id: string;
     };
     groups.push({ id: reply.group_id, members });

@@ -163,11 +163,20 @@ export class FaultPlan {
 // ---------------------------------------------------------------------------------------------------------------
 // DynamoDB: a middleware inside the SDK's retry loop
 
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
 
 function timeoutError(): Error {
   // What NodeHttpHandler reports for a request timeout, or Node for a reset socket: both transient for the SDK.
-  return Object.assign(new Error('injected: socket timed out / connection reset'), { name: 'TimeoutError', code: 'ECONNRESET' });
+  return Object.assign(new Error('injected: socket timed out / connection reset'), {
+    name: 'TimeoutError',
+    code: 'ECONNRESET',
+  });
 }
 
 function throttle(): Error {
@@ -243,7 +252,9 @@ export class DynamoFaultInjector {
  * RuntimeOptions has no middleware hook yet; createRuntime only calls `capacityMeter.attach(db)`, so an object with
  * that method is all it needs. (Proposed hook: `RuntimeOptions.dbMiddleware: { attach(client) }[]`.)
  */
-export function asCapacityMeter(injector: { attach(client: DynamoDBDocumentClient): void }): NonNullable<RuntimeOptions['capacityMeter']> {
+export function asCapacityMeter(injector: {
+  attach(client: DynamoDBDocumentClient): void;
+}): NonNullable<RuntimeOptions['capacityMeter']> {
   return injector as unknown as NonNullable<RuntimeOptions['capacityMeter']>;
 }
 
@@ -273,7 +284,10 @@ export interface PortCall {
 }
 
 /** Told of every port call that completed (result) or failed (error), for the harness's bookkeeping. */
-export type PortObserver = (call: PortCall, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => void;
+export type PortObserver = (
+  call: PortCall,
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+) => void;
 
 export class Invocations {
   readonly #als = new AsyncLocalStorage<Invocation>();
@@ -356,7 +370,8 @@ function dyingPort<T extends object>(
         try {
           result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         } catch (error) {
-          if (invocation && !(error instanceof Crash)) invocation.errors.push(`${name}.${method}: ${(error as Error).name}`);
+          if (invocation && !(error instanceof Crash))
+            invocation.errors.push(`${name}.${method}: ${(error as Error).name}`);
           observe?.(call, { ok: false, error });
           throw error;
         }
@@ -397,7 +412,7 @@ export class FaultyGateway implements Gateway {
   ) {}
 
   async post(connectionId: string, frame: ServerFrame): Promise<PostResult> {
-    const { plan } = this;
+    const plan = this.plan;
     const type = frame.type;
     const bump = (map: Map<string, number>) => map.set(type, (map.get(type) ?? 0) + 1);
     if (plan.roll(plan.rates.gatewayGone)) {
@@ -408,7 +423,10 @@ export class FaultyGateway implements Gateway {
     if (plan.roll(plan.rates.gatewayLimit)) {
       plan.counters.add('gateway.429');
       bump(this.stats.failed);
-      const cause = Object.assign(new Error('injected: LimitExceededException'), { name: 'LimitExceededException', $metadata: { httpStatusCode: 429 } });
+      const cause = Object.assign(new Error('injected: LimitExceededException'), {
+        name: 'LimitExceededException',
+        $metadata: { httpStatusCode: 429 },
+      });
       throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: 429`, { cause });
     }
     const timesOut = plan.roll(plan.rates.gatewayTimeout);
@@ -416,7 +434,9 @@ export class FaultyGateway implements Gateway {
     if (timesOut && !deliveredAnyway) {
       plan.counters.add('gateway.timeout');
       bump(this.stats.failed);
-      throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: timeout`, { cause: timeoutError() });
+      throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: timeout`, {
+        cause: timeoutError(),
+      });
     }
     let result: PostResult;
     const started = Date.now();
@@ -439,7 +459,9 @@ export class FaultyGateway implements Gateway {
     if (deliveredAnyway) {
       // The frame reached the client; the answer did not reach the Lambda.
       plan.counters.add('gateway.timeout.delivered');
-      throw new GatewayUnavailableError(`post to ${connectionId} timed out after it was delivered`, { cause: timeoutError() });
+      throw new GatewayUnavailableError(`post to ${connectionId} timed out after it was delivered`, {
+        cause: timeoutError(),
+      });
     }
     return result;
   }

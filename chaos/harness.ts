@@ -134,11 +134,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     region: LOCAL_AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
   });
-  const run: Run = { options, log: options.log ?? (() => undefined), startedAt, stack, plan, ports, db: DynamoDBDocumentClient.from(raw) };
+  const run: Run = {
+    options,
+    log: options.log ?? (() => undefined),
+    startedAt,
+    stack,
+    plan,
+    ports,
+    db: DynamoDBDocumentClient.from(raw),
+  };
   const devices: Device[] = [];
   try {
     const population = await setUp(run, workloadRng, devices);
-    const phase = await runSendPhase(run, population, { workload: workloadRng, disconnect: disconnectRng, retry: retryRng });
+    const phase = await runSendPhase(run, population, {
+      workload: workloadRng,
+      disconnect: disconnectRng,
+      retry: retryRng,
+    });
     const settled = await settle(run, devices, phase.workload);
     const findings = await runChecks(run, population, phase, settled);
     return report({ run, population, phase, settled, findings, probes });
@@ -191,11 +203,15 @@ export function formatResult(result: ChaosResult): string {
     '',
     `${'figure'.padEnd(width)}  ${'value'.padStart(8)}  must be`,
     `${'-'.repeat(width)}  ${'-'.repeat(8)}  -------`,
-    ...result.figures.map((f) => `${f.label.padEnd(width)}  ${String(f.value).padStart(8)}  ${f.mustBeZero ? (f.value === 0 ? '0  ok' : '0  FAIL') : ''}`),
+    ...result.figures.map(
+      (f) =>
+        `${f.label.padEnd(width)}  ${String(f.value).padStart(8)}  ${f.mustBeZero ? (f.value === 0 ? '0  ok' : '0  FAIL') : ''}`,
+    ),
   ];
   if (result.crashPoints.size > 0) {
     lines.push('', 'Lambda crashes by point (route port.method:before|after):');
-    for (const [point, n] of [...result.crashPoints].sort((a, b) => b[1] - a[1])) lines.push(`  ${String(n).padStart(5)}  ${point}`);
+    for (const [point, n] of [...result.crashPoints].sort((a, b) => b[1] - a[1]))
+      lines.push(`  ${String(n).padStart(5)}  ${point}`);
   }
   if (result.violations.length > 0) lines.push('', 'VIOLATIONS:', ...result.violations.map((v) => `  ${v}`));
   return lines.join('\n');

@@ -27,7 +27,11 @@ export class PortLog {
 
   readonly observe: PortObserver = (call, outcome) => {
     if (!outcome.ok) {
-      if (call.port === 'messages' && call.method === 'put' && (outcome.error as Error).name === 'MessageAlreadyStoredError') {
+      if (
+        call.port === 'messages' &&
+        call.method === 'put' &&
+        (outcome.error as Error).name === 'MessageAlreadyStoredError'
+      ) {
         const message = call.args[0] as { conversationId: string; msgId: number };
         const k = key(message.conversationId, message.msgId);
         if (call.invocation && this.numbered.get(k) === call.invocation) this.storedButRefused.add(k);
@@ -50,7 +54,11 @@ export class PortLog {
       const k = key(message.conversationId, message.msgId);
       const by = `${call.invocation.route} #${call.invocation.id}${this.numbered.get(k) === call.invocation ? '' : ' (a resend)'}`;
       this.timeline.set(k, { ...this.timeline.get(k), storedAt: this.#at(), storedBy: by });
-    } else if (call.port === 'sentMessages' && call.method === 'claim' && !(outcome.value as { claimed: boolean }).claimed) {
+    } else if (
+      call.port === 'sentMessages' &&
+      call.method === 'claim' &&
+      !(outcome.value as { claimed: boolean }).claimed
+    ) {
       this.lostClaim.add(call.invocation);
     }
   };

@@ -33,7 +33,9 @@ export function report(input: ReportInput): ChaosResult {
   const { sends, holding, gaps, violations } = findings;
   const tally = tallyOf(input);
   const figures = figuresOf(input, tally);
-  for (const f of figures) if (f.mustBeZero && f.value !== 0 && !violations.some((v) => v.startsWith(f.label))) violations.push(`${f.label}: ${f.value}`);
+  for (const f of figures)
+    if (f.mustBeZero && f.value !== 0 && !violations.some((v) => v.startsWith(f.label)))
+      violations.push(`${f.label}: ${f.value}`);
   return {
     options: run.options,
     durationMs: Date.now() - run.startedAt,
@@ -69,7 +71,8 @@ function tallyOf({ run, population, findings }: ReportInput): Tally {
   const { stack, plan } = run;
   const { devices } = population;
   const invocations = new Map<string, { started: number; crashed: number }>();
-  for (const [route, started] of stack.invocations.started) invocations.set(route, { started, crashed: stack.invocations.crashed.get(route) ?? 0 });
+  for (const [route, started] of stack.invocations.started)
+    invocations.set(route, { started, crashed: stack.invocations.crashed.get(route) ?? 0 });
   return {
     deliveriesPosted: stack.gateway.stats.delivered.get('msg_data') ?? 0,
     framesReceived: devices.reduce((n, d) => n + d.rawMsgData, 0),
@@ -97,32 +100,58 @@ function figuresOf({ run, population, phase, settled, findings, probes }: Report
     { label: 'sends refused (not internal / rate_limited), reused keys apart', value: sends.refused, mustBeZero: true },
     { label: 'reused keys with other content refused client_msg_id_reused', value: sends.reusedRefused },
     { label: 'reused keys with other content acked', value: sends.reusedAccepted, mustBeZero: true },
-    { label: 'keys reused in another conversation (new messages, acked)', value: records.filter((r) => !r.mustBeRefused && r.clientMsgId !== `chaos-${options.seed}-${r.index}` && r.ack).length },
-    { label: 'worst-case 4 KB messages (24 KB of JSON each)', value: records.filter((r) => r.text.length === 4096).length },
+    {
+      label: 'keys reused in another conversation (new messages, acked)',
+      value: records.filter((r) => !r.mustBeRefused && r.clientMsgId !== `chaos-${options.seed}-${r.index}` && r.ack)
+        .length,
+    },
+    {
+      label: 'worst-case 4 KB messages (24 KB of JSON each)',
+      value: records.filter((r) => r.text.length === 4096).length,
+    },
     { label: 'frames not posted for their size (over 128 KB)', value: stats.oversized, mustBeZero: true },
     { label: 'connections kicked (token expired)', value: devices.reduce((n, d) => n + d.kicks, 0) },
     { label: 'stored (Messages rows, Scan)', value: tally.storedMine },
-    { label: 'stored twice (one key: sender, conversation, client_msg_id; two msg_ids)', value: sends.storedTwice, mustBeZero: true },
+    {
+      label: 'stored twice (one key: sender, conversation, client_msg_id; two msg_ids)',
+      value: sends.storedTwice,
+      mustBeZero: true,
+    },
     { label: 'deliveries posted (msg_data to a connection, redeliveries included)', value: tally.deliveriesPosted },
     { label: 'msg_data frames received by devices (before SDK de-dup)', value: tally.framesReceived },
     { label: 'messages surfaced by the SDK: live', value: tally.surfacedLive },
     { label: 'messages surfaced by the SDK: by catch-up', value: tally.surfacedByCatchUp },
     { label: 'duplicates seen by clients after SDK de-dup', value: holding.duplicates, mustBeZero: true },
     { label: 'messages missing from a receiver device after final catch-up', value: holding.missing, mustBeZero: true },
-    { label: 'messages a device lacks as a known hole, asked again when due (stored after its catch-up passed)', value: holding.awaitingHoleRetry },
-    { label: 'stored messages a full read (recent_sessions + msg_list) does not serve a member', value: findings.missingFromServerReads, mustBeZero: true },
+    {
+      label: 'messages a device lacks as a known hole, asked again when due (stored after its catch-up passed)',
+      value: holding.awaitingHoleRetry,
+    },
+    {
+      label: 'stored messages a full read (recent_sessions + msg_list) does not serve a member',
+      value: findings.missingFromServerReads,
+      mustBeZero: true,
+    },
     { label: 'messages held by a device but not stored', value: holding.phantoms, mustBeZero: true },
     { label: 'acks for unstored messages', value: sends.acksForUnstored, mustBeZero: true },
-    { label: 'stored messages no connection got live (left to catch-up)', value: [...findings.tables.stored.keys()].filter((k) => !ports.postedLive.has(k)).length },
+    {
+      label: 'stored messages no connection got live (left to catch-up)',
+      value: [...findings.tables.stored.keys()].filter((k) => !ports.postedLive.has(k)).length,
+    },
     {
       label: '  of which stored, then answered `internal` (own conditional put retried by the SDK)',
       value: [...ports.storedButRefused].filter((k) => !ports.postedLive.has(k)).length,
     },
     { label: 'own acked sends also surfaced as messages on the sending device', value: holding.ownSendsEchoed },
-    { label: '  of which the device got a live msg_data frame (a reconnect before the fan-out)', value: holding.ownSendsEchoedLive },
+    {
+      label: '  of which the device got a live msg_data frame (a reconnect before the fan-out)',
+      value: holding.ownSendsEchoedLive,
+    },
     { label: 'route invocations still running at the check', value: settled.stillRunning },
     { label: 'msg_id gaps (counter values never stored)', value: gaps.gaps },
-    ...[...gaps.gapCauses].sort((a, b) => b[1] - a[1]).map(([cause, n]) => ({ label: `  gap cause: ${cause}`, value: n, mustBeZero: cause === 'UNEXPLAINED' })),
+    ...[...gaps.gapCauses]
+      .sort((a, b) => b[1] - a[1])
+      .map(([cause, n]) => ({ label: `  gap cause: ${cause}`, value: n, mustBeZero: cause === 'UNEXPLAINED' })),
     ...[...tally.faults].map(([kind, n]) => ({ label: `  fault injected: ${kind}`, value: n })),
     { label: 'faults injected, total', value: plan.counters.total() },
     { label: 'disconnects: client close + reopen', value: phase.disconnects.closed },
@@ -130,12 +159,21 @@ function figuresOf({ run, population, phase, settled, findings, probes }: Report
     { label: 'posts answered 410 by the emulator (connection really gone)', value: stats.gone },
     { label: '@connections posts slower than 1 s', value: stats.slow },
     { label: 'slowest @connections post, ms', value: stats.maxMs },
-    { label: '@connections requests past the 3 s requestTimeout (SDK warning only)', value: probes.warnings.postsOverRequestTimeout },
+    {
+      label: '@connections requests past the 3 s requestTimeout (SDK warning only)',
+      value: probes.warnings.postsOverRequestTimeout,
+    },
     { label: 'SDK warnings: requests queued behind 50 busy sockets', value: probes.warnings.socketCapacityWarnings },
-    { label: 'event loop delay p99 / max, ms', value: `${Math.round(probes.loopDelay.percentile(99) / 1e6)} / ${Math.round(probes.loopDelay.max / 1e6)}` },
+    {
+      label: 'event loop delay p99 / max, ms',
+      value: `${Math.round(probes.loopDelay.percentile(99) / 1e6)} / ${Math.round(probes.loopDelay.max / 1e6)}`,
+    },
     { label: 'device (re)opens after the first', value: tally.reopened },
     { label: "SDK 'error' events by name", value: sdkErrorsByName(devices) },
-    { label: 'Lambda invocations (crashed)', value: [...tally.invocations].map(([route, s]) => `${route} ${s.started} (${s.crashed})`).join(', ') },
+    {
+      label: 'Lambda invocations (crashed)',
+      value: [...tally.invocations].map(([route, s]) => `${route} ${s.started} (${s.crashed})`).join(', '),
+    },
   ];
 }
 

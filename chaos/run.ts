@@ -45,7 +45,8 @@ function setting(flag: Flag): number {
   const raw = (values as Record<string, string | undefined>)[flag] ?? process.env[envName];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${flag} / ${envName} must be a non-negative number, got "${raw}"`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`--${flag} / ${envName} must be a non-negative number, got "${raw}"`);
   return value;
 }
 
@@ -61,10 +62,13 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   // Bounded whatever happens: the send phase is capped, the final phase waits at most ~2 minutes more.
-  const watchdog = setTimeout(() => {
-    console.error('chaos: the run overran its bound; stopping');
-    void stop().finally(() => process.exit(3));
-  }, setting('duration') * 1000 + 240_000);
+  const watchdog = setTimeout(
+    () => {
+      console.error('chaos: the run overran its bound; stopping');
+      void stop().finally(() => process.exit(3));
+    },
+    setting('duration') * 1000 + 240_000,
+  );
   watchdog.unref();
   try {
     const result = await runChaos({
@@ -86,7 +90,11 @@ async function main(): Promise<number> {
     console.log(formatResult(result));
     const failed = failedFigures(result);
     console.log('');
-    console.log(failed.length === 0 ? 'chaos: every must-be-0 figure is 0' : `chaos: FAILED (${failed.map((f) => f.label).join('; ')})`);
+    console.log(
+      failed.length === 0
+        ? 'chaos: every must-be-0 figure is 0'
+        : `chaos: FAILED (${failed.map((f) => f.label).join('; ')})`,
+    );
     return failed.length === 0 ? 0 : 1;
   } finally {
     await stop();

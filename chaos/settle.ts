@@ -24,7 +24,9 @@ export async function settle(run: Run, devices: readonly Device[], workload: Wor
   await until(() => inFlight.size === 0, settleTimeoutMs / 3);
   const pendingTable = stack.tables.PendingDeliveries;
   const drained = await until(async () => (await scanAll(run.db, pendingTable)).length === 0, settleTimeoutMs / 3, 500);
-  log(`sends settled (${inFlight.size} unsettled); pending deliveries ${drained ? 'drained' : 'NOT drained'}; final catch-up`);
+  log(
+    `sends settled (${inFlight.size} unsettled); pending deliveries ${drained ? 'drained' : 'NOT drained'}; final catch-up`,
+  );
   // Route invocations first: one still running (slowed by SDK backoff) may store a message after a catch-up read.
   const stillRunning = await routeInvocationsLeft(stack);
   const syncFailures = await finalCatchUp(devices);
@@ -52,7 +54,8 @@ async function finalCatchUp(devices: readonly Device[]): Promise<string[]> {
 /** Waits for route invocations to end, and counts those that did not. */
 async function routeInvocationsLeft(stack: ChaosStack): Promise<number> {
   // Invocations slowed by SDK backoff may still be running (a first attempt whose resend was acked long ago).
-  const routeInvocationsRunning = () => [...stack.invocations.running].reduce((n, [route, c]) => n + (route === 'sweeper' ? 0 : c), 0);
+  const routeInvocationsRunning = () =>
+    [...stack.invocations.running].reduce((n, [route, c]) => n + (route === 'sweeper' ? 0 : c), 0);
   await until(() => routeInvocationsRunning() === 0, 30_000);
   await sleep(300);
   return routeInvocationsRunning();

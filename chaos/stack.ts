@@ -7,7 +7,14 @@
  * `wrapHandler?: (routeKey, handler) => handler`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_AWS_ENV, startEmulator, type Emulator, type EmulatorLogger, type InvocationRecord, type RouteHandler } from 'teamtalk-local';
+import {
+  LOCAL_AWS_ENV,
+  startEmulator,
+  type Emulator,
+  type EmulatorLogger,
+  type InvocationRecord,
+  type RouteHandler,
+} from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES } from '../core/routes.js';
@@ -72,7 +79,10 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     const admin = new DynamoDBClient({
       endpoint: options.dynamoEndpoint,
       region: LOCAL_AWS_ENV.AWS_REGION,
-      credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+      credentials: {
+        accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
+        secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+      },
     });
     let tables: Record<TableId, string>;
     try {
@@ -98,7 +108,9 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       identitySources: ['route.request.querystring.token'],
       // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
       stagelessManagementApi: true,
-      routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
+      routes: Object.fromEntries(
+        ['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)]),
+      ),
       logger: options.logger ?? quiet,
       ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
     });
@@ -129,16 +141,17 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         invocations.run(routeKey, event.requestContext.connectionId, () => handler(event as unknown as HandlerEvent));
 
     // The handlers the stack deploys, from lambdas/route-handlers.ts's one table.
-    const built = Object.fromEntries(Object.entries(ROUTE_HANDLER_FACTORIES).map(([fn, make]) => [fn, make(runtime)])) as Record<
-      RouteFunctionId,
-      (event: HandlerEvent) => Promise<WebSocketResult>
-    >;
+    const built = Object.fromEntries(
+      Object.entries(ROUTE_HANDLER_FACTORIES).map(([fn, make]) => [fn, make(runtime)]),
+    ) as Record<RouteFunctionId, (event: HandlerEvent) => Promise<WebSocketResult>>;
     const connect = built.connect;
     resolveRoutes({
       $connect: route('$connect', connect),
       $disconnect: route('$disconnect', connect),
       $default: route('$default', built.default),
-      ...Object.fromEntries(Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, route(action, built[fnId])])),
+      ...Object.fromEntries(
+        Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, route(action, built[fnId])]),
+      ),
     });
 
     // Called like EventBridge would; the handler's parameter list has changed before, so it is called loosely.

@@ -58,15 +58,24 @@ interface Sending {
   readonly disconnects: Disconnects;
 }
 
-export async function runSendPhase(run: Run, population: Population, rngs: { workload: Rng; disconnect: Rng; retry: Rng }): Promise<SendPhase> {
+export async function runSendPhase(
+  run: Run,
+  population: Population,
+  rngs: { workload: Rng; disconnect: Rng; retry: Rng },
+): Promise<SendPhase> {
   run.plan.enabled = true;
   const workload: Workload = { records: [], inFlight: new Set(), sendDeadline: Number.POSITIVE_INFINITY };
   const disconnector = startDisconnector(run, population.devices, rngs.disconnect);
   const phaseStart = Date.now();
-  const throttled = await sendAll({ run, population, workload, rng: rngs.workload, retryRng: rngs.retry, disconnects: disconnector.counts }, phaseStart);
+  const throttled = await sendAll(
+    { run, population, workload, rng: rngs.workload, retryRng: rngs.retry, disconnects: disconnector.counts },
+    phaseStart,
+  );
   await disconnector.stop();
   const ms = Date.now() - phaseStart;
-  run.log(`send phase over after ${Math.round(ms / 1000)} s: ${workload.records.length} sends started (app backed off ${throttled} times); settling with faults on`);
+  run.log(
+    `send phase over after ${Math.round(ms / 1000)} s: ${workload.records.length} sends started (app backed off ${throttled} times); settling with faults on`,
+  );
   return { workload, disconnects: disconnector.counts, ms };
 }
 
@@ -85,7 +94,11 @@ async function sendAll(sending: Sending, phaseStart: number): Promise<number> {
     if (due > Date.now()) await sleep(due - Date.now());
     if (inFlight.size >= maxInFlight) {
       throttled++;
-      await until(() => inFlight.size < maxInFlight || Date.now() - phaseStart > options.maxSendPhaseMs, options.maxSendPhaseMs, 20);
+      await until(
+        () => inFlight.size < maxInFlight || Date.now() - phaseStart > options.maxSendPhaseMs,
+        options.maxSendPhaseMs,
+        20,
+      );
     }
     lastStart = Date.now();
     if (Date.now() - phaseStart > options.maxSendPhaseMs) {
@@ -149,14 +162,20 @@ async function sendOne(record: SendRecord, workload: Workload, rng: Rng): Promis
   const { device } = record;
   if (record.reuseOf) {
     // After every earlier send of the key has its outcome: a reuse must not race them.
-    const earlier = workload.records.filter((r) => r.index < record.index && r.clientMsgId === record.clientMsgId && r.device.userId === device.userId);
+    const earlier = workload.records.filter(
+      (r) => r.index < record.index && r.clientMsgId === record.clientMsgId && r.device.userId === device.userId,
+    );
     await Promise.all(earlier.map((r) => r.settled));
     record.mustBeRefused = earlier.some((r) => r.conversationId === record.conversationId && r.ack !== undefined);
   }
   for (;;) {
     record.attempts++;
     try {
-      record.ack = await device.client.send({ to: record.group ? group(record.to) : peer(record.to), msgData: record.text, clientMsgId: record.clientMsgId });
+      record.ack = await device.client.send({
+        to: record.group ? group(record.to) : peer(record.to),
+        msgData: record.text,
+        clientMsgId: record.clientMsgId,
+      });
       return;
     } catch (error) {
       const name = error instanceof ChatServerError ? `ChatServerError:${error.code}` : (error as Error).name;
@@ -174,12 +193,17 @@ async function sendOne(record: SendRecord, workload: Workload, rng: Rng): Promis
 }
 
 /** Random disconnects until stopped: half client close + reopen, half connections dropped without $disconnect. */
-function startDisconnector(run: Run, devices: readonly Device[], rng: Rng): { readonly counts: Disconnects; stop(): Promise<void> } {
+function startDisconnector(
+  run: Run,
+  devices: readonly Device[],
+  rng: Rng,
+): { readonly counts: Disconnects; stop(): Promise<void> } {
   const { stack } = run;
   const counts: Disconnects = { closed: 0, dropped: 0, reopened: 0 };
   let stopped = false;
   const done = (async () => {
-    const meanGapMs = run.options.disconnectsPerMinute > 0 ? 60_000 / run.options.disconnectsPerMinute : Number.POSITIVE_INFINITY;
+    const meanGapMs =
+      run.options.disconnectsPerMinute > 0 ? 60_000 / run.options.disconnectsPerMinute : Number.POSITIVE_INFINITY;
     while (!stopped && Number.isFinite(meanGapMs)) {
       await sleep(Math.min(-Math.log(1 - rng.next()) * meanGapMs, 4 * meanGapMs));
       if (stopped) break;

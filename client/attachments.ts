@@ -64,7 +64,11 @@ export function attachmentOf(msgData: string): AttachmentDescription | undefined
 }
 
 /** Asks for an upload URL and PUTs the blob there; resolves with the description's key, type and size. */
-export async function uploadAttachment(chat: AttachmentTransport, blob: Blob, kind: AttachmentKind): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
+export async function uploadAttachment(
+  chat: AttachmentTransport,
+  blob: Blob,
+  kind: AttachmentKind,
+): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
   if (attachmentKindOf(blob.type) !== kind) throw new TypeError(`a ${kind} cannot be of type "${blob.type}"`);
   const grant = await chat.request('attachment_upload', { content_type: blob.type, size: blob.size });
   let response: Response;
@@ -85,18 +89,35 @@ export async function sendPicture(chat: AttachmentTransport, input: SendPictureI
     ...(input.width === undefined ? {} : { width: input.width }),
     ...(input.height === undefined ? {} : { height: input.height }),
   };
-  return chat.send({ to: input.to, msgData: JSON.stringify(description), kind: 'text', ...(input.clientMsgId === undefined ? {} : { clientMsgId: input.clientMsgId }) });
+  return chat.send({
+    to: input.to,
+    msgData: JSON.stringify(description),
+    kind: 'text',
+    ...(input.clientMsgId === undefined ? {} : { clientMsgId: input.clientMsgId }),
+  });
 }
 
 export async function sendVoice(chat: AttachmentTransport, input: SendVoiceInput): Promise<MsgDataAckFrame> {
   if (!(input.duration > 0)) throw new TypeError('sendVoice: duration must be a positive number of seconds');
   const uploaded = await uploadAttachment(chat, input.blob, 'voice');
-  const description: AttachmentDescription = { attachment: 'voice', ...uploaded, duration: Math.round(input.duration * 1000) / 1000 };
-  return chat.send({ to: input.to, msgData: JSON.stringify(description), kind: 'audio', ...(input.clientMsgId === undefined ? {} : { clientMsgId: input.clientMsgId }) });
+  const description: AttachmentDescription = {
+    attachment: 'voice',
+    ...uploaded,
+    duration: Math.round(input.duration * 1000) / 1000,
+  };
+  return chat.send({
+    to: input.to,
+    msgData: JSON.stringify(description),
+    kind: 'audio',
+    ...(input.clientMsgId === undefined ? {} : { clientMsgId: input.clientMsgId }),
+  });
 }
 
 /** A short-lived URL to GET an attachment that a message of the conversation references. */
-export async function attachmentUrl(chat: AttachmentTransport, input: { readonly conversation: Conversation; readonly key: string }): Promise<string> {
+export async function attachmentUrl(
+  chat: AttachmentTransport,
+  input: { readonly conversation: Conversation; readonly key: string },
+): Promise<string> {
   const reply = await chat.request('attachment_url', { ...sessionRefOf(input.conversation), key: input.key });
   return reply.url;
 }

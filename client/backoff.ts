@@ -36,9 +36,18 @@ export const DEFAULT_RECONNECT: ResolvedReconnectOptions = {
 };
 
 /** Resends after `rate_limited` or `internal`: a second first (the server's rate window), then doubling. */
-export const DEFAULT_SEND_RETRY: ResolvedBackoffOptions = { initialDelayMs: 1_000, maxDelayMs: 30_000, factor: 2, jitter: 0.5 };
+export const DEFAULT_SEND_RETRY: ResolvedBackoffOptions = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  factor: 2,
+  jitter: 0.5,
+};
 
-export function resolveBackoff<T extends ResolvedBackoffOptions>(defaults: T, options: Partial<T> | undefined, what: string): T {
+export function resolveBackoff<T extends ResolvedBackoffOptions>(
+  defaults: T,
+  options: Partial<T> | undefined,
+  what: string,
+): T {
   const resolved = { ...defaults, ...options };
   if (!(resolved.initialDelayMs >= 0) || !(resolved.maxDelayMs >= 0) || !(resolved.factor >= 1)) {
     throw new RangeError(`${what}: initialDelayMs and maxDelayMs must be ≥ 0 and factor ≥ 1`);
@@ -55,7 +64,11 @@ export function resolveReconnectOptions(options: ReconnectOptions | undefined): 
  * The delay before retry number `attempt` (0 for the first one). `random` returns a number in [0, 1), Math.random
  * by default.
  */
-export function backoffDelay(attempt: number, options: ResolvedBackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: ResolvedBackoffOptions,
+  random: () => number = Math.random,
+): number {
   const exponential = options.initialDelayMs * options.factor ** Math.max(0, attempt);
   const capped = Math.min(options.maxDelayMs, exponential);
   return Math.round(capped * (1 - options.jitter * random()));

@@ -67,9 +67,10 @@ const DEFAULTS = {
   dedupeCapacity: 10_000,
 } as const;
 
-type RequestArgs<A extends RequestAction> = Record<never, never> extends RequestMap[A]['request']
-  ? [fields?: RequestMap[A]['request']]
-  : [fields: RequestMap[A]['request']];
+type RequestArgs<A extends RequestAction> =
+  Record<never, never> extends RequestMap[A]['request']
+    ? [fields?: RequestMap[A]['request']]
+    : [fields: RequestMap[A]['request']];
 
 /** `msg_data` and `msg_data_ack` have their own API (`send()` and the automatic delivery ack). */
 const NOT_REQUESTS = new Set(['msg_data', 'msg_data_ack']);
@@ -93,7 +94,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     super();
     if (typeof options.url !== 'string' || options.url === '') throw new TypeError('ChatClient: url is required');
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocketImpl) throw new TypeError('ChatClient: no global WebSocket; pass one in options.WebSocket (in Node: `ws`)');
+    if (!WebSocketImpl)
+      throw new TypeError('ChatClient: no global WebSocket; pass one in options.WebSocket (in Node: `ws`)');
     this.#connection = new Connection(
       {
         url: options.url,
@@ -127,11 +129,19 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       transmit: (entry) => this.#transmit(entry),
       stalled: () => this.#connection.probe(),
       retrying: (entry, error, delayMs) =>
-        this.emit('send_retry', { clientMsgId: entry.clientMsgId, conversation: entry.conversation, error, retryAt: Date.now() + delayMs }),
+        this.emit('send_retry', {
+          clientMsgId: entry.clientMsgId,
+          conversation: entry.conversation,
+          error,
+          retryAt: Date.now() + delayMs,
+        }),
     });
     this.#requests = new PendingRequests({
       timeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-      gates: { write: new RateGate(rates.writeRateLimitPerSecond, PACING_WINDOW_MS), read: new RateGate(rates.readRateLimitPerSecond, PACING_WINDOW_MS) },
+      gates: {
+        write: new RateGate(rates.writeRateLimitPerSecond, PACING_WINDOW_MS),
+        read: new RateGate(rates.readRateLimitPerSecond, PACING_WINDOW_MS),
+      },
       dispatch: (request) => this.#sendWithSeq({ ...request.fields, action: request.action }),
       timedOut: () => this.#connection.probe(),
     });
@@ -291,7 +301,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * Uploads a picture or voice note without sending anything: resolves with the key, type and size a description
    * needs (for apps that build and send the message themselves, e.g. to show it while it uploads).
    */
-  uploadAttachment(blob: Blob, kind: AttachmentKind): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
+  uploadAttachment(
+    blob: Blob,
+    kind: AttachmentKind,
+  ): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
     return attachments.uploadAttachment(this.#attachmentTransport(), blob, kind);
   }
 
@@ -316,9 +329,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** @deprecated Use `listMessages({ conversation: peer(id) | group(id), … })`. */
   listMessages(input: LegacyListMessagesInput): Promise<ReplyFrame<'msg_list'>>;
   async listMessages(input: ListMessagesInput | LegacyListMessagesInput): Promise<ReplyFrame<'msg_list'>> {
-    const conversation = 'conversation' in input ? input.conversation : legacyConversation(input.sessionId, input.sessionType);
+    const conversation =
+      'conversation' in input ? input.conversation : legacyConversation(input.sessionId, input.sessionType);
     const msgCnt = input.msgCnt ?? 20;
-    const reply = await this.request('msg_list', { ...sessionRefOf(conversation), msg_id_begin: input.msgIdBegin ?? 0, msg_cnt: msgCnt });
+    const reply = await this.request('msg_list', {
+      ...sessionRefOf(conversation),
+      msg_id_begin: input.msgIdBegin ?? 0,
+      msg_cnt: msgCnt,
+    });
     if (typeof reply.has_more === 'boolean') return reply;
     // A server before `has_more` sent full pages.
     const lowest = Math.min(...reply.msg_list.map((m) => m.msg_id));
@@ -331,7 +349,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   /** `msg_by_ids`: the listed messages that exist, newest first; asks again for the ids a reply left out for size. */
-  async messagesByIds(input: { readonly conversation: Conversation; readonly msgIds: readonly number[] }): Promise<ReplyFrame<'msg_by_ids'>> {
+  async messagesByIds(input: {
+    readonly conversation: Conversation;
+    readonly msgIds: readonly number[];
+  }): Promise<ReplyFrame<'msg_by_ids'>> {
     const session = sessionRefOf(input.conversation);
     const found = new Map<number, ReplyFrame<'msg_by_ids'>['msg_list'][number]>();
     let rest = [...new Set(input.msgIds)];
@@ -353,14 +374,21 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * `recent_sessions`: one page of the sessions updated after `latestUpdateTime` (default 0: all), newest first,
    * hidden ones left out; pass the reply's `next_page_token` as `pageToken` for the next page.
    */
-  recentSessions(input: { readonly latestUpdateTime?: number; readonly pageToken?: string } = {}): Promise<ReplyFrame<'recent_sessions'>> {
+  recentSessions(
+    input: { readonly latestUpdateTime?: number; readonly pageToken?: string } = {},
+  ): Promise<ReplyFrame<'recent_sessions'>> {
     const latest_update_time = input.latestUpdateTime ?? 0;
-    return this.request('recent_sessions', input.pageToken === undefined ? { latest_update_time } : { latest_update_time, page_token: input.pageToken });
+    return this.request(
+      'recent_sessions',
+      input.pageToken === undefined ? { latest_update_time } : { latest_update_time, page_token: input.pageToken },
+    );
   }
 
   /** Every page of `recent_sessions`. */
   async allRecentSessions(latestUpdateTime = 0): Promise<ContactSession[]> {
-    const pages = await this.#allPages((page_token) => this.request('recent_sessions', { latest_update_time: latestUpdateTime, ...page_token }));
+    const pages = await this.#allPages((page_token) =>
+      this.request('recent_sessions', { latest_update_time: latestUpdateTime, ...page_token }),
+    );
     return pages.flatMap((page) => page.contact_session_list);
   }
 
@@ -375,7 +403,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * `msg_read_ack`: marks the conversation read up to `msgId` (not past it). The user's other connections get
    * `msg_read_notify`, the peer's get `msg_read_receipt`.
    */
-  markRead(input: { readonly conversation: Conversation; readonly msgId: number }): Promise<ReplyFrame<'msg_read_ack'>> {
+  markRead(input: {
+    readonly conversation: Conversation;
+    readonly msgId: number;
+  }): Promise<ReplyFrame<'msg_read_ack'>> {
     return this.request('msg_read_ack', { ...sessionRefOf(input.conversation), msg_id: input.msgId });
   }
 
@@ -394,13 +425,18 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   /** `group_change_member`: adds or removes members; resolves with the membership after the change. */
   changeGroupMembers(input: ChangeGroupMembersInput): Promise<ReplyFrame<'group_change_member'>> {
-    return this.request('group_change_member', { group_id: input.groupId, change_type: input.changeType, member_ids: input.memberIds });
+    return this.request('group_change_member', {
+      group_id: input.groupId,
+      change_type: input.changeType,
+      member_ids: input.memberIds,
+    });
   }
 
   /** Leaves a group (a `del` of this user; the owner cannot leave). Needs the user id (the token's `sub`). */
   leaveGroup(groupId: string): Promise<ReplyFrame<'group_change_member'>> {
     const userId = this.#userId;
-    if (userId === undefined) return Promise.reject(new ChatError('leaveGroup needs the user id: the token has no readable sub'));
+    if (userId === undefined)
+      return Promise.reject(new ChatError('leaveGroup needs the user id: the token has no readable sub'));
     return this.changeGroupMembers({ groupId, changeType: 'del', memberIds: [userId] });
   }
 
@@ -427,12 +463,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * `device_token`: registers this device's push token for this user. `pending` when another account holds the
    * token: the device then gets a push whose data carries `device_token_code`; pass it to `verifyDeviceToken`.
    */
-  async registerDeviceToken(input: { readonly token: string; readonly platform: DevicePlatform }): Promise<{ readonly pending: boolean }> {
+  async registerDeviceToken(input: {
+    readonly token: string;
+    readonly platform: DevicePlatform;
+  }): Promise<{ readonly pending: boolean }> {
     const { token, platform } = input;
     if (typeof token !== 'string' || token === '' || token.length > LIMIT_DEFAULTS.maxDeviceTokenLength) {
       throw new TypeError(`registerDeviceToken: token must be 1–${LIMIT_DEFAULTS.maxDeviceTokenLength} characters`);
     }
-    if (!(DEVICE_PLATFORMS as readonly string[]).includes(platform)) throw new TypeError(`registerDeviceToken: platform must be one of ${DEVICE_PLATFORMS.join(', ')}`);
+    if (!(DEVICE_PLATFORMS as readonly string[]).includes(platform))
+      throw new TypeError(`registerDeviceToken: platform must be one of ${DEVICE_PLATFORMS.join(', ')}`);
     const reply = await this.request('device_token', { token, platform });
     this.#deviceTokens.add(token);
     return { pending: reply.pending === true };
@@ -482,7 +522,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #closedError(what: string): Error | undefined {
     const { state, reason, errorReason } = this.connection;
     if (state !== 'closed') return undefined;
-    return new ConnectionClosedError(`${what}: the client is closed (${reason ?? 'closed'}); call connect() first`, { cause: errorReason });
+    return new ConnectionClosedError(`${what}: the client is closed (${reason ?? 'closed'}); call connect() first`, {
+      cause: errorReason,
+    });
   }
 
   #autoSync(): void {
@@ -499,7 +541,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** Starts a catch-up on the current connection, once any earlier one has ended. */
   #startSync(): Promise<SyncResult> {
     const userId = this.#userId;
-    if (userId === undefined) return Promise.reject(new ChatError('catch-up needs the user id: the token has no readable sub'));
+    if (userId === undefined)
+      return Promise.reject(new ChatError('catch-up needs the user id: the token has no readable sub'));
     const open = this.#opens;
     const previous = this.#syncing?.promise;
     const transport: SyncTransport = {
@@ -524,14 +567,19 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   /** Every page of a paged request; a repeated token ends it (a server bug must not loop the client). */
-  async #allPages<R extends { readonly next_page_token?: string }>(ask: (pageToken: { page_token?: string }) => Promise<R>): Promise<R[]> {
+  async #allPages<R extends { readonly next_page_token?: string }>(
+    ask: (pageToken: { page_token?: string }) => Promise<R>,
+  ): Promise<R[]> {
     const pages: R[] = [];
     const seen = new Set<string>();
     let token: string | undefined;
     do {
       const page = await ask(token === undefined ? {} : { page_token: token });
       pages.push(page);
-      token = typeof page.next_page_token === 'string' && page.next_page_token !== '' && !seen.has(page.next_page_token) ? page.next_page_token : undefined;
+      token =
+        typeof page.next_page_token === 'string' && page.next_page_token !== '' && !seen.has(page.next_page_token)
+          ? page.next_page_token
+          : undefined;
       if (token !== undefined) seen.add(token);
     } while (token !== undefined);
     return pages;
@@ -563,7 +611,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const frame = parseServerFrame(text);
     if (!frame) {
       const gatewayError = gatewayErrorOf(text);
-      if (gatewayError !== undefined) return this.emit('error', new ChatServerError('internal', `API Gateway: ${gatewayError}`));
+      if (gatewayError !== undefined)
+        return this.emit('error', new ChatServerError('internal', `API Gateway: ${gatewayError}`));
       return this.emit('error', new ProtocolError('server frame is not a JSON object with a string type', text));
     }
     if (frame.type === 'msg_data') {
@@ -572,7 +621,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return;
     }
     if (isMsgDataAckFrame(frame)) return this.#onAck(frame);
-    if (isErrorFrame(frame)) return this.#onErrorFrame(new ChatServerError(frame.code, typeof frame.message === 'string' ? frame.message : '', frame.seq));
+    if (isErrorFrame(frame))
+      return this.#onErrorFrame(
+        new ChatServerError(frame.code, typeof frame.message === 'string' ? frame.message : '', frame.seq),
+      );
     if (isKickFrame(frame)) {
       this.emit('kick', frame);
       return this.#connection.kicked(frame.reason);
@@ -586,7 +638,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   #onNotice(frame: ServerFrame): void {
-    if (isReadNoticeFrame(frame)) this.emit(frame.type === 'msg_read_notify' ? 'msg_read_notify' : 'msg_read_receipt', frame);
+    if (isReadNoticeFrame(frame))
+      this.emit(frame.type === 'msg_read_notify' ? 'msg_read_notify' : 'msg_read_receipt', frame);
     else if (isRemoveSessionNotifyFrame(frame)) this.emit('remove_session_notify', frame);
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
     else this.emit('frame', frame);
@@ -619,10 +672,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const seq = error.seq;
     if (seq !== undefined) {
       // A heartbeat answered with an error (a server without the action) still proves the connection alive.
-      if (this.#connection.claim(seq) || this.#acks.refused(seq, error.serverCode) || this.#outbox.refused(error)) return;
+      if (this.#connection.claim(seq) || this.#acks.refused(seq, error.serverCode) || this.#outbox.refused(error))
+        return;
       if (this.#requests.refused(seq, error)) return;
     }
     this.emit('error', error);
   }
 }
-

@@ -12,7 +12,14 @@
 import { backoffDelay, type ResolvedReconnectOptions } from './backoff.js';
 import { AuthError, ChatError, ConnectionClosedError, KickedError } from './errors.js';
 import type { KickReason } from './frames.js';
-import { OPEN, buildConnectUrl, openSocket, type SocketClosed, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import {
+  OPEN,
+  buildConnectUrl,
+  openSocket,
+  type SocketClosed,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './socket.js';
 import type { IntervalHandle, TimerHandle } from './timers.js';
 
 /** The connection's state, as the `state` event and `client.connection.state` report it. */
@@ -174,7 +181,13 @@ export class Connection {
     if (this.#probe || this.state !== 'open') return;
     const seq = this.nextSeq();
     if (!this.send({ action: 'heartbeat', seq })) return;
-    this.#probe = { seq, timer: setTimeout(() => this.#drop(new ChatError(`no heartbeat reply within ${this.#options.pingTimeoutMs} ms`)), this.#options.pingTimeoutMs) };
+    this.#probe = {
+      seq,
+      timer: setTimeout(
+        () => this.#drop(new ChatError(`no heartbeat reply within ${this.#options.pingTimeoutMs} ms`)),
+        this.#options.pingTimeoutMs,
+      ),
+    };
   }
 
   /** True (and consumed) when `seq` is the pending heartbeat's: its reply, or an error frame answering it. */
@@ -266,7 +279,10 @@ export class Connection {
 
   #onSocketClosed(closed: SocketClosed): void {
     this.#clearSocket();
-    this.#afterLoss(closed, new ConnectionClosedError(`connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''})`));
+    this.#afterLoss(
+      closed,
+      new ConnectionClosedError(`connection closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ''})`),
+    );
   }
 
   /** What follows a lost socket: a stop, an immediate attempt, or a retry with backoff. */
@@ -277,7 +293,8 @@ export class Connection {
     this.#kick = undefined;
     if (kick === 'too_many_connections') return this.stop(new KickedError(kick), 'too_many_connections', true);
     if (kick === 'token_expired') {
-      if (!this.#options.tokenIsRenewable) return this.stop(new AuthError('the token expired', undefined, { cause: error }), 'auth_failed', true);
+      if (!this.#options.tokenIsRenewable)
+        return this.stop(new AuthError('the token expired', undefined, { cause: error }), 'auth_failed', true);
       // A fresh token from getToken, at once: the server ended the connection, nothing is wrong with the network.
       this.#setStatus({ state: 'reconnecting', nextAttemptAt: Date.now(), errorReason: error });
       return void this.#attempt();
@@ -286,7 +303,11 @@ export class Connection {
       this.#authRefusals += 1;
       // A renewable token gets one fresh try: the refused one may just have expired.
       if (!this.#options.tokenIsRenewable || this.#authRefusals > 1) {
-        return this.stop(new AuthError(`connection refused by the server (HTTP ${closed.httpStatus})`, closed.httpStatus), 'auth_failed', true);
+        return this.stop(
+          new AuthError(`connection refused by the server (HTTP ${closed.httpStatus})`, closed.httpStatus),
+          'auth_failed',
+          true,
+        );
       }
     }
     this.#retry(error);
@@ -295,9 +316,18 @@ export class Connection {
   /** Schedules the next attempt with backoff, or gives up. */
   #retry(error: Error): void {
     const reconnect = this.#options.reconnect;
-    if (!reconnect) return this.stop(new ConnectionClosedError('connection closed (reconnect disabled)', { cause: error }), 'reconnect_disabled', true);
+    if (!reconnect)
+      return this.stop(
+        new ConnectionClosedError('connection closed (reconnect disabled)', { cause: error }),
+        'reconnect_disabled',
+        true,
+      );
     if (this.#failedAttempts >= reconnect.maxAttempts) {
-      return this.stop(new ConnectionClosedError(`gave up after ${this.#failedAttempts} reconnect attempt(s)`, { cause: error }), 'reconnect_exhausted', true);
+      return this.stop(
+        new ConnectionClosedError(`gave up after ${this.#failedAttempts} reconnect attempt(s)`, { cause: error }),
+        'reconnect_exhausted',
+        true,
+      );
     }
     const now = Date.now();
     const delay = backoffDelay(this.#failedAttempts, reconnect);
@@ -329,7 +359,10 @@ export class Connection {
   #setStatus(status: ConnectionStatus): void {
     const previous = this.#status;
     this.#status = status;
-    const same = previous.state === status.state && previous.nextAttemptAt === status.nextAttemptAt && previous.reason === status.reason;
+    const same =
+      previous.state === status.state &&
+      previous.nextAttemptAt === status.nextAttemptAt &&
+      previous.reason === status.reason;
     if (!same) this.#events.status(status);
   }
 }

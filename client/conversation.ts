@@ -13,7 +13,8 @@ export interface Conversation {
 
 /** The single chat with `userId` (1–128 characters of `A-Za-z0-9_.@-`, so never a group id). */
 export function peer(userId: string): Conversation {
-  if (!isUserId(userId)) throw new TypeError(`peer: ${JSON.stringify(userId)} is not a user id (a group id? use group())`);
+  if (!isUserId(userId))
+    throw new TypeError(`peer: ${JSON.stringify(userId)} is not a user id (a group id? use group())`);
   return { type: 'peer', id: userId };
 }
 
@@ -36,7 +37,10 @@ export function sessionRefOf(conversation: Conversation): SessionRef {
 }
 
 /** The conversation a wire session names; undefined for a session type the SDK does not know. */
-export function conversationOf(session: { readonly session_id: string; readonly session_type: number }): Conversation | undefined {
+export function conversationOf(session: {
+  readonly session_id: string;
+  readonly session_type: number;
+}): Conversation | undefined {
   if (session.session_type === SessionType.Single) return { type: 'peer', id: session.session_id };
   if (session.session_type === SessionType.Group) return { type: 'group', id: session.session_id };
   return undefined;
@@ -59,7 +63,10 @@ export function parseSessionKey(key: string): { sessionType: SessionType; sessio
 }
 
 /** The conversation a message belongs to from `userId`'s view: the group, or the peer (whichever side sent it). */
-export function conversationOfMessage(frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>, userId: string | undefined): Conversation {
+export function conversationOfMessage(
+  frame: Pick<MsgDataFrame, 'from_user_id' | 'to_session_id' | 'msg_type'>,
+  userId: string | undefined,
+): Conversation {
   if (isGroupMsgType(frame.msg_type)) return { type: 'group', id: frame.to_session_id };
   return { type: 'peer', id: frame.from_user_id === userId ? frame.to_session_id : frame.from_user_id };
 }

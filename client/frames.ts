@@ -45,7 +45,13 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
 export function gatewayErrorOf(text: string): string | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    if (!isObject(value) || 'type' in value || typeof value['message'] !== 'string' || typeof value['requestId'] !== 'string') return undefined;
+    if (
+      !isObject(value) ||
+      'type' in value ||
+      typeof value['message'] !== 'string' ||
+      typeof value['requestId'] !== 'string'
+    )
+      return undefined;
     return value['message'];
   } catch {
     return undefined;
@@ -89,13 +95,16 @@ export function isRemoveSessionNotifyFrame(frame: ServerFrame): frame is RemoveS
   );
 }
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 export function isKickFrame(frame: ServerFrame): frame is KickFrame & ServerFrame {
   return frame.type === 'kick' && typeof frame['reason'] === 'string';
 }
 
-export function isGroupChangeMemberNotifyFrame(frame: ServerFrame): frame is GroupChangeMemberNotifyFrame & ServerFrame {
+export function isGroupChangeMemberNotifyFrame(
+  frame: ServerFrame,
+): frame is GroupChangeMemberNotifyFrame & ServerFrame {
   return (
     frame.type === 'group_change_member_notify' &&
     typeof frame['group_id'] === 'string' &&

@@ -36,7 +36,8 @@ export interface HeldState {
   readonly holes?: Readonly<Record<string, readonly HoleState[]>>;
 }
 
-const isMsgId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isMsgId = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
 export class HeldMessages {
@@ -87,7 +88,8 @@ export class HeldMessages {
     if (holes.length === 0) return;
     const known = this.#holes.get(key) ?? new Map<number, HoleState>();
     for (const { msgId, aboveTime } of holes) {
-      if (!known.has(msgId)) known.set(msgId, { msgId, aboveTime, attempts: 0, nextAskAt: nowMs + HOLE_RETRY_DELAYS_MS[0] });
+      if (!known.has(msgId))
+        known.set(msgId, { msgId, aboveTime, attempts: 0, nextAskAt: nowMs + HOLE_RETRY_DELAYS_MS[0] });
     }
     const excess = known.size - MAX_HOLES_PER_CONVERSATION;
     if (excess > 0) for (const id of [...known.keys()].sort((a, b) => a - b).slice(0, excess)) known.delete(id);
@@ -101,10 +103,15 @@ export class HeldMessages {
   dueHoles(nowMs: number, serverNow: number): Map<string, number[]> {
     const due = new Map<string, number[]>();
     for (const [key, holes] of this.#holes) {
-      for (const hole of holes.values()) if (hole.aboveTime < serverNow - IDEMPOTENCY_WINDOW_SECONDS) holes.delete(hole.msgId);
+      for (const hole of holes.values())
+        if (hole.aboveTime < serverNow - IDEMPOTENCY_WINDOW_SECONDS) holes.delete(hole.msgId);
       if (holes.size === 0) this.#holes.delete(key);
       const ids = [...holes.values()].filter((hole) => hole.nextAskAt <= nowMs).map((hole) => hole.msgId);
-      if (ids.length > 0) due.set(key, ids.sort((a, b) => a - b));
+      if (ids.length > 0)
+        due.set(
+          key,
+          ids.sort((a, b) => a - b),
+        );
     }
     return due;
   }
@@ -162,8 +169,25 @@ export class HeldMessages {
     }
     for (const [key, holes] of Object.entries(state.holes ?? {})) {
       if (!parseSessionKey(key) || !Array.isArray(holes)) continue;
-      const valid = holes.filter((h) => isMsgId(h?.msgId) && h.msgId > 0 && h.msgId <= this.mark(key) && isTime(h.aboveTime) && isMsgId(h.attempts) && isTime(h.nextAskAt));
-      if (valid.length > 0) this.#holes.set(key, new Map(valid.map((h) => [h.msgId, { msgId: h.msgId, aboveTime: h.aboveTime, attempts: h.attempts, nextAskAt: h.nextAskAt }])));
+      const valid = holes.filter(
+        (h) =>
+          isMsgId(h?.msgId) &&
+          h.msgId > 0 &&
+          h.msgId <= this.mark(key) &&
+          isTime(h.aboveTime) &&
+          isMsgId(h.attempts) &&
+          isTime(h.nextAskAt),
+      );
+      if (valid.length > 0)
+        this.#holes.set(
+          key,
+          new Map(
+            valid.map((h) => [
+              h.msgId,
+              { msgId: h.msgId, aboveTime: h.aboveTime, attempts: h.attempts, nextAskAt: h.nextAskAt },
+            ]),
+          ),
+        );
     }
   }
 

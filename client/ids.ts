@@ -53,10 +53,13 @@ export function utf8Decode(bytes: ArrayLike<number>): string {
     }
     // Continuation bytes needed, and the range the first one must fall in (no overlongs, surrogates, > U+10FFFF).
     const [need, mask, lower, upper] =
-      lead >= 0xc2 && lead <= 0xdf ? [1, 0x1f, 0x80, 0xbf]
-      : lead >= 0xe0 && lead <= 0xef ? [2, 0x0f, lead === 0xe0 ? 0xa0 : 0x80, lead === 0xed ? 0x9f : 0xbf]
-      : lead >= 0xf0 && lead <= 0xf4 ? [3, 0x07, lead === 0xf0 ? 0x90 : 0x80, lead === 0xf4 ? 0x8f : 0xbf]
-      : [0, 0, 0, 0];
+      lead >= 0xc2 && lead <= 0xdf
+        ? [1, 0x1f, 0x80, 0xbf]
+        : lead >= 0xe0 && lead <= 0xef
+          ? [2, 0x0f, lead === 0xe0 ? 0xa0 : 0x80, lead === 0xed ? 0x9f : 0xbf]
+          : lead >= 0xf0 && lead <= 0xf4
+            ? [3, 0x07, lead === 0xf0 ? 0x90 : 0x80, lead === 0xf4 ? 0x8f : 0xbf]
+            : [0, 0, 0, 0];
     let code = lead & mask;
     let n = 0;
     for (; n < need; n++) {

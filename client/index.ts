@@ -36,7 +36,7 @@ export {
   sessionRefOf,
   type Conversation,
 } from './conversation.js';
-export { type CatchUpOptions, type SyncResult, type SyncState } from './sync.js';
+export type { CatchUpOptions, SyncResult, SyncState } from './sync.js';
 export { HOLE_RETRY_DELAYS_MS, type HoleState } from './held.js';
 export {
   AuthError,

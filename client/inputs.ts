@@ -7,7 +7,10 @@ import type { OutgoingMessage } from './outbox.js';
 import type { ChatClientOptions, LegacySendInput, SendInput } from './types.js';
 
 /** `getToken`, or a fixed `token` (which cannot be renewed). */
-export function tokenSource(options: ChatClientOptions): { getToken: () => Promise<string>; tokenIsRenewable: boolean } {
+export function tokenSource(options: ChatClientOptions): {
+  getToken: () => Promise<string>;
+  tokenIsRenewable: boolean;
+} {
   const { token, getToken } = options;
   if (getToken) return { getToken: async () => getToken(), tokenIsRenewable: true };
   if (typeof token === 'string' && token !== '') return { getToken: async () => token, tokenIsRenewable: false };
@@ -19,7 +22,9 @@ export function networkEventsOf(option: NetworkEvents | false | undefined): Netw
   if (option === false) return undefined;
   if (option) return option;
   const global = globalThis as Partial<NetworkEvents>;
-  return typeof global.addEventListener === 'function' && typeof global.removeEventListener === 'function' ? (global as NetworkEvents) : undefined;
+  return typeof global.addEventListener === 'function' && typeof global.removeEventListener === 'function'
+    ? (global as NetworkEvents)
+    : undefined;
 }
 
 /** A conversation the application built by hand, checked as peer() and group() check theirs. */
@@ -41,10 +46,12 @@ export function outgoingMessage(input: SendInput | LegacySendInput): OutgoingMes
   let msgType: MsgType;
   if ('to' in input) {
     conversation = checked(input.to);
-    if (input.kind !== undefined && input.kind !== 'text' && input.kind !== 'audio') throw new TypeError("send: kind must be 'text' or 'audio'");
+    if (input.kind !== undefined && input.kind !== 'text' && input.kind !== 'audio')
+      throw new TypeError("send: kind must be 'text' or 'audio'");
     msgType = msgTypeOf(conversation, input.kind);
   } else {
-    if (input.msgType !== undefined && !(Object.values(MsgType) as number[]).includes(input.msgType)) throw new TypeError('send: msgType must be 1, 2, 17 or 18');
+    if (input.msgType !== undefined && !(Object.values(MsgType) as number[]).includes(input.msgType))
+      throw new TypeError('send: msgType must be 1, 2, 17 or 18');
     const inGroup = input.msgType === undefined ? isGroupId(input.toSessionId) : isGroupMsgType(input.msgType);
     conversation = inGroup ? group(input.toSessionId) : peer(input.toSessionId);
     msgType = input.msgType ?? msgTypeOf(conversation);

@@ -14,7 +14,7 @@
  */
 import { backoffDelay, type ResolvedBackoffOptions } from './backoff.js';
 import { sessionKey, type Conversation } from './conversation.js';
-import { ChatServerError, SendTimeoutError } from './errors.js';
+import { type ChatServerError, SendTimeoutError } from './errors.js';
 import type { MsgDataAckFrame, MsgType } from './frames.js';
 import type { RateGate } from './rate-gate.js';
 import type { TimerHandle } from './timers.js';
@@ -96,7 +96,17 @@ export class Outbox {
       resolve = res;
       reject = rej;
     });
-    const entry: OutboxEntry = { ...message, promise, phase: 'waiting', seqs: new Set(), timer: undefined, retries: 0, timeouts: 0, resolve, reject };
+    const entry: OutboxEntry = {
+      ...message,
+      promise,
+      phase: 'waiting',
+      seqs: new Set(),
+      timer: undefined,
+      retries: 0,
+      timeouts: 0,
+      resolve,
+      reject,
+    };
     this.#byId.set(idOf(entry.key, entry.clientMsgId), entry);
     const queue = this.#queues.get(entry.key);
     if (queue) queue.push(entry);
@@ -137,7 +147,10 @@ export class Outbox {
   acked(ack: MsgDataAckFrame): OutboxEntry | undefined {
     const bySeq = ack.seq === undefined ? undefined : this.#bySeq.get(ack.seq);
     const entry =
-      bySeq ?? (typeof ack.client_msg_id === 'string' ? this.get(sessionKey(ack.session_type, ack.session_id), ack.client_msg_id) : undefined);
+      bySeq ??
+      (typeof ack.client_msg_id === 'string'
+        ? this.get(sessionKey(ack.session_type, ack.session_id), ack.client_msg_id)
+        : undefined);
     if (!entry) return undefined;
     this.#remove(entry);
     entry.resolve(ack);

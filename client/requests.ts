@@ -33,7 +33,11 @@ export interface PendingRequestsOptions {
 type Budget = 'write' | 'read';
 
 const budgetOf = (action: string): Budget | undefined =>
-  (WRITE_ACTIONS as readonly string[]).includes(action) ? 'write' : (READ_ACTIONS as readonly string[]).includes(action) ? 'read' : undefined;
+  (WRITE_ACTIONS as readonly string[]).includes(action)
+    ? 'write'
+    : (READ_ACTIONS as readonly string[]).includes(action)
+      ? 'read'
+      : undefined;
 
 export class PendingRequests {
   readonly #options: PendingRequestsOptions;

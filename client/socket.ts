@@ -59,7 +59,11 @@ const noop = (): void => {};
  * response: 401"), React Native on Android (OkHttp: "Expected HTTP 101 response but was '401 Unauthorized'") and
  * on iOS (SocketRocket: "Received bad response code from server: 403."). Browsers do not report it at all.
  */
-const REFUSED_UPGRADE = [/Unexpected server response: (\d{3})/, /Expected HTTP 101 response but was '(\d{3})/, /bad response code from server:? (\d{3})/i];
+const REFUSED_UPGRADE = [
+  /Unexpected server response: (\d{3})/,
+  /Expected HTTP 101 response but was '(\d{3})/,
+  /bad response code from server:? (\d{3})/i,
+];
 
 /** The HTTP status of a refused upgrade from an error event, when the implementation says. */
 function statusFromErrorEvent(event: unknown): number | undefined {

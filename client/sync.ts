@@ -86,7 +86,12 @@ export interface SyncTransport {
 /** Delivers a message to the application: `live` when it came as a msg_data frame, not from a catch-up. */
 export type Deliver = (frame: MsgDataFrame, live: boolean) => void;
 
-const DEFAULTS = { marginSeconds: 60, maxMessagesPerSession: 1000, initialMessagesPerSession: 100, concurrency: 4 } as const;
+const DEFAULTS = {
+  marginSeconds: 60,
+  maxMessagesPerSession: 1000,
+  initialMessagesPerSession: 100,
+  concurrency: 4,
+} as const;
 
 interface Target {
   readonly key: string;
@@ -111,9 +116,12 @@ interface Run {
 }
 
 const byMsgId = (a: { msg_id: number }, b: { msg_id: number }) => a.msg_id - b.msg_id;
-const isMsgId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isMsgId = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const listOf = (value: unknown): ListedMessage[] =>
-  Array.isArray(value) ? (value as ListedMessage[]).filter((m) => typeof m === 'object' && m !== null && isMsgId(m.msg_id)) : [];
+  Array.isArray(value)
+    ? (value as ListedMessage[]).filter((m) => typeof m === 'object' && m !== null && isMsgId(m.msg_id))
+    : [];
 
 /**
  * The client's sync state and catch-up runs. Messages reach the application through `deliver`, live ones and
@@ -194,10 +202,24 @@ export class Synchronizer {
    * ConnectionClosedError. A refused conversation is reported through `onError` and skipped; any other failure
    * stops the run. Live messages held back are delivered whatever happens.
    */
-  async run(transport: SyncTransport, userId: string, isCurrent: () => boolean, onError: (error: Error) => void): Promise<SyncResult> {
+  async run(
+    transport: SyncTransport,
+    userId: string,
+    isCurrent: () => boolean,
+    onError: (error: Error) => void,
+  ): Promise<SyncResult> {
     if (this.#run) throw new Error('a catch-up is already running');
     const startedAt = this.#now();
-    const run: Run = { catching: 'all', buffer: new Map(), requests: 0, messages: 0, complete: true, stopped: false, userId, isCurrent };
+    const run: Run = {
+      catching: 'all',
+      buffer: new Map(),
+      requests: 0,
+      messages: 0,
+      complete: true,
+      stopped: false,
+      userId,
+      isCurrent,
+    };
     this.#run = run;
     try {
       const sessions = await this.#listChanged(run, transport);
@@ -206,7 +228,8 @@ export class Synchronizer {
       for (const key of [...run.buffer.keys()]) if (!targets.has(key)) this.#flush(run, key);
       const queue = [...targets.values()];
       const worker = async (): Promise<void> => {
-        for (let target = queue.shift(); target; target = queue.shift()) await this.#catchUp(run, transport, target, onError);
+        for (let target = queue.shift(); target; target = queue.shift())
+          await this.#catchUp(run, transport, target, onError);
       };
       await Promise.all(Array.from({ length: Math.min(this.#concurrency, queue.length) }, worker));
       await this.#askForHoles(run, transport);
@@ -215,7 +238,15 @@ export class Synchronizer {
         for (const session of sessions) this.#lastSyncTime = Math.max(this.#lastSyncTime, session.updated_time);
       }
       const { requests, messages, complete } = run;
-      return { sessions: sessions.length, sessionsCaughtUp: targets.size, messages, requests, lastSyncTime: this.#lastSyncTime, durationMs: this.#now() - startedAt, complete };
+      return {
+        sessions: sessions.length,
+        sessionsCaughtUp: targets.size,
+        messages,
+        requests,
+        lastSyncTime: this.#lastSyncTime,
+        durationMs: this.#now() - startedAt,
+        complete,
+      };
     } finally {
       run.stopped = true;
       this.#run = undefined;
@@ -247,10 +278,12 @@ export class Synchronizer {
     const sessions: ContactSession[] = [];
     let pageToken: string | undefined;
     do {
-      const fields = pageToken === undefined ? { latest_update_time: since } : { latest_update_time: since, page_token: pageToken };
+      const fields =
+        pageToken === undefined ? { latest_update_time: since } : { latest_update_time: since, page_token: pageToken };
       const reply = await this.#ask(run, () => transport.recentSessions(fields));
       sessions.push(...(Array.isArray(reply.contact_session_list) ? reply.contact_session_list : []));
-      pageToken = typeof reply.next_page_token === 'string' && reply.next_page_token !== '' ? reply.next_page_token : undefined;
+      pageToken =
+        typeof reply.next_page_token === 'string' && reply.next_page_token !== '' ? reply.next_page_token : undefined;
     } while (pageToken !== undefined);
     return sessions;
   }
@@ -262,7 +295,8 @@ export class Synchronizer {
       if (session.session_type !== SessionType.Single && session.session_type !== SessionType.Group) continue;
       const key = sessionKey(session.session_type, session.session_id);
       const top = Math.max(session.latest_msg_id, targets.get(key)?.top ?? 0);
-      if (top > this.held.mark(key)) targets.set(key, { key, sessionId: session.session_id, sessionType: session.session_type, top });
+      if (top > this.held.mark(key))
+        targets.set(key, { key, sessionId: session.session_id, sessionType: session.session_type, top });
     }
     for (const [key, top] of this.held.gaps()) {
       const parsed = parseSessionKey(key);
@@ -276,7 +310,9 @@ export class Synchronizer {
     let fetched: ListedMessage[];
     let coveredFrom: number;
     try {
-      [fetched, coveredFrom] = await this.#fetchMissed(target, (fields) => this.#ask(run, () => transport.msgList(fields)));
+      [fetched, coveredFrom] = await this.#fetchMissed(target, (fields) =>
+        this.#ask(run, () => transport.msgList(fields)),
+      );
     } catch (error) {
       if (!(error instanceof ChatServerError)) throw error;
       run.complete = false;
@@ -292,7 +328,11 @@ export class Synchronizer {
   }
 
   /** The msg_ids of [coveredFrom, top] neither listed nor held, each with the create_time of the message above it. */
-  #holesIn(target: Target, fetched: readonly ListedMessage[], coveredFrom: number): { msgId: number; aboveTime: number }[] {
+  #holesIn(
+    target: Target,
+    fetched: readonly ListedMessage[],
+    coveredFrom: number,
+  ): { msgId: number; aboveTime: number }[] {
     const listed = new Map(fetched.map((m) => [m.msg_id, m.create_time]));
     const holes: { msgId: number; aboveTime: number }[] = [];
     // Without a listed message above it, a hole counts from now: it is dropped 48 h from now at the latest.
@@ -317,7 +357,12 @@ export class Synchronizer {
     let coveredFrom = budget > 0 ? mark + 1 : target.top + 1;
     while (begin > mark && budget > 0) {
       const count = Math.min(MAX_MSG_LIST_COUNT, begin - mark, budget);
-      const reply = await msgList({ session_id: target.sessionId, session_type: target.sessionType, msg_id_begin: begin, msg_cnt: count });
+      const reply = await msgList({
+        session_id: target.sessionId,
+        session_type: target.sessionType,
+        msg_id_begin: begin,
+        msg_cnt: count,
+      });
       const listed = listOf(reply.msg_list).filter((m) => m.msg_id <= begin);
       fetched.push(...listed.filter((m) => m.msg_id > mark));
       budget -= listed.length;
@@ -352,15 +397,21 @@ export class Synchronizer {
       let rest = ids;
       while (rest.length > 0) {
         const batch = rest.slice(0, MAX_IDS_PER_REQUEST);
-        const reply = await this.#ask(run, () => transport.msgByIds({ session_id: parsed.sessionId, session_type: parsed.sessionType, msg_ids: batch }));
+        const reply = await this.#ask(run, () =>
+          transport.msgByIds({ session_id: parsed.sessionId, session_type: parsed.sessionType, msg_ids: batch }),
+        );
         const listed = listOf(reply.msg_list).filter((m) => batch.includes(m.msg_id));
         const found = listed.filter((m) => this.held.add(key, m.msg_id)).sort(byMsgId);
         run.messages += found.length;
         for (const m of found) this.#deliver(toFrame(m, target, run.userId), false);
-        const remaining = Array.isArray(reply.remaining_msg_ids) ? batch.filter((id) => reply.remaining_msg_ids!.includes(id)) : [];
+        const remaining = Array.isArray(reply.remaining_msg_ids)
+          ? batch.filter((id) => reply.remaining_msg_ids!.includes(id))
+          : [];
         // Left out for size: asked again; a reply that brought nothing and left all out would loop, so it ends here.
         const progress = listed.length > 0 || remaining.length < batch.length;
-        for (const id of batch) if (!listed.some((m) => m.msg_id === id) && (!progress || !remaining.includes(id))) this.held.askedFor(key, id, now);
+        for (const id of batch)
+          if (!listed.some((m) => m.msg_id === id) && (!progress || !remaining.includes(id)))
+            this.held.askedFor(key, id, now);
         rest = [...(progress ? remaining : []), ...rest.slice(MAX_IDS_PER_REQUEST)];
       }
     }

@@ -47,7 +47,11 @@ export interface ChatClientOptions {
   /** Backoff of resends after `rate_limited` or `internal`. @default { initialDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitter: 0.5 } */
   readonly sendRetry?: BackoffOptions;
   /** The server's per-user rates the client paces itself to (docs/protocol.md "Limits"). @default LIMIT_DEFAULTS */
-  readonly rateLimits?: { readonly rateLimitPerSecond?: number; readonly writeRateLimitPerSecond?: number; readonly readRateLimitPerSecond?: number };
+  readonly rateLimits?: {
+    readonly rateLimitPerSecond?: number;
+    readonly writeRateLimitPerSecond?: number;
+    readonly readRateLimitPerSecond?: number;
+  };
   /** How long delivery acks of one conversation are gathered into one frame, in ms; 0 acks each at once. @default 50 */
   readonly ackBatchMs?: number;
   /** How long a `request()` waits for its reply, counted from the call, in ms. @default 15_000 */

@@ -152,18 +152,27 @@ export const MAX_ATTACHMENT_URL_TTL_SECONDS = 3600;
  */
 export const MAX_MSG_BYTES_LIMIT = Math.floor((MAX_FRAME_BYTES - 2048) / 6);
 
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
 /** A comma-separated list, each entry checked now (ConfigError at start rather than a refusal per push). */
 function webPushAllowlist(raw: string | undefined): readonly string[] {
-  const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   checkAllowlist(entries);
   return entries;
 }
@@ -173,7 +182,9 @@ const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => 
 /** A full group must be reachable: its message takes maxGroupMembers − 1 member deliveries. */
 function checkMemberDeliveries(memberDeliveriesPerSecond: number, maxGroupMembers: number): void {
   if (memberDeliveriesPerSecond < maxGroupMembers - 1) {
-    throw new ConfigError(`${ENV.memberDeliveriesPerSecond} (${memberDeliveriesPerSecond}) must be at least ${ENV.maxGroupMembers} − 1 (${maxGroupMembers - 1}): a message to a full group takes that many`);
+    throw new ConfigError(
+      `${ENV.memberDeliveriesPerSecond} (${memberDeliveriesPerSecond}) must be at least ${ENV.maxGroupMembers} − 1 (${maxGroupMembers - 1}): a message to a full group takes that many`,
+    );
   }
 }
 
@@ -197,7 +208,11 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     writeRateLimitPerSecond: positiveInt(env, ENV.writeRateLimitPerSecond, DEFAULTS.writeRateLimitPerSecond),
     readRateLimitPerSecond: positiveInt(env, ENV.readRateLimitPerSecond, DEFAULTS.readRateLimitPerSecond),
     memberDeliveriesPerSecond: positiveInt(env, ENV.memberDeliveriesPerSecond, DEFAULTS.memberDeliveriesPerSecond),
-    groupMemberChangesPerMinute: positiveInt(env, ENV.groupMemberChangesPerMinute, DEFAULTS.groupMemberChangesPerMinute),
+    groupMemberChangesPerMinute: positiveInt(
+      env,
+      ENV.groupMemberChangesPerMinute,
+      DEFAULTS.groupMemberChangesPerMinute,
+    ),
     maxConnectionsPerUser: positiveInt(env, ENV.maxConnectionsPerUser, DEFAULTS.maxConnectionsPerUser),
     maxGroupsOwned: positiveInt(env, ENV.maxGroupsOwned, DEFAULTS.maxGroupsOwned),
     maxGroupsJoined: positiveInt(env, ENV.maxGroupsJoined, DEFAULTS.maxGroupsJoined),
@@ -219,7 +234,13 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     attachmentBucket: env[ENV.attachmentBucket] ?? '',
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
-    attachmentUrlTtlSeconds: integer(env, ENV.attachmentUrlTtlSeconds, DEFAULTS.attachmentUrlTtlSeconds, 1, MAX_ATTACHMENT_URL_TTL_SECONDS),
+    attachmentUrlTtlSeconds: integer(
+      env,
+      ENV.attachmentUrlTtlSeconds,
+      DEFAULTS.attachmentUrlTtlSeconds,
+      1,
+      MAX_ATTACHMENT_URL_TTL_SECONDS,
+    ),
     maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
   };
 }

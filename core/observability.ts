@@ -6,7 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC, METRICS_NAMESPACE, PUSH_METRIC, SERVICE_NAME } from './metric-names.js';
+import { type METRIC, METRICS_NAMESPACE, type PUSH_METRIC, SERVICE_NAME } from './metric-names.js';
 
 export { METRIC, METRICS_NAMESPACE, PUSH_METRIC, SERVICE_NAME } from './metric-names.js';
 
@@ -25,7 +25,10 @@ export { MetricUnit };
 const ON_LAMBDA = Boolean(process.env['AWS_LAMBDA_FUNCTION_NAME']);
 
 /** Adds a count metric, skipping zeros so idle invocations publish nothing. */
-export function count(name: (typeof METRIC)[keyof typeof METRIC] | (typeof PUSH_METRIC)[keyof typeof PUSH_METRIC], value: number): void {
+export function count(
+  name: (typeof METRIC)[keyof typeof METRIC] | (typeof PUSH_METRIC)[keyof typeof PUSH_METRIC],
+  value: number,
+): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
 }
 

@@ -107,12 +107,26 @@ export interface SessionIndexEntry {
 
 export interface SessionStore {
   /** Creates the user's session row for a peer or group unless it exists. */
-  ensure(session: { userId: string; sessionType: number; sessionId: string; conversationId: string; createdTime: number }): Promise<void>;
+  ensure(session: {
+    userId: string;
+    sessionType: number;
+    sessionId: string;
+    conversationId: string;
+    createdTime: number;
+  }): Promise<void>;
   get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined>;
   getMany(keys: readonly { userId: string; sessionType: number; sessionId: string }[]): Promise<SessionRow[]>;
   /** Session rows of one type, a page at a time (`after` = the last session id of the previous page). */
-  listByType(userId: string, sessionType: number, page: { after?: string; limit: number }): Promise<{ rows: SessionRow[]; more: boolean }>;
-  markRead(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, msgId: number, peerCount: number): Promise<boolean>;
+  listByType(
+    userId: string,
+    sessionType: number,
+    page: { after?: string; limit: number },
+  ): Promise<{ rows: SessionRow[]; more: boolean }>;
+  markRead(
+    row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>,
+    msgId: number,
+    peerCount: number,
+  ): Promise<boolean>;
   putMany(rows: readonly Omit<SessionRow, 'readPeerCount' | 'hiddenAtMsgId'>[]): Promise<void>;
   deleteMany(rows: readonly Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>[]): Promise<void>;
   hide(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, atMsgId: number): Promise<void>;
@@ -125,7 +139,10 @@ export interface SessionStore {
    * `limit` entries are read (a day's entries are ordered by session, not time, so a day is read entirely); `more`
    * when older days remain.
    */
-  listIndex(userId: string, options: { fromDay: number; toDay?: number; limit: number }): Promise<{ entries: SessionIndexEntry[]; more: boolean }>;
+  listIndex(
+    userId: string,
+    options: { fromDay: number; toDay?: number; limit: number },
+  ): Promise<{ entries: SessionIndexEntry[]; more: boolean }>;
 }
 
 /** Per-user counts the limits are checked against, changed atomically. */
@@ -155,7 +172,12 @@ export interface AttachmentRecordStore {
   /** Gives back bytes reserved and not stored (the send was refused, or another reference stored the object first). */
   releaseBytes(userId: string, period: QuotaPeriod, bytes: number): Promise<void>;
   /** Records that a message of the conversation references the upload; `expiresAt` (unix seconds) with a retention. */
-  putReference(uploaderId: string, uploadId: string, conversationId: string, expiresAt: number | undefined): Promise<void>;
+  putReference(
+    uploaderId: string,
+    uploadId: string,
+    conversationId: string,
+    expiresAt: number | undefined,
+  ): Promise<void>;
   /** Whether a message of the conversation references the upload, at `nowSeconds`. */
   isReferenced(uploaderId: string, uploadId: string, conversationId: string, nowSeconds: number): Promise<boolean>;
 }
@@ -251,7 +273,12 @@ export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members';
 
 export interface RateLimiter {
   /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */
-  tryAcquire(budget: Exclude<RateBudget, 'deliveries'>, userId: string, nowMs: number, weight?: number): Promise<boolean>;
+  tryAcquire(
+    budget: Exclude<RateBudget, 'deliveries'>,
+    userId: string,
+    nowMs: number,
+    weight?: number,
+  ): Promise<boolean>;
   /**
    * Counts one msg_data and its receivers against the user's `msg` and `deliveries` budgets of the current second, in
    * one conditional write. Returns the budget that refused it (nothing is counted then), or undefined.
@@ -298,7 +325,10 @@ export interface SentMessageStore {
    * Claims the idempotency key for this numbering. When the key is taken already, returns the record that holds it
    * (conditional put with ReturnValuesOnConditionCheckFailure ALL_OLD: no read first).
    */
-  claim(key: IdempotencyKey, record: SentMessageRecord): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }>;
+  claim(
+    key: IdempotencyKey,
+    record: SentMessageRecord,
+  ): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }>;
 }
 
 export interface DeviceTokenStore {
@@ -316,7 +346,13 @@ export interface DeviceTokenStore {
    * Gives the token to the user when `codeHash` is its open challenge's, closing the challenge; the holder it had and
    * the platform, or undefined when the code is not the open one (nothing changes).
    */
-  answerChallenge(userId: string, token: string, codeHash: string, nowMs: number, max: number): Promise<{ readonly previousOwner: string; readonly platform: string } | undefined>;
+  answerChallenge(
+    userId: string,
+    token: string,
+    codeHash: string,
+    nowMs: number,
+    max: number,
+  ): Promise<{ readonly previousOwner: string; readonly platform: string } | undefined>;
   /** Unregisters a token of the user (another user's token is left alone). */
   unregister(userId: string, token: string): Promise<void>;
   /** The user's tokens. */

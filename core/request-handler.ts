@@ -9,7 +9,16 @@ import { parseFrame, seqOf, validateFrame } from './domain/client-frames.js';
 import { FrameError, replyFrame } from './domain/frames.js';
 import type { Runtime } from './runtime.js';
 import { observed } from './observability.js';
-import { OK, callerOf, correlationOf, reply, replyError, type Caller, type WebSocketEvent, type WebSocketResult } from './websocket-event.js';
+import {
+  OK,
+  callerOf,
+  correlationOf,
+  reply,
+  replyError,
+  type Caller,
+  type WebSocketEvent,
+  type WebSocketResult,
+} from './websocket-event.js';
 
 export interface RequestRoute<S extends v.GenericSchema> {
   readonly schema: S;
@@ -20,7 +29,10 @@ export interface RequestRoute<S extends v.GenericSchema> {
 type AnyRoute = RequestRoute<v.GenericSchema>;
 
 /** The per-user budget each request counts against (contract: "Limits"); heartbeat counts against none. */
-const BUDGETS: ReadonlyMap<string, 'write' | 'read'> = new Map([...WRITE_ACTIONS.map((a) => [a, 'write'] as const), ...READ_ACTIONS.map((a) => [a, 'read'] as const)]);
+const BUDGETS: ReadonlyMap<string, 'write' | 'read'> = new Map([
+  ...WRITE_ACTIONS.map((a) => [a, 'write'] as const),
+  ...READ_ACTIONS.map((a) => [a, 'read'] as const),
+]);
 
 export const request = <S extends v.GenericSchema>(route: RequestRoute<S>): AnyRoute => route as unknown as AnyRoute;
 
@@ -40,7 +52,10 @@ export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<s
       const request = validateFrame(route.schema, frame);
       const budget = BUDGETS.get(action as string);
       if (budget && !(await runtime.rateLimits.tryAcquire(budget, caller.userId, runtime.clock.now()))) {
-        throw new FrameError('rate_limited', `more ${budget === 'write' ? 'writing' : 'reading'} requests a second than the limit allows for this user`);
+        throw new FrameError(
+          'rate_limited',
+          `more ${budget === 'write' ? 'writing' : 'reading'} requests a second than the limit allows for this user`,
+        );
       }
       const fields = await route.run(runtime, caller, request);
       await reply(runtime.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));

@@ -7,9 +7,30 @@
 import type { ClientAction } from '../protocol/frames.js';
 
 /** The Lambda functions of the stack (one per folder under lambdas/). */
-export type FunctionId = 'authorizer' | 'connect' | 'send' | 'ack' | 'sync' | 'groups' | 'devices' | 'default' | 'sweeper' | 'attachments';
+export type FunctionId =
+  | 'authorizer'
+  | 'connect'
+  | 'send'
+  | 'ack'
+  | 'sync'
+  | 'groups'
+  | 'devices'
+  | 'default'
+  | 'sweeper'
+  | 'attachments';
 
-export const FUNCTION_IDS: readonly FunctionId[] = ['authorizer', 'connect', 'send', 'ack', 'sync', 'groups', 'devices', 'default', 'sweeper', 'attachments'];
+export const FUNCTION_IDS: readonly FunctionId[] = [
+  'authorizer',
+  'connect',
+  'send',
+  'ack',
+  'sync',
+  'groups',
+  'devices',
+  'default',
+  'sweeper',
+  'attachments',
+];
 
 /**
  * Actions with a route of their own, and the function behind each: every client action of the protocol but

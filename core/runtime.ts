@@ -71,7 +71,10 @@ function publishers(busName: string, region: string | undefined): Pick<Runtime, 
   return { events: bus, pushChallenges: bus };
 }
 
-export function createRuntime(env: Readonly<Record<string, string | undefined>> = process.env, options: RuntimeOptions = {}): Runtime {
+export function createRuntime(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: RuntimeOptions = {},
+): Runtime {
   const config = loadConfig(env);
   const local = Boolean(env[DYNAMODB_ENDPOINT_ENV]);
   // Explicit keys only locally: on Lambda the role's credentials include a session token the SDK finds itself.
@@ -116,7 +119,13 @@ export function createRuntime(env: Readonly<Record<string, string | undefined>> 
     pushThrottle: new PushThrottleTable(db, tables.RateLimits),
     ...publishers(config.eventBusName, region),
     attachments: config.attachmentBucket
-      ? new S3Attachments({ bucket: config.attachmentBucket, endpoint: env[S3_ENDPOINT_ENV] || undefined, region, credentials, plugins: options.s3Plugins })
+      ? new S3Attachments({
+          bucket: config.attachmentBucket,
+          endpoint: env[S3_ENDPOINT_ENV] || undefined,
+          region,
+          credentials,
+          plugins: options.s3Plugins,
+        })
       : undefined,
   };
 }

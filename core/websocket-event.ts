@@ -25,7 +25,6 @@ export interface WebSocketResult {
 
 export const OK: WebSocketResult = { statusCode: 200 };
 
-
 export interface Caller {
   readonly connectionId: string;
   /** From the verified token, via the authorizer context: the only identity the handlers trust. */
@@ -48,7 +47,12 @@ export function callerOf(event: WebSocketEvent): Caller {
   if (!userId) throw new MissingIdentityError(`connection ${connectionId} has no authorizer identity`);
   const clientType = contextNumber(authorizer.clientType);
   const tokenExpiresAt = contextNumber(authorizer.tokenExpiresAt);
-  return { connectionId, userId, ...(clientType === undefined ? {} : { clientType }), ...(tokenExpiresAt === undefined ? {} : { tokenExpiresAt }) };
+  return {
+    connectionId,
+    userId,
+    ...(clientType === undefined ? {} : { clientType }),
+    ...(tokenExpiresAt === undefined ? {} : { tokenExpiresAt }),
+  };
 }
 
 /** Posts a frame to the caller; a gone or unreachable caller is logged, never thrown (the work is done). */
@@ -61,7 +65,12 @@ export async function reply(gateway: Gateway, connectionId: string, frame: Serve
 }
 
 /** Answers a refused frame with the contract's error frame, and an unexpected fault with `internal`. */
-export async function replyError(gateway: Gateway, connectionId: string, error: unknown, seq: number | undefined): Promise<void> {
+export async function replyError(
+  gateway: Gateway,
+  connectionId: string,
+  error: unknown,
+  seq: number | undefined,
+): Promise<void> {
   if (error instanceof FrameError) {
     await reply(gateway, connectionId, errorFrame(error, seq));
     return;

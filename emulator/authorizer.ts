@@ -41,12 +41,15 @@ export async function runAuthorizer(
 }
 
 /** API Gateway passes context values on as strings ("123", "true"); objects and arrays are a 500. */
-export function stringifyContext(context: APIGatewayAuthorizerResult['context']): Record<string, string | null> | undefined {
+export function stringifyContext(
+  context: APIGatewayAuthorizerResult['context'],
+): Record<string, string | null> | undefined {
   const out: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(context ?? {})) {
     if (value === undefined) continue;
     if (value === null) out[key] = null;
-    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      out[key] = String(value);
     else return undefined;
   }
   return out;

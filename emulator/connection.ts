@@ -52,7 +52,8 @@ export class LiveConnection implements ManagedConnection {
       ws.on('close', (code: number, reason: Buffer) => {
         this.clearTimers();
         resolve();
-        if (!this.suppressDisconnect) events.onClosed(this, this.closing?.code ?? code, this.closing?.reason ?? reason.toString());
+        if (!this.suppressDisconnect)
+          events.onClosed(this, this.closing?.code ?? code, this.closing?.reason ?? reason.toString());
       });
     });
     this.watchFrames(socket);

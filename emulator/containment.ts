@@ -48,7 +48,11 @@ export type StrayErrorLog = (message: string, details: Record<string, unknown>) 
 export function containStrayErrors(log: StrayErrorLog): () => void {
   const handle = (kind: StrayHandlerError['kind']) => (error: unknown) => {
     const current = scope.getStore();
-    const where = !current ? 'outside any invocation' : current.ended ? `in ${current.label}, after it ended` : `in ${current.label}: that invocation fails`;
+    const where = !current
+      ? 'outside any invocation'
+      : current.ended
+        ? `in ${current.label}, after it ended`
+        : `in ${current.label}: that invocation fails`;
     log(`${kind} ${where}; the process goes on`, {
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });

@@ -156,7 +156,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   };
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilAnswering(endpoint, options.startTimeoutMs ?? 120_000, { exited: () => hasExited, output: () => output }, dbPath);
+    await waitUntilAnswering(
+      endpoint,
+      options.startTimeoutMs ?? 120_000,
+      { exited: () => hasExited, output: () => output },
+      dbPath,
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -191,8 +196,12 @@ async function waitUntilAnswering(
         return;
       } catch (error) {
         if (Date.now() > deadline) {
-          const hint = dbPath ? ` (if this repeats, the database in ${dbPath} may be damaged: see --data-dir, or remove that folder)` : '';
-          throw new DynamoDbLocalStartError(`DynamoDB Local did not answer on ${endpoint}${hint}: ${String(error)}\n${java.output()}`);
+          const hint = dbPath
+            ? ` (if this repeats, the database in ${dbPath} may be damaged: see --data-dir, or remove that folder)`
+            : '';
+          throw new DynamoDbLocalStartError(
+            `DynamoDB Local did not answer on ${endpoint}${hint}: ${String(error)}\n${java.output()}`,
+          );
         }
         await delay(100);
       }

@@ -41,7 +41,11 @@ export interface RequestParameters {
  * collected in Maps and become own properties (Object.fromEntries), so `constructor` or `__proto__` are names like
  * any other.
  */
-export function requestParameters(rawHeaders: readonly string[], search: URLSearchParams, sourceIp: string): RequestParameters {
+export function requestParameters(
+  rawHeaders: readonly string[],
+  search: URLSearchParams,
+  sourceIp: string,
+): RequestParameters {
   const headerValues = new Map<string, string[]>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) appendTo(headerValues, rawHeaders[i]!, rawHeaders[i + 1]!);
   headerValues.set('X-Forwarded-For', [sourceIp]);
@@ -53,7 +57,10 @@ export function requestParameters(rawHeaders: readonly string[], search: URLSear
     headers: lastValues(headerValues),
     multiValueHeaders: Object.fromEntries(headerValues),
     ...(queryValues.size > 0
-      ? { queryStringParameters: lastValues(queryValues), multiValueQueryStringParameters: Object.fromEntries(queryValues) }
+      ? {
+          queryStringParameters: lastValues(queryValues),
+          multiValueQueryStringParameters: Object.fromEntries(queryValues),
+        }
       : {}),
   };
 }
@@ -93,7 +100,10 @@ function requestContext(
     stage: api.stage,
     connectedAt: connection.connectedAt,
     requestTimeEpoch: now,
-    identity: { sourceIp: connection.sourceIp, ...(connection.userAgent === undefined ? {} : { userAgent: connection.userAgent }) },
+    identity: {
+      sourceIp: connection.sourceIp,
+      ...(connection.userAgent === undefined ? {} : { userAgent: connection.userAgent }),
+    },
     requestId,
     domainName: api.domainName,
     connectionId: connection.connectionId,
@@ -106,7 +116,11 @@ function requestContext(
  * The REQUEST authorizer event of a WebSocket $connect. AWS sends no REST fields (resource, path, httpMethod,
  * pathParameters) here, although the @types/aws-lambda type declares them; handlers must not rely on them.
  */
-export function authorizerEvent(api: ApiInfo, connection: ConnectionInfo, params: RequestParameters): APIGatewayRequestAuthorizerEvent {
+export function authorizerEvent(
+  api: ApiInfo,
+  connection: ConnectionInfo,
+  params: RequestParameters,
+): APIGatewayRequestAuthorizerEvent {
   const event = {
     type: 'REQUEST' as const,
     methodArn: methodArn(api, CONNECT_ROUTE),
@@ -125,7 +139,10 @@ export function connectEvent(api: ApiInfo, connection: ConnectionInfo, params: R
     headers: params.headers,
     multiValueHeaders: params.multiValueHeaders,
     ...(params.queryStringParameters
-      ? { queryStringParameters: params.queryStringParameters, multiValueQueryStringParameters: params.multiValueQueryStringParameters }
+      ? {
+          queryStringParameters: params.queryStringParameters,
+          multiValueQueryStringParameters: params.multiValueQueryStringParameters,
+        }
       : {}),
     requestContext: requestContext(api, connection, CONNECT_ROUTE, 'CONNECT'),
     isBase64Encoded: false,
@@ -143,7 +160,12 @@ export function messageEvent(api: ApiInfo, connection: ConnectionInfo, routeKey:
 /** What AWS reports for a close frame that carries no status code (1005). */
 export const NO_STATUS_REASON = 'Client-side close frame status not set';
 
-export function disconnectEvent(api: ApiInfo, connection: ConnectionInfo, statusCode: number, reason: string): WebSocketEvent {
+export function disconnectEvent(
+  api: ApiInfo,
+  connection: ConnectionInfo,
+  statusCode: number,
+  reason: string,
+): WebSocketEvent {
   const headers = { Host: api.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
   return {
     headers,

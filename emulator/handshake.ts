@@ -7,7 +7,8 @@ import type { RouteResult } from './types.js';
 /** Answers the upgrade with an HTTP status (and API Gateway's JSON body) and closes the socket. */
 export function refuse(socket: Socket, status: number, message?: string, body?: string): void {
   if (socket.destroyed) return;
-  const text = body ?? JSON.stringify({ message: message ?? (status >= 500 ? 'Internal server error' : STATUS_CODES[status]) });
+  const text =
+    body ?? JSON.stringify({ message: message ?? (status >= 500 ? 'Internal server error' : STATUS_CODES[status]) });
   const errorType = status === 401 ? 'UnauthorizedException' : status === 403 ? 'AccessDeniedException' : undefined;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
@@ -48,7 +49,9 @@ export function identitySourcesPresent(sources: readonly string[], params: Reque
 }
 
 /** A Lambda proxy response's status and headers; undefined when it has no numeric statusCode. */
-export function proxyResponse(result: RouteResult): { statusCode: number; headers: Record<string, string>; body?: string } | undefined {
+export function proxyResponse(
+  result: RouteResult,
+): { statusCode: number; headers: Record<string, string>; body?: string } | undefined {
   if (!result || typeof result !== 'object' || typeof result.statusCode !== 'number') return undefined;
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
   return { statusCode: result.statusCode, headers, ...(typeof result.body === 'string' ? { body: result.body } : {}) };

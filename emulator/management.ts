@@ -98,7 +98,12 @@ export async function handleManagementRequest(
       const body = await readBody(req, options.maxPostBytes);
       if (body === 'aborted') return void res.destroy();
       if (body === 'too_large') {
-        sendJson(res, 413, { message: `Message over the ${options.maxPostBytes}-byte limit` }, 'PayloadTooLargeException');
+        sendJson(
+          res,
+          413,
+          { message: `Message over the ${options.maxPostBytes}-byte limit` },
+          'PayloadTooLargeException',
+        );
         return;
       }
       const result = options.lookup(connectionId)?.send(body) ?? 'gone';

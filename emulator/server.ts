@@ -24,7 +24,14 @@ import {
   type ConnectionInfo,
   type RequestParameters,
 } from './events.js';
-import { describeError, identitySourcesPresent, isValidHandshake, proxyResponse, refuse, routeResponseBody } from './handshake.js';
+import {
+  describeError,
+  identitySourcesPresent,
+  isValidHandshake,
+  proxyResponse,
+  refuse,
+  routeResponseBody,
+} from './handshake.js';
 import { newApiId, newConnectionId, newRequestId } from './ids.js';
 import { AWS_LIMITS, CLOSE, type EmulatorLimits } from './limits.js';
 import { forbidden, handleManagementRequest, managementPath } from './management.js';
@@ -172,8 +179,13 @@ class LocalWebSocketApi {
     this.log = options.logger ?? consoleLogger;
     this.host = options.host ?? DEFAULT_HOST;
     // A Map, so a route key like `constructor` is only ever a key.
-    this.routes = new Map(Object.entries(options.routes).filter((entry): entry is [string, RouteHandler] => typeof entry[1] === 'function'));
-    this.selectRoute = routeSelector(options.routeSelectionExpression ?? DEFAULT_ROUTE_SELECTION_EXPRESSION, this.routes.keys());
+    this.routes = new Map(
+      Object.entries(options.routes).filter((entry): entry is [string, RouteHandler] => typeof entry[1] === 'function'),
+    );
+    this.selectRoute = routeSelector(
+      options.routeSelectionExpression ?? DEFAULT_ROUTE_SELECTION_EXPRESSION,
+      this.routes.keys(),
+    );
     this.twoWayRoutes = new Set(options.twoWayRoutes ?? []);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -187,7 +199,9 @@ class LocalWebSocketApi {
         return chosen !== undefined && protocols.has(chosen) ? chosen : false;
       },
     });
-    this.server = createServer((req, res) => this.track(this.handleHttp(req, res).catch((error: unknown) => this.failedHttp(res, error))));
+    this.server = createServer((req, res) =>
+      this.track(this.handleHttp(req, res).catch((error: unknown) => this.failedHttp(res, error))),
+    );
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', () => undefined);
       this.track(
@@ -266,7 +280,11 @@ class LocalWebSocketApi {
     }
   }
 
-  private async invokeRoute(routeKey: string, handler: RouteHandler, event: WebSocketEvent): Promise<Invocation<RouteResult>> {
+  private async invokeRoute(
+    routeKey: string,
+    handler: RouteHandler,
+    event: WebSocketEvent,
+  ): Promise<Invocation<RouteResult>> {
     const started = Date.now();
     const result = await this.invoke(routeKey, (context) => handler(event, context));
     try {
@@ -354,14 +372,20 @@ class LocalWebSocketApi {
       this.accept(ws, socket, authorized);
     });
     // ws gives up without calling back when the socket died between the check above and the handshake.
-    if (!accepted && socket.destroyed) this.fireDisconnect(authorized, CLOSE.abnormal, 'Client went away during $connect');
+    if (!accepted && socket.destroyed)
+      this.fireDisconnect(authorized, CLOSE.abnormal, 'Client went away during $connect');
   }
 
   /** The REQUEST authorizer: the connection with its context, or undefined once the upgrade is refused. */
-  private async authorize(socket: Socket, connection: ConnectionInfo, params: RequestParameters): Promise<ConnectionInfo | undefined> {
+  private async authorize(
+    socket: Socket,
+    connection: ConnectionInfo,
+    params: RequestParameters,
+  ): Promise<ConnectionInfo | undefined> {
     const authorizer = this.options.authorizer;
     if (!authorizer) return connection;
-    if (!identitySourcesPresent(this.options.identitySources ?? [], params)) return void refuse(socket, 401, 'Unauthorized');
+    if (!identitySourcesPresent(this.options.identitySources ?? [], params))
+      return void refuse(socket, 401, 'Unauthorized');
     const event = authorizerEvent(this.api, connection, params);
     const result = await this.invoke('authorizer', (context) => runAuthorizer(authorizer, event, context));
     if (!result.ok) {
@@ -379,7 +403,11 @@ class LocalWebSocketApi {
   }
 
   /** The $connect integration: the headers of its 2xx answer, or undefined once the upgrade is refused. */
-  private async runConnect(socket: Socket, connection: ConnectionInfo, params: RequestParameters): Promise<Record<string, string> | undefined> {
+  private async runConnect(
+    socket: Socket,
+    connection: ConnectionInfo,
+    params: RequestParameters,
+  ): Promise<Record<string, string> | undefined> {
     const handler = this.routes.get(CONNECT_ROUTE);
     if (!handler) return {};
     const { connectionId } = connection;
@@ -397,7 +425,8 @@ class LocalWebSocketApi {
       this.log.error('$connect returned no statusCode; API Gateway refuses the connection', { connectionId });
       return void refuse(socket, 502);
     }
-    if (response.statusCode < 200 || response.statusCode > 299) return void refuse(socket, response.statusCode, undefined, response.body);
+    if (response.statusCode < 200 || response.statusCode > 299)
+      return void refuse(socket, response.statusCode, undefined, response.body);
     return response.headers;
   }
 
@@ -456,7 +485,8 @@ class LocalWebSocketApi {
     const event = disconnectEvent(this.api, info, code, reason);
     void this.track(
       this.invokeRoute(DISCONNECT_ROUTE, handler, event).then((result) => {
-        if (!result.ok) this.log.error('$disconnect failed', { connectionId: info.connectionId, error: describeError(result.error) });
+        if (!result.ok)
+          this.log.error('$disconnect failed', { connectionId: info.connectionId, error: describeError(result.error) });
       }),
     );
   }

@@ -49,15 +49,24 @@ export interface WebSocketEvent {
 
 /** What a route integration may return (Lambda proxy integration). */
 export type RouteResult =
-  | { statusCode?: number; body?: string; headers?: Record<string, string | number | boolean>; isBase64Encoded?: boolean }
+  | {
+      statusCode?: number;
+      body?: string;
+      headers?: Record<string, string | number | boolean>;
+      isBase64Encoded?: boolean;
+    }
   | string
   | null
   | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler may return nothing, as API Gateway allows.
   | void;
 
 export type RouteHandler = (event: WebSocketEvent, context: Context) => Promise<RouteResult>;
 
-export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+export type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
 
 export interface EmulatorLogger {
   info(message: string, details?: Record<string, unknown>): void;

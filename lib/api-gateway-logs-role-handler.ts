@@ -41,7 +41,8 @@ const PHYSICAL_ID = 'apigateway-account-cloudwatch-role';
 /** A role created seconds ago is not yet assumable everywhere: API Gateway refuses it for a while. */
 const UPDATE_TRIES = 10;
 
-export const LOGS_POLICY_ARN = (partition: string) => `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
+export const LOGS_POLICY_ARN = (partition: string) =>
+  `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
 
 export async function onEvent(event: LogsRoleEvent, clients: LogsRoleClients): Promise<LogsRoleResult> {
   const roleArn = event.ResourceProperties.RoleArn;
@@ -60,7 +61,9 @@ export async function onEvent(event: LogsRoleEvent, clients: LogsRoleClients): P
 }
 
 async function setRole(clients: LogsRoleClients, roleArn: string): Promise<void> {
-  const update = new UpdateAccountCommand({ patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: roleArn }] });
+  const update = new UpdateAccountCommand({
+    patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: roleArn }],
+  });
   for (let attempt = 1; ; attempt++) {
     try {
       await clients.apigateway.send(update);
@@ -92,9 +95,18 @@ export async function handler(event: CloudFormationRequest): Promise<void> {
     response = { Status: 'SUCCESS', ...result };
   } catch (error) {
     console.error(JSON.stringify({ message: 'API Gateway logs role failed', error: String(error) }));
-    response = { Status: 'FAILED', Reason: String(error).slice(0, 500), PhysicalResourceId: event.PhysicalResourceId ?? PHYSICAL_ID };
+    response = {
+      Status: 'FAILED',
+      Reason: String(error).slice(0, 500),
+      PhysicalResourceId: event.PhysicalResourceId ?? PHYSICAL_ID,
+    };
   }
-  const body = JSON.stringify({ ...response, StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId });
+  const body = JSON.stringify({
+    ...response,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+  });
   const answer = await fetch(event.ResponseURL, { method: 'PUT', headers: { 'content-type': '' }, body });
   if (!answer.ok) throw new Error(`CloudFormation response refused: ${answer.status}`);
 }

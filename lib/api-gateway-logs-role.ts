@@ -48,7 +48,9 @@ export class ApiGatewayLogsRole extends Construct {
     const existing = BY_STACK.get(Stack.of(scope));
     if (!existing) return new ApiGatewayLogsRole(scope, id, props);
     if (existing.mode !== props.mode) {
-      throw new Error(`ChatBackend: apiGatewayLogsRole "${props.mode}" differs from "${existing.mode}" of ${existing.node.path}; the setting is one per region, so every ChatBackend of a stack must ask the same`);
+      throw new Error(
+        `ChatBackend: apiGatewayLogsRole "${props.mode}" differs from "${existing.mode}" of ${existing.node.path}; the setting is one per region, so every ChatBackend of a stack must ask the same`,
+      );
     }
     return existing;
   }
@@ -58,7 +60,9 @@ export class ApiGatewayLogsRole extends Construct {
     BY_STACK.set(Stack.of(this), this);
     this.mode = props.mode;
     if (!API_GATEWAY_LOGS_ROLE_MODES.includes(props.mode)) {
-      throw new Error(`ChatBackend: apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${String(props.mode)}"`);
+      throw new Error(
+        `ChatBackend: apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${String(props.mode)}"`,
+      );
     }
     if (props.mode === 'leave') return;
     this.role = new iam.Role(this, 'Role', {
@@ -85,11 +89,19 @@ export class ApiGatewayLogsRole extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Sets the region API Gateway CloudWatch role if none is set; deletes the stack role if unused',
     });
-    fnRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:PATCH'], resources: [accountArn] }));
     fnRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['iam:PassRole', 'iam:DetachRolePolicy', 'iam:DeleteRole'], resources: [role.roleArn] }),
+      new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:PATCH'], resources: [accountArn] }),
     );
-    const logGroup = new logs.LogGroup(this, 'SetterLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    fnRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole', 'iam:DetachRolePolicy', 'iam:DeleteRole'],
+        resources: [role.roleArn],
+      }),
+    );
+    const logGroup = new logs.LogGroup(this, 'SetterLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     logGroup.grantWrite(fnRole);
     const fn = new NodejsFunction(this, 'Setter', {
       // The SDK's API Gateway and IAM clients of the Lambda runtime: this runs once per deploy.

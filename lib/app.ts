@@ -66,16 +66,18 @@ function optionalBoolean(app: App, key: string): boolean | undefined {
 function optionalPositiveInteger(app: App, key: string): number | undefined {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`context ${key} must be a positive whole number, got "${String(value)}"`);
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`context ${key} must be a positive whole number, got "${String(value)}"`);
   return n;
 }
-
 
 /** A secret by ARN (complete, or partial without the 6-character suffix) or by name. */
 function secretOf(scope: Construct, id: string, nameOrArn: string): secretsmanager.ISecret {
   if (!nameOrArn.startsWith('arn:')) return secretsmanager.Secret.fromSecretNameV2(scope, id, nameOrArn);
-  if (!/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:\S+$/.test(nameOrArn)) throw new Error(`context: "${nameOrArn}" is not a Secrets Manager secret ARN`);
+  if (!/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:\S+$/.test(nameOrArn))
+    throw new Error(`context: "${nameOrArn}" is not a Secrets Manager secret ARN`);
   return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
     ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, nameOrArn)
     : secretsmanager.Secret.fromSecretPartialArn(scope, id, nameOrArn);
@@ -85,17 +87,25 @@ function secretOf(scope: Construct, id: string, nameOrArn: string): secretsmanag
 export function pushPropsFromContext(app: App, scope: Construct | undefined): ChatPushProps | undefined {
   const fcm = optionalString(app, 'pushFcmSecret');
   const apns = optionalString(app, 'pushApnsSecret');
-  const apnsIds = { KeyId: optionalString(app, 'pushApnsKeyId'), TeamId: optionalString(app, 'pushApnsTeamId'), BundleId: optionalString(app, 'pushApnsBundleId') };
+  const apnsIds = {
+    KeyId: optionalString(app, 'pushApnsKeyId'),
+    TeamId: optionalString(app, 'pushApnsTeamId'),
+    BundleId: optionalString(app, 'pushApnsBundleId'),
+  };
   const production = optionalBoolean(app, 'pushApnsProduction');
   const webPush = optionalString(app, 'pushWebPushSecret');
   const subject = optionalString(app, 'pushWebPushSubject');
-  if (!apns && (Object.values(apnsIds).some(Boolean) || production !== undefined)) throw new Error('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
+  if (!apns && (Object.values(apnsIds).some(Boolean) || production !== undefined))
+    throw new Error('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
   if (!webPush && subject) throw new Error('context pushWebPushSubject needs pushWebPushSecret');
   if (!fcm && !apns && !webPush) return undefined;
   if (!scope) throw new Error('push context keys need the stack to import their secrets in');
-  const missing = Object.entries(apnsIds).filter(([, value]) => !value).map(([name]) => `pushApns${name}`);
+  const missing = Object.entries(apnsIds)
+    .filter(([, value]) => !value)
+    .map(([name]) => `pushApns${name}`);
   if (apns && missing.length > 0) throw new Error(`context pushApnsSecret needs ${missing.join(', ')}`);
-  if (webPush && !subject) throw new Error('context pushWebPushSecret needs pushWebPushSubject (a mailto: or https: URL)');
+  if (webPush && !subject)
+    throw new Error('context pushWebPushSecret needs pushWebPushSubject (a mailto: or https: URL)');
   return {
     ...(fcm ? { fcm: { serviceAccountSecret: secretOf(scope, 'PushFcmSecret', fcm) } } : {}),
     ...(apns
@@ -109,7 +119,9 @@ export function pushPropsFromContext(app: App, scope: Construct | undefined): Ch
           },
         }
       : {}),
-    ...(webPush ? { webPush: { vapidKeysSecret: secretOf(scope, 'PushWebPushSecret', webPush), subject: subject! } } : {}),
+    ...(webPush
+      ? { webPush: { vapidKeysSecret: secretOf(scope, 'PushWebPushSecret', webPush), subject: subject! } }
+      : {}),
   };
 }
 
@@ -118,7 +130,10 @@ function throttleFromContext(app: App): ChatBackendProps['throttle'] {
   const rateLimit = optionalPositiveInteger(app, 'stageRateLimit');
   const burstLimit = optionalPositiveInteger(app, 'stageBurstLimit');
   if (rateLimit === undefined && burstLimit === undefined) return undefined;
-  return { rateLimit: rateLimit ?? DEFAULT_STAGE_THROTTLE.rateLimit, burstLimit: burstLimit ?? DEFAULT_STAGE_THROTTLE.burstLimit };
+  return {
+    rateLimit: rateLimit ?? DEFAULT_STAGE_THROTTLE.rateLimit,
+    burstLimit: burstLimit ?? DEFAULT_STAGE_THROTTLE.burstLimit,
+  };
 }
 
 /** The user pool's SES sender from `sesFromEmail` (and `sesRegion`, default the stack's region). */
@@ -135,8 +150,10 @@ export function backendPropsFromContext(app: App, scope?: Construct): ChatBacken
   const audience = optionalString(app, 'oidcAudience');
   const jwksUrl = optionalString(app, 'oidcJwksUrl');
   if (!issuer && (audience || jwksUrl)) throw new Error('context oidcAudience/oidcJwksUrl need oidcIssuer');
-  if (issuer && !/^https:\/\/\S+$/.test(issuer)) throw new Error(`context oidcIssuer must be an https URL, got "${issuer}"`);
-  if (issuer && !audience) throw new Error('context oidcIssuer needs oidcAudience: the client id(s) whose tokens may connect');
+  if (issuer && !/^https:\/\/\S+$/.test(issuer))
+    throw new Error(`context oidcIssuer must be an https URL, got "${issuer}"`);
+  if (issuer && !audience)
+    throw new Error('context oidcIssuer needs oidcAudience: the client id(s) whose tokens may connect');
 
   const removal = (optionalString(app, 'removalPolicy') ?? 'retain').toLowerCase();
   if (removal !== 'retain' && removal !== 'destroy') {
@@ -153,7 +170,9 @@ export function backendPropsFromContext(app: App, scope?: Construct): ChatBacken
   const retentionDays = optionalPositiveInteger(app, 'messageRetentionDays');
   const logsRole = optionalString(app, 'apiGatewayLogsRole');
   if (logsRole !== undefined && !(API_GATEWAY_LOGS_ROLE_MODES as readonly string[]).includes(logsRole)) {
-    throw new Error(`context apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${logsRole}"`);
+    throw new Error(
+      `context apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${logsRole}"`,
+    );
   }
   const monitoring = optionalString(app, 'monitoring');
   if (monitoring !== undefined && !(MONITORING_LEVELS as readonly string[]).includes(monitoring)) {
@@ -163,7 +182,8 @@ export function backendPropsFromContext(app: App, scope?: Construct): ChatBacken
   const throttle = throttleFromContext(app);
   const userPoolEmail = userPoolEmailFromContext(app);
   const push = pushPropsFromContext(app, scope);
-  if (issuer && (smokeTestClient || userPoolEmail)) throw new Error('context smokeTestClient and sesFromEmail are for the created user pool: not with oidcIssuer');
+  if (issuer && (smokeTestClient || userPoolEmail))
+    throw new Error('context smokeTestClient and sesFromEmail are for the created user pool: not with oidcIssuer');
   return {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),
@@ -182,7 +202,14 @@ export function backendPropsFromContext(app: App, scope?: Construct): ChatBacken
       ? {
           auth: {
             issuer,
-            ...(audience ? { audiences: audience.split(',').map((a) => a.trim()).filter((a) => a.length > 0) } : {}),
+            ...(audience
+              ? {
+                  audiences: audience
+                    .split(',')
+                    .map((a) => a.trim())
+                    .filter((a) => a.length > 0),
+                }
+              : {}),
             ...(jwksUrl ? { jwksUrl } : {}),
           },
         }

@@ -55,7 +55,15 @@ export class ChatAttachments extends Construct {
       ],
       lifecycleRules: [
         { id: 'UnreferencedUploads', prefix: UPLOADS_PREFIX, expiration: Duration.days(UPLOAD_EXPIRATION_DAYS) },
-        ...(props.retentionDays ? [{ id: 'AttachmentRetention', prefix: REFERENCED_PREFIX, expiration: Duration.days(props.retentionDays + STORED_REFRESH_DAYS) }] : []),
+        ...(props.retentionDays
+          ? [
+              {
+                id: 'AttachmentRetention',
+                prefix: REFERENCED_PREFIX,
+                expiration: Duration.days(props.retentionDays + STORED_REFRESH_DAYS),
+              },
+            ]
+          : []),
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });

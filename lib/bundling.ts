@@ -26,7 +26,9 @@ export function packageModule(sourcePath: string): string {
   if (existsSync(source)) return source;
   const compiled = source.replace(/\.ts$/, '.js');
   if (existsSync(compiled)) return compiled;
-  throw new Error(`ChatBackend: ${sourcePath} is missing from ${PACKAGE_ROOT} (neither .ts nor .js); reinstall the package`);
+  throw new Error(
+    `ChatBackend: ${sourcePath} is missing from ${PACKAGE_ROOT} (neither .ts nor .js); reinstall the package`,
+  );
 }
 
 const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb'];
@@ -41,13 +43,18 @@ export function findLockFile(from: string = PACKAGE_ROOT): string {
     const found = LOCK_FILES.map((name) => join(dir, name)).find((path) => existsSync(path));
     if (found) return found;
     if (dirname(dir) === dir) {
-      throw new Error(`ChatBackend: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; install the app's dependencies first (npm install)`);
+      throw new Error(
+        `ChatBackend: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; install the app's dependencies first (npm install)`,
+      );
     }
   }
 }
 
 /** The NodejsFunction props that locate and bundle one of this package's handler modules. */
-export function bundledHandler(entry: string, options: { externalModules?: readonly string[] } = {}): NodejsFunctionProps {
+export function bundledHandler(
+  entry: string,
+  options: { externalModules?: readonly string[] } = {},
+): NodejsFunctionProps {
   const lockFile = findLockFile();
   return {
     entry: packageModule(entry),
@@ -65,7 +72,9 @@ export function bundledHandler(entry: string, options: { externalModules?: reado
       banner: BUNDLING.banner,
       externalModules: [...(options.externalModules ?? BUNDLING.externalModules)],
       // esbuild resolves an alias from its working directory: absolute paths, wherever this package is installed.
-      esbuildArgs: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, packageModule(to)])),
+      esbuildArgs: Object.fromEntries(
+        Object.entries(BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, packageModule(to)]),
+      ),
       forceDockerBundling: false,
       logLevel: LogLevel.WARNING,
     },

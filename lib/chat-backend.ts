@@ -18,7 +18,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, MAX_ATTACHMENT_BYTES_LIMIT, MAX_ATTACHMENT_URL_TTL_SECONDS, MAX_MSG_BYTES_LIMIT } from '../core/config.js';
+import {
+  DEFAULTS,
+  ENV,
+  MAX_ATTACHMENT_BYTES_LIMIT,
+  MAX_ATTACHMENT_URL_TTL_SECONDS,
+  MAX_MSG_BYTES_LIMIT,
+} from '../core/config.js';
 import { isWebPushHostPattern } from '../core/push/endpoint-policy.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
@@ -27,7 +33,15 @@ import { FUNCTION_IDS, type FunctionId } from './grants.js';
 import { ChatIdentity, type ChatBackendAuth } from './identity.js';
 import { ChatAttachments } from './attachments.js';
 import { nameInstance } from './instance-names.js';
-import { allowCloudWatchAlarms, ChatAlarmTopic, ChatMonitoring, MONITORING_LEVELS, resolveAlarmThresholds, type AlarmThresholds, type MonitoringLevel } from './monitoring.js';
+import {
+  allowCloudWatchAlarms,
+  ChatAlarmTopic,
+  ChatMonitoring,
+  MONITORING_LEVELS,
+  resolveAlarmThresholds,
+  type AlarmThresholds,
+  type MonitoringLevel,
+} from './monitoring.js';
 import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
@@ -235,31 +249,43 @@ export interface ChatBackendProps {
   readonly attachmentCorsOrigins?: readonly string[];
 }
 
-
 /** A retention in whole days (DynamoDB TTL granularity of the handlers). */
 function wholeDays(retention: Duration): number {
   const days = retention.toDays({ integral: false });
-  if (!Number.isInteger(days) || days <= 0) throw new Error(`ChatBackend: messageRetention must be a whole number of days, at least one, got ${retention.toHumanString()}`);
+  if (!Number.isInteger(days) || days <= 0)
+    throw new Error(
+      `ChatBackend: messageRetention must be a whole number of days, at least one, got ${retention.toHumanString()}`,
+    );
   return days;
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`ChatBackend: ${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`ChatBackend: ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
 /** msg_data must fit a 128 KB frame JSON-escaped (core/config.ts MAX_MSG_BYTES_LIMIT). */
 function maxMessageBytes(value: number): number {
   positiveInteger('maxMessageBytes', value);
-  if (value > MAX_MSG_BYTES_LIMIT) throw new Error(`ChatBackend: maxMessageBytes must be at most ${MAX_MSG_BYTES_LIMIT} (a message must fit one 128 KB frame), got ${value}`);
+  if (value > MAX_MSG_BYTES_LIMIT)
+    throw new Error(
+      `ChatBackend: maxMessageBytes must be at most ${MAX_MSG_BYTES_LIMIT} (a message must fit one 128 KB frame), got ${value}`,
+    );
   return value;
 }
 
 /** A message to a full group must fit the member-delivery budget (core/config.ts checks the same at run time). */
 function memberDeliveries(props: ChatBackendProps): number {
-  const value = positiveInteger('memberDeliveriesPerSecond', props.memberDeliveriesPerSecond ?? DEFAULTS.memberDeliveriesPerSecond);
+  const value = positiveInteger(
+    'memberDeliveriesPerSecond',
+    props.memberDeliveriesPerSecond ?? DEFAULTS.memberDeliveriesPerSecond,
+  );
   const maxGroupMembers = props.maxGroupMembers ?? DEFAULTS.maxGroupMembers;
-  if (value < maxGroupMembers - 1) throw new Error(`ChatBackend: memberDeliveriesPerSecond must be at least maxGroupMembers − 1 (${maxGroupMembers - 1}): a message to a full group takes that many, got ${value}`);
+  if (value < maxGroupMembers - 1)
+    throw new Error(
+      `ChatBackend: memberDeliveriesPerSecond must be at least maxGroupMembers − 1 (${maxGroupMembers - 1}): a message to a full group takes that many, got ${value}`,
+    );
   return value;
 }
 
@@ -268,20 +294,41 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
   const ackTimeout = props.ackTimeout ?? Duration.millis(DEFAULTS.ackTimeoutMs);
   return {
     [ENV.ackTimeoutMs]: String(positiveInteger('ackTimeout', ackTimeout.toMilliseconds())),
-    [ENV.maxDeliveryAttempts]: String(positiveInteger('maxDeliveryAttempts', props.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts)),
+    [ENV.maxDeliveryAttempts]: String(
+      positiveInteger('maxDeliveryAttempts', props.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts),
+    ),
     [ENV.maxMsgBytes]: String(maxMessageBytes(props.maxMessageBytes ?? DEFAULTS.maxMsgBytes)),
-    [ENV.rateLimitPerSecond]: String(positiveInteger('rateLimitPerSecond', props.rateLimitPerSecond ?? DEFAULTS.rateLimitPerSecond)),
+    [ENV.rateLimitPerSecond]: String(
+      positiveInteger('rateLimitPerSecond', props.rateLimitPerSecond ?? DEFAULTS.rateLimitPerSecond),
+    ),
     [ENV.pendingShards]: String(positiveInteger('pendingShards', props.pendingShards ?? DEFAULTS.pendingShards)),
     [ENV.fanoutConcurrency]: String(DEFAULTS.fanoutConcurrency),
-    [ENV.maxGroupMembers]: String(positiveInteger('maxGroupMembers', props.maxGroupMembers ?? DEFAULTS.maxGroupMembers)),
-    [ENV.writeRateLimitPerSecond]: String(positiveInteger('writeRateLimitPerSecond', props.writeRateLimitPerSecond ?? DEFAULTS.writeRateLimitPerSecond)),
-    [ENV.readRateLimitPerSecond]: String(positiveInteger('readRateLimitPerSecond', props.readRateLimitPerSecond ?? DEFAULTS.readRateLimitPerSecond)),
+    [ENV.maxGroupMembers]: String(
+      positiveInteger('maxGroupMembers', props.maxGroupMembers ?? DEFAULTS.maxGroupMembers),
+    ),
+    [ENV.writeRateLimitPerSecond]: String(
+      positiveInteger('writeRateLimitPerSecond', props.writeRateLimitPerSecond ?? DEFAULTS.writeRateLimitPerSecond),
+    ),
+    [ENV.readRateLimitPerSecond]: String(
+      positiveInteger('readRateLimitPerSecond', props.readRateLimitPerSecond ?? DEFAULTS.readRateLimitPerSecond),
+    ),
     [ENV.memberDeliveriesPerSecond]: String(memberDeliveries(props)),
-    [ENV.groupMemberChangesPerMinute]: String(positiveInteger('groupMemberChangesPerMinute', props.groupMemberChangesPerMinute ?? DEFAULTS.groupMemberChangesPerMinute)),
-    [ENV.maxConnectionsPerUser]: String(positiveInteger('maxConnectionsPerUser', props.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser)),
+    [ENV.groupMemberChangesPerMinute]: String(
+      positiveInteger(
+        'groupMemberChangesPerMinute',
+        props.groupMemberChangesPerMinute ?? DEFAULTS.groupMemberChangesPerMinute,
+      ),
+    ),
+    [ENV.maxConnectionsPerUser]: String(
+      positiveInteger('maxConnectionsPerUser', props.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser),
+    ),
     [ENV.maxGroupsOwned]: String(positiveInteger('maxGroupsOwned', props.maxGroupsOwned ?? DEFAULTS.maxGroupsOwned)),
-    [ENV.maxGroupsJoined]: String(positiveInteger('maxGroupsJoined', props.maxGroupsJoined ?? DEFAULTS.maxGroupsJoined)),
-    [ENV.maxDeviceTokensPerUser]: String(positiveInteger('maxDeviceTokensPerUser', props.maxDeviceTokensPerUser ?? DEFAULTS.maxDeviceTokensPerUser)),
+    [ENV.maxGroupsJoined]: String(
+      positiveInteger('maxGroupsJoined', props.maxGroupsJoined ?? DEFAULTS.maxGroupsJoined),
+    ),
+    [ENV.maxDeviceTokensPerUser]: String(
+      positiveInteger('maxDeviceTokensPerUser', props.maxDeviceTokensPerUser ?? DEFAULTS.maxDeviceTokensPerUser),
+    ),
     ...attachmentSettings(props),
     ...webPushAllowlist(props.push?.webPush?.endpointHosts ?? []),
   };
@@ -290,7 +337,10 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
 /** Push service hosts added to the browsers' (registration and the sender check endpoints against them). */
 function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
   const bad = hosts.find((h) => !isWebPushHostPattern(h));
-  if (bad !== undefined) throw new Error(`ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`);
+  if (bad !== undefined)
+    throw new Error(
+      `ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`,
+    );
   return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
 }
 
@@ -298,28 +348,42 @@ function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
 function attachmentSettings(props: ChatBackendProps): Record<string, string> {
   const bytes = (name: string, value: number) => {
     positiveInteger(name, value);
-    if (value > MAX_ATTACHMENT_BYTES_LIMIT) throw new Error(`ChatBackend: ${name} must be at most ${MAX_ATTACHMENT_BYTES_LIMIT} (S3's largest single PUT), got ${value}`);
+    if (value > MAX_ATTACHMENT_BYTES_LIMIT)
+      throw new Error(
+        `ChatBackend: ${name} must be at most ${MAX_ATTACHMENT_BYTES_LIMIT} (S3's largest single PUT), got ${value}`,
+      );
     return String(value);
   };
   const ttl = (props.attachmentUrlTtl ?? Duration.seconds(DEFAULTS.attachmentUrlTtlSeconds)).toSeconds();
   if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ATTACHMENT_URL_TTL_SECONDS) {
-    throw new Error(`ChatBackend: attachmentUrlTtl must be whole seconds from 1 to ${MAX_ATTACHMENT_URL_TTL_SECONDS}, got ${ttl}`);
+    throw new Error(
+      `ChatBackend: attachmentUrlTtl must be whole seconds from 1 to ${MAX_ATTACHMENT_URL_TTL_SECONDS}, got ${ttl}`,
+    );
   }
   return {
     [ENV.maxImageBytes]: bytes('maxImageBytes', props.maxImageBytes ?? DEFAULTS.maxImageBytes),
     [ENV.maxAudioBytes]: bytes('maxAudioBytes', props.maxAudioBytes ?? DEFAULTS.maxAudioBytes),
     [ENV.attachmentUrlTtlSeconds]: String(ttl),
-    [ENV.maxAttachmentBytesPerUser]: String(positiveInteger('maxAttachmentBytesPerUser', props.maxAttachmentBytesPerUser ?? DEFAULTS.maxAttachmentBytesPerUser)),
+    [ENV.maxAttachmentBytesPerUser]: String(
+      positiveInteger(
+        'maxAttachmentBytesPerUser',
+        props.maxAttachmentBytesPerUser ?? DEFAULTS.maxAttachmentBytesPerUser,
+      ),
+    ),
   };
 }
 
 /** The authorizer's token-time settings (JWT_CLOCK_SKEW_SECONDS, JWT_MAX_TOKEN_AGE_SECONDS), in whole seconds. */
 function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSkewSeconds' | 'maxTokenAgeSeconds'> {
   const times: { clockSkewSeconds?: number; maxTokenAgeSeconds?: number } = {};
-  for (const [name, field, value] of [['tokenClockSkew', 'clockSkewSeconds', props.tokenClockSkew], ['maxTokenAge', 'maxTokenAgeSeconds', props.maxTokenAge]] as const) {
+  for (const [name, field, value] of [
+    ['tokenClockSkew', 'clockSkewSeconds', props.tokenClockSkew],
+    ['maxTokenAge', 'maxTokenAgeSeconds', props.maxTokenAge],
+  ] as const) {
     if (value === undefined) continue;
     const seconds = value.toSeconds({ integral: false });
-    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
+    if (!Number.isInteger(seconds) || seconds < 0)
+      throw new Error(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
     times[field] = seconds;
   }
   return times;
@@ -328,19 +392,30 @@ function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSk
 /** Refuses bad props before any resource is created. */
 function validate(props: ChatBackendProps): void {
   const logLevel = props.logLevel ?? 'INFO';
-  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
-  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)) {
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new Error(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
+  if (
+    props.alarmEmail !== undefined &&
+    !Token.isUnresolved(props.alarmEmail) &&
+    !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)
+  ) {
     throw new Error(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
   }
   resolveAlarmThresholds(props.alarmThresholds);
-  if (props.serviceName !== undefined && !Token.isUnresolved(props.serviceName) && !/^[\w.@/-]{1,250}$/.test(props.serviceName)) {
+  if (
+    props.serviceName !== undefined &&
+    !Token.isUnresolved(props.serviceName) &&
+    !/^[\w.@/-]{1,250}$/.test(props.serviceName)
+  ) {
     throw new Error(`ChatBackend: serviceName must be 1-250 characters of A-Za-z0-9_.@/-, got "${props.serviceName}"`);
   }
   sweepIntervalMinutes(props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs));
   if (props.messageRetention) wholeDays(props.messageRetention);
   reservedConcurrency(props);
   if (props.monitoring !== undefined && !MONITORING_LEVELS.includes(props.monitoring)) {
-    throw new Error(`ChatBackend: monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got ${String(props.monitoring)}`);
+    throw new Error(
+      `ChatBackend: monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got ${String(props.monitoring)}`,
+    );
   }
   handlerSettings(props);
   tokenTimes(props);
@@ -354,7 +429,10 @@ function reservedConcurrency(props: ChatBackendProps): void {
   const quota = positiveInteger('accountConcurrencyLimit', props.accountConcurrencyLimit ?? 1000);
   let total = 0;
   for (const [fnId, value] of Object.entries(props.reservedConcurrency ?? {})) {
-    if (!FUNCTION_IDS.includes(fnId as FunctionId)) throw new Error(`ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`);
+    if (!FUNCTION_IDS.includes(fnId as FunctionId))
+      throw new Error(
+        `ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`,
+      );
     total += positiveInteger(`reservedConcurrency.${fnId}`, value);
   }
   if (total > quota - LAMBDA_UNRESERVED_MINIMUM) {
@@ -427,7 +505,8 @@ export class ChatBackend extends Construct {
       throttle: props.throttle ?? DEFAULT_STAGE_THROTTLE,
       logRetention,
       removalPolicy,
-      apiGatewayLogsRole: props.apiGatewayLogsRole ?? (props.configureApiGatewayLogsRole === false ? 'leave' : 'ifMissing'),
+      apiGatewayLogsRole:
+        props.apiGatewayLogsRole ?? (props.configureApiGatewayLogsRole === false ? 'leave' : 'ifMissing'),
     });
     this.webSocketApi = api.api;
     this.stage = api.stage;
@@ -436,7 +515,11 @@ export class ChatBackend extends Construct {
 
     // A bus per instance, not the account's default one: every rule on the default bus (staging's push sender,
     // another team's) would receive this stack's events, which name who wrote to whom (docs/architecture.md).
-    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', { description: 'Offline push hook of one ChatBackend: undelivered messages, device-token challenges' });
+    this.eventBus =
+      props.eventBus ??
+      new events.EventBus(this, 'EventBus', {
+        description: 'Offline push hook of one ChatBackend: undelivered messages, device-token challenges',
+      });
     this.attachmentBucket = new ChatAttachments(this, 'Attachments', {
       removalPolicy,
       deletionProtection,
@@ -453,7 +536,12 @@ export class ChatBackend extends Construct {
       handlerSettings: handlerSettings(props),
       sweepIntervalMs: sweepInterval.toMilliseconds(),
       ...(props.messageRetention ? { messageRetentionDays: wholeDays(props.messageRetention) } : {}),
-      tokenIssuer: { issuer: identity.issuer, audiences: identity.audiences, ...(identity.jwksUrl ? { jwksUrl: identity.jwksUrl } : {}), ...tokenTimes(props) },
+      tokenIssuer: {
+        issuer: identity.issuer,
+        audiences: identity.audiences,
+        ...(identity.jwksUrl ? { jwksUrl: identity.jwksUrl } : {}),
+        ...tokenTimes(props),
+      },
       serviceName,
       logLevel: props.logLevel ?? 'INFO',
       tracing: props.tracing ?? false,
@@ -478,7 +566,10 @@ export class ChatBackend extends Construct {
         removalPolicy,
       });
     }
-    this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', { sweeper: this.functions.sweeper, interval: sweepInterval }).deadLetterQueue;
+    this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', {
+      sweeper: this.functions.sweeper,
+      interval: sweepInterval,
+    }).deadLetterQueue;
     this.alarmTopic = this.alarmTopicOf(props, removalPolicy, names.base);
     const monitoring = this.monitor(props, stageName, serviceName, names.dashboardName);
     this.alarms = monitoring.alarms;
@@ -510,7 +601,12 @@ export class ChatBackend extends Construct {
   }
 
   /** The dashboard and the alarms, over every function (the push sender's too), table and dead-letter queue. */
-  private monitor(props: ChatBackendProps, stageName: string, serviceName: string, dashboardName: string): ChatMonitoring {
+  private monitor(
+    props: ChatBackendProps,
+    stageName: string,
+    serviceName: string,
+    dashboardName: string,
+  ): ChatMonitoring {
     return new ChatMonitoring(this, 'Monitoring', {
       level: props.monitoring ?? 'full',
       dashboardName,

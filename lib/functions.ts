@@ -3,7 +3,7 @@
  * role holding exactly its lib/grants.ts access (tables, @connections, event bus), and the environment of exactly
  * its tables and settings (core/config.ts, core/auth/verify-token.ts).
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -72,7 +72,11 @@ export class ChatFunctions extends Construct {
   /** Dead-letter queue of the asynchronously invoked functions (the sweeper): invocations that failed. */
   public readonly deadLetterQueue: sqs.Queue;
 
-  constructor(scope: Construct, id: string, private readonly props: ChatFunctionsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ChatFunctionsProps,
+  ) {
     super(scope, id);
     this.deadLetterQueue = new sqs.Queue(this, 'SweeperFunctionDlq', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -91,7 +95,10 @@ export class ChatFunctions extends Construct {
   private createFunction(fnId: FunctionId): NodejsFunction {
     const spec = FUNCTION_SPECS[fnId];
     const name = fnId.charAt(0).toUpperCase() + fnId.slice(1);
-    const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: this.props.logRetention, removalPolicy: this.props.removalPolicy });
+    const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+      retention: this.props.logRetention,
+      removalPolicy: this.props.removalPolicy,
+    });
     // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
     const role = new iam.Role(this, `${name}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -112,7 +119,9 @@ export class ChatFunctions extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       environment: this.environmentOf(fnId, spec),
       ...(this.props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
-      ...(this.props.reservedConcurrency[fnId] !== undefined ? { reservedConcurrentExecutions: this.props.reservedConcurrency[fnId] } : {}),
+      ...(this.props.reservedConcurrency[fnId] !== undefined
+        ? { reservedConcurrentExecutions: this.props.reservedConcurrency[fnId] }
+        : {}),
       // A failed scheduled run is not retried (the next run does the same work) but kept in a dead-letter queue.
       ...(spec.asyncInvoked ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 0 } : {}),
     });
@@ -158,16 +167,26 @@ export class ChatFunctions extends Construct {
   private grant(fnId: FunctionId, fn: NodejsFunction, role: iam.Role): void {
     const access = FUNCTION_ACCESS[fnId];
     for (const [tableId, actions] of Object.entries(access.tables) as [TableId, readonly string[]][]) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [this.props.tables[tableId].tableArn] }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: [...actions], resources: [this.props.tables[tableId].tableArn] }),
+      );
     }
     if (access.manageConnections) {
       role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.props.manageConnectionsArn] }),
+        new iam.PolicyStatement({
+          actions: ['execute-api:ManageConnections'],
+          resources: [this.props.manageConnectionsArn],
+        }),
       );
     }
     if (access.publishesEvents) this.props.eventBus.grantPutEventsTo(fn);
     for (const [actions, prefixes] of attachmentStatements(access)) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: prefixes.map((p) => this.props.attachmentBucket.arnForObjects(`${p}*`)) }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions,
+          resources: prefixes.map((p) => this.props.attachmentBucket.arnForObjects(`${p}*`)),
+        }),
+      );
     }
   }
 
@@ -179,7 +198,8 @@ export class ChatFunctions extends Construct {
     if (FUNCTION_ACCESS[fnId].manageConnections && fn.role) {
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this), this.props.manageConnectionsArn)}]`,
-        reason: 'execute-api:ManageConnections on this API and stage only; the wildcards are the HTTP method and the connection ids, which exist only at run time.',
+        reason:
+          'execute-api:ManageConnections on this API and stage only; the wildcards are the HTTP method and the connection ids, which exist only at run time.',
       });
     }
     for (const [, prefixes] of attachmentStatements(FUNCTION_ACCESS[fnId])) {
@@ -193,7 +213,8 @@ export class ChatFunctions extends Construct {
     if (this.props.tracing && fn.role) {
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        reason:
+          'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
       });
     }
   }
@@ -202,7 +223,12 @@ export class ChatFunctions extends Construct {
 /** lib/grants.ts attachment access as (actions, key prefixes) pairs. */
 function attachmentStatements(access: FunctionAccess): [string[], readonly string[]][] {
   if (!access.attachments) return [];
-  return ([[['s3:GetObject'], access.attachments.read], [['s3:PutObject'], access.attachments.write]] as [string[], readonly string[]][]).filter(([, p]) => p.length > 0);
+  return (
+    [
+      [['s3:GetObject'], access.attachments.read],
+      [['s3:PutObject'], access.attachments.write],
+    ] as [string[], readonly string[]][]
+  ).filter(([, p]) => p.length > 0);
 }
 
 /**

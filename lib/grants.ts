@@ -125,7 +125,14 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     // (UpdateItem: the owner and its challenge; GetItem: the challenge an answer is checked against; a verified move is
     // a transaction of UpdateItem, DeleteItem and PutItem); the previous holder's connections are told (Presence).
     tables: {
-      DeviceTokens: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      DeviceTokens: [
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:GetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:BatchWriteItem',
+      ],
       Presence: ['dynamodb:BatchGetItem'],
       RateLimits: ['dynamodb:UpdateItem'],
     },
@@ -151,7 +158,14 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   sweeper: {
     // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.
     tables: {
-      PendingDeliveries: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+      PendingDeliveries: [
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ],
       Messages: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Connections: ['dynamodb:DeleteItem'],
       Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],

@@ -3,7 +3,7 @@
  * here (the default), an existing user pool, or any OIDC issuer — resolved to the issuer, audiences and JWKS URL the
  * authorizer is configured with (core/auth/verify-token.ts).
  */
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
@@ -73,7 +73,9 @@ export class ChatIdentity extends Construct {
     const stack = Stack.of(this);
     const auth = props.auth;
     if (auth && (props.email || props.oAuth || props.smokeTestClient)) {
-      throw new Error('ChatBackend: userPoolEmail, userPoolOAuth and smokeTestClient apply to the user pool the construct creates; omit auth to create one');
+      throw new Error(
+        'ChatBackend: userPoolEmail, userPoolOAuth and smokeTestClient apply to the user pool the construct creates; omit auth to create one',
+      );
     }
     if (auth && 'userPool' in auth && auth.userPool) {
       this.issuer = `https://cognito-idp.${auth.userPool.env.region}.${stack.urlSuffix}/${auth.userPool.userPoolId}`;
@@ -83,10 +85,15 @@ export class ChatIdentity extends Construct {
         throw new Error(`ChatBackend: auth.issuer must be an https URL, got "${auth.issuer}"`);
       }
       this.issuer = auth.issuer;
-      this.audiences = requiredAudiences(auth.audiences, 'auth.audiences: the aud values (client ids) whose tokens may connect');
+      this.audiences = requiredAudiences(
+        auth.audiences,
+        'auth.audiences: the aud values (client ids) whose tokens may connect',
+      );
       this.jwksUrl = auth.jwksUrl;
     } else if (auth) {
-      throw new Error('ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)');
+      throw new Error(
+        'ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)',
+      );
     } else {
       this.userPool = this.createUserPool(scope, props);
       // SRP only: the password never leaves the device. OAuth (hosted UI, callback URLs) only when asked for.
@@ -135,11 +142,13 @@ export class ChatIdentity extends Construct {
     Validations.of(pool).acknowledge(
       {
         id: 'AwsSolutions-COG2',
-        reason: 'MFA is optional (TOTP) by product decision: a chat app must not lock users out; sessions are short-lived tokens.',
+        reason:
+          'MFA is optional (TOTP) by product decision: a chat app must not lock users out; sessions are short-lived tokens.',
       },
       {
         id: 'AwsSolutions-COG8',
-        reason: 'Cognito Plus tier (threat protection) is billed per MAU; the Essentials tier with a strong password policy is the default, upgrade via featurePlan when needed.',
+        reason:
+          'Cognito Plus tier (threat protection) is billed per MAU; the Essentials tier with a strong password policy is the default, upgrade via featurePlan when needed.',
       },
     );
     return pool;
@@ -149,6 +158,7 @@ export class ChatIdentity extends Construct {
 /** At least one non-empty audience, or a synth-time error naming the prop. */
 function requiredAudiences(audiences: readonly string[] | undefined, what: string): string[] {
   const given = (audiences ?? []).filter((a) => Token.isUnresolved(a) || a.trim().length > 0);
-  if (given.length === 0) throw new Error(`ChatBackend: ${what}. Required: without it any token of the issuer would be accepted.`);
+  if (given.length === 0)
+    throw new Error(`ChatBackend: ${what}. Required: without it any token of the issuer would be accepted.`);
   return given;
 }

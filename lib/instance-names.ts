@@ -22,7 +22,10 @@ export interface InstanceNames {
 const BACKENDS = new WeakMap<Stack, { readonly backend: Construct; readonly names: InstanceNames }[]>();
 
 /** Registers a backend in its stack and names it; call once per backend, in its constructor. */
-export function nameInstance(backend: Construct, explicit: { serviceName?: string; dashboardName?: string }): InstanceNames {
+export function nameInstance(
+  backend: Construct,
+  explicit: { serviceName?: string; dashboardName?: string },
+): InstanceNames {
   const stack = Stack.of(backend);
   const siblings = BACKENDS.get(stack) ?? [];
   const path = backend.node.path.slice(stack.node.path.length + 1).replace(/[^A-Za-z0-9_-]+/g, '-');
@@ -45,7 +48,9 @@ function clashes(stack: Stack, backend: Construct, names: InstanceNames): string
     if (other.backend === backend) break;
     for (const key of ['serviceName', 'dashboardName'] as const) {
       if (resolved(other.names[key]) === resolved(names[key])) {
-        errors.push(`ChatBackend: ${key} "${names[key]}" is also ${other.backend.node.path}'s; give each ChatBackend of a stack its own ${key}`);
+        errors.push(
+          `ChatBackend: ${key} "${names[key]}" is also ${other.backend.node.path}'s; give each ChatBackend of a stack its own ${key}`,
+        );
       }
     }
   }

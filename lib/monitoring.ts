@@ -53,7 +53,8 @@ export const DEFAULT_ALARM_THRESHOLDS: Required<AlarmThresholds> = {
 export function resolveAlarmThresholds(thresholds: AlarmThresholds = {}): Required<AlarmThresholds> {
   const resolved = { ...DEFAULT_ALARM_THRESHOLDS, ...thresholds };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`ChatBackend: alarmThresholds.${name} must be a positive number, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`ChatBackend: alarmThresholds.${name} must be a positive number, got ${value}`);
   }
   return resolved;
 }
@@ -83,7 +84,11 @@ const FIVE_MINUTES = Duration.minutes(5);
 const ONE_MINUTE = Duration.minutes(1);
 
 /** An EMF metric of the handlers (Powertools: namespace METRICS_NAMESPACE, default dimension `service`). */
-export function appMetric(serviceName: string, metricName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+export function appMetric(
+  serviceName: string,
+  metricName: string,
+  options: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
@@ -111,7 +116,11 @@ export class ChatMonitoring extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   private readonly thresholds: Required<AlarmThresholds>;
 
-  constructor(scope: Construct, id: string, private readonly props: ChatMonitoringProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ChatMonitoringProps,
+  ) {
     super(scope, id);
     this.thresholds = resolveAlarmThresholds(props.thresholds);
     this.alarms = this.createAlarms();
@@ -123,8 +132,16 @@ export class ChatMonitoring extends Construct {
     const { props } = this;
     const full = props.level === 'full';
     return [
-      ...this.lambdaAlarms('Errors', (fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), this.thresholds.lambdaErrors),
-      ...this.lambdaAlarms('Throttles', (fn) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }), this.thresholds.lambdaThrottles),
+      ...this.lambdaAlarms(
+        'Errors',
+        (fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        this.thresholds.lambdaErrors,
+      ),
+      ...this.lambdaAlarms(
+        'Throttles',
+        (fn) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        this.thresholds.lambdaThrottles,
+      ),
       this.apiErrorsAlarm(),
       ...(full ? Object.entries(props.tables).map(([name, table]) => this.tableThrottleAlarm(name, table)) : []),
       this.alarm('DeliveriesGivenUpAlarm', {
@@ -135,7 +152,10 @@ export class ChatMonitoring extends Construct {
       ...Object.entries(props.deadLetterQueues).map(([label, queue]) =>
         this.alarm(`${label}DepthAlarm`, {
           alarmDescription: `${props.serviceName}: ${label} dead-letter queue holds at least one message (a failed asynchronous invocation)`,
-          metric: queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: FIVE_MINUTES,
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
           threshold: 1,
         }),
       ),
@@ -143,7 +163,10 @@ export class ChatMonitoring extends Construct {
         ? [
             this.alarm('PushQueueAgeAlarm', {
               alarmDescription: `${props.serviceName}: the oldest event in the push queue is ≥ ${this.thresholds.pushQueueAgeSeconds} s old (the sender is failing or behind)`,
-              metric: props.pushQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+              metric: props.pushQueue.metricApproximateAgeOfOldestMessage({
+                period: FIVE_MINUTES,
+                statistic: cloudwatch.Stats.MAXIMUM,
+              }),
               threshold: this.thresholds.pushQueueAgeSeconds,
             }),
           ]
@@ -152,7 +175,10 @@ export class ChatMonitoring extends Construct {
   }
 
   /** A ≥-threshold alarm over one evaluation period, quiet without data, notifying the topic. */
-  private alarm(id: string, props: Pick<cloudwatch.AlarmProps, 'alarmDescription' | 'metric' | 'threshold'>): cloudwatch.Alarm {
+  private alarm(
+    id: string,
+    props: Pick<cloudwatch.AlarmProps, 'alarmDescription' | 'metric' | 'threshold'>,
+  ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       ...props,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -168,13 +194,24 @@ export class ChatMonitoring extends Construct {
   }
 
   /** One alarm per ten functions (CloudWatch's limit per alarm) on the sum of a Lambda metric. */
-  private lambdaAlarms(metricName: 'Errors' | 'Throttles', metric: (fn: lambda.IFunction) => cloudwatch.IMetric, threshold: number): cloudwatch.Alarm[] {
+  private lambdaAlarms(
+    metricName: 'Errors' | 'Throttles',
+    metric: (fn: lambda.IFunction) => cloudwatch.IMetric,
+    threshold: number,
+  ): cloudwatch.Alarm[] {
     const groups = chunks(Object.entries(this.props.functions), MAX_METRICS_PER_ALARM);
     return groups.map((group, i) => {
-      const usingMetrics = Object.fromEntries(group.map(([, fn], j) => [`${metricName === 'Errors' ? 'e' : 't'}${j}`, metric(fn)]));
+      const usingMetrics = Object.fromEntries(
+        group.map(([, fn], j) => [`${metricName === 'Errors' ? 'e' : 't'}${j}`, metric(fn)]),
+      );
       return this.alarm(groups.length === 1 ? `Lambda${metricName}Alarm` : `Lambda${metricName}Alarm${i + 1}`, {
         alarmDescription: `${this.props.serviceName}: Lambda ${metricName.toLowerCase()} of ${group.map(([name]) => name).join(', ')} ≥ ${threshold} in 5 minutes`,
-        metric: new cloudwatch.MathExpression({ expression: filledSum(Object.keys(usingMetrics)), usingMetrics, period: FIVE_MINUTES, label: `Lambda ${metricName.toLowerCase()}` }),
+        metric: new cloudwatch.MathExpression({
+          expression: filledSum(Object.keys(usingMetrics)),
+          usingMetrics,
+          period: FIVE_MINUTES,
+          label: `Lambda ${metricName.toLowerCase()}`,
+        }),
         threshold,
       });
     });
@@ -187,7 +224,12 @@ export class ChatMonitoring extends Construct {
     );
     return this.alarm('WebSocketErrorsAlarm', {
       alarmDescription: `${this.props.serviceName}: WebSocket integration and execution errors ≥ ${this.thresholds.apiErrors} in 5 minutes`,
-      metric: new cloudwatch.MathExpression({ expression: filledSum(Object.keys(usingMetrics)), usingMetrics, period: FIVE_MINUTES, label: 'WebSocket errors' }),
+      metric: new cloudwatch.MathExpression({
+        expression: filledSum(Object.keys(usingMetrics)),
+        usingMetrics,
+        period: FIVE_MINUTES,
+        label: 'WebSocket errors',
+      }),
       threshold: this.thresholds.apiErrors,
     });
   }
@@ -208,9 +250,14 @@ export class ChatMonitoring extends Construct {
     const perFunction = (metric: (fn: lambda.IFunction) => cloudwatch.Metric): cloudwatch.IMetric[] =>
       functions.map(([name, fn]) => metric(fn).with({ label: name }));
     const perTable = (metricName: string): cloudwatch.IMetric[] =>
-      tables.map(([name, table]) => table.metric(metricName, { statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE, label: name }));
-    const widget = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []): cloudwatch.GraphWidget =>
-      new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+      tables.map(([name, table]) =>
+        table.metric(metricName, { statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE, label: name }),
+      );
+    const widget = (
+      title: string,
+      left: cloudwatch.IMetric[],
+      right: cloudwatch.IMetric[] = [],
+    ): cloudwatch.GraphWidget => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
 
     return new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
@@ -234,14 +281,30 @@ export class ChatMonitoring extends Construct {
           ]),
         ],
         [
-          widget('WebSocket connects and messages (per minute)', [stageMetric('ConnectCount'), stageMetric('MessageCount')]),
-          widget('WebSocket errors (per minute)', [stageMetric('IntegrationError'), stageMetric('ClientError'), stageMetric('ExecutionError')]),
+          widget('WebSocket connects and messages (per minute)', [
+            stageMetric('ConnectCount'),
+            stageMetric('MessageCount'),
+          ]),
+          widget('WebSocket errors (per minute)', [
+            stageMetric('IntegrationError'),
+            stageMetric('ClientError'),
+            stageMetric('ExecutionError'),
+          ]),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 8, height: 6 }),
         ],
         [
-          widget('Lambda errors', perFunction((fn) => fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE }))),
-          widget('Lambda throttles', perFunction((fn) => fn.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE }))),
-          widget('Lambda duration p99 (ms)', perFunction((fn) => fn.metricDuration({ statistic: cloudwatch.Stats.p(99), period: ONE_MINUTE }))),
+          widget(
+            'Lambda errors',
+            perFunction((fn) => fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE })),
+          ),
+          widget(
+            'Lambda throttles',
+            perFunction((fn) => fn.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: ONE_MINUTE })),
+          ),
+          widget(
+            'Lambda duration p99 (ms)',
+            perFunction((fn) => fn.metricDuration({ statistic: cloudwatch.Stats.p(99), period: ONE_MINUTE })),
+          ),
         ],
         [
           widget(
@@ -257,7 +320,11 @@ export class ChatMonitoring extends Construct {
 }
 
 /** A metric of the WebSocket stage (AWS/ApiGateway, dimensions ApiId and Stage). */
-function apiMetric(props: Pick<ChatMonitoringProps, 'apiId' | 'stageName'>, metricName: string, period: Duration): cloudwatch.Metric {
+function apiMetric(
+  props: Pick<ChatMonitoringProps, 'apiId' | 'stageName'>,
+  metricName: string,
+  period: Duration,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: 'AWS/ApiGateway',
     metricName,
@@ -269,7 +336,13 @@ function apiMetric(props: Pick<ChatMonitoringProps, 'apiId' | 'stageName'>, metr
 }
 
 /** ReadThrottleEvents + WriteThrottleEvents of a table; DynamoDB reports them only when non-zero, hence FILL. */
-function throttleEvents(table: dynamodb.ITableV2, readId: string, writeId: string, period: Duration, label: string): cloudwatch.MathExpression {
+function throttleEvents(
+  table: dynamodb.ITableV2,
+  readId: string,
+  writeId: string,
+  period: Duration,
+  label: string,
+): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
     expression: filledSum([readId, writeId]),
     usingMetrics: {
@@ -336,7 +409,12 @@ export function allowCloudWatchAlarms(topic: sns.ITopic): void {
       conditions: {
         StringEquals: { 'aws:SourceAccount': stack.account },
         ArnLike: {
-          'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
         },
       },
     }),

@@ -114,9 +114,11 @@ export interface PushNotificationsProps extends ChatPushProps {
 /** PUSH_COLLAPSE_WINDOW_MS and PUSH_SENDER_BUDGET_PER_MINUTE from the props (core/config.ts bounds them alike). */
 function floodBounds(props: ChatPushProps): Record<string, string> {
   const windowMs = props.collapseWindow?.toMilliseconds() ?? DEFAULTS.pushCollapseWindowMs;
-  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 3_600_000) throw new Error('ChatBackend: push.collapseWindow must be whole milliseconds up to an hour');
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 3_600_000)
+    throw new Error('ChatBackend: push.collapseWindow must be whole milliseconds up to an hour');
   const budget = props.senderBudgetPerMinute ?? DEFAULTS.pushSenderBudgetPerMinute;
-  if (!Number.isInteger(budget) || budget < 1) throw new Error(`ChatBackend: push.senderBudgetPerMinute must be a positive integer, got ${budget}`);
+  if (!Number.isInteger(budget) || budget < 1)
+    throw new Error(`ChatBackend: push.senderBudgetPerMinute must be a positive integer, got ${budget}`);
   return { [ENV.pushCollapseWindowMs]: String(windowMs), [ENV.pushSenderBudgetPerMinute]: String(budget) };
 }
 
@@ -134,16 +136,26 @@ export class PushNotifications extends Construct {
 
   constructor(scope: Construct, id: string, props: PushNotificationsProps) {
     super(scope, id);
-    if (!props.fcm && !props.apns && !props.webPush) throw new Error('ChatBackend: push needs at least one of fcm, apns, webPush');
+    if (!props.fcm && !props.apns && !props.webPush)
+      throw new Error('ChatBackend: push needs at least one of fcm, apns, webPush');
     const maxAttempts = props.maxAttempts ?? DEFAULTS.pushMaxAttempts;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10) throw new Error(`ChatBackend: push.maxAttempts must be an integer from 1 to 10, got ${maxAttempts}`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10)
+      throw new Error(`ChatBackend: push.maxAttempts must be an integer from 1 to 10, got ${maxAttempts}`);
     const maxRetryWaitMs = props.maxRetryWait?.toMilliseconds() ?? DEFAULTS.pushMaxRetryWaitMs;
     if (maxRetryWaitMs > 60_000) throw new Error('ChatBackend: push.maxRetryWait must be at most 60 seconds');
     const maxConcurrency = props.maxConcurrency ?? PUSH_SENDER_MAX_CONCURRENCY;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`ChatBackend: push.maxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000)
+      throw new Error(`ChatBackend: push.maxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
-    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the push queue.' });
+    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the push queue.',
+    });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -155,17 +167,33 @@ export class PushNotifications extends Construct {
     this.rule = new events.Rule(this, 'UndeliveredRule', {
       eventBus: props.eventBus,
       description: 'Undelivered messages and device-token challenges → the push queue',
-      eventPattern: { source: [PUSH_EVENT_SOURCE], detailType: [UNDELIVERED_DETAIL_TYPE, DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE] },
+      eventPattern: {
+        source: [PUSH_EVENT_SOURCE],
+        detailType: [UNDELIVERED_DETAIL_TYPE, DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE],
+      },
       targets: [new targets.SqsQueue(this.queue)],
     });
     this.function = this.createFunction(props, maxAttempts, maxRetryWaitMs);
-    this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: props.batchSize ?? 10, reportBatchItemFailures: true, maxConcurrency }));
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? 10,
+        reportBatchItemFailures: true,
+        maxConcurrency,
+      }),
+    );
   }
 
   /** Pushes sent, failed, tokens removed, receivers collapsed and over budget, for the dashboard. */
   dashboardWidget(serviceName: string): cloudwatch.GraphWidget {
     const metric = (metricName: string, label: string) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName }, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), label });
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: serviceName },
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(1),
+        label,
+      });
     return new cloudwatch.GraphWidget({
       title: 'Push notifications',
       left: [
@@ -182,8 +210,14 @@ export class PushNotifications extends Construct {
   }
 
   private createFunction(props: PushNotificationsProps, maxAttempts: number, maxRetryWaitMs: number): NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'SenderLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
-    const role = new iam.Role(this, 'SenderRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'Execution role of the push sender' });
+    const logGroup = new logs.LogGroup(this, 'SenderLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const role = new iam.Role(this, 'SenderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Execution role of the push sender',
+    });
     logGroup.grantWrite(role);
     const environment: Record<string, string> = {
       ...(props.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
@@ -197,7 +231,9 @@ export class PushNotifications extends Construct {
     const secrets: secretsmanager.ISecret[] = [];
     for (const [tableId, actions] of Object.entries(PUSH_SENDER_ACCESS.tables) as [TableId, readonly string[]][]) {
       environment[TABLES[tableId].envVar] = props.tables[tableId].tableName;
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [props.tables[tableId].tableArn] }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: [...actions], resources: [props.tables[tableId].tableArn] }),
+      );
     }
     if (props.fcm) {
       environment[PUSH_ENV.fcmSecret] = props.fcm.serviceAccountSecret.secretArn;

@@ -22,7 +22,11 @@ export class TeamTalkStack extends Stack {
       description: 'teamtalk-serverless: TeamTalk IM message path on API Gateway WebSocket, Lambda and DynamoDB',
       ...props,
     });
-    this.backend = new ChatBackend(this, 'ChatBackend', typeof props.backend === 'function' ? props.backend(this) : props.backend);
+    this.backend = new ChatBackend(
+      this,
+      'ChatBackend',
+      typeof props.backend === 'function' ? props.backend(this) : props.backend,
+    );
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.backend.webSocketUrl,
@@ -32,7 +36,10 @@ export class TeamTalkStack extends Stack {
       value: this.backend.connectionsEndpoint,
       description: '@connections management endpoint (CONNECTIONS_ENDPOINT)',
     });
-    new CfnOutput(this, 'TokenIssuer', { value: this.backend.issuer, description: 'Issuer the $connect authorizer accepts' });
+    new CfnOutput(this, 'TokenIssuer', {
+      value: this.backend.issuer,
+      description: 'Issuer the $connect authorizer accepts',
+    });
     if (this.backend.userPool && this.backend.userPoolClient) {
       new CfnOutput(this, 'UserPoolId', { value: this.backend.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.backend.userPoolClient.userPoolClientId });
@@ -40,7 +47,8 @@ export class TeamTalkStack extends Stack {
     if (this.backend.smokeTestClient) {
       new CfnOutput(this, 'SmokeTestClientId', {
         value: this.backend.smokeTestClient.userPoolClientId,
-        description: 'App client with USER_PASSWORD_AUTH for npm run smoke and CLI sign-in (deploy without smokeTestClient to remove it)',
+        description:
+          'App client with USER_PASSWORD_AUTH for npm run smoke and CLI sign-in (deploy without smokeTestClient to remove it)',
       });
     }
     if (this.backend.dashboard) {
@@ -54,7 +62,10 @@ export class TeamTalkStack extends Stack {
       description: "Offline push hook: 'Message Undelivered' events (source teamtalk-serverless) are put on this bus",
     });
     if (this.backend.alarmTopic) {
-      new CfnOutput(this, 'AlarmTopicArn', { value: this.backend.alarmTopic.topicArn, description: 'Alarm notifications' });
+      new CfnOutput(this, 'AlarmTopicArn', {
+        value: this.backend.alarmTopic.topicArn,
+        description: 'Alarm notifications',
+      });
     }
     new CfnOutput(this, 'AttachmentBucketName', {
       value: this.backend.attachmentBucket.bucketName,

@@ -31,7 +31,8 @@ export class ChatSweeper extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself a dead-letter queue: it receives schedule events EventBridge could not deliver to the sweeper.',
+      reason:
+        'This queue is itself a dead-letter queue: it receives schedule events EventBridge could not deliver to the sweeper.',
     });
     new events.Rule(this, 'Schedule', {
       description: 'Runs the sweeper: redelivers deliveries not acked within the ack timeout',
@@ -45,7 +46,9 @@ export class ChatSweeper extends Construct {
 export function sweepIntervalMinutes(interval: Duration): number {
   const minutes = interval.toMinutes({ integral: false });
   if (!Number.isInteger(minutes) || minutes < 1) {
-    throw new Error(`ChatBackend: sweepInterval must be a whole number of minutes (EventBridge rate), got ${interval.toMilliseconds()} ms`);
+    throw new Error(
+      `ChatBackend: sweepInterval must be a whole number of minutes (EventBridge rate), got ${interval.toMilliseconds()} ms`,
+    );
   }
   return minutes;
 }

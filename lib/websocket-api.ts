@@ -70,8 +70,14 @@ export class ChatWebSocketApi extends Construct {
       routeSelectionExpression: '$request.body.action',
     });
     // Before the stage: its access logs need the region's role.
-    const logsRole = ApiGatewayLogsRole.of(this, 'LogsRole', { mode: props.apiGatewayLogsRole, logRetention: props.logRetention });
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const logsRole = ApiGatewayLogsRole.of(this, 'LogsRole', {
+      mode: props.apiGatewayLogsRole,
+      logRetention: props.logRetention,
+    });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
     this.stage = new apigwv2.WebSocketStage(scope, 'Stage', {
       webSocketApi: this.api,
       stageName: props.stageName,
@@ -101,7 +107,10 @@ export class ChatWebSocketApi extends Construct {
     const integrationOf = (fnId: FunctionId): WebSocketLambdaIntegration => {
       let integration = integrations.get(fnId);
       if (!integration) {
-        integration = new WebSocketLambdaIntegration(`${fnId.charAt(0).toUpperCase()}${fnId.slice(1)}Integration`, functions[fnId]);
+        integration = new WebSocketLambdaIntegration(
+          `${fnId.charAt(0).toUpperCase()}${fnId.slice(1)}Integration`,
+          functions[fnId],
+        );
         integrations.set(fnId, integration);
       }
       return integration;

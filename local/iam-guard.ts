@@ -8,11 +8,18 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoClientPlugin } from '../core/runtime.js';
 import type { TableId } from '../core/store/schema.js';
-import { FUNCTION_ACCESS, PUSH_SENDER_ACCESS, type DynamoDbAction, type FunctionAccess, type FunctionId } from '../lib/grants.js';
+import {
+  FUNCTION_ACCESS,
+  PUSH_SENDER_ACCESS,
+  type DynamoDbAction,
+  type FunctionAccess,
+  type FunctionId,
+} from '../lib/grants.js';
 
 /** The functions local IAM knows: the stack's, and the push sender of ChatBackend's optional `push`. */
 export type GuardedFunctionId = FunctionId | 'pushSender';
-const accessOf = (id: GuardedFunctionId): FunctionAccess => (id === 'pushSender' ? PUSH_SENDER_ACCESS : FUNCTION_ACCESS[id]);
+const accessOf = (id: GuardedFunctionId): FunctionAccess =>
+  id === 'pushSender' ? PUSH_SENDER_ACCESS : FUNCTION_ACCESS[id];
 
 /** One IAM permission a call needs: an action on a table (or on one of its indexes). */
 export interface RequiredPermission {
@@ -57,7 +64,10 @@ export function requiredPermissions(commandName: string, input: Input): Required
     return [{ action: `dynamodb:${operation}` as DynamoDbAction, table: String(input['TableName']), ...index }];
   }
   if (operation === 'BatchGetItem' || operation === 'BatchWriteItem') {
-    return Object.keys((input['RequestItems'] ?? {}) as Input).map((table) => ({ action: `dynamodb:${operation}` as const, table }));
+    return Object.keys((input['RequestItems'] ?? {}) as Input).map((table) => ({
+      action: `dynamodb:${operation}` as const,
+      table,
+    }));
   }
   const items = (input['TransactItems'] ?? []) as Record<string, { TableName?: string }>[];
   if (operation === 'TransactWriteItems') {
@@ -69,8 +79,11 @@ export function requiredPermissions(commandName: string, input: Input): Required
       }),
     );
   }
-  if (operation === 'TransactGetItems') return items.map((item) => ({ action: 'dynamodb:GetItem' as const, table: String(item['Get']?.TableName) }));
-  throw new AccessDeniedException(`local IAM guard: no IAM mapping for DynamoDB ${commandName}; add one to local/iam-guard.ts`);
+  if (operation === 'TransactGetItems')
+    return items.map((item) => ({ action: 'dynamodb:GetItem' as const, table: String(item['Get']?.TableName) }));
+  throw new AccessDeniedException(
+    `local IAM guard: no IAM mapping for DynamoDB ${commandName}; add one to local/iam-guard.ts`,
+  );
 }
 
 /** Enforces lib/grants.ts on the functions' DynamoDB clients and keeps every refusal for the tests to assert on. */
@@ -114,9 +127,11 @@ export class IamGuard {
   private refusal(functionId: GuardedFunctionId, { action, table, index }: RequiredPermission): string | undefined {
     const tableId = this.tableIds.get(table);
     if (tableId === undefined) return `${table} is not a table of this stack`;
-    if (index !== undefined) return `the stack grants ${tableId}'s table ARN only, not its index ${index} (add ${tableId}/index/* in lib/functions.ts)`;
+    if (index !== undefined)
+      return `the stack grants ${tableId}'s table ARN only, not its index ${index} (add ${tableId}/index/* in lib/functions.ts)`;
     const granted = accessOf(functionId).tables[tableId] ?? [];
-    if (!granted.includes(action)) return `lib/grants.ts gives ${functionId} ${granted.length ? granted.join(', ') : 'nothing'} on ${tableId}`;
+    if (!granted.includes(action))
+      return `lib/grants.ts gives ${functionId} ${granted.length ? granted.join(', ') : 'nothing'} on ${tableId}`;
     return undefined;
   }
 }

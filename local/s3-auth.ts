@@ -33,7 +33,11 @@ interface SignedRequest {
 }
 
 /** Why S3 would refuse the request, or undefined when it would serve it. */
-export async function refusalOf(req: IncomingMessage, credentials: LocalS3Credentials, nowMs: number): Promise<string | undefined> {
+export async function refusalOf(
+  req: IncomingMessage,
+  credentials: LocalS3Credentials,
+  nowMs: number,
+): Promise<string | undefined> {
   if (req.method === 'OPTIONS') return undefined; // CORS preflight: answered from the bucket's CORS rule
   const url = req.url ?? '/';
   const mark = url.indexOf('?');
@@ -45,7 +49,8 @@ export async function refusalOf(req: IncomingMessage, credentials: LocalS3Creden
   if (signed.accessKeyId !== credentials.accessKeyId) return 'InvalidAccessKeyId: the local key is the only one';
   if (presigned) {
     const expires = Number(query.get('X-Amz-Expires'));
-    if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_SECONDS) return 'AuthorizationQueryParametersError: X-Amz-Expires';
+    if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_SECONDS)
+      return 'AuthorizationQueryParametersError: X-Amz-Expires';
     if (nowMs > signed.date.getTime() + expires * 1000) return 'Request has expired';
   } else if (Math.abs(nowMs - signed.date.getTime()) > MAX_SKEW_MS) {
     return 'RequestTimeTooSkewed';
@@ -64,7 +69,14 @@ async function expectedSignature(
   credentials: LocalS3Credentials,
   presigned: boolean,
 ): Promise<string> {
-  const signer = new SignatureV4({ credentials, region: signed.region, service: signed.service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials,
+    region: signed.region,
+    service: signed.service,
+    sha256: NodeSha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of signed.signedHeaders) headers[name] = headerValue(req, name);
   const hashSigned = signed.signedHeaders.includes(CONTENT_SHA256);
@@ -85,7 +97,11 @@ async function expectedSignature(
     ...(hashSigned ? {} : { unsignableHeaders: new Set([CONTENT_SHA256]) }),
   };
   if (presigned) {
-    const result = await signer.presign(request, { ...options, expiresIn: Number(query.get('X-Amz-Expires')), unhoistableHeaders: new Set([...signed.signedHeaders, CONTENT_SHA256]) });
+    const result = await signer.presign(request, {
+      ...options,
+      expiresIn: Number(query.get('X-Amz-Expires')),
+      unhoistableHeaders: new Set([...signed.signedHeaders, CONTENT_SHA256]),
+    });
     return String(result.query?.['X-Amz-Signature'] ?? '');
   }
   const result = await signer.sign(request, options);
@@ -94,24 +110,37 @@ async function expectedSignature(
 
 function fromQuery(query: ReadonlyMap<string, string>): SignedRequest | string {
   if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return 'Access Denied: unsupported signing algorithm';
-  return parts(query.get('X-Amz-Credential'), query.get('X-Amz-Date'), query.get('X-Amz-SignedHeaders'), query.get('X-Amz-Signature'));
+  return parts(
+    query.get('X-Amz-Credential'),
+    query.get('X-Amz-Date'),
+    query.get('X-Amz-SignedHeaders'),
+    query.get('X-Amz-Signature'),
+  );
 }
 
 function fromHeader(req: IncomingMessage): SignedRequest | string {
   const authorization = req.headers.authorization;
   if (authorization === undefined) return 'Access Denied: the bucket is private';
-  const match = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(authorization);
+  const match = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(
+    authorization,
+  );
   if (!match) return 'Access Denied: the Authorization header is not a Signature V4 one';
   return parts(match[1], headerValue(req, 'x-amz-date'), match[2], match[3]);
 }
 
-function parts(credential?: string, amzDate?: string, signedHeaders?: string, signature?: string): SignedRequest | string {
+function parts(
+  credential?: string,
+  amzDate?: string,
+  signedHeaders?: string,
+  signature?: string,
+): SignedRequest | string {
   const [accessKeyId, day, region, service, terminator] = (credential ?? '').split('/');
   const time = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate ?? '');
   if (!accessKeyId || !region || !service || terminator !== 'aws4_request' || !time || day !== amzDate!.slice(0, 8)) {
     return 'AuthorizationHeaderMalformed: credential or date';
   }
-  if (!signedHeaders || !signature || !/^[0-9a-f]{64}$/.test(signature)) return 'AuthorizationHeaderMalformed: signed headers or signature';
+  if (!signedHeaders || !signature || !/^[0-9a-f]{64}$/.test(signature))
+    return 'AuthorizationHeaderMalformed: signed headers or signature';
   const date = new Date(Date.UTC(+time[1]!, +time[2]! - 1, +time[3]!, +time[4]!, +time[5]!, +time[6]!));
   const names = signedHeaders.split(';');
   if (!names.includes('host')) return 'AuthorizationHeaderMalformed: host must be signed';

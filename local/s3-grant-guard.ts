@@ -27,7 +27,10 @@ function required(command: string, input: Input): [S3AccessViolation['action'], 
     case 'PutObjectCommand':
       return [['s3:PutObject', key]];
     case 'CopyObjectCommand':
-      return [['s3:GetObject', decodeURIComponent((input.CopySource ?? '').split('/').slice(1).join('/'))], ['s3:PutObject', key]];
+      return [
+        ['s3:GetObject', decodeURIComponent((input.CopySource ?? '').split('/').slice(1).join('/'))],
+        ['s3:PutObject', key],
+      ];
     default:
       throw new Error(`local/s3-grant-guard.ts does not know ${command}: add its permissions`);
   }

@@ -78,7 +78,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   };
 }
 
-const AUTH_QUERY = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Content-Sha256'];
+const AUTH_QUERY = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Content-Sha256',
+];
 
 /** Checked here: s3rver gets the request without its signature (it knows only its own dummy access key). */
 function anonymize(req: IncomingMessage): void {
@@ -94,5 +102,7 @@ function anonymize(req: IncomingMessage): void {
 function deny(req: IncomingMessage, res: ServerResponse, message: string, status = 403): void {
   req.resume();
   res.writeHead(status, { 'content-type': 'application/xml', 'access-control-allow-origin': '*' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>`,
+  );
 }

@@ -23,7 +23,13 @@ import {
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
-import { createRuntime, DYNAMODB_ENDPOINT_ENV, S3_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../core/runtime.js';
+import {
+  createRuntime,
+  DYNAMODB_ENDPOINT_ENV,
+  S3_ENDPOINT_ENV,
+  type Runtime,
+  type RuntimeOptions,
+} from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
@@ -143,12 +149,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // the routes wait for them, and a failed start fails the upgrades that were waiting.
   let resolveRoutes!: (routes: Record<string, RouteHandler>) => void;
   let rejectRoutes!: (error: unknown) => void;
-  const routesReady = new Promise<Record<string, RouteHandler>>((resolve, reject) => ((resolveRoutes = resolve), (rejectRoutes = reject)));
+  const routesReady = new Promise<Record<string, RouteHandler>>(
+    (resolve, reject) => ((resolveRoutes = resolve), (rejectRoutes = reject)),
+  );
   routesReady.catch(() => undefined);
   try {
     const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
     // The page subscribes with the VAPID public key, so the keys exist before the page is served.
-    const pushOptions = options.push ? { ...(options.push === true ? {} : options.push), vapid: webpush.generateVAPIDKeys() } : undefined;
+    const pushOptions = options.push
+      ? { ...(options.push === true ? {} : options.push), vapid: webpush.generateVAPIDKeys() }
+      : undefined;
     const emulator = await startLocalEmulator(options, jwtSecret, routesReady, pushOptions?.vapid.publicKey);
     front.push(() => emulator.stop());
 
@@ -179,7 +189,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const iamGuard = new IamGuard(tables);
     const s3Guard = new S3GrantGuard();
     const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard, s3Guard);
-    const push = pushOptions ? await startPush(runtimes, iamGuard, env, pushOptions, options.runtimeOptions) : undefined;
+    const push = pushOptions
+      ? await startPush(runtimes, iamGuard, env, pushOptions, options.runtimeOptions)
+      : undefined;
     if (push) cleanups.push(() => push.stop());
     resolveRoutes(routeHandlers(runtimes));
 
@@ -239,9 +251,14 @@ async function startLocalEmulator(
     identitySources: ['route.request.querystring.token'],
     // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
     stagelessManagementApi: true,
-    routes: Object.fromEntries(['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)])),
+    routes: Object.fromEntries(
+      ['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)]),
+    ),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
-    httpRoutes: webRoutes({ ...(webApp === undefined ? {} : { webApp }), mintToken: (userId) => mintToken(jwtSecret, userId) }),
+    httpRoutes: webRoutes({
+      ...(webApp === undefined ? {} : { webApp }),
+      mintToken: (userId) => mintToken(jwtSecret, userId),
+    }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
   });
@@ -266,7 +283,11 @@ async function startDatabase(
     credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
   });
   try {
-    return { dynamoEndpoint, tables: await createTables(admin, options.tablePrefix ?? ''), ...(database ? { database } : {}) };
+    return {
+      dynamoEndpoint,
+      tables: await createTables(admin, options.tablePrefix ?? ''),
+      ...(database ? { database } : {}),
+    };
   } finally {
     admin.destroy();
   }
@@ -280,17 +301,29 @@ async function startPush(
   options: LocalPushOptions,
   runtimeOptions: RuntimeOptions | undefined,
 ): Promise<LocalPush> {
-  const runtime = createRuntime(env, { ...runtimeOptions, dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction('pushSender')] });
+  const runtime = createRuntime(env, {
+    ...runtimeOptions,
+    dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction('pushSender')],
+  });
   const push = await startLocalPush(runtime, options);
   for (const fnId of ['send', 'sweeper'] as const) runtimes[fnId] = { ...runtimes[fnId], events: push.publisher };
   // device_token takes the fake Web Push service's subscriptions (its origin is known only now), and its challenge
   // pushes go to the sender as the undelivered-message events do.
-  runtimes.devices = { ...runtimes.devices, config: { ...runtimes.devices.config, webPushEndpointAllowlist: push.webPushAllowlist }, pushChallenges: push.publisher };
+  runtimes.devices = {
+    ...runtimes.devices,
+    config: { ...runtimes.devices.config, webPushEndpointAllowlist: push.webPushAllowlist },
+    pushChallenges: push.publisher,
+  };
   return push;
 }
 
 /** One runtime per function, its DynamoDB client held to the function's grant (local IAM). */
-function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOptions | undefined, iamGuard: IamGuard, s3Guard: S3GrantGuard): Record<HandlerFunctionId, Runtime> {
+function functionRuntimes(
+  env: Record<string, string>,
+  runtimeOptions: RuntimeOptions | undefined,
+  iamGuard: IamGuard,
+  s3Guard: S3GrantGuard,
+): Record<HandlerFunctionId, Runtime> {
   return Object.fromEntries(
     FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
       fnId,
@@ -306,7 +339,10 @@ function functionRuntimes(env: Record<string, string>, runtimeOptions: RuntimeOp
 /** Route key → handler: the same action → function table as the CDK stack (core/routes.ts), the handlers it deploys. */
 function routeHandlers(runtimes: Record<HandlerFunctionId, Runtime>): Record<string, RouteHandler> {
   const byFunction = Object.fromEntries(
-    Object.entries(ROUTE_HANDLER_FACTORIES).map(([fnId, make]) => [fnId, route(make(runtimes[fnId as RouteFunctionId]))]),
+    Object.entries(ROUTE_HANDLER_FACTORIES).map(([fnId, make]) => [
+      fnId,
+      route(make(runtimes[fnId as RouteFunctionId])),
+    ]),
   ) as Record<RouteFunctionId, RouteHandler>;
   return {
     $connect: byFunction.connect,

@@ -16,7 +16,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   rateLimitPerSecond: 'msg_data frames a user may send per second, across its connections',
   writeRateLimitPerSecond: 'other writing requests a user may make per second',
   readRateLimitPerSecond: 'requests that read a user may make per second',
-  memberDeliveriesPerSecond: 'receivers of a user\'s msg_data per second (a group message: its members)',
+  memberDeliveriesPerSecond: "receivers of a user's msg_data per second (a group message: its members)",
   groupMemberChangesPerMinute: 'group members a user may add or remove per minute',
   maxConnectionsPerUser: 'open connections per user (a new one past it kicks the oldest)',
   maxGroupsOwned: 'groups one user may own',
@@ -31,14 +31,15 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   pushMaxAttempts: 'tries of one push while its provider answers 429/5xx',
   pushMaxRetryWaitMs: 'longest wait between tries of a push (a longer Retry-After gives it up)',
   pushCollapseWindowMs: 'a receiver gets at most one push per conversation in this window',
-  pushSenderBudgetPerMinute: 'receivers one sender\'s messages may push per minute',
+  pushSenderBudgetPerMinute: "receivers one sender's messages may push per minute",
   maxImageBytes: 'largest picture attachment_upload signs, in bytes',
   maxAudioBytes: 'largest voice note attachment_upload signs, in bytes',
   attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',
   maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
 };
 
-const line = (name: string, help: string, fallback: string | number) => `  ${name.padEnd(22)} ${help} (default ${fallback})`;
+const line = (name: string, help: string, fallback: string | number) =>
+  `  ${name.padEnd(22)} ${help} (default ${fallback})`;
 
 export const USAGE = [
   'usage: npm start [-- --in-memory | --data-dir <folder>]',

@@ -42,7 +42,9 @@ async function loadWebApp(): Promise<WebApp | undefined> {
     const { buildWebApp } = await import('./web/build.js');
     return await buildWebApp();
   } catch (error) {
-    console.warn(`The chat page could not be built, serving the API only: ${error instanceof Error ? error.message : String(error)}`);
+    console.warn(
+      `The chat page could not be built, serving the API only: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
 }
@@ -144,9 +146,15 @@ async function lockData(dataDir: string): Promise<DataLock> {
 }
 
 /** Where everything is, and how to get a token. */
-function printBanner(stack: LocalStack, options: { jwtSecret: string; dataDir: string | undefined; webApp: boolean }): void {
+function printBanner(
+  stack: LocalStack,
+  options: { jwtSecret: string; dataDir: string | undefined; webApp: boolean },
+): void {
   const { config } = stack.runtime;
-  const tokenHint = options.jwtSecret === DEFAULT_JWT_SECRET ? 'npm run token -- alice' : 'JWT_SECRET=<same secret> npm run token -- alice';
+  const tokenHint =
+    options.jwtSecret === DEFAULT_JWT_SECRET
+      ? 'npm run token -- alice'
+      : 'JWT_SECRET=<same secret> npm run token -- alice';
   console.log(
     [
       '',
@@ -173,7 +181,8 @@ function printBanner(stack: LocalStack, options: { jwtSecret: string; dataDir: s
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof JavaMissingError || error instanceof UsageError || error instanceof CorruptDatabaseError) console.error(error.message);
+  if (error instanceof JavaMissingError || error instanceof UsageError || error instanceof CorruptDatabaseError)
+    console.error(error.message);
   else console.error(error);
   process.exit(1);
 });

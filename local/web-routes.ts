@@ -23,24 +23,40 @@ export interface WebRoutesOptions {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   res.end(body);
 }
 
-const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
+const json = (res: ServerResponse, status: number, body: unknown) =>
+  send(res, status, 'application/json', JSON.stringify(body));
 
 /** Answers `/`, `/app.js`, `/sw.js`, `/local/push-config` and `/local/token`; leaves any other request to the emulator. */
 export function webRoutes(options: WebRoutesOptions): HttpRoutes {
   return (req, res, url) => handleWebRequest(req, res, url, options);
 }
 
-async function handleWebRequest(req: IncomingMessage, res: ServerResponse, url: URL, options: WebRoutesOptions): Promise<boolean> {
+async function handleWebRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  options: WebRoutesOptions,
+): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   switch (url.pathname) {
     case '/':
     case '/index.html':
       if (options.webApp) send(res, 200, 'text/html; charset=utf-8', options.webApp.html);
-      else send(res, 404, 'text/plain; charset=utf-8', `No web page is served here. WebSocket clients connect to ws://${url.host}/?token=<jwt>\n`);
+      else
+        send(
+          res,
+          404,
+          'text/plain; charset=utf-8',
+          `No web page is served here. WebSocket clients connect to ws://${url.host}/?token=<jwt>\n`,
+        );
       return true;
     case '/app.js':
       if (!options.webApp) return false;

@@ -12,7 +12,16 @@ export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'im
  * Voice notes: what browsers' MediaRecorder (webm/opus in Chromium and Firefox, ogg in Firefox, mp4/aac in Safari)
  * and phones' recorders (aac, m4a as audio/mp4, 3gpp, amr) produce, plus mp3 and wav.
  */
-export const AUDIO_CONTENT_TYPES = ['audio/webm', 'audio/ogg', 'audio/mp4', 'audio/aac', 'audio/mpeg', 'audio/wav', 'audio/3gpp', 'audio/amr'] as const;
+export const AUDIO_CONTENT_TYPES = [
+  'audio/webm',
+  'audio/ogg',
+  'audio/mp4',
+  'audio/aac',
+  'audio/mpeg',
+  'audio/wav',
+  'audio/3gpp',
+  'audio/amr',
+] as const;
 
 export type AttachmentKind = 'picture' | 'voice';
 
@@ -71,7 +80,8 @@ export class InvalidAttachmentError extends Error {
   override readonly name = 'InvalidAttachmentError';
 }
 
-const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 
 /**
  * The attachment a msg_data describes: undefined when it is not one (not a JSON object with an `attachment`
@@ -86,23 +96,40 @@ export function parseAttachment(msgData: string): AttachmentDescription | undefi
   } catch {
     return undefined;
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'attachment')) return undefined;
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'attachment'))
+    return undefined;
   const d = value as Record<string, unknown>;
   const unknownField = Object.keys(d).find((k) => !FIELDS.has(k));
-  if (unknownField !== undefined) throw new InvalidAttachmentError(`attachment: unknown field "${unknownField.slice(0, 32)}"`);
-  if (d['attachment'] !== 'picture' && d['attachment'] !== 'voice') throw new InvalidAttachmentError('attachment: must be "picture" or "voice"');
-  if (typeof d['key'] !== 'string' || !UPLOAD_KEY_PATTERN.test(d['key'])) throw new InvalidAttachmentError('attachment key: not a key attachment_upload made');
-  if (typeof d['content_type'] !== 'string' || attachmentKindOf(d['content_type']) !== d['attachment'] || baseContentType(d['content_type']) !== d['content_type']) {
-    throw new InvalidAttachmentError(`attachment content_type: not an allowed ${d['attachment'] === 'voice' ? 'audio' : 'image'} type`);
+  if (unknownField !== undefined)
+    throw new InvalidAttachmentError(`attachment: unknown field "${unknownField.slice(0, 32)}"`);
+  if (d['attachment'] !== 'picture' && d['attachment'] !== 'voice')
+    throw new InvalidAttachmentError('attachment: must be "picture" or "voice"');
+  if (typeof d['key'] !== 'string' || !UPLOAD_KEY_PATTERN.test(d['key']))
+    throw new InvalidAttachmentError('attachment key: not a key attachment_upload made');
+  if (
+    typeof d['content_type'] !== 'string' ||
+    attachmentKindOf(d['content_type']) !== d['attachment'] ||
+    baseContentType(d['content_type']) !== d['content_type']
+  ) {
+    throw new InvalidAttachmentError(
+      `attachment content_type: not an allowed ${d['attachment'] === 'voice' ? 'audio' : 'image'} type`,
+    );
   }
   if (!isCount(d['size'])) throw new InvalidAttachmentError('attachment size: must be a positive integer');
   const duration = d['duration'];
-  if (d['attachment'] === 'voice' && (typeof duration !== 'number' || !(duration > 0 && duration <= MAX_VOICE_SECONDS))) {
-    throw new InvalidAttachmentError(`attachment duration: a voice note needs a duration in seconds, up to ${MAX_VOICE_SECONDS}`);
+  if (
+    d['attachment'] === 'voice' &&
+    (typeof duration !== 'number' || !(duration > 0 && duration <= MAX_VOICE_SECONDS))
+  ) {
+    throw new InvalidAttachmentError(
+      `attachment duration: a voice note needs a duration in seconds, up to ${MAX_VOICE_SECONDS}`,
+    );
   }
-  if (d['attachment'] === 'picture' && duration !== undefined) throw new InvalidAttachmentError('attachment duration: pictures have none');
+  if (d['attachment'] === 'picture' && duration !== undefined)
+    throw new InvalidAttachmentError('attachment duration: pictures have none');
   for (const side of ['width', 'height'] as const) {
-    if (d[side] !== undefined && (d['attachment'] !== 'picture' || !isCount(d[side]))) throw new InvalidAttachmentError(`attachment ${side}: a positive integer, pictures only`);
+    if (d[side] !== undefined && (d['attachment'] !== 'picture' || !isCount(d[side])))
+      throw new InvalidAttachmentError(`attachment ${side}: a positive integer, pictures only`);
   }
   return d as unknown as AttachmentDescription;
 }

@@ -81,7 +81,10 @@ export type MsgDataAckRequestFrame = {
   /** The other side from the acking user's view: the peer (for one's own message from another device, the peer it went to), or the group id. */
   readonly session_id: string;
   readonly session_type: SessionType;
-} & ({ readonly msg_id: number; readonly msg_ids?: never } | { readonly msg_ids: readonly number[]; readonly msg_id?: never });
+} & (
+  | { readonly msg_id: number; readonly msg_ids?: never }
+  | { readonly msg_ids: readonly number[]; readonly msg_id?: never }
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Server → client
@@ -197,7 +200,11 @@ export interface RequestMap {
   msg_list: {
     request: SessionRef & { readonly msg_id_begin: number; readonly msg_cnt: number };
     /** `has_more`: older messages remain; go on with `msg_id_begin` = the smallest msg_id returned − 1. */
-    reply: SessionRef & { readonly msg_id_begin: number; readonly msg_list: readonly ListedMessage[]; readonly has_more: boolean };
+    reply: SessionRef & {
+      readonly msg_id_begin: number;
+      readonly msg_list: readonly ListedMessage[];
+      readonly has_more: boolean;
+    };
   };
   latest_msg_id: {
     request: SessionRef;
@@ -231,7 +238,11 @@ export interface RequestMap {
     reply: { readonly group_id: string };
   };
   group_change_member: {
-    request: { readonly group_id: string; readonly change_type: GroupChangeType; readonly member_ids: readonly string[] };
+    request: {
+      readonly group_id: string;
+      readonly change_type: GroupChangeType;
+      readonly member_ids: readonly string[];
+    };
     reply: { readonly group_id: string; readonly cur_user_id_list: readonly string[] };
   };
   group_list: {
@@ -273,7 +284,13 @@ export interface RequestMap {
     /** A presigned PUT for a fresh key under the caller, for exactly this content type and size (docs/protocol.md "Attachments"). */
     request: { readonly content_type: string; readonly size: number };
     /** PUT the bytes to `url` with `headers` before `expires_in` seconds pass; then send a message referencing `key`. */
-    reply: { readonly key: string; readonly url: string; readonly method: 'PUT'; readonly headers: Readonly<Record<string, string>>; readonly expires_in: number };
+    reply: {
+      readonly key: string;
+      readonly url: string;
+      readonly method: 'PUT';
+      readonly headers: Readonly<Record<string, string>>;
+      readonly expires_in: number;
+    };
   };
   attachment_url: {
     /** A presigned GET for an attachment that a message of this session references (members only). */

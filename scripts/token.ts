@@ -14,7 +14,9 @@ if (userId === undefined || rest.length > 0 || userId === '--help' || userId ===
 try {
   const secret = process.env['JWT_SECRET'] || DEFAULT_JWT_SECRET;
   console.log(await mintToken(secret, userId));
-  console.error(`token for ${userId}, valid ${DEFAULT_TOKEN_TTL_SECONDS / 3600} h, signed with ${secret === DEFAULT_JWT_SECRET ? 'the default secret' : 'JWT_SECRET'}`);
+  console.error(
+    `token for ${userId}, valid ${DEFAULT_TOKEN_TTL_SECONDS / 3600} h, signed with ${secret === DEFAULT_JWT_SECRET ? 'the default secret' : 'JWT_SECRET'}`,
+  );
 } catch (error) {
   if (error instanceof InvalidUserIdError) {
     console.error(error.message);

@@ -42,12 +42,15 @@ export interface CleanupReport {
 }
 
 /** The tables and bucket of a stack, from its outputs (`[{ OutputKey, OutputValue }]`). */
-export function cleanupTargetFromOutputs(outputs: readonly { OutputKey?: string; OutputValue?: string }[]): CleanupTarget {
+export function cleanupTargetFromOutputs(
+  outputs: readonly { OutputKey?: string; OutputValue?: string }[],
+): CleanupTarget {
   const value = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
   const tables = {} as Record<TableId, string>;
   for (const spec of ALL_TABLES) {
     const name = value(`${spec.id}TableName`);
-    if (!name) throw new Error(`the stack outputs have no ${spec.id}TableName: give the outputs of the deployed TeamTalkStack`);
+    if (!name)
+      throw new Error(`the stack outputs have no ${spec.id}TableName: give the outputs of the deployed TeamTalkStack`);
     tables[spec.id] = name;
   }
   const bucket = value('AttachmentBucketName');
@@ -63,7 +66,10 @@ export async function cleanUpSmokeData(
 ): Promise<CleanupReport> {
   const { db } = clients;
   const sessions = await sessionRows(db, target, users);
-  const groups = new Set([...groupIds, ...sessions.filter((s) => s['session_type'] === GROUP_SESSION).map((s) => s['session_id'] as string)]);
+  const groups = new Set([
+    ...groupIds,
+    ...sessions.filter((s) => s['session_type'] === GROUP_SESSION).map((s) => s['session_id'] as string),
+  ]);
   const conversations = new Set([singleConversationId(users[0], users[1])]);
   const kept = new Set<string>();
   let deletedGroups = 0;
@@ -81,34 +87,66 @@ export async function cleanUpSmokeData(
   for (const conversationId of conversations) messages += await deleteConversation(db, target, conversationId);
   const userRows = await deleteUserRows(db, target, users);
   // Uploads and their stored copies both sit under the uploader (`uploads/<user hex>/`, `att/<user hex>/`).
-  const prefixes = users.flatMap((u) => [UPLOADS_PREFIX, REFERENCED_PREFIX].map((p) => `${p}${Buffer.from(u).toString('hex')}/`));
+  const prefixes = users.flatMap((u) =>
+    [UPLOADS_PREFIX, REFERENCED_PREFIX].map((p) => `${p}${Buffer.from(u).toString('hex')}/`),
+  );
   const objects = clients.s3 && target.bucket ? await deletePrefixes(clients.s3, target.bucket, prefixes) : 0;
   return { conversations: conversations.size, messages, groups: deletedGroups, userRows, objects, kept: [...kept] };
 }
 
 /** Every Sessions row of the two users (session rows carry session_type, session_id and conversation_id). */
-async function sessionRows(db: DynamoDBDocumentClient, target: CleanupTarget, users: readonly string[]): Promise<Record<string, unknown>[]> {
+async function sessionRows(
+  db: DynamoDBDocumentClient,
+  target: CleanupTarget,
+  users: readonly string[],
+): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   for (const user of users) {
-    for await (const item of queryAll(db, { TableName: target.tables.Sessions, KeyConditionExpression: 'user_id = :u', ExpressionAttributeValues: { ':u': user } })) rows.push(item);
+    for await (const item of queryAll(db, {
+      TableName: target.tables.Sessions,
+      KeyConditionExpression: 'user_id = :u',
+      ExpressionAttributeValues: { ':u': user },
+    }))
+      rows.push(item);
   }
   return rows;
 }
 
 /** The group's item and member rows, when one of the users owns it and nobody else is a member. */
-async function deleteGroupIfOnlyTheirs(db: DynamoDBDocumentClient, target: CleanupTarget, users: readonly string[], groupId: string): Promise<boolean> {
-  const group = (await db.send(new GetCommand({ TableName: target.tables.Groups, Key: { group_id: groupId }, ConsistentRead: true }))).Item;
+async function deleteGroupIfOnlyTheirs(
+  db: DynamoDBDocumentClient,
+  target: CleanupTarget,
+  users: readonly string[],
+  groupId: string,
+): Promise<boolean> {
+  const group = (
+    await db.send(new GetCommand({ TableName: target.tables.Groups, Key: { group_id: groupId }, ConsistentRead: true }))
+  ).Item;
   const members: Record<string, unknown>[] = [];
-  for await (const m of queryAll(db, { TableName: target.tables.GroupMembers, KeyConditionExpression: 'group_id = :g', ExpressionAttributeValues: { ':g': groupId }, ProjectionExpression: 'group_id, user_id' })) members.push(m);
+  for await (const m of queryAll(db, {
+    TableName: target.tables.GroupMembers,
+    KeyConditionExpression: 'group_id = :g',
+    ExpressionAttributeValues: { ':g': groupId },
+    ProjectionExpression: 'group_id, user_id',
+  }))
+    members.push(m);
   if (group && !users.includes(group['owner_id'] as string)) return false;
   if (members.some((m) => !users.includes(m['user_id'] as string))) return false;
-  await batchWriteAll(db, target.tables.GroupMembers, members.map((Key) => ({ DeleteRequest: { Key } })));
+  await batchWriteAll(
+    db,
+    target.tables.GroupMembers,
+    members.map((Key) => ({ DeleteRequest: { Key } })),
+  );
   await db.send(new DeleteCommand({ TableName: target.tables.Groups, Key: { group_id: groupId } }));
   return true;
 }
 
 /** A conversation's messages and head; the number of messages. */
-async function deleteConversation(db: DynamoDBDocumentClient, target: CleanupTarget, conversationId: string): Promise<number> {
+async function deleteConversation(
+  db: DynamoDBDocumentClient,
+  target: CleanupTarget,
+  conversationId: string,
+): Promise<number> {
   const keys: Record<string, unknown>[] = [];
   const messages = TABLES.Messages;
   for await (const item of queryAll(db, {
@@ -116,27 +154,49 @@ async function deleteConversation(db: DynamoDBDocumentClient, target: CleanupTar
     KeyConditionExpression: 'conversation_id = :c',
     ExpressionAttributeValues: { ':c': conversationId },
     ProjectionExpression: `${messages.partitionKey.name}, ${messages.sortKey!.name}`,
-  })) keys.push(item);
-  await batchWriteAll(db, target.tables.Messages, keys.map((Key) => ({ DeleteRequest: { Key } })));
-  await db.send(new DeleteCommand({ TableName: target.tables.Conversations, Key: { conversation_id: conversationId } }));
+  }))
+    keys.push(item);
+  await batchWriteAll(
+    db,
+    target.tables.Messages,
+    keys.map((Key) => ({ DeleteRequest: { Key } })),
+  );
+  await db.send(
+    new DeleteCommand({ TableName: target.tables.Conversations, Key: { conversation_id: conversationId } }),
+  );
   return keys.length;
 }
 
 /** The users' partitions of Sessions and Connections and their Presence items; the number of rows. */
-async function deleteUserRows(db: DynamoDBDocumentClient, target: CleanupTarget, users: readonly string[]): Promise<number> {
+async function deleteUserRows(
+  db: DynamoDBDocumentClient,
+  target: CleanupTarget,
+  users: readonly string[],
+): Promise<number> {
   let count = 0;
   for (const tableId of ['Sessions', 'Connections'] as const) {
     const spec = TABLES[tableId];
     for (const user of users) {
       const keys: Record<string, unknown>[] = [];
-      const input = { TableName: target.tables[tableId], KeyConditionExpression: 'user_id = :u', ExpressionAttributeValues: { ':u': user }, ProjectionExpression: `user_id, ${spec.sortKey!.name}` };
+      const input = {
+        TableName: target.tables[tableId],
+        KeyConditionExpression: 'user_id = :u',
+        ExpressionAttributeValues: { ':u': user },
+        ProjectionExpression: `user_id, ${spec.sortKey!.name}`,
+      };
       for await (const item of queryAll(db, input)) keys.push(item);
-      await batchWriteAll(db, target.tables[tableId], keys.map((Key) => ({ DeleteRequest: { Key } })));
+      await batchWriteAll(
+        db,
+        target.tables[tableId],
+        keys.map((Key) => ({ DeleteRequest: { Key } })),
+      );
       count += keys.length;
     }
   }
   for (const user of users) {
-    const deleted = await db.send(new DeleteCommand({ TableName: target.tables.Presence, Key: { user_id: user }, ReturnValues: 'ALL_OLD' }));
+    const deleted = await db.send(
+      new DeleteCommand({ TableName: target.tables.Presence, Key: { user_id: user }, ReturnValues: 'ALL_OLD' }),
+    );
     if (deleted.Attributes) count++;
   }
   return count;
@@ -148,7 +208,9 @@ async function deletePrefixes(s3: S3Client, bucket: string, prefixes: readonly s
   for (const prefix of prefixes) {
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) {
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key! }));
         count++;

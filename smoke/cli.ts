@@ -46,7 +46,12 @@ export interface SmokeIo {
   /** Cognito's API, for tests; the global fetch by default. */
   readonly fetch?: typeof fetch;
   /** Runs the clean-up, for tests; the deployment's DynamoDB and S3 in `region` by default. */
-  readonly cleanup?: (target: CleanupTarget, users: readonly [string, string], groupIds: readonly string[], region: string | undefined) => Promise<CleanupReport>;
+  readonly cleanup?: (
+    target: CleanupTarget,
+    users: readonly [string, string],
+    groupIds: readonly string[],
+    region: string | undefined,
+  ) => Promise<CleanupReport>;
 }
 
 class UsageError extends Error {}
@@ -88,16 +93,27 @@ export async function main(argv: readonly string[], io: SmokeIo): Promise<number
     const results = await runSmoke({
       url,
       users,
-      redeliveryTimeoutMs: values['skip-redelivery'] ? false : seconds(values['redelivery-timeout'], 120, '--redelivery-timeout'),
+      redeliveryTimeoutMs: values['skip-redelivery']
+        ? false
+        : seconds(values['redelivery-timeout'], 120, '--redelivery-timeout'),
       replyTimeoutMs: seconds(values['timeout'], 15, '--timeout'),
       onResult: (result) => io.out(formatResult(result)),
       onGroupCreated: (groupId) => groupIds.push(groupId),
     });
     const failed = results.filter((r) => r.outcome === 'fail').length;
-    io.out(failed === 0 ? `smoke: all ${results.length - skipped(results)} steps passed` : `smoke: ${failed} of ${results.length} steps failed`);
+    io.out(
+      failed === 0
+        ? `smoke: all ${results.length - skipped(results)} steps passed`
+        : `smoke: ${failed} of ${results.length} steps failed`,
+    );
     if (cleanupTarget) {
       const region = typeof values['region'] === 'string' ? values['region'] : regionOf(url);
-      const report = await (io.cleanup ?? awsCleanup)(cleanupTarget, [users[0].userId, users[1].userId], groupIds, region);
+      const report = await (io.cleanup ?? awsCleanup)(
+        cleanupTarget,
+        [users[0].userId, users[1].userId],
+        groupIds,
+        region,
+      );
       io.out(formatCleanup(report));
     }
     return failed === 0 ? 0 : 1;
@@ -122,7 +138,8 @@ function readCleanupTarget(path: string): CleanupTarget {
   } catch (error) {
     throw new UsageError(`--cleanup ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!Array.isArray(outputs)) throw new UsageError(`--cleanup ${path}: expected the stack outputs, a JSON array of {OutputKey, OutputValue}`);
+  if (!Array.isArray(outputs))
+    throw new UsageError(`--cleanup ${path}: expected the stack outputs, a JSON array of {OutputKey, OutputValue}`);
   try {
     return cleanupTargetFromOutputs(outputs as { OutputKey?: string; OutputValue?: string }[]);
   } catch (error) {
@@ -131,7 +148,12 @@ function readCleanupTarget(path: string): CleanupTarget {
 }
 
 /** The clean-up against the deployment, with the credentials of the shell (AWS's default chain). */
-async function awsCleanup(target: CleanupTarget, users: readonly [string, string], groupIds: readonly string[], region: string | undefined): Promise<CleanupReport> {
+async function awsCleanup(
+  target: CleanupTarget,
+  users: readonly [string, string],
+  groupIds: readonly string[],
+  region: string | undefined,
+): Promise<CleanupReport> {
   const s3 = new S3Client(region ? { region } : {});
   try {
     return await cleanUpSmokeData({ db: createDocumentClient(region ? { region } : {}), s3 }, target, users, groupIds);
@@ -141,7 +163,10 @@ async function awsCleanup(target: CleanupTarget, users: readonly [string, string
 }
 
 export function formatCleanup(report: CleanupReport): string {
-  const kept = report.kept.length > 0 ? `; kept ${report.kept.length} conversation(s) with other users: ${report.kept.join(', ')}` : '';
+  const kept =
+    report.kept.length > 0
+      ? `; kept ${report.kept.length} conversation(s) with other users: ${report.kept.join(', ')}`
+      : '';
   return `CLEANUP deleted ${report.conversations} conversation(s) with ${report.messages} message(s), ${report.groups} group(s), ${report.userRows} user row(s), ${report.objects} attachment object(s)${kept}`;
 }
 
@@ -157,7 +182,11 @@ function seconds(raw: string | boolean | undefined, fallback: number, name: stri
   return value * 1000;
 }
 
-async function resolveUsers(values: Record<string, string | boolean | undefined>, url: string, io: SmokeIo): Promise<[SmokeUser, SmokeUser]> {
+async function resolveUsers(
+  values: Record<string, string | boolean | undefined>,
+  url: string,
+  io: SmokeIo,
+): Promise<[SmokeUser, SmokeUser]> {
   const str = (name: string, envName?: string) => {
     const value = values[name];
     return typeof value === 'string' && value !== '' ? value : envName ? io.env[envName] || undefined : undefined;
@@ -182,19 +211,24 @@ async function resolveUsers(values: Record<string, string | boolean | undefined>
     return [fromToken(tokens[0]), fromToken(tokens[1])];
   }
   const clientId = str('client-id');
-  if (!clientId || !cognitoUsers[0] || !cognitoUsers[1]) throw new UsageError('Cognito sign-in needs --client-id, --user-a and --user-b');
+  if (!clientId || !cognitoUsers[0] || !cognitoUsers[1])
+    throw new UsageError('Cognito sign-in needs --client-id, --user-a and --user-b');
   const region = str('region') ?? regionOf(url);
   if (!region) throw new UsageError('--region is needed: the URL names no AWS region');
   const passwords = [str('password-a', 'SMOKE_PASSWORD_A'), str('password-b', 'SMOKE_PASSWORD_B')];
-  if (!passwords[0] || !passwords[1]) throw new UsageError('set SMOKE_PASSWORD_A and SMOKE_PASSWORD_B (or --password-a, --password-b)');
-  const signIn = (i: 0 | 1) => cognitoSignIn({ region, clientId, username: cognitoUsers[i]!, password: passwords[i]! }, io.fetch ?? fetch);
+  if (!passwords[0] || !passwords[1])
+    throw new UsageError('set SMOKE_PASSWORD_A and SMOKE_PASSWORD_B (or --password-a, --password-b)');
+  const signIn = (i: 0 | 1) =>
+    cognitoSignIn({ region, clientId, username: cognitoUsers[i]!, password: passwords[i]! }, io.fetch ?? fetch);
   return [fromToken(await signIn(0)), fromToken(await signIn(1))];
 }
 
 /** The user of a token is its `sub` (read, not verified: the server verifies it). */
 function fromToken(token: string): SmokeUser {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      sub?: unknown;
+    };
     if (typeof payload.sub === 'string' && payload.sub !== '') return { userId: payload.sub, token };
   } catch {
     // fall through
@@ -217,8 +251,15 @@ export interface CognitoSignIn {
 export async function cognitoSignIn(user: CognitoSignIn, fetchImpl: typeof fetch): Promise<string> {
   const response = await fetchImpl(`https://cognito-idp.${user.region}.amazonaws.com/`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
-    body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: user.clientId, AuthParameters: { USERNAME: user.username, PASSWORD: user.password } }),
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'X-Amz-Target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+    },
+    body: JSON.stringify({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: user.clientId,
+      AuthParameters: { USERNAME: user.username, PASSWORD: user.password },
+    }),
   });
   const body = (await response.json().catch(() => ({}))) as {
     AuthenticationResult?: { IdToken?: string };
@@ -228,12 +269,20 @@ export async function cognitoSignIn(user: CognitoSignIn, fetchImpl: typeof fetch
   };
   if (body.AuthenticationResult?.IdToken) return body.AuthenticationResult.IdToken;
   if (body.ChallengeName) {
-    throw new Error(`Cognito asks ${user.username} for ${body.ChallengeName}: set a permanent password (aws cognito-idp admin-set-user-password --permanent)`);
+    throw new Error(
+      `Cognito asks ${user.username} for ${body.ChallengeName}: set a permanent password (aws cognito-idp admin-set-user-password --permanent)`,
+    );
   }
-  throw new Error(`Cognito sign-in of ${user.username} failed: ${body.__type ?? `HTTP ${response.status}`} ${body.message ?? ''}`.trim());
+  throw new Error(
+    `Cognito sign-in of ${user.username} failed: ${body.__type ?? `HTTP ${response.status}`} ${body.message ?? ''}`.trim(),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const code = await main(process.argv.slice(2), { out: (line) => console.log(line), err: (line) => console.error(line), env: process.env });
+  const code = await main(process.argv.slice(2), {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    env: process.env,
+  });
   process.exit(code);
 }

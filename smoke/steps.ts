@@ -92,7 +92,12 @@ export async function runSmoke(options: SmokeOptions): Promise<StepResult[]> {
         try {
           result = { step, outcome: 'pass', detail: await fn(run), ms: Date.now() - started };
         } catch (error) {
-          result = { step, outcome: 'fail', detail: error instanceof Error ? error.message : String(error), ms: Date.now() - started };
+          result = {
+            step,
+            outcome: 'fail',
+            detail: error instanceof Error ? error.message : String(error),
+            ms: Date.now() - started,
+          };
         }
       }
       results.push(result);
@@ -111,7 +116,10 @@ async function connect(run: Run): Promise<string> {
   const { url, users, replyTimeoutMs } = run.options;
   const open = (user: SmokeUser) =>
     SmokeConnection.open(url, user.token, replyTimeoutMs).catch((error: unknown) => {
-      const why = error instanceof UpgradeRefusedError && error.status === 401 ? ' (token refused: wrong secret, issuer, audience or expired?)' : '';
+      const why =
+        error instanceof UpgradeRefusedError && error.status === 401
+          ? ' (token refused: wrong secret, issuer, audience or expired?)'
+          : '';
       throw new StepFailed(`${user.userId}: ${error instanceof Error ? error.message : String(error)}${why}`);
     });
   run.a = await open(users[0]);
@@ -123,18 +131,35 @@ async function connect(run: Run): Promise<string> {
 async function sendText(run: Run, text: string): Promise<number> {
   const { users, replyTimeoutMs } = run.options;
   const clientMsgId = `smoke-${run.tag}-${text.length}-${Date.now()}`;
-  const ack = await run.a!.request('msg_data', { to_session_id: users[1].userId, msg_type: 1, msg_data: text, client_msg_id: clientMsgId }, replyTimeoutMs);
+  const ack = await run.a!.request(
+    'msg_data',
+    { to_session_id: users[1].userId, msg_type: 1, msg_data: text, client_msg_id: clientMsgId },
+    replyTimeoutMs,
+  );
   expect(ack['type'] === 'msg_data_ack', `expected msg_data_ack, got ${describeFrame(ack)}`);
-  expect(Number.isInteger(ack['msg_id']) && (ack['msg_id'] as number) > 0, `msg_data_ack without a msg_id: ${describeFrame(ack)}`);
-  expect(ack['session_id'] === users[1].userId && ack['client_msg_id'] === clientMsgId, `msg_data_ack for another message: ${describeFrame(ack)}`);
+  expect(
+    Number.isInteger(ack['msg_id']) && (ack['msg_id'] as number) > 0,
+    `msg_data_ack without a msg_id: ${describeFrame(ack)}`,
+  );
+  expect(
+    ack['session_id'] === users[1].userId && ack['client_msg_id'] === clientMsgId,
+    `msg_data_ack for another message: ${describeFrame(ack)}`,
+  );
   return ack['msg_id'] as number;
 }
 
 /** B's next msg_data of that msg_id from A, with the text sent. */
 async function received(run: Run, msgId: number, text: string, timeoutMs: number, what: string): Promise<Frame> {
   const from = run.options.users[0].userId;
-  const frame = await run.b!.next((f) => f['type'] === 'msg_data' && f['msg_id'] === msgId && f['from_user_id'] === from, timeoutMs, what);
-  expect(frame['msg_data'] === text && frame['msg_type'] === 1, `msg_data ${msgId} arrived changed: ${describeFrame(frame)}`);
+  const frame = await run.b!.next(
+    (f) => f['type'] === 'msg_data' && f['msg_id'] === msgId && f['from_user_id'] === from,
+    timeoutMs,
+    what,
+  );
+  expect(
+    frame['msg_data'] === text && frame['msg_type'] === 1,
+    `msg_data ${msgId} arrived changed: ${describeFrame(frame)}`,
+  );
   return frame;
 }
 
@@ -149,7 +174,13 @@ async function send(run: Run): Promise<string> {
 
 async function delivery(run: Run): Promise<string> {
   expect(run.first !== undefined, 'not run: send failed');
-  await received(run, run.first, `smoke ${run.tag} one`, run.options.replyTimeoutMs, `msg_data ${run.first} at the receiver`);
+  await received(
+    run,
+    run.first,
+    `smoke ${run.tag} one`,
+    run.options.replyTimeoutMs,
+    `msg_data ${run.first} at the receiver`,
+  );
   return `receiver got msg_id ${run.first}`;
 }
 
@@ -183,17 +214,36 @@ async function history(run: Run): Promise<string> {
     // Without the redelivery step, the second message is sent and acked here.
     const text = `smoke ${run.tag} two`;
     run.second = await sendText(run, text);
-    const frame = await received(run, run.second, text, run.options.replyTimeoutMs, `msg_data ${run.second} at the receiver`);
+    const frame = await received(
+      run,
+      run.second,
+      text,
+      run.options.replyTimeoutMs,
+      `msg_data ${run.second} at the receiver`,
+    );
     run.b!.send(ackFrame(run, frame['msg_id'] as number));
   }
   const { users, replyTimeoutMs } = run.options;
-  const reply = await run.a!.request('msg_list', { session_id: users[1].userId, session_type: 1, msg_id_begin: 0, msg_cnt: 10 }, replyTimeoutMs);
-  expect(reply['type'] === 'msg_list' && Array.isArray(reply['msg_list']), `expected msg_list, got ${describeFrame(reply)}`);
+  const reply = await run.a!.request(
+    'msg_list',
+    { session_id: users[1].userId, session_type: 1, msg_id_begin: 0, msg_cnt: 10 },
+    replyTimeoutMs,
+  );
+  expect(
+    reply['type'] === 'msg_list' && Array.isArray(reply['msg_list']),
+    `expected msg_list, got ${describeFrame(reply)}`,
+  );
   const list = reply['msg_list'] as Frame[];
   const ids = list.map((m) => m['msg_id']);
-  expect(ids[0] === run.second && ids.includes(run.first), `msg_list should start with ${run.second} and hold ${run.first}: ${ids.join(', ')}`);
+  expect(
+    ids[0] === run.second && ids.includes(run.first),
+    `msg_list should start with ${run.second} and hold ${run.first}: ${ids.join(', ')}`,
+  );
   const first = list.find((m) => m['msg_id'] === run.first)!;
-  expect(first['msg_data'] === `smoke ${run.tag} one` && first['from_user_id'] === users[0].userId, `msg ${run.first} listed wrong: ${describeFrame(first)}`);
+  expect(
+    first['msg_data'] === `smoke ${run.tag} one` && first['from_user_id'] === users[0].userId,
+    `msg ${run.first} listed wrong: ${describeFrame(first)}`,
+  );
   return `msg_list holds msg_id ${ids.slice(0, 2).join(', ')}`;
 }
 
@@ -201,31 +251,69 @@ async function readReceipt(run: Run): Promise<string> {
   const { users, replyTimeoutMs } = run.options;
   const msgId = run.second ?? run.first;
   expect(msgId !== undefined, 'not run: nothing was sent');
-  const reply = await run.b!.request('msg_read_ack', { session_id: users[0].userId, session_type: 1, msg_id: msgId }, replyTimeoutMs);
+  const reply = await run.b!.request(
+    'msg_read_ack',
+    { session_id: users[0].userId, session_type: 1, msg_id: msgId },
+    replyTimeoutMs,
+  );
   expect(reply['type'] === 'msg_read_ack', `expected msg_read_ack, got ${describeFrame(reply)}`);
-  const receipt = await run.a!.next((f) => f['type'] === 'msg_read_receipt' && f['user_id'] === users[1].userId, replyTimeoutMs, 'msg_read_receipt at the sender');
-  expect(receipt['msg_id'] === msgId && receipt['session_type'] === 1, `receipt for another message: ${describeFrame(receipt)}`);
+  const receipt = await run.a!.next(
+    (f) => f['type'] === 'msg_read_receipt' && f['user_id'] === users[1].userId,
+    replyTimeoutMs,
+    'msg_read_receipt at the sender',
+  );
+  expect(
+    receipt['msg_id'] === msgId && receipt['session_type'] === 1,
+    `receipt for another message: ${describeFrame(receipt)}`,
+  );
   return `sender got msg_read_receipt up to msg_id ${msgId}`;
 }
 
 /** A creates a group with B (the group id is whatever the server made); B gets and acks A's group message. */
 async function groupMessage(run: Run): Promise<string> {
   const { users, replyTimeoutMs } = run.options;
-  const created = await run.a!.request('group_create', { group_name: `smoke ${run.tag}`, member_ids: [users[1].userId] }, replyTimeoutMs);
-  expect(created['type'] === 'group_create' && typeof created['group_id'] === 'string', `expected group_create, got ${describeFrame(created)}`);
+  const created = await run.a!.request(
+    'group_create',
+    { group_name: `smoke ${run.tag}`, member_ids: [users[1].userId] },
+    replyTimeoutMs,
+  );
+  expect(
+    created['type'] === 'group_create' && typeof created['group_id'] === 'string',
+    `expected group_create, got ${describeFrame(created)}`,
+  );
   const groupId = created['group_id'] as string;
   run.groupId = groupId;
   run.options.onGroupCreated?.(groupId);
   const text = `smoke ${run.tag} group`;
-  const ack = await run.a!.request('msg_data', { to_session_id: groupId, msg_type: 17, msg_data: text }, replyTimeoutMs);
-  expect(ack['type'] === 'msg_data_ack' && ack['session_type'] === 2, `expected a group msg_data_ack, got ${describeFrame(ack)}`);
-  const frame = await run.b!.next((f) => f['type'] === 'msg_data' && f['to_session_id'] === groupId, replyTimeoutMs, 'the group message at the member');
-  expect(frame['msg_id'] === ack['msg_id'] && frame['msg_data'] === text, `group message arrived changed: ${describeFrame(frame)}`);
+  const ack = await run.a!.request(
+    'msg_data',
+    { to_session_id: groupId, msg_type: 17, msg_data: text },
+    replyTimeoutMs,
+  );
+  expect(
+    ack['type'] === 'msg_data_ack' && ack['session_type'] === 2,
+    `expected a group msg_data_ack, got ${describeFrame(ack)}`,
+  );
+  const frame = await run.b!.next(
+    (f) => f['type'] === 'msg_data' && f['to_session_id'] === groupId,
+    replyTimeoutMs,
+    'the group message at the member',
+  );
+  expect(
+    frame['msg_id'] === ack['msg_id'] && frame['msg_data'] === text,
+    `group message arrived changed: ${describeFrame(frame)}`,
+  );
   run.b!.send({ action: 'msg_data_ack', msg_id: frame['msg_id'], session_id: groupId, session_type: 2 });
   return `group ${groupId}: member got msg_id ${String(ack['msg_id'])}`;
 }
 
-async function expectRefused(connection: SmokeConnection, action: string, fields: Frame, code: string, timeoutMs: number): Promise<string> {
+async function expectRefused(
+  connection: SmokeConnection,
+  action: string,
+  fields: Frame,
+  code: string,
+  timeoutMs: number,
+): Promise<string> {
   const reply = await connection.request(action, fields, timeoutMs);
   expect(reply['type'] === 'error' && reply['code'] === code, `expected error ${code}, got ${describeFrame(reply)}`);
   return `${code}: ${String(reply['message'])}`;
@@ -233,18 +321,40 @@ async function expectRefused(connection: SmokeConnection, action: string, fields
 
 async function refuseSelfMessage(run: Run): Promise<string> {
   const self = run.options.users[0].userId;
-  return expectRefused(run.a!, 'msg_data', { to_session_id: self, msg_type: 1, msg_data: 'to myself' }, 'self_message', run.options.replyTimeoutMs);
+  return expectRefused(
+    run.a!,
+    'msg_data',
+    { to_session_id: self, msg_type: 1, msg_data: 'to myself' },
+    'self_message',
+    run.options.replyTimeoutMs,
+  );
 }
 
 async function refuseBadRequest(run: Run): Promise<string> {
-  return expectRefused(run.a!, 'msg_data', { to_session_id: run.options.users[1].userId }, 'bad_request', run.options.replyTimeoutMs);
+  return expectRefused(
+    run.a!,
+    'msg_data',
+    { to_session_id: run.options.users[1].userId },
+    'bad_request',
+    run.options.replyTimeoutMs,
+  );
 }
 
 /** B, removed from the group by its owner, may no longer send to it. */
 async function refuseNotMember(run: Run): Promise<string> {
   const { users, replyTimeoutMs } = run.options;
   expect(run.groupId !== undefined, 'not run: no group was created');
-  const changed = await run.a!.request('group_change_member', { group_id: run.groupId, change_type: 'del', member_ids: [users[1].userId] }, replyTimeoutMs);
+  const changed = await run.a!.request(
+    'group_change_member',
+    { group_id: run.groupId, change_type: 'del', member_ids: [users[1].userId] },
+    replyTimeoutMs,
+  );
   expect(changed['type'] === 'group_change_member', `removing the member failed: ${describeFrame(changed)}`);
-  return expectRefused(run.b!, 'msg_data', { to_session_id: run.groupId, msg_type: 17, msg_data: 'still here?' }, 'not_member', replyTimeoutMs);
+  return expectRefused(
+    run.b!,
+    'msg_data',
+    { to_session_id: run.groupId, msg_type: 17, msg_data: 'still here?' },
+    'not_member',
+    replyTimeoutMs,
+  );
 }

@@ -40,8 +40,16 @@ describe('function bundles', () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain('core/lambda-credentials.ts');
     expect(inputs.some((p) => p.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
-    for (const gone of ['@aws-sdk/credential-provider-node/', '@aws-sdk/credential-provider-sso/', '@aws-sdk/credential-provider-ini/', '@aws-sdk/nested-clients/']) {
-      expect(inputs.filter((p) => p.includes(gone)), gone).toEqual([]);
+    for (const gone of [
+      '@aws-sdk/credential-provider-node/',
+      '@aws-sdk/credential-provider-sso/',
+      '@aws-sdk/credential-provider-ini/',
+      '@aws-sdk/nested-clients/',
+    ]) {
+      expect(
+        inputs.filter((p) => p.includes(gone)),
+        gone,
+      ).toEqual([]);
     }
   });
 });

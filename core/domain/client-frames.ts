@@ -4,7 +4,12 @@
  */
 import * as v from 'valibot';
 import { GROUP_MSG_TYPES, SINGLE_MSG_TYPES } from '../../protocol/frames.js';
-import { CLIENT_MSG_ID_MAX_LENGTH, GROUP_ID_PATTERN, MAX_IDS_PER_REQUEST, USER_ID_PATTERN } from '../../protocol/limits.js';
+import {
+  CLIENT_MSG_ID_MAX_LENGTH,
+  GROUP_ID_PATTERN,
+  MAX_IDS_PER_REQUEST,
+  USER_ID_PATTERN,
+} from '../../protocol/limits.js';
 import { FrameError } from '../errors.js';
 
 const MAX_SEQ = 2 ** 32 - 1;
@@ -12,7 +17,10 @@ export const seqSchema = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0
 export const userIdSchema = v.pipe(v.string(), v.regex(USER_ID_PATTERN, 'must be 1-128 characters of A-Za-z0-9_.@-'));
 export const groupIdSchema = v.pipe(v.string(), v.regex(GROUP_ID_PATTERN, 'must be a group id from group_create'));
 /** The other side of a conversation: a user id, or a group id. */
-export const sessionIdSchema = v.union([userIdSchema, groupIdSchema], 'must be a user id (1-128 characters of A-Za-z0-9_.@-) or a group id');
+export const sessionIdSchema = v.union(
+  [userIdSchema, groupIdSchema],
+  'must be a user id (1-128 characters of A-Za-z0-9_.@-) or a group id',
+);
 export const msgIdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 
 export const MsgDataSchema = v.object({
@@ -62,7 +70,8 @@ export function parseFrame(body: string | undefined | null): RawFrame {
   const fields = value as Record<string, unknown>;
   const seq = v.is(seqSchema, fields['seq']) ? (fields['seq'] as number | undefined) : undefined;
   const malformed = malformedStringPath(fields);
-  if (malformed !== undefined) throw new FrameError('bad_request', `${malformed.slice(0, 64)}: not well-formed Unicode (a lone surrogate)`);
+  if (malformed !== undefined)
+    throw new FrameError('bad_request', `${malformed.slice(0, 64)}: not well-formed Unicode (a lone surrogate)`);
   return { fields, seq };
 }
 
@@ -77,7 +86,7 @@ function malformedStringPath(root: unknown): string | undefined {
     if (typeof value === 'string') {
       if (!value.isWellFormed()) return path;
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push([item, `${path}.${i}`]));
+      for (const [i, item] of value.entries()) stack.push([item, `${path}.${i}`]);
     } else if (typeof value === 'object' && value !== null) {
       for (const [k, item] of Object.entries(value)) {
         if (!k.isWellFormed()) return `${path} (a key)`;

@@ -1,5 +1,12 @@
 /** Server frames of the wire contract (docs/protocol.md), built in one place so no handler drifts. */
-import type { ErrorFrame, KickFrame, KnownErrorCode, ListedMessage, MsgDataAckFrame, MsgDataFrame } from '../../protocol/frames.js';
+import type {
+  ErrorFrame,
+  KickFrame,
+  KnownErrorCode,
+  ListedMessage,
+  MsgDataAckFrame,
+  MsgDataFrame,
+} from '../../protocol/frames.js';
 import type { StoredMessage } from './message.js';
 
 export type { ErrorFrame, KickFrame, ListedMessage, MsgDataAckFrame, MsgDataFrame } from '../../protocol/frames.js';
@@ -24,7 +31,12 @@ export function errorFrame(error: FrameError, seq: number | undefined): ErrorFra
 
 export function internalErrorFrame(seq: number | undefined): ErrorFrame {
   // The message may or may not be stored: a resend with the same client_msg_id is stored once either way.
-  return { type: 'error', ...withSeq(seq), code: 'internal', message: 'internal error; try again (with the same client_msg_id)' };
+  return {
+    type: 'error',
+    ...withSeq(seq),
+    code: 'internal',
+    message: 'internal error; try again (with the same client_msg_id)',
+  };
 }
 
 export function msgDataAckFrame(message: StoredMessage, sessionType: number, seq: number | undefined): MsgDataAckFrame {

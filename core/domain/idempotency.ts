@@ -17,14 +17,21 @@ export interface IdempotencyKey {
   readonly contentHash: string;
 }
 
-const digest = (text: string, chars: number) => createHash('sha256').update(text, 'utf8').digest('base64url').slice(0, chars);
+const digest = (text: string, chars: number) =>
+  createHash('sha256').update(text, 'utf8').digest('base64url').slice(0, chars);
 
 /** The hash of a message's content, as the idempotency record and the ack check compare it. */
 export function contentHash(msgType: number, msgData: string): string {
   return digest(`${msgType}\u0000${msgData}`, 22);
 }
 
-export function idempotencyKey(input: { senderId: string; conversationId: string; clientMsgId: string; msgType: number; msgData: string }): IdempotencyKey {
+export function idempotencyKey(input: {
+  senderId: string;
+  conversationId: string;
+  clientMsgId: string;
+  msgType: number;
+  msgData: string;
+}): IdempotencyKey {
   return {
     senderId: input.senderId,
     conversationId: input.conversationId,

@@ -15,7 +15,11 @@ export function jsonBytes(value: unknown): number {
  * The longest prefix of `items` whose JSON fits in `budget` bytes (each item plus its comma); at least one item when
  * there is one and `atLeastOne` (a single item always fits: msg_data is bounded so that it does).
  */
-export function fitItems<T>(items: readonly T[], budget = REPLY_BUDGET_BYTES, atLeastOne = true): { fitted: T[]; rest: T[] } {
+export function fitItems<T>(
+  items: readonly T[],
+  budget = REPLY_BUDGET_BYTES,
+  atLeastOne = true,
+): { fitted: T[]; rest: T[] } {
   let used = 2;
   let n = 0;
   for (const item of items) {

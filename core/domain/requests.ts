@@ -2,7 +2,13 @@
 import * as v from 'valibot';
 import { DEVICE_PLATFORMS } from '../../protocol/frames.js';
 import { LIMIT_DEFAULTS, MAX_IDS_PER_REQUEST, MAX_MSG_LIST_COUNT } from '../../protocol/limits.js';
-import { groupIdSchema, msgIdSchema, seqSchema as seq, sessionIdSchema as sessionId, userIdSchema } from './client-frames.js';
+import {
+  groupIdSchema,
+  msgIdSchema,
+  seqSchema as seq,
+  sessionIdSchema as sessionId,
+  userIdSchema,
+} from './client-frames.js';
 
 const sessionType = v.picklist([1, 2], 'must be 1 or 2');
 /** An opaque cursor from a previous reply. */
@@ -59,7 +65,12 @@ export const GroupChangeMemberSchema = v.object({
 
 export const GroupListSchema = v.object({ action: v.literal('group_list'), seq, page_token: pageToken });
 
-export const GroupInfoSchema = v.object({ action: v.literal('group_info'), seq, group_id: groupIdSchema, page_token: pageToken });
+export const GroupInfoSchema = v.object({
+  action: v.literal('group_info'),
+  seq,
+  group_id: groupIdSchema,
+  page_token: pageToken,
+});
 
 const deviceToken = v.pipe(v.string(), v.minLength(1), v.maxLength(LIMIT_DEFAULTS.maxDeviceTokenLength));
 

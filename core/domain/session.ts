@@ -30,7 +30,11 @@ export interface ConversationHead extends SideCounts {
  * Unread messages: in a single conversation the peer's sent count since the read mark; in a group (no peerSide)
  * TeamTalk's counter − member mark, the mark moving on the member's own sends too.
  */
-export function unreadCount(session: SessionRow, head: ConversationHead | undefined, peerSide: 'lo' | 'hi' | undefined): number {
+export function unreadCount(
+  session: SessionRow,
+  head: ConversationHead | undefined,
+  peerSide: 'lo' | 'hi' | undefined,
+): number {
   if (!head) return 0;
   if (peerSide === undefined) return Math.max(0, head.lastMsgId - session.readMsgId);
   const peerSent = peerSide === 'lo' ? head.sentLo : head.sentHi;

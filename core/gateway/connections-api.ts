@@ -3,7 +3,12 @@
  * API). A 410 means the connection is gone; throttling (429 LimitExceededException) and timeouts are retried by
  * the SDK's standard strategy (exponential backoff with jitter) before GatewayUnavailableError is thrown.
  */
-import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerFrame } from '../domain/frames.js';
 import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
 import { GatewayUnavailableError, OversizedFrameError } from '../errors.js';
@@ -24,7 +29,9 @@ export interface ConnectionsApiOptions {
 export function isGone(error: unknown): boolean {
   return (
     error instanceof GoneException ||
-    (typeof error === 'object' && error !== null && (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
   );
 }
 
@@ -57,13 +64,19 @@ export class ConnectionsApiGateway implements Gateway {
   async post(connectionId: string, frame: ServerFrame): Promise<PostResult> {
     const data = JSON.stringify(frame);
     // API Gateway would refuse it (413) and the frame would be lost: fail loudly here instead.
-    if (Buffer.byteLength(data, 'utf8') > MAX_FRAME_BYTES) throw new OversizedFrameError(`${frame.type} frame of ${Buffer.byteLength(data, 'utf8')} bytes to ${connectionId}`);
+    if (Buffer.byteLength(data, 'utf8') > MAX_FRAME_BYTES)
+      throw new OversizedFrameError(
+        `${frame.type} frame of ${Buffer.byteLength(data, 'utf8')} bytes to ${connectionId}`,
+      );
     try {
       await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
       return 'delivered';
     } catch (error) {
       if (isGone(error)) return 'gone';
-      if (isRetryable(error)) throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: ${String(error)}`, { cause: error });
+      if (isRetryable(error))
+        throw new GatewayUnavailableError(`post to ${connectionId} failed after retries: ${String(error)}`, {
+          cause: error,
+        });
       throw error;
     }
   }
@@ -73,7 +86,10 @@ export class ConnectionsApiGateway implements Gateway {
       await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     } catch (error) {
       if (isGone(error)) return;
-      if (isRetryable(error)) throw new GatewayUnavailableError(`close of ${connectionId} failed after retries: ${String(error)}`, { cause: error });
+      if (isRetryable(error))
+        throw new GatewayUnavailableError(`close of ${connectionId} failed after retries: ${String(error)}`, {
+          cause: error,
+        });
       throw error;
     }
   }

@@ -1,6 +1,12 @@
 /** The EventPublisher and ChallengePublisher ports on EventBridge: PutEvents in batches of 10, on the configured bus. */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE, type DeviceTokenChallengeDetail, type UndeliveredMessageDetail } from '../domain/push.js';
+import {
+  DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE,
+  PUSH_EVENT_SOURCE,
+  UNDELIVERED_DETAIL_TYPE,
+  type DeviceTokenChallengeDetail,
+  type UndeliveredMessageDetail,
+} from '../domain/push.js';
 import { EventsUnavailableError } from '../errors.js';
 import type { ChallengePublisher, EventPublisher } from '../ports.js';
 
@@ -27,7 +33,14 @@ export class EventBridgePublisher implements EventPublisher, ChallengePublisher 
   }
 
   async publishChallenge(detail: DeviceTokenChallengeDetail): Promise<void> {
-    await this.put([{ EventBusName: this.busName, Source: PUSH_EVENT_SOURCE, DetailType: DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, Detail: JSON.stringify(detail) }]);
+    await this.put([
+      {
+        EventBusName: this.busName,
+        Source: PUSH_EVENT_SOURCE,
+        DetailType: DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE,
+        Detail: JSON.stringify(detail),
+      },
+    ]);
   }
 
   private async put(entries: readonly PutEventsRequestEntry[]): Promise<void> {
@@ -41,4 +54,7 @@ export class EventBridgePublisher implements EventPublisher, ChallengePublisher 
 }
 
 /** No bus configured (local mode without a hook): events are dropped. */
-export const noEventPublisher: EventPublisher & ChallengePublisher = { publishUndelivered: async () => undefined, publishChallenge: async () => undefined };
+export const noEventPublisher: EventPublisher & ChallengePublisher = {
+  publishUndelivered: async () => undefined,
+  publishChallenge: async () => undefined,
+};

@@ -102,7 +102,11 @@ export class ApnsSender implements PushProvider {
   }
 
   private fresh(token: ProviderToken | undefined): token is ProviderToken {
-    return token !== undefined && token.jwt !== this.refused && this.options.clock.now() - token.issuedAtMs < APNS_TOKEN_RENEW_MS;
+    return (
+      token !== undefined &&
+      token.jwt !== this.refused &&
+      this.options.clock.now() - token.issuedAtMs < APNS_TOKEN_RENEW_MS
+    );
   }
 
   /** The instance's token while fresh; else the shared one while fresh; else a new one (one renewal at a time). */
@@ -135,7 +139,9 @@ export class ApnsSender implements PushProvider {
 
   private connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const origin = this.options.origin ?? (this.options.production ? 'https://api.push.apple.com' : 'https://api.sandbox.push.apple.com');
+    const origin =
+      this.options.origin ??
+      (this.options.production ? 'https://api.push.apple.com' : 'https://api.sandbox.push.apple.com');
     const session = http2.connect(origin, this.options.ca ? { ca: this.options.ca } : {});
     session.on('error', () => session.destroy());
     session.on('close', () => {
@@ -146,10 +152,19 @@ export class ApnsSender implements PushProvider {
     return session;
   }
 
-  private request(path: string, payload: string, headers: Record<string, string>): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }> {
+  private request(
+    path: string,
+    payload: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }> {
     const timeoutMs = this.options.timeoutMs ?? PROVIDER_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const stream = this.connect().request({ ':method': 'POST', ':path': path, 'content-type': 'application/json', ...headers });
+      const stream = this.connect().request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/json',
+        ...headers,
+      });
       let status = 0;
       let responseHeaders: http2.IncomingHttpHeaders = {};
       const answer = new BoundedAnswer(timeoutMs, () => {
@@ -157,7 +172,8 @@ export class ApnsSender implements PushProvider {
         stream.close(http2.constants.NGHTTP2_CANCEL);
       });
       const settle = answer.settle;
-      const answered = () => settle(() => resolve({ status, headers: responseHeaders, body: answer.body().toString('utf8') }));
+      const answered = () =>
+        settle(() => resolve({ status, headers: responseHeaders, body: answer.body().toString('utf8') }));
       stream.on('response', (h) => {
         status = Number(h[':status']);
         responseHeaders = h;
@@ -179,7 +195,12 @@ export class ApnsSender implements PushProvider {
 /** The aps dictionary: alert, badge, sound, thread-id (groups the conversation in Notification Center), app data. */
 export function apnsPayload(content: PushContent, body: string): Record<string, unknown> {
   return {
-    aps: { alert: { title: content.title, body }, badge: content.badge, sound: 'default', 'thread-id': content.collapseId },
+    aps: {
+      alert: { title: content.title, body },
+      badge: content.badge,
+      sound: 'default',
+      'thread-id': content.collapseId,
+    },
     ...content.data,
   };
 }

@@ -27,7 +27,10 @@ const COLLAPSE_ID_CHARS = 32;
 
 /** A conversation's collapse id: URL-safe, at most 32 characters, the same for every message of it. */
 export function collapseIdOf(sessionType: number, sessionId: string): string {
-  return createHash('sha256').update(`${sessionType}#${sessionId}`, 'utf8').digest('base64url').slice(0, COLLAPSE_ID_CHARS);
+  return createHash('sha256')
+    .update(`${sessionType}#${sessionId}`, 'utf8')
+    .digest('base64url')
+    .slice(0, COLLAPSE_ID_CHARS);
 }
 
 /**
@@ -91,8 +94,12 @@ export function fitPayload(content: PushContent, limitBytes: number, build: (bod
     const payload = build(body);
     const over = Buffer.byteLength(payload, 'utf8') - limitBytes;
     if (over <= 0) return payload;
-    if (!content.bodyIsMessage || body === '') throw new RangeError(`push payload is ${over} bytes over ${limitBytes} with nothing left to cut`);
-    const kept = truncateUtf8(body.endsWith(ELLIPSIS) ? body.slice(0, -ELLIPSIS.length) : body, Math.max(0, Buffer.byteLength(body, 'utf8') - over - 3));
+    if (!content.bodyIsMessage || body === '')
+      throw new RangeError(`push payload is ${over} bytes over ${limitBytes} with nothing left to cut`);
+    const kept = truncateUtf8(
+      body.endsWith(ELLIPSIS) ? body.slice(0, -ELLIPSIS.length) : body,
+      Math.max(0, Buffer.byteLength(body, 'utf8') - over - 3),
+    );
     body = kept === '' ? '' : kept + ELLIPSIS;
   }
 }

@@ -14,7 +14,12 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ConfigError, EndpointNotAllowedError } from '../errors.js';
 
 /** The Web Push services of the browsers in use: Chrome (FCM), Firefox, Safari, Edge (WNS). */
-export const WEB_PUSH_SERVICE_HOSTS: readonly string[] = ['fcm.googleapis.com', 'updates.push.services.mozilla.com', 'web.push.apple.com', '*.notify.windows.com'];
+export const WEB_PUSH_SERVICE_HOSTS: readonly string[] = [
+  'fcm.googleapis.com',
+  'updates.push.services.mozilla.com',
+  'web.push.apple.com',
+  '*.notify.windows.com',
+];
 
 /** A host (`push.example.com`) or one label under a domain (`*.example.com`); lower case, no IP, no port. */
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -26,7 +31,9 @@ function parseEntry(entry: string): Entry {
   if (HOST_PATTERN.test(entry)) return entry.startsWith('*.') ? { suffix: entry.slice(1) } : { host: entry };
   const origin = URL.canParse(entry) ? new URL(entry).origin : 'null';
   if (origin === entry) return { origin };
-  throw new ConfigError(`Web Push allowlist entry "${entry}" is neither a host (push.example.com, *.example.com) nor an origin (http://127.0.0.1:8080)`);
+  throw new ConfigError(
+    `Web Push allowlist entry "${entry}" is neither a host (push.example.com, *.example.com) nor an origin (http://127.0.0.1:8080)`,
+  );
 }
 
 /** Whether `entry` is a host pattern the construct may add (an origin is for local mode only). */
@@ -50,7 +57,8 @@ export function parseSubscription(token: string): PushSubscription | undefined {
     const value = JSON.parse(token) as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } } | null;
     const endpoint = value?.endpoint;
     const keys = value?.keys;
-    if (typeof endpoint !== 'string' || typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string') return undefined;
+    if (typeof endpoint !== 'string' || typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string')
+      return undefined;
     return { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } };
   } catch {
     return undefined;
@@ -68,7 +76,9 @@ export class WebPushEndpointPolicy {
   /** Why a `web` token cannot be registered, or undefined when it can. */
   tokenProblem(token: string): string | undefined {
     const subscription = parseSubscription(token);
-    return subscription ? this.problem(subscription.endpoint) : 'a web token must be a PushSubscription JSON {endpoint, keys: {p256dh, auth}}';
+    return subscription
+      ? this.problem(subscription.endpoint)
+      : 'a web token must be a PushSubscription JSON {endpoint, keys: {p256dh, auth}}';
   }
 
   /** Why `endpoint` must not be contacted, or undefined when it may (its addresses are checked at connect). */
@@ -80,7 +90,9 @@ export class WebPushEndpointPolicy {
     if (url.protocol !== 'https:') return 'the endpoint is not https';
     if (url.port !== '') return 'the endpoint names a port';
     if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return 'the endpoint is an IP address';
-    const allowed = this.entries.some((e) => ('host' in e && e.host === url.hostname) || ('suffix' in e && isOneLabelUnder(url.hostname, e.suffix)));
+    const allowed = this.entries.some(
+      (e) => ('host' in e && e.host === url.hostname) || ('suffix' in e && isOneLabelUnder(url.hostname, e.suffix)),
+    );
     return allowed ? undefined : `${url.hostname} is not a Web Push service on the allowlist`;
   }
 
@@ -90,19 +102,40 @@ export class WebPushEndpointPolicy {
   }
 }
 
-const isOneLabelUnder = (hostname: string, suffix: string) => hostname.endsWith(suffix) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length));
+const isOneLabelUnder = (hostname: string, suffix: string) =>
+  hostname.endsWith(suffix) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length));
 
 /** Loopback, private, link-local, shared, multicast, reserved and documentation ranges (IANA special-purpose). */
 const NON_PUBLIC = new BlockList();
 for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
 // IPv4-mapped addresses (::ffff:a.b.c.d) are checked against the IPv4 ranges by BlockList itself.
 for (const [network, prefix] of [
-  ['::', 96], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+  ['::', 96],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);

@@ -27,11 +27,21 @@ const UndeliveredSchema = v.object({
 const ChallengeSchema = v.object({ token: v.string(), platform: v.string(), code: v.string() });
 
 const EnvelopeSchema = v.variant('detail-type', [
-  v.object({ source: v.literal(PUSH_EVENT_SOURCE), 'detail-type': v.literal(UNDELIVERED_DETAIL_TYPE), detail: UndeliveredSchema }),
-  v.object({ source: v.literal(PUSH_EVENT_SOURCE), 'detail-type': v.literal(DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE), detail: ChallengeSchema }),
+  v.object({
+    source: v.literal(PUSH_EVENT_SOURCE),
+    'detail-type': v.literal(UNDELIVERED_DETAIL_TYPE),
+    detail: UndeliveredSchema,
+  }),
+  v.object({
+    source: v.literal(PUSH_EVENT_SOURCE),
+    'detail-type': v.literal(DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE),
+    detail: ChallengeSchema,
+  }),
 ]);
 
-export type PushEvent = { readonly kind: 'undelivered'; readonly detail: UndeliveredMessageDetail } | { readonly kind: 'challenge'; readonly detail: DeviceTokenChallengeDetail };
+export type PushEvent =
+  | { readonly kind: 'undelivered'; readonly detail: UndeliveredMessageDetail }
+  | { readonly kind: 'challenge'; readonly detail: DeviceTokenChallengeDetail };
 
 /** An event that is not ours will never become one: the caller drops it rather than retrying it. */
 export class MalformedPushEventError extends Error {}
@@ -44,7 +54,10 @@ export function parsePushEvent(body: string): PushEvent {
     throw new MalformedPushEventError('push event is not JSON', { cause: error });
   }
   const result = v.safeParse(EnvelopeSchema, json);
-  if (!result.success) throw new MalformedPushEventError(`not a push event: ${v.summarize(result.issues).slice(0, 200)}`);
+  if (!result.success)
+    throw new MalformedPushEventError(`not a push event: ${v.summarize(result.issues).slice(0, 200)}`);
   const event = result.output;
-  return event['detail-type'] === UNDELIVERED_DETAIL_TYPE ? { kind: 'undelivered', detail: event.detail } : { kind: 'challenge', detail: event.detail };
+  return event['detail-type'] === UNDELIVERED_DETAIL_TYPE
+    ? { kind: 'undelivered', detail: event.detail }
+    : { kind: 'challenge', detail: event.detail };
 }

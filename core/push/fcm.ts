@@ -48,19 +48,29 @@ export class FcmSender implements PushProvider {
   /** Access tokens fetched so far (tests check reuse). */
   tokenGrants = 0;
   /** Keeps the connections to FCM and the token endpoint open between calls. */
-  private readonly agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  private readonly agents = {
+    'http:': new http.Agent({ keepAlive: true }),
+    'https:': new https.Agent({ keepAlive: true }),
+  };
 
   constructor(private readonly options: FcmSenderOptions) {}
 
   async send(token: string, content: PushContent): Promise<SendOutcome> {
     const { project_id } = this.options.serviceAccount;
-    const body = fitPayload(content, FCM_PAYLOAD_LIMIT, (text) => JSON.stringify({ message: fcmMessage(token, content, text) }));
+    const body = fitPayload(content, FCM_PAYLOAD_LIMIT, (text) =>
+      JSON.stringify({ message: fcmMessage(token, content, text) }),
+    );
     const url = new URL(`${this.origin}/v1/projects/${encodeURIComponent(project_id)}/messages:send`);
     const accessToken = await this.accessToken();
-    const response = await this.post(url, { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json; charset=UTF-8' }, body);
+    const response = await this.post(
+      url,
+      { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json; charset=UTF-8' },
+      body,
+    );
     if (response.status >= 200 && response.status < 300) return { kind: 'sent' };
     const codes = fcmErrorCodes(response.body);
-    if (response.status === 404 || codes.includes('UNREGISTERED')) return { kind: 'gone', reason: codes[0] ?? 'NOT_FOUND' };
+    if (response.status === 404 || codes.includes('UNREGISTERED'))
+      return { kind: 'gone', reason: codes[0] ?? 'NOT_FOUND' };
     if (response.status === 401) {
       this.access = undefined; // revoked or expired early: fetch a new one on the retry
       return { kind: 'retry', reason: 'UNAUTHENTICATED', afterMs: 0 };
@@ -68,14 +78,24 @@ export class FcmSender implements PushProvider {
     if (isRetryableStatus(response.status)) {
       const retryAfter = response.headers['retry-after'];
       const afterMs = retryAfterMs(typeof retryAfter === 'string' ? retryAfter : undefined, this.options.clock.now());
-      return { kind: 'retry', reason: codes[0] ?? `HTTP ${response.status}`, ...(afterMs === undefined ? {} : { afterMs }) };
+      return {
+        kind: 'retry',
+        reason: codes[0] ?? `HTTP ${response.status}`,
+        ...(afterMs === undefined ? {} : { afterMs }),
+      };
     }
     return { kind: 'failed', reason: codes[0] ?? `HTTP ${response.status}` };
   }
 
   private post(url: URL, headers: Record<string, string>, body: string): Promise<BoundedResponse> {
     const agent = url.protocol === 'https:' ? this.agents['https:'] : this.agents['http:'];
-    return boundedRequest(url, { method: 'POST', headers, body, agent, ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}) });
+    return boundedRequest(url, {
+      method: 'POST',
+      headers,
+      body,
+      agent,
+      ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}),
+    });
   }
 
   private get origin(): string {
@@ -96,18 +116,26 @@ export class FcmSender implements PushProvider {
     this.key ??= importPKCS8(account.private_key, 'RS256');
     const iat = Math.floor(now / 1000);
     const assertion = await new SignJWT({ scope: FCM_SCOPE })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(account.private_key_id ? { kid: account.private_key_id } : {}) })
+      .setProtectedHeader({
+        alg: 'RS256',
+        typ: 'JWT',
+        ...(account.private_key_id ? { kid: account.private_key_id } : {}),
+      })
       .setIssuer(account.client_email)
       .setSubject(account.client_email)
       .setAudience(tokenUri)
       .setIssuedAt(iat)
       .setExpirationTime(iat + 3600)
       .sign(await this.key);
-    const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString();
+    const form = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion,
+    }).toString();
     const response = await this.post(new URL(tokenUri), { 'content-type': 'application/x-www-form-urlencoded' }, form);
     if (response.status !== 200) throw new Error(`FCM access token refused: HTTP ${response.status}`);
     const granted = parseJson(response.body) as { access_token?: unknown; expires_in?: unknown } | undefined;
-    if (typeof granted?.access_token !== 'string' || typeof granted.expires_in !== 'number') throw new Error('FCM access token response without access_token/expires_in');
+    if (typeof granted?.access_token !== 'string' || typeof granted.expires_in !== 'number')
+      throw new Error('FCM access token response without access_token/expires_in');
     this.tokenGrants++;
     this.access = { token: granted.access_token, expiresAtMs: now + granted.expires_in * 1000 };
     return this.access.token;

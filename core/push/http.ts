@@ -59,7 +59,8 @@ export function boundedRequest(url: URL, request: BoundedRequest): Promise<Bound
     const settle = answer.settle;
     req.on('error', (error) => settle(() => reject(error)));
     req.on('response', (res) => {
-      const done = () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: answer.body() }));
+      const done = () =>
+        settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: answer.body() }));
       res.on('data', (chunk: Buffer) => {
         if (!answer.add(chunk)) return;
         done();

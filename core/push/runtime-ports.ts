@@ -7,7 +7,10 @@ import type { PushSenderPorts } from './send-pushes.js';
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function pushSenderPorts(
-  runtime: Pick<Stores, 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations' | 'pushThrottle'> & { readonly config: Config; readonly clock: Clock },
+  runtime: Pick<Stores, 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations' | 'pushThrottle'> & {
+    readonly config: Config;
+    readonly clock: Clock;
+  },
   providers: PushSenderPorts['providers'],
   options: { sleep?: (ms: number) => Promise<void>; remainingMs?: () => number } = {},
 ): PushSenderPorts {

@@ -25,7 +25,12 @@ import { PROVIDER_TIMEOUT_MS } from './http.js';
 import type { PushProvider, SendOutcome } from './provider.js';
 
 /** Which provider serves a token of each `device_token` platform (windows has none: its tokens are skipped). */
-export const PLATFORM_PROVIDERS: Readonly<Record<string, ProviderName>> = { ios: 'apns', mac: 'apns', android: 'fcm', web: 'webpush' };
+export const PLATFORM_PROVIDERS: Readonly<Record<string, ProviderName>> = {
+  ios: 'apns',
+  mac: 'apns',
+  android: 'fcm',
+  web: 'webpush',
+};
 export type ProviderName = 'fcm' | 'apns' | 'webpush';
 
 export interface PushSenderPorts {
@@ -96,7 +101,12 @@ export async function sendPushes(ports: PushSenderPorts, detail: UndeliveredMess
   const tally: PushTally = { sent: 0, failed: 0, tokensRemoved: 0, muted: 0, skipped: 0, collapsed: 0, overBudget: 0 };
   const receivers = await receiversWithTokens(ports, await unmutedReceivers(ports, detail, tally), tally);
   const fresh = await claimWindows(ports, detail, receivers, tally);
-  const granted = await ports.throttle.takeBudget(detail.from_user_id, fresh.length, ports.now(), ports.config.senderBudgetPerMinute);
+  const granted = await ports.throttle.takeBudget(
+    detail.from_user_id,
+    fresh.length,
+    ports.now(),
+    ports.config.senderBudgetPerMinute,
+  );
   tally.overBudget = fresh.length - granted;
   const pushes = await withBadges(ports, detail, fresh.slice(0, granted));
   await forEachWithConcurrency(pushes, ports.config.concurrency, async (push) => {
@@ -109,7 +119,11 @@ export async function sendPushes(ports: PushSenderPorts, detail: UndeliveredMess
   return tally;
 }
 
-async function unmutedReceivers(ports: PushSenderPorts, detail: UndeliveredMessageDetail, tally: PushTally): Promise<string[]> {
+async function unmutedReceivers(
+  ports: PushSenderPorts,
+  detail: UndeliveredMessageDetail,
+  tally: PushTally,
+): Promise<string[]> {
   const receivers = [...new Set(detail.receivers)];
   if (detail.session_type !== SessionType.Group) return receivers;
   const muted = await ports.mutes.mutedAmong(detail.session_id, receivers);
@@ -118,7 +132,11 @@ async function unmutedReceivers(ports: PushSenderPorts, detail: UndeliveredMessa
 }
 
 /** The receivers that have a token some configured provider serves, with those tokens. */
-async function receiversWithTokens(ports: PushSenderPorts, userIds: readonly string[], tally: PushTally): Promise<Receiver[]> {
+async function receiversWithTokens(
+  ports: PushSenderPorts,
+  userIds: readonly string[],
+  tally: PushTally,
+): Promise<Receiver[]> {
   const receivers: Receiver[] = [];
   await forEachWithConcurrency(userIds, ports.config.concurrency, async (userId) => {
     const tokens = await ports.deviceTokens.tokensOf(userId);
@@ -134,18 +152,36 @@ async function receiversWithTokens(ports: PushSenderPorts, userIds: readonly str
 }
 
 /** The receivers whose window of this conversation was free (now claimed by this message); the rest are collapsed. */
-async function claimWindows(ports: PushSenderPorts, detail: UndeliveredMessageDetail, receivers: readonly Receiver[], tally: PushTally): Promise<Receiver[]> {
+async function claimWindows(
+  ports: PushSenderPorts,
+  detail: UndeliveredMessageDetail,
+  receivers: readonly Receiver[],
+  tally: PushTally,
+): Promise<Receiver[]> {
   const collapseId = collapseIdOf(detail.session_type, detail.session_id);
   const fresh: Receiver[] = [];
   await forEachWithConcurrency(receivers, ports.config.concurrency, async (receiver) => {
-    if (await ports.throttle.claimWindow(receiver.userId, collapseId, detail.msg_id, ports.now(), ports.config.collapseWindowMs)) fresh.push(receiver);
+    if (
+      await ports.throttle.claimWindow(
+        receiver.userId,
+        collapseId,
+        detail.msg_id,
+        ports.now(),
+        ports.config.collapseWindowMs,
+      )
+    )
+      fresh.push(receiver);
     else tally.collapsed++;
   });
   return fresh;
 }
 
 /** One push per served token of each receiver, with the receiver's unread count as badge. */
-async function withBadges(ports: PushSenderPorts, detail: UndeliveredMessageDetail, receivers: readonly Receiver[]): Promise<Push[]> {
+async function withBadges(
+  ports: PushSenderPorts,
+  detail: UndeliveredMessageDetail,
+  receivers: readonly Receiver[],
+): Promise<Push[]> {
   const pushes: Push[] = [];
   await forEachWithConcurrency(receivers, ports.config.concurrency, async ({ userId, served }) => {
     const content = pushContent(detail, await ports.unreadTotal(userId));
@@ -159,7 +195,10 @@ async function withBadges(ports: PushSenderPorts, detail: UndeliveredMessageDeta
  * registrant named (skipped when none serves it). Tried like any push; a gone token is not removed here (it may be
  * someone else's to remove).
  */
-export async function sendChallenge(ports: PushSenderPorts, detail: DeviceTokenChallengeDetail): Promise<SendOutcome | undefined> {
+export async function sendChallenge(
+  ports: PushSenderPorts,
+  detail: DeviceTokenChallengeDetail,
+): Promise<SendOutcome | undefined> {
   const name = PLATFORM_PROVIDERS[detail.platform];
   const provider = name ? ports.providers[name] : undefined;
   if (!provider) return undefined;
@@ -172,7 +211,8 @@ async function sendWithRetries(ports: PushSenderPorts, push: Push): Promise<Send
   const { maxAttempts, maxRetryWaitMs } = ports.config;
   const remainingMs = () => ports.remainingMs?.() ?? Number.POSITIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
-    if (remainingMs() < PUSH_ATTEMPT_RESERVE_MS) return { kind: 'failed', reason: `out of time after ${attempt - 1} tries` };
+    if (remainingMs() < PUSH_ATTEMPT_RESERVE_MS)
+      return { kind: 'failed', reason: `out of time after ${attempt - 1} tries` };
     let outcome: SendOutcome;
     try {
       outcome = await push.provider.send(push.token.token, push.content);
@@ -183,7 +223,8 @@ async function sendWithRetries(ports: PushSenderPorts, push: Push): Promise<Send
     const backoff = BASE_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + (ports.random ?? Math.random)() / 2);
     const waitMs = outcome.afterMs ?? Math.min(maxRetryWaitMs, backoff);
     const tooLate = remainingMs() - waitMs < PUSH_ATTEMPT_RESERVE_MS;
-    if (attempt >= maxAttempts || waitMs > maxRetryWaitMs || tooLate) return { kind: 'failed', reason: `${outcome.reason} after ${attempt} tries` };
+    if (attempt >= maxAttempts || waitMs > maxRetryWaitMs || tooLate)
+      return { kind: 'failed', reason: `${outcome.reason} after ${attempt} tries` };
     await ports.sleep(waitMs);
   }
 }

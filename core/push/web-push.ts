@@ -50,7 +50,13 @@ export class WebPushSender implements PushProvider {
 
   constructor(private readonly options: WebPushSenderOptions) {
     // Bad VAPID keys or subject fail here, at start, so a send's error can only be the subscription's.
-    webpush.getVapidHeaders('https://push.invalid', options.subject, options.vapid.publicKey, options.vapid.privateKey, 'aes128gcm');
+    webpush.getVapidHeaders(
+      'https://push.invalid',
+      options.subject,
+      options.vapid.publicKey,
+      options.vapid.privateKey,
+      'aes128gcm',
+    );
     this.policy = new WebPushEndpointPolicy(options.endpointAllowlist);
   }
 
@@ -59,7 +65,9 @@ export class WebPushSender implements PushProvider {
     if (!subscription) return { kind: 'gone', reason: 'not a PushSubscription' };
     const refused = this.policy.problem(subscription.endpoint);
     if (refused) return { kind: 'gone', reason: `endpoint not allowed: ${refused}` };
-    const payload = fitPayload(content, WEB_PUSH_PLAINTEXT_LIMIT, (body) => JSON.stringify(webPushPayload(content, body)));
+    const payload = fitPayload(content, WEB_PUSH_PLAINTEXT_LIMIT, (body) =>
+      JSON.stringify(webPushPayload(content, body)),
+    );
     let details: ReturnType<typeof webpush.generateRequestDetails>;
     try {
       details = webpush.generateRequestDetails(subscription, payload, {

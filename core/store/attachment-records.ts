@@ -31,7 +31,11 @@ export class AttachmentRecordTable implements AttachmentRecordStore {
           Key: { user_id: userId, session_key: quotaKey(period) },
           UpdateExpression: period.expiresAt === undefined ? 'ADD bytes :n' : 'ADD bytes :n SET expires_at = :exp',
           ConditionExpression: 'attribute_not_exists(bytes) OR bytes <= :room',
-          ExpressionAttributeValues: { ':n': bytes, ':room': max - bytes, ...(period.expiresAt === undefined ? {} : { ':exp': period.expiresAt }) },
+          ExpressionAttributeValues: {
+            ':n': bytes,
+            ':room': max - bytes,
+            ...(period.expiresAt === undefined ? {} : { ':exp': period.expiresAt }),
+          },
         }),
       );
       return true;
@@ -57,19 +61,37 @@ export class AttachmentRecordTable implements AttachmentRecordStore {
     }
   }
 
-  async putReference(uploaderId: string, uploadId: string, conversationId: string, expiresAt: number | undefined): Promise<void> {
+  async putReference(
+    uploaderId: string,
+    uploadId: string,
+    conversationId: string,
+    expiresAt: number | undefined,
+  ): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { user_id: uploaderId, session_key: referenceKey(uploadId, conversationId), ...(expiresAt === undefined ? {} : { expires_at: expiresAt }) },
+        Item: {
+          user_id: uploaderId,
+          session_key: referenceKey(uploadId, conversationId),
+          ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
+        },
       }),
     );
   }
 
-  async isReferenced(uploaderId: string, uploadId: string, conversationId: string, nowSeconds: number): Promise<boolean> {
+  async isReferenced(
+    uploaderId: string,
+    uploadId: string,
+    conversationId: string,
+    nowSeconds: number,
+  ): Promise<boolean> {
     // Strongly consistent: a receiver asks right after the message that wrote it reached them.
     const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { user_id: uploaderId, session_key: referenceKey(uploadId, conversationId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { user_id: uploaderId, session_key: referenceKey(uploadId, conversationId) },
+        ConsistentRead: true,
+      }),
     );
     const expiresAt = Item?.['expires_at'] as number | undefined;
     return Item !== undefined && (expiresAt === undefined || expiresAt > nowSeconds);

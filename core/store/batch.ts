@@ -13,7 +13,6 @@ import { UnprocessedItemsError } from '../errors.js';
 
 const MAX_ROUNDS = 8;
 
-
 /** Runs `round` until it reports nothing left (false); waits 50 ms, 100 ms, … between rounds. */
 export async function withUnprocessedRetries(round: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < MAX_ROUNDS; attempt++) {
@@ -57,7 +56,13 @@ export async function batchGetAll(
     await withUnprocessedRetries(async () => {
       const result = await db.send(
         new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: pending!, ConsistentRead: options.consistent, ProjectionExpression: options.projection } },
+          RequestItems: {
+            [tableName]: {
+              Keys: pending!,
+              ConsistentRead: options.consistent,
+              ProjectionExpression: options.projection,
+            },
+          },
         }),
       );
       items.push(...(result.Responses?.[tableName] ?? []));

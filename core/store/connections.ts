@@ -28,7 +28,9 @@ export class ConnectionTable implements ConnectionStore {
   }
 
   async delete(userId: string, connectionId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, connection_id: connectionId } }));
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, connection_id: connectionId } }),
+    );
   }
 
   async deleteIfStartedBefore(userId: string, connectionId: string, startedBeforeMs: number): Promise<boolean> {

@@ -18,7 +18,13 @@ interface ConsumedCapacity {
   WriteCapacityUnits?: number;
 }
 
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
 
 export class CapacityMeter {
   readonly records: CapacityRecord[] = [];
@@ -56,7 +62,11 @@ export class CapacityMeter {
 
   totals(): { calls: number; readUnits: number; writeUnits: number } {
     return this.records.reduce(
-      (sum, r) => ({ calls: sum.calls + 1, readUnits: sum.readUnits + r.readUnits, writeUnits: sum.writeUnits + r.writeUnits }),
+      (sum, r) => ({
+        calls: sum.calls + 1,
+        readUnits: sum.readUnits + r.readUnits,
+        writeUnits: sum.writeUnits + r.writeUnits,
+      }),
       { calls: 0, readUnits: 0, writeUnits: 0 },
     );
   }

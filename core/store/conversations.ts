@@ -31,18 +31,30 @@ export class ConversationTable implements ConversationStore {
     private readonly tableName: string,
   ) {}
 
-  async nextMsgId(input: { conversationId: string; senderSide: 'lo' | 'hi' | undefined; nowSeconds: number; key?: IdempotencyKey }): Promise<NumberingResult> {
+  async nextMsgId(input: {
+    conversationId: string;
+    senderSide: 'lo' | 'hi' | undefined;
+    nowSeconds: number;
+    key?: IdempotencyKey;
+  }): Promise<NumberingResult> {
     const { senderSide, key } = input;
     // Every operand reads the item as it was before this update, so `last + 1` is the new msg_id everywhere.
     const next = 'if_not_exists(last_msg_id, :zero) + :one';
-    const count = (side: 'lo' | 'hi') => (side === senderSide ? `if_not_exists(sent_${side}, :zero) + :one` : `if_not_exists(sent_${side}, :zero)`);
+    const count = (side: 'lo' | 'hi') =>
+      side === senderSide ? `if_not_exists(sent_${side}, :zero) + :one` : `if_not_exists(sent_${side}, :zero)`;
     const sets = [`last_msg_id = ${next}`, 'updated_time = :now'];
     if (senderSide) sets.push(`sent_${senderSide} = ${count(senderSide)}`);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':zero': 0, ':one': 1, ':now': input.nowSeconds };
     if (key) {
       const slot = ringSlot(key.tag);
-      Object.assign(names, { '#rk': `rk${slot}`, '#rm': `rm${slot}`, '#rl': `rl${slot}`, '#rh': `rh${slot}`, '#rt': `rt${slot}` });
+      Object.assign(names, {
+        '#rk': `rk${slot}`,
+        '#rm': `rm${slot}`,
+        '#rl': `rl${slot}`,
+        '#rh': `rh${slot}`,
+        '#rt': `rt${slot}`,
+      });
       sets.push('#rk = :tag', `#rm = ${next}`, `#rl = ${count('lo')}`, `#rh = ${count('hi')}`, '#rt = :now');
       values[':tag'] = key.tag;
       values[':expired'] = input.nowSeconds - IDEMPOTENCY_WINDOW_SECONDS;
@@ -54,7 +66,12 @@ export class ConversationTable implements ConversationStore {
           Key: { conversation_id: input.conversationId },
           UpdateExpression: `SET ${sets.join(', ')}`,
           // A slot older than the idempotency window holds no key any more.
-          ...(key ? { ConditionExpression: 'attribute_not_exists(#rk) OR #rk <> :tag OR #rt < :expired', ExpressionAttributeNames: names } : {}),
+          ...(key
+            ? {
+                ConditionExpression: 'attribute_not_exists(#rk) OR #rk <> :tag OR #rt < :expired',
+                ExpressionAttributeNames: names,
+              }
+            : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -116,7 +133,9 @@ export class ConversationTable implements ConversationStore {
   }
 
   async get(conversationId: string): Promise<ConversationHead | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { conversation_id: conversationId }, ConsistentRead: true }));
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { conversation_id: conversationId }, ConsistentRead: true }),
+    );
     return result.Item ? toHead(result.Item) : undefined;
   }
 

@@ -17,8 +17,14 @@ export async function createTables(client: DynamoDBClient, prefix = ''): Promise
     const name = `${prefix}${spec.id}`;
     names[spec.id] = name;
     const keys = [spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])];
-    const attributeDefinitions: AttributeDefinition[] = keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type }));
-    const keySchema: KeySchemaElement[] = keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' }));
+    const attributeDefinitions: AttributeDefinition[] = keys.map((k) => ({
+      AttributeName: k.name,
+      AttributeType: k.type,
+    }));
+    const keySchema: KeySchemaElement[] = keys.map((k, i) => ({
+      AttributeName: k.name,
+      KeyType: i === 0 ? 'HASH' : 'RANGE',
+    }));
     try {
       await client.send(
         new CreateTableCommand({

@@ -9,7 +9,14 @@
  * read. Items are one token each (at most ~1 KB), so a registration costs a few write units whatever the user holds;
  * a user keeps its newest tokens up to the cap.
  */
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import type { DeviceToken } from '../domain/push.js';
 import type { DeviceTokenStore } from '../ports.js';
@@ -26,7 +33,12 @@ export class DeviceTokenTable implements DeviceTokenStore {
     private readonly tableName: string,
   ) {}
 
-  async register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<{ readonly heldBy?: string }> {
+  async register(
+    userId: string,
+    token: DeviceToken,
+    nowMs: number,
+    max: number,
+  ): Promise<{ readonly heldBy?: string }> {
     try {
       // Keeps an open challenge when the owner registers again (it is still the device's to answer).
       await this.db.send(
@@ -55,7 +67,8 @@ export class DeviceTokenTable implements DeviceTokenStore {
           TableName: this.tableName,
           Key: ownerKey(token.token),
           UpdateExpression: 'SET challenge_hash = :h, challenge_expires_ms = :exp, challenge_platform = :p',
-          ConditionExpression: 'attribute_exists(owner_id) AND (attribute_not_exists(challenge_expires_ms) OR challenge_expires_ms <= :now)',
+          ConditionExpression:
+            'attribute_exists(owner_id) AND (attribute_not_exists(challenge_expires_ms) OR challenge_expires_ms <= :now)',
           ExpressionAttributeValues: { ':h': codeHash, ':exp': nowMs + ttlMs, ':p': token.platform, ':now': nowMs },
         }),
       );
@@ -66,9 +79,18 @@ export class DeviceTokenTable implements DeviceTokenStore {
     }
   }
 
-  async answerChallenge(userId: string, token: string, codeHash: string, nowMs: number, max: number): Promise<{ previousOwner: string; platform: string } | undefined> {
-    const owner = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: ownerKey(token), ConsistentRead: true }))).Item;
-    if (!owner || owner['challenge_hash'] !== codeHash || (owner['challenge_expires_ms'] as number) <= nowMs) return undefined;
+  async answerChallenge(
+    userId: string,
+    token: string,
+    codeHash: string,
+    nowMs: number,
+    max: number,
+  ): Promise<{ previousOwner: string; platform: string } | undefined> {
+    const owner = (
+      await this.db.send(new GetCommand({ TableName: this.tableName, Key: ownerKey(token), ConsistentRead: true }))
+    ).Item;
+    if (!owner || owner['challenge_hash'] !== codeHash || (owner['challenge_expires_ms'] as number) <= nowMs)
+      return undefined;
     const previousOwner = owner['owner_id'] as string;
     const platform = owner['challenge_platform'] as string;
     try {
@@ -84,7 +106,13 @@ export class DeviceTokenTable implements DeviceTokenStore {
                 ExpressionAttributeValues: { ':u': userId, ':prev': previousOwner, ':h': codeHash },
               },
             },
-            ...(previousOwner === userId ? [] : [{ Delete: { TableName: this.tableName, Key: { user_id: previousOwner, token_key: tokenKey(token) } } }]),
+            ...(previousOwner === userId
+              ? []
+              : [
+                  {
+                    Delete: { TableName: this.tableName, Key: { user_id: previousOwner, token_key: tokenKey(token) } },
+                  },
+                ]),
             { Put: { TableName: this.tableName, Item: this.tokenItem(userId, { token, platform }, nowMs) } },
           ],
         }),
@@ -99,24 +127,36 @@ export class DeviceTokenTable implements DeviceTokenStore {
   }
 
   private tokenItem(userId: string, token: DeviceToken, nowMs: number): Record<string, unknown> {
-    return { user_id: userId, token_key: tokenKey(token.token), token: token.token, platform: token.platform, updated_at: nowMs };
+    return {
+      user_id: userId,
+      token_key: tokenKey(token.token),
+      token: token.token,
+      platform: token.platform,
+      updated_at: nowMs,
+    };
   }
 
   /** Drops the user's oldest tokens past `max` (and their owner items). */
   private async trim(userId: string, max: number): Promise<void> {
     const held: { token: string; updatedAt: number }[] = [];
-    for await (const item of this.tokenItems(userId, ['token', 'updated_at'])) held.push({ token: item['token'] as string, updatedAt: item['updated_at'] as number });
+    for await (const item of this.tokenItems(userId, ['token', 'updated_at']))
+      held.push({ token: item['token'] as string, updatedAt: item['updated_at'] as number });
     const stale = held.sort((a, b) => b.updatedAt - a.updatedAt).slice(max);
     if (stale.length === 0) return;
     await batchWriteAll(
       this.db,
       this.tableName,
-      stale.flatMap((t) => [{ DeleteRequest: { Key: { user_id: userId, token_key: tokenKey(t.token) } } }, { DeleteRequest: { Key: ownerKey(t.token) } }]),
+      stale.flatMap((t) => [
+        { DeleteRequest: { Key: { user_id: userId, token_key: tokenKey(t.token) } } },
+        { DeleteRequest: { Key: ownerKey(t.token) } },
+      ]),
     );
   }
 
   async unregister(userId: string, token: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, token_key: tokenKey(token) } }));
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { user_id: userId, token_key: tokenKey(token) } }),
+    );
     try {
       // Only if this user still owns it: after a move, the new owner keeps it.
       await this.db.send(
@@ -134,7 +174,8 @@ export class DeviceTokenTable implements DeviceTokenStore {
 
   async tokensOf(userId: string): Promise<DeviceToken[]> {
     const tokens: DeviceToken[] = [];
-    for await (const item of this.tokenItems(userId, ['token', 'platform'])) tokens.push({ token: item['token'] as string, platform: item['platform'] as string });
+    for await (const item of this.tokenItems(userId, ['token', 'platform']))
+      tokens.push({ token: item['token'] as string, platform: item['platform'] as string });
     return tokens;
   }
 

@@ -4,7 +4,13 @@
  * its cap. Member rows are written one conditional put (or delete) each, so a change knows exactly whom it added or
  * removed, and the count is corrected for members that were there already.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../concurrency.js';
 import type { Group } from '../domain/group.js';
 import type { GroupStore } from '../ports.js';
@@ -24,32 +30,53 @@ export class GroupTables implements GroupStore {
     await this.db.send(
       new PutCommand({
         TableName: this.groupsTable,
-        Item: { group_id: group.groupId, group_name: group.groupName, owner_id: group.ownerId, created_time: group.createdTime, member_count: 0 },
+        Item: {
+          group_id: group.groupId,
+          group_name: group.groupName,
+          owner_id: group.ownerId,
+          created_time: group.createdTime,
+          member_count: 0,
+        },
         ConditionExpression: 'attribute_not_exists(group_id)',
       }),
     );
   }
 
   async get(groupId: string): Promise<Group | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.groupsTable, Key: { group_id: groupId }, ConsistentRead: true }));
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.groupsTable, Key: { group_id: groupId }, ConsistentRead: true }),
+    );
     return result.Item ? toGroup(result.Item) : undefined;
   }
 
   async getMany(groupIds: readonly string[]): Promise<Group[]> {
-    return (await batchGetAll(this.db, this.groupsTable, [...new Set(groupIds)].map((g) => ({ group_id: g })))).map(toGroup);
+    return (
+      await batchGetAll(
+        this.db,
+        this.groupsTable,
+        [...new Set(groupIds)].map((g) => ({ group_id: g })),
+      )
+    ).map(toGroup);
   }
 
   /** Whether the user is a member now: one strongly consistent GetItem (a removal is seen at once). */
   async isMember(groupId: string, userId: string): Promise<boolean> {
     const result = await this.db.send(
-      new GetCommand({ TableName: this.membersTable, Key: { group_id: groupId, user_id: userId }, ConsistentRead: true, ProjectionExpression: 'user_id' }),
+      new GetCommand({
+        TableName: this.membersTable,
+        Key: { group_id: groupId, user_id: userId },
+        ConsistentRead: true,
+        ProjectionExpression: 'user_id',
+      }),
     );
     return result.Item !== undefined;
   }
 
   /** The Groups item's member_count: one eventually consistent GetItem of one attribute (0.5 read unit). */
   async memberCount(groupId: string): Promise<number> {
-    const result = await this.db.send(new GetCommand({ TableName: this.groupsTable, Key: { group_id: groupId }, ProjectionExpression: 'member_count' }));
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.groupsTable, Key: { group_id: groupId }, ProjectionExpression: 'member_count' }),
+    );
     return (result.Item?.['member_count'] as number | undefined) ?? 0;
   }
 
@@ -75,7 +102,8 @@ export class GroupTables implements GroupStore {
           TableName: this.groupsTable,
           Key: { group_id: groupId },
           UpdateExpression: 'ADD member_count :n',
-          ConditionExpression: 'attribute_exists(group_id) AND (attribute_not_exists(member_count) OR member_count <= :room)',
+          ConditionExpression:
+            'attribute_exists(group_id) AND (attribute_not_exists(member_count) OR member_count <= :room)',
           ExpressionAttributeValues: { ':n': n, ':room': max - n },
         }),
       );
@@ -88,17 +116,19 @@ export class GroupTables implements GroupStore {
 
   async releaseMembers(groupId: string, n: number): Promise<void> {
     if (n <= 0) return;
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.groupsTable,
-        Key: { group_id: groupId },
-        UpdateExpression: 'ADD member_count :minus',
-        ConditionExpression: 'attribute_exists(group_id)',
-        ExpressionAttributeValues: { ':minus': -n },
-      }),
-    ).catch((error: unknown) => {
-      if (!isConditionFailed(error)) throw error;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.groupsTable,
+          Key: { group_id: groupId },
+          UpdateExpression: 'ADD member_count :minus',
+          ConditionExpression: 'attribute_exists(group_id)',
+          ExpressionAttributeValues: { ':minus': -n },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailed(error)) throw error;
+      });
   }
 
   async addMembers(groupId: string, userIds: readonly string[], joinedTime: number): Promise<string[]> {
@@ -123,7 +153,13 @@ export class GroupTables implements GroupStore {
   async removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]> {
     const removed: string[] = [];
     await forEachWithConcurrency(userIds, MEMBER_WRITE_CONCURRENCY, async (userId) => {
-      const result = await this.db.send(new DeleteCommand({ TableName: this.membersTable, Key: { group_id: groupId, user_id: userId }, ReturnValues: 'ALL_OLD' }));
+      const result = await this.db.send(
+        new DeleteCommand({
+          TableName: this.membersTable,
+          Key: { group_id: groupId, user_id: userId },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
       if (result.Attributes) removed.push(userId);
     });
     return removed;

@@ -50,7 +50,11 @@ export class MessageTable implements MessageStore {
 
   async getConsistent(conversationId: string, msgId: number): Promise<MessageRecord | undefined> {
     const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { conversation_id: conversationId, msg_id: msgId }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { conversation_id: conversationId, msg_id: msgId },
+        ConsistentRead: true,
+      }),
     );
     return result.Item && live(result.Item) ? toMessage(result.Item) : undefined;
   }
@@ -86,10 +90,13 @@ export class MessageTable implements MessageStore {
 
   async getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]> {
     const unique = [...new Map(keys.map((k) => [`${k.conversationId}\u0000${k.msgId}`, k])).values()];
-    const items = await batchGetAll(this.db, this.tableName, unique.map((k) => ({ conversation_id: k.conversationId, msg_id: k.msgId })));
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      unique.map((k) => ({ conversation_id: k.conversationId, msg_id: k.msgId })),
+    );
     return items.filter(live).map(toMessage);
   }
-
 }
 
 /** The same send: sender, key and content (not create_time: a racing attempt of the send may stamp another). */
@@ -110,7 +117,10 @@ function live(item: Record<string, unknown>): boolean {
 
 function toMessage(item: Record<string, unknown>): MessageRecord {
   return {
-    counts: { sentLo: (item['sent_lo'] as number | undefined) ?? 0, sentHi: (item['sent_hi'] as number | undefined) ?? 0 },
+    counts: {
+      sentLo: (item['sent_lo'] as number | undefined) ?? 0,
+      sentHi: (item['sent_hi'] as number | undefined) ?? 0,
+    },
     conversationId: item['conversation_id'] as string,
     msgId: item['msg_id'] as number,
     fromUserId: item['from_user_id'] as string,

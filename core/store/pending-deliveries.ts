@@ -15,7 +15,13 @@
  * an empty table (an idle deployment) costs it one read.
  * No GSI, so a delivery costs one write to record and one to ack (two each for the rare late one).
  */
-import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, PendingStore, TokenExpiry } from '../ports.js';
 import { batchWriteAll, queryAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
@@ -66,7 +72,8 @@ export function shardOf(id: string, shards: number): number {
 /** Slot starts (unix seconds) from `fromMs` to `toMs`, both included. */
 function slotsBetween(fromMs: number, toMs: number): number[] {
   const slots: number[] = [];
-  for (let s = slotStart(Math.floor(fromMs / 1000)); s <= slotStart(Math.floor(toMs / 1000)); s += SLOT_SECONDS) slots.push(s);
+  for (let s = slotStart(Math.floor(fromMs / 1000)); s <= slotStart(Math.floor(toMs / 1000)); s += SLOT_SECONDS)
+    slots.push(s);
   return slots;
 }
 
@@ -89,17 +96,29 @@ export class PendingDeliveryTable implements PendingStore {
   private keyOf(item: DueItem): RowKey {
     switch (item.kind) {
       case 'delivery':
-        return { slot: item.storedSlot ?? this.slot(item.slotTime, item.connectionId), delivery_key: deliveryKey(item) };
+        return {
+          slot: item.storedSlot ?? this.slot(item.slotTime, item.connectionId),
+          delivery_key: deliveryKey(item),
+        };
       case 'fanout':
-        return { slot: item.storedSlot ?? this.slot(item.slotTime, item.conversationId), delivery_key: `${FANOUT_PREFIX}${item.conversationId}#${item.msgId}` };
+        return {
+          slot: item.storedSlot ?? this.slot(item.slotTime, item.conversationId),
+          delivery_key: `${FANOUT_PREFIX}${item.conversationId}#${item.msgId}`,
+        };
       case 'expiry':
-        return { slot: item.storedSlot ?? this.slot(item.slotTime, item.connectionId), delivery_key: `${EXPIRY_PREFIX}${item.connectionId}` };
+        return {
+          slot: item.storedSlot ?? this.slot(item.slotTime, item.connectionId),
+          delivery_key: `${EXPIRY_PREFIX}${item.connectionId}`,
+        };
     }
   }
 
   /** A row written before `pendingShards` changed sits in another shard than the one computed now. */
   private misplaced(item: DueItem): boolean {
-    return item.storedSlot !== undefined && item.storedSlot !== this.keyOf({ ...item, storedSlot: undefined } as DueItem).slot;
+    return (
+      item.storedSlot !== undefined &&
+      item.storedSlot !== this.keyOf({ ...item, storedSlot: undefined } as DueItem).slot
+    );
   }
 
   private item(row: DueItem): Record<string, unknown> {
@@ -107,7 +126,11 @@ export class PendingDeliveryTable implements PendingStore {
   }
 
   async putMany(deliveries: readonly PendingDelivery[]): Promise<void> {
-    await batchWriteAll(this.db, this.tableName, deliveries.map((d) => ({ PutRequest: { Item: this.item(d) } })));
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      deliveries.map((d) => ({ PutRequest: { Item: this.item(d) } })),
+    );
   }
 
   async putIfAbsent(delivery: PendingDelivery): Promise<boolean> {
@@ -120,7 +143,9 @@ export class PendingDeliveryTable implements PendingStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: late ? { ...atOnce, moved_to_slot: row.slot, expires_at: delivery.slotTime + ROW_TTL_SECONDS } : this.item(delivery),
+          Item: late
+            ? { ...atOnce, moved_to_slot: row.slot, expires_at: delivery.slotTime + ROW_TTL_SECONDS }
+            : this.item(delivery),
           ConditionExpression: 'attribute_not_exists(slot)',
         }),
       );
@@ -145,7 +170,11 @@ export class PendingDeliveryTable implements PendingStore {
     if (typeof item['moved_to_slot'] !== 'string') return toDueItem(item) as PendingDelivery;
     // A pointer left by a late delivery: the row is in the slot of its own time.
     const moved = await this.db.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { slot: item['moved_to_slot'], delivery_key: deliveryKey(key) }, ReturnValues: 'ALL_OLD' }),
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { slot: item['moved_to_slot'], delivery_key: deliveryKey(key) },
+        ReturnValues: 'ALL_OLD',
+      }),
     );
     return moved.Attributes ? (toDueItem(moved.Attributes) as PendingDelivery) : undefined;
   }
@@ -190,7 +219,9 @@ export class PendingDeliveryTable implements PendingStore {
 
   /** No row at all, of any kind: one strongly consistent Scan stopped at the first item (1 read unit). */
   private async isEmpty(): Promise<boolean> {
-    const page = await this.db.send(new ScanCommand({ TableName: this.tableName, Limit: 1, ConsistentRead: true, ProjectionExpression: 'slot' }));
+    const page = await this.db.send(
+      new ScanCommand({ TableName: this.tableName, Limit: 1, ConsistentRead: true, ProjectionExpression: 'slot' }),
+    );
     return (page.Items ?? []).length === 0 && page.LastEvaluatedKey === undefined;
   }
 
@@ -232,7 +263,11 @@ export class PendingDeliveryTable implements PendingStore {
         keys.push({ slot: item['slot'] as string, delivery_key: item['delivery_key'] as string });
       }
     }
-    await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      keys.map((Key) => ({ DeleteRequest: { Key } })),
+    );
     return keys.length;
   }
 
@@ -291,7 +326,13 @@ function toAttributes(row: DueItem): Record<string, unknown> {
         next_due_at: row.nextDueAt,
       };
     case 'expiry':
-      return { kind: row.kind, connection_id: row.connectionId, user_id: row.userId, slot_time: row.slotTime, next_due_at: row.nextDueAt };
+      return {
+        kind: row.kind,
+        connection_id: row.connectionId,
+        user_id: row.userId,
+        slot_time: row.slotTime,
+        next_due_at: row.nextDueAt,
+      };
   }
 }
 
@@ -305,14 +346,23 @@ function toDueItem(item: Record<string, unknown>): DueItem {
         kind: 'fanout',
         conversationId: item['conversation_id'] as string,
         msgId: item['msg_id'] as number,
-        ...(typeof item['except_connection_id'] === 'string' ? { exceptConnectionId: item['except_connection_id'] } : {}),
+        ...(typeof item['except_connection_id'] === 'string'
+          ? { exceptConnectionId: item['except_connection_id'] }
+          : {}),
         slotTime,
         attempts: (item['attempts'] as number | undefined) ?? 0,
         nextDueAt,
         storedSlot,
       };
     case 'expiry':
-      return { kind: 'expiry', connectionId: item['connection_id'] as string, userId: item['user_id'] as string, slotTime, nextDueAt, storedSlot };
+      return {
+        kind: 'expiry',
+        connectionId: item['connection_id'] as string,
+        userId: item['user_id'] as string,
+        slotTime,
+        nextDueAt,
+        storedSlot,
+      };
     default:
       return {
         kind: 'delivery',

@@ -22,7 +22,8 @@ export class PresenceTable implements PresenceStore {
           TableName: this.tableName,
           Key: { user_id: userId },
           UpdateExpression: 'ADD connection_ids :c',
-          ConditionExpression: 'attribute_not_exists(connection_ids) OR size(connection_ids) < :max OR contains(connection_ids, :id)',
+          ConditionExpression:
+            'attribute_not_exists(connection_ids) OR size(connection_ids) < :max OR contains(connection_ids, :id)',
           ExpressionAttributeValues: { ':c': new Set([connectionId]), ':max': max, ':id': connectionId },
         }),
       );
@@ -46,7 +47,12 @@ export class PresenceTable implements PresenceStore {
 
   /** Connection ids by user, for users with at least one; strongly consistent, like the single-chat Query. */
   async connectionsOf(userIds: readonly string[]): Promise<Map<string, string[]>> {
-    const items = await batchGetAll(this.db, this.tableName, [...new Set(userIds)].map((u) => ({ user_id: u })), { consistent: true });
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      [...new Set(userIds)].map((u) => ({ user_id: u })),
+      { consistent: true },
+    );
     const found = new Map<string, string[]>();
     for (const item of items) {
       const ids = item['connection_ids'] as Set<string> | undefined;

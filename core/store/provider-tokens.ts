@@ -31,7 +31,10 @@ export class SharedProviderTokenTable implements ProviderTokenStore {
           Item: { ...KEY, jwt: next.jwt, issued_at: next.issuedAtMs },
           ...(previousIssuedAtMs === undefined
             ? { ConditionExpression: 'attribute_not_exists(user_id)' }
-            : { ConditionExpression: 'issued_at = :previous', ExpressionAttributeValues: { ':previous': previousIssuedAtMs } }),
+            : {
+                ConditionExpression: 'issued_at = :previous',
+                ExpressionAttributeValues: { ':previous': previousIssuedAtMs },
+              }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -39,7 +42,8 @@ export class SharedProviderTokenTable implements ProviderTokenStore {
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       const winner = conditionFailure(error);
-      if (winner && typeof winner['jwt'] === 'string') return { jwt: winner['jwt'], issuedAtMs: winner['issued_at'] as number };
+      if (winner && typeof winner['jwt'] === 'string')
+        return { jwt: winner['jwt'], issuedAtMs: winner['issued_at'] as number };
       return (await this.current()) ?? next;
     }
   }

@@ -28,12 +28,23 @@ export class PushThrottleTable implements PushThrottle {
     private readonly tableName: string,
   ) {}
 
-  async claimWindow(receiver: string, collapseId: string, msgId: number, nowMs: number, windowMs: number): Promise<boolean> {
+  async claimWindow(
+    receiver: string,
+    collapseId: string,
+    msgId: number,
+    nowMs: number,
+    windowMs: number,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { bucket: `pushwin#${receiver}#${collapseId}`, until_ms: nowMs + windowMs, msg_id: msgId, expires_at: expiresAt(nowMs + windowMs) },
+          Item: {
+            bucket: `pushwin#${receiver}#${collapseId}`,
+            until_ms: nowMs + windowMs,
+            msg_id: msgId,
+            expires_at: expiresAt(nowMs + windowMs),
+          },
           ConditionExpression: 'attribute_not_exists(until_ms) OR until_ms <= :now OR msg_id = :msg',
           ExpressionAttributeValues: { ':now': nowMs, ':msg': msgId },
         }),

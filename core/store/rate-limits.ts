@@ -14,7 +14,13 @@ import { conditionFailure, isConditionFailed } from './document-client.js';
 /** Windows expire a minute after they close; TTL removes them for free. */
 const WINDOW_TTL_SECONDS = 60;
 
-export const RATE_WINDOW_SECONDS: Readonly<Record<RateBudget, number>> = { msg: 1, deliveries: 1, write: 1, read: 1, members: 60 };
+export const RATE_WINDOW_SECONDS: Readonly<Record<RateBudget, number>> = {
+  msg: 1,
+  deliveries: 1,
+  write: 1,
+  read: 1,
+  members: 60,
+};
 
 export class RateLimitTable implements RateLimiter {
   constructor(
@@ -23,7 +29,12 @@ export class RateLimitTable implements RateLimiter {
     private readonly limits: Readonly<Record<RateBudget, number>>,
   ) {}
 
-  async tryAcquire(budget: Exclude<RateBudget, 'deliveries'>, userId: string, nowMs: number, weight = 1): Promise<boolean> {
+  async tryAcquire(
+    budget: Exclude<RateBudget, 'deliveries'>,
+    userId: string,
+    nowMs: number,
+    weight = 1,
+  ): Promise<boolean> {
     const limit = this.limits[budget];
     if (weight > limit) return false;
     try {
@@ -51,7 +62,13 @@ export class RateLimitTable implements RateLimiter {
           ...this.window('msg', userId, nowMs),
           UpdateExpression: 'ADD n :one, d :r SET expires_at = :exp',
           ConditionExpression: '(attribute_not_exists(n) OR n <= :nRoom) AND (attribute_not_exists(d) OR d <= :dRoom)',
-          ExpressionAttributeValues: { ':one': 1, ':r': receivers, ':nRoom': msg - 1, ':dRoom': deliveries - receivers, ':exp': this.expiry('msg', nowMs) },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':r': receivers,
+            ':nRoom': msg - 1,
+            ':dRoom': deliveries - receivers,
+            ':exp': this.expiry('msg', nowMs),
+          },
           // What blocked it, so the refusal can say which budget: no read first.
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -74,4 +91,5 @@ export class RateLimitTable implements RateLimiter {
   }
 }
 
-const windowStart = (budget: RateBudget, nowMs: number) => Math.floor(nowMs / 1000 / RATE_WINDOW_SECONDS[budget]) * RATE_WINDOW_SECONDS[budget];
+const windowStart = (budget: RateBudget, nowMs: number) =>
+  Math.floor(nowMs / 1000 / RATE_WINDOW_SECONDS[budget]) * RATE_WINDOW_SECONDS[budget];

@@ -69,7 +69,8 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     sortKey: { name: 'session_key', type: 'S' },
     // Set on attachment references and quota periods only when a message retention is configured.
     ttlAttribute: 'expires_at',
-    description: "Per user: session rows (TeamTalk IMRecentSession), the session index by activity day, the quota counters, and the user's attachment references.",
+    description:
+      "Per user: session rows (TeamTalk IMRecentSession), the session index by activity day, the quota counters, and the user's attachment references.",
   },
   PendingDeliveries: {
     id: 'PendingDeliveries',
@@ -77,14 +78,16 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'slot', type: 'S' },
     sortKey: { name: 'delivery_key', type: 'S' },
     ttlAttribute: 'expires_at',
-    description: 'Unacked deliveries, fan-outs in progress and token expiries, partitioned by minute so the sweeper reads only recent slots.',
+    description:
+      'Unacked deliveries, fan-outs in progress and token expiries, partitioned by minute so the sweeper reads only recent slots.',
   },
   RateLimits: {
     id: 'RateLimits',
     envVar: 'RATE_LIMITS_TABLE',
     partitionKey: { name: 'bucket', type: 'S' },
     ttlAttribute: 'expires_at',
-    description: 'Fixed one-second windows per user: msg_data (TeamTalk MAX_MSG_CNT_PER_SECOND) and other writing requests.',
+    description:
+      'Fixed one-second windows per user: msg_data (TeamTalk MAX_MSG_CNT_PER_SECOND) and other writing requests.',
   },
   Presence: {
     id: 'Presence',
@@ -110,14 +113,16 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     envVar: 'SENT_MESSAGES_TABLE',
     partitionKey: { name: 'sender_key', type: 'S' },
     ttlAttribute: 'expires_at',
-    description: 'Idempotency: (sender, conversation, client_msg_id) → the msg_id and content hash it was numbered with, kept 48 h, so a resend is acked, not stored again.',
+    description:
+      'Idempotency: (sender, conversation, client_msg_id) → the msg_id and content hash it was numbered with, kept 48 h, so a resend is acked, not stored again.',
   },
   DeviceTokens: {
     id: 'DeviceTokens',
     envVar: 'DEVICE_TOKENS_TABLE',
     partitionKey: { name: 'user_id', type: 'S' },
     sortKey: { name: 'token_key', type: 'S' },
-    description: "Push tokens (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): one item per token under its user, and each token's owner, so a token belongs to one user.",
+    description:
+      "Push tokens (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): one item per token under its user, and each token's owner, so a token belongs to one user.",
   },
 };
 

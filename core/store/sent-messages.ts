@@ -20,7 +20,10 @@ export class SentMessageTable implements SentMessageStore {
     private readonly tableName: string,
   ) {}
 
-  async claim(key: IdempotencyKey, record: SentMessageRecord): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }> {
+  async claim(
+    key: IdempotencyKey,
+    record: SentMessageRecord,
+  ): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }> {
     try {
       await this.db.send(
         new PutCommand({

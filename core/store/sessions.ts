@@ -8,7 +8,13 @@
  * - the quota row, SK `q#counters`: groups owned and joined, counted atomically against their caps;
  * - attachment references and byte quota periods (SK `a#…`, `q#attachments#…`): core/store/attachment-records.ts.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../concurrency.js';
 import type { SessionRow } from '../domain/session.js';
 import type { SessionIndexEntry, SessionStore, UserQuotaStore } from '../ports.js';
@@ -23,7 +29,8 @@ const INDEX_PREFIX = 'd#';
 const QUOTA_KEY = 'q#counters';
 /** Days as 6 digits, so the string order of the sort key is the day order (day 999999 is in the year 4707). */
 const dayKey = (day: number) => `${INDEX_PREFIX}${String(day).padStart(6, '0')}`;
-const indexKey = (day: number, sessionType: number, sessionId: string) => `${dayKey(day)}#${sessionKey(sessionType, sessionId)}`;
+const indexKey = (day: number, sessionType: number, sessionId: string) =>
+  `${dayKey(day)}#${sessionKey(sessionType, sessionId)}`;
 
 export class SessionTable implements SessionStore {
   constructor(
@@ -31,7 +38,13 @@ export class SessionTable implements SessionStore {
     private readonly tableName: string,
   ) {}
 
-  async ensure(session: { userId: string; sessionType: number; sessionId: string; conversationId: string; createdTime: number }): Promise<void> {
+  async ensure(session: {
+    userId: string;
+    sessionType: number;
+    sessionId: string;
+    conversationId: string;
+    createdTime: number;
+  }): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
@@ -80,13 +93,19 @@ export class SessionTable implements SessionStore {
     await batchWriteAll(
       this.db,
       this.tableName,
-      rows.map((row) => ({ DeleteRequest: { Key: { user_id: row.userId, session_key: sessionKey(row.sessionType, row.sessionId) } } })),
+      rows.map((row) => ({
+        DeleteRequest: { Key: { user_id: row.userId, session_key: sessionKey(row.sessionType, row.sessionId) } },
+      })),
     );
   }
 
   async get(userId: string, sessionType: number, sessionId: string): Promise<SessionRow | undefined> {
     const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { user_id: userId, session_key: sessionKey(sessionType, sessionId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { user_id: userId, session_key: sessionKey(sessionType, sessionId) },
+        ConsistentRead: true,
+      }),
     );
     return result.Item ? toSession(result.Item) : undefined;
   }
@@ -102,13 +121,19 @@ export class SessionTable implements SessionStore {
     return items.map(toSession);
   }
 
-  async listByType(userId: string, sessionType: number, page: { after?: string; limit: number }): Promise<{ rows: SessionRow[]; more: boolean }> {
+  async listByType(
+    userId: string,
+    sessionType: number,
+    page: { after?: string; limit: number },
+  ): Promise<{ rows: SessionRow[]; more: boolean }> {
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'user_id = :u AND begins_with(session_key, :type)',
         ExpressionAttributeValues: { ':u': userId, ':type': `${sessionType}#` },
-        ...(page.after === undefined ? {} : { ExclusiveStartKey: { user_id: userId, session_key: sessionKey(sessionType, page.after) } }),
+        ...(page.after === undefined
+          ? {}
+          : { ExclusiveStartKey: { user_id: userId, session_key: sessionKey(sessionType, page.after) } }),
         Limit: page.limit,
         ConsistentRead: true,
       }),
@@ -117,7 +142,11 @@ export class SessionTable implements SessionStore {
   }
 
   /** Moves the read mark forward to msgId, never back; false when it already was there or further. */
-  async markRead(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, msgId: number, peerCount: number): Promise<boolean> {
+  async markRead(
+    row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>,
+    msgId: number,
+    peerCount: number,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -162,7 +191,15 @@ export class SessionTable implements SessionStore {
           },
         },
       },
-      ...(previousDay > 0 && previousDay < day ? [{ DeleteRequest: { Key: { user_id: e.userId, session_key: indexKey(previousDay, e.sessionType, e.sessionId) } } }] : []),
+      ...(previousDay > 0 && previousDay < day
+        ? [
+            {
+              DeleteRequest: {
+                Key: { user_id: e.userId, session_key: indexKey(previousDay, e.sessionType, e.sessionId) },
+              },
+            },
+          ]
+        : []),
     ]);
     await batchWriteAll(this.db, this.tableName, writes);
   }
@@ -171,11 +208,16 @@ export class SessionTable implements SessionStore {
     await batchWriteAll(
       this.db,
       this.tableName,
-      entries.map((e) => ({ DeleteRequest: { Key: { user_id: e.userId, session_key: indexKey(e.day, e.sessionType, e.sessionId) } } })),
+      entries.map((e) => ({
+        DeleteRequest: { Key: { user_id: e.userId, session_key: indexKey(e.day, e.sessionType, e.sessionId) } },
+      })),
     );
   }
 
-  async listIndex(userId: string, options: { fromDay: number; toDay?: number; limit: number }): Promise<{ entries: SessionIndexEntry[]; more: boolean }> {
+  async listIndex(
+    userId: string,
+    options: { fromDay: number; toDay?: number; limit: number },
+  ): Promise<{ entries: SessionIndexEntry[]; more: boolean }> {
     const entries: SessionIndexEntry[] = [];
     const upper = options.toDay === undefined ? `${INDEX_PREFIX}~` : `${dayKey(options.toDay)}#~`;
     for await (const page of queryPages(this.db, {
@@ -190,7 +232,8 @@ export class SessionTable implements SessionStore {
         const entry = toIndexEntry(item);
         // Whole days only: past the limit, stop where a new (older) day begins.
         const lastDay = entries.at(-1)?.day;
-        if (entries.length >= options.limit && lastDay !== undefined && entry.day !== lastDay) return { entries, more: true };
+        if (entries.length >= options.limit && lastDay !== undefined && entry.day !== lastDay)
+          return { entries, more: true };
         entries.push(entry);
       }
     }

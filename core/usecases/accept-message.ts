@@ -96,12 +96,22 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   const now = ports.clock.now();
   const over = await ports.rateLimits.acquireSend(send.senderId, now, send.receivers);
   if (over) {
-    throw new FrameError('rate_limited', over === 'msg' ? 'more msg_data a second than the limit allows for this user' : 'more member deliveries a second than the limit allows for this user (a group message takes one per member)');
+    throw new FrameError(
+      'rate_limited',
+      over === 'msg'
+        ? 'more msg_data a second than the limit allows for this user'
+        : 'more member deliveries a second than the limit allows for this user (a group message takes one per member)',
+    );
   }
   // After the rate limit (which bounds the S3 calls a user can cause), before numbering (a refused reference takes no
   // msg_id). What it writes waits for the commit just before the message is stored; any refusal before releases it.
   const { request } = send;
-  const reference = await prepareAttachmentReference(ports, { senderId: send.senderId, conversationId: send.conversationId, msgType: request.msg_type, msgData: request.msg_data });
+  const reference = await prepareAttachmentReference(ports, {
+    senderId: send.senderId,
+    conversationId: send.conversationId,
+    msgType: request.msg_type,
+    msgData: request.msg_data,
+  });
   try {
     return await numberAndStore(ports, send, Math.floor(now / 1000), reference);
   } finally {
@@ -109,7 +119,12 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
   }
 }
 
-async function numberAndStore(ports: AcceptMessagePorts, send: CheckedSend, nowSeconds: number, reference: AttachmentReference | undefined): Promise<AcceptedMessage> {
+async function numberAndStore(
+  ports: AcceptMessagePorts,
+  send: CheckedSend,
+  nowSeconds: number,
+  reference: AttachmentReference | undefined,
+): Promise<AcceptedMessage> {
   const numbering = await ports.conversations.nextMsgId({
     conversationId: send.conversationId,
     senderSide: send.isGroup ? undefined : sideOf(send.senderId, send.request.to_session_id),
@@ -120,7 +135,13 @@ async function numberAndStore(ports: AcceptMessagePorts, send: CheckedSend, nowS
 
   const { counter } = numbering;
   if (send.key) {
-    const claim = await ports.sentMessages.claim(send.key, { msgId: counter.msgId, createTime: nowSeconds, sentLo: counter.sentLo, sentHi: counter.sentHi, contentHash: send.key.contentHash });
+    const claim = await ports.sentMessages.claim(send.key, {
+      msgId: counter.msgId,
+      createTime: nowSeconds,
+      sentLo: counter.sentLo,
+      sentHi: counter.sentHi,
+      contentHash: send.key.contentHash,
+    });
     // A resend too late for the ring: this msg_id stays unused (a gap), the earlier numbering counts.
     if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter, reference);
   }
@@ -144,7 +165,9 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
   let receivers = 1;
   if (isGroup) {
     // TeamTalk's membership check (db_proxy), before anything is counted or written.
-    const [member, members] = isGroupId(to) ? await Promise.all([ports.groups.isMember(to, senderId), ports.groups.memberCount(to)]) : [false, 0];
+    const [member, members] = isGroupId(to)
+      ? await Promise.all([ports.groups.isMember(to, senderId), ports.groups.memberCount(to)])
+      : [false, 0];
     if (!member) throw new FrameError('not_member', `you are not a member of group ${to}`);
     receivers = Math.max(0, members - 1);
   } else if (isGroupId(to)) {
@@ -156,9 +179,29 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
   const key =
     request.client_msg_id === undefined
       ? undefined
-      : idempotencyKey({ senderId, conversationId, clientMsgId: request.client_msg_id, msgType: request.msg_type, msgData: request.msg_data });
-  const asked = { senderId, conversationId, clientMsgId: request.client_msg_id, contentHash: key?.contentHash ?? contentHash(request.msg_type, request.msg_data) };
-  return { request, senderId, conversationId, sessionType: isGroup ? SessionType.Group : SessionType.Single, isGroup, key, asked, receivers };
+      : idempotencyKey({
+          senderId,
+          conversationId,
+          clientMsgId: request.client_msg_id,
+          msgType: request.msg_type,
+          msgData: request.msg_data,
+        });
+  const asked = {
+    senderId,
+    conversationId,
+    clientMsgId: request.client_msg_id,
+    contentHash: key?.contentHash ?? contentHash(request.msg_type, request.msg_data),
+  };
+  return {
+    request,
+    senderId,
+    conversationId,
+    sessionType: isGroup ? SessionType.Group : SessionType.Single,
+    isGroup,
+    key,
+    asked,
+    receivers,
+  };
 }
 
 /**
@@ -180,7 +223,9 @@ async function prepareSessions(
     { userId: peerId, sessionType, sessionId: senderId, conversationId },
   ];
   await Promise.all([
-    head.sessionsCreated ? undefined : Promise.all(sides.map((s) => ports.sessions.ensure({ ...s, createdTime: createTime }))),
+    head.sessionsCreated
+      ? undefined
+      : Promise.all(sides.map((s) => ports.sessions.ensure({ ...s, createdTime: createTime }))),
     head.indexedDay >= day ? undefined : ports.sessions.index(sides, day, head.indexedDay),
   ]);
   if (!head.sessionsCreated) await ports.conversations.markSessionsCreated(conversationId);
@@ -250,7 +295,19 @@ function buildMessage(send: CheckedSend, msgId: number, createTime: number): Sto
   };
 }
 
-function accepted(send: CheckedSend, message: MessageRecord, attempt: AcceptedMessage['attempt'], indexedDay: number): AcceptedMessage {
-  return { message, asked: send.asked, sessionType: send.sessionType, seq: send.request.seq, key: send.key, attempt, indexedDay };
+function accepted(
+  send: CheckedSend,
+  message: MessageRecord,
+  attempt: AcceptedMessage['attempt'],
+  indexedDay: number,
+): AcceptedMessage {
+  return {
+    message,
+    asked: send.asked,
+    sessionType: send.sessionType,
+    seq: send.request.seq,
+    key: send.key,
+    attempt,
+    indexedDay,
+  };
 }
-

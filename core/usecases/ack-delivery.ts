@@ -24,7 +24,9 @@ export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInp
   const request = validateFrame(MsgDataAckSchema, parseFrame(input.body));
   // The pending key holds the caller's own connection id, so only its own delivery can go; no membership check needed.
   const conversationId =
-    request.session_type === SessionType.Group ? groupConversationId(request.session_id) : singleConversationId(input.userId, request.session_id);
+    request.session_type === SessionType.Group
+      ? groupConversationId(request.session_id)
+      : singleConversationId(input.userId, request.session_id);
   const msgIds = [...new Set(request.msg_ids ?? [request.msg_id!])];
   // A row's slot follows from its message's create_time, which the frame does not carry.
   const messages =
@@ -32,7 +34,14 @@ export async function ackDelivery(ports: AckDeliveryPorts, input: AckDeliveryInp
       ? [await ports.messages.get(conversationId, msgIds[0]!)].filter((m) => m !== undefined)
       : await ports.messages.getMany(msgIds.map((msgId) => ({ conversationId, msgId })));
   const removed = await Promise.all(
-    messages.map((m) => ports.pending.delete({ connectionId: input.connectionId, conversationId, msgId: m.msgId, createTime: m.createTime })),
+    messages.map((m) =>
+      ports.pending.delete({
+        connectionId: input.connectionId,
+        conversationId,
+        msgId: m.msgId,
+        createTime: m.createTime,
+      }),
+    ),
   );
   return removed.filter((d) => d !== undefined);
 }

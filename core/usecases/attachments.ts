@@ -110,7 +110,8 @@ export function quotaPeriod(nowMs: number, retentionDays: number): QuotaPeriod {
   return { id: `${days}d#${index}`, expiresAt: (index + 2) * days * DAY_SECONDS };
 }
 
-const limitOf = (config: AttachmentConfig, kind: AttachmentKind) => (kind === 'picture' ? config.maxImageBytes : config.maxAudioBytes);
+const limitOf = (config: AttachmentConfig, kind: AttachmentKind) =>
+  kind === 'picture' ? config.maxImageBytes : config.maxAudioBytes;
 
 function blobsOf(ports: AttachmentPorts): AttachmentBlobs {
   if (!ports.attachments) throw new FrameError('bad_request', 'attachments are not enabled on this stack');
@@ -126,11 +127,20 @@ export interface UploadGrant {
 }
 
 /** attachment_upload: a presigned PUT for exactly `size` bytes of `contentType` under a fresh key of the user's. */
-export async function requestUpload(ports: AttachmentPorts, userId: string, request: { readonly content_type: string; readonly size: number }): Promise<UploadGrant> {
+export async function requestUpload(
+  ports: AttachmentPorts,
+  userId: string,
+  request: { readonly content_type: string; readonly size: number },
+): Promise<UploadGrant> {
   const kind = attachmentKindOf(request.content_type);
-  if (!kind) throw new FrameError('bad_request', 'content_type: not an image or audio type attachments accept (see docs/protocol.md)');
+  if (!kind)
+    throw new FrameError(
+      'bad_request',
+      'content_type: not an image or audio type attachments accept (see docs/protocol.md)',
+    );
   const limit = limitOf(ports.config, kind);
-  if (request.size > limit) throw new FrameError('too_large', `a ${kind} is at most ${limit} bytes, asked for ${request.size}`);
+  if (request.size > limit)
+    throw new FrameError('too_large', `a ${kind} is at most ${limit} bytes, asked for ${request.size}`);
   const blobs = blobsOf(ports);
   const key = newUploadKey(userId);
   const contentType = baseContentType(request.content_type);
@@ -157,9 +167,13 @@ function describedAttachment(send: ReferencingSend): AttachmentDescription | und
   }
   if (!description) return undefined;
   if (!kindFitsMsgType(description.attachment, send.msgType)) {
-    throw new FrameError('bad_request', `a ${description.attachment} rides in a ${description.attachment === 'voice' ? 'audio (2 or 18)' : 'text (1 or 17)'} message`);
+    throw new FrameError(
+      'bad_request',
+      `a ${description.attachment} rides in a ${description.attachment === 'voice' ? 'audio (2 or 18)' : 'text (1 or 17)'} message`,
+    );
   }
-  if (uploaderOf(description.key) !== send.senderId) throw new FrameError('bad_request', 'attachment key: a message may reference only its sender\'s uploads');
+  if (uploaderOf(description.key) !== send.senderId)
+    throw new FrameError('bad_request', "attachment key: a message may reference only its sender's uploads");
   return description;
 }
 
@@ -171,34 +185,62 @@ function describedAttachment(send: ReferencingSend): AttachmentDescription | und
  * commits the returned reference right before it stores the message and releases it in any case (a no-op once
  * committed).
  */
-export async function prepareAttachmentReference(ports: AttachmentPorts, send: ReferencingSend): Promise<AttachmentReference | undefined> {
+export async function prepareAttachmentReference(
+  ports: AttachmentPorts,
+  send: ReferencingSend,
+): Promise<AttachmentReference | undefined> {
   const description = describedAttachment(send);
   if (!description) return undefined;
   const blobs = blobsOf(ports);
   const stored = await blobs.head(storedKey(description.key));
   // Not stored yet: this would be the first reference, which stores the upload as it is now.
   const object = stored ?? (await blobs.head(description.key));
-  if (!object) throw new FrameError('bad_request', 'attachment key: no such upload (never uploaded, or older than a day)');
+  if (!object)
+    throw new FrameError('bad_request', 'attachment key: no such upload (never uploaded, or older than a day)');
   const limit = limitOf(ports.config, description.attachment);
-  if (object.size !== description.size || baseContentType(object.contentType) !== description.content_type || object.size > limit) {
-    throw new FrameError('bad_request', `attachment: the upload is ${object.size} bytes of ${object.contentType || 'unknown type'}, not what the description says (or over ${limit} bytes)`);
+  if (
+    object.size !== description.size ||
+    baseContentType(object.contentType) !== description.content_type ||
+    object.size > limit
+  ) {
+    throw new FrameError(
+      'bad_request',
+      `attachment: the upload is ${object.size} bytes of ${object.contentType || 'unknown type'}, not what the description says (or over ${limit} bytes)`,
+    );
   }
   const now = ports.clock.now();
   const { messageRetentionDays, maxAttachmentBytesPerUser } = ports.config;
   const period = quotaPeriod(now, messageRetentionDays);
-  const reserve = () => ports.attachmentRecords.reserveBytes(send.senderId, period, object.size, maxAttachmentBytesPerUser);
+  const reserve = () =>
+    ports.attachmentRecords.reserveBytes(send.senderId, period, object.size, maxAttachmentBytesPerUser);
   let write: StoreWrite = 'none';
   if (!stored) {
-    if (!(await reserve())) throw new FrameError('limit_exceeded', `attachments: storing ${object.size} more bytes would pass this user's ${maxAttachmentBytesPerUser} bytes`);
+    if (!(await reserve()))
+      throw new FrameError(
+        'limit_exceeded',
+        `attachments: storing ${object.size} more bytes would pass this user's ${maxAttachmentBytesPerUser} bytes`,
+      );
     write = 'copy';
-  } else if (messageRetentionDays > 0 && now - stored.lastModified > STORED_REFRESH_DAYS * DAY_SECONDS * 1000 && (await reserve())) {
+  } else if (
+    messageRetentionDays > 0 &&
+    now - stored.lastModified > STORED_REFRESH_DAYS * DAY_SECONDS * 1000 &&
+    (await reserve())
+  ) {
     // Past the quota the copy is not refreshed, and the message is not refused: a resend of a stored message must get
     // its ack. A new message may then outlive the attachment it forwards.
     write = 'refresh';
   }
   const expiresAt = messageRetentionDays > 0 ? Math.floor(now / 1000) + messageRetentionDays * DAY_SECONDS : undefined;
   const charge = write === 'none' ? 0 : object.size;
-  return new AttachmentReference(ports, { send, uploadKey: description.key, contentType: description.content_type, write, period, charge, expiresAt });
+  return new AttachmentReference(ports, {
+    send,
+    uploadKey: description.key,
+    contentType: description.content_type,
+    write,
+    period,
+    charge,
+    expiresAt,
+  });
 }
 
 /** What committing a reference writes to S3: a first copy, a rewrite that restarts the copy's age, or nothing. */
@@ -232,16 +274,27 @@ export class AttachmentReference {
     if (plan.write === 'copy' && !(await blobs.copyOnce(plan.uploadKey, stored))) await this.release(); // another reference stored it first
     if (plan.write === 'refresh') await blobs.refresh(stored, plan.contentType);
     this.#settled = true; // the bytes are stored: the reservation stays
-    await this.ports.attachmentRecords.putReference(plan.send.senderId, uploadIdOf(plan.uploadKey), plan.send.conversationId, plan.expiresAt);
+    await this.ports.attachmentRecords.putReference(
+      plan.send.senderId,
+      uploadIdOf(plan.uploadKey),
+      plan.send.conversationId,
+      plan.expiresAt,
+    );
   }
 
   /** Gives back the reserved bytes unless commit stored them; best effort (a failure over-counts, never under-counts). */
   async release(): Promise<void> {
     if (this.#settled || this.plan.charge === 0) return;
     this.#settled = true;
-    await this.ports.attachmentRecords.releaseBytes(this.plan.send.senderId, this.plan.period, this.plan.charge).catch((error: unknown) => {
-      logger.warn('attachment bytes not given back', { userId: this.plan.send.senderId, bytes: this.plan.charge, error: String(error) });
-    });
+    await this.ports.attachmentRecords
+      .releaseBytes(this.plan.send.senderId, this.plan.period, this.plan.charge)
+      .catch((error: unknown) => {
+        logger.warn('attachment bytes not given back', {
+          userId: this.plan.send.senderId,
+          bytes: this.plan.charge,
+          error: String(error),
+        });
+      });
   }
 }
 
@@ -264,9 +317,22 @@ export async function downloadUrl(
   const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
   const blobs = blobsOf(ports);
   const nowSeconds = Math.floor(ports.clock.now() / 1000);
-  if (!(await ports.attachmentRecords.isReferenced(uploader, uploadIdOf(request.key), conversation.conversationId, nowSeconds))) {
+  if (
+    !(await ports.attachmentRecords.isReferenced(
+      uploader,
+      uploadIdOf(request.key),
+      conversation.conversationId,
+      nowSeconds,
+    ))
+  ) {
     throw new FrameError('not_member', 'no message of this session references that attachment');
   }
   const ttl = ports.config.attachmentUrlTtlSeconds;
-  return { session_id: request.session_id, session_type: request.session_type, key: request.key, url: await blobs.presignDownload(storedKey(request.key), ttl), expires_in: ttl };
+  return {
+    session_id: request.session_id,
+    session_type: request.session_type,
+    key: request.key,
+    url: await blobs.presignDownload(storedKey(request.key), ttl),
+    expires_in: ttl,
+  };
 }

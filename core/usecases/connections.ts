@@ -31,7 +31,10 @@ export interface ConnectionInput {
   readonly tokenExpiresAt?: number;
 }
 
-export async function registerConnection(ports: RegisterConnectionPorts, input: ConnectionInput): Promise<{ kicked: string[] }> {
+export async function registerConnection(
+  ports: RegisterConnectionPorts,
+  input: ConnectionInput,
+): Promise<{ kicked: string[] }> {
   await ports.connections.put({ ...input, connectedAt: ports.clock.now() });
   const kicked = await joinPresence(ports, input);
   if (input.tokenExpiresAt !== undefined) await ports.pending.putExpiry(tokenExpiry(input, input.tokenExpiresAt));
@@ -48,7 +51,9 @@ async function joinPresence(ports: RegisterConnectionPorts, input: ConnectionInp
   const kicked: string[] = [];
   for (let round = 0; round <= max; round++) {
     if (await ports.presence.add(userId, connectionId, max)) return kicked;
-    const live = (await ports.connections.listByUser(userId, ports.clock.now())).filter((c) => c.connectionId !== connectionId);
+    const live = (await ports.connections.listByUser(userId, ports.clock.now())).filter(
+      (c) => c.connectionId !== connectionId,
+    );
     const liveIds = new Set(live.map((c) => c.connectionId));
     const listed = (await ports.presence.connectionsOf([userId])).get(userId) ?? [];
     const stale = listed.filter((id) => id !== connectionId && !liveIds.has(id));
@@ -78,13 +83,20 @@ export async function kickConnection(
     await ports.gateway.post(target.connectionId, { type: 'kick', reason });
     await ports.gateway.disconnect(target.connectionId);
   } catch (error) {
-    logger.warn('kick not delivered; the connection is forgotten anyway', { connectionId: target.connectionId, reason, error: error as Error });
+    logger.warn('kick not delivered; the connection is forgotten anyway', {
+      connectionId: target.connectionId,
+      reason,
+      error: error as Error,
+    });
   }
   await dropConnection(ports, target);
 }
 
 /** Forgets a connection that is gone: its row and presence, every delivery still waiting for its ack, its expiry. */
-export async function dropConnection(ports: ConnectionPorts, input: { userId: string; connectionId: string; tokenExpiresAt?: number }): Promise<number> {
+export async function dropConnection(
+  ports: ConnectionPorts,
+  input: { userId: string; connectionId: string; tokenExpiresAt?: number },
+): Promise<number> {
   await Promise.all([
     ports.connections.delete(input.userId, input.connectionId),
     ports.presence.remove(input.userId, input.connectionId),
@@ -99,7 +111,10 @@ export async function dropConnection(ports: ConnectionPorts, input: { userId: st
  * upgrade (aws-facts.md), so it is still opening — its row and pending deliveries stay, and the sweeper redelivers
  * once it is open. Returns whether the connection was dropped.
  */
-export async function dropGoneConnection(ports: GoneConnectionPorts, input: { userId: string; connectionId: string }): Promise<boolean> {
+export async function dropGoneConnection(
+  ports: GoneConnectionPorts,
+  input: { userId: string; connectionId: string },
+): Promise<boolean> {
   const startedBefore = ports.clock.now() - ports.config.connectingGraceMs;
   if (!(await ports.connections.deleteIfStartedBefore(input.userId, input.connectionId, startedBefore))) return false;
   await ports.presence.remove(input.userId, input.connectionId);
@@ -108,5 +123,11 @@ export async function dropGoneConnection(ports: GoneConnectionPorts, input: { us
 }
 
 function tokenExpiry(connection: { userId: string; connectionId: string }, expiresAt: number): TokenExpiry {
-  return { kind: 'expiry', connectionId: connection.connectionId, userId: connection.userId, slotTime: expiresAt, nextDueAt: expiresAt * 1000 };
+  return {
+    kind: 'expiry',
+    connectionId: connection.connectionId,
+    userId: connection.userId,
+    slotTime: expiresAt,
+    nextDueAt: expiresAt * 1000,
+  };
 }

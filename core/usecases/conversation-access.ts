@@ -18,13 +18,20 @@ export interface ConversationRef {
 
 /** A single conversation with another user; self is refused. */
 export function singleConversation(userId: string, peerId: string): ConversationRef {
-  if (peerId === userId || isGroupId(peerId)) throw new FrameError('not_member', 'a single chat session is with another user');
-  return { conversationId: singleConversationId(userId, peerId), sessionType: SessionType.Single, sessionId: peerId, peerSide: sideOf(peerId, userId) };
+  if (peerId === userId || isGroupId(peerId))
+    throw new FrameError('not_member', 'a single chat session is with another user');
+  return {
+    conversationId: singleConversationId(userId, peerId),
+    sessionType: SessionType.Single,
+    sessionId: peerId,
+    peerSide: sideOf(peerId, userId),
+  };
 }
 
 /** A group conversation, only for a member now (one strongly consistent GetItem): a removed member reads nothing. */
 export async function groupConversation(groups: GroupStore, userId: string, groupId: string): Promise<ConversationRef> {
-  if (!isGroupId(groupId) || !(await groups.isMember(groupId, userId))) throw new FrameError('not_member', `you are not a member of group ${groupId}`);
+  if (!isGroupId(groupId) || !(await groups.isMember(groupId, userId)))
+    throw new FrameError('not_member', `you are not a member of group ${groupId}`);
   return { conversationId: groupConversationId(groupId), sessionType: SessionType.Group, sessionId: groupId };
 }
 
@@ -34,5 +41,7 @@ export async function resolveConversation(
   sessionType: number,
   sessionId: string,
 ): Promise<ConversationRef> {
-  return sessionType === SessionType.Group ? groupConversation(ports.groups, userId, sessionId) : singleConversation(userId, sessionId);
+  return sessionType === SessionType.Group
+    ? groupConversation(ports.groups, userId, sessionId)
+    : singleConversation(userId, sessionId);
 }

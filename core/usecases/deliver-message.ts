@@ -16,7 +16,18 @@ import { SessionType, unixDay } from '../domain/ids.js';
 import { isGroupMsgType, type StoredMessage } from '../domain/message.js';
 import { GatewayUnavailableError } from '../errors.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, ConversationStore, FanoutMarker, Gateway, GroupStore, PendingDelivery, PendingStore, PresenceStore, SessionStore } from '../ports.js';
+import type {
+  Clock,
+  ConnectionStore,
+  ConversationStore,
+  FanoutMarker,
+  Gateway,
+  GroupStore,
+  PendingDelivery,
+  PendingStore,
+  PresenceStore,
+  SessionStore,
+} from '../ports.js';
 import { deliverySlotTime } from '../store/pending-deliveries.js';
 import { dropGoneConnection } from './connections.js';
 import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
@@ -30,7 +41,12 @@ export interface DeliverMessagePorts extends UndeliveredPorts {
   readonly pending: PendingStore;
   readonly gateway: Gateway;
   readonly clock: Clock;
-  readonly config: { readonly ackTimeoutMs: number; readonly fanoutConcurrency: number; readonly pushIncludesBody: boolean; readonly connectingGraceMs: number };
+  readonly config: {
+    readonly ackTimeoutMs: number;
+    readonly fanoutConcurrency: number;
+    readonly pushIncludesBody: boolean;
+    readonly connectingGraceMs: number;
+  };
 }
 
 export interface DeliveryStats {
@@ -79,7 +95,11 @@ export function isGroupMessage(message: StoredMessage): boolean {
 }
 
 /** Makes the delivery durable: call before acking the sender. */
-export async function prepareDelivery(ports: DeliverMessagePorts, message: StoredMessage, options: DeliveryOptions): Promise<PreparedDelivery> {
+export async function prepareDelivery(
+  ports: DeliverMessagePorts,
+  message: StoredMessage,
+  options: DeliveryOptions,
+): Promise<PreparedDelivery> {
   if (isGroupMessage(message)) {
     const marker: FanoutMarker = {
       kind: 'fanout',
@@ -117,7 +137,12 @@ export async function prepareDelivery(ports: DeliverMessagePorts, message: Store
  * A group's fan-out, from the members to the offline announcement; resumable at any point (the sweeper calls it for
  * a marker that came due). Removes the marker when complete.
  */
-export async function fanOutGroup(ports: DeliverMessagePorts, message: StoredMessage, marker: FanoutMarker, options: DeliveryOptions): Promise<DeliveryStats> {
+export async function fanOutGroup(
+  ports: DeliverMessagePorts,
+  message: StoredMessage,
+  marker: FanoutMarker,
+  options: DeliveryOptions,
+): Promise<DeliveryStats> {
   const groupId = message.toSessionId;
   const members = await ports.groups.members(groupId);
   await Promise.all([moveSenderReadMark(ports, message), indexMembers(ports, message, members, options.indexedDay)]);
@@ -129,7 +154,11 @@ export async function fanOutGroup(ports: DeliverMessagePorts, message: StoredMes
   for (let i = 0; i < targets.length; i += FANOUT_CHUNK) {
     // At least one chunk per run, so that every run moves the fan-out on.
     if (i > 0 && options.deadline !== undefined && ports.clock.now() > options.deadline) {
-      logger.warn('fan-out out of time; the sweeper resumes it', { msgId: message.msgId, done: i, targets: targets.length });
+      logger.warn('fan-out out of time; the sweeper resumes it', {
+        msgId: message.msgId,
+        done: i,
+        targets: targets.length,
+      });
       return { ...stats, complete: false };
     }
     const chunk = targets.slice(i, i + FANOUT_CHUNK);
@@ -144,7 +173,12 @@ export async function fanOutGroup(ports: DeliverMessagePorts, message: StoredMes
 }
 
 /** Pending rows for the targets: fresh ones in batches; a resumed delivery only where none is. */
-async function recordDeliveries(ports: DeliverMessagePorts, message: StoredMessage, targets: readonly Target[], mode: DeliveryMode): Promise<void> {
+async function recordDeliveries(
+  ports: DeliverMessagePorts,
+  message: StoredMessage,
+  targets: readonly Target[],
+  mode: DeliveryMode,
+): Promise<void> {
   const now = ports.clock.now();
   const deliveries = targets.map(
     (t): PendingDelivery => ({
@@ -160,11 +194,20 @@ async function recordDeliveries(ports: DeliverMessagePorts, message: StoredMessa
     }),
   );
   if (mode === 'fresh') await ports.pending.putMany(deliveries);
-  else await forEachWithConcurrency(deliveries, ports.config.fanoutConcurrency, async (d) => void (await ports.pending.putIfAbsent(d)));
+  else
+    await forEachWithConcurrency(
+      deliveries,
+      ports.config.fanoutConcurrency,
+      async (d) => void (await ports.pending.putIfAbsent(d)),
+    );
 }
 
 /** Posts msg_data to each target; a 410 drops the connection, a failure after retries leaves the row for the sweeper. */
-async function postAll(ports: DeliverMessagePorts, message: StoredMessage, targets: readonly Target[]): Promise<DeliveryStats> {
+async function postAll(
+  ports: DeliverMessagePorts,
+  message: StoredMessage,
+  targets: readonly Target[],
+): Promise<DeliveryStats> {
   const frame = msgDataFrame(message);
   const stats = emptyStats();
   await forEachWithConcurrency(targets, ports.config.fanoutConcurrency, async (target) => {
@@ -173,7 +216,11 @@ async function postAll(ports: DeliverMessagePorts, message: StoredMessage, targe
   return stats;
 }
 
-async function postOne(ports: DeliverMessagePorts, target: Target, frame: MsgDataFrame): Promise<Partial<DeliveryStats>> {
+async function postOne(
+  ports: DeliverMessagePorts,
+  target: Target,
+  frame: MsgDataFrame,
+): Promise<Partial<DeliveryStats>> {
   const log = { connectionId: target.connectionId, userId: target.userId, msgId: frame.msg_id };
   try {
     if ((await ports.gateway.post(target.connectionId, frame)) === 'delivered') return { delivered: 1 };
@@ -194,7 +241,11 @@ async function postOne(ports: DeliverMessagePorts, target: Target, frame: MsgDat
 /** The sender has read up to its own message: its group unread does not count it. Best effort. */
 async function moveSenderReadMark(ports: DeliverMessagePorts, message: StoredMessage): Promise<void> {
   try {
-    await ports.sessions.markRead({ userId: message.fromUserId, sessionType: SessionType.Group, sessionId: message.toSessionId }, message.msgId, 0);
+    await ports.sessions.markRead(
+      { userId: message.fromUserId, sessionType: SessionType.Group, sessionId: message.toSessionId },
+      message.msgId,
+      0,
+    );
   } catch (error) {
     logger.warn('sender read mark not moved', { msgId: message.msgId, error: error as Error });
   }
@@ -205,11 +256,21 @@ async function moveSenderReadMark(ports: DeliverMessagePorts, message: StoredMes
  * before's): recent_sessions and unread_cnt then read a page's worth of entries. The day is recorded on the head after
  * the entries, so a fan-out cut short before it is redone by the next message or the sweeper.
  */
-async function indexMembers(ports: DeliverMessagePorts, message: StoredMessage, members: readonly string[], knownDay: number | undefined): Promise<void> {
+async function indexMembers(
+  ports: DeliverMessagePorts,
+  message: StoredMessage,
+  members: readonly string[],
+  knownDay: number | undefined,
+): Promise<void> {
   const day = unixDay(message.createTime);
   const indexedDay = knownDay ?? (await ports.conversations.get(message.conversationId))?.indexedDay ?? 0;
   if (indexedDay >= day) return;
-  const entries = members.map((userId) => ({ userId, sessionType: SessionType.Group, sessionId: message.toSessionId, conversationId: message.conversationId }));
+  const entries = members.map((userId) => ({
+    userId,
+    sessionType: SessionType.Group,
+    sessionId: message.toSessionId,
+    conversationId: message.conversationId,
+  }));
   await ports.sessions.index(entries, day, indexedDay);
   await ports.conversations.markIndexed(message.conversationId, day);
 }

@@ -43,7 +43,11 @@ export interface VerifyPorts {
 const codeHash = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
 
 /** Registers the token for the user, or, when another user holds it, challenges the device (`pending: true`). */
-export async function registerDeviceToken(ports: DeviceTokenPorts, userId: string, token: DeviceToken): Promise<{ pending?: true }> {
+export async function registerDeviceToken(
+  ports: DeviceTokenPorts,
+  userId: string,
+  token: DeviceToken,
+): Promise<{ pending?: true }> {
   if (token.platform === 'web') {
     const problem = new WebPushEndpointPolicy(ports.config.webPushEndpointAllowlist).tokenProblem(token.token);
     if (problem) throw new FrameError('bad_request', `token: ${problem}`);
@@ -59,13 +63,31 @@ export async function registerDeviceToken(ports: DeviceTokenPorts, userId: strin
 }
 
 /** Gives the token to the user that answers its open challenge's code; `not_allowed` for any other code. */
-export async function verifyDeviceToken(ports: VerifyPorts, userId: string, request: { token: string; code: string }): Promise<void> {
-  const moved = await ports.deviceTokens.answerChallenge(userId, request.token, codeHash(request.code), ports.clock.now(), ports.config.maxDeviceTokensPerUser);
-  if (!moved) throw new FrameError('not_allowed', 'no open challenge of this token has this code (wrong, used or expired): register the token again');
+export async function verifyDeviceToken(
+  ports: VerifyPorts,
+  userId: string,
+  request: { token: string; code: string },
+): Promise<void> {
+  const moved = await ports.deviceTokens.answerChallenge(
+    userId,
+    request.token,
+    codeHash(request.code),
+    ports.clock.now(),
+    ports.config.maxDeviceTokensPerUser,
+  );
+  if (!moved)
+    throw new FrameError(
+      'not_allowed',
+      'no open challenge of this token has this code (wrong, used or expired): register the token again',
+    );
   if (moved.previousOwner === userId) return;
-  await notifyUsers({ ...ports, config: { fanoutConcurrency: ports.config.fanoutConcurrency } }, [moved.previousOwner], {
-    type: 'device_token_moved',
-    token: request.token,
-    platform: moved.platform,
-  });
+  await notifyUsers(
+    { ...ports, config: { fanoutConcurrency: ports.config.fanoutConcurrency } },
+    [moved.previousOwner],
+    {
+      type: 'device_token_moved',
+      token: request.token,
+      platform: moved.platform,
+    },
+  );
 }

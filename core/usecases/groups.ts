@@ -17,7 +17,16 @@ import { groupConversationId, newGroupId } from '../domain/group.js';
 import { encodePageToken, decodePageToken } from '../domain/page-token.js';
 import { fitItems, jsonBytes, REPLY_BUDGET_BYTES } from '../domain/reply-size.js';
 import { FrameError } from '../errors.js';
-import type { Clock, ConversationStore, Gateway, GroupStore, PresenceStore, RateLimiter, SessionStore, UserQuotaStore } from '../ports.js';
+import type {
+  Clock,
+  ConversationStore,
+  Gateway,
+  GroupStore,
+  PresenceStore,
+  RateLimiter,
+  SessionStore,
+  UserQuotaStore,
+} from '../ports.js';
 import { notifyUsers } from './notify.js';
 
 export interface GroupPorts {
@@ -46,9 +55,14 @@ interface Caller {
 export const GROUP_LIST_PAGE_SIZE = 100;
 
 /** The creator is owner and member; the members are told. */
-export async function createGroup(ports: GroupPorts, caller: Caller, request: { group_name: string; member_ids: readonly string[] }): Promise<{ group_id: string }> {
+export async function createGroup(
+  ports: GroupPorts,
+  caller: Caller,
+  request: { group_name: string; member_ids: readonly string[] },
+): Promise<{ group_id: string }> {
   const members = [...new Set([caller.userId, ...request.member_ids])];
-  if (members.length > ports.config.maxGroupMembers) throw limit(`a group holds at most ${ports.config.maxGroupMembers} members`);
+  if (members.length > ports.config.maxGroupMembers)
+    throw limit(`a group holds at most ${ports.config.maxGroupMembers} members`);
   await chargeMemberChanges(ports, caller, members.length);
   if (!(await ports.quotas.reserveOwnedGroup(caller.userId, ports.config.maxGroupsOwned))) {
     throw limit(`you own ${ports.config.maxGroupsOwned} groups, the most one user may own`);
@@ -64,7 +78,12 @@ export async function createGroup(ports: GroupPorts, caller: Caller, request: { 
   await ports.groups.create({ groupId, groupName: request.group_name, ownerId: caller.userId, createdTime: now });
   await ports.groups.reserveMembers(groupId, members.length, ports.config.maxGroupMembers);
   await join(ports, groupId, members, now);
-  await notifyMembers(ports, groupId, { change_type: 'add', changed: members, current: members, except: caller.connectionId });
+  await notifyMembers(ports, groupId, {
+    change_type: 'add',
+    changed: members,
+    current: members,
+    except: caller.connectionId,
+  });
   return { group_id: groupId };
 }
 
@@ -76,27 +95,51 @@ export async function changeGroupMembers(
 ): Promise<{ group_id: string; cur_user_id_list: string[]; member_count: number; members_truncated?: true }> {
   const groupId = request.group_id;
   const [group, current] = await Promise.all([ports.groups.get(groupId), ports.groups.members(groupId)]);
-  if (!group || !current.includes(caller.userId)) throw new FrameError('not_member', `you are not a member of group ${groupId}`);
+  if (!group || !current.includes(caller.userId))
+    throw new FrameError('not_member', `you are not a member of group ${groupId}`);
   const requested = [...new Set(request.member_ids)];
   let changed: string[];
   if (request.change_type === 'add') {
     if (group.ownerId !== caller.userId) throw new FrameError('bad_request', 'only the group owner may add members');
-    changed = await addMembers(ports, caller, groupId, requested.filter((u) => !current.includes(u)));
+    changed = await addMembers(
+      ports,
+      caller,
+      groupId,
+      requested.filter((u) => !current.includes(u)),
+    );
   } else {
     const leaving = requested.length === 1 && requested[0] === caller.userId;
-    if (group.ownerId !== caller.userId && !leaving) throw new FrameError('bad_request', 'only the group owner may remove other members');
+    if (group.ownerId !== caller.userId && !leaving)
+      throw new FrameError('bad_request', 'only the group owner may remove other members');
     if (requested.includes(group.ownerId)) throw new FrameError('bad_request', 'the owner cannot leave the group');
-    changed = await removeMembers(ports, caller, groupId, requested.filter((u) => current.includes(u)));
+    changed = await removeMembers(
+      ports,
+      caller,
+      groupId,
+      requested.filter((u) => current.includes(u)),
+    );
   }
-  const members = request.change_type === 'add' ? [...current, ...changed] : current.filter((u) => !changed.includes(u));
+  const members =
+    request.change_type === 'add' ? [...current, ...changed] : current.filter((u) => !changed.includes(u));
   if (changed.length > 0) {
     const told = request.change_type === 'del' ? [...members, ...changed] : members;
-    await notifyMembers(ports, groupId, { change_type: request.change_type, changed, current: members, told, except: caller.connectionId });
+    await notifyMembers(ports, groupId, {
+      change_type: request.change_type,
+      changed,
+      current: members,
+      told,
+      except: caller.connectionId,
+    });
   }
   return { group_id: groupId, ...memberList(members) };
 }
 
-async function addMembers(ports: GroupPorts, caller: Caller, groupId: string, newcomers: readonly string[]): Promise<string[]> {
+async function addMembers(
+  ports: GroupPorts,
+  caller: Caller,
+  groupId: string,
+  newcomers: readonly string[],
+): Promise<string[]> {
   if (newcomers.length === 0) return [];
   await chargeMemberChanges(ports, caller, newcomers.length);
   if (!(await ports.groups.reserveMembers(groupId, newcomers.length, ports.config.maxGroupMembers))) {
@@ -115,7 +158,12 @@ async function addMembers(ports: GroupPorts, caller: Caller, groupId: string, ne
   return added;
 }
 
-async function removeMembers(ports: GroupPorts, caller: Caller, groupId: string, leavers: readonly string[]): Promise<string[]> {
+async function removeMembers(
+  ports: GroupPorts,
+  caller: Caller,
+  groupId: string,
+  leavers: readonly string[],
+): Promise<string[]> {
   if (leavers.length === 0) return [];
   await chargeMemberChanges(ports, caller, leavers.length);
   const removed = await ports.groups.removeMembers(groupId, leavers);
@@ -125,7 +173,9 @@ async function removeMembers(ports: GroupPorts, caller: Caller, groupId: string,
     ports.groups.releaseMembers(groupId, removed.length),
     ports.quotas.releaseJoinedGroups(removed),
     ports.sessions.deleteMany(rows),
-    head && head.indexedDay > 0 ? ports.sessions.unindex(rows.map((r) => ({ ...r, conversationId: head.conversationId, day: head.indexedDay }))) : undefined,
+    head && head.indexedDay > 0
+      ? ports.sessions.unindex(rows.map((r) => ({ ...r, conversationId: head.conversationId, day: head.indexedDay })))
+      : undefined,
   ]);
   return removed;
 }
@@ -136,8 +186,16 @@ async function removeMembers(ports: GroupPorts, caller: Caller, groupId: string,
  */
 async function join(ports: GroupPorts, groupId: string, userIds: readonly string[], now: number): Promise<string[]> {
   const conversationId = groupConversationId(groupId);
-  const [added, head] = await Promise.all([ports.groups.addMembers(groupId, userIds, now), ports.conversations.get(conversationId)]);
-  const sessions = added.map((userId) => ({ userId, sessionType: SessionType.Group, sessionId: groupId, conversationId }));
+  const [added, head] = await Promise.all([
+    ports.groups.addMembers(groupId, userIds, now),
+    ports.conversations.get(conversationId),
+  ]);
+  const sessions = added.map((userId) => ({
+    userId,
+    sessionType: SessionType.Group,
+    sessionId: groupId,
+    conversationId,
+  }));
   await Promise.all([
     ports.sessions.putMany(sessions.map((s) => ({ ...s, createdTime: now, readMsgId: head?.lastMsgId ?? 0 }))),
     head && head.lastMsgId > 0 ? ports.sessions.index(sessions, unixDay(head.updatedTime), 0) : undefined,
@@ -147,7 +205,10 @@ async function join(ports: GroupPorts, groupId: string, userIds: readonly string
 
 async function reserveJoined(ports: GroupPorts, userIds: readonly string[]): Promise<void> {
   const { refused } = await ports.quotas.reserveJoinedGroups(userIds, ports.config.maxGroupsJoined);
-  if (refused.length > 0) throw limit(`${refused.length} of the members are in ${ports.config.maxGroupsJoined} groups, the most one user may join`);
+  if (refused.length > 0)
+    throw limit(
+      `${refused.length} of the members are in ${ports.config.maxGroupsJoined} groups, the most one user may join`,
+    );
 }
 
 /** Members added or removed count against the caller's per-minute budget (each one costs several writes). */
@@ -162,16 +223,30 @@ function limit(message: string): FrameError {
 }
 
 /** A member list that fits in a frame: all of it, or as much as fits with `members_truncated` (group_info pages it). */
-function memberList(members: readonly string[]): { cur_user_id_list: string[]; member_count: number; members_truncated?: true } {
+function memberList(members: readonly string[]): {
+  cur_user_id_list: string[];
+  member_count: number;
+  members_truncated?: true;
+} {
   const { fitted, rest } = fitItems(members, REPLY_BUDGET_BYTES / 2);
-  return { cur_user_id_list: fitted, member_count: members.length, ...(rest.length > 0 ? { members_truncated: true as const } : {}) };
+  return {
+    cur_user_id_list: fitted,
+    member_count: members.length,
+    ...(rest.length > 0 ? { members_truncated: true as const } : {}),
+  };
 }
 
 /** group_change_member_notify to the members concerned; the lists are cut to fit one frame (group_info has them all). */
 async function notifyMembers(
   ports: GroupPorts,
   groupId: string,
-  change: { change_type: 'add' | 'del'; changed: readonly string[]; current: readonly string[]; told?: readonly string[]; except: string },
+  change: {
+    change_type: 'add' | 'del';
+    changed: readonly string[];
+    current: readonly string[];
+    told?: readonly string[];
+    except: string;
+  },
 ): Promise<void> {
   const changed = fitItems(change.changed, REPLY_BUDGET_BYTES / 2);
   const frame = {
@@ -193,9 +268,16 @@ export async function listGroups(
   request: { page_token?: string | undefined } = {},
 ): Promise<{ group_list: { group_id: string; group_name: string }[]; next_page_token?: string }> {
   const after = request.page_token === undefined ? undefined : decodeGroupCursor(request.page_token, 'group_list');
-  const { rows, more } = await ports.sessions.listByType(userId, SessionType.Group, { ...(after === undefined ? {} : { after }), limit: GROUP_LIST_PAGE_SIZE });
-  const names = new Map((await ports.groups.getMany(rows.map((r) => r.sessionId))).map((g) => [g.groupId, g.groupName]));
-  const group_list = rows.flatMap((r) => (names.has(r.sessionId) ? [{ group_id: r.sessionId, group_name: names.get(r.sessionId)! }] : []));
+  const { rows, more } = await ports.sessions.listByType(userId, SessionType.Group, {
+    ...(after === undefined ? {} : { after }),
+    limit: GROUP_LIST_PAGE_SIZE,
+  });
+  const names = new Map(
+    (await ports.groups.getMany(rows.map((r) => r.sessionId))).map((g) => [g.groupId, g.groupName]),
+  );
+  const group_list = rows.flatMap((r) =>
+    names.has(r.sessionId) ? [{ group_id: r.sessionId, group_name: names.get(r.sessionId)! }] : [],
+  );
   const last = rows.at(-1);
   return { group_list, ...(more && last ? { next_page_token: encodePageToken('group_list', last.sessionId) } : {}) };
 }
@@ -205,10 +287,21 @@ export async function groupInfo(
   ports: GroupPorts,
   userId: string,
   request: { group_id: string; page_token?: string | undefined },
-): Promise<{ group_id: string; group_name: string; owner_id: string; member_count: number; cur_user_id_list: string[]; next_page_token?: string }> {
+): Promise<{
+  group_id: string;
+  group_name: string;
+  owner_id: string;
+  member_count: number;
+  cur_user_id_list: string[];
+  next_page_token?: string;
+}> {
   const after = request.page_token === undefined ? undefined : decodeGroupCursor(request.page_token, 'group_info');
-  const [group, members] = await Promise.all([ports.groups.get(request.group_id), ports.groups.members(request.group_id)]);
-  if (!group || !members.includes(userId)) throw new FrameError('not_member', `you are not a member of group ${request.group_id}`);
+  const [group, members] = await Promise.all([
+    ports.groups.get(request.group_id),
+    ports.groups.members(request.group_id),
+  ]);
+  if (!group || !members.includes(userId))
+    throw new FrameError('not_member', `you are not a member of group ${request.group_id}`);
   const { fitted, rest } = fitItems(after === undefined ? members : members.filter((m) => m > after));
   const last = fitted.at(-1);
   return {

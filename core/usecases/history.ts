@@ -25,9 +25,19 @@ export async function listMessages(
   ports: HistoryPorts,
   userId: string,
   request: SessionRequest & { msg_id_begin: number; msg_cnt: number },
-): Promise<{ session_id: string; session_type: number; msg_id_begin: number; msg_list: ListedMessage[]; has_more: boolean }> {
+): Promise<{
+  session_id: string;
+  session_type: number;
+  msg_id_begin: number;
+  msg_list: ListedMessage[];
+  has_more: boolean;
+}> {
   const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
-  const messages = await ports.messages.listBefore(conversation.conversationId, request.msg_id_begin, request.msg_cnt + 1);
+  const messages = await ports.messages.listBefore(
+    conversation.conversationId,
+    request.msg_id_begin,
+    request.msg_cnt + 1,
+  );
   const { fitted } = fitItems(messages.slice(0, request.msg_cnt).map(listedMessage));
   return {
     session_id: request.session_id,
@@ -56,7 +66,9 @@ export async function messagesByIds(
   request: SessionRequest & { msg_ids: readonly number[] },
 ): Promise<{ session_id: string; session_type: number; msg_list: ListedMessage[]; remaining_msg_ids?: number[] }> {
   const conversation = await resolveConversation(ports, userId, request.session_type, request.session_id);
-  const messages = await ports.messages.getMany(request.msg_ids.map((msgId) => ({ conversationId: conversation.conversationId, msgId })));
+  const messages = await ports.messages.getMany(
+    request.msg_ids.map((msgId) => ({ conversationId: conversation.conversationId, msgId })),
+  );
   const { fitted, rest } = fitItems(messages.sort((a, b) => b.msgId - a.msgId).map(listedMessage));
   return {
     session_id: request.session_id,

@@ -15,7 +15,12 @@ export interface NotifyPorts {
  * per connection. Not tracked for redelivery, as in TeamTalk: the state it announces is stored and a client reads it on
  * its next sync. A gone connection is left to the sweeper and TTL.
  */
-export async function notifyUsers(ports: NotifyPorts, userIds: readonly string[], frame: ReplyFrame, exceptConnectionId?: string): Promise<number> {
+export async function notifyUsers(
+  ports: NotifyPorts,
+  userIds: readonly string[],
+  frame: ReplyFrame,
+  exceptConnectionId?: string,
+): Promise<number> {
   const presence = await ports.presence.connectionsOf(userIds);
   const targets = [...presence.values()].flat().filter((c) => c !== exceptConnectionId);
   let delivered = 0;

@@ -26,19 +26,36 @@ export async function markRead(
   const conversation = await resolveConversation(ports, caller.userId, request.session_type, request.session_id);
   // The newest message at or before msg_id carries the peer's sent count as of the read (a gap has none).
   const [message] = await ports.messages.listBefore(conversation.conversationId, request.msg_id, 1);
-  if (!message) throw new FrameError('bad_request', `msg_id: no message with ${request.session_id} up to ${request.msg_id}`);
-  const peerCount = conversation.peerSide === undefined ? 0 : conversation.peerSide === 'lo' ? message.counts.sentLo : message.counts.sentHi;
+  if (!message)
+    throw new FrameError('bad_request', `msg_id: no message with ${request.session_id} up to ${request.msg_id}`);
+  const peerCount =
+    conversation.peerSide === undefined
+      ? 0
+      : conversation.peerSide === 'lo'
+        ? message.counts.sentLo
+        : message.counts.sentHi;
   // The mark is the newest message that exists at or before msg_id: a msg_id beyond the conversation cannot park
   // the mark where no later read could move it.
   const readUpTo = message.msgId;
-  const moved = await ports.sessions.markRead({ userId: caller.userId, sessionType: conversation.sessionType, sessionId: conversation.sessionId }, readUpTo, peerCount);
+  const moved = await ports.sessions.markRead(
+    { userId: caller.userId, sessionType: conversation.sessionType, sessionId: conversation.sessionId },
+    readUpTo,
+    peerCount,
+  );
   if (moved) {
-    const fields = { user_id: caller.userId, session_id: request.session_id, session_type: request.session_type, msg_id: readUpTo };
+    const fields = {
+      user_id: caller.userId,
+      session_id: request.session_id,
+      session_type: request.session_type,
+      msg_id: readUpTo,
+    };
     await Promise.all([
       notifyUsers(ports, [caller.userId], { type: 'msg_read_notify', ...fields }, caller.connectionId),
       // Receipts go to the peer of a single chat; a group read would be a fan-out to every member, as TeamTalk
       // has none, neither do we.
-      conversation.peerSide === undefined ? 0 : notifyUsers(ports, [request.session_id], { type: 'msg_read_receipt', ...fields }),
+      conversation.peerSide === undefined
+        ? 0
+        : notifyUsers(ports, [request.session_id], { type: 'msg_read_receipt', ...fields }),
     ]);
   }
   return moved;

@@ -7,7 +7,12 @@
 import { msgDataAckFrame, type MsgDataAckFrame } from '../domain/frames.js';
 import { contentHash } from '../domain/idempotency.js';
 import { AckInvariantError } from '../errors.js';
-import { acceptMessage, type AcceptedMessage, type AcceptMessageInput, type AcceptMessagePorts } from './accept-message.js';
+import {
+  acceptMessage,
+  type AcceptedMessage,
+  type AcceptMessageInput,
+  type AcceptMessagePorts,
+} from './accept-message.js';
 import { prepareDelivery, type DeliverMessagePorts, type DeliveryStats } from './deliver-message.js';
 
 export interface SendMessagePorts extends Omit<AcceptMessagePorts, 'config'>, Omit<DeliverMessagePorts, 'config'> {
@@ -58,6 +63,9 @@ export function verifiedAck(accepted: AcceptedMessage): MsgDataAckFrame {
           : contentHash(message.msgType, message.msgData) !== asked.contentHash
             ? 'content'
             : undefined;
-  if (mismatch) throw new AckInvariantError(`not acking msg_id ${message.msgId} of ${message.conversationId}: its ${mismatch} is not the one asked for`);
+  if (mismatch)
+    throw new AckInvariantError(
+      `not acking msg_id ${message.msgId} of ${message.conversationId}: its ${mismatch} is not the one asked for`,
+    );
   return msgDataAckFrame(message, accepted.sessionType, accepted.seq);
 }

@@ -11,7 +11,15 @@ import { SessionType, sideOf, unixDay } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import { fitItems } from '../domain/reply-size.js';
 import { isHidden, unreadCount, type ConversationHead, type SessionRow } from '../domain/session.js';
-import type { ConversationStore, Gateway, GroupStore, MessageStore, PresenceStore, SessionIndexEntry, SessionStore } from '../ports.js';
+import type {
+  ConversationStore,
+  Gateway,
+  GroupStore,
+  MessageStore,
+  PresenceStore,
+  SessionIndexEntry,
+  SessionStore,
+} from '../ports.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 import { decodePageToken, encodePageToken } from '../domain/page-token.js';
@@ -78,10 +86,19 @@ async function sessionsFromIndex(
     const row = rowByKey.get(keyOf(entry));
     const head = heads.get(entry.conversationId);
     // No row: the user left the group. An entry a day older than its head's last message is the one being replaced.
-    if (!row || !head || head.lastMsgId === 0 || head.updatedTime <= options.updatedAfter || entry.day < unixDay(head.updatedTime) - 1) return [];
+    if (
+      !row ||
+      !head ||
+      head.lastMsgId === 0 ||
+      head.updatedTime <= options.updatedAfter ||
+      entry.day < unixDay(head.updatedTime) - 1
+    )
+      return [];
     return [{ entry, row, head }];
   });
-  const ordered = sessions.sort((a, b) => b.head.updatedTime - a.head.updatedTime || (keyOf(a.row) < keyOf(b.row) ? -1 : 1));
+  const ordered = sessions.sort(
+    (a, b) => b.head.updatedTime - a.head.updatedTime || (keyOf(a.row) < keyOf(b.row) ? -1 : 1),
+  );
   const cursor = options.cursor;
   return { sessions: cursor ? ordered.filter((s) => after(s, cursor)) : ordered, more };
 }
@@ -99,7 +116,8 @@ function decodeCursor(token: string | undefined, action: string): Cursor | undef
   const value = decodePageToken(token, action);
   if (typeof value === 'object' && value !== null) {
     const { time, key, day } = value as Record<string, unknown>;
-    if (Number.isSafeInteger(time) && typeof key === 'string' && Number.isSafeInteger(day)) return { time: time as number, key, day: day as number };
+    if (Number.isSafeInteger(time) && typeof key === 'string' && Number.isSafeInteger(day))
+      return { time: time as number, key, day: day as number };
   }
   throw new FrameError('bad_request', `page_token: not a token from a ${action} reply`);
 }
@@ -112,8 +130,13 @@ function unreadOf(userId: string, { row, head }: JoinedSession): number {
  * The newest stored message of each conversation: one BatchGetItem at the counters, then a one-item Query for a
  * conversation whose counter points at a message not stored (in flight, or a send that failed after the counter).
  */
-async function latestMessages(ports: SessionPorts, joined: readonly JoinedSession[]): Promise<Map<string, MessageRecord>> {
-  const found = await ports.messages.getMany(joined.map(({ head }) => ({ conversationId: head.conversationId, msgId: head.lastMsgId })));
+async function latestMessages(
+  ports: SessionPorts,
+  joined: readonly JoinedSession[],
+): Promise<Map<string, MessageRecord>> {
+  const found = await ports.messages.getMany(
+    joined.map(({ head }) => ({ conversationId: head.conversationId, msgId: head.lastMsgId })),
+  );
   const latest = new Map(found.map((m) => [m.conversationId, m]));
   await Promise.all(
     joined
@@ -149,7 +172,10 @@ export async function recentSessions(
   request: { latest_update_time: number; page_token?: string | undefined },
 ): Promise<{ contact_session_list: ContactSession[]; next_page_token?: string }> {
   const cursor = decodeCursor(request.page_token, 'recent_sessions');
-  const { sessions, more } = await sessionsFromIndex(ports, userId, { updatedAfter: request.latest_update_time, cursor });
+  const { sessions, more } = await sessionsFromIndex(ports, userId, {
+    updatedAfter: request.latest_update_time,
+    cursor,
+  });
   const visible = sessions.filter((j) => !isHidden(j.row, j.head));
   const page = visible.slice(0, SESSIONS_PAGE_SIZE);
   const latest = await latestMessages(ports, page);
@@ -157,7 +183,9 @@ export async function recentSessions(
   const last = page[fitted.length - 1];
   return {
     contact_session_list: fitted,
-    ...((more || visible.length > fitted.length) && last ? { next_page_token: encodePageToken('recent_sessions', cursorOf(last)) } : {}),
+    ...((more || visible.length > fitted.length) && last
+      ? { next_page_token: encodePageToken('recent_sessions', cursorOf(last)) }
+      : {}),
   };
 }
 
@@ -194,7 +222,10 @@ export async function unreadCounts(
  * The user's total unread count over its newest page of sessions (at most SESSIONS_PAGE_SIZE, a few reads): a push's
  * badge at a bounded cost. A user with unread messages in more sessions than that sees the count of the newest.
  */
-export async function unreadTotal(ports: Pick<SessionPorts, 'sessions' | 'conversations'>, userId: string): Promise<number> {
+export async function unreadTotal(
+  ports: Pick<SessionPorts, 'sessions' | 'conversations'>,
+  userId: string,
+): Promise<number> {
   const { sessions } = await sessionsFromIndex(ports, userId, { updatedAfter: 0, cursor: undefined });
   return sessions.slice(0, SESSIONS_PAGE_SIZE).reduce((sum, joined) => sum + unreadOf(userId, joined), 0);
 }
@@ -216,7 +247,12 @@ export async function removeSession(
   if (!row) throw new FrameError('not_member', `you have no session with ${request.session_id}`);
   const head = await ports.conversations.get(conversation.conversationId);
   await ports.sessions.hide(row, head?.lastMsgId ?? 0);
-  const notice = { type: 'remove_session_notify', user_id: caller.userId, session_id: request.session_id, session_type: request.session_type };
+  const notice = {
+    type: 'remove_session_notify',
+    user_id: caller.userId,
+    session_id: request.session_id,
+    session_type: request.session_type,
+  };
   await notifyUsers(ports, [caller.userId], notice, caller.connectionId);
   return { session_id: request.session_id, session_type: request.session_type };
 }

@@ -58,7 +58,18 @@ export interface SweepStats {
 const DEFAULT_PAGE_SIZE = 100;
 
 export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Promise<SweepStats> {
-  const stats: SweepStats = { due: 0, redelivered: 0, ackedMeanwhile: 0, gaveUp: 0, gone: 0, deferred: 0, fanoutsResumed: 0, expired: 0, failed: 0, complete: true };
+  const stats: SweepStats = {
+    due: 0,
+    redelivered: 0,
+    ackedMeanwhile: 0,
+    gaveUp: 0,
+    gone: 0,
+    deferred: 0,
+    fanoutsResumed: 0,
+    expired: 0,
+    failed: 0,
+    complete: true,
+  };
   // Given up over the whole sweep, announced once at its end: one message's rows lie in several shards (pages).
   const givenUp: GivenUp[] = [];
   for await (const page of ports.pending.listDue(ports.clock.now(), options.pageSize ?? DEFAULT_PAGE_SIZE)) {
@@ -76,19 +87,36 @@ export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Prom
 
 type GivenUp = { delivery: PendingDelivery; message: MessageRecord | undefined };
 
-async function sweepPage(ports: SweepPorts, page: readonly DueItem[], stats: SweepStats, options: SweepOptions, givenUp: GivenUp[]): Promise<void> {
+async function sweepPage(
+  ports: SweepPorts,
+  page: readonly DueItem[],
+  stats: SweepStats,
+  options: SweepOptions,
+  givenUp: GivenUp[],
+): Promise<void> {
   const deliveries = page.filter((i): i is PendingDelivery => i.kind === 'delivery');
   await Promise.all([
     sweepDeliveries(ports, deliveries, stats, givenUp),
-    ...page.filter((i): i is FanoutMarker => i.kind === 'fanout').map((m) => isolated(stats, m, () => resumeFanout(ports, m, stats, options))),
-    ...page.filter((i): i is TokenExpiry => i.kind === 'expiry').map((e) => isolated(stats, e, () => expireConnection(ports, e, stats))),
+    ...page
+      .filter((i): i is FanoutMarker => i.kind === 'fanout')
+      .map((m) => isolated(stats, m, () => resumeFanout(ports, m, stats, options))),
+    ...page
+      .filter((i): i is TokenExpiry => i.kind === 'expiry')
+      .map((e) => isolated(stats, e, () => expireConnection(ports, e, stats))),
   ]);
 }
 
-async function sweepDeliveries(ports: SweepPorts, deliveries: readonly PendingDelivery[], stats: SweepStats, givenUp: GivenUp[]): Promise<void> {
+async function sweepDeliveries(
+  ports: SweepPorts,
+  deliveries: readonly PendingDelivery[],
+  stats: SweepStats,
+  givenUp: GivenUp[],
+): Promise<void> {
   if (deliveries.length === 0) return;
   const messages = new Map(
-    (await ports.messages.getMany(deliveries.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map((m) => [messageKey(m), m]),
+    (await ports.messages.getMany(deliveries.map((d) => ({ conversationId: d.conversationId, msgId: d.msgId })))).map(
+      (m) => [messageKey(m), m],
+    ),
   );
   // Rows of one connection in order, so a connection found gone is dropped once and not posted to again.
   const byConnection = new Map<string, PendingDelivery[]>();
@@ -107,21 +135,31 @@ async function sweepDeliveries(ports: SweepPorts, deliveries: readonly PendingDe
 }
 
 /** Posts first, counts after: a crash in between redelivers once more rather than counting a try never made. */
-async function redeliver(ports: SweepPorts, delivery: PendingDelivery, frame: MsgDataFrame, stats: SweepStats): Promise<'gone' | 'posted' | 'deferred'> {
+async function redeliver(
+  ports: SweepPorts,
+  delivery: PendingDelivery,
+  frame: MsgDataFrame,
+  stats: SweepStats,
+): Promise<'gone' | 'posted' | 'deferred'> {
   let result;
   try {
     result = await ports.gateway.post(delivery.connectionId, frame);
   } catch (error) {
     if (!(error instanceof GatewayUnavailableError)) throw error;
     stats.deferred++;
-    logger.warn('redelivery deferred to the next sweep', { connectionId: delivery.connectionId, msgId: delivery.msgId, error });
+    logger.warn('redelivery deferred to the next sweep', {
+      connectionId: delivery.connectionId,
+      msgId: delivery.msgId,
+      error,
+    });
     return 'deferred';
   }
   if (result === 'gone') {
     if (await dropGoneConnection(ports, delivery)) stats.gone++;
     return 'gone';
   }
-  if (await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs)) stats.redelivered++;
+  if (await ports.pending.recordAttempt(delivery, delivery.attempts + 1, ports.clock.now() + ports.config.ackTimeoutMs))
+    stats.redelivered++;
   else stats.ackedMeanwhile++;
   return 'posted';
 }
@@ -142,10 +180,15 @@ async function giveUp(ports: SweepPorts, givenUp: readonly GivenUp[], stats: Swe
   const published = new Set<string>();
   for (const [key, { message, receivers }] of byMessage) {
     try {
-      await ports.events.publishUndelivered(undeliveredDetails(message, [...receivers], 'gave_up', ports.config.pushIncludesBody));
+      await ports.events.publishUndelivered(
+        undeliveredDetails(message, [...receivers], 'gave_up', ports.config.pushIncludesBody),
+      );
       published.add(key);
     } catch (error) {
-      logger.error('give-up not announced; the rows stay for the next sweep', { msgId: message.msgId, error: error as Error });
+      logger.error('give-up not announced; the rows stay for the next sweep', {
+        msgId: message.msgId,
+        error: error as Error,
+      });
     }
   }
   await forEachWithConcurrency(givenUp, ports.config.fanoutConcurrency, async ({ delivery, message }) => {
@@ -153,26 +196,40 @@ async function giveUp(ports: SweepPorts, givenUp: readonly GivenUp[], stats: Swe
     await isolated(stats, delivery, async () => {
       await ports.pending.remove(delivery);
       stats.gaveUp++;
-      logger.warn('delivery given up; the message stays stored for catch-up', { connectionId: delivery.connectionId, msgId: delivery.msgId });
+      logger.warn('delivery given up; the message stays stored for catch-up', {
+        connectionId: delivery.connectionId,
+        msgId: delivery.msgId,
+      });
     });
   });
 }
 
 /** A group fan-out cut short: resumed from the members, recording rows only where none is. */
-async function resumeFanout(ports: SweepPorts, marker: FanoutMarker, stats: SweepStats, options: SweepOptions): Promise<void> {
+async function resumeFanout(
+  ports: SweepPorts,
+  marker: FanoutMarker,
+  stats: SweepStats,
+  options: SweepOptions,
+): Promise<void> {
   const message = await ports.messages.get(marker.conversationId, marker.msgId);
   if (!message || marker.attempts >= ports.config.maxDeliveryAttempts) {
     // Never stored (a resend stores it and fans it out itself), or resumed too often: members catch up.
-    if (message) logger.error('fan-out given up after resumptions; members get the message by catch-up', { msgId: marker.msgId });
+    if (message)
+      logger.error('fan-out given up after resumptions; members get the message by catch-up', { msgId: marker.msgId });
     await ports.pending.remove(marker);
     return;
   }
   await ports.pending.rescheduleMarker(marker, ports.clock.now() + FANOUT_DEADLINE_MS);
-  const result = await fanOutGroup(ports, message, { ...marker, attempts: marker.attempts + 1 }, {
-    mode: 'resume',
-    ...(marker.exceptConnectionId === undefined ? {} : { exceptConnectionId: marker.exceptConnectionId }),
-    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-  });
+  const result = await fanOutGroup(
+    ports,
+    message,
+    { ...marker, attempts: marker.attempts + 1 },
+    {
+      mode: 'resume',
+      ...(marker.exceptConnectionId === undefined ? {} : { exceptConnectionId: marker.exceptConnectionId }),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    },
+  );
   stats.fanoutsResumed++;
   stats.gone += result.gone;
   stats.deferred += result.deferred;

@@ -23,9 +23,15 @@ export async function announceUndelivered(
 ): Promise<void> {
   if (receivers.length === 0) return;
   try {
-    await ports.events.publishUndelivered(undeliveredDetails(message, receivers, reason, ports.config.pushIncludesBody));
+    await ports.events.publishUndelivered(
+      undeliveredDetails(message, receivers, reason, ports.config.pushIncludesBody),
+    );
   } catch (error) {
-    logger.warn('undelivered message not announced', { msgId: message.msgId, receivers: receivers.length, error: error as Error });
+    logger.warn('undelivered message not announced', {
+      msgId: message.msgId,
+      receivers: receivers.length,
+      error: error as Error,
+    });
   }
 }
 

@@ -41,7 +41,9 @@ export async function readAssembly(directory: string): Promise<AssemblyStack[]> 
   try {
     manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')) as Manifest;
   } catch (error) {
-    throw new AssemblyError(`${folder} is not a synthesized CDK app (no readable manifest.json: ${(error as Error).message}); run \`npx cdk synth\` first`);
+    throw new AssemblyError(
+      `${folder} is not a synthesized CDK app (no readable manifest.json: ${(error as Error).message}); run \`npx cdk synth\` first`,
+    );
   }
   const stacks: AssemblyStack[] = [];
   for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {

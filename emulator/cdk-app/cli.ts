@@ -65,7 +65,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--max-instances') args.maxInstances = Number(value(i++, flag));
     else throw new UsageError(`unknown argument ${flag}\n\n${USAGE}`);
   }
-  if (!Number.isInteger(args.port) || args.port < 0) throw new UsageError(`the port must be a non-negative integer\n\n${USAGE}`);
+  if (!Number.isInteger(args.port) || args.port < 0)
+    throw new UsageError(`the port must be a non-negative integer\n\n${USAGE}`);
   return args;
 }
 
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     await cleanUp();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${args.port} is in use; use --port to choose another`);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(`port ${args.port} is in use; use --port to choose another`);
     throw error;
   }
   await lock?.update({ port: server.emulator.port });
@@ -116,7 +118,9 @@ async function main(): Promise<void> {
   });
   void database?.exited.then(({ stopped, code, signal }) => {
     if (stopped) return;
-    console.error(`\nDynamoDB Local (pid ${database!.pid}) exited on its own (${signal ?? `code ${code}`}); the functions cannot work without it.`);
+    console.error(
+      `\nDynamoDB Local (pid ${database!.pid}) exited on its own (${signal ?? `code ${code}`}); the functions cannot work without it.`,
+    );
     shutdown.begin('DynamoDB Local is gone', 1);
   });
 }
@@ -136,7 +140,9 @@ async function lockFolder(folder: string): Promise<DataLock> {
 function printBanner(server: CdkAppServer, args: Args, database: DynamoDbLocal | undefined): void {
   const { model, emulator } = server;
   const functionName = (logicalId: string) => model.functions.get(logicalId)?.name ?? logicalId;
-  const routes = model.routes.map((r) => `${r.routeKey} → ${functionName(r.functionLogicalId)}${r.twoWay ? ' (two-way)' : ''}`);
+  const routes = model.routes.map(
+    (r) => `${r.routeKey} → ${functionName(r.functionLogicalId)}${r.twoWay ? ' (two-way)' : ''}`,
+  );
   console.log(
     [
       '',
@@ -144,7 +150,11 @@ function printBanner(server: CdkAppServer, args: Args, database: DynamoDbLocal |
       `  WebSocket API     ${server.url}   (wss:// on the same port)`,
       `  @connections API  ${server.callbackUrl}/@connections/{connectionId}   (http:// too)`,
       `  routes            ${routes.join('\n                    ')}`,
-      ...(model.authorizer ? [`  authorizer        ${functionName(model.authorizer.functionLogicalId)} (${model.authorizer.identitySources.join(', ') || 'no identity source'})`] : []),
+      ...(model.authorizer
+        ? [
+            `  authorizer        ${functionName(model.authorizer.functionLogicalId)} (${model.authorizer.identitySources.join(', ') || 'no identity source'})`,
+          ]
+        : []),
       `  tables            ${model.tables.map((t) => t.name).join(', ') || '(none)'}`,
       `  DynamoDB Local    ${server.dynamoEndpoint}   ${args.dataDir && database ? `data kept in ${join(args.dataDir, 'dynamodb')}` : database ? 'in memory' : ''}`,
       ...model.warnings.map((w) => `  warning           ${w}`),
@@ -156,7 +166,9 @@ function printBanner(server: CdkAppServer, args: Args, database: DynamoDbLocal |
 }
 
 main().catch((error: unknown) => {
-  const known = [UsageError, JavaMissingError, CorruptDatabaseError, AssemblyError, ModelError].some((type) => error instanceof type);
+  const known = [UsageError, JavaMissingError, CorruptDatabaseError, AssemblyError, ModelError].some(
+    (type) => error instanceof type,
+  );
   console.error(known ? (error as Error).message : error);
   process.exit(1);
 });

@@ -49,7 +49,13 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-type IpcReply = { type: 'result' | 'fatal'; id?: string; ok?: boolean; value?: unknown; error?: { errorType: string; errorMessage: string; stack?: string[] } };
+type IpcReply = {
+  type: 'result' | 'fatal';
+  id?: string;
+  ok?: boolean;
+  value?: unknown;
+  error?: { errorType: string; errorMessage: string; stack?: string[] };
+};
 
 /** One execution environment: a handler-host process. */
 class Instance {
@@ -59,7 +65,10 @@ class Instance {
   /** Failed outside its promise, timed out or exited: never given another invocation. */
   retired = false;
 
-  constructor(private readonly options: FunctionPoolOptions, onExit: (instance: Instance) => void) {
+  constructor(
+    private readonly options: FunctionPoolOptions,
+    onExit: (instance: Instance) => void,
+  ) {
     const name = options.spec.name;
     this.child = fork(HOST, [], {
       execArgv: [],
@@ -82,7 +91,13 @@ class Instance {
     this.child.once('exit', (code, signal) => {
       this.exited = true;
       this.retired = true;
-      this.settle({ type: 'fatal', error: { errorType: 'Runtime.ExitError', errorMessage: `the function's process exited (${signal ?? `code ${code}`})` } });
+      this.settle({
+        type: 'fatal',
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `the function's process exited (${signal ?? `code ${code}`})`,
+        },
+      });
       onExit(this);
     });
   }
@@ -95,7 +110,13 @@ class Instance {
     const id = randomUUID();
     const timeoutMs = this.options.spec.timeoutSeconds * 1000;
     const timer = setTimeout(() => {
-      this.settle({ type: 'fatal', error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.options.spec.timeoutSeconds.toFixed(2)} seconds` } });
+      this.settle({
+        type: 'fatal',
+        error: {
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `Task timed out after ${this.options.spec.timeoutSeconds.toFixed(2)} seconds`,
+        },
+      });
       this.child.kill('SIGKILL');
     }, timeoutMs);
     this.pending = { id, waiting, timer };
@@ -127,7 +148,8 @@ export class FunctionPool {
 
   /** Invokes the function as Lambda does for API Gateway: the event, and a context for this invocation. */
   invoke(event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<unknown> {
-    if (this.stopped) return Promise.reject(new FunctionError('Runtime.Stopped', 'the emulator is stopping', this.options.spec.name));
+    if (this.stopped)
+      return Promise.reject(new FunctionError('Runtime.Stopped', 'the emulator is stopping', this.options.spec.name));
     return new Promise((resolve, reject) => {
       this.queue.push({ event, context: this.contextFields(context.awsRequestId), waiting: { resolve, reject } });
       this.dispatch();
@@ -137,7 +159,8 @@ export class FunctionPool {
   /** Ends every environment. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const { waiting } of this.queue.splice(0)) waiting.reject(new FunctionError('Runtime.Stopped', 'the emulator is stopping', this.options.spec.name));
+    for (const { waiting } of this.queue.splice(0))
+      waiting.reject(new FunctionError('Runtime.Stopped', 'the emulator is stopping', this.options.spec.name));
     await Promise.all(
       [...this.instances].map(
         (instance) =>
@@ -162,11 +185,16 @@ export class FunctionPool {
       }
       if (!instance) return;
       const next = this.queue.shift()!;
-      const release = <T>(settle: (value: T) => void) => (value: T) => {
-        settle(value);
-        queueMicrotask(() => this.dispatch());
-      };
-      instance.invoke(next.event, next.context, { resolve: release(next.waiting.resolve), reject: release(next.waiting.reject) });
+      const release =
+        <T>(settle: (value: T) => void) =>
+        (value: T) => {
+          settle(value);
+          queueMicrotask(() => this.dispatch());
+        };
+      instance.invoke(next.event, next.context, {
+        resolve: release(next.waiting.resolve),
+        reject: release(next.waiting.reject),
+      });
     }
   }
 

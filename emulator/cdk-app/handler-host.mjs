@@ -23,7 +23,8 @@ let current;
 // CommonJS files of the code folder load as CommonJS even inside a project whose package.json says "module".
 const loadJs = Module._extensions['.js'];
 Module._extensions['.js'] = function (module, filename) {
-  if (filename.startsWith(root + sep) && formatOf(filename) === 'commonjs') return module._compile(readFileSync(filename, 'utf8'), filename);
+  if (filename.startsWith(root + sep) && formatOf(filename) === 'commonjs')
+    return module._compile(readFileSync(filename, 'utf8'), filename);
   return loadJs.call(this, module, filename);
 };
 
@@ -48,12 +49,16 @@ async function invoke({ id, event, context }) {
 
 async function loadHandler() {
   const dot = handlerName.lastIndexOf('.');
-  const [file, exportName] = dot < 0 ? [handlerName, 'handler'] : [handlerName.slice(0, dot), handlerName.slice(dot + 1)];
-  const path = ['.js', '.mjs', '.cjs'].map((extension) => join(root, file + extension)).find((candidate) => existsSync(candidate));
+  const [file, exportName] =
+    dot < 0 ? [handlerName, 'handler'] : [handlerName.slice(0, dot), handlerName.slice(dot + 1)];
+  const path = ['.js', '.mjs', '.cjs']
+    .map((extension) => join(root, file + extension))
+    .find((candidate) => existsSync(candidate));
   if (!path) throw named('Runtime.ImportModuleError', `Cannot find module '${file}' in ${root}`);
   const module = formatOf(path) === 'commonjs' ? createRequire(path)(path) : await import(pathToFileURL(path).href);
   const handler = module[exportName] ?? module.default?.[exportName];
-  if (typeof handler !== 'function') throw named('Runtime.HandlerNotFound', `${file}.${exportName} is undefined or not exported`);
+  if (typeof handler !== 'function')
+    throw named('Runtime.HandlerNotFound', `${file}.${exportName} is undefined or not exported`);
   return handler;
 }
 
@@ -63,7 +68,8 @@ function formatOf(file) {
   if (file.endsWith('.cjs')) return 'commonjs';
   for (let folder = dirname(file); folder === root || folder.startsWith(root + sep); folder = dirname(folder)) {
     const manifest = join(folder, 'package.json');
-    if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')).type === 'module' ? 'module' : 'commonjs';
+    if (existsSync(manifest))
+      return JSON.parse(readFileSync(manifest, 'utf8')).type === 'module' ? 'module' : 'commonjs';
     if (folder === root) break;
   }
   return 'commonjs';
@@ -87,12 +93,20 @@ function run(handler, event, context) {
     } catch (error) {
       return settle(error);
     }
-    if (result && typeof result.then === 'function') result.then((value) => settle(null, value), (error) => settle(error ?? new Error('rejected')));
+    if (result && typeof result.then === 'function')
+      result.then(
+        (value) => settle(null, value),
+        (error) => settle(error ?? new Error('rejected')),
+      );
   });
 }
 
 function lambdaContext({ deadline, ...fields }) {
-  return { ...fields, callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  return {
+    ...fields,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
 }
 
 function fatal(errorType, error) {
@@ -114,6 +128,7 @@ function named(name, message) {
 }
 
 function describe(error) {
-  if (error instanceof Error) return { errorType: error.name, errorMessage: error.message, stack: error.stack?.split('\n') ?? [] };
+  if (error instanceof Error)
+    return { errorType: error.name, errorMessage: error.message, stack: error.stack?.split('\n') ?? [] };
   return { errorType: 'Error', errorMessage: String(error), stack: [] };
 }

@@ -97,7 +97,8 @@ function ref(name: string, context: ResolveContext): string {
 }
 
 function getAtt(argument: unknown, context: ResolveContext): string {
-  const [logicalId, attribute] = typeof argument === 'string' ? (argument.split('.', 2) as [string, string]) : (argument as [string, string]);
+  const [logicalId, attribute] =
+    typeof argument === 'string' ? (argument.split('.', 2) as [string, string]) : (argument as [string, string]);
   const value = context.resources.get(logicalId)?.attributes?.[attribute];
   if (value !== undefined) return value;
   context.unresolved(`Fn::GetAtt ${logicalId}.${attribute}`);
@@ -105,7 +106,8 @@ function getAtt(argument: unknown, context: ResolveContext): string {
 }
 
 function sub(argument: unknown, context: ResolveContext): string {
-  const [template, variables = {}] = typeof argument === 'string' ? [argument, {}] : (argument as [string, Record<string, unknown>]);
+  const [template, variables = {}] =
+    typeof argument === 'string' ? [argument, {}] : (argument as [string, Record<string, unknown>]);
   return template.replace(/\$\{(!?)([^}]+)\}/g, (_whole, literal: string, name: string) => {
     if (literal) return `\${${name}}`;
     if (Object.hasOwn(variables, name)) return resolveString(variables[name], context);

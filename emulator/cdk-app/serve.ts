@@ -76,8 +76,18 @@ export async function serveCdkApp(options: CdkAppServerOptions): Promise<CdkAppS
   const pools = new Map<string, FunctionPool>();
   for (const [logicalId, spec] of model.functions) {
     const codeDirectory = await codeFolder(spec, options.workDirectory);
-    const environment = () => functionEnvironment(spec, model, { port, dynamoEndpoint, certificateFile, codeDirectory });
-    pools.set(logicalId, new FunctionPool({ spec, environment, codeDirectory, maxInstances: options.maxInstancesPerFunction ?? 10, ...(options.functionOutput ? { output: options.functionOutput } : {}) }));
+    const environment = () =>
+      functionEnvironment(spec, model, { port, dynamoEndpoint, certificateFile, codeDirectory });
+    pools.set(
+      logicalId,
+      new FunctionPool({
+        spec,
+        environment,
+        codeDirectory,
+        maxInstances: options.maxInstancesPerFunction ?? 10,
+        ...(options.functionOutput ? { output: options.functionOutput } : {}),
+      }),
+    );
   }
   const stopPools = () => Promise.all([...pools.values()].map((pool) => pool.stop()));
   const emulator = await startEmulator({
@@ -87,11 +97,16 @@ export async function serveCdkApp(options: CdkAppServerOptions): Promise<CdkAppS
     region: model.region,
     accountId: model.accountId,
     routeSelectionExpression: model.routeSelectionExpression,
-    routes: Object.fromEntries(model.routes.map((route) => [route.routeKey, invoker(pools.get(route.functionLogicalId)!)])),
+    routes: Object.fromEntries(
+      model.routes.map((route) => [route.routeKey, invoker(pools.get(route.functionLogicalId)!)]),
+    ),
     twoWayRoutes: model.routes.filter((route) => route.twoWay).map((route) => route.routeKey),
     ...(model.authorizer
       ? {
-          authorizer: (event, context) => pools.get(model.authorizer!.functionLogicalId)!.invoke(event, context) as Promise<APIGatewayAuthorizerResult>,
+          authorizer: (event, context) =>
+            pools
+              .get(model.authorizer!.functionLogicalId)!
+              .invoke(event, context) as Promise<APIGatewayAuthorizerResult>,
           identitySources: model.authorizer.identitySources,
         }
       : {}),
@@ -102,7 +117,8 @@ export async function serveCdkApp(options: CdkAppServerOptions): Promise<CdkAppS
   });
   port = emulator.port;
   try {
-    dynamoEndpoint = typeof options.dynamoEndpoint === 'string' ? options.dynamoEndpoint : await options.dynamoEndpoint();
+    dynamoEndpoint =
+      typeof options.dynamoEndpoint === 'string' ? options.dynamoEndpoint : await options.dynamoEndpoint();
     await createTables(model, dynamoEndpoint);
   } catch (error) {
     await emulator.stop();
@@ -165,7 +181,12 @@ function functionEnvironment(
   local: { port: number; dynamoEndpoint: string; certificateFile: string; codeDirectory: string },
 ): Record<string, string> {
   const awsHost = `${model.apiId}.execute-api.${model.region}.amazonaws.com`;
-  const own = Object.fromEntries(Object.entries(spec.environment).map(([name, value]) => [name, value.replaceAll(awsHost, `127.0.0.1:${local.port}`)]));
+  const own = Object.fromEntries(
+    Object.entries(spec.environment).map(([name, value]) => [
+      name,
+      value.replaceAll(awsHost, `127.0.0.1:${local.port}`),
+    ]),
+  );
   return {
     ...own,
     PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
@@ -199,7 +220,13 @@ async function certificate(): Promise<TlsCertificate> {
     curve: 'P-256',
     extensions: [
       { name: 'basicConstraints', cA: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
     ],
   } as Parameters<typeof selfsigned.generate>[1]);
   return { key: pems.private, cert: pems.cert };

@@ -25,7 +25,12 @@ export async function createAppTables(client: DynamoDBClient, tables: readonly T
     }
     const ttl = table.properties['TimeToLiveSpecification'] as Props | undefined;
     if (ttl?.['Enabled'] === true && typeof ttl['AttributeName'] === 'string') {
-      await client.send(new UpdateTimeToLiveCommand({ TableName: table.name, TimeToLiveSpecification: { AttributeName: ttl['AttributeName'], Enabled: true } }));
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: table.name,
+          TimeToLiveSpecification: { AttributeName: ttl['AttributeName'], Enabled: true },
+        }),
+      );
     }
   }
 }

@@ -97,11 +97,20 @@ export function webSocketAppModel(stacks: readonly AssemblyStack[], options: Mod
   const resources = stack.template.Resources ?? {};
   const warnings: string[] = [];
   const context = resolveContext(stack, options, warnings);
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type && refersTo(r, apiLogicalId, context));
+  const ofType = (type: string) =>
+    Object.entries(resources).filter(([, r]) => r.Type === type && refersTo(r, apiLogicalId, context));
   const api = resources[apiLogicalId]!;
-  const functionByArn = new Map([...context.resources].filter(([id]) => resources[id]?.Type === 'AWS::Lambda::Function').map(([id, identity]) => [identity.attributes!['Arn']!, id]));
+  const functionByArn = new Map(
+    [...context.resources]
+      .filter(([id]) => resources[id]?.Type === 'AWS::Lambda::Function')
+      .map(([id, identity]) => [identity.attributes!['Arn']!, id]),
+  );
   const functionOf = (uri: unknown, what: string): string | undefined => {
-    const arn = /functions\/(arn:aws:lambda:[^/]+)\/invocations/.exec(resolveString(uri, context))?.[1]?.split(':').slice(0, 7).join(':');
+    const arn = /functions\/(arn:aws:lambda:[^/]+)\/invocations/
+      .exec(resolveString(uri, context))?.[1]
+      ?.split(':')
+      .slice(0, 7)
+      .join(':');
     const fn = arn === undefined ? undefined : functionByArn.get(arn);
     if (!fn) warnings.push(`${what}: its integration is not a Lambda function of this stack; it is not served`);
     return fn;
@@ -110,8 +119,12 @@ export function webSocketAppModel(stacks: readonly AssemblyStack[], options: Mod
   const authorizer = readAuthorizer(ofType, functionOf, warnings);
   const stages = ofType('AWS::ApiGatewayV2::Stage').map(([, r]) => resolveString(r.Properties?.['StageName'], context));
   const stage = options.stage ?? stages[0] ?? '$default';
-  if (options.stage !== undefined && !stages.includes(options.stage)) warnings.push(`stage ${options.stage} is not in the template (${stages.join(', ') || 'none'})`);
-  const used = new Set([...routes.map((r) => r.functionLogicalId), ...(authorizer ? [authorizer.functionLogicalId] : [])]);
+  if (options.stage !== undefined && !stages.includes(options.stage))
+    warnings.push(`stage ${options.stage} is not in the template (${stages.join(', ') || 'none'})`);
+  const used = new Set([
+    ...routes.map((r) => r.functionLogicalId),
+    ...(authorizer ? [authorizer.functionLogicalId] : []),
+  ]);
   return {
     stackName: stack.stackName,
     apiLogicalId,
@@ -119,7 +132,10 @@ export function webSocketAppModel(stacks: readonly AssemblyStack[], options: Mod
     apiId: options.apiId,
     region: context.region,
     accountId: context.accountId,
-    routeSelectionExpression: resolveString(api.Properties?.['RouteSelectionExpression'] ?? '$request.body.action', context),
+    routeSelectionExpression: resolveString(
+      api.Properties?.['RouteSelectionExpression'] ?? '$request.body.action',
+      context,
+    ),
     stage,
     routes,
     ...(authorizer ? { authorizer } : {}),
@@ -136,7 +152,10 @@ export function webSocketAppModel(stacks: readonly AssemblyStack[], options: Mod
   };
 }
 
-function chooseApi(stacks: readonly AssemblyStack[], wanted: string | undefined): { stack: AssemblyStack; logicalId: string } {
+function chooseApi(
+  stacks: readonly AssemblyStack[],
+  wanted: string | undefined,
+): { stack: AssemblyStack; logicalId: string } {
   const apis = webSocketApis(stacks);
   const names = apis.map((a) => `${a.stack.stackName}/${a.logicalId}`).join(', ');
   if (wanted !== undefined) {
@@ -144,8 +163,12 @@ function chooseApi(stacks: readonly AssemblyStack[], wanted: string | undefined)
     if (!found) throw new ModelError(`no WebSocket API ${wanted} in the app (it has: ${names || 'none'})`);
     return found;
   }
-  if (apis.length === 0) throw new ModelError('the app has no API Gateway WebSocket API (AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET)');
-  if (apis.length > 1) throw new ModelError(`the app has several WebSocket APIs (${names}): choose one with --api <logicalId>`);
+  if (apis.length === 0)
+    throw new ModelError(
+      'the app has no API Gateway WebSocket API (AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET)',
+    );
+  if (apis.length > 1)
+    throw new ModelError(`the app has several WebSocket APIs (${names}): choose one with --api <logicalId>`);
   return apis[0]!;
 }
 
@@ -160,7 +183,9 @@ function resolveContext(stack: AssemblyStack, options: ModelOptions, warnings: s
     accountId,
     stackName: stack.stackName,
     resources,
-    parameters: new Map(Object.entries(stack.template.Parameters ?? {}).map(([name, p]) => [name, String(p.Default ?? '')])),
+    parameters: new Map(
+      Object.entries(stack.template.Parameters ?? {}).map(([name, p]) => [name, String(p.Default ?? '')]),
+    ),
     conditions: stack.template.Conditions ?? {},
     unresolved: (what) => {
       if (!reported.has(what)) warnings.push(`cannot resolve ${what} locally; left as a placeholder`);
@@ -177,10 +202,16 @@ function resolveContext(stack: AssemblyStack, options: ModelOptions, warnings: s
       resources.set(logicalId, { ref: name, attributes: { Arn: arn, StreamArn: `${arn}/stream/local` } });
     } else if (resource.Type === 'AWS::Lambda::Function') {
       const name = localName(logicalId, props['FunctionName'], 64);
-      resources.set(logicalId, { ref: name, attributes: { Arn: `arn:aws:lambda:${region}:${accountId}:function:${name}` } });
+      resources.set(logicalId, {
+        ref: name,
+        attributes: { Arn: `arn:aws:lambda:${region}:${accountId}:function:${name}` },
+      });
     } else if (resource.Type === 'AWS::ApiGatewayV2::Api') {
       const id = options.apiId;
-      resources.set(logicalId, { ref: id, attributes: { ApiId: id, ApiEndpoint: `wss://${id}.execute-api.${region}.amazonaws.com` } });
+      resources.set(logicalId, {
+        ref: id,
+        attributes: { ApiId: id, ApiEndpoint: `wss://${id}.execute-api.${region}.amazonaws.com` },
+      });
     } else if (resource.Type === 'AWS::ApiGatewayV2::Stage') {
       resources.set(logicalId, { ref: resolveString(props['StageName'], context) });
     } else {
@@ -212,7 +243,8 @@ function readRoutes(
   for (const [logicalId, route] of ofType('AWS::ApiGatewayV2::Route')) {
     const props = route.Properties ?? {};
     const routeKey = resolveString(props['RouteKey'], context);
-    if (props['AuthorizationType'] === 'AWS_IAM') warnings.push(`route ${routeKey}: AWS_IAM authorization is not checked locally`);
+    if (props['AuthorizationType'] === 'AWS_IAM')
+      warnings.push(`route ${routeKey}: AWS_IAM authorization is not checked locally`);
     const integrationId = /^integrations\/(.+)$/.exec(resolveString(props['Target'] ?? '', context))?.[1];
     const integration = integrationId === undefined ? undefined : resources[integrationId];
     if (!integration || integration.Properties?.['IntegrationType'] !== 'AWS_PROXY') {
@@ -227,12 +259,18 @@ function readRoutes(
   return routes;
 }
 
-function readAuthorizer(ofType: OfType, functionOf: (uri: unknown, what: string) => string | undefined, warnings: string[]): WebSocketAppModel['authorizer'] {
+function readAuthorizer(
+  ofType: OfType,
+  functionOf: (uri: unknown, what: string) => string | undefined,
+  warnings: string[],
+): WebSocketAppModel['authorizer'] {
   const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
   if (authorizers.length === 0) return undefined;
   const [logicalId, authorizer] = authorizers[0]!;
   if (authorizer.Properties?.['AuthorizerType'] !== 'REQUEST') {
-    warnings.push(`authorizer ${logicalId}: only Lambda REQUEST authorizers are run locally; connections are not authorized`);
+    warnings.push(
+      `authorizer ${logicalId}: only Lambda REQUEST authorizers are run locally; connections are not authorized`,
+    );
     return undefined;
   }
   const functionLogicalId = functionOf(authorizer.Properties?.['AuthorizerUri'], `authorizer ${logicalId}`);
@@ -241,14 +279,27 @@ function readAuthorizer(ofType: OfType, functionOf: (uri: unknown, what: string)
   return { functionLogicalId, identitySources: Array.isArray(sources) ? sources.map(String) : [] };
 }
 
-function functionSpec(stack: AssemblyStack, logicalId: string, resource: TemplateResource, context: ResolveContext, warnings: string[]): FunctionSpec {
+function functionSpec(
+  stack: AssemblyStack,
+  logicalId: string,
+  resource: TemplateResource,
+  context: ResolveContext,
+  warnings: string[],
+): FunctionSpec {
   const props = resource.Properties ?? {};
   const runtime = String(props['Runtime'] ?? '');
   const assetPath = resource.Metadata?.['aws:asset:path'];
   const code = (props['Code'] ?? {}) as Record<string, unknown>;
-  if (!runtime.startsWith('nodejs')) warnings.push(`function ${logicalId}: runtime ${runtime || '(a container image)'} is not run locally, only Node.js`);
-  if (Array.isArray(props['Layers']) && props['Layers'].length > 0) warnings.push(`function ${logicalId}: layers are not loaded locally`);
-  const variables = ((props['Environment'] as Record<string, unknown> | undefined)?.['Variables'] ?? {}) as Record<string, unknown>;
+  if (!runtime.startsWith('nodejs'))
+    warnings.push(
+      `function ${logicalId}: runtime ${runtime || '(a container image)'} is not run locally, only Node.js`,
+    );
+  if (Array.isArray(props['Layers']) && props['Layers'].length > 0)
+    warnings.push(`function ${logicalId}: layers are not loaded locally`);
+  const variables = ((props['Environment'] as Record<string, unknown> | undefined)?.['Variables'] ?? {}) as Record<
+    string,
+    unknown
+  >;
   return {
     logicalId,
     name: context.resources.get(logicalId)!.ref,
@@ -256,7 +307,9 @@ function functionSpec(stack: AssemblyStack, logicalId: string, resource: Templat
     runtime,
     ...(typeof assetPath === 'string' ? { codeDirectory: resolve(join(stack.directory, assetPath)) } : {}),
     ...(typeof code['ZipFile'] === 'string' ? { inlineCode: code['ZipFile'] } : {}),
-    environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolveString(value, context)])),
+    environment: Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, resolveString(value, context)]),
+    ),
     timeoutSeconds: Number(props['Timeout'] ?? 3),
     memoryMb: Number(props['MemorySize'] ?? 128),
   };

@@ -86,7 +86,9 @@ async function clearStaleLock(folder: string, path: string): Promise<string[]> {
   const database = owner?.databasePid;
   if (database !== undefined && isAlive(database) && commandLine(database).includes('DynamoDBLocal')) {
     await stopGroup(database);
-    notes.push(`stopped DynamoDB Local (pid ${database}) that the earlier stack (pid ${owner!.pid}) left running on ${folder}`);
+    notes.push(
+      `stopped DynamoDB Local (pid ${database}) that the earlier stack (pid ${owner!.pid}) left running on ${folder}`,
+    );
   }
   await rm(path, { force: true });
   return notes;

@@ -11,7 +11,7 @@ import { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Code, Function, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 
 class WebSocketChatStack extends Stack {
@@ -23,7 +23,7 @@ class WebSocketChatStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const handler = (name: string, environment: Record<string, string> = {}) =>
-      new Function(this, `${name[0]!.toUpperCase()}${name.slice(1)}Handler`, {
+      new LambdaFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}Handler`, {
         runtime: Runtime.NODEJS_22_X,
         handler: 'index.handler',
         code: Code.fromAsset(new URL(`./handlers/${name}`, import.meta.url).pathname),
@@ -40,13 +40,22 @@ class WebSocketChatStack extends Stack {
     const api = new WebSocketApi(this, 'ChatApi', {
       connectRouteOptions: {
         integration: new WebSocketLambdaIntegration('ConnectIntegration', connect),
-        authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', authorizer, { identitySource: ['route.request.querystring.token'] }),
+        authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', authorizer, {
+          identitySource: ['route.request.querystring.token'],
+        }),
       },
       disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect) },
-      defaultRouteOptions: { integration: new WebSocketLambdaIntegration('DefaultIntegration', fallback), returnResponse: true },
+      defaultRouteOptions: {
+        integration: new WebSocketLambdaIntegration('DefaultIntegration', fallback),
+        returnResponse: true,
+      },
     });
     api.addRoute('sendmessage', { integration: new WebSocketLambdaIntegration('SendMessageIntegration', sendMessage) });
-    const stage = new WebSocketStage(this, 'Production', { webSocketApi: api, stageName: 'production', autoDeploy: true });
+    const stage = new WebSocketStage(this, 'Production', {
+      webSocketApi: api,
+      stageName: 'production',
+      autoDeploy: true,
+    });
     api.grantManageConnections(sendMessage);
     new CfnOutput(this, 'WebSocketUrl', { value: stage.url });
   }

@@ -3,15 +3,31 @@ import { seqOf } from '../../core/domain/client-frames.js';
 import { METRIC, MetricUnit, metrics, observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
-import { OK, callerOf, correlationOf, replyError, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+import {
+  OK,
+  callerOf,
+  correlationOf,
+  replyError,
+  type WebSocketEvent,
+  type WebSocketResult,
+} from '../../core/websocket-event.js';
 
 export function createAckHandler(runtime: Runtime) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     try {
-      const removed = await ackDelivery(runtime, { connectionId: caller.connectionId, userId: caller.userId, body: event.body });
+      const removed = await ackDelivery(runtime, {
+        connectionId: caller.connectionId,
+        userId: caller.userId,
+        body: event.body,
+      });
       // Time since each delivery (or its latest redelivery) was posted.
-      for (const d of removed) metrics.addMetric(METRIC.ackLatency, MetricUnit.Milliseconds, runtime.clock.now() - (d.nextDueAt - runtime.config.ackTimeoutMs));
+      for (const d of removed)
+        metrics.addMetric(
+          METRIC.ackLatency,
+          MetricUnit.Milliseconds,
+          runtime.clock.now() - (d.nextDueAt - runtime.config.ackTimeoutMs),
+        );
     } catch (error) {
       await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));
     }

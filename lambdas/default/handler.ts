@@ -6,7 +6,14 @@ import { parseFrame, seqOf } from '../../core/domain/client-frames.js';
 import { FrameError } from '../../core/errors.js';
 import { observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
-import { OK, reply, replyError, correlationOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+import {
+  OK,
+  reply,
+  replyError,
+  correlationOf,
+  type WebSocketEvent,
+  type WebSocketResult,
+} from '../../core/websocket-event.js';
 
 export function createDefaultHandler(runtime: Runtime) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {

@@ -10,7 +10,12 @@ import { forEachWithConcurrency } from '../../core/concurrency.js';
 import { count, logger, observed, PUSH_METRIC } from '../../core/observability.js';
 import { MalformedPushEventError, parsePushEvent } from '../../core/push/event.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
-import { PUSH_ATTEMPT_RESERVE_MS, sendChallenge, sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
+import {
+  PUSH_ATTEMPT_RESERVE_MS,
+  sendChallenge,
+  sendPushes,
+  type PushSenderPorts,
+} from '../../core/push/send-pushes.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { providersFromSecrets } from './providers.js';
 
@@ -20,26 +25,33 @@ export const RECORD_CONCURRENCY = 5;
 /** A record is begun only with time for its reads (a few DynamoDB calls) and one round of tries. */
 export const RECORD_RESERVE_MS = PUSH_ATTEMPT_RESERVE_MS + 4_000;
 
-export function createPushSenderHandler(runtime: Runtime, loadProviders: () => Promise<PushSenderPorts['providers']>, options: { sleep?: (ms: number) => Promise<void> } = {}) {
+export function createPushSenderHandler(
+  runtime: Runtime,
+  loadProviders: () => Promise<PushSenderPorts['providers']>,
+  options: { sleep?: (ms: number) => Promise<void> } = {},
+) {
   let providers: Promise<PushSenderPorts['providers']> | undefined;
-  return observed(async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    // Loaded once per instance; a failed load (a secret unreadable) is tried again by the next invocation.
-    providers ??= loadProviders().catch((error: unknown) => {
-      providers = undefined;
-      throw error;
-    });
-    const remainingMs = context ? () => context.getRemainingTimeInMillis() : () => Number.POSITIVE_INFINITY;
-    const ports = pushSenderPorts(runtime, await providers, { ...options, remainingMs });
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    await forEachWithConcurrency(event.Records, RECORD_CONCURRENCY, async (record) => {
-      if (remainingMs() < RECORD_RESERVE_MS) {
-        batchItemFailures.push({ itemIdentifier: record.messageId }); // nothing sent: SQS hands it over again
-        return;
-      }
-      if (!(await handleRecord(ports, record))) batchItemFailures.push({ itemIdentifier: record.messageId });
-    });
-    return { batchItemFailures };
-  }, () => ({ route: 'push-sender' }));
+  return observed(
+    async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+      // Loaded once per instance; a failed load (a secret unreadable) is tried again by the next invocation.
+      providers ??= loadProviders().catch((error: unknown) => {
+        providers = undefined;
+        throw error;
+      });
+      const remainingMs = context ? () => context.getRemainingTimeInMillis() : () => Number.POSITIVE_INFINITY;
+      const ports = pushSenderPorts(runtime, await providers, { ...options, remainingMs });
+      const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+      await forEachWithConcurrency(event.Records, RECORD_CONCURRENCY, async (record) => {
+        if (remainingMs() < RECORD_RESERVE_MS) {
+          batchItemFailures.push({ itemIdentifier: record.messageId }); // nothing sent: SQS hands it over again
+          return;
+        }
+        if (!(await handleRecord(ports, record))) batchItemFailures.push({ itemIdentifier: record.messageId });
+      });
+      return { batchItemFailures };
+    },
+    () => ({ route: 'push-sender' }),
+  );
 }
 
 /** Sends one record's pushes; false when SQS should hand it over again (its reads failed, nothing was sent). */
@@ -58,14 +70,18 @@ async function handleRecord(ports: PushSenderPorts, record: SQSRecord): Promise<
     count(PUSH_METRIC.pushesCollapsed, tally.collapsed);
     count(PUSH_METRIC.pushesOverBudget, tally.overBudget);
     if (tally.failed > 0) logger.warn('pushes failed', { messageId: record.messageId, ...tally });
-    if (tally.overBudget > 0) logger.info('sender over its push budget', { messageId: record.messageId, overBudget: tally.overBudget });
+    if (tally.overBudget > 0)
+      logger.info('sender over its push budget', { messageId: record.messageId, overBudget: tally.overBudget });
     return true;
   } catch (error) {
     if (error instanceof MalformedPushEventError) {
       logger.error('push queue record dropped', { messageId: record.messageId, error });
       return true;
     }
-    logger.warn('push event failed before sending; SQS will retry it', { messageId: record.messageId, error: error as Error });
+    logger.warn('push event failed before sending; SQS will retry it', {
+      messageId: record.messageId,
+      error: error as Error,
+    });
     return false;
   }
 }

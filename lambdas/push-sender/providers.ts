@@ -38,7 +38,8 @@ export async function providersFromSecrets(
   };
   const providers: { -readonly [K in keyof PushSenderPorts['providers']]: PushSenderPorts['providers'][K] } = {};
   const fcmSecret = env[PUSH_ENV.fcmSecret];
-  if (fcmSecret) providers.fcm = new FcmSender({ serviceAccount: JSON.parse(await secret(fcmSecret)) as FcmServiceAccount, clock });
+  if (fcmSecret)
+    providers.fcm = new FcmSender({ serviceAccount: JSON.parse(await secret(fcmSecret)) as FcmServiceAccount, clock });
   const apnsSecret = env[PUSH_ENV.apnsKeySecret];
   if (apnsSecret) {
     providers.apns = new ApnsSender({
@@ -54,7 +55,12 @@ export async function providersFromSecrets(
   const vapidSecret = env[PUSH_ENV.vapidSecret];
   if (vapidSecret) {
     const vapid = JSON.parse(await secret(vapidSecret)) as VapidKeys;
-    providers.webpush = new WebPushSender({ vapid, subject: required(env, PUSH_ENV.vapidSubject), clock, endpointAllowlist: webPushEndpointAllowlist });
+    providers.webpush = new WebPushSender({
+      vapid,
+      subject: required(env, PUSH_ENV.vapidSubject),
+      clock,
+      endpointAllowlist: webPushEndpointAllowlist,
+    });
   }
   return providers;
 }

@@ -7,7 +7,15 @@ import { seqOf } from '../../core/domain/client-frames.js';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { sendMessage, type SentMessage } from '../../core/usecases/send-message.js';
-import { OK, callerOf, correlationOf, reply, replyError, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
+import {
+  OK,
+  callerOf,
+  correlationOf,
+  reply,
+  replyError,
+  type WebSocketEvent,
+  type WebSocketResult,
+} from '../../core/websocket-event.js';
 
 /** Time kept back from the Lambda timeout so that a fan-out stops cleanly and leaves the rest to the sweeper. */
 const FANOUT_SAFETY_MS = 5_000;

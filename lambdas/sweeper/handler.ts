@@ -8,16 +8,22 @@ import { sweep, type SweepStats } from '../../core/usecases/sweep.js';
 const SWEEP_SAFETY_MS = 15_000;
 
 export function createSweeperHandler(runtime: Runtime) {
-  return observed(async (_event: unknown, context?: Context): Promise<SweepStats> => {
-    const remaining = context?.getRemainingTimeInMillis?.();
-    const stats = await sweep(runtime, remaining === undefined ? {} : { deadline: runtime.clock.now() + remaining - SWEEP_SAFETY_MS });
-    count(METRIC.redeliveries, stats.redelivered);
-    count(METRIC.deliveriesGivenUp, stats.gaveUp);
-    count(METRIC.goneConnections, stats.gone);
-    count(METRIC.deliveriesDeferred, stats.deferred);
-    if (stats.due > 0 || !stats.complete) logger.info('sweep', { ...stats });
-    return stats;
-  }, () => ({ routeKey: 'sweep' }));
+  return observed(
+    async (_event: unknown, context?: Context): Promise<SweepStats> => {
+      const remaining = context?.getRemainingTimeInMillis?.();
+      const stats = await sweep(
+        runtime,
+        remaining === undefined ? {} : { deadline: runtime.clock.now() + remaining - SWEEP_SAFETY_MS },
+      );
+      count(METRIC.redeliveries, stats.redelivered);
+      count(METRIC.deliveriesGivenUp, stats.gaveUp);
+      count(METRIC.goneConnections, stats.gone);
+      count(METRIC.deliveriesDeferred, stats.deferred);
+      if (stats.due > 0 || !stats.complete) logger.info('sweep', { ...stats });
+      return stats;
+    },
+    () => ({ routeKey: 'sweep' }),
+  );
 }
 
 export const handler = createSweeperHandler(createRuntime());

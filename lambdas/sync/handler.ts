@@ -23,10 +23,13 @@ export function createSyncHandler(runtime: Runtime) {
     latest_msg_id: request({ schema: LatestMsgIdSchema, run: (rt, caller, r) => latestMsgId(rt, caller.userId, r) }),
     msg_by_ids: request({ schema: MsgByIdsSchema, run: (rt, caller, r) => messagesByIds(rt, caller.userId, r) }),
     unread_cnt: request({ schema: UnreadCntSchema, run: (rt, caller, r) => unreadCounts(rt, caller.userId, r) }),
-    recent_sessions: request({ schema: RecentSessionsSchema, run: (rt, caller, r) => recentSessions(rt, caller.userId, r) }),
+    recent_sessions: request({
+      schema: RecentSessionsSchema,
+      run: (rt, caller, r) => recentSessions(rt, caller.userId, r),
+    }),
     msg_read_ack: request({
       schema: MsgReadAckSchema,
-     
+
       run: async (rt, caller, r) => {
         await markRead(rt, caller, r);
         return {};

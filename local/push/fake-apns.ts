@@ -48,13 +48,30 @@ export class FakeApns {
     const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
       keyType: 'ec',
       curve: 'P-256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
+      extensions: [
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 7, ip: '127.0.0.1' },
+            { type: 2, value: 'localhost' },
+          ],
+        },
+      ],
     });
     const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     let fake: FakeApns | undefined;
-    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert }, contained((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => fake!.handle(req, res)));
+    const server = http2.createSecureServer(
+      { key: pems.private, cert: pems.cert },
+      contained((req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => fake!.handle(req, res)),
+    );
     const port = await listen(server, options.port);
-    fake = new FakeApns(server, `https://127.0.0.1:${port}`, pems.cert, signing.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, signing.publicKey);
+    fake = new FakeApns(
+      server,
+      `https://127.0.0.1:${port}`,
+      pems.cert,
+      signing.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      signing.publicKey,
+    );
     return fake;
   }
 
@@ -68,7 +85,11 @@ export class FakeApns {
 
   private async handle(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): Promise<void> {
     const answer = (status: number, reason?: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'apns-id': randomUUID(), ...headers, ...(reason ? { 'content-type': 'application/json' } : {}) });
+      res.writeHead(status, {
+        'apns-id': randomUUID(),
+        ...headers,
+        ...(reason ? { 'content-type': 'application/json' } : {}),
+      });
       res.end(reason ? JSON.stringify(status === 410 ? { reason, timestamp: Date.now() } : { reason }) : '');
     };
     const refuse = (status: number, reason: string) => {
@@ -103,7 +124,9 @@ export class FakeApns {
     if (!/^[0-9a-f]{64}$/i.test(token)) return answer(400, 'BadDeviceToken');
     if (this.gone.has(token)) return answer(410, 'Unregistered');
     this.providerTokens.add(jwt);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => k.startsWith('apns-') && typeof v === 'string')) as Record<string, string>;
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k, v]) => k.startsWith('apns-') && typeof v === 'string'),
+    ) as Record<string, string>;
     this.sent.push({ token, headers, payload, jwt });
     answer(200);
   }

@@ -7,7 +7,13 @@
  * Retry-After. Everything accepted is recorded. As a hostile or broken server would, tokens in `held` are never
  * answered, tokens in `endless` get a 400 whose body never ends, and `holdGrants` leaves the token endpoint silent.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { FcmServiceAccount } from '../../core/push/fcm.js';
@@ -80,7 +86,8 @@ export class FakeFcm {
   private async token(body: Buffer | 'too_large', res: ServerResponse): Promise<void> {
     if (this.holdGrants) return;
     const form = new URLSearchParams(body === 'too_large' ? '' : body.toString('utf8'));
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return this.refuse(res, 400, 'unsupported_grant_type');
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return this.refuse(res, 400, 'unsupported_grant_type');
     try {
       const { payload } = await jwtVerify(form.get('assertion') ?? '', this.publicKey, {
         algorithms: ['RS256'],
@@ -88,7 +95,8 @@ export class FakeFcm {
         audience: this.serviceAccount.token_uri!,
       });
       if (payload.scope !== FCM_SCOPE) throw new Error(`scope ${String(payload.scope)}`);
-      if (payload.iat === undefined || payload.exp === undefined || payload.exp - payload.iat > 3600) throw new Error('exp must be at most an hour after iat');
+      if (payload.iat === undefined || payload.exp === undefined || payload.exp - payload.iat > 3600)
+        throw new Error('exp must be at most an hour after iat');
     } catch (error) {
       return this.refuse(res, 400, `invalid_grant: ${(error as Error).message}`);
     }
@@ -104,17 +112,24 @@ export class FakeFcm {
     if (expiresAt === undefined || expiresAt < Date.now()) return this.refuse(res, 401, 'UNAUTHENTICATED');
     if (project !== this.serviceAccount.project_id) return this.refuse(res, 403, 'PERMISSION_DENIED');
     if (body === 'too_large') return this.refuse(res, 400, 'INVALID_ARGUMENT: message is too big');
-    if (!String(headers['content-type']).startsWith('application/json')) return this.refuse(res, 400, 'INVALID_ARGUMENT: content-type');
+    if (!String(headers['content-type']).startsWith('application/json'))
+      return this.refuse(res, 400, 'INVALID_ARGUMENT: content-type');
     const problem = messageProblem(body);
     if (typeof problem === 'string') return this.refuse(res, 400, `INVALID_ARGUMENT: ${problem}`);
     if (this.throttles && this.throttles.count > 0) {
       this.throttles.count--;
-      return sendJson(res, 429, { error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [fcmError('QUOTA_EXCEEDED')] } }, { 'retry-after': String(this.throttles.retryAfterSeconds) });
+      return sendJson(
+        res,
+        429,
+        { error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [fcmError('QUOTA_EXCEEDED')] } },
+        { 'retry-after': String(this.throttles.retryAfterSeconds) },
+      );
     }
     const token = problem.token as string;
     if (this.held.has(token)) return;
     if (this.endless.has(token)) return answerEndlessly(res, 400);
-    if (this.gone.has(token)) return sendJson(res, 404, { error: { code: 404, status: 'NOT_FOUND', details: [fcmError('UNREGISTERED')] } });
+    if (this.gone.has(token))
+      return sendJson(res, 404, { error: { code: 404, status: 'NOT_FOUND', details: [fcmError('UNREGISTERED')] } });
     this.sent.push({ token, message: problem, accessToken });
     sendJson(res, 200, { name: `projects/${project}/messages/${randomUUID()}` });
   }
@@ -139,8 +154,10 @@ function messageProblem(body: Buffer): Record<string, unknown> | string {
   if (typeof message !== 'object' || message === null) return 'no message';
   if (typeof message['token'] !== 'string' || message['token'] === '') return 'message.token';
   const data = message['data'] as Record<string, unknown> | undefined;
-  if (data !== undefined && Object.values(data).some((v) => typeof v !== 'string')) return 'data values must be strings';
+  if (data !== undefined && Object.values(data).some((v) => typeof v !== 'string'))
+    return 'data values must be strings';
   const notification = message['notification'] as Record<string, unknown> | undefined;
-  if (typeof notification?.['title'] !== 'string' || typeof notification['body'] !== 'string') return 'notification title and body';
+  if (typeof notification?.['title'] !== 'string' || typeof notification['body'] !== 'string')
+    return 'notification title and body';
   return message;
 }

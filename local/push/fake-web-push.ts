@@ -10,7 +10,15 @@
  * in `redirects` is answered 307 to another URL; `hits` counts every request by path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, type ECDH } from 'node:crypto';
+import {
+  createDecipheriv,
+  createECDH,
+  createHmac,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  type ECDH,
+} from 'node:crypto';
 import { decodeJwt, jwtVerify } from 'jose';
 import { answerEndlessly, close, contained, listen, readBody } from './http.js';
 
@@ -60,7 +68,9 @@ export class FakeWebPush {
 
   /** The subscription id of a PushSubscription JSON or an endpoint URL. */
   static idOf(subscriptionOrEndpoint: string): string {
-    const endpoint = subscriptionOrEndpoint.startsWith('{') ? (JSON.parse(subscriptionOrEndpoint) as { endpoint: string }).endpoint : subscriptionOrEndpoint;
+    const endpoint = subscriptionOrEndpoint.startsWith('{')
+      ? (JSON.parse(subscriptionOrEndpoint) as { endpoint: string }).endpoint
+      : subscriptionOrEndpoint;
     return endpoint.split('/').at(-1)!;
   }
 
@@ -71,7 +81,10 @@ export class FakeWebPush {
     const auth = randomBytes(16);
     const endpoint = this.endpoint();
     this.keys.set(endpoint.split('/').at(-1)!, { ecdh, auth });
-    return JSON.stringify({ endpoint, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } });
+    return JSON.stringify({
+      endpoint,
+      keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') },
+    });
   }
 
   throttleNext(count: number, retryAfterSeconds: number): void {
@@ -99,8 +112,10 @@ export class FakeWebPush {
     if (!/^\d+$/.test(String(req.headers['ttl'] ?? ''))) return refuse(400, 'TTL header missing');
     const vapidProblem = await this.vapidProblem(String(req.headers.authorization ?? ''));
     if (vapidProblem) return refuse(403, vapidProblem);
-    if (body.length > 0 && req.headers['content-encoding'] !== 'aes128gcm') return refuse(415, 'content-encoding must be aes128gcm');
-    if (body.length > 0 && (body.length < 86 + 17 || body.readUInt32BE(16) < 18 || body[20] !== 65)) return refuse(400, 'bad aes128gcm header');
+    if (body.length > 0 && req.headers['content-encoding'] !== 'aes128gcm')
+      return refuse(415, 'content-encoding must be aes128gcm');
+    if (body.length > 0 && (body.length < 86 + 17 || body.readUInt32BE(16) < 18 || body[20] !== 65))
+      return refuse(400, 'bad aes128gcm header');
     if (this.throttles && this.throttles.count > 0) {
       this.throttles.count--;
       res.writeHead(429, { 'retry-after': String(this.throttles.retryAfterSeconds) }).end();
@@ -116,7 +131,11 @@ export class FakeWebPush {
         return refuse(400, `payload does not decrypt: ${(error as Error).message}`);
       }
     }
-    const headers = Object.fromEntries(['ttl', 'urgency', 'topic', 'content-encoding'].flatMap((h) => (req.headers[h] ? [[h, String(req.headers[h])]] : [])));
+    const headers = Object.fromEntries(
+      ['ttl', 'urgency', 'topic', 'content-encoding'].flatMap((h) =>
+        req.headers[h] ? [[h, String(req.headers[h])]] : [],
+      ),
+    );
     this.sent.push({ subscriptionId: id, headers, ...(payload ? { payload } : {}) });
     res.writeHead(201, { location: `${this.origin}/message/${randomUUID()}` }).end();
   }
@@ -128,7 +147,15 @@ export class FakeWebPush {
     try {
       const raw = Buffer.from(k, 'base64url');
       if (raw.length !== 65 || raw[0] !== 4) throw new Error('k is not an uncompressed P-256 point');
-      const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33).toString('base64url') }, format: 'jwk' });
+      const key = createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: 'P-256',
+          x: raw.subarray(1, 33).toString('base64url'),
+          y: raw.subarray(33).toString('base64url'),
+        },
+        format: 'jwk',
+      });
       await jwtVerify(jwt, key, { algorithms: ['ES256'], audience: this.origin });
       const { exp, sub } = decodeJwt(jwt);
       if (exp === undefined || exp * 1000 > Date.now() + 24 * 3600_000) return 'VAPID exp must be within 24 hours';
@@ -147,7 +174,12 @@ function decryptAes128gcm(body: Buffer, keys: HeldKeys): Buffer {
   const senderPublic = body.subarray(21, 21 + idLength);
   const hmac = (key: Buffer, data: Buffer) => createHmac('sha256', key).update(data).digest();
   const shared = keys.ecdh.computeSecret(senderPublic);
-  const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), keys.ecdh.getPublicKey(), senderPublic, Buffer.from([1])]);
+  const keyInfo = Buffer.concat([
+    Buffer.from('WebPush: info\0'),
+    keys.ecdh.getPublicKey(),
+    senderPublic,
+    Buffer.from([1]),
+  ]);
   const ikm = hmac(hmac(keys.auth, shared), keyInfo);
   const prk = hmac(salt, ikm);
   const cek = hmac(prk, Buffer.from('Content-Encoding: aes128gcm\0\x01', 'latin1')).subarray(0, 16);

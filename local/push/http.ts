@@ -11,7 +11,9 @@ import type { Socket } from 'node:net';
  * Runs a fake's async request handler so that nothing it throws or rejects escapes to the process: the request
  * gets a 500 if it can still be answered, else its stream is destroyed.
  */
-export function contained<Req, Res extends ServerResponse | Http2ServerResponse>(handle: (req: Req, res: Res) => Promise<void>): (req: Req, res: Res) => void {
+export function contained<Req, Res extends ServerResponse | Http2ServerResponse>(
+  handle: (req: Req, res: Res) => Promise<void>,
+): (req: Req, res: Res) => void {
   return (req, res) => {
     handle(req, res).catch(() => {
       try {
@@ -37,7 +39,12 @@ export async function readBody(req: AsyncIterable<Buffer | string>, max: number)
   return Buffer.concat(chunks);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

@@ -11,7 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import webpush from 'web-push';
-import { DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../../core/domain/push.js';
+import {
+  DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE,
+  PUSH_EVENT_SOURCE,
+  UNDELIVERED_DETAIL_TYPE,
+} from '../../core/domain/push.js';
 import type { ChallengePublisher, EventPublisher } from '../../core/ports.js';
 import { ApnsSender } from '../../core/push/apns.js';
 import { FcmSender } from '../../core/push/fcm.js';
@@ -51,11 +55,24 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
   const vapid = options.vapid ?? webpush.generateVAPIDKeys();
   const { clock } = runtime;
   const webPushAllowlist = [webPush.origin];
-  const apnsSender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: runtime.providerTokens });
+  const apnsSender = new ApnsSender({
+    ...FAKE_APNS,
+    privateKey: apns.privateKey,
+    production: false,
+    clock,
+    origin: apns.origin,
+    ca: apns.ca,
+    sharedTokens: runtime.providerTokens,
+  });
   const providers = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
     apns: apnsSender,
-    webpush: new WebPushSender({ vapid, subject: 'mailto:push@localhost.invalid', clock, endpointAllowlist: webPushAllowlist }),
+    webpush: new WebPushSender({
+      vapid,
+      subject: 'mailto:push@localhost.invalid',
+      clock,
+      endpointAllowlist: webPushAllowlist,
+    }),
   };
   const handler = createPushSenderHandler(runtime, async () => providers, options);
   const inFlight = new Set<Promise<unknown>>();
@@ -93,6 +110,12 @@ export async function startLocalPush(runtime: Runtime, options: LocalPushOptions
 
 /** The event as the push queue would hand it to the sender: EventBridge's envelope in an SQS record. */
 function sqsEvent(detailType: string, detail: unknown): SQSEvent {
-  const body = JSON.stringify({ version: '0', id: randomUUID(), source: PUSH_EVENT_SOURCE, 'detail-type': detailType, detail });
+  const body = JSON.stringify({
+    version: '0',
+    id: randomUUID(),
+    source: PUSH_EVENT_SOURCE,
+    'detail-type': detailType,
+    detail,
+  });
   return { Records: [{ messageId: randomUUID(), body } as SQSEvent['Records'][number]] };
 }

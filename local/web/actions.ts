@@ -78,11 +78,18 @@ function redrawGroupPanel(): void {
 /** A refusal: the banner for rates and caps (they say what to do), the notice line for anything else. */
 function report(error: unknown): void {
   if (error instanceof ChatServerError && error.code === 'rate_limited') {
-    showBanner('rate_limited', 'Slow down: the server limits how many changes a user makes a second. Try again in a moment.');
+    showBanner(
+      'rate_limited',
+      'Slow down: the server limits how many changes a user makes a second. Try again in a moment.',
+    );
   } else if (error instanceof ChatServerError && error.code === 'limit_exceeded') {
     showBanner('limit_exceeded', `A limit was reached: ${error.message}`);
   } else {
-    showNotice(error instanceof ChatServerError ? `Server: ${error.code}${error.message ? ` (${error.message})` : ''}` : String(error));
+    showNotice(
+      error instanceof ChatServerError
+        ? `Server: ${error.code}${error.message ? ` (${error.message})` : ''}`
+        : String(error),
+    );
   }
 }
 
@@ -93,7 +100,8 @@ function loadSyncState(userId: string): SyncState | undefined {
   try {
     const text = localStorage.getItem(SYNC_STATE_KEY + userId);
     const value: unknown = text ? JSON.parse(text) : undefined;
-    if (typeof value === 'object' && value !== null && 'lastSyncTime' in value && 'latestMsgIds' in value) return value as SyncState;
+    if (typeof value === 'object' && value !== null && 'lastSyncTime' in value && 'latestMsgIds' in value)
+      return value as SyncState;
   } catch {
     // No storage (private mode) or a value from an older page: start afresh.
   }
@@ -118,7 +126,9 @@ async function fetchToken(userId: string): Promise<string> {
   if (!response.ok || typeof body.token !== 'string') {
     const message = typeof body.message === 'string' ? body.message : `token endpoint answered ${response.status}`;
     // A 4xx will not get better by retrying: AuthError stops the client. Anything else is retried with backoff.
-    throw response.status >= 400 && response.status < 500 ? new AuthError(message, response.status) : new Error(message);
+    throw response.status >= 400 && response.status < 500
+      ? new AuthError(message, response.status)
+      : new Error(message);
   }
   return body.token;
 }
@@ -155,31 +165,52 @@ export async function logIn(userId: string): Promise<void> {
 
 /** Wires the client's events to the page; a client replaced by a later sign-in is ignored. */
 function listen(chat: ChatClient): void {
-  const mine = <T>(handler: (payload: T) => void) => (payload: T) => {
-    if (chat === page.client) handler(payload);
-  };
-  chat.on('state', mine(() => onState(chat)));
-  chat.on('synced', mine(() => {
-    syncStateSaver.now();
-    void refreshSessions();
-  }));
+  const mine =
+    <T>(handler: (payload: T) => void) =>
+    (payload: T) => {
+      if (chat === page.client) handler(payload);
+    };
+  chat.on(
+    'state',
+    mine(() => onState(chat)),
+  );
+  chat.on(
+    'synced',
+    mine(() => {
+      syncStateSaver.now();
+      void refreshSessions();
+    }),
+  );
   chat.on('message', mine(onMessage));
-  chat.on('kick', mine((kick: KickFrame) => onKick(chat, kick)));
-  chat.on('send_retry', mine((retry: SendRetry) => {
-    if (retry.error.code === 'rate_limited') showBanner('rate_limited', 'Sending faster than the server allows: messages wait and go out in order.');
-  }));
+  chat.on(
+    'kick',
+    mine((kick: KickFrame) => onKick(chat, kick)),
+  );
+  chat.on(
+    'send_retry',
+    mine((retry: SendRetry) => {
+      if (retry.error.code === 'rate_limited')
+        showBanner('rate_limited', 'Sending faster than the server allows: messages wait and go out in order.');
+    }),
+  );
   chat.on('msg_read_receipt', mine(onReadReceipt));
   chat.on('msg_read_notify', mine(onReadNotify));
-  chat.on('remove_session_notify', mine((frame) => {
-    // Groups are listed from group_list, hidden or not; only leaving takes one off the list.
-    if (frame.session_type === 1) forgetSession(peer(frame.session_id));
-  }));
+  chat.on(
+    'remove_session_notify',
+    mine((frame) => {
+      // Groups are listed from group_list, hidden or not; only leaving takes one off the list.
+      if (frame.session_type === 1) forgetSession(peer(frame.session_id));
+    }),
+  );
   chat.on('group_change_member_notify', mine(onGroupChange));
-  chat.on('error', mine((error: Error) => {
-    if (chat.state === 'closed') showStatus(chat.connection, error.message);
-    else if (error instanceof ChatServerError) report(error);
-    else showNotice(error.message);
-  }));
+  chat.on(
+    'error',
+    mine((error: Error) => {
+      if (chat.state === 'closed') showStatus(chat.connection, error.message);
+      else if (error instanceof ChatServerError) report(error);
+      else showNotice(error.message);
+    }),
+  );
 }
 
 function onState(chat: ChatClient): void {
@@ -191,10 +222,14 @@ function onKick(chat: ChatClient, kick: KickFrame): void {
   if (kick.reason === 'token_expired') {
     showBanner('token_expired', 'Your session token expired: reconnecting with a fresh one.');
   } else {
-    showBanner('too_many_connections', `${page.me} is signed in on too many devices or tabs: this tab was disconnected.`, {
-      label: 'Reconnect here',
-      run: () => void chat.connect().catch(() => undefined),
-    });
+    showBanner(
+      'too_many_connections',
+      `${page.me} is signed in on too many devices or tabs: this tab was disconnected.`,
+      {
+        label: 'Reconnect here',
+        run: () => void chat.connect().catch(() => undefined),
+      },
+    );
   }
 }
 
@@ -270,7 +305,11 @@ function applySessions(list: readonly ContactSession[]): Set<string> {
  * Takes the user's groups into the list. A group the server lists no more was left on a connection that missed
  * the notice; one this page joined or created after asking is kept (the list is older than that).
  */
-function applyGroupList(groupList: readonly { group_id: string; group_name: string }[] | undefined, listed: Set<string>, askedAt: number): void {
+function applyGroupList(
+  groupList: readonly { group_id: string; group_name: string }[] | undefined,
+  listed: Set<string>,
+  askedAt: number,
+): void {
   const groupEntries = [...page.sessions.values()].filter((entry) => entry.conversation.type === 'group');
   if (!groupList) {
     for (const entry of groupEntries) listed.add(conversationKey(entry.conversation));
@@ -330,7 +369,8 @@ export function selectConversation(conversation: Conversation | undefined): void
 
 /** Opens a conversation: its newest page (again after a reconnect), a group's members, then marks it read. */
 async function openConversation(conversation: Conversation, options: { reload?: boolean } = {}): Promise<void> {
-  if (conversation.type === 'group' && (options.reload || page.groups.get(conversation.id)?.members === undefined)) void loadGroupInfo(conversation.id);
+  if (conversation.type === 'group' && (options.reload || page.groups.get(conversation.id)?.members === undefined))
+    void loadGroupInfo(conversation.id);
   const history = page.historyOf(conversation);
   if (!history.loadedNewest || options.reload) await loadPage(conversation, 0);
   if (page.isOpen(conversation)) await markConversationRead(conversation);
@@ -367,7 +407,8 @@ export async function loadOlder(): Promise<void> {
   const history = conversation ? page.historyOf(conversation) : undefined;
   if (!conversation || !history || history.atStart || history.loading || !page.client) return;
   let oldest = history.oldest;
-  for (const item of page.itemsOf(conversation)) if (item.msgId !== undefined) oldest = Math.min(oldest ?? item.msgId, item.msgId);
+  for (const item of page.itemsOf(conversation))
+    if (item.msgId !== undefined) oldest = Math.min(oldest ?? item.msgId, item.msgId);
   if (oldest === undefined) return loadPage(conversation, 0);
   if (oldest <= 1) {
     history.atStart = true;
@@ -448,7 +489,13 @@ function onMessage(message: ReceivedMessage): void {
     void loadGroupInfo(conversation.id);
   }
   page.addStored(conversation, message);
-  const isNew = page.noteLatest(conversation, message.msg_id, message.from_user_id, message.msg_data, message.create_time);
+  const isNew = page.noteLatest(
+    conversation,
+    message.msg_id,
+    message.from_user_id,
+    message.msg_data,
+    message.create_time,
+  );
   const fromOther = message.from_user_id !== page.me;
   const visible = page.isOpen(conversation) && document.visibilityState !== 'hidden';
   if (fromOther && isNew && message.msg_id > (page.readMarks.get(conversationKey(conversation)) ?? 0)) {
@@ -458,7 +505,10 @@ function onMessage(message: ReceivedMessage): void {
   redrawSessions();
   if (page.isOpen(conversation)) redraw();
   else if (fromOther && message.live) {
-    const text = conversation.type === 'group' ? `New message in ${page.titleOf(conversation)} from ${message.from_user_id}` : `New message from ${message.from_user_id}`;
+    const text =
+      conversation.type === 'group'
+        ? `New message in ${page.titleOf(conversation)} from ${message.from_user_id}`
+        : `New message from ${message.from_user_id}`;
     showNotice(text, () => selectConversation(conversation));
   }
   syncStateSaver.soon();
@@ -469,7 +519,14 @@ export function sendMessage(text: string, kind: 'text' | 'audio' = 'text'): void
   const chat = page.client;
   const to = page.current;
   if (!chat || !to || text === '') return;
-  const item = page.newItem({ clientMsgId: createClientMsgId(), msgId: undefined, from: page.me, text, createTime: undefined, state: 'sending' });
+  const item = page.newItem({
+    clientMsgId: createClientMsgId(),
+    msgId: undefined,
+    from: page.me,
+    text,
+    createTime: undefined,
+    state: 'sending',
+  });
   const items = page.itemsOf(to);
   items.push(item);
   redraw();
@@ -489,7 +546,8 @@ export function sendMessage(text: string, kind: 'text' | 'audio' = 'text'): void
     .catch((error: unknown) => {
       item.state = 'failed';
       item.errorCode = error instanceof ChatServerError ? error.code : error instanceof Error ? error.name : 'unknown';
-      if (error instanceof ChatServerError && (error.code === 'rate_limited' || error.code === 'limit_exceeded')) report(error);
+      if (error instanceof ChatServerError && (error.code === 'rate_limited' || error.code === 'limit_exceeded'))
+        report(error);
     })
     .finally(() => {
       if (page.isOpen(to)) redraw();
@@ -602,5 +660,6 @@ function onGroupChange(frame: GroupChangeMemberNotifyFrame): void {
   redrawSessions();
   if (page.isOpen(conversation)) redrawGroupPanel();
   if (joined) showNotice(`You were added to ${page.titleOf(conversation)}.`, () => selectConversation(conversation));
-  else if (page.isOpen(conversation)) showNotice(`${describeChange(frame.change_type, frame.user_ids)} ${page.titleOf(conversation)}.`);
+  else if (page.isOpen(conversation))
+    showNotice(`${describeChange(frame.change_type, frame.user_ids)} ${page.titleOf(conversation)}.`);
 }

@@ -68,7 +68,8 @@ function onGroupSubmit(event: SubmitEvent): void {
   const name = ui.groupName.value.trim();
   const memberIds = parseUserIds(ui.groupMembers.value).filter((id) => id !== page.me);
   const invalid = memberIds.filter((id) => !isUserId(id));
-  if (name === '' || invalid.length > 0) showNotice(name === '' ? 'Give the group a name.' : `Not a user id: ${invalid.join(', ')}`);
+  if (name === '' || invalid.length > 0)
+    showNotice(name === '' ? 'Give the group a name.' : `Not a user id: ${invalid.join(', ')}`);
   else void createGroup(name, memberIds);
 }
 
@@ -90,7 +91,8 @@ function onComposerSubmit(event: SubmitEvent): void {
   event.preventDefault();
   // A peer typed but not yet committed (no change event) still counts.
   const typedPeer = ui.peerId.value.trim();
-  if (isUserId(typedPeer) && (page.current?.type === 'group' || page.current?.id !== typedPeer)) selectConversation(peer(typedPeer));
+  if (isUserId(typedPeer) && (page.current?.type === 'group' || page.current?.id !== typedPeer))
+    selectConversation(peer(typedPeer));
   const text = ui.input.value;
   if (text.trim() === '') return;
   if (!page.current) {

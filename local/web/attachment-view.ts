@@ -3,7 +3,12 @@
  * SDK asks for (attachments.ts wires the buttons that send them). Hooks for browser tests: in a message
  * `.body > img[data-attachment="picture"][data-loaded]` / `.body > audio[data-attachment="voice"][data-loaded]`.
  */
-import { attachmentOf, ChatServerError, type AttachmentDescription, type Conversation } from 'teamtalk-serverless-client';
+import {
+  attachmentOf,
+  ChatServerError,
+  type AttachmentDescription,
+  type Conversation,
+} from 'teamtalk-serverless-client';
 import { page } from './state.js';
 
 /** A session's last message as the list shows it: `[picture]` or `[voice note 3.2 s]` for an attachment. */
@@ -49,7 +54,11 @@ function voiceElement(attachment: AttachmentDescription): HTMLAudioElement {
   return audio;
 }
 
-async function load(media: HTMLImageElement | HTMLAudioElement, conversation: Conversation, attachment: AttachmentDescription): Promise<void> {
+async function load(
+  media: HTMLImageElement | HTMLAudioElement,
+  conversation: Conversation,
+  attachment: AttachmentDescription,
+): Promise<void> {
   try {
     media.src = (await page.client?.attachmentUrl({ conversation, key: attachment.key })) ?? '';
   } catch (error) {

@@ -13,7 +13,11 @@ import { page } from './state.js';
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 /** Uploads, then sends the description as a message of the open conversation. */
-async function sendAttachment(blob: Blob, kind: 'picture' | 'voice', extra: Partial<AttachmentDescription>): Promise<void> {
+async function sendAttachment(
+  blob: Blob,
+  kind: 'picture' | 'voice',
+  extra: Partial<AttachmentDescription>,
+): Promise<void> {
   const chat = page.client;
   if (!chat || !page.current) {
     showNotice('Connect and pick someone to chat with first.');

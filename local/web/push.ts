@@ -25,7 +25,10 @@ export async function enablePush(chat: ChatClient): Promise<void> {
       await subscription.unsubscribe();
       subscription = null;
     }
-    subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: config.vapid_public_key });
+    subscription ??= await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: config.vapid_public_key,
+    });
     const token = JSON.stringify(subscription);
     // Another account on this browser still holds the subscription: the challenge push's code makes it this user's.
     navigator.serviceWorker.addEventListener('message', (event: MessageEvent<{ device_token_code?: string }>) => {
@@ -41,7 +44,10 @@ export async function enablePush(chat: ChatClient): Promise<void> {
 
 function base64url(key: ArrayBuffer | null): string {
   if (!key) return '';
-  return btoa(String.fromCharCode(...new Uint8Array(key))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...new Uint8Array(key)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /** The notifications still shown (received while the page was closed), newest last. */

@@ -60,7 +60,9 @@ function renderItem(item: ChatItem): HTMLLIElement {
   if (item.errorCode !== undefined) data['errorCode'] = item.errorCode;
   else delete data['errorCode'];
   const meta = element.firstElementChild as HTMLElement;
-  meta.textContent = [own ? 'you' : item.from, formatTime(item.createTime), stateLabel(item)].filter(Boolean).join(' · ');
+  meta.textContent = [own ? 'you' : item.from, formatTime(item.createTime), stateLabel(item)]
+    .filter(Boolean)
+    .join(' · ');
   return element;
 }
 
@@ -87,7 +89,11 @@ export function describeChange(changeType: 'add' | 'del', userIds: readonly stri
   return changeType === 'add' ? `${who} joined` : `${who} left`;
 }
 
-function memberItem(userId: string, owner: string | undefined, onRemove: ((userId: string) => void) | undefined): HTMLLIElement {
+function memberItem(
+  userId: string,
+  owner: string | undefined,
+  onRemove: ((userId: string) => void) | undefined,
+): HTMLLIElement {
   const li = document.createElement('li');
   li.dataset['userId'] = userId;
   li.dataset['owner'] = String(userId === owner);
@@ -127,7 +133,9 @@ export function renderGroupPanel(onRemoveMember: (groupId: string, userId: strin
   ui.groupPanel.hidden = false;
   ui.groupPanel.dataset['groupId'] = conversation.id;
   ui.groupPanel.dataset['owner'] = owner ?? '';
-  const members = [...(view.members ?? [])].sort((a, b) => (a === owner ? -1 : b === owner ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const members = [...(view.members ?? [])].sort((a, b) =>
+    a === owner ? -1 : b === owner ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
   const onRemove = iOwn ? (userId: string) => onRemoveMember(conversation.id, userId) : undefined;
   ui.groupMemberList.replaceChildren(...members.map((userId) => memberItem(userId, owner, onRemove)));
   ui.groupAddForm.hidden = !iOwn;
@@ -171,7 +179,10 @@ export function renderConversation(onRemoveMember: (groupId: string, userId: str
   renderGroupPanel(onRemoveMember);
 }
 
-function sessionItem(entry: ReturnType<typeof page.upsertSession>, onSelect: (conversation: Conversation) => void): HTMLLIElement {
+function sessionItem(
+  entry: ReturnType<typeof page.upsertSession>,
+  onSelect: (conversation: Conversation) => void,
+): HTMLLIElement {
   const { conversation } = entry;
   const li = document.createElement('li');
   li.dataset['sessionId'] = conversation.id;
@@ -196,7 +207,12 @@ function sessionItem(entry: ReturnType<typeof page.upsertSession>, onSelect: (co
   badge.hidden = entry.unread === 0;
   const preview = document.createElement('span');
   preview.className = 'preview';
-  const by = entry.latestFrom === page.me ? 'you: ' : conversation.type === 'group' && entry.latestFrom !== '' ? `${entry.latestFrom}: ` : '';
+  const by =
+    entry.latestFrom === page.me
+      ? 'you: '
+      : conversation.type === 'group' && entry.latestFrom !== ''
+        ? `${entry.latestFrom}: `
+        : '';
   preview.textContent = entry.latestText === '' ? '' : `${by}${previewOf(entry.latestText)}`;
   button.append(name, badge, preview);
   button.addEventListener('click', () => onSelect(conversation));
@@ -207,7 +223,8 @@ function sessionItem(entry: ReturnType<typeof page.upsertSession>, onSelect: (co
 /** The session list, newest first, with unread badges and the total in the heading and the tab title. */
 export function renderSessions(onSelect: (conversation: Conversation) => void): void {
   const entries = [...page.sessions.values()].sort(
-    (a, b) => b.updatedTime - a.updatedTime || (conversationKey(a.conversation) < conversationKey(b.conversation) ? -1 : 1),
+    (a, b) =>
+      b.updatedTime - a.updatedTime || (conversationKey(a.conversation) < conversationKey(b.conversation) ? -1 : 1),
   );
   ui.sessions.replaceChildren(...entries.map((entry) => sessionItem(entry, onSelect)));
   ui.sessionsEmpty.hidden = entries.length > 0 || !page.me;
@@ -221,9 +238,12 @@ export function renderSessions(onSelect: (conversation: Conversation) => void): 
 
 /** The status pill: the connection state, when the next attempt starts, why it closed. */
 export function showStatus(status: ConnectionStatus, detail?: string): void {
-  const failed = status.state === 'closed' && (detail !== undefined || (status.reason !== undefined && status.reason !== 'closed_by_client'));
+  const failed =
+    status.state === 'closed' &&
+    (detail !== undefined || (status.reason !== undefined && status.reason !== 'closed_by_client'));
   ui.status.dataset['state'] = failed ? 'failed' : status.state;
-  const retryIn = status.nextAttemptAt === undefined ? 0 : Math.max(0, Math.round((status.nextAttemptAt - Date.now()) / 1000));
+  const retryIn =
+    status.nextAttemptAt === undefined ? 0 : Math.max(0, Math.round((status.nextAttemptAt - Date.now()) / 1000));
   const labels: Record<ConnectionStatus['state'], string> = {
     initialized: 'signed out',
     connecting: 'connecting…',
@@ -253,7 +273,11 @@ export function showNotice(text: string, open?: () => void): void {
 export type BannerKind = 'too_many_connections' | 'token_expired' | 'rate_limited' | 'limit_exceeded';
 
 /** The banner above the page: `#banner[data-kind]`, with an action button when there is something to do. */
-export function showBanner(kind: BannerKind, text: string, action?: { readonly label: string; readonly run: () => void }): void {
+export function showBanner(
+  kind: BannerKind,
+  text: string,
+  action?: { readonly label: string; readonly run: () => void },
+): void {
   ui.banner.dataset['kind'] = kind;
   const message = document.createElement('span');
   message.textContent = text;

@@ -76,7 +76,8 @@ export class PageState {
   reset(): void {
     this.client = undefined;
     this.me = '';
-    for (const map of [this.conversations, this.sessions, this.histories, this.groups, this.readByPeer, this.readMarks]) map.clear();
+    for (const map of [this.conversations, this.sessions, this.histories, this.groups, this.readByPeer, this.readMarks])
+      map.clear();
   }
 
   isOpen(conversation: Conversation): boolean {
@@ -132,7 +133,9 @@ export class PageState {
 
   /** A conversation's name in the list and the header: the peer, or the group's name (its id until known). */
   titleOf(conversation: Conversation): string {
-    return conversation.type === 'group' ? (this.groups.get(conversation.id)?.name ?? conversation.id) : conversation.id;
+    return conversation.type === 'group'
+      ? (this.groups.get(conversation.id)?.name ?? conversation.id)
+      : conversation.id;
   }
 
   /** Records a conversation's newest message on its session entry; true when it is newer than what the entry had. */
@@ -164,19 +167,40 @@ export class PageState {
   }
 
   /** Adds a stored message (live or from history) unless the conversation already has it. */
-  addStored(conversation: Conversation, message: { msg_id: number; from_user_id: string; create_time: number; msg_data: string; client_msg_id?: string }): void {
+  addStored(
+    conversation: Conversation,
+    message: { msg_id: number; from_user_id: string; create_time: number; msg_data: string; client_msg_id?: string },
+  ): void {
     const items = this.itemsOf(conversation);
-    const known = items.some((item) => item.msgId === message.msg_id || (message.client_msg_id !== undefined && item.clientMsgId === message.client_msg_id));
+    const known = items.some(
+      (item) =>
+        item.msgId === message.msg_id ||
+        (message.client_msg_id !== undefined && item.clientMsgId === message.client_msg_id),
+    );
     if (known) return;
     const state = message.from_user_id === this.me ? 'stored' : 'received';
-    items.push(this.newItem({ clientMsgId: message.client_msg_id, msgId: message.msg_id, from: message.from_user_id, text: message.msg_data, createTime: message.create_time, state }));
+    items.push(
+      this.newItem({
+        clientMsgId: message.client_msg_id,
+        msgId: message.msg_id,
+        from: message.from_user_id,
+        text: message.msg_data,
+        createTime: message.create_time,
+        state,
+      }),
+    );
   }
 
   /** A message of mine the peer has read (single chat only: groups have no read receipts). */
   isRead(item: ChatItem): boolean {
     const current = this.current;
     if (!current || current.type === 'group') return false;
-    return item.state === 'stored' && item.from === this.me && item.msgId !== undefined && item.msgId <= (this.readByPeer.get(current.id) ?? 0);
+    return (
+      item.state === 'stored' &&
+      item.from === this.me &&
+      item.msgId !== undefined &&
+      item.msgId <= (this.readByPeer.get(current.id) ?? 0)
+    );
   }
 }
 

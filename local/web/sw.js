@@ -9,14 +9,21 @@ self.addEventListener('push', (event) => {
     // Not JSON: show the generic line.
   }
   // A device-token challenge (another account holds this browser's subscription): the open page answers it.
-  const code = push.data && push.data.device_token_code;
+  const code = push.data?.device_token_code;
   const answer = code
-    ? self.clients.matchAll({ type: 'window' }).then((pages) => pages.forEach((page) => page.postMessage({ device_token_code: code })))
+    ? self.clients.matchAll({ type: 'window' }).then((pages) => {
+        for (const page of pages) page.postMessage({ device_token_code: code });
+      })
     : Promise.resolve();
   event.waitUntil(
     Promise.all([
       answer,
-      self.registration.showNotification(push.title, { body: push.body, tag: push.tag, data: push.data, renotify: Boolean(push.tag) }),
+      self.registration.showNotification(push.title, {
+        body: push.body,
+        tag: push.tag,
+        data: push.data,
+        renotify: Boolean(push.tag),
+      }),
     ]),
   );
 });

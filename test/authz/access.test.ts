@@ -58,7 +58,8 @@ async function fireAndWait(device: Device, routeKey: string, frame: Frame): Prom
 async function drain(device: Device): Promise<Frame[]> {
   await t!.barrier(device);
   const frames: Frame[] = [];
-  while (device.client.messages.remaining().length > 0) frames.push(JSON.parse(await device.client.messages.take()) as Frame);
+  while (device.client.messages.remaining().length > 0)
+    frames.push(JSON.parse(await device.client.messages.take()) as Frame);
   return frames.filter((f) => f['type'] !== 'heartbeat');
 }
 
@@ -90,7 +91,10 @@ describe('acking', () => {
     const again = await bob1.client.next((f) => f['type'] === 'msg_data' && f['msg_id'] === msgId);
     expect(again).toEqual(first);
     const bob2Frames = await drain(bob2);
-    expect(bob2Frames.filter((f) => f['type'] === 'msg_data'), 'bob2 never had that delivery').toEqual([]);
+    expect(
+      bob2Frames.filter((f) => f['type'] === 'msg_data'),
+      'bob2 never had that delivery',
+    ).toEqual([]);
     expectAckIgnored(bob2Frames, [s]);
 
     // bob1's own ack removes it.
@@ -115,15 +119,35 @@ describe('acking', () => {
 
     const attempts: [Device, Frame][] = [];
     for (const msgId of [1, 2]) {
-      for (const [sessionId, sessionType] of [['alice', 1], ['bob', 1], ['alice', 2], ['bob', 2], ['carol', 1]] as const) {
-        attempts.push([carol, { action: 'msg_data_ack', msg_id: msgId, session_id: sessionId, session_type: sessionType }]);
+      for (const [sessionId, sessionType] of [
+        ['alice', 1],
+        ['bob', 1],
+        ['alice', 2],
+        ['bob', 2],
+        ['carol', 1],
+      ] as const) {
+        attempts.push([
+          carol,
+          { action: 'msg_data_ack', msg_id: msgId, session_id: sessionId, session_type: sessionType },
+        ]);
       }
       attempts.push([bob2, { action: 'msg_data_ack', msg_id: msgId, session_id: 'alice', session_type: 1 }]);
       attempts.push([alice, { action: 'msg_data_ack', msg_id: msgId, session_id: 'bob', session_type: 1 }]);
-      attempts.push([carol, { action: 'msg_data_ack', msg_id: msgId, session_id: 'alice', session_type: 1, from_user_id: 'bob', user_id: 'bob' }]);
+      attempts.push([
+        carol,
+        {
+          action: 'msg_data_ack',
+          msg_id: msgId,
+          session_id: 'alice',
+          session_type: 1,
+          from_user_id: 'bob',
+          user_id: 'bob',
+        },
+      ]);
     }
     const seqsBy = new Map<Device, number[]>();
-    for (const [device, frame] of attempts) seqsBy.set(device, [...(seqsBy.get(device) ?? []), await fireAndWait(device, 'msg_data_ack', frame)]);
+    for (const [device, frame] of attempts)
+      seqsBy.set(device, [...(seqsBy.get(device) ?? []), await fireAndWait(device, 'msg_data_ack', frame)]);
 
     // A conversation id cannot be smuggled in: '#' is not a user id character.
     for (const sessionId of ['alice#bob', 's#alice#bob', 'bob#alice']) {
@@ -145,21 +169,45 @@ describe('sending', () => {
     const mallory = await t.connect('mallory', { userId: 'alice', user_id: 'alice', sub: 'alice' });
 
     const s = seq++;
-    mallory.client.send(msgData('bob', s, 'it is me, alice', { from_user_id: 'alice', user_id: 'alice', userId: 'alice', sender: 'alice' }));
+    mallory.client.send(
+      msgData('bob', s, 'it is me, alice', {
+        from_user_id: 'alice',
+        user_id: 'alice',
+        userId: 'alice',
+        sender: 'alice',
+      }),
+    );
     const ack = await mallory.client.next((f) => f['seq'] === s);
     expect(ack).toMatchObject({ type: 'msg_data_ack', user_id: 'mallory', session_id: 'bob', msg_id: 1 });
     const delivered = await bob.client.next((f) => f['type'] === 'msg_data');
     expect(delivered).toMatchObject({ from_user_id: 'mallory', to_session_id: 'bob', msg_data: 'it is me, alice' });
     expect(delivered).not.toHaveProperty('user_id');
-    expect((await drain(alice)).filter((f) => f['type'] === 'msg_data'), 'alice is not part of it').toEqual([]);
+    expect(
+      (await drain(alice)).filter((f) => f['type'] === 'msg_data'),
+      'alice is not part of it',
+    ).toEqual([]);
 
     const messages = await scan('Messages');
-    expect(messages).toEqual([expect.objectContaining({ conversation_id: 's#bob#mallory', from_user_id: 'mallory', to_session_id: 'bob' })]);
+    expect(messages).toEqual([
+      expect.objectContaining({ conversation_id: 's#bob#mallory', from_user_id: 'mallory', to_session_id: 'bob' }),
+    ]);
     expect((await scan('Conversations')).map((c) => c['conversation_id'])).toEqual(['s#bob#mallory']);
 
-    const withAlice = await request(bob, { action: 'msg_list', session_id: 'alice', session_type: 1, msg_id_begin: 0, msg_cnt: 100 });
+    const withAlice = await request(bob, {
+      action: 'msg_list',
+      session_id: 'alice',
+      session_type: 1,
+      msg_id_begin: 0,
+      msg_cnt: 100,
+    });
     expect(withAlice).toMatchObject({ type: 'msg_list', msg_list: [] });
-    const withMallory = await request(bob, { action: 'msg_list', session_id: 'mallory', session_type: 1, msg_id_begin: 0, msg_cnt: 100 });
+    const withMallory = await request(bob, {
+      action: 'msg_list',
+      session_id: 'mallory',
+      session_type: 1,
+      msg_id_begin: 0,
+      msg_cnt: 100,
+    });
     expect(withMallory['msg_list']).toEqual([expect.objectContaining({ msg_id: 1, from_user_id: 'mallory' })]);
   });
 
@@ -174,14 +222,22 @@ describe('sending', () => {
     expect(created).toMatchObject({ type: 'group_create' });
     const groupId = created['group_id'] as string;
     // Carol cannot add herself either.
-    const join = await request(carol, { action: 'group_change_member', group_id: groupId, change_type: 'add', member_ids: ['carol'] });
+    const join = await request(carol, {
+      action: 'group_change_member',
+      group_id: groupId,
+      change_type: 'add',
+      member_ids: ['carol'],
+    });
     expect(join).toMatchObject({ type: 'error', code: 'not_member' });
     await drain(bob);
     const before = await snapshot(tables);
 
     for (const msgType of [17, 18]) {
       for (const target of [groupId, 'g:AAAAAAAAAAAAAAAAAAAAAA', 'g-unknown']) {
-        const reply = await request(carol, msgData(target, 0, 'let me in', { msg_type: msgType, from_user_id: 'alice' }));
+        const reply = await request(
+          carol,
+          msgData(target, 0, 'let me in', { msg_type: msgType, from_user_id: 'alice' }),
+        );
         expect(reply, `msg_type ${msgType} to ${target}`).toMatchObject({ type: 'error', code: 'not_member' });
       }
     }
@@ -189,7 +245,13 @@ describe('sending', () => {
     const bobFrames = (await drain(bob)).filter((f) => f['type'] === 'msg_data');
     expect(bobFrames, 'no group member got it').toEqual([]);
 
-    const read = await request(carol, { action: 'msg_list', session_id: groupId, session_type: 2, msg_id_begin: 0, msg_cnt: 100 });
+    const read = await request(carol, {
+      action: 'msg_list',
+      session_id: groupId,
+      session_type: 2,
+      msg_id_begin: 0,
+      msg_cnt: 100,
+    });
     expect(read).toMatchObject({ type: 'error', code: 'not_member' });
     // Control: a member's group message goes through, so the refusal above was about membership.
     const sent = await request(alice, msgData(groupId, 0, 'members only', { msg_type: 17 }));
@@ -208,7 +270,12 @@ describe('reading', () => {
     const carol = await t.connect('carol');
 
     const SECRET = 'SECRET alice-bob';
-    const exchange = [[alice, 'bob', bob, `${SECRET} 1`], [alice, 'bob', bob, `${SECRET} 2`], [bob, 'alice', alice, `${SECRET} 3`], [carol, 'alice', alice, 'carol-hi']] as const;
+    const exchange = [
+      [alice, 'bob', bob, `${SECRET} 1`],
+      [alice, 'bob', bob, `${SECRET} 2`],
+      [bob, 'alice', alice, `${SECRET} 3`],
+      [carol, 'alice', alice, 'carol-hi'],
+    ] as const;
     for (const [from, to, receiver, text] of exchange) {
       expect(await request(from, msgData(to, 0, text))).toMatchObject({ type: 'msg_data_ack' });
       await receiver.client.next((f) => f['type'] === 'msg_data' && f['msg_data'] === text);
@@ -218,7 +285,10 @@ describe('reading', () => {
     await drain(carol);
 
     const othersRows = async () =>
-      (await scan('Sessions')).filter((r) => r['user_id'] !== 'carol').map((r) => JSON.stringify(r)).sort();
+      (await scan('Sessions'))
+        .filter((r) => r['user_id'] !== 'carol')
+        .map((r) => JSON.stringify(r))
+        .sort();
     const beforeRows = await othersRows();
     const beforeMessages = await snapshot(['Messages', 'Conversations']);
 
@@ -236,7 +306,9 @@ describe('reading', () => {
         const latest = await ask({ action: 'latest_msg_id', ...session });
         if (sessionId === 'alice' && sessionType === 1) {
           // Her own conversation with alice, and nothing else.
-          expect(list['msg_list']).toEqual([expect.objectContaining({ msg_id: 1, from_user_id: 'carol', msg_data: 'carol-hi' })]);
+          expect(list['msg_list']).toEqual([
+            expect.objectContaining({ msg_id: 1, from_user_id: 'carol', msg_data: 'carol-hi' }),
+          ]);
           expect(byIds['msg_list']).toEqual([expect.objectContaining({ msg_id: 1, from_user_id: 'carol' })]);
           expect(latest).toMatchObject({ type: 'latest_msg_id', latest_msg_id: 1 });
           continue;
@@ -265,6 +337,7 @@ describe('reading', () => {
     expect(bobFrames, 'bob hears nothing of carol').toEqual([]);
     const aliceFrames = await drain(alice);
     // alice may get carol's read receipt for their own conversation, nothing about bob.
-    for (const f of aliceFrames) expect(f).toMatchObject({ type: 'msg_read_receipt', user_id: 'carol', session_id: 'alice' });
+    for (const f of aliceFrames)
+      expect(f).toMatchObject({ type: 'msg_read_receipt', user_id: 'carol', session_id: 'alice' });
   });
 });

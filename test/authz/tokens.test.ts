@@ -10,7 +10,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type InvocationRecord, type RouteHandler } from 'teamtalk-local';
-import { AUTH_ENV, createTokenVerifier, InvalidTokenError, tokenVerifierFromEnv, type TokenVerifierOptions } from '../../core/auth/verify-token.js';
+import {
+  AUTH_ENV,
+  createTokenVerifier,
+  InvalidTokenError,
+  tokenVerifierFromEnv,
+  type TokenVerifierOptions,
+} from '../../core/auth/verify-token.js';
 import { logger } from '../../core/observability.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../../core/websocket-event.js';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/handler.js';
@@ -27,7 +33,8 @@ const AUDIENCES = ['web-app', 'cognito-app-client'];
 const KID = 'key-1';
 const COGNITO_ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
 const now = () => Math.floor(Date.now() / 1000);
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 let jwks: Server;
 let jwksRequests = 0;
@@ -97,7 +104,8 @@ async function hs256(claims: JWTPayload, options: SignOptions = {}): Promise<str
 }
 
 /** The `exp` claim of a token, read without verifying it. */
-const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+const expOf = (token: string): number =>
+  (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
 
 const unsecured = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
   header.kid === undefined ? new UnsecuredJWT(claims).encode() : `${b64({ alg: 'none', ...header })}.${b64(claims)}.`;
@@ -131,7 +139,9 @@ const MALFORMED: readonly [string, string][] = [
 ];
 
 /** Cases refused in both modes (the token built by the mode's signer). */
-async function commonRefusals(sign: (claims: JWTPayload, options?: SignOptions) => Promise<string>): Promise<[string, string][]> {
+async function commonRefusals(
+  sign: (claims: JWTPayload, options?: SignOptions) => Promise<string>,
+): Promise<[string, string][]> {
   return [
     ['alg none', unsecured({ iss: issuer, aud: 'web-app', sub: 'alice', exp: now() + 3600 })],
     ['alg none with a kid', unsecured({ iss: issuer, aud: 'web-app', sub: 'alice', exp: now() + 3600 }, { kid: KID })],
@@ -143,10 +153,21 @@ async function commonRefusals(sign: (claims: JWTPayload, options?: SignOptions) 
     ['issued 10 years in the future', await sign({ iat: now() + TEN_YEARS, exp: now() + TEN_YEARS + 3600 })],
     ['issued past the clock skew (iat in 2 minutes)', await sign({ iat: now() + 120 })],
     ['signature stripped', (await sign({})).replace(/\.[^.]+$/, '.')],
-    ['signature of another token', `${(await sign({ sub: 'mallory' })).split('.').slice(0, 2).join('.')}.${(await sign({})).split('.')[2]}`],
-    ['payload swapped under a valid signature', (await sign({})).replace(/\.[^.]+\./, `.${b64({ iss: issuer, aud: 'web-app', sub: 'mallory', exp: now() + 3600 })}.`)],
+    [
+      'signature of another token',
+      `${(await sign({ sub: 'mallory' })).split('.').slice(0, 2).join('.')}.${(await sign({})).split('.')[2]}`,
+    ],
+    [
+      'payload swapped under a valid signature',
+      (await sign({})).replace(
+        /\.[^.]+\./,
+        `.${b64({ iss: issuer, aud: 'web-app', sub: 'mallory', exp: now() + 3600 })}.`,
+      ),
+    ],
     ['unknown critical header', await sign({}, { header: { crit: ['x-unknown'], 'x-unknown': 1 }, crit: true })],
-    ...(await Promise.all(BAD_SUBS.map(async ([what, sub]) => [what, await sign({ sub: sub as string })] as [string, string]))),
+    ...(await Promise.all(
+      BAD_SUBS.map(async ([what, sub]) => [what, await sign({ sub: sub as string })] as [string, string]),
+    )),
     ...MALFORMED,
   ];
 }
@@ -164,12 +185,19 @@ function authorizerEvent(query: Record<string, string> | null): APIGatewayReques
 }
 
 /** Refused the way API Gateway turns into 401: a thrown Error whose message is exactly "Unauthorized". */
-async function expectUnauthorized(authorizer: ReturnType<typeof createAuthorizerHandler>, token: string | undefined, what: string) {
+async function expectUnauthorized(
+  authorizer: ReturnType<typeof createAuthorizerHandler>,
+  token: string | undefined,
+  what: string,
+) {
   const outcome = await authorizer(authorizerEvent(token === undefined ? {} : { token })).then(
     (result) => ({ allowed: result }),
     (error: unknown) => ({ error }),
   );
-  expect('allowed' in outcome ? `allowed as ${outcome.allowed.principalId}` : (outcome.error as Error).message, what).toBe('Unauthorized');
+  expect(
+    'allowed' in outcome ? `allowed as ${outcome.allowed.principalId}` : (outcome.error as Error).message,
+    what,
+  ).toBe('Unauthorized');
 }
 
 describe('authorizer, issuer mode (JWKS)', () => {
@@ -180,7 +208,11 @@ describe('authorizer, issuer mode (JWKS)', () => {
     const accepted: [string, string, string][] = [
       ['id token with aud', await rs256({}), 'alice'],
       ['aud list holding an accepted audience', await rs256({ aud: ['other', 'web-app'], sub: 'bob' }), 'bob'],
-      ['any token_use (only Cognito issuers are held to id/access)', await rs256({ token_use: 'whatever', sub: 'carol' }), 'carol'],
+      [
+        'any token_use (only Cognito issuers are held to id/access)',
+        await rs256({ token_use: 'whatever', sub: 'carol' }),
+        'carol',
+      ],
       ['sub of 128 characters', await rs256({ sub: 'a'.repeat(128) }), 'a'.repeat(128)],
       ['sub of every allowed character', await rs256({ sub: 'Az09_.@-' }), 'Az09_.@-'],
     ];
@@ -189,7 +221,9 @@ describe('authorizer, issuer mode (JWKS)', () => {
       expect(result.principalId, what).toBe(userId);
       // tokenExpiresAt: the token's exp (unix seconds), for the connection's expiry kick.
       expect(result.context).toEqual({ userId, clientType: 17, tokenExpiresAt: expOf(token) });
-      expect(result.policyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'execute-api:Invoke' })]);
+      expect(result.policyDocument.Statement).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'execute-api:Invoke' }),
+      ]);
     }
   });
 
@@ -199,20 +233,38 @@ describe('authorizer, issuer mode (JWKS)', () => {
     const refused: [string, string | undefined][] = [
       ...(await commonRefusals(rs256)),
       ['wrong key (same kid)', await rs256({}, { key: attackerKey })],
-      ['attacker key embedded in the header (jwk)', await rs256({}, { key: attackerKey, header: { jwk: attackerJwk, kid: 'attacker' } })],
-      ['attacker key URL in the header (jku)', await rs256({}, { key: attackerKey, header: { jku: 'http://127.0.0.1:1/jwks.json', kid: 'attacker' } })],
+      [
+        'attacker key embedded in the header (jwk)',
+        await rs256({}, { key: attackerKey, header: { jwk: attackerJwk, kid: 'attacker' } }),
+      ],
+      [
+        'attacker key URL in the header (jku)',
+        await rs256({}, { key: attackerKey, header: { jku: 'http://127.0.0.1:1/jwks.json', kid: 'attacker' } }),
+      ],
       ['HS256 signed with the public key PEM as secret', await rs256({}, { alg: 'HS256', key: enc.encode(publicPem) })],
-      ['HS256 signed with the public JWK JSON as secret', await rs256({}, { alg: 'HS256', key: enc.encode(JSON.stringify(publicJwk)) })],
-      ['HS256 signed with the modulus as secret', await rs256({}, { alg: 'HS256', key: Buffer.from(publicJwk.n!, 'base64url') })],
+      [
+        'HS256 signed with the public JWK JSON as secret',
+        await rs256({}, { alg: 'HS256', key: enc.encode(JSON.stringify(publicJwk)) }),
+      ],
+      [
+        'HS256 signed with the modulus as secret',
+        await rs256({}, { alg: 'HS256', key: Buffer.from(publicJwk.n!, 'base64url') }),
+      ],
       ['HS256 signed with the local secret', await hs256({ iss: issuer, aud: 'web-app' })],
       ['wrong issuer', await rs256({ iss: 'https://evil.example' })],
       ['issuer with a trailing slash', await rs256({ iss: `${issuer}/` })],
       ['no issuer', await rs256({ iss: undefined })],
       ['wrong audience', await rs256({ aud: 'other-app' })],
       ['no audience and no client_id', await rs256({ aud: undefined })],
-      ['Cognito access token of another app client', await rs256({ aud: undefined, client_id: 'other-client', token_use: 'access' })],
+      [
+        'Cognito access token of another app client',
+        await rs256({ aud: undefined, client_id: 'other-client', token_use: 'access' }),
+      ],
       // client_id is an audience only in a Cognito user pool's access tokens, not for any other issuer.
-      ['client_id of an accepted audience from a non-Cognito issuer', await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access' })],
+      [
+        'client_id of an accepted audience from a non-Cognito issuer',
+        await rs256({ aud: undefined, client_id: 'cognito-app-client', token_use: 'access' }),
+      ],
       ['client_id accepted but aud wrong, non-Cognito issuer', await rs256({ aud: 'other-app', client_id: 'web-app' })],
       ['empty token', ''],
       ['no token', undefined],
@@ -223,8 +275,12 @@ describe('authorizer, issuer mode (JWKS)', () => {
 
   it('accepts no token at all when no audience is configured (a misconfiguration, refused loudly)', async () => {
     for (const audiences of [undefined, [], ['']]) {
-      const handler = createAuthorizerHandler(createTokenVerifier({ issuer, jwksUrl, ...(audiences ? { audiences } : {}) }));
-      await expect(handler(authorizerEvent({ token: await rs256({}) })), JSON.stringify(audiences)).rejects.toThrow(/audience/);
+      const handler = createAuthorizerHandler(
+        createTokenVerifier({ issuer, jwksUrl, ...(audiences ? { audiences } : {}) }),
+      );
+      await expect(handler(authorizerEvent({ token: await rs256({}) })), JSON.stringify(audiences)).rejects.toThrow(
+        /audience/,
+      );
     }
   });
 });
@@ -232,7 +288,8 @@ describe('authorizer, issuer mode (JWKS)', () => {
 describe('authorizer, issuer mode (Cognito user pool)', () => {
   const POOL_CLIENT = 'cognito-app-client';
   const cognitoToken = (claims: JWTPayload) => rs256({ iss: COGNITO_ISSUER, aud: undefined, ...claims });
-  const authorizer = () => createAuthorizerHandler(createTokenVerifier({ issuer: COGNITO_ISSUER, jwksUrl, audiences: [POOL_CLIENT] }));
+  const authorizer = () =>
+    createAuthorizerHandler(createTokenVerifier({ issuer: COGNITO_ISSUER, jwksUrl, audiences: [POOL_CLIENT] }));
 
   it('accepts id tokens by aud and access tokens by client_id, each with its token_use', async () => {
     const handler = authorizer();
@@ -258,7 +315,10 @@ describe('authorizer, issuer mode (Cognito user pool)', () => {
       ['access token of another app client', await cognitoToken({ client_id: 'other-client', token_use: 'access' })],
       ['id token of another app client', await cognitoToken({ aud: 'other-client', token_use: 'id' })],
       ['access token without exp', await cognitoToken({ client_id: POOL_CLIENT, token_use: 'access', exp: undefined })],
-      ['the issuer of another pool', await rs256({ iss: `${COGNITO_ISSUER}x`, client_id: POOL_CLIENT, token_use: 'access', aud: undefined })],
+      [
+        'the issuer of another pool',
+        await rs256({ iss: `${COGNITO_ISSUER}x`, client_id: POOL_CLIENT, token_use: 'access', aud: undefined }),
+      ],
     ];
     for (const [what, token] of refused) await expectUnauthorized(handler, token, what);
   });
@@ -284,7 +344,8 @@ describe('authorizer, local mode (HS256 secret)', () => {
 });
 
 describe('token times: clock skew and maximum age', () => {
-  const verify = (token: string, options: Partial<TokenVerifierOptions> = {}) => createTokenVerifier({ secret: SECRET, ...options })(token);
+  const verify = (token: string, options: Partial<TokenVerifierOptions> = {}) =>
+    createTokenVerifier({ secret: SECRET, ...options })(token);
 
   it('accepts iat and nbf within the clock skew (an issuer whose clock runs ahead), never an exp that has passed', async () => {
     await expect(verify(await hs256({ iat: now() + 30, nbf: now() + 30 }))).resolves.toMatchObject({ userId: 'alice' });
@@ -295,8 +356,12 @@ describe('token times: clock skew and maximum age', () => {
 
   it('refuses a token older than the maximum age, or without iat, when one is set', async () => {
     const maxTokenAgeSeconds = 3600;
-    await expect(verify(await hs256({ iat: now() - 600 }), { maxTokenAgeSeconds })).resolves.toMatchObject({ userId: 'alice' });
-    await expect(verify(await hs256({ iat: now() - 7200, exp: now() + 3600 }), { maxTokenAgeSeconds })).rejects.toThrow(InvalidTokenError);
+    await expect(verify(await hs256({ iat: now() - 600 }), { maxTokenAgeSeconds })).resolves.toMatchObject({
+      userId: 'alice',
+    });
+    await expect(verify(await hs256({ iat: now() - 7200, exp: now() + 3600 }), { maxTokenAgeSeconds })).rejects.toThrow(
+      InvalidTokenError,
+    );
     await expect(verify(await hs256({ iat: undefined }), { maxTokenAgeSeconds })).rejects.toThrow(InvalidTokenError);
     // Without one, exp alone bounds a token's life.
     await expect(verify(await hs256({ iat: now() - 30 * 86_400 }))).resolves.toMatchObject({ userId: 'alice' });
@@ -306,8 +371,12 @@ describe('token times: clock skew and maximum age', () => {
     const env = { [AUTH_ENV.secret]: SECRET, [AUTH_ENV.maxTokenAgeSeconds]: '3600', [AUTH_ENV.clockSkewSeconds]: '5' };
     await expect(tokenVerifierFromEnv(env)(await hs256({ iat: now() - 7200 }))).rejects.toThrow(InvalidTokenError);
     await expect(tokenVerifierFromEnv(env)(await hs256({ iat: now() + 30 }))).rejects.toThrow(InvalidTokenError);
-    await expect(tokenVerifierFromEnv({ [AUTH_ENV.secret]: SECRET })(await hs256({ iat: now() + 30 }))).resolves.toMatchObject({ userId: 'alice' });
-    expect(() => tokenVerifierFromEnv({ ...env, [AUTH_ENV.maxTokenAgeSeconds]: '1h' })).toThrow(/JWT_MAX_TOKEN_AGE_SECONDS/);
+    await expect(
+      tokenVerifierFromEnv({ [AUTH_ENV.secret]: SECRET })(await hs256({ iat: now() + 30 })),
+    ).resolves.toMatchObject({ userId: 'alice' });
+    expect(() => tokenVerifierFromEnv({ ...env, [AUTH_ENV.maxTokenAgeSeconds]: '1h' })).toThrow(
+      /JWT_MAX_TOKEN_AGE_SECONDS/,
+    );
     expect(() => tokenVerifierFromEnv({ ...env, [AUTH_ENV.clockSkewSeconds]: '-1' })).toThrow(/JWT_CLOCK_SKEW_SECONDS/);
   });
 });
@@ -325,7 +394,12 @@ describe('through the emulator', () => {
     emulator = undefined;
   });
 
-  async function expectRefusedUpgrades(url: string, cases: readonly [string, string | undefined][], invocations: () => readonly InvocationRecord[], live: () => unknown[]) {
+  async function expectRefusedUpgrades(
+    url: string,
+    cases: readonly [string, string | undefined][],
+    invocations: () => readonly InvocationRecord[],
+    live: () => unknown[],
+  ) {
     for (const [what, token] of cases) {
       const target = token === undefined ? `${url}/` : `${url}/?${new URLSearchParams({ token })}`;
       const refusal = await TestClient.refusal(target);
@@ -349,7 +423,12 @@ describe('through the emulator', () => {
       ['empty token', ''],
       ['no token', undefined],
     ];
-    await expectRefusedUpgrades(stack.url, cases, () => t!.invocations.all, () => stack.emulator.connections());
+    await expectRefusedUpgrades(
+      stack.url,
+      cases,
+      () => t!.invocations.all,
+      () => stack.emulator.connections(),
+    );
     // A valid token under another parameter name is no token at all.
     expect((await TestClient.refusal(`${stack.url}/?access_token=${await stack.mintToken('alice')}`)).status).toBe(401);
     expect(t.invocations.all).toEqual([]);
@@ -380,7 +459,11 @@ describe('through the emulator', () => {
       port: 0,
       authorizer: createAuthorizerHandler(createTokenVerifier({ issuer, jwksUrl, audiences: AUDIENCES })),
       identitySources: ['route.request.querystring.token'],
-      routes: { $connect: route('$connect', connect), $disconnect: route('$disconnect', connect), $default: route('$default', fallback) },
+      routes: {
+        $connect: route('$connect', connect),
+        $disconnect: route('$disconnect', connect),
+        $default: route('$default', fallback),
+      },
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       onInvocation: (record) => invocations.push(record),
     });
@@ -388,7 +471,10 @@ describe('through the emulator', () => {
     const cases: [string, string | undefined][] = [
       ...(await commonRefusals(rs256)),
       ['wrong key (same kid)', await rs256({}, { key: attackerKey })],
-      ['HS256 signed with the public key PEM (algorithm confusion)', await rs256({}, { alg: 'HS256', key: enc.encode(publicPem) })],
+      [
+        'HS256 signed with the public key PEM (algorithm confusion)',
+        await rs256({}, { alg: 'HS256', key: enc.encode(publicPem) }),
+      ],
       ['HS256 local-mode token', await hs256({ iss: issuer, aud: 'web-app' })],
       ['wrong issuer', await rs256({ iss: 'https://evil.example' })],
       ['wrong audience', await rs256({ aud: 'other-app' })],
@@ -397,7 +483,12 @@ describe('through the emulator', () => {
       ['no token', undefined],
     ];
     const before = jwksRequests;
-    await expectRefusedUpgrades(emulator.url, cases, () => invocations.all, () => emulator!.connections());
+    await expectRefusedUpgrades(
+      emulator.url,
+      cases,
+      () => invocations.all,
+      () => emulator!.connections(),
+    );
     expect(handlerCalls).toEqual([]);
     expect(jwksRequests - before, 'the JWKS is cached, not fetched per token').toBeLessThanOrEqual(2);
 
@@ -411,7 +502,9 @@ describe('through the emulator', () => {
         expect(rows.map((r) => r.userId)).toEqual([userId]);
         // The routes see the token's user (the runtime's gateway records replies instead of posting them).
         client.send({ action: 'heartbeat', seq: 1 });
-        const record = await invocations.take((r) => r.routeKey === '$default' && r.connectionId === rows[0]!.connectionId);
+        const record = await invocations.take(
+          (r) => r.routeKey === '$default' && r.connectionId === rows[0]!.connectionId,
+        );
         expect(record.event.requestContext.authorizer?.['userId']).toBe(userId);
         expect(tr.gateway.framesTo(rows[0]!.connectionId)).toEqual([{ type: 'heartbeat', seq: 1 }]);
       } finally {

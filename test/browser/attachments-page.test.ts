@@ -10,7 +10,10 @@ import type { LocalStack } from '../../local/stack.js';
 import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
 
 /** A 1×1 PNG. */
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () => {
   let stack: LocalStack;
@@ -48,7 +51,9 @@ describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () =
     await alice.setInputFiles('#picture-input', { name: 'dot.png', mimeType: 'image/png', buffer: PNG });
     const sentPicture = alice.locator('#messages > li[data-own="true"] img[data-attachment="picture"]');
     await sentPicture.waitFor();
-    await eventually(() => alice.locator('#messages > li[data-own="true"]').first().getAttribute('data-state')).toBe('stored');
+    await eventually(() => alice.locator('#messages > li[data-own="true"]').first().getAttribute('data-state')).toBe(
+      'stored',
+    );
 
     const picture = bob.locator('#messages > li[data-msg-id="1"] img[data-attachment="picture"]');
     await picture.waitFor();
@@ -58,7 +63,9 @@ describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () =
     await alice.click('#record-voice');
     await eventually(() => alice.locator('#record-voice').getAttribute('data-recording')).toBe('true');
     // Stop once the recorder has handed over a few chunks of audio (a state, not a time).
-    await eventually(async () => Number(await alice.locator('#record-voice').getAttribute('data-chunks'))).toBeGreaterThanOrEqual(3);
+    await eventually(async () =>
+      Number(await alice.locator('#record-voice').getAttribute('data-chunks')),
+    ).toBeGreaterThanOrEqual(3);
     await alice.click('#record-voice');
 
     const voice = bob.locator('#messages > li[data-msg-id="2"] audio[data-attachment="voice"]');
@@ -72,7 +79,9 @@ describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () =
     const item = bob.locator('#messages > li[data-msg-id="2"]');
     expect(await item.getAttribute('data-from')).toBe('alice');
     // The session list says what the last message is, not its JSON.
-    await eventually(() => bob.locator('#sessions > li[data-session-id="alice"] .preview').textContent()).toMatch(/^\[voice note [\d.]+ s\]$/);
+    await eventually(() => bob.locator('#sessions > li[data-session-id="alice"] .preview').textContent()).toMatch(
+      /^\[voice note [\d.]+ s\]$/,
+    );
 
     await Promise.all([alice.close(), bob.close()]);
   });

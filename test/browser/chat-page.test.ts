@@ -125,7 +125,13 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
 
   /** Sends n messages from an SDK client in Node: all at once, the SDK paces them to the server's rate and order. */
   async function sendFromNode(from: string, to: string, n: number): Promise<void> {
-    const client = new ChatClient({ url: stack.url, token: await stack.mintToken(from), WebSocket, catchUp: false, reconnect: false });
+    const client = new ChatClient({
+      url: stack.url,
+      token: await stack.mintToken(from),
+      WebSocket,
+      catchUp: false,
+      reconnect: false,
+    });
     try {
       await client.connect();
       await Promise.all(Array.from({ length: n }, (_, i) => client.send({ to: peer(to), msgData: `old ${i + 1}` })));
@@ -153,7 +159,9 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
 
     await session.locator('button').click();
     await heidi.locator('#messages > li[data-msg-id="3"]').waitFor();
-    expect(await heidi.locator('#messages > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-msg-id')))).toEqual(['1', '2', '3']);
+    expect(
+      await heidi.locator('#messages > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-msg-id'))),
+    ).toEqual(['1', '2', '3']);
     await eventually(() => session.getAttribute('data-unread')).toBe('0');
     expect(await session.getAttribute('data-selected')).toBe('true');
 
@@ -184,7 +192,9 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
       await eventually(() => list.getAttribute('data-history')).not.toBe('loading');
     }
     await judy.locator('#messages > li[data-msg-id="1"]').waitFor();
-    const ids = await judy.locator('#messages > li').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-msg-id'))));
+    const ids = await judy
+      .locator('#messages > li')
+      .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-msg-id'))));
     expect(ids).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
     expect(await list.getAttribute('data-history')).toBe('start');
     await judy.close();
@@ -220,9 +230,12 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
     expect(groupId).toMatch(/^g:[A-Za-z0-9_-]{22}$/);
     expect(await aliceGroup.textContent()).toContain('team');
     expect(await alice.locator('#conversation').textContent()).toContain('team');
-    const memberIds = (page: Page) => page.locator('#group-member-list > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-user-id')));
+    const memberIds = (page: Page) =>
+      page.locator('#group-member-list > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-user-id')));
     await eventually(() => memberIds(alice)).toEqual(['alice', 'bob', 'carol']);
-    expect(await alice.locator('#group-member-list > li[data-user-id="alice"]').getAttribute('data-owner')).toBe('true');
+    expect(await alice.locator('#group-member-list > li[data-user-id="alice"]').getAttribute('data-owner')).toBe(
+      'true',
+    );
     expect(await alice.locator('#leave-group').isHidden()).toBe(true); // the owner cannot leave
 
     // bob and carol are told and list the group; carol opens it before anything is sent.
@@ -261,7 +274,8 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
     // The owner adds dave: the members see the change.
     await alice.fill('#group-add-member', 'dave');
     await alice.click('#add-member');
-    for (const page of [alice, bob, carol]) await eventually(() => memberIds(page)).toEqual(['alice', 'bob', 'carol', 'dave']);
+    for (const page of [alice, bob, carol])
+      await eventually(() => memberIds(page)).toEqual(['alice', 'bob', 'carol', 'dave']);
     await bob.locator('#group-events > li[data-change-type="add"][data-user-ids="dave"]').waitFor();
 
     // carol leaves: the group leaves her list, and the others see her go.
@@ -277,7 +291,9 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
     // A fresh page of bob's (no saved state) lists the group and opens it from the URL with its history.
     const bobAgain = await open('bob', undefined, `&group=${groupId}`);
     await bobAgain.locator('#messages > li[data-msg-id="3"]').waitFor();
-    expect(await bobAgain.locator('#messages > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-from')))).toEqual(['alice', 'carol', 'bob']);
+    expect(
+      await bobAgain.locator('#messages > li').evaluateAll((els) => els.map((el) => el.getAttribute('data-from'))),
+    ).toEqual(['alice', 'carol', 'bob']);
     expect(await groupIn(bobAgain).getAttribute('data-selected')).toBe('true');
     expect(await groupIn(bobAgain).textContent()).toContain('team');
     await Promise.all([alice.close(), bob.close(), carol.close(), bobAgain.close()]);
@@ -290,8 +306,15 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
       onFrame: (connection, frame) => {
         history.onFrame(connection, frame);
         path.onFrame(connection, frame);
-        if (frame['action'] === 'group_list') connection.send({ type: 'group_list', seq: frame['seq'], group_list: [] });
-        if (frame['action'] === 'group_create') connection.send({ type: 'error', seq: frame['seq'], code: 'limit_exceeded', message: 'a user owns at most 100 groups' });
+        if (frame['action'] === 'group_list')
+          connection.send({ type: 'group_list', seq: frame['seq'], group_list: [] });
+        if (frame['action'] === 'group_create')
+          connection.send({
+            type: 'error',
+            seq: frame['seq'],
+            code: 'limit_exceeded',
+            message: 'a user owns at most 100 groups',
+          });
       },
     });
     try {

@@ -15,7 +15,6 @@ import type { LocalStack } from '../../local/stack.js';
 import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
 import { TestClient } from '../emulator/support.js';
 
-
 describe.skipIf(!HAS_CHROMIUM)('Web Push on the chat page', () => {
   let stack: LocalStack;
   let browser: Browser;
@@ -71,9 +70,13 @@ describe.skipIf(!HAS_CHROMIUM)('Web Push on the chat page', () => {
     await delivery.send('ServiceWorker.enable');
     await delivery.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: JSON.stringify(payload) });
     await blank.goto(`${origin}/sw.js`);
-    await eventually(() => blank.evaluate(async () => (await navigator.serviceWorker.getRegistration('/'))!.getNotifications().then((all) => all.map((n) => [n.title, n.body])))).toEqual([
-      ['alice', 'New message from alice'],
-    ]);
+    await eventually(() =>
+      blank.evaluate(async () =>
+        (await navigator.serviceWorker.getRegistration('/'))!
+          .getNotifications()
+          .then((all) => all.map((n) => [n.title, n.body])),
+      ),
+    ).toEqual([['alice', 'New message from alice']]);
 
     const reopened = await context.newPage();
     await reopened.goto(`${origin}/?user=bob&peer=alice`);

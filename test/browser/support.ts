@@ -10,7 +10,15 @@ export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
 
 /** Playwright adds --headless and a fresh --user-data-dir; these keep Chromium off the (closed) network. */
-const OFFLINE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const OFFLINE_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: [...OFFLINE_ARGS, ...extraArgs] });
@@ -23,6 +31,14 @@ export function launchChromium(extraArgs: readonly string[] = []): Promise<Brows
 export const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 50 });
 
 /** The local stack serving the chat page, on the run's DynamoDB Local, its tables under a fresh prefix. */
-export async function startPageStack(options: Omit<LocalStackOptions, 'port' | 'dynamoEndpoint' | 'tablePrefix' | 'webApp'> = {}): Promise<LocalStack> {
-  return startLocalStack({ ...options, port: 0, dynamoEndpoint: inject('dynamoEndpoint'), tablePrefix: `b${randomUUID().slice(0, 8)}_`, webApp: await buildWebApp() });
+export async function startPageStack(
+  options: Omit<LocalStackOptions, 'port' | 'dynamoEndpoint' | 'tablePrefix' | 'webApp'> = {},
+): Promise<LocalStack> {
+  return startLocalStack({
+    ...options,
+    port: 0,
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tablePrefix: `b${randomUUID().slice(0, 8)}_`,
+    webApp: await buildWebApp(),
+  });
 }

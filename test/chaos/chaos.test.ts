@@ -33,11 +33,19 @@ describe('chaos (short run)', () => {
       settleTimeoutMs: 30_000,
     });
     const table = formatResult(result);
-    expect(failedFigures(result).map((f) => `${f.label}: ${f.value}`), table).toEqual([]);
+    expect(
+      failedFigures(result).map((f) => `${f.label}: ${f.value}`),
+      table,
+    ).toEqual([]);
     expect(result.sent, table).toBe(200);
     expect(result.acked + result.refusedAsRequired, table).toBe(result.sent);
-    for (const kind of FAULT_KINDS) expect(result.faults.get(kind) ?? 0, `${kind} injected\n${table}`).toBeGreaterThan(0);
-    for (const label of ['reused keys with other content refused client_msg_id_reused', 'worst-case 4 KB messages (24 KB of JSON each)', 'connections kicked (token expired)']) {
+    for (const kind of FAULT_KINDS)
+      expect(result.faults.get(kind) ?? 0, `${kind} injected\n${table}`).toBeGreaterThan(0);
+    for (const label of [
+      'reused keys with other content refused client_msg_id_reused',
+      'worst-case 4 KB messages (24 KB of JSON each)',
+      'connections kicked (token expired)',
+    ]) {
       expect(result.figures.find((f) => f.label === label)?.value, `${label}\n${table}`).toBeGreaterThan(0);
     }
   }, 600_000);

@@ -8,7 +8,11 @@ import { ChatServerError, ConnectionClosedError, KickedError, RequestTimeoutErro
 
 describe('retryRead', () => {
   it('asks again after a connection loss or a timeout, and returns what the read finally answers', async () => {
-    const failures: Error[] = [new KickedError('token_expired'), new ConnectionClosedError('connection closed before the reply'), new RequestTimeoutError('msg_list', 10_000)];
+    const failures: Error[] = [
+      new KickedError('token_expired'),
+      new ConnectionClosedError('connection closed before the reply'),
+      new RequestTimeoutError('msg_list', 10_000),
+    ];
     let calls = 0;
     const value = await retryRead(async () => {
       calls++;
@@ -23,10 +27,20 @@ describe('retryRead', () => {
   it('does not retry a refusal, and gives up after its attempts', async () => {
     let calls = 0;
     const refusal = new ChatServerError('bad_request', 'no');
-    await expect(retryRead(async () => { calls++; throw refusal; })).rejects.toBe(refusal);
+    await expect(
+      retryRead(async () => {
+        calls++;
+        throw refusal;
+      }),
+    ).rejects.toBe(refusal);
     expect(calls).toBe(1);
     calls = 0;
-    await expect(retryRead(async () => { calls++; throw new ConnectionClosedError('gone'); }, 3)).rejects.toBeInstanceOf(ConnectionClosedError);
+    await expect(
+      retryRead(async () => {
+        calls++;
+        throw new ConnectionClosedError('gone');
+      }, 3),
+    ).rejects.toBeInstanceOf(ConnectionClosedError);
     expect(calls).toBe(3);
   });
 });

@@ -14,7 +14,15 @@ afterEach(() => {
 });
 
 function delivery(msgId: number, from = 'bob'): Frame {
-  return { type: 'msg_data', from_user_id: from, to_session_id: 'alice', msg_id: msgId, create_time: 1, msg_type: 1, msg_data: `#${msgId}` };
+  return {
+    type: 'msg_data',
+    from_user_id: from,
+    to_session_id: 'alice',
+    msg_id: msgId,
+    create_time: 1,
+    msg_type: 1,
+    msg_data: `#${msgId}`,
+  };
 }
 
 /** Waits, without a clock, until `check` holds: setImmediate is not faked, so frames keep arriving meanwhile. */
@@ -37,7 +45,8 @@ async function connectedWithFakeTimers() {
     for (const frame of frames) connection.send(frame);
     await until(() => received.length === expected);
   };
-  const acks = () => connection.frames.filter((f) => f['action'] === 'msg_data_ack').map(({ seq: _seq, ...rest }) => rest);
+  const acks = () =>
+    connection.frames.filter((f) => f['action'] === 'msg_data_ack').map(({ seq: _seq, ...rest }) => rest);
   const errors: Error[] = [];
   client.on('error', (error) => errors.push(error));
   return { client, connection, deliver, acks, errors };
@@ -77,7 +86,11 @@ describe('bulk delivery acks', () => {
     await until(() => acks().length === 3);
     await deliver([delivery(3), delivery(4)]);
     await until(() => acks().length === 5);
-    expect(acks().slice(1).map((a) => a['msg_id'])).toEqual([1, 2, 3, 4]);
+    expect(
+      acks()
+        .slice(1)
+        .map((a) => a['msg_id']),
+    ).toEqual([1, 2, 3, 4]);
     expect(errors).toEqual([]);
   });
 });

@@ -64,7 +64,9 @@ async function connectAndSync(s: Setup): Promise<SyncResult> {
 }
 
 const ids = (messages: readonly MsgDataFrame[], peer?: string) =>
-  messages.filter((m) => peer === undefined || m.from_user_id === peer || m.to_session_id === peer).map((m) => m.msg_id);
+  messages
+    .filter((m) => peer === undefined || m.from_user_id === peer || m.to_session_id === peer)
+    .map((m) => m.msg_id);
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -93,19 +95,35 @@ describe('catch-up on connect', () => {
       live: false,
     });
     expect(s.messages.find((m) => m.from_user_id === 'bob')).toMatchObject({ to_session_id: 'carol', msg_id: 4 });
-    expect(s.messages.find((m) => m.to_session_id === 'g1')).toMatchObject({ from_user_id: 'someone', msg_type: 17, conversation: group('g1') });
+    expect(s.messages.find((m) => m.to_session_id === 'g1')).toMatchObject({
+      from_user_id: 'someone',
+      msg_type: 17,
+      conversation: group('g1'),
+    });
 
     // 2 pages of sessions (page size 2, 3 sessions), alice 100 + 100 + 50, carol 5, g1 2.
     expect(history.requestsOf('recent_sessions').map((f) => [f['latest_update_time'], f['page_token']])).toEqual([
       [0, undefined],
       [0, '2'],
     ]);
-    expect(history.requestsOf('msg_list').filter((f) => f['session_id'] === 'alice').map((f) => [f['msg_id_begin'], f['msg_cnt']])).toEqual([
+    expect(
+      history
+        .requestsOf('msg_list')
+        .filter((f) => f['session_id'] === 'alice')
+        .map((f) => [f['msg_id_begin'], f['msg_cnt']]),
+    ).toEqual([
       [250, 100],
       [150, 100],
       [50, 50],
     ]);
-    expect(result).toMatchObject({ sessions: 3, sessionsCaughtUp: 3, messages: 257, requests: 7, complete: true, lastSyncTime: history.now });
+    expect(result).toMatchObject({
+      sessions: 3,
+      sessionsCaughtUp: 3,
+      messages: 257,
+      requests: 7,
+      complete: true,
+      lastSyncTime: history.now,
+    });
     expect(s.client.lastSyncTime).toBe(history.now);
 
     const connection = await s.server.nextConnection();
@@ -140,7 +158,12 @@ describe('catch-up on connect', () => {
     const second = await s.client.sync();
     // The page [12, 10] reaches the mark: 11 does not exist, no second page. The holes are not due yet (holes.test.ts).
     expect(second).toMatchObject({ messages: 0, requests: 2 });
-    expect(history.requestsOf('msg_list').slice(1).map((f) => [f['msg_id_begin'], f['msg_cnt']])).toEqual([[12, 2]]);
+    expect(
+      history
+        .requestsOf('msg_list')
+        .slice(1)
+        .map((f) => [f['msg_id_begin'], f['msg_cnt']]),
+    ).toEqual([[12, 2]]);
     expect(history.requestsOf('msg_by_ids')).toEqual([]);
     expect(s.client.getSyncState()).toMatchObject({ lastSyncTime: history.now, latestMsgIds: { '1:alice': 12 } });
     expect(s.client.getSyncState().holes?.['1:alice']?.map((h) => h.msgId)).toEqual([4, 7, 11]);
@@ -159,7 +182,15 @@ describe('catch-up on connect', () => {
     const connection = await s.server.nextConnection();
     // Another catch-up while 4 is still not stored (its resend may come much later): 4 is still expected.
     expect(await s.client.sync()).toMatchObject({ messages: 0 });
-    connection.send({ type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 4, create_time: history.now, msg_type: 1, msg_data: 'late' });
+    connection.send({
+      type: 'msg_data',
+      from_user_id: 'alice',
+      to_session_id: 'bob',
+      msg_id: 4,
+      create_time: history.now,
+      msg_type: 1,
+      msg_data: 'late',
+    });
     await s.client.waitFor('message', (m) => m.msg_id === 4);
     expect(ids(s.messages)).toEqual([1, 2, 3, 5, 4]);
   });
@@ -205,7 +236,9 @@ describe('catch-up on connect', () => {
 
     // A redelivery afterwards is acked again and not delivered again.
     connection.send(history.frameOf('alice', eleven!));
-    await expect.poll(() => connection.frames.filter((f) => f['action'] === 'msg_data_ack' && f['msg_id'] === 11).length).toBe(2);
+    await expect
+      .poll(() => connection.frames.filter((f) => f['action'] === 'msg_data_ack' && f['msg_id'] === 11).length)
+      .toBe(2);
     expect(ids(s.messages, 'alice')).toEqual(range(1, 11));
   });
 
@@ -219,7 +252,10 @@ describe('catch-up on connect', () => {
     }
     history.add('p7', 2); // 2 and 3 are new
     history.add('big', 5_000);
-    const s = await setup(history, { syncState: { lastSyncTime: 0, latestMsgIds }, catchUp: { maxMessagesPerSession: 1_000 } });
+    const s = await setup(history, {
+      syncState: { lastSyncTime: 0, latestMsgIds },
+      catchUp: { maxMessagesPerSession: 1_000 },
+    });
 
     const result = await connectAndSync(s);
     // 3 pages of sessions + 1 page for p7 + 10 pages (the cap) for big.
@@ -271,10 +307,21 @@ describe('catch-up on connect', () => {
     history.add('erin', 1);
     const second = await setup(history, { syncState: saved });
     const result = await connectAndSync(second);
-    expect(second.messages.map((m) => `${m.from_user_id}:${m.msg_id}`).sort()).toEqual(['alice:6', 'alice:7', 'alice:8', 'erin:1']);
+    expect(second.messages.map((m) => `${m.from_user_id}:${m.msg_id}`).sort()).toEqual([
+      'alice:6',
+      'alice:7',
+      'alice:8',
+      'erin:1',
+    ]);
     const listed = history.requestsOf('recent_sessions').at(-1)!;
     expect(listed['latest_update_time']).toBe(saved.lastSyncTime - 60);
-    expect(history.requestsOf('msg_list').slice(-2).map((f) => [f['session_id'], f['msg_id_begin'], f['msg_cnt']]).sort()).toEqual([
+    expect(
+      history
+        .requestsOf('msg_list')
+        .slice(-2)
+        .map((f) => [f['session_id'], f['msg_id_begin'], f['msg_cnt']])
+        .sort(),
+    ).toEqual([
       ['alice', 8, 3],
       ['erin', 1, 1],
     ]);
@@ -387,7 +434,11 @@ describe('read-side helpers and notices', () => {
     };
 
     const listed = client.listMessages({ conversation: peer('alice'), msgIdBegin: 40, msgCnt: 10 });
-    expect(strip(await answer(connection, 'msg_list', { session_id: 'alice', session_type: 1, msg_id_begin: 40, msg_list: [] }))).toEqual({
+    expect(
+      strip(
+        await answer(connection, 'msg_list', { session_id: 'alice', session_type: 1, msg_id_begin: 40, msg_list: [] }),
+      ),
+    ).toEqual({
       action: 'msg_list',
       session_id: 'alice',
       session_type: 1,
@@ -397,7 +448,10 @@ describe('read-side helpers and notices', () => {
     expect((await listed).msg_list).toEqual([]);
 
     const all = client.allRecentSessions(5);
-    const page1 = await answer(connection, 'recent_sessions', { contact_session_list: [{ session_id: 'a' }], next_page_token: 't1' });
+    const page1 = await answer(connection, 'recent_sessions', {
+      contact_session_list: [{ session_id: 'a' }],
+      next_page_token: 't1',
+    });
     const page2 = await answer(connection, 'recent_sessions', { contact_session_list: [{ session_id: 'b' }] });
     expect([strip(page1), strip(page2)]).toEqual([
       { action: 'recent_sessions', latest_update_time: 5 },
@@ -406,11 +460,18 @@ describe('read-side helpers and notices', () => {
     expect((await all).map((x) => x.session_id)).toEqual(['a', 'b']);
 
     const unread = client.unreadCounts();
-    expect(strip(await answer(connection, 'unread_cnt', { total_cnt: 3, unreadinfo_list: [] }))).toEqual({ action: 'unread_cnt' });
+    expect(strip(await answer(connection, 'unread_cnt', { total_cnt: 3, unreadinfo_list: [] }))).toEqual({
+      action: 'unread_cnt',
+    });
     expect((await unread).total_cnt).toBe(3);
 
     const read = client.markRead({ conversation: peer('alice'), msgId: 9 });
-    expect(strip(await answer(connection, 'msg_read_ack', {}))).toEqual({ action: 'msg_read_ack', session_id: 'alice', session_type: 1, msg_id: 9 });
+    expect(strip(await answer(connection, 'msg_read_ack', {}))).toEqual({
+      action: 'msg_read_ack',
+      session_id: 'alice',
+      session_type: 1,
+      msg_id: 9,
+    });
     await expect(read).resolves.toMatchObject({ type: 'msg_read_ack' });
 
     const removed = client.removeSession(group('g1'));
@@ -436,7 +497,13 @@ describe('read-side helpers and notices', () => {
     connection.send({ type: 'msg_read_notify', user_id: 'bob', session_id: 'alice', session_type: 1, msg_id: 4 });
     connection.send({ type: 'msg_read_receipt', user_id: 'alice', session_id: 'bob', session_type: 1, msg_id: 7 });
     connection.send({ type: 'remove_session_notify', user_id: 'bob', session_id: 'carol', session_type: 1 });
-    expect(await notify).toEqual({ type: 'msg_read_notify', user_id: 'bob', session_id: 'alice', session_type: 1, msg_id: 4 });
+    expect(await notify).toEqual({
+      type: 'msg_read_notify',
+      user_id: 'bob',
+      session_id: 'alice',
+      session_type: 1,
+      msg_id: 4,
+    });
     expect(await receipt).toMatchObject({ user_id: 'alice', msg_id: 7 });
     expect(await removed).toMatchObject({ session_id: 'carol' });
     expect(other).toEqual([]);
@@ -466,7 +533,10 @@ describe('HeldMessages', () => {
     expect(held.export()).toEqual({ latestMsgIds: { '1:a': 9 } });
 
     const loaded = new HeldMessages();
-    loaded.load({ latestMsgIds: { '1:a': 4, bad: 3, '1:b': -1, '2:g': 1.5 } as Record<string, number>, heldAbove: { '1:a': [6, 5, 'x' as unknown as number] } });
+    loaded.load({
+      latestMsgIds: { '1:a': 4, bad: 3, '1:b': -1, '2:g': 1.5 } as Record<string, number>,
+      heldAbove: { '1:a': [6, 5, 'x' as unknown as number] },
+    });
     expect(loaded.export()).toEqual({ latestMsgIds: { '1:a': 6 } });
   });
 });

@@ -89,7 +89,9 @@ describe('send', () => {
   });
 
   it('uses increasing seqs and the given client_msg_id', async () => {
-    const server = await startServer({ onFrame: (c, f) => f['action'] === 'msg_data' && c.send(ackFor(f, Number(f['seq']))) });
+    const server = await startServer({
+      onFrame: (c, f) => f['action'] === 'msg_data' && c.send(ackFor(f, Number(f['seq']))),
+    });
     const client = makeClient(server);
     await client.connect();
     const connection = await server.nextConnection();
@@ -158,7 +160,9 @@ describe('send', () => {
     const server = await startServer();
     const client = makeClient(server);
     await expect(client.send({ to: { type: 'peer', id: '' }, msgData: 'x' })).rejects.toBeInstanceOf(TypeError);
-    await expect(client.send({ to: peer('bob'), msgData: 'x', clientMsgId: 'x'.repeat(65) })).rejects.toBeInstanceOf(TypeError);
+    await expect(client.send({ to: peer('bob'), msgData: 'x', clientMsgId: 'x'.repeat(65) })).rejects.toBeInstanceOf(
+      TypeError,
+    );
     expect(() => peer('g:AAAAAAAAAAAAAAAAAAAAAA')).toThrow(TypeError); // a group id is never a peer
   });
 });
@@ -211,7 +215,9 @@ describe('resending', () => {
   });
 
   it('with maxSendAttempts set, gives up with SendTimeoutError after that many ack timeouts', async () => {
-    const server = await startServer({ onFrame: (c, f) => f['action'] === 'heartbeat' && c.send({ type: 'heartbeat', seq: f['seq'] }) });
+    const server = await startServer({
+      onFrame: (c, f) => f['action'] === 'heartbeat' && c.send({ type: 'heartbeat', seq: f['seq'] }),
+    });
     const client = makeClient(server, { ackTimeoutMs: 30, maxSendAttempts: 2 });
     await client.connect();
     const connection = await server.nextConnection();
@@ -237,7 +243,13 @@ describe('incoming messages', () => {
     connection.send(msgData()); // The server did not get the ack in time: a redelivery.
     expect(await connection.nextAction('msg_data_ack')).toEqual(expected);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ from_user_id: 'bob', msg_id: 12, msg_data: 'hi', live: true, conversation: peer('bob') });
+    expect(messages[0]).toMatchObject({
+      from_user_id: 'bob',
+      msg_id: 12,
+      msg_data: 'hi',
+      live: true,
+      conversation: peer('bob'),
+    });
   });
 
   it('keys single chat by the unordered pair: the same msg_id in the other direction is the same message', async () => {
@@ -263,7 +275,12 @@ describe('incoming messages', () => {
     await client.connect();
     const connection = await server.nextConnection();
     connection.send(msgData({ from_user_id: 'alice', to_session_id: 'bob', msg_id: 7 }));
-    expect(await connection.nextAction('msg_data_ack')).toEqual({ action: 'msg_data_ack', msg_id: 7, session_id: 'bob', session_type: 1 });
+    expect(await connection.nextAction('msg_data_ack')).toEqual({
+      action: 'msg_data_ack',
+      msg_id: 7,
+      session_id: 'bob',
+      session_type: 1,
+    });
     expect(client.userId).toBe('alice');
   });
 
@@ -297,7 +314,11 @@ describe('incoming messages', () => {
     // API Gateway's own frame when a route's function fails: an internal server error, not tied to a call.
     const failed = client.waitFor('error');
     connection.send({ message: 'Internal server error', connectionId: 'c-1', requestId: 'r-1' });
-    expect(await failed).toMatchObject({ name: 'ChatServerError', code: 'internal', message: 'internal: API Gateway: Internal server error' });
+    expect(await failed).toMatchObject({
+      name: 'ChatServerError',
+      code: 'internal',
+      message: 'internal: API Gateway: Internal server error',
+    });
   });
 });
 
@@ -438,8 +459,14 @@ describe('heartbeat', () => {
         super.send(data);
       }
     }
-    const server = await startServer({ onFrame: (c, f) => f['action'] === 'heartbeat' && c.send({ type: 'heartbeat', seq: f['seq'] }) });
-    const client = makeClient(server, { heartbeatIntervalMs: 1_000, WebSocket: RecordingWebSocket as unknown as WebSocketConstructor, reconnect: false });
+    const server = await startServer({
+      onFrame: (c, f) => f['action'] === 'heartbeat' && c.send({ type: 'heartbeat', seq: f['seq'] }),
+    });
+    const client = makeClient(server, {
+      heartbeatIntervalMs: 1_000,
+      WebSocket: RecordingWebSocket as unknown as WebSocketConstructor,
+      reconnect: false,
+    });
     await client.connect();
     const connection = await server.nextConnection();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
@@ -474,8 +501,21 @@ describe('request', () => {
     const frame = await connection.nextAction('latest_msg_id');
     expect(frame).toMatchObject({ action: 'latest_msg_id', session_id: 'bob', session_type: 1 });
     // A frame with the same seq but another type is not the reply.
-    connection.send({ type: 'msg_read_notify', seq: frame['seq'], user_id: 'alice', session_id: 'x', session_type: 1, msg_id: 1 });
-    connection.send({ type: 'latest_msg_id', seq: frame['seq'], session_id: 'bob', session_type: 1, latest_msg_id: 41 });
+    connection.send({
+      type: 'msg_read_notify',
+      seq: frame['seq'],
+      user_id: 'alice',
+      session_id: 'x',
+      session_type: 1,
+      msg_id: 1,
+    });
+    connection.send({
+      type: 'latest_msg_id',
+      seq: frame['seq'],
+      session_id: 'bob',
+      session_type: 1,
+      latest_msg_id: 41,
+    });
     const answer = await reply;
     expect(answer.latest_msg_id).toBe(41);
   });

@@ -3,7 +3,16 @@
  * at once on demand or when the network is back, refused tokens on every platform, kicks, and the state model.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuthError, ChatClient, ConnectionClosedError, KickedError, group, peer, type KickFrame, type WebSocketConstructor } from '../../client/index.js';
+import {
+  AuthError,
+  ChatClient,
+  ConnectionClosedError,
+  KickedError,
+  group,
+  peer,
+  type KickFrame,
+  type WebSocketConstructor,
+} from '../../client/index.js';
 import { AutoAck, ackFor } from './fake-server.js';
 import { cleanUp, isOpen, makeClient, recordStates, settledNow, startServer } from './harness.js';
 
@@ -23,7 +32,12 @@ describe('a dead connection', () => {
 
   it('a send whose ack timed out is resent with the same client_msg_id after the reconnect, never rejected', async () => {
     const server = await startServer();
-    const client = makeClient(server, { ackTimeoutMs: 30, pingTimeoutMs: 30, heartbeatIntervalMs: 0, maxSendAttempts: 2 });
+    const client = makeClient(server, {
+      ackTimeoutMs: 30,
+      pingTimeoutMs: 30,
+      heartbeatIntervalMs: 0,
+      maxSendAttempts: 2,
+    });
     await client.connect();
     const frozen = await server.nextConnection();
     const sent = client.send({ to: peer('bob'), msgData: 'may be stored' });
@@ -109,7 +123,11 @@ describe('kick', () => {
     const path = new AutoAck();
     const server = await startServer({ onFrame: path.onFrame });
     let calls = 0;
-    const client = makeClient(server, { token: undefined, getToken: () => `t${++calls}`, reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 } });
+    const client = makeClient(server, {
+      token: undefined,
+      getToken: () => `t${++calls}`,
+      reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+    });
     const kicks: KickFrame[] = [];
     client.on('kick', (kick) => kicks.push(kick));
     await client.connect();
@@ -160,7 +178,10 @@ describe('state model', () => {
     try {
       let refuse = true;
       const server = await startServer({ refuse: () => (refuse ? 503 : undefined) });
-      const client = makeClient(server, { reconnect: { initialDelayMs: 20, factor: 1, jitter: 0 }, suspendAfterMs: 60_000 });
+      const client = makeClient(server, {
+        reconnect: { initialDelayMs: 20, factor: 1, jitter: 0 },
+        suspendAfterMs: 60_000,
+      });
       expect(client.connection).toEqual({ state: 'initialized' });
       const opened = client.connect();
       await client.waitFor('state', (s) => s === 'reconnecting');
@@ -180,7 +201,10 @@ describe('state model', () => {
     let refusals = 1;
     const server = await startServer({ refuse: () => (refusals-- > 0 ? 503 : undefined) });
     const network = new EventTarget();
-    const client = makeClient(server, { reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 }, networkEvents: network });
+    const client = makeClient(server, {
+      reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+      networkEvents: network,
+    });
     const opened = client.connect();
     await client.waitFor('state', (s) => s === 'reconnecting');
     network.dispatchEvent(new Event('online'));
@@ -236,7 +260,9 @@ describe('conversations', () => {
     // Never answered: they reject when the harness closes the client.
     client.send({ toSessionId: groupId, msgData: 'no msgType' }).catch(() => undefined);
     expect(await connection.nextAction('msg_data')).toMatchObject({ to_session_id: groupId, msg_type: 17 });
-    await expect(client.send({ toSessionId: groupId, msgType: 1, msgData: 'single to a group' })).rejects.toBeInstanceOf(TypeError);
+    await expect(
+      client.send({ toSessionId: groupId, msgType: 1, msgData: 'single to a group' }),
+    ).rejects.toBeInstanceOf(TypeError);
     client.listMessages({ sessionId: groupId }).catch(() => undefined);
     expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
   });

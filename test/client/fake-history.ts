@@ -67,7 +67,11 @@ export class FakeHistory {
   }
 
   /** Stores `count` messages from `from` in the session (single chat unless sessionType 2); returns them. */
-  add(sessionId: string, count: number, options: { from?: string; sessionType?: number; text?: (i: number) => string } = {}): StoredMessage[] {
+  add(
+    sessionId: string,
+    count: number,
+    options: { from?: string; sessionType?: number; text?: (i: number) => string } = {},
+  ): StoredMessage[] {
     const sessionType = options.sessionType ?? 1;
     const conversation = this.#conversation(sessionId, sessionType);
     const added: StoredMessage[] = [];
@@ -133,7 +137,15 @@ export class FakeHistory {
   /** Answers a read-side request frame on `connection`; ignores other frames. Use as FakeServer's onFrame. */
   readonly onFrame = (connection: FakeConnection, frame: Frame): void => {
     const action = frame['action'];
-    if (action !== 'recent_sessions' && action !== 'msg_list' && action !== 'msg_by_ids' && action !== 'unread_cnt' && action !== 'msg_read_ack' && action !== 'remove_session') return;
+    if (
+      action !== 'recent_sessions' &&
+      action !== 'msg_list' &&
+      action !== 'msg_by_ids' &&
+      action !== 'unread_cnt' &&
+      action !== 'msg_read_ack' &&
+      action !== 'remove_session'
+    )
+      return;
     const answer = () => {
       if (connection.socket.readyState !== connection.socket.OPEN) return;
       connection.send(this.answer(frame));
@@ -184,7 +196,14 @@ export class FakeHistory {
         const messages = this.conversations.get(key)?.messages ?? [];
         const older = messages.filter((m) => begin === 0 || m.msg_id <= begin).reverse();
         const list = older.slice(0, Math.min(count, this.maxPerReply ?? count));
-        const reply = { type: 'msg_list', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_id_begin: begin, msg_list: list };
+        const reply = {
+          type: 'msg_list',
+          seq,
+          session_id: frame['session_id'],
+          session_type: frame['session_type'],
+          msg_id_begin: begin,
+          msg_list: list,
+        };
         return this.maxPerReply === undefined ? reply : { ...reply, has_more: older.length > list.length };
       }
       case 'msg_by_ids': {
@@ -193,7 +212,14 @@ export class FakeHistory {
         const found = (this.conversations.get(key)?.messages ?? []).filter((m) => wanted.has(m.msg_id)).reverse();
         const list = found.slice(0, this.maxPerReply ?? found.length);
         const left = found.slice(list.length).map((m) => m.msg_id);
-        return { type: 'msg_by_ids', seq, session_id: frame['session_id'], session_type: frame['session_type'], msg_list: list, ...(left.length > 0 ? { remaining_msg_ids: left } : {}) };
+        return {
+          type: 'msg_by_ids',
+          seq,
+          session_id: frame['session_id'],
+          session_type: frame['session_type'],
+          msg_list: list,
+          ...(left.length > 0 ? { remaining_msg_ids: left } : {}),
+        };
       }
       default:
         return { type: String(frame['action']), seq };

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 export type Frame = Record<string, unknown>;
 
@@ -168,7 +168,12 @@ export interface AutoAckOptions {
  */
 export class AutoAck {
   /** Stored messages in the order they were numbered. */
-  readonly stored: { readonly to: string; readonly msgId: number; readonly clientMsgId: string; readonly msgData: string }[] = [];
+  readonly stored: {
+    readonly to: string;
+    readonly msgId: number;
+    readonly clientMsgId: string;
+    readonly msgData: string;
+  }[] = [];
   /** Every msg_data frame received, with what it was answered: a msg_id or an error code. */
   readonly answers: { readonly clientMsgId: string; readonly answer: number | string }[] = [];
   readonly #counters = new Map<string, number>();

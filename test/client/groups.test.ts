@@ -5,7 +5,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient, MsgType, group, type ChatClientOptions, type GroupChangeMemberNotifyFrame, type MsgDataFrame, type ServerFrame } from '../../client/index.js';
+import {
+  ChatClient,
+  MsgType,
+  group,
+  type ChatClientOptions,
+  type GroupChangeMemberNotifyFrame,
+  type MsgDataFrame,
+  type ServerFrame,
+} from '../../client/index.js';
 import { FakeHistory, tokenFor } from './fake-history.js';
 import { FakeServer, type FakeConnection, type Frame } from './fake-server.js';
 
@@ -51,11 +59,20 @@ describe('group requests', () => {
     const connection = await server.nextConnection();
 
     const created = client.createGroup({ groupName: 'team', memberIds: ['alice', 'carol'] });
-    expect(await answer(connection, 'group_create', { group_id: 'g-1' })).toEqual({ action: 'group_create', group_name: 'team', member_ids: ['alice', 'carol'] });
+    expect(await answer(connection, 'group_create', { group_id: 'g-1' })).toEqual({
+      action: 'group_create',
+      group_name: 'team',
+      member_ids: ['alice', 'carol'],
+    });
     expect((await created).group_id).toBe('g-1');
 
     const added = client.changeGroupMembers({ groupId: 'g-1', changeType: 'add', memberIds: ['dave'] });
-    expect(await answer(connection, 'group_change_member', { group_id: 'g-1', cur_user_id_list: ['bob', 'alice', 'carol', 'dave'] })).toEqual({
+    expect(
+      await answer(connection, 'group_change_member', {
+        group_id: 'g-1',
+        cur_user_id_list: ['bob', 'alice', 'carol', 'dave'],
+      }),
+    ).toEqual({
       action: 'group_change_member',
       group_id: 'g-1',
       change_type: 'add',
@@ -82,11 +99,20 @@ describe('group requests', () => {
     await expect(muted).resolves.toMatchObject({ session_id: 'g-1', mute: true });
 
     const listed = client.listGroups();
-    expect(await answer(connection, 'group_list', { group_list: [{ group_id: 'g-1', group_name: 'team' }] })).toEqual({ action: 'group_list' });
+    expect(await answer(connection, 'group_list', { group_list: [{ group_id: 'g-1', group_name: 'team' }] })).toEqual({
+      action: 'group_list',
+    });
     expect((await listed).group_list).toEqual([{ group_id: 'g-1', group_name: 'team' }]);
 
     const info = client.groupInfo('g-1');
-    expect(await answer(connection, 'group_info', { group_id: 'g-1', group_name: 'team', owner_id: 'bob', cur_user_id_list: ['bob', 'alice'] })).toEqual({
+    expect(
+      await answer(connection, 'group_info', {
+        group_id: 'g-1',
+        group_name: 'team',
+        owner_id: 'bob',
+        cur_user_id_list: ['bob', 'alice'],
+      }),
+    ).toEqual({
       action: 'group_info',
       group_id: 'g-1',
     });
@@ -106,7 +132,13 @@ describe('group requests', () => {
     const other: ServerFrame[] = [];
     client.on('group_change_member_notify', (n) => notices.push(n));
     client.on('frame', (f) => other.push(f));
-    const notice = { type: 'group_change_member_notify', group_id: 'g-1', change_type: 'del', user_ids: ['carol'], cur_user_id_list: ['alice', 'bob'] };
+    const notice = {
+      type: 'group_change_member_notify',
+      group_id: 'g-1',
+      change_type: 'del',
+      user_ids: ['carol'],
+      cur_user_id_list: ['alice', 'bob'],
+    };
     connection.send(notice);
     connection.send({ ...notice, change_type: 'move' });
     await client.waitFor('frame');
@@ -146,7 +178,10 @@ describe('catch-up of group sessions', () => {
     release();
     expect(await synced).toMatchObject({ sessions: 2, sessionsCaughtUp: 2, messages: 39 + 3, complete: true });
     expect(groupIds()).toEqual(range(1, 41));
-    expect(messages.find((m) => m.msg_id === 41 && m.msg_type === MsgType.GroupText)).toMatchObject({ from_user_id: 'carol', to_session_id: 'g-1' });
+    expect(messages.find((m) => m.msg_id === 41 && m.msg_type === MsgType.GroupText)).toMatchObject({
+      from_user_id: 'carol',
+      to_session_id: 'g-1',
+    });
     expect(messages.find((m) => m.msg_id === 7 && m.msg_type === MsgType.GroupText)).toEqual({
       type: 'msg_data',
       from_user_id: 'alice',
@@ -158,7 +193,12 @@ describe('catch-up of group sessions', () => {
       conversation: group('g-1'),
       live: false,
     });
-    expect(history.requestsOf('msg_list').filter((f) => f['session_id'] === 'g-1').map((f) => [f['session_type'], f['msg_id_begin'], f['msg_cnt']])).toEqual([[2, 40, 40]]);
+    expect(
+      history
+        .requestsOf('msg_list')
+        .filter((f) => f['session_id'] === 'g-1')
+        .map((f) => [f['session_type'], f['msg_id_begin'], f['msg_cnt']]),
+    ).toEqual([[2, 40, 40]]);
     // Live group deliveries are acked with the group id and session_type 2; caught-up ones are not acked.
     const acks = connection.frames.filter((f) => f['action'] === 'msg_data_ack');
     expect(acks).toEqual([
@@ -178,6 +218,8 @@ describe('catch-up of group sessions', () => {
     await again.client.connect();
     expect(await resynced).toMatchObject({ messages: 5, requests: 2 });
     expect(again.messages.map((m) => m.msg_id)).toEqual(range(42, 46));
-    expect(history.requestsOf('msg_list').map((f) => [f['session_id'], f['session_type'], f['msg_id_begin'], f['msg_cnt']])).toEqual([['g-1', 2, 46, 5]]);
+    expect(
+      history.requestsOf('msg_list').map((f) => [f['session_id'], f['session_type'], f['msg_id_begin'], f['msg_cnt']]),
+    ).toEqual([['g-1', 2, 46, 5]]);
   });
 });

@@ -16,14 +16,27 @@ import { range } from './harness.js';
 function syncer(history: FakeHistory, options: CatchUpOptions = {}, state?: SyncState) {
   const clock = { now: history.now * 1000 };
   const delivered: { id: number; live: boolean }[] = [];
-  const sync = new Synchronizer(options, (frame: MsgDataFrame, live) => delivered.push({ id: frame.msg_id, live }), state, () => clock.now);
+  const sync = new Synchronizer(
+    options,
+    (frame: MsgDataFrame, live) => delivered.push({ id: frame.msg_id, live }),
+    state,
+    () => clock.now,
+  );
   const ask = (fields: object, action: string) => Promise.resolve(history.answer({ action, ...fields }) as never);
   const transport: SyncTransport = {
     recentSessions: (fields) => ask(fields, 'recent_sessions'),
     msgList: (fields) => ask(fields, 'msg_list'),
     msgByIds: (fields) => ask(fields, 'msg_by_ids'),
   };
-  const run = () => sync.run(transport, history.userId, () => true, (error) => { throw error; });
+  const run = () =>
+    sync.run(
+      transport,
+      history.userId,
+      () => true,
+      (error) => {
+        throw error;
+      },
+    );
   /** Moves both clocks: the client's and the server's. */
   const advance = (ms: number) => {
     clock.now += ms;
@@ -32,7 +45,8 @@ function syncer(history: FakeHistory, options: CatchUpOptions = {}, state?: Sync
   return { sync, run, advance, delivered, clock };
 }
 
-const askedHoles = (history: FakeHistory): number[][] => history.requestsOf('msg_by_ids').map((f: Frame) => f['msg_ids'] as number[]);
+const askedHoles = (history: FakeHistory): number[][] =>
+  history.requestsOf('msg_by_ids').map((f: Frame) => f['msg_ids'] as number[]);
 
 describe('holes', () => {
   it('are asked for again after 1 min, 5 min, 30 min, 3 h, 12 h — not on every catch-up', async () => {
@@ -123,7 +137,9 @@ describe('holes', () => {
     const first = syncer(history);
     await first.run();
     const saved = JSON.parse(JSON.stringify(first.sync.state())) as SyncState;
-    expect(saved.holes?.['1:alice']).toEqual([{ msgId: 3, aboveTime: expect.any(Number), attempts: 0, nextAskAt: first.clock.now + HOLE_RETRY_DELAYS_MS[0] }]);
+    expect(saved.holes?.['1:alice']).toEqual([
+      { msgId: 3, aboveTime: expect.any(Number), attempts: 0, nextAskAt: first.clock.now + HOLE_RETRY_DELAYS_MS[0] },
+    ]);
 
     history.fill('alice', 3);
     const second = syncer(history, {}, saved);
@@ -165,7 +181,12 @@ describe('paged replies', () => {
     advance(HOLE_RETRY_DELAYS_MS[0]);
     expect(await run()).toMatchObject({ messages: 5 });
     expect(askedHoles(history)).toEqual([[2, 3, 4, 5, 6], [2, 3, 4], [2]]);
-    expect(delivered.slice(2).map((d) => d.id).sort()).toEqual([2, 3, 4, 5, 6]);
+    expect(
+      delivered
+        .slice(2)
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual([2, 3, 4, 5, 6]);
   });
 });
 

@@ -17,9 +17,14 @@ const SIZE_BUDGET_BYTES = 15 * 1024;
 describe('teamtalk-serverless-client package', () => {
   it('is ESM with declarations, importable by name in Node, with the protocol module inside', async () => {
     const manifest = JSON.parse(readFileSync(`${root}client/package.json`, 'utf8')) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ name: 'teamtalk-serverless-client', type: 'module', peerDependenciesMeta: { ws: { optional: true } } });
+    expect(manifest).toMatchObject({
+      name: 'teamtalk-serverless-client',
+      type: 'module',
+      peerDependenciesMeta: { ws: { optional: true } },
+    });
     expect(manifest['dependencies']).toBeUndefined();
-    for (const file of ['client/index.js', 'client/index.d.ts', 'protocol/frames.js', 'protocol/limits.d.ts']) expect(existsSync(`${root}client/dist/${file}`), file).toBe(true);
+    for (const file of ['client/index.js', 'client/index.d.ts', 'protocol/frames.js', 'protocol/limits.d.ts'])
+      expect(existsSync(`${root}client/dist/${file}`), file).toBe(true);
     // Node resolves the name through the workspace link to the build (no custom condition: what users get).
     const sdk = (await import('teamtalk-serverless-client')) as typeof import('../../client/index.js');
     expect(typeof sdk.ChatClient).toBe('function');
@@ -47,9 +52,16 @@ describe('teamtalk-serverless-client package', () => {
   });
 
   it('packs only the build, the README and the manifest', () => {
-    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--workspace', 'teamtalk-serverless-client'], { cwd: root, encoding: 'utf8' })) as { files: { path: string }[] }[];
+    const [pack] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--workspace', 'teamtalk-serverless-client'], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    ) as { files: { path: string }[] }[];
     const paths = pack!.files.map((f) => f.path);
-    expect(paths.filter((path) => !path.startsWith('dist/') && path !== 'README.md' && path !== 'package.json')).toEqual([]);
+    expect(
+      paths.filter((path) => !path.startsWith('dist/') && path !== 'README.md' && path !== 'package.json'),
+    ).toEqual([]);
     expect(paths).toContain('dist/client/index.d.ts');
     expect(paths.some((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toBe(false);
   });

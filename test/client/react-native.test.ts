@@ -81,18 +81,39 @@ describe('React Native-style app on the package build', () => {
     });
     const { code, inputs } = await bundleApp();
     expect(inputs.filter((file) => !file.startsWith('client/examples/'))).not.toEqual([]);
-    expect(inputs.filter((file) => !file.startsWith('client/examples/') && !file.startsWith('client/dist/'))).toEqual([]);
+    expect(inputs.filter((file) => !file.startsWith('client/examples/') && !file.startsWith('client/dist/'))).toEqual(
+      [],
+    );
 
-    const context = createContext({ WebSocket: ReactNativeWebSocket, setTimeout, clearTimeout, setInterval, clearInterval, console });
+    const context = createContext({
+      WebSocket: ReactNativeWebSocket,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      console,
+    });
     runInContext(code, context);
-    for (const name of ['TextDecoder', 'TextEncoder', 'atob', 'btoa', 'Buffer', 'crypto', 'process', 'URL', 'queueMicrotask']) {
+    for (const name of [
+      'TextDecoder',
+      'TextEncoder',
+      'atob',
+      'btoa',
+      'Buffer',
+      'crypto',
+      'process',
+      'URL',
+      'queueMicrotask',
+    ]) {
       expect(runInContext(`typeof ${name}`, context), name).toBe('undefined');
     }
-    const { createChatScreen: create } = (context as { ChatScreen: { createChatScreen: typeof createChatScreen } }).ChatScreen;
+    const { createChatScreen: create } = (context as { ChatScreen: { createChatScreen: typeof createChatScreen } })
+      .ChatScreen;
     // The screen's render callback (a component's setState) is the event the test waits on.
     const waiters: { test: (state: ChatScreenState) => boolean; resolve: () => void }[] = [];
     const render = (state: ChatScreenState) => {
-      for (const waiter of [...waiters]) if (waiter.test(state)) waiters.splice(waiters.indexOf(waiter), 1)[0]!.resolve();
+      for (const waiter of [...waiters])
+        if (waiter.test(state)) waiters.splice(waiters.indexOf(waiter), 1)[0]!.resolve();
     };
     const screen = create({ url: server.url, getToken: async () => tokenFor('ana'), peerId: 'ben', render });
     const until = (test: (state: ChatScreenState) => boolean) =>
@@ -112,7 +133,9 @@ describe('React Native-style app on the package build', () => {
 
     const ack = await screen.send('hi from the phone');
     expect(ack).toMatchObject({ msg_id: 1, session_id: 'ben' });
-    expect((await connection.nextAction('msg_data'))['client_msg_id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect((await connection.nextAction('msg_data'))['client_msg_id']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(screen.state.errors).toEqual([]);
     expect(screen.syncState().latestMsgIds).toEqual({ '1:ben': 4 });
     await screen.signOut();

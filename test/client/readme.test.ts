@@ -49,7 +49,9 @@ function readmeExamples(): string[] {
 
 /** Compiles in-memory files under test/client/ (so the package resolves through node_modules to its build). */
 function compile(files: Record<string, string>): Map<string, readonly ts.Diagnostic[]> {
-  const paths = new Map(Object.entries(files).map(([name, text]) => [`${root}test/client/__compiled__/${name}.ts`, text]));
+  const paths = new Map(
+    Object.entries(files).map(([name, text]) => [`${root}test/client/__compiled__/${name}.ts`, text]),
+  );
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
@@ -63,7 +65,9 @@ function compile(files: Record<string, string>): Map<string, readonly ts.Diagnos
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
   host.getSourceFile = (fileName, language, ...rest) =>
-    paths.has(fileName) ? ts.createSourceFile(fileName, paths.get(fileName)!, language) : getSourceFile.call(host, fileName, language, ...rest);
+    paths.has(fileName)
+      ? ts.createSourceFile(fileName, paths.get(fileName)!, language)
+      : getSourceFile.call(host, fileName, language, ...rest);
   host.fileExists = (fileName) => paths.has(fileName) || fileExists.call(host, fileName);
   host.readFile = (fileName) => paths.get(fileName) ?? readFile.call(host, fileName);
   const program = ts.createProgram([...paths.keys()], options, host);
@@ -76,15 +80,17 @@ function compile(files: Record<string, string>): Map<string, readonly ts.Diagnos
   return byFile;
 }
 
-const text = (diagnostics: readonly ts.Diagnostic[]) => diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const text = (diagnostics: readonly ts.Diagnostic[]) =>
+  diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
 
 describe('client/README.md', () => {
   it('has examples, and every one compiles against the package build; misuse of the API does not', () => {
     const examples = readmeExamples();
     expect(examples.length).toBeGreaterThanOrEqual(5);
     const files: Record<string, string> = { prelude: PRELUDE, 'misuse-prelude': `${MISUSE_PRELUDE}export {};\n` };
-    examples.forEach((example, i) => (files[`example-${i + 1}`] = `${example}\nexport {};\n`));
-    Object.values(MISUSE).forEach((line, i) => (files[`misuse-${i + 1}`] = `${MISUSE_PRELUDE}${line}\nexport {};\n`));
+    for (const [i, example] of examples.entries()) files[`example-${i + 1}`] = `${example}\nexport {};\n`;
+    for (const [i, line] of Object.values(MISUSE).entries())
+      files[`misuse-${i + 1}`] = `${MISUSE_PRELUDE}${line}\nexport {};\n`;
     const diagnostics = compile(files);
 
     for (const [name, found] of diagnostics) {
@@ -95,7 +101,10 @@ describe('client/README.md', () => {
       const found = diagnostics.get(`misuse-${i + 1}`)!;
       expect(found.length, misuse).toBeGreaterThan(0);
       // The error is on the misuse line, not in the prelude.
-      for (const d of found) expect(d.file!.getLineAndCharacterOfPosition(d.start!).line, `${misuse}: ${text([d]).join()}`).toBe(preludeLines);
+      for (const d of found)
+        expect(d.file!.getLineAndCharacterOfPosition(d.start!).line, `${misuse}: ${text([d]).join()}`).toBe(
+          preludeLines,
+        );
     });
   });
 });

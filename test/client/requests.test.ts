@@ -34,31 +34,69 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-const unread = (session_id: string, unread_cnt: number) => ({ session_id, session_type: 1, unread_cnt, latest_msg_id: 1, latest_msg_data: '', latest_msg_type: 1, latest_msg_from_user_id: session_id });
+const unread = (session_id: string, unread_cnt: number) => ({
+  session_id,
+  session_type: 1,
+  unread_cnt,
+  latest_msg_id: 1,
+  latest_msg_data: '',
+  latest_msg_type: 1,
+  latest_msg_from_user_id: session_id,
+});
 
 describe('paged helpers', () => {
   it('unreadCounts() follows next_page_token and adds up the pages', async () => {
     const { client, connection } = await connected();
     const counts = client.unreadCounts();
-    expect(await answer(connection, 'unread_cnt', { total_cnt: 5, unreadinfo_list: [unread('a', 5)], next_page_token: 'p2' })).toEqual({ action: 'unread_cnt' });
-    expect(await answer(connection, 'unread_cnt', { total_cnt: 2, unreadinfo_list: [unread('b', 2)] })).toEqual({ action: 'unread_cnt', page_token: 'p2' });
+    expect(
+      await answer(connection, 'unread_cnt', {
+        total_cnt: 5,
+        unreadinfo_list: [unread('a', 5)],
+        next_page_token: 'p2',
+      }),
+    ).toEqual({ action: 'unread_cnt' });
+    expect(await answer(connection, 'unread_cnt', { total_cnt: 2, unreadinfo_list: [unread('b', 2)] })).toEqual({
+      action: 'unread_cnt',
+      page_token: 'p2',
+    });
     expect(await counts).toEqual({ total_cnt: 7, unreadinfo_list: [unread('a', 5), unread('b', 2)] });
   });
 
   it('listGroups() follows next_page_token; a repeated token ends the walk', async () => {
     const { client, connection } = await connected();
     const groups = client.listGroups();
-    await answer(connection, 'group_list', { group_list: [{ group_id: 'g:1', group_name: 'one' }], next_page_token: 't' });
-    expect(await answer(connection, 'group_list', { group_list: [{ group_id: 'g:2', group_name: 'two' }], next_page_token: 't' })).toEqual({ action: 'group_list', page_token: 't' });
+    await answer(connection, 'group_list', {
+      group_list: [{ group_id: 'g:1', group_name: 'one' }],
+      next_page_token: 't',
+    });
+    expect(
+      await answer(connection, 'group_list', {
+        group_list: [{ group_id: 'g:2', group_name: 'two' }],
+        next_page_token: 't',
+      }),
+    ).toEqual({ action: 'group_list', page_token: 't' });
     expect((await groups).group_list.map((g) => g.group_id)).toEqual(['g:1', 'g:2']);
   });
 
   it('messagesByIds() asks again for remaining_msg_ids and returns all, newest first', async () => {
     const { client, connection } = await connected();
-    const message = (msg_id: number) => ({ msg_id, from_user_id: 'bob', create_time: 1, msg_type: 1, msg_data: `#${msg_id}` });
+    const message = (msg_id: number) => ({
+      msg_id,
+      from_user_id: 'bob',
+      create_time: 1,
+      msg_type: 1,
+      msg_data: `#${msg_id}`,
+    });
     const found = client.messagesByIds({ conversation: peer('bob'), msgIds: [1, 2, 3, 4] });
-    await answer(connection, 'msg_by_ids', { session_id: 'bob', session_type: 1, msg_list: [message(2), message(1)], remaining_msg_ids: [3, 4] });
-    expect(await answer(connection, 'msg_by_ids', { session_id: 'bob', session_type: 1, msg_list: [message(4)] })).toMatchObject({ msg_ids: [3, 4] });
+    await answer(connection, 'msg_by_ids', {
+      session_id: 'bob',
+      session_type: 1,
+      msg_list: [message(2), message(1)],
+      remaining_msg_ids: [3, 4],
+    });
+    expect(
+      await answer(connection, 'msg_by_ids', { session_id: 'bob', session_type: 1, msg_list: [message(4)] }),
+    ).toMatchObject({ msg_ids: [3, 4] });
     expect((await found).msg_list.map((m) => m.msg_id)).toEqual([4, 2, 1]);
   });
 
@@ -66,20 +104,41 @@ describe('paged helpers', () => {
     const { client, connection } = await connected();
     const message = (msg_id: number) => ({ msg_id, from_user_id: 'bob', create_time: 1, msg_type: 1, msg_data: '' });
     const short = client.listMessages({ conversation: peer('bob'), msgCnt: 3 });
-    await answer(connection, 'msg_list', { session_id: 'bob', session_type: 1, msg_id_begin: 0, msg_list: [message(9)], has_more: true });
+    await answer(connection, 'msg_list', {
+      session_id: 'bob',
+      session_type: 1,
+      msg_id_begin: 0,
+      msg_list: [message(9)],
+      has_more: true,
+    });
     expect((await short).has_more).toBe(true);
     const full = client.listMessages({ conversation: peer('bob'), msgCnt: 2 });
-    await answer(connection, 'msg_list', { session_id: 'bob', session_type: 1, msg_id_begin: 0, msg_list: [message(9), message(8)] });
+    await answer(connection, 'msg_list', {
+      session_id: 'bob',
+      session_type: 1,
+      msg_id_begin: 0,
+      msg_list: [message(9), message(8)],
+    });
     expect((await full).has_more).toBe(true);
     const last = client.listMessages({ conversation: peer('bob'), msgIdBegin: 2, msgCnt: 2 });
-    await answer(connection, 'msg_list', { session_id: 'bob', session_type: 1, msg_id_begin: 2, msg_list: [message(2), message(1)] });
+    await answer(connection, 'msg_list', {
+      session_id: 'bob',
+      session_type: 1,
+      msg_id_begin: 2,
+      msg_list: [message(2), message(1)],
+    });
     expect((await last).has_more).toBe(false);
   });
 });
 
 describe('push tokens', () => {
   it('registerDeviceToken() sends device_token; signOut() unregisters it, then closes', async () => {
-    const { client, connection } = await connected((c, f) => typeof f['action'] === 'string' && f['action'].startsWith('device_token') && c.send({ type: f['action'], seq: f['seq'] }));
+    const { client, connection } = await connected(
+      (c, f) =>
+        typeof f['action'] === 'string' &&
+        f['action'].startsWith('device_token') &&
+        c.send({ type: f['action'], seq: f['seq'] }),
+    );
     await client.registerDeviceToken({ token: 'apns-1', platform: 'ios' });
     expect(connection.frames.at(-1)).toMatchObject({ action: 'device_token', token: 'apns-1', platform: 'ios' });
     await client.signOut();
@@ -99,7 +158,9 @@ describe('push tokens', () => {
 
   it('refuses a token over the limit or an unknown platform without sending', async () => {
     const { client, connection } = await connected();
-    await expect(client.registerDeviceToken({ token: 'x'.repeat(1025), platform: 'android' })).rejects.toBeInstanceOf(TypeError);
+    await expect(client.registerDeviceToken({ token: 'x'.repeat(1025), platform: 'android' })).rejects.toBeInstanceOf(
+      TypeError,
+    );
     // @ts-expect-error not a platform
     await expect(client.registerDeviceToken({ token: 'x', platform: 'pager' })).rejects.toBeInstanceOf(TypeError);
     expect(connection.frames).toEqual([]);
@@ -126,7 +187,14 @@ describe('pacing to the per-user rates', () => {
   });
 
   it('sends at most 10 writing requests in a window; reads are not held', async () => {
-    const server = await startServer({ onFrame: (c, f) => c.send({ type: String(f['action']), seq: f['seq'], ...(f['action'] === 'unread_cnt' ? { total_cnt: 0, unreadinfo_list: [] } : {}) }) });
+    const server = await startServer({
+      onFrame: (c, f) =>
+        c.send({
+          type: String(f['action']),
+          seq: f['seq'],
+          ...(f['action'] === 'unread_cnt' ? { total_cnt: 0, unreadinfo_list: [] } : {}),
+        }),
+    });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const client = makeClient(server);
     await client.connect();
@@ -138,15 +206,19 @@ describe('pacing to the per-user rates', () => {
     expect(connection.frames.filter((f) => f['action'] === 'msg_read_ack')).toHaveLength(10);
     vi.advanceTimersByTime(1_100);
     await Promise.all(reads);
-    expect(connection.frames.filter((f) => f['action'] === 'msg_read_ack').map((f) => f['msg_id'])).toEqual(range(1, 12));
+    expect(connection.frames.filter((f) => f['action'] === 'msg_read_ack').map((f) => f['msg_id'])).toEqual(
+      range(1, 12),
+    );
   });
 
   it('asks a read refused rate_limited (another device spent the budget) again once the gate opens; a refused write rejects', async () => {
     let refusals = 0;
     const server = await startServer({
       onFrame: (c, f) => {
-        if (f['action'] === 'latest_msg_id' && refusals++ === 0) return c.send({ type: 'error', seq: f['seq'], code: 'rate_limited', message: 'reads' });
-        if (f['action'] === 'msg_read_ack') return c.send({ type: 'error', seq: f['seq'], code: 'rate_limited', message: 'writes' });
+        if (f['action'] === 'latest_msg_id' && refusals++ === 0)
+          return c.send({ type: 'error', seq: f['seq'], code: 'rate_limited', message: 'reads' });
+        if (f['action'] === 'msg_read_ack')
+          return c.send({ type: 'error', seq: f['seq'], code: 'rate_limited', message: 'writes' });
         c.send({ type: String(f['action']), seq: f['seq'], latest_msg_id: 7 });
       },
     });
@@ -156,7 +228,9 @@ describe('pacing to the per-user rates', () => {
     const connection = await server.nextConnection();
     const latest = client.request('latest_msg_id', { session_id: 'u1', session_type: 1 });
     await until(() => refusals === 1);
-    await expect(client.markRead({ conversation: peer('w'), msgId: 1 })).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(client.markRead({ conversation: peer('w'), msgId: 1 })).rejects.toMatchObject({
+      code: 'rate_limited',
+    });
     expect(connection.frames.filter((f) => f['action'] === 'latest_msg_id')).toHaveLength(1); // the gate is closed
     vi.advanceTimersByTime(1_100);
     await expect(latest).resolves.toMatchObject({ latest_msg_id: 7 });
@@ -164,7 +238,14 @@ describe('pacing to the per-user rates', () => {
   });
 
   it('sends at most 20 reads in a window; a write is not held behind them', async () => {
-    const server = await startServer({ onFrame: (c, f) => c.send({ type: String(f['action']), seq: f['seq'], ...(f['action'] === 'latest_msg_id' ? { latest_msg_id: 0 } : {}) }) });
+    const server = await startServer({
+      onFrame: (c, f) =>
+        c.send({
+          type: String(f['action']),
+          seq: f['seq'],
+          ...(f['action'] === 'latest_msg_id' ? { latest_msg_id: 0 } : {}),
+        }),
+    });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const client = makeClient(server);
     await client.connect();

@@ -40,7 +40,9 @@ describe('pacing and retries', () => {
     const retries: string[] = [];
     client.on('send_retry', (retry) => retries.push(`${retry.conversation.id}:${retry.error.code}`));
     await client.connect();
-    const acks = await Promise.all(['one', 'two', 'three'].map((msgData) => client.send({ toSessionId: 'bob', msgData })));
+    const acks = await Promise.all(
+      ['one', 'two', 'three'].map((msgData) => client.send({ toSessionId: 'bob', msgData })),
+    );
     expect(acks.map((ack) => ack.msg_id)).toEqual([1, 2, 3]);
     expect(path.stored.map((m) => m.msgData)).toEqual(['one', 'two', 'three']);
     const two = path.answers.filter((a) => a.clientMsgId === acks[1]!.client_msg_id).map((a) => a.answer);
@@ -54,7 +56,10 @@ describe('pacing and retries', () => {
     const server = await startServer({ onFrame: path.onFrame });
     const client = makeClient(server);
     await client.connect();
-    const [bad, good] = [client.send({ toSessionId: 'bob', msgData: 'bad' }), client.send({ toSessionId: 'bob', msgData: 'good' })];
+    const [bad, good] = [
+      client.send({ toSessionId: 'bob', msgData: 'bad' }),
+      client.send({ toSessionId: 'bob', msgData: 'good' }),
+    ];
     const error = await bad.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatServerError);
     expect((error as ChatServerError).code).toBe('too_large');

@@ -85,7 +85,9 @@ describe('buildConnectUrl', () => {
     expect(url.searchParams.get('token')).toBe('a.b+c/d=');
     expect(url.searchParams.get('client_type')).toBe('18');
     expect(buildConnectUrl('ws://127.0.0.1:8787', 't', undefined)).toBe('ws://127.0.0.1:8787?token=t');
-    expect(buildConnectUrl('ws://h/p?token=old&x=2&client_type=1#f', 'new', 2)).toBe('ws://h/p?x=2&token=new&client_type=2');
+    expect(buildConnectUrl('ws://h/p?token=old&x=2&client_type=1#f', 'new', 2)).toBe(
+      'ws://h/p?x=2&token=new&client_type=2',
+    );
   });
 });
 
@@ -116,14 +118,21 @@ describe('tokenSubject', () => {
       expect(tokenSubject('not-a-jwt')).toBeUndefined();
       expect(tokenSubject('a.!!!.c')).toBeUndefined();
     } finally {
-      hidden.forEach((name, i) => Object.defineProperty(globalThis, name, saved[i]!));
+      for (const [i, name] of hidden.entries()) Object.defineProperty(globalThis, name, saved[i]!);
     }
   });
 
   it('decodes UTF-8 as TextDecoder does, malformed sequences included', () => {
     const samples = ['plain', 'zoë', '李', '😀 and 𝄞', '\u0000\u007f\u0080\u07ff\u0800\uffff'];
     for (const text of samples) expect(utf8Decode(Buffer.from(text, 'utf8'))).toBe(text);
-    for (const bytes of [[0xff], [0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x61, 0xe2, 0x28, 0xa1]]) {
+    for (const bytes of [
+      [0xff],
+      [0xc0, 0x80],
+      [0xe2, 0x82],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0x61, 0xe2, 0x28, 0xa1],
+    ]) {
       expect(utf8Decode(bytes)).toBe(new TextDecoder().decode(Uint8Array.from(bytes)));
     }
   });

@@ -5,7 +5,30 @@ import { buildWebApp } from '../../local/web/build.js';
 describe('buildWebApp', () => {
   it('returns the page with the stable element ids and a browser bundle made from the SDK package build', async () => {
     const { html, js, inputs } = await buildWebApp();
-    for (const id of ['user-id', 'login', 'peer-id', 'message-input', 'send', 'messages', 'status', 'banner', 'sessions', 'unread-total', 'load-older', 'remove-session', 'group-form', 'group-name', 'group-members', 'create-group', 'group-panel', 'group-member-list', 'group-add-member', 'add-member', 'leave-group', 'group-events']) {
+    for (const id of [
+      'user-id',
+      'login',
+      'peer-id',
+      'message-input',
+      'send',
+      'messages',
+      'status',
+      'banner',
+      'sessions',
+      'unread-total',
+      'load-older',
+      'remove-session',
+      'group-form',
+      'group-name',
+      'group-members',
+      'create-group',
+      'group-panel',
+      'group-member-list',
+      'group-add-member',
+      'add-member',
+      'leave-group',
+      'group-events',
+    ]) {
       expect(html).toContain(`id="${id}"`);
     }
     expect(html).toContain('src="/app.js"');

@@ -43,7 +43,10 @@ function renderings(key: Key, value: number): string[] {
 
 const envOf = (key: Key): string | undefined => (ENV as Record<string, string>)[key];
 const localDefault = (key: Key, value: number): number => (LOCAL_DEFAULTS as Record<string, number>)[key] ?? value;
-const mentions = (line: string, key: Key, value: number) => renderings(key, value).some((r) => new RegExp(`(^|[^\\d,.])${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\d,])`).test(line));
+const mentions = (line: string, key: Key, value: number) =>
+  renderings(key, value).some((r) =>
+    new RegExp(`(^|[^\\d,.])${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\d,])`).test(line),
+  );
 
 describe('defaults in the docs', () => {
   it('gives every limit in LIMIT_DEFAULTS that is a setting the same default as core/config.ts', () => {
@@ -52,7 +55,7 @@ describe('defaults in the docs', () => {
     }
   });
 
-  it.each(SETTINGS)('%s: an env var, in npm start\'s usage text with the local default', (key, value) => {
+  it.each(SETTINGS)("%s: an env var, in npm start's usage text with the local default", (key, value) => {
     const env = envOf(key);
     expect(env, `core/config.ts ENV has no env var for ${key}`).toBeDefined();
     const line = USAGE.split('\n').find((l) => l.trim().startsWith(`${env} `));
@@ -60,7 +63,7 @@ describe('defaults in the docs', () => {
     expect(line).toMatch(new RegExp(`\\(default ${localDefault(key, value)}\\)`));
   });
 
-  it.each(SETTINGS)('%s: a row of docs/local-mode.md\'s knobs table with the local default', (key, value) => {
+  it.each(SETTINGS)("%s: a row of docs/local-mode.md's knobs table with the local default", (key, value) => {
     const row = LOCAL_MODE.split('\n').find((l) => l.startsWith(`| \`${envOf(key)}\` |`));
     expect(row, `docs/local-mode.md has a row for ${envOf(key)}`).toBeDefined();
     expect(row!.split('|')[2]!.trim()).toBe(String(localDefault(key, value)));
@@ -69,7 +72,10 @@ describe('defaults in the docs', () => {
   it.each(SETTINGS)('%s: named in docs/deploy.md with its default', (key, value) => {
     const lines = DEPLOY.split('\n').filter((l) => l.includes(`\`${envOf(key)}\``));
     expect(lines.length, `docs/deploy.md names ${envOf(key)}`).toBeGreaterThan(0);
-    expect(lines.some((l) => mentions(l, key, value)), `${envOf(key)} with ${renderings(key, value).join(' / ')}:\n${lines.join('\n')}`).toBe(true);
+    expect(
+      lines.some((l) => mentions(l, key, value)),
+      `${envOf(key)} with ${renderings(key, value).join(' / ')}:\n${lines.join('\n')}`,
+    ).toBe(true);
   });
 });
 
@@ -85,13 +91,17 @@ describe('context keys in the docs', () => {
   const keys = [...read('lib/app.ts').matchAll(/optional\w+\(app, '(\w+)'\)/g)].map((m) => m[1]!);
   /** `| \`key\` | default | …` rows of a document's context table: the first table after "-c key=value". */
   const contextRows = (doc: string) =>
-    new Map(contextTable(doc).flatMap((l) => {
-      const m = /^\| `(\w+)` \| ([^|]*) \|/.exec(l);
-      return m && keys.includes(m[1]!) ? [[m[1]!, m[2]!.trim()] as const] : [];
-    }));
+    new Map(
+      contextTable(doc).flatMap((l) => {
+        const m = /^\| `(\w+)` \| ([^|]*) \|/.exec(l);
+        return m && keys.includes(m[1]!) ? [[m[1]!, m[2]!.trim()] as const] : [];
+      }),
+    );
 
   it('finds the keys lib/app.ts reads', () => {
-    expect(keys).toEqual(expect.arrayContaining(['oidcIssuer', 'oidcAudience', 'removalPolicy', 'apiGatewayLogsRole', 'stackName']));
+    expect(keys).toEqual(
+      expect.arrayContaining(['oidcIssuer', 'oidcAudience', 'removalPolicy', 'apiGatewayLogsRole', 'stackName']),
+    );
   });
 
   it('lists every one in README.md and docs/deploy.md, with the same default', () => {

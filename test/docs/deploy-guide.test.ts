@@ -13,13 +13,14 @@ import { startTestStack, type TestStack } from '../e2e/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GUIDE = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
-const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts;
 /** Set by the shell or the reader's environment, not by the guide. */
 const GIVEN = new Set(['HOME', 'PATH', 'PWD']);
 
 /** The guide's code blocks of one language, in order. */
 function blocks(language: string): string[] {
-  return [...GUIDE.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+  return [...GUIDE.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
 }
 
 /** Shell lines with continuations joined and comments dropped. */
@@ -32,18 +33,29 @@ function shellLines(): string[] {
     .filter((line) => line.trim() !== '');
 }
 
-const assigned = (line: string) => [...line.matchAll(/(?:^|[\s;&|(])(?:export\s+|local\s+)?([A-Z_][A-Z0-9_]*)=/g)].map((m) => m[1]!);
-const exportedNames = (line: string) => [...line.matchAll(/\bexport\s+((?:[A-Z_][A-Z0-9_]*(?:=\S*)?\s*)+)/g)].flatMap((m) => m[1]!.split(/\s+/).map((w) => w.split('=')[0]!).filter(Boolean));
+const assigned = (line: string) =>
+  [...line.matchAll(/(?:^|[\s;&|(])(?:export\s+|local\s+)?([A-Z_][A-Z0-9_]*)=/g)].map((m) => m[1]!);
+const exportedNames = (line: string) =>
+  [...line.matchAll(/\bexport\s+((?:[A-Z_][A-Z0-9_]*(?:=\S*)?\s*)+)/g)].flatMap((m) =>
+    m[1]!
+      .split(/\s+/)
+      .map((w) => w.split('=')[0]!)
+      .filter(Boolean),
+  );
 const read = (line: string) => [...line.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
 /** `X=1 Y=2 command`: variables given to one command only. */
-const inline = (line: string) => [...line.matchAll(/(?:^|[\s;&|(])([A-Z_][A-Z0-9_]*)=\S+(?=\s+(?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:npx|npm|node))/g)].map((m) => m[1]!);
+const inline = (line: string) =>
+  [...line.matchAll(/(?:^|[\s;&|(])([A-Z_][A-Z0-9_]*)=\S+(?=\s+(?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:npx|npm|node))/g)].map(
+    (m) => m[1]!,
+  );
 
 describe('docs/deploy.md', () => {
   it('sets every shell variable before a command reads it', () => {
     const set = new Set(GIVEN);
     const unset: string[] = [];
     for (const line of shellLines()) {
-      for (const name of read(line)) if (!set.has(name) && !assigned(line).includes(name)) unset.push(`${name} in: ${line.trim()}`);
+      for (const name of read(line))
+        if (!set.has(name) && !assigned(line).includes(name)) unset.push(`${name} in: ${line.trim()}`);
       for (const name of assigned(line)) set.add(name);
     }
     expect(unset).toEqual([]);
@@ -58,11 +70,13 @@ describe('docs/deploy.md', () => {
       if (!file) continue;
       const source = readFileSync(join(ROOT, file), 'utf8');
       const needs = [...source.matchAll(/process\.env(?:\.|\[')([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
-      for (const name of needs) if (!exported.has(name) && !inline(line).includes(name)) missing.push(`${name} for ${file}`);
+      for (const name of needs)
+        if (!exported.has(name) && !inline(line).includes(name)) missing.push(`${name} for ${file}`);
     }
     // The TypeScript the guide shows reads its settings from the environment the guide's shell exported.
     for (const block of blocks('ts')) {
-      for (const [, name] of block.matchAll(/process\.env(?:\.|\[')([A-Z_][A-Z0-9_]*)/g)) if (!exported.has(name!)) missing.push(`${name} for a TypeScript block`);
+      for (const [, name] of block.matchAll(/process\.env(?:\.|\[')([A-Z_][A-Z0-9_]*)/g))
+        if (!exported.has(name!)) missing.push(`${name} for a TypeScript block`);
     }
     expect(missing).toEqual([]);
   });
@@ -89,7 +103,7 @@ describe('docs/deploy.md', () => {
   });
 });
 
-describe('examples/hello.ts (the guide\'s SDK example)', () => {
+describe("examples/hello.ts (the guide's SDK example)", () => {
   let t: TestStack;
   beforeAll(async () => {
     t = await startTestStack();
@@ -105,6 +119,9 @@ describe('examples/hello.ts (the guide\'s SDK example)', () => {
       env: { ...process.env, URL: t.stack.url, TOKEN: await t.stack.mintToken('alice') },
     });
     expect(stdout).toMatch(/^stored as msg_id 1$/m);
-    expect(await bob.client.next((f) => f['type'] === 'msg_data')).toMatchObject({ from_user_id: 'alice', msg_data: 'hi from examples/hello.ts' });
+    expect(await bob.client.next((f) => f['type'] === 'msg_data')).toMatchObject({
+      from_user_id: 'alice',
+      msg_data: 'hi from examples/hello.ts',
+    });
   });
 });

@@ -9,13 +9,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FIXED_COST_VARIANTS, fixedCostRow, fixedMonthlyCost, synthesizedTemplate, type FixedCost } from '../../bench/fixed-cost.js';
+import {
+  FIXED_COST_VARIANTS,
+  fixedCostRow,
+  fixedMonthlyCost,
+  synthesizedTemplate,
+  type FixedCost,
+} from '../../bench/fixed-cost.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const CDK_CONTEXT = (JSON.parse(read('cdk.json')) as { context: Record<string, unknown> }).context;
 
-const costs = new Map<string, FixedCost>(FIXED_COST_VARIANTS.map((v) => [v.name, fixedMonthlyCost(synthesizedTemplate(v.context, CDK_CONTEXT))]));
+const costs = new Map<string, FixedCost>(
+  FIXED_COST_VARIANTS.map((v) => [v.name, fixedMonthlyCost(synthesizedTemplate(v.context, CDK_CONTEXT))]),
+);
 const dollars = (name: string) => `$${costs.get(name)!.total.toFixed(2)}`;
 const [DEFAULT, WITH_EMAIL, MINIMAL] = FIXED_COST_VARIANTS.map((v) => v.name);
 

@@ -10,7 +10,23 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DIRS = ['lib', 'bin', 'core', 'lambdas', 'local', 'emulator', 'client', 'protocol', 'bench', 'chaos', 'smoke', 'docs', 'scripts', 'examples', 'test'];
+const DIRS = [
+  'lib',
+  'bin',
+  'core',
+  'lambdas',
+  'local',
+  'emulator',
+  'client',
+  'protocol',
+  'bench',
+  'chaos',
+  'smoke',
+  'docs',
+  'scripts',
+  'examples',
+  'test',
+];
 const SKIP = new Set(['node_modules', 'dist', 'cdk.out', '.data', 'artifacts']);
 /** Built from parts so that this file does not match itself. */
 const OUTSIDE = new RegExp(['shared', '(contract\\.md|reference)'].join('/'));
@@ -27,6 +43,8 @@ describe('the repository stands alone', () => {
   it('has no file that points at the briefs outside it (the contract, the reference facts)', () => {
     const all = [join(ROOT, 'README.md'), ...DIRS.flatMap((dir) => files(join(ROOT, dir)))];
     expect(all.length).toBeGreaterThan(100);
-    expect(all.filter((path) => OUTSIDE.test(readFileSync(path, 'utf8'))).map((path) => relative(ROOT, path))).toEqual([]);
+    expect(all.filter((path) => OUTSIDE.test(readFileSync(path, 'utf8'))).map((path) => relative(ROOT, path))).toEqual(
+      [],
+    );
   });
 });

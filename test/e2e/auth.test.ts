@@ -16,7 +16,11 @@ describe('token refused', () => {
     t = await startTestStack();
     const { url, jwtSecret } = t.stack;
     const key = new TextEncoder().encode(jwtSecret);
-    const badSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('not a user id').setExpirationTime('1h').sign(key);
+    const badSub = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('not a user id')
+      .setExpirationTime('1h')
+      .sign(key);
     const noneAlg = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"alice"}').toString('base64url')}.`;
     const cases: [string, string][] = [
       ['missing', `${url}/`],
@@ -38,8 +42,14 @@ describe('token refused', () => {
   it('accepts a valid token, and the user id comes from its sub', async () => {
     t = await startTestStack();
     const alice = await t.connect('alice', { client_type: '18' });
-    expect(t.stack.emulator.connections()[0]?.authorizer).toMatchObject({ userId: 'alice', principalId: 'alice', clientType: '18' });
+    expect(t.stack.emulator.connections()[0]?.authorizer).toMatchObject({
+      userId: 'alice',
+      principalId: 'alice',
+      clientType: '18',
+    });
     const stored = await t.stack.runtime.connections.listByUser('alice', Date.now());
-    expect(stored).toEqual([expect.objectContaining({ connectionId: alice.connectionId, userId: 'alice', clientType: 18 })]);
+    expect(stored).toEqual([
+      expect.objectContaining({ connectionId: alice.connectionId, userId: 'alice', clientType: 18 }),
+    ]);
   });
 });

@@ -5,7 +5,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient, peer, type ChatClientOptions, type MsgDataFrame, type MsgReadNotifyFrame, type SyncResult, type WebSocketLike } from '../../client/index.js';
+import {
+  ChatClient,
+  peer,
+  type ChatClientOptions,
+  type MsgDataFrame,
+  type MsgReadNotifyFrame,
+  type SyncResult,
+  type WebSocketLike,
+} from '../../client/index.js';
 import { startTestStack, type TestStack } from './harness.js';
 
 let t: TestStack | undefined;
@@ -17,7 +25,11 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function sdkClient(stack: TestStack, userId: string, options: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
+async function sdkClient(
+  stack: TestStack,
+  userId: string,
+  options: Partial<ChatClientOptions> = {},
+): Promise<ChatClient> {
   const client = new ChatClient({
     url: stack.stack.url,
     token: await stack.stack.mintToken(userId),
@@ -147,9 +159,17 @@ describe('catch-up after being offline, through the local stack', () => {
     ]);
 
     const receipt = alice.waitFor('msg_read_receipt');
-    await expect(bob.markRead({ conversation: peer('alice'), msgId: 30 })).resolves.toMatchObject({ type: 'msg_read_ack' });
+    await expect(bob.markRead({ conversation: peer('alice'), msgId: 30 })).resolves.toMatchObject({
+      type: 'msg_read_ack',
+    });
     expect(await bob.unreadCounts()).toMatchObject({ total_cnt: 0, unreadinfo_list: [] });
-    const expected: MsgReadNotifyFrame = { type: 'msg_read_receipt', user_id: 'bob', session_id: 'alice', session_type: 1, msg_id: 30 };
+    const expected: MsgReadNotifyFrame = {
+      type: 'msg_read_receipt',
+      user_id: 'bob',
+      session_id: 'alice',
+      session_type: 1,
+      msg_id: 30,
+    };
     expect(await receipt).toEqual(expected);
 
     // Reconnecting with nothing new costs one request and delivers nothing again.
@@ -182,7 +202,11 @@ describe('catch-up after being offline, through the local stack', () => {
     const bob = await sdkClient(t, 'bob', {
       WebSocket: interceptedWebSocket({
         beforeSend: (frame) =>
-          frame['action'] === 'recent_sessions' ? heldUntil(31) : frame['action'] === 'msg_list' ? heldUntil(32) : undefined,
+          frame['action'] === 'recent_sessions'
+            ? heldUntil(31)
+            : frame['action'] === 'msg_list'
+              ? heldUntil(32)
+              : undefined,
         onReceive: (frame) => {
           if (frame['type'] !== 'msg_data') return;
           const id = frame['msg_id'] as number;

@@ -33,7 +33,12 @@ describe('error frames of the contract, with seq echoed and the connection still
     for (const [frame, code, seq] of cases) {
       alice.client.send(frame);
       const error = await alice.client.next((f) => f['type'] === 'error');
-      expect(error, JSON.stringify(frame)).toEqual({ type: 'error', code, message: expect.any(String), ...(seq === undefined ? {} : { seq }) });
+      expect(error, JSON.stringify(frame)).toEqual({
+        type: 'error',
+        code,
+        message: expect.any(String),
+        ...(seq === undefined ? {} : { seq }),
+      });
     }
 
     // Still usable, and the first stored message is msg_id 1: none of the refused frames took a number.
@@ -50,18 +55,26 @@ describe('error frames of the contract, with seq echoed and the connection still
     const burst = 10;
     for (let seq = 1; seq <= burst; seq++) alice.client.send(msgData('bob', seq, `m${seq}`));
     const replies = [];
-    for (let i = 0; i < burst; i++) replies.push(await alice.client.next((f) => f['type'] === 'msg_data_ack' || f['type'] === 'error'));
+    for (let i = 0; i < burst; i++)
+      replies.push(await alice.client.next((f) => f['type'] === 'msg_data_ack' || f['type'] === 'error'));
     const limited = replies.filter((f) => f['type'] === 'error');
     const acked = replies.filter((f) => f['type'] === 'msg_data_ack');
     expect(limited.length).toBeGreaterThan(0);
     for (const error of limited) expect(error).toMatchObject({ code: 'rate_limited', seq: expect.any(Number) });
     // Every seq answered exactly once, and only the accepted frames took msg_ids: 1..n with no gaps.
-    expect(replies.map((f) => f['seq']).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
-    expect(acked.map((f) => f['msg_id']).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1));
+    expect(replies.map((f) => f['seq']).sort((a, b) => (a as number) - (b as number))).toEqual(
+      Array.from({ length: burst }, (_, i) => i + 1),
+    );
+    expect(acked.map((f) => f['msg_id']).sort((a, b) => (a as number) - (b as number))).toEqual(
+      Array.from({ length: acked.length }, (_, i) => i + 1),
+    );
 
     // Another user has a budget of its own.
     const carol = await t.connect('carol');
     carol.client.send(msgData('bob', 99, 'from another user'));
-    expect(await carol.client.next((f) => f['type'] === 'msg_data_ack' || f['type'] === 'error')).toMatchObject({ type: 'msg_data_ack', seq: 99 });
+    expect(await carol.client.next((f) => f['type'] === 'msg_data_ack' || f['type'] === 'error')).toMatchObject({
+      type: 'msg_data_ack',
+      seq: 99,
+    });
   });
 });

@@ -15,7 +15,15 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient, MsgType, group, type GroupChangeMemberNotifyFrame, type MsgDataAckFrame, type MsgDataFrame, type SyncResult } from '../../client/index.js';
+import {
+  ChatClient,
+  MsgType,
+  group,
+  type GroupChangeMemberNotifyFrame,
+  type MsgDataAckFrame,
+  type MsgDataFrame,
+  type SyncResult,
+} from '../../client/index.js';
 import { localDynamoClient } from '../support/dynamo.js';
 import { startTestStack, type TestStack } from './harness.js';
 
@@ -46,7 +54,12 @@ const devices: Device[] = [];
 let groupId = '';
 
 async function device(userId: string): Promise<Device> {
-  const client = new ChatClient({ url: t.stack.url, token: await t.stack.mintToken(userId), WebSocket, reconnect: false });
+  const client = new ChatClient({
+    url: t.stack.url,
+    token: await t.stack.mintToken(userId),
+    WebSocket,
+    reconnect: false,
+  });
   const d: Device = { userId, client, received: [], sent: [], notices: [], errors: [] };
   client.on('message', (m: MsgDataFrame) => {
     if (m.to_session_id === groupId && m.msg_type === MsgType.GroupText) d.received.push(m.msg_id);
@@ -78,7 +91,11 @@ async function sendRound(phones: readonly Device[], count: number): Promise<void
       15_000,
       `msg_data ${clientMsgId}`,
     );
-    const ack: MsgDataAckFrame = await phone.client.send({ to: group(groupId), msgData: `message ${n} from ${phone.userId}`, clientMsgId });
+    const ack: MsgDataAckFrame = await phone.client.send({
+      to: group(groupId),
+      msgData: `message ${n} from ${phone.userId}`,
+      clientMsgId,
+    });
     phone.sent.push(ack.msg_id);
     expect(ack).toMatchObject({ session_id: groupId, session_type: 2 });
     expect((await finished).outcome).toBe('ok');
@@ -115,74 +132,91 @@ afterAll(async () => {
 });
 
 describe('a 50-member group through the local stack', () => {
-  it('10 members offline while others send: after they come back, every member holds every message once, in msg_id order', { timeout: 120_000 }, async () => {
-    const startedAt = Date.now();
-    const mains = new Map<string, Device>();
-    for (const userId of MEMBERS) mains.set(userId, await device(userId));
-    const phones = await Promise.all(SENDERS.map((userId) => device(userId)));
-    await inBatches([...mains.values(), ...phones], 10, (d) => d.client.connect());
-    const connectedAt = Date.now();
+  it(
+    '10 members offline while others send: after they come back, every member holds every message once, in msg_id order',
+    { timeout: 120_000 },
+    async () => {
+      const startedAt = Date.now();
+      const mains = new Map<string, Device>();
+      for (const userId of MEMBERS) mains.set(userId, await device(userId));
+      const phones = await Promise.all(SENDERS.map((userId) => device(userId)));
+      await inBatches([...mains.values(), ...phones], 10, (d) => d.client.connect());
+      const connectedAt = Date.now();
 
-    // The owner creates the group; every other connection of a member hears of it.
-    const owner = mains.get(OWNER)!;
-    const created = await owner.client.createGroup({ groupName: 'fifty', memberIds: MEMBERS.slice(1) });
-    groupId = created.group_id;
-    const others = devices.filter((d) => d !== owner);
-    await expect.poll(() => others.filter((d) => d.notices.length > 0).length, { timeout: 10_000 }).toBe(others.length);
-    for (const d of others) {
-      expect(d.notices[0]).toMatchObject({ group_id: groupId, change_type: 'add' });
-      expect([...d.notices[0]!.cur_user_id_list].sort()).toEqual(MEMBERS);
-    }
-    expect((await phones[0]!.client.groupInfo(groupId)).owner_id).toBe(OWNER);
-    expect((await mains.get('m45')!.client.listGroups()).group_list).toEqual([{ group_id: groupId, group_name: 'fifty' }]);
+      // The owner creates the group; every other connection of a member hears of it.
+      const owner = mains.get(OWNER)!;
+      const created = await owner.client.createGroup({ groupName: 'fifty', memberIds: MEMBERS.slice(1) });
+      groupId = created.group_id;
+      const others = devices.filter((d) => d !== owner);
+      await expect
+        .poll(() => others.filter((d) => d.notices.length > 0).length, { timeout: 10_000 })
+        .toBe(others.length);
+      for (const d of others) {
+        expect(d.notices[0]).toMatchObject({ group_id: groupId, change_type: 'add' });
+        expect([...d.notices[0]!.cur_user_id_list].sort()).toEqual(MEMBERS);
+      }
+      expect((await phones[0]!.client.groupInfo(groupId)).owner_id).toBe(OWNER);
+      expect((await mains.get('m45')!.client.listGroups()).group_list).toEqual([
+        { group_id: groupId, group_name: 'fifty' },
+      ]);
 
-    await sendRound(phones, BEFORE);
+      await sendRound(phones, BEFORE);
 
-    // 10 members go offline; their $disconnects have finished before anything more is sent.
-    const disconnectsBefore = t.invocations.all.filter((r) => r.routeKey === '$disconnect').length;
-    for (const userId of OFFLINE) mains.get(userId)!.client.close();
-    await expect.poll(() => t.invocations.all.filter((r) => r.routeKey === '$disconnect').length - disconnectsBefore, { timeout: 10_000 }).toBe(OFFLINE.length);
+      // 10 members go offline; their $disconnects have finished before anything more is sent.
+      const disconnectsBefore = t.invocations.all.filter((r) => r.routeKey === '$disconnect').length;
+      for (const userId of OFFLINE) mains.get(userId)!.client.close();
+      await expect
+        .poll(() => t.invocations.all.filter((r) => r.routeKey === '$disconnect').length - disconnectsBefore, {
+          timeout: 10_000,
+        })
+        .toBe(OFFLINE.length);
 
-    await sendRound(phones, WHILE_OFFLINE);
-    const sentAt = Date.now();
-    for (const userId of OFFLINE) expect(mains.get(userId)!.received).toEqual(range(1, BEFORE));
+      await sendRound(phones, WHILE_OFFLINE);
+      const sentAt = Date.now();
+      for (const userId of OFFLINE) expect(mains.get(userId)!.received).toEqual(range(1, BEFORE));
 
-    // They come back: the same clients connect again and catch up, while more messages arrive live.
-    const synced = new Map<string, Promise<SyncResult>>();
-    await inBatches(OFFLINE, 10, async (userId) => {
-      const client = mains.get(userId)!.client;
-      synced.set(userId, client.waitFor('synced'));
-      await client.connect();
-    });
-    await sendRound(phones, DURING_CATCH_UP);
-    const results = await Promise.all(OFFLINE.map((userId) => synced.get(userId)!));
-    for (const result of results) {
-      expect(result.complete).toBe(true);
-      expect(result.messages).toBeGreaterThanOrEqual(WHILE_OFFLINE);
-    }
+      // They come back: the same clients connect again and catch up, while more messages arrive live.
+      const synced = new Map<string, Promise<SyncResult>>();
+      await inBatches(OFFLINE, 10, async (userId) => {
+        const client = mains.get(userId)!.client;
+        synced.set(userId, client.waitFor('synced'));
+        await client.connect();
+      });
+      await sendRound(phones, DURING_CATCH_UP);
+      const results = await Promise.all(OFFLINE.map((userId) => synced.get(userId)!));
+      for (const result of results) {
+        expect(result.complete).toBe(true);
+        expect(result.messages).toBeGreaterThanOrEqual(WHILE_OFFLINE);
+      }
 
-    // Every main client holds 1..TOTAL exactly once, in msg_id order.
-    await expect
-      .poll(() => [...mains.values()].filter((d) => d.received.length < TOTAL).map((d) => d.userId), { timeout: 15_000 })
-      .toEqual([]);
-    for (const d of mains.values()) {
-      expect(d.received, d.userId).toEqual(range(1, TOTAL));
-      expect(d.client.getSyncState().latestMsgIds[`2:${groupId}`], d.userId).toBe(TOTAL);
-    }
-    // Each phone got the others' messages through `message` and its own as acks: together 1..TOTAL, once each.
-    for (const phone of phones) {
-      expect(phone.received, phone.userId).toEqual(range(1, TOTAL).filter((id) => !phone.sent.includes(id)));
-      expect([...phone.received, ...phone.sent].sort((a, b) => a - b), phone.userId).toEqual(range(1, TOTAL));
-    }
-    // The server agrees on the count, and every live delivery was acknowledged (session_type 2, the group id).
-    expect((await owner.client.latestMsgId(group(groupId))).latest_msg_id).toBe(TOTAL);
-    await expect.poll(pendingDeliveries, { timeout: 10_000 }).toBe(0);
-    expect(devices.flatMap((d) => d.errors.map((e) => `${d.userId}: ${e.message}`))).toEqual([]);
+      // Every main client holds 1..TOTAL exactly once, in msg_id order.
+      await expect
+        .poll(() => [...mains.values()].filter((d) => d.received.length < TOTAL).map((d) => d.userId), {
+          timeout: 15_000,
+        })
+        .toEqual([]);
+      for (const d of mains.values()) {
+        expect(d.received, d.userId).toEqual(range(1, TOTAL));
+        expect(d.client.getSyncState().latestMsgIds[`2:${groupId}`], d.userId).toBe(TOTAL);
+      }
+      // Each phone got the others' messages through `message` and its own as acks: together 1..TOTAL, once each.
+      for (const phone of phones) {
+        expect(phone.received, phone.userId).toEqual(range(1, TOTAL).filter((id) => !phone.sent.includes(id)));
+        expect(
+          [...phone.received, ...phone.sent].sort((a, b) => a - b),
+          phone.userId,
+        ).toEqual(range(1, TOTAL));
+      }
+      // The server agrees on the count, and every live delivery was acknowledged (session_type 2, the group id).
+      expect((await owner.client.latestMsgId(group(groupId))).latest_msg_id).toBe(TOTAL);
+      await expect.poll(pendingDeliveries, { timeout: 10_000 }).toBe(0);
+      expect(devices.flatMap((d) => d.errors.map((e) => `${d.userId}: ${e.message}`))).toEqual([]);
 
-    const done = Date.now();
-    console.info(
-      `groups e2e: connect ${connectedAt - startedAt} ms, ${BEFORE + WHILE_OFFLINE} messages ${sentAt - connectedAt} ms, ` +
-        `come back + ${DURING_CATCH_UP} more ${done - sentAt} ms, total ${done - startedAt} ms`,
-    );
-  });
+      const done = Date.now();
+      console.info(
+        `groups e2e: connect ${connectedAt - startedAt} ms, ${BEFORE + WHILE_OFFLINE} messages ${sentAt - connectedAt} ms, ` +
+          `come back + ${DURING_CATCH_UP} more ${done - sentAt} ms, total ${done - startedAt} ms`,
+      );
+    },
+  );
 });

@@ -92,10 +92,17 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
 /** A DynamoDB or S3 call outside lib/grants.ts would be an AccessDenied on AWS: fail the test that made it. */
 export function expectWithinGrants(stack: LocalStack): void {
   const { violations } = stack.iamGuard;
-  const s3 = stack.s3Guard.violations.map((v) => `${v.functionId}: ${v.command} needs ${v.action} on ${v.key} — outside lib/grants.ts attachments`);
+  const s3 = stack.s3Guard.violations.map(
+    (v) => `${v.functionId}: ${v.command} needs ${v.action} on ${v.key} — outside lib/grants.ts attachments`,
+  );
   if (violations.length === 0 && s3.length === 0) return;
-  const lines = [...violations.map((v) => `${v.functionId}: ${v.command} needs ${v.action} on ${v.table} — ${v.reason}`), ...s3];
-  throw new Error(`DynamoDB or S3 calls outside lib/grants.ts (AccessDenied on AWS):\n${[...new Set(lines)].join('\n')}`);
+  const lines = [
+    ...violations.map((v) => `${v.functionId}: ${v.command} needs ${v.action} on ${v.table} — ${v.reason}`),
+    ...s3,
+  ];
+  throw new Error(
+    `DynamoDB or S3 calls outside lib/grants.ts (AccessDenied on AWS):\n${[...new Set(lines)].join('\n')}`,
+  );
 }
 
 function expectOk(record: InvocationRecord): void {

@@ -9,7 +9,9 @@ import { startTestStack, type TestStack } from './harness.js';
 
 describe('IAM actions of DynamoDB calls', () => {
   it('maps each API to its action and tables, transactions to their item actions', () => {
-    expect(requiredPermissions('GetItemCommand', { TableName: 'M', Key: {} })).toEqual([{ action: 'dynamodb:GetItem', table: 'M' }]);
+    expect(requiredPermissions('GetItemCommand', { TableName: 'M', Key: {} })).toEqual([
+      { action: 'dynamodb:GetItem', table: 'M' },
+    ]);
     expect(requiredPermissions('QueryCommand', { TableName: 'S', IndexName: 'by-user' })).toEqual([
       { action: 'dynamodb:Query', table: 'S', index: 'by-user' },
     ]);
@@ -19,7 +21,12 @@ describe('IAM actions of DynamoDB calls', () => {
     ]);
     expect(
       requiredPermissions('TransactWriteItemsCommand', {
-        TransactItems: [{ Put: { TableName: 'A' } }, { Update: { TableName: 'B' } }, { ConditionCheck: { TableName: 'C' } }, { Delete: { TableName: 'A' } }],
+        TransactItems: [
+          { Put: { TableName: 'A' } },
+          { Update: { TableName: 'B' } },
+          { ConditionCheck: { TableName: 'C' } },
+          { Delete: { TableName: 'A' } },
+        ],
       }),
     ).toEqual([
       { action: 'dynamodb:PutItem', table: 'A' },
@@ -30,7 +37,9 @@ describe('IAM actions of DynamoDB calls', () => {
     expect(requiredPermissions('TransactGetItemsCommand', { TransactItems: [{ Get: { TableName: 'A' } }] })).toEqual([
       { action: 'dynamodb:GetItem', table: 'A' },
     ]);
-    expect(() => requiredPermissions('ExecuteStatementCommand', { Statement: 'SELECT * FROM M' })).toThrow(AccessDeniedException);
+    expect(() => requiredPermissions('ExecuteStatementCommand', { Statement: 'SELECT * FROM M' })).toThrow(
+      AccessDeniedException,
+    );
   });
 });
 
@@ -56,7 +65,9 @@ describe('the local stack', () => {
     expect(put).toBeInstanceOf(AccessDeniedException);
     expect((put as Error).message).toMatch(/not authorized to perform: dynamodb:PutItem on resource: .*Connections/);
     expect(await stack.runtime.connections.listByUser('mallory', Date.now())).toEqual([]);
-    await expect(stack.runtimes.ack.sessions.listByType('alice', 1, { limit: 10 })).rejects.toBeInstanceOf(AccessDeniedException);
+    await expect(stack.runtimes.ack.sessions.listByType('alice', 1, { limit: 10 })).rejects.toBeInstanceOf(
+      AccessDeniedException,
+    );
 
     expect(stack.iamGuard.violations.map((v) => [v.functionId, v.action])).toEqual([
       ['devices', 'dynamodb:PutItem'],

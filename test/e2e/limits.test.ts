@@ -19,7 +19,10 @@ describe('connections per user', () => {
     for (let i = 0; i < 3; i++) devices.push(await t.connect('alice'));
     const newest = await t.connect('alice');
 
-    expect(await devices[0]!.client.next((f) => f['type'] === 'kick')).toEqual({ type: 'kick', reason: 'too_many_connections' });
+    expect(await devices[0]!.client.next((f) => f['type'] === 'kick')).toEqual({
+      type: 'kick',
+      reason: 'too_many_connections',
+    });
     expect(await devices[0]!.client.closed).toMatchObject({ code: expect.any(Number) });
     // The others, the newest included, still work; the kicked connection's row is gone.
     for (const device of [...devices.slice(1), newest]) await t.barrier(device);
@@ -37,13 +40,26 @@ describe('group caps', () => {
       alice.client.send(frame);
       return alice.client.next((f) => f['seq'] === frame['seq']);
     };
-    expect(await request({ action: 'group_create', seq: 1, group_name: 'big', member_ids: ['b', 'c', 'd'] })).toMatchObject({ type: 'error', code: 'limit_exceeded' });
+    expect(
+      await request({ action: 'group_create', seq: 1, group_name: 'big', member_ids: ['b', 'c', 'd'] }),
+    ).toMatchObject({ type: 'error', code: 'limit_exceeded' });
     const created = await request({ action: 'group_create', seq: 2, group_name: 'ok', member_ids: ['b'] });
     expect(created).toMatchObject({ type: 'group_create' });
-    expect(await request({ action: 'group_create', seq: 3, group_name: 'second', member_ids: ['b'] })).toMatchObject({ type: 'error', code: 'limit_exceeded' });
+    expect(await request({ action: 'group_create', seq: 3, group_name: 'second', member_ids: ['b'] })).toMatchObject({
+      type: 'error',
+      code: 'limit_exceeded',
+    });
     expect(
-      await request({ action: 'group_change_member', seq: 4, group_id: created['group_id'], change_type: 'add', member_ids: ['c', 'd'] }),
+      await request({
+        action: 'group_change_member',
+        seq: 4,
+        group_id: created['group_id'],
+        change_type: 'add',
+        member_ids: ['c', 'd'],
+      }),
     ).toMatchObject({ type: 'error', code: 'limit_exceeded' });
-    expect(await request({ action: 'group_list', seq: 5 })).toMatchObject({ group_list: [{ group_id: created['group_id'], group_name: 'ok' }] });
+    expect(await request({ action: 'group_list', seq: 5 })).toMatchObject({
+      group_list: [{ group_id: created['group_id'], group_name: 'ok' }],
+    });
   });
 });

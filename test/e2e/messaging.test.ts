@@ -43,12 +43,24 @@ describe('messages between users, through the emulator and the real handlers', (
     const ack2 = await alice.client.next((f) => f['type'] === 'msg_data_ack');
     expect(ack2).toMatchObject({ seq: 8, msg_id: 2, session_id: 'bob' });
     expect(ack2['client_msg_id']).toBeUndefined();
-    expect(await bob.client.next((f) => f['type'] === 'msg_data')).toMatchObject({ msg_id: 2, msg_data: 'second', from_user_id: 'alice' });
+    expect(await bob.client.next((f) => f['type'] === 'msg_data')).toMatchObject({
+      msg_id: 2,
+      msg_data: 'second',
+      from_user_id: 'alice',
+    });
 
     // The pair shares one counter in both directions.
     bob.client.send(msgData('alice', 1, 'back'));
-    expect(await bob.client.next((f) => f['type'] === 'msg_data_ack')).toMatchObject({ msg_id: 3, session_id: 'alice', seq: 1 });
-    expect(await alice.client.next((f) => f['type'] === 'msg_data')).toMatchObject({ msg_id: 3, from_user_id: 'bob', to_session_id: 'alice' });
+    expect(await bob.client.next((f) => f['type'] === 'msg_data_ack')).toMatchObject({
+      msg_id: 3,
+      session_id: 'alice',
+      seq: 1,
+    });
+    expect(await alice.client.next((f) => f['type'] === 'msg_data')).toMatchObject({
+      msg_id: 3,
+      from_user_id: 'bob',
+      to_session_id: 'alice',
+    });
 
     // The sending connection never gets its own msg_data.
     await t.barrier(alice);
@@ -67,7 +79,12 @@ describe('messages between users, through the emulator and the real handlers', (
     const ack = await phone.client.next((f) => f['type'] === 'msg_data_ack');
     expect(ack).toMatchObject({ msg_id: 1, seq: 1 });
     const onLaptop = await laptop.client.next((f) => f['type'] === 'msg_data');
-    expect(onLaptop).toMatchObject({ from_user_id: 'alice', to_session_id: 'bob', msg_id: 1, msg_data: 'from my phone' });
+    expect(onLaptop).toMatchObject({
+      from_user_id: 'alice',
+      to_session_id: 'bob',
+      msg_id: 1,
+      msg_data: 'from my phone',
+    });
     expect(await bob.client.next((f) => f['type'] === 'msg_data')).toEqual(onLaptop);
 
     await t.handled(phone, 'msg_data', 1);
@@ -116,7 +133,9 @@ describe('gone connections', () => {
     const alice = await t.connect('alice');
     const bob = await t.connect('bob');
     const now = () => Date.now();
-    expect((await t.stack.runtime.connections.listByUser('bob', now())).map((c) => c.connectionId)).toEqual([bob.connectionId]);
+    expect((await t.stack.runtime.connections.listByUser('bob', now())).map((c) => c.connectionId)).toEqual([
+      bob.connectionId,
+    ]);
 
     // $disconnect is best effort on AWS: here it never comes, the socket just goes.
     expect(t.stack.emulator.dropConnection(bob.connectionId)).toBe(true);

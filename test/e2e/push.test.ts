@@ -32,10 +32,20 @@ describe('push notifications (local fakes)', () => {
     await call(bob, { action: 'device_token', seq: 3, token: webToken, platform: 'web' });
     // The fake push service's exact origin is the only loopback endpoint local mode allows.
     const elsewhere = JSON.stringify({ ...JSON.parse(webToken), endpoint: `http://127.0.0.1:${t.stack.port}/push/x` });
-    expect(await call(bob, { action: 'device_token', seq: 30, token: elsewhere, platform: 'web' })).toMatchObject({ type: 'error', code: 'bad_request' });
+    expect(await call(bob, { action: 'device_token', seq: 30, token: elsewhere, platform: 'web' })).toMatchObject({
+      type: 'error',
+      code: 'bad_request',
+    });
     const alice = await t.connect('alice');
-    const { group_id: groupId } = (await call(alice, { action: 'group_create', seq: 1, group_name: 'team', member_ids: ['bob'] })) as { group_id: string };
-    expect(await call(bob, { action: 'session_mute', seq: 4, session_id: groupId, session_type: 2, mute: true })).toMatchObject({ mute: true });
+    const { group_id: groupId } = (await call(alice, {
+      action: 'group_create',
+      seq: 1,
+      group_name: 'team',
+      member_ids: ['bob'],
+    })) as { group_id: string };
+    expect(
+      await call(bob, { action: 'session_mute', seq: 4, session_id: groupId, session_type: 2, mute: true }),
+    ).toMatchObject({ mute: true });
     await bob.client.close();
     await t.invocations.take((r) => r.routeKey === '$disconnect', 10_000, '$disconnect of bob');
 
@@ -79,13 +89,22 @@ describe('push notifications (local fakes)', () => {
     const bob = await t.connect('bob');
     await call(bob, { action: 'device_token', seq: 1, token: 'shared-tablet', platform: 'android' });
     const carol = await t.connect('carol');
-    expect(await call(carol, { action: 'device_token', seq: 1, token: 'shared-tablet', platform: 'android' })).toMatchObject({ pending: true });
+    expect(
+      await call(carol, { action: 'device_token', seq: 1, token: 'shared-tablet', platform: 'android' }),
+    ).toMatchObject({ pending: true });
     await push.settled();
     const challenge = push.fcm.sent.find((r) => r.token === 'shared-tablet')!;
     const code = (challenge.message['data'] as Record<string, string>)['device_token_code']!;
     expect(code).toBeDefined();
-    expect(await call(carol, { action: 'device_token_verify', seq: 2, token: 'shared-tablet', code })).toEqual({ type: 'device_token_verify', seq: 2 });
-    expect(await bob.client.next((f) => f['type'] === 'device_token_moved')).toEqual({ type: 'device_token_moved', token: 'shared-tablet', platform: 'android' });
+    expect(await call(carol, { action: 'device_token_verify', seq: 2, token: 'shared-tablet', code })).toEqual({
+      type: 'device_token_verify',
+      seq: 2,
+    });
+    expect(await bob.client.next((f) => f['type'] === 'device_token_moved')).toEqual({
+      type: 'device_token_moved',
+      token: 'shared-tablet',
+      platform: 'android',
+    });
     expect((await t.stack.runtime.deviceTokens.tokensOf('carol')).map((d) => d.token)).toEqual(['shared-tablet']);
     expect(await t.stack.runtime.deviceTokens.tokensOf('bob')).toEqual([]);
   });

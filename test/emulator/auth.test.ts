@@ -39,7 +39,9 @@ describe('authorizer refusals', () => {
         principalId: 'alice',
         policyDocument: {
           Version: '2012-10-17',
-          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn.replace('$connect', 'other') }],
+          Statement: [
+            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn.replace('$connect', 'other') },
+          ],
         },
       }),
     });
@@ -51,7 +53,10 @@ describe('authorizer refusals', () => {
     api = await startStubApi({
       authorizer: async () => ({
         principalId: 'alice',
-        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:*', Effect: 'Allow', Resource: 'arn:aws:execute-api:*' }] },
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:*', Effect: 'Allow', Resource: 'arn:aws:execute-api:*' }],
+        },
       }),
     });
     const client = await TestClient.open(`${api.emulator.url}/?token=x`);

@@ -31,7 +31,11 @@ async function open(url: string): Promise<TestClient> {
 describe('two-way routes (a $default route response)', () => {
   it('sends the integration body back on a two-way route, and nothing on a one-way route', async () => {
     const answer: RouteHandler = async (event) => ({ statusCode: 200, body: `echo ${event.requestContext.routeKey}` });
-    api = await startStubApi({ extraRoutes: { ping: answer, quiet: answer, text: async () => 'plain string' }, twoWayRoutes: ['ping', 'text', '$default'], routes: { $default: answer } });
+    api = await startStubApi({
+      extraRoutes: { ping: answer, quiet: answer, text: async () => 'plain string' },
+      twoWayRoutes: ['ping', 'text', '$default'],
+      routes: { $default: answer },
+    });
     const client = await open(api.urlFor('alice'));
     client.send({ action: 'quiet' });
     client.send({ action: 'ping' });
@@ -49,6 +53,7 @@ describe('two-way routes (a $default route response)', () => {
 describe('route selection expressions', () => {
   it('evaluates nested paths, several variables with literal text, and escapes', () => {
     const keys = ['chat/join', 'v2', '$default', 'x$y'];
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an API Gateway route selection expression, not a template.
     const select = routeSelector('${request.body.service}/${request.body.data.kind}', keys);
     expect(select('{"service":"chat","data":{"kind":"join"}}')).toBe('chat/join');
     expect(select('{"service":"chat"}')).toBe('$default');
@@ -58,7 +63,12 @@ describe('route selection expressions', () => {
   });
 
   it('routes by the configured expression', async () => {
-    api = await startStubApi({ routeSelectionExpression: '$request.body.type', extraRoutes: { hello: async (event) => (api!.invocations.push({ routeKey: 'hello', event }), { statusCode: 200 }) } });
+    api = await startStubApi({
+      routeSelectionExpression: '$request.body.type',
+      extraRoutes: {
+        hello: async (event) => (api!.invocations.push({ routeKey: 'hello', event }), { statusCode: 200 }),
+      },
+    });
     const client = await open(api.urlFor('alice'));
     client.send({ type: 'hello' });
     client.send({ action: 'hello' });
@@ -85,9 +95,14 @@ describe('@connections', () => {
     const client = await open(api.urlFor('alice'));
     const connect = await api.invocations.take((i) => i.routeKey === '$connect');
     const frames: { fin: boolean; opcode: number; length: number }[] = [];
-    (client.ws as unknown as { _socket: NodeJS.EventEmitter })._socket.prependListener('data', (chunk: Buffer) => frames.push(...serverFrames(chunk)));
+    (client.ws as unknown as { _socket: NodeJS.EventEmitter })._socket.prependListener('data', (chunk: Buffer) =>
+      frames.push(...serverFrames(chunk)),
+    );
     const message = 'é'.repeat(50 * 1024); // 100 KB of UTF-8, cut inside characters at frame boundaries
-    const response = await fetch(`${api.emulator.httpUrl}/local/@connections/${encodeURIComponent(connect.event.requestContext.connectionId)}`, { method: 'POST', body: message });
+    const response = await fetch(
+      `${api.emulator.httpUrl}/local/@connections/${encodeURIComponent(connect.event.requestContext.connectionId)}`,
+      { method: 'POST', body: message },
+    );
     expect(response.status).toBe(200);
     expect(await client.messages.take()).toBe(message);
     expect(frames.map((f) => [f.opcode, f.fin, f.length])).toEqual([
@@ -161,4 +176,3 @@ function serverFrames(chunk: Buffer): { fin: boolean; opcode: number; length: nu
   return frames;
 }
 serverFrames.pending = Buffer.alloc(0);
-

@@ -58,7 +58,10 @@ async function connectedClient(port: number): Promise<TestClient> {
 /** Nothing left: no process of the run, no temporary folder, no lock in its data folder. */
 async function expectNothingLeft(stack: StackProcess, folder?: string): Promise<void> {
   expect(await eventually(() => stack.processes().length === 0), JSON.stringify(stack.processes())).toBe(true);
-  expect(await eventually(() => stack.leftInTmp().length === 0), `left in TMPDIR: ${stack.leftInTmp().join(', ')}`).toBe(true);
+  expect(
+    await eventually(() => stack.leftInTmp().length === 0),
+    `left in TMPDIR: ${stack.leftInTmp().join(', ')}`,
+  ).toBe(true);
   if (folder) expect(existsSync(join(folder, '.lock'))).toBe(false);
 }
 
@@ -66,7 +69,7 @@ const FIRST_TEST_MS = 240_000;
 
 describe.skipIf(process.platform !== 'linux')('local stack lifecycle', () => {
   it(
-    "Ctrl-C (SIGINT to the process group) stops clients, then handlers, then the database; a second stack is refused the folder",
+    'Ctrl-C (SIGINT to the process group) stops clients, then handlers, then the database; a second stack is refused the folder',
     async () => {
       const folder = dataDir();
       const stack = run(['--data-dir', folder]);
@@ -124,7 +127,10 @@ describe.skipIf(process.platform !== 'linux')('local stack lifecycle', () => {
       const lock = JSON.parse(readFileSync(join(folder, '.lock'), 'utf8')) as { pid: number; databasePid: number };
       // The janitor first: killed after node, it could see node go and stop Java before its own kill lands.
       const others = first.processes().filter((p) => !p.command.includes('DynamoDBLocal'));
-      for (const { pid } of others.sort((p, q) => Number(q.command.includes('janitor')) - Number(p.command.includes('janitor')))) kill(pid, 'SIGKILL');
+      for (const { pid } of others.sort(
+        (p, q) => Number(q.command.includes('janitor')) - Number(p.command.includes('janitor')),
+      ))
+        kill(pid, 'SIGKILL');
       expect(await eventually(() => first.processes().every((p) => p.command.includes('DynamoDBLocal')))).toBe(true);
       expect(first.processes().map((p) => p.pid)).toEqual([lock.databasePid]);
 

@@ -20,7 +20,7 @@ async function open(url: string): Promise<TestClient> {
 
 /** Sends one message as several frames (fragmentation), as a client may for messages over 32 KB. */
 function sendFragmented(client: TestClient, parts: string[]): void {
-  parts.forEach((part, i) => client.ws.send(part, { fin: i === parts.length - 1 }));
+  for (const [i, part] of parts.entries()) client.ws.send(part, { fin: i === parts.length - 1 });
 }
 
 const KB = 1024;
@@ -48,7 +48,14 @@ describe('payload limits', () => {
   it('accepts a fragmented message up to 128 KB as one event', async () => {
     api = await startStubApi();
     const client = await open(api.urlFor('alice'));
-    const parts = ['{"action":"msg_data","pad":"', 'a'.repeat(31 * KB), 'b'.repeat(31 * KB), 'c'.repeat(31 * KB), 'd'.repeat(31 * KB), '"}'];
+    const parts = [
+      '{"action":"msg_data","pad":"',
+      'a'.repeat(31 * KB),
+      'b'.repeat(31 * KB),
+      'c'.repeat(31 * KB),
+      'd'.repeat(31 * KB),
+      '"}',
+    ];
     sendFragmented(client, parts);
     const invocation = await api.invocations.take((i) => i.routeKey === 'msg_data');
     expect(invocation.event.body).toBe(parts.join(''));
@@ -57,7 +64,10 @@ describe('payload limits', () => {
   it('closes with 1009 on a message over 128 KB even when each frame is under 32 KB', async () => {
     api = await startStubApi();
     const client = await open(api.urlFor('alice'));
-    sendFragmented(client, Array.from({ length: 5 }, () => 'z'.repeat(30 * KB)));
+    sendFragmented(
+      client,
+      Array.from({ length: 5 }, () => 'z'.repeat(30 * KB)),
+    );
     expect((await client.closed).code).toBe(1009);
     const disconnect = await api.invocations.take((i) => i.routeKey === '$disconnect');
     expect(disconnect.event.requestContext.disconnectStatusCode).toBe(1009);
@@ -123,7 +133,18 @@ describe('FrameSizeMonitor', () => {
     const maskBit = masked ? 0x80 : 0;
     if (length < 126) header.push(maskBit | length);
     else if (length < 65536) header.push(maskBit | 126, length >> 8, length & 0xff);
-    else header.push(maskBit | 127, 0, 0, 0, 0, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+    else
+      header.push(
+        maskBit | 127,
+        0,
+        0,
+        0,
+        0,
+        (length >>> 24) & 0xff,
+        (length >> 16) & 0xff,
+        (length >> 8) & 0xff,
+        length & 0xff,
+      );
     if (masked) header.push(1, 2, 3, 4);
     return Buffer.concat([Buffer.from(header), Buffer.alloc(length)]);
   }

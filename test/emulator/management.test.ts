@@ -34,7 +34,9 @@ function managementClient(endpoint: string): ApiGatewayManagementApiClient {
 async function connected(userId: string): Promise<{ client: TestClient; connectionId: string }> {
   const client = await TestClient.open(api!.urlFor(userId), { headers: { 'User-Agent': `test-agent/${userId}` } });
   clients.push(client);
-  const connect = await api!.invocations.take((i) => i.routeKey === '$connect' && i.event.requestContext.authorizer?.['userId'] === userId);
+  const connect = await api!.invocations.take(
+    (i) => i.routeKey === '$connect' && i.event.requestContext.authorizer?.['userId'] === userId,
+  );
   return { client, connectionId: connect.event.requestContext.connectionId };
 }
 
@@ -54,10 +56,14 @@ describe('@connections management API through the SDK v3 client', () => {
     const alice = await connected('alice');
     const bob = await connected('bob');
     expect(alice.connectionId).toMatch(/=$/); // needs URL-encoding in the path
-    const output = await sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('{"type":"hello"}') }));
+    const output = await sdk.send(
+      new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('{"type":"hello"}') }),
+    );
     expect(output.$metadata.httpStatusCode).toBe(200);
     expect(await alice.client.next()).toEqual({ type: 'hello' });
-    await sdk.send(new PostToConnectionCommand({ ConnectionId: bob.connectionId, Data: new TextEncoder().encode('{"to":"bob"}') }));
+    await sdk.send(
+      new PostToConnectionCommand({ ConnectionId: bob.connectionId, Data: new TextEncoder().encode('{"to":"bob"}') }),
+    );
     expect(await bob.client.next()).toEqual({ to: 'bob' });
     expect(alice.client.unread()).toEqual([]);
   });
@@ -83,7 +89,9 @@ describe('@connections management API through the SDK v3 client', () => {
     expect((await alice.client.closed).code).toBe(1000);
     const disconnect = await api.invocations.take((i) => i.routeKey === '$disconnect');
     expect(disconnect.event.requestContext.connectionId).toBe(alice.connectionId);
-    const error = await goneError(sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('x') })));
+    const error = await goneError(
+      sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('x') })),
+    );
     expect(error.$metadata.httpStatusCode).toBe(410);
     await goneError(sdk.send(new DeleteConnectionCommand({ ConnectionId: alice.connectionId })));
   });
@@ -104,7 +112,9 @@ describe('@connections management API through the SDK v3 client', () => {
     const alice = await connected('alice');
     await alice.client.close();
     await api.invocations.take((i) => i.routeKey === '$disconnect');
-    await goneError(sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('x') })));
+    await goneError(
+      sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('x') })),
+    );
   });
 
   it('answers 413 PayloadTooLargeException over 128 KB', async () => {
@@ -113,10 +123,15 @@ describe('@connections management API through the SDK v3 client', () => {
     const alice = await connected('alice');
     const error = await sdk
       .send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.alloc(128 * 1024 + 1, 0x61) }))
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(PayloadTooLargeException);
     // Exactly 128 KB is fine.
-    await sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.alloc(128 * 1024, 0x61) }));
+    await sdk.send(
+      new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.alloc(128 * 1024, 0x61) }),
+    );
     expect((await alice.client.messages.take()).length).toBe(128 * 1024);
   });
 
@@ -135,7 +150,10 @@ describe('@connections management API through the SDK v3 client', () => {
     const alice = await connected('alice');
     const path = `/prod/@connections/${encodeURIComponent(alice.connectionId)}`;
     for (const method of ['POST', 'GET', 'DELETE']) {
-      const response = await fetch(`${api.emulator.httpUrl}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
+      const response = await fetch(`${api.emulator.httpUrl}${path}`, {
+        method,
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      });
       expect(response.status, method).toBe(403);
       expect(response.headers.get('x-amzn-errortype'), method).toBe('ForbiddenException');
       expect(await response.json(), method).toEqual({ message: 'Forbidden' });
@@ -147,7 +165,10 @@ describe('@connections management API through the SDK v3 client', () => {
   it('answers 403 without a stage when asked to behave like AWS (stagelessManagementApi: false)', async () => {
     api = await startStubApi({ stagelessManagementApi: false });
     const alice = await connected('alice');
-    const response = await fetch(`${api.emulator.httpUrl}/@connections/${encodeURIComponent(alice.connectionId)}`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${api.emulator.httpUrl}/@connections/${encodeURIComponent(alice.connectionId)}`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(response.status).toBe(403);
     sdk = managementClient(`${api.emulator.httpUrl}/local`);
     await sdk.send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.from('{"ok":1}') }));
@@ -159,8 +180,13 @@ describe('@connections management API through the SDK v3 client', () => {
     let inner: ApiGatewayManagementApiClient | undefined;
     const connect: RouteHandler = async (event) => {
       await inner!
-        .send(new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: Buffer.from('early') }))
-        .then(() => result.resolve('delivered'), (e: unknown) => result.resolve(e));
+        .send(
+          new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: Buffer.from('early') }),
+        )
+        .then(
+          () => result.resolve('delivered'),
+          (e: unknown) => result.resolve(e),
+        );
       return { statusCode: 200 };
     };
     api = await startStubApi({ routes: { $connect: connect } });

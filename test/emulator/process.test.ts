@@ -33,7 +33,9 @@ afterEach(async () => {
 /** A dead or wedged process fails the test within seconds instead of at its timeout. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  const expired = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
@@ -45,11 +47,24 @@ async function open(url: string): Promise<TestClient> {
 
 describe('handlers running in the emulator process (local mode)', () => {
   it('fail only their own invocation with a stray error, and the process serves on', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/emulator/fixtures/stray-errors-server.ts'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/emulator/fixtures/stray-errors-server.ts'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines = new Queue<string>();
-    for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => chunk.toString().split('\n').forEach((l) => l && lines.push(l)));
+    for (const stream of [child.stdout, child.stderr])
+      stream.on('data', (chunk: Buffer) =>
+        chunk
+          .toString()
+          .split('\n')
+          .forEach((l) => {
+            if (l) lines.push(l);
+          }),
+      );
     try {
-      const url = /listening (\S+)/.exec(await lines.waitFor((l) => l.startsWith('listening'), 30_000, 'the server'))![1]!;
+      const url = /listening (\S+)/.exec(
+        await lines.waitFor((l) => l.startsWith('listening'), 30_000, 'the server'),
+      )![1]!;
       const client = await open(url);
       for (const what of ['throw_in_timer', 'reject_unawaited', 'late_throw']) {
         client.send({ what });
@@ -57,7 +72,11 @@ describe('handlers running in the emulator process (local mode)', () => {
         if (what === 'late_throw') expect(reply).toEqual({ what });
         else expect(reply, what).toMatchObject({ message: 'Internal server error' });
       }
-      await lines.waitFor((l) => l.includes('uncaughtException in $default, after it ended'), 10_000, 'the late throw logged');
+      await lines.waitFor(
+        (l) => l.includes('uncaughtException in $default, after it ended'),
+        10_000,
+        'the late throw logged',
+      );
       client.send({ what: 'echo' });
       expect(await client.next(() => true, 15_000)).toEqual({ what: 'echo' });
       expect(child.exitCode).toBeNull();
@@ -82,30 +101,67 @@ function servedPorts(output: string): { api: number; s3: number; fcm: number; ap
 const frameArb: fc.Arbitrary<string> = fc.oneof(
   rawValue,
   deepText.map((deep) => `{"action":${deep}}`),
-  fc.array(fc.tuple(keyArb, rawValue), { maxLength: 4 }).map((entries) => objectText([['action', '"msg_data"'], ...entries])),
-  fc.tuple(fc.oneof(rawValue, deepText), fc.array(fc.tuple(keyArb, rawValue), { maxLength: 3 })).map(([action, rest]) => objectText([['action', action], ...rest])),
+  fc
+    .array(fc.tuple(keyArb, rawValue), { maxLength: 4 })
+    .map((entries) => objectText([['action', '"msg_data"'], ...entries])),
+  fc
+    .tuple(fc.oneof(rawValue, deepText), fc.array(fc.tuple(keyArb, rawValue), { maxLength: 3 }))
+    .map(([action, rest]) => objectText([['action', action], ...rest])),
   hostileString,
 );
 
 const PATHS = [
-  '/', '//a:b', '/%', '/%zz/%E0%A4%A', '/@connections/x', '/local/@connections/abc%3D', '/@connections/%E0%A4%A', '/other/@connections/a',
-  '/local/token?user_id=__proto__', '/local/token?user_id=%00', '/app.js', '/sw.js', '/local/push-config', '/attachments', '/attachments/uploads/x',
-  '/attachments?list-type=2', '/attachments/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2Fb&X-Amz-Date=1&X-Amz-Expires=x&X-Amz-Signature=zz',
-  '/push/abc', '/push/../../etc', '/token', '/v1/projects/local-project/messages:send', '/3/device/abc', `/${'x'.repeat(5000)}`, '/?constructor=1&__proto__=2',
+  '/',
+  '//a:b',
+  '/%',
+  '/%zz/%E0%A4%A',
+  '/@connections/x',
+  '/local/@connections/abc%3D',
+  '/@connections/%E0%A4%A',
+  '/other/@connections/a',
+  '/local/token?user_id=__proto__',
+  '/local/token?user_id=%00',
+  '/app.js',
+  '/sw.js',
+  '/local/push-config',
+  '/attachments',
+  '/attachments/uploads/x',
+  '/attachments?list-type=2',
+  '/attachments/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2Fb&X-Amz-Date=1&X-Amz-Expires=x&X-Amz-Signature=zz',
+  '/push/abc',
+  '/push/../../etc',
+  '/token',
+  '/v1/projects/local-project/messages:send',
+  '/3/device/abc',
+  `/${'x'.repeat(5000)}`,
+  '/?constructor=1&__proto__=2',
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'FOO'];
 const HEADERS = [
-  '', 'Authorization: x\r\n', 'Authorization: AWS4-HMAC-SHA256 Credential=/,,\r\n', 'Authorization: vapid t=a.b.c, k=zz\r\n', 'Authorization: Bearer \r\n',
-  'Content-Type: text/html\r\n', 'TTL: -1\r\nContent-Encoding: aes128gcm\r\n', '__proto__: 1\r\nconstructor: 2\r\n', 'Transfer-Encoding: chunked\r\n', 'Expect: 100-continue\r\n',
+  '',
+  'Authorization: x\r\n',
+  'Authorization: AWS4-HMAC-SHA256 Credential=/,,\r\n',
+  'Authorization: vapid t=a.b.c, k=zz\r\n',
+  'Authorization: Bearer \r\n',
+  'Content-Type: text/html\r\n',
+  'TTL: -1\r\nContent-Encoding: aes128gcm\r\n',
+  '__proto__: 1\r\nconstructor: 2\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  'Expect: 100-continue\r\n',
 ];
 
 /** One raw HTTP request: maybe a body shorter than announced, and the socket reset before the end. */
-async function rawRequest(port: number, request: { method: string; path: string; headers: string; body: string; abort: boolean }): Promise<void> {
+async function rawRequest(
+  port: number,
+  request: { method: string; path: string; headers: string; body: string; abort: boolean },
+): Promise<void> {
   const socket = connectTcp(port, '127.0.0.1');
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   const length = request.abort ? request.body.length + 10_000 : request.body.length;
-  socket.write(`${request.method} ${request.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${request.headers}Content-Length: ${length}\r\n\r\n${request.body}`);
+  socket.write(
+    `${request.method} ${request.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${request.headers}Content-Length: ${length}\r\n\r\n${request.body}`,
+  );
   await new Promise<void>((resolve) => {
     socket.once('data', () => resolve());
     socket.once('close', () => resolve());
@@ -114,7 +170,8 @@ async function rawRequest(port: number, request: { method: string; path: string;
   socket.resetAndDestroy();
 }
 
-const rawRequestWithin = (port: number, request: Parameters<typeof rawRequest>[1]) => within(rawRequest(port, request), 20_000, `${request.method} ${request.path.slice(0, 40)} on ${port}`);
+const rawRequestWithin = (port: number, request: Parameters<typeof rawRequest>[1]) =>
+  within(rawRequest(port, request), 20_000, `${request.method} ${request.path.slice(0, 40)} on ${port}`);
 
 const requestArb = fc.record({
   method: fc.constantFrom(...METHODS),
@@ -133,7 +190,12 @@ async function hammerApns(port: number): Promise<void> {
     bodies.map(
       (body, i) =>
         new Promise<void>((resolve) => {
-          const stream = session.request({ ':method': i % 3 === 0 ? 'GET' : 'POST', ':path': `/3/device/${i % 2 ? 'a'.repeat(64) : '%zz'}`, authorization: 'bearer x.y.z', 'apns-topic': '__proto__' });
+          const stream = session.request({
+            ':method': i % 3 === 0 ? 'GET' : 'POST',
+            ':path': `/3/device/${i % 2 ? 'a'.repeat(64) : '%zz'}`,
+            authorization: 'bearer x.y.z',
+            'apns-topic': '__proto__',
+          });
           stream.on('error', () => resolve());
           stream.on('close', () => resolve());
           stream.on('response', () => stream.resume());
@@ -174,10 +236,27 @@ describe.skipIf(process.platform !== 'linux')("fuzz: npm start's process", () =>
     await within(raw.closed, 20_000, 'the close of a non-UTF-8 frame');
 
     // Upgrade requests and HTTP requests to every port, some cut short.
-    const upgrades = fc.sample(fc.record({ path: fc.constantFrom(...PATHS), headers: fc.constantFrom(...HEADERS), abort: fc.boolean() }), { seed: SEED, numRuns: runs(60) });
-    await Promise.all(upgrades.map((u) => rawRequestWithin(ports.api, { method: 'GET', path: u.path, headers: `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${u.headers}`, body: '', abort: u.abort })));
+    const upgrades = fc.sample(
+      fc.record({ path: fc.constantFrom(...PATHS), headers: fc.constantFrom(...HEADERS), abort: fc.boolean() }),
+      { seed: SEED, numRuns: runs(60) },
+    );
+    await Promise.all(
+      upgrades.map((u) =>
+        rawRequestWithin(ports.api, {
+          method: 'GET',
+          path: u.path,
+          headers: `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${u.headers}`,
+          body: '',
+          abort: u.abort,
+        }),
+      ),
+    );
     for (const port of [ports.api, ports.s3, ports.fcm, ports.webPush]) {
-      await Promise.all(fc.sample(requestArb, { seed: SEED + port, numRuns: runs(60) }).map((request) => rawRequestWithin(port, request)));
+      await Promise.all(
+        fc
+          .sample(requestArb, { seed: SEED + port, numRuns: runs(60) })
+          .map((request) => rawRequestWithin(port, request)),
+      );
     }
     await within(hammerApns(ports.apns), 20_000, 'HTTP/2 to the APNs fake');
 

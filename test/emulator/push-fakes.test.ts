@@ -42,7 +42,11 @@ async function abortedUpload(origin: string, path: string): Promise<void> {
 async function resetStream(): Promise<void> {
   const session = http2.connect(apns.origin, { ca: apns.ca });
   session.on('error', () => undefined);
-  const stream = session.request({ ':method': 'POST', ':path': `/3/device/${'a'.repeat(64)}`, 'content-length': '5000' });
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': `/3/device/${'a'.repeat(64)}`,
+    'content-length': '5000',
+  });
   stream.on('error', () => undefined);
   stream.write('{"aps":');
   await new Promise<void>((resolve) => stream.once('ready', () => resolve()));

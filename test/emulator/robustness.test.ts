@@ -28,7 +28,11 @@ async function open(url: string): Promise<TestClient> {
 /** A round trip through the emulator: the frame reaches msg_data, so the process and the connection serve. */
 async function stillServes(client: TestClient, marker: string): Promise<void> {
   client.send({ action: 'msg_data', marker });
-  await api!.invocations.take((i) => i.routeKey === 'msg_data' && i.event.body?.includes(marker) === true, 10_000, `msg_data ${marker}`);
+  await api!.invocations.take(
+    (i) => i.routeKey === 'msg_data' && i.event.body?.includes(marker) === true,
+    10_000,
+    `msg_data ${marker}`,
+  );
 }
 
 function managementUrl(connectionId: string): string {
@@ -48,7 +52,11 @@ describe('route selection never throws (item 1)', () => {
 
   it('stringifies arrays as API Gateway documents ("[item1, item2]")', async () => {
     api = await startStubApi({
-      extraRoutes: { '[a, b]': async (event) => (api!.invocations.push({ routeKey: event.requestContext.routeKey, event }), { statusCode: 200 }) },
+      extraRoutes: {
+        '[a, b]': async (event) => (
+          api!.invocations.push({ routeKey: event.requestContext.routeKey, event }), { statusCode: 200 }
+        ),
+      },
     });
     const client = await open(api.urlFor('alice'));
     client.send('{"action":["a","b"]}');
@@ -138,7 +146,11 @@ describe('@connections POST to a client that stops reading (item 4)', () => {
     // A bounded number of posts: the kernel's socket buffers plus the emulator's own limit fill well before.
     while (posts < 1_000) {
       posts += 1;
-      const response = await fetch(managementUrl(connect.event.requestContext.connectionId), { method: 'POST', body: chunk, signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(managementUrl(connect.event.requestContext.connectionId), {
+        method: 'POST',
+        body: chunk,
+        signal: AbortSignal.timeout(5_000),
+      });
       status = response.status;
       errorType = response.headers.get('x-amzn-errortype');
       await response.arrayBuffer();

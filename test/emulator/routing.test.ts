@@ -58,7 +58,9 @@ describe('$connect', () => {
   });
 
   it('refuses the upgrade with the status $connect returns when it is not 2xx', async () => {
-    api = await startStubApi({ routes: { $connect: async () => ({ statusCode: 429, body: '{"message":"slow down"}' }) } });
+    api = await startStubApi({
+      routes: { $connect: async () => ({ statusCode: 429, body: '{"message":"slow down"}' }) },
+    });
     const refusal = await TestClient.refusal(api.urlFor('alice'));
     expect(refusal).toEqual({ status: 429, body: '{"message":"slow down"}' });
     expect(api.emulator.connections()).toEqual([]);
@@ -135,7 +137,9 @@ describe('route selection by $request.body.action', () => {
   });
 
   it('stringifies a non-string action before selecting the route, as API Gateway does', async () => {
-    api = await startStubApi({ extraRoutes: { '5': recordRoute(), true: recordRoute(), '{a=1}': recordRoute(), null: recordRoute() } });
+    api = await startStubApi({
+      extraRoutes: { '5': recordRoute(), true: recordRoute(), '{a=1}': recordRoute(), null: recordRoute() },
+    });
     const client = await open(api.urlFor('alice'));
     const frames: [string, string][] = [
       ['{"action":5}', '5'],
@@ -152,7 +156,7 @@ describe('route selection by $request.body.action', () => {
     }
   });
 
-  it('sends API Gateway\'s own error frame when no route matches and there is no $default', async () => {
+  it("sends API Gateway's own error frame when no route matches and there is no $default", async () => {
     api = await startStubApi({ routes: { $default: undefined as unknown as RouteHandler } });
     const client = await open(api.urlFor('alice'));
     const connect = await api.invocations.take((i) => i.routeKey === '$connect');
@@ -172,7 +176,7 @@ describe('route selection by $request.body.action', () => {
     await api.invocations.take((i) => i.routeKey === 'msg_data');
   });
 
-  it('times an integration out after integrationTimeoutMs with API Gateway\'s timeout frame', async () => {
+  it("times an integration out after integrationTimeoutMs with API Gateway's timeout frame", async () => {
     const release = deferred();
     api = await startStubApi({
       limits: { integrationTimeoutMs: 200 },
@@ -291,7 +295,9 @@ describe('$disconnect', () => {
     const other = await TestClient.open(api.urlFor('bob'));
     await other.close();
     await api.invocations.take((i) => i.routeKey === '$disconnect');
-    expect(api.invocations.all.filter((i) => i.routeKey === '$disconnect' && i.event.requestContext.connectionId === id)).toEqual([]);
+    expect(
+      api.invocations.all.filter((i) => i.routeKey === '$disconnect' && i.event.requestContext.connectionId === id),
+    ).toEqual([]);
   });
 
   it('stop() closes every connection with 1001 and fires their $disconnect', async () => {

@@ -70,12 +70,17 @@ export function startStackProcess(args: readonly string[], env: Record<string, s
     exited,
     output: () => text,
     async ready() {
-      const line = await lines.waitFor((l) => /WebSocket API\s+ws:\/\/127\.0\.0\.1:\d+/.test(l), 90_000, `the banner; output:\n${text}`);
+      const line = await lines.waitFor(
+        (l) => /WebSocket API\s+ws:\/\/127\.0\.0\.1:\d+/.test(l),
+        90_000,
+        `the banner; output:\n${text}`,
+      );
       return Number(/:(\d+)\//.exec(line)![1]);
     },
     processes,
     leftInTmp: () => readdirSync(tmp).filter((name) => !name.startsWith('tsx-')),
-    nodePid: () => processes().find((p) => p.command.includes('local/start.ts') && !p.command.startsWith('/bin/sh'))?.pid,
+    nodePid: () =>
+      processes().find((p) => p.command.includes('local/start.ts') && !p.command.startsWith('/bin/sh'))?.pid,
   };
 }
 
@@ -86,7 +91,10 @@ export function markedProcesses(mark: string): { pid: number; command: string }[
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (!readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`${MARK}=${mark}\0`)) continue;
-      found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'latin1').replaceAll('\0', ' ').trim() });
+      found.push({
+        pid: Number(entry),
+        command: readFileSync(`/proc/${entry}/cmdline`, 'latin1').replaceAll('\0', ' ').trim(),
+      });
     } catch {
       // gone meanwhile, or not ours to read
     }

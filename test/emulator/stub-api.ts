@@ -1,6 +1,12 @@
 /** An emulator wired to stub integrations that record every event, for the emulator's own tests. */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { startEmulator, type Emulator, type EmulatorOptions, type RouteHandler, type WebSocketEvent } from 'teamtalk-local';
+import {
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type RouteHandler,
+  type WebSocketEvent,
+} from 'teamtalk-local';
 import { Queue } from './support.js';
 
 export interface Invocation {
@@ -31,7 +37,8 @@ export async function stubAuthorizer(event: APIGatewayRequestAuthorizerEvent): P
   });
   if (token === 'deny') return { principalId: 'x', policyDocument: policy('Deny') };
   if (token === 'boom') throw new Error('database unreachable');
-  if (token === 'objctx') return { principalId: 'x', policyDocument: policy('Allow'), context: { nested: {} as never } };
+  if (token === 'objctx')
+    return { principalId: 'x', policyDocument: policy('Allow'), context: { nested: {} as never } };
   if (!token.startsWith('user:')) throw new Error('Unauthorized');
   const userId = token.slice(5);
   const clientType = event.queryStringParameters?.['client_type'];

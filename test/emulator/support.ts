@@ -55,7 +55,11 @@ export class Queue<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw ${JSON.stringify(this.all).slice(0, 2000)}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; saw ${JSON.stringify(this.all).slice(0, 2000)}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = {
         match,
@@ -79,10 +83,15 @@ export class TestClient {
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => this.messages.push(data.toString()));
     ws.on('error', () => undefined);
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
-  static open(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<TestClient> {
+  static open(
+    url: string,
+    options: { protocols?: string[]; headers?: Record<string, string> } = {},
+  ): Promise<TestClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers });
       const client = new TestClient(ws);
@@ -121,13 +130,17 @@ export class TestClient {
 
   /** The next JSON frame matching `match`, consumed. */
   async next(match: (frame: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
-    const text = await this.messages.take((t) => {
-      try {
-        return match(JSON.parse(t) as Frame);
-      } catch {
-        return false;
-      }
-    }, timeoutMs, 'a matching frame');
+    const text = await this.messages.take(
+      (t) => {
+        try {
+          return match(JSON.parse(t) as Frame);
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+      'a matching frame',
+    );
     return JSON.parse(text) as Frame;
   }
 

@@ -30,7 +30,10 @@ describe('HTTP routes', () => {
     const minted = await fetch(`${api.emulator.httpUrl}/local/token?user_id=alice.b@x-1_`);
     expect(minted.status).toBe(200);
     const { token } = (await minted.json()) as { token: string };
-    expect(await createTokenVerifier({ secret: 's3cret' })(token)).toEqual({ userId: 'alice.b@x-1_', expiresAt: expect.any(Number) });
+    expect(await createTokenVerifier({ secret: 's3cret' })(token)).toEqual({
+      userId: 'alice.b@x-1_',
+      expiresAt: expect.any(Number),
+    });
 
     for (const bad of ['', 'a b', 'x'.repeat(129), 'al#ice']) {
       const refused = await fetch(`${api.emulator.httpUrl}/local/token?user_id=${encodeURIComponent(bad)}`);

@@ -22,9 +22,11 @@ const MAX_SEQ = 2 ** 32 - 1;
 export const isValidSeq = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SEQ;
 /** The contract's user id, written out again here rather than imported. */
-export const isUserIdModel = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9_.@-]{1,128}$/.test(value);
+export const isUserIdModel = (value: unknown): value is string =>
+  typeof value === 'string' && /^[A-Za-z0-9_.@-]{1,128}$/.test(value);
 /** A group id as the server makes them: `g:` and 22 base64url characters (no user id contains `:`). */
-export const isGroupIdModel = (value: unknown): value is string => typeof value === 'string' && /^g:[A-Za-z0-9_-]{22}$/.test(value);
+export const isGroupIdModel = (value: unknown): value is string =>
+  typeof value === 'string' && /^g:[A-Za-z0-9_-]{22}$/.test(value);
 const isSessionIdModel = (value: unknown) => isUserIdModel(value) || isGroupIdModel(value);
 
 /** A lone surrogate anywhere in a parsed frame, keys included (the contract: every string must be well-formed). */
@@ -47,7 +49,8 @@ export function hasLoneSurrogate(root: unknown): boolean {
   }
   return false;
 }
-const isSafePositive = (value: unknown, min: number) => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+const isSafePositive = (value: unknown, min: number) =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
 
 export type Parsed = { ok: true; value: unknown } | { ok: false };
 
@@ -72,7 +75,7 @@ export function asObject(parsed: Parsed): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-const own = (o: Record<string, unknown>, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+const own = (o: Record<string, unknown>, key: string) => Object.hasOwn(o, key);
 
 /** The seq a reply must carry: the frame's, when it is a valid integer; otherwise none. */
 export function expectedSeq(body: string | undefined): number | undefined {
@@ -130,8 +133,15 @@ export function msgDataAckModel(body: string | undefined): Expectation {
   const one = own(o, 'msg_id');
   const many = own(o, 'msg_ids');
   const ids = o['msg_ids'];
-  const idsOk: boolean = Array.isArray(ids) && ids.length >= 1 && ids.length <= 100 && ids.every((id) => isSafePositive(id, 1));
-  if (one === many || (one && !isSafePositive(o['msg_id'], 1)) || (many && !idsOk) || !isSessionIdModel(o['session_id'])) return refuse('bad_request');
+  const idsOk: boolean =
+    Array.isArray(ids) && ids.length >= 1 && ids.length <= 100 && ids.every((id) => isSafePositive(id, 1));
+  if (
+    one === many ||
+    (one && !isSafePositive(o['msg_id'], 1)) ||
+    (many && !idsOk) ||
+    !isSessionIdModel(o['session_id'])
+  )
+    return refuse('bad_request');
   if (o['session_type'] !== 1 && o['session_type'] !== 2) return refuse('bad_request');
   return ACCEPT;
 }
@@ -208,13 +218,29 @@ export const EDGE_STRINGS: readonly string[] = [
   '*',
   '"',
   '\\',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile string, on purpose.
   '${jndi:ldap://x}',
   "' OR 1=1 --",
   '<script>alert(1)</script>',
 ];
 
 const utf16Unit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
-const nastyUnit = fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '😀', '\u202e', '\u0301', '\ufeff', '"', '\\', '#', '\u2028', 'é');
+const nastyUnit = fc.constantFrom(
+  '\u0000',
+  '\ud800',
+  '\udbff',
+  '\udc00',
+  '\udfff',
+  '😀',
+  '\u202e',
+  '\u0301',
+  '\ufeff',
+  '"',
+  '\\',
+  '#',
+  '\u2028',
+  'é',
+);
 
 /** Strings of any UTF-16 units, sized from empty to past the message limit (and one of 1 MiB). */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
@@ -226,7 +252,10 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom('x', 'é', '😀', '\ud800', '\u0000'), fc.constantFrom(1023, 1024, 1025, 1365, 1366, 2048, 2049, 4095, 4096, 4097, 8192))
+      .tuple(
+        fc.constantFrom('x', 'é', '😀', '\ud800', '\u0000'),
+        fc.constantFrom(1023, 1024, 1025, 1365, 1366, 2048, 2049, 4095, 4096, 4097, 8192),
+      )
       .map(([c, n]) => c.repeat(n)),
   },
   // Far over API Gateway's 128 KB message limit (frames just under it: the dedicated test in frames.test.ts).
@@ -317,7 +346,10 @@ export function nested(shape: 'array' | 'object' | 'proto', depth: number): stri
   return text;
 }
 export const deepText: fc.Arbitrary<string> = fc
-  .tuple(fc.constantFrom('array', 'object', 'proto') as fc.Arbitrary<'array' | 'object' | 'proto'>, fc.constantFrom(2, 64, 1_000, 10_000))
+  .tuple(
+    fc.constantFrom('array', 'object', 'proto') as fc.Arbitrary<'array' | 'object' | 'proto'>,
+    fc.constantFrom(2, 64, 1_000, 10_000),
+  )
   .map(([shape, depth]) => nested(shape, depth));
 
 /** Pollution payloads as values: {"__proto__":{"polluted":…}} and {"constructor":{"prototype":{…}}}. */
@@ -339,7 +371,9 @@ export const rawValue: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie)
     { weight: 1, arbitrary: fc.array(tie('value'), { maxLength: 3 }).map((a) => `[${a.join(',')}]`) },
     {
       weight: 1,
-      arbitrary: fc.array(fc.tuple(keyArb, tie('value')), { maxLength: 3 }).map((es) => `{${es.map(([k, v]) => `${j(k)}:${v}`).join(',')}}`),
+      arbitrary: fc
+        .array(fc.tuple(keyArb, tie('value')), { maxLength: 3 })
+        .map((es) => `{${es.map(([k, v]) => `${j(k)}:${v}`).join(',')}}`),
     },
     { weight: 1, arbitrary: pollutionValue },
     { weight: 1, arbitrary: deepText },
@@ -355,7 +389,21 @@ export const objectText = (entries: readonly Entry[]) => `{${entries.map(([k, v]
 export const validUserId: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc.constantFrom('alice', 'bob', 'carol', '__proto__', 'constructor', 'prototype', 'toString', 'a'.repeat(128), 'A.b-c_d@e', '0', '-', '.', '@'),
+    arbitrary: fc.constantFrom(
+      'alice',
+      'bob',
+      'carol',
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'a'.repeat(128),
+      'A.b-c_d@e',
+      '0',
+      '-',
+      '.',
+      '@',
+    ),
   },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.@-]{1,128}$/) },
 );
@@ -368,7 +416,16 @@ const sessionIdArb = fc.oneof({ weight: 4, arbitrary: validUserId }, { weight: 1
 const validSeqArb = fc.oneof(fc.constantFrom(0, 1, 7, MAX_SEQ), fc.integer({ min: 0, max: MAX_SEQ }));
 const validMsgData = fc.oneof(
   { weight: 4, arbitrary: hostileString.filter((s) => s.length > 0 && utf8Bytes(s) <= 4096) },
-  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(4096), '😀'.repeat(1024), 'é'.repeat(2048), '\ud800'.repeat(1365), '\u0000'.repeat(4096)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'x'.repeat(4096),
+      '😀'.repeat(1024),
+      'é'.repeat(2048),
+      '\ud800'.repeat(1365),
+      '\u0000'.repeat(4096),
+    ),
+  },
 );
 /** A unique client_msg_id in the mixed runs (idempotent send de-duplicates repeats of one sender's id). */
 let clientMsgCounter = 0;
@@ -393,8 +450,18 @@ const MSG_DATA_FIELDS: readonly FieldGen[] = [
 
 const MSG_DATA_ACK_FIELDS: readonly FieldGen[] = [
   { key: 'seq', value: validSeqArb.map(j), optional: true },
-  { key: 'msg_id', value: fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })).map(j), optional: true },
-  { key: 'msg_ids', value: fc.array(fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: 1e6 })), { minLength: 1, maxLength: 5 }).map(j), optional: true },
+  {
+    key: 'msg_id',
+    value: fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })).map(j),
+    optional: true,
+  },
+  {
+    key: 'msg_ids',
+    value: fc
+      .array(fc.oneof(fc.constantFrom(1, 2, 3), fc.integer({ min: 1, max: 1e6 })), { minLength: 1, maxLength: 5 })
+      .map(j),
+    optional: true,
+  },
   { key: 'session_id', value: fc.oneof(fc.constantFrom('alice', 'bob', 'carol'), sessionIdArb).map(j) },
   { key: 'session_type', value: fc.constantFrom(1, 1, 2).map(j) },
 ];
@@ -411,11 +478,17 @@ const peers = fc.oneof(fc.constantFrom('alice', 'bob', 'carol', 'mallory'), vali
 export const REQUEST_FIELDS: Readonly<Record<string, readonly FieldGen[]>> = {
   msg_list: [
     ...sessionFields(peers),
-    { key: 'msg_id_begin', value: fc.oneof(fc.constantFrom(0, 1, 3), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })).map(j) },
+    {
+      key: 'msg_id_begin',
+      value: fc.oneof(fc.constantFrom(0, 1, 3), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })).map(j),
+    },
     { key: 'msg_cnt', value: fc.integer({ min: 1, max: 100 }).map(j) },
   ],
   latest_msg_id: sessionFields(peers),
-  msg_by_ids: [...sessionFields(peers), { key: 'msg_ids', value: fc.array(msgIdText, { minLength: 1, maxLength: 5 }).map((a) => `[${a.join(',')}]`) }],
+  msg_by_ids: [
+    ...sessionFields(peers),
+    { key: 'msg_ids', value: fc.array(msgIdText, { minLength: 1, maxLength: 5 }).map((a) => `[${a.join(',')}]`) },
+  ],
   unread_cnt: [
     { key: 'seq', value: validSeqArb.map(j), optional: true },
     { key: 'page_token', value: hostileString.filter((s) => s.length <= 512).map(j), optional: true },
@@ -510,7 +583,10 @@ function mutation(fieldKeys: readonly string[]): fc.Arbitrary<Mutation> {
 function applyMutations(entries: readonly Entry[], mutations: readonly Mutation[]): Entry[] {
   let out = [...entries];
   for (const m of mutations) {
-    if (m.kind === 'set') out = out.some(([k]) => k === m.key) ? out.map(([k, v]) => [k, k === m.key ? m.raw : v] as const) : [...out, [m.key, m.raw]];
+    if (m.kind === 'set')
+      out = out.some(([k]) => k === m.key)
+        ? out.map(([k, v]) => [k, k === m.key ? m.raw : v] as const)
+        : [...out, [m.key, m.raw]];
     else if (m.kind === 'delete') out = out.filter(([k]) => k !== m.key);
     else if (m.kind === 'prepend') out = [[m.key, m.raw], ...out];
     else out = [...out, [m.key, m.raw]];
@@ -563,7 +639,13 @@ export const junkBody: fc.Arbitrary<string | undefined> = fc.oneof(
       `{"action":"${'y'.repeat(1 << 20)}"}`,
     ),
   },
-  { weight: 2, arbitrary: fc.string({ unit: fc.oneof(utf16Unit, nastyUnit, fc.constantFrom('{', '}', '[', ']', '"', ':', ',')), maxLength: 40 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({
+      unit: fc.oneof(utf16Unit, nastyUnit, fc.constantFrom('{', '}', '[', ']', '"', ':', ',')),
+      maxLength: 40,
+    }),
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => j(v)) },
   { weight: 1, arbitrary: deepText },
   { weight: 1, arbitrary: deepText.map((d) => `{"action":"msg_data","seq":5,"msg_data":${d}}`) },
@@ -571,9 +653,21 @@ export const junkBody: fc.Arbitrary<string | undefined> = fc.oneof(
 );
 
 /** Bodies aimed at one route: mostly mutated requests of its action, some of other actions, some junk. */
-export function bodiesFor(action: string, options: { maxMutations: number; junkWeight?: number }): fc.Arbitrary<string | undefined> {
+export function bodiesFor(
+  action: string,
+  options: { maxMutations: number; junkWeight?: number },
+): fc.Arbitrary<string | undefined> {
   const fields = fieldsOf(action) ?? [];
-  const others = fc.constantFrom(...ROUTED_ACTIONS, 'heartbeat', 'MSG_DATA', 'msg_data ', '', '__proto__', 'constructor', 'toString');
+  const others = fc.constantFrom(
+    ...ROUTED_ACTIONS,
+    'heartbeat',
+    'MSG_DATA',
+    'msg_data ',
+    '',
+    '__proto__',
+    'constructor',
+    'toString',
+  );
   return fc.oneof(
     { weight: 8, arbitrary: mutatedFrame(action, fields, options.maxMutations) },
     { weight: 1, arbitrary: others.chain((a) => mutatedFrame(a, fieldsOf(a) ?? MSG_DATA_FIELDS, 1)) },

@@ -78,14 +78,20 @@ function uploaded(size: number): string {
   return key;
 }
 
-const picture = (key: string, size: number) => JSON.stringify({ attachment: 'picture', key, content_type: 'image/png', size });
+const picture = (key: string, size: number) =>
+  JSON.stringify({ attachment: 'picture', key, content_type: 'image/png', size });
 const send = (to: string, key: string, size: number, extra: Record<string, unknown> = {}) =>
-  acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: to, msg_data: picture(key, size), ...extra }) });
+  acceptMessage(t.runtime, {
+    userId: 'alice',
+    body: msgData({ to_session_id: to, msg_data: picture(key, size), ...extra }),
+  });
 
 /** Bytes counted against alice's quota in the current period. */
 async function counted(): Promise<number> {
   const period = quotaPeriod(t.clock.now(), t.runtime.config.messageRetentionDays);
-  const row = (await t.items('Sessions')).find((i) => i['user_id'] === 'alice' && i['session_key'] === `q#attachments#${period.id}`);
+  const row = (await t.items('Sessions')).find(
+    (i) => i['user_id'] === 'alice' && i['session_key'] === `q#attachments#${period.id}`,
+  );
   return (row?.['bytes'] as number | undefined) ?? 0;
 }
 
@@ -112,7 +118,9 @@ describe('without a retention', () => {
     await send('bob', first, 300, { client_msg_id: 'c1' });
     const fresh = uploaded(400);
     // Refused after the reservation (the key was sent with other content): nothing stored, nothing counted.
-    await expect(send('bob', fresh, 400, { client_msg_id: 'c1' })).rejects.toMatchObject({ code: 'client_msg_id_reused' });
+    await expect(send('bob', fresh, 400, { client_msg_id: 'c1' })).rejects.toMatchObject({
+      code: 'client_msg_id_reused',
+    });
     expect(await counted()).toBe(300);
     expect(await canDownload('bob', 'alice', fresh)).toBe(false);
     // An S3 fault during the copy: the send fails, the bytes come back, its resend stores it.
@@ -131,8 +139,13 @@ describe('without a retention', () => {
 
   it('refuses past the quota with limit_exceeded before numbering', async () => {
     await send('bob', uploaded(600), 600);
-    await expect(send('bob', uploaded(600), 600)).rejects.toMatchObject({ constructor: FrameError, code: 'limit_exceeded' });
-    expect((await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })).message.msgId).toBe(2);
+    await expect(send('bob', uploaded(600), 600)).rejects.toMatchObject({
+      constructor: FrameError,
+      code: 'limit_exceeded',
+    });
+    expect(
+      (await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })).message.msgId,
+    ).toBe(2);
     expect(await counted()).toBe(600);
   });
 });

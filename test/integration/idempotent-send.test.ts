@@ -32,7 +32,8 @@ function dyingAt<P extends keyof Runtime>(port: P, method: keyof Runtime[P] & st
   const wrapped = new Proxy(real, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
-      if (key !== method || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      if (key !== method || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value;
       return async (...args: unknown[]) => {
         if (!died) {
           died = true;
@@ -45,9 +46,11 @@ function dyingAt<P extends keyof Runtime>(port: P, method: keyof Runtime[P] & st
   return { ...t.runtime, [port]: wrapped };
 }
 
-const body = (fields: Record<string, unknown> = {}) => msgData({ to_session_id: 'bob', client_msg_id: 'c-1', ...fields });
+const body = (fields: Record<string, unknown> = {}) =>
+  msgData({ to_session_id: 'bob', client_msg_id: 'c-1', ...fields });
 /** alice's send as the send handler runs it, up to the deliveries. */
-const send = (runtime: Runtime, fields: Record<string, unknown> = {}) => sendAndDeliver(runtime, { userId: 'alice', connectionId: 'a1', body: body(fields) });
+const send = (runtime: Runtime, fields: Record<string, unknown> = {}) =>
+  sendAndDeliver(runtime, { userId: 'alice', connectionId: 'a1', body: body(fields) });
 
 async function stored(): Promise<string[]> {
   return (await t.items('Messages')).map((m) => `${m['conversation_id']}:${m['msg_id']}:${m['msg_data']}`).sort();
@@ -68,7 +71,11 @@ describe('idempotent send', () => {
 
   it('holds for 48 hours; another sender may use the same client_msg_id', async () => {
     await send(t.runtime);
-    const bobs = await sendAndDeliver(t.runtime, { userId: 'bob', connectionId: 'b1', body: msgData({ to_session_id: 'alice', client_msg_id: 'c-1' }) });
+    const bobs = await sendAndDeliver(t.runtime, {
+      userId: 'bob',
+      connectionId: 'b1',
+      body: msgData({ to_session_id: 'alice', client_msg_id: 'c-1' }),
+    });
     expect(bobs.message.msgId).toBe(2);
     t.clock.advance(47 * 3600_000);
     expect((await send(t.runtime)).ack.msg_id).toBe(1);
@@ -87,8 +94,13 @@ describe('idempotent send', () => {
   it('finding 1: a resend with other content is refused client_msg_id_reused and changes nothing', async () => {
     await send(t.runtime, { msg_data: 'first' });
     const before = { messages: await t.items('Messages'), heads: await t.items('Conversations') };
-    await expect(send(t.runtime, { msg_data: 'edited' })).rejects.toMatchObject({ constructor: FrameError, code: 'client_msg_id_reused' });
-    await expect(send(t.runtime, { msg_data: 'first', msg_type: 2 })).rejects.toMatchObject({ code: 'client_msg_id_reused' });
+    await expect(send(t.runtime, { msg_data: 'edited' })).rejects.toMatchObject({
+      constructor: FrameError,
+      code: 'client_msg_id_reused',
+    });
+    await expect(send(t.runtime, { msg_data: 'first', msg_type: 2 })).rejects.toMatchObject({
+      code: 'client_msg_id_reused',
+    });
     expect({ messages: await t.items('Messages'), heads: await t.items('Conversations') }).toEqual(before);
   });
 
@@ -97,7 +109,11 @@ describe('idempotent send', () => {
     const toCarol = await send(t.runtime, { to_session_id: 'carol', msg_data: 'for carol' });
     expect(toCarol.ack).toMatchObject({ session_id: 'carol', msg_id: 1 });
     // A later fresh send to carol takes the next msg_id: nothing was stored under a foreign one.
-    const next = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'carol', client_msg_id: 'c-2' }) });
+    const next = await sendAndDeliver(t.runtime, {
+      userId: 'alice',
+      connectionId: 'a1',
+      body: msgData({ to_session_id: 'carol', client_msg_id: 'c-2' }),
+    });
     expect(next.ack.msg_id).toBe(2);
     // The resend to bob finishes bob's message under bob's claimed msg_id.
     expect((await send(t.runtime, { msg_data: 'for bob' })).ack).toMatchObject({ session_id: 'bob', msg_id: 1 });
@@ -106,7 +122,9 @@ describe('idempotent send', () => {
 
   it('finding 1: 40 concurrent same-id pairs to different peers are each stored under their own conversation', async () => {
     const peers = Array.from({ length: 40 }, (_, i) => `peer${i}`);
-    const sends = peers.flatMap((peer) => [0, 1].map(() => send(t.runtime, { to_session_id: peer, msg_data: `for ${peer}`, client_msg_id: 'same' })));
+    const sends = peers.flatMap((peer) =>
+      [0, 1].map(() => send(t.runtime, { to_session_id: peer, msg_data: `for ${peer}`, client_msg_id: 'same' })),
+    );
     const acks = (await Promise.all(sends)).map((s) => s.ack);
     for (const peer of peers) {
       const mine = acks.filter((a) => a.session_id === peer);
@@ -119,7 +137,11 @@ describe('idempotent send', () => {
   it('finding 2: racing duplicates are stored once and take no msg_id: the next message follows without a gap', async () => {
     const attempts = await Promise.all(Array.from({ length: 5 }, () => send(t.runtime)));
     expect(new Set(attempts.map((a) => a.ack.msg_id))).toEqual(new Set([1]));
-    const next = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: body({ client_msg_id: 'c-2' }) });
+    const next = await sendAndDeliver(t.runtime, {
+      userId: 'alice',
+      connectionId: 'a1',
+      body: body({ client_msg_id: 'c-2' }),
+    });
     expect(next.ack.msg_id).toBe(2);
     expect(await stored()).toEqual(['s#alice#bob:1:hi', 's#alice#bob:2:hi']);
   });
@@ -127,7 +149,8 @@ describe('idempotent send', () => {
   it('a late resend (the ring forgot the key) is answered from the claim; the msg_id it took stays a gap', async () => {
     await send(t.runtime);
     // Enough other sends to overwrite every ring slot.
-    for (let i = 0; i < RING_SLOTS * 8; i++) await acceptMessage(t.runtime, { userId: 'alice', body: body({ client_msg_id: `other-${i}` }) });
+    for (let i = 0; i < RING_SLOTS * 8; i++)
+      await acceptMessage(t.runtime, { userId: 'alice', body: body({ client_msg_id: `other-${i}` }) });
     const resend = await send(t.runtime);
     expect(resend.ack.msg_id).toBe(1);
     const after = await acceptMessage(t.runtime, { userId: 'alice', body: body({ client_msg_id: 'after' }) });
@@ -162,7 +185,9 @@ describe('idempotent send', () => {
 
   it('finding 3a: the first attempt stored the message and died before recording its deliveries: the resend delivers it', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
-    await expect(sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() })).rejects.toBeInstanceOf(Crash);
+    await expect(
+      sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() }),
+    ).rejects.toBeInstanceOf(Crash);
     expect(await stored()).toEqual(['s#alice#bob:1:hi']);
     expect(t.gateway.framesTo('b1')).toEqual([]);
     const resend = await send(t.runtime);
@@ -173,7 +198,9 @@ describe('idempotent send', () => {
 
   it('finding 3b: a resend 10 minutes late records its deliveries in the slot of their time: redelivered until acked', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
-    await expect(sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() })).rejects.toBeInstanceOf(Crash);
+    await expect(
+      sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() }),
+    ).rejects.toBeInstanceOf(Crash);
     t.clock.advance(10 * 60_000);
     await send(t.runtime);
     expect(t.gateway.framesTo('b1')).toHaveLength(1);
@@ -184,7 +211,11 @@ describe('idempotent send', () => {
     expect(t.gateway.framesTo('b1')).toHaveLength(3);
     // The ack finds the late row (not in its message's minute) and removes it.
     const { ackDelivery } = await import('../../core/usecases/ack-delivery.js');
-    const removed = await ackDelivery(t.runtime, { userId: 'bob', connectionId: 'b1', body: JSON.stringify({ action: 'msg_data_ack', msg_id: 1, session_id: 'alice', session_type: 1 }) });
+    const removed = await ackDelivery(t.runtime, {
+      userId: 'bob',
+      connectionId: 'b1',
+      body: JSON.stringify({ action: 'msg_data_ack', msg_id: 1, session_id: 'alice', session_type: 1 }),
+    });
     expect(removed).toHaveLength(1);
     expect(await t.items('PendingDeliveries')).toEqual([]);
   });
@@ -192,8 +223,13 @@ describe('idempotent send', () => {
   it('a message put retried after a lost response finds its own row, another message under that msg_id is refused', async () => {
     const { message } = await send(t.runtime);
     const counts = { sentLo: 1, sentHi: 0 };
-    await expect(t.runtime.messages.put(message, counts)).resolves.toMatchObject({ fresh: false, stored: { msgId: 1, msgData: 'hi' } });
-    await expect(t.runtime.messages.put({ ...message, msgData: 'another text' }, counts)).rejects.toBeInstanceOf(MessageAlreadyStoredError);
+    await expect(t.runtime.messages.put(message, counts)).resolves.toMatchObject({
+      fresh: false,
+      stored: { msgId: 1, msgData: 'hi' },
+    });
+    await expect(t.runtime.messages.put({ ...message, msgData: 'another text' }, counts)).rejects.toBeInstanceOf(
+      MessageAlreadyStoredError,
+    );
     expect(await stored()).toEqual(['s#alice#bob:1:hi']);
   });
 

@@ -47,18 +47,35 @@ describe('logs', () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     t.gateway.unavailable.add('b1'); // a deferred delivery logs a warning with the delivery's ids
     const send = createSendHandler(t.runtime);
-    await send(event('alice', 'a1', { action: 'msg_data', seq: 1, to_session_id: 'bob', msg_type: 1, msg_data: `hello ${BODY_MARK}`, client_msg_id: 'c1' }));
-    await send(event('alice', 'a1', { action: 'msg_data', seq: 2, to_session_id: 'alice', msg_type: 1, msg_data: BODY_MARK }));
+    await send(
+      event('alice', 'a1', {
+        action: 'msg_data',
+        seq: 1,
+        to_session_id: 'bob',
+        msg_type: 1,
+        msg_data: `hello ${BODY_MARK}`,
+        client_msg_id: 'c1',
+      }),
+    );
+    await send(
+      event('alice', 'a1', { action: 'msg_data', seq: 2, to_session_id: 'alice', msg_type: 1, msg_data: BODY_MARK }),
+    );
     await send(event('alice', 'a1', `{"action":"msg_data","msg_data":"${BODY_MARK}"`));
-    await createSyncHandler(t.runtime)(event('bob', 'b1', { action: 'msg_list', session_id: 'alice', session_type: 1, msg_id_begin: 0, msg_cnt: 10 }));
-    await createAckHandler(t.runtime)(event('bob', 'b1', { action: 'msg_data_ack', msg_id: 1, session_id: 'alice', session_type: 1 }));
+    await createSyncHandler(t.runtime)(
+      event('bob', 'b1', { action: 'msg_list', session_id: 'alice', session_type: 1, msg_id_begin: 0, msg_cnt: 10 }),
+    );
+    await createAckHandler(t.runtime)(
+      event('bob', 'b1', { action: 'msg_data_ack', msg_id: 1, session_id: 'alice', session_type: 1 }),
+    );
     t.clock.advance(1000);
     t.gateway.unavailable.delete('b1');
     t.gateway.gone.add('b1');
     await createSweeperHandler(t.runtime)(undefined);
 
     const authorize = createAuthorizerHandler(createTokenVerifier({ secret: 'secret' }));
-    const badToken = await new SignJWT({ sub: 'mallory', note: TOKEN_MARK }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('wrong'));
+    const badToken = await new SignJWT({ sub: 'mallory', note: TOKEN_MARK })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('wrong'));
     await expect(
       authorize({ type: 'REQUEST', methodArn: 'arn', queryStringParameters: { token: badToken } } as never),
     ).rejects.toThrow('Unauthorized');

@@ -14,7 +14,11 @@ let t: TestRuntime;
 
 beforeEach(async () => {
   // The rate limit is not what most of these tests measure; its own test sets it back.
-  t = await createTestRuntime({ ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS), MAX_DELIVERY_ATTEMPTS: '3', RATE_LIMIT_PER_SECOND: '50' });
+  t = await createTestRuntime({
+    ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
+    MAX_DELIVERY_ATTEMPTS: '3',
+    RATE_LIMIT_PER_SECOND: '50',
+  });
 });
 
 async function connect(userId: string, connectionId: string): Promise<void> {
@@ -59,11 +63,22 @@ describe('msg_id counter', () => {
 
 describe('message and session rows', () => {
   it('stores the message with server time and the token user as sender, and both session rows once', async () => {
-    const first = await send('bob', 'b1', { to_session_id: 'alice', from_user_id: 'mallory', msg_data: 'héllo', client_msg_id: 'c-1', seq: 7 });
+    const first = await send('bob', 'b1', {
+      to_session_id: 'alice',
+      from_user_id: 'mallory',
+      msg_data: 'héllo',
+      client_msg_id: 'c-1',
+      seq: 7,
+    });
     await send('alice', 'a1', { to_session_id: 'bob', msg_data: 'back' });
 
     expect(first.seq).toBe(7);
-    expect(first.message).toMatchObject({ conversationId: 's#alice#bob', msgId: 1, fromUserId: 'bob', toSessionId: 'alice' });
+    expect(first.message).toMatchObject({
+      conversationId: 's#alice#bob',
+      msgId: 1,
+      fromUserId: 'bob',
+      toSessionId: 'alice',
+    });
     const messages = await t.items('Messages');
     expect(messages.find((m) => m['msg_id'] === 1)).toMatchObject({
       from_user_id: 'bob',
@@ -109,7 +124,15 @@ describe('pending deliveries', () => {
     expect(stats).toEqual({ delivered: 3, gone: 0, deferred: 0, offline: 0, complete: true });
     expect(t.gateway.posts.map((p) => p.connectionId).sort()).toEqual(['a2', 'b1', 'b2']);
     expect(t.gateway.framesTo('b1')).toEqual([
-      { type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 1, create_time: message.createTime, msg_type: 1, msg_data: 'hi' },
+      {
+        type: 'msg_data',
+        from_user_id: 'alice',
+        to_session_id: 'bob',
+        msg_id: 1,
+        create_time: message.createTime,
+        msg_type: 1,
+        msg_data: 'hi',
+      },
     ]);
     expect((await t.items('PendingDeliveries')).map((r) => r['connection_id']).sort()).toEqual(['a2', 'b1', 'b2']);
 
@@ -144,7 +167,10 @@ describe('sweeper', () => {
     t.clock.advance(1);
     expect(await sweep(t.runtime)).toMatchObject({ due: 1, redelivered: 1 });
     expect(t.gateway.framesTo('b1')).toEqual([firstFrame, firstFrame]);
-    expect((await t.items('PendingDeliveries'))[0]).toMatchObject({ attempts: 2, next_due_at: t.clock.now() + ACK_TIMEOUT_MS });
+    expect((await t.items('PendingDeliveries'))[0]).toMatchObject({
+      attempts: 2,
+      next_due_at: t.clock.now() + ACK_TIMEOUT_MS,
+    });
 
     t.clock.advance(ACK_TIMEOUT_MS);
     expect(await sweep(t.runtime)).toMatchObject({ redelivered: 1 });
@@ -190,7 +216,10 @@ describe('gone connections', () => {
     expect(second.stats).toEqual({ delivered: 1, gone: 1, deferred: 0, offline: 0, complete: true });
     expect((await t.items('Connections')).map((c) => c['connection_id']).sort()).toEqual(['a1', 'b1']);
     // b2's pending delivery of message 1 went with it; b1 keeps both of its own.
-    expect((await t.items('PendingDeliveries')).map((r) => `${r['connection_id']}:${r['msg_id']}`).sort()).toEqual(['b1:1', 'b1:2']);
+    expect((await t.items('PendingDeliveries')).map((r) => `${r['connection_id']}:${r['msg_id']}`).sort()).toEqual([
+      'b1:1',
+      'b1:2',
+    ]);
     expect(await t.items('Messages')).toHaveLength(2);
   });
 
@@ -246,7 +275,7 @@ describe('refused frames', () => {
     ['fractional seq', msgData({ to_session_id: 'bob', seq: 1.5 }), 'bad_request'],
     ['too long client_msg_id', msgData({ to_session_id: 'bob', client_msg_id: 'x'.repeat(65) }), 'bad_request'],
     ['empty msg_data', msgData({ to_session_id: 'bob', msg_data: '' }), 'empty_message'],
-    ['4097 bytes of UTF-8', msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) + 'x' }), 'too_large'],
+    ['4097 bytes of UTF-8', msgData({ to_session_id: 'bob', msg_data: `${'é'.repeat(2048)}x` }), 'too_large'],
     ['to oneself', msgData({ to_session_id: 'alice' }), 'self_message'],
     ['to a group one is not in', msgData({ to_session_id: 'g:AAAAAAAAAAAAAAAAAAAAAA', msg_type: 17 }), 'not_member'],
     ['group msg_type to a user id', msgData({ to_session_id: 'g1', msg_type: 17 }), 'not_member'],
@@ -265,14 +294,19 @@ describe('refused frames', () => {
   });
 
   it('accepts exactly 4096 bytes', async () => {
-    const accepted = await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) }) });
+    const accepted = await acceptMessage(t.runtime, {
+      userId: 'alice',
+      body: msgData({ to_session_id: 'bob', msg_data: 'é'.repeat(2048) }),
+    });
     expect(accepted.message.msgId).toBe(1);
   });
 
   it('rate-limits the 21st message of one user in one second, across its connections, and only that user', async () => {
     t = await createTestRuntime();
     const results = await Promise.allSettled(
-      Array.from({ length: 21 }, () => acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })),
+      Array.from({ length: 21 }, () =>
+        acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) }),
+      ),
     );
     const refused = results.filter((r) => r.status === 'rejected');
     expect(refused).toHaveLength(1);
@@ -281,9 +315,15 @@ describe('refused frames', () => {
     expect(await t.items('Messages')).toHaveLength(20);
 
     // The same user from any connection is over the limit too; another user is not; the next second is a new window.
-    await expect(acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'carol' }) })).rejects.toMatchObject({ code: 'rate_limited' });
-    expect((await acceptMessage(t.runtime, { userId: 'carol', body: msgData({ to_session_id: 'bob' }) })).message.msgId).toBe(1);
+    await expect(
+      acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'carol' }) }),
+    ).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(
+      (await acceptMessage(t.runtime, { userId: 'carol', body: msgData({ to_session_id: 'bob' }) })).message.msgId,
+    ).toBe(1);
     t.clock.advance(1000);
-    expect((await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })).message.msgId).toBe(21);
+    expect(
+      (await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })).message.msgId,
+    ).toBe(21);
   });
 });

@@ -14,7 +14,13 @@ import { sendPushes } from '../../core/push/send-pushes.js';
 import { CapacityMeter } from '../../core/store/consumed-capacity.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { LIMIT_DEFAULTS } from '../../protocol/limits.js';
-import { createGroupAsAlice, createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import {
+  createGroupAsAlice,
+  createTestRuntime,
+  msgData,
+  sendAndDeliver,
+  type TestRuntime,
+} from '../support/runtime.js';
 
 const BIG = 'x'.repeat(LIMIT_DEFAULTS.maxMsgBytes);
 /** Stated bound per pushed receiver: its window claim and the event's budget take; tokens, mutes, badge. */
@@ -27,15 +33,29 @@ beforeAll(async () => {
   t = await createTestRuntime({ WRITE_RATE_LIMIT_PER_SECOND: '100' }, { capacityMeter: meter });
   await registerConnection(t.runtime, { userId: 'alice', connectionId: 'alice-c' });
   for (let i = 0; i < LIMIT_DEFAULTS.maxDeviceTokensPerUser; i++) {
-    await t.runtime.deviceTokens.register('bob', { token: `${'t'.repeat(1020)}${i}`.slice(-1024), platform: 'android' }, t.clock.now(), 10);
+    await t.runtime.deviceTokens.register(
+      'bob',
+      { token: `${'t'.repeat(1020)}${i}`.slice(-1024), platform: 'android' },
+      t.clock.now(),
+      10,
+    );
   }
-  for (let i = 0; i < 110; i++) await sendAndDeliver(t.runtime, { userId: `p${i}`, connectionId: `p${i}-c`, body: msgData({ to_session_id: 'bob', msg_data: BIG }) });
+  for (let i = 0; i < 110; i++)
+    await sendAndDeliver(t.runtime, {
+      userId: `p${i}`,
+      connectionId: `p${i}-c`,
+      body: msgData({ to_session_id: 'bob', msg_data: BIG }),
+    });
 }, 600_000);
 
 describe('the push sender’s cost per receiver', () => {
   it('stays within its bound at the worst receiver, and is the README’s push row', async () => {
     const groupId = await createGroupAsAlice(t, ['bob']);
-    await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'alice-c', body: msgData({ to_session_id: groupId, msg_type: 17, msg_data: BIG }) });
+    await sendAndDeliver(t.runtime, {
+      userId: 'alice',
+      connectionId: 'alice-c',
+      body: msgData({ to_session_id: groupId, msg_type: 17, msg_data: BIG }),
+    });
     const event = t.events.events.at(-1)!;
     const fcm = { name: 'fcm', send: async () => ({ kind: 'sent' as const }) };
     meter.reset();
@@ -46,7 +66,10 @@ describe('the push sender’s cost per receiver', () => {
     expect(readUnits).toBeLessThanOrEqual(PER_RECEIVER.readUnits);
 
     // Priced as the table's other rows: DynamoDB units and a Lambda request (one per receiver, at worst an event each).
-    const perReceiver = PER_RECEIVER.writeUnits * PRICES.dynamodb.perWriteUnit + PER_RECEIVER.readUnits * PRICES.dynamodb.perReadUnit + PRICES.lambda.perRequest;
+    const perReceiver =
+      PER_RECEIVER.writeUnits * PRICES.dynamodb.perWriteUnit +
+      PER_RECEIVER.readUnits * PRICES.dynamodb.perReadUnit +
+      PRICES.lambda.perRequest;
     const receiversPerHour = DEFAULTS.pushSenderBudgetPerMinute * 60;
     const line = `| push notifications to ${receiversPerHour.toLocaleString('en-US')} receivers (sender budget; 10 devices each) | $${perReceiver.toFixed(6)} | ${receiversPerHour.toLocaleString('en-US')} | $${(perReceiver * receiversPerHour).toFixed(2)} |`;
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

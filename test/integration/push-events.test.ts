@@ -8,7 +8,14 @@ import { PUSH_EVENT_MAX_RECEIVERS } from '../../core/domain/push.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { sweep } from '../../core/usecases/sweep.js';
 import { createDevicesHandler } from '../../lambdas/devices/handler.js';
-import { createGroupAsAlice, createTestRuntime, msgData, requestAs, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import {
+  createGroupAsAlice,
+  createTestRuntime,
+  msgData,
+  requestAs,
+  sendAndDeliver,
+  type TestRuntime,
+} from '../support/runtime.js';
 
 let t: TestRuntime;
 
@@ -18,9 +25,12 @@ beforeEach(async () => {
 });
 
 function send(to: string, fields: Record<string, unknown> = {}) {
-  return sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: to, ...fields }) });
+  return sendAndDeliver(t.runtime, {
+    userId: 'alice',
+    connectionId: 'a1',
+    body: msgData({ to_session_id: to, ...fields }),
+  });
 }
-
 
 describe('undelivered-message events', () => {
   it('an offline receiver produces exactly one event per message, without the body', async () => {
@@ -64,9 +74,17 @@ describe('undelivered-message events', () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     const offline = Array.from({ length: 230 }, (_, i) => `m${String(i).padStart(3, '0')}`);
     const groupId = await createGroupAsAlice(t, ['bob', ...offline]);
-    const { stats } = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
+    const { stats } = await sendAndDeliver(t.runtime, {
+      userId: 'alice',
+      connectionId: 'a1',
+      body: msgData({ to_session_id: groupId, msg_type: 17 }),
+    });
     expect(stats.offline).toBe(230);
-    expect(t.events.events.map((e) => e.receivers.length)).toEqual([PUSH_EVENT_MAX_RECEIVERS, PUSH_EVENT_MAX_RECEIVERS, 30]);
+    expect(t.events.events.map((e) => e.receivers.length)).toEqual([
+      PUSH_EVENT_MAX_RECEIVERS,
+      PUSH_EVENT_MAX_RECEIVERS,
+      30,
+    ]);
     expect(t.events.events.flatMap((e) => e.receivers).sort()).toEqual(offline);
     expect(t.events.events.every((e) => e.session_type === 2 && e.session_id === groupId)).toBe(true);
   });
@@ -78,10 +96,21 @@ describe('undelivered-message events', () => {
     const gateway = t.runtime.gateway;
     const runtime = {
       ...t.runtime,
-      gateway: { post: async (...a: Parameters<typeof gateway.post>) => (order.push('post'), gateway.post(...a)), disconnect: gateway.disconnect.bind(gateway) },
-      events: { publishUndelivered: async (d: Parameters<typeof t.events.publishUndelivered>[0]) => (order.push('event'), t.events.publishUndelivered(d)) },
+      gateway: {
+        post: async (...a: Parameters<typeof gateway.post>) => (order.push('post'), gateway.post(...a)),
+        disconnect: gateway.disconnect.bind(gateway),
+      },
+      events: {
+        publishUndelivered: async (d: Parameters<typeof t.events.publishUndelivered>[0]) => (
+          order.push('event'), t.events.publishUndelivered(d)
+        ),
+      },
     };
-    await sendAndDeliver(runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17 }) });
+    await sendAndDeliver(runtime, {
+      userId: 'alice',
+      connectionId: 'a1',
+      body: msgData({ to_session_id: groupId, msg_type: 17 }),
+    });
     expect(order.filter((o) => o === 'event')).toHaveLength(1);
     expect(order.at(-1)).toBe('event');
   });
@@ -106,7 +135,11 @@ describe('device tokens', () => {
 
   it('takes a web token only as a PushSubscription on an allowed push service: anything else is bad_request, nothing stored', async () => {
     const devices = createDevicesHandler(t.runtime);
-    const subscription = (endpoint: string) => JSON.stringify({ endpoint, keys: { p256dh: 'BPcMbnWQL5GOYX_aMRE8ye5Fh5lEM_K2TGDWuKNXGdnAprk', auth: 'tBHItJI5svbpez7KI4CCXg' } });
+    const subscription = (endpoint: string) =>
+      JSON.stringify({
+        endpoint,
+        keys: { p256dh: 'BPcMbnWQL5GOYX_aMRE8ye5Fh5lEM_K2TGDWuKNXGdnAprk', auth: 'tBHItJI5svbpez7KI4CCXg' },
+      });
     const refused = [
       'https://127.0.0.1:9001/2018-06-01/runtime/invocation/next', // the Lambda runtime API
       'https://169.254.169.254/latest/meta-data/', // instance metadata
@@ -121,13 +154,29 @@ describe('device tokens', () => {
       'https://a.b.notify.windows.com/w/', // one label under notify.windows.com, not two
     ].map(subscription);
     refused.push('not json', JSON.stringify({ endpoint: 'https://fcm.googleapis.com/fcm/send/abc' }));
-    for (const [i, token] of refused.entries()) await requestAs(devices, 'bob', { action: 'device_token', seq: i + 1, token, platform: 'web' });
-    expect(t.gateway.framesTo('bob-c').map((f) => (f as { code?: string }).code)).toEqual(refused.map(() => 'bad_request'));
+    for (const [i, token] of refused.entries())
+      await requestAs(devices, 'bob', { action: 'device_token', seq: i + 1, token, platform: 'web' });
+    expect(t.gateway.framesTo('bob-c').map((f) => (f as { code?: string }).code)).toEqual(
+      refused.map(() => 'bad_request'),
+    );
     expect(await t.items('DeviceTokens')).toEqual([]);
 
-    const accepted = ['https://fcm.googleapis.com/fcm/send/abc', 'https://updates.push.services.mozilla.com/wpush/v2/abc', 'https://web.push.apple.com/QGuQ', 'https://wns2-par02p.notify.windows.com/w/?token=abc'];
-    for (const endpoint of accepted) await requestAs(devices, 'bob', { action: 'device_token', seq: 99, token: subscription(endpoint), platform: 'web' });
-    expect(t.gateway.framesTo('bob-c').slice(-accepted.length)).toEqual(accepted.map(() => ({ type: 'device_token', seq: 99 })));
+    const accepted = [
+      'https://fcm.googleapis.com/fcm/send/abc',
+      'https://updates.push.services.mozilla.com/wpush/v2/abc',
+      'https://web.push.apple.com/QGuQ',
+      'https://wns2-par02p.notify.windows.com/w/?token=abc',
+    ];
+    for (const endpoint of accepted)
+      await requestAs(devices, 'bob', {
+        action: 'device_token',
+        seq: 99,
+        token: subscription(endpoint),
+        platform: 'web',
+      });
+    expect(t.gateway.framesTo('bob-c').slice(-accepted.length)).toEqual(
+      accepted.map(() => ({ type: 'device_token', seq: 99 })),
+    );
     expect(await t.runtime.deviceTokens.tokensOf('bob')).toHaveLength(accepted.length);
   });
 
@@ -144,7 +193,12 @@ describe('device tokens', () => {
 
   it('a registration writes a few small items whatever the user holds (no item grows with the tokens)', async () => {
     const devices = createDevicesHandler(t.runtime);
-    for (let i = 0; i < 10; i++) await requestAs(devices, 'bob', { action: 'device_token', token: `${'x'.repeat(1000)}${i}`, platform: 'android' });
+    for (let i = 0; i < 10; i++)
+      await requestAs(devices, 'bob', {
+        action: 'device_token',
+        token: `${'x'.repeat(1000)}${i}`,
+        platform: 'android',
+      });
     const sizes = (await t.items('DeviceTokens')).map((item) => JSON.stringify(item).length);
     expect(Math.max(...sizes)).toBeLessThan(1200);
   });

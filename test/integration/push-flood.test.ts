@@ -10,13 +10,23 @@ import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
 import { pushSenderPorts } from '../../core/push/runtime-ports.js';
 import { sendPushes } from '../../core/push/send-pushes.js';
 import { registerConnection } from '../../core/usecases/connections.js';
-import { createGroupAsAlice, createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import {
+  createGroupAsAlice,
+  createTestRuntime,
+  msgData,
+  sendAndDeliver,
+  type TestRuntime,
+} from '../support/runtime.js';
 
 const BUDGET = 3;
 let t: TestRuntime;
 
 beforeEach(async () => {
-  t = await createTestRuntime({ WRITE_RATE_LIMIT_PER_SECOND: '100', RATE_LIMIT_PER_SECOND: '100', PUSH_SENDER_BUDGET_PER_MINUTE: String(BUDGET) });
+  t = await createTestRuntime({
+    WRITE_RATE_LIMIT_PER_SECOND: '100',
+    RATE_LIMIT_PER_SECOND: '100',
+    PUSH_SENDER_BUDGET_PER_MINUTE: String(BUDGET),
+  });
   for (const userId of ['alice', 'carol']) await registerConnection(t.runtime, { userId, connectionId: `${userId}-c` });
 });
 
@@ -30,13 +40,24 @@ class RecordingProvider implements PushProvider {
 }
 
 async function phones(userId: string, count = 1): Promise<void> {
-  for (let i = 0; i < count; i++) await t.runtime.deviceTokens.register(userId, { token: `${userId}-phone-${i}`, platform: 'android' }, t.clock.now(), 10);
+  for (let i = 0; i < count; i++)
+    await t.runtime.deviceTokens.register(
+      userId,
+      { token: `${userId}-phone-${i}`, platform: 'android' },
+      t.clock.now(),
+      10,
+    );
 }
 
 /** `from` sends `count` messages to `to`; the push events they published, in order. */
 async function send(from: string, to: string, count = 1, msgType = 1): Promise<UndeliveredMessageDetail[]> {
   const before = t.events.events.length;
-  for (let i = 0; i < count; i++) await sendAndDeliver(t.runtime, { userId: from, connectionId: `${from}-c`, body: msgData({ to_session_id: to, msg_type: msgType, msg_data: `m${i}` }) });
+  for (let i = 0; i < count; i++)
+    await sendAndDeliver(t.runtime, {
+      userId: from,
+      connectionId: `${from}-c`,
+      body: msgData({ to_session_id: to, msg_type: msgType, msg_data: `m${i}` }),
+    });
   return t.events.events.slice(before);
 }
 
@@ -60,7 +81,8 @@ describe('one push per receiver and conversation per window', () => {
     await phones('bob');
     const fcm = new RecordingProvider();
     const ports = pushSenderPorts(t.runtime, { fcm });
-    for (const event of [...(await send('alice', 'bob', 2)), ...(await send('carol', 'bob'))]) await sendPushes(ports, event);
+    for (const event of [...(await send('alice', 'bob', 2)), ...(await send('carol', 'bob'))])
+      await sendPushes(ports, event);
     expect(fcm.sends.map((s) => s.content.data['from_user_id'])).toEqual(['alice', 'carol']);
   });
 
@@ -84,10 +106,12 @@ describe('a sender’s push budget', () => {
     const ports = pushSenderPorts(t.runtime, { fcm });
     const [tally] = await Promise.all((await send('alice', first!, 1, 17)).map((e) => sendPushes(ports, e)));
     expect(tally).toMatchObject({ sent: BUDGET, overBudget: members.length - BUDGET });
-    for (const event of await send('alice', second!, 1, 17)) expect(await sendPushes(ports, event)).toMatchObject({ sent: 0, overBudget: members.length });
+    for (const event of await send('alice', second!, 1, 17))
+      expect(await sendPushes(ports, event)).toMatchObject({ sent: 0, overBudget: members.length });
 
     t.clock.advance(60_000); // a new minute, and every window over
-    for (const event of await send('alice', second!, 1, 17)) expect(await sendPushes(ports, event)).toMatchObject({ sent: BUDGET });
+    for (const event of await send('alice', second!, 1, 17))
+      expect(await sendPushes(ports, event)).toMatchObject({ sent: BUDGET });
     expect(fcm.sends).toHaveLength(2 * BUDGET);
   });
 });

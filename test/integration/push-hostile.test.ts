@@ -32,7 +32,19 @@ afterAll(async () => {
 /** Short, so the held requests end quickly; a test fails by its own timeout if a call is not bounded. */
 const TIMEOUT_MS = 500;
 const clock = { now: () => Date.now() };
-const content = pushContent({ reason: 'offline', receivers: ['bob'], from_user_id: 'alice', session_type: 1, session_id: 'alice', msg_id: 1, msg_type: 1, create_time: 1 }, 1);
+const content = pushContent(
+  {
+    reason: 'offline',
+    receivers: ['bob'],
+    from_user_id: 'alice',
+    session_type: 1,
+    session_id: 'alice',
+    msg_id: 1,
+    msg_type: 1,
+    create_time: 1,
+  },
+  1,
+);
 const timedOut = { code: 'provider_timeout' };
 
 function webSender(options: { allowed?: readonly string[]; lookup?: (host: string) => LookupAddress[] } = {}) {
@@ -48,7 +60,8 @@ function webSender(options: { allowed?: readonly string[]; lookup?: (host: strin
 
 /** dns.lookup's shape (`all: true`, as the sender asks), answering from a table. */
 function stubLookup(answer: (host: string) => LookupAddress[]) {
-  return (host: string, _options: unknown, callback: (error: Error | null, addresses: LookupAddress[]) => void) => callback(null, answer(host));
+  return (host: string, _options: unknown, callback: (error: Error | null, addresses: LookupAddress[]) => void) =>
+    callback(null, answer(host));
 }
 
 describe('every provider call ends within its timeout and reads a bounded answer (finding 2)', () => {
@@ -63,7 +76,12 @@ describe('every provider call ends within its timeout and reads a bounded answer
   }, 15_000);
 
   it('FCM: a silent token endpoint and a held send time out, an endless error answer is read in part', async () => {
-    const sender = new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin, timeoutMs: TIMEOUT_MS });
+    const sender = new FcmSender({
+      serviceAccount: fcm.serviceAccount,
+      clock,
+      origin: fcm.origin,
+      timeoutMs: TIMEOUT_MS,
+    });
     fcm.holdGrants = true;
     await expect(sender.send('fcm-any', content)).rejects.toMatchObject(timedOut);
     fcm.holdGrants = false;
@@ -75,7 +93,15 @@ describe('every provider call ends within its timeout and reads a bounded answer
   }, 15_000);
 
   it('APNs: a held push times out, an endless error answer is read in part', async () => {
-    const sender = new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, timeoutMs: TIMEOUT_MS });
+    const sender = new ApnsSender({
+      ...FAKE_APNS,
+      privateKey: apns.privateKey,
+      production: false,
+      clock,
+      origin: apns.origin,
+      ca: apns.ca,
+      timeoutMs: TIMEOUT_MS,
+    });
     const [held, endless, fine] = ['a1', 'b2', 'c3'].map((p) => p.repeat(32)) as [string, string, string];
     apns.held.add(held);
     apns.endless.add(endless);
@@ -94,7 +120,11 @@ describe('boundedRequest', () => {
     const server = createServer((_req, res) => answerEndlessly(res, 200));
     const port = await listen(server);
     try {
-      const answer = await boundedRequest(new URL(`http://127.0.0.1:${port}/`), { method: 'POST', headers: {}, timeoutMs: 10_000 });
+      const answer = await boundedRequest(new URL(`http://127.0.0.1:${port}/`), {
+        method: 'POST',
+        headers: {},
+        timeoutMs: 10_000,
+      });
       expect(answer.status).toBe(200);
       expect(answer.body.length).toBe(PROVIDER_ANSWER_MAX_BYTES);
       expect(answer.body.subarray(0, 9).toString()).toBe('{"error":');
@@ -109,7 +139,10 @@ describe('Web Push goes to allowlisted push services only, and follows no redire
     const sender = webSender({ allowed: [] });
     const local = web.subscribe();
     const port = new URL(web.origin).port;
-    const ipLiteral = JSON.stringify({ ...JSON.parse(web.subscribe()), endpoint: `https://127.0.0.1:${port}/push/ip-literal` });
+    const ipLiteral = JSON.stringify({
+      ...JSON.parse(web.subscribe()),
+      endpoint: `https://127.0.0.1:${port}/push/ip-literal`,
+    });
     expect(await sender.send(local, content)).toMatchObject({ kind: 'gone' });
     expect(await sender.send(ipLiteral, content)).toMatchObject({ kind: 'gone' });
     expect(web.hits.get(`/push/${FakeWebPush.idOf(local)}`)).toBeUndefined();
@@ -121,7 +154,10 @@ describe('Web Push goes to allowlisted push services only, and follows no redire
     const redirected = web.subscribe();
     const target = web.subscribe();
     web.redirects.set(FakeWebPush.idOf(redirected), JSON.parse(target).endpoint as string);
-    expect(await sender.send(redirected, content)).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/redirect/) });
+    expect(await sender.send(redirected, content)).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(/redirect/),
+    });
     expect(web.hits.get(`/push/${FakeWebPush.idOf(target)}`)).toBeUndefined();
   });
 
@@ -140,12 +176,17 @@ describe('Web Push goes to allowlisted push services only, and follows no redire
       lookup: (host) => {
         asked.push(host);
         // A public address first, a private one second: every address must be public.
-        return host === 'mixed.push.test' ? [addresses[host]!, { address: '172.16.0.1', family: 4 }] : [addresses[host]!];
+        return host === 'mixed.push.test'
+          ? [addresses[host]!, { address: '172.16.0.1', family: 4 }]
+          : [addresses[host]!];
       },
     });
     for (const host of Object.keys(addresses)) {
       const subscription = JSON.stringify({ ...JSON.parse(web.subscribe()), endpoint: `https://${host}/push/x` });
-      expect(await sender.send(subscription, content), host).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/not a public address/) });
+      expect(await sender.send(subscription, content), host).toMatchObject({
+        kind: 'failed',
+        reason: expect.stringMatching(/not a public address/),
+      });
     }
     expect(asked.sort()).toEqual(Object.keys(addresses).sort());
   });

@@ -46,21 +46,43 @@ function setUp(tokens: DeviceToken[]) {
   const clock = { now: () => now };
   const senders = {
     fcm: new FcmSender({ serviceAccount: fcm.serviceAccount, clock, origin: fcm.origin }),
-    apns: new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca }),
-    webpush: new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock, endpointAllowlist: [web.origin] }),
+    apns: new ApnsSender({
+      ...FAKE_APNS,
+      privateKey: apns.privateKey,
+      production: false,
+      clock,
+      origin: apns.origin,
+      ca: apns.ca,
+    }),
+    webpush: new WebPushSender({
+      vapid: webpush.generateVAPIDKeys(),
+      subject: 'mailto:ops@example.com',
+      clock,
+      endpointAllowlist: [web.origin],
+    }),
   };
   const held = [...tokens];
   const waits: number[] = [];
   const ports: PushSenderPorts = {
     deviceTokens: {
       tokensOf: async () => [...held],
-      unregister: async (_user, token) => void held.splice(held.findIndex((t) => t.token === token), 1),
+      unregister: async (_user, token) =>
+        void held.splice(
+          held.findIndex((t) => t.token === token),
+          1,
+        ),
     },
     mutes: { mutedAmong: async () => new Set() },
     unreadTotal: async () => 4,
     providers: senders,
     sleep: async (ms) => void waits.push(ms),
-    config: { maxAttempts: 3, maxRetryWaitMs: 10_000, concurrency: 4, collapseWindowMs: 0, senderBudgetPerMinute: 1000 },
+    config: {
+      maxAttempts: 3,
+      maxRetryWaitMs: 10_000,
+      concurrency: 4,
+      collapseWindowMs: 0,
+      senderBudgetPerMinute: 1000,
+    },
     throttle: noThrottle,
     now: () => Date.now(),
   };
@@ -82,10 +104,24 @@ describe('push providers (local fakes)', () => {
 
     const f = fcm.sent.at(-1)!;
     expect(fcm.sent.length).toBe(before.fcm + 1);
-    expect(f.message).toMatchObject({ token: 'fcm-token-1', notification: { title: 'alice', body: 'New message from alice' }, android: { notification: { notification_count: 4 } } });
+    expect(f.message).toMatchObject({
+      token: 'fcm-token-1',
+      notification: { title: 'alice', body: 'New message from alice' },
+      android: { notification: { notification_count: 4 } },
+    });
     const a = apns.sent.at(-1)!;
-    expect(a.headers).toMatchObject({ 'apns-push-type': 'alert', 'apns-topic': FAKE_APNS.bundleId, 'apns-priority': '10' });
-    expect(a.payload).toMatchObject({ aps: { alert: { title: 'alice', body: 'New message from alice' }, badge: 4, 'thread-id': a.headers['apns-collapse-id'] } });
+    expect(a.headers).toMatchObject({
+      'apns-push-type': 'alert',
+      'apns-topic': FAKE_APNS.bundleId,
+      'apns-priority': '10',
+    });
+    expect(a.payload).toMatchObject({
+      aps: {
+        alert: { title: 'alice', body: 'New message from alice' },
+        badge: 4,
+        'thread-id': a.headers['apns-collapse-id'],
+      },
+    });
     const w = web.sent.at(-1)!;
     expect(w.headers).toMatchObject({ 'content-encoding': 'aes128gcm', urgency: 'high' });
     expect(w.payload).toMatchObject({ title: 'alice', body: 'New message from alice', badge: 4 });
@@ -93,13 +129,17 @@ describe('push providers (local fakes)', () => {
 
   it('puts the body in only when the event carries it, cut to each provider’s limit', async () => {
     const sub = web.subscribe();
-    const { ports, senders } = setUp([{ token: 'fcm-token-2', platform: 'android' }, { token: hexToken(2), platform: 'ios' }, { token: sub, platform: 'web' }]);
+    const { ports, senders } = setUp([
+      { token: 'fcm-token-2', platform: 'android' },
+      { token: hexToken(2), platform: 'ios' },
+      { token: sub, platform: 'web' },
+    ]);
     const long = 'ü'.repeat(5000);
     expect(await sendPushes(ports, detail({ msg_data: long }))).toMatchObject({ sent: 3 });
     senders.apns.close();
     const bodies = [
       (fcm.sent.at(-1)!.message['notification'] as { body: string }).body,
-      ((apns.sent.at(-1)!.payload['aps'] as { alert: { body: string } }).alert.body),
+      (apns.sent.at(-1)!.payload['aps'] as { alert: { body: string } }).alert.body,
       web.sent.at(-1)!.payload!['body'] as string,
     ];
     for (const body of bodies) {
@@ -110,7 +150,10 @@ describe('push providers (local fakes)', () => {
   });
 
   it('reuses the FCM access token and the APNs provider token, and renews them when due', async () => {
-    const { ports, senders, advance } = setUp([{ token: 'fcm-token-3', platform: 'android' }, { token: hexToken(3), platform: 'ios' }]);
+    const { ports, senders, advance } = setUp([
+      { token: 'fcm-token-3', platform: 'android' },
+      { token: hexToken(3), platform: 'ios' },
+    ]);
     for (let i = 1; i <= 3; i++) await sendPushes(ports, detail({ msg_id: i }));
     expect(senders.fcm.tokenGrants).toBe(1);
     expect(senders.apns.tokensSigned).toBe(1);
@@ -128,7 +171,10 @@ describe('push providers (local fakes)', () => {
 
   it('waits as Retry-After says on 429, then delivers', async () => {
     const sub = web.subscribe();
-    const { ports, waits } = setUp([{ token: 'fcm-token-4', platform: 'android' }, { token: sub, platform: 'web' }]);
+    const { ports, waits } = setUp([
+      { token: 'fcm-token-4', platform: 'android' },
+      { token: sub, platform: 'web' },
+    ]);
     fcm.throttleNext(1, 7);
     web.throttleNext(1, 3);
     expect(await sendPushes(ports, detail())).toMatchObject({ sent: 2, failed: 0 });
@@ -164,7 +210,11 @@ describe('push providers (local fakes)', () => {
 
   it('gives every push of a conversation one collapse id and another conversation another', async () => {
     const sub = web.subscribe();
-    const { ports, senders } = setUp([{ token: hexToken(7), platform: 'ios' }, { token: sub, platform: 'web' }, { token: 'fcm-token-7', platform: 'android' }]);
+    const { ports, senders } = setUp([
+      { token: hexToken(7), platform: 'ios' },
+      { token: sub, platform: 'web' },
+      { token: 'fcm-token-7', platform: 'android' },
+    ]);
     await sendPushes(ports, detail({ msg_id: 1 }));
     await sendPushes(ports, detail({ msg_id: 2 }));
     await sendPushes(ports, detail({ msg_id: 3, from_user_id: 'erin', session_id: 'erin' }));
@@ -183,8 +233,20 @@ describe('push providers (local fakes)', () => {
 describe('Web Push settings and subscriptions', () => {
   it('refuses bad VAPID keys at start, and drops a subscription whose keys cannot encrypt', async () => {
     const clock = { now: () => Date.now() };
-    expect(() => new WebPushSender({ vapid: { publicKey: 'nope', privateKey: 'nope' }, subject: 'mailto:ops@example.com', clock })).toThrow();
-    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock, endpointAllowlist: [web.origin] });
+    expect(
+      () =>
+        new WebPushSender({
+          vapid: { publicKey: 'nope', privateKey: 'nope' },
+          subject: 'mailto:ops@example.com',
+          clock,
+        }),
+    ).toThrow();
+    const sender = new WebPushSender({
+      vapid: webpush.generateVAPIDKeys(),
+      subject: 'mailto:ops@example.com',
+      clock,
+      endpointAllowlist: [web.origin],
+    });
     const content = pushContent(detail(), 1);
     const bad = JSON.stringify({ endpoint: web.endpoint(), keys: { p256dh: 'AAAA', auth: 'AAAA' } });
     expect(await sender.send(bad, content)).toMatchObject({ kind: 'gone' });

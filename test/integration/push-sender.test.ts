@@ -20,7 +20,14 @@ import { sendPushes } from '../../core/push/send-pushes.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { createDevicesHandler } from '../../lambdas/devices/handler.js';
 import { createGroupsHandler } from '../../lambdas/groups/handler.js';
-import { createGroupAsAlice, createTestRuntime, msgData, requestAs, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import {
+  createGroupAsAlice,
+  createTestRuntime,
+  msgData,
+  requestAs,
+  sendAndDeliver,
+  type TestRuntime,
+} from '../support/runtime.js';
 
 let t: TestRuntime;
 
@@ -28,7 +35,6 @@ beforeEach(async () => {
   t = await createTestRuntime({ WRITE_RATE_LIMIT_PER_SECOND: '100' });
   await registerConnection(t.runtime, { userId: 'alice', connectionId: 'a1' });
 });
-
 
 class RecordingProvider implements PushProvider {
   readonly sends: { token: string; content: PushContent }[] = [];
@@ -46,20 +52,56 @@ describe('session_mute', () => {
   it('mutes and unmutes a member, refuses a non-member and a single chat, and writes nothing for them', async () => {
     const groupId = await createGroupAsAlice(t, ['bob']);
     const groups = createGroupsHandler(t.runtime);
-    await requestAs(groups, 'bob', { action: 'session_mute', seq: 3, session_id: groupId, session_type: 2, mute: true });
-    expect(t.gateway.framesTo('bob-c').at(-1)).toEqual({ type: 'session_mute', seq: 3, session_id: groupId, session_type: 2, mute: true });
+    await requestAs(groups, 'bob', {
+      action: 'session_mute',
+      seq: 3,
+      session_id: groupId,
+      session_type: 2,
+      mute: true,
+    });
+    expect(t.gateway.framesTo('bob-c').at(-1)).toEqual({
+      type: 'session_mute',
+      seq: 3,
+      session_id: groupId,
+      session_type: 2,
+      mute: true,
+    });
     expect(await t.runtime.groupMutes.mutedAmong(groupId, ['alice', 'bob', 'zed'])).toEqual(new Set(['bob']));
 
     const before = await t.items('GroupMembers');
-    await requestAs(groups, 'zed', { action: 'session_mute', seq: 4, session_id: groupId, session_type: 2, mute: true });
+    await requestAs(groups, 'zed', {
+      action: 'session_mute',
+      seq: 4,
+      session_id: groupId,
+      session_type: 2,
+      mute: true,
+    });
     expect(t.gateway.framesTo('zed-c').at(-1)).toMatchObject({ type: 'error', seq: 4, code: 'not_member' });
-    await requestAs(groups, 'bob', { action: 'session_mute', seq: 5, session_id: 'alice', session_type: 1, mute: true });
+    await requestAs(groups, 'bob', {
+      action: 'session_mute',
+      seq: 5,
+      session_id: 'alice',
+      session_type: 1,
+      mute: true,
+    });
     expect(t.gateway.framesTo('bob-c').at(-1)).toMatchObject({ type: 'error', seq: 5, code: 'bad_request' });
-    await requestAs(groups, 'bob', { action: 'session_mute', seq: 6, session_id: groupId, session_type: 2, mute: 'yes' });
+    await requestAs(groups, 'bob', {
+      action: 'session_mute',
+      seq: 6,
+      session_id: groupId,
+      session_type: 2,
+      mute: 'yes',
+    });
     expect(t.gateway.framesTo('bob-c').at(-1)).toMatchObject({ type: 'error', seq: 6, code: 'bad_request' });
     expect(await t.items('GroupMembers')).toEqual(before);
 
-    await requestAs(groups, 'bob', { action: 'session_mute', seq: 7, session_id: groupId, session_type: 2, mute: false });
+    await requestAs(groups, 'bob', {
+      action: 'session_mute',
+      seq: 7,
+      session_id: groupId,
+      session_type: 2,
+      mute: false,
+    });
     expect(await t.runtime.groupMutes.mutedAmong(groupId, ['bob'])).toEqual(new Set());
   });
 
@@ -68,8 +110,11 @@ describe('session_mute', () => {
     const groups = createGroupsHandler(limited.runtime);
     await requestAs(groups, 'alice', { action: 'group_create', group_name: 'g', member_ids: ['bob'] });
     const groupId = (limited.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
-    for (const seq of [1, 2]) await requestAs(groups, 'bob', { action: 'session_mute', seq, session_id: groupId, session_type: 2, mute: true });
-    expect(limited.gateway.framesTo('bob-c').map((f) => (f as { type: string; code?: string }).code ?? f.type)).toEqual(['session_mute', 'rate_limited']);
+    for (const seq of [1, 2])
+      await requestAs(groups, 'bob', { action: 'session_mute', seq, session_id: groupId, session_type: 2, mute: true });
+    expect(limited.gateway.framesTo('bob-c').map((f) => (f as { type: string; code?: string }).code ?? f.type)).toEqual(
+      ['session_mute', 'rate_limited'],
+    );
   });
 });
 
@@ -81,10 +126,22 @@ describe('sendPushes on the stores', () => {
     await requestAs(devices, 'carol', { action: 'device_token', token: 'carol-phone', platform: 'android' });
     await requestAs(devices, 'carol', { action: 'device_token', token: 'carol-old', platform: 'android' });
     await requestAs(devices, 'dave', { action: 'device_token', token: 'dave-phone', platform: 'android' });
-    await requestAs(createGroupsHandler(t.runtime), 'dave', { action: 'session_mute', session_id: groupId, session_type: 2, mute: true });
+    await requestAs(createGroupsHandler(t.runtime), 'dave', {
+      action: 'session_mute',
+      session_id: groupId,
+      session_type: 2,
+      mute: true,
+    });
 
-    for (const text of ['one', 'two']) await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: groupId, msg_type: 17, msg_data: text }) });
-    const fcm = new RecordingProvider('fcm', (token) => (token === 'carol-old' ? { kind: 'gone', reason: 'UNREGISTERED' } : { kind: 'sent' }));
+    for (const text of ['one', 'two'])
+      await sendAndDeliver(t.runtime, {
+        userId: 'alice',
+        connectionId: 'a1',
+        body: msgData({ to_session_id: groupId, msg_type: 17, msg_data: text }),
+      });
+    const fcm = new RecordingProvider('fcm', (token) =>
+      token === 'carol-old' ? { kind: 'gone', reason: 'UNREGISTERED' } : { kind: 'sent' },
+    );
     const ports = pushSenderPorts(t.runtime, { fcm }, { sleep: async () => undefined });
     const last = t.events.events.at(-1)!;
     expect(last.receivers).toEqual(expect.arrayContaining(['bob', 'carol', 'dave']));
@@ -92,7 +149,8 @@ describe('sendPushes on the stores', () => {
     const tally = await sendPushes(ports, last);
     expect(tally).toEqual({ sent: 2, failed: 0, tokensRemoved: 1, muted: 1, skipped: 0, collapsed: 0, overBudget: 0 });
     expect(fcm.sends.map((s) => s.token).sort()).toEqual(['bob-phone', 'carol-old', 'carol-phone']);
-    for (const s of fcm.sends) expect(s.content).toMatchObject({ badge: 2, body: 'New message from alice', title: `alice in ${groupId}` });
+    for (const s of fcm.sends)
+      expect(s.content).toMatchObject({ badge: 2, body: 'New message from alice', title: `alice in ${groupId}` });
     expect((await t.runtime.deviceTokens.tokensOf('carol')).map((d) => d.token)).toEqual(['carol-phone']);
     expect(JSON.stringify(await t.items('DeviceTokens'))).not.toContain('carol-old');
   });
@@ -103,9 +161,30 @@ describe('the APNs provider token shared by sender instances', () => {
     const apns = await FakeApns.start();
     let now = Date.now();
     const clock = { now: () => now };
-    const instance = () => new ApnsSender({ ...FAKE_APNS, privateKey: apns.privateKey, production: false, clock, origin: apns.origin, ca: apns.ca, sharedTokens: t.runtime.providerTokens });
+    const instance = () =>
+      new ApnsSender({
+        ...FAKE_APNS,
+        privateKey: apns.privateKey,
+        production: false,
+        clock,
+        origin: apns.origin,
+        ca: apns.ca,
+        sharedTokens: t.runtime.providerTokens,
+      });
     const [a, b] = [instance(), instance()];
-    const content = pushContent({ reason: 'offline', receivers: ['bob'], from_user_id: 'alice', session_type: 1, session_id: 'alice', msg_id: 1, msg_type: 1, create_time: 1 }, 1);
+    const content = pushContent(
+      {
+        reason: 'offline',
+        receivers: ['bob'],
+        from_user_id: 'alice',
+        session_type: 1,
+        session_id: 'alice',
+        msg_id: 1,
+        msg_type: 1,
+        create_time: 1,
+      },
+      1,
+    );
     try {
       expect(await a.send('ab'.repeat(32), content)).toEqual({ kind: 'sent' });
       expect(await b.send('ab'.repeat(32), content)).toEqual({ kind: 'sent' });
@@ -136,15 +215,33 @@ function sqsEvent(details: UndeliveredMessageDetail[]): SQSEvent {
 const lambdaContext = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
 
 describe('the push sender handler, one token held by its push service (issue 21 finding 2)', () => {
-  const detailTo = (userId: string): UndeliveredMessageDetail => ({ reason: 'offline', receivers: [userId], from_user_id: 'alice', session_type: 1, session_id: 'alice', msg_id: 1, msg_type: 1, create_time: 1 });
+  const detailTo = (userId: string): UndeliveredMessageDetail => ({
+    reason: 'offline',
+    receivers: [userId],
+    from_user_id: 'alice',
+    session_type: 1,
+    session_id: 'alice',
+    msg_id: 1,
+    msg_type: 1,
+    create_time: 1,
+  });
 
   async function setUpTen() {
     const web = await FakeWebPush.start();
-    const sender = new WebPushSender({ vapid: webpush.generateVAPIDKeys(), subject: 'mailto:ops@example.com', clock: t.runtime.clock, timeoutMs: 1_000, endpointAllowlist: [web.origin] });
+    const sender = new WebPushSender({
+      vapid: webpush.generateVAPIDKeys(),
+      subject: 'mailto:ops@example.com',
+      clock: t.runtime.clock,
+      timeoutMs: 1_000,
+      endpointAllowlist: [web.origin],
+    });
     const users = Array.from({ length: 10 }, (_, i) => `u${i}`);
     const subscriptions = users.map(() => web.subscribe());
-    for (const [i, userId] of users.entries()) await t.runtime.deviceTokens.register(userId, { token: subscriptions[i]!, platform: 'web' }, t.clock.now(), 10);
-    const handler = createPushSenderHandler(t.runtime, async () => ({ webpush: sender }), { sleep: async () => undefined });
+    for (const [i, userId] of users.entries())
+      await t.runtime.deviceTokens.register(userId, { token: subscriptions[i]!, platform: 'web' }, t.clock.now(), 10);
+    const handler = createPushSenderHandler(t.runtime, async () => ({ webpush: sender }), {
+      sleep: async () => undefined,
+    });
     return { web, handler, event: sqsEvent(users.map(detailTo)), ids: subscriptions.map((s) => FakeWebPush.idOf(s)) };
   }
 
@@ -162,7 +259,13 @@ describe('the push sender handler, one token held by its push service (issue 21 
 
   it('handles a batch’s records concurrently, at most RECORD_CONCURRENCY at once', async () => {
     const users = Array.from({ length: 3 * RECORD_CONCURRENCY }, (_, i) => `c${i}`);
-    for (const userId of users) await t.runtime.deviceTokens.register(userId, { token: `${userId}-phone`, platform: 'android' }, t.clock.now(), 10);
+    for (const userId of users)
+      await t.runtime.deviceTokens.register(
+        userId,
+        { token: `${userId}-phone`, platform: 'android' },
+        t.clock.now(),
+        10,
+      );
     // Each push waits until two records' pushes are in flight together: records handled one by one never finish.
     let inFlight = 0;
     let most = 0;

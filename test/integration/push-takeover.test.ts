@@ -21,7 +21,8 @@ const PHONE = 'bobs-phone-token';
 beforeEach(async () => {
   t = await createTestRuntime({ WRITE_RATE_LIMIT_PER_SECOND: '100' });
   devices = createDevicesHandler(t.runtime);
-  for (const userId of ['bob', 'mallory', 'carol']) await registerConnection(t.runtime, { userId, connectionId: `${userId}-c` });
+  for (const userId of ['bob', 'mallory', 'carol'])
+    await registerConnection(t.runtime, { userId, connectionId: `${userId}-c` });
   await requestAs(devices, 'bob', { action: 'device_token', seq: 1, token: PHONE, platform: 'ios' });
 });
 
@@ -34,7 +35,9 @@ describe('registering a token another user holds', () => {
     expect(lastFrame('mallory')).toEqual({ type: 'device_token', seq: 2, pending: true });
     expect(await tokensOf('bob')).toEqual([PHONE]);
     expect(await tokensOf('mallory')).toEqual([]);
-    expect(t.events.challenges).toEqual([{ token: PHONE, platform: 'ios', code: expect.stringMatching(/^[\w-]{22}$/) }]);
+    expect(t.events.challenges).toEqual([
+      { token: PHONE, platform: 'ios', code: expect.stringMatching(/^[\w-]{22}$/) },
+    ]);
 
     // Registering again while the challenge is open sends the device nothing more.
     await requestAs(devices, 'mallory', { action: 'device_token', seq: 3, token: PHONE, platform: 'ios' });
@@ -72,7 +75,12 @@ describe('registering a token another user holds', () => {
     await requestAs(devices, 'mallory', { action: 'device_token', seq: 2, token: PHONE, platform: 'ios' });
     const { code } = t.events.challenges.at(-1)!;
     const before = await t.items('DeviceTokens');
-    await requestAs(devices, 'mallory', { action: 'device_token_verify', seq: 3, token: PHONE, code: 'guessed-code-000000000' });
+    await requestAs(devices, 'mallory', {
+      action: 'device_token_verify',
+      seq: 3,
+      token: PHONE,
+      code: 'guessed-code-000000000',
+    });
     expect(lastFrame('mallory')).toMatchObject({ type: 'error', seq: 3, code: 'not_allowed' });
     await requestAs(devices, 'mallory', { action: 'device_token_verify', seq: 4, token: 'another-token', code });
     expect(lastFrame('mallory')).toMatchObject({ type: 'error', seq: 4, code: 'not_allowed' });
@@ -85,9 +93,19 @@ describe('registering a token another user holds', () => {
   it('sends the challenge push to that one token, with the code in its data and no badge', async () => {
     await requestAs(devices, 'carol', { action: 'device_token', seq: 2, token: PHONE, platform: 'ios' });
     const sent: { token: string; content: PushContent }[] = [];
-    const apns: PushProvider = { name: 'apns', send: async (token, content): Promise<SendOutcome> => (sent.push({ token, content }), { kind: 'sent' }) };
-    expect(await sendChallenge(pushSenderPorts(t.runtime, { apns }), t.events.challenges.at(-1)!)).toEqual({ kind: 'sent' });
-    expect(sent).toEqual([{ token: PHONE, content: expect.objectContaining({ data: { device_token_code: t.events.challenges.at(-1)!.code } }) }]);
+    const apns: PushProvider = {
+      name: 'apns',
+      send: async (token, content): Promise<SendOutcome> => (sent.push({ token, content }), { kind: 'sent' }),
+    };
+    expect(await sendChallenge(pushSenderPorts(t.runtime, { apns }), t.events.challenges.at(-1)!)).toEqual({
+      kind: 'sent',
+    });
+    expect(sent).toEqual([
+      {
+        token: PHONE,
+        content: expect.objectContaining({ data: { device_token_code: t.events.challenges.at(-1)!.code } }),
+      },
+    ]);
     expect(sent[0]!.content.badge).toBeUndefined();
   });
 });

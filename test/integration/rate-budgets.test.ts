@@ -16,7 +16,8 @@ import { createGroupAsAlice, createTestRuntime, msgData, requestAs, type TestRun
 
 let t: TestRuntime;
 
-const send = (userId: string, fields: Record<string, unknown>) => acceptMessage(t.runtime, { userId, body: msgData(fields) });
+const send = (userId: string, fields: Record<string, unknown>) =>
+  acceptMessage(t.runtime, { userId, body: msgData(fields) });
 
 describe('member deliveries per user and second', () => {
   beforeEach(async () => {
@@ -27,7 +28,9 @@ describe('member deliveries per user and second', () => {
     const groupId = await createGroupAsAlice(t, ['b1', 'b2', 'b3', 'b4', 'b5']); // 5 receivers a message
     expect((await send('alice', { to_session_id: groupId, msg_type: 17 })).message.msgId).toBe(1);
     expect((await send('alice', { to_session_id: groupId, msg_type: 17 })).message.msgId).toBe(2);
-    await expect(send('alice', { to_session_id: groupId, msg_type: 17, client_msg_id: 'third' })).rejects.toMatchObject({ constructor: FrameError, code: 'rate_limited' });
+    await expect(send('alice', { to_session_id: groupId, msg_type: 17, client_msg_id: 'third' })).rejects.toMatchObject(
+      { constructor: FrameError, code: 'rate_limited' },
+    );
     // A single-chat message has one receiver: it too is over alice's budget in this second; bob's budget is his own.
     await expect(send('alice', { to_session_id: 'bob' })).rejects.toMatchObject({ code: 'rate_limited' });
     expect((await send('b1', { to_session_id: groupId, msg_type: 17 })).message.msgId).toBe(3);
@@ -36,18 +39,24 @@ describe('member deliveries per user and second', () => {
 
     // The next second is a new window; the refused message took no msg_id.
     t.clock.advance(1000);
-    expect((await send('alice', { to_session_id: groupId, msg_type: 17, client_msg_id: 'third' })).message.msgId).toBe(4);
+    expect((await send('alice', { to_session_id: groupId, msg_type: 17, client_msg_id: 'third' })).message.msgId).toBe(
+      4,
+    );
   });
 
   it('is never set below a full group: a configuration that would make full groups unreachable fails at load', () => {
     expect(() => loadConfig({ MEMBER_DELIVERIES_PER_SECOND: '98', MAX_GROUP_MEMBERS: '100' })).toThrow(ConfigError);
-    expect(loadConfig({ MEMBER_DELIVERIES_PER_SECOND: '99', MAX_GROUP_MEMBERS: '100' }).memberDeliveriesPerSecond).toBe(99);
+    expect(loadConfig({ MEMBER_DELIVERIES_PER_SECOND: '99', MAX_GROUP_MEMBERS: '100' }).memberDeliveriesPerSecond).toBe(
+      99,
+    );
   });
 
   it('counts the members as the group has them when the message is sent', async () => {
     const groupId = await createGroupAsAlice(t, ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9']); // 9 receivers
     expect((await send('alice', { to_session_id: groupId, msg_type: 17 })).message.msgId).toBe(1);
-    await expect(send('alice', { to_session_id: groupId, msg_type: 17 })).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(send('alice', { to_session_id: groupId, msg_type: 17 })).rejects.toMatchObject({
+      code: 'rate_limited',
+    });
     expect((await send('alice', { to_session_id: 'bob' })).message.msgId).toBe(1); // the 10th delivery of the second
   });
 });
@@ -57,8 +66,12 @@ describe('reads per user and second', () => {
     t = await createTestRuntime();
   });
 
-  const request = (fn: RouteFunctionId, userId: string, frame: Record<string, unknown>) => requestAs(ROUTE_HANDLER_FACTORIES[fn](t.runtime), userId, frame);
-  const replies = (userId: string) => t.gateway.framesTo(`${userId}-c`).map((f) => (f.type === 'error' ? (f as unknown as { code: string }).code : f.type));
+  const request = (fn: RouteFunctionId, userId: string, frame: Record<string, unknown>) =>
+    requestAs(ROUTE_HANDLER_FACTORIES[fn](t.runtime), userId, frame);
+  const replies = (userId: string) =>
+    t.gateway
+      .framesTo(`${userId}-c`)
+      .map((f) => (f.type === 'error' ? (f as unknown as { code: string }).code : f.type));
 
   it(`answers ${LIMIT_DEFAULTS.readRateLimitPerSecond} reads of one user a second, across the read routes, then rate_limited; heartbeats are not counted`, async () => {
     await send('alice', { to_session_id: 'bob' });
@@ -74,7 +87,12 @@ describe('reads per user and second', () => {
     for (let i = 0; i < budget; i++) await request(...pick(reads, i, 'alice'));
     await request('default', 'alice', { action: 'heartbeat' });
     for (const [fn, frame] of reads) await request(fn, 'alice', frame);
-    await request('attachments', 'alice', { action: 'attachment_url', session_id: 'bob', session_type: 1, key: `uploads/616c696365/${'A'.repeat(22)}` });
+    await request('attachments', 'alice', {
+      action: 'attachment_url',
+      session_id: 'bob',
+      session_type: 1,
+      key: `uploads/616c696365/${'A'.repeat(22)}`,
+    });
     const answered = replies('alice');
     expect(answered.slice(0, budget).every((r) => r !== 'rate_limited')).toBe(true);
     expect(answered.slice(budget)).toEqual(['heartbeat', ...reads.map(() => 'rate_limited'), 'rate_limited']);
@@ -96,7 +114,11 @@ describe('budgets by action', () => {
   });
 });
 
-function pick(reads: readonly [RouteFunctionId, Record<string, unknown>][], i: number, userId: string): [RouteFunctionId, string, Record<string, unknown>] {
+function pick(
+  reads: readonly [RouteFunctionId, Record<string, unknown>][],
+  i: number,
+  userId: string,
+): [RouteFunctionId, string, Record<string, unknown>] {
   const [fn, frame] = reads[i % reads.length]!;
   return [fn, userId, frame];
 }

@@ -17,7 +17,11 @@ beforeEach(async () => {
 });
 
 /** Sends a request frame as `userId` on `connectionId` and returns the reply posted to that connection. */
-async function request(userId: string, connectionId: string, frame: Record<string, unknown>): Promise<ServerFrame & Record<string, unknown>> {
+async function request(
+  userId: string,
+  connectionId: string,
+  frame: Record<string, unknown>,
+): Promise<ServerFrame & Record<string, unknown>> {
   const before = t.gateway.framesTo(connectionId).length;
   const event = {
     body: JSON.stringify(frame),
@@ -34,7 +38,10 @@ async function sendMany(from: string, to: string, n: number, text = (i: number) 
   const ids: number[] = [];
   for (let i = 0; i < n; i++) {
     t.clock.advance(1000);
-    const { message } = await acceptMessage(t.runtime, { userId: from, body: msgData({ to_session_id: to, msg_data: text(i) }) });
+    const { message } = await acceptMessage(t.runtime, {
+      userId: from,
+      body: msgData({ to_session_id: to, msg_data: text(i) }),
+    });
     ids.push(message.msgId);
   }
   return ids;
@@ -44,14 +51,38 @@ describe('msg_list', () => {
   it('pages backwards by msg_id, newest first, msg_id ≤ msg_id_begin', async () => {
     await sendMany('alice', 'bob', 25);
     const page = (begin: number, cnt: number) =>
-      request('bob', 'b1', { action: 'msg_list', seq: 4, session_id: 'alice', session_type: 1, msg_id_begin: begin, msg_cnt: cnt });
+      request('bob', 'b1', {
+        action: 'msg_list',
+        seq: 4,
+        session_id: 'alice',
+        session_type: 1,
+        msg_id_begin: begin,
+        msg_cnt: cnt,
+      });
 
     const first = await page(0, 10);
-    expect(first).toMatchObject({ type: 'msg_list', seq: 4, session_id: 'alice', session_type: 1, msg_id_begin: 0, has_more: true });
-    expect((first['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
-    expect((first['msg_list'] as unknown[])[0]).toEqual({ msg_id: 25, from_user_id: 'alice', create_time: expect.any(Number), msg_type: 1, msg_data: 'm24' });
+    expect(first).toMatchObject({
+      type: 'msg_list',
+      seq: 4,
+      session_id: 'alice',
+      session_type: 1,
+      msg_id_begin: 0,
+      has_more: true,
+    });
+    expect((first['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([
+      25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+    ]);
+    expect((first['msg_list'] as unknown[])[0]).toEqual({
+      msg_id: 25,
+      from_user_id: 'alice',
+      create_time: expect.any(Number),
+      msg_type: 1,
+      msg_data: 'm24',
+    });
 
-    expect(((await page(15, 10))['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
+    expect(((await page(15, 10))['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([
+      15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+    ]);
     const last = await page(3, 10);
     expect((last['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([3, 2, 1]);
     expect(last['has_more']).toBe(false);
@@ -61,15 +92,48 @@ describe('msg_list', () => {
   });
 
   it('is empty for a session without messages and refuses oneself and groups the user is not in', async () => {
-    expect(await request('carol', 'c1', { action: 'msg_list', session_id: 'alice', session_type: 1, msg_id_begin: 0, msg_cnt: 10 })).toMatchObject({ msg_list: [] });
-    expect(await request('carol', 'c1', { action: 'msg_list', seq: 1, session_id: 'carol', session_type: 1, msg_id_begin: 0, msg_cnt: 10 })).toMatchObject({ type: 'error', seq: 1, code: 'not_member' });
-    expect(await request('carol', 'c1', { action: 'msg_list', session_id: 'g1', session_type: 2, msg_id_begin: 0, msg_cnt: 10 })).toMatchObject({ type: 'error', code: 'not_member' });
+    expect(
+      await request('carol', 'c1', {
+        action: 'msg_list',
+        session_id: 'alice',
+        session_type: 1,
+        msg_id_begin: 0,
+        msg_cnt: 10,
+      }),
+    ).toMatchObject({ msg_list: [] });
+    expect(
+      await request('carol', 'c1', {
+        action: 'msg_list',
+        seq: 1,
+        session_id: 'carol',
+        session_type: 1,
+        msg_id_begin: 0,
+        msg_cnt: 10,
+      }),
+    ).toMatchObject({ type: 'error', seq: 1, code: 'not_member' });
+    expect(
+      await request('carol', 'c1', {
+        action: 'msg_list',
+        session_id: 'g1',
+        session_type: 2,
+        msg_id_begin: 0,
+        msg_cnt: 10,
+      }),
+    ).toMatchObject({ type: 'error', code: 'not_member' });
   });
 
   it("never shows another pair's history: carol asking about alice sees only carol↔alice", async () => {
     await sendMany('alice', 'bob', 3);
     for (const sessionId of ['alice', 'bob']) {
-      expect(await request('carol', 'c1', { action: 'msg_list', session_id: sessionId, session_type: 1, msg_id_begin: 0, msg_cnt: 100 })).toMatchObject({ msg_list: [] });
+      expect(
+        await request('carol', 'c1', {
+          action: 'msg_list',
+          session_id: sessionId,
+          session_type: 1,
+          msg_id_begin: 0,
+          msg_cnt: 100,
+        }),
+      ).toMatchObject({ msg_list: [] });
     }
   });
 
@@ -81,14 +145,24 @@ describe('msg_list', () => {
     [{ session_type: 3 }],
     [{ session_id: 'a b' }],
   ])('refuses %j with bad_request', async (bad) => {
-    const reply = await request('bob', 'b1', { action: 'msg_list', seq: 9, session_id: 'alice', session_type: 1, msg_id_begin: 0, msg_cnt: 10, ...bad });
+    const reply = await request('bob', 'b1', {
+      action: 'msg_list',
+      seq: 9,
+      session_id: 'alice',
+      session_type: 1,
+      msg_id_begin: 0,
+      msg_cnt: 10,
+      ...bad,
+    });
     expect(reply).toMatchObject({ type: 'error', seq: 9, code: 'bad_request' });
   });
 });
 
 describe('latest_msg_id and msg_by_ids', () => {
   it('report the newest stored msg_id (0 when none) and the listed messages that exist, newest first', async () => {
-    expect(await request('bob', 'b1', { action: 'latest_msg_id', seq: 2, session_id: 'alice', session_type: 1 })).toEqual({
+    expect(
+      await request('bob', 'b1', { action: 'latest_msg_id', seq: 2, session_id: 'alice', session_type: 1 }),
+    ).toEqual({
       type: 'latest_msg_id',
       seq: 2,
       session_id: 'alice',
@@ -96,10 +170,19 @@ describe('latest_msg_id and msg_by_ids', () => {
       latest_msg_id: 0,
     });
     await sendMany('alice', 'bob', 5);
-    expect(await request('bob', 'b1', { action: 'latest_msg_id', session_id: 'alice', session_type: 1 })).toMatchObject({ latest_msg_id: 5 });
-    const byIds = await request('bob', 'b1', { action: 'msg_by_ids', session_id: 'alice', session_type: 1, msg_ids: [3, 99, 5, 3] });
+    expect(await request('bob', 'b1', { action: 'latest_msg_id', session_id: 'alice', session_type: 1 })).toMatchObject(
+      { latest_msg_id: 5 },
+    );
+    const byIds = await request('bob', 'b1', {
+      action: 'msg_by_ids',
+      session_id: 'alice',
+      session_type: 1,
+      msg_ids: [3, 99, 5, 3],
+    });
     expect((byIds['msg_list'] as { msg_id: number }[]).map((m) => m.msg_id)).toEqual([5, 3]);
-    expect(await request('bob', 'b1', { action: 'msg_by_ids', session_id: 'alice', session_type: 1, msg_ids: [] })).toMatchObject({ code: 'bad_request' });
+    expect(
+      await request('bob', 'b1', { action: 'msg_by_ids', session_id: 'alice', session_type: 1, msg_ids: [] }),
+    ).toMatchObject({ code: 'bad_request' });
   });
 });
 
@@ -125,7 +208,11 @@ describe('recent_sessions', () => {
     expect(list[1]).toMatchObject({ session_id: 'p100', latest_msg_data: 'from p100', unread_cnt: 1 });
     expect(typeof first['next_page_token']).toBe('string');
 
-    const second = await request('bob', 'b1', { action: 'recent_sessions', latest_update_time: 0, page_token: first['next_page_token'] });
+    const second = await request('bob', 'b1', {
+      action: 'recent_sessions',
+      latest_update_time: 0,
+      page_token: first['next_page_token'],
+    });
     expect((second['contact_session_list'] as { session_id: string }[]).map((s) => s.session_id)).toEqual(['p001']);
     expect(second['next_page_token']).toBeUndefined();
   });
@@ -136,8 +223,13 @@ describe('recent_sessions', () => {
     await sendMany('carol', 'bob', 1);
     const reply = await request('bob', 'b1', { action: 'recent_sessions', latest_update_time: since });
     expect((reply['contact_session_list'] as { session_id: string }[]).map((s) => s.session_id)).toEqual(['carol']);
-    expect(await request('dave', 'd1', { action: 'recent_sessions', latest_update_time: 0 })).toEqual({ type: 'recent_sessions', contact_session_list: [] });
-    expect(await request('bob', 'b1', { action: 'recent_sessions', seq: 3, latest_update_time: 0, page_token: 'garbage' })).toMatchObject({ type: 'error', seq: 3, code: 'bad_request' });
+    expect(await request('dave', 'd1', { action: 'recent_sessions', latest_update_time: 0 })).toEqual({
+      type: 'recent_sessions',
+      contact_session_list: [],
+    });
+    expect(
+      await request('bob', 'b1', { action: 'recent_sessions', seq: 3, latest_update_time: 0, page_token: 'garbage' }),
+    ).toMatchObject({ type: 'error', seq: 3, code: 'bad_request' });
   });
 
   it('remove_session hides a session until its next message and tells the other connections', async () => {
@@ -145,19 +237,29 @@ describe('recent_sessions', () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b2' });
     await sendMany('alice', 'bob', 2);
     await sendMany('carol', 'bob', 1);
-    expect(await request('bob', 'b1', { action: 'remove_session', seq: 5, session_id: 'alice', session_type: 1 })).toEqual({
+    expect(
+      await request('bob', 'b1', { action: 'remove_session', seq: 5, session_id: 'alice', session_type: 1 }),
+    ).toEqual({
       type: 'remove_session',
       seq: 5,
       session_id: 'alice',
       session_type: 1,
     });
-    expect(t.gateway.framesTo('b2')).toEqual([{ type: 'remove_session_notify', user_id: 'bob', session_id: 'alice', session_type: 1 }]);
+    expect(t.gateway.framesTo('b2')).toEqual([
+      { type: 'remove_session_notify', user_id: 'bob', session_id: 'alice', session_type: 1 },
+    ]);
     const sessions = async () =>
-      ((await request('bob', 'b1', { action: 'recent_sessions', latest_update_time: 0 }))['contact_session_list'] as { session_id: string }[]).map((s) => s.session_id);
+      (
+        (await request('bob', 'b1', { action: 'recent_sessions', latest_update_time: 0 }))['contact_session_list'] as {
+          session_id: string;
+        }[]
+      ).map((s) => s.session_id);
     expect(await sessions()).toEqual(['carol']);
     await sendMany('alice', 'bob', 1);
     expect(await sessions()).toEqual(['alice', 'carol']);
-    expect(await request('bob', 'b1', { action: 'remove_session', session_id: 'zed', session_type: 1 })).toMatchObject({ code: 'not_member' });
+    expect(await request('bob', 'b1', { action: 'remove_session', session_id: 'zed', session_type: 1 })).toMatchObject({
+      code: 'not_member',
+    });
   });
 });
 
@@ -168,7 +270,8 @@ describe('unread counts and read marks', () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b2' });
   });
 
-  const unread = async (userId: string, connectionId: string) => request(userId, connectionId, { action: 'unread_cnt', seq: 8 });
+  const unread = async (userId: string, connectionId: string) =>
+    request(userId, connectionId, { action: 'unread_cnt', seq: 8 });
 
   it("counts the peer's messages only, clears up to the read msg_id and not past it, while newer ones arrive", async () => {
     await sendMany('alice', 'bob', 3); // 1, 2, 3
@@ -178,13 +281,23 @@ describe('unread counts and read marks', () => {
       seq: 8,
       total_cnt: 3,
       unreadinfo_list: [
-        { session_id: 'alice', session_type: 1, unread_cnt: 3, latest_msg_id: 4, latest_msg_data: 'm0', latest_msg_type: 1, latest_msg_from_user_id: 'bob' },
+        {
+          session_id: 'alice',
+          session_type: 1,
+          unread_cnt: 3,
+          latest_msg_id: 4,
+          latest_msg_data: 'm0',
+          latest_msg_type: 1,
+          latest_msg_from_user_id: 'bob',
+        },
       ],
     });
     expect((await unread('alice', 'a1'))['total_cnt']).toBe(1);
 
     // bob reads up to 2 while alice's message 5 is on its way.
-    await expect(request('bob', 'b1', { action: 'msg_read_ack', seq: 3, session_id: 'alice', session_type: 1, msg_id: 2 })).resolves.toEqual({ type: 'msg_read_ack', seq: 3 });
+    await expect(
+      request('bob', 'b1', { action: 'msg_read_ack', seq: 3, session_id: 'alice', session_type: 1, msg_id: 2 }),
+    ).resolves.toEqual({ type: 'msg_read_ack', seq: 3 });
     await sendMany('alice', 'bob', 1); // 5
     expect((await unread('bob', 'b1'))['total_cnt']).toBe(2); // 3 and 5
 
@@ -194,7 +307,9 @@ describe('unread counts and read marks', () => {
 
     await request('bob', 'b1', { action: 'msg_read_ack', session_id: 'alice', session_type: 1, msg_id: 5 });
     expect(await unread('bob', 'b1')).toMatchObject({ total_cnt: 0, unreadinfo_list: [] });
-    const [session] = (await request('bob', 'b1', { action: 'recent_sessions', latest_update_time: 0 }))['contact_session_list'] as { unread_cnt: number }[];
+    const [session] = (await request('bob', 'b1', { action: 'recent_sessions', latest_update_time: 0 }))[
+      'contact_session_list'
+    ] as { unread_cnt: number }[];
     expect(session?.unread_cnt).toBe(0);
   });
 
@@ -211,13 +326,19 @@ describe('unread counts and read marks', () => {
   });
 
   it('refuses a read ack for a session without messages (bad_request: there is nothing up to that msg_id)', async () => {
-    expect(await request('bob', 'b1', { action: 'msg_read_ack', seq: 1, session_id: 'zed', session_type: 1, msg_id: 1 })).toMatchObject({ type: 'error', seq: 1, code: 'bad_request' });
+    expect(
+      await request('bob', 'b1', { action: 'msg_read_ack', seq: 1, session_id: 'zed', session_type: 1, msg_id: 1 }),
+    ).toMatchObject({ type: 'error', seq: 1, code: 'bad_request' });
     expect(await t.items('Sessions')).toEqual([]);
   });
 });
 
 describe('routing inside the sync function', () => {
   it.each(['__proto__', 'constructor', 'toString', 'nope'])('answers unknown_action for %s', async (action) => {
-    expect(await request('bob', 'b1', { action, seq: 1 })).toMatchObject({ type: 'error', seq: 1, code: 'unknown_action' });
+    expect(await request('bob', 'b1', { action, seq: 1 })).toMatchObject({
+      type: 'error',
+      seq: 1,
+      code: 'unknown_action',
+    });
   });
 });

@@ -23,14 +23,23 @@ beforeEach(async () => {
   meter.reset();
 });
 
-const summary = () => meter.records.map((r) => `${r.command} ${r.table.replace(/^t[0-9a-f]+_/, '')} r${r.readUnits} w${r.writeUnits}`);
+const summary = () =>
+  meter.records.map((r) => `${r.command} ${r.table.replace(/^t[0-9a-f]+_/, '')} r${r.readUnits} w${r.writeUnits}`);
 
 const ack = (msgId: number) =>
-  ackDelivery(t.runtime, { userId: 'bob', connectionId: 'b1', body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: 'alice', session_type: 1 }) });
+  ackDelivery(t.runtime, {
+    userId: 'bob',
+    connectionId: 'b1',
+    body: JSON.stringify({ action: 'msg_data_ack', msg_id: msgId, session_id: 'alice', session_type: 1 }),
+  });
 
 describe('request units per message', () => {
   it('with a client_msg_id (as the SDK sends): send 7 calls, 5 write units, 2 read units; ack 2 calls, 1 write, 0.5 read', async () => {
-    const sent = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob', client_msg_id: 'c-42', msg_data: 'x'.repeat(200) }) });
+    const sent = await sendAndDeliver(t.runtime, {
+      userId: 'alice',
+      connectionId: 'a1',
+      body: msgData({ to_session_id: 'bob', client_msg_id: 'c-42', msg_data: 'x'.repeat(200) }),
+    });
     expect(summary()).toEqual([
       'UpdateItemCommand RateLimits r0 w1',
       // The counter, with the idempotency key's ring slot: no read before it.
@@ -58,7 +67,16 @@ describe('request units per message', () => {
 
   it('a bulk ack of three messages: one BatchGetItem and a delete each, in one frame', async () => {
     const ids: number[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) })).message.msgId);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (
+          await sendAndDeliver(t.runtime, {
+            userId: 'alice',
+            connectionId: 'a1',
+            body: msgData({ to_session_id: 'bob' }),
+          })
+        ).message.msgId,
+      );
     meter.reset();
     const removed = await ackDelivery(t.runtime, {
       userId: 'bob',
@@ -79,7 +97,11 @@ describe('request units per message', () => {
   });
 
   it('a sweep with a row anywhere reads only the live slots: one Query per slot and shard', async () => {
-    await registerConnection(t.runtime, { userId: 'carol', connectionId: 'c1', tokenExpiresAt: Math.floor(t.clock.now() / 1000) + 3600 });
+    await registerConnection(t.runtime, {
+      userId: 'carol',
+      connectionId: 'c1',
+      tokenExpiresAt: Math.floor(t.clock.now() / 1000) + 3600,
+    });
     meter.reset();
     await sweep(t.runtime);
     // Defaults: 5 attempts × (15 s ack timeout + 60 s sweep interval) + 60 s slack = 435 s back, up to now: 8 or 9

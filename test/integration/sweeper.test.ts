@@ -29,7 +29,11 @@ beforeEach(async () => {
 
 /** n overdue deliveries of alice's message 1 to n connections of bob. */
 async function backlog(n: number, attempts = 1): Promise<PendingDelivery[]> {
-  const { message } = await sendAndDeliver(t.runtime, { userId: 'alice', connectionId: 'a1', body: msgData({ to_session_id: 'bob' }) });
+  const { message } = await sendAndDeliver(t.runtime, {
+    userId: 'alice',
+    connectionId: 'a1',
+    body: msgData({ to_session_id: 'bob' }),
+  });
   const now = t.clock.now();
   const rows = Array.from(
     { length: n },
@@ -109,12 +113,21 @@ describe('finding 6: the sweeper under a backlog', () => {
 
   it('give-up events are published before the rows go; when publishing fails the rows stay for the next sweep', async () => {
     await backlog(3, 3);
-    const failing: Runtime = { ...t.runtime, events: { publishUndelivered: async () => Promise.reject(new EventsUnavailableError('down')) } };
+    const failing: Runtime = {
+      ...t.runtime,
+      events: { publishUndelivered: async () => Promise.reject(new EventsUnavailableError('down')) },
+    };
     expect(await sweep(failing)).toMatchObject({ due: 3, gaveUp: 0 });
-    expect((await t.items('PendingDeliveries')).filter((r) => String(r['connection_id']).startsWith('conn-'))).toHaveLength(3);
+    expect(
+      (await t.items('PendingDeliveries')).filter((r) => String(r['connection_id']).startsWith('conn-')),
+    ).toHaveLength(3);
     expect(await sweep(t.runtime)).toMatchObject({ due: 3, gaveUp: 3 });
-    expect(t.events.events.filter((e) => e.reason === 'gave_up')).toEqual([expect.objectContaining({ receivers: ['bob'], msg_id: 1 })]);
-    expect((await t.items('PendingDeliveries')).filter((r) => String(r['connection_id']).startsWith('conn-'))).toEqual([]);
+    expect(t.events.events.filter((e) => e.reason === 'gave_up')).toEqual([
+      expect.objectContaining({ receivers: ['bob'], msg_id: 1 }),
+    ]);
+    expect((await t.items('PendingDeliveries')).filter((r) => String(r['connection_id']).startsWith('conn-'))).toEqual(
+      [],
+    );
   });
 
   it('a throttled give-up delete fails only its row; the sweep resolves and the next one removes it', async () => {
@@ -122,7 +135,8 @@ describe('finding 6: the sweeper under a backlog', () => {
     const pending = t.runtime.pending;
     const flaky: PendingStore = Object.assign(Object.create(pending) as PendingStore, {
       remove: async (item: DueItem) => {
-        if (item.kind === 'delivery' && item.connectionId === rows[0]!.connectionId) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        if (item.kind === 'delivery' && item.connectionId === rows[0]!.connectionId)
+          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
         return pending.remove(item);
       },
     });
@@ -173,25 +187,41 @@ describe('pendingShards changed on a live stack', () => {
     expect(await sweep(resharded)).toMatchObject({ due: 1, redelivered: 1, ackedMeanwhile: 0 });
     expect(t.gateway.framesTo('conn-moved')).toHaveLength(1);
     const ack = JSON.stringify({ action: 'msg_data_ack', msg_id: row.msgId, session_id: 'alice', session_type: 1 });
-    expect(await ackDelivery(resharded, { connectionId: 'conn-moved', userId: 'bob', body: ack })).toMatchObject([{ connectionId: 'conn-moved', msgId: row.msgId }]);
+    expect(await ackDelivery(resharded, { connectionId: 'conn-moved', userId: 'bob', body: ack })).toMatchObject([
+      { connectionId: 'conn-moved', msgId: row.msgId },
+    ]);
     expect(await t.items('PendingDeliveries')).toEqual([]);
   });
 });
 
 describe('finding 3c: a group fan-out cut short', () => {
   it('leaves its marker, and the sweeper resumes it: every member connection gets the message', async () => {
-    t = await createTestRuntime({ ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS), MAX_GROUP_MEMBERS: '100', WRITE_RATE_LIMIT_PER_SECOND: '100' });
+    t = await createTestRuntime({
+      ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
+      MAX_GROUP_MEMBERS: '100',
+      WRITE_RATE_LIMIT_PER_SECOND: '100',
+    });
     const members = Array.from({ length: 60 }, (_, i) => `m${String(i).padStart(2, '0')}`);
     for (const m of members) await registerConnection(t.runtime, { userId: m, connectionId: `${m}-c` });
     await createGroupsHandler(t.runtime)({
       body: JSON.stringify({ action: 'group_create', group_name: 'big', member_ids: members }),
-      requestContext: { connectionId: 'm00-c', routeKey: 'group_create', eventType: 'MESSAGE', authorizer: { userId: 'm00' } },
+      requestContext: {
+        connectionId: 'm00-c',
+        routeKey: 'group_create',
+        eventType: 'MESSAGE',
+        authorizer: { userId: 'm00' },
+      },
     } as unknown as WebSocketEvent);
     const groupId = (t.gateway.framesTo('m00-c').at(-1) as unknown as { group_id: string }).group_id;
     t.gateway.posts.length = 0;
 
     // The Lambda's time is up: the fan-out makes its first chunk of 25 targets and stops.
-    const sent = await sendMessage(t.runtime, { userId: 'm00', connectionId: 'm00-c', body: msgData({ to_session_id: groupId, msg_type: 17 }), deadline: t.clock.now() - 1 });
+    const sent = await sendMessage(t.runtime, {
+      userId: 'm00',
+      connectionId: 'm00-c',
+      body: msgData({ to_session_id: groupId, msg_type: 17 }),
+      deadline: t.clock.now() - 1,
+    });
     const stats = await sent.deliver();
     expect(stats.complete).toBe(false);
     expect(new Set(t.gateway.posts.map((p) => p.connectionId)).size).toBe(25);

@@ -54,4 +54,7 @@ export class RecordingEventPublisher implements EventPublisher, ChallengePublish
 }
 
 /** Push flood bounds that never hold a push back (tests of what is sent, not of how often). */
-export const noThrottle: PushThrottle = { claimWindow: async () => true, takeBudget: async (_sender, wanted) => wanted };
+export const noThrottle: PushThrottle = {
+  claimWindow: async () => true,
+  takeBudget: async (_sender, wanted) => wanted,
+};

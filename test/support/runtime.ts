@@ -20,21 +20,27 @@ export interface TestRuntime {
   items(table: TableId): Promise<Record<string, unknown>[]>;
 }
 
-export async function createTestRuntime(env: Record<string, string> = {}, options: RuntimeOptions = {}): Promise<TestRuntime> {
+export async function createTestRuntime(
+  env: Record<string, string> = {},
+  options: RuntimeOptions = {},
+): Promise<TestRuntime> {
   const tables = await createTestTables();
   const gateway = new RecordingGateway();
   const events = new RecordingEventPublisher();
   // Real time: DynamoDB Local applies TTL, so rows stamped in the past could vanish mid-test.
   const clock = new ManualClock(Date.now());
   const runtime: Runtime = {
-    ...createRuntime({
-      ...tableEnv(tables.names),
-      [DYNAMODB_ENDPOINT_ENV]: tables.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      ...env,
-    }, options),
+    ...createRuntime(
+      {
+        ...tableEnv(tables.names),
+        [DYNAMODB_ENDPOINT_ENV]: tables.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        ...env,
+      },
+      options,
+    ),
     gateway,
     clock,
     events,
@@ -47,14 +53,19 @@ export async function createTestRuntime(env: Record<string, string> = {}, option
     events,
     tables,
     async items(table) {
-      const result = await tables.client.send(new ScanCommand({ TableName: tables.names[table], ConsistentRead: true }));
+      const result = await tables.client.send(
+        new ScanCommand({ TableName: tables.names[table], ConsistentRead: true }),
+      );
       return (result.Items ?? []).map((item) => unmarshall(item));
     },
   };
 }
 
 /** msg_data end to end as the send handler runs it: store, make the delivery durable, (ack,) deliver. */
-export async function sendAndDeliver(runtime: Runtime, input: { userId: string; connectionId: string; body: string | undefined }) {
+export async function sendAndDeliver(
+  runtime: Runtime,
+  input: { userId: string; connectionId: string; body: string | undefined },
+) {
   const sent = await sendMessage(runtime, input);
   const stats = await sent.deliver();
   return { ...sent.accepted, ack: sent.ack, stats };
@@ -66,15 +77,28 @@ export function msgData(fields: Record<string, unknown>): string {
 }
 
 /** A route handler invoked as API Gateway would for the user's connection `<userId>-c`. */
-export function requestAs(handler: (e: WebSocketEvent) => Promise<unknown>, userId: string, frame: Record<string, unknown>): Promise<unknown> {
+export function requestAs(
+  handler: (e: WebSocketEvent) => Promise<unknown>,
+  userId: string,
+  frame: Record<string, unknown>,
+): Promise<unknown> {
   return handler({
     body: JSON.stringify(frame),
-    requestContext: { connectionId: `${userId}-c`, routeKey: String(frame['action']), eventType: 'MESSAGE', authorizer: { userId } },
+    requestContext: {
+      connectionId: `${userId}-c`,
+      routeKey: String(frame['action']),
+      eventType: 'MESSAGE',
+      authorizer: { userId },
+    },
   } as unknown as WebSocketEvent);
 }
 
 /** alice creates a group of these members through the groups handler; its id, from her reply. */
 export async function createGroupAsAlice(t: TestRuntime, members: string[]): Promise<string> {
-  await requestAs(createGroupsHandler(t.runtime), 'alice', { action: 'group_create', group_name: 'g', member_ids: members });
+  await requestAs(createGroupsHandler(t.runtime), 'alice', {
+    action: 'group_create',
+    group_name: 'g',
+    member_ids: members,
+  });
   return (t.gateway.framesTo('alice-c').at(-1) as unknown as { group_id: string }).group_id;
 }

@@ -40,7 +40,9 @@ function newestSource({ folder, inputs }: WorkspaceBuild): number {
     readdirSync(`${root}${dir}`, { recursive: true, encoding: 'utf8' })
       .filter((f) => /\.(ts|mjs)$/.test(f) && !/(^|\/)(dist|node_modules|examples)\//.test(f))
       .map((f) => `${root}${dir}/${f}`);
-  const files = [folder, ...inputs].flatMap((path) => (statSync(`${root}${path}`).isDirectory() ? sourceFiles(path) : [`${root}${path}`]));
+  const files = [folder, ...inputs].flatMap((path) =>
+    statSync(`${root}${path}`).isDirectory() ? sourceFiles(path) : [`${root}${path}`],
+  );
   return Math.max(...files.map((f) => statSync(f).mtimeMs));
 }
 

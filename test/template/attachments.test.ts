@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { ENV } from '../../core/config.js';
 import { ChatBackend, type ChatBackendProps } from '../../lib/chat-backend.js';
 
-const CDK_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+const CDK_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 function synth(props: ChatBackendProps) {
   const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
@@ -22,7 +24,13 @@ function synth(props: ChatBackendProps) {
   return { app, stack, backend, nag, template: Template.fromStack(stack) };
 }
 
-type Rule = { Id: string; Prefix?: string; ExpirationInDays?: number; AbortIncompleteMultipartUpload?: unknown; Status: string };
+type Rule = {
+  Id: string;
+  Prefix?: string;
+  ExpirationInDays?: number;
+  AbortIncompleteMultipartUpload?: unknown;
+  Status: string;
+};
 
 function rulesOf(template: Template): Rule[] {
   const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
@@ -31,13 +39,24 @@ function rulesOf(template: Template): Rule[] {
 }
 
 describe('attachment bucket', () => {
-  const withRetention = synth({ messageRetention: Duration.days(30), maxImageBytes: 5_000_000, attachmentCorsOrigins: ['https://chat.example.com'] });
+  const withRetention = synth({
+    messageRetention: Duration.days(30),
+    maxImageBytes: 5_000_000,
+    attachmentCorsOrigins: ['https://chat.example.com'],
+  });
   const plain = synth({});
 
   it('is private, SSL only, encrypted and unversioned', () => {
     plain.template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       VersioningConfiguration: Match.absent(),
     });
@@ -67,9 +86,15 @@ describe('attachment bucket', () => {
 
   it('lets browsers PUT and GET from the configured origins', () => {
     withRetention.template.hasResourceProperties('AWS::S3::Bucket', {
-      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://chat.example.com'], AllowedMethods: ['PUT', 'GET', 'HEAD'] })] },
+      CorsConfiguration: {
+        CorsRules: [
+          Match.objectLike({ AllowedOrigins: ['https://chat.example.com'], AllowedMethods: ['PUT', 'GET', 'HEAD'] }),
+        ],
+      },
     });
-    plain.template.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['*'] })] } });
+    plain.template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['*'] })] },
+    });
   });
 
   it('passes the bucket and the limits to the attachment users, with the defaults unless set', () => {
@@ -81,7 +106,11 @@ describe('attachment bucket', () => {
     expect(envOf(plain, 'attachments')[ENV.attachmentBucket]).toEqual(bucketName);
     expect(envOf(plain, 'send')[ENV.attachmentBucket]).toEqual(bucketName);
     expect(envOf(plain, 'sync')[ENV.attachmentBucket]).toBeUndefined();
-    expect(envOf(plain, 'attachments')).toMatchObject({ [ENV.maxImageBytes]: '10485760', [ENV.maxAudioBytes]: '2097152', [ENV.attachmentUrlTtlSeconds]: '300' });
+    expect(envOf(plain, 'attachments')).toMatchObject({
+      [ENV.maxImageBytes]: '10485760',
+      [ENV.maxAudioBytes]: '2097152',
+      [ENV.attachmentUrlTtlSeconds]: '300',
+    });
     expect(envOf(withRetention, 'attachments')).toMatchObject({ [ENV.maxImageBytes]: '5000000' });
   });
 

@@ -19,9 +19,12 @@ import { LOGS_ROLE_SERVICE_TIMEOUT } from '../../lib/api-gateway-logs-role.js';
 import { createApp } from '../../lib/app.js';
 import { ChatBackend, type ChatBackendProps } from '../../lib/chat-backend.js';
 
-const CDK_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+const CDK_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
 const NO_BUNDLING = { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] };
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: synthesized JSON is walked freely; the assertions check its shape.
+type Json = Record<string, any>;
 
 function newStack(name = 'Prod'): Stack {
   return new Stack(new App({ context: NO_BUNDLING }), name);
@@ -34,7 +37,8 @@ function synth(props: ChatBackendProps = {}) {
   return { stack, backend, template, resources: template.toJSON()['Resources'] as Record<string, Json> };
 }
 
-const ofType = (resources: Record<string, Json>, type: string): Json[] => Object.values(resources).filter((r) => r['Type'] === type);
+const ofType = (resources: Record<string, Json>, type: string): Json[] =>
+  Object.values(resources).filter((r) => r['Type'] === type);
 
 /** Every metric an alarm reads: its own, or each MetricStat of its metric math. */
 function alarmMetrics(alarm: Json): Json[] {
@@ -50,17 +54,26 @@ function twoBackends() {
   const second = new ChatBackend(stack, 'Support');
   const nag = new AwsSolutionsChecks(stack.node.scope as App);
   Validations.of(stack.node.scope as App).addPlugins(nag);
-  return { stack, first, second, nag, resources: Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json> };
+  return {
+    stack,
+    first,
+    second,
+    nag,
+    resources: Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json>,
+  };
 }
 
 describe('item 1: two ChatBackends in one stack', () => {
   const { stack, first, second, nag, resources } = twoBackends();
 
   it('get different dashboard names, the first keeping <stack>-<region> of earlier releases', () => {
-    const names = ofType(resources, 'AWS::CloudWatch::Dashboard').map((d) => JSON.stringify(d['Properties']['DashboardName']));
+    const names = ofType(resources, 'AWS::CloudWatch::Dashboard').map((d) =>
+      JSON.stringify(d['Properties']['DashboardName']),
+    );
     expect(names).toHaveLength(2);
     expect(new Set(names).size).toBe(2);
-    const nameOf = (backend: ChatBackend) => resources[stack.getLogicalId(backend.dashboard!.node.defaultChild as never)]!['Properties']['DashboardName'];
+    const nameOf = (backend: ChatBackend) =>
+      resources[stack.getLogicalId(backend.dashboard!.node.defaultChild as never)]!['Properties']['DashboardName'];
     expect(nameOf(first)).toEqual({ 'Fn::Join': ['', ['Shared-', { Ref: 'AWS::Region' }]] });
     expect(nameOf(second)).toEqual({ 'Fn::Join': ['', ['Shared-Support-', { Ref: 'AWS::Region' }]] });
   });
@@ -69,12 +82,19 @@ describe('item 1: two ChatBackends in one stack', () => {
     expect([first.serviceName, second.serviceName]).toEqual(['Shared', 'Shared-Support']);
     for (const backend of [first, second]) {
       const other = backend === first ? second : first;
-      const functions = Object.values(backend.functions).map((fn) => resources[stack.getLogicalId(fn.node.defaultChild as never)]!);
-      for (const fn of functions) expect(fn['Properties']['Environment']['Variables']['POWERTOOLS_SERVICE_NAME']).toBe(backend.serviceName);
+      const functions = Object.values(backend.functions).map(
+        (fn) => resources[stack.getLogicalId(fn.node.defaultChild as never)]!,
+      );
+      for (const fn of functions)
+        expect(fn['Properties']['Environment']['Variables']['POWERTOOLS_SERVICE_NAME']).toBe(backend.serviceName);
       const alarmLogicalIds = new Set(backend.alarms.map((a) => stack.getLogicalId(a.node.defaultChild as never)));
-      const services = [...alarmLogicalIds].flatMap((id) => alarmMetrics(resources[id]!)).flatMap((m) => (m['Dimensions'] as Json[]).filter((d) => d['Name'] === 'service').map((d) => d['Value']));
+      const services = [...alarmLogicalIds]
+        .flatMap((id) => alarmMetrics(resources[id]!))
+        .flatMap((m) => (m['Dimensions'] as Json[]).filter((d) => d['Name'] === 'service').map((d) => d['Value']));
       expect(new Set(services)).toEqual(new Set([backend.serviceName]));
-      const body = JSON.stringify(resources[stack.getLogicalId(backend.dashboard!.node.defaultChild as never)]!['Properties']['DashboardBody']);
+      const body = JSON.stringify(
+        resources[stack.getLogicalId(backend.dashboard!.node.defaultChild as never)]!['Properties']['DashboardBody'],
+      );
       expect(body).toContain(`\\"${METRIC.messagesStored}\\",\\"service\\",\\"${backend.serviceName}\\"`);
       expect(body).not.toContain(`\\"service\\",\\"${other.serviceName}\\"`);
     }
@@ -82,7 +102,11 @@ describe('item 1: two ChatBackends in one stack', () => {
 
   it('share no alarm metric: every function, table, queue and stage dimension belongs to one backend', () => {
     const keys = (backend: ChatBackend) =>
-      new Set(backend.alarms.flatMap((a) => alarmMetrics(resources[stack.getLogicalId(a.node.defaultChild as never)]!)).map((m) => JSON.stringify([m['MetricName'], m['Dimensions']])));
+      new Set(
+        backend.alarms
+          .flatMap((a) => alarmMetrics(resources[stack.getLogicalId(a.node.defaultChild as never)]!))
+          .map((m) => JSON.stringify([m['MetricName'], m['Dimensions']])),
+      );
     const a = keys(first);
     const b = keys(second);
     expect(a.size).toBeGreaterThan(30);
@@ -91,12 +115,18 @@ describe('item 1: two ChatBackends in one stack', () => {
 
   it('have one API Gateway logs-role setter between them (the setting is one per region) and distinct API names', () => {
     expect(ofType(resources, 'Custom::ApiGatewayCloudWatchRole')).toHaveLength(1);
-    expect(ofType(resources, 'AWS::ApiGatewayV2::Api').map((a) => a['Properties']['Name']).sort()).toEqual(['Shared-Support-chat', 'Shared-chat']);
+    expect(
+      ofType(resources, 'AWS::ApiGatewayV2::Api')
+        .map((a) => a['Properties']['Name'])
+        .sort(),
+    ).toEqual(['Shared-Support-chat', 'Shared-chat']);
   });
 
   it('have no unacknowledged cdk-nag finding', () => {
     const { violations } = nag.validateScope(stack.node.scope as App);
-    expect(violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
+    ).toEqual([]);
   });
 
   it('refuses two backends of a stack given the same serviceName or dashboardName, and different logs-role modes', () => {
@@ -117,18 +147,30 @@ describe('item 1: two ChatBackends in one stack', () => {
 describe('item 2: reserved concurrency against the account quota', () => {
   it('refuses at synth a reservation that leaves Lambda fewer than 100 unreserved executions', () => {
     expect(() => synth({ reservedConcurrency: { send: 950 } })).toThrow(/reserves 950 executions.*at most 900/);
-    expect(() => synth({ reservedConcurrency: { send: 10 }, accountConcurrencyLimit: 100 })).toThrow(/at most 0 be reserved/);
+    expect(() => synth({ reservedConcurrency: { send: 10 }, accountConcurrencyLimit: 100 })).toThrow(
+      /at most 0 be reserved/,
+    );
     const { resources } = synth({ reservedConcurrency: { send: 400, ack: 500 } });
-    expect(ofType(resources, 'AWS::Lambda::Function').map((f) => f['Properties']['ReservedConcurrentExecutions']).filter(Boolean).sort()).toEqual([400, 500]);
+    expect(
+      ofType(resources, 'AWS::Lambda::Function')
+        .map((f) => f['Properties']['ReservedConcurrentExecutions'])
+        .filter(Boolean)
+        .sort(),
+    ).toEqual([400, 500]);
   });
 
   it('reserves nothing by default', () => {
-    expect(ofType(synth().resources, 'AWS::Lambda::Function').filter((f) => f['Properties']['ReservedConcurrentExecutions'] !== undefined)).toEqual([]);
+    expect(
+      ofType(synth().resources, 'AWS::Lambda::Function').filter(
+        (f) => f['Properties']['ReservedConcurrentExecutions'] !== undefined,
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('item 3 and 4: the created user pool', () => {
-  const clients = (resources: Record<string, Json>) => ofType(resources, 'AWS::Cognito::UserPoolClient').map((c) => c['Properties'] as Json);
+  const clients = (resources: Record<string, Json>) =>
+    ofType(resources, 'AWS::Cognito::UserPoolClient').map((c) => c['Properties'] as Json);
 
   it('has an app client with SRP only and OAuth off', () => {
     const [client, ...others] = clients(synth().resources);
@@ -140,7 +182,11 @@ describe('item 3 and 4: the created user pool', () => {
   });
 
   it('turns OAuth on only when asked', () => {
-    const [client] = clients(synth({ userPoolOAuth: { flows: { authorizationCodeGrant: true }, callbackUrls: ['https://chat.example.com/cb'] } }).resources);
+    const [client] = clients(
+      synth({
+        userPoolOAuth: { flows: { authorizationCodeGrant: true }, callbackUrls: ['https://chat.example.com/cb'] },
+      }).resources,
+    );
     expect(client!['AllowedOAuthFlows']).toEqual(['code']);
     expect(client!['CallbackURLs']).toEqual(['https://chat.example.com/cb']);
   });
@@ -152,14 +198,25 @@ describe('item 3 and 4: the created user pool', () => {
       ['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH'],
       ['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH'],
     ]);
-    const audiences = s.resources[s.stack.getLogicalId(s.backend.functions.authorizer.node.defaultChild as never)]!['Properties']['Environment']['Variables'][AUTH_ENV.audiences];
-    expect(JSON.stringify(audiences)).toContain(s.stack.getLogicalId(s.backend.smokeTestClient!.node.defaultChild as never));
-    expect(() => synth({ smokeTestClient: true, auth: { issuer: 'https://id.example.com', audiences: ['a'] } })).toThrow(/user pool the construct creates/);
+    const audiences =
+      s.resources[s.stack.getLogicalId(s.backend.functions.authorizer.node.defaultChild as never)]!['Properties'][
+        'Environment'
+      ]['Variables'][AUTH_ENV.audiences];
+    expect(JSON.stringify(audiences)).toContain(
+      s.stack.getLogicalId(s.backend.smokeTestClient!.node.defaultChild as never),
+    );
+    expect(() =>
+      synth({ smokeTestClient: true, auth: { issuer: 'https://id.example.com', audiences: ['a'] } }),
+    ).toThrow(/user pool the construct creates/);
   });
 
   it('sends its mail through SES when userPoolEmail is given', () => {
-    const { template } = synth({ userPoolEmail: cognito.UserPoolEmail.withSES({ fromEmail: 'no-reply@example.com', sesRegion: 'eu-west-1' }) });
-    template.hasResourceProperties('AWS::Cognito::UserPool', { EmailConfiguration: { EmailSendingAccount: 'DEVELOPER', From: 'no-reply@example.com' } });
+    const { template } = synth({
+      userPoolEmail: cognito.UserPoolEmail.withSES({ fromEmail: 'no-reply@example.com', sesRegion: 'eu-west-1' }),
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: { EmailSendingAccount: 'DEVELOPER', From: 'no-reply@example.com' },
+    });
   });
 
   it('sends through SES from the -c sesFromEmail key, in the stack region unless sesRegion says otherwise', () => {
@@ -172,7 +229,9 @@ describe('item 3 and 4: the created user pool', () => {
 describe('item 5: deletion protection', () => {
   const bucketDeletionDenied = (resources: Record<string, Json>) =>
     ofType(resources, 'AWS::S3::BucketPolicy').some((p) =>
-      (p['Properties']['PolicyDocument']['Statement'] as Json[]).some((st) => st['Effect'] === 'Deny' && st['Action'] === 's3:DeleteBucket' && st['Principal']?.['AWS'] === '*'),
+      (p['Properties']['PolicyDocument']['Statement'] as Json[]).some(
+        (st) => st['Effect'] === 'Deny' && st['Action'] === 's3:DeleteBucket' && st['Principal']?.['AWS'] === '*',
+      ),
     );
 
   it('protects every table, the user pool and the bucket of a retained stack (the default)', () => {
@@ -186,10 +245,13 @@ describe('item 5: deletion protection', () => {
 
   it('protects nothing of a stack meant to be destroyed, unless asked', () => {
     const destroy = synth({ removalPolicy: RemovalPolicy.DESTROY }).resources;
-    for (const table of ofType(destroy, 'AWS::DynamoDB::GlobalTable')) expect(table['Properties']['Replicas'][0]['DeletionProtectionEnabled']).toBe(false);
+    for (const table of ofType(destroy, 'AWS::DynamoDB::GlobalTable'))
+      expect(table['Properties']['Replicas'][0]['DeletionProtectionEnabled']).toBe(false);
     expect(ofType(destroy, 'AWS::Cognito::UserPool')[0]!['Properties']['DeletionProtection']).toBe('INACTIVE');
     expect(bucketDeletionDenied(destroy)).toBe(false);
-    expect(bucketDeletionDenied(synth({ removalPolicy: RemovalPolicy.DESTROY, deletionProtection: true }).resources)).toBe(true);
+    expect(
+      bucketDeletionDenied(synth({ removalPolicy: RemovalPolicy.DESTROY, deletionProtection: true }).resources),
+    ).toBe(true);
   });
 });
 
@@ -205,19 +267,31 @@ describe('item 6: the deploy-time custom resource', () => {
 describe('item 8 and 10: alarms and monitoring levels', () => {
   const withPush = (props: ChatBackendProps = {}) => {
     const stack = newStack();
-    const push = { webPush: { vapidKeysSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Vapid', 'chat/vapid'), subject: 'mailto:ops@example.com' } };
+    const push = {
+      webPush: {
+        vapidKeysSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Vapid', 'chat/vapid'),
+        subject: 'mailto:ops@example.com',
+      },
+    };
     const backend = new ChatBackend(stack, 'Chat', { push, ...props });
     return { stack, backend, resources: Template.fromStack(stack).toJSON()['Resources'] as Record<string, Json> };
   };
 
   it('alarms on the age of the push queue when push is on', () => {
     const { stack, backend, resources } = withPush({ alarmThresholds: { pushQueueAgeSeconds: 120 } });
-    const age = ofType(resources, 'AWS::CloudWatch::Alarm').filter((a) => a['Properties']['MetricName'] === 'ApproximateAgeOfOldestMessage');
+    const age = ofType(resources, 'AWS::CloudWatch::Alarm').filter(
+      (a) => a['Properties']['MetricName'] === 'ApproximateAgeOfOldestMessage',
+    );
     expect(age).toHaveLength(1);
     expect(age[0]!['Properties']).toMatchObject({
       Namespace: 'AWS/SQS',
       Threshold: 120,
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [stack.getLogicalId(backend.push!.queue.node.defaultChild as never), 'QueueName'] } }],
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [stack.getLogicalId(backend.push!.queue.node.defaultChild as never), 'QueueName'] },
+        },
+      ],
     });
   });
 
@@ -225,9 +299,19 @@ describe('item 8 and 10: alarms and monitoring levels', () => {
     const { backend, resources } = withPush({ monitoring: 'minimal' });
     expect(backend.dashboard).toBeUndefined();
     expect(ofType(resources, 'AWS::CloudWatch::Dashboard')).toEqual([]);
-    const metrics = ofType(resources, 'AWS::CloudWatch::Alarm').flatMap(alarmMetrics).map((m) => m['MetricName'] as string);
+    const metrics = ofType(resources, 'AWS::CloudWatch::Alarm')
+      .flatMap(alarmMetrics)
+      .map((m) => m['MetricName'] as string);
     expect(new Set(metrics)).toEqual(
-      new Set(['Errors', 'Throttles', 'IntegrationError', 'ExecutionError', METRIC.deliveriesGivenUp, 'ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']),
+      new Set([
+        'Errors',
+        'Throttles',
+        'IntegrationError',
+        'ExecutionError',
+        METRIC.deliveriesGivenUp,
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateAgeOfOldestMessage',
+      ]),
     );
     expect(() => synth({ monitoring: 'none' as never })).toThrow(/monitoring must be one of full, minimal/);
   });

@@ -10,7 +10,19 @@ import type { ErrorCode } from '../../core/domain/frames.js';
 import { FrameError, MessageAlreadyStoredError } from '../../core/errors.js';
 import type { Runtime } from '../../core/runtime.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
-import { T, T_SECONDS, TABLE, conditionFailed, ddb, inputsOf, makeRuntime, resetMocks, throttled, timeline, writes } from './helpers.js';
+import {
+  T,
+  T_SECONDS,
+  TABLE,
+  conditionFailed,
+  ddb,
+  inputsOf,
+  makeRuntime,
+  resetMocks,
+  throttled,
+  timeline,
+  writes,
+} from './helpers.js';
 
 const TODAY = Math.floor(T_SECONDS / 86_400);
 
@@ -31,19 +43,29 @@ async function refusal(runtime: Runtime, rawBody: string | undefined, userId = '
   return error as FrameError;
 }
 
-const accept = (fields: Record<string, unknown> = {}, userId = 'alice') => acceptMessage(runtime, { userId, body: body(fields) });
+const accept = (fields: Record<string, unknown> = {}, userId = 'alice') =>
+  acceptMessage(runtime, { userId, body: body(fields) });
 
 let runtime: Runtime;
 
 /** Requests of the BatchWriteItems on the Sessions table (the session index). */
 function sessionBatchWrites(): Record<string, unknown>[] {
-  return ddb.commandCalls(BatchWriteCommand).flatMap((c) => (c.args[0].input.RequestItems?.[TABLE.Sessions] ?? []) as Record<string, unknown>[]);
+  return ddb
+    .commandCalls(BatchWriteCommand)
+    .flatMap((c) => (c.args[0].input.RequestItems?.[TABLE.Sessions] ?? []) as Record<string, unknown>[]);
 }
 
 beforeEach(() => {
   resetMocks();
   // Steady state: both session rows exist and today's index entries are written.
-  mockCounter({ conversation_id: 's#alice#bob', last_msg_id: 12, sent_lo: 5, sent_hi: 7, sessions_created: true, indexed_day: TODAY });
+  mockCounter({
+    conversation_id: 's#alice#bob',
+    last_msg_id: 12,
+    sent_lo: 5,
+    sent_hi: 7,
+    sessions_created: true,
+    indexed_day: TODAY,
+  });
   runtime = makeRuntime();
 });
 
@@ -86,7 +108,9 @@ describe('refused frames store nothing and touch no table', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
-  it.each([17, 18])('group type %i from a non-member → not_member after one membership GetItem, nothing written', async (msgType) => {
+  it.each([
+    17, 18,
+  ])('group type %i from a non-member → not_member after one membership GetItem, nothing written', async (msgType) => {
     ddb.on(GetCommand, { TableName: TABLE.GroupMembers }).resolves({});
     const error = await refusal(runtime, body({ msg_type: msgType, to_session_id: 'g:AAAAAAAAAAAAAAAAAAAAAA' }));
     expect(error.code).toBe('not_member');
@@ -97,7 +121,9 @@ describe('refused frames store nothing and touch no table', () => {
   it('names the offending field in a bad_request', async () => {
     expect((await refusal(runtime, body({ msg_type: 3 }))).message).toMatch(/^msg_type: /);
     expect((await refusal(runtime, body({ to_session_id: 42 }))).message).toMatch(/^to_session_id: /);
-    expect((await refusal(runtime, body({ client_msg_id: 'x\ud800' }))).message).toMatch(/^client_msg_id: not well-formed Unicode/);
+    expect((await refusal(runtime, body({ client_msg_id: 'x\ud800' }))).message).toMatch(
+      /^client_msg_id: not well-formed Unicode/,
+    );
   });
 });
 
@@ -106,14 +132,14 @@ describe('too_large counts UTF-8 bytes, not characters', () => {
   const accepted: [string, string][] = [
     ['4096 ASCII bytes', 'a'.repeat(4096)],
     ['2048 × é (4096 bytes)', 'é'.repeat(2048)],
-    ['1365 × € + a (4096 bytes)', '€'.repeat(1365) + 'a'],
+    ['1365 × € + a (4096 bytes)', `${'€'.repeat(1365)}a`],
     ['1024 × 😀 (4096 bytes)', '😀'.repeat(1024)],
   ];
   const refused: [string, string][] = [
     ['4097 ASCII bytes', 'a'.repeat(4097)],
-    ['2048 × é + a (4097 bytes, 2049 characters)', 'é'.repeat(2048) + 'a'],
-    ['1365 × € + ab (4097 bytes)', '€'.repeat(1365) + 'ab'],
-    ['1024 × 😀 + a (4097 bytes)', '😀'.repeat(1024) + 'a'],
+    ['2048 × é + a (4097 bytes, 2049 characters)', `${'é'.repeat(2048)}a`],
+    ['1365 × € + ab (4097 bytes)', `${'€'.repeat(1365)}ab`],
+    ['1024 × 😀 + a (4097 bytes)', `${'😀'.repeat(1024)}a`],
   ];
 
   it.each(accepted)('%s is accepted', async (_name, text) => {
@@ -130,7 +156,7 @@ describe('too_large counts UTF-8 bytes, not characters', () => {
 
   it('follows MAX_MSG_BYTES', async () => {
     runtime = makeRuntime({ MAX_MSG_BYTES: '10' });
-    expect((await refusal(runtime, body({ msg_data: 'é'.repeat(5) + 'a' }))).code).toBe('too_large');
+    expect((await refusal(runtime, body({ msg_data: `${'é'.repeat(5)}a` }))).code).toBe('too_large');
     expect((await accept({ msg_data: 'é'.repeat(5) })).message.msgData).toBe('é'.repeat(5));
   });
 });
@@ -181,7 +207,10 @@ describe('storing', () => {
   it('both directions of a pair share one counter, ordered by code unit (upper case sorts first)', async () => {
     expect((await accept({ to_session_id: 'alice' }, 'bob')).message.conversationId).toBe('s#alice#bob');
     await accept({ to_session_id: 'Zed' });
-    expect(inputsOf(UpdateCommand, 'Conversations').map((u) => u.Key)).toEqual([{ conversation_id: 's#alice#bob' }, { conversation_id: 's#Zed#alice' }]);
+    expect(inputsOf(UpdateCommand, 'Conversations').map((u) => u.Key)).toEqual([
+      { conversation_id: 's#alice#bob' },
+      { conversation_id: 's#Zed#alice' },
+    ]);
   });
 
   it('with a client_msg_id: numbers (no read first), claims the key, then stores the message last', async () => {
@@ -220,7 +249,11 @@ describe('session rows and the session index', () => {
   it('a pair’s first message creates both session rows and the day’s index entries before the message is stored', async () => {
     mockCounter({ last_msg_id: 1, sent_lo: 1 });
     await accept();
-    expect(inputsOf(PutCommand, 'Sessions').map((p) => [p.Item?.['user_id'], p.Item?.['session_key']]).sort()).toEqual([
+    expect(
+      inputsOf(PutCommand, 'Sessions')
+        .map((p) => [p.Item?.['user_id'], p.Item?.['session_key']])
+        .sort(),
+    ).toEqual([
       ['alice', '1#bob'],
       ['bob', '1#alice'],
     ]);

@@ -33,7 +33,8 @@ beforeEach(() => {
   runtime = makeRuntime();
 });
 
-const run = (body: string | undefined, connectionId = 'c-b1', userId = 'bob') => ackDelivery(runtime, { connectionId, userId, body });
+const run = (body: string | undefined, connectionId = 'c-b1', userId = 'bob') =>
+  ackDelivery(runtime, { connectionId, userId, body });
 
 describe('malformed acks', () => {
   const cases: [string, string | undefined][] = [
@@ -74,7 +75,9 @@ describe('removing the pending delivery', () => {
 
   it('reads the message of the caller’s conversation with the peer', async () => {
     await run(ack({}));
-    expect(inputsOf(GetCommand)).toEqual([{ TableName: TABLE.Messages, Key: { conversation_id: 's#alice#bob', msg_id: 12 } }]);
+    expect(inputsOf(GetCommand)).toEqual([
+      { TableName: TABLE.Messages, Key: { conversation_id: 's#alice#bob', msg_id: 12 } },
+    ]);
   });
 
   it('deletes the caller’s own row: slot from the message’s create_time, key from the caller’s connection', async () => {
@@ -98,7 +101,10 @@ describe('removing the pending delivery', () => {
   it('the sender acking from another connection deletes that connection’s row, same conversation', async () => {
     await run(ack({ session_id: 'bob' }), 'c-a2', 'alice');
     expect(inputsOf(GetCommand)[0]?.Key).toEqual({ conversation_id: 's#alice#bob', msg_id: 12 });
-    expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({ slot: `${SLOT_START}#${shardOf('c-a2', DEFAULTS.pendingShards)}`, delivery_key: 'c-a2#s#alice#bob#12' });
+    expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({
+      slot: `${SLOT_START}#${shardOf('c-a2', DEFAULTS.pendingShards)}`,
+      delivery_key: 'c-a2#s#alice#bob#12',
+    });
   });
 
   it('with PENDING_SHARDS the slot carries the connection’s shard', async () => {
@@ -107,7 +113,10 @@ describe('removing the pending delivery', () => {
     const shard = shardOf('c-b1', 8);
     expect(shard).toBeGreaterThanOrEqual(0);
     expect(shard).toBeLessThan(8);
-    expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({ slot: `${SLOT_START}#${shard}`, delivery_key: 'c-b1#s#alice#bob#12' });
+    expect(inputsOf(DeleteCommand)[0]?.Key).toEqual({
+      slot: `${SLOT_START}#${shard}`,
+      delivery_key: 'c-b1#s#alice#bob#12',
+    });
   });
 
   it('answers nothing removed when no row was there (already acked or swept), without searching', async () => {
@@ -117,7 +126,10 @@ describe('removing the pending delivery', () => {
   });
 
   it('a late delivery’s pointer leads to its row: two DeleteItems, no search', async () => {
-    ddb.on(DeleteCommand, { TableName: TABLE.PendingDeliveries }).resolvesOnce({ Attributes: { slot: 'old', moved_to_slot: 'late#0' } }).resolves({ Attributes: { slot: 'late#0', kind: 'delivery' } });
+    ddb
+      .on(DeleteCommand, { TableName: TABLE.PendingDeliveries })
+      .resolvesOnce({ Attributes: { slot: 'old', moved_to_slot: 'late#0' } })
+      .resolves({ Attributes: { slot: 'late#0', kind: 'delivery' } });
     await expect(run(ack({}))).resolves.toHaveLength(1);
     expect(inputsOf(DeleteCommand).map((d) => d.Key?.['slot'])).toEqual([`${SLOT_START}#0`, 'late#0']);
   });
@@ -129,7 +141,11 @@ describe('removing the pending delivery', () => {
     const removed = await run(ack({ msg_id: undefined, msg_ids: [12, 13, 14, 13] }));
     expect(removed).toHaveLength(3);
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
-    expect(inputsOf(DeleteCommand).map((d) => d.Key?.['delivery_key']).sort()).toEqual(['c-b1#s#alice#bob#12', 'c-b1#s#alice#bob#13', 'c-b1#s#alice#bob#14']);
+    expect(
+      inputsOf(DeleteCommand)
+        .map((d) => d.Key?.['delivery_key'])
+        .sort(),
+    ).toEqual(['c-b1#s#alice#bob#12', 'c-b1#s#alice#bob#13', 'c-b1#s#alice#bob#14']);
   });
 
   it('a message too fresh for the eventually consistent read is found with a strongly consistent one', async () => {
@@ -139,7 +155,11 @@ describe('removing the pending delivery', () => {
     const gets = inputsOf(GetCommand);
     expect(gets).toHaveLength(2);
     expect(gets[0]?.ConsistentRead).toBeUndefined();
-    expect(gets[1]).toEqual({ TableName: TABLE.Messages, Key: { conversation_id: 's#alice#bob', msg_id: 12 }, ConsistentRead: true });
+    expect(gets[1]).toEqual({
+      TableName: TABLE.Messages,
+      Key: { conversation_id: 's#alice#bob', msg_id: 12 },
+      ConsistentRead: true,
+    });
     expect(inputsOf(DeleteCommand)).toHaveLength(1);
   });
 

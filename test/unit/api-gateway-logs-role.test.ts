@@ -4,7 +4,12 @@
  * delete removes the stack's role only when the region does not use it. Mocked API Gateway and IAM clients.
  */
 import './setup-env.js';
-import { APIGatewayClient, BadRequestException, GetAccountCommand, UpdateAccountCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  BadRequestException,
+  GetAccountCommand,
+  UpdateAccountCommand,
+} from '@aws-sdk/client-api-gateway';
 import { DeleteRoleCommand, DetachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,7 +28,11 @@ function event(requestType: LogsRoleEvent['RequestType']): LogsRoleEvent {
   };
 }
 
-const clients = () => ({ apigateway: new APIGatewayClient({ region: 'eu-west-1' }), iam: new IAMClient({ region: 'eu-west-1' }), retryDelayMs: 0 });
+const clients = () => ({
+  apigateway: new APIGatewayClient({ region: 'eu-west-1' }),
+  iam: new IAMClient({ region: 'eu-west-1' }),
+  retryDelayMs: 0,
+});
 
 beforeEach(() => {
   apigateway.reset();
@@ -59,7 +68,12 @@ describe('create and update', () => {
     apigateway.on(GetAccountCommand).resolves({});
     apigateway
       .on(UpdateAccountCommand)
-      .rejectsOnce(new BadRequestException({ message: 'The role ARN does not have required permissions set to API Gateway', $metadata: {} }))
+      .rejectsOnce(
+        new BadRequestException({
+          message: 'The role ARN does not have required permissions set to API Gateway',
+          $metadata: {},
+        }),
+      )
       .resolves({ cloudwatchRoleArn: OUR_ROLE });
     await onEvent(event('Create'), clients());
     expect(apigateway.commandCalls(UpdateAccountCommand)).toHaveLength(2);
@@ -67,7 +81,9 @@ describe('create and update', () => {
 
   it('gives up after its tries and reports the error', async () => {
     apigateway.on(GetAccountCommand).resolves({});
-    apigateway.on(UpdateAccountCommand).rejects(new BadRequestException({ message: 'The role ARN does not have required permissions', $metadata: {} }));
+    apigateway
+      .on(UpdateAccountCommand)
+      .rejects(new BadRequestException({ message: 'The role ARN does not have required permissions', $metadata: {} }));
     await expect(onEvent(event('Create'), clients())).rejects.toThrow(/required permissions/);
   });
 });
@@ -82,7 +98,9 @@ describe('delete', () => {
       expect(iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
         { RoleName: 'Chat-ApiGatewayLogsRole-ABC', PolicyArn: LOGS_POLICY_ARN('aws') },
       ]);
-      expect(iam.commandCalls(DeleteRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'Chat-ApiGatewayLogsRole-ABC' }]);
+      expect(iam.commandCalls(DeleteRoleCommand).map((c) => c.args[0].input)).toEqual([
+        { RoleName: 'Chat-ApiGatewayLogsRole-ABC' },
+      ]);
     }
   });
 
@@ -96,7 +114,9 @@ describe('delete', () => {
 
   it('is done when the role is gone already', async () => {
     apigateway.on(GetAccountCommand).resolves({});
-    iam.on(DetachRolePolicyCommand).rejects(Object.assign(new Error('Role not found'), { name: 'NoSuchEntityException' }));
+    iam
+      .on(DetachRolePolicyCommand)
+      .rejects(Object.assign(new Error('Role not found'), { name: 'NoSuchEntityException' }));
     await expect(onEvent(event('Delete'), clients())).resolves.toMatchObject({ Data: { SetByThisStack: 'false' } });
     expect(iam.commandCalls(DeleteRoleCommand)).toEqual([]);
   });

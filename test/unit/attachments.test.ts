@@ -13,7 +13,13 @@ import { newUploadKey, quotaPeriod, storedKey, uploaderOf } from '../../core/use
 import type { WebSocketEvent } from '../../core/websocket-event.js';
 import { createAttachmentsHandler } from '../../lambdas/attachments/handler.js';
 import { TABLE, conditionFailed, ddb, makeRuntime, posts, resetMocks } from './helpers.js';
-import { attachmentKindOf, InvalidAttachmentError, kindFitsMsgType, parseAttachment, UPLOAD_KEY_PATTERN } from '../../protocol/attachments.js';
+import {
+  attachmentKindOf,
+  InvalidAttachmentError,
+  kindFitsMsgType,
+  parseAttachment,
+  UPLOAD_KEY_PATTERN,
+} from '../../protocol/attachments.js';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -22,16 +28,34 @@ const KEY = newUploadKey('alice@example.com');
 
 describe('attachment descriptions', () => {
   it('reads a voice note and a picture, and leaves any other msg_data alone', () => {
-    expect(parseAttachment(JSON.stringify({ attachment: 'voice', key: KEY, content_type: 'audio/webm', size: 10, duration: 2 }))).toMatchObject({ attachment: 'voice' });
-    expect(parseAttachment(JSON.stringify({ attachment: 'picture', key: KEY, content_type: 'image/jpeg', size: 10, width: 3, height: 2 }))).toMatchObject({ attachment: 'picture' });
-    for (const text of ['hi', '{not json', '{"key":"x"}', '[1]', 'T2dnUw==', '{}']) expect(parseAttachment(text), text).toBeUndefined();
+    expect(
+      parseAttachment(
+        JSON.stringify({ attachment: 'voice', key: KEY, content_type: 'audio/webm', size: 10, duration: 2 }),
+      ),
+    ).toMatchObject({ attachment: 'voice' });
+    expect(
+      parseAttachment(
+        JSON.stringify({ attachment: 'picture', key: KEY, content_type: 'image/jpeg', size: 10, width: 3, height: 2 }),
+      ),
+    ).toMatchObject({ attachment: 'picture' });
+    for (const text of ['hi', '{not json', '{"key":"x"}', '[1]', 'T2dnUw==', '{}'])
+      expect(parseAttachment(text), text).toBeUndefined();
   });
 
   it.each([
     ['unknown kind', { attachment: 'video', key: KEY, content_type: 'audio/webm', size: 1, duration: 1 }],
-    ['a key the server did not make', { attachment: 'voice', key: 'att/x/y', content_type: 'audio/webm', size: 1, duration: 1 }],
-    ['a type with parameters', { attachment: 'voice', key: KEY, content_type: 'audio/webm;codecs=opus', size: 1, duration: 1 }],
-    ['an image type for a voice note', { attachment: 'voice', key: KEY, content_type: 'image/png', size: 1, duration: 1 }],
+    [
+      'a key the server did not make',
+      { attachment: 'voice', key: 'att/x/y', content_type: 'audio/webm', size: 1, duration: 1 },
+    ],
+    [
+      'a type with parameters',
+      { attachment: 'voice', key: KEY, content_type: 'audio/webm;codecs=opus', size: 1, duration: 1 },
+    ],
+    [
+      'an image type for a voice note',
+      { attachment: 'voice', key: KEY, content_type: 'image/png', size: 1, duration: 1 },
+    ],
     ['no duration', { attachment: 'voice', key: KEY, content_type: 'audio/webm', size: 1 }],
     ['a duration over an hour', { attachment: 'voice', key: KEY, content_type: 'audio/webm', size: 1, duration: 3601 }],
     ['a picture with a duration', { attachment: 'picture', key: KEY, content_type: 'image/png', size: 1, duration: 1 }],
@@ -46,8 +70,14 @@ describe('attachment descriptions', () => {
     expect(attachmentKindOf('audio/webm;codecs=opus')).toBe('voice');
     expect(attachmentKindOf('audio/mp4')).toBe('voice');
     expect(attachmentKindOf('IMAGE/PNG')).toBe('picture');
-    for (const type of ['image/svg+xml', 'text/html', 'video/mp4', 'application/pdf', '']) expect(attachmentKindOf(type), type).toBeUndefined();
-    expect(kindFitsMsgType('voice', 2) && kindFitsMsgType('voice', 18) && kindFitsMsgType('picture', 1) && kindFitsMsgType('picture', 17)).toBe(true);
+    for (const type of ['image/svg+xml', 'text/html', 'video/mp4', 'application/pdf', ''])
+      expect(attachmentKindOf(type), type).toBeUndefined();
+    expect(
+      kindFitsMsgType('voice', 2) &&
+        kindFitsMsgType('voice', 18) &&
+        kindFitsMsgType('picture', 1) &&
+        kindFitsMsgType('picture', 17),
+    ).toBe(true);
     expect(kindFitsMsgType('voice', 1) || kindFitsMsgType('picture', 18)).toBe(false);
   });
 
@@ -70,7 +100,12 @@ describe('attachment descriptions', () => {
 });
 
 describe('S3Attachments', () => {
-  const blobs = () => new S3Attachments({ bucket: 'chat-attachments', region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });
+  const blobs = () =>
+    new S3Attachments({
+      bucket: 'chat-attachments',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+    });
 
   it('signs a PUT bound to the length and type, with no checksum of an empty body', async () => {
     const url = new URL(await blobs().presignUpload(KEY, 'image/png', 1234, 300));
@@ -82,11 +117,16 @@ describe('S3Attachments', () => {
   });
 
   it('reads a missing object as none, whether S3 says 404 or 403, and passes other failures on', async () => {
-    const failure = (status: number, name: string) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status } });
+    const failure = (status: number, name: string) =>
+      new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status } });
     s3.on(HeadObjectCommand, { Key: 'gone' }).rejects(failure(404, 'NotFound'));
     s3.on(HeadObjectCommand, { Key: 'denied' }).rejects(failure(403, 'Forbidden'));
     s3.on(HeadObjectCommand, { Key: 'slow' }).rejects(failure(503, 'SlowDown'));
-    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 5, ContentType: 'image/png', LastModified: new Date(1_000) });
+    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({
+      ContentLength: 5,
+      ContentType: 'image/png',
+      LastModified: new Date(1_000),
+    });
     expect(await blobs().head('gone')).toBeUndefined();
     expect(await blobs().head('denied')).toBeUndefined();
     expect(await blobs().head('there')).toEqual({ size: 5, contentType: 'image/png', lastModified: 1_000 });
@@ -95,10 +135,17 @@ describe('S3Attachments', () => {
 
   it('copies within the bucket only where nothing is (If-None-Match: *), and reads 412 as stored already', async () => {
     s3.on(CopyObjectCommand, { Key: 'att/x/y' }).resolves({});
-    s3.on(CopyObjectCommand, { Key: 'att/x/z' }).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 } }));
+    s3.on(CopyObjectCommand, { Key: 'att/x/z' }).rejects(
+      new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 } }),
+    );
     expect(await blobs().copyOnce(KEY, 'att/x/y')).toBe(true);
     expect(await blobs().copyOnce(KEY, 'att/x/z')).toBe(false);
-    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'chat-attachments', Key: 'att/x/y', CopySource: `chat-attachments/${KEY}`, IfNoneMatch: '*' });
+    expect(s3.commandCalls(CopyObjectCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'chat-attachments',
+      Key: 'att/x/y',
+      CopySource: `chat-attachments/${KEY}`,
+      IfNoneMatch: '*',
+    });
   });
 
   it('refreshes an object by copying it onto itself with its own type (its bytes cannot change)', async () => {
@@ -119,10 +166,15 @@ describe('attachment_upload and the write budget', () => {
     createAttachmentsHandler(makeRuntime({ ATTACHMENT_BUCKET: 'chat-attachments' }))({
       body: JSON.stringify({ action: 'attachment_upload', seq, content_type: 'image/png', size: 100 }),
       isBase64Encoded: false,
-      requestContext: { connectionId: 'c-a1', routeKey: 'attachment_upload', eventType: 'MESSAGE', authorizer: { principalId: 'alice', userId: 'alice' } },
+      requestContext: {
+        connectionId: 'c-a1',
+        routeKey: 'attachment_upload',
+        eventType: 'MESSAGE',
+        authorizer: { principalId: 'alice', userId: 'alice' },
+      },
     } as unknown as WebSocketEvent);
 
-  it('takes one write from the user\'s budget of writing requests, and past it answers rate_limited with no URL', async () => {
+  it("takes one write from the user's budget of writing requests, and past it answers rate_limited with no URL", async () => {
     // The signing credentials, as a Lambda role's reach the SDK.
     process.env['AWS_ACCESS_KEY_ID'] ??= 'AKIDUNIT';
     process.env['AWS_SECRET_ACCESS_KEY'] ??= 'unit-secret';
@@ -130,11 +182,15 @@ describe('attachment_upload and the write budget', () => {
     await upload(1);
     const budget = ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.TableName === TABLE.RateLimits);
     expect(budget).toHaveLength(1);
-    expect(posts().map((p) => p.frame)).toEqual([expect.objectContaining({ type: 'attachment_upload', seq: 1, url: expect.stringContaining('X-Amz-Signature') })]);
+    expect(posts().map((p) => p.frame)).toEqual([
+      expect.objectContaining({ type: 'attachment_upload', seq: 1, url: expect.stringContaining('X-Amz-Signature') }),
+    ]);
 
     resetMocks();
     ddb.on(UpdateCommand, { TableName: TABLE.RateLimits }).rejects(conditionFailed());
     await upload(2);
-    expect(posts().map((p) => p.frame)).toEqual([{ type: 'error', seq: 2, code: 'rate_limited', message: expect.any(String) }]);
+    expect(posts().map((p) => p.frame)).toEqual([
+      { type: 'error', seq: 2, code: 'rate_limited', message: expect.any(String) },
+    ]);
   });
 });

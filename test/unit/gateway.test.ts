@@ -40,7 +40,9 @@ describe('on the mocked client', () => {
   });
 
   it('a plain error with $metadata.httpStatusCode 410 → gone', async () => {
-    api.on(PostToConnectionCommand).rejects(Object.assign(new Error('Gone'), { name: 'UnknownError', $metadata: { httpStatusCode: 410 } }));
+    api
+      .on(PostToConnectionCommand)
+      .rejects(Object.assign(new Error('Gone'), { name: 'UnknownError', $metadata: { httpStatusCode: 410 } }));
     await expect(gateway.post('c-1', frame)).resolves.toBe('gone');
   });
 
@@ -66,8 +68,14 @@ describe('on the mocked client', () => {
   it.each([
     ['429 LimitExceededException', limitExceeded],
     ['a timeout (no HTTP status)', timeout],
-    ['500', () => Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })],
-    ['503', () => Object.assign(new Error('unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } })],
+    [
+      '500',
+      () => Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
+    ],
+    [
+      '503',
+      () => Object.assign(new Error('unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }),
+    ],
   ])('%s → GatewayUnavailableError carrying the cause', async (_name, make) => {
     const cause = make();
     api.on(PostToConnectionCommand).rejects(cause);
@@ -93,7 +101,11 @@ describe('against a local @connections endpoint (real SDK retries)', () => {
   const requests: { method: string; url: string; body: string }[] = [];
 
   const gatewayAt = (url: string) =>
-    new ConnectionsApiGateway({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    new ConnectionsApiGateway({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
 
   beforeAll(async () => {
     api.restore(); // the real client from here on
@@ -142,7 +154,9 @@ describe('against a local @connections endpoint (real SDK retries)', () => {
 
   it('a persisting 429 is tried 4 times, then GatewayUnavailableError', async () => {
     answer = { status: 429, errorType: 'LimitExceededException' };
-    const error = await gatewayAt(endpoint).post('c-1', frame).catch((e: unknown) => e);
+    const error = await gatewayAt(endpoint)
+      .post('c-1', frame)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayUnavailableError);
     expect(((error as Error).cause as Error).name).toBe('LimitExceededException');
     expect(requests).toHaveLength(4);

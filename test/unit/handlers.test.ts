@@ -27,7 +27,10 @@ import {
   timeline,
 } from './helpers.js';
 
-function wsEvent(body: string | undefined, options: { connectionId?: string; userId?: string | null } = {}): WebSocketEvent {
+function wsEvent(
+  body: string | undefined,
+  options: { connectionId?: string; userId?: string | null } = {},
+): WebSocketEvent {
   const userId = options.userId === undefined ? 'alice' : options.userId;
   return {
     body,
@@ -60,13 +63,18 @@ describe('$default handler', () => {
     ['a number', '42'],
   ])('%s → bad_request to the calling connection', async (_name, body) => {
     await expect(handle(body)).resolves.toEqual({ statusCode: 200 });
-    expect(posts()).toEqual([{ connectionId: 'c-a1', frame: { type: 'error', code: 'bad_request', message: expect.any(String) } }]);
+    expect(posts()).toEqual([
+      { connectionId: 'c-a1', frame: { type: 'error', code: 'bad_request', message: expect.any(String) } },
+    ]);
   });
 
   it('an unknown action → unknown_action, echoing seq', async () => {
     await handle(JSON.stringify({ action: 'group_dance', seq: 5 }));
     expect(posts()).toEqual([
-      { connectionId: 'c-a1', frame: { type: 'error', seq: 5, code: 'unknown_action', message: expect.stringContaining('group_dance') } },
+      {
+        connectionId: 'c-a1',
+        frame: { type: 'error', seq: 5, code: 'unknown_action', message: expect.stringContaining('group_dance') },
+      },
     ]);
   });
 
@@ -107,14 +115,28 @@ describe('$default handler', () => {
 
 describe('send handler', () => {
   const body = (fields: Record<string, unknown> = {}) =>
-    JSON.stringify({ action: 'msg_data', seq: 7, to_session_id: 'bob', msg_type: 1, msg_data: 'hi', client_msg_id: 'c-123', ...fields });
+    JSON.stringify({
+      action: 'msg_data',
+      seq: 7,
+      to_session_id: 'bob',
+      msg_type: 1,
+      msg_data: 'hi',
+      client_msg_id: 'c-123',
+      ...fields,
+    });
   const handle = (rawBody: string | undefined, userId: string | null = 'alice') =>
     createSendHandler(runtime)(wsEvent(rawBody, { connectionId: 'c-a1', userId }));
 
   beforeEach(() => {
-    ddb
-      .on(UpdateCommand, { TableName: TABLE.Conversations, ReturnValues: 'ALL_NEW' })
-      .resolves({ Attributes: { last_msg_id: 12, sent_lo: 1, sent_hi: 0, sessions_created: true, indexed_day: Math.floor(T_SECONDS / 86_400) } });
+    ddb.on(UpdateCommand, { TableName: TABLE.Conversations, ReturnValues: 'ALL_NEW' }).resolves({
+      Attributes: {
+        last_msg_id: 12,
+        sent_lo: 1,
+        sent_hi: 0,
+        sessions_created: true,
+        indexed_day: Math.floor(T_SECONDS / 86_400),
+      },
+    });
     mockConnections('alice', 'c-a1', 'c-a2');
     mockConnections('bob', 'c-b1');
   });
@@ -141,13 +163,19 @@ describe('send handler', () => {
       create_time: T_SECONDS,
       client_msg_id: 'c-123',
     });
-    expect(posts().map((p) => p.connectionId).sort()).toEqual(['c-a1', 'c-a2', 'c-b1']);
+    expect(
+      posts()
+        .map((p) => p.connectionId)
+        .sort(),
+    ).toEqual(['c-a1', 'c-a2', 'c-b1']);
     expect(posts().filter((p) => p.connectionId === 'c-a1')).toHaveLength(1);
   });
 
   it('the ack waits for the message PutItem to complete', async () => {
     let release!: () => void;
-    ddb.on(PutCommand, { TableName: TABLE.Messages }).callsFake(() => new Promise((resolve) => (release = () => resolve({}))));
+    ddb
+      .on(PutCommand, { TableName: TABLE.Messages })
+      .callsFake(() => new Promise((resolve) => (release = () => resolve({}))));
     const handling = handle(body());
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(inputsOf(PutCommand, 'Messages')).toHaveLength(1);
@@ -159,19 +187,25 @@ describe('send handler', () => {
 
   it('a refused frame gets its error code with seq, and nothing is stored', async () => {
     await handle(body({ to_session_id: 'alice' }));
-    expect(posts()).toEqual([{ connectionId: 'c-a1', frame: { type: 'error', seq: 7, code: 'self_message', message: expect.any(String) } }]);
+    expect(posts()).toEqual([
+      { connectionId: 'c-a1', frame: { type: 'error', seq: 7, code: 'self_message', message: expect.any(String) } },
+    ]);
     expect(ddb.calls()).toHaveLength(0);
   });
 
   it('a non-JSON frame gets bad_request without seq', async () => {
     await handle('{"action":"msg_data","seq":7');
-    expect(posts()).toEqual([{ connectionId: 'c-a1', frame: { type: 'error', code: 'bad_request', message: expect.any(String) } }]);
+    expect(posts()).toEqual([
+      { connectionId: 'c-a1', frame: { type: 'error', code: 'bad_request', message: expect.any(String) } },
+    ]);
   });
 
   it('rate limited → rate_limited error frame, no ack', async () => {
     ddb.on(UpdateCommand, { TableName: TABLE.RateLimits }).rejects(conditionFailed());
     await handle(body());
-    expect(posts().map((p) => p.frame)).toEqual([{ type: 'error', seq: 7, code: 'rate_limited', message: expect.any(String) }]);
+    expect(posts().map((p) => p.frame)).toEqual([
+      { type: 'error', seq: 7, code: 'rate_limited', message: expect.any(String) },
+    ]);
   });
 
   it.each([
@@ -232,9 +266,16 @@ describe('authorizer', () => {
   const authorize = createAuthorizerHandler(createTokenVerifier({ secret: SECRET }));
 
   const authEvent = (query: Record<string, string> | null): APIGatewayRequestAuthorizerEvent =>
-    ({ type: 'REQUEST', methodArn: METHOD_ARN, queryStringParameters: query }) as unknown as APIGatewayRequestAuthorizerEvent;
+    ({
+      type: 'REQUEST',
+      methodArn: METHOD_ARN,
+      queryStringParameters: query,
+    }) as unknown as APIGatewayRequestAuthorizerEvent;
 
-  const sign = (claims: Record<string, unknown>, options: { secret?: Uint8Array; alg?: string; exp?: number | string } = {}) =>
+  const sign = (
+    claims: Record<string, unknown>,
+    options: { secret?: Uint8Array; alg?: string; exp?: number | string } = {},
+  ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: options.alg ?? 'HS256' })
       .setIssuedAt()
@@ -243,7 +284,8 @@ describe('authorizer', () => {
 
   const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-  const expOf = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+  const expOf = (token: string): number =>
+    (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
 
   it('a valid HS256 token → Allow on the method ARN, context.userId = sub, context.tokenExpiresAt = exp', async () => {
     const token = await sign({ sub: 'alice' });
@@ -260,8 +302,15 @@ describe('authorizer', () => {
   it('passes a known client_type on, ignores an unknown one', async () => {
     const token = await sign({ sub: 'a.b_c-d@e' });
     const tokenExpiresAt = expOf(token);
-    expect((await authorize(authEvent({ token, client_type: '17' }))).context).toEqual({ userId: 'a.b_c-d@e', clientType: 17, tokenExpiresAt });
-    expect((await authorize(authEvent({ token, client_type: '3' }))).context).toEqual({ userId: 'a.b_c-d@e', tokenExpiresAt });
+    expect((await authorize(authEvent({ token, client_type: '17' }))).context).toEqual({
+      userId: 'a.b_c-d@e',
+      clientType: 17,
+      tokenExpiresAt,
+    });
+    expect((await authorize(authEvent({ token, client_type: '3' }))).context).toEqual({
+      userId: 'a.b_c-d@e',
+      tokenExpiresAt,
+    });
   });
 
   const refused: [string, () => Promise<Record<string, string> | null>][] = [
@@ -269,18 +318,28 @@ describe('authorizer', () => {
     ['no token', async () => ({ client_type: '1' })],
     ['an empty token', async () => ({ token: '' })],
     ['garbage', async () => ({ token: 'not.a.jwt' })],
-    ['an expired token', async () => ({ token: await sign({ sub: 'alice' }, { exp: Math.floor(Date.now() / 1000) - 60 }) })],
-    ['a token signed with another secret', async () => ({ token: await sign({ sub: 'alice' }, { secret: new TextEncoder().encode('other') }) })],
+    [
+      'an expired token',
+      async () => ({ token: await sign({ sub: 'alice' }, { exp: Math.floor(Date.now() / 1000) - 60 }) }),
+    ],
+    [
+      'a token signed with another secret',
+      async () => ({ token: await sign({ sub: 'alice' }, { secret: new TextEncoder().encode('other') }) }),
+    ],
     ['an HS512 token with the right secret', async () => ({ token: await sign({ sub: 'alice' }, { alg: 'HS512' }) })],
     [
       'alg none',
-      async () => ({ token: `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}.` }),
+      async () => ({
+        token: `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
+      }),
     ],
     [
       'a valid signature with the payload swapped',
       async () => {
         const [header, , signature] = (await sign({ sub: 'bob' })).split('.');
-        return { token: `${header}.${b64url({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}.${signature}` };
+        return {
+          token: `${header}.${b64url({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}.${signature}`,
+        };
       },
     ],
     ['no sub', async () => ({ token: await sign({}) })],

@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
+  type BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
+  type GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
@@ -32,7 +32,10 @@ export const T = Date.UTC(2026, 10, 27, 12, 0, 30, 250);
 export const T_SECONDS = Math.floor(T / 1000);
 
 /** Physical table names the runtime is pointed at. */
-export const TABLE = Object.fromEntries(ALL_TABLES.map((spec) => [spec.id, `unit-${spec.id}`])) as Record<TableId, string>;
+export const TABLE = Object.fromEntries(ALL_TABLES.map((spec) => [spec.id, `unit-${spec.id}`])) as Record<
+  TableId,
+  string
+>;
 
 export const ENDPOINT = 'https://example.execute-api.us-east-1.amazonaws.com/prod';
 
@@ -68,10 +71,16 @@ export function resetMocks(): void {
 // ---- errors as the SDK raises them ----
 
 export const conditionFailed = (): ConditionalCheckFailedException =>
-  new ConditionalCheckFailedException({ $metadata: { httpStatusCode: 400 }, message: 'The conditional request failed' });
+  new ConditionalCheckFailedException({
+    $metadata: { httpStatusCode: 400 },
+    message: 'The conditional request failed',
+  });
 
 export const throttled = (): ProvisionedThroughputExceededException =>
-  new ProvisionedThroughputExceededException({ $metadata: { httpStatusCode: 400, attempts: 5 }, message: 'throughput exceeded' });
+  new ProvisionedThroughputExceededException({
+    $metadata: { httpStatusCode: 400, attempts: 5 },
+    message: 'throughput exceeded',
+  });
 
 export const gone = (): GoneException => new GoneException({ $metadata: { httpStatusCode: 410 }, message: 'gone' });
 
@@ -79,7 +88,8 @@ export const limitExceeded = (): LimitExceededException =>
   new LimitExceededException({ $metadata: { httpStatusCode: 429, attempts: 4 }, message: 'limit exceeded' });
 
 /** What the SDK's request handler throws when a request times out: no HTTP status at all. */
-export const timeout = (): Error => Object.assign(new Error('request timed out'), { name: 'TimeoutError', $metadata: {} });
+export const timeout = (): Error =>
+  Object.assign(new Error('request timed out'), { name: 'TimeoutError', $metadata: {} });
 
 // ---- reading what was sent ----
 

@@ -17,7 +17,13 @@ const single: UndeliveredMessageDetail = {
   msg_type: 1,
   create_time: 1_790_000_000,
 };
-const group: UndeliveredMessageDetail = { ...single, receivers: ['bob', 'carol', 'dave'], session_type: 2, session_id: 'g1', msg_type: 17 };
+const group: UndeliveredMessageDetail = {
+  ...single,
+  receivers: ['bob', 'carol', 'dave'],
+  session_type: 2,
+  session_id: 'g1',
+  msg_type: 17,
+};
 
 /** A provider that answers from a script (then 'sent') and records each push. */
 class FakeProvider implements PushProvider {
@@ -34,17 +40,33 @@ class FakeProvider implements PushProvider {
   }
 }
 
-function setUp(options: { tokens?: Record<string, DeviceToken[]>; muted?: string[]; fcm?: FakeProvider; apns?: FakeProvider; webpush?: FakeProvider; maxAttempts?: number } = {}) {
+function setUp(
+  options: {
+    tokens?: Record<string, DeviceToken[]>;
+    muted?: string[];
+    fcm?: FakeProvider;
+    apns?: FakeProvider;
+    webpush?: FakeProvider;
+    maxAttempts?: number;
+  } = {},
+) {
   const tokens = new Map(Object.entries(options.tokens ?? { bob: [{ token: 'bob-phone', platform: 'android' }] }));
   const removed: string[] = [];
   const waits: number[] = [];
-  const providers = { fcm: options.fcm ?? new FakeProvider('fcm'), apns: options.apns ?? new FakeProvider('apns'), webpush: options.webpush ?? new FakeProvider('webpush') };
+  const providers = {
+    fcm: options.fcm ?? new FakeProvider('fcm'),
+    apns: options.apns ?? new FakeProvider('apns'),
+    webpush: options.webpush ?? new FakeProvider('webpush'),
+  };
   const ports: PushSenderPorts = {
     deviceTokens: {
       tokensOf: async (userId) => tokens.get(userId) ?? [],
       unregister: async (userId, token) => {
         removed.push(`${userId}:${token}`);
-        tokens.set(userId, (tokens.get(userId) ?? []).filter((t) => t.token !== token));
+        tokens.set(
+          userId,
+          (tokens.get(userId) ?? []).filter((t) => t.token !== token),
+        );
       },
     },
     mutes: { mutedAmong: async (_group, userIds) => new Set(userIds.filter((u) => options.muted?.includes(u))) },
@@ -52,7 +74,13 @@ function setUp(options: { tokens?: Record<string, DeviceToken[]>; muted?: string
     providers,
     sleep: async (ms) => void waits.push(ms),
     random: () => 0,
-    config: { maxAttempts: options.maxAttempts ?? 3, maxRetryWaitMs: 10_000, concurrency: 4, collapseWindowMs: 0, senderBudgetPerMinute: 1000 },
+    config: {
+      maxAttempts: options.maxAttempts ?? 3,
+      maxRetryWaitMs: 10_000,
+      concurrency: 4,
+      collapseWindowMs: 0,
+      senderBudgetPerMinute: 1000,
+    },
     throttle: noThrottle,
     now: () => Date.now(),
   };
@@ -62,13 +90,25 @@ function setUp(options: { tokens?: Record<string, DeviceToken[]>; muted?: string
 describe('sendPushes', () => {
   it('sends one push per device through the platform provider, generic text and the badge, never the body it was not given', async () => {
     const { ports, providers } = setUp({
-      tokens: { bob: [{ token: 'a1', platform: 'android' }, { token: 'i1', platform: 'ios' }, { token: 'w1', platform: 'web' }, { token: 'x1', platform: 'windows' }] },
+      tokens: {
+        bob: [
+          { token: 'a1', platform: 'android' },
+          { token: 'i1', platform: 'ios' },
+          { token: 'w1', platform: 'web' },
+          { token: 'x1', platform: 'windows' },
+        ],
+      },
     });
     const tally = await sendPushes(ports, single);
     expect(tally).toEqual({ sent: 3, failed: 0, tokensRemoved: 0, muted: 0, skipped: 1, collapsed: 0, overBudget: 0 });
     for (const p of [providers.fcm, providers.apns, providers.webpush]) {
       expect(p.sends).toHaveLength(1);
-      expect(p.sends[0]!.content).toMatchObject({ title: 'alice', body: 'New message from alice', bodyIsMessage: false, badge: 3 });
+      expect(p.sends[0]!.content).toMatchObject({
+        title: 'alice',
+        body: 'New message from alice',
+        bodyIsMessage: false,
+        badge: 3,
+      });
     }
     expect(providers.fcm.sends[0]!.token).toBe('a1');
   });
@@ -80,7 +120,11 @@ describe('sendPushes', () => {
   });
 
   it('leaves out the group members who muted it, and counts them', async () => {
-    const tokens = { bob: [{ token: 'b', platform: 'android' }], carol: [{ token: 'c', platform: 'android' }], dave: [{ token: 'd', platform: 'android' }] };
+    const tokens = {
+      bob: [{ token: 'b', platform: 'android' }],
+      carol: [{ token: 'c', platform: 'android' }],
+      dave: [{ token: 'd', platform: 'android' }],
+    };
     const { ports, providers } = setUp({ tokens, muted: ['carol'] });
     const tally = await sendPushes(ports, group);
     expect(providers.fcm.sends.map((s) => s.token).sort()).toEqual(['b', 'd']);
@@ -106,7 +150,11 @@ describe('sendPushes', () => {
     expect((await sendPushes(first.ports, single)).sent).toBe(1);
     expect(first.waits).toEqual([3000]);
 
-    const failing = new FakeProvider('fcm', [{ kind: 'retry', reason: '503' }, new Error('socket hang up'), { kind: 'retry', reason: '503' }]);
+    const failing = new FakeProvider('fcm', [
+      { kind: 'retry', reason: '503' },
+      new Error('socket hang up'),
+      { kind: 'retry', reason: '503' },
+    ]);
     const second = setUp({ fcm: failing });
     expect(await sendPushes(second.ports, single)).toMatchObject({ sent: 0, failed: 1 });
     expect(failing.sends).toHaveLength(3);
@@ -123,15 +171,28 @@ describe('sendPushes', () => {
 
   it('removes a token the provider calls gone, at the first failure, and keeps the others', async () => {
     const apns = new FakeProvider('apns', [{ kind: 'gone', reason: 'Unregistered' }]);
-    const { ports, removed, tokens } = setUp({ apns, tokens: { bob: [{ token: 'dead', platform: 'ios' }, { token: 'alive', platform: 'android' }] } });
+    const { ports, removed, tokens } = setUp({
+      apns,
+      tokens: {
+        bob: [
+          { token: 'dead', platform: 'ios' },
+          { token: 'alive', platform: 'android' },
+        ],
+      },
+    });
     expect(await sendPushes(ports, single)).toMatchObject({ sent: 1, tokensRemoved: 1, failed: 0 });
     expect(removed).toEqual(['bob:dead']);
     expect(tokens.get('bob')!.map((t) => t.token)).toEqual(['alive']);
   });
 
   it('fails the whole event before any push when a read fails (so a redelivery sends no duplicates)', async () => {
-    const { ports, providers } = setUp({ tokens: { bob: [{ token: 'b', platform: 'android' }], carol: [{ token: 'c', platform: 'android' }] } });
-    const failing: PushSenderPorts = { ...ports, unreadTotal: async (u) => (u === 'carol' ? Promise.reject(new Error('throttled')) : 1) };
+    const { ports, providers } = setUp({
+      tokens: { bob: [{ token: 'b', platform: 'android' }], carol: [{ token: 'c', platform: 'android' }] },
+    });
+    const failing: PushSenderPorts = {
+      ...ports,
+      unreadTotal: async (u) => (u === 'carol' ? Promise.reject(new Error('throttled')) : 1),
+    };
     await expect(sendPushes(failing, { ...group, receivers: ['bob', 'carol'] })).rejects.toThrow('throttled');
     expect(providers.fcm.sends).toHaveLength(0);
   });
@@ -140,7 +201,9 @@ describe('sendPushes', () => {
 describe('push content', () => {
   it('cuts a long body at a code point so the payload fits, and never cuts the generic line', () => {
     const content = pushContent({ ...single, msg_data: '😀'.repeat(3000) }, 1);
-    const payload = fitPayload(content, 4096, (body) => JSON.stringify({ aps: { alert: { title: content.title, body } } }));
+    const payload = fitPayload(content, 4096, (body) =>
+      JSON.stringify({ aps: { alert: { title: content.title, body } } }),
+    );
     expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(4096);
     const body = (JSON.parse(payload) as { aps: { alert: { body: string } } }).aps.alert.body;
     expect(body.endsWith('…')).toBe(true);

@@ -1,13 +1,35 @@
 /** sweep on a real runtime over mocked DynamoDB and @connections clients: which slots it reads and what it does per row. */
 import './setup-env.js';
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
 import type { Runtime } from '../../core/runtime.js';
 import { pendingHorizonMs } from '../../core/store/pending-deliveries.js';
 import { sweep } from '../../core/usecases/sweep.js';
-import { T, TABLE, api, conditionFailed, ddb, gone, inputsOf, limitExceeded, makeRuntime, posts, resetMocks, timeline, timeout } from './helpers.js';
+import {
+  T,
+  TABLE,
+  api,
+  conditionFailed,
+  ddb,
+  gone,
+  inputsOf,
+  limitExceeded,
+  makeRuntime,
+  posts,
+  resetMocks,
+  timeline,
+  timeout,
+} from './helpers.js';
 
 /** A message created 40 s before now (not on a minute boundary): its rows live in that minute's slot. */
 const CREATE_TIME = Math.floor(T / 1000) - 40;
@@ -46,7 +68,9 @@ function pendingRow(connectionId: string, msgId: number, attempts: number, userI
 
 /** The overdue Query of SLOT returns these rows; every other slot is empty. */
 function mockOverdue(...rows: Record<string, unknown>[]): void {
-  ddb.on(QueryCommand, { TableName: TABLE.PendingDeliveries, ExpressionAttributeValues: { ':slot': SLOT, ':now': T } }).resolves({ Items: rows });
+  ddb
+    .on(QueryCommand, { TableName: TABLE.PendingDeliveries, ExpressionAttributeValues: { ':slot': SLOT, ':now': T } })
+    .resolves({ Items: rows });
 }
 
 function mockMessages(...msgIds: number[]): void {
@@ -65,7 +89,8 @@ function expectedSweepSlots(
   return slots;
 }
 
-const overdueQueries = () => inputsOf(QueryCommand, 'PendingDeliveries').filter((q) => q.FilterExpression !== undefined);
+const overdueQueries = () =>
+  inputsOf(QueryCommand, 'PendingDeliveries').filter((q) => q.FilterExpression !== undefined);
 
 let runtime: Runtime;
 
@@ -78,8 +103,13 @@ describe('idle sweep', () => {
   it('no due rows: one Query per slot of the horizon × shard, up to now, and nothing else', async () => {
     runtime = makeRuntime({ PENDING_SHARDS: '2' });
     expect(await sweep(runtime)).toMatchObject({ due: 0, complete: true });
-    expect(overdueQueries().map((q) => q.ExpressionAttributeValues?.[':slot'])).toEqual(expectedSweepSlots({ ...DEFAULTS, shards: 2 }));
-    expect(timeline()).toEqual(['Scan:PendingDeliveries', ...expectedSweepSlots({ ...DEFAULTS, shards: 2 }).map(() => 'Query:PendingDeliveries')]);
+    expect(overdueQueries().map((q) => q.ExpressionAttributeValues?.[':slot'])).toEqual(
+      expectedSweepSlots({ ...DEFAULTS, shards: 2 }),
+    );
+    expect(timeline()).toEqual([
+      'Scan:PendingDeliveries',
+      ...expectedSweepSlots({ ...DEFAULTS, shards: 2 }).map(() => 'Query:PendingDeliveries'),
+    ]);
   });
 
   it('an empty table (an idle deployment): one strongly consistent Scan of one item, and no Query', async () => {
@@ -105,7 +135,19 @@ describe('redelivery', () => {
     mockMessages(7);
     expect(await sweep(runtime)).toMatchObject({ due: 1, redelivered: 1 });
     expect(posts()).toEqual([
-      { connectionId: 'c-b1', frame: { type: 'msg_data', from_user_id: 'alice', to_session_id: 'bob', msg_id: 7, create_time: CREATE_TIME, msg_type: 1, msg_data: 'text 7', client_msg_id: 'c-7' } },
+      {
+        connectionId: 'c-b1',
+        frame: {
+          type: 'msg_data',
+          from_user_id: 'alice',
+          to_session_id: 'bob',
+          msg_id: 7,
+          create_time: CREATE_TIME,
+          msg_type: 1,
+          msg_data: 'text 7',
+          client_msg_id: 'c-7',
+        },
+      },
     ]);
     const [update] = inputsOf(UpdateCommand, 'PendingDeliveries');
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':attempts': 3, ':due': T + 15_000 });
@@ -132,7 +174,10 @@ describe('giving up', () => {
   const published: UndeliveredMessageDetail[] = [];
   beforeEach(() => {
     published.length = 0;
-    runtime = { ...makeRuntime({ MAX_DELIVERY_ATTEMPTS: '2' }), events: { publishUndelivered: async (d) => void published.push(...d) } };
+    runtime = {
+      ...makeRuntime({ MAX_DELIVERY_ATTEMPTS: '2' }),
+      events: { publishUndelivered: async (d) => void published.push(...d) },
+    };
   });
 
   it('a row at the attempt bound gets no post: its push event is published, then the row is removed', async () => {
@@ -141,7 +186,9 @@ describe('giving up', () => {
     expect(await sweep(runtime)).toMatchObject({ due: 2, gaveUp: 1, redelivered: 1 });
     expect(posts().map((p) => [p.connectionId, (p.frame as { msg_id?: number }).msg_id])).toEqual([['c-b2', 2]]);
     expect(published).toEqual([expect.objectContaining({ reason: 'gave_up', receivers: ['bob'], msg_id: 1 })]);
-    expect(inputsOf(DeleteCommand, 'PendingDeliveries').map((d) => d.Key?.['delivery_key'])).toEqual(['c-b1#s#alice#bob#1']);
+    expect(inputsOf(DeleteCommand, 'PendingDeliveries').map((d) => d.Key?.['delivery_key'])).toEqual([
+      'c-b1#s#alice#bob#1',
+    ]);
   });
 
   it('a row whose message is gone (retention) is removed without a post or an event', async () => {
@@ -168,7 +215,11 @@ describe('gone connections and an unavailable gateway', () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'c-b1' }).rejects(gone());
     expect(await sweep(runtime)).toMatchObject({ gone: 1, redelivered: 1 });
     // One post to c-b1 (answered 410), none for its second row, one to c-b2.
-    expect(posts().map((p) => p.connectionId).sort()).toEqual(['c-b1', 'c-b2']);
+    expect(
+      posts()
+        .map((p) => p.connectionId)
+        .sort(),
+    ).toEqual(['c-b1', 'c-b2']);
     expect(inputsOf(DeleteCommand, 'Connections')).toHaveLength(1);
   });
 

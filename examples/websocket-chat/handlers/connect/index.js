@@ -4,7 +4,7 @@ const { DynamoDBDocumentClient, PutCommand } = require('@aws-sdk/lib-dynamodb');
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-exports.handler = function (event, context, callback) {
+exports.handler = (event, _context, callback) => {
   const item = { connectionId: event.requestContext.connectionId, name: event.requestContext.authorizer.name };
   documents
     .send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: item }))

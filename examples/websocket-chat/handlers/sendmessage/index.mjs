@@ -1,5 +1,9 @@
 // sendmessage: {"action":"sendmessage","message":"hi"} goes to every connection, the sender's included.
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -10,7 +14,9 @@ export const handler = async (event) => {
   const callbacks = new ApiGatewayManagementApiClient({ endpoint: `https://${domainName}/${stage}` });
   const { message } = JSON.parse(event.body);
   const data = JSON.stringify({ from: authorizer.name, message });
-  const { Items: connections = [] } = await documents.send(new ScanCommand({ TableName: process.env.TABLE_NAME, ProjectionExpression: 'connectionId' }));
+  const { Items: connections = [] } = await documents.send(
+    new ScanCommand({ TableName: process.env.TABLE_NAME, ProjectionExpression: 'connectionId' }),
+  );
   await Promise.all(
     connections.map(async ({ connectionId }) => {
       try {
