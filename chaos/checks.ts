@@ -5,7 +5,8 @@
 import { conversationOf } from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
-import { ackConversation, key, retryRead, scanAll, type Run } from './common.js';
+import { ackConversation, key, retryRead, scanAll } from './common.js';
+import type { Run } from './context.js';
 import type { Device, Population } from './devices.js';
 import type { Settled } from './settle.js';
 import type { SendPhase, SendRecord } from './workload.js';

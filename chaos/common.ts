@@ -1,5 +1,4 @@
-/** What the steps of a chaos run (chaos/harness.ts) share: the run's context and small helpers. */
-import type { IntervalHistogram } from 'node:perf_hooks';
+/** Small helpers the steps of a chaos run (chaos/harness.ts) share. */
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   ConnectionClosedError,
@@ -10,30 +9,6 @@ import {
 } from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
-import type { FaultPlan } from './faults.js';
-import type { ChaosOptions } from './harness.js';
-import type { PortLog } from './observer.js';
-import type { ChaosStack } from './stack.js';
-
-/** One run: its options, the stack under test and what watches it. */
-export interface Run {
-  readonly options: ChaosOptions;
-  readonly log: (line: string) => void;
-  readonly startedAt: number;
-  readonly stack: ChaosStack;
-  readonly plan: FaultPlan;
-  readonly ports: PortLog;
-  /** Reads of the tables by the harness, without faults. */
-  readonly db: DynamoDBDocumentClient;
-}
-
-/** Process-wide measures taken over the run. */
-export interface Probes {
-  /** SDK warnings counted instead of printed. */
-  readonly warnings: { postsOverRequestTimeout: number; socketCapacityWarnings: number };
-  readonly loopDelay: IntervalHistogram;
-  stop(): void;
-}
 
 export const key = (conversationId: string, msgId: number) => `${conversationId}\u0000${msgId}`;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,8 @@
 /** Setup, without faults: the users, their devices (SDK ChatClients that count the frames they get) and the groups. */
 import WebSocket from 'ws';
 import { ChatClient, type MsgDataAckFrame, type MsgDataFrame, type WebSocketConstructor } from '../client/index.js';
-import { conversationOf, key, type Run } from './common.js';
+import { conversationOf, key } from './common.js';
+import type { Run } from './context.js';
 import type { Rng } from './faults.js';
 
 export interface Device {

@@ -22,7 +22,7 @@ import { ProvisionedThroughputExceededException, TransactionConflictException } 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../core/domain/frames.js';
 import { GatewayUnavailableError, OversizedFrameError } from '../core/errors.js';
-import type { Gateway, PostResult } from '../core/ports.js';
+import type { Gateway, PostResult } from '../core/ports/gateway.js';
 import type { Runtime, RuntimeOptions } from '../core/runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -12,99 +12,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_AWS_ENV } from 'teamtalk-local';
 import { logger } from '../core/observability.js';
 import { runChecks } from './checks.js';
-import type { Probes, Run } from './common.js';
+import type { ChaosOptions, Probes, Run } from './context.js';
 import { setUp, type Device } from './devices.js';
-import { FaultPlan, Rng, ratesFor, type FaultRates } from './faults.js';
+import { FaultPlan, Rng, ratesFor } from './faults.js';
 import { PortLog } from './observer.js';
-import { report } from './report.js';
+import { report, type ChaosResult, type Figure } from './report.js';
 import { settle } from './settle.js';
 import { startChaosStack } from './stack.js';
 import { runSendPhase } from './workload.js';
-
-export interface ChaosOptions {
-  readonly dynamoEndpoint: string;
-  /** Table name prefix (unique per run). */
-  readonly tablePrefix?: string;
-  readonly seed: number;
-  readonly users: number;
-  readonly devicesPerUser: number;
-  readonly groups: number;
-  /** Members per group (the creator included). */
-  readonly groupSize: number;
-  /** Messages to send (distinct client_msg_ids). */
-  readonly messages: number;
-  /** Sends started per second (at most). */
-  readonly ratePerSecond: number;
-  /** Sends waiting for their ack at once, at most: the app backs off when the stack falls behind (default 3 × rate). */
-  readonly maxInFlight?: number;
-  /** The sending phase ends after this long even if not every message was started. */
-  readonly maxSendPhaseMs: number;
-  /** Share of sends that go to a group (of the sender's). */
-  readonly groupShare: number;
-  /**
-   * Share of one-to-one sends that reuse a client_msg_id the sender used before with another peer (another message:
-   * stored and acked), and of sends that reuse one of the same conversation with other content (refused
-   * `client_msg_id_reused`, nothing stored). Default 0.
-   */
-  readonly reuseShare?: number;
-  /** Share of sends whose msg_data is 4096 × U+0001, 24 KB once JSON-escaped: history pages must be cut to fit. Default 0. */
-  readonly oversizedShare?: number;
-  /** Lifetime of the devices' tokens, in seconds: connections are kicked when it ends and reconnect with a new one. */
-  readonly tokenTtlSeconds?: number;
-  /** Overall fault rate; each kind's rate derives from it (ratesFor), `rates` overrides single kinds. */
-  readonly faultRate: number;
-  readonly rates?: Partial<FaultRates>;
-  /** Random disconnects per minute, all devices together: half client close + reopen, half dropped connections. */
-  readonly disconnectsPerMinute: number;
-  /** Server ACK_TIMEOUT_MS. */
-  readonly serverAckTimeoutMs?: number;
-  readonly sweepIntervalMs?: number;
-  /** SDK ackTimeoutMs: a send without msg_data_ack is resent (same client_msg_id) after this long. */
-  readonly clientAckTimeoutMs?: number;
-  /** How long the final phase may wait for sends, redeliveries and catch-ups. */
-  readonly settleTimeoutMs?: number;
-  readonly log?: (line: string) => void;
-}
-
-/** One figure of the result table. */
-export interface Figure {
-  readonly label: string;
-  readonly value: number | string;
-  /** Set for the figures that must be 0. */
-  readonly mustBeZero?: boolean;
-}
-
-export interface ChaosResult {
-  readonly options: ChaosOptions;
-  readonly durationMs: number;
-  readonly sent: number;
-  readonly acked: number;
-  readonly stored: number;
-  readonly storedTwice: number;
-  readonly unacked: number;
-  readonly refused: number;
-  /** Sends that reused a key of their conversation with other content and were refused, as they must be. */
-  readonly refusedAsRequired: number;
-  readonly deliveriesPosted: number;
-  readonly framesReceived: number;
-  readonly surfacedLive: number;
-  readonly surfacedByCatchUp: number;
-  readonly duplicates: number;
-  readonly missing: number;
-  readonly missingFromServerReads: number;
-  readonly phantoms: number;
-  readonly acksForUnstored: number;
-  readonly ownSendsEchoed: number;
-  readonly gaps: number;
-  readonly gapCauses: ReadonlyMap<string, number>;
-  readonly faults: ReadonlyMap<string, number>;
-  readonly crashPoints: ReadonlyMap<string, number>;
-  readonly invocations: ReadonlyMap<string, { started: number; crashed: number }>;
-  readonly disconnects: { closed: number; dropped: number; injected410: number; reopened: number };
-  readonly figures: readonly Figure[];
-  /** Human-readable details of every must-be-0 figure that is not 0 (first few of each). */
-  readonly violations: readonly string[];
-}
 
 /** Setup, the sending phase (faults and disconnects), settling (faults off), the checks, the report. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {

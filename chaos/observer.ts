@@ -1,6 +1,6 @@
 /** The harness's bookkeeping of port calls (a PortObserver): where counter values went and what was posted live. */
 import type { MsgDataFrame } from '../client/index.js';
-import type { NumberingResult } from '../core/ports.js';
+import type { NumberingResult } from '../core/domain/numbering.js';
 import { conversationOf, key } from './common.js';
 import type { Invocation, PortObserver } from './faults.js';
 

@@ -1,11 +1,50 @@
 /** The run's figures (the must-be-0 ones add to the violations) and its result. */
 import type { Findings } from './checks.js';
-import type { Probes, Run } from './common.js';
+import type { ChaosOptions, Probes, Run } from './context.js';
 import type { Population } from './devices.js';
 import { FAULT_KINDS } from './faults.js';
-import type { ChaosResult, Figure } from './harness.js';
 import type { Settled } from './settle.js';
 import type { SendPhase } from './workload.js';
+
+/** One figure of the result table. */
+export interface Figure {
+  readonly label: string;
+  readonly value: number | string;
+  /** Set for the figures that must be 0. */
+  readonly mustBeZero?: boolean;
+}
+
+export interface ChaosResult {
+  readonly options: ChaosOptions;
+  readonly durationMs: number;
+  readonly sent: number;
+  readonly acked: number;
+  readonly stored: number;
+  readonly storedTwice: number;
+  readonly unacked: number;
+  readonly refused: number;
+  /** Sends that reused a key of their conversation with other content and were refused, as they must be. */
+  readonly refusedAsRequired: number;
+  readonly deliveriesPosted: number;
+  readonly framesReceived: number;
+  readonly surfacedLive: number;
+  readonly surfacedByCatchUp: number;
+  readonly duplicates: number;
+  readonly missing: number;
+  readonly missingFromServerReads: number;
+  readonly phantoms: number;
+  readonly acksForUnstored: number;
+  readonly ownSendsEchoed: number;
+  readonly gaps: number;
+  readonly gapCauses: ReadonlyMap<string, number>;
+  readonly faults: ReadonlyMap<string, number>;
+  readonly crashPoints: ReadonlyMap<string, number>;
+  readonly invocations: ReadonlyMap<string, { started: number; crashed: number }>;
+  readonly disconnects: { closed: number; dropped: number; injected410: number; reopened: number };
+  readonly figures: readonly Figure[];
+  /** Human-readable details of every must-be-0 figure that is not 0 (first few of each). */
+  readonly violations: readonly string[];
+}
 
 export interface ReportInput {
   readonly run: Run;

@@ -1,5 +1,6 @@
 /** The final phase: let sends settle, stop faults, reconnect everyone, drain redeliveries, catch up. */
-import { scanAll, sleep, until, type Run } from './common.js';
+import { scanAll, sleep, until } from './common.js';
+import type { Run } from './context.js';
 import type { Device } from './devices.js';
 import type { ChaosStack } from './stack.js';
 import type { Workload } from './workload.js';

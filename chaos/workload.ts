@@ -2,7 +2,8 @@
 import { ChatServerError, group, peer, type MsgDataAckFrame } from '../client/index.js';
 import { groupConversationId } from '../core/domain/group.js';
 import { singleConversationId } from '../core/domain/ids.js';
-import { sleep, until, type Run } from './common.js';
+import { sleep, until } from './common.js';
+import type { Run } from './context.js';
 import type { Device, Population } from './devices.js';
 import type { Rng } from './faults.js';
 

@@ -1,6 +1,6 @@
 import { LIMIT_DEFAULTS, MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { ConfigError } from './errors.js';
-import { checkAllowlist } from './push/endpoint-policy.js';
+import { checkAllowlist } from './domain/web-push-endpoint.js';
 import { TABLES, type TableId } from './store/schema.js';
 
 export { ConfigError };
@@ -60,7 +60,7 @@ export interface Config {
   /** Receivers one sender's messages may push per minute (all conversations together). */
   readonly pushSenderBudgetPerMinute: number;
   /**
-   * Web Push services allowed besides the browsers' (core/push/endpoint-policy.ts): host patterns, or in local mode
+   * Web Push services allowed besides the browsers' (core/domain/web-push-endpoint.ts): host patterns, or in local mode
    * the fake's exact origin. Checked at registration and at send.
    */
   readonly webPushEndpointAllowlist: readonly string[];

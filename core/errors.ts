@@ -75,7 +75,7 @@ export class ProviderTimeoutError extends ServerError {
 
 /**
  * A push endpoint the sender must not contact: not https on an allowlisted push service, or a name that resolves to a
- * loopback, private or link-local address (core/push/endpoint-policy.ts).
+ * loopback, private or link-local address (core/push-providers/public-addresses.ts).
  */
 export class EndpointNotAllowedError extends ServerError {
   readonly code = 'endpoint_not_allowed';

@@ -3,7 +3,7 @@ import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { MissingIdentityError } from './errors.js';
 import { FrameError, errorFrame, internalErrorFrame, type ServerFrame } from './domain/frames.js';
 import { logger } from './observability.js';
-import type { Gateway } from './ports.js';
+import type { Gateway } from './ports/gateway.js';
 
 /** The authorizer's context reaches every route of the connection (aws-facts.md). */
 export interface AuthorizerContext {

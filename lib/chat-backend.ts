@@ -25,7 +25,7 @@ import {
   MAX_ATTACHMENT_URL_TTL_SECONDS,
   MAX_MSG_BYTES_LIMIT,
 } from '../core/config.js';
-import { isWebPushHostPattern } from '../core/push/endpoint-policy.js';
+import { isWebPushHostPattern } from '../core/domain/web-push-endpoint.js';
 import type { TableId } from '../core/store/schema.js';
 import type { ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 import { ChatFunctions, LOG_LEVELS, type ChatLogLevel, type TokenIssuerSettings } from './functions.js';

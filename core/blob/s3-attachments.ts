@@ -13,7 +13,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AttachmentBlobs, AttachmentObject } from '../usecases/attachments.js';
+import type { AttachmentBlobs, AttachmentObject } from '../ports/attachments.js';
 
 export interface S3AttachmentsOptions {
   readonly bucket: string;

@@ -44,3 +44,12 @@ export function unreadCount(
 export function isHidden(session: SessionRow, head: ConversationHead | undefined): boolean {
   return session.hiddenAtMsgId > 0 && (head?.lastMsgId ?? 0) <= session.hiddenAtMsgId;
 }
+
+/** A user's entry in the session index: the conversation was active on `day` (unix day). */
+export interface SessionIndexEntry {
+  readonly userId: string;
+  readonly sessionType: number;
+  readonly sessionId: string;
+  readonly conversationId: string;
+  readonly day: number;
+}

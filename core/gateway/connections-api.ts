@@ -12,7 +12,7 @@ import {
 import type { ServerFrame } from '../domain/frames.js';
 import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
 import { GatewayUnavailableError, OversizedFrameError } from '../errors.js';
-import type { Gateway, PostResult } from '../ports.js';
+import type { Gateway, PostResult } from '../ports/gateway.js';
 
 export { GatewayUnavailableError };
 

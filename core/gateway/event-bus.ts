@@ -8,7 +8,7 @@ import {
   type UndeliveredMessageDetail,
 } from '../domain/push.js';
 import { EventsUnavailableError } from '../errors.js';
-import type { ChallengePublisher, EventPublisher } from '../ports.js';
+import type { ChallengePublisher, EventPublisher } from '../ports/events.js';
 
 const PUT_EVENTS_LIMIT = 10;
 

@@ -10,7 +10,8 @@
  *   conditional ADD against the cap (the group counters' pattern), so concurrent sends never pass it together.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AttachmentRecordStore, QuotaPeriod } from '../ports.js';
+import type { AttachmentRecordStore } from '../ports/attachments.js';
+import type { QuotaPeriod } from '../domain/attachment-quota.js';
 import { isConditionFailed } from './document-client.js';
 
 const referenceKey = (uploadId: string, conversationId: string) => `a#${uploadId}#${conversationId}`;

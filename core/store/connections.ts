@@ -1,7 +1,7 @@
 /** Connections table: one row per live connection under its user (PK user_id, SK connection_id). */
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_ROW_TTL_SECONDS, type Connection } from '../domain/connection.js';
-import type { ConnectionStore } from '../ports.js';
+import type { ConnectionStore } from '../ports/stores.js';
 import { queryAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 

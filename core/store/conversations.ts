@@ -13,7 +13,8 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IDEMPOTENCY_WINDOW_SECONDS, type IdempotencyKey } from '../domain/idempotency.js';
 import type { ConversationHead } from '../domain/session.js';
-import type { ConversationStore, NumberingResult, RingEntry } from '../ports.js';
+import type { ConversationStore } from '../ports/stores.js';
+import type { NumberingResult, RingEntry } from '../domain/numbering.js';
 import { batchGetAll } from './batch.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import type { DeviceToken } from '../domain/push.js';
-import type { DeviceTokenStore } from '../ports.js';
+import type { DeviceTokenStore } from '../ports/push.js';
 import { batchWriteAll, queryAll } from './batch.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 

@@ -5,7 +5,7 @@
  * the flags of up to 100 receivers of a group message in one BatchGetItem on keys it already has.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { GroupMuteStore } from '../ports.js';
+import type { GroupMuteStore } from '../ports/push.js';
 import { batchGetAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 

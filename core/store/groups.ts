@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../concurrency.js';
 import type { Group } from '../domain/group.js';
-import type { GroupStore } from '../ports.js';
+import type { GroupStore } from '../ports/stores.js';
 import { batchGetAll, queryAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 

@@ -2,7 +2,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MessageRecord, SideCounts, StoredMessage } from '../domain/message.js';
 import { MessageAlreadyStoredError } from '../errors.js';
-import type { MessageStore } from '../ports.js';
+import type { MessageStore } from '../ports/stores.js';
 import { batchGetAll, queryPages } from './batch.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 

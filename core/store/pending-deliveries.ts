@@ -22,11 +22,18 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, PendingStore, TokenExpiry } from '../ports.js';
+import {
+  SLOT_SECONDS,
+  type DeliveryKey,
+  type DueItem,
+  type FanoutMarker,
+  type PendingDelivery,
+  type TokenExpiry,
+} from '../domain/pending-delivery.js';
+import type { PendingStore } from '../ports/stores.js';
 import { batchWriteAll, queryAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 
-export const SLOT_SECONDS = 60;
 /** Rows that outlive every sweep (a sweeper outage) are removed by TTL a day later; the message stays stored. */
 const ROW_TTL_SECONDS = 24 * 60 * 60;
 
@@ -48,14 +55,6 @@ export function pendingHorizonMs(options: PendingSlotOptions): number {
 
 export function slotStart(timeSeconds: number): number {
   return Math.floor(timeSeconds / SLOT_SECONDS) * SLOT_SECONDS;
-}
-
-/**
- * The slot time of a delivery made at `nowSeconds`: its message's create_time when made within the message's slot
- * minute of slack (the ack handler then finds it in one DeleteItem), else the delivery's own time.
- */
-export function deliverySlotTime(createTime: number, nowSeconds: number): number {
-  return nowSeconds - createTime < SLOT_SECONDS ? createTime : nowSeconds;
 }
 
 /** FNV-1a of an id: spreads rows over shards, stable across instances. */

@@ -5,7 +5,7 @@
  * the set's size, so concurrent connects never exceed the cap.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PresenceStore } from '../ports.js';
+import type { PresenceStore } from '../ports/stores.js';
 import { batchGetAll } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 

@@ -7,7 +7,7 @@
  * The item is a bearer token valid for an hour, never the signing key.
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ProviderToken, ProviderTokenStore } from '../push/apns.js';
+import type { ProviderToken, ProviderTokenStore } from '../ports/push.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 
 const KEY = { user_id: '~apns', token_key: 'provider-token' };

@@ -13,7 +13,7 @@
  * Rows outlive their window by a minute; TTL removes them for nothing.
  */
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PushThrottle } from '../ports.js';
+import type { PushThrottle } from '../ports/push.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 
 const TTL_MARGIN_SECONDS = 60;

@@ -8,7 +8,7 @@
  * weighted by the members a request changes.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RateBudget, RateLimiter } from '../ports.js';
+import type { RateBudget, RateLimiter } from '../ports/stores.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 
 /** Windows expire a minute after they close; TTL removes them for free. */

@@ -8,7 +8,8 @@
  */
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IDEMPOTENCY_WINDOW_SECONDS, type IdempotencyKey } from '../domain/idempotency.js';
-import type { SentMessageRecord, SentMessageStore } from '../ports.js';
+import type { SentMessageRecord } from '../domain/numbering.js';
+import type { SentMessageStore } from '../ports/stores.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 
 /** `#` occurs in no user id, and the conversation id has a fixed shape, so the key reads back unambiguously. */

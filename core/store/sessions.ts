@@ -16,8 +16,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { forEachWithConcurrency } from '../concurrency.js';
-import type { SessionRow } from '../domain/session.js';
-import type { SessionIndexEntry, SessionStore, UserQuotaStore } from '../ports.js';
+import type { SessionRow, SessionIndexEntry } from '../domain/session.js';
+import type { SessionStore, UserQuotaStore } from '../ports/stores.js';
 import { batchGetAll, batchWriteAll, queryPages } from './batch.js';
 import { isConditionFailed } from './document-client.js';
 

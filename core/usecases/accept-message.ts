@@ -20,17 +20,16 @@ import { groupConversationId } from '../domain/group.js';
 import { contentHash, idempotencyKey, type IdempotencyKey } from '../domain/idempotency.js';
 import { SessionType, isGroupId, sideOf, singleConversationId, unixDay } from '../domain/ids.js';
 import { isGroupMsgType, type MessageRecord, type StoredMessage } from '../domain/message.js';
+import type { Clock } from '../ports/clock.js';
 import type {
-  Clock,
   ConversationStore,
-  CounterResult,
   GroupStore,
   MessageStore,
   RateLimiter,
-  RingEntry,
   SentMessageStore,
   SessionStore,
-} from '../ports.js';
+} from '../ports/stores.js';
+import type { CounterResult, RingEntry } from '../domain/numbering.js';
 import { prepareAttachmentReference, type AttachmentPorts, type AttachmentReference } from './attachments.js';
 
 export interface AcceptMessagePorts {

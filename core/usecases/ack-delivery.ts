@@ -5,7 +5,8 @@
 import { MsgDataAckSchema, parseFrame, validateFrame } from '../domain/client-frames.js';
 import { groupConversationId } from '../domain/group.js';
 import { SessionType, singleConversationId } from '../domain/ids.js';
-import type { MessageStore, PendingDelivery, PendingStore } from '../ports.js';
+import type { MessageStore, PendingStore } from '../ports/stores.js';
+import type { PendingDelivery } from '../domain/pending-delivery.js';
 
 export interface AckDeliveryPorts {
   readonly messages: MessageStore;

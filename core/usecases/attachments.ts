@@ -28,27 +28,11 @@ import {
 } from '../../protocol/attachments.js';
 import { FrameError } from '../errors.js';
 import { logger } from '../observability.js';
-import type { AttachmentRecordStore, Clock, GroupStore, QuotaPeriod } from '../ports.js';
+import type { AttachmentBlobs, AttachmentRecordStore } from '../ports/attachments.js';
+import type { Clock } from '../ports/clock.js';
+import type { GroupStore } from '../ports/stores.js';
+import type { QuotaPeriod } from '../domain/attachment-quota.js';
 import { resolveConversation } from './conversation-access.js';
-
-export interface AttachmentObject {
-  readonly size: number;
-  readonly contentType: string;
-  /** Unix ms of the object's last write (0 when the server did not say). */
-  readonly lastModified: number;
-}
-
-/** The attachment bucket (core/blob/s3-attachments.ts). */
-export interface AttachmentBlobs {
-  presignUpload(key: string, contentType: string, size: number, ttlSeconds: number): Promise<string>;
-  presignDownload(key: string, ttlSeconds: number): Promise<string>;
-  /** The object's size and type, or undefined when there is none. */
-  head(key: string): Promise<AttachmentObject | undefined>;
-  /** Copies unless `toKey` exists (a conditional write): true when this call wrote it. */
-  copyOnce(fromKey: string, toKey: string): Promise<boolean>;
-  /** Rewrites an object with its own bytes, so that its lifecycle age starts again. */
-  refresh(key: string, contentType: string): Promise<void>;
-}
 
 export interface AttachmentConfig {
   readonly maxImageBytes: number;

@@ -5,7 +5,10 @@
  */
 import type { KickReason } from '../../protocol/frames.js';
 import { logger } from '../observability.js';
-import type { Clock, ConnectionStore, Gateway, PendingStore, PresenceStore, TokenExpiry } from '../ports.js';
+import type { Clock } from '../ports/clock.js';
+import type { ConnectionStore, PendingStore, PresenceStore } from '../ports/stores.js';
+import type { Gateway } from '../ports/gateway.js';
+import type { TokenExpiry } from '../domain/pending-delivery.js';
 
 export interface ConnectionPorts {
   readonly connections: ConnectionStore;

@@ -5,7 +5,7 @@
 import { FrameError } from '../errors.js';
 import { groupConversationId } from '../domain/group.js';
 import { SessionType, isGroupId, sideOf, singleConversationId } from '../domain/ids.js';
-import type { GroupStore } from '../ports.js';
+import type { GroupStore } from '../ports/stores.js';
 
 export interface ConversationRef {
   readonly conversationId: string;

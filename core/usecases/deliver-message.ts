@@ -16,19 +16,17 @@ import { SessionType, unixDay } from '../domain/ids.js';
 import { isGroupMsgType, type StoredMessage } from '../domain/message.js';
 import { GatewayUnavailableError } from '../errors.js';
 import { logger } from '../observability.js';
+import type { Clock } from '../ports/clock.js';
 import type {
-  Clock,
   ConnectionStore,
   ConversationStore,
-  FanoutMarker,
-  Gateway,
   GroupStore,
-  PendingDelivery,
   PendingStore,
   PresenceStore,
   SessionStore,
-} from '../ports.js';
-import { deliverySlotTime } from '../store/pending-deliveries.js';
+} from '../ports/stores.js';
+import { type FanoutMarker, type PendingDelivery, deliverySlotTime } from '../domain/pending-delivery.js';
+import type { Gateway } from '../ports/gateway.js';
 import { dropGoneConnection } from './connections.js';
 import { announceUndelivered, type UndeliveredPorts } from './undelivered.js';
 

@@ -3,7 +3,7 @@
  * tokens.
  *
  * A `web` token names the URL the push sender will POST to, so it is taken only as a PushSubscription whose endpoint
- * is https on an allowlisted push service (core/push/endpoint-policy.ts); anything else is `bad_request`.
+ * is https on an allowlisted push service (core/domain/web-push-endpoint.ts); anything else is `bad_request`.
  *
  * A token belongs to one user, and knowing it proves nothing: tokens leak (logs, backups, a shared phone), and a
  * token that moved on registration let anyone silence a stranger's phone and push their own conversations to it. What
@@ -18,8 +18,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { DeviceToken } from '../domain/push.js';
 import { FrameError } from '../errors.js';
-import type { ChallengePublisher, Clock, DeviceTokenStore, Gateway, PresenceStore } from '../ports.js';
-import { WebPushEndpointPolicy } from '../push/endpoint-policy.js';
+import type { ChallengePublisher } from '../ports/events.js';
+import type { Clock } from '../ports/clock.js';
+import type { DeviceTokenStore } from '../ports/push.js';
+import type { Gateway } from '../ports/gateway.js';
+import type { PresenceStore } from '../ports/stores.js';
+import { WebPushEndpointPolicy } from '../domain/web-push-endpoint.js';
 import { notifyUsers } from './notify.js';
 
 /** How long a challenge's code may be answered, and how often one token may be sent a challenge push. */

@@ -17,16 +17,16 @@ import { groupConversationId, newGroupId } from '../domain/group.js';
 import { encodePageToken, decodePageToken } from '../domain/page-token.js';
 import { fitItems, jsonBytes, REPLY_BUDGET_BYTES } from '../domain/reply-size.js';
 import { FrameError } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
 import type {
-  Clock,
   ConversationStore,
-  Gateway,
   GroupStore,
   PresenceStore,
   RateLimiter,
   SessionStore,
   UserQuotaStore,
-} from '../ports.js';
+} from '../ports/stores.js';
+import type { Gateway } from '../ports/gateway.js';
 import { notifyUsers } from './notify.js';
 
 export interface GroupPorts {

@@ -4,7 +4,7 @@
  */
 import { listedMessage, type ListedMessage } from '../domain/frames.js';
 import { fitItems } from '../domain/reply-size.js';
-import type { GroupStore, MessageStore } from '../ports.js';
+import type { GroupStore, MessageStore } from '../ports/stores.js';
 import { resolveConversation } from './conversation-access.js';
 
 export interface HistoryPorts {

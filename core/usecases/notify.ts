@@ -2,7 +2,8 @@
 import { forEachWithConcurrency } from '../concurrency.js';
 import type { ReplyFrame } from '../domain/frames.js';
 import { logger } from '../observability.js';
-import type { Gateway, PresenceStore } from '../ports.js';
+import type { Gateway } from '../ports/gateway.js';
+import type { PresenceStore } from '../ports/stores.js';
 
 export interface NotifyPorts {
   readonly presence: PresenceStore;

@@ -4,7 +4,8 @@
  * and, beyond TeamTalk, the peer's connections (msg_read_receipt).
  */
 import { FrameError } from '../errors.js';
-import type { Gateway, GroupStore, MessageStore, PresenceStore, SessionStore } from '../ports.js';
+import type { Gateway } from '../ports/gateway.js';
+import type { GroupStore, MessageStore, PresenceStore, SessionStore } from '../ports/stores.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 

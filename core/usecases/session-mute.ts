@@ -4,7 +4,7 @@
  * `not_member` and nothing is stored. Live deliveries are not affected: only the push sender reads it.
  */
 import { FrameError } from '../errors.js';
-import type { GroupMuteStore } from '../ports.js';
+import type { GroupMuteStore } from '../ports/push.js';
 
 export async function muteSession(
   ports: { readonly groupMutes: GroupMuteStore },

@@ -10,16 +10,15 @@ import { FrameError } from '../errors.js';
 import { SessionType, sideOf, unixDay } from '../domain/ids.js';
 import type { MessageRecord } from '../domain/message.js';
 import { fitItems } from '../domain/reply-size.js';
-import { isHidden, unreadCount, type ConversationHead, type SessionRow } from '../domain/session.js';
-import type {
-  ConversationStore,
-  Gateway,
-  GroupStore,
-  MessageStore,
-  PresenceStore,
-  SessionIndexEntry,
-  SessionStore,
-} from '../ports.js';
+import {
+  isHidden,
+  unreadCount,
+  type ConversationHead,
+  type SessionRow,
+  type SessionIndexEntry,
+} from '../domain/session.js';
+import type { ConversationStore, GroupStore, MessageStore, PresenceStore, SessionStore } from '../ports/stores.js';
+import type { Gateway } from '../ports/gateway.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 import { decodePageToken, encodePageToken } from '../domain/page-token.js';

@@ -7,7 +7,7 @@ import { SessionType } from '../domain/ids.js';
 import { isGroupMsgType, type StoredMessage } from '../domain/message.js';
 import { PUSH_EVENT_MAX_RECEIVERS, type UndeliveredMessageDetail } from '../domain/push.js';
 import { logger } from '../observability.js';
-import type { EventPublisher } from '../ports.js';
+import type { EventPublisher } from '../ports/events.js';
 
 export interface UndeliveredPorts {
   readonly events: EventPublisher;

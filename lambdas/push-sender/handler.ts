@@ -8,14 +8,14 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachWithConcurrency } from '../../core/concurrency.js';
 import { count, logger, observed, PUSH_METRIC } from '../../core/observability.js';
-import { MalformedPushEventError, parsePushEvent } from '../../core/push/event.js';
-import { pushSenderPorts } from '../../core/push/runtime-ports.js';
+import { MalformedPushEventError, parsePushEvent } from '../../core/domain/push-event.js';
 import {
+  pushSenderPorts,
   PUSH_ATTEMPT_RESERVE_MS,
   sendChallenge,
   sendPushes,
   type PushSenderPorts,
-} from '../../core/push/send-pushes.js';
+} from '../../core/usecases/send-pushes.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { providersFromSecrets } from './providers.js';
 

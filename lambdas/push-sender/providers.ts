@@ -6,11 +6,12 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../../core/errors.js';
-import type { Clock } from '../../core/ports.js';
-import { ApnsSender, type ProviderTokenStore } from '../../core/push/apns.js';
-import { FcmSender, type FcmServiceAccount } from '../../core/push/fcm.js';
-import type { PushSenderPorts } from '../../core/push/send-pushes.js';
-import { WebPushSender, type VapidKeys } from '../../core/push/web-push.js';
+import type { Clock } from '../../core/ports/clock.js';
+import { ApnsSender } from '../../core/push-providers/apns.js';
+import type { ProviderTokenStore } from '../../core/ports/push.js';
+import { FcmSender, type FcmServiceAccount } from '../../core/push-providers/fcm.js';
+import type { PushSenderPorts } from '../../core/usecases/send-pushes.js';
+import { WebPushSender, type VapidKeys } from '../../core/push-providers/web-push.js';
 
 /** Environment of the push sender's provider settings (lib/push-notifications.ts sets them). */
 export const PUSH_ENV = {

@@ -16,8 +16,7 @@ import {
 } from 'node:http';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import type { FcmServiceAccount } from '../../core/push/fcm.js';
-import { FCM_SCOPE } from '../../core/push/fcm.js';
+import { type FcmServiceAccount, FCM_SCOPE } from '../../core/push-providers/fcm.js';
 import { answerEndlessly, close, contained, listen, readBody, sendJson } from './http.js';
 
 export interface FcmRecord {

@@ -16,11 +16,11 @@ import {
   PUSH_EVENT_SOURCE,
   UNDELIVERED_DETAIL_TYPE,
 } from '../../core/domain/push.js';
-import type { ChallengePublisher, EventPublisher } from '../../core/ports.js';
-import { ApnsSender } from '../../core/push/apns.js';
-import { FcmSender } from '../../core/push/fcm.js';
-import type { PushSenderPorts } from '../../core/push/send-pushes.js';
-import { WebPushSender, type VapidKeys } from '../../core/push/web-push.js';
+import type { ChallengePublisher, EventPublisher } from '../../core/ports/events.js';
+import { ApnsSender } from '../../core/push-providers/apns.js';
+import { FcmSender } from '../../core/push-providers/fcm.js';
+import type { PushSenderPorts } from '../../core/usecases/send-pushes.js';
+import { WebPushSender, type VapidKeys } from '../../core/push-providers/web-push.js';
 import type { Runtime } from '../../core/runtime.js';
 import { createPushSenderHandler } from '../../lambdas/push-sender/handler.js';
 import { FAKE_APNS, FakeApns } from './fake-apns.js';

@@ -6,7 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FrameError } from '../../core/errors.js';
-import type { AttachmentBlobs, AttachmentObject } from '../../core/usecases/attachments.js';
+import type { AttachmentBlobs, AttachmentObject } from '../../core/ports/attachments.js';
 import { downloadUrl, newUploadKey, quotaPeriod, storedKey } from '../../core/usecases/attachments.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import type { ManualClock } from '../support/fakes.js';

@@ -5,10 +5,9 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { UndeliveredMessageDetail } from '../../core/domain/push.js';
-import type { PushContent } from '../../core/push/content.js';
-import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
-import { pushSenderPorts } from '../../core/push/runtime-ports.js';
-import { sendPushes } from '../../core/push/send-pushes.js';
+import type { PushContent } from '../../core/domain/push-content.js';
+import type { PushProvider, SendOutcome } from '../../core/ports/push.js';
+import { pushSenderPorts, sendPushes } from '../../core/usecases/send-pushes.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import {
   createGroupAsAlice,

@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noThrottle } from '../support/fakes.js';
-import { ApnsSender } from '../../core/push/apns.js';
-import { pushContent } from '../../core/push/content.js';
-import { FcmSender } from '../../core/push/fcm.js';
-import { sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
-import { WebPushSender } from '../../core/push/web-push.js';
+import { ApnsSender } from '../../core/push-providers/apns.js';
+import { pushContent } from '../../core/domain/push-content.js';
+import { FcmSender } from '../../core/push-providers/fcm.js';
+import { sendPushes, type PushSenderPorts } from '../../core/usecases/send-pushes.js';
+import { WebPushSender } from '../../core/push-providers/web-push.js';
 import type { DeviceToken, UndeliveredMessageDetail } from '../../core/domain/push.js';
 import { FAKE_APNS, FakeApns } from '../../local/push/fake-apns.js';
 import { FakeFcm } from '../../local/push/fake-fcm.js';

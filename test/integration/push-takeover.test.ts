@@ -5,10 +5,9 @@
  * sends the challenge to that one token.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PushContent } from '../../core/push/content.js';
-import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
-import { pushSenderPorts } from '../../core/push/runtime-ports.js';
-import { sendChallenge } from '../../core/push/send-pushes.js';
+import type { PushContent } from '../../core/domain/push-content.js';
+import type { PushProvider, SendOutcome } from '../../core/ports/push.js';
+import { pushSenderPorts, sendChallenge } from '../../core/usecases/send-pushes.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import { DEVICE_TOKEN_CHALLENGE_TTL_MS } from '../../core/usecases/device-tokens.js';
 import { createDevicesHandler } from '../../lambdas/devices/handler.js';

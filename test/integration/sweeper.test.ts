@@ -5,7 +5,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventsUnavailableError } from '../../core/errors.js';
-import type { DueItem, PendingDelivery, PendingStore } from '../../core/ports.js';
+import type { DueItem, PendingDelivery } from '../../core/domain/pending-delivery.js';
+import type { PendingStore } from '../../core/ports/stores.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../../core/runtime.js';
 import { tableEnv } from '../../core/store/create-tables.js';
 import { shardOf } from '../../core/store/pending-deliveries.js';

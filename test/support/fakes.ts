@@ -2,7 +2,10 @@
 import { GatewayUnavailableError } from '../../core/errors.js';
 import type { ServerFrame } from '../../core/domain/frames.js';
 import type { DeviceTokenChallengeDetail, UndeliveredMessageDetail } from '../../core/domain/push.js';
-import type { ChallengePublisher, Clock, EventPublisher, Gateway, PostResult, PushThrottle } from '../../core/ports.js';
+import type { ChallengePublisher, EventPublisher } from '../../core/ports/events.js';
+import type { Clock } from '../../core/ports/clock.js';
+import type { Gateway, PostResult } from '../../core/ports/gateway.js';
+import type { PushThrottle } from '../../core/ports/push.js';
 
 export class RecordingGateway implements Gateway {
   readonly posts: { connectionId: string; frame: ServerFrame }[] = [];

@@ -1,10 +1,16 @@
 /** The push sender's use-case against fake providers and stores: what is sent to whom, retries, gone tokens, mutes. */
 import { describe, expect, it } from 'vitest';
 import { noThrottle } from '../support/fakes.js';
-import { collapseIdOf, fitPayload, pushContent, truncateUtf8, type PushContent } from '../../core/push/content.js';
-import type { PushProvider, SendOutcome } from '../../core/push/provider.js';
-import { retryAfterMs } from '../../core/push/provider.js';
-import { sendPushes, type PushSenderPorts } from '../../core/push/send-pushes.js';
+import {
+  collapseIdOf,
+  fitPayload,
+  pushContent,
+  truncateUtf8,
+  type PushContent,
+} from '../../core/domain/push-content.js';
+import type { PushProvider, SendOutcome } from '../../core/ports/push.js';
+import { retryAfterMs } from '../../core/push-providers/http.js';
+import { sendPushes, type PushSenderPorts } from '../../core/usecases/send-pushes.js';
 import type { DeviceToken, UndeliveredMessageDetail } from '../../core/domain/push.js';
 
 const single: UndeliveredMessageDetail = {

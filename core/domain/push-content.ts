@@ -5,8 +5,8 @@
  * conversation share a collapse key, so several that arrive before the user opens the app show as one.
  */
 import { createHash } from 'node:crypto';
-import { SessionType } from '../domain/ids.js';
-import type { UndeliveredMessageDetail } from '../domain/push.js';
+import { SessionType } from './ids.js';
+import type { UndeliveredMessageDetail } from './push.js';
 
 export interface PushContent {
   readonly title: string;

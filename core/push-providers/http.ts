@@ -2,19 +2,15 @@
  * One HTTP exchange with a push provider, bounded: the whole of it (connect, TLS, request, answer, body) within a
  * timeout, at most a few KB of the answer read, and no redirect followed (node:http never follows one; the caller
  * treats a 3xx as a failure). Built on node:http(s) rather than fetch because a Web Push endpoint's address must be
- * checked at connect time (`lookup`, core/push/endpoint-policy.ts), which fetch does not expose; FCM and its token
- * endpoint go through it too, so every provider call has the same bounds.
+ * checked at connect time (`lookup`, core/push-providers/public-addresses.ts), which fetch does not expose; FCM and
+ * its token endpoint go through it too, so every provider call has the same bounds. Also how every provider (APNs
+ * over HTTP/2 too) reads an answer's status and Retry-After.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { ProviderTimeoutError } from '../errors.js';
-
-/**
- * Time for one provider call. FCM, APNs and the browsers' push services answer in well under a second; five seconds
- * leaves room for a cold TLS handshake and keeps a held request from stalling a Lambda for long.
- */
-export const PROVIDER_TIMEOUT_MS = 5_000;
+import { PROVIDER_TIMEOUT_MS } from '../ports/push.js';
 
 /**
  * Most bytes of an answer read. The largest useful answers are an FCM error with its details and an OAuth token
@@ -107,3 +103,15 @@ export class BoundedAnswer {
     return Buffer.concat(this.chunks);
   }
 }
+
+/** A Retry-After header (delta-seconds or an HTTP date) in ms from `nowMs`; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, nowMs: number): number | undefined {
+  if (header === null || header === undefined || header.trim() === '') return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** 429 and 5xx are worth another try; everything else is an answer. */
+export const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;

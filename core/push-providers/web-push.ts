@@ -2,20 +2,21 @@
  * Web Push (RFC 8030) with VAPID (RFC 8292) and the aes128gcm payload encryption (RFC 8291), for browsers: the
  * `web` token is the PushSubscription's JSON ({endpoint, keys: {p256dh, auth}}) that the page registered. The
  * `web-push` library builds the request (it encrypts the payload and signs the VAPID JWT: well kept, small, and the
- * encryption is easy to get subtly wrong); the send itself is a bounded request (core/push/http.ts) so that retries
- * and Retry-After stay with the use-case. The endpoint is the user's to choose, so it must pass the allowlist
- * (core/push/endpoint-policy.ts) before anything is built, and its addresses again at connect; a redirect is a
+ * encryption is easy to get subtly wrong); the send itself is a bounded request (core/push-providers/http.ts) so
+ * that retries and Retry-After stay with the use-case. The endpoint is the user's to choose, so it must pass the allowlist
+ * (core/domain/web-push-endpoint.ts) before anything is built, and its addresses again at connect; a redirect is a
  * failure, never followed. 404 and 410 from the push service mean the subscription is gone.
  */
 import webpush from 'web-push';
 import { Agent } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { EndpointNotAllowedError } from '../errors.js';
-import type { Clock } from '../ports.js';
-import { fitPayload, type PushContent } from './content.js';
-import { parseSubscription, WebPushEndpointPolicy } from './endpoint-policy.js';
-import { boundedRequest } from './http.js';
-import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
+import type { Clock } from '../ports/clock.js';
+import { fitPayload, type PushContent } from '../domain/push-content.js';
+import { parseSubscription, WebPushEndpointPolicy } from '../domain/web-push-endpoint.js';
+import { publicAddressesOnly } from './public-addresses.js';
+import { boundedRequest, isRetryableStatus, retryAfterMs } from './http.js';
+import type { PushProvider, SendOutcome } from '../ports/push.js';
 
 export interface VapidKeys {
   /** Uncompressed P-256 public key, URL-safe base64 (what `web-push generate-vapid-keys` prints). */
@@ -89,7 +90,7 @@ export class WebPushSender implements PushProvider {
         headers: details.headers as Record<string, string>,
         ...(details.body ? { body: new Uint8Array(details.body) } : {}),
         ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}),
-        lookup: this.policy.lookupFor(url, this.options.lookup),
+        lookup: this.policy.isExactOrigin(url) ? undefined : publicAddressesOnly(this.options.lookup),
         agent: url.protocol === 'https:' ? this.agent : undefined,
       });
     } catch (error) {

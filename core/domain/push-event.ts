@@ -10,7 +10,7 @@ import {
   UNDELIVERED_DETAIL_TYPE,
   type DeviceTokenChallengeDetail,
   type UndeliveredMessageDetail,
-} from '../domain/push.js';
+} from './push.js';
 
 const UndeliveredSchema = v.object({
   reason: v.picklist(['offline', 'gave_up']),

@@ -6,28 +6,22 @@
  * minutes (or at once after ExpiredProviderToken). Every instance of the sender shares one token through a
  * ProviderTokenStore (core/store/provider-tokens.ts), since instances renewing their own would trip that limit.
  * One HTTP/2 session is kept open and multiplexes every request; each request has the provider timeout from start to
- * end and reads a few KB of its answer at most (as core/push/http.ts does for HTTP/1.1).
+ * end and reads a few KB of its answer at most (as core/push-providers/http.ts does for HTTP/1.1).
  * 410 Unregistered and 400 BadDeviceToken mean the token is gone.
  */
 import http2 from 'node:http2';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
 import { ProviderTimeoutError } from '../errors.js';
-import type { Clock } from '../ports.js';
-import { fitPayload, type PushContent } from './content.js';
-import { BoundedAnswer, PROVIDER_TIMEOUT_MS } from './http.js';
-import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
-
-export interface ProviderToken {
-  readonly jwt: string;
-  readonly issuedAtMs: number;
-}
-
-/** Where the sender instances share the provider token. */
-export interface ProviderTokenStore {
-  current(): Promise<ProviderToken | undefined>;
-  /** Stores `next` unless the stored token is no longer the one issued at `previousIssuedAtMs`; returns the token that won. */
-  replace(next: ProviderToken, previousIssuedAtMs: number | undefined): Promise<ProviderToken>;
-}
+import type { Clock } from '../ports/clock.js';
+import {
+  type ProviderToken,
+  type ProviderTokenStore,
+  PROVIDER_TIMEOUT_MS,
+  type PushProvider,
+  type SendOutcome,
+} from '../ports/push.js';
+import { fitPayload, type PushContent } from '../domain/push-content.js';
+import { BoundedAnswer, isRetryableStatus, retryAfterMs } from './http.js';
 
 export interface ApnsSenderOptions {
   /** The .p8 key's id (10 characters, Apple Developer → Keys). */

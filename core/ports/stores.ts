@@ -1,35 +1,17 @@
 /**
- * The ports the use-cases run against. DynamoDB modules in core/store and the @connections adapter in
- * core/gateway implement them on AWS and in local mode; tests use the same modules on DynamoDB Local or on mocked
- * clients, or hand-made fakes.
+ * The tables' ports the use-cases run against: one interface per table or aggregate, implemented by one module each
+ * in core/store (DynamoDB) on AWS, in local mode and in tests (on DynamoDB Local or mocked clients), or by hand-made
+ * fakes. The push sender's stores are in ./push.ts, the attachment records in ./attachments.ts.
  */
-import type { Connection } from './domain/connection.js';
-import type { ServerFrame } from './domain/frames.js';
-import type { Group } from './domain/group.js';
-import type { IdempotencyKey } from './domain/idempotency.js';
-import type { MessageRecord, SideCounts, StoredMessage } from './domain/message.js';
-import type { DeviceToken, DeviceTokenChallengeDetail, UndeliveredMessageDetail } from './domain/push.js';
-import type { ProviderTokenStore } from './push/apns.js';
-import type { ConversationHead, SessionRow } from './domain/session.js';
-
-export interface Clock {
-  /** Unix ms. */
-  now(): number;
-}
-
-/** Outcome of posting one frame to one connection. */
-export type PostResult = 'delivered' | 'gone';
-
-export interface Gateway {
-  /**
-   * Posts a frame to a connection: 'gone' for a closed connection (410). Throttling (429) and timeouts are retried
-   * with backoff inside; when those retries run out it throws GatewayUnavailableError and the caller keeps the
-   * delivery pending.
-   */
-  post(connectionId: string, frame: ServerFrame): Promise<PostResult>;
-  /** Closes a connection (DELETE @connections); a connection already gone is not an error. */
-  disconnect(connectionId: string): Promise<void>;
-}
+import type { AttachmentRecordStore } from './attachments.js';
+import type { Connection } from '../domain/connection.js';
+import type { Group } from '../domain/group.js';
+import type { IdempotencyKey } from '../domain/idempotency.js';
+import type { MessageRecord, SideCounts, StoredMessage } from '../domain/message.js';
+import type { NumberingResult, SentMessageRecord } from '../domain/numbering.js';
+import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, TokenExpiry } from '../domain/pending-delivery.js';
+import type { ConversationHead, SessionIndexEntry, SessionRow } from '../domain/session.js';
+import type { DeviceTokenStore, GroupMuteStore, ProviderTokenStore, PushThrottle } from './push.js';
 
 export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
@@ -39,26 +21,6 @@ export interface ConnectionStore {
   /** All live connections of a user at `nowMs` (rows past their TTL excluded): one strongly consistent Query. */
   listByUser(userId: string, nowMs: number): Promise<Connection[]>;
 }
-
-/** The numbers a message takes on its conversation head. */
-export interface CounterResult extends SideCounts {
-  readonly msgId: number;
-  /** Whether both users' session rows are known to exist (single chat). */
-  readonly sessionsCreated: boolean;
-  /** The activity day (unix day) the members' session index entries were last written for; 0 = never. */
-  readonly indexedDay: number;
-}
-
-/** What the head's ring remembers of a send numbered recently: enough to store it or to ack it again. */
-export interface RingEntry extends SideCounts {
-  readonly msgId: number;
-  readonly createTime: number;
-}
-
-export type NumberingResult =
-  | { readonly kind: 'numbered'; readonly counter: CounterResult }
-  /** The same idempotency key took a msg_id moments ago (a racing duplicate or a prompt resend): none is taken. */
-  | { readonly kind: 'seen'; readonly previous: RingEntry };
 
 export interface ConversationStore {
   /**
@@ -94,15 +56,6 @@ export interface MessageStore {
   getMany(keys: readonly { conversationId: string; msgId: number }[]): Promise<MessageRecord[]>;
   /** Newest first, msg_id ≤ beforeOrAt when it is not 0. */
   listBefore(conversationId: string, beforeOrAt: number, limit: number): Promise<MessageRecord[]>;
-}
-
-/** A user's entry in the session index: the conversation was active on `day` (unix day). */
-export interface SessionIndexEntry {
-  readonly userId: string;
-  readonly sessionType: number;
-  readonly sessionId: string;
-  readonly conversationId: string;
-  readonly day: number;
 }
 
 export interface SessionStore {
@@ -156,87 +109,6 @@ export interface UserQuotaStore {
    */
   reserveJoinedGroups(userIds: readonly string[], max: number): Promise<{ refused: string[] }>;
   releaseJoinedGroups(userIds: readonly string[]): Promise<void>;
-}
-
-/** A stretch of time the attachment byte quota counts over: for ever, or a window (then the row expires). */
-export interface QuotaPeriod {
-  readonly id: string;
-  /** Unix seconds after which the period's count is no longer needed (DynamoDB TTL). */
-  readonly expiresAt?: number;
-}
-
-/** Attachments' references and byte quota, in the uploader's records (core/store/attachment-records.ts). */
-export interface AttachmentRecordStore {
-  /** Counts `bytes` more stored by the user in the period unless that passes `max`; false then, and nothing counted. */
-  reserveBytes(userId: string, period: QuotaPeriod, bytes: number, max: number): Promise<boolean>;
-  /** Gives back bytes reserved and not stored (the send was refused, or another reference stored the object first). */
-  releaseBytes(userId: string, period: QuotaPeriod, bytes: number): Promise<void>;
-  /** Records that a message of the conversation references the upload; `expiresAt` (unix seconds) with a retention. */
-  putReference(
-    uploaderId: string,
-    uploadId: string,
-    conversationId: string,
-    expiresAt: number | undefined,
-  ): Promise<void>;
-  /** Whether a message of the conversation references the upload, at `nowSeconds`. */
-  isReferenced(uploaderId: string, uploadId: string, conversationId: string, nowSeconds: number): Promise<boolean>;
-}
-
-/** A row as the sweeper read it. */
-export interface StoredRow {
-  /**
-   * The partition the row was read from (`<minute>#<shard>`): where it is even when `pendingShards` changed after it
-   * was written, so the sweeper updates and removes the row itself, not an empty key. Absent on rows not read back.
-   */
-  readonly storedSlot?: string;
-}
-
-/** One delivery of one message to one connection, waiting for msg_data_ack. */
-export interface PendingDelivery extends StoredRow {
-  readonly kind: 'delivery';
-  readonly connectionId: string;
-  readonly userId: string;
-  readonly conversationId: string;
-  readonly msgId: number;
-  /** create_time of the message (unix seconds). */
-  readonly createTime: number;
-  /** Unix seconds fixing the row's slot: the create_time for a delivery made at once, else the delivery's time. */
-  readonly slotTime: number;
-  /** Deliveries made so far, the first included. */
-  readonly attempts: number;
-  /** Unix ms when the delivery counts as overdue. */
-  readonly nextDueAt: number;
-}
-
-/** A fan-out in progress: removed when it completes; when it comes due, the sweeper resumes the fan-out. */
-export interface FanoutMarker extends StoredRow {
-  readonly kind: 'fanout';
-  readonly conversationId: string;
-  readonly msgId: number;
-  /** The sending connection, which got the ack and not the message. */
-  readonly exceptConnectionId?: string;
-  readonly slotTime: number;
-  /** Resumptions so far; the sweeper gives up after the delivery bound. */
-  readonly attempts: number;
-  readonly nextDueAt: number;
-}
-
-/** A connection whose token expires at `nextDueAt`: the sweeper kicks it then. */
-export interface TokenExpiry extends StoredRow {
-  readonly kind: 'expiry';
-  readonly connectionId: string;
-  readonly userId: string;
-  readonly slotTime: number;
-  readonly nextDueAt: number;
-}
-
-/** Anything the sweeper acts on when it comes due. */
-export type DueItem = PendingDelivery | FanoutMarker | TokenExpiry;
-
-export interface DeliveryKey {
-  readonly connectionId: string;
-  readonly conversationId: string;
-  readonly msgId: number;
 }
 
 export interface PendingStore {
@@ -315,11 +187,6 @@ export interface GroupStore {
   removeMembers(groupId: string, userIds: readonly string[]): Promise<string[]>;
 }
 
-/** Where a send with a client_msg_id was numbered: enough to store it, or to ack it again. */
-export interface SentMessageRecord extends RingEntry {
-  readonly contentHash: string;
-}
-
 export interface SentMessageStore {
   /**
    * Claims the idempotency key for this numbering. When the key is taken already, returns the record that holds it
@@ -331,63 +198,7 @@ export interface SentMessageStore {
   ): Promise<{ claimed: true } | { claimed: false; existing: SentMessageRecord }>;
 }
 
-export interface DeviceTokenStore {
-  /**
-   * Registers a token for the user (keeping the user's `max` newest) unless another user holds it: then nothing
-   * changes and the holder is returned.
-   */
-  register(userId: string, token: DeviceToken, nowMs: number, max: number): Promise<{ readonly heldBy?: string }>;
-  /**
-   * Opens a challenge on a held token: its code's hash, for `ttlMs`, unless a challenge is open already (false then:
-   * one push to the device per challenge). The platform is the registrant's.
-   */
-  openChallenge(token: DeviceToken, codeHash: string, nowMs: number, ttlMs: number): Promise<boolean>;
-  /**
-   * Gives the token to the user when `codeHash` is its open challenge's, closing the challenge; the holder it had and
-   * the platform, or undefined when the code is not the open one (nothing changes).
-   */
-  answerChallenge(
-    userId: string,
-    token: string,
-    codeHash: string,
-    nowMs: number,
-    max: number,
-  ): Promise<{ readonly previousOwner: string; readonly platform: string } | undefined>;
-  /** Unregisters a token of the user (another user's token is left alone). */
-  unregister(userId: string, token: string): Promise<void>;
-  /** The user's tokens. */
-  tokensOf(userId: string): Promise<DeviceToken[]>;
-}
-
-/** The push flood bounds (core/store/push-throttle.ts): a window per receiver and conversation, a budget per sender. */
-export interface PushThrottle {
-  /**
-   * Claims the receiver's push window of a conversation for `windowMs`; false when a push of it (another message's)
-   * went out less than a window ago. The same message may claim again (a redelivered event).
-   */
-  claimWindow(receiver: string, collapseId: string, msgId: number, nowMs: number, windowMs: number): Promise<boolean>;
-  /** Takes up to `wanted` receivers from the sender's budget of `limit` this minute; returns how many it got. */
-  takeBudget(sender: string, wanted: number, nowMs: number, limit: number): Promise<number>;
-}
-
-/** Publishes undelivered-message events (the offline push hook); throws EventsUnavailableError when some were not. */
-export interface EventPublisher {
-  publishUndelivered(details: readonly UndeliveredMessageDetail[]): Promise<void>;
-}
-
-/** Publishes device-token challenges (a push to one token, core/domain/push.ts) on the push hook's bus. */
-export interface ChallengePublisher {
-  publishChallenge(detail: DeviceTokenChallengeDetail): Promise<void>;
-}
-
-/** Per-member push mutes of groups (TeamTalk's group shield status). */
-export interface GroupMuteStore {
-  /** Mutes or unmutes a group's pushes for a member; false (and nothing written) when the user is no member. */
-  setMuted(groupId: string, userId: string, muted: boolean): Promise<boolean>;
-  /** The users among `userIds` who muted the group's pushes. */
-  mutedAmong(groupId: string, userIds: readonly string[]): Promise<Set<string>>;
-}
-
+/** Every table's store, as a handler runtime (core/runtime.ts) holds them; a use-case's ports name the ones it uses. */
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;

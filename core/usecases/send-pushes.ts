@@ -12,17 +12,26 @@
  * redeliver it without duplicates (the same message claims its windows again; the budget is charged again). Once
  * sending has begun nothing throws: a provider that keeps answering 429/5xx is retried with backoff (its Retry-After
  * honoured) up to `maxAttempts`, then counted as failed; a token the provider calls gone is removed from DeviceTokens
- * at once. Every provider call ends within PROVIDER_TIMEOUT_MS (core/push/http.ts), and a try (or a wait before one)
+ * at once. Every provider call ends within PROVIDER_TIMEOUT_MS (core/ports/push.ts), and a try (or a wait before one)
  * that the invocation's remaining time could not see to its end is not begun: the push counts as failed, so a slow
  * token fails its own push and never the invocation.
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
 import type { DeviceToken, DeviceTokenChallengeDetail, UndeliveredMessageDetail } from '../domain/push.js';
-import type { DeviceTokenStore, GroupMuteStore, PushThrottle } from '../ports.js';
-import { challengeContent, collapseIdOf, pushContent, type PushContent } from './content.js';
-import { PROVIDER_TIMEOUT_MS } from './http.js';
-import type { PushProvider, SendOutcome } from './provider.js';
+import {
+  type DeviceTokenStore,
+  type GroupMuteStore,
+  type PushThrottle,
+  PROVIDER_TIMEOUT_MS,
+  type PushProvider,
+  type SendOutcome,
+} from '../ports/push.js';
+import { challengeContent, collapseIdOf, pushContent, type PushContent } from '../domain/push-content.js';
+import type { Config } from '../config.js';
+import type { Clock } from '../ports/clock.js';
+import type { Stores } from '../ports/stores.js';
+import { unreadTotal } from './sessions.js';
 
 /** Which provider serves a token of each `device_token` platform (windows has none: its tokens are skipped). */
 export const PLATFORM_PROVIDERS: Readonly<Record<string, ProviderName>> = {
@@ -63,6 +72,39 @@ export interface PushSendConfig {
   readonly collapseWindowMs: number;
   /** Receivers one sender's messages may push per minute. */
   readonly senderBudgetPerMinute: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The sender's ports on a handler runtime's stores: DeviceTokens, the group mutes, the flood bounds and the bounded
+ * unread count.
+ */
+export function pushSenderPorts(
+  runtime: Pick<Stores, 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations' | 'pushThrottle'> & {
+    readonly config: Config;
+    readonly clock: Clock;
+  },
+  providers: PushSenderPorts['providers'],
+  options: { sleep?: (ms: number) => Promise<void>; remainingMs?: () => number } = {},
+): PushSenderPorts {
+  return {
+    ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
+    deviceTokens: runtime.deviceTokens,
+    mutes: runtime.groupMutes,
+    throttle: runtime.pushThrottle,
+    now: () => runtime.clock.now(),
+    unreadTotal: (userId) => unreadTotal(runtime, userId),
+    providers,
+    sleep: options.sleep ?? sleep,
+    config: {
+      maxAttempts: runtime.config.pushMaxAttempts,
+      maxRetryWaitMs: runtime.config.pushMaxRetryWaitMs,
+      concurrency: runtime.config.fanoutConcurrency,
+      collapseWindowMs: runtime.config.pushCollapseWindowMs,
+      senderBudgetPerMinute: runtime.config.pushSenderBudgetPerMinute,
+    },
+  };
 }
 
 /** First backoff; doubled each try (with jitter), capped by maxRetryWaitMs. */

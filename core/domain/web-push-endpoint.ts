@@ -4,14 +4,13 @@
  * instance metadata service, anything in a VPC, any third party. So an endpoint must be https on the default port of
  * a host on the allowlist — the browsers' push services, plus the hosts a stack adds — and never an IP literal or
  * credentials; checked when a token is registered (`bad_request`) and again before each send (a token stored before
- * the check is dropped as gone). At connect time the host's addresses must all be public: an allowlisted name that
- * resolves to a loopback, private or link-local address is refused before any byte is sent (DNS rebinding).
- * Redirects are never followed (core/push/http.ts). Local mode adds the fake push service's exact origin
- * (`http://127.0.0.1:<port>`), the only loopback address the policy ever allows.
+ * the check is dropped as gone). At connect time the host's addresses must all be public
+ * (core/push-providers/public-addresses.ts), and redirects are never followed (core/push-providers/http.ts). Local
+ * mode adds the fake push service's exact origin (`http://127.0.0.1:<port>`), the only loopback address the policy
+ * ever allows.
  */
-import dns, { type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { ConfigError, EndpointNotAllowedError } from '../errors.js';
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors.js';
 
 /** The Web Push services of the browsers in use: Chrome (FCM), Firefox, Safari, Edge (WNS). */
 export const WEB_PUSH_SERVICE_HOSTS: readonly string[] = [
@@ -86,7 +85,7 @@ export class WebPushEndpointPolicy {
     if (!URL.canParse(endpoint)) return 'the endpoint is not a URL';
     const url = new URL(endpoint);
     if (url.username !== '' || url.password !== '') return 'the endpoint carries credentials';
-    if (this.entries.some((e) => 'origin' in e && e.origin === url.origin)) return undefined;
+    if (this.isExactOrigin(url)) return undefined;
     if (url.protocol !== 'https:') return 'the endpoint is not https';
     if (url.port !== '') return 'the endpoint names a port';
     if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return 'the endpoint is an IP address';
@@ -96,65 +95,11 @@ export class WebPushEndpointPolicy {
     return allowed ? undefined : `${url.hostname} is not a Web Push service on the allowlist`;
   }
 
-  /** The resolver to connect to `url` with: public addresses only, unless the URL is an allowlisted exact origin. */
-  lookupFor(url: URL, lookup: LookupFunction = dns.lookup as LookupFunction): LookupFunction | undefined {
-    return this.entries.some((e) => 'origin' in e && e.origin === url.origin) ? undefined : publicAddressesOnly(lookup);
+  /** Whether `url` is an allowlisted exact origin (local mode's fake), whose address is not held to public ones. */
+  isExactOrigin(url: URL): boolean {
+    return this.entries.some((e) => 'origin' in e && e.origin === url.origin);
   }
 }
 
 const isOneLabelUnder = (hostname: string, suffix: string) =>
   hostname.endsWith(suffix) && /^[a-z0-9-]+$/.test(hostname.slice(0, -suffix.length));
-
-/** Loopback, private, link-local, shared, multicast, reserved and documentation ranges (IANA special-purpose). */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-// IPv4-mapped addresses (::ffff:a.b.c.d) are checked against the IPv4 ranges by BlockList itself.
-for (const [network, prefix] of [
-  ['::', 96],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-
-export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  return family !== 0 && !NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** A resolver that fails, before any connection, when any address of the host is not public. */
-function publicAddressesOnly(lookup: LookupFunction): LookupFunction {
-  return (hostname, options, callback) => {
-    lookup(hostname, { ...options, all: true }, (error, found) => {
-      if (error) return callback(error, '');
-      const addresses = found as LookupAddress[];
-      const refused = addresses.find((a) => !isPublicAddress(a.address));
-      if (refused || addresses.length === 0) {
-        const why = refused ? `resolves to ${refused.address}, not a public address` : 'has no address';
-        return callback(new EndpointNotAllowedError(`${hostname} ${why}`) as NodeJS.ErrnoException, '');
-      }
-      if (options.all) return callback(null, addresses);
-      callback(null, addresses[0]!.address, addresses[0]!.family);
-    });
-  };
-}

@@ -3,16 +3,16 @@
  * access token for the service account: a JWT signed with the account's RSA key (RS256) is exchanged at its
  * token_uri (grant type jwt-bearer, RFC 7523) for a bearer token that lives about an hour; it is kept until a minute
  * before it expires, or until FCM answers 401, so one token serves every push of a warm instance. A token FCM
- * reports as UNREGISTERED (or 404) is gone. Both calls are bounded requests (core/push/http.ts): a timeout, a few KB
- * of answer, no redirect.
+ * reports as UNREGISTERED (or 404) is gone. Both calls are bounded requests (core/push-providers/http.ts): a
+ * timeout, a few KB of answer, no redirect.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
-import type { Clock } from '../ports.js';
-import { fitPayload, type PushContent } from './content.js';
-import { boundedRequest, type BoundedResponse } from './http.js';
-import { isRetryableStatus, retryAfterMs, type PushProvider, type SendOutcome } from './provider.js';
+import type { Clock } from '../ports/clock.js';
+import { fitPayload, type PushContent } from '../domain/push-content.js';
+import { boundedRequest, type BoundedResponse, isRetryableStatus, retryAfterMs } from './http.js';
+import type { PushProvider, SendOutcome } from '../ports/push.js';
 
 /** The fields of a Firebase service-account key file (the JSON the console downloads) that the sender uses. */
 export interface FcmServiceAccount {
