@@ -46,6 +46,7 @@ import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
 import { ChatWebSocketApi, DEFAULT_STAGE_THROTTLE } from './websocket-api.js';
+import { ConfigError } from '../core/errors.js';
 
 export type { AlarmThresholds, MonitoringLevel } from './monitoring.js';
 export type { ApnsPushProps, ChatPushProps, FcmPushProps, WebPushProps } from './push-notifications.js';
@@ -253,7 +254,7 @@ export interface ChatBackendProps {
 function wholeDays(retention: Duration): number {
   const days = retention.toDays({ integral: false });
   if (!Number.isInteger(days) || days <= 0)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: messageRetention must be a whole number of days, at least one, got ${retention.toHumanString()}`,
     );
   return days;
@@ -261,7 +262,7 @@ function wholeDays(retention: Duration): number {
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`ChatBackend: ${name} must be a positive integer, got ${value}`);
+    throw new ConfigError(`ChatBackend: ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -269,7 +270,7 @@ function positiveInteger(name: string, value: number): number {
 function maxMessageBytes(value: number): number {
   positiveInteger('maxMessageBytes', value);
   if (value > MAX_MSG_BYTES_LIMIT)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: maxMessageBytes must be at most ${MAX_MSG_BYTES_LIMIT} (a message must fit one 128 KB frame), got ${value}`,
     );
   return value;
@@ -283,7 +284,7 @@ function memberDeliveries(props: ChatBackendProps): number {
   );
   const maxGroupMembers = props.maxGroupMembers ?? DEFAULTS.maxGroupMembers;
   if (value < maxGroupMembers - 1)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: memberDeliveriesPerSecond must be at least maxGroupMembers − 1 (${maxGroupMembers - 1}): a message to a full group takes that many, got ${value}`,
     );
   return value;
@@ -338,7 +339,7 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
 function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
   const bad = hosts.find((h) => !isWebPushHostPattern(h));
   if (bad !== undefined)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`,
     );
   return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
@@ -349,14 +350,14 @@ function attachmentSettings(props: ChatBackendProps): Record<string, string> {
   const bytes = (name: string, value: number) => {
     positiveInteger(name, value);
     if (value > MAX_ATTACHMENT_BYTES_LIMIT)
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: ${name} must be at most ${MAX_ATTACHMENT_BYTES_LIMIT} (S3's largest single PUT), got ${value}`,
       );
     return String(value);
   };
   const ttl = (props.attachmentUrlTtl ?? Duration.seconds(DEFAULTS.attachmentUrlTtlSeconds)).toSeconds();
   if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ATTACHMENT_URL_TTL_SECONDS) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: attachmentUrlTtl must be whole seconds from 1 to ${MAX_ATTACHMENT_URL_TTL_SECONDS}, got ${ttl}`,
     );
   }
@@ -383,7 +384,7 @@ function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSk
     if (value === undefined) continue;
     const seconds = value.toSeconds({ integral: false });
     if (!Number.isInteger(seconds) || seconds < 0)
-      throw new Error(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
+      throw new ConfigError(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
     times[field] = seconds;
   }
   return times;
@@ -393,13 +394,13 @@ function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSk
 function validate(props: ChatBackendProps): void {
   const logLevel = props.logLevel ?? 'INFO';
   if (!LOG_LEVELS.includes(logLevel))
-    throw new Error(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
+    throw new ConfigError(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
   if (
     props.alarmEmail !== undefined &&
     !Token.isUnresolved(props.alarmEmail) &&
     !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)
   ) {
-    throw new Error(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
+    throw new ConfigError(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
   }
   resolveAlarmThresholds(props.alarmThresholds);
   if (
@@ -407,13 +408,15 @@ function validate(props: ChatBackendProps): void {
     !Token.isUnresolved(props.serviceName) &&
     !/^[\w.@/-]{1,250}$/.test(props.serviceName)
   ) {
-    throw new Error(`ChatBackend: serviceName must be 1-250 characters of A-Za-z0-9_.@/-, got "${props.serviceName}"`);
+    throw new ConfigError(
+      `ChatBackend: serviceName must be 1-250 characters of A-Za-z0-9_.@/-, got "${props.serviceName}"`,
+    );
   }
   sweepIntervalMinutes(props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs));
   if (props.messageRetention) wholeDays(props.messageRetention);
   reservedConcurrency(props);
   if (props.monitoring !== undefined && !MONITORING_LEVELS.includes(props.monitoring)) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got ${String(props.monitoring)}`,
     );
   }
@@ -430,13 +433,13 @@ function reservedConcurrency(props: ChatBackendProps): void {
   let total = 0;
   for (const [fnId, value] of Object.entries(props.reservedConcurrency ?? {})) {
     if (!FUNCTION_IDS.includes(fnId as FunctionId))
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`,
       );
     total += positiveInteger(`reservedConcurrency.${fnId}`, value);
   }
   if (total > quota - LAMBDA_UNRESERVED_MINIMUM) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: reservedConcurrency reserves ${total} executions, but an account quota of ${quota} (accountConcurrencyLimit) lets at most ${quota - LAMBDA_UNRESERVED_MINIMUM} be reserved: Lambda keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved. ` +
         'New accounts start with a lower quota: see `aws lambda get-account-settings`, ask for an increase (Service Quotas), or reserve less.',
     );
