@@ -230,11 +230,6 @@ export interface ChatBackendProps {
    * @default 'ifMissing'
    */
   readonly apiGatewayLogsRole?: ApiGatewayLogsRoleMode;
-  /**
-   * @deprecated use `apiGatewayLogsRole`: `true` is `'ifMissing'`, `false` is `'leave'`.
-   * @default true
-   */
-  readonly configureApiGatewayLogsRole?: boolean;
   /** Largest picture `attachment_upload` signs an upload for, in bytes (MAX_IMAGE_BYTES). @default 10485760 (10 MiB) */
   readonly maxImageBytes?: number;
   /** Largest voice note `attachment_upload` signs an upload for, in bytes (MAX_AUDIO_BYTES). @default 2097152 (2 MiB) */
@@ -508,8 +503,7 @@ export class ChatBackend extends Construct {
       throttle: props.throttle ?? DEFAULT_STAGE_THROTTLE,
       logRetention,
       removalPolicy,
-      apiGatewayLogsRole:
-        props.apiGatewayLogsRole ?? (props.configureApiGatewayLogsRole === false ? 'leave' : 'ifMissing'),
+      apiGatewayLogsRole: props.apiGatewayLogsRole ?? 'ifMissing',
     });
     this.webSocketApi = api.api;
     this.stage = api.stage;
