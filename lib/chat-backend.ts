@@ -95,7 +95,7 @@ export interface ChatBackendProps {
    * @default false
    */
   readonly smokeTestClient?: boolean;
-  /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
+  /** How long a delivery waits for msg_data_ack before it is sent again. @default Duration.seconds(15) */
   readonly ackTimeout?: Duration;
   /** Deliveries of one message to one connection, the first included. @default 5 */
   readonly maxDeliveryAttempts?: number;
@@ -134,7 +134,7 @@ export interface ChatBackendProps {
   readonly messageRetention?: Duration;
   /** WebSocket stage name. @default 'prod' */
   readonly stageName?: string;
-  /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default 1 minute */
+  /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
   /**
    * Default route throttling of the stage (steady requests per second and burst), shared by every client: the cap
@@ -158,7 +158,7 @@ export interface ChatBackendProps {
    * @default 1000
    */
   readonly accountConcurrencyLimit?: number;
-  /** Log retention of the function and access log groups. @default one month */
+  /** Log retention of the function and access log groups. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
    * Level of the handlers' logs: each function's application log level (Lambda JSON logging), which Powertools obeys;
@@ -219,7 +219,7 @@ export interface ChatBackendProps {
   readonly serviceName?: string;
   /**
    * Name of the CloudWatch dashboard (names are unique per account).
-   * @default `<stack name>-<region>` for the stack's first ChatBackend, `<stack name>-<path in the stack>-<region>` for the others
+   * @default - `<stack name>-<region>` for the stack's first ChatBackend, `<stack name>-<path in the stack>-<region>` for the others
    */
   readonly dashboardName?: string;
   /**
@@ -239,7 +239,7 @@ export interface ChatBackendProps {
    * retention + 1 day. A message past it is refused `limit_exceeded`. @default 10737418240 (10 GiB)
    */
   readonly maxAttachmentBytesPerUser?: number;
-  /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default 300 seconds */
+  /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default Duration.seconds(300) */
   readonly attachmentUrlTtl?: Duration;
   /** Origins browsers may upload attachments from (the bucket's CORS); the signed URLs are what grant access. @default ['*'] */
   readonly attachmentCorsOrigins?: readonly string[];
