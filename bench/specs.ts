@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTION_ROUTES, FUNCTION_IDS } from '../core/routes.js';
+import { DEFAULT_ROUTE, FUNCTION_IDS, ROUTES } from '../core/routes.js';
 import { BUNDLING, FUNCTION_SPECS } from '../lib/function-specs.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,7 +45,7 @@ export async function loadBackendSpecs(): Promise<BackendSpecs> {
       entry: FUNCTION_SPECS[id].entry,
       memoryMb: FUNCTION_SPECS[id].memorySize,
     })),
-    routes: { $connect: 'connect', $disconnect: 'connect', $default: 'default', ...ACTION_ROUTES },
+    routes: ROUTES,
     bundle: {
       target: BUNDLING.target,
       format: BUNDLING.format,
@@ -63,7 +63,7 @@ export async function loadBackendSpecs(): Promise<BackendSpecs> {
 
 /** Memory of the function behind a route ($default's for a route the stack does not map). */
 export function memoryOfRoute(specs: BackendSpecs, routeKey: string): number {
-  return memoryOf(specs, specs.routes[routeKey] ?? specs.routes['$default']!);
+  return memoryOf(specs, specs.routes[routeKey] ?? specs.routes[DEFAULT_ROUTE]!);
 }
 
 export function memoryOf(specs: BackendSpecs, functionId: string): number {

@@ -17,7 +17,7 @@ import {
 } from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { ACTION_ROUTES } from '../core/routes.js';
+import { ROUTES } from '../core/routes.js';
 import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
@@ -108,9 +108,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       identitySources: ['route.request.querystring.token'],
       // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
       stagelessManagementApi: true,
-      routes: Object.fromEntries(
-        ['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)]),
-      ),
+      routes: Object.fromEntries(Object.keys(ROUTES).map((key) => [key, lazy(key)])),
       logger: options.logger ?? quiet,
       ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
     });
@@ -144,15 +142,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     const built = Object.fromEntries(
       Object.entries(ROUTE_HANDLER_FACTORIES).map(([fn, make]) => [fn, make(runtime)]),
     ) as Record<RouteFunctionId, (event: HandlerEvent) => Promise<WebSocketResult>>;
-    const connect = built.connect;
-    resolveRoutes({
-      $connect: route('$connect', connect),
-      $disconnect: route('$disconnect', connect),
-      $default: route('$default', built.default),
-      ...Object.fromEntries(
-        Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, route(action, built[fnId])]),
-      ),
-    });
+    resolveRoutes(Object.fromEntries(Object.entries(ROUTES).map(([key, fnId]) => [key, route(key, built[fnId])])));
 
     // Called like EventBridge would; the handler's parameter list has changed before, so it is called loosely.
     const sweeperHandler = createSweeperHandler(runtime) as (event?: unknown) => Promise<unknown>;

@@ -3,8 +3,6 @@ import { ConfigError } from './errors.js';
 import { checkAllowlist } from './domain/web-push-endpoint.js';
 import { TABLES, type TableId } from './store/schema.js';
 
-export { ConfigError };
-
 /** Settings shared by the handlers, read once per Lambda instance from the environment. */
 export interface Config {
   /** Physical table names by logical id. */

@@ -7,19 +7,7 @@
 import type { ClientAction } from '../protocol/frames.js';
 
 /** The Lambda functions of the stack (one per folder under lambdas/). */
-export type FunctionId =
-  | 'authorizer'
-  | 'connect'
-  | 'send'
-  | 'ack'
-  | 'sync'
-  | 'groups'
-  | 'devices'
-  | 'default'
-  | 'sweeper'
-  | 'attachments';
-
-export const FUNCTION_IDS: readonly FunctionId[] = [
+export const FUNCTION_IDS = [
   'authorizer',
   'connect',
   'send',
@@ -30,7 +18,14 @@ export const FUNCTION_IDS: readonly FunctionId[] = [
   'default',
   'sweeper',
   'attachments',
-];
+] as const;
+
+export type FunctionId = (typeof FUNCTION_IDS)[number];
+
+/** API Gateway's own route keys. */
+export const CONNECT_ROUTE = '$connect';
+export const DISCONNECT_ROUTE = '$disconnect';
+export const DEFAULT_ROUTE = '$default';
 
 /**
  * Actions with a route of their own, and the function behind each: every client action of the protocol but
@@ -59,3 +54,16 @@ export const ACTION_ROUTES = {
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;
+
+/**
+ * Every route key of the API and the function behind it: API Gateway's own three (`$connect` behind the token
+ * authorizer) and one per action.
+ */
+export const ROUTES = {
+  [CONNECT_ROUTE]: 'connect',
+  [DISCONNECT_ROUTE]: 'connect',
+  [DEFAULT_ROUTE]: 'default',
+  ...ACTION_ROUTES,
+} as const satisfies Record<string, FunctionId>;
+
+export type RouteKey = keyof typeof ROUTES;

@@ -32,10 +32,13 @@ export interface EmulatorLimits {
   readonly maxSendBufferBytes: number;
 }
 
+/** API Gateway's largest WebSocket message, either way: a client's message or a PostToConnection payload. */
+const MAX_MESSAGE_BYTES = 128 * 1024;
+
 export const AWS_LIMITS: EmulatorLimits = {
-  maxMessageBytes: 128 * 1024,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
   maxFrameBytes: 32 * 1024,
-  maxPostBytes: 128 * 1024,
+  maxPostBytes: MAX_MESSAGE_BYTES,
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionDurationMs: 2 * 60 * 60 * 1000,
   integrationTimeoutMs: 29_000,

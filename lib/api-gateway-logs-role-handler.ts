@@ -9,6 +9,7 @@
  */
 import { APIGatewayClient, GetAccountCommand, UpdateAccountCommand } from '@aws-sdk/client-api-gateway';
 import { DeleteRoleCommand, DetachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CustomResourceResponseError } from '../core/errors.js';
 
 /** What the handler reads of CloudFormation's request. */
 export interface LogsRoleEvent {
@@ -108,5 +109,5 @@ export async function handler(event: CloudFormationRequest): Promise<void> {
     LogicalResourceId: event.LogicalResourceId,
   });
   const answer = await fetch(event.ResponseURL, { method: 'PUT', headers: { 'content-type': '' }, body });
-  if (!answer.ok) throw new Error(`CloudFormation response refused: ${answer.status}`);
+  if (!answer.ok) throw new CustomResourceResponseError(`CloudFormation response refused: ${answer.status}`);
 }

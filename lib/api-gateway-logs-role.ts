@@ -18,6 +18,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
+import { ConfigError } from '../core/errors.js';
 
 /** How the construct treats the region's API Gateway CloudWatch Logs role; see ApiGatewayLogsRole. */
 export type ApiGatewayLogsRoleMode = 'ifMissing' | 'overwrite' | 'leave';
@@ -48,7 +49,7 @@ export class ApiGatewayLogsRole extends Construct {
     const existing = BY_STACK.get(Stack.of(scope));
     if (!existing) return new ApiGatewayLogsRole(scope, id, props);
     if (existing.mode !== props.mode) {
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: apiGatewayLogsRole "${props.mode}" differs from "${existing.mode}" of ${existing.node.path}; the setting is one per region, so every ChatBackend of a stack must ask the same`,
       );
     }
@@ -60,7 +61,7 @@ export class ApiGatewayLogsRole extends Construct {
     BY_STACK.set(Stack.of(this), this);
     this.mode = props.mode;
     if (!API_GATEWAY_LOGS_ROLE_MODES.includes(props.mode)) {
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${String(props.mode)}"`,
       );
     }

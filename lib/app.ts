@@ -36,6 +36,7 @@ import { MONITORING_LEVELS, type MonitoringLevel } from './monitoring.js';
 import type { ChatPushProps } from './push-notifications.js';
 import { DEFAULT_STAGE_THROTTLE } from './websocket-api.js';
 import { TeamTalkStack } from './stack.js';
+import { ConfigError } from '../core/errors.js';
 
 export const DEFAULT_STACK_NAME = 'TeamTalkServerless';
 
@@ -49,7 +50,7 @@ export interface CreatedApp {
 function optionalString(app: App, key: string): string | undefined {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new Error(`context ${key} must be a string`);
+  if (typeof value !== 'string') throw new ConfigError(`context ${key} must be a string`);
   return value.trim();
 }
 
@@ -59,7 +60,7 @@ function optionalBoolean(app: App, key: string): boolean | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
-  throw new Error(`context ${key} must be true or false, got "${String(value)}"`);
+  throw new ConfigError(`context ${key} must be true or false, got "${String(value)}"`);
 }
 
 /** A positive whole number context value (a number in cdk.json, a string from `-c key=30`). */
@@ -69,7 +70,7 @@ function optionalPositiveInteger(app: App, key: string): number | undefined {
   const n =
     typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`context ${key} must be a positive whole number, got "${String(value)}"`);
+    throw new ConfigError(`context ${key} must be a positive whole number, got "${String(value)}"`);
   return n;
 }
 
@@ -77,7 +78,7 @@ function optionalPositiveInteger(app: App, key: string): number | undefined {
 function secretOf(scope: Construct, id: string, nameOrArn: string): secretsmanager.ISecret {
   if (!nameOrArn.startsWith('arn:')) return secretsmanager.Secret.fromSecretNameV2(scope, id, nameOrArn);
   if (!/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:\S+$/.test(nameOrArn))
-    throw new Error(`context: "${nameOrArn}" is not a Secrets Manager secret ARN`);
+    throw new ConfigError(`context: "${nameOrArn}" is not a Secrets Manager secret ARN`);
   return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
     ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, nameOrArn)
     : secretsmanager.Secret.fromSecretPartialArn(scope, id, nameOrArn);
@@ -96,16 +97,16 @@ export function pushPropsFromContext(app: App, scope: Construct | undefined): Ch
   const webPush = optionalString(app, 'pushWebPushSecret');
   const subject = optionalString(app, 'pushWebPushSubject');
   if (!apns && (Object.values(apnsIds).some(Boolean) || production !== undefined))
-    throw new Error('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
-  if (!webPush && subject) throw new Error('context pushWebPushSubject needs pushWebPushSecret');
+    throw new ConfigError('context pushApnsKeyId/TeamId/BundleId/Production need pushApnsSecret');
+  if (!webPush && subject) throw new ConfigError('context pushWebPushSubject needs pushWebPushSecret');
   if (!fcm && !apns && !webPush) return undefined;
-  if (!scope) throw new Error('push context keys need the stack to import their secrets in');
+  if (!scope) throw new ConfigError('push context keys need the stack to import their secrets in');
   const missing = Object.entries(apnsIds)
     .filter(([, value]) => !value)
     .map(([name]) => `pushApns${name}`);
-  if (apns && missing.length > 0) throw new Error(`context pushApnsSecret needs ${missing.join(', ')}`);
+  if (apns && missing.length > 0) throw new ConfigError(`context pushApnsSecret needs ${missing.join(', ')}`);
   if (webPush && !subject)
-    throw new Error('context pushWebPushSecret needs pushWebPushSubject (a mailto: or https: URL)');
+    throw new ConfigError('context pushWebPushSecret needs pushWebPushSubject (a mailto: or https: URL)');
   return {
     ...(fcm ? { fcm: { serviceAccountSecret: secretOf(scope, 'PushFcmSecret', fcm) } } : {}),
     ...(apns
@@ -140,7 +141,7 @@ function throttleFromContext(app: App): ChatBackendProps['throttle'] {
 function userPoolEmailFromContext(app: App): cognito.UserPoolEmail | undefined {
   const fromEmail = optionalString(app, 'sesFromEmail');
   const sesRegion = optionalString(app, 'sesRegion');
-  if (!fromEmail && sesRegion) throw new Error('context sesRegion needs sesFromEmail');
+  if (!fromEmail && sesRegion) throw new ConfigError('context sesRegion needs sesFromEmail');
   return fromEmail ? cognito.UserPoolEmail.withSES({ fromEmail, sesRegion: sesRegion ?? Aws.REGION }) : undefined;
 }
 
@@ -149,19 +150,19 @@ export function backendPropsFromContext(app: App, scope?: Construct): ChatBacken
   const issuer = optionalString(app, 'oidcIssuer');
   const audience = optionalString(app, 'oidcAudience');
   const jwksUrl = optionalString(app, 'oidcJwksUrl');
-  if (!issuer && (audience || jwksUrl)) throw new Error('context oidcAudience/oidcJwksUrl need oidcIssuer');
+  if (!issuer && (audience || jwksUrl)) throw new ConfigError('context oidcAudience/oidcJwksUrl need oidcIssuer');
   if (issuer && !/^https:\/\/\S+$/.test(issuer))
-    throw new Error(`context oidcIssuer must be an https URL, got "${issuer}"`);
+    throw new ConfigError(`context oidcIssuer must be an https URL, got "${issuer}"`);
   if (issuer && !audience)
-    throw new Error('context oidcIssuer needs oidcAudience: the client id(s) whose tokens may connect');
+    throw new ConfigError('context oidcIssuer needs oidcAudience: the client id(s) whose tokens may connect');
 
   const removal = (optionalString(app, 'removalPolicy') ?? 'retain').toLowerCase();
   if (removal !== 'retain' && removal !== 'destroy') {
-    throw new Error(`context removalPolicy must be "retain" or "destroy", got "${removal}"`);
+    throw new ConfigError(`context removalPolicy must be "retain" or "destroy", got "${removal}"`);
   }
   const logLevel = optionalString(app, 'logLevel')?.toUpperCase();
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new Error(`context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    throw new ConfigError(`context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const alarmEmail = optionalString(app, 'alarmEmail');
   const tracing = optionalBoolean(app, 'tracing');
@@ -170,20 +171,22 @@ export function backendPropsFromContext(app: App, scope?: Construct): ChatBacken
   const retentionDays = optionalPositiveInteger(app, 'messageRetentionDays');
   const logsRole = optionalString(app, 'apiGatewayLogsRole');
   if (logsRole !== undefined && !(API_GATEWAY_LOGS_ROLE_MODES as readonly string[]).includes(logsRole)) {
-    throw new Error(
+    throw new ConfigError(
       `context apiGatewayLogsRole must be one of ${API_GATEWAY_LOGS_ROLE_MODES.join(', ')}, got "${logsRole}"`,
     );
   }
   const monitoring = optionalString(app, 'monitoring');
   if (monitoring !== undefined && !(MONITORING_LEVELS as readonly string[]).includes(monitoring)) {
-    throw new Error(`context monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got "${monitoring}"`);
+    throw new ConfigError(`context monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got "${monitoring}"`);
   }
   const smokeTestClient = optionalBoolean(app, 'smokeTestClient');
   const throttle = throttleFromContext(app);
   const userPoolEmail = userPoolEmailFromContext(app);
   const push = pushPropsFromContext(app, scope);
   if (issuer && (smokeTestClient || userPoolEmail))
-    throw new Error('context smokeTestClient and sesFromEmail are for the created user pool: not with oidcIssuer');
+    throw new ConfigError(
+      'context smokeTestClient and sesFromEmail are for the created user pool: not with oidcIssuer',
+    );
   return {
     removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     ...(logLevel ? { logLevel: logLevel as ChatLogLevel } : {}),

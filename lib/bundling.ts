@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BUNDLING } from './function-specs.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Runtime of every function; esbuild targets the same Node.js major (lib/function-specs.ts NODE_MAJOR). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -26,7 +27,7 @@ export function packageModule(sourcePath: string): string {
   if (existsSync(source)) return source;
   const compiled = source.replace(/\.ts$/, '.js');
   if (existsSync(compiled)) return compiled;
-  throw new Error(
+  throw new ConfigError(
     `ChatBackend: ${sourcePath} is missing from ${PACKAGE_ROOT} (neither .ts nor .js); reinstall the package`,
   );
 }
@@ -43,7 +44,7 @@ export function findLockFile(from: string = PACKAGE_ROOT): string {
     const found = LOCK_FILES.map((name) => join(dir, name)).find((path) => existsSync(path));
     if (found) return found;
     if (dirname(dir) === dir) {
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; install the app's dependencies first (npm install)`,
       );
     }

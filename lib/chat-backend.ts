@@ -46,6 +46,7 @@ import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
 import { ChatWebSocketApi, DEFAULT_STAGE_THROTTLE } from './websocket-api.js';
+import { ConfigError } from '../core/errors.js';
 
 export type { AlarmThresholds, MonitoringLevel } from './monitoring.js';
 export type { ApnsPushProps, ChatPushProps, FcmPushProps, WebPushProps } from './push-notifications.js';
@@ -94,7 +95,7 @@ export interface ChatBackendProps {
    * @default false
    */
   readonly smokeTestClient?: boolean;
-  /** How long a delivery waits for msg_data_ack before it is sent again. @default 15 seconds */
+  /** How long a delivery waits for msg_data_ack before it is sent again. @default Duration.seconds(15) */
   readonly ackTimeout?: Duration;
   /** Deliveries of one message to one connection, the first included. @default 5 */
   readonly maxDeliveryAttempts?: number;
@@ -133,7 +134,7 @@ export interface ChatBackendProps {
   readonly messageRetention?: Duration;
   /** WebSocket stage name. @default 'prod' */
   readonly stageName?: string;
-  /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default 1 minute */
+  /** How often the sweeper redelivers unacked messages; whole minutes, at least one. @default Duration.minutes(1) */
   readonly sweepInterval?: Duration;
   /**
    * Default route throttling of the stage (steady requests per second and burst), shared by every client: the cap
@@ -157,7 +158,7 @@ export interface ChatBackendProps {
    * @default 1000
    */
   readonly accountConcurrencyLimit?: number;
-  /** Log retention of the function and access log groups. @default one month */
+  /** Log retention of the function and access log groups. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
    * Level of the handlers' logs: each function's application log level (Lambda JSON logging), which Powertools obeys;
@@ -218,7 +219,7 @@ export interface ChatBackendProps {
   readonly serviceName?: string;
   /**
    * Name of the CloudWatch dashboard (names are unique per account).
-   * @default `<stack name>-<region>` for the stack's first ChatBackend, `<stack name>-<path in the stack>-<region>` for the others
+   * @default - `<stack name>-<region>` for the stack's first ChatBackend, `<stack name>-<path in the stack>-<region>` for the others
    */
   readonly dashboardName?: string;
   /**
@@ -229,11 +230,6 @@ export interface ChatBackendProps {
    * @default 'ifMissing'
    */
   readonly apiGatewayLogsRole?: ApiGatewayLogsRoleMode;
-  /**
-   * @deprecated use `apiGatewayLogsRole`: `true` is `'ifMissing'`, `false` is `'leave'`.
-   * @default true
-   */
-  readonly configureApiGatewayLogsRole?: boolean;
   /** Largest picture `attachment_upload` signs an upload for, in bytes (MAX_IMAGE_BYTES). @default 10485760 (10 MiB) */
   readonly maxImageBytes?: number;
   /** Largest voice note `attachment_upload` signs an upload for, in bytes (MAX_AUDIO_BYTES). @default 2097152 (2 MiB) */
@@ -243,7 +239,7 @@ export interface ChatBackendProps {
    * retention + 1 day. A message past it is refused `limit_exceeded`. @default 10737418240 (10 GiB)
    */
   readonly maxAttachmentBytesPerUser?: number;
-  /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default 300 seconds */
+  /** Lifetime of the presigned upload and download URLs, at most an hour (ATTACHMENT_URL_TTL_SECONDS). @default Duration.seconds(300) */
   readonly attachmentUrlTtl?: Duration;
   /** Origins browsers may upload attachments from (the bucket's CORS); the signed URLs are what grant access. @default ['*'] */
   readonly attachmentCorsOrigins?: readonly string[];
@@ -253,7 +249,7 @@ export interface ChatBackendProps {
 function wholeDays(retention: Duration): number {
   const days = retention.toDays({ integral: false });
   if (!Number.isInteger(days) || days <= 0)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: messageRetention must be a whole number of days, at least one, got ${retention.toHumanString()}`,
     );
   return days;
@@ -261,7 +257,7 @@ function wholeDays(retention: Duration): number {
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`ChatBackend: ${name} must be a positive integer, got ${value}`);
+    throw new ConfigError(`ChatBackend: ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -269,7 +265,7 @@ function positiveInteger(name: string, value: number): number {
 function maxMessageBytes(value: number): number {
   positiveInteger('maxMessageBytes', value);
   if (value > MAX_MSG_BYTES_LIMIT)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: maxMessageBytes must be at most ${MAX_MSG_BYTES_LIMIT} (a message must fit one 128 KB frame), got ${value}`,
     );
   return value;
@@ -283,7 +279,7 @@ function memberDeliveries(props: ChatBackendProps): number {
   );
   const maxGroupMembers = props.maxGroupMembers ?? DEFAULTS.maxGroupMembers;
   if (value < maxGroupMembers - 1)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: memberDeliveriesPerSecond must be at least maxGroupMembers − 1 (${maxGroupMembers - 1}): a message to a full group takes that many, got ${value}`,
     );
   return value;
@@ -338,7 +334,7 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
 function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
   const bad = hosts.find((h) => !isWebPushHostPattern(h));
   if (bad !== undefined)
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`,
     );
   return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
@@ -349,14 +345,14 @@ function attachmentSettings(props: ChatBackendProps): Record<string, string> {
   const bytes = (name: string, value: number) => {
     positiveInteger(name, value);
     if (value > MAX_ATTACHMENT_BYTES_LIMIT)
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: ${name} must be at most ${MAX_ATTACHMENT_BYTES_LIMIT} (S3's largest single PUT), got ${value}`,
       );
     return String(value);
   };
   const ttl = (props.attachmentUrlTtl ?? Duration.seconds(DEFAULTS.attachmentUrlTtlSeconds)).toSeconds();
   if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_ATTACHMENT_URL_TTL_SECONDS) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: attachmentUrlTtl must be whole seconds from 1 to ${MAX_ATTACHMENT_URL_TTL_SECONDS}, got ${ttl}`,
     );
   }
@@ -383,7 +379,7 @@ function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSk
     if (value === undefined) continue;
     const seconds = value.toSeconds({ integral: false });
     if (!Number.isInteger(seconds) || seconds < 0)
-      throw new Error(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
+      throw new ConfigError(`ChatBackend: ${name} must be whole seconds, got ${value.toHumanString()}`);
     times[field] = seconds;
   }
   return times;
@@ -393,13 +389,13 @@ function tokenTimes(props: ChatBackendProps): Pick<TokenIssuerSettings, 'clockSk
 function validate(props: ChatBackendProps): void {
   const logLevel = props.logLevel ?? 'INFO';
   if (!LOG_LEVELS.includes(logLevel))
-    throw new Error(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
+    throw new ConfigError(`ChatBackend: logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
   if (
     props.alarmEmail !== undefined &&
     !Token.isUnresolved(props.alarmEmail) &&
     !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alarmEmail)
   ) {
-    throw new Error(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
+    throw new ConfigError(`ChatBackend: alarmEmail must be an email address, got "${props.alarmEmail}"`);
   }
   resolveAlarmThresholds(props.alarmThresholds);
   if (
@@ -407,13 +403,15 @@ function validate(props: ChatBackendProps): void {
     !Token.isUnresolved(props.serviceName) &&
     !/^[\w.@/-]{1,250}$/.test(props.serviceName)
   ) {
-    throw new Error(`ChatBackend: serviceName must be 1-250 characters of A-Za-z0-9_.@/-, got "${props.serviceName}"`);
+    throw new ConfigError(
+      `ChatBackend: serviceName must be 1-250 characters of A-Za-z0-9_.@/-, got "${props.serviceName}"`,
+    );
   }
   sweepIntervalMinutes(props.sweepInterval ?? Duration.millis(DEFAULTS.sweepIntervalMs));
   if (props.messageRetention) wholeDays(props.messageRetention);
   reservedConcurrency(props);
   if (props.monitoring !== undefined && !MONITORING_LEVELS.includes(props.monitoring)) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: monitoring must be one of ${MONITORING_LEVELS.join(', ')}, got ${String(props.monitoring)}`,
     );
   }
@@ -430,13 +428,13 @@ function reservedConcurrency(props: ChatBackendProps): void {
   let total = 0;
   for (const [fnId, value] of Object.entries(props.reservedConcurrency ?? {})) {
     if (!FUNCTION_IDS.includes(fnId as FunctionId))
-      throw new Error(
+      throw new ConfigError(
         `ChatBackend: reservedConcurrency has no function ${fnId} (functions: ${FUNCTION_IDS.join(', ')})`,
       );
     total += positiveInteger(`reservedConcurrency.${fnId}`, value);
   }
   if (total > quota - LAMBDA_UNRESERVED_MINIMUM) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: reservedConcurrency reserves ${total} executions, but an account quota of ${quota} (accountConcurrencyLimit) lets at most ${quota - LAMBDA_UNRESERVED_MINIMUM} be reserved: Lambda keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved. ` +
         'New accounts start with a lower quota: see `aws lambda get-account-settings`, ask for an increase (Service Quotas), or reserve less.',
     );
@@ -505,8 +503,7 @@ export class ChatBackend extends Construct {
       throttle: props.throttle ?? DEFAULT_STAGE_THROTTLE,
       logRetention,
       removalPolicy,
-      apiGatewayLogsRole:
-        props.apiGatewayLogsRole ?? (props.configureApiGatewayLogsRole === false ? 'leave' : 'ifMissing'),
+      apiGatewayLogsRole: props.apiGatewayLogsRole ?? 'ifMissing',
     });
     this.webSocketApi = api.api;
     this.stage = api.stage;

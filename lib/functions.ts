@@ -3,6 +3,7 @@
  * role holding exactly its lib/grants.ts access (tables, @connections, event bus), and the environment of exactly
  * its tables and settings (core/config.ts, core/auth/verify-token.ts).
  */
+import assert from 'node:assert/strict';
 import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -248,7 +249,7 @@ function nagArn(stack: Stack, arn: string): string {
         return parts.map(render).join(sep);
       }
     }
-    throw new Error(`nagArn: cannot render ${JSON.stringify(part)}`);
+    assert.fail(`nagArn: cannot render ${JSON.stringify(part)}`);
   };
   return render(resolved);
 }

@@ -6,6 +6,7 @@
 import { Duration, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { ConfigError } from '../core/errors.js';
 
 /** Tokens from an existing Cognito user pool (issuer `https://cognito-idp.<region>.amazonaws.com/<poolId>`). */
 export interface ExistingUserPoolAuthProps {
@@ -73,7 +74,7 @@ export class ChatIdentity extends Construct {
     const stack = Stack.of(this);
     const auth = props.auth;
     if (auth && (props.email || props.oAuth || props.smokeTestClient)) {
-      throw new Error(
+      throw new ConfigError(
         'ChatBackend: userPoolEmail, userPoolOAuth and smokeTestClient apply to the user pool the construct creates; omit auth to create one',
       );
     }
@@ -82,7 +83,7 @@ export class ChatIdentity extends Construct {
       this.audiences = requiredAudiences(auth.clientIds, 'auth.clientIds: the app client ids whose tokens may connect');
     } else if (auth && 'issuer' in auth && auth.issuer !== undefined) {
       if (!Token.isUnresolved(auth.issuer) && !/^https:\/\/\S+$/.test(auth.issuer)) {
-        throw new Error(`ChatBackend: auth.issuer must be an https URL, got "${auth.issuer}"`);
+        throw new ConfigError(`ChatBackend: auth.issuer must be an https URL, got "${auth.issuer}"`);
       }
       this.issuer = auth.issuer;
       this.audiences = requiredAudiences(
@@ -91,7 +92,7 @@ export class ChatIdentity extends Construct {
       );
       this.jwksUrl = auth.jwksUrl;
     } else if (auth) {
-      throw new Error(
+      throw new ConfigError(
         'ChatBackend: auth needs either userPool (an existing Cognito user pool) or issuer (an OIDC issuer)',
       );
     } else {
@@ -159,6 +160,6 @@ export class ChatIdentity extends Construct {
 function requiredAudiences(audiences: readonly string[] | undefined, what: string): string[] {
   const given = (audiences ?? []).filter((a) => Token.isUnresolved(a) || a.trim().length > 0);
   if (given.length === 0)
-    throw new Error(`ChatBackend: ${what}. Required: without it any token of the issuer would be accepted.`);
+    throw new ConfigError(`ChatBackend: ${what}. Required: without it any token of the issuer would be accepted.`);
   return given;
 }

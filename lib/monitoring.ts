@@ -19,6 +19,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE } from '../core/metric-names.js';
+import { ConfigError } from '../core/errors.js';
 
 /** How much the construct monitors: every alarm and the dashboard, or the alarms that say messages are failing. */
 export type MonitoringLevel = 'full' | 'minimal';
@@ -54,7 +55,7 @@ export function resolveAlarmThresholds(thresholds: AlarmThresholds = {}): Requir
   const resolved = { ...DEFAULT_ALARM_THRESHOLDS, ...thresholds };
   for (const [name, value] of Object.entries(resolved)) {
     if (!Number.isFinite(value) || value <= 0)
-      throw new Error(`ChatBackend: alarmThresholds.${name} must be a positive number, got ${value}`);
+      throw new ConfigError(`ChatBackend: alarmThresholds.${name} must be a positive number, got ${value}`);
   }
   return resolved;
 }

@@ -29,6 +29,7 @@ import { PUSH_ENV } from '../lambdas/push-sender/providers.js';
 import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
 import { PUSH_SENDER_SPEC } from './function-specs.js';
 import { PUSH_SENDER_ACCESS } from './grants.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Firebase Cloud Messaging (Android, and any app using FCM). */
 export interface FcmPushProps {
@@ -115,10 +116,10 @@ export interface PushNotificationsProps extends ChatPushProps {
 function floodBounds(props: ChatPushProps): Record<string, string> {
   const windowMs = props.collapseWindow?.toMilliseconds() ?? DEFAULTS.pushCollapseWindowMs;
   if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 3_600_000)
-    throw new Error('ChatBackend: push.collapseWindow must be whole milliseconds up to an hour');
+    throw new ConfigError('ChatBackend: push.collapseWindow must be whole milliseconds up to an hour');
   const budget = props.senderBudgetPerMinute ?? DEFAULTS.pushSenderBudgetPerMinute;
   if (!Number.isInteger(budget) || budget < 1)
-    throw new Error(`ChatBackend: push.senderBudgetPerMinute must be a positive integer, got ${budget}`);
+    throw new ConfigError(`ChatBackend: push.senderBudgetPerMinute must be a positive integer, got ${budget}`);
   return { [ENV.pushCollapseWindowMs]: String(windowMs), [ENV.pushSenderBudgetPerMinute]: String(budget) };
 }
 
@@ -137,15 +138,17 @@ export class PushNotifications extends Construct {
   constructor(scope: Construct, id: string, props: PushNotificationsProps) {
     super(scope, id);
     if (!props.fcm && !props.apns && !props.webPush)
-      throw new Error('ChatBackend: push needs at least one of fcm, apns, webPush');
+      throw new ConfigError('ChatBackend: push needs at least one of fcm, apns, webPush');
     const maxAttempts = props.maxAttempts ?? DEFAULTS.pushMaxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 10)
-      throw new Error(`ChatBackend: push.maxAttempts must be an integer from 1 to 10, got ${maxAttempts}`);
+      throw new ConfigError(`ChatBackend: push.maxAttempts must be an integer from 1 to 10, got ${maxAttempts}`);
     const maxRetryWaitMs = props.maxRetryWait?.toMilliseconds() ?? DEFAULTS.pushMaxRetryWaitMs;
-    if (maxRetryWaitMs > 60_000) throw new Error('ChatBackend: push.maxRetryWait must be at most 60 seconds');
+    if (maxRetryWaitMs > 60_000) throw new ConfigError('ChatBackend: push.maxRetryWait must be at most 60 seconds');
     const maxConcurrency = props.maxConcurrency ?? PUSH_SENDER_MAX_CONCURRENCY;
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000)
-      throw new Error(`ChatBackend: push.maxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`);
+      throw new ConfigError(
+        `ChatBackend: push.maxConcurrency must be an integer from 2 to 1000, got ${maxConcurrency}`,
+      );
 
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

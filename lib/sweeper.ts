@@ -9,6 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ConfigError } from '../core/errors.js';
 
 export interface ChatSweeperProps {
   /** The sweeper function. */
@@ -46,7 +47,7 @@ export class ChatSweeper extends Construct {
 export function sweepIntervalMinutes(interval: Duration): number {
   const minutes = interval.toMinutes({ integral: false });
   if (!Number.isInteger(minutes) || minutes < 1) {
-    throw new Error(
+    throw new ConfigError(
       `ChatBackend: sweepInterval must be a whole number of minutes (EventBridge rate), got ${interval.toMilliseconds()} ms`,
     );
   }

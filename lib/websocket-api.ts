@@ -11,7 +11,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ACTION_ROUTES, type FunctionId, type RoutedAction } from '../core/routes.js';
+import { CONNECT_ROUTE, type FunctionId, ROUTES, type RouteKey } from '../core/routes.js';
 import { ApiGatewayLogsRole, type ApiGatewayLogsRoleMode } from './api-gateway-logs-role.js';
 
 export interface ChatWebSocketApiProps {
@@ -99,8 +99,8 @@ export class ChatWebSocketApi extends Construct {
   }
 
   /**
-   * Adds `$connect` (behind the authorizer), `$disconnect`, `$default` and every action of core/routes.ts, each on
-   * its function; one integration per function, shared by all the actions it serves.
+   * Adds every route of core/routes.ts (`$connect` behind the authorizer), each on its function; one integration per
+   * function, shared by all the routes it serves.
    */
   addRoutes(functions: Readonly<Record<FunctionId, lambda.IFunction>>): void {
     const integrations = new Map<FunctionId, WebSocketLambdaIntegration>();
@@ -115,17 +115,15 @@ export class ChatWebSocketApi extends Construct {
       }
       return integration;
     };
-    this.api.addRoute('$connect', {
-      integration: integrationOf('connect'),
-      authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', functions.authorizer, {
-        identitySource: ['route.request.querystring.token'],
-      }),
+    const authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', functions.authorizer, {
+      identitySource: ['route.request.querystring.token'],
     });
-    this.api.addRoute('$disconnect', { integration: integrationOf('connect') });
-    for (const [action, fnId] of Object.entries(ACTION_ROUTES) as [RoutedAction, FunctionId][]) {
-      this.api.addRoute(action, { integration: integrationOf(fnId) });
+    for (const [routeKey, fnId] of Object.entries(ROUTES) as [RouteKey, FunctionId][]) {
+      this.api.addRoute(routeKey, {
+        integration: integrationOf(fnId),
+        ...(routeKey === CONNECT_ROUTE ? { authorizer } : {}),
+      });
     }
-    this.api.addRoute('$default', { integration: integrationOf('default') });
     this.acknowledgeRouteAuthorization();
   }
 
@@ -134,7 +132,7 @@ export class ChatWebSocketApi extends Construct {
     for (const route of this.api.node.children) {
       if (!(route instanceof apigwv2.WebSocketRoute)) continue;
       const routeKey = (route.node.defaultChild as apigwv2.CfnRoute).routeKey;
-      if (routeKey === '$connect') continue;
+      if (routeKey === CONNECT_ROUTE) continue;
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: `API Gateway WebSocket APIs authorize only $connect; route ${routeKey} runs on a connection its $connect authorizer already admitted and receives that identity in the authorizer context.`,

@@ -22,7 +22,7 @@ import {
 } from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { ACTION_ROUTES, FUNCTION_IDS, type FunctionId } from '../core/routes.js';
+import { FUNCTION_IDS, type FunctionId, ROUTES } from '../core/routes.js';
 import {
   createRuntime,
   DYNAMODB_ENDPOINT_ENV,
@@ -251,9 +251,7 @@ async function startLocalEmulator(
     identitySources: ['route.request.querystring.token'],
     // The contract's local CONNECTIONS_ENDPOINT is the bare http://127.0.0.1:PORT (AWS would answer 403 there).
     stagelessManagementApi: true,
-    routes: Object.fromEntries(
-      ['$connect', '$disconnect', '$default', ...Object.keys(ACTION_ROUTES)].map((key) => [key, lazy(key)]),
-    ),
+    routes: Object.fromEntries(Object.keys(ROUTES).map((key) => [key, lazy(key)])),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     httpRoutes: webRoutes({
       ...(webApp === undefined ? {} : { webApp }),
@@ -344,12 +342,7 @@ function routeHandlers(runtimes: Record<HandlerFunctionId, Runtime>): Record<str
       route(make(runtimes[fnId as RouteFunctionId])),
     ]),
   ) as Record<RouteFunctionId, RouteHandler>;
-  return {
-    $connect: byFunction.connect,
-    $disconnect: byFunction.connect,
-    $default: byFunction.default,
-    ...Object.fromEntries(Object.entries(ACTION_ROUTES).map(([action, fnId]) => [action, byFunction[fnId]])),
-  };
+  return Object.fromEntries(Object.entries(ROUTES).map(([key, fnId]) => [key, byFunction[fnId]]));
 }
 
 type SweeperHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;

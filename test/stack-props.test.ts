@@ -200,17 +200,6 @@ describe('token times', () => {
   });
 });
 
-describe('ChatBackend keeps older props working', () => {
-  it('configureApiGatewayLogsRole: false leaves the region setting alone (apiGatewayLogsRole: leave)', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new Stack(app, 'Probe');
-    new ChatBackend(stack, 'Chat', { configureApiGatewayLogsRole: false });
-    const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::ApiGateway::Account', 0);
-    template.resourceCountIs('Custom::ApiGatewayCloudWatchRole', 0);
-  });
-});
-
 describe('stateful resources keep the logical ids of earlier releases (an upgrade must not replace them)', () => {
   it('tables, user pool, app client, API and stage sit directly under the construct, as before the sub-construct split', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -19,7 +19,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
 import { METRIC, METRICS_NAMESPACE } from '../core/observability.js';
-import { ACTION_ROUTES } from '../core/routes.js';
+import { ROUTES } from '../core/routes.js';
 import { ALL_TABLES, type TableId } from '../core/store/schema.js';
 import { createApp } from '../lib/app.js';
 import { ChatBackend, LAMBDA_RUNTIME } from '../lib/chat-backend.js';
@@ -211,15 +211,8 @@ describe.each([
 
   it('has the routes of core/routes.ts, $connect behind the token authorizer, each on its function', () => {
     const routes = ofType(s.resources, 'AWS::ApiGatewayV2::Route');
-    expect(routes.map(([, r]) => r['Properties']['RouteKey']).sort()).toEqual(
-      ['$connect', '$default', '$disconnect', ...Object.keys(ACTION_ROUTES)].sort(),
-    );
-    const expectedFunction: Record<string, FunctionId> = {
-      $connect: 'connect',
-      $disconnect: 'connect',
-      $default: 'default',
-      ...ACTION_ROUTES,
-    };
+    expect(routes.map(([, r]) => r['Properties']['RouteKey']).sort()).toEqual(Object.keys(ROUTES).sort());
+    const expectedFunction: Record<string, FunctionId> = ROUTES;
     expect(expectedFunction).toMatchObject({
       msg_data: 'send',
       msg_data_ack: 'ack',

@@ -12,6 +12,7 @@
  */
 import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { isUserId } from '../domain/ids.js';
+import { ConfigError, InvalidTokenError } from '../errors.js';
 
 export interface TokenVerifierOptions {
   /** HS256 shared secret (local mode). Exclusive with issuer. */
@@ -39,10 +40,6 @@ export interface VerifiedIdentity {
   readonly userId: string;
   /** The token's `exp`, unix seconds: when its connections must end. */
   readonly expiresAt: number;
-}
-
-export class InvalidTokenError extends Error {
-  override readonly name = 'InvalidTokenError';
 }
 
 export type TokenVerifier = (token: string | undefined) => Promise<VerifiedIdentity>;
@@ -110,7 +107,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       ? `${AUTH_ENV.audiences} (the accepted audiences)`
       : `${AUTH_ENV.secret} or ${AUTH_ENV.issuer}`;
     verify = async () => {
-      throw new Error(`token verifier needs ${missing}`);
+      throw new ConfigError(`token verifier needs ${missing}`);
     };
   }
   const checkAudience = options.issuer !== undefined && audiences.length > 0;
@@ -149,7 +146,7 @@ function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < 0)
-    throw new Error(`${name} must be whole seconds (0 or more), got "${raw}"`);
+    throw new ConfigError(`${name} must be whole seconds (0 or more), got "${raw}"`);
   return value;
 }
 

@@ -11,6 +11,7 @@ import {
   type DeviceTokenChallengeDetail,
   type UndeliveredMessageDetail,
 } from './push.js';
+import { MalformedPushEventError } from '../errors.js';
 
 const UndeliveredSchema = v.object({
   reason: v.picklist(['offline', 'gave_up']),
@@ -42,9 +43,6 @@ const EnvelopeSchema = v.variant('detail-type', [
 export type PushEvent =
   | { readonly kind: 'undelivered'; readonly detail: UndeliveredMessageDetail }
   | { readonly kind: 'challenge'; readonly detail: DeviceTokenChallengeDetail };
-
-/** An event that is not ours will never become one: the caller drops it rather than retrying it. */
-export class MalformedPushEventError extends Error {}
 
 export function parsePushEvent(body: string): PushEvent {
   let json: unknown;

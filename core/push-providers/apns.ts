@@ -11,7 +11,7 @@
  */
 import http2 from 'node:http2';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
-import { ProviderTimeoutError } from '../errors.js';
+import { ProviderStreamClosedError, ProviderTimeoutError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import {
   type ProviderToken,
@@ -180,7 +180,9 @@ export class ApnsSender implements PushProvider {
       stream.on('end', answered);
       stream.on('error', (error) => settle(() => reject(error)));
       // A stream reset before its answer ends without 'end': the send is retried.
-      stream.on('close', () => settle(() => reject(new Error(`APNs stream closed (code ${stream.rstCode})`))));
+      stream.on('close', () =>
+        settle(() => reject(new ProviderStreamClosedError(`APNs stream closed (code ${stream.rstCode})`))),
+      );
       stream.end(payload);
     });
   }

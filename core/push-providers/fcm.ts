@@ -9,6 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { importPKCS8, SignJWT, type CryptoKey } from 'jose';
+import { ProviderAuthError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import { fitPayload, type PushContent } from '../domain/push-content.js';
 import { boundedRequest, type BoundedResponse, isRetryableStatus, retryAfterMs } from './http.js';
@@ -132,10 +133,10 @@ export class FcmSender implements PushProvider {
       assertion,
     }).toString();
     const response = await this.post(new URL(tokenUri), { 'content-type': 'application/x-www-form-urlencoded' }, form);
-    if (response.status !== 200) throw new Error(`FCM access token refused: HTTP ${response.status}`);
+    if (response.status !== 200) throw new ProviderAuthError(`FCM access token refused: HTTP ${response.status}`);
     const granted = parseJson(response.body) as { access_token?: unknown; expires_in?: unknown } | undefined;
     if (typeof granted?.access_token !== 'string' || typeof granted.expires_in !== 'number')
-      throw new Error('FCM access token response without access_token/expires_in');
+      throw new ProviderAuthError('FCM access token response without access_token/expires_in');
     this.tokenGrants++;
     this.access = { token: granted.access_token, expiresAtMs: now + granted.expires_in * 1000 };
     return this.access.token;

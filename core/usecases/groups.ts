@@ -16,7 +16,7 @@ import { SessionType, unixDay } from '../domain/ids.js';
 import { groupConversationId, newGroupId } from '../domain/group.js';
 import { encodePageToken, decodePageToken } from '../domain/page-token.js';
 import { fitItems, jsonBytes, REPLY_BUDGET_BYTES } from '../domain/reply-size.js';
-import { FrameError } from '../errors.js';
+import { FrameError, OversizedFrameError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type {
   ConversationStore,
@@ -257,7 +257,7 @@ async function notifyMembers(
     ...(changed.rest.length > 0 ? { user_ids_truncated: true } : {}),
     ...memberList(change.current),
   };
-  if (jsonBytes(frame) > REPLY_BUDGET_BYTES) throw new Error('group notice does not fit one frame');
+  if (jsonBytes(frame) > REPLY_BUDGET_BYTES) throw new OversizedFrameError('group notice does not fit one frame');
   await notifyUsers(ports, change.told ?? change.current, frame, change.except);
 }
 

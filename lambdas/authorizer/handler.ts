@@ -4,7 +4,8 @@
  * refused token throws "Unauthorized", which API Gateway answers with 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { InvalidTokenError, tokenVerifierFromEnv, type TokenVerifier } from '../../core/auth/verify-token.js';
+import { tokenVerifierFromEnv, type TokenVerifier } from '../../core/auth/verify-token.js';
+import { InvalidTokenError } from '../../core/errors.js';
 import { parseClientType } from '../../core/domain/connection.js';
 import { logger } from '../../core/observability.js';
 

@@ -8,7 +8,8 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachWithConcurrency } from '../../core/concurrency.js';
 import { count, logger, observed, PUSH_METRIC } from '../../core/observability.js';
-import { MalformedPushEventError, parsePushEvent } from '../../core/domain/push-event.js';
+import { MalformedPushEventError } from '../../core/errors.js';
+import { parsePushEvent } from '../../core/domain/push-event.js';
 import {
   pushSenderPorts,
   PUSH_ATTEMPT_RESERVE_MS,

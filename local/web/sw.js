@@ -1,4 +1,4 @@
-// The chat page's service worker: shows each Web Push as a notification (the payload of core/push/web-push.ts:
+// The chat page's service worker: shows each Web Push as a notification (the payload of core/push-providers/web-push.ts:
 // {title, body, badge, tag, data}); the tag collapses a conversation's pushes into one notification. Clicking one
 // opens the page. A push with data.device_token_code is a device-token challenge: the open pages get the code.
 self.addEventListener('push', (event) => {

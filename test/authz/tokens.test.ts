@@ -13,10 +13,10 @@ import { startEmulator, type Emulator, type InvocationRecord, type RouteHandler 
 import {
   AUTH_ENV,
   createTokenVerifier,
-  InvalidTokenError,
   tokenVerifierFromEnv,
   type TokenVerifierOptions,
 } from '../../core/auth/verify-token.js';
+import { InvalidTokenError } from '../../core/errors.js';
 import { logger } from '../../core/observability.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../../core/websocket-event.js';
 import { createAuthorizerHandler } from '../../lambdas/authorizer/handler.js';

@@ -7,7 +7,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RouteHandler } from 'teamtalk-local';
+import { AWS_LIMITS, type RouteHandler } from 'teamtalk-local';
 import { startStubApi, type StubApi } from './stub-api.js';
 import { deferred, TestClient } from './support.js';
 
@@ -122,7 +122,12 @@ describe('@connections management API through the SDK v3 client', () => {
     sdk = managementClient(api.emulator.httpUrl);
     const alice = await connected('alice');
     const error = await sdk
-      .send(new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.alloc(128 * 1024 + 1, 0x61) }))
+      .send(
+        new PostToConnectionCommand({
+          ConnectionId: alice.connectionId,
+          Data: Buffer.alloc(AWS_LIMITS.maxPostBytes + 1, 0x61),
+        }),
+      )
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -130,9 +135,12 @@ describe('@connections management API through the SDK v3 client', () => {
     expect(error).toBeInstanceOf(PayloadTooLargeException);
     // Exactly 128 KB is fine.
     await sdk.send(
-      new PostToConnectionCommand({ ConnectionId: alice.connectionId, Data: Buffer.alloc(128 * 1024, 0x61) }),
+      new PostToConnectionCommand({
+        ConnectionId: alice.connectionId,
+        Data: Buffer.alloc(AWS_LIMITS.maxPostBytes, 0x61),
+      }),
     );
-    expect((await alice.client.messages.take()).length).toBe(128 * 1024);
+    expect((await alice.client.messages.take()).length).toBe(AWS_LIMITS.maxPostBytes);
   });
 
   it('accepts the stage path ({domain}/{stage}/@connections/{id}), built from an event as AWS samples do', async () => {

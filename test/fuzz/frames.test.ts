@@ -8,6 +8,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AWS_LIMITS } from 'teamtalk-local';
 import { MsgDataAckSchema, MsgDataSchema, parseFrame, seqOf, validateFrame } from '../../core/domain/client-frames.js';
 import { FrameError } from '../../core/errors.js';
 import { ACTION_ROUTES } from '../../core/routes.js';
@@ -104,8 +105,8 @@ function expectContractError(frame: Frame, body: string | undefined, codes?: Rea
   expectSeqRule(frame, body);
 }
 
-/** API Gateway's limit on a client message and on a @connections post. */
-const API_GATEWAY_MAX_BYTES = 128 * 1024;
+/** API Gateway's limit on a client message and on a @connections post, as the emulator enforces it. */
+const API_GATEWAY_MAX_BYTES = AWS_LIMITS.maxPostBytes;
 
 /**
  * Every server frame must survive JSON; and a frame that API Gateway could have delivered (≤ 128 KB) must be answered

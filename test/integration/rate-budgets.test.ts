@@ -6,7 +6,8 @@
  * The manual clock stands still, so every frame of a test lands in one window until the test advances it.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
 import { FrameError } from '../../core/errors.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { CLIENT_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '../../protocol/frames.js';
