@@ -24,7 +24,7 @@ describe('chaos (short run)', () => {
       // Sized by count, not time: every message is sent however slow the machine (the cap is a hang guard only).
       maxSendPhaseMs: 600_000,
       groupShare: 0.25,
-      // Issue 11's unlucky paths: reused client_msg_ids, replies that must be cut to fit, tokens that expire.
+      // The rarer paths too: reused client_msg_ids, replies that must be cut to fit, tokens that expire.
       reuseShare: 0.05,
       oversizedShare: 0.03,
       tokenTtlSeconds: 15,
