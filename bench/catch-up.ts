@@ -1,5 +1,5 @@
 /**
- * Catch-up after 1,000 missed messages across 20 sessions (issue 4's closing figure), on the local stack: DynamoDB
+ * Catch-up after 1,000 missed messages across 20 sessions, on the local stack: DynamoDB
  * Local, the emulator and the real handlers, loopback only.
  *
  *   npx tsx bench/catch-up.ts [--runs 3] [--no-write]    (the emulator package built: `npm run build:emulator`)

@@ -342,7 +342,7 @@ function targets(r: BenchResults): string {
   return `## Targets
 
 ${table(
-  ['target (issue 15)', 'measured', ''],
+  ['target', 'measured', ''],
   [
     [
       `one-to-one with ack ≤ $${TARGET_ONE_TO_ONE_PER_MILLION.toFixed(2)} per million`,

@@ -1,6 +1,8 @@
 /**
  * `npm run chaos`: a bounded chaos run on loopback (DynamoDB Local, the emulator and 60 SDK clients in this process),
- * with faults injected at a few percent. Prints the figures and exits non-zero when a must-be-0 figure is not 0.
+ * with faults injected at a few percent. Prints the figures, writes them with the run's settings and machine to
+ * chaos/results/latest.md (the README's figures come from the committed one), and exits non-zero when a must-be-0
+ * figure is not 0.
  *
  * Settings, as flags or environment variables (flags win):
  *   --messages N      CHAOS_MESSAGES      messages to send (default 2000)
@@ -16,9 +18,16 @@
  *   --disconnects N   CHAOS_DISCONNECTS   random disconnects per minute (default 30)
  *   DYNAMODB_ENDPOINT: use a running DynamoDB Local instead of starting one.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, type DynamoDbLocal } from 'teamtalk-local';
 import { failedFigures, formatResult, runChaos } from './harness.js';
+import type { ChaosResult } from './report.js';
+import { renderReport } from './markdown.js';
+
+const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
 
 const FLAGS = {
   messages: ['CHAOS_MESSAGES', 2000],
@@ -51,6 +60,8 @@ function setting(flag: Flag): number {
 }
 
 async function main(): Promise<number> {
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
   let dynamo: DynamoDbLocal | undefined;
   let endpoint = process.env['DYNAMODB_ENDPOINT'];
   if (!endpoint) {
@@ -88,6 +99,7 @@ async function main(): Promise<number> {
     });
     console.log('');
     console.log(formatResult(result));
+    const report = writeReport(result, startedAt, loadAtStart);
     const failed = failedFigures(result);
     console.log('');
     console.log(
@@ -95,10 +107,25 @@ async function main(): Promise<number> {
         ? 'chaos: every must-be-0 figure is 0'
         : `chaos: FAILED (${failed.map((f) => f.label).join('; ')})`,
     );
+    console.log(`chaos: report in ${report}`);
     return failed.length === 0 ? 0 : 1;
   } finally {
     await stop();
   }
+}
+
+/** Writes chaos/results/latest.md; returns its path. */
+function writeReport(result: ChaosResult, startedAt: Date, loadAtStart: number[]): string {
+  const cpu = cpus();
+  const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(' ');
+  const machine =
+    `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB, ` +
+    `${type()} ${release()}; Node ${process.version}; load average ${load(loadAtStart)} at start, ` +
+    `${load(loadavg())} at end (every process on the machine, not only the run)`;
+  mkdirSync(RESULTS, { recursive: true });
+  const path = `${RESULTS}latest.md`;
+  writeFileSync(path, renderReport(result, { startedAt, machine }));
+  return path;
 }
 
 main().then(

@@ -1,5 +1,5 @@
 /**
- * What goes into a function's bundle (issue 15, cold start): built by esbuild with the settings the stack gives
+ * What goes into a function's bundle (it is what a cold start loads): built by esbuild with the settings the stack gives
  * NodejsFunction (lib/bundling.ts, lib/function-specs.ts BUNDLING), the default credential chain is replaced by the
  * environment provider Lambda needs, and nothing of the chain's other links (SSO, ini files, STS/SSO clients) is left.
  */

@@ -108,7 +108,7 @@ describe('npm run smoke against local mode', () => {
   });
 });
 
-describe('npm run smoke -- --cleanup (issue 22 item 14: the smoke leaves nothing in production tables)', () => {
+describe('npm run smoke -- --cleanup: the smoke leaves nothing in production tables', () => {
   const credentials = {
     accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
     secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,

@@ -66,7 +66,7 @@ describe('context keys (lib/app.ts)', () => {
     expect(fromContext({ stageBurstLimit: 500 }).throttle).toEqual({ rateLimit: 1000, burstLimit: 500 });
   });
 
-  it('turns push on from secret names or ARNs, with the APNs ids and the Web Push subject (issue 22 item 9)', () => {
+  it('turns push on from secret names or ARNs, with the APNs ids and the Web Push subject', () => {
     const stack = new Stack(new App(), 'Probe');
     const push = backendPropsFromContext(
       new App({

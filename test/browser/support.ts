@@ -1,13 +1,15 @@
 /** What the browser tests share: where Chromium is, how it is launched, and waiting on the page. */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { expect, inject } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { buildWebApp } from '../../local/web/build.js';
+import { chromiumPrerequisite } from '../support/prerequisites.js';
 
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-export const HAS_CHROMIUM = existsSync(CHROMIUM);
+const chromiumHere = chromiumPrerequisite();
+export const CHROMIUM = chromiumHere.path;
+/** Without it the browser tests are skipped, and the run ends saying so (test/support/skip-summary.ts). */
+export const HAS_CHROMIUM = chromiumHere.present;
 
 /** Playwright adds --headless and a fresh --user-data-dir; these keep Chromium off the (closed) network. */
 const OFFLINE_ARGS = [

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { FAULT_KINDS } from '../../chaos/faults.js';
 import { failedFigures, formatResult, runChaos } from '../../chaos/harness.js';
+import { renderReport } from '../../chaos/markdown.js';
 
 describe('chaos (short run)', () => {
   it('under injected faults and disconnects: 0 lost, 0 duplicated, 0 acks for unstored messages', async () => {
@@ -24,7 +25,7 @@ describe('chaos (short run)', () => {
       // Sized by count, not time: every message is sent however slow the machine (the cap is a hang guard only).
       maxSendPhaseMs: 600_000,
       groupShare: 0.25,
-      // Issue 11's unlucky paths: reused client_msg_ids, replies that must be cut to fit, tokens that expire.
+      // The rarer paths too: reused client_msg_ids, replies that must be cut to fit, tokens that expire.
       reuseShare: 0.05,
       oversizedShare: 0.03,
       tokenTtlSeconds: 15,
@@ -48,5 +49,9 @@ describe('chaos (short run)', () => {
     ]) {
       expect(result.figures.find((f) => f.label === label)?.value, `${label}\n${table}`).toBeGreaterThan(0);
     }
+    // The report `npm run chaos` writes holds every figure and the verdict.
+    const report = renderReport(result, { startedAt: new Date(), machine: 'this one' });
+    for (const f of result.figures) expect(report).toContain(`| ${f.label} | ${f.value} |`);
+    expect(report).toContain('**Every must-be-0 figure is 0.**');
   }, 600_000);
 });

@@ -2,7 +2,7 @@
  * client/README.md's examples compile against the package build's declarations (what an app gets from
  * `import … from 'teamtalk-serverless-client'`), so they cannot rot; and misuse of the API does not compile: a
  * request with missing fields, a message type or session type outside the contract, a conversation given as loose
- * fields, an error code that does not exist (issue 16, defect 6).
+ * fields, an error code that does not exist.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * The fixed monthly cost the docs state is the template's (issue 22 item 10): each variant of bench/fixed-cost.ts is
+ * The fixed monthly cost the docs state is the template's: each variant of bench/fixed-cost.ts is
  * synthesized as `cdk synth` makes it, its alarms (and the metrics they read), dashboards, KMS keys and readable
  * secrets are counted and priced with bench/prices.ts, and docs/deploy.md's table must hold exactly that row; the
  * README and docs/architecture.md must state the default's and `monitoring=minimal`'s figures. Adding an alarm

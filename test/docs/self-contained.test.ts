@@ -1,5 +1,5 @@
 /**
- * The repository stands alone (issue 22 item 16): no file points at the briefs it was built from, which a reader of
+ * The repository stands alone: no file points at the briefs it was built from, which a reader of
  * the repository or of the package does not have. docs/protocol.md is the wire contract; prices live in
  * bench/prices.ts with their AWS price pages; quotas in docs/capacity.md with theirs. The package test checks the
  * packed files the same way.

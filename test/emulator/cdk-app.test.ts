@@ -1,5 +1,5 @@
 /**
- * The emulator as a tool for any CDK WebSocket app (issue 23, items 3, 14 and 15). examples/websocket-chat, a chat
+ * The emulator as a tool for any CDK WebSocket app. examples/websocket-chat, a chat
  * app shaped like AWS's samples and written without the emulator in mind, is synthesized with the CDK CLI of
  * node_modules (once for this file) and served by the `teamtalk-local` command: the workspace's, and the package as
  * another project installs it — `npm pack`, `npm ci` of the tarball into a folder outside the repository, its

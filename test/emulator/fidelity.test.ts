@@ -1,5 +1,5 @@
 /**
- * API Gateway behaviours the emulator added for other apps than this one (issue 23, item 13): two-way route
+ * API Gateway behaviours the emulator added for other apps than this one: two-way route
  * responses, other route selection expressions, the 4,096-character URL limit, @connections posts over 32 KB split
  * into frames, the stage-less @connections path refused as on AWS, and limits beyond setTimeout's range.
  */

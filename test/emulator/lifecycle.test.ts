@@ -1,5 +1,5 @@
 /**
- * `npm start` ends cleanly however it is ended, and refuses what would corrupt its data (issue 23, items 9-12).
+ * `npm start` ends cleanly however it is ended, and refuses what would corrupt its data.
  * Each test runs the real local/start.ts as npm does (tests/emulator/stack-process.ts), ends it one way, and then
  * looks: no process it started (node, Java, the janitor) and no temporary folder of it is left, and its data
  * folder's lock is gone or cleared by the next start.

@@ -1,5 +1,5 @@
 /**
- * The emulator's process survives what ended it before (issue 23, items 1-3 and the fuzz test): handlers' stray
+ * The emulator's process survives what ended it before: handlers' stray
  * errors in a process like local mode's, and a fuzz run against `npm start`'s own process — WebSocket frames,
  * upgrade requests and HTTP requests to every port it serves (the API, the local S3, the fake FCM, APNs and Web
  * Push), bodies cut short and HTTP/2 streams reset — after which the process must still serve. Sizes are fixed

@@ -1,6 +1,5 @@
 /**
- * The fake push providers of local mode take requests cut short without failing anything but that request (issue
- * 23, item 2): an upload aborted mid-body to the HTTP fakes, an HTTP/2 stream reset mid-body to the APNs fake.
+ * The fake push providers of local mode take requests cut short without failing anything but that request: an upload aborted mid-body to the HTTP fakes, an HTTP/2 stream reset mid-body to the APNs fake.
  * Before, each left a rejected promise nobody handled, which ends a Node process.
  */
 import http2 from 'node:http2';

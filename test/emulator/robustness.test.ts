@@ -1,5 +1,5 @@
 /**
- * What a hostile or careless client cannot do to the emulator (issue 23, items 1 and 4-7): each test drives the
+ * What a hostile or careless client cannot do to the emulator: each test drives the
  * in-process emulator the way the probe that once crashed or wedged it did, then checks it still serves.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
@@ -39,7 +39,7 @@ function managementUrl(connectionId: string): string {
   return `${api!.emulator.httpUrl}/${api!.emulator.api.stage}/@connections/${encodeURIComponent(connectionId)}`;
 }
 
-describe('route selection never throws (item 1)', () => {
+describe('route selection never throws', () => {
   it('sends a frame whose action is an array nested 5,000 deep to $default, and keeps serving', async () => {
     api = await startStubApi();
     const client = await open(api.urlFor('alice'));
@@ -65,7 +65,7 @@ describe('route selection never throws (item 1)', () => {
   });
 });
 
-describe('upgrade requests with prototype-named parameters (item 6)', () => {
+describe('upgrade requests with prototype-named parameters', () => {
   it('accepts queries and headers named constructor, toString and __proto__, and hands them on as own properties', async () => {
     api = await startStubApi();
     const url = `${api.urlFor('alice')}&constructor=c&toString=t&__proto__=p&hasOwnProperty=h`;
@@ -102,7 +102,7 @@ async function rawUpgrade(path: string): Promise<Socket> {
   return socket;
 }
 
-describe('a client that leaves while $connect runs (item 5)', () => {
+describe('a client that leaves while $connect runs', () => {
   for (const [how, leave] of [
     ['closes its end (FIN)', (s: Socket) => s.end()],
     ['resets the socket', (s: Socket) => s.resetAndDestroy()],
@@ -133,7 +133,7 @@ describe('a client that leaves while $connect runs (item 5)', () => {
   }
 });
 
-describe('@connections POST to a client that stops reading (item 4)', () => {
+describe('@connections POST to a client that stops reading', () => {
   it('answers 429 LimitExceededException once the client buffer is full, instead of hanging', async () => {
     api = await startStubApi();
     const client = await open(api.urlFor('alice'));
@@ -164,7 +164,7 @@ describe('@connections POST to a client that stops reading (item 4)', () => {
   });
 });
 
-describe('a burst of frames on one connection (item 7)', () => {
+describe('a burst of frames on one connection', () => {
   it('bounds the frames in flight per connection and answers every one of 5,000', async () => {
     const FRAMES = 5_000;
     let inFlight = 0;

@@ -1,6 +1,5 @@
 /**
- * The local S3's guard (local/s3-server.ts, local/s3-auth.ts), the S3 the end-to-end tests trust (issue 23, items 2
- * and 8): requests signed in the Authorization header are verified like presigned URLs, anything else is refused
+ * The local S3's guard (local/s3-server.ts, local/s3-auth.ts), the S3 the end-to-end tests trust: requests signed in the Authorization header are verified like presigned URLs, anything else is refused
  * 403, and a request the URL parser cannot read is answered, not fatal.
  */
 import {

@@ -1,7 +1,7 @@
 /**
  * Every reply fits API Gateway's 128 KB, whatever is stored (contract: "Limits"), and a page of the read side reads
- * about a page's worth of rows, whatever the user has accumulated. Tests named "finding 4" reproduce issue 11's audit:
- * before the fix these replies were larger than 128 KB and dropped.
+ * about a page's worth of rows, whatever the user has accumulated. The first group's replies were once larger than
+ * 128 KB, which API Gateway drops: each is now cut to what fits, the rest on the next page.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
@@ -50,7 +50,7 @@ async function request(
 
 const ids = (list: unknown) => (list as { msg_id: number }[]).map((m) => m.msg_id);
 
-describe('finding 4: replies over 128 KB', () => {
+describe('a reply that would be over 128 KB is cut to fit, the rest on the next page', () => {
   it('six worst-case 4 KB messages: msg_list answers those that fit with has_more, and the rest on the next page', async () => {
     for (let i = 0; i < 6; i++)
       await acceptMessage(t.runtime, {

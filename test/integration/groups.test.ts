@@ -132,7 +132,7 @@ describe('group routes', () => {
         change_type: 'add',
         member_ids,
       });
-    // 3 members, limit 5: each add alone fits; the audit saw two such adds make a group past its limit.
+    // 3 members, limit 5: each add alone fits, both together would not; two such adds racing must not both pass.
     const replies = await Promise.all([add('a1', ['dave', 'erin']), add('a2', ['frank', 'gina'])]);
     expect(replies.map((r) => r.type).sort()).toEqual(['error', 'group_change_member']);
     expect(replies.find((r) => r.type === 'error')).toMatchObject({ code: 'limit_exceeded' });

@@ -2,11 +2,12 @@
  * Idempotent send on DynamoDB Local (contract: "Idempotency"): the key is (sender, conversation, client_msg_id) with a
  * content hash; a resend after a lost ack or after the first attempt died at any step is stored once, acked with one
  * msg_id and delivered; racing duplicates take no msg_id; the server never acks what is not stored as acked.
- * Tests named "finding N" reproduce the audit findings of issue 11 and failed before the fix.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AckInvariantError, FrameError, MessageAlreadyStoredError } from '../../core/errors.js';
 import type { Runtime } from '../../core/runtime.js';
+import { singleConversationId } from '../../core/domain/ids.js';
+import type { MessageRecord } from '../../core/domain/message.js';
 import { RING_SLOTS } from '../../core/store/conversations.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { registerConnection } from '../../core/usecases/connections.js';
@@ -83,7 +84,7 @@ describe('idempotent send', () => {
     expect((await send(t.runtime)).message.msgId).toBeGreaterThan(2);
   });
 
-  it('finding 1: the same client_msg_id to another peer is another message, acked under that conversation', async () => {
+  it('the same client_msg_id to another peer is another message, acked under that conversation', async () => {
     const toBob = await send(t.runtime, { msg_data: 'for bob' });
     const toCarol = await send(t.runtime, { to_session_id: 'carol', msg_data: 'for carol' });
     expect(toCarol.ack).toMatchObject({ session_id: 'carol', msg_id: 1, client_msg_id: 'c-1' });
@@ -91,7 +92,7 @@ describe('idempotent send', () => {
     expect(await stored()).toEqual(['s#alice#bob:1:for bob', 's#alice#carol:1:for carol']);
   });
 
-  it('finding 1: a resend with other content is refused client_msg_id_reused and changes nothing', async () => {
+  it('a resend with other content is refused client_msg_id_reused and changes nothing', async () => {
     await send(t.runtime, { msg_data: 'first' });
     const before = { messages: await t.items('Messages'), heads: await t.items('Conversations') };
     await expect(send(t.runtime, { msg_data: 'edited' })).rejects.toMatchObject({
@@ -104,7 +105,7 @@ describe('idempotent send', () => {
     expect({ messages: await t.items('Messages'), heads: await t.items('Conversations') }).toEqual(before);
   });
 
-  it('finding 1: a claim left by a crash does not capture a send to another peer with the same id', async () => {
+  it('a claim left by a crash does not capture a send to another peer with the same id', async () => {
     await expect(send(dyingAt('messages', 'put'), { msg_data: 'for bob' })).rejects.toBeInstanceOf(Crash);
     const toCarol = await send(t.runtime, { to_session_id: 'carol', msg_data: 'for carol' });
     expect(toCarol.ack).toMatchObject({ session_id: 'carol', msg_id: 1 });
@@ -120,7 +121,7 @@ describe('idempotent send', () => {
     expect(await stored()).toEqual(['s#alice#bob:1:for bob', 's#alice#carol:1:for carol', 's#alice#carol:2:hi']);
   });
 
-  it('finding 1: 40 concurrent same-id pairs to different peers are each stored under their own conversation', async () => {
+  it('40 concurrent same-id pairs to different peers are each stored under their own conversation', async () => {
     const peers = Array.from({ length: 40 }, (_, i) => `peer${i}`);
     const sends = peers.flatMap((peer) =>
       [0, 1].map(() => send(t.runtime, { to_session_id: peer, msg_data: `for ${peer}`, client_msg_id: 'same' })),
@@ -134,7 +135,7 @@ describe('idempotent send', () => {
     expect(await stored()).toEqual(peers.map((p) => `s#alice#${p}:1:for ${p}`).sort());
   });
 
-  it('finding 2: racing duplicates are stored once and take no msg_id: the next message follows without a gap', async () => {
+  it('racing duplicates are stored once and take no msg_id: the next message follows without a gap', async () => {
     const attempts = await Promise.all(Array.from({ length: 5 }, () => send(t.runtime)));
     expect(new Set(attempts.map((a) => a.ack.msg_id))).toEqual(new Set([1]));
     const next = await sendAndDeliver(t.runtime, {
@@ -183,7 +184,7 @@ describe('idempotent send', () => {
     expect(rows.map((s) => s['user_id']).sort()).toEqual(['alice', 'bob']);
   });
 
-  it('finding 3a: the first attempt stored the message and died before recording its deliveries: the resend delivers it', async () => {
+  it('the first attempt stored the message and died before recording its deliveries: the resend delivers it', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     await expect(
       sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() }),
@@ -196,7 +197,7 @@ describe('idempotent send', () => {
     expect((await t.items('PendingDeliveries')).map((r) => r['connection_id'])).toEqual(['b1']);
   });
 
-  it('finding 3b: a resend 10 minutes late records its deliveries in the slot of their time: redelivered until acked', async () => {
+  it('a resend 10 minutes late records its deliveries in the slot of their time: redelivered until acked', async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
     await expect(
       sendMessage(dyingAt('pending', 'putMany'), { userId: 'alice', connectionId: 'a1', body: body() }),
@@ -233,7 +234,30 @@ describe('idempotent send', () => {
     expect(await stored()).toEqual(['s#alice#bob:1:hi']);
   });
 
-  it('never acks what is not stored under the acked msg_id in the acked conversation (the check runs on every ack)', async () => {
+  it('never acks a message that is not stored: when the ack is built, its msg_id holds the asked message', async () => {
+    const described = (m: MessageRecord | undefined) =>
+      m && `${m.fromUserId}→${m.toSessionId}:${m.clientMsgId}:${m.msgData}`;
+    /** alice's send up to its ack (nothing delivered yet), and the Messages row the ack names, read back. */
+    const ackAndRow = async (runtime: Runtime, fields: Record<string, unknown>) => {
+      const { ack } = await sendMessage(runtime, { userId: 'alice', connectionId: 'a1', body: body(fields) });
+      const row = await t.runtime.messages.getConsistent(singleConversationId('alice', ack.session_id), ack.msg_id);
+      return { ack: `${ack.session_id}:${ack.msg_id}:${ack.client_msg_id}`, row: described(row) };
+    };
+
+    // A first attempt stores before it acks.
+    expect(await ackAndRow(t.runtime, { msg_data: 'first' })).toEqual({ ack: 'bob:1:c-1', row: 'alice→bob:c-1:first' });
+    // A first attempt that died before storing: the resend stores before it acks.
+    const second = { client_msg_id: 'c-2', msg_data: 'second' };
+    await expect(ackAndRow(dyingAt('messages', 'put'), second)).rejects.toThrow(Crash);
+    expect(await ackAndRow(t.runtime, second)).toEqual({ ack: 'bob:2:c-2', row: 'alice→bob:c-2:second' });
+    // Racing duplicates: every ack names the one stored message.
+    const third = { to_session_id: 'carol', client_msg_id: 'c-3', msg_data: 'third' };
+    const racing = await Promise.all([1, 2, 3].map(() => ackAndRow(t.runtime, third)));
+    const once = { ack: 'carol:1:c-3', row: 'alice→carol:c-3:third' };
+    expect(racing).toEqual([once, once, once]);
+  });
+
+  it('refuses to build an ack from a stored message that is not the asked one (AckInvariantError)', async () => {
     const sent = await send(t.runtime);
     const stranger = { ...sent.message, conversationId: 's#alice#carol' };
     expect(() => verifiedAck({ ...sent, message: stranger })).toThrow(AckInvariantError);
@@ -243,7 +267,7 @@ describe('idempotent send', () => {
   });
 });
 
-describe('finding 5: lone surrogates', () => {
+describe('lone surrogates in a send', () => {
   it('"id-\\ud800" and "id-\\udbff" are refused bad_request instead of colliding', async () => {
     for (const id of ['id-\ud800', 'id-\udbff']) {
       await expect(send(t.runtime, { client_msg_id: id })).rejects.toMatchObject({ code: 'bad_request' });

@@ -7,6 +7,8 @@ import { registerConnection } from '../../core/usecases/connections.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
 import { sweep } from '../../core/usecases/sweep.js';
+import type { WebSocketEvent } from '../../core/websocket-event.js';
+import { createSendHandler } from '../../lambdas/send/handler.js';
 import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
 
 const ACK_TIMEOUT_MS = 15_000;
@@ -301,7 +303,7 @@ describe('refused frames', () => {
     expect(accepted.message.msgId).toBe(1);
   });
 
-  it('rate-limits the 21st message of one user in one second, across its connections, and only that user', async () => {
+  it('rate-limits the 21st message of one user in one second, and only that user; the next second is a new window', async () => {
     t = await createTestRuntime();
     const results = await Promise.allSettled(
       Array.from({ length: 21 }, () =>
@@ -314,7 +316,7 @@ describe('refused frames', () => {
     expect((refused[0] as PromiseRejectedResult).reason.code).toBe('rate_limited');
     expect(await t.items('Messages')).toHaveLength(20);
 
-    // The same user from any connection is over the limit too; another user is not; the next second is a new window.
+    // The same user is over the limit whatever the conversation; another user is not; the next second is a new window.
     await expect(
       acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'carol' }) }),
     ).rejects.toMatchObject({ code: 'rate_limited' });
@@ -325,5 +327,34 @@ describe('refused frames', () => {
     expect(
       (await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) })).message.msgId,
     ).toBe(21);
+  });
+
+  it('counts a user’s msg_data from all its connections together: 12 from one and 12 from another get 20 acks', async () => {
+    t = await createTestRuntime(); // RATE_LIMIT_PER_SECOND 20; the test clock stands still: one window throughout
+    await Promise.all([connect('alice', 'a1'), connect('alice', 'a2'), connect('bob', 'b1')]);
+    const handler = createSendHandler(t.runtime);
+    const sendFrom = (userId: string, connectionId: string, seq: number, to: string) =>
+      handler({
+        body: msgData({ seq, to_session_id: to, msg_data: `${connectionId} ${seq}` }),
+        requestContext: { connectionId, routeKey: 'msg_data', eventType: 'MESSAGE', authorizer: { userId } },
+      } as unknown as WebSocketEvent);
+    /** What the connection was answered, in order: the acks and errors for its own frames, not others' deliveries. */
+    const answers = (connectionId: string) =>
+      t.gateway
+        .framesTo(connectionId)
+        .flatMap((f) => (f.type === 'msg_data_ack' ? ['ack'] : f.type === 'error' ? [f.code] : []));
+
+    for (let seq = 1; seq <= 12; seq++) await sendFrom('alice', 'a1', seq, 'bob');
+    for (let seq = 1; seq <= 12; seq++) await sendFrom('alice', 'a2', seq, 'bob');
+    expect(answers('a1')).toEqual(Array(12).fill('ack'));
+    expect(answers('a2')).toEqual([...Array(8).fill('ack'), ...Array(4).fill('rate_limited')]);
+    expect(await t.items('Messages')).toHaveLength(20);
+
+    // bob's budget is his own; alice's next window opens for either connection.
+    await sendFrom('bob', 'b1', 1, 'alice');
+    expect(answers('b1')).toEqual(['ack']);
+    t.clock.advance(1000);
+    await sendFrom('alice', 'a2', 13, 'bob');
+    expect(answers('a2').at(-1)).toBe('ack');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * What one user can cost in pushes (issue 21 finding 4), counted on DynamoDB Local: the push sender's units for one
+ * What one user can cost in pushes, counted on DynamoDB Local: the push sender's units for one
  * receiver at the worst — 10 tokens of 1,024 characters, 100 sessions whose newest messages are 4 KB (the badge's
  * read), a group event (the mute check) — checked against a stated bound, and the README's push row priced from that
  * bound and the sender budget (PUSH_SENDER_BUDGET_PER_MINUTE receivers a minute), as the other rows of "What one user

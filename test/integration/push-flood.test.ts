@@ -1,5 +1,5 @@
 /**
- * Push flood bounds on DynamoDB Local (issue 21 finding 4): a receiver gets at most one push per conversation per
+ * Push flood bounds on DynamoDB Local: a receiver gets at most one push per conversation per
  * window (the rest collapsed into it, the next push carrying the unread count), and one sender's messages push at
  * most PUSH_SENDER_BUDGET_PER_MINUTE receivers a minute; the conditional writes behind both.
  */

@@ -1,5 +1,5 @@
 /**
- * Push endpoints that misbehave, as an attacker's or a broken one would (issue 21 findings 1 and 2), against the local
+ * Push endpoints that misbehave, as an attacker's or a broken one would, against the local
  * fakes: a request held forever, an answer that never ends, a redirect, an endpoint outside the Web Push services, an
  * allowed name that resolves to a private address. Every provider call ends within its timeout having read a bounded
  * part of the answer, and no push reaches an address the allowlist does not name.
@@ -64,7 +64,7 @@ function stubLookup(answer: (host: string) => LookupAddress[]) {
     callback(null, answer(host));
 }
 
-describe('every provider call ends within its timeout and reads a bounded answer (finding 2)', () => {
+describe('every provider call ends within its timeout and reads a bounded answer', () => {
   it('Web Push: a held push times out, an answer that never ends is read in part', async () => {
     const sender = webSender();
     const held = web.subscribe();
@@ -134,7 +134,7 @@ describe('boundedRequest', () => {
   });
 });
 
-describe('Web Push goes to allowlisted push services only, and follows no redirect (finding 1)', () => {
+describe('Web Push goes to allowlisted push services only, and follows no redirect', () => {
   it('drops, without contacting it, a subscription whose endpoint the allowlist does not name', async () => {
     const sender = webSender({ allowed: [] });
     const local = web.subscribe();

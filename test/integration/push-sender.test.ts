@@ -213,7 +213,7 @@ function sqsEvent(details: UndeliveredMessageDetail[]): SQSEvent {
 
 const lambdaContext = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
 
-describe('the push sender handler, one token held by its push service (issue 21 finding 2)', () => {
+describe('the push sender handler: one push service holding a request delays no other record', () => {
   const detailTo = (userId: string): UndeliveredMessageDetail => ({
     reason: 'offline',
     receivers: [userId],

@@ -1,5 +1,5 @@
 /**
- * Device-token takeover (issue 21 finding 8) on DynamoDB Local: a token another user holds never moves because someone
+ * Device-token takeover on DynamoDB Local: a token another user holds never moves because someone
  * registered it. The device behind it gets one challenge push with a code, and whoever answers with that code — the
  * account signed in on the device — gets the token; the previous holder's connections are told. The push sender
  * sends the challenge to that one token.

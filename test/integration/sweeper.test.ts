@@ -1,5 +1,5 @@
 /**
- * The sweeper under a backlog and faults, on DynamoDB Local (issue 11, finding 6): paged work within a time budget
+ * The sweeper under a backlog and faults, on DynamoDB Local: paged work within a time budget
  * that leaves the rest to the next run, every row handled on its own, give-up events never lost, counts that are true;
  * and the kinds of due rows besides deliveries: interrupted group fan-outs, expired tokens.
  */
@@ -68,7 +68,7 @@ function pagesTakeASecond(): Runtime {
   return { ...t.runtime, pending: ticking };
 }
 
-describe('finding 6: the sweeper under a backlog', () => {
+describe('the sweeper under a backlog', () => {
   it(`works off ${BACKLOG_ROWS} overdue rows in runs bounded by a time budget, losing none and counting each once`, async () => {
     // A long ack timeout: rows redelivered in one run are not due again in the next (the clock moves a second a page).
     t = await createTestRuntime({ ACK_TIMEOUT_MS: String(3_600_000), MAX_DELIVERY_ATTEMPTS: '3' });
@@ -195,7 +195,7 @@ describe('pendingShards changed on a live stack', () => {
   });
 });
 
-describe('finding 3c: a group fan-out cut short', () => {
+describe('a group fan-out cut short', () => {
   it('leaves its marker, and the sweeper resumes it: every member connection gets the message', async () => {
     t = await createTestRuntime({
       ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
@@ -238,7 +238,7 @@ describe('finding 3c: a group fan-out cut short', () => {
   });
 });
 
-describe('finding 7: a connection outlives its token', () => {
+describe('a connection does not outlive its token', () => {
   it('the connection is kicked (token_expired) and closed within a sweep after its token expires', async () => {
     const expiresAt = Math.floor(t.clock.now() / 1000) + 600;
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1', tokenExpiresAt: expiresAt });

@@ -1,9 +1,9 @@
 /**
- * What a production account needs of the template (issue 22): two backends in one stack that share no name or metric
- * dimension (items 1), reserved concurrency refused at synth past the account's quota (2), a Cognito app client
- * without OAuth or password auth and a separate smoke client (3), SES mail (4), deletion protection (5), a bounded
- * wait on the deploy-time custom resource (6), the alarms on Lambda throttles, WebSocket errors and the push queue's
- * age (8), and the smaller `monitoring: 'minimal'` (10). Bundling is skipped, as in test/stack.test.ts.
+ * What a production account needs of the template: two backends in one stack that share no name or metric
+ * dimension, reserved concurrency refused at synth past the account's quota, a Cognito app client without OAuth or
+ * password auth and a separate smoke client, SES mail, deletion protection, a bounded wait on the deploy-time custom
+ * resource, the alarms on Lambda throttles, WebSocket errors and the push queue's age, and the smaller
+ * `monitoring: 'minimal'`. Bundling is skipped, as in test/stack.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -63,7 +63,7 @@ function twoBackends() {
   };
 }
 
-describe('item 1: two ChatBackends in one stack', () => {
+describe('two ChatBackends in one stack', () => {
   const { stack, first, second, nag, resources } = twoBackends();
 
   it('get different dashboard names, the first keeping <stack>-<region> of earlier releases', () => {
@@ -144,7 +144,7 @@ describe('item 1: two ChatBackends in one stack', () => {
   });
 });
 
-describe('item 2: reserved concurrency against the account quota', () => {
+describe('reserved concurrency against the account quota', () => {
   it('refuses at synth a reservation that leaves Lambda fewer than 100 unreserved executions', () => {
     expect(() => synth({ reservedConcurrency: { send: 950 } })).toThrow(/reserves 950 executions.*at most 900/);
     expect(() => synth({ reservedConcurrency: { send: 10 }, accountConcurrencyLimit: 100 })).toThrow(
@@ -168,7 +168,7 @@ describe('item 2: reserved concurrency against the account quota', () => {
   });
 });
 
-describe('item 3 and 4: the created user pool', () => {
+describe('the created user pool', () => {
   const clients = (resources: Record<string, Json>) =>
     ofType(resources, 'AWS::Cognito::UserPoolClient').map((c) => c['Properties'] as Json);
 
@@ -226,7 +226,7 @@ describe('item 3 and 4: the created user pool', () => {
   });
 });
 
-describe('item 5: deletion protection', () => {
+describe('deletion protection', () => {
   const bucketDeletionDenied = (resources: Record<string, Json>) =>
     ofType(resources, 'AWS::S3::BucketPolicy').some((p) =>
       (p['Properties']['PolicyDocument']['Statement'] as Json[]).some(
@@ -255,7 +255,7 @@ describe('item 5: deletion protection', () => {
   });
 });
 
-describe('item 6: the deploy-time custom resource', () => {
+describe('the deploy-time custom resource', () => {
   it('has a ServiceTimeout, so a setter that never answers fails the deploy in minutes, not an hour', () => {
     const [resource, ...others] = ofType(synth().resources, 'Custom::ApiGatewayCloudWatchRole');
     expect(others).toEqual([]);
@@ -264,7 +264,7 @@ describe('item 6: the deploy-time custom resource', () => {
   });
 });
 
-describe('item 8 and 10: alarms and monitoring levels', () => {
+describe('alarms and monitoring levels', () => {
   const withPush = (props: ChatBackendProps = {}) => {
     const stack = newStack();
     const push = {
