@@ -95,16 +95,15 @@ export function isGroupMessage(message: StoredMessage): boolean {
 }
 
 /**
- * The part of a delivery that needs only the msg_id, so it may be made durable while the message is stored: a group's
- * fan-out marker (the sweeper drops a marker whose message never got stored). A single chat has none: its connections
- * are read after the store, so that a client that connected and synced before the store is among the targets.
+ * A group's fan-out marker: it needs only the msg_id, so it may be made durable while the message is stored (the
+ * sweeper drops a marker whose message never got stored). A single chat has no such part: its connections are read
+ * after the store, so that a client that connected and synced before the store is among the targets.
  */
 export async function recordFanoutMarker(
   ports: DeliverMessagePorts,
   message: StoredMessage,
   options: Pick<DeliveryOptions, 'exceptConnectionId'>,
-): Promise<FanoutMarker | undefined> {
-  if (!isGroupMessage(message)) return undefined;
+): Promise<FanoutMarker> {
   const now = ports.clock.now();
   const marker: FanoutMarker = {
     kind: 'fanout',
@@ -129,7 +128,7 @@ export async function prepareDelivery(
   },
 ): Promise<PreparedDelivery> {
   if (isGroupMessage(message)) {
-    const marker = options.marker ?? (await recordFanoutMarker(ports, message, options))!;
+    const marker = options.marker ?? (await recordFanoutMarker(ports, message, options));
     return { run: () => fanOutGroup(ports, message, marker, options) };
   }
   const now = ports.clock.now();

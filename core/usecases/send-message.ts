@@ -16,6 +16,7 @@ import {
 import type { StoredMessage } from '../domain/message.js';
 import type { FanoutMarker } from '../ports.js';
 import {
+  isGroupMessage,
   prepareDelivery,
   recordFanoutMarker,
   type DeliverMessagePorts,
@@ -45,7 +46,8 @@ export interface SentMessage {
 export async function sendMessage(ports: SendMessagePorts, input: SendMessageInput): Promise<SentMessage> {
   let marker: FanoutMarker | undefined;
   const whileStoring = async (message: StoredMessage) => {
-    marker = await recordFanoutMarker(ports, message, { exceptConnectionId: input.connectionId });
+    if (isGroupMessage(message))
+      marker = await recordFanoutMarker(ports, message, { exceptConnectionId: input.connectionId });
   };
   const accepted = await acceptMessage(ports, input, { whileStoring });
   const ack = verifiedAck(accepted);
