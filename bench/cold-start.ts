@@ -20,8 +20,6 @@ import { median } from './stats.js';
 export const RUNS = 10;
 /** Runs of the two comparison variants (no source maps; SDK external): indicative only, kept short. */
 export const VARIANT_RUNS = 5;
-export const TARGET_BUNDLE_BYTES = 250 * 1024;
-export const TARGET_INIT_MS = 80;
 /** The row of bench/floor-handler.ts: the clients every function creates, and nothing else. */
 export const FLOOR = 'floor (clients only)';
 

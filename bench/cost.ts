@@ -81,12 +81,12 @@ const MONTH_MINUTES = 30 * 24 * 60;
 const RECONNECT_MINUTES = 120;
 const HEARTBEAT_MINUTES = 5;
 
-function billedMs(durationMs: number): number {
+export function billedMs(durationMs: number): number {
   return Math.max(PRICES.lambda.billingGranularityMs, Math.ceil(durationMs));
 }
 
 /** Snapshot of the stack's counters, divided by `per`. */
-function snapshot(
+export function snapshot(
   bs: BenchStack,
   specs: BackendSpecs,
   per: number,

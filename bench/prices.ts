@@ -94,6 +94,3 @@ export const PEERS: readonly PeerPrice[] = [
   { name: 'IoT Core MQTT', perMillion: 2, perMillionWithAck: 4, ackStated: false },
   { name: 'Pusher Channels (full plan use)', perMillion: 3.3, perMillionWithAck: 6.6, ackStated: false },
 ];
-
-/** The project's cost target for one-to-one with ack and client_msg_id, stored and numbered. */
-export const TARGET_ONE_TO_ONE_PER_MILLION = 8;

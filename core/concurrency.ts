@@ -13,3 +13,16 @@ export async function forEachWithConcurrency<T>(
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
 }
+
+/**
+ * Promise.all that waits for every call to finish before it rejects with the first failure: no write is left running
+ * when a caller has already answered (a Lambda is frozen once its handler returns).
+ */
+export async function allSettledOrThrow<T extends readonly unknown[]>(
+  calls: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(calls);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

@@ -14,6 +14,7 @@
  *   finish its delivery; if not (the first attempt died before storing, or is still on its way), store it under that
  *   msg_id — conditionally, so of two racing attempts one writes and both ack the same message.
  */
+import { allSettledOrThrow } from '../concurrency.js';
 import { MsgDataSchema, parseFrame, validateFrame, type MsgDataRequest } from '../domain/client-frames.js';
 import { FrameError, MessageAlreadyStoredError } from '../errors.js';
 import { groupConversationId } from '../domain/group.js';
@@ -89,8 +90,22 @@ interface CheckedSend {
   readonly receivers: number;
 }
 
+export interface AcceptOptions {
+  /**
+   * Durable work that needs only the message's msg_id (a group's fan-out marker), run while the message is being
+   * stored and awaited with it. Called only for a fresh numbering, after every check that can refuse the frame, so a
+   * refused frame never reaches it; the put can still fail (a fault), so what it writes must be safe to find without
+   * its message.
+   */
+  readonly whileStoring?: (message: StoredMessage) => Promise<void>;
+}
+
 /** Throws FrameError for a refused frame; nothing is stored then. */
-export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMessageInput): Promise<AcceptedMessage> {
+export async function acceptMessage(
+  ports: AcceptMessagePorts,
+  input: AcceptMessageInput,
+  options: AcceptOptions = {},
+): Promise<AcceptedMessage> {
   const send = await checkSend(ports, input);
   const now = ports.clock.now();
   const over = await ports.rateLimits.acquireSend(send.senderId, now, send.receivers);
@@ -112,7 +127,7 @@ export async function acceptMessage(ports: AcceptMessagePorts, input: AcceptMess
     msgData: request.msg_data,
   });
   try {
-    return await numberAndStore(ports, send, Math.floor(now / 1000), reference);
+    return await numberAndStore(ports, send, Math.floor(now / 1000), reference, options);
   } finally {
     await reference?.release();
   }
@@ -123,6 +138,7 @@ async function numberAndStore(
   send: CheckedSend,
   nowSeconds: number,
   reference: AttachmentReference | undefined,
+  options: AcceptOptions,
 ): Promise<AcceptedMessage> {
   const numbering = await ports.conversations.nextMsgId({
     conversationId: send.conversationId,
@@ -144,9 +160,15 @@ async function numberAndStore(
     // A resend too late for the ring: this msg_id stays unused (a gap), the earlier numbering counts.
     if (!claim.claimed) return continueEarlierAttempt(ports, send, claim.existing, counter, reference);
   }
-  await prepareSessions(ports, send, counter, nowSeconds);
+  await writeSessionRows(ports, send, counter, nowSeconds);
   await reference?.commit();
-  const { stored } = await ports.messages.put(buildMessage(send, counter.msgId, nowSeconds), counter);
+  // Beside the put: the head's marks (they follow the rows, not the message) and the caller's work (the msg_id only).
+  const message = buildMessage(send, counter.msgId, nowSeconds);
+  const [{ stored }] = await allSettledOrThrow([
+    ports.messages.put(message, counter),
+    markSessionsPrepared(ports, send, counter, nowSeconds),
+    options.whileStoring?.(message) ?? Promise.resolve(),
+  ]);
   return accepted(send, stored, 'first', counter.indexedDay);
 }
 
@@ -207,7 +229,7 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
  * Before the message is stored, so that a stored message always has its session rows (single chat; group members'
  * rows are made when they join) and its session index entries for the day (single chat; groups index in the fan-out).
  */
-async function prepareSessions(
+async function writeSessionRows(
   ports: AcceptMessagePorts,
   send: CheckedSend,
   head: Pick<CounterResult, 'sessionsCreated' | 'indexedDay'>,
@@ -227,8 +249,24 @@ async function prepareSessions(
       : Promise.all(sides.map((s) => ports.sessions.ensure({ ...s, createdTime: createTime }))),
     head.indexedDay >= day ? undefined : ports.sessions.index(sides, day, head.indexedDay),
   ]);
-  if (!head.sessionsCreated) await ports.conversations.markSessionsCreated(conversationId);
-  if (head.indexedDay < day) await ports.conversations.markIndexed(conversationId, day);
+}
+
+/**
+ * After the rows (writeSessionRows): the head records them, so later messages skip them. A send that dies before
+ * leaves the marks unset and the next message writes the rows again (the same rows).
+ */
+async function markSessionsPrepared(
+  ports: AcceptMessagePorts,
+  send: CheckedSend,
+  head: Pick<CounterResult, 'sessionsCreated' | 'indexedDay'>,
+  createTime: number,
+): Promise<void> {
+  if (send.isGroup) return;
+  const day = unixDay(createTime);
+  await Promise.all([
+    head.sessionsCreated ? undefined : ports.conversations.markSessionsCreated(send.conversationId),
+    head.indexedDay >= day ? undefined : ports.conversations.markIndexed(send.conversationId, day),
+  ]);
 }
 
 /**
@@ -253,7 +291,9 @@ async function continueEarlierAttempt(
   const claim = await ports.sentMessages.claim(key, record);
   if (!claim.claimed && claim.existing.contentHash !== key.contentHash) throw reused(send);
   const numbering = claim.claimed ? record : claim.existing;
-  await prepareSessions(ports, send, head ?? { sessionsCreated: false, indexedDay: 0 }, numbering.createTime);
+  const sessions = head ?? { sessionsCreated: false, indexedDay: 0 };
+  await writeSessionRows(ports, send, sessions, numbering.createTime);
+  await markSessionsPrepared(ports, send, sessions, numbering.createTime);
   await reference?.commit();
   try {
     const { stored } = await ports.messages.put(buildMessage(send, numbering.msgId, numbering.createTime), numbering);

@@ -92,23 +92,41 @@ export function isGroupMessage(message: StoredMessage): boolean {
   return isGroupMsgType(message.msgType);
 }
 
-/** Makes the delivery durable: call before acking the sender. */
+/**
+ * A group's fan-out marker: it needs only the msg_id, so it may be made durable while the message is stored (the
+ * sweeper drops a marker whose message never got stored). A single chat has no such part: its connections are read
+ * after the store, so that a client that connected and synced before the store is among the targets.
+ */
+export async function recordFanoutMarker(
+  ports: DeliverMessagePorts,
+  message: StoredMessage,
+  options: Pick<DeliveryOptions, 'exceptConnectionId'>,
+): Promise<FanoutMarker> {
+  const now = ports.clock.now();
+  const marker: FanoutMarker = {
+    kind: 'fanout',
+    conversationId: message.conversationId,
+    msgId: message.msgId,
+    ...(options.exceptConnectionId === undefined ? {} : { exceptConnectionId: options.exceptConnectionId }),
+    slotTime: Math.floor(now / 1000),
+    attempts: 0,
+    nextDueAt: now + FANOUT_DEADLINE_MS,
+  };
+  await ports.pending.putMarker(marker);
+  return marker;
+}
+
+/** Makes the delivery durable: call after the message is stored and before acking the sender. */
 export async function prepareDelivery(
   ports: DeliverMessagePorts,
   message: StoredMessage,
-  options: DeliveryOptions,
+  options: DeliveryOptions & {
+    /** The group's fan-out marker when it was recorded already (recordFanoutMarker, beside the store). */
+    readonly marker?: FanoutMarker;
+  },
 ): Promise<PreparedDelivery> {
   if (isGroupMessage(message)) {
-    const marker: FanoutMarker = {
-      kind: 'fanout',
-      conversationId: message.conversationId,
-      msgId: message.msgId,
-      ...(options.exceptConnectionId === undefined ? {} : { exceptConnectionId: options.exceptConnectionId }),
-      slotTime: Math.floor(ports.clock.now() / 1000),
-      attempts: 0,
-      nextDueAt: ports.clock.now() + FANOUT_DEADLINE_MS,
-    };
-    await ports.pending.putMarker(marker);
+    const marker = options.marker ?? (await recordFanoutMarker(ports, message, options));
     return { run: () => fanOutGroup(ports, message, marker, options) };
   }
   const now = ports.clock.now();

@@ -13,7 +13,15 @@ import {
   type AcceptMessageInput,
   type AcceptMessagePorts,
 } from './accept-message.js';
-import { prepareDelivery, type DeliverMessagePorts, type DeliveryStats } from './deliver-message.js';
+import type { StoredMessage } from '../domain/message.js';
+import type { FanoutMarker } from '../domain/pending-delivery.js';
+import {
+  isGroupMessage,
+  prepareDelivery,
+  recordFanoutMarker,
+  type DeliverMessagePorts,
+  type DeliveryStats,
+} from './deliver-message.js';
 
 export interface SendMessagePorts extends Omit<AcceptMessagePorts, 'config'>, Omit<DeliverMessagePorts, 'config'> {
   readonly config: AcceptMessagePorts['config'] & DeliverMessagePorts['config'];
@@ -36,9 +44,15 @@ export interface SentMessage {
 
 /** Throws FrameError for a refused frame (nothing stored), AckInvariantError if what is stored is not what was asked. */
 export async function sendMessage(ports: SendMessagePorts, input: SendMessageInput): Promise<SentMessage> {
-  const accepted = await acceptMessage(ports, input);
+  let marker: FanoutMarker | undefined;
+  const whileStoring = async (message: StoredMessage) => {
+    if (isGroupMessage(message))
+      marker = await recordFanoutMarker(ports, message, { exceptConnectionId: input.connectionId });
+  };
+  const accepted = await acceptMessage(ports, input, { whileStoring });
   const ack = verifiedAck(accepted);
   const delivery = await prepareDelivery(ports, accepted.message, {
+    ...(marker === undefined ? {} : { marker }),
     exceptConnectionId: input.connectionId,
     mode: accepted.attempt === 'first' ? 'fresh' : 'resume',
     indexedDay: accepted.indexedDay,

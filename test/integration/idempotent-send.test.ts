@@ -11,9 +11,16 @@ import type { MessageRecord } from '../../core/domain/message.js';
 import { RING_SLOTS } from '../../core/store/conversations.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { registerConnection } from '../../core/usecases/connections.js';
+import { FANOUT_DEADLINE_MS } from '../../core/usecases/deliver-message.js';
 import { sendMessage, verifiedAck } from '../../core/usecases/send-message.js';
 import { sweep } from '../../core/usecases/sweep.js';
-import { createTestRuntime, msgData, sendAndDeliver, type TestRuntime } from '../support/runtime.js';
+import {
+  createGroupAsAlice,
+  createTestRuntime,
+  msgData,
+  sendAndDeliver,
+  type TestRuntime,
+} from '../support/runtime.js';
 
 let t: TestRuntime;
 const ACK_TIMEOUT_MS = 15_000;
@@ -264,6 +271,65 @@ describe('idempotent send', () => {
     expect(() => verifiedAck({ ...sent, message: { ...sent.message, msgData: 'other' } })).toThrow(AckInvariantError);
     expect(() => verifiedAck({ ...sent, message: { ...sent.message, fromUserId: 'bob' } })).toThrow(AckInvariantError);
     expect(verifiedAck(sent)).toEqual(sent.ack);
+  });
+});
+
+describe('beside the store: the fan-out marker and the head marks are written with the message put', () => {
+  /** alice's group message with client_msg_id g-1, as the send handler runs it. */
+  const sendToGroup = (runtime: Runtime, groupId: string, text = 'hi') =>
+    sendAndDeliver(runtime, {
+      userId: 'alice',
+      connectionId: 'a1',
+      body: msgData({ to_session_id: groupId, msg_type: 17, msg_data: text, client_msg_id: 'g-1' }),
+    });
+  const tablesSendWrites = () =>
+    Promise.all((['Conversations', 'SentMessages', 'Messages', 'PendingDeliveries'] as const).map((id) => t.items(id)));
+
+  it('a group message whose put dies beside its marker reaches no one; the sweeper drops the marker, the resend delivers it once', async () => {
+    const groupId = await createGroupAsAlice(t, ['bob']);
+    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
+    await expect(sendToGroup(dyingAt('messages', 'put'), groupId)).rejects.toBeInstanceOf(Crash);
+    expect(await stored()).toEqual([]);
+    expect((await t.items('PendingDeliveries')).map((r) => r['kind'])).toEqual(['fanout']);
+    t.clock.advance(FANOUT_DEADLINE_MS);
+    expect(await sweep(t.runtime)).toMatchObject({ fanoutsResumed: 0, failed: 0 });
+    expect(await t.items('PendingDeliveries')).toEqual([]);
+    expect(t.gateway.framesTo('b1')).toEqual([]);
+    const resend = await sendToGroup(t.runtime, groupId);
+    expect(resend.ack.msg_id).toBe(1);
+    expect(t.gateway.framesTo('b1')).toMatchObject([{ type: 'msg_data', msg_id: 1 }]);
+    expect(await stored()).toEqual([`${resend.message.conversationId}:1:hi`]);
+  });
+
+  it('a pair’s first message whose put dies leaves both session rows under the head’s marks; the resend stores it once', async () => {
+    await expect(send(dyingAt('messages', 'put'))).rejects.toBeInstanceOf(Crash);
+    const rows = (await t.items('Sessions')).filter((s) => !String(s['session_key']).startsWith('d#'));
+    expect(rows.map((s) => s['user_id']).sort()).toEqual(['alice', 'bob']);
+    expect((await send(t.runtime)).ack.msg_id).toBe(1);
+    expect(await stored()).toEqual(['s#alice#bob:1:hi']);
+  });
+
+  it('a frame refused client_msg_id_reused writes no msg_id, claim, message, marker or delivery (group and single chat)', async () => {
+    const groupId = await createGroupAsAlice(t, ['bob']);
+    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
+    await send(t.runtime, { msg_data: 'first' });
+    await sendToGroup(t.runtime, groupId, 'first');
+    const before = await tablesSendWrites();
+    await expect(send(t.runtime, { msg_data: 'edited' })).rejects.toMatchObject({ code: 'client_msg_id_reused' });
+    await expect(sendToGroup(t.runtime, groupId, 'edited')).rejects.toMatchObject({ code: 'client_msg_id_reused' });
+    expect(await tablesSendWrites()).toEqual(before);
+  });
+
+  it('a frame refused rate_limited writes nothing but its rate window (group and single chat)', async () => {
+    t = await createTestRuntime({ RATE_LIMIT_PER_SECOND: '2' });
+    const groupId = await createGroupAsAlice(t, ['bob']);
+    await registerConnection(t.runtime, { userId: 'bob', connectionId: 'b1' });
+    await send(t.runtime, { msg_data: 'first' });
+    await sendToGroup(t.runtime, groupId, 'first');
+    const before = await tablesSendWrites();
+    await expect(send(t.runtime, { client_msg_id: 'c-2' })).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(sendToGroup(t.runtime, groupId, 'second')).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(await tablesSendWrites()).toEqual(before);
   });
 });
 
