@@ -7,7 +7,7 @@
  *   windows check `sweeps()` and are retaken when a sweep ran inside them, so its calls never mix with a message's.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoClientPlugin } from '../core/runtime.js';
+import type { DynamoClientPlugin } from '../core/compose/adapters.js';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { BenchClient, FrameCounter } from './client.js';
 import { BenchMeter } from './meter.js';

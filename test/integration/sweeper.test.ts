@@ -6,7 +6,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventsUnavailableError } from '../../core/errors.js';
 import type { DueItem, PendingDelivery, PendingStore } from '../../core/ports.js';
-import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime } from '../../core/runtime.js';
+import { DYNAMODB_ENDPOINT_ENV } from '../../core/compose/adapters.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { tableEnv } from '../../core/store/create-tables.js';
 import { shardOf } from '../../core/store/pending-deliveries.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
