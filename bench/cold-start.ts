@@ -123,14 +123,14 @@ export async function runColdStart(specs: BackendSpecs, log: (m: string) => void
     .map((d) => d.name)
     .filter((name) => {
       try {
-        return statSync(join(ROOT, 'lambdas', name, 'handler.ts')).isFile();
+        return statSync(join(ROOT, 'lambdas', name, 'entry.ts')).isFile();
       } catch {
         return false;
       }
     })
     .sort();
   const entries = [
-    ...fns.map((fn) => ({ fn, entry: join(ROOT, 'lambdas', fn, 'handler.ts') })),
+    ...fns.map((fn) => ({ fn, entry: join(ROOT, 'lambdas', fn, 'entry.ts') })),
     { fn: FLOOR, entry: join(ROOT, 'bench', 'floor-handler.ts') },
   ];
   const rows: ColdStartRow[] = [];

@@ -5,7 +5,7 @@
  * asks for ReturnConsumedCapacity.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoClientPlugin } from '../core/runtime.js';
+import type { DynamoClientPlugin } from '../core/compose/adapters.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 
 type Item = Record<string, unknown>;

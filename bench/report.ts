@@ -362,7 +362,7 @@ function coldStartSection(c: ColdStartResult): string {
   const allInitMet = floor !== undefined && functionRows(c).every((row) => initMet(row, floor));
   return `## 4. Cold start
 
-Each lambdas/*/handler.ts bundled with esbuild ${c.esbuild} as lib/chat-backend.ts has NodejsFunction do it (ESM, minify,
+Each lambdas/*/entry.ts bundled with esbuild ${c.esbuild} as lib/chat-backend.ts has NodejsFunction do it (ESM, minify,
 source map, target and banner and mainFields read from the file, nothing external). Init = a fresh \`node\` process
 importing the bundle, timed inside with performance.now(), median of ${RUNS}; "as deployed" is without
 NODE_OPTIONS=--enable-source-maps (the stack's \`sourceMaps\` prop, off by default). The two comparison columns (with source maps; \`@aws-sdk/*\`

@@ -7,7 +7,8 @@
  *   windows check `sweeps()` and are retaken when a sweep ran inside them, so its calls never mix with a message's.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoClientPlugin } from '../core/runtime.js';
+import type { DynamoClientPlugin } from '../core/compose/adapters.js';
+import { CONNECT_ROUTE } from '../core/routes.js';
 import { startLocalStack, type LocalStack } from '../local/stack.js';
 import { BenchClient, FrameCounter } from './client.js';
 import { BenchMeter } from './meter.js';
@@ -101,7 +102,7 @@ export async function startBenchStack(
     logger: quiet,
     onInvocation: (record) => {
       invocations.push({ routeKey: record.routeKey, durationMs: record.durationMs, outcome: record.outcome });
-      if (record.routeKey === '$connect') {
+      if (record.routeKey === CONNECT_ROUTE) {
         const id = record.event.queryStringParameters?.['bench_id'];
         if (id) connectionIds.set(id, record.connectionId);
       }

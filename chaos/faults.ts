@@ -23,7 +23,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../core/domain/frames.js';
 import { GatewayUnavailableError, OversizedFrameError } from '../core/errors.js';
 import type { Gateway, PostResult } from '../core/ports/gateway.js';
-import type { Runtime, RuntimeOptions } from '../core/runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Seeded randomness
@@ -186,10 +185,7 @@ function throttle(): Error {
   });
 }
 
-/**
- * Injects DynamoDB faults into one document client. `attach(client)` has the shape of core's CapacityMeter, so
- * createRuntime can take it as `capacityMeter` (see {@link asCapacityMeter}).
- */
+/** Injects DynamoDB faults into the document clients it is attached to (a DynamoClientPlugin). */
 export class DynamoFaultInjector {
   /** Operations (one SDK command, all its attempts) doomed to be throttled at every attempt. */
   readonly #doomed = new WeakSet<object>();
@@ -246,16 +242,6 @@ export class DynamoFaultInjector {
       { step: 'deserialize', name: 'chaosDynamoFaults', priority: 'high', override: true },
     );
   }
-}
-
-/**
- * RuntimeOptions has no middleware hook yet; createRuntime only calls `capacityMeter.attach(db)`, so an object with
- * that method is all it needs. (Proposed hook: `RuntimeOptions.dbMiddleware: { attach(client) }[]`.)
- */
-export function asCapacityMeter(injector: {
-  attach(client: DynamoDBDocumentClient): void;
-}): NonNullable<RuntimeOptions['capacityMeter']> {
-  return injector as unknown as NonNullable<RuntimeOptions['capacityMeter']>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -325,8 +311,8 @@ export class Invocations {
   }
 }
 
-/** Runtime members that are not ports: never wrapped. */
-const NOT_PORTS = new Set(['config', 'clock', 'gateway']);
+/** Members of a function's ports that are not ports: never wrapped. */
+const NOT_PORTS = new Set(['config', 'clock']);
 
 function dyingPort<T extends object>(
   name: string,
@@ -401,14 +387,20 @@ export interface GatewayStats {
   maxMs: number;
 }
 
-/** The Gateway with 429s, timeouts and 410s injected; drops the connection in the emulator for an injected 410. */
-export class FaultyGateway implements Gateway {
-  readonly stats: GatewayStats = { delivered: new Map(), failed: new Map(), gone: 0, slow: 0, oversized: 0, maxMs: 0 };
+export function newGatewayStats(): GatewayStats {
+  return { delivered: new Map(), failed: new Map(), gone: 0, slow: 0, oversized: 0, maxMs: 0 };
+}
 
+/**
+ * The Gateway with 429s, timeouts and 410s injected; drops the connection in the emulator for an injected 410. Every
+ * function's FaultyGateway counts into the run's one `stats`.
+ */
+export class FaultyGateway implements Gateway {
   constructor(
     private readonly real: Gateway,
     private readonly plan: FaultPlan,
     private readonly dropConnection: (connectionId: string) => void,
+    readonly stats: GatewayStats,
   ) {}
 
   async post(connectionId: string, frame: ServerFrame): Promise<PostResult> {
@@ -472,25 +464,23 @@ export class FaultyGateway implements Gateway {
 }
 
 /**
- * The runtime the handlers are built on: every port (stores, event publisher, gateway) able to die mid-invocation, the gateway
- * with @connections faults. The DynamoDB faults are in the runtime's client already (see DynamoFaultInjector).
+ * A function's ports as its handler gets them in the chaos run: every port (stores, event publisher, gateway) able to
+ * die mid-invocation, the gateway with @connections faults (`faultyGateway`). The DynamoDB faults are in the
+ * function's client already (see DynamoFaultInjector).
  */
-export function faultyRuntime(
-  runtime: Runtime,
+export function faultyPorts<P extends object>(
+  ports: P,
   plan: FaultPlan,
   invocations: Invocations,
-  gateway: FaultyGateway,
+  faultyGateway: (real: Gateway) => Gateway,
   observe?: PortObserver,
-): Runtime {
+): P {
   // Every port (stores, event publisher, whatever core adds later): any object member with methods.
-  const ports = Object.fromEntries(
-    Object.entries(runtime)
-      .filter(([name, value]) => !NOT_PORTS.has(name) && typeof value === 'object' && value !== null)
-      .map(([name, value]) => [name, dyingPort(name, value as object, plan, invocations, observe)]),
-  );
-  return {
-    ...runtime,
-    ...ports,
-    gateway: dyingPort('gateway', gateway as Gateway, plan, invocations, observe),
-  } as Runtime;
+  return Object.fromEntries(
+    Object.entries(ports).map(([name, value]: [string, unknown]) => {
+      if (NOT_PORTS.has(name) || typeof value !== 'object' || value === null) return [name, value];
+      const port = name === 'gateway' ? faultyGateway(value as Gateway) : value;
+      return [name, dyingPort(name, port, plan, invocations, observe)];
+    }),
+  ) as P;
 }

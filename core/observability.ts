@@ -1,10 +1,14 @@
 /**
  * Logs and metrics, one of each per Lambda instance (Powertools for AWS Lambda). Logs are JSON lines correlated by
  * connection, user and msg_id, and never carry message bodies or tokens; metrics are CloudWatch EMF lines in the
- * METRICS_NAMESPACE, which the stack's dashboard and alarms read.
+ * METRICS_NAMESPACE, which the stack's dashboard and alarms read. Each invocation's correlation keys live in its own
+ * async context, not on the shared logger: local mode and the chaos run overlap invocations in one process, and
+ * so may Lambda (several concurrent invocations per instance), so no invocation may change another's keys.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type METRIC, METRICS_NAMESPACE, type PUSH_METRIC, SERVICE_NAME } from './metric-names.js';
 
@@ -16,7 +20,31 @@ export { METRIC, METRICS_NAMESPACE, PUSH_METRIC, SERVICE_NAME } from './metric-n
  */
 const serviceName = process.env['POWERTOOLS_SERVICE_NAME'] || SERVICE_NAME;
 
-export const logger = new Logger({ serviceName });
+const baseLogger = new Logger({ serviceName });
+
+/** The correlation keys of the invocation running in this async context (observed() opens one per invocation). */
+const invocationKeys = new AsyncLocalStorage<LogAttributes>();
+
+const withKeys = (attributes: LogAttributes = {}): LogAttributes => {
+  const keys = invocationKeys.getStore();
+  return keys ? { ...keys, ...attributes } : attributes;
+};
+
+/** The handlers' logger: every line carries the keys of the invocation that wrote it. */
+export const logger = {
+  debug: (message: string, attributes?: LogAttributes) => baseLogger.debug(message, withKeys(attributes)),
+  info: (message: string, attributes?: LogAttributes) => baseLogger.info(message, withKeys(attributes)),
+  warn: (message: string, attributes?: LogAttributes) => baseLogger.warn(message, withKeys(attributes)),
+  error: (message: string, attributes?: LogAttributes) => baseLogger.error(message, withKeys(attributes)),
+  /** Adds keys to the later lines of the running invocation (outside one: to every later line). */
+  appendKeys(keys: LogAttributes): void {
+    const current = invocationKeys.getStore();
+    if (current) Object.assign(current, keys);
+    else baseLogger.appendKeys(keys);
+  },
+  setLogLevel: (level: LogLevel) => baseLogger.setLogLevel(level),
+};
+
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
 export { MetricUnit };
@@ -41,11 +69,9 @@ export function observed<E, R>(
   correlation: (event: E) => Record<string, unknown>,
 ): (event: E, context?: Context) => Promise<R> {
   return async (event, context) => {
-    logger.appendKeys(correlation(event));
     try {
-      return await handler(event, context);
+      return await invocationKeys.run({ ...correlation(event) }, () => handler(event, context));
     } finally {
-      logger.resetKeys();
       if (ON_LAMBDA && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       else metrics.clearMetrics();
     }

@@ -7,8 +7,10 @@ import type * as v from 'valibot';
 import { READ_ACTIONS, WRITE_ACTIONS } from '../protocol/frames.js';
 import { parseFrame, seqOf, validateFrame } from './domain/client-frames.js';
 import { FrameError, replyFrame } from './domain/frames.js';
-import type { Runtime } from './runtime.js';
 import { observed } from './observability.js';
+import type { Clock } from './ports/clock.js';
+import type { Gateway } from './ports/gateway.js';
+import type { RateLimiter } from './ports/stores.js';
 import {
   OK,
   callerOf,
@@ -20,13 +22,20 @@ import {
   type WebSocketResult,
 } from './websocket-event.js';
 
-export interface RequestRoute<S extends v.GenericSchema> {
-  readonly schema: S;
-  /** The reply's fields (without type and seq). */
-  run(runtime: Runtime, caller: Caller, request: v.InferOutput<S>): Promise<Record<string, unknown>>;
+/** What every request route needs besides its use-case's ports: the per-user budgets, the reply, the time. */
+export interface RequestHandlerPorts {
+  readonly rateLimits: Pick<RateLimiter, 'tryAcquire'>;
+  readonly gateway: Gateway;
+  readonly clock: Clock;
 }
 
-type AnyRoute = RequestRoute<v.GenericSchema>;
+export interface RequestRoute<S extends v.GenericSchema, P> {
+  readonly schema: S;
+  /** The reply's fields (without type and seq). */
+  run(ports: P, caller: Caller, request: v.InferOutput<S>): Promise<Record<string, unknown>>;
+}
+
+type AnyRoute<P> = RequestRoute<v.GenericSchema, P>;
 
 /** The per-user budget each request counts against (contract: "Limits"); heartbeat counts against none. */
 const BUDGETS: ReadonlyMap<string, 'write' | 'read'> = new Map([
@@ -34,9 +43,14 @@ const BUDGETS: ReadonlyMap<string, 'write' | 'read'> = new Map([
   ...READ_ACTIONS.map((a) => [a, 'read'] as const),
 ]);
 
-export const request = <S extends v.GenericSchema>(route: RequestRoute<S>): AnyRoute => route as unknown as AnyRoute;
+export const request = <P, S extends v.GenericSchema>(route: RequestRoute<S, P>): AnyRoute<P> =>
+  route as unknown as AnyRoute<P>;
 
-export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<string, AnyRoute>>) {
+/** The handler of a function's request routes, on that function's ports. */
+export function createRequestHandler<P extends RequestHandlerPorts>(
+  ports: P,
+  routes: Readonly<Record<string, AnyRoute<P>>>,
+) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     try {
@@ -51,16 +65,16 @@ export function createRequestHandler(runtime: Runtime, routes: Readonly<Record<s
       }
       const request = validateFrame(route.schema, frame);
       const budget = BUDGETS.get(action as string);
-      if (budget && !(await runtime.rateLimits.tryAcquire(budget, caller.userId, runtime.clock.now()))) {
+      if (budget && !(await ports.rateLimits.tryAcquire(budget, caller.userId, ports.clock.now()))) {
         throw new FrameError(
           'rate_limited',
           `more ${budget === 'write' ? 'writing' : 'reading'} requests a second than the limit allows for this user`,
         );
       }
-      const fields = await route.run(runtime, caller, request);
-      await reply(runtime.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));
+      const fields = await route.run(ports, caller, request);
+      await reply(ports.gateway, caller.connectionId, replyFrame(action as string, frame.seq, fields));
     } catch (error) {
-      await replyError(runtime.gateway, caller.connectionId, error, seqOf(event.body));
+      await replyError(ports.gateway, caller.connectionId, error, seqOf(event.body));
     }
     return OK;
   }, correlationOf);

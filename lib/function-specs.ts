@@ -6,7 +6,7 @@
 import type { FunctionId } from '../core/routes.js';
 
 export interface FunctionSpec {
-  /** Handler module, relative to the package root. */
+  /** The function's Lambda entry (its `handler` export), relative to the package root. */
   readonly entry: string;
   readonly description: string;
   readonly memorySize: number;
@@ -24,7 +24,7 @@ export const ROUTE_TIMEOUT_SECONDS = 29;
 
 export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
   authorizer: {
-    entry: 'lambdas/authorizer/handler.ts',
+    entry: 'lambdas/authorizer/entry.ts',
     description: '$connect authorizer: verifies ?token= against the configured issuer',
     memorySize: 256,
     timeoutSeconds: 10,
@@ -33,7 +33,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   connect: {
-    entry: 'lambdas/connect/handler.ts',
+    entry: 'lambdas/connect/entry.ts',
     description: '$connect / $disconnect: registers and removes connections',
     memorySize: 256,
     timeoutSeconds: 10,
@@ -42,7 +42,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   send: {
-    entry: 'lambdas/send/handler.ts',
+    entry: 'lambdas/send/entry.ts',
     description: 'msg_data: stores, numbers and fans out a message',
     memorySize: 256,
     timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
@@ -51,7 +51,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   ack: {
-    entry: 'lambdas/ack/handler.ts',
+    entry: 'lambdas/ack/entry.ts',
     description: 'msg_data_ack: clears a pending delivery',
     memorySize: 256,
     timeoutSeconds: 10,
@@ -60,7 +60,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   sync: {
-    entry: 'lambdas/sync/handler.ts',
+    entry: 'lambdas/sync/entry.ts',
     description: 'Read side: history, recent sessions, unread counts, read receipts',
     memorySize: 256,
     timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
@@ -69,7 +69,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   groups: {
-    entry: 'lambdas/groups/handler.ts',
+    entry: 'lambdas/groups/entry.ts',
     description: 'Groups: create, change members, list, info',
     memorySize: 256,
     timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
@@ -78,7 +78,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   devices: {
-    entry: 'lambdas/devices/handler.ts',
+    entry: 'lambdas/devices/entry.ts',
     description: 'device_token: registers push tokens',
     memorySize: 256,
     timeoutSeconds: 10,
@@ -87,7 +87,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   default: {
-    entry: 'lambdas/default/handler.ts',
+    entry: 'lambdas/default/entry.ts',
     description: '$default: frames that match no route',
     memorySize: 128,
     timeoutSeconds: 10,
@@ -96,7 +96,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   attachments: {
-    entry: 'lambdas/attachments/handler.ts',
+    entry: 'lambdas/attachments/entry.ts',
     description: 'attachment_upload / attachment_url: presigned S3 URLs for pictures and voice notes',
     memorySize: 256,
     timeoutSeconds: 10,
@@ -105,7 +105,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     asyncInvoked: false,
   },
   sweeper: {
-    entry: 'lambdas/sweeper/handler.ts',
+    entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',
     memorySize: 256,
     timeoutSeconds: 50,
@@ -117,7 +117,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
 
 /** The push sender (lib/push-notifications.ts), outside FUNCTION_SPECS: it exists only when ChatBackend's `push` is set. */
 export const PUSH_SENDER_SPEC: FunctionSpec = {
-  entry: 'lambdas/push-sender/handler.ts',
+  entry: 'lambdas/push-sender/entry.ts',
   description: 'Push notifications: FCM, APNs and Web Push for undelivered messages (from the push queue)',
   memorySize: 256,
   // Room for a batch of events with retries (PUSH_MAX_RETRY_WAIT_MS per wait, PUSH_MAX_ATTEMPTS tries).

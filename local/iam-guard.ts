@@ -6,7 +6,7 @@
  * names, so new tables and grants need nothing here; a DynamoDB operation it cannot map is refused too.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoClientPlugin } from '../core/runtime.js';
+import type { DynamoClientPlugin } from '../core/compose/adapters.js';
 import type { TableId } from '../core/store/schema.js';
 import {
   FUNCTION_ACCESS,

@@ -5,7 +5,7 @@
  * outside the grant is recorded and answered as S3 answers it: 403 AccessDenied.
  */
 import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import type { S3ClientPlugin } from '../core/runtime.js';
+import type { S3ClientPlugin } from '../core/compose/adapters.js';
 import { FUNCTION_ACCESS, type FunctionId } from '../lib/grants.js';
 
 export interface S3AccessViolation {

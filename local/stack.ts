@@ -1,9 +1,10 @@
 /**
- * The whole stack on one machine, composed the same way for `npm start` and the end-to-end tests: DynamoDB Local
- * (or a given endpoint) with the tables of core/store/schema.ts, the very Lambda handlers of lambdas/ each built on
- * its function's own Runtime (as each Lambda function has its own clients) whose DynamoDB client enforces the
- * function's grant in lib/grants.ts (local/iam-guard.ts), the API Gateway WebSocket emulator in front of them, and
- * the sweeper on a short interval.
+ * The whole stack on one machine, the one bootstrap of `npm start`, the end-to-end tests, the benchmark and the
+ * chaos run: DynamoDB Local (or a given endpoint) with the tables of core/store/schema.ts, the very Lambda handlers
+ * of lambdas/ each on the ports its own entry composes (lambdas/route-handlers.ts: each function its own clients)
+ * with its DynamoDB and S3 clients held to the function's grant in lib/grants.ts (local/iam-guard.ts,
+ * local/s3-grant-guard.ts), the API Gateway WebSocket emulator in front of them, and the sweeper on a short
+ * interval. The chaos run's faults come in through two hooks: `wrapPorts` and `aroundInvocation`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
@@ -22,20 +23,29 @@ import {
 } from 'teamtalk-local';
 import { createTokenVerifier } from '../core/auth/verify-token.js';
 import { ENV } from '../core/config.js';
-import { FUNCTION_IDS, type FunctionId, ROUTES } from '../core/routes.js';
 import {
-  createRuntime,
+  adaptersFrom,
   DYNAMODB_ENDPOINT_ENV,
   S3_ENDPOINT_ENV,
-  type Runtime,
+  type Adapters,
   type RuntimeOptions,
-} from '../core/runtime.js';
+} from '../core/compose/adapters.js';
+import { type FunctionId, ROUTES } from '../core/routes.js';
+import { createRuntime, type Runtime } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
+import type { SweepPorts } from '../core/usecases/sweep.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
-import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../lambdas/route-handlers.js';
-import { createSweeperHandler } from '../lambdas/sweeper/handler.js';
+import { pushSenderHandlerPorts, type PushSenderHandlerPorts } from '../lambdas/push-sender/handler.js';
+import {
+  ROUTE_FUNCTIONS,
+  type RouteFunction,
+  type RouteFunctionId,
+  type RouteFunctionPorts,
+  type RouteHandler as FunctionHandler,
+} from '../lambdas/route-handlers.js';
+import { createSweeperHandler, sweeperHandlerPorts } from '../lambdas/sweeper/handler.js';
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './token.js';
 import { webRoutes, type WebApp } from './web-routes.js';
 import { IamGuard } from './iam-guard.js';
@@ -76,7 +86,28 @@ export interface LocalStackOptions {
   readonly push?: boolean | LocalPushOptions;
   /** Folder the local S3 (attachments) keeps its objects in; a temporary one, removed at stop, when omitted. */
   readonly s3Path?: string;
+  /**
+   * Changes each route function's and the sweeper's ports once composed, before its handler is built on them (the
+   * chaos run puts faults and crashes in every port); gets the emulator, whose connections a fault may drop.
+   */
+  readonly wrapPorts?: PortsWrapper;
+  /** Runs every route and sweeper invocation (the chaos run: each inside a crash scope). */
+  readonly aroundInvocation?: InvocationWrapper;
 }
+
+export type PortsWrapper = <P extends object>(functionId: HandlerFunctionId, ports: P, emulator: Emulator) => P;
+
+/** `name` is the route key, or `sweeper`; `connectionId` the route's connection. */
+export type InvocationWrapper = <T>(
+  name: string,
+  connectionId: string | undefined,
+  invoke: () => Promise<T>,
+) => Promise<T>;
+
+/** Each function's ports, as its handler got them. */
+export type FunctionPorts = { readonly [F in RouteFunctionId]: RouteFunctionPorts<F> } & {
+  readonly sweeper: SweepPorts;
+};
 
 export interface LocalStack {
   /** ws://host:port */
@@ -92,10 +123,10 @@ export interface LocalStack {
   readonly tables: Readonly<Record<TableId, string>>;
   /** The environment the handlers' runtimes were built from. */
   readonly env: Readonly<Record<string, string>>;
-  /** A runtime on the same tables with no grant enforced: for tests and tools (set-up, reads), not a function's. */
+  /** Every port on the same tables with no grant enforced: for tests and tools (set-up, reads), not a function's. */
   readonly runtime: Runtime;
-  /** Each function's runtime, its DynamoDB client held to the function's grant in lib/grants.ts. */
-  readonly runtimes: Readonly<Record<HandlerFunctionId, Runtime>>;
+  /** Each function's ports, its DynamoDB client held to the function's grant in lib/grants.ts. */
+  readonly runtimes: FunctionPorts;
   /** Local IAM: every DynamoDB call a function made outside its grant (each was refused with AccessDeniedException). */
   readonly iamGuard: IamGuard;
   /** Local IAM of the attachment bucket: every S3 call a function made outside its grant (each was refused with 403). */
@@ -124,7 +155,7 @@ export const LOCAL_ATTACHMENT_BUCKET = 'attachments';
 /** Where local mode's defaults differ from core/config.ts's (AWS's): the sweeper runs every second, not minute. */
 export const LOCAL_DEFAULTS = { sweepIntervalMs: 1_000 } as const;
 
-/** The functions with a runtime: all but the authorizer, which only verifies tokens. */
+/** The functions with ports: all but the authorizer, which only verifies tokens. */
 export type HandlerFunctionId = Exclude<FunctionId, 'authorizer'>;
 
 /** The core handlers take API Gateway's event typed by @types/aws-lambda; the emulator's type is AWS's real shape. */
@@ -173,32 +204,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => s3.stop());
 
-    const env: Record<string, string> = {
-      ...LOCAL_AWS_ENV,
-      ...tableEnv(tables),
-      [DYNAMODB_ENDPOINT_ENV]: dynamoEndpoint,
-      [S3_ENDPOINT_ENV]: s3.endpoint,
-      [ENV.attachmentBucket]: LOCAL_ATTACHMENT_BUCKET,
-      [ENV.connectionsEndpoint]: emulator.httpUrl,
-      [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalMs),
-      ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
-      ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
-      ...options.env,
-    };
-    const runtime = createRuntime(env); // not a function's: no meter, no guard
+    let env = handlerEnv(options, tables, { dynamo: dynamoEndpoint, s3: s3.endpoint, connections: emulator.httpUrl });
     const iamGuard = new IamGuard(tables);
     const s3Guard = new S3GrantGuard();
-    const runtimes = functionRuntimes(env, options.runtimeOptions, iamGuard, s3Guard);
     const push = pushOptions
-      ? await startPush(runtimes, iamGuard, env, pushOptions, options.runtimeOptions)
+      ? await startLocalPush(pushSenderPortsOf(env, options.runtimeOptions, iamGuard), pushOptions)
       : undefined;
-    if (push) cleanups.push(() => push.stop());
-    resolveRoutes(routeHandlers(runtimes));
+    if (push) {
+      cleanups.push(() => push.stop());
+      // device_token takes the fake Web Push service's subscriptions, whose origin is known only now.
+      env = { ...env, [ENV.webPushEndpointAllowlist]: push.webPushAllowlist.join(',') };
+    }
+    const runtime = createRuntime(env); // not a function's: no meter, no guard
+    const adaptersOf = (fnId: HandlerFunctionId) =>
+      adaptersFrom(env, {
+        ...options.runtimeOptions,
+        dynamoPlugins: [...(options.runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
+        s3Plugins: [...(options.runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
+        // send and the sweeper publish undelivered messages to the local push sender, device_token its challenges.
+        ...(push ? { events: push.publisher } : {}),
+      });
+    const functions = composeFunctions(adaptersOf, options.wrapPorts, emulator);
+    resolveRoutes(routeTable(functions.handlers, options.aroundInvocation));
 
     const sweeper = startSweeper(
-      createSweeperHandler(runtimes.sweeper),
+      functions.sweeper,
       runtime.config.sweepIntervalMs,
       options.logger ?? { info: () => undefined, warn: console.warn, error: console.error },
+      options.aroundInvocation,
     );
     cleanups.push(() => sweeper.stop());
 
@@ -214,7 +247,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables,
       env,
       runtime,
-      runtimes,
+      runtimes: functions.ports,
       iamGuard,
       s3Guard,
       emulator,
@@ -291,58 +324,101 @@ async function startDatabase(
   }
 }
 
-/** The push sender on its own runtime (held to PUSH_SENDER_ACCESS); send and sweeper publish to it. */
-async function startPush(
-  runtimes: Record<HandlerFunctionId, Runtime>,
-  iamGuard: IamGuard,
-  env: Record<string, string>,
-  options: LocalPushOptions,
-  runtimeOptions: RuntimeOptions | undefined,
-): Promise<LocalPush> {
-  const runtime = createRuntime(env, {
-    ...runtimeOptions,
-    dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction('pushSender')],
-  });
-  const push = await startLocalPush(runtime, options);
-  for (const fnId of ['send', 'sweeper'] as const) runtimes[fnId] = { ...runtimes[fnId], events: push.publisher };
-  // device_token takes the fake Web Push service's subscriptions (its origin is known only now), and its challenge
-  // pushes go to the sender as the undelivered-message events do.
-  runtimes.devices = {
-    ...runtimes.devices,
-    config: { ...runtimes.devices.config, webPushEndpointAllowlist: push.webPushAllowlist },
-    pushChallenges: push.publisher,
+/** The handlers' environment: the local endpoints and tables, local mode's defaults, then the caller's settings. */
+function handlerEnv(
+  options: LocalStackOptions,
+  tables: Record<TableId, string>,
+  endpoints: { dynamo: string; s3: string; connections: string },
+): Record<string, string> {
+  return {
+    ...LOCAL_AWS_ENV,
+    ...tableEnv(tables),
+    [DYNAMODB_ENDPOINT_ENV]: endpoints.dynamo,
+    [S3_ENDPOINT_ENV]: endpoints.s3,
+    [ENV.attachmentBucket]: LOCAL_ATTACHMENT_BUCKET,
+    [ENV.connectionsEndpoint]: endpoints.connections,
+    [ENV.sweepIntervalMs]: String(options.sweepIntervalMs ?? LOCAL_DEFAULTS.sweepIntervalMs),
+    ...(options.ackTimeoutMs === undefined ? {} : { [ENV.ackTimeoutMs]: String(options.ackTimeoutMs) }),
+    ...(options.maxMsgBytes === undefined ? {} : { [ENV.maxMsgBytes]: String(options.maxMsgBytes) }),
+    ...options.env,
   };
-  return push;
 }
 
-/** One runtime per function, its DynamoDB client held to the function's grant (local IAM). */
-function functionRuntimes(
+/** The push sender's ports, as its entry composes them, with DynamoDB held to PUSH_SENDER_ACCESS. */
+function pushSenderPortsOf(
   env: Record<string, string>,
   runtimeOptions: RuntimeOptions | undefined,
   iamGuard: IamGuard,
-  s3Guard: S3GrantGuard,
-): Record<HandlerFunctionId, Runtime> {
-  return Object.fromEntries(
-    FUNCTION_IDS.filter((fnId): fnId is HandlerFunctionId => fnId !== 'authorizer').map((fnId) => [
-      fnId,
-      createRuntime(env, {
-        ...runtimeOptions,
-        dynamoPlugins: [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
-        s3Plugins: [...(runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
-      }),
-    ]),
-  ) as Record<HandlerFunctionId, Runtime>;
+): PushSenderHandlerPorts {
+  const dynamoPlugins = [...(runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction('pushSender')];
+  return pushSenderHandlerPorts(adaptersFrom(env, { ...runtimeOptions, dynamoPlugins }));
 }
 
-/** Route key → handler: the same action → function table as the CDK stack (core/routes.ts), the handlers it deploys. */
-function routeHandlers(runtimes: Record<HandlerFunctionId, Runtime>): Record<string, RouteHandler> {
-  const byFunction = Object.fromEntries(
-    Object.entries(ROUTE_HANDLER_FACTORIES).map(([fnId, make]) => [
-      fnId,
-      route(make(runtimes[fnId as RouteFunctionId])),
-    ]),
-  ) as Record<RouteFunctionId, RouteHandler>;
-  return Object.fromEntries(Object.entries(ROUTES).map(([key, fnId]) => [key, byFunction[fnId]]));
+/** Each function composed as its Lambda entry composes it (then wrapped, when asked), and its handler on those ports. */
+function composeFunctions(
+  adaptersOf: (fnId: HandlerFunctionId) => Adapters,
+  wrapPorts: PortsWrapper | undefined,
+  emulator: Emulator,
+) {
+  const compose = <P extends object>(fnId: HandlerFunctionId, make: (adapters: Adapters) => P): P => {
+    const ports = make(adaptersOf(fnId));
+    return wrapPorts ? wrapPorts(fnId, ports, emulator) : ports;
+  };
+  const build = <P extends object>(fnId: RouteFunctionId, fn: RouteFunction<P>) => {
+    const ports = compose(fnId, fn.ports);
+    return { ports, handler: fn.create(ports) };
+  };
+  const connect = build('connect', ROUTE_FUNCTIONS.connect);
+  const send = build('send', ROUTE_FUNCTIONS.send);
+  const ack = build('ack', ROUTE_FUNCTIONS.ack);
+  const sync = build('sync', ROUTE_FUNCTIONS.sync);
+  const groups = build('groups', ROUTE_FUNCTIONS.groups);
+  const devices = build('devices', ROUTE_FUNCTIONS.devices);
+  const fallback = build('default', ROUTE_FUNCTIONS.default);
+  const attachments = build('attachments', ROUTE_FUNCTIONS.attachments);
+  const sweeper = compose('sweeper', sweeperHandlerPorts);
+  const ports: FunctionPorts = {
+    connect: connect.ports,
+    send: send.ports,
+    ack: ack.ports,
+    sync: sync.ports,
+    groups: groups.ports,
+    devices: devices.ports,
+    default: fallback.ports,
+    attachments: attachments.ports,
+    sweeper,
+  };
+  const handlers: Record<RouteFunctionId, FunctionHandler> = {
+    connect: connect.handler,
+    send: send.handler,
+    ack: ack.handler,
+    sync: sync.handler,
+    groups: groups.handler,
+    devices: devices.handler,
+    default: fallback.handler,
+    attachments: attachments.handler,
+  };
+  return { ports, handlers, sweeper: createSweeperHandler(sweeper) };
+}
+
+/**
+ * Route key → handler: the same action → function table as the CDK stack (core/routes.ts), the handlers it deploys,
+ * each invocation run through `around` when given.
+ */
+function routeTable(
+  byFunction: Record<RouteFunctionId, FunctionHandler>,
+  around: InvocationWrapper | undefined,
+): Record<string, RouteHandler> {
+  return Object.fromEntries(
+    Object.entries(ROUTES).map(([routeKey, fnId]): [string, RouteHandler] => {
+      const handler = route(byFunction[fnId]);
+      if (!around) return [routeKey, handler];
+      return [
+        routeKey,
+        (event, context) => around(routeKey, event.requestContext.connectionId, () => handler(event, context)),
+      ];
+    }),
+  );
 }
 
 type SweeperHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
@@ -354,7 +430,12 @@ interface Sweeper {
 }
 
 /** Runs the sweeper like an EventBridge rate rule would, except that runs never overlap. */
-function startSweeper(handler: SweeperHandler, intervalMs: number, log: EmulatorLogger): Sweeper {
+function startSweeper(
+  handler: SweeperHandler,
+  intervalMs: number,
+  log: EmulatorLogger,
+  around: InvocationWrapper | undefined,
+): Sweeper {
   let completed = 0;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -364,7 +445,8 @@ function startSweeper(handler: SweeperHandler, intervalMs: number, log: Emulator
   const run = async () => {
     const startedAt = completed;
     try {
-      await handler(scheduledEvent(), sweeperContext(intervalMs));
+      const invoke = () => handler(scheduledEvent(), sweeperContext(intervalMs));
+      await (around ? around('sweeper', undefined, invoke) : invoke());
     } catch (error) {
       log.error('sweep failed', { error: error instanceof Error ? error.message : String(error) });
     }

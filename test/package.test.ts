@@ -75,7 +75,7 @@ describe('the package', () => {
   it('ships compiled JavaScript with .d.ts, no TypeScript sources and no path outside itself', () => {
     expect(packed).toContain('dist/lib/index.js');
     expect(packed).toContain('dist/lib/index.d.ts');
-    expect(packed).toContain('dist/lambdas/send/handler.js');
+    expect(packed).toContain('dist/lambdas/send/entry.js');
     expect(packed.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     const installed = join(app, 'node_modules', PKG.name);
     const mentions = packed.filter(

@@ -1,7 +1,10 @@
 /** Route msg_data_ack: removes the caller's pending delivery; no reply unless the frame is refused. */
 import { seqOf } from '../../core/domain/client-frames.js';
 import { METRIC, MetricUnit, metrics, observed } from '../../core/observability.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import { documentClient, messageTable, pendingDeliveryTable } from '../../core/compose/dynamo.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Runtime } from '../../core/runtime.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
 import {
   OK,
@@ -12,7 +15,22 @@ import {
   type WebSocketResult,
 } from '../../core/websocket-event.js';
 
-export function createAckHandler(runtime: Runtime) {
+export type AckHandlerPorts = Pick<Runtime, 'config' | 'clock' | 'gateway' | 'messages' | 'pending'>;
+
+/** DynamoDB (Messages, PendingDeliveries) and @connections: no S3, no EventBridge. */
+export function ackHandlerPorts(adapters: Adapters): AckHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    messages: messageTable(db, config),
+    pending: pendingDeliveryTable(db, config),
+  };
+}
+
+export function createAckHandler(runtime: AckHandlerPorts) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     try {
@@ -34,5 +52,3 @@ export function createAckHandler(runtime: Runtime) {
     return OK;
   }, correlationOf);
 }
-
-export const handler = createAckHandler(createRuntime());

@@ -5,10 +5,34 @@
 import { AttachmentUploadSchema, AttachmentUrlSchema } from '../../core/domain/attachment-requests.js';
 import { logger } from '../../core/observability.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import { attachmentBucket } from '../../core/compose/attachments.js';
+import { attachmentRecordTable, documentClient, groupTables, rateLimitTable } from '../../core/compose/dynamo.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Runtime } from '../../core/runtime.js';
 import { downloadUrl, requestUpload } from '../../core/usecases/attachments.js';
 
-export function createAttachmentsHandler(runtime: Runtime) {
+export type AttachmentsHandlerPorts = Pick<
+  Runtime,
+  'config' | 'clock' | 'gateway' | 'rateLimits' | 'attachments' | 'attachmentRecords' | 'groups'
+>;
+
+/** The attachment bucket (S3), DynamoDB (the uploader's records, Groups, RateLimits) and @connections: no EventBridge. */
+export function attachmentsHandlerPorts(adapters: Adapters): AttachmentsHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    rateLimits: rateLimitTable(db, config),
+    attachments: attachmentBucket(adapters),
+    attachmentRecords: attachmentRecordTable(db, config),
+    groups: groupTables(db, config),
+  };
+}
+
+export function createAttachmentsHandler(runtime: AttachmentsHandlerPorts) {
   return createRequestHandler(runtime, {
     attachment_upload: request({
       schema: AttachmentUploadSchema,
@@ -29,5 +53,3 @@ export function createAttachmentsHandler(runtime: Runtime) {
     }),
   });
 }
-
-export const handler = createAttachmentsHandler(createRuntime());

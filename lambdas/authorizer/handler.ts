@@ -4,7 +4,7 @@
  * refused token throws "Unauthorized", which API Gateway answers with 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { tokenVerifierFromEnv, type TokenVerifier } from '../../core/auth/verify-token.js';
+import type { TokenVerifier } from '../../core/auth/verify-token.js';
 import { InvalidTokenError } from '../../core/errors.js';
 import { parseClientType } from '../../core/domain/connection.js';
 import { logger } from '../../core/observability.js';
@@ -32,5 +32,3 @@ export function createAuthorizerHandler(verifyToken: TokenVerifier) {
     }
   };
 }
-
-export const handler = createAuthorizerHandler(tokenVerifierFromEnv());

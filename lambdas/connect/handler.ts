@@ -3,11 +3,33 @@
  * the cap, scheduling the token's expiry), or forget it with its pending deliveries.
  */
 import { logger, observed } from '../../core/observability.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import { connectionTable, documentClient, pendingDeliveryTable, presenceTable } from '../../core/compose/dynamo.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Runtime } from '../../core/runtime.js';
 import { dropConnection, registerConnection } from '../../core/usecases/connections.js';
 import { OK, callerOf, correlationOf, type WebSocketEvent, type WebSocketResult } from '../../core/websocket-event.js';
 
-export function createConnectHandler(runtime: Runtime) {
+export type ConnectHandlerPorts = Pick<
+  Runtime,
+  'config' | 'clock' | 'gateway' | 'connections' | 'presence' | 'pending'
+>;
+
+/** DynamoDB (Connections, Presence, PendingDeliveries) and @connections (to kick): no S3, no EventBridge. */
+export function connectHandlerPorts(adapters: Adapters): ConnectHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    connections: connectionTable(db, config),
+    presence: presenceTable(db, config),
+    pending: pendingDeliveryTable(db, config),
+  };
+}
+
+export function createConnectHandler(runtime: ConnectHandlerPorts) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     if (event.requestContext.eventType === 'DISCONNECT') {
@@ -20,5 +42,3 @@ export function createConnectHandler(runtime: Runtime) {
     return OK;
   }, correlationOf);
 }
-
-export const handler = createConnectHandler(createRuntime());

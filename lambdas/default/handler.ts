@@ -5,7 +5,9 @@
 import { parseFrame, seqOf } from '../../core/domain/client-frames.js';
 import { FrameError } from '../../core/errors.js';
 import { observed } from '../../core/observability.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Gateway } from '../../core/ports/gateway.js';
 import {
   OK,
   reply,
@@ -15,7 +17,16 @@ import {
   type WebSocketResult,
 } from '../../core/websocket-event.js';
 
-export function createDefaultHandler(runtime: Runtime) {
+export interface DefaultHandlerPorts {
+  readonly gateway: Gateway;
+}
+
+/** @connections only: no table, no S3, no EventBridge. */
+export function defaultHandlerPorts(adapters: Adapters): DefaultHandlerPorts {
+  return { gateway: connectionsGateway(adapters) };
+}
+
+export function createDefaultHandler(runtime: DefaultHandlerPorts) {
   return observed(async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const { connectionId } = event.requestContext;
     try {
@@ -34,5 +45,3 @@ export function createDefaultHandler(runtime: Runtime) {
     return OK;
   }, correlationOf);
 }
-
-export const handler = createDefaultHandler(createRuntime());

@@ -5,10 +5,34 @@
  */
 import { DeviceTokenRemoveSchema, DeviceTokenSchema, DeviceTokenVerifySchema } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import { deviceTokenTable, documentClient, presenceTable, rateLimitTable } from '../../core/compose/dynamo.js';
+import { eventBus } from '../../core/compose/events.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Runtime } from '../../core/runtime.js';
 import { registerDeviceToken, verifyDeviceToken } from '../../core/usecases/device-tokens.js';
 
-export function createDevicesHandler(runtime: Runtime) {
+export type DevicesHandlerPorts = Pick<
+  Runtime,
+  'config' | 'clock' | 'gateway' | 'rateLimits' | 'deviceTokens' | 'presence' | 'pushChallenges'
+>;
+
+/** DynamoDB (DeviceTokens, Presence, RateLimits), @connections, and EventBridge for the challenge pushes: no S3. */
+export function devicesHandlerPorts(adapters: Adapters): DevicesHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    rateLimits: rateLimitTable(db, config),
+    deviceTokens: deviceTokenTable(db, config),
+    presence: presenceTable(db, config),
+    pushChallenges: eventBus(adapters),
+  };
+}
+
+export function createDevicesHandler(runtime: DevicesHandlerPorts) {
   return createRequestHandler(runtime, {
     device_token: request({
       schema: DeviceTokenSchema,
@@ -30,5 +54,3 @@ export function createDevicesHandler(runtime: Runtime) {
     }),
   });
 }
-
-export const handler = createDevicesHandler(createRuntime());

@@ -7,11 +7,55 @@ import {
   GroupListSchema,
   SessionMuteSchema,
 } from '../../core/domain/requests.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import {
+  conversationTable,
+  documentClient,
+  groupMuteTable,
+  groupTables,
+  presenceTable,
+  rateLimitTable,
+  sessionTable,
+  userQuotaTable,
+} from '../../core/compose/dynamo.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Runtime } from '../../core/runtime.js';
 import { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../core/usecases/groups.js';
 import { muteSession } from '../../core/usecases/session-mute.js';
 
-export function createGroupsHandler(runtime: Runtime) {
+export type GroupsHandlerPorts = Pick<
+  Runtime,
+  | 'config'
+  | 'clock'
+  | 'gateway'
+  | 'rateLimits'
+  | 'groups'
+  | 'sessions'
+  | 'quotas'
+  | 'conversations'
+  | 'presence'
+  | 'groupMutes'
+>;
+
+/** DynamoDB (groups, members and their sessions, quotas, RateLimits) and @connections: no S3, no EventBridge. */
+export function groupsHandlerPorts(adapters: Adapters): GroupsHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    rateLimits: rateLimitTable(db, config),
+    groups: groupTables(db, config),
+    sessions: sessionTable(db, config),
+    quotas: userQuotaTable(db, config),
+    conversations: conversationTable(db, config),
+    presence: presenceTable(db, config),
+    groupMutes: groupMuteTable(db, config),
+  };
+}
+
+export function createGroupsHandler(runtime: GroupsHandlerPorts) {
   return createRequestHandler(runtime, {
     group_create: request({ schema: GroupCreateSchema, run: (rt, caller, r) => createGroup(rt, caller, r) }),
     group_change_member: request({
@@ -23,5 +67,3 @@ export function createGroupsHandler(runtime: Runtime) {
     session_mute: request({ schema: SessionMuteSchema, run: (rt, caller, r) => muteSession(rt, caller.userId, r) }),
   });
 }
-
-export const handler = createGroupsHandler(createRuntime());

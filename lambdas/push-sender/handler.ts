@@ -17,8 +17,17 @@ import {
   sendPushes,
   type PushSenderPorts,
 } from '../../core/usecases/send-pushes.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
-import { providersFromSecrets } from './providers.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import {
+  conversationTable,
+  deviceTokenTable,
+  documentClient,
+  groupMuteTable,
+  providerTokenTable,
+  pushThrottleTable,
+  sessionTable,
+} from '../../core/compose/dynamo.js';
+import type { Runtime } from '../../core/runtime.js';
 
 /** Records of a batch handled at once; each sends up to FANOUT_CONCURRENCY pushes at once. */
 export const RECORD_CONCURRENCY = 5;
@@ -26,8 +35,30 @@ export const RECORD_CONCURRENCY = 5;
 /** A record is begun only with time for its reads (a few DynamoDB calls) and one round of tries. */
 export const RECORD_RESERVE_MS = PUSH_ATTEMPT_RESERVE_MS + 4_000;
 
+/** The function's ports: the sender's tables, and the APNs provider token its instances share. */
+export type PushSenderHandlerPorts = Pick<
+  Runtime,
+  'config' | 'clock' | 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations' | 'pushThrottle' | 'providerTokens'
+>;
+
+/** DynamoDB only (the providers' clients come with their secrets): no @connections, no S3, no EventBridge. */
+export function pushSenderHandlerPorts(adapters: Adapters): PushSenderHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    deviceTokens: deviceTokenTable(db, config),
+    groupMutes: groupMuteTable(db, config),
+    sessions: sessionTable(db, config),
+    conversations: conversationTable(db, config),
+    pushThrottle: pushThrottleTable(db, config),
+    providerTokens: providerTokenTable(db, config),
+  };
+}
+
 export function createPushSenderHandler(
-  runtime: Runtime,
+  runtime: Parameters<typeof pushSenderPorts>[0],
   loadProviders: () => Promise<PushSenderPorts['providers']>,
   options: { sleep?: (ms: number) => Promise<void> } = {},
 ) {
@@ -86,8 +117,3 @@ async function handleRecord(ports: PushSenderPorts, record: SQSRecord): Promise<
     return false;
   }
 }
-
-const runtime = createRuntime();
-export const handler = createPushSenderHandler(runtime, () =>
-  providersFromSecrets(process.env, runtime.clock, runtime.providerTokens, runtime.config.webPushEndpointAllowlist),
-);

@@ -5,8 +5,24 @@
 import type { Context } from 'aws-lambda';
 import { seqOf } from '../../core/domain/client-frames.js';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
-import { sendMessage, type SentMessage } from '../../core/usecases/send-message.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import { attachmentBucket } from '../../core/compose/attachments.js';
+import {
+  attachmentRecordTable,
+  connectionTable,
+  conversationTable,
+  documentClient,
+  groupTables,
+  messageTable,
+  pendingDeliveryTable,
+  presenceTable,
+  rateLimitTable,
+  sentMessageTable,
+  sessionTable,
+} from '../../core/compose/dynamo.js';
+import { eventBus } from '../../core/compose/events.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import { sendMessage, type SendMessagePorts, type SentMessage } from '../../core/usecases/send-message.js';
 import {
   OK,
   callerOf,
@@ -20,7 +36,33 @@ import {
 /** Time kept back from the Lambda timeout so that a fan-out stops cleanly and leaves the rest to the sweeper. */
 const FANOUT_SAFETY_MS = 5_000;
 
-export function createSendHandler(runtime: Runtime) {
+/**
+ * Every port of msg_data: DynamoDB, @connections, EventBridge (the offline push hook) and the attachment bucket (a
+ * message referencing an upload has it checked and copied).
+ */
+export function sendHandlerPorts(adapters: Adapters): SendMessagePorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    events: eventBus(adapters),
+    attachments: attachmentBucket(adapters),
+    rateLimits: rateLimitTable(db, config),
+    attachmentRecords: attachmentRecordTable(db, config),
+    conversations: conversationTable(db, config),
+    messages: messageTable(db, config),
+    sessions: sessionTable(db, config),
+    groups: groupTables(db, config),
+    sentMessages: sentMessageTable(db, config),
+    connections: connectionTable(db, config),
+    presence: presenceTable(db, config),
+    pending: pendingDeliveryTable(db, config),
+  };
+}
+
+export function createSendHandler(runtime: SendMessagePorts) {
   return observed(async (event: WebSocketEvent, context?: Context): Promise<WebSocketResult> => {
     const caller = callerOf(event);
     const remaining = context?.getRemainingTimeInMillis?.();
@@ -54,5 +96,3 @@ export function createSendHandler(runtime: Runtime) {
     return OK;
   }, correlationOf);
 }
-
-export const handler = createSendHandler(createRuntime());

@@ -1,13 +1,44 @@
 /** EventBridge schedule: one sweep of due deliveries, fan-outs and token expiries, within the Lambda's time. */
 import type { Context } from 'aws-lambda';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
-import { sweep, type SweepStats } from '../../core/usecases/sweep.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import {
+  connectionTable,
+  conversationTable,
+  documentClient,
+  groupTables,
+  messageTable,
+  pendingDeliveryTable,
+  presenceTable,
+  sessionTable,
+} from '../../core/compose/dynamo.js';
+import { eventBus } from '../../core/compose/events.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import { sweep, type SweepPorts, type SweepStats } from '../../core/usecases/sweep.js';
 
 /** Time kept back from the Lambda timeout: the page in progress finishes and the run ends cleanly. */
 const SWEEP_SAFETY_MS = 15_000;
 
-export function createSweeperHandler(runtime: Runtime) {
+/** DynamoDB, @connections (redeliveries, kicks) and EventBridge (deliveries given up go to the push hook): no S3. */
+export function sweeperHandlerPorts(adapters: Adapters): SweepPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    events: eventBus(adapters),
+    messages: messageTable(db, config),
+    connections: connectionTable(db, config),
+    presence: presenceTable(db, config),
+    groups: groupTables(db, config),
+    sessions: sessionTable(db, config),
+    conversations: conversationTable(db, config),
+    pending: pendingDeliveryTable(db, config),
+  };
+}
+
+export function createSweeperHandler(runtime: SweepPorts) {
   return observed(
     async (_event: unknown, context?: Context): Promise<SweepStats> => {
       const remaining = context?.getRemainingTimeInMillis?.();
@@ -25,5 +56,3 @@ export function createSweeperHandler(runtime: Runtime) {
     () => ({ routeKey: 'sweep' }),
   );
 }
-
-export const handler = createSweeperHandler(createRuntime());

@@ -12,12 +12,45 @@ import {
   UnreadCntSchema,
 } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
+import type { Adapters } from '../../core/compose/adapters.js';
+import {
+  conversationTable,
+  documentClient,
+  groupTables,
+  messageTable,
+  presenceTable,
+  rateLimitTable,
+  sessionTable,
+} from '../../core/compose/dynamo.js';
+import { connectionsGateway } from '../../core/compose/gateway.js';
+import type { Runtime } from '../../core/runtime.js';
 import { latestMsgId, listMessages, messagesByIds } from '../../core/usecases/history.js';
 import { markRead } from '../../core/usecases/read-receipts.js';
 import { recentSessions, removeSession, unreadCounts } from '../../core/usecases/sessions.js';
 
-export function createSyncHandler(runtime: Runtime) {
+export type SyncHandlerPorts = Pick<
+  Runtime,
+  'config' | 'clock' | 'gateway' | 'rateLimits' | 'messages' | 'groups' | 'sessions' | 'conversations' | 'presence'
+>;
+
+/** DynamoDB (the read side's tables, RateLimits for the budgets) and @connections: no S3, no EventBridge. */
+export function syncHandlerPorts(adapters: Adapters): SyncHandlerPorts {
+  const { config } = adapters;
+  const db = documentClient(adapters);
+  return {
+    config,
+    clock: adapters.clock,
+    gateway: connectionsGateway(adapters),
+    rateLimits: rateLimitTable(db, config),
+    messages: messageTable(db, config),
+    groups: groupTables(db, config),
+    sessions: sessionTable(db, config),
+    conversations: conversationTable(db, config),
+    presence: presenceTable(db, config),
+  };
+}
+
+export function createSyncHandler(runtime: SyncHandlerPorts) {
   return createRequestHandler(runtime, {
     msg_list: request({ schema: MsgListSchema, run: (rt, caller, r) => listMessages(rt, caller.userId, r) }),
     latest_msg_id: request({ schema: LatestMsgIdSchema, run: (rt, caller, r) => latestMsgId(rt, caller.userId, r) }),
@@ -38,5 +71,3 @@ export function createSyncHandler(runtime: Runtime) {
     remove_session: request({ schema: RemoveSessionSchema, run: (rt, caller, r) => removeSession(rt, caller, r) }),
   });
 }
-
-export const handler = createSyncHandler(createRuntime());

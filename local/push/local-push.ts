@@ -21,8 +21,7 @@ import { ApnsSender } from '../../core/push-providers/apns.js';
 import { FcmSender } from '../../core/push-providers/fcm.js';
 import type { PushSenderPorts } from '../../core/usecases/send-pushes.js';
 import { WebPushSender, type VapidKeys } from '../../core/push-providers/web-push.js';
-import type { Runtime } from '../../core/runtime.js';
-import { createPushSenderHandler } from '../../lambdas/push-sender/handler.js';
+import { createPushSenderHandler, type PushSenderHandlerPorts } from '../../lambdas/push-sender/handler.js';
 import { FAKE_APNS, FakeApns } from './fake-apns.js';
 import { FakeFcm } from './fake-fcm.js';
 import { FakeWebPush } from './fake-web-push.js';
@@ -50,7 +49,10 @@ export interface LocalPushOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export async function startLocalPush(runtime: Runtime, options: LocalPushOptions = {}): Promise<LocalPush> {
+export async function startLocalPush(
+  runtime: PushSenderHandlerPorts,
+  options: LocalPushOptions = {},
+): Promise<LocalPush> {
   const [fcm, apns, webPush] = await Promise.all([FakeFcm.start(), FakeApns.start(), FakeWebPush.start()]);
   const vapid = options.vapid ?? webpush.generateVAPIDKeys();
   const { clock } = runtime;

@@ -15,7 +15,7 @@ import { WebSocket } from 'ws';
 import { ChatClient, ChatServerError, attachmentOf, peer, type ReceivedMessage } from '../../client/index.js';
 import { WRITE_ACTIONS } from '../../protocol/frames.js';
 import type { Frame } from '../emulator/support.js';
-import { msgData, startTestStack, type Device, type TestStack } from './harness.js';
+import { msgData, runtimeWithGrantOf, startTestStack, type Device, type TestStack } from './harness.js';
 
 let t: TestStack | undefined;
 let seq = 1;
@@ -471,7 +471,7 @@ describe('attachments through the local S3', () => {
     const key = await upload(alice, 'image/jpeg', bytes(10));
     const { runtimes } = t.stack;
     expect(await runtimes.send.attachments!.head(key)).toMatchObject({ size: 10, contentType: 'image/jpeg' });
-    expect(await runtimes.sync.attachments!.head(key)).toBeUndefined(); // sync has no attachment access
+    expect(await runtimeWithGrantOf(t.stack, 'sync').attachments!.head(key)).toBeUndefined(); // sync has no attachment access
     expect(await runtimes.attachments.attachments!.head(key)).toBeUndefined(); // it reads att/ only
     expect(t.stack.s3Guard.violations.map((v) => [v.functionId, v.action])).toEqual([
       ['sync', 's3:GetObject'],

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { InvocationRecord } from 'teamtalk-local';
 import { logger } from '../../core/observability.js';
+import type { FunctionId } from '../../core/routes.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { Queue, TestClient, type Frame } from '../emulator/support.js';
 
@@ -103,6 +105,17 @@ export function expectWithinGrants(stack: LocalStack): void {
   throw new Error(
     `DynamoDB or S3 calls outside lib/grants.ts (AccessDenied on AWS):\n${[...new Set(lines)].join('\n')}`,
   );
+}
+
+/**
+ * Every port on the stack's tables and bucket, with DynamoDB and S3 held to one function's grant: to show what the
+ * guard does with calls the function's own ports never make.
+ */
+export function runtimeWithGrantOf(stack: LocalStack, functionId: FunctionId): Runtime {
+  return createRuntime(stack.env, {
+    dynamoPlugins: [stack.iamGuard.forFunction(functionId)],
+    s3Plugins: [stack.s3Guard.forFunction(functionId)],
+  });
 }
 
 function expectOk(record: InvocationRecord): void {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessDeniedException, requiredPermissions } from '../../local/iam-guard.js';
-import { startTestStack, type TestStack } from './harness.js';
+import { runtimeWithGrantOf, startTestStack, type TestStack } from './harness.js';
 
 describe('IAM actions of DynamoDB calls', () => {
   it('maps each API to its action and tables, transactions to their item actions', () => {
@@ -61,13 +61,15 @@ describe('the local stack', () => {
     const { stack } = t;
     // devices may only UpdateItem on DeviceTokens: no connection rows, no session reads.
     const connection = { userId: 'mallory', connectionId: 'c1=', connectedAt: Date.now() };
-    const put = await stack.runtimes.devices.connections.put(connection).catch((e: unknown) => e);
+    const put = await runtimeWithGrantOf(stack, 'devices')
+      .connections.put(connection)
+      .catch((e: unknown) => e);
     expect(put).toBeInstanceOf(AccessDeniedException);
     expect((put as Error).message).toMatch(/not authorized to perform: dynamodb:PutItem on resource: .*Connections/);
     expect(await stack.runtime.connections.listByUser('mallory', Date.now())).toEqual([]);
-    await expect(stack.runtimes.ack.sessions.listByType('alice', 1, { limit: 10 })).rejects.toBeInstanceOf(
-      AccessDeniedException,
-    );
+    await expect(
+      runtimeWithGrantOf(stack, 'ack').sessions.listByType('alice', 1, { limit: 10 }),
+    ).rejects.toBeInstanceOf(AccessDeniedException);
 
     expect(stack.iamGuard.violations.map((v) => [v.functionId, v.action])).toEqual([
       ['devices', 'dynamodb:PutItem'],

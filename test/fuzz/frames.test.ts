@@ -12,7 +12,7 @@ import { AWS_LIMITS } from 'teamtalk-local';
 import { MsgDataAckSchema, MsgDataSchema, parseFrame, seqOf, validateFrame } from '../../core/domain/client-frames.js';
 import { FrameError } from '../../core/errors.js';
 import { ACTION_ROUTES } from '../../core/routes.js';
-import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../../lambdas/route-handlers.js';
+import { ROUTE_FUNCTIONS, type RouteFunctionId } from '../../lambdas/route-handlers.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import type { WebSocketEvent, WebSocketResult } from '../../core/websocket-event.js';
 import { createAckHandler } from '../../lambdas/ack/handler.js';
@@ -657,7 +657,7 @@ function actionsOf(functionId: string): string[] {
 }
 
 function extraHandler(functionId: RouteFunctionId, runtime: TestRuntime['runtime']): Handler {
-  return ROUTE_HANDLER_FACTORIES[functionId](runtime) as Handler;
+  return ROUTE_FUNCTIONS[functionId].create(runtime) as Handler;
 }
 
 describe('read-side, group and device routes', () => {

@@ -12,7 +12,7 @@ import { FrameError } from '../../core/errors.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { CLIENT_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '../../protocol/frames.js';
 import { LIMIT_DEFAULTS } from '../../protocol/limits.js';
-import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../../lambdas/route-handlers.js';
+import { ROUTE_FUNCTIONS, type RouteFunctionId } from '../../lambdas/route-handlers.js';
 import { createGroupAsAlice, createTestRuntime, msgData, requestAs, type TestRuntime } from '../support/runtime.js';
 
 let t: TestRuntime;
@@ -68,7 +68,7 @@ describe('reads per user and second', () => {
   });
 
   const request = (fn: RouteFunctionId, userId: string, frame: Record<string, unknown>) =>
-    requestAs(ROUTE_HANDLER_FACTORIES[fn](t.runtime), userId, frame);
+    requestAs(ROUTE_FUNCTIONS[fn].create(t.runtime), userId, frame);
   const replies = (userId: string) =>
     t.gateway
       .framesTo(`${userId}-c`)

@@ -14,7 +14,7 @@ import { PRICES } from '../../bench/prices.js';
 import { CapacityMeter } from '../../core/store/consumed-capacity.js';
 import { registerConnection } from '../../core/usecases/connections.js';
 import type { WebSocketEvent } from '../../core/websocket-event.js';
-import { ROUTE_HANDLER_FACTORIES, type RouteFunctionId } from '../../lambdas/route-handlers.js';
+import { ROUTE_FUNCTIONS, type RouteFunctionId } from '../../lambdas/route-handlers.js';
 import { createTestRuntime, msgData, type TestRuntime } from '../support/runtime.js';
 
 const GROUP_MEMBERS = process.env['TEST_DEEP'] ? 1000 : 100;
@@ -40,7 +40,7 @@ async function call(
 ): Promise<Cost> {
   meter.reset();
   const postsBefore = t.gateway.posts.length;
-  await ROUTE_HANDLER_FACTORIES[fn](t.runtime)({
+  await ROUTE_FUNCTIONS[fn].create(t.runtime)({
     body: JSON.stringify(frame),
     requestContext: { connectionId, routeKey: String(frame['action']), eventType: 'MESSAGE', authorizer: { userId } },
   } as unknown as WebSocketEvent);

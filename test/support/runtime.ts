@@ -2,7 +2,8 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tableEnv } from '../../core/store/create-tables.js';
-import { createRuntime, DYNAMODB_ENDPOINT_ENV, type Runtime, type RuntimeOptions } from '../../core/runtime.js';
+import { DYNAMODB_ENDPOINT_ENV, type RuntimeOptions } from '../../core/compose/adapters.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 import type { TableId } from '../../core/store/schema.js';
 import { sendMessage } from '../../core/usecases/send-message.js';
 import type { WebSocketEvent } from '../../core/websocket-event.js';

@@ -1,0 +1,85 @@
+/**
+ * The DynamoDB side of a function: its one document client and a builder per table module, so that a function's
+ * composition names the tables it uses and its bundle carries only their modules.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.js';
+import { AttachmentRecordTable } from '../store/attachment-records.js';
+import { ConnectionTable } from '../store/connections.js';
+import { ConversationTable } from '../store/conversations.js';
+import { DeviceTokenTable } from '../store/device-tokens.js';
+import { createDocumentClient } from '../store/document-client.js';
+import { GroupMuteTable } from '../store/group-mutes.js';
+import { GroupTables } from '../store/groups.js';
+import { MessageTable } from '../store/messages.js';
+import { PendingDeliveryTable } from '../store/pending-deliveries.js';
+import { PresenceTable } from '../store/presence.js';
+import { SharedProviderTokenTable } from '../store/provider-tokens.js';
+import { PushThrottleTable } from '../store/push-throttle.js';
+import { RateLimitTable } from '../store/rate-limits.js';
+import { SentMessageTable } from '../store/sent-messages.js';
+import { SessionTable, UserQuotaTable } from '../store/sessions.js';
+import type { Adapters } from './adapters.js';
+
+/** The function's DynamoDB client (every table module of the function shares it), with the meter and plugins on. */
+export function documentClient(adapters: Adapters): DynamoDBDocumentClient {
+  const { region, credentials, dynamoEndpoint, options } = adapters;
+  const db = createDocumentClient({ endpoint: dynamoEndpoint, region, credentials });
+  options.capacityMeter?.attach(db);
+  for (const plugin of options.dynamoPlugins ?? []) plugin.attach(db);
+  return db;
+}
+
+export const connectionTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new ConnectionTable(db, tables.Connections);
+
+export const conversationTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new ConversationTable(db, tables.Conversations);
+
+export const messageTable = (db: DynamoDBDocumentClient, config: Config) =>
+  new MessageTable(db, config.tables.Messages, config.messageRetentionDays);
+
+export const sessionTable = (db: DynamoDBDocumentClient, { tables }: Config) => new SessionTable(db, tables.Sessions);
+
+export const userQuotaTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new UserQuotaTable(db, tables.Sessions);
+
+export const attachmentRecordTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new AttachmentRecordTable(db, tables.Sessions);
+
+export const pendingDeliveryTable = (db: DynamoDBDocumentClient, config: Config) =>
+  new PendingDeliveryTable(db, config.tables.PendingDeliveries, {
+    ackTimeoutMs: config.ackTimeoutMs,
+    maxDeliveryAttempts: config.maxDeliveryAttempts,
+    sweepIntervalMs: config.sweepIntervalMs,
+    shards: config.pendingShards,
+  });
+
+export const rateLimitTable = (db: DynamoDBDocumentClient, config: Config) =>
+  new RateLimitTable(db, config.tables.RateLimits, {
+    msg: config.rateLimitPerSecond,
+    deliveries: config.memberDeliveriesPerSecond,
+    write: config.writeRateLimitPerSecond,
+    read: config.readRateLimitPerSecond,
+    members: config.groupMemberChangesPerMinute,
+  });
+
+export const presenceTable = (db: DynamoDBDocumentClient, { tables }: Config) => new PresenceTable(db, tables.Presence);
+
+export const groupTables = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new GroupTables(db, tables.Groups, tables.GroupMembers);
+
+export const sentMessageTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new SentMessageTable(db, tables.SentMessages);
+
+export const deviceTokenTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new DeviceTokenTable(db, tables.DeviceTokens);
+
+export const groupMuteTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new GroupMuteTable(db, tables.GroupMembers);
+
+export const providerTokenTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new SharedProviderTokenTable(db, tables.DeviceTokens);
+
+export const pushThrottleTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new PushThrottleTable(db, tables.RateLimits);
