@@ -38,7 +38,7 @@ import {
   type ServerFrame,
 } from './frames.js';
 import { tokenSubject } from './ids.js';
-import { legacyConversation, networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
+import { networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
 import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
@@ -49,8 +49,6 @@ import type {
   ChatClientEvents,
   ChatClientOptions,
   CreateGroupInput,
-  LegacyListMessagesInput,
-  LegacySendInput,
   ListMessagesInput,
   SendInput,
   UnreadCounts,
@@ -255,10 +253,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * it for good, or with ConnectionClosedError / AuthError / KickedError when the client stops first. Sending a
    * `clientMsgId` that is still waiting returns the same promise.
    */
-  send(input: SendInput): Promise<MsgDataAckFrame>;
-  /** @deprecated Use `send({ to: peer(id) | group(id), msgData })`. */
-  send(input: LegacySendInput): Promise<MsgDataAckFrame>;
-  send(input: SendInput | LegacySendInput): Promise<MsgDataAckFrame> {
+  send(input: SendInput): Promise<MsgDataAckFrame> {
     const closed = this.#closedError('send');
     if (closed) return Promise.reject(closed);
     let message: OutgoingMessage;
@@ -325,12 +320,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * says older ones remain: go on with `msgIdBegin` = the smallest msg_id returned − 1. A page may hold fewer than
    * `msgCnt` (replies stay under 128 KB), but at least one when there is one.
    */
-  listMessages(input: ListMessagesInput): Promise<ReplyFrame<'msg_list'>>;
-  /** @deprecated Use `listMessages({ conversation: peer(id) | group(id), … })`. */
-  listMessages(input: LegacyListMessagesInput): Promise<ReplyFrame<'msg_list'>>;
-  async listMessages(input: ListMessagesInput | LegacyListMessagesInput): Promise<ReplyFrame<'msg_list'>> {
-    const conversation =
-      'conversation' in input ? input.conversation : legacyConversation(input.sessionId, input.sessionType);
+  async listMessages(input: ListMessagesInput): Promise<ReplyFrame<'msg_list'>> {
+    const { conversation } = input;
     const msgCnt = input.msgCnt ?? 20;
     const reply = await this.request('msg_list', {
       ...sessionRefOf(conversation),

@@ -16,8 +16,6 @@ export type {
   ChatClientEvents,
   ChatClientOptions,
   CreateGroupInput,
-  LegacyListMessagesInput,
-  LegacySendInput,
   ListMessagesInput,
   ReceivedMessage,
   SendInput,

@@ -13,10 +13,8 @@ import type {
   MsgDataAckFrame,
   MsgDataFrame,
   MsgReadNotifyFrame,
-  MsgType,
   RemoveSessionNotifyFrame,
   ServerFrame,
-  SessionType,
   UnreadInfo,
 } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
@@ -102,35 +100,12 @@ export interface SendInput {
   readonly clientMsgId?: string;
 }
 
-/**
- * The form of `send()` input before conversations were one value.
- * @deprecated Use {@link SendInput}: `send({ to: group(id), msgData })`. Kept so existing callers compile; a group id
- * without a group `msgType` is sent to the group, a single-chat `msgType` to a group id is refused.
- */
-export interface LegacySendInput {
-  readonly toSessionId: string;
-  readonly msgType?: MsgType;
-  readonly msgData: string;
-  readonly clientMsgId?: string;
-}
-
 /** `listMessages()` input. */
 export interface ListMessagesInput {
   readonly conversation: Conversation;
   /** Messages with msg_id ≤ this one; 0 = from the newest. @default 0 */
   readonly msgIdBegin?: number;
   /** How many, 1–100; the reply may hold fewer (see `has_more`). @default 20 */
-  readonly msgCnt?: number;
-}
-
-/**
- * `listMessages()` input before conversations were one value.
- * @deprecated Use {@link ListMessagesInput}. Without `sessionType`, a group id names the group.
- */
-export interface LegacyListMessagesInput {
-  readonly sessionId: string;
-  readonly sessionType?: SessionType;
-  readonly msgIdBegin?: number;
   readonly msgCnt?: number;
 }
 

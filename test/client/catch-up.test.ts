@@ -76,13 +76,13 @@ describe('catch-up on connect', () => {
     history.add('alice', 250);
     history.add('carol', 3);
     history.add('carol', 2, { from: 'bob' }); // Sent by bob from another device.
-    history.add('g1', 2, { sessionType: 2 });
+    history.add('g:GroupOne______________', 2, { sessionType: 2 });
     const s = await setup(history, { catchUp: { initialMessagesPerSession: 1_000 } });
 
     const result = await connectAndSync(s);
     expect(ids(s.messages, 'alice')).toEqual(range(1, 250));
     expect(ids(s.messages, 'carol')).toEqual(range(1, 5));
-    expect(ids(s.messages, 'g1')).toEqual([1, 2]);
+    expect(ids(s.messages, 'g:GroupOne______________')).toEqual([1, 2]);
     expect(s.messages.find((m) => m.from_user_id === 'alice' && m.msg_id === 7)).toEqual({
       type: 'msg_data',
       from_user_id: 'alice',
@@ -95,10 +95,10 @@ describe('catch-up on connect', () => {
       live: false,
     });
     expect(s.messages.find((m) => m.from_user_id === 'bob')).toMatchObject({ to_session_id: 'carol', msg_id: 4 });
-    expect(s.messages.find((m) => m.to_session_id === 'g1')).toMatchObject({
+    expect(s.messages.find((m) => m.to_session_id === 'g:GroupOne______________')).toMatchObject({
       from_user_id: 'someone',
       msg_type: 17,
-      conversation: group('g1'),
+      conversation: group('g:GroupOne______________'),
     });
 
     // 2 pages of sessions (page size 2, 3 sessions), alice 100 + 100 + 50, carol 5, g1 2.
@@ -337,7 +337,7 @@ describe('catch-up on connect', () => {
     const first = await s.server.nextConnection();
 
     // bob sends 3 (acked); then, offline, misses 4 and 5.
-    const sent = s.client.send({ toSessionId: 'alice', msgData: 'mine' });
+    const sent = s.client.send({ to: peer('alice'), msgData: 'mine' });
     const frame = await first.nextAction('msg_data');
     history.add('alice', 1, { from: 'bob' });
     first.send({ ...ackFor(frame, 3, 'bob') });
@@ -474,13 +474,15 @@ describe('read-side helpers and notices', () => {
     });
     await expect(read).resolves.toMatchObject({ type: 'msg_read_ack' });
 
-    const removed = client.removeSession(group('g1'));
-    expect(strip(await answer(connection, 'remove_session', { session_id: 'g1', session_type: 2 }))).toEqual({
+    const removed = client.removeSession(group('g:GroupOne______________'));
+    expect(
+      strip(await answer(connection, 'remove_session', { session_id: 'g:GroupOne______________', session_type: 2 })),
+    ).toEqual({
       action: 'remove_session',
-      session_id: 'g1',
+      session_id: 'g:GroupOne______________',
       session_type: 2,
     });
-    await expect(removed).resolves.toMatchObject({ session_id: 'g1', session_type: 2 });
+    await expect(removed).resolves.toMatchObject({ session_id: 'g:GroupOne______________', session_type: 2 });
 
     const latest = client.latestMsgId(peer('alice'));
     await answer(connection, 'latest_msg_id', { session_id: 'alice', session_type: 1, latest_msg_id: 12 });

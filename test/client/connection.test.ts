@@ -252,18 +252,9 @@ describe('conversations', () => {
     expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
   });
 
-  it('the deprecated two-field input cannot reach a phantom user: a group id without msgType goes to the group', async () => {
-    const server = await startServer();
-    const client = makeClient(server);
-    await client.connect();
-    const connection = await server.nextConnection();
-    // Never answered: they reject when the harness closes the client.
-    client.send({ toSessionId: groupId, msgData: 'no msgType' }).catch(() => undefined);
-    expect(await connection.nextAction('msg_data')).toMatchObject({ to_session_id: groupId, msg_type: 17 });
-    await expect(
-      client.send({ toSessionId: groupId, msgType: 1, msgData: 'single to a group' }),
-    ).rejects.toBeInstanceOf(TypeError);
-    client.listMessages({ sessionId: groupId }).catch(() => undefined);
-    expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
+  it('group() takes only a group id, so a user id cannot be addressed as a group', () => {
+    expect(group(groupId)).toEqual({ type: 'group', id: groupId });
+    for (const bad of ['bob', 'g1', 'g:short', '', `g:${'a'.repeat(23)}`])
+      expect(() => group(bad), bad).toThrow(TypeError);
   });
 });
