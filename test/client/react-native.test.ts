@@ -68,6 +68,73 @@ async function bundleApp(): Promise<{ code: string; inputs: string[] }> {
   return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
 }
 
+/**
+ * Built-ins newer than the engines React Native apps run on: older Hermes and the JavaScriptCore of iOS before 15.4
+ * lack these ES2022+ functions, and Metro's Babel does not polyfill built-ins (only syntax).
+ */
+const ES2022_BUILT_INS = [
+  'Object.hasOwn',
+  'Object.groupBy',
+  'Array.prototype.at',
+  'Array.prototype.findLast',
+  'Array.prototype.findLastIndex',
+  'Array.prototype.toSorted',
+  'Array.prototype.toReversed',
+  'Array.prototype.with',
+  'String.prototype.at',
+  'String.prototype.isWellFormed',
+  'String.prototype.replaceAll',
+  'Promise.withResolvers',
+  'structuredClone',
+];
+
+/** A context with only React Native's globals, and without the built-ins its engines may lack. */
+function reactNativeContext(): object {
+  const context = createContext({
+    WebSocket: ReactNativeWebSocket,
+    setTimeout,
+    clearTimeout,
+    setInterval,
+    clearInterval,
+    console,
+  });
+  for (const path of ES2022_BUILT_INS) runInContext(`delete ${path}`, context);
+  return context;
+}
+
+/** Bundles a module of source text with the package build, as Metro would (one script). */
+async function bundleSource(contents: string): Promise<string> {
+  const result = await build({
+    stdin: { contents, resolveDir: `${root}client/examples/react-native`, loader: 'ts' },
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'Probe',
+    platform: 'neutral',
+    mainFields: ['react-native', 'module', 'main'],
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+describe('the SDK on the engines React Native ships with', () => {
+  it('reads an attachment as an attachment without ES2022 built-ins (Object.hasOwn and the rest)', async () => {
+    const context = reactNativeContext();
+    for (const path of ES2022_BUILT_INS) expect(runInContext(`typeof ${path}`, context), path).toBe('undefined');
+    const key = `uploads/${'61'.repeat(3)}/${'A'.repeat(22)}`;
+    const picture = JSON.stringify({ attachment: 'picture', key, content_type: 'image/png', size: 10 });
+    runInContext(
+      await bundleSource(`import { attachmentOf } from 'teamtalk-serverless-client';
+export const read = (text: string) => attachmentOf(text);`),
+      context,
+    );
+    const { read } = (context as { Probe: { read: (text: string) => unknown } }).Probe;
+    expect(read(picture)).toMatchObject({ attachment: 'picture', key });
+    expect(read('just text')).toBeUndefined();
+  });
+});
+
 describe('React Native-style app on the package build', () => {
   it('connects, catches up without notifying, notifies a live message, sends — with only React Native globals', async () => {
     const history = new FakeHistory('ana');
@@ -85,14 +152,7 @@ describe('React Native-style app on the package build', () => {
       [],
     );
 
-    const context = createContext({
-      WebSocket: ReactNativeWebSocket,
-      setTimeout,
-      clearTimeout,
-      setInterval,
-      clearInterval,
-      console,
-    });
+    const context = reactNativeContext();
     runInContext(code, context);
     for (const name of [
       'TextDecoder',
