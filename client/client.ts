@@ -63,6 +63,7 @@ const DEFAULTS = {
   suspendAfterMs: 120_000,
   ackBatchMs: 50,
   dedupeCapacity: 10_000,
+  maxSendAttempts: 10,
 } as const;
 
 type RequestArgs<A extends RequestAction> =
@@ -121,7 +122,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const rates = { ...LIMIT_DEFAULTS, ...options.rateLimits };
     this.#outbox = new Outbox({
       ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs,
-      maxSendAttempts: Math.max(1, options.maxSendAttempts ?? Number.POSITIVE_INFINITY),
+      maxSendAttempts: Math.max(1, options.maxSendAttempts ?? DEFAULTS.maxSendAttempts),
       retry: resolveBackoff(DEFAULT_SEND_RETRY, options.sendRetry, 'sendRetry'),
       gate: new RateGate(rates.rateLimitPerSecond, PACING_WINDOW_MS),
       transmit: (entry) => this.#transmit(entry),

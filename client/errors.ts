@@ -55,8 +55,8 @@ export class AuthError extends ChatError {
 }
 
 /**
- * A `send()` was not acknowledged after `maxSendAttempts` ack timeouts (only when that option is set; by default a
- * send waits until it is acknowledged). The message may still have been stored: a send with the same `clientMsgId`
+ * A `send()` was transmitted `maxSendAttempts` times (10 by default) without an answer: its acks were overdue, or the
+ * connection went before they came. The message may still have been stored: a send with the same `clientMsgId`
  * to the same conversation within 48 hours resolves with its ack, and never stores it twice.
  */
 export class SendTimeoutError extends ChatError {

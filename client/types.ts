@@ -38,8 +38,11 @@ export interface ChatClientOptions {
   /** How long a transmitted message waits for its `msg_data_ack` before the connection is checked, in ms. @default 10_000 */
   readonly ackTimeoutMs?: number;
   /**
-   * Ack timeouts after which `send()` rejects with {@link SendTimeoutError} (the message may still be stored).
-   * @default Infinity (a send waits until it is acknowledged, refused, or the client is closed)
+   * Transmissions of one message after which `send()` rejects, whatever made it go again (`rate_limited` or
+   * `internal`, an overdue ack, a reconnect before the ack): with the last refusal ({@link ChatServerError}), or
+   * {@link SendTimeoutError} when no answer came. The message may still be stored: a send with the same
+   * `clientMsgId` stores it once. Time waiting for a connection is not counted.
+   * @default 10
    */
   readonly maxSendAttempts?: number;
   /** Backoff of resends after `rate_limited` or `internal`. @default { initialDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitter: 0.5 } */

@@ -64,3 +64,25 @@ describe('pacing and retries', () => {
     await expect(good).resolves.toMatchObject({ msg_id: 1 });
   });
 });
+
+describe('bounded retries', () => {
+  for (const code of ['rate_limited', 'internal'] as const) {
+    it(`a send refused ${code} every time is transmitted maxSendAttempts times, then rejects with that code; the conversation goes on`, async () => {
+      const path = new AutoAck({ refuse: (frame) => (frame['msg_data'] === 'doomed' ? code : undefined) });
+      const server = await startServer({ onFrame: path.onFrame });
+      const client = makeClient(server, { maxSendAttempts: 3, sendRetry: { initialDelayMs: 1, jitter: 0 } });
+      await client.connect();
+      const connection = await server.nextConnection();
+      const doomed = client.send({ to: peer('bob'), msgData: 'doomed' });
+      const next = client.send({ to: peer('bob'), msgData: 'next' });
+      // Either the send rejects after its third transmission, or a fourth goes out (retried without bound).
+      const fourth = connection.nextFrame((f) => f['msg_data'] === 'doomed' && path.refused(code) >= 3);
+      const outcome = await Promise.race([doomed.catch((error: unknown) => error), fourth.then(() => 'fourth')]);
+      expect(outcome).toBeInstanceOf(ChatServerError);
+      expect((outcome as ChatServerError).code).toBe(code);
+      expect(path.refused(code)).toBe(3);
+      await expect(next).resolves.toMatchObject({ msg_id: 1 });
+      expect(client.pendingSends).toBe(0);
+    });
+  }
+});
