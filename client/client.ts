@@ -13,7 +13,15 @@ import { Connection, toError, type ConnectionState, type ConnectionStatus } from
 import { conversationOfMessage, group, sessionRefOf, type Conversation } from './conversation.js';
 import { MessageDeduper } from './dedupe.js';
 import { TypedEmitter } from './emitter.js';
-import { ChatError, ChatServerError, ConnectionClosedError, ProtocolError } from './errors.js';
+import { withDeadline, type Deadline } from './deadline.js';
+import {
+  ChatError,
+  ChatServerError,
+  ConnectTimeoutError,
+  ConnectionClosedError,
+  ProtocolError,
+  SendTimeoutError,
+} from './errors.js';
 import {
   DEVICE_PLATFORMS,
   gatewayErrorOf,
@@ -199,10 +207,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /**
    * Connects, and reconnects after unexpected closes until `close()`. While a reconnect waits for its backoff, it
    * attempts at once. Resolves when the connection is open; rejects when the client stops first (refused token:
-   * {@link AuthError}; kicked: {@link KickedError}; `close()` or reconnect attempts exhausted: ConnectionClosedError).
+   * {@link AuthError}; kicked: {@link KickedError}; `close()` or reconnect attempts exhausted: ConnectionClosedError),
+   * or when `timeoutMs` passes ({@link ConnectTimeoutError}) or `signal` aborts ({@link AbortError}) first — then the
+   * client goes on trying in the background: call `close()` to stop it.
    */
-  connect(): Promise<void> {
-    return this.#connection.connect();
+  connect(options?: Deadline): Promise<void> {
+    return withDeadline(
+      this.#connection.connect(),
+      options,
+      () => new ConnectTimeoutError(options?.timeoutMs ?? 0, { cause: this.connection.errorReason }),
+    );
   }
 
   /**
@@ -250,9 +264,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /**
    * Sends a message. Resolves with its `msg_data_ack` once the server stored it. Sends wait for the connection, go
    * out at the server's rate and in order per conversation, and are resent with the same `clientMsgId` after
-   * `rate_limited`, `internal`, an overdue ack or a reconnect. Rejects with ChatServerError when the server refuses
-   * it for good, or with ConnectionClosedError / AuthError / KickedError when the client stops first. Sending a
-   * `clientMsgId` that is still waiting returns the same promise.
+   * `rate_limited`, `internal`, an overdue ack or a reconnect, up to `maxSendAttempts` transmissions. Rejects with
+   * ChatServerError when the server refuses it (for good, or too often), SendTimeoutError when its acks stay overdue
+   * or `timeoutMs` passes, AbortError when `signal` aborts, or ConnectionClosedError / AuthError / KickedError when
+   * the client stops first; a rejected send leaves the outbox. Sending a `clientMsgId` that is still waiting returns
+   * the same promise.
    */
   send(input: SendInput): Promise<MsgDataAckFrame> {
     const closed = this.#closedError('send');
@@ -263,7 +279,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     } catch (error) {
       return Promise.reject(toError(error));
     }
-    return (this.#outbox.get(message.key, message.clientMsgId) ?? this.#outbox.add(message)).promise;
+    const entry = this.#outbox.get(message.key, message.clientMsgId) ?? this.#outbox.add(message);
+    return withDeadline(
+      entry.promise,
+      input,
+      () => new SendTimeoutError(entry.clientMsgId, `within ${input.timeoutMs} ms`),
+      (error) => this.#outbox.cancel(entry, error),
+    );
   }
 
   /**

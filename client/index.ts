@@ -36,9 +36,13 @@ export {
 } from './conversation.js';
 export type { CatchUpOptions, SyncResult, SyncState } from './sync.js';
 export { HOLE_RETRY_DELAYS_MS, type HoleState } from './held.js';
+export type { AbortSignalLike, Deadline } from './deadline.js';
 export {
+  AbortError,
   AuthError,
   ChatError,
+  ConnectTimeoutError,
+  type ChatErrorOptions,
   ChatServerError,
   ConnectionClosedError,
   KickedError,

@@ -185,6 +185,11 @@ export class Outbox {
     return true;
   }
 
+  /** Removes a waiting send and rejects it with `error` (its deadline passed). */
+  cancel(entry: OutboxEntry, error: Error): void {
+    if (this.#byId.get(idOf(entry.key, entry.clientMsgId)) === entry) this.#fail(entry, error);
+  }
+
   /** Removes every send and rejects it with `error`. */
   rejectAll(error: Error): void {
     for (const entry of [...this.#byId.values()]) {
@@ -203,7 +208,7 @@ export class Outbox {
       if (head.phase !== 'waiting') continue;
       // Transmitted as often as allowed, and the connection went before an answer came.
       if (head.attempts >= this.#options.maxSendAttempts) {
-        this.#fail(head, new SendTimeoutError(head.clientMsgId, head.attempts));
+        this.#fail(head, new SendTimeoutError(head.clientMsgId, `after ${head.attempts} attempt(s)`));
         return;
       }
       const wait = this.#options.gate.delay();
@@ -231,7 +236,7 @@ export class Outbox {
   #onAckTimeout(entry: OutboxEntry): void {
     entry.timer = undefined;
     if (entry.attempts >= this.#options.maxSendAttempts) {
-      this.#fail(entry, new SendTimeoutError(entry.clientMsgId, entry.attempts));
+      this.#fail(entry, new SendTimeoutError(entry.clientMsgId, `after ${entry.attempts} attempt(s)`));
       return;
     }
     entry.phase = 'stalled';

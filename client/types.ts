@@ -5,6 +5,7 @@
 import type { BackoffOptions, ReconnectOptions } from './backoff.js';
 import type { ConnectionState, NetworkEvents } from './connection.js';
 import type { Conversation } from './conversation.js';
+import type { Deadline } from './deadline.js';
 import type { ChatServerError } from './errors.js';
 import type {
   GroupChangeMemberNotifyFrame,
@@ -91,8 +92,8 @@ export interface ChatClientOptions {
   readonly syncState?: SyncState;
 }
 
-/** What `send()` takes. */
-export interface SendInput {
+/** What `send()` takes; `timeoutMs` and `signal` bound how long it may wait for its ack. */
+export interface SendInput extends Deadline {
   /** The conversation: `peer('bob')` or `group(groupId)`. */
   readonly to: Conversation;
   /** The message body: text, or base64 for binary (at most 4096 bytes of UTF-8 by default). */
