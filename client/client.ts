@@ -37,6 +37,7 @@ import {
   parseServerFrame,
   type ContactSession,
   type DevicePlatform,
+  type GroupInfo,
   type GroupListEntry,
   type MsgDataAckFrame,
   type MsgDataFrame,
@@ -465,9 +466,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return { group_list: pages.flatMap((page) => page.group_list) };
   }
 
-  /** `group_info`: a group's name, owner and members (members only; others get `not_member`). */
-  groupInfo(groupId: string): Promise<ReplyFrame<'group_info'>> {
-    return this.request('group_info', { group_id: groupId });
+  /** Every page of `group_info`: a group's name, owner and members (members only; others get `not_member`). */
+  async groupInfo(groupId: string): Promise<GroupInfo> {
+    const pages = await this.#allPages((page_token) =>
+      this.request('group_info', { group_id: groupId, ...page_token }),
+    );
+    const { group_id, group_name, owner_id, member_count } = pages[pages.length - 1]!;
+    return { group_id, group_name, owner_id, member_count, cur_user_id_list: pages.flatMap((p) => p.cur_user_id_list) };
   }
 
   // -------------------------------------------------------------------------------------------------------------

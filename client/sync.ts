@@ -433,5 +433,6 @@ function toFrame(message: ListedMessage, target: Target, userId: string): MsgDat
     create_time: message.create_time,
     msg_type: message.msg_type,
     msg_data: message.msg_data,
+    ...(typeof message.client_msg_id === 'string' ? { client_msg_id: message.client_msg_id } : {}),
   };
 }

@@ -114,21 +114,20 @@ describe('group requests', () => {
     });
     expect((await listed).group_list).toEqual([{ group_id: 'g:GroupOne______________', group_name: 'team' }]);
 
+    // group_info pages a large group's members: the client asks on with the reply's next_page_token.
     const info = client.groupInfo('g:GroupOne______________');
+    const page = { group_id: 'g:GroupOne______________', group_name: 'team', owner_id: 'bob', member_count: 3 };
     expect(
-      await answer(connection, 'group_info', {
-        group_id: 'g:GroupOne______________',
-        group_name: 'team',
-        owner_id: 'bob',
-        cur_user_id_list: ['bob', 'alice'],
-      }),
-    ).toEqual({
+      await answer(connection, 'group_info', { ...page, cur_user_id_list: ['alice', 'bob'], next_page_token: 'p2' }),
+    ).toEqual({ action: 'group_info', group_id: 'g:GroupOne______________' });
+    expect(await answer(connection, 'group_info', { ...page, cur_user_id_list: ['carol'] })).toEqual({
       action: 'group_info',
       group_id: 'g:GroupOne______________',
+      page_token: 'p2',
     });
-    expect(await info).toMatchObject({ owner_id: 'bob', cur_user_id_list: ['bob', 'alice'] });
+    expect(await info).toEqual({ ...page, cur_user_id_list: ['alice', 'bob', 'carol'] });
 
-    const refused = client.groupInfo('g-9');
+    const refused = client.groupInfo('g:GroupNine_____________');
     const frame = await connection.nextAction('group_info');
     connection.send({ type: 'error', seq: frame['seq'], code: 'not_member', message: 'no' });
     await expect(refused).rejects.toMatchObject({ name: 'ChatServerError', code: 'not_member' });
