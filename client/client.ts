@@ -23,6 +23,7 @@ import {
   SendTimeoutError,
 } from './errors.js';
 import {
+  DEVICE_ID_PATTERN,
   DEVICE_PLATFORMS,
   gatewayErrorOf,
   LIMIT_DEFAULTS,
@@ -46,7 +47,7 @@ import {
   type RequestMap,
   type ServerFrame,
 } from './frames.js';
-import { tokenSubject } from './ids.js';
+import { createClientMsgId, tokenSubject } from './ids.js';
 import { networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
 import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
@@ -80,6 +81,19 @@ type RequestArgs<A extends RequestAction> =
     ? [fields?: RequestMap[A]['request']]
     : [fields: RequestMap[A]['request']];
 
+/** How long `signOut()` may take to reach the server and remove the install's push tokens, by default. */
+const SIGN_OUT_TIMEOUT_MS = 10_000;
+
+/** The install's id: the option, else the saved sync state's, else a new one (kept in getSyncState()). */
+function deviceIdOf(options: ChatClientOptions): string {
+  for (const candidate of [options.deviceId, options.syncState?.deviceId]) {
+    if (candidate === undefined) continue;
+    if (typeof candidate === 'string' && DEVICE_ID_PATTERN.test(candidate)) return candidate;
+    throw new TypeError('ChatClient: deviceId must be 1–64 characters of A-Za-z0-9_.:-');
+  }
+  return createClientMsgId();
+}
+
 /** `msg_data` and `msg_data_ack` have their own API (`send()` and the automatic delivery ack). */
 const NOT_REQUESTS = new Set(['msg_data', 'msg_data_ack']);
 
@@ -95,8 +109,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #syncing: { promise: Promise<SyncResult>; open: number } | undefined;
   #opens = 0;
   #userId: string | undefined;
-  /** Push tokens registered through this client, unregistered by signOut(). */
-  readonly #deviceTokens = new Set<string>();
+  /** This install's id, sent with every push token it registers, so that signOut() removes them all by it. */
+  readonly #deviceId: string;
+  /** Platforms of tokens another user held when registered here (to register them with the device id once verified). */
+  readonly #pendingTokens = new Map<string, DevicePlatform>();
 
   constructor(options: ChatClientOptions) {
     super();
@@ -162,6 +178,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#autoCatchUp = options.catchUp !== false;
     const catchUp = typeof options.catchUp === 'object' ? options.catchUp : {};
     this.#sync = new Synchronizer(catchUp, (frame, live) => this.#deliver(frame, live), options.syncState);
+    this.#deviceId = deviceIdOf(options);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -197,9 +214,12 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.#sync.running;
   }
 
-  /** What this client holds (sync time, per-conversation marks, holes), to seed a later client's `syncState`. */
+  /**
+   * What this client holds (sync time, per-conversation marks, holes, the install's `deviceId`), to seed a later
+   * client's `syncState`.
+   */
   getSyncState(): SyncState {
-    return this.#sync.state();
+    return { ...this.#sync.state(), deviceId: this.#deviceId };
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -238,10 +258,22 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#connection.stop(new ConnectionClosedError('client closed'), 'closed_by_client', false);
   }
 
-  /** Signs out: unregisters the push tokens registered through this client (needs the connection), then closes. */
-  async signOut(): Promise<void> {
+  /**
+   * Signs out: removes the push tokens this install registered (`device_token_remove` by its device id, in this run
+   * or an earlier one; `everywhere` removes every token of the user), then closes. Connects first when needed, for
+   * at most `timeoutMs` (10 s by default); rejects when the tokens could not be removed (offline: the next account
+   * that registers the token on this device takes it over by the challenge push) — the client is closed either way.
+   */
+  async signOut(options: Deadline & { readonly everywhere?: boolean } = {}): Promise<void> {
     try {
-      for (const token of [...this.#deviceTokens]) await this.unregisterDeviceToken(token);
+      const deadline = { timeoutMs: SIGN_OUT_TIMEOUT_MS, ...options };
+      if (this.state !== 'open') await this.connect(deadline);
+      const removal = options.everywhere ? { all: true as const } : { device_id: this.#deviceId };
+      await withDeadline(
+        this.request('device_token_remove', removal),
+        deadline,
+        () => new ChatError('sign-out timed out'),
+      );
     } finally {
       this.close();
     }
@@ -492,21 +524,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     if (!(DEVICE_PLATFORMS as readonly string[]).includes(platform))
       throw new TypeError(`registerDeviceToken: platform must be one of ${DEVICE_PLATFORMS.join(', ')}`);
-    const reply = await this.request('device_token', { token, platform });
-    this.#deviceTokens.add(token);
+    const reply = await this.request('device_token', { token, platform, device_id: this.#deviceId });
+    if (reply.pending === true) this.#pendingTokens.set(token, platform);
     return { pending: reply.pending === true };
   }
 
-  /** `device_token_verify`: takes this device's token with the code its challenge push carried (`data.device_token_code`). */
+  /**
+   * `device_token_verify`: takes this device's token with the code its challenge push carried (`data.device_token_code`);
+   * then registers it with this install's device id when it was registered here (so `signOut()` removes it too).
+   */
   async verifyDeviceToken(input: { readonly token: string; readonly code: string }): Promise<void> {
     await this.request('device_token_verify', { token: input.token, code: input.code });
-    this.#deviceTokens.add(input.token);
+    const platform = this.#pendingTokens.get(input.token);
+    this.#pendingTokens.delete(input.token);
+    if (platform) await this.request('device_token', { token: input.token, platform, device_id: this.#deviceId });
   }
 
-  /** `device_token_remove`: stops pushes to this token for this user (sign-out; `signOut()` does it). */
+  /** `device_token_remove`: stops pushes to this token for this user (`signOut()` removes this install's by itself). */
   async unregisterDeviceToken(token: string): Promise<void> {
     await this.request('device_token_remove', { token });
-    this.#deviceTokens.delete(token);
   }
 
   // -------------------------------------------------------------------------------------------------------------

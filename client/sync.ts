@@ -31,6 +31,8 @@ import { HeldMessages, type HeldState } from './held.js';
 export interface SyncState extends HeldState {
   /** Server time (unix seconds) of the newest session change seen by the last complete catch-up; 0 = never synced. */
   readonly lastSyncTime: number;
+  /** The install's id its push tokens were registered with (ChatClientOptions.deviceId). */
+  readonly deviceId?: string;
 }
 
 export interface CatchUpOptions {

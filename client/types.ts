@@ -90,6 +90,12 @@ export interface ChatClientOptions {
    * at most `catchUp.initialMessagesPerSession` messages of each conversation.
    */
   readonly syncState?: SyncState;
+  /**
+   * This app install's id (1–64 characters of `A-Za-z0-9_.:-`), sent with every push token registered, so that
+   * `signOut()` removes the install's tokens without remembering them.
+   * @default syncState.deviceId, else a new random id (kept in getSyncState(): save it)
+   */
+  readonly deviceId?: string;
 }
 
 /** What `send()` takes; `timeoutMs` and `signal` bound how long it may wait for its ack. */

@@ -272,7 +272,12 @@ export interface RequestMap {
      * Registers a push token for this user. A token another user holds is not moved: `pending` is true, and the
      * device gets a push whose data carries `device_token_code`; answer it with `device_token_verify`.
      */
-    request: { readonly token: string; readonly platform: DevicePlatform };
+    request: {
+      readonly token: string;
+      readonly platform: DevicePlatform;
+      /** This app install's id (DEVICE_ID_PATTERN): `device_token_remove` with it removes the install's tokens. */
+      readonly device_id?: string;
+    };
     reply: { readonly pending?: true };
   };
   device_token_verify: {
@@ -281,8 +286,14 @@ export interface RequestMap {
     reply: NoFields;
   };
   device_token_remove: {
-    /** Unregisters a push token of this user (sign-out). */
-    request: { readonly token: string };
+    /**
+     * Unregisters push tokens of this user (sign-out): one `token`, the tokens registered with a `device_id` (this
+     * install's, whichever it registered in earlier runs), or `all` of them.
+     */
+    request:
+      | { readonly token: string; readonly device_id?: never; readonly all?: never }
+      | { readonly device_id: string; readonly token?: never; readonly all?: never }
+      | { readonly all: true; readonly token?: never; readonly device_id?: never };
     reply: NoFields;
   };
   session_mute: {

@@ -299,7 +299,11 @@ describe('catch-up on connect', () => {
     const first = await setup(history);
     await connectAndSync(first);
     const saved = JSON.parse(JSON.stringify(first.client.getSyncState())) as ReturnType<ChatClient['getSyncState']>;
-    expect(saved).toEqual({ lastSyncTime: history.now, latestMsgIds: { '1:alice': 5, '1:carol': 2 } });
+    expect(saved).toEqual({
+      lastSyncTime: history.now,
+      latestMsgIds: { '1:alice': 5, '1:carol': 2 },
+      deviceId: expect.any(String),
+    });
     first.client.close();
 
     history.tick(120);

@@ -144,6 +144,8 @@ describe('React Native-style app on the package build', () => {
       onFrame: (connection, frame) => {
         history.onFrame(connection, frame);
         path.onFrame(connection, frame);
+        if (frame['action'] === 'device_token_remove')
+          connection.send({ type: 'device_token_remove', seq: frame['seq'] });
       },
     });
     const { code, inputs } = await bundleApp();

@@ -34,6 +34,18 @@ type Shape<T> = T extends string
 /** True when two types are the same after {@link Shape}. */
 type Same<A, B> = (<T>() => T extends Shape<A> ? 1 : 2) extends <T>() => T extends Shape<B> ? 1 : 2 ? true : false;
 
+/** A union of objects as one object whose every key is optional (how a schema with a one-of check reads them). */
+type Merged<U> = {
+  [K in U extends unknown ? keyof U : never]?: U extends { readonly [P in K]?: infer V }
+    ? Exclude<V, undefined>
+    : never;
+};
+
+/** The SDK's request type as the server's schema reads it: device_token_remove is a one-of (token, device_id, all). */
+type SdkRequest<A extends RequestAction> = A extends 'device_token_remove'
+  ? Merged<RequestMap[A]['request']>
+  : RequestMap[A]['request'];
+
 type RequestOf<S extends v.GenericSchema> = Omit<v.InferInput<S>, 'action' | 'seq'>;
 type Result<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 
@@ -66,10 +78,7 @@ type Checked = Exclude<RequestAction, 'heartbeat'>;
 
 /** For each action: [request fields agree, reply fields agree]. A `false` anywhere fails to compile below. */
 type Agreement = {
-  [A in Checked]: [
-    Same<Server[A]['request'], RequestMap[A]['request']>,
-    Same<Server[A]['reply'], RequestMap[A]['reply']>,
-  ];
+  [A in Checked]: [Same<Server[A]['request'], SdkRequest<A>>, Same<Server[A]['reply'], RequestMap[A]['reply']>];
 };
 
 const agreement: { [A in Checked]: [true, true] } = {} as Agreement;
