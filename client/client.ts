@@ -338,12 +338,15 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   // -------------------------------------------------------------------------------------------------------------
   // Attachments (client/attachments.ts)
 
-  /** Uploads a picture (image/jpeg, png, webp or gif) and sends the text message that describes it. */
+  /**
+   * Uploads a picture (image/jpeg, png, webp or gif; a File, Blob or React Native file URI) and sends the text message
+   * that describes it. `onProgress` reports the upload; `signal` cancels it (AbortError); call again to retry.
+   */
   sendPicture(input: attachments.SendPictureInput): Promise<MsgDataAckFrame> {
     return attachments.sendPicture(this.#attachmentTransport(), input);
   }
 
-  /** Uploads a voice note (e.g. a MediaRecorder blob) and sends the audio message that describes it. */
+  /** Uploads a voice note (a MediaRecorder blob, or a file URI) and sends the audio message that describes it. */
   sendVoice(input: attachments.SendVoiceInput): Promise<MsgDataAckFrame> {
     return attachments.sendVoice(this.#attachmentTransport(), input);
   }
@@ -353,10 +356,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * needs (for apps that build and send the message themselves, e.g. to show it while it uploads).
    */
   uploadAttachment(
-    blob: Blob,
+    source: attachments.UploadSource,
     kind: AttachmentKind,
+    options?: attachments.UploadOptions,
   ): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
-    return attachments.uploadAttachment(this.#attachmentTransport(), blob, kind);
+    return attachments.uploadAttachment(this.#attachmentTransport(), source, kind, options);
   }
 
   /** A short-lived URL to download an attachment a message of the conversation references (members only). */

@@ -10,7 +10,17 @@
  * ```
  */
 export { ChatClient } from './client.js';
-export { AttachmentUploadError, attachmentOf, type SendPictureInput, type SendVoiceInput } from './attachments.js';
+export {
+  AttachmentUploadError,
+  attachmentOf,
+  type BlobLike,
+  type FileUri,
+  type SendPictureInput,
+  type SendVoiceInput,
+  type UploadOptions,
+  type UploadProgress,
+  type UploadSource,
+} from './attachments.js';
 export type {
   ChangeGroupMembersInput,
   ChatClientEvents,
