@@ -53,7 +53,7 @@ import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
 import type { WebSocketConstructor } from './socket.js';
-import { Synchronizer, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
+import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
   ChangeGroupMembersInput,
   ChatClientEvents,
@@ -177,7 +177,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#deduper = new MessageDeduper(options.dedupeCapacity ?? DEFAULTS.dedupeCapacity);
     this.#autoCatchUp = options.catchUp !== false;
     const catchUp = typeof options.catchUp === 'object' ? options.catchUp : {};
-    this.#sync = new Synchronizer(catchUp, (frame, live) => this.#deliver(frame, live), options.syncState);
+    this.#sync = new Synchronizer(catchUp, (frame, source) => this.#deliver(frame, source), options.syncState);
     this.#deviceId = deviceIdOf(options);
   }
 
@@ -554,6 +554,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   #onOpened(): void {
     this.#opens += 1;
+    this.#sync.online(true);
     this.#outbox.opened();
     this.#requests.opened();
   }
@@ -565,6 +566,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   #onLost(): void {
+    this.#sync.online(false);
     this.#outbox.lost();
     this.#acks.reset();
     this.#requests.lost(new ConnectionClosedError('connection closed before the reply'));
@@ -711,11 +713,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (!this.#deduper.isFirst(frame)) return;
     // With the user id known, the synchronizer tracks what is held and holds back a conversation being caught up.
     if (this.#userId !== undefined) this.#sync.receive(frame, this.#userId);
-    else this.#deliver(frame, true);
+    else this.#deliver(frame, 'live');
   }
 
-  #deliver(frame: MsgDataFrame, live: boolean): void {
-    this.emit('message', { ...frame, conversation: conversationOfMessage(frame, this.#userId), live });
+  #deliver(frame: MsgDataFrame, source: MessageSource): void {
+    const conversation = conversationOfMessage(frame, this.#userId);
+    const own = frame.from_user_id === this.#userId;
+    this.emit('message', { ...frame, conversation, live: source === 'live', source, own });
   }
 
   #onAck(frame: MsgDataAckFrame & ServerFrame): void {

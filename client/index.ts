@@ -44,7 +44,7 @@ export {
   sessionRefOf,
   type Conversation,
 } from './conversation.js';
-export type { CatchUpOptions, SyncResult, SyncState } from './sync.js';
+export type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
 export { HOLE_RETRY_DELAYS_MS, type HoleState } from './held.js';
 export type { AbortSignalLike, Deadline } from './deadline.js';
 export {

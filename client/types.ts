@@ -19,7 +19,7 @@ import type {
   UnreadInfo,
 } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
-import type { CatchUpOptions, SyncResult, SyncState } from './sync.js';
+import type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
 
 export interface ChatClientOptions {
   /** The WebSocket URL: the API Gateway stage URL, or `ws://127.0.0.1:8787` locally. */
@@ -139,8 +139,16 @@ export interface ChangeGroupMembersInput {
 export type ReceivedMessage = MsgDataFrame & {
   /** The conversation from this user's view: the group, or the other side of the single chat. */
   readonly conversation: Conversation;
-  /** True for a message that arrived as it was sent; false for one a catch-up fetched (history: do not notify). */
+  /**
+   * `live`: it arrived as it was sent. `missed`: a catch-up fetched it, and it was sent while this client was away
+   * (notify as for a live one). `history`: a catch-up fetched it, and it is older than that (a new device's first
+   * sync, a late hole): do not notify.
+   */
+  readonly source: MessageSource;
+  /** `source === 'live'`. */
   readonly live: boolean;
+  /** Sent by this user (from another device, or a catch-up of its own sends): never notify for it. */
+  readonly own: boolean;
 };
 
 /** The `send_retry` event's payload. */

@@ -12,6 +12,7 @@ import {
   peer,
   type ChatClientOptions,
   type MsgDataFrame,
+  type ReceivedMessage,
   type SyncResult,
 } from '../../client/index.js';
 import { HeldMessages } from '../../client/held.js';
@@ -93,6 +94,8 @@ describe('catch-up on connect', () => {
       msg_data: 'alice #7',
       conversation: peer('alice'),
       live: false,
+      source: 'history', // a new device's first sync: nothing to notify
+      own: false,
     });
     expect(s.messages.find((m) => m.from_user_id === 'bob')).toMatchObject({ to_session_id: 'carol', msg_id: 4 });
     expect(s.messages.find((m) => m.to_session_id === 'g:GroupOne______________')).toMatchObject({
@@ -292,6 +295,30 @@ describe('catch-up on connect', () => {
     expect(ids(fresh.messages)).toEqual([11, 12]);
   });
 
+  it('tells what was sent while the client was away (missed: notify) from older history (a new device: do not)', async () => {
+    const history = new FakeHistory('bob');
+    history.add('alice', 2);
+    const s = await setup(history);
+    const received: ReceivedMessage[] = [];
+    s.client.on('message', (m) => received.push(m));
+    await connectAndSync(s);
+    expect(received.map((m) => [m.msg_id, m.source, m.own])).toEqual([
+      [1, 'history', false],
+      [2, 'history', false],
+    ]);
+
+    // A blip: the connection drops; meanwhile alice writes, and bob writes from his phone.
+    const synced = s.client.waitFor('synced');
+    s.server.connections[0]!.drop();
+    history.add('alice', 1);
+    history.add('alice', 1, { from: 'bob' });
+    await synced;
+    expect(received.slice(2).map((m) => [m.msg_id, m.source, m.live, m.own])).toEqual([
+      [3, 'missed', false, false],
+      [4, 'missed', false, true],
+    ]);
+  });
+
   it('resumes from a saved state: only newer sessions are listed (with a 60 s margin) and only new messages fetched', async () => {
     const history = new FakeHistory('bob');
     history.add('alice', 5);
@@ -301,6 +328,7 @@ describe('catch-up on connect', () => {
     const saved = JSON.parse(JSON.stringify(first.client.getSyncState())) as ReturnType<ChatClient['getSyncState']>;
     expect(saved).toEqual({
       lastSyncTime: history.now,
+      onlineUntil: expect.any(Number),
       latestMsgIds: { '1:alice': 5, '1:carol': 2 },
       deviceId: expect.any(String),
     });

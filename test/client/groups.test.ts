@@ -207,6 +207,8 @@ describe('catch-up of group sessions', () => {
       msg_data: 'g:GroupOne______________ #7',
       conversation: group('g:GroupOne______________'),
       live: false,
+      source: 'history', // a new device's first sync: nothing to notify
+      own: false,
     });
     expect(
       history
