@@ -56,6 +56,8 @@ async function bundleApp(): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
     entryPoints: [`${root}client/examples/react-native/chat-screen.ts`],
     absWorkingDir: root,
+    // The package as apps get it (its build), not the repository's `paths` to its sources.
+    tsconfigRaw: {},
     bundle: true,
     write: false,
     format: 'iife',
@@ -107,6 +109,8 @@ async function bundleSource(contents: string): Promise<string> {
   const result = await build({
     stdin: { contents, resolveDir: `${root}client/examples/react-native`, loader: 'ts' },
     absWorkingDir: root,
+    // The package as apps get it (its build), not the repository's `paths` to its sources.
+    tsconfigRaw: {},
     bundle: true,
     write: false,
     format: 'iife',

@@ -46,6 +46,8 @@ describe('client/README.md quick start, run', () => {
     const bundled = await build({
       stdin: { contents: quickStart(server.url), resolveDir: `${root}test/client`, loader: 'ts' },
       absWorkingDir: root,
+      // The package as apps get it (its build), not the repository's `paths` to its sources.
+      tsconfigRaw: {},
       bundle: true,
       write: false,
       format: 'iife',
