@@ -85,7 +85,7 @@ type RequestArgs<A extends RequestAction> =
 const SIGN_OUT_TIMEOUT_MS = 10_000;
 
 /** The install's id: the option, else the saved sync state's, else a new one (kept in getSyncState()). */
-function deviceIdOf(options: ChatClientOptions): string {
+function deviceIdOf(options: Pick<ChatClientOptions, 'deviceId' | 'syncState'>): string {
   for (const candidate of [options.deviceId, options.syncState?.deviceId]) {
     if (candidate === undefined) continue;
     if (typeof candidate === 'string' && DEVICE_ID_PATTERN.test(candidate)) return candidate;
@@ -110,7 +110,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #opens = 0;
   #userId: string | undefined;
   /** This install's id, sent with every push token it registers, so that signOut() removes them all by it. */
-  readonly #deviceId: string;
+  #deviceId: string;
+  /** The `deviceId` option: it wins over a restored state's. */
+  readonly #givenDeviceId: string | undefined;
   /** Platforms of tokens another user held when registered here (to register them with the device id once verified). */
   readonly #pendingTokens = new Map<string, DevicePlatform>();
 
@@ -178,6 +180,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#autoCatchUp = options.catchUp !== false;
     const catchUp = typeof options.catchUp === 'object' ? options.catchUp : {};
     this.#sync = new Synchronizer(catchUp, (frame, source) => this.#deliver(frame, source), options.syncState);
+    this.#givenDeviceId = options.deviceId;
     this.#deviceId = deviceIdOf(options);
   }
 
@@ -220,6 +223,17 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   getSyncState(): SyncState {
     return { ...this.#sync.state(), deviceId: this.#deviceId };
+  }
+
+  /**
+   * Takes a saved `getSyncState()` before the first `connect()` (for apps that read their storage after creating the
+   * client, e.g. from AsyncStorage): the same as passing it as `syncState`. Throws once the client has connected.
+   */
+  restoreSyncState(state: SyncState): void {
+    if (this.#opens > 0 || this.state !== 'initialized')
+      throw new ChatError('restoreSyncState: only before the first connect()');
+    this.#sync.load(state);
+    if (state.deviceId !== undefined) this.#deviceId = deviceIdOf({ deviceId: this.#givenDeviceId, syncState: state });
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -102,3 +102,19 @@ export { backoffDelay, type BackoffOptions, type ReconnectOptions } from './back
 export { TypedEmitter, type Listener } from './emitter.js';
 export { createClientMsgId } from './ids.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export { ChatStore, type ChatStoreOptions, type NameTarget } from './store/chat-store.js';
+export type {
+  Attachment,
+  ChatMessage,
+  ChatSnapshot,
+  ConnectionView,
+  ConversationState,
+  GroupState,
+  HistoryState,
+  MessagePreview,
+  MessageStatus,
+  SessionKind,
+  SessionSummary,
+  UploadState,
+} from './store/model.js';
+export type { KeyValueStorage } from './store/persistence.js';

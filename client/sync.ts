@@ -169,12 +169,16 @@ export class Synchronizer {
     this.#maxNewSession = Math.max(0, options.maxNewSessionMessages ?? this.#maxPerSession);
     this.#initialPerSession = Math.max(0, options.initialMessagesPerSession ?? DEFAULTS.initialMessagesPerSession);
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULTS.concurrency));
-    if (state) {
-      if (isMsgId(state.lastSyncTime)) this.#lastSyncTime = state.lastSyncTime;
-      const until = isMsgId(state.onlineUntil) ? state.onlineUntil : this.#lastSyncTime;
-      if (until > 0) this.#onlineUntil = until;
-      this.held.load(state);
-    }
+    this.#fresh = true;
+    if (state) this.load(state);
+  }
+
+  /** Adds a saved state (before the first catch-up): what it holds is not fetched again. */
+  load(state: SyncState): void {
+    if (isMsgId(state.lastSyncTime)) this.#lastSyncTime = Math.max(this.#lastSyncTime, state.lastSyncTime);
+    const until = isMsgId(state.onlineUntil) ? state.onlineUntil : this.#lastSyncTime;
+    if (until > 0) this.#onlineUntil = Math.max(this.#onlineUntil ?? 0, until);
+    this.held.load(state);
     this.#fresh = this.#lastSyncTime === 0 && this.held.empty;
   }
 
