@@ -36,7 +36,10 @@ async function storeOf(stack: TestStack, userId: string, storage?: KeyValueStora
   const client = new ChatClient({ url: stack.stack.url, token: await stack.stack.mintToken(userId), WebSocket });
   const store = new ChatStore(client, storage ? { storage, storageKey: `chat:${userId}` } : {});
   stores.push(store);
+  // Started and caught up: what is sent from now on reaches it live.
+  const synced = client.waitFor('synced');
   await store.start();
+  await synced;
   return store;
 }
 
@@ -71,7 +74,7 @@ describe('two ChatStores on the local stack', () => {
     ]);
     let a = await until(alice, (s) => messages(s, '1:bob')[0]?.status === 'stored');
     expect(messages(a, '1:bob')[0]).toMatchObject({ msgId: 1, clientMsgId: sent.clientMsgId, fromMe: true });
-    let b = await until(bob, (s) => session(s, '1:alice')?.unreadCount === 1);
+    let b = await until(bob, (s) => session(s, '1:alice')?.unreadCount === 1 && messages(s, '1:alice').length === 1);
     expect(messages(b, '1:alice')).toEqual([
       expect.objectContaining({ msgId: 1, text: 'hello bob', fromUserId: 'alice', fromMe: false, source: 'live' }),
     ]);
