@@ -13,8 +13,17 @@ import { Connection, toError, type ConnectionState, type ConnectionStatus } from
 import { conversationOfMessage, group, sessionRefOf, type Conversation } from './conversation.js';
 import { MessageDeduper } from './dedupe.js';
 import { TypedEmitter } from './emitter.js';
-import { ChatError, ChatServerError, ConnectionClosedError, ProtocolError } from './errors.js';
+import { withDeadline, type Deadline } from './deadline.js';
 import {
+  ChatError,
+  ChatServerError,
+  ConnectTimeoutError,
+  ConnectionClosedError,
+  ProtocolError,
+  SendTimeoutError,
+} from './errors.js';
+import {
+  DEVICE_ID_PATTERN,
   DEVICE_PLATFORMS,
   gatewayErrorOf,
   LIMIT_DEFAULTS,
@@ -29,6 +38,7 @@ import {
   parseServerFrame,
   type ContactSession,
   type DevicePlatform,
+  type GroupInfo,
   type GroupListEntry,
   type MsgDataAckFrame,
   type MsgDataFrame,
@@ -37,20 +47,18 @@ import {
   type RequestMap,
   type ServerFrame,
 } from './frames.js';
-import { tokenSubject } from './ids.js';
-import { legacyConversation, networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
+import { createClientMsgId, tokenSubject } from './ids.js';
+import { networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
 import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
 import type { WebSocketConstructor } from './socket.js';
-import { Synchronizer, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
+import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
   ChangeGroupMembersInput,
   ChatClientEvents,
   ChatClientOptions,
   CreateGroupInput,
-  LegacyListMessagesInput,
-  LegacySendInput,
   ListMessagesInput,
   SendInput,
   UnreadCounts,
@@ -65,12 +73,26 @@ const DEFAULTS = {
   suspendAfterMs: 120_000,
   ackBatchMs: 50,
   dedupeCapacity: 10_000,
+  maxSendAttempts: 10,
 } as const;
 
 type RequestArgs<A extends RequestAction> =
   Record<never, never> extends RequestMap[A]['request']
     ? [fields?: RequestMap[A]['request']]
     : [fields: RequestMap[A]['request']];
+
+/** How long `signOut()` may take to reach the server and remove the install's push tokens, by default. */
+const SIGN_OUT_TIMEOUT_MS = 10_000;
+
+/** The install's id: the option, else the saved sync state's, else a new one (kept in getSyncState()). */
+function deviceIdOf(options: Pick<ChatClientOptions, 'deviceId' | 'syncState'>): string {
+  for (const candidate of [options.deviceId, options.syncState?.deviceId]) {
+    if (candidate === undefined) continue;
+    if (typeof candidate === 'string' && DEVICE_ID_PATTERN.test(candidate)) return candidate;
+    throw new TypeError('ChatClient: deviceId must be 1–64 characters of A-Za-z0-9_.:-');
+  }
+  return createClientMsgId();
+}
 
 /** `msg_data` and `msg_data_ack` have their own API (`send()` and the automatic delivery ack). */
 const NOT_REQUESTS = new Set(['msg_data', 'msg_data_ack']);
@@ -87,8 +109,12 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #syncing: { promise: Promise<SyncResult>; open: number } | undefined;
   #opens = 0;
   #userId: string | undefined;
-  /** Push tokens registered through this client, unregistered by signOut(). */
-  readonly #deviceTokens = new Set<string>();
+  /** This install's id, sent with every push token it registers, so that signOut() removes them all by it. */
+  #deviceId: string;
+  /** The `deviceId` option: it wins over a restored state's. */
+  readonly #givenDeviceId: string | undefined;
+  /** Platforms of tokens another user held when registered here (to register them with the device id once verified). */
+  readonly #pendingTokens = new Map<string, DevicePlatform>();
 
   constructor(options: ChatClientOptions) {
     super();
@@ -123,7 +149,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const rates = { ...LIMIT_DEFAULTS, ...options.rateLimits };
     this.#outbox = new Outbox({
       ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs,
-      maxSendAttempts: Math.max(1, options.maxSendAttempts ?? Number.POSITIVE_INFINITY),
+      maxSendAttempts: Math.max(1, options.maxSendAttempts ?? DEFAULTS.maxSendAttempts),
       retry: resolveBackoff(DEFAULT_SEND_RETRY, options.sendRetry, 'sendRetry'),
       gate: new RateGate(rates.rateLimitPerSecond, PACING_WINDOW_MS),
       transmit: (entry) => this.#transmit(entry),
@@ -153,7 +179,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#deduper = new MessageDeduper(options.dedupeCapacity ?? DEFAULTS.dedupeCapacity);
     this.#autoCatchUp = options.catchUp !== false;
     const catchUp = typeof options.catchUp === 'object' ? options.catchUp : {};
-    this.#sync = new Synchronizer(catchUp, (frame, live) => this.#deliver(frame, live), options.syncState);
+    this.#sync = new Synchronizer(catchUp, (frame, source) => this.#deliver(frame, source), options.syncState);
+    this.#givenDeviceId = options.deviceId;
+    this.#deviceId = deviceIdOf(options);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -189,9 +217,23 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.#sync.running;
   }
 
-  /** What this client holds (sync time, per-conversation marks, holes), to seed a later client's `syncState`. */
+  /**
+   * What this client holds (sync time, per-conversation marks, holes, the install's `deviceId`), to seed a later
+   * client's `syncState`.
+   */
   getSyncState(): SyncState {
-    return this.#sync.state();
+    return { ...this.#sync.state(), deviceId: this.#deviceId };
+  }
+
+  /**
+   * Takes a saved `getSyncState()` before the first `connect()` (for apps that read their storage after creating the
+   * client, e.g. from AsyncStorage): the same as passing it as `syncState`. Throws once the client has connected.
+   */
+  restoreSyncState(state: SyncState): void {
+    if (this.#opens > 0 || this.state !== 'initialized')
+      throw new ChatError('restoreSyncState: only before the first connect()');
+    this.#sync.load(state);
+    if (state.deviceId !== undefined) this.#deviceId = deviceIdOf({ deviceId: this.#givenDeviceId, syncState: state });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -200,10 +242,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /**
    * Connects, and reconnects after unexpected closes until `close()`. While a reconnect waits for its backoff, it
    * attempts at once. Resolves when the connection is open; rejects when the client stops first (refused token:
-   * {@link AuthError}; kicked: {@link KickedError}; `close()` or reconnect attempts exhausted: ConnectionClosedError).
+   * {@link AuthError}; kicked: {@link KickedError}; `close()` or reconnect attempts exhausted: ConnectionClosedError),
+   * or when `timeoutMs` passes ({@link ConnectTimeoutError}) or `signal` aborts ({@link AbortError}) first — then the
+   * client goes on trying in the background: call `close()` to stop it.
    */
-  connect(): Promise<void> {
-    return this.#connection.connect();
+  connect(options?: Deadline): Promise<void> {
+    return withDeadline(
+      this.#connection.connect(),
+      options,
+      () => new ConnectTimeoutError(options?.timeoutMs ?? 0, { cause: this.connection.errorReason }),
+    );
   }
 
   /**
@@ -224,10 +272,22 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#connection.stop(new ConnectionClosedError('client closed'), 'closed_by_client', false);
   }
 
-  /** Signs out: unregisters the push tokens registered through this client (needs the connection), then closes. */
-  async signOut(): Promise<void> {
+  /**
+   * Signs out: removes the push tokens this install registered (`device_token_remove` by its device id, in this run
+   * or an earlier one; `everywhere` removes every token of the user), then closes. Connects first when needed, for
+   * at most `timeoutMs` (10 s by default); rejects when the tokens could not be removed (offline: the next account
+   * that registers the token on this device takes it over by the challenge push) — the client is closed either way.
+   */
+  async signOut(options: Deadline & { readonly everywhere?: boolean } = {}): Promise<void> {
     try {
-      for (const token of [...this.#deviceTokens]) await this.unregisterDeviceToken(token);
+      const deadline = { timeoutMs: SIGN_OUT_TIMEOUT_MS, ...options };
+      if (this.state !== 'open') await this.connect(deadline);
+      const removal = options.everywhere ? { all: true as const } : { device_id: this.#deviceId };
+      await withDeadline(
+        this.request('device_token_remove', removal),
+        deadline,
+        () => new ChatError('sign-out timed out'),
+      );
     } finally {
       this.close();
     }
@@ -251,14 +311,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /**
    * Sends a message. Resolves with its `msg_data_ack` once the server stored it. Sends wait for the connection, go
    * out at the server's rate and in order per conversation, and are resent with the same `clientMsgId` after
-   * `rate_limited`, `internal`, an overdue ack or a reconnect. Rejects with ChatServerError when the server refuses
-   * it for good, or with ConnectionClosedError / AuthError / KickedError when the client stops first. Sending a
-   * `clientMsgId` that is still waiting returns the same promise.
+   * `rate_limited`, `internal`, an overdue ack or a reconnect, up to `maxSendAttempts` transmissions. Rejects with
+   * ChatServerError when the server refuses it (for good, or too often), SendTimeoutError when its acks stay overdue
+   * or `timeoutMs` passes, AbortError when `signal` aborts, or ConnectionClosedError / AuthError / KickedError when
+   * the client stops first; a rejected send leaves the outbox. Sending a `clientMsgId` that is still waiting returns
+   * the same promise.
    */
-  send(input: SendInput): Promise<MsgDataAckFrame>;
-  /** @deprecated Use `send({ to: peer(id) | group(id), msgData })`. */
-  send(input: LegacySendInput): Promise<MsgDataAckFrame>;
-  send(input: SendInput | LegacySendInput): Promise<MsgDataAckFrame> {
+  send(input: SendInput): Promise<MsgDataAckFrame> {
     const closed = this.#closedError('send');
     if (closed) return Promise.reject(closed);
     let message: OutgoingMessage;
@@ -267,7 +326,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     } catch (error) {
       return Promise.reject(toError(error));
     }
-    return (this.#outbox.get(message.key, message.clientMsgId) ?? this.#outbox.add(message)).promise;
+    const entry = this.#outbox.get(message.key, message.clientMsgId) ?? this.#outbox.add(message);
+    return withDeadline(
+      entry.promise,
+      input,
+      () => new SendTimeoutError(entry.clientMsgId, `within ${input.timeoutMs} ms`),
+      (error) => this.#outbox.cancel(entry, error),
+    );
   }
 
   /**
@@ -287,12 +352,15 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   // -------------------------------------------------------------------------------------------------------------
   // Attachments (client/attachments.ts)
 
-  /** Uploads a picture (image/jpeg, png, webp or gif) and sends the text message that describes it. */
+  /**
+   * Uploads a picture (image/jpeg, png, webp or gif; a File, Blob or React Native file URI) and sends the text message
+   * that describes it. `onProgress` reports the upload; `signal` cancels it (AbortError); call again to retry.
+   */
   sendPicture(input: attachments.SendPictureInput): Promise<MsgDataAckFrame> {
     return attachments.sendPicture(this.#attachmentTransport(), input);
   }
 
-  /** Uploads a voice note (e.g. a MediaRecorder blob) and sends the audio message that describes it. */
+  /** Uploads a voice note (a MediaRecorder blob, or a file URI) and sends the audio message that describes it. */
   sendVoice(input: attachments.SendVoiceInput): Promise<MsgDataAckFrame> {
     return attachments.sendVoice(this.#attachmentTransport(), input);
   }
@@ -302,10 +370,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * needs (for apps that build and send the message themselves, e.g. to show it while it uploads).
    */
   uploadAttachment(
-    blob: Blob,
+    source: attachments.UploadSource,
     kind: AttachmentKind,
+    options?: attachments.UploadOptions,
   ): Promise<Pick<AttachmentDescription, 'key' | 'content_type' | 'size'>> {
-    return attachments.uploadAttachment(this.#attachmentTransport(), blob, kind);
+    return attachments.uploadAttachment(this.#attachmentTransport(), source, kind, options);
   }
 
   /** A short-lived URL to download an attachment a message of the conversation references (members only). */
@@ -325,12 +394,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * says older ones remain: go on with `msgIdBegin` = the smallest msg_id returned − 1. A page may hold fewer than
    * `msgCnt` (replies stay under 128 KB), but at least one when there is one.
    */
-  listMessages(input: ListMessagesInput): Promise<ReplyFrame<'msg_list'>>;
-  /** @deprecated Use `listMessages({ conversation: peer(id) | group(id), … })`. */
-  listMessages(input: LegacyListMessagesInput): Promise<ReplyFrame<'msg_list'>>;
-  async listMessages(input: ListMessagesInput | LegacyListMessagesInput): Promise<ReplyFrame<'msg_list'>> {
-    const conversation =
-      'conversation' in input ? input.conversation : legacyConversation(input.sessionId, input.sessionType);
+  async listMessages(input: ListMessagesInput): Promise<ReplyFrame<'msg_list'>> {
+    const { conversation } = input;
     const msgCnt = input.msgCnt ?? 20;
     const reply = await this.request('msg_list', {
       ...sessionRefOf(conversation),
@@ -451,9 +516,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return { group_list: pages.flatMap((page) => page.group_list) };
   }
 
-  /** `group_info`: a group's name, owner and members (members only; others get `not_member`). */
-  groupInfo(groupId: string): Promise<ReplyFrame<'group_info'>> {
-    return this.request('group_info', { group_id: groupId });
+  /** Every page of `group_info`: a group's name, owner and members (members only; others get `not_member`). */
+  async groupInfo(groupId: string): Promise<GroupInfo> {
+    const pages = await this.#allPages((page_token) =>
+      this.request('group_info', { group_id: groupId, ...page_token }),
+    );
+    const { group_id, group_name, owner_id, member_count } = pages[pages.length - 1]!;
+    return { group_id, group_name, owner_id, member_count, cur_user_id_list: pages.flatMap((p) => p.cur_user_id_list) };
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -473,21 +542,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     if (!(DEVICE_PLATFORMS as readonly string[]).includes(platform))
       throw new TypeError(`registerDeviceToken: platform must be one of ${DEVICE_PLATFORMS.join(', ')}`);
-    const reply = await this.request('device_token', { token, platform });
-    this.#deviceTokens.add(token);
+    const reply = await this.request('device_token', { token, platform, device_id: this.#deviceId });
+    if (reply.pending === true) this.#pendingTokens.set(token, platform);
     return { pending: reply.pending === true };
   }
 
-  /** `device_token_verify`: takes this device's token with the code its challenge push carried (`data.device_token_code`). */
+  /**
+   * `device_token_verify`: takes this device's token with the code its challenge push carried (`data.device_token_code`);
+   * then registers it with this install's device id when it was registered here (so `signOut()` removes it too).
+   */
   async verifyDeviceToken(input: { readonly token: string; readonly code: string }): Promise<void> {
     await this.request('device_token_verify', { token: input.token, code: input.code });
-    this.#deviceTokens.add(input.token);
+    const platform = this.#pendingTokens.get(input.token);
+    this.#pendingTokens.delete(input.token);
+    if (platform) await this.request('device_token', { token: input.token, platform, device_id: this.#deviceId });
   }
 
-  /** `device_token_remove`: stops pushes to this token for this user (sign-out; `signOut()` does it). */
+  /** `device_token_remove`: stops pushes to this token for this user (`signOut()` removes this install's by itself). */
   async unregisterDeviceToken(token: string): Promise<void> {
     await this.request('device_token_remove', { token });
-    this.#deviceTokens.delete(token);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -495,6 +568,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   #onOpened(): void {
     this.#opens += 1;
+    this.#sync.online(true);
     this.#outbox.opened();
     this.#requests.opened();
   }
@@ -506,6 +580,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   #onLost(): void {
+    this.#sync.online(false);
     this.#outbox.lost();
     this.#acks.reset();
     this.#requests.lost(new ConnectionClosedError('connection closed before the reply'));
@@ -652,11 +727,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (!this.#deduper.isFirst(frame)) return;
     // With the user id known, the synchronizer tracks what is held and holds back a conversation being caught up.
     if (this.#userId !== undefined) this.#sync.receive(frame, this.#userId);
-    else this.#deliver(frame, true);
+    else this.#deliver(frame, 'live');
   }
 
-  #deliver(frame: MsgDataFrame, live: boolean): void {
-    this.emit('message', { ...frame, conversation: conversationOfMessage(frame, this.#userId), live });
+  #deliver(frame: MsgDataFrame, source: MessageSource): void {
+    const conversation = conversationOfMessage(frame, this.#userId);
+    const own = frame.from_user_id === this.#userId;
+    this.emit('message', { ...frame, conversation, live: source === 'live', source, own });
   }
 
   #onAck(frame: MsgDataAckFrame & ServerFrame): void {

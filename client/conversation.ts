@@ -3,7 +3,15 @@
  * fields (`session_id`, `session_type`) that must agree; the SDK takes one value instead, so a group cannot be
  * addressed as a user by leaving a field out.
  */
-import { SessionType, isGroupMsgType, isUserId, type MsgDataFrame, type MsgType, type SessionRef } from './frames.js';
+import {
+  MsgType,
+  SessionType,
+  isGroupId,
+  isGroupMsgType,
+  isUserId,
+  type MsgDataFrame,
+  type SessionRef,
+} from './frames.js';
 
 /** A single chat with the user `id`, or the group `id`. Make one with {@link peer} or {@link group}. */
 export interface Conversation {
@@ -18,11 +26,10 @@ export function peer(userId: string): Conversation {
   return { type: 'peer', id: userId };
 }
 
-/** The group `groupId`, as `group_create` returned it. */
+/** The group `groupId`, as `group_create` returned it (`g:` and 22 base64url characters, so never a user id). */
 export function group(groupId: string): Conversation {
-  if (typeof groupId !== 'string' || groupId === '' || groupId.length > 128) {
-    throw new TypeError(`group: ${JSON.stringify(groupId)} is not a group id`);
-  }
+  if (!isGroupId(groupId))
+    throw new TypeError(`group: ${JSON.stringify(groupId)} is not a group id (one group_create returned)`);
   return { type: 'group', id: groupId };
 }
 
@@ -73,6 +80,6 @@ export function conversationOfMessage(
 
 /** The msg_type of a message of `kind` in `conversation`. */
 export function msgTypeOf(conversation: Conversation, kind: 'text' | 'audio' = 'text'): MsgType {
-  if (conversation.type === 'group') return kind === 'audio' ? 18 : 17;
-  return kind === 'audio' ? 2 : 1;
+  if (conversation.type === 'group') return kind === 'audio' ? MsgType.GroupAudio : MsgType.GroupText;
+  return kind === 'audio' ? MsgType.SingleAudio : MsgType.SingleText;
 }

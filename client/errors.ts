@@ -4,9 +4,21 @@
  */
 import { ERROR_CODES, type KickReason, type KnownErrorCode } from './frames.js';
 
+/** What an error was caused by (the ES2022 `ErrorOptions`, declared here so the types need no ES2022 library). */
+export interface ChatErrorOptions {
+  readonly cause?: unknown;
+}
+
 /** Base class of every error the SDK produces. */
 export class ChatError extends Error {
   override readonly name: string = 'ChatError';
+
+  constructor(message?: string, options?: ChatErrorOptions) {
+    super(message);
+    // Set here rather than through Error's own options (ES2022), which older engines ignore.
+    if (options && 'cause' in options)
+      Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true });
+  }
 }
 
 /** Codes after which the same frame may succeed later: the SDK resends messages refused with them by itself. */
@@ -48,24 +60,47 @@ export class AuthError extends ChatError {
   /** The HTTP status of the refused upgrade (401 or 403) when known. */
   readonly status: number | undefined;
 
-  constructor(message: string, status?: number, options?: ErrorOptions) {
+  constructor(message: string, status?: number, options?: ChatErrorOptions) {
     super(message, options);
     this.status = status;
   }
 }
 
 /**
- * A `send()` was not acknowledged after `maxSendAttempts` ack timeouts (only when that option is set; by default a
- * send waits until it is acknowledged). The message may still have been stored: a send with the same `clientMsgId`
+ * A `send()` was transmitted `maxSendAttempts` times (10 by default) without an answer: its acks were overdue, or the
+ * connection went before they came. The message may still have been stored: a send with the same `clientMsgId`
  * to the same conversation within 48 hours resolves with its ack, and never stores it twice.
  */
 export class SendTimeoutError extends ChatError {
   override readonly name = 'SendTimeoutError';
   readonly clientMsgId: string;
 
-  constructor(clientMsgId: string, attempts: number) {
-    super(`message ${clientMsgId} not acknowledged after ${attempts} attempt(s); it may still be stored`);
+  /** `when`: e.g. `after 10 attempt(s)`, `within 5000 ms`. */
+  constructor(clientMsgId: string, when: string) {
+    super(`message ${clientMsgId} not acknowledged ${when}; it may still be stored`);
     this.clientMsgId = clientMsgId;
+  }
+}
+
+/**
+ * `connect({ timeoutMs })` did not open in time. The client goes on trying (call `close()` to stop it); `cause` is
+ * the last attempt's error. Browsers and Node's built-in WebSocket do not say why an upgrade failed, so a refused
+ * token and an unreachable server look alike there.
+ */
+export class ConnectTimeoutError extends ChatError {
+  override readonly name = 'ConnectTimeoutError';
+
+  constructor(timeoutMs: number, options?: ChatErrorOptions) {
+    super(`not connected within ${timeoutMs} ms`, options);
+  }
+}
+
+/** A call's AbortSignal aborted (`connect()`, `send()`, an upload). A send aborted after it went out may be stored. */
+export class AbortError extends ChatError {
+  override readonly name = 'AbortError';
+
+  constructor(message = 'aborted') {
+    super(message);
   }
 }
 

@@ -10,14 +10,22 @@
  * ```
  */
 export { ChatClient } from './client.js';
-export { AttachmentUploadError, attachmentOf, type SendPictureInput, type SendVoiceInput } from './attachments.js';
+export {
+  AttachmentUploadError,
+  attachmentOf,
+  type BlobLike,
+  type FileUri,
+  type SendPictureInput,
+  type SendVoiceInput,
+  type UploadOptions,
+  type UploadProgress,
+  type UploadSource,
+} from './attachments.js';
 export type {
   ChangeGroupMembersInput,
   ChatClientEvents,
   ChatClientOptions,
   CreateGroupInput,
-  LegacyListMessagesInput,
-  LegacySendInput,
   ListMessagesInput,
   ReceivedMessage,
   SendInput,
@@ -36,11 +44,15 @@ export {
   sessionRefOf,
   type Conversation,
 } from './conversation.js';
-export type { CatchUpOptions, SyncResult, SyncState } from './sync.js';
+export type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
 export { HOLE_RETRY_DELAYS_MS, type HoleState } from './held.js';
+export type { AbortSignalLike, Deadline } from './deadline.js';
 export {
+  AbortError,
   AuthError,
   ChatError,
+  ConnectTimeoutError,
+  type ChatErrorOptions,
   ChatServerError,
   ConnectionClosedError,
   KickedError,
@@ -90,3 +102,19 @@ export { backoffDelay, type BackoffOptions, type ReconnectOptions } from './back
 export { TypedEmitter, type Listener } from './emitter.js';
 export { createClientMsgId } from './ids.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export { ChatStore, type ChatStoreOptions, type NameTarget } from './store/chat-store.js';
+export type {
+  Attachment,
+  ChatMessage,
+  ChatSnapshot,
+  ConnectionView,
+  ConversationState,
+  GroupState,
+  HistoryState,
+  MessagePreview,
+  MessageStatus,
+  SessionKind,
+  SessionSummary,
+  UploadState,
+} from './store/model.js';
+export type { KeyValueStorage } from './store/persistence.js';

@@ -1,10 +1,10 @@
 /** Checking what applications pass in: options that pick a token source or a network, and send() input. */
 import type { NetworkEvents } from './connection.js';
 import { conversationKey, group, msgTypeOf, peer, type Conversation } from './conversation.js';
-import { CLIENT_MSG_ID_MAX_LENGTH, MsgType, isGroupId, isGroupMsgType } from './frames.js';
+import { CLIENT_MSG_ID_MAX_LENGTH } from './frames.js';
 import { createClientMsgId } from './ids.js';
 import type { OutgoingMessage } from './outbox.js';
-import type { ChatClientOptions, LegacySendInput, SendInput } from './types.js';
+import type { ChatClientOptions, SendInput } from './types.js';
 
 /** `getToken`, or a fixed `token` (which cannot be renewed). */
 export function tokenSource(options: ChatClientOptions): {
@@ -34,28 +34,12 @@ function checked(conversation: Conversation): Conversation {
   throw new TypeError('a conversation is peer(userId) or group(groupId)');
 }
 
-/** The conversation of a legacy (sessionId, sessionType) pair: without a type, a group id names the group. */
-export function legacyConversation(sessionId: string, sessionType: number | undefined): Conversation {
-  if (sessionType === 2 || (sessionType === undefined && isGroupId(sessionId))) return group(sessionId);
-  return peer(sessionId);
-}
-
 /** Checks `send()` input and makes the outbox entry's fields; throws TypeError on bad input. */
-export function outgoingMessage(input: SendInput | LegacySendInput): OutgoingMessage {
-  let conversation: Conversation;
-  let msgType: MsgType;
-  if ('to' in input) {
-    conversation = checked(input.to);
-    if (input.kind !== undefined && input.kind !== 'text' && input.kind !== 'audio')
-      throw new TypeError("send: kind must be 'text' or 'audio'");
-    msgType = msgTypeOf(conversation, input.kind);
-  } else {
-    if (input.msgType !== undefined && !(Object.values(MsgType) as number[]).includes(input.msgType))
-      throw new TypeError('send: msgType must be 1, 2, 17 or 18');
-    const inGroup = input.msgType === undefined ? isGroupId(input.toSessionId) : isGroupMsgType(input.msgType);
-    conversation = inGroup ? group(input.toSessionId) : peer(input.toSessionId);
-    msgType = input.msgType ?? msgTypeOf(conversation);
-  }
+export function outgoingMessage(input: SendInput): OutgoingMessage {
+  const conversation = checked(input.to);
+  if (input.kind !== undefined && input.kind !== 'text' && input.kind !== 'audio')
+    throw new TypeError("send: kind must be 'text' or 'audio'");
+  const msgType = msgTypeOf(conversation, input.kind);
   const { msgData } = input;
   const clientMsgId = input.clientMsgId ?? createClientMsgId();
   if (typeof msgData !== 'string') throw new TypeError('send: msgData must be a string');

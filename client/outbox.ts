@@ -9,8 +9,10 @@
  * - Retries: `rate_limited` and `internal` are resent with the same `client_msg_id` after a backoff (the server's
  *   idempotency makes a resend of a stored message answer with its first ack); any other refusal rejects the send.
  * - Timeouts: an overdue ack asks the client to check the connection (a heartbeat that must be answered); if it is
- *   alive the send is transmitted again, if not the reconnect resends it. A send is never failed for a timeout while
- *   it may have been stored, unless the application set `maxSendAttempts`.
+ *   alive the send is transmitted again, if not the reconnect resends it.
+ * - Bounds: a send is transmitted at most `maxSendAttempts` times, whatever made it go again (a retryable refusal,
+ *   an overdue ack, a reconnect); then it rejects — with the last refusal, or SendTimeoutError when its acks were
+ *   overdue — and the conversation's next send goes. A send waiting for a connection is not counted.
  */
 import { backoffDelay, type ResolvedBackoffOptions } from './backoff.js';
 import { sessionKey, type Conversation } from './conversation.js';
@@ -44,15 +46,15 @@ export interface OutboxEntry extends OutgoingMessage {
   timer: TimerHandle | undefined;
   /** Retryable refusals so far. */
   retries: number;
-  /** Ack timeouts so far. */
-  timeouts: number;
+  /** Transmissions so far. */
+  attempts: number;
   resolve(ack: MsgDataAckFrame): void;
   reject(error: Error): void;
 }
 
 export interface OutboxOptions {
   readonly ackTimeoutMs: number;
-  /** Ack timeouts after which a send rejects with SendTimeoutError; Infinity (the default) never. */
+  /** Transmissions after which a send rejects (with its last refusal, or SendTimeoutError). */
   readonly maxSendAttempts: number;
   readonly retry: ResolvedBackoffOptions;
   readonly gate: RateGate;
@@ -103,7 +105,7 @@ export class Outbox {
       seqs: new Set(),
       timer: undefined,
       retries: 0,
-      timeouts: 0,
+      attempts: 0,
       resolve,
       reject,
     };
@@ -164,10 +166,8 @@ export class Outbox {
     if (!entry) return false;
     this.#bySeq.delete(error.seq!);
     entry.seqs.delete(error.seq!);
-    if (!error.retryable) {
-      this.#remove(entry);
-      entry.reject(error);
-      this.#pump();
+    if (!error.retryable || entry.attempts >= this.#options.maxSendAttempts) {
+      this.#fail(entry, error);
       return true;
     }
     const delay = backoffDelay(entry.retries, this.#options.retry);
@@ -183,6 +183,11 @@ export class Outbox {
     }, delay);
     this.#options.retrying(entry, error, delay);
     return true;
+  }
+
+  /** Removes a waiting send and rejects it with `error` (its deadline passed). */
+  cancel(entry: OutboxEntry, error: Error): void {
+    if (this.#byId.get(idOf(entry.key, entry.clientMsgId)) === entry) this.#fail(entry, error);
   }
 
   /** Removes every send and rejects it with `error`. */
@@ -201,6 +206,11 @@ export class Outbox {
     for (const queue of this.#queues.values()) {
       const head = queue[0]!;
       if (head.phase !== 'waiting') continue;
+      // Transmitted as often as allowed, and the connection went before an answer came.
+      if (head.attempts >= this.#options.maxSendAttempts) {
+        this.#fail(head, new SendTimeoutError(head.clientMsgId, `after ${head.attempts} attempt(s)`));
+        return;
+      }
       const wait = this.#options.gate.delay();
       if (wait > 0) {
         this.#pumpTimer = setTimeout(() => this.#pump(), wait);
@@ -214,6 +224,7 @@ export class Outbox {
     const seq = this.#options.transmit(entry);
     if (seq === undefined) return false; // Not connected after all: the next open sends it.
     this.#options.gate.pass();
+    entry.attempts += 1;
     entry.phase = 'sent';
     entry.seqs.add(seq);
     this.#bySeq.set(seq, entry);
@@ -224,15 +235,19 @@ export class Outbox {
 
   #onAckTimeout(entry: OutboxEntry): void {
     entry.timer = undefined;
-    entry.timeouts += 1;
-    if (entry.timeouts >= this.#options.maxSendAttempts) {
-      this.#remove(entry);
-      entry.reject(new SendTimeoutError(entry.clientMsgId, entry.timeouts));
-      this.#pump();
+    if (entry.attempts >= this.#options.maxSendAttempts) {
+      this.#fail(entry, new SendTimeoutError(entry.clientMsgId, `after ${entry.attempts} attempt(s)`));
       return;
     }
     entry.phase = 'stalled';
     this.#options.stalled();
+  }
+
+  /** Rejects a send and lets the conversation's next one go. */
+  #fail(entry: OutboxEntry, error: Error): void {
+    this.#remove(entry);
+    entry.reject(error);
+    this.#pump();
   }
 
   #remove(entry: OutboxEntry): void {

@@ -65,12 +65,18 @@ const REFUSED_UPGRADE = [
   /bad response code from server:? (\d{3})/i,
 ];
 
+/** The texts an error event carries (`message`, `error.message`): implementations put it in one or the other. */
+function errorTexts(event: unknown): string[] {
+  if (typeof event !== 'object' || event === null) return [];
+  const record = event as { message?: unknown; error?: { message?: unknown } | null };
+  return [record.message, record.error?.message].filter((text): text is string => typeof text === 'string');
+}
+
+const errorText = (event: unknown): string | undefined => errorTexts(event)[0];
+
 /** The HTTP status of a refused upgrade from an error event, when the implementation says. */
 function statusFromErrorEvent(event: unknown): number | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
-  const record = event as { message?: unknown; error?: { message?: unknown } | null };
-  for (const text of [record.message, record.error?.message]) {
-    if (typeof text !== 'string') continue;
+  for (const text of errorTexts(event)) {
     for (const pattern of REFUSED_UPGRADE) {
       const match = pattern.exec(text);
       if (match) return Number(match[1]);
@@ -98,6 +104,7 @@ export function openSocket(
 ): { socket: WebSocketLike; dispose: (code?: number, reason?: string) => void } {
   const socket = new WebSocketImpl(url);
   let done = false;
+  let opened = false;
   let httpStatus: number | undefined;
 
   const finish = (code: number, reason: string): void => {
@@ -117,6 +124,7 @@ export function openSocket(
 
   socket.onopen = (() => {
     if (done) return;
+    opened = true;
     handlers.onOpen();
   }) as () => void;
   socket.onmessage = ((event: { data: unknown }) => {
@@ -126,6 +134,8 @@ export function openSocket(
   }) as (event: never) => void;
   socket.onerror = ((event: unknown) => {
     httpStatus ??= statusFromErrorEvent(event);
+    // Before the open, an error ends the attempt: Node's built-in WebSocket (undici) never follows it with a close.
+    if (!opened) finish(1006, errorText(event) ?? 'the connection failed before it opened');
   }) as (event: never) => void;
   socket.onclose = ((event: { code?: number; reason?: string }) => {
     finish(event.code ?? 1006, event.reason ?? '');

@@ -31,6 +31,13 @@ import { HeldMessages, type HeldState } from './held.js';
 export interface SyncState extends HeldState {
   /** Server time (unix seconds) of the newest session change seen by the last complete catch-up; 0 = never synced. */
   readonly lastSyncTime: number;
+  /**
+   * Server time (unix seconds) until which this client was last connected: a catch-up message created after it
+   * (less the margin) is `missed`, an older one `history`. Absent on a device that was never connected.
+   */
+  readonly onlineUntil?: number;
+  /** The install's id its push tokens were registered with (ChatClientOptions.deviceId). */
+  readonly deviceId?: string;
 }
 
 export interface CatchUpOptions {
@@ -62,7 +69,7 @@ export interface SyncResult {
   readonly sessions: number;
   /** Conversations whose messages were fetched with `msg_list`. */
   readonly sessionsCaughtUp: number;
-  /** Missed messages delivered through the `message` event (with `live: false`). */
+  /** Missed messages delivered through the `message` event (`source` `missed` or `history`). */
   readonly messages: number;
   /** Requests sent: `recent_sessions` pages, `msg_list` pages and `msg_by_ids` requests. */
   readonly requests: number;
@@ -83,8 +90,15 @@ export interface SyncTransport {
   msgByIds(fields: RequestMap['msg_by_ids']['request']): Promise<ReplyFrame<'msg_by_ids'>>;
 }
 
-/** Delivers a message to the application: `live` when it came as a msg_data frame, not from a catch-up. */
-export type Deliver = (frame: MsgDataFrame, live: boolean) => void;
+/**
+ * How a message reached the client: `live` as a msg_data frame; `missed` fetched by a catch-up, created while the
+ * client was away (a blip, the app in the background: what a user would have been told of); `history` fetched but
+ * older than that (a new device's first sync, a hole filled late: nothing to tell the user).
+ */
+export type MessageSource = 'live' | 'missed' | 'history';
+
+/** Delivers a message to the application. */
+export type Deliver = (frame: MsgDataFrame, source: MessageSource) => void;
 
 const DEFAULTS = {
   marginSeconds: 60,
@@ -137,6 +151,10 @@ export class Synchronizer {
   readonly #initialPerSession: number;
   readonly #concurrency: number;
   #lastSyncTime = 0;
+  /** Server seconds until which the client was last connected (undefined: never, a new device). */
+  #onlineUntil: number | undefined;
+  /** Whether a connection is open now (then getSyncState() says "until now"). */
+  #online = false;
   /** A new device until its first complete catch-up. */
   #fresh: boolean;
   /** Server clock minus client clock, in seconds, from the latest server timestamp of "now". */
@@ -151,10 +169,16 @@ export class Synchronizer {
     this.#maxNewSession = Math.max(0, options.maxNewSessionMessages ?? this.#maxPerSession);
     this.#initialPerSession = Math.max(0, options.initialMessagesPerSession ?? DEFAULTS.initialMessagesPerSession);
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULTS.concurrency));
-    if (state) {
-      if (isMsgId(state.lastSyncTime)) this.#lastSyncTime = state.lastSyncTime;
-      this.held.load(state);
-    }
+    this.#fresh = true;
+    if (state) this.load(state);
+  }
+
+  /** Adds a saved state (before the first catch-up): what it holds is not fetched again. */
+  load(state: SyncState): void {
+    if (isMsgId(state.lastSyncTime)) this.#lastSyncTime = Math.max(this.#lastSyncTime, state.lastSyncTime);
+    const until = isMsgId(state.onlineUntil) ? state.onlineUntil : this.#lastSyncTime;
+    if (until > 0) this.#onlineUntil = Math.max(this.#onlineUntil ?? 0, until);
+    this.held.load(state);
     this.#fresh = this.#lastSyncTime === 0 && this.held.empty;
   }
 
@@ -167,7 +191,14 @@ export class Synchronizer {
   }
 
   state(): SyncState {
-    return { lastSyncTime: this.#lastSyncTime, ...this.held.export() };
+    const onlineUntil = this.#online ? Math.floor(this.#serverNow()) : this.#onlineUntil;
+    return { lastSyncTime: this.#lastSyncTime, ...(onlineUntil ? { onlineUntil } : {}), ...this.held.export() };
+  }
+
+  /** A connection opened, or went: while none is open, what a catch-up brings and was created since is `missed`. */
+  online(open: boolean): void {
+    if (this.#online && !open) this.#onlineUntil = Math.floor(this.#serverNow());
+    this.#online = open;
   }
 
   /** A server timestamp of "now" (a live message's or an ack's create_time): corrects the client's clock for holes. */
@@ -189,7 +220,7 @@ export class Synchronizer {
       run.buffer.set(key, buffered);
       return;
     }
-    this.#deliver(frame, true);
+    this.#deliver(frame, 'live');
   }
 
   /** One of this client's own sends was stored as msgId: the client holds it. */
@@ -269,7 +300,14 @@ export class Synchronizer {
     run.buffer.delete(key);
     if (run.catching !== 'all') run.catching.delete(key);
     const live = new Set(buffered);
-    for (const frame of [...fetched, ...buffered].sort(byMsgId)) this.#deliver(frame, live.has(frame));
+    for (const frame of [...fetched, ...buffered].sort(byMsgId))
+      this.#deliver(frame, live.has(frame) ? 'live' : this.#sourceOf(frame));
+  }
+
+  /** A fetched message: `missed` when created since the client was last connected (less the margin), else history. */
+  #sourceOf(frame: MsgDataFrame): MessageSource {
+    const since = this.#onlineUntil;
+    return since !== undefined && frame.create_time >= since - this.#marginSeconds ? 'missed' : 'history';
   }
 
   /** Step 1: the sessions changed since the last sync, every page. */
@@ -403,7 +441,10 @@ export class Synchronizer {
         const listed = listOf(reply.msg_list).filter((m) => batch.includes(m.msg_id));
         const found = listed.filter((m) => this.held.add(key, m.msg_id)).sort(byMsgId);
         run.messages += found.length;
-        for (const m of found) this.#deliver(toFrame(m, target, run.userId), false);
+        for (const m of found) {
+          const frame = toFrame(m, target, run.userId);
+          this.#deliver(frame, this.#sourceOf(frame));
+        }
         const remaining = Array.isArray(reply.remaining_msg_ids)
           ? batch.filter((id) => reply.remaining_msg_ids!.includes(id))
           : [];
@@ -433,5 +474,6 @@ function toFrame(message: ListedMessage, target: Target, userId: string): MsgDat
     create_time: message.create_time,
     msg_type: message.msg_type,
     msg_data: message.msg_data,
+    ...(typeof message.client_msg_id === 'string' ? { client_msg_id: message.client_msg_id } : {}),
   };
 }

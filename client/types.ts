@@ -5,6 +5,7 @@
 import type { BackoffOptions, ReconnectOptions } from './backoff.js';
 import type { ConnectionState, NetworkEvents } from './connection.js';
 import type { Conversation } from './conversation.js';
+import type { Deadline } from './deadline.js';
 import type { ChatServerError } from './errors.js';
 import type {
   GroupChangeMemberNotifyFrame,
@@ -13,14 +14,12 @@ import type {
   MsgDataAckFrame,
   MsgDataFrame,
   MsgReadNotifyFrame,
-  MsgType,
   RemoveSessionNotifyFrame,
   ServerFrame,
-  SessionType,
   UnreadInfo,
 } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
-import type { CatchUpOptions, SyncResult, SyncState } from './sync.js';
+import type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
 
 export interface ChatClientOptions {
   /** The WebSocket URL: the API Gateway stage URL, or `ws://127.0.0.1:8787` locally. */
@@ -40,8 +39,11 @@ export interface ChatClientOptions {
   /** How long a transmitted message waits for its `msg_data_ack` before the connection is checked, in ms. @default 10_000 */
   readonly ackTimeoutMs?: number;
   /**
-   * Ack timeouts after which `send()` rejects with {@link SendTimeoutError} (the message may still be stored).
-   * @default Infinity (a send waits until it is acknowledged, refused, or the client is closed)
+   * Transmissions of one message after which `send()` rejects, whatever made it go again (`rate_limited` or
+   * `internal`, an overdue ack, a reconnect before the ack): with the last refusal ({@link ChatServerError}), or
+   * {@link SendTimeoutError} when no answer came. The message may still be stored: a send with the same
+   * `clientMsgId` stores it once. Time waiting for a connection is not counted.
+   * @default 10
    */
   readonly maxSendAttempts?: number;
   /** Backoff of resends after `rate_limited` or `internal`. @default { initialDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitter: 0.5 } */
@@ -88,10 +90,16 @@ export interface ChatClientOptions {
    * at most `catchUp.initialMessagesPerSession` messages of each conversation.
    */
   readonly syncState?: SyncState;
+  /**
+   * This app install's id (1–64 characters of `A-Za-z0-9_.:-`), sent with every push token registered, so that
+   * `signOut()` removes the install's tokens without remembering them.
+   * @default syncState.deviceId, else a new random id (kept in getSyncState(): save it)
+   */
+  readonly deviceId?: string;
 }
 
-/** What `send()` takes. */
-export interface SendInput {
+/** What `send()` takes; `timeoutMs` and `signal` bound how long it may wait for its ack. */
+export interface SendInput extends Deadline {
   /** The conversation: `peer('bob')` or `group(groupId)`. */
   readonly to: Conversation;
   /** The message body: text, or base64 for binary (at most 4096 bytes of UTF-8 by default). */
@@ -102,35 +110,12 @@ export interface SendInput {
   readonly clientMsgId?: string;
 }
 
-/**
- * The form of `send()` input before conversations were one value.
- * @deprecated Use {@link SendInput}: `send({ to: group(id), msgData })`. Kept so existing callers compile; a group id
- * without a group `msgType` is sent to the group, a single-chat `msgType` to a group id is refused.
- */
-export interface LegacySendInput {
-  readonly toSessionId: string;
-  readonly msgType?: MsgType;
-  readonly msgData: string;
-  readonly clientMsgId?: string;
-}
-
 /** `listMessages()` input. */
 export interface ListMessagesInput {
   readonly conversation: Conversation;
   /** Messages with msg_id ≤ this one; 0 = from the newest. @default 0 */
   readonly msgIdBegin?: number;
   /** How many, 1–100; the reply may hold fewer (see `has_more`). @default 20 */
-  readonly msgCnt?: number;
-}
-
-/**
- * `listMessages()` input before conversations were one value.
- * @deprecated Use {@link ListMessagesInput}. Without `sessionType`, a group id names the group.
- */
-export interface LegacyListMessagesInput {
-  readonly sessionId: string;
-  readonly sessionType?: SessionType;
-  readonly msgIdBegin?: number;
   readonly msgCnt?: number;
 }
 
@@ -154,8 +139,16 @@ export interface ChangeGroupMembersInput {
 export type ReceivedMessage = MsgDataFrame & {
   /** The conversation from this user's view: the group, or the other side of the single chat. */
   readonly conversation: Conversation;
-  /** True for a message that arrived as it was sent; false for one a catch-up fetched (history: do not notify). */
+  /**
+   * `live`: it arrived as it was sent. `missed`: a catch-up fetched it, and it was sent while this client was away
+   * (notify as for a live one). `history`: a catch-up fetched it, and it is older than that (a new device's first
+   * sync, a late hole): do not notify.
+   */
+  readonly source: MessageSource;
+  /** `source === 'live'`. */
   readonly live: boolean;
+  /** Sent by this user (from another device, or a catch-up of its own sends): never notify for it. */
+  readonly own: boolean;
 };
 
 /** The `send_retry` event's payload. */

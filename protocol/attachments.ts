@@ -96,7 +96,9 @@ export function parseAttachment(msgData: string): AttachmentDescription | undefi
   } catch {
     return undefined;
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'attachment'))
+  // Not Object.hasOwn (ES2022): the JavaScript engines React Native ships with (older Hermes, JavaScriptCore before
+  // iOS 15.4) lack it, and an attachment would silently read as text there.
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.keys(value).includes('attachment'))
     return undefined;
   const d = value as Record<string, unknown>;
   const unknownField = Object.keys(d).find((k) => !FIELDS.has(k));

@@ -137,13 +137,17 @@ export interface ServerFrame {
 // ---------------------------------------------------------------------------------------------------------------
 // Requests and replies (the contract's table)
 
-/** A message inside a list reply. */
+/**
+ * A message inside a list reply: the `msg_data` frame's fields but the conversation's, which the request named.
+ * `client_msg_id` is there when the sender gave one, so a client matches history with its own sends.
+ */
 export interface ListedMessage {
   readonly msg_id: number;
   readonly from_user_id: string;
   readonly create_time: number;
   readonly msg_type: number;
   readonly msg_data: string;
+  readonly client_msg_id?: string;
 }
 
 export interface UnreadInfo {
@@ -166,11 +170,15 @@ export interface GroupListEntry {
   readonly group_name: string;
 }
 
-/** `group_info`: a group's name, owner and members (members only may ask). */
+/**
+ * `group_info`: a group's name, owner and members (members only may ask): `member_count` members in all, of which a
+ * page of `cur_user_id_list` (as many as fit one frame, in user id order; `next_page_token` when more).
+ */
 export interface GroupInfo {
   readonly group_id: string;
   readonly group_name: string;
   readonly owner_id: string;
+  readonly member_count: number;
   readonly cur_user_id_list: readonly string[];
 }
 
@@ -243,22 +251,33 @@ export interface RequestMap {
       readonly change_type: GroupChangeType;
       readonly member_ids: readonly string[];
     };
-    reply: { readonly group_id: string; readonly cur_user_id_list: readonly string[] };
+    /** `cur_user_id_list` holds as many members as fit one frame; `members_truncated` when it was cut (`group_info` pages). */
+    reply: {
+      readonly group_id: string;
+      readonly cur_user_id_list: readonly string[];
+      readonly member_count: number;
+      readonly members_truncated?: true;
+    };
   };
   group_list: {
     request: { readonly page_token?: string };
     reply: Paged & { readonly group_list: readonly GroupListEntry[] };
   };
   group_info: {
-    request: { readonly group_id: string };
-    reply: GroupInfo;
+    request: { readonly group_id: string; readonly page_token?: string };
+    reply: Paged & GroupInfo;
   };
   device_token: {
     /**
      * Registers a push token for this user. A token another user holds is not moved: `pending` is true, and the
      * device gets a push whose data carries `device_token_code`; answer it with `device_token_verify`.
      */
-    request: { readonly token: string; readonly platform: DevicePlatform };
+    request: {
+      readonly token: string;
+      readonly platform: DevicePlatform;
+      /** This app install's id (DEVICE_ID_PATTERN): `device_token_remove` with it removes the install's tokens. */
+      readonly device_id?: string;
+    };
     reply: { readonly pending?: true };
   };
   device_token_verify: {
@@ -267,8 +286,14 @@ export interface RequestMap {
     reply: NoFields;
   };
   device_token_remove: {
-    /** Unregisters a push token of this user (sign-out). */
-    request: { readonly token: string };
+    /**
+     * Unregisters push tokens of this user (sign-out): one `token`, the tokens registered with a `device_id` (this
+     * install's, whichever it registered in earlier runs), or `all` of them.
+     */
+    request:
+      | { readonly token: string; readonly device_id?: never; readonly all?: never }
+      | { readonly device_id: string; readonly token?: never; readonly all?: never }
+      | { readonly all: true; readonly token?: never; readonly device_id?: never };
     reply: NoFields;
   };
   session_mute: {
@@ -398,6 +423,10 @@ export interface GroupChangeMemberNotifyFrame {
   readonly change_type: GroupChangeType;
   readonly user_ids: readonly string[];
   readonly cur_user_id_list: readonly string[];
+  /** Members after the change: the lists are cut to fit one frame (`*_truncated` then; `group_info` has them all). */
+  readonly member_count: number;
+  readonly user_ids_truncated?: true;
+  readonly members_truncated?: true;
 }
 
 /**

@@ -21,6 +21,12 @@ export function isGroupId(value: unknown): value is string {
   return typeof value === 'string' && GROUP_ID_PATTERN.test(value);
 }
 
+/**
+ * A device id: the app's id of its installation (1–64 characters of `A-Za-z0-9_.:-`), given with `device_token` so that
+ * `device_token_remove` can remove that install's tokens at sign-out without the app remembering them.
+ */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
 /** Longest `client_msg_id`, in characters. */
 export const CLIENT_MSG_ID_MAX_LENGTH = 64;
 

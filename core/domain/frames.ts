@@ -65,7 +65,7 @@ export function msgDataFrame(message: StoredMessage): MsgDataFrame {
   };
 }
 
-/** A message inside a list reply (msg_list, msg_by_ids). */
+/** A message inside a list reply (msg_list, msg_by_ids), with the sender's client_msg_id when it gave one. */
 export function listedMessage(message: StoredMessage): ListedMessage {
   return {
     msg_id: message.msgId,
@@ -73,6 +73,7 @@ export function listedMessage(message: StoredMessage): ListedMessage {
     create_time: message.createTime,
     msg_type: message.msgType,
     msg_data: message.msgData,
+    ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
   };
 }
 

@@ -23,6 +23,8 @@ export interface DeviceToken {
   readonly token: string;
   /** e.g. ios, android, web. */
   readonly platform: string;
+  /** The app install that registered it (`device_id`), when it said. */
+  readonly deviceId?: string;
 }
 
 export interface UndeliveredMessageDetail {

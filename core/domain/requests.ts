@@ -1,7 +1,7 @@
 /** Schemas of the request actions (contract: "Requests and replies"). */
 import * as v from 'valibot';
 import { DEVICE_PLATFORMS } from '../../protocol/frames.js';
-import { LIMIT_DEFAULTS, MAX_IDS_PER_REQUEST, MAX_MSG_LIST_COUNT } from '../../protocol/limits.js';
+import { DEVICE_ID_PATTERN, LIMIT_DEFAULTS, MAX_IDS_PER_REQUEST, MAX_MSG_LIST_COUNT } from '../../protocol/limits.js';
 import {
   groupIdSchema,
   msgIdSchema,
@@ -73,12 +73,15 @@ export const GroupInfoSchema = v.object({
 });
 
 const deviceToken = v.pipe(v.string(), v.minLength(1), v.maxLength(LIMIT_DEFAULTS.maxDeviceTokenLength));
+/** The app's install id, so a sign-out removes the install's tokens without naming them. */
+const deviceId = v.pipe(v.string(), v.regex(DEVICE_ID_PATTERN, 'must be 1-64 characters of A-Za-z0-9_.:-'));
 
 export const DeviceTokenSchema = v.object({
   action: v.literal('device_token'),
   seq,
   token: deviceToken,
   platform: v.picklist(DEVICE_PLATFORMS, `must be ${DEVICE_PLATFORMS.join(', ')}`),
+  device_id: v.optional(deviceId),
 });
 
 export const SessionMuteSchema = v.object({
@@ -96,4 +99,17 @@ export const DeviceTokenVerifySchema = v.object({
   code: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
 });
 
-export const DeviceTokenRemoveSchema = v.object({ action: v.literal('device_token_remove'), seq, token: deviceToken });
+/** One of: a token, the tokens registered with a device_id, or `all` of the caller's. */
+export const DeviceTokenRemoveSchema = v.pipe(
+  v.object({
+    action: v.literal('device_token_remove'),
+    seq,
+    token: v.optional(deviceToken),
+    device_id: v.optional(deviceId),
+    all: v.optional(v.literal(true, 'must be true')),
+  }),
+  v.check(
+    (r) => [r.token, r.device_id, r.all].filter((x) => x !== undefined).length === 1,
+    'give one of token, device_id or all',
+  ),
+);

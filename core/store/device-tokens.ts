@@ -6,7 +6,8 @@
  * (the code's hash, its expiry and the registrant's platform; one open at a time, so the device gets one challenge
  * push per challenge). Whoever answers with the code the device received gets the token: one transaction moves the
  * owner item, deletes the holder's token item and writes the answerer's, conditional on the holder and the code it
- * read. Items are one token each (at most ~1 KB), so a registration costs a few write units whatever the user holds;
+ * read. A token item keeps the `device_id` it was registered with (the app's install), so a sign-out can remove an
+ * install's tokens without naming them. Items are one token each (at most ~1 KB), so a registration costs a few write units whatever the user holds;
  * a user keeps its newest tokens up to the cap.
  */
 import {
@@ -132,6 +133,7 @@ export class DeviceTokenTable implements DeviceTokenStore {
       token_key: tokenKey(token.token),
       token: token.token,
       platform: token.platform,
+      ...(token.deviceId === undefined ? {} : { device_id: token.deviceId }),
       updated_at: nowMs,
     };
   }
@@ -174,8 +176,14 @@ export class DeviceTokenTable implements DeviceTokenStore {
 
   async tokensOf(userId: string): Promise<DeviceToken[]> {
     const tokens: DeviceToken[] = [];
-    for await (const item of this.tokenItems(userId, ['token', 'platform']))
-      tokens.push({ token: item['token'] as string, platform: item['platform'] as string });
+    for await (const item of this.tokenItems(userId, ['token', 'platform', 'device_id'])) {
+      const deviceId = item['device_id'] as string | undefined;
+      tokens.push({
+        token: item['token'] as string,
+        platform: item['platform'] as string,
+        ...(deviceId ? { deviceId } : {}),
+      });
+    }
     return tokens;
   }
 

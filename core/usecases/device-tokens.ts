@@ -2,6 +2,10 @@
  * device_token, device_token_verify and device_token_remove (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): a user's push
  * tokens.
  *
+ * Sign-out removes the tokens of the signing-out install (`device_id`, given at registration) or all of the user's,
+ * so an app need not remember which tokens it registered in earlier runs. It reads the user's tokens (at most
+ * maxDeviceTokensPerUser) and deletes the matching ones: bounded work whatever the request.
+ *
  * A `web` token names the URL the push sender will POST to, so it is taken only as a PushSubscription whose endpoint
  * is https on an allowlisted push service (core/domain/web-push-endpoint.ts); anything else is `bad_request`.
  *
@@ -94,4 +98,19 @@ export async function verifyDeviceToken(
       platform: moved.platform,
     },
   );
+}
+
+/** What device_token_remove removes: one token, the tokens an install registered, or all of the caller's. */
+export type TokenRemoval = { readonly token: string } | { readonly deviceId: string } | { readonly all: true };
+
+/** Unregisters the caller's tokens the removal names (another user's tokens are left alone). */
+export async function removeDeviceTokens(
+  ports: Pick<DeviceTokenPorts, 'deviceTokens'>,
+  userId: string,
+  removal: TokenRemoval,
+): Promise<void> {
+  if ('token' in removal) return ports.deviceTokens.unregister(userId, removal.token);
+  const held = await ports.deviceTokens.tokensOf(userId);
+  const removed = 'all' in removal ? held : held.filter((t) => t.deviceId === removal.deviceId);
+  for (const { token } of removed) await ports.deviceTokens.unregister(userId, token);
 }

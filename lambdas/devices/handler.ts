@@ -1,7 +1,7 @@
 /**
  * Routes device_token (TeamTalk CID_LOGIN_REQ_DEVICETOKEN), device_token_verify and device_token_remove: registers a
  * push token for the caller (or challenges the device when another user holds it), gives it to the caller that
- * answers the challenge, or unregisters one of the caller's (sign-out). core/usecases/device-tokens.ts has the rule.
+ * answers the challenge, or unregisters the caller's (sign-out: a token, an install's, or all). core/usecases/device-tokens.ts has the rule.
  */
 import { DeviceTokenRemoveSchema, DeviceTokenSchema, DeviceTokenVerifySchema } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
@@ -10,7 +10,7 @@ import { deviceTokenTable, documentClient, presenceTable, rateLimitTable } from 
 import { eventBus } from '../../core/compose/events.js';
 import { connectionsGateway } from '../../core/compose/gateway.js';
 import type { Runtime } from '../../core/runtime.js';
-import { registerDeviceToken, verifyDeviceToken } from '../../core/usecases/device-tokens.js';
+import { registerDeviceToken, removeDeviceTokens, verifyDeviceToken } from '../../core/usecases/device-tokens.js';
 
 export type DevicesHandlerPorts = Pick<
   Runtime,
@@ -36,7 +36,12 @@ export function createDevicesHandler(runtime: DevicesHandlerPorts) {
   return createRequestHandler(runtime, {
     device_token: request({
       schema: DeviceTokenSchema,
-      run: (rt, caller, r) => registerDeviceToken(rt, caller.userId, { token: r.token, platform: r.platform }),
+      run: (rt, caller, r) =>
+        registerDeviceToken(rt, caller.userId, {
+          token: r.token,
+          platform: r.platform,
+          ...(r.device_id === undefined ? {} : { deviceId: r.device_id }),
+        }),
     }),
     device_token_verify: request({
       schema: DeviceTokenVerifySchema,
@@ -48,7 +53,13 @@ export function createDevicesHandler(runtime: DevicesHandlerPorts) {
     device_token_remove: request({
       schema: DeviceTokenRemoveSchema,
       run: async (rt, caller, r) => {
-        await rt.deviceTokens.unregister(caller.userId, r.token);
+        const removal =
+          r.token !== undefined
+            ? { token: r.token }
+            : r.device_id !== undefined
+              ? { deviceId: r.device_id }
+              : { all: true as const };
+        await removeDeviceTokens(rt, caller.userId, removal);
         return {};
       },
     }),

@@ -3,11 +3,11 @@
  * unread badges, open one to read its history (scrolling to the top loads older pages) and chat, see when the peer
  * has read your messages, remove a conversation; create groups, chat in them, see and change their members, leave
  * them; see kicks, rate limits and caps in a banner. Built on the SDK package's build (`teamtalk-serverless-client`),
- * bundled for the browser by build.ts. The SDK's sync state is kept in localStorage per user, so a reloaded page
- * catches up from where it was.
+ * bundled for the browser by build.ts. Its state is the SDK's ChatStore, kept in localStorage per user, so a
+ * reloaded page shows its conversations at once and catches up from where it was.
  *
- * Modules: state.ts (what the page knows), actions.ts (what it does), render.ts (drawing), dom.ts (elements); this
- * file wires the DOM's events to the actions.
+ * Modules: state.ts (the user, the store, the open conversation), actions.ts (what it does), render.ts (drawing from
+ * the store's snapshot), dom.ts (elements); this file wires the DOM's events to the actions.
  *
  * Stable hooks for browser tests: #user-id, #peer-id, #login, #logout, #status[data-state], #banner[data-kind]
  * (too_many_connections | token_expired | rate_limited | limit_exceeded), #message-input, #send,
@@ -33,9 +33,9 @@ import {
   redraw,
   redrawSessions,
   removeCurrentSession,
+  saveNow,
   selectConversation,
   sendMessage,
-  syncStateSaver,
 } from './actions.js';
 import { wireAttachments } from './attachments.js';
 import { ui } from './dom.js';
@@ -121,7 +121,7 @@ function wire(): void {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && page.current) void markConversationRead(page.current);
   });
-  window.addEventListener('pagehide', () => syncStateSaver.now());
+  window.addEventListener('pagehide', saveNow);
 }
 
 /** `?user=…&peer=…` or `&group=…` fills the form and signs in. */

@@ -1,39 +1,40 @@
 /**
  * How a message that describes an attachment shows: a thumbnail or an audio player, loaded from a short-lived URL the
- * SDK asks for (attachments.ts wires the buttons that send them). Hooks for browser tests: in a message
- * `.body > img[data-attachment="picture"][data-loaded]` / `.body > audio[data-attachment="voice"][data-loaded]`.
+ * SDK asks for (attachments.ts wires the buttons that send them); the store gives the attachment typed. Hooks for
+ * browser tests: in a message `.body > img[data-attachment="picture"][data-loaded]` /
+ * `.body > audio[data-attachment="voice"][data-loaded]`.
  */
 import {
-  attachmentOf,
   ChatServerError,
-  type AttachmentDescription,
+  type Attachment,
+  type ChatMessage,
   type Conversation,
+  type MessagePreview,
 } from 'teamtalk-serverless-client';
 import { page } from './state.js';
 
-/** A session's last message as the list shows it: `[picture]` or `[voice note 3.2 s]` for an attachment. */
-export function previewOf(text: string): string {
-  const attachment = attachmentOf(text);
-  if (!attachment) return text;
-  return attachment.attachment === 'picture' ? '[picture]' : `[voice note ${attachment.duration ?? '?'} s]`;
+/** A message as the session list shows it: its text, or `[picture]`, `[voice note 3.2 s]`. */
+export function previewOf(message: MessagePreview): string {
+  const { attachment } = message;
+  if (!attachment) return message.text ?? `[${message.kind}]`;
+  return attachment.kind === 'picture' ? '[picture]' : `[voice note ${attachment.duration} s]`;
 }
 
-/** Fills a message's body: its text, or the attachment it describes. */
-export function fillBody(body: HTMLElement, text: string): void {
-  const attachment = attachmentOf(text);
-  const conversation = page.current;
-  if (!attachment || !conversation) {
-    body.textContent = text;
+/** Fills a message's body: its text, or the attachment it describes (a pending one shows its upload). */
+export function fillBody(body: HTMLElement, message: ChatMessage): void {
+  const { attachment, conversation } = message;
+  if (!attachment) {
+    body.textContent = message.text ?? (message.upload ? `[${message.kind}: uploading]` : `[${message.kind}]`);
     return;
   }
-  const media = attachment.attachment === 'picture' ? pictureElement(attachment) : voiceElement(attachment);
-  media.dataset['attachment'] = attachment.attachment;
+  const media = attachment.kind === 'picture' ? pictureElement(attachment) : voiceElement(attachment);
+  media.dataset['attachment'] = attachment.kind;
   media.dataset['key'] = attachment.key;
   body.replaceChildren(media);
   void load(media, conversation, attachment);
 }
 
-function pictureElement(attachment: AttachmentDescription): HTMLImageElement {
+function pictureElement(attachment: Extract<Attachment, { kind: 'picture' }>): HTMLImageElement {
   const img = document.createElement('img');
   img.className = 'thumbnail';
   img.alt = 'picture';
@@ -45,11 +46,11 @@ function pictureElement(attachment: AttachmentDescription): HTMLImageElement {
   return img;
 }
 
-function voiceElement(attachment: AttachmentDescription): HTMLAudioElement {
+function voiceElement(attachment: Extract<Attachment, { kind: 'voice' }>): HTMLAudioElement {
   const audio = document.createElement('audio');
   audio.controls = true;
   audio.preload = 'metadata';
-  audio.title = `voice note, ${attachment.duration ?? '?'} s`;
+  audio.title = `voice note, ${attachment.duration} s`;
   audio.addEventListener('loadedmetadata', () => (audio.dataset['loaded'] = 'true'));
   return audio;
 }
@@ -57,7 +58,7 @@ function voiceElement(attachment: AttachmentDescription): HTMLAudioElement {
 async function load(
   media: HTMLImageElement | HTMLAudioElement,
   conversation: Conversation,
-  attachment: AttachmentDescription,
+  attachment: Attachment,
 ): Promise<void> {
   try {
     media.src = (await page.client?.attachmentUrl({ conversation, key: attachment.key })) ?? '';

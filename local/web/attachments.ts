@@ -1,38 +1,33 @@
 /**
  * Pictures and voice notes on the chat page: the picture button picks a file, the record button records a voice
- * note with MediaRecorder (a second click stops and sends it); both upload through the SDK, then send the message
- * describing the attachment the usual way (actions.ts sendMessage); attachment-view.ts shows them.
+ * note with MediaRecorder (a second click stops and sends it); the store uploads them (the message shows at once,
+ * with its upload) and sends the message describing them; attachment-view.ts shows them.
  *
  * Hooks for browser tests: #attach-picture, #picture-input, #record-voice[data-recording][data-chunks].
  */
-import { IMAGE_CONTENT_TYPES, type AttachmentDescription } from 'teamtalk-serverless-client';
-import { sendMessage } from './actions.js';
+import { IMAGE_CONTENT_TYPES } from 'teamtalk-serverless-client';
+import { redraw } from './actions.js';
 import { showNotice } from './render.js';
 import { page } from './state.js';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-/** Uploads, then sends the description as a message of the open conversation. */
-async function sendAttachment(
-  blob: Blob,
-  kind: 'picture' | 'voice',
-  extra: Partial<AttachmentDescription>,
-): Promise<void> {
-  const chat = page.client;
-  if (!chat || !page.current) {
+/** Uploads and sends a picture or a voice note to the open conversation. */
+function sendAttachment(send: (to: NonNullable<typeof page.current>) => void): void {
+  if (!page.store || !page.current) {
     showNotice('Connect and pick someone to chat with first.');
     return;
   }
   try {
-    const uploaded = await chat.uploadAttachment(blob, kind);
-    sendMessage(JSON.stringify({ attachment: kind, ...uploaded, ...extra }), kind === 'voice' ? 'audio' : 'text');
+    send(page.current);
+    redraw();
   } catch (error) {
-    showNotice(`Could not send the ${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    showNotice(`Could not send it: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
 /** The picture's size in pixels, when the browser can decode it. */
-async function pixelsOf(file: Blob): Promise<Partial<AttachmentDescription>> {
+async function pixelsOf(file: Blob): Promise<{ width?: number; height?: number }> {
   try {
     const bitmap = await createImageBitmap(file);
     const size = { width: bitmap.width, height: bitmap.height };
@@ -50,7 +45,7 @@ async function toggleRecording(button: HTMLButtonElement): Promise<void> {
     recording.recorder.stop();
     return;
   }
-  if (!page.client || !page.current) {
+  if (!page.store || !page.current) {
     showNotice('Connect and pick someone to chat with first.');
     return;
   }
@@ -75,7 +70,7 @@ async function toggleRecording(button: HTMLButtonElement): Promise<void> {
     for (const track of stream.getTracks()) track.stop();
     const seconds = Math.max(0.001, (performance.now() - current.startedAt) / 1000);
     const blob = new Blob(current.chunks, { type: recorder.mimeType });
-    void sendAttachment(blob, 'voice', { duration: Math.round(seconds * 1000) / 1000 });
+    sendAttachment((to) => page.store!.sendVoice(to, blob, seconds));
   });
   recorder.start(250); // a chunk every 250 ms: the button's data-chunks shows the recording grow
   button.dataset['chunks'] = '0';
@@ -90,7 +85,7 @@ export function wireAttachments(): void {
   input.addEventListener('change', () => {
     const file = input.files?.[0];
     input.value = '';
-    if (file) void pixelsOf(file).then((pixels) => sendAttachment(file, 'picture', pixels));
+    if (file) void pixelsOf(file).then((pixels) => sendAttachment((to) => page.store!.sendPicture(to, file, pixels)));
   });
   const record = byId<HTMLButtonElement>('record-voice');
   record.addEventListener('click', () => void toggleRecording(record));

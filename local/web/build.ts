@@ -35,6 +35,8 @@ export async function buildWebApp(): Promise<WebAppBundle> {
       logLevel: 'silent',
       metafile: true,
       absWorkingDir: here('../..'),
+      // The SDK as the package ships it (client/dist), not the repository's tsconfig `paths` to its sources.
+      tsconfigRaw: {},
     }),
     readFile(here('./index.html'), 'utf8'),
     readFile(here('./styles.css'), 'utf8'),

@@ -1,70 +1,90 @@
 /**
- * Drawing the page from its state (state.ts): the conversation's messages, the session list, the group panel, the
- * connection status, the notice line and the banner. Event handlers come in as parameters, so this module calls no
- * action itself.
+ * Drawing the page from the store's snapshot (client/store/) and the page state (state.ts): the conversation's
+ * messages, the session list, the group panel, the connection status, the notice line and the banner. Event handlers
+ * come in as parameters, so this module calls no action itself.
  */
-import { conversationKey, type ConnectionStatus, type Conversation } from 'teamtalk-serverless-client';
+import {
+  conversationKey,
+  type ChatMessage,
+  type ChatSnapshot,
+  type ConnectionStatus,
+  type Conversation,
+  type ConversationState,
+  type SessionSummary,
+} from 'teamtalk-serverless-client';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
-import { page, type ChatItem } from './state.js';
+import { page } from './state.js';
 
 const TITLE = 'TeamTalk serverless · local chat';
 
-function compareItems(a: ChatItem, b: ChatItem): number {
-  // Stored messages in msg_id order (the relation's sequence), then those still sending or failed, as typed.
-  if (a.msgId !== undefined && b.msgId !== undefined) return a.msgId - b.msgId || a.order - b.order;
-  if (a.msgId !== undefined) return -1;
-  if (b.msgId !== undefined) return 1;
-  return a.order - b.order;
-}
+/** Each message's element, by its stable key (pending → stored keeps it), so a picture is not loaded twice. */
+const elements = new Map<string, { element: HTMLLIElement; data: string }>();
 
 export function formatTime(seconds: number | undefined): string {
   if (seconds === undefined) return '';
   return new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-function stateLabel(item: ChatItem): string {
-  switch (item.state) {
+/** The page's item states: `sending`, `stored` (own), `received` (others'), `failed`. */
+function itemState(message: ChatMessage): string {
+  if (message.status === 'pending') return 'sending';
+  if (message.status === 'failed') return 'failed';
+  return message.fromMe ? 'stored' : 'received';
+}
+
+function stateLabel(message: ChatMessage, read: boolean): string {
+  const upload = message.upload?.state === 'uploading' ? ` ${message.upload.loaded}/${message.upload.total} B` : '';
+  switch (itemState(message)) {
     case 'sending':
-      return 'sending…';
+      return `sending…${upload}`;
     case 'stored':
-      return page.isRead(item) ? `stored #${item.msgId ?? '?'} · read` : `stored #${item.msgId ?? '?'}`;
+      return read ? `stored #${message.msgId} · read` : `stored #${message.msgId}`;
     case 'failed':
-      return `failed: ${item.errorCode ?? 'unknown'}`;
-    case 'received':
-      return `#${item.msgId ?? '?'}`;
+      return `failed: ${message.error?.code ?? 'unknown'}`;
+    default:
+      return `#${message.msgId}`;
   }
 }
 
-function renderItem(item: ChatItem): HTMLLIElement {
-  let element = item.element;
-  if (!element) {
-    element = document.createElement('li');
+function renderItem(message: ChatMessage, conversation: ConversationState): HTMLLIElement {
+  let cached = elements.get(message.key);
+  if (!cached || cached.data !== message.data) {
+    const element = cached?.element ?? document.createElement('li');
     const meta = document.createElement('span');
     meta.className = 'meta';
     const body = document.createElement('span');
     body.className = 'body';
-    fillBody(body, item.text);
-    element.append(meta, body);
-    item.element = element;
+    fillBody(body, message);
+    element.replaceChildren(meta, body);
+    cached = { element, data: message.data };
+    elements.set(message.key, cached);
   }
-  const own = item.from === page.me;
+  const { element } = cached;
+  const read = conversation.sessionType === 'single' && message.fromMe && isReadByPeer(message, conversation);
   const data = element.dataset;
-  data['msgId'] = item.msgId === undefined ? '' : String(item.msgId);
-  data['state'] = item.state;
-  data['from'] = item.from;
-  data['own'] = String(own);
-  if (own && page.current?.type !== 'group') data['read'] = String(page.isRead(item));
+  data['msgId'] = message.msgId === undefined ? '' : String(message.msgId);
+  data['state'] = itemState(message);
+  data['from'] = message.fromUserId;
+  data['own'] = String(message.fromMe);
+  if (message.fromMe && conversation.sessionType === 'single') data['read'] = String(read);
   else delete data['read'];
-  if (item.clientMsgId !== undefined) data['clientMsgId'] = item.clientMsgId;
-  if (item.errorCode !== undefined) data['errorCode'] = item.errorCode;
+  if (message.clientMsgId !== undefined) data['clientMsgId'] = message.clientMsgId;
+  if (message.error !== undefined) data['errorCode'] = message.error.code;
   else delete data['errorCode'];
   const meta = element.firstElementChild as HTMLElement;
-  meta.textContent = [own ? 'you' : item.from, formatTime(item.createTime), stateLabel(item)]
+  meta.textContent = [
+    message.fromMe ? 'you' : message.fromUserId,
+    formatTime(message.createTime),
+    stateLabel(message, read),
+  ]
     .filter(Boolean)
     .join(' · ');
   return element;
 }
+
+const isReadByPeer = (message: ChatMessage, conversation: ConversationState) =>
+  message.status === 'stored' && message.msgId !== undefined && message.msgId <= conversation.peerReadUpTo;
 
 /** Runs `change` (which re-renders the list) keeping the messages in view where they were: for prepended pages. */
 export function keepScrollWhile(change: () => void): void {
@@ -75,9 +95,14 @@ export function keepScrollWhile(change: () => void): void {
   list.scrollTop = atBottom ? list.scrollHeight : list.scrollHeight - fromBottom;
 }
 
-export function renderHistoryState(): void {
-  const history = page.current && page.me ? page.historyOf(page.current) : undefined;
-  const state = !history ? 'start' : history.loading ? 'loading' : history.atStart ? 'start' : 'more';
+/** The open conversation's state in the snapshot, when signed in and it has one. */
+export function currentState(snapshot: ChatSnapshot | undefined): ConversationState | undefined {
+  return page.current && snapshot ? snapshot.conversations[conversationKey(page.current)] : undefined;
+}
+
+function renderHistoryState(conversation: ConversationState | undefined): void {
+  const history = conversation?.history;
+  const state = !history ? 'start' : history.loading ? 'loading' : history.hasMore ? 'more' : 'start';
   ui.messages.dataset['history'] = state;
   ui.loadOlder.hidden = !history || state === 'start';
   ui.loadOlder.disabled = state === 'loading';
@@ -118,8 +143,12 @@ function memberItem(
 }
 
 /** The open group's members (owner first), owner-only add and remove, leave, and the member changes seen. */
-export function renderGroupPanel(onRemoveMember: (groupId: string, userId: string) => void): void {
+function renderGroupPanel(
+  snapshot: ChatSnapshot | undefined,
+  onRemoveMember: (groupId: string, userId: string) => void,
+): void {
   const conversation = page.current;
+  const view = conversation?.type === 'group' ? snapshot?.groups[conversation.id] : undefined;
   if (!page.me || conversation?.type !== 'group') {
     ui.groupPanel.hidden = true;
     delete ui.groupPanel.dataset['groupId'];
@@ -127,21 +156,21 @@ export function renderGroupPanel(onRemoveMember: (groupId: string, userId: strin
     ui.groupEvents.replaceChildren();
     return;
   }
-  const view = page.groupOf(conversation.id);
-  const owner = view.ownerId;
+  const owner = view?.ownerId;
   const iOwn = owner === page.me;
   ui.groupPanel.hidden = false;
   ui.groupPanel.dataset['groupId'] = conversation.id;
   ui.groupPanel.dataset['owner'] = owner ?? '';
-  const members = [...(view.members ?? [])].sort((a, b) =>
+  const members = [...(view?.memberIds ?? [])].sort((a, b) =>
     a === owner ? -1 : b === owner ? 1 : a < b ? -1 : a > b ? 1 : 0,
   );
   const onRemove = iOwn ? (userId: string) => onRemoveMember(conversation.id, userId) : undefined;
   ui.groupMemberList.replaceChildren(...members.map((userId) => memberItem(userId, owner, onRemove)));
   ui.groupAddForm.hidden = !iOwn;
   ui.leaveGroup.hidden = owner === undefined || iOwn; // The owner cannot leave.
+  const changes = view?.changes ?? [];
   ui.groupEvents.replaceChildren(
-    ...view.events.map((event) => {
+    ...changes.map((event) => {
       const li = document.createElement('li');
       li.dataset['changeType'] = event.changeType;
       li.dataset['userIds'] = event.userIds.join(',');
@@ -149,53 +178,60 @@ export function renderGroupPanel(onRemoveMember: (groupId: string, userId: strin
       return li;
     }),
   );
-  ui.groupEvents.hidden = view.events.length === 0;
+  ui.groupEvents.hidden = changes.length === 0;
 }
 
-function conversationHeading(current: Conversation | undefined): string {
+function conversationHeading(snapshot: ChatSnapshot | undefined, state: ConversationState | undefined): string {
+  const current = page.current;
   if (!page.me) return 'Connect, then pick someone to chat with.';
   if (!current) return `Signed in as ${page.me}. Pick a conversation, enter who to chat with, or create a group.`;
   if (current.type === 'peer') return `${page.me} ↔ ${current.id}`;
-  const members = page.groups.get(current.id)?.members;
-  return `${page.titleOf(current)} · group${members ? ` of ${members.length}` : ''}`;
+  const members = snapshot?.groups[current.id]?.memberIds;
+  return `${state?.title ?? current.id} · group${members ? ` of ${members.length}` : ''}`;
 }
 
 /** The open conversation: its messages, heading, composer and group panel. */
-export function renderConversation(onRemoveMember: (groupId: string, userId: string) => void): void {
+export function renderConversation(
+  snapshot: ChatSnapshot | undefined,
+  onRemoveMember: (groupId: string, userId: string) => void,
+): void {
   const list = ui.messages;
-  const { current } = page;
+  const state = currentState(snapshot);
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  const items = current && page.me ? [...page.itemsOf(current)].sort(compareItems) : [];
-  list.replaceChildren(...items.map(renderItem));
-  list.dataset['sessionType'] = current ? (current.type === 'group' ? '2' : '1') : '';
+  const items = state && page.me ? state.messages.map((message) => renderItem(message, state)) : [];
+  list.replaceChildren(...items);
+  list.dataset['sessionType'] = page.current ? (page.current.type === 'group' ? '2' : '1') : '';
   if (atBottom) list.scrollTop = list.scrollHeight;
-  ui.conversation.textContent = conversationHeading(current);
-  ui.removeSession.hidden = !page.me || current?.type !== 'peer' || !page.sessionOf(current);
-  const canSend = page.client !== undefined;
+  ui.conversation.textContent = conversationHeading(snapshot, state);
+  ui.removeSession.hidden = !page.me || page.current?.type !== 'peer' || !sessionOf(snapshot, page.current);
+  const canSend = page.store !== undefined;
   ui.input.disabled = !canSend;
   ui.send.disabled = !canSend;
-  ui.input.placeholder = current?.type === 'group' ? `Write to ${page.titleOf(current)}` : 'Write a message';
-  renderHistoryState();
-  renderGroupPanel(onRemoveMember);
+  ui.input.placeholder =
+    page.current?.type === 'group' ? `Write to ${state?.title ?? page.current.id}` : 'Write a message';
+  renderHistoryState(state);
+  renderGroupPanel(snapshot, onRemoveMember);
 }
 
-function sessionItem(
-  entry: ReturnType<typeof page.upsertSession>,
-  onSelect: (conversation: Conversation) => void,
-): HTMLLIElement {
-  const { conversation } = entry;
+function sessionOf(snapshot: ChatSnapshot | undefined, conversation: Conversation): SessionSummary | undefined {
+  const key = conversationKey(conversation);
+  return snapshot?.sessions.find((session) => session.key === key);
+}
+
+function sessionItem(session: SessionSummary, onSelect: (conversation: Conversation) => void): HTMLLIElement {
+  const { conversation } = session;
   const li = document.createElement('li');
   li.dataset['sessionId'] = conversation.id;
-  li.dataset['sessionType'] = conversation.type === 'group' ? '2' : '1';
-  li.dataset['unread'] = String(entry.unread);
+  li.dataset['sessionType'] = session.sessionType === 'group' ? '2' : '1';
+  li.dataset['unread'] = String(session.unreadCount);
   li.dataset['selected'] = String(page.isOpen(conversation));
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'session';
   const name = document.createElement('span');
   name.className = 'name';
-  name.textContent = page.titleOf(conversation);
-  if (conversation.type === 'group') {
+  name.textContent = session.title;
+  if (session.sessionType === 'group') {
     const tag = document.createElement('span');
     tag.className = 'tag';
     tag.textContent = 'group';
@@ -203,17 +239,13 @@ function sessionItem(
   }
   const badge = document.createElement('span');
   badge.className = 'badge';
-  badge.textContent = String(entry.unread);
-  badge.hidden = entry.unread === 0;
+  badge.textContent = String(session.unreadCount);
+  badge.hidden = session.unreadCount === 0;
   const preview = document.createElement('span');
   preview.className = 'preview';
-  const by =
-    entry.latestFrom === page.me
-      ? 'you: '
-      : conversation.type === 'group' && entry.latestFrom !== ''
-        ? `${entry.latestFrom}: `
-        : '';
-  preview.textContent = entry.latestText === '' ? '' : `${by}${previewOf(entry.latestText)}`;
+  const latest = session.latestMessage;
+  const by = latest?.fromMe ? 'you: ' : session.sessionType === 'group' && latest ? `${latest.fromUserId}: ` : '';
+  preview.textContent = latest ? `${by}${previewOf(latest)}` : '';
   button.append(name, badge, preview);
   button.addEventListener('click', () => onSelect(conversation));
   li.append(button);
@@ -221,18 +253,17 @@ function sessionItem(
 }
 
 /** The session list, newest first, with unread badges and the total in the heading and the tab title. */
-export function renderSessions(onSelect: (conversation: Conversation) => void): void {
-  const entries = [...page.sessions.values()].sort(
-    (a, b) =>
-      b.updatedTime - a.updatedTime || (conversationKey(a.conversation) < conversationKey(b.conversation) ? -1 : 1),
-  );
-  ui.sessions.replaceChildren(...entries.map((entry) => sessionItem(entry, onSelect)));
-  ui.sessionsEmpty.hidden = entries.length > 0 || !page.me;
-  const total = entries.reduce((sum, entry) => sum + entry.unread, 0);
+export function renderSessions(
+  snapshot: ChatSnapshot | undefined,
+  onSelect: (conversation: Conversation) => void,
+): void {
+  const sessions = page.me && snapshot ? snapshot.sessions : [];
+  ui.sessions.replaceChildren(...sessions.map((session) => sessionItem(session, onSelect)));
+  ui.sessionsEmpty.hidden = sessions.length > 0 || !page.me;
+  const total = page.me && snapshot ? snapshot.unreadTotal : 0;
   ui.unreadTotal.dataset['unread'] = String(total);
   ui.unreadTotal.textContent = String(total);
   ui.unreadTotal.hidden = total === 0;
-  ui.removeSession.hidden = !page.me || page.current?.type !== 'peer' || !page.sessionOf(page.current);
   document.title = total > 0 ? `(${total}) ${TITLE}` : TITLE;
 }
 

@@ -12,6 +12,7 @@ import {
   peer,
   type ChatClientOptions,
   type MsgDataFrame,
+  type ReceivedMessage,
   type SyncResult,
 } from '../../client/index.js';
 import { HeldMessages } from '../../client/held.js';
@@ -76,13 +77,13 @@ describe('catch-up on connect', () => {
     history.add('alice', 250);
     history.add('carol', 3);
     history.add('carol', 2, { from: 'bob' }); // Sent by bob from another device.
-    history.add('g1', 2, { sessionType: 2 });
+    history.add('g:GroupOne______________', 2, { sessionType: 2 });
     const s = await setup(history, { catchUp: { initialMessagesPerSession: 1_000 } });
 
     const result = await connectAndSync(s);
     expect(ids(s.messages, 'alice')).toEqual(range(1, 250));
     expect(ids(s.messages, 'carol')).toEqual(range(1, 5));
-    expect(ids(s.messages, 'g1')).toEqual([1, 2]);
+    expect(ids(s.messages, 'g:GroupOne______________')).toEqual([1, 2]);
     expect(s.messages.find((m) => m.from_user_id === 'alice' && m.msg_id === 7)).toEqual({
       type: 'msg_data',
       from_user_id: 'alice',
@@ -93,12 +94,14 @@ describe('catch-up on connect', () => {
       msg_data: 'alice #7',
       conversation: peer('alice'),
       live: false,
+      source: 'history', // a new device's first sync: nothing to notify
+      own: false,
     });
     expect(s.messages.find((m) => m.from_user_id === 'bob')).toMatchObject({ to_session_id: 'carol', msg_id: 4 });
-    expect(s.messages.find((m) => m.to_session_id === 'g1')).toMatchObject({
+    expect(s.messages.find((m) => m.to_session_id === 'g:GroupOne______________')).toMatchObject({
       from_user_id: 'someone',
       msg_type: 17,
-      conversation: group('g1'),
+      conversation: group('g:GroupOne______________'),
     });
 
     // 2 pages of sessions (page size 2, 3 sessions), alice 100 + 100 + 50, carol 5, g1 2.
@@ -292,6 +295,30 @@ describe('catch-up on connect', () => {
     expect(ids(fresh.messages)).toEqual([11, 12]);
   });
 
+  it('tells what was sent while the client was away (missed: notify) from older history (a new device: do not)', async () => {
+    const history = new FakeHistory('bob');
+    history.add('alice', 2);
+    const s = await setup(history);
+    const received: ReceivedMessage[] = [];
+    s.client.on('message', (m) => received.push(m));
+    await connectAndSync(s);
+    expect(received.map((m) => [m.msg_id, m.source, m.own])).toEqual([
+      [1, 'history', false],
+      [2, 'history', false],
+    ]);
+
+    // A blip: the connection drops; meanwhile alice writes, and bob writes from his phone.
+    const synced = s.client.waitFor('synced');
+    s.server.connections[0]!.drop();
+    history.add('alice', 1);
+    history.add('alice', 1, { from: 'bob' });
+    await synced;
+    expect(received.slice(2).map((m) => [m.msg_id, m.source, m.live, m.own])).toEqual([
+      [3, 'missed', false, false],
+      [4, 'missed', false, true],
+    ]);
+  });
+
   it('resumes from a saved state: only newer sessions are listed (with a 60 s margin) and only new messages fetched', async () => {
     const history = new FakeHistory('bob');
     history.add('alice', 5);
@@ -299,7 +326,12 @@ describe('catch-up on connect', () => {
     const first = await setup(history);
     await connectAndSync(first);
     const saved = JSON.parse(JSON.stringify(first.client.getSyncState())) as ReturnType<ChatClient['getSyncState']>;
-    expect(saved).toEqual({ lastSyncTime: history.now, latestMsgIds: { '1:alice': 5, '1:carol': 2 } });
+    expect(saved).toEqual({
+      lastSyncTime: history.now,
+      onlineUntil: expect.any(Number),
+      latestMsgIds: { '1:alice': 5, '1:carol': 2 },
+      deviceId: expect.any(String),
+    });
     first.client.close();
 
     history.tick(120);
@@ -337,7 +369,7 @@ describe('catch-up on connect', () => {
     const first = await s.server.nextConnection();
 
     // bob sends 3 (acked); then, offline, misses 4 and 5.
-    const sent = s.client.send({ toSessionId: 'alice', msgData: 'mine' });
+    const sent = s.client.send({ to: peer('alice'), msgData: 'mine' });
     const frame = await first.nextAction('msg_data');
     history.add('alice', 1, { from: 'bob' });
     first.send({ ...ackFor(frame, 3, 'bob') });
@@ -474,13 +506,15 @@ describe('read-side helpers and notices', () => {
     });
     await expect(read).resolves.toMatchObject({ type: 'msg_read_ack' });
 
-    const removed = client.removeSession(group('g1'));
-    expect(strip(await answer(connection, 'remove_session', { session_id: 'g1', session_type: 2 }))).toEqual({
+    const removed = client.removeSession(group('g:GroupOne______________'));
+    expect(
+      strip(await answer(connection, 'remove_session', { session_id: 'g:GroupOne______________', session_type: 2 })),
+    ).toEqual({
       action: 'remove_session',
-      session_id: 'g1',
+      session_id: 'g:GroupOne______________',
       session_type: 2,
     });
-    await expect(removed).resolves.toMatchObject({ session_id: 'g1', session_type: 2 });
+    await expect(removed).resolves.toMatchObject({ session_id: 'g:GroupOne______________', session_type: 2 });
 
     const latest = client.latestMsgId(peer('alice'));
     await answer(connection, 'latest_msg_id', { session_id: 'alice', session_type: 1, latest_msg_id: 12 });

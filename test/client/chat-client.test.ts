@@ -290,12 +290,12 @@ describe('incoming messages', () => {
     await client.connect();
     const connection = await server.nextConnection();
     const message = client.waitFor('message');
-    connection.send(msgData({ to_session_id: 'g-1', msg_type: 17, msg_id: 3 }));
-    expect(await message).toMatchObject({ conversation: group('g-1'), live: true });
+    connection.send(msgData({ to_session_id: 'g:GroupOne______________', msg_type: 17, msg_id: 3 }));
+    expect(await message).toMatchObject({ conversation: group('g:GroupOne______________'), live: true });
     expect(await connection.nextAction('msg_data_ack')).toEqual({
       action: 'msg_data_ack',
       msg_id: 3,
-      session_id: 'g-1',
+      session_id: 'g:GroupOne______________',
       session_type: 2,
     });
   });

@@ -4,10 +4,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AbortError,
   AuthError,
   ChatClient,
+  ConnectTimeoutError,
   ConnectionClosedError,
   KickedError,
+  SendTimeoutError,
   group,
   peer,
   type KickFrame,
@@ -36,7 +39,9 @@ describe('a dead connection', () => {
       ackTimeoutMs: 30,
       pingTimeoutMs: 30,
       heartbeatIntervalMs: 0,
-      maxSendAttempts: 2,
+      // Enough transmissions that the 30 ms ack timeouts on the second connection, before the test acks, never use
+      // them up however slow the machine: the point is the resend, not the bound (sending.test.ts has that).
+      maxSendAttempts: 1_000,
     });
     await client.connect();
     const frozen = await server.nextConnection();
@@ -116,6 +121,94 @@ describe('a refused token', () => {
       expect(calls).toBe(2);
     });
   }
+});
+
+/**
+ * Node's built-in WebSocket (undici) when the upgrade is refused or the server is unreachable: an error event whose
+ * message says neither, and no close event ever; readyState stays CONNECTING.
+ */
+function failsLikeNodeBuiltIn(onAttempt: () => void = () => {}): WebSocketConstructor {
+  return class {
+    readyState = 0;
+    onopen: ((event: never) => void) | null = null;
+    onmessage: ((event: never) => void) | null = null;
+    onclose: ((event: never) => void) | null = null;
+    onerror: ((event: never) => void) | null = null;
+    constructor(readonly url: string) {
+      onAttempt();
+      setTimeout(() => {
+        (this.onerror as ((event: unknown) => void) | null)?.({
+          type: 'error',
+          message: 'Received network error or non-101 status code.',
+        });
+      }, 0);
+    }
+    send(): void {}
+    close(): void {}
+  };
+}
+
+describe('a connection that never opens', () => {
+  const clients: ChatClient[] = [];
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+  const unreachable = (options: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) => {
+    const client = new ChatClient({
+      url: 'ws://127.0.0.1:9',
+      token: 't',
+      WebSocket: failsLikeNodeBuiltIn(),
+      catchUp: false,
+      reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  it("with Node's built-in WebSocket (an error, never a close) each attempt ends at once, not after the connect timeout", async () => {
+    let attempts = 0;
+    const client = unreachable({
+      WebSocket: failsLikeNodeBuiltIn(() => attempts++),
+      connectTimeoutMs: 3_600_000,
+      reconnect: { initialDelayMs: 1, jitter: 0, maxAttempts: 2 },
+    });
+    const error = await client.connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionClosedError);
+    expect(client.connection.reason).toBe('reconnect_exhausted');
+    expect(attempts).toBe(3);
+    expect(String((error as Error).cause)).toContain('non-101');
+  });
+
+  it('connect({ timeoutMs }) rejects with ConnectTimeoutError, and the client goes on trying', async () => {
+    const client = unreachable();
+    const error = await client.connect({ timeoutMs: 20 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectTimeoutError);
+    expect((error as ConnectTimeoutError).cause).toBeInstanceOf(Error);
+    expect(client.state).toBe('reconnecting');
+  });
+
+  it('connect({ signal }) rejects with AbortError when the signal aborts (at once for an aborted one)', async () => {
+    const client = unreachable();
+    const controller = new AbortController();
+    const connecting = client.connect({ signal: controller.signal });
+    controller.abort();
+    await expect(connecting).rejects.toBeInstanceOf(AbortError);
+    await expect(client.connect({ signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
+  });
+
+  it('send({ timeoutMs }) and send({ signal }) settle while the server is unreachable and leave nothing queued', async () => {
+    const client = unreachable();
+    void client.connect().catch(() => undefined);
+    const timedOut = client.send({ to: peer('bob'), msgData: 'a', timeoutMs: 20 });
+    const controller = new AbortController();
+    const aborted = client.send({ to: peer('bob'), msgData: 'b', signal: controller.signal });
+    expect(client.pendingSends).toBe(2);
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(AbortError);
+    await expect(timedOut).rejects.toBeInstanceOf(SendTimeoutError);
+    expect(client.pendingSends).toBe(0);
+  });
 });
 
 describe('kick', () => {
@@ -252,18 +345,9 @@ describe('conversations', () => {
     expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
   });
 
-  it('the deprecated two-field input cannot reach a phantom user: a group id without msgType goes to the group', async () => {
-    const server = await startServer();
-    const client = makeClient(server);
-    await client.connect();
-    const connection = await server.nextConnection();
-    // Never answered: they reject when the harness closes the client.
-    client.send({ toSessionId: groupId, msgData: 'no msgType' }).catch(() => undefined);
-    expect(await connection.nextAction('msg_data')).toMatchObject({ to_session_id: groupId, msg_type: 17 });
-    await expect(
-      client.send({ toSessionId: groupId, msgType: 1, msgData: 'single to a group' }),
-    ).rejects.toBeInstanceOf(TypeError);
-    client.listMessages({ sessionId: groupId }).catch(() => undefined);
-    expect(await connection.nextAction('msg_list')).toMatchObject({ session_id: groupId, session_type: 2 });
+  it('group() takes only a group id, so a user id cannot be addressed as a group', () => {
+    expect(group(groupId)).toEqual({ type: 'group', id: groupId });
+    for (const bad of ['bob', 'g1', 'g:short', '', `g:${'a'.repeat(23)}`])
+      expect(() => group(bad), bad).toThrow(TypeError);
   });
 });

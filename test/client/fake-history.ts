@@ -12,6 +12,7 @@ export interface StoredMessage {
   readonly create_time: number;
   readonly msg_type: number;
   readonly msg_data: string;
+  readonly client_msg_id?: string;
 }
 
 interface Conversation {
@@ -30,6 +31,8 @@ export class FakeHistory {
   readonly requests: Frame[] = [];
   /** Sessions a msg_list is refused for (error code). */
   readonly refuse = new Map<string, string>();
+  /** This user's read mark per conversation key (`msg_read_ack`): unread_cnt counts others' messages above it. */
+  readonly readMarks = new Map<string, number>();
   /** When set, a request waits for this before it is answered. */
   gate: ((frame: Frame) => Promise<void> | undefined) | undefined;
   /**
@@ -91,6 +94,44 @@ export class FakeHistory {
     return added;
   }
 
+  /**
+   * Stores this user's msg_data frame as the server would (once per client_msg_id) and returns its ack; `to` is the
+   * peer or the group (msg_type 17/18).
+   */
+  storeSent(frame: Frame): Frame {
+    const to = String(frame['to_session_id']);
+    const msgType = Number(frame['msg_type']);
+    const sessionType = msgType >= 17 ? 2 : 1;
+    const conversation = this.#conversation(to, sessionType);
+    const clientMsgId = frame['client_msg_id'] as string | undefined;
+    let message = conversation.messages.find((m) => clientMsgId !== undefined && m.client_msg_id === clientMsgId);
+    if (!message) {
+      const time = this.tick();
+      message = {
+        msg_id: conversation.next++,
+        from_user_id: this.userId,
+        create_time: time,
+        msg_type: msgType,
+        msg_data: String(frame['msg_data']),
+        ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }),
+      };
+      conversation.messages.push(message);
+      conversation.updatedTime = time;
+      // The sender's own send moves its read mark.
+      this.readMarks.set(`${sessionType}:${to}`, message.msg_id);
+    }
+    return {
+      type: 'msg_data_ack',
+      seq: frame['seq'],
+      user_id: this.userId,
+      session_id: to,
+      msg_id: message.msg_id,
+      session_type: sessionType,
+      create_time: message.create_time,
+      ...(clientMsgId === undefined ? {} : { client_msg_id: clientMsgId }),
+    };
+  }
+
   /** A send that took a counter value and failed before storing: a gap in msg_ids. */
   skip(sessionId: string, sessionType = 1): void {
     const conversation = this.#conversation(sessionId, sessionType);
@@ -127,6 +168,7 @@ export class FakeHistory {
       create_time: message.create_time,
       msg_type: message.msg_type,
       msg_data: message.msg_data,
+      ...(message.client_msg_id === undefined ? {} : { client_msg_id: message.client_msg_id }),
     };
   }
 
@@ -180,7 +222,11 @@ export class FakeHistory {
               latest_msg_data: latest.msg_data,
               latest_msg_type: latest.msg_type,
               latest_msg_from_user_id: latest.from_user_id,
-              unread_cnt: 0,
+              unread_cnt: c.messages.filter(
+                (m) =>
+                  m.from_user_id !== this.userId &&
+                  m.msg_id > (this.readMarks.get(`${c.sessionType}:${c.sessionId}`) ?? 0),
+              ).length,
             };
           }),
           ...(start + this.pageSize < sorted.length ? { next_page_token: String(start + this.pageSize) } : {}),
@@ -220,6 +266,11 @@ export class FakeHistory {
           msg_list: list,
           ...(left.length > 0 ? { remaining_msg_ids: left } : {}),
         };
+      }
+      case 'msg_read_ack': {
+        const key = `${String(frame['session_type'])}:${String(frame['session_id'])}`;
+        this.readMarks.set(key, Math.max(this.readMarks.get(key) ?? 0, Number(frame['msg_id'])));
+        return { type: 'msg_read_ack', seq };
       }
       default:
         return { type: String(frame['action']), seq };

@@ -18,7 +18,7 @@ function syncer(history: FakeHistory, options: CatchUpOptions = {}, state?: Sync
   const delivered: { id: number; live: boolean }[] = [];
   const sync = new Synchronizer(
     options,
-    (frame: MsgDataFrame, live) => delivered.push({ id: frame.msg_id, live }),
+    (frame: MsgDataFrame, source) => delivered.push({ id: frame.msg_id, live: source === 'live' }),
     state,
     () => clock.now,
   );

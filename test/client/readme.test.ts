@@ -19,6 +19,7 @@ declare global {
   function notify(...what: unknown[]): void;
   function save(state: SyncState): void;
   function load(): SyncState | undefined;
+  function lookUpName(userId: string): Promise<string | undefined>;
 }
 `;
 

@@ -5,7 +5,7 @@
  * (fake timers: what waits for the gate cannot go out before the test moves the clock).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { peer } from '../../client/index.js';
+import { ConnectTimeoutError, peer } from '../../client/index.js';
 import type { FakeConnection, Frame } from './fake-server.js';
 import { AutoAck } from './fake-server.js';
 import { cleanUp, makeClient, range, startServer } from './harness.js';
@@ -132,28 +132,66 @@ describe('paged helpers', () => {
 });
 
 describe('push tokens', () => {
-  it('registerDeviceToken() sends device_token; signOut() unregisters it, then closes', async () => {
-    const { client, connection } = await connected(
-      (c, f) =>
-        typeof f['action'] === 'string' &&
-        f['action'].startsWith('device_token') &&
-        c.send({ type: f['action'], seq: f['seq'] }),
-    );
+  const answersDeviceTokens = (c: FakeConnection, f: Frame) =>
+    typeof f['action'] === 'string' &&
+    f['action'].startsWith('device_token') &&
+    c.send({ type: f['action'], seq: f['seq'] });
+
+  it('registerDeviceToken() sends device_token with the install’s device_id; signOut() removes that install’s tokens, then closes', async () => {
+    const { client, connection } = await connected(answersDeviceTokens);
     await client.registerDeviceToken({ token: 'apns-1', platform: 'ios' });
-    expect(connection.frames.at(-1)).toMatchObject({ action: 'device_token', token: 'apns-1', platform: 'ios' });
+    const registered = connection.frames.at(-1)!;
+    expect(registered).toMatchObject({ action: 'device_token', token: 'apns-1', platform: 'ios' });
+    expect(registered['device_id']).toBe(client.getSyncState().deviceId);
     await client.signOut();
-    expect(connection.frames.at(-1)).toMatchObject({ action: 'device_token_remove', token: 'apns-1' });
+    expect(connection.frames.at(-1)).toMatchObject({
+      action: 'device_token_remove',
+      device_id: registered['device_id'],
+    });
     expect(client.connection).toMatchObject({ state: 'closed', reason: 'closed_by_client' });
   });
 
-  it('says when a token is pending, and verifyDeviceToken() sends the pushed code', async () => {
+  it('a token registered in an earlier run is removed at sign-out: the restarted app connects to sign out', async () => {
+    const server = await startServer({ onFrame: answersDeviceTokens });
+    const firstRun = makeClient(server);
+    await firstRun.connect();
+    await firstRun.registerDeviceToken({ token: 'fcm-1', platform: 'android' });
+    const saved = JSON.parse(JSON.stringify(firstRun.getSyncState()));
+    firstRun.close();
+
+    const restarted = makeClient(server, { syncState: saved }); // not connected: signOut connects to remove
+    await restarted.signOut();
+    const connection = server.connections.at(-1)!;
+    expect(connection.frames.filter((f) => f['action'] === 'device_token_remove')).toEqual([
+      { action: 'device_token_remove', seq: expect.any(Number), device_id: saved.deviceId },
+    ]);
+    expect(restarted.state).toBe('closed');
+  });
+
+  it('signing out while the server is unreachable rejects once its timeout passes, and closes the client', async () => {
+    const server = await startServer({ refuse: () => 503 });
+    const client = makeClient(server, { reconnect: { initialDelayMs: 600_000, maxDelayMs: 600_000 } });
+    const error = await client.signOut({ timeoutMs: 50 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectTimeoutError);
+    expect(client.connection).toMatchObject({ state: 'closed', reason: 'closed_by_client' });
+  });
+
+  it('says when a token is pending; verifyDeviceToken() sends the pushed code, then registers the token with the device id', async () => {
+    let held = true;
     const { client, connection } = await connected((c, f) => {
-      if (f['action'] === 'device_token') c.send({ type: 'device_token', seq: f['seq'], pending: true });
-      if (f['action'] === 'device_token_verify') c.send({ type: 'device_token_verify', seq: f['seq'] });
+      if (f['action'] === 'device_token')
+        c.send({ type: 'device_token', seq: f['seq'], ...(held ? { pending: true } : {}) });
+      if (f['action'] === 'device_token_verify') {
+        held = false;
+        c.send({ type: 'device_token_verify', seq: f['seq'] });
+      }
     });
     expect(await client.registerDeviceToken({ token: 'fcm-1', platform: 'android' })).toEqual({ pending: true });
     await client.verifyDeviceToken({ token: 'fcm-1', code: 'c0de' });
-    expect(connection.frames.at(-1)).toMatchObject({ action: 'device_token_verify', token: 'fcm-1', code: 'c0de' });
+    expect(connection.frames.slice(-2)).toMatchObject([
+      { action: 'device_token_verify', token: 'fcm-1', code: 'c0de' },
+      { action: 'device_token', token: 'fcm-1', platform: 'android', device_id: client.getSyncState().deviceId },
+    ]);
   });
 
   it('refuses a token over the limit or an unknown platform without sending', async () => {

@@ -38,7 +38,7 @@ describe('buildWebApp', () => {
     expect(js).not.toMatch(/\bfrom\s*["']ws["']|require\(/); // Browser code only: no Node modules.
     expect(() => new Function(js.replace(/\bexport\s*\{[^}]*\};?\s*$/, ''))).not.toThrow(); // Parses as a script body.
     // The SDK comes from client/dist (what the package ships), never from its source, and no server code comes in.
-    expect(inputs.some((file) => file.startsWith('client/dist/client/'))).toBe(true);
+    expect(inputs.some((file) => file.startsWith('client/dist/esm/client/'))).toBe(true);
     expect(inputs.filter((file) => !file.startsWith('local/web/') && !file.startsWith('client/dist/'))).toEqual([]);
   });
 });

@@ -135,8 +135,11 @@ describe('catch-up after being offline, through the local stack', () => {
       create_time: acks[0]!.create_time,
       msg_type: 1,
       msg_data: 'hello 1',
+      client_msg_id: expect.any(String), // history carries the sender's client_msg_id
       conversation: peer('alice'),
-      live: false, // history: an app does not notify for it
+      live: false,
+      source: 'history', // a new device's first sync: an app does not notify for it
+      own: false,
     });
     expect(result).toMatchObject({ sessions: 1, sessionsCaughtUp: 1, messages: 30, requests: 2, complete: true });
     expect(bob.lastSyncTime).toBeGreaterThanOrEqual(acks[29]!.create_time);

@@ -191,6 +191,40 @@ describe('device tokens', () => {
     expect(await t.items('DeviceTokens')).toEqual([]);
   });
 
+  it('device_token_remove by device_id removes the caller’s tokens registered from that device, without naming them; all: true every one', async () => {
+    const devices = createDevicesHandler(t.runtime);
+    const register = (user: string, token: string, deviceId?: string) =>
+      requestAs(devices, user, {
+        action: 'device_token',
+        token,
+        platform: 'android',
+        ...(deviceId ? { device_id: deviceId } : {}),
+      });
+    await register('bob', 'fcm-1', 'phone-install');
+    await register('bob', 'fcm-2', 'phone-install'); // the token rotated on the same install
+    await register('bob', 'apns-1', 'tablet-install');
+    await register('bob', 'legacy');
+    await register('carol', 'carols', 'phone-install'); // another user's install id is another user's
+    await requestAs(devices, 'bob', { action: 'device_token_remove', seq: 7, device_id: 'phone-install' });
+    expect(t.gateway.framesTo('bob-c').at(-1)).toEqual({ type: 'device_token_remove', seq: 7 });
+    const tokens = (user: string) =>
+      t.runtime.deviceTokens.tokensOf(user).then((all) => all.map((d) => d.token).sort());
+    expect(await tokens('bob')).toEqual(['apns-1', 'legacy']);
+    expect(await tokens('carol')).toEqual(['carols']);
+
+    await requestAs(devices, 'bob', { action: 'device_token_remove', seq: 8, all: true });
+    expect(await tokens('bob')).toEqual([]);
+    expect(await tokens('carol')).toEqual(['carols']);
+    for (const bad of [{}, { token: 'x', device_id: 'y' }, { all: false }, { device_id: '' }])
+      await requestAs(devices, 'bob', { action: 'device_token_remove', seq: 9, ...bad });
+    expect(
+      t.gateway
+        .framesTo('bob-c')
+        .slice(-4)
+        .map((f) => (f as { code?: string }).code),
+    ).toEqual(['bad_request', 'bad_request', 'bad_request', 'bad_request']);
+  });
+
   it('a registration writes a few small items whatever the user holds (no item grows with the tokens)', async () => {
     const devices = createDevicesHandler(t.runtime);
     for (let i = 0; i < 10; i++)

@@ -186,6 +186,31 @@ describe('latest_msg_id and msg_by_ids', () => {
   });
 });
 
+describe('client_msg_id in history', () => {
+  it('msg_list and msg_by_ids carry the sender’s client_msg_id, so a client matches history with its own sends', async () => {
+    await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob', client_msg_id: 'c-1' }) });
+    await acceptMessage(t.runtime, { userId: 'alice', body: msgData({ to_session_id: 'bob' }) });
+    const list = await request('alice', 'a1', {
+      action: 'msg_list',
+      session_id: 'bob',
+      session_type: 1,
+      msg_id_begin: 0,
+      msg_cnt: 10,
+    });
+    expect(list['msg_list']).toEqual([
+      expect.not.objectContaining({ client_msg_id: expect.anything() }),
+      expect.objectContaining({ msg_id: 1, client_msg_id: 'c-1' }),
+    ]);
+    const byIds = await request('bob', 'b1', {
+      action: 'msg_by_ids',
+      session_id: 'alice',
+      session_type: 1,
+      msg_ids: [1],
+    });
+    expect(byIds['msg_list']).toEqual([expect.objectContaining({ msg_id: 1, client_msg_id: 'c-1' })]);
+  });
+});
+
 describe('recent_sessions', () => {
   it('lists sessions newest first with the latest message and unread count, and pages past 100', async () => {
     const peers = Array.from({ length: SESSIONS_PAGE_SIZE + 1 }, (_, i) => `p${String(i).padStart(3, '0')}`);

@@ -24,8 +24,14 @@ interface WorkspaceBuild {
 const WORKSPACES: readonly WorkspaceBuild[] = [
   {
     folder: 'client',
-    inputs: ['protocol', 'client/package.json', 'client/tsconfig.build.json', 'tsconfig.json'],
-    build: [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}client/tsconfig.build.json`],
+    inputs: [
+      'protocol',
+      'client/package.json',
+      'client/tsconfig.build.json',
+      'client/tsconfig.cjs.json',
+      'tsconfig.json',
+    ],
+    build: [`${root}client/build.mjs`],
   },
   {
     folder: 'emulator',
