@@ -13,10 +13,10 @@ import { logger } from '../core/observability.js';
 import { renderChart } from './chart.js';
 import { abortColdStart, runColdStart } from './cold-start.js';
 import { cpuWindow, findDynamoDbLocalPid, loadAverage } from './cpu.js';
-import { idleSweep, oneToOne, runCost, type CostResult } from './cost.js';
+import { idleSweep, oneToOne, runCost } from './cost.js';
 import { runFanout, type FanoutRun } from './fanout.js';
 import { runLatency } from './latency.js';
-import { runSdkWorkloads, type SdkWorkload } from './realistic.js';
+import { fromSectionOne, runSdkWorkloads, type SdkWorkload } from './realistic.js';
 import { describeMachine } from './machine.js';
 import { renderReport, type BenchResults } from './report.js';
 import { loadBackendSpecs, ROOT } from './specs.js';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const jvmPid = findDynamoDbLocalPid(dynamo.port);
 
   const cost = await runCost(dynamo.endpoint, specs, log);
-  const sdk: SdkWorkload[] = await runSdkWorkloads(dynamo.endpoint, specs, referenceDurations(cost), log);
+  const sdk: SdkWorkload[] = await runSdkWorkloads(dynamo.endpoint, specs, fromSectionOne(cost), log);
 
   // Latency, throughput and the ceiling on one stack, so the growth check at the end runs on tables that hold
   // every message of those phases.
@@ -155,20 +155,6 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.md'), latest);
   process.stdout.write(latest);
   log(`done in ${results.seconds.toFixed(0)} s: bench/results/${day}.{md,svg,json} and latest.{md,svg,json}`);
-}
-
-/** Section 1's one-at-a-time durations, by route, to price the SDK workloads' invocations (bench/realistic.ts). */
-function referenceDurations(cost: CostResult) {
-  const route = (row: number, key: string) => cost.rows[row]?.units?.lambda[key]?.meanMs;
-  const oneToOne = { msg_data: route(0, 'msg_data'), msg_data_ack: route(0, 'msg_data_ack') };
-  const group = cost.rows.find((row) => row.name.includes('group') && row.units)?.units?.lambda['msg_data']?.meanMs;
-  const defined = (o: Record<string, number | undefined>) =>
-    Object.fromEntries(Object.entries(o).filter((e): e is [string, number] => e[1] !== undefined));
-  const authorizer = cost.idle.authorizerMeanMs;
-  return {
-    pairs: defined({ ...oneToOne, authorizer }),
-    group: defined({ ...oneToOne, msg_data: group, authorizer }),
-  };
 }
 
 main()
