@@ -40,6 +40,7 @@ export const COMPRESSION = 4;
 /** The SDK's default ack window, and a longer one (well under the server's 15 s ack timeout). In real ms. */
 export const ACK_WINDOWS_MS = [50, 5_000] as const;
 export const SDK_WORKLOADS = ['pairs', 'group'] as const;
+type WorkloadKind = (typeof SDK_WORKLOADS)[number];
 const OFFLINE_SHARE = 0.2;
 const DEADLINE_MS = 120_000;
 
@@ -230,14 +231,18 @@ async function play(script: Script, devices: Map<string, Device>): Promise<Map<s
   }
 }
 
-/** Runs one workload on its own stack and prices it per delivery. */
-async function runWorkload(
+/** One workload with one SDK ack window (real ms), on a stack of its own, priced per delivery. */
+export async function runSdkWorkload(
   dynamoEndpoint: string,
   specs: BackendSpecs,
   reference: FromSectionOne,
-  kind: 'pairs' | 'group',
+  kind: WorkloadKind,
   ackWindowMs: number,
+  log: (m: string) => void,
 ): Promise<SdkWorkload> {
+  log(
+    `realistic: ${kind === 'pairs' ? `${PAIR_USERS} users one-to-one` : `${GROUP_MEMBERS}-member group`}, SDK ack window ${ackWindowMs} ms`,
+  );
   const bs = await startBenchStack(dynamoEndpoint);
   const tally = new FrameTally();
   const rng = random(kind === 'pairs' ? 25 : 2025);
@@ -266,7 +271,7 @@ async function runWorkload(
 async function prepare(
   bs: BenchStack,
   devices: Map<string, Device>,
-  kind: 'pairs' | 'group',
+  kind: WorkloadKind,
   users: readonly string[],
   rng: () => number,
 ): Promise<Script> {
@@ -332,7 +337,7 @@ async function settled(bs: BenchStack, tally: FrameTally, spells: number): Promi
 }
 
 interface Played {
-  readonly kind: 'pairs' | 'group';
+  readonly kind: WorkloadKind;
   readonly ackWindowMs: number;
   readonly script: Script;
   readonly devices: Map<string, Device>;
@@ -439,18 +444,4 @@ function withDurations(units: Units, bs: BenchStack, specs: BackendSpecs, durati
     lambdaRequests += l.requests;
   }
   return { ...units, lambda, lambdaRequests, gbSeconds };
-}
-
-/** One workload with one SDK ack window (real ms), on a stack of its own. */
-export async function runSdkWorkload(
-  dynamoEndpoint: string,
-  specs: BackendSpecs,
-  reference: FromSectionOne,
-  kind: (typeof SDK_WORKLOADS)[number],
-  ackWindowMs: number,
-  log: (m: string) => void,
-): Promise<SdkWorkload> {
-  const what = kind === 'pairs' ? `${PAIR_USERS} users one-to-one` : `${GROUP_MEMBERS}-member group`;
-  log(`realistic: ${what}, SDK ack window ${ackWindowMs} ms`);
-  return runWorkload(dynamoEndpoint, specs, reference, kind, ackWindowMs);
 }
