@@ -4,6 +4,7 @@
  * whose network can be cut: offline, the socket is terminated (the emulator runs $disconnect) and the SDK's reconnect
  * attempts go to a closed port until the network is back; sends made meanwhile wait in the SDK's outbox.
  */
+import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ChatClient, type ReceivedMessage } from '../client/index.js';
 import type { BenchStack } from './stack.js';
@@ -38,7 +39,8 @@ export class FrameTally {
 export class Device {
   online = true;
   socket: WebSocket | undefined;
-  readonly received: ReceivedMessage[] = [];
+  /** Messages this device got (live or caught up), each with when (performance.now()). */
+  readonly received: { readonly message: ReceivedMessage; readonly at: number }[] = [];
   readonly client: ChatClient;
 
   constructor(
@@ -73,7 +75,7 @@ export class Device {
       pingTimeoutMs: 30_000,
       requestTimeoutMs: 60_000,
     });
-    this.client.on('message', (m) => this.received.push(m));
+    this.client.on('message', (message) => this.received.push({ message, at: performance.now() }));
   }
 
   /** The network drops: the connection is gone (API Gateway sees it close); the SDK retries until `goOnline`. */
