@@ -10,6 +10,9 @@ import { sessionKey } from './conversation.js';
 import { MAX_IDS_PER_REQUEST, type MsgDataAckRequestFrame, type SessionRef } from './frames.js';
 import type { TimerHandle } from './timers.js';
 
+/** How long the SDK gathers the acks of a conversation by default: a third of the server's 15 s ack timeout. */
+export const DEFAULT_ACK_WINDOW_MS = 5_000;
+
 /** How many bulk acks are remembered while a refusal of theirs may still come. */
 const REMEMBERED_BULK_ACKS = 64;
 

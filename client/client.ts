@@ -5,7 +5,7 @@
  * answers request/reply actions, and keeps the connection alive (connection.ts). Its parts: Connection, Outbox,
  * PendingRequests, AckBatcher, Synchronizer; this class wires them and holds the public API.
  */
-import { AckBatcher } from './acks.js';
+import { AckBatcher, DEFAULT_ACK_WINDOW_MS } from './acks.js';
 import type { AttachmentDescription, AttachmentKind } from '../protocol/attachments.js';
 import * as attachments from './attachments.js';
 import { DEFAULT_SEND_RETRY, resolveBackoff, resolveReconnectOptions } from './backoff.js';
@@ -71,7 +71,7 @@ const DEFAULTS = {
   pingTimeoutMs: 10_000,
   connectTimeoutMs: 15_000,
   suspendAfterMs: 120_000,
-  ackBatchMs: 50,
+  ackBatchMs: DEFAULT_ACK_WINDOW_MS,
   dedupeCapacity: 10_000,
   maxSendAttempts: 10,
 } as const;
@@ -269,6 +269,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   close(): void {
     if (this.state === 'closed' && this.connection.reason === 'closed_by_client') return;
+    // Acks still gathering go out first: dropped, their messages would come again by the next catch-up.
+    this.#acks.flush();
     this.#connection.stop(new ConnectionClosedError('client closed'), 'closed_by_client', false);
   }
 

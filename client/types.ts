@@ -54,7 +54,7 @@ export interface ChatClientOptions {
     readonly writeRateLimitPerSecond?: number;
     readonly readRateLimitPerSecond?: number;
   };
-  /** How long delivery acks of one conversation are gathered into one frame, in ms; 0 acks each at once. @default 50 */
+  /** How long delivery acks of one conversation are gathered into one frame, in ms; 0 acks each at once. @default 5_000 (a third of the server's 15 s ack timeout) */
   readonly ackBatchMs?: number;
   /** How long a `request()` waits for its reply, counted from the call, in ms. @default 15_000 */
   readonly requestTimeoutMs?: number;

@@ -66,6 +66,15 @@ describe('bulk delivery acks', () => {
     ]);
   });
 
+  it('close() sends the acks still gathering before the socket closes', async () => {
+    const { client, connection, deliver, acks } = await connectedWithFakeTimers();
+    await deliver([delivery(1), delivery(2)]);
+    expect(acks()).toEqual([]);
+    client.close();
+    await until(() => acks().length === 1);
+    expect(acks()).toEqual([{ action: 'msg_data_ack', msg_ids: [1, 2], session_id: 'bob', session_type: 1 }]);
+  });
+
   it('flush a conversation at 100 ids without waiting for the window', async () => {
     const { deliver, acks } = await connectedWithFakeTimers();
     await deliver(range(1, 150).map((id) => delivery(id)));

@@ -203,6 +203,7 @@ describe('catch-up after being offline, through the local stack', () => {
       await arrived(id);
     };
     const bob = await sdkClient(t, 'bob', {
+      ackBatchMs: 0, // each ack at once, so the poll below need not outwait the SDK's ack window
       WebSocket: interceptedWebSocket({
         beforeSend: (frame) =>
           frame['action'] === 'recent_sessions'
