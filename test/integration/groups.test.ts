@@ -276,5 +276,5 @@ describe('group messages', () => {
       'GetItemCommand',
       'QueryCommand',
     ]);
-  });
+  }, 180_000); // 250 connections and a 250-member send: a minute or more on two loaded cores
 });
