@@ -67,7 +67,7 @@ describe('bulk delivery acks', () => {
   });
 
   it('close() sends the acks still gathering before the socket closes', async () => {
-    const { client, connection, deliver, acks } = await connectedWithFakeTimers();
+    const { client, deliver, acks } = await connectedWithFakeTimers();
     await deliver([delivery(1), delivery(2)]);
     expect(acks()).toEqual([]);
     client.close();

@@ -5,11 +5,9 @@
  * repository: their modules are declared here with the signatures the example uses, copied from their typings; the
  * logic of the React Native screen runs in test/client/react-native.test.ts.
  */
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { compileProgram, root } from './compile.js';
 
 const REACT_NATIVE_MODULES = `
 declare module 'react-native' {
@@ -39,31 +37,8 @@ declare module '@react-native-async-storage/async-storage' {
 }
 `;
 
-function compile(files: readonly string[], lib: string[], extra: Record<string, string> = {}): string[] {
-  const virtual = new Map(
-    Object.entries(extra).map(([name, text]) => [`${root}test/client/__compiled__/${name}`, text]),
-  );
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    jsx: ts.JsxEmit.ReactJSX,
-    lib,
-    types: [],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-  };
-  const host = ts.createCompilerHost(options);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.getSourceFile = (name, language, ...rest) =>
-    virtual.has(name)
-      ? ts.createSourceFile(name, virtual.get(name)!, language)
-      : getSourceFile.call(host, name, language, ...rest);
-  host.fileExists = (name) => virtual.has(name) || fileExists.call(host, name);
-  host.readFile = (name) => virtual.get(name) ?? readFile.call(host, name);
-  const program = ts.createProgram([...files.map((f) => `${root}${f}`), ...virtual.keys()], options, host);
-  // The package resolves to its build, as in an app: not through the repository's `paths`.
+function compile(files: readonly string[], lib: string[], virtual: Record<string, string> = {}): string[] {
+  const { program } = compileProgram({ files, virtual, lib });
   return ts
     .getPreEmitDiagnostics(program)
     .map((d) => `${d.file?.fileName.slice(root.length) ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);

@@ -5,11 +5,9 @@
  * fields, an error code that does not exist.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { compileProgram, root } from './compile.js';
 
 /** The app's own functions the examples call. */
 const PRELUDE = `import type { SyncState } from 'teamtalk-serverless-client';
@@ -48,32 +46,12 @@ function readmeExamples(): string[] {
   return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
 }
 
-/** Compiles in-memory files under test/client/ (so the package resolves through node_modules to its build). */
+/** Compiles in-memory files (name → text): each file's diagnostics by name. */
 function compile(files: Record<string, string>): Map<string, readonly ts.Diagnostic[]> {
-  const paths = new Map(
-    Object.entries(files).map(([name, text]) => [`${root}test/client/__compiled__/${name}.ts`, text]),
-  );
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    types: [],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-  };
-  const host = ts.createCompilerHost(options);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.getSourceFile = (fileName, language, ...rest) =>
-    paths.has(fileName)
-      ? ts.createSourceFile(fileName, paths.get(fileName)!, language)
-      : getSourceFile.call(host, fileName, language, ...rest);
-  host.fileExists = (fileName) => paths.has(fileName) || fileExists.call(host, fileName);
-  host.readFile = (fileName) => paths.get(fileName) ?? readFile.call(host, fileName);
-  const program = ts.createProgram([...paths.keys()], options, host);
+  const virtual = Object.fromEntries(Object.entries(files).map(([name, text]) => [`${name}.ts`, text]));
+  const { program, virtualPaths } = compileProgram({ virtual, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'] });
   const byFile = new Map<string, readonly ts.Diagnostic[]>();
-  for (const [path] of paths) {
+  for (const [path] of virtualPaths) {
     const source = program.getSourceFile(path)!;
     const name = path.slice(path.lastIndexOf('/') + 1, -3);
     byFile.set(name, [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]);
