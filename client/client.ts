@@ -328,10 +328,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return Promise.reject(toError(error));
     }
     const entry = this.#outbox.get(message.key, message.clientMsgId) ?? this.#outbox.add(message);
-    const single = message.conversation.type === 'peer';
     return withDeadline(
-      // A one-to-one send refused `not_allowed`: the pair is blocked (BlockedError).
-      single ? entry.promise.catch((error: unknown) => Promise.reject(blocks.blockErrorOf(error))) : entry.promise,
+      entry.promise,
       input,
       () => new SendTimeoutError(entry.clientMsgId, `within ${input.timeoutMs} ms`),
       (error) => this.#outbox.cancel(entry, error),

@@ -30,20 +30,26 @@ function checkedUserId(method: string, userId: string): string {
   return userId;
 }
 
-/** The typed error of a server refusal of these actions and of a blocked send; other errors as they are. */
-export function blockErrorOf(error: unknown): unknown {
-  if (!(error instanceof ChatServerError) || error.constructor !== ChatServerError) return error;
-  const Type =
-    error.code === 'limit_exceeded' ? BlockLimitError : error.code === 'not_allowed' ? BlockedError : undefined;
-  if (!Type) return error;
-  const typed = new Type(error.serverCode, '', error.seq);
-  typed.message = error.message;
-  return typed;
+/** `error` as an instance of `Type` when it is a plain ChatServerError with `code`; anything else as it is. */
+function typed<E extends ChatServerError>(
+  error: unknown,
+  code: string,
+  Type: new (code: string, message: string, seq?: number) => E,
+): unknown {
+  if (!(error instanceof ChatServerError) || error.constructor !== ChatServerError || error.code !== code) return error;
+  const result = new Type(error.serverCode, '', error.seq);
+  result.message = error.message;
+  return result;
+}
+
+/** A one-to-one send's refusal: `not_allowed` means the pair is blocked (BlockedError); the outbox calls it. */
+export function blockedSendError(error: ChatServerError): ChatServerError {
+  return typed(error, 'not_allowed', BlockedError) as ChatServerError;
 }
 
 export async function block(request: BlockRequester, userId: string): Promise<void> {
   await request('user_block', { user_id: checkedUserId('block', userId) }).catch((error: unknown) => {
-    throw error instanceof ChatServerError && error.code === 'limit_exceeded' ? blockErrorOf(error) : error;
+    throw typed(error, 'limit_exceeded', BlockLimitError);
   });
 }
 
