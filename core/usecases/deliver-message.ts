@@ -39,7 +39,7 @@ export interface DeliverMessagePorts extends UndeliveredPorts {
   readonly conversations: ConversationStore;
   readonly pending: PendingStore;
   /** Who blocks a group message's sender: their copies are flagged and never pushed. */
-  readonly blocks: Pick<BlockStore, 'blockersAmong' | 'blockedConversations'>;
+  readonly blocks: Pick<BlockStore, 'blockersAmong'>;
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly config: {

@@ -18,13 +18,15 @@ import { isGroupMsgType, type MessageRecord } from '../domain/message.js';
 import { GatewayUnavailableError } from '../errors.js';
 import { logger } from '../observability.js';
 import type { DueItem, FanoutMarker, PendingDelivery, TokenExpiry } from '../domain/pending-delivery.js';
-import type { MessageStore } from '../ports/stores.js';
+import type { BlockStore, MessageStore } from '../ports/stores.js';
 import { dropGoneConnection, kickConnection } from './connections.js';
 import { FANOUT_DEADLINE_MS, fanOutGroup, type DeliverMessagePorts } from './deliver-message.js';
 import { undeliveredDetails } from './undelivered.js';
 
 export interface SweepPorts extends DeliverMessagePorts {
   readonly messages: MessageStore;
+  /** Which one-to-one pairs are blocked (their deliveries dropped), who blocks a group sender (flagged, not pushed). */
+  readonly blocks: Pick<BlockStore, 'blockersAmong' | 'blockedConversations'>;
   readonly config: DeliverMessagePorts['config'] & { readonly maxDeliveryAttempts: number };
 }
 
