@@ -52,6 +52,7 @@ import { networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
 import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
+import * as blocks from './safety-blocks.js';
 import type { WebSocketConstructor } from './socket.js';
 import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
@@ -525,6 +526,27 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     );
     const { group_id, group_name, owner_id, member_count } = pages[pages.length - 1]!;
     return { group_id, group_name, owner_id, member_count, cur_user_id_list: pages.flatMap((p) => p.cur_user_id_list) };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Blocks (client/safety-blocks.ts)
+
+  /**
+   * `user_block`: stops one-to-one messages and read receipts between this user and `userId` both ways, and marks
+   * `userId`'s group messages `blocked_sender`. Blocking twice is one block; BlockLimitError past the server's cap.
+   */
+  block(userId: string): Promise<void> {
+    return blocks.block((action, fields) => this.request(action, fields), userId);
+  }
+
+  /** `user_unblock`: lifts this user's block of `userId` (no error when there is none). */
+  unblock(userId: string): Promise<void> {
+    return blocks.unblock((action, fields) => this.request(action, fields), userId);
+  }
+
+  /** `block_list`, every page: the users this user blocks, in user id order (`for await (const id of chat.blockList())`). */
+  blockList(): AsyncGenerator<string, void, undefined> {
+    return blocks.blockList((action, fields) => this.request(action, fields));
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ export const RETRYABLE_CODES: readonly KnownErrorCode[] = ['rate_limited', 'inte
  * this SDK does not know (a newer server's; `serverCode` has it).
  */
 export class ChatServerError extends ChatError {
-  override readonly name = 'ChatServerError';
+  override readonly name: string = 'ChatServerError';
   /** The contract's error code, e.g. `self_message`, `too_large`, `rate_limited`. */
   readonly code: KnownErrorCode | 'unknown';
   /** The code as the server sent it. */

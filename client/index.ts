@@ -10,6 +10,7 @@
  * ```
  */
 export { ChatClient } from './client.js';
+export { BlockLimitError, BlockedError } from './safety-blocks.js';
 export {
   AttachmentUploadError,
   attachmentOf,

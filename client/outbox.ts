@@ -19,6 +19,7 @@ import { sessionKey, type Conversation } from './conversation.js';
 import { type ChatServerError, SendTimeoutError } from './errors.js';
 import type { MsgDataAckFrame, MsgType } from './frames.js';
 import type { RateGate } from './rate-gate.js';
+import { blockedSendError } from './safety-blocks.js';
 import type { TimerHandle } from './timers.js';
 
 /** What a send transmits. */
@@ -167,7 +168,8 @@ export class Outbox {
     this.#bySeq.delete(error.seq!);
     entry.seqs.delete(error.seq!);
     if (!error.retryable || entry.attempts >= this.#options.maxSendAttempts) {
-      this.#fail(entry, error);
+      // A one-to-one send refused `not_allowed`: the pair is blocked (client/safety-blocks.ts).
+      this.#fail(entry, entry.conversation.type === 'peer' ? blockedSendError(error) : error);
       return true;
     }
     const delay = backoffDelay(entry.retries, this.#options.retry);

@@ -475,5 +475,6 @@ function toFrame(message: ListedMessage, target: Target, userId: string): MsgDat
     msg_type: message.msg_type,
     msg_data: message.msg_data,
     ...(typeof message.client_msg_id === 'string' ? { client_msg_id: message.client_msg_id } : {}),
+    ...(message.blocked_sender === true ? { blocked_sender: true as const } : {}),
   };
 }

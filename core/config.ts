@@ -72,6 +72,8 @@ export interface Config {
   readonly attachmentUrlTtlSeconds: number;
   /** Bytes of attachments one user may store (per quota period: for ever, or retention + 1 day). */
   readonly maxAttachmentBytesPerUser: number;
+  /** Users one user may block (user_block past it: `limit_exceeded`). */
+  readonly maxBlocksPerUser: number;
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -107,6 +109,7 @@ export const ENV = {
   maxAudioBytes: 'MAX_AUDIO_BYTES',
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
   maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
+  maxBlocksPerUser: 'MAX_BLOCKS_PER_USER',
 } as const;
 
 export const DEFAULTS = {
@@ -136,6 +139,7 @@ export const DEFAULTS = {
   maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
   attachmentUrlTtlSeconds: 300,
   maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
+  maxBlocksPerUser: LIMIT_DEFAULTS.maxBlocksPerUser,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -240,5 +244,6 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
       MAX_ATTACHMENT_URL_TTL_SECONDS,
     ),
     maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
+    maxBlocksPerUser: positiveInt(env, ENV.maxBlocksPerUser, DEFAULTS.maxBlocksPerUser),
   };
 }

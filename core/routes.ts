@@ -18,6 +18,7 @@ export const FUNCTION_IDS = [
   'default',
   'sweeper',
   'attachments',
+  'blocks',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -51,6 +52,9 @@ export const ACTION_ROUTES = {
   session_mute: 'groups',
   attachment_upload: 'attachments',
   attachment_url: 'attachments',
+  user_block: 'blocks',
+  user_unblock: 'blocks',
+  block_list: 'blocks',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -53,6 +53,7 @@ export function createRuntime(
     groupMutes: dynamo.groupMuteTable(db, config),
     providerTokens: dynamo.providerTokenTable(db, config),
     pushThrottle: dynamo.pushThrottleTable(db, config),
+    blocks: dynamo.blockTable(db, config),
     events: bus,
     pushChallenges: bus,
     attachments: attachmentBucket(adapters),

@@ -10,6 +10,7 @@ import type { FunctionId } from '../core/routes.js';
 import type { WebSocketEvent, WebSocketResult } from '../core/websocket-event.js';
 import { ackHandlerPorts, createAckHandler } from './ack/handler.js';
 import { attachmentsHandlerPorts, createAttachmentsHandler } from './attachments/handler.js';
+import { blocksHandlerPorts, createBlocksHandler } from './blocks/handler.js';
 import { connectHandlerPorts, createConnectHandler } from './connect/handler.js';
 import { createDefaultHandler, defaultHandlerPorts } from './default/handler.js';
 import { createDevicesHandler, devicesHandlerPorts } from './devices/handler.js';
@@ -40,6 +41,7 @@ export const ROUTE_FUNCTIONS = {
   devices: routeFunction(devicesHandlerPorts, createDevicesHandler),
   default: routeFunction(defaultHandlerPorts, createDefaultHandler),
   attachments: routeFunction(attachmentsHandlerPorts, createAttachmentsHandler),
+  blocks: routeFunction(blocksHandlerPorts, createBlocksHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

@@ -122,6 +122,8 @@ export interface ChatBackendProps {
   readonly maxGroupsJoined?: number;
   /** Push tokens one user keeps; registering another drops the oldest. @default 10 */
   readonly maxDeviceTokensPerUser?: number;
+  /** Users one user may block (`user_block` past it: `limit_exceeded`; MAX_BLOCKS_PER_USER). @default 1000 */
+  readonly maxBlocksPerUser?: number;
   /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
@@ -324,6 +326,9 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     ),
     [ENV.maxDeviceTokensPerUser]: String(
       positiveInteger('maxDeviceTokensPerUser', props.maxDeviceTokensPerUser ?? DEFAULTS.maxDeviceTokensPerUser),
+    ),
+    [ENV.maxBlocksPerUser]: String(
+      positiveInteger('maxBlocksPerUser', props.maxBlocksPerUser ?? DEFAULTS.maxBlocksPerUser),
     ),
     ...attachmentSettings(props),
     ...webPushAllowlist(props.push?.webPush?.endpointHosts ?? []),

@@ -104,6 +104,15 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: false,
   },
+  blocks: {
+    entry: 'lambdas/blocks/entry.ts',
+    description: 'user_block / user_unblock / block_list: who a user blocks',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',

@@ -66,8 +66,11 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   send: {
     tables: {
       RateLimits: ['dynamodb:UpdateItem'],
-      // The counter and its ring; the marks of session rows and index entries written; a resumed fan-out's head.
+      // The counter and its ring (refused for a blocked pair); the marks of session rows and index entries written; a
+      // resumed fan-out's head.
       Conversations: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+      // A group message's sender's reverse block index (Query), or its members' rows when blocked by more (BatchGetItem).
+      Blocks: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
       Messages: ['dynamodb:PutItem', 'dynamodb:GetItem'],
       // PutItem: a pair's session rows; BatchWriteItem: index entries; UpdateItem: a group sender's own read mark.
       Sessions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
@@ -103,6 +106,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       GroupMembers: ['dynamodb:GetItem'],
       Presence: ['dynamodb:BatchGetItem'],
       RateLimits: ['dynamodb:UpdateItem'],
+      // BatchGetItem: whom the reader blocks among a group history page's senders.
+      Blocks: ['dynamodb:BatchGetItem'],
     },
     manageConnections: true,
   },
@@ -171,10 +176,23 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
       GroupMembers: ['dynamodb:Query'],
       Sessions: ['dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-      Conversations: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      // BatchGetItem: the heads of the one-to-one pairs in a page (a blocked pair's deliveries are dropped).
+      Conversations: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      // Who blocks a group message's sender among the page's receivers (flagged, never pushed).
+      Blocks: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     },
     manageConnections: true,
     publishesEvents: true,
+  },
+  blocks: {
+    // user_block / user_unblock: one transaction of the blocker's row, the reverse row, the cap's counter (Blocks) and
+    // the pair's head flag (Conversations); block_list: a Query of the blocker's rows.
+    tables: {
+      Blocks: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      Conversations: ['dynamodb:UpdateItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
+    },
+    manageConnections: true,
   },
 };
 

@@ -376,6 +376,7 @@ function composeFunctions(
   const devices = build('devices', ROUTE_FUNCTIONS.devices);
   const fallback = build('default', ROUTE_FUNCTIONS.default);
   const attachments = build('attachments', ROUTE_FUNCTIONS.attachments);
+  const blocks = build('blocks', ROUTE_FUNCTIONS.blocks);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
   const ports: FunctionPorts = {
     connect: connect.ports,
@@ -386,6 +387,7 @@ function composeFunctions(
     devices: devices.ports,
     default: fallback.ports,
     attachments: attachments.ports,
+    blocks: blocks.ports,
     sweeper,
   };
   const handlers: Record<RouteFunctionId, FunctionHandler> = {
@@ -397,6 +399,7 @@ function composeFunctions(
     devices: devices.handler,
     default: fallback.handler,
     attachments: attachments.handler,
+    blocks: blocks.handler,
   };
   return { ports, handlers, sweeper: createSweeperHandler(sweeper) };
 }

@@ -36,6 +36,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxAudioBytes: 'largest voice note attachment_upload signs, in bytes',
   attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',
   maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
+  maxBlocksPerUser: 'users one user may block',
 };
 
 const line = (name: string, help: string, fallback: string | number) =>

@@ -111,6 +111,8 @@ export interface MsgDataFrame {
   readonly msg_type: number;
   readonly msg_data: string;
   readonly client_msg_id?: string;
+  /** On a group message to a receiver who blocks its sender (docs/protocol.md "Block"): clients collapse or flag it. */
+  readonly blocked_sender?: true;
 }
 
 /** A refused frame; the connection stays open and usable. */
@@ -148,6 +150,8 @@ export interface ListedMessage {
   readonly msg_type: number;
   readonly msg_data: string;
   readonly client_msg_id?: string;
+  /** In a group's history, on messages of a sender the asking user blocks (docs/protocol.md "Block"). */
+  readonly blocked_sender?: true;
 }
 
 export interface UnreadInfo {
@@ -305,6 +309,25 @@ export interface RequestMap {
     request: NoFields;
     reply: NoFields;
   };
+  user_block: {
+    /**
+     * Blocks `user_id` for the caller (docs/protocol.md "Block"): no one-to-one message either way, no read receipt,
+     * the blocked user's group messages flagged `blocked_sender` and never pushed. Blocking twice is one block;
+     * oneself: `not_allowed`; past the cap (LIMIT_DEFAULTS.maxBlocksPerUser): `limit_exceeded`.
+     */
+    request: { readonly user_id: string };
+    reply: { readonly user_id: string };
+  };
+  user_unblock: {
+    /** Lifts the caller's block of `user_id` (nothing to lift is no error): new one-to-one messages pass again. */
+    request: { readonly user_id: string };
+    reply: { readonly user_id: string };
+  };
+  block_list: {
+    /** The users the caller blocks, a page at a time in user id order. */
+    request: { readonly page_token?: string };
+    reply: Paged & { readonly user_ids: readonly string[] };
+  };
   attachment_upload: {
     /** A presigned PUT for a fresh key under the caller, for exactly this content type and size (docs/protocol.md "Attachments"). */
     request: { readonly content_type: string; readonly size: number };
@@ -348,6 +371,9 @@ export const CLIENT_ACTIONS = [
   'heartbeat',
   'attachment_upload',
   'attachment_url',
+  'user_block',
+  'user_unblock',
+  'block_list',
 ] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
@@ -366,6 +392,8 @@ export const WRITE_ACTIONS = [
   'device_token_remove',
   'session_mute',
   'attachment_upload',
+  'user_block',
+  'user_unblock',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
 
@@ -382,6 +410,7 @@ export const READ_ACTIONS = [
   'group_list',
   'group_info',
   'attachment_url',
+  'block_list',
 ] as const satisfies readonly RequestAction[];
 export type ReadAction = (typeof READ_ACTIONS)[number];
 

@@ -80,4 +80,6 @@ export const LIMIT_DEFAULTS = {
    * message retention per retention period + 1 day. A second conversation referencing an attachment adds nothing.
    */
   maxAttachmentBytesPerUser: 10_737_418_240,
+  /** Users one user may block (`user_block` past it: `limit_exceeded`); a block costs a few writes and is read on sends. */
+  maxBlocksPerUser: 1000,
 } as const;

@@ -33,6 +33,7 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   devices: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge'] },
   default: { kb: 245, clients: ['apigatewaymanagementapi'] },
   attachments: { kb: 465, clients: ['dynamodb', 'apigatewaymanagementapi', 's3'] },
+  blocks: { kb: 310, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   sweeper: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge'] },
   'push-sender': { kb: 450, clients: ['dynamodb', 'secrets-manager'] },
 };

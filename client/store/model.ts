@@ -69,6 +69,8 @@ export interface ChatMessage {
   readonly source: MessageSource | 'sent';
   /** A pending picture's or voice note's upload. */
   readonly upload: UploadState | undefined;
+  /** A group message of a user this user blocks (`blocked_sender`): show it collapsed. */
+  readonly blockedSender: boolean;
 }
 
 /** A session's newest message, for the list. */
@@ -193,6 +195,8 @@ export interface StoredFields {
   readonly msgType: number;
   readonly data: string;
   readonly clientMsgId: string | undefined;
+  /** The server flagged it `blocked_sender` (a group message of a user this user blocks). */
+  readonly blockedSender?: boolean;
 }
 
 export function storedMessage(
@@ -215,6 +219,7 @@ export function storedMessage(
     error: undefined,
     source,
     upload: undefined,
+    blockedSender: fields.blockedSender === true,
   });
 }
 
@@ -244,6 +249,7 @@ export function pendingMessage(
     error: undefined,
     source: 'sent' as const,
     upload,
+    blockedSender: false,
   });
 }
 

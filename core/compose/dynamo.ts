@@ -5,6 +5,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
 import { AttachmentRecordTable } from '../store/attachment-records.js';
+import { BlockTable } from '../store/blocks.js';
 import { ConnectionTable } from '../store/connections.js';
 import { ConversationTable } from '../store/conversations.js';
 import { DeviceTokenTable } from '../store/device-tokens.js';
@@ -83,3 +84,6 @@ export const providerTokenTable = (db: DynamoDBDocumentClient, { tables }: Confi
 
 export const pushThrottleTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
   new PushThrottleTable(db, tables.RateLimits);
+
+export const blockTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new BlockTable(db, tables.Blocks, tables.Conversations);

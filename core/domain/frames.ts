@@ -52,7 +52,8 @@ export function msgDataAckFrame(message: StoredMessage, sessionType: number, seq
   };
 }
 
-export function msgDataFrame(message: StoredMessage): MsgDataFrame {
+/** `blockedSender`: the receiver blocks the sender of this group message (docs/protocol.md "Block"). */
+export function msgDataFrame(message: StoredMessage, view: { blockedSender?: boolean } = {}): MsgDataFrame {
   return {
     type: 'msg_data',
     from_user_id: message.fromUserId,
@@ -62,11 +63,15 @@ export function msgDataFrame(message: StoredMessage): MsgDataFrame {
     msg_type: message.msgType,
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
+    ...(view.blockedSender ? { blocked_sender: true as const } : {}),
   };
 }
 
-/** A message inside a list reply (msg_list, msg_by_ids), with the sender's client_msg_id when it gave one. */
-export function listedMessage(message: StoredMessage): ListedMessage {
+/**
+ * A message inside a list reply (msg_list, msg_by_ids), with the sender's client_msg_id when it gave one, and
+ * `blocked_sender` when the asking user blocks its sender (groups).
+ */
+export function listedMessage(message: StoredMessage, view: { blockedSender?: boolean } = {}): ListedMessage {
   return {
     msg_id: message.msgId,
     from_user_id: message.fromUserId,
@@ -74,6 +79,7 @@ export function listedMessage(message: StoredMessage): ListedMessage {
     msg_type: message.msgType,
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
+    ...(view.blockedSender ? { blocked_sender: true as const } : {}),
   };
 }
 

@@ -23,7 +23,9 @@ export interface RingEntry extends SideCounts {
 export type NumberingResult =
   | { readonly kind: 'numbered'; readonly counter: CounterResult }
   /** The same idempotency key took a msg_id moments ago (a racing duplicate or a prompt resend): none is taken. */
-  | { readonly kind: 'seen'; readonly previous: RingEntry };
+  | { readonly kind: 'seen'; readonly previous: RingEntry }
+  /** The pair is blocked either way (docs/protocol.md "Block"): no msg_id taken, the send is refused. */
+  | { readonly kind: 'blocked' };
 
 /** Where a send with a client_msg_id was numbered: enough to store it, or to ack it again. */
 export interface SentMessageRecord extends RingEntry {

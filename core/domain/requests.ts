@@ -84,6 +84,12 @@ export const DeviceTokenSchema = v.object({
   device_id: v.optional(deviceId),
 });
 
+export const UserBlockSchema = v.object({ action: v.literal('user_block'), seq, user_id: userIdSchema });
+
+export const UserUnblockSchema = v.object({ action: v.literal('user_unblock'), seq, user_id: userIdSchema });
+
+export const BlockListSchema = v.object({ action: v.literal('block_list'), seq, page_token: pageToken });
+
 export const SessionMuteSchema = v.object({
   action: v.literal('session_mute'),
   seq,

@@ -199,6 +199,30 @@ export interface SentMessageStore {
 }
 
 /** Every table's store, as a handler runtime (core/runtime.ts) holds them; a use-case's ports name the ones it uses. */
+/** What a `user_block` did: a new block, one that was there already, or none because the blocker is at the cap. */
+export type BlockOutcome = 'blocked' | 'already' | 'limit';
+
+/**
+ * Blocks (core/store/blocks.ts): who blocks whom, written with the pair's conversation head so that one-to-one sends
+ * are refused by the numbering update itself. The reads are the ones later features reuse (presence, typing).
+ */
+export interface BlockStore {
+  /** `blocker` blocks `blocked`, unless it does already or blocks `max` users. */
+  block(blocker: string, blocked: string, max: number): Promise<BlockOutcome>;
+  /** Lifts the block; false when there was none (nothing changed). */
+  unblock(blocker: string, blocked: string): Promise<boolean>;
+  /** A page of the users `blocker` blocks, in user id order after `after`; `more` when the page was full. */
+  list(blocker: string, after: string | undefined, limit: number): Promise<{ userIds: string[]; more: boolean }>;
+  /** Whether either user blocks the other: one strongly consistent GetItem of the pair's head. */
+  isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** The one-to-one conversations (ids) among these whose pair is blocked either way: one BatchGetItem per 100. */
+  blockedConversations(conversationIds: readonly string[]): Promise<Set<string>>;
+  /** The candidates who block `userId`: one Query of its reverse index, or (blocked by more) one read per candidate. */
+  blockersAmong(userId: string, candidates: readonly string[]): Promise<Set<string>>;
+  /** The others whom `userId` blocks: one BatchGetItem per 100. */
+  blockedAmong(userId: string, others: readonly string[]): Promise<Set<string>>;
+}
+
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly conversations: ConversationStore;
@@ -216,4 +240,5 @@ export interface Stores {
   /** The APNs provider token the push sender's instances share. */
   readonly providerTokens: ProviderTokenStore;
   readonly pushThrottle: PushThrottle;
+  readonly blocks: BlockStore;
 }

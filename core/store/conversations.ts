@@ -60,19 +60,18 @@ export class ConversationTable implements ConversationStore {
       values[':tag'] = key.tag;
       values[':expired'] = input.nowSeconds - IDEMPOTENCY_WINDOW_SECONDS;
     }
+    // A blocked pair (core/store/blocks.ts) takes no msg_id: the block is on this item, so checking it costs nothing.
+    const conditions = senderSide ? ['attribute_not_exists(block_lo) AND attribute_not_exists(block_hi)'] : [];
+    // A slot older than the idempotency window holds no key any more.
+    if (key) conditions.push('(attribute_not_exists(#rk) OR #rk <> :tag OR #rt < :expired)');
     try {
       const result = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { conversation_id: input.conversationId },
           UpdateExpression: `SET ${sets.join(', ')}`,
-          // A slot older than the idempotency window holds no key any more.
-          ...(key
-            ? {
-                ConditionExpression: 'attribute_not_exists(#rk) OR #rk <> :tag OR #rt < :expired',
-                ExpressionAttributeNames: names,
-              }
-            : {}),
+          ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ...(key ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -90,8 +89,10 @@ export class ConversationTable implements ConversationStore {
         },
       };
     } catch (error) {
-      if (!key || !isConditionFailed(error)) throw error;
+      if (!isConditionFailed(error)) throw error;
       const old = conditionFailure(error) ?? {};
+      if (old['block_lo'] === true || old['block_hi'] === true) return { kind: 'blocked' };
+      if (!key) throw error;
       const slot = ringSlot(key.tag);
       return {
         kind: 'seen',

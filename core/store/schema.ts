@@ -36,7 +36,8 @@ export type TableId =
   | 'Groups'
   | 'GroupMembers'
   | 'SentMessages'
-  | 'DeviceTokens';
+  | 'DeviceTokens'
+  | 'Blocks';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -123,6 +124,14 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     sortKey: { name: 'token_key', type: 'S' },
     description:
       "Push tokens (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): one item per token under its user, and each token's owner, so a token belongs to one user.",
+  },
+  Blocks: {
+    id: 'Blocks',
+    envVar: 'BLOCKS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    sortKey: { name: 'entry', type: 'S' },
+    description:
+      "Blocks: the users a user blocks (block_list, the cap's counter) and, under the blocked user, who blocks it (one Query per group message flags the blockers' copies).",
   },
 };
 

@@ -146,6 +146,7 @@ async function numberAndStore(
     nowSeconds,
     ...(send.key ? { key: send.key } : {}),
   });
+  if (numbering.kind === 'blocked') throw blockedSend(send);
   if (numbering.kind === 'seen') return continueEarlierAttempt(ports, send, numbering.previous, undefined, reference);
 
   const { counter } = numbering;
@@ -311,6 +312,14 @@ async function continueEarlierAttempt(
 function checkedResend(send: CheckedSend, stored: MessageRecord): MessageRecord {
   if (stored.msgType !== send.request.msg_type || stored.msgData !== send.request.msg_data) throw reused(send);
   return stored;
+}
+
+/** The same answer whoever blocks whom: the sender learns no more than that the pair is blocked. */
+function blockedSend(send: CheckedSend): FrameError {
+  return new FrameError(
+    'not_allowed',
+    `you cannot send to ${send.request.to_session_id}: one of you has blocked the other`,
+  );
 }
 
 function reused(send: CheckedSend): FrameError {

@@ -18,6 +18,7 @@ import { GatewayUnavailableError } from '../errors.js';
 import { logger } from '../observability.js';
 import type { Clock } from '../ports/clock.js';
 import type {
+  BlockStore,
   ConnectionStore,
   ConversationStore,
   GroupStore,
@@ -37,6 +38,8 @@ export interface DeliverMessagePorts extends UndeliveredPorts {
   readonly sessions: SessionStore;
   readonly conversations: ConversationStore;
   readonly pending: PendingStore;
+  /** Who blocks a group message's sender: their copies are flagged and never pushed. */
+  readonly blocks: Pick<BlockStore, 'blockersAmong'>;
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly config: {
@@ -161,7 +164,12 @@ export async function fanOutGroup(
 ): Promise<DeliveryStats> {
   const groupId = message.toSessionId;
   const members = await ports.groups.members(groupId);
-  await Promise.all([moveSenderReadMark(ports, message), indexMembers(ports, message, members, options.indexedDay)]);
+  // One Query of the sender's reverse block index per message (docs/protocol.md "Block"), not one read per member.
+  const [blockers] = await Promise.all([
+    ports.blocks.blockersAmong(message.fromUserId, members),
+    moveSenderReadMark(ports, message),
+    indexMembers(ports, message, members, options.indexedDay),
+  ]);
   const presence = await ports.presence.connectionsOf(members);
   const targets = [...presence]
     .flatMap(([userId, connectionIds]) => connectionIds.map((connectionId) => ({ userId, connectionId })))
@@ -179,11 +187,17 @@ export async function fanOutGroup(
     }
     const chunk = targets.slice(i, i + FANOUT_CHUNK);
     await recordDeliveries(ports, message, chunk, options.mode);
-    addStats(stats, await postAll(ports, message, chunk));
+    addStats(stats, await postAll(ports, message, chunk, blockers));
   }
   const offline = members.filter((m) => m !== message.fromUserId && !presence.has(m));
   stats.offline = offline.length;
-  await announceUndelivered(ports, message, offline, 'offline');
+  // A blocker is never pushed its blocked member's messages; it finds them (flagged) when it catches up.
+  await announceUndelivered(
+    ports,
+    message,
+    offline.filter((m) => !blockers.has(m)),
+    'offline',
+  );
   await ports.pending.remove(marker);
   return stats;
 }
@@ -218,16 +232,21 @@ async function recordDeliveries(
     );
 }
 
-/** Posts msg_data to each target; a 410 drops the connection, a failure after retries leaves the row for the sweeper. */
+/**
+ * Posts msg_data to each target (flagged `blocked_sender` for the users in `blockers`); a 410 drops the connection, a
+ * failure after retries leaves the row for the sweeper.
+ */
 async function postAll(
   ports: DeliverMessagePorts,
   message: StoredMessage,
   targets: readonly Target[],
+  blockers: ReadonlySet<string> = new Set(),
 ): Promise<DeliveryStats> {
   const frame = msgDataFrame(message);
+  const flagged = msgDataFrame(message, { blockedSender: true });
   const stats = emptyStats();
   await forEachWithConcurrency(targets, ports.config.fanoutConcurrency, async (target) => {
-    addStats(stats, await postOne(ports, target, frame));
+    addStats(stats, await postOne(ports, target, blockers.has(target.userId) ? flagged : frame));
   });
   return stats;
 }

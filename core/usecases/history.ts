@@ -3,13 +3,37 @@
  * hold as many messages as fit in one frame and say how to go on (`has_more`, `remaining_msg_ids`).
  */
 import { listedMessage, type ListedMessage } from '../domain/frames.js';
+import { SessionType } from '../domain/ids.js';
+import type { MessageRecord } from '../domain/message.js';
 import { fitItems } from '../domain/reply-size.js';
-import type { GroupStore, MessageStore } from '../ports/stores.js';
-import { resolveConversation } from './conversation-access.js';
+import type { BlockStore, GroupStore, MessageStore } from '../ports/stores.js';
+import { resolveConversation, type ConversationRef } from './conversation-access.js';
 
 export interface HistoryPorts {
   readonly messages: MessageStore;
   readonly groups: GroupStore;
+  /** Whom the reader blocks among a group page's senders: those messages are flagged `blocked_sender`. */
+  readonly blocks: Pick<BlockStore, 'blockedAmong'>;
+}
+
+/**
+ * The messages as the reader sees them: in a group, those of a sender the reader blocks carry `blocked_sender` (one
+ * BatchGetItem of the page's distinct senders, at most 100); a one-to-one history is shown as stored.
+ */
+async function listedFor(
+  ports: HistoryPorts,
+  userId: string,
+  conversation: ConversationRef,
+  messages: readonly MessageRecord[],
+): Promise<ListedMessage[]> {
+  const blocked =
+    conversation.sessionType === SessionType.Group && messages.length > 0
+      ? await ports.blocks.blockedAmong(
+          userId,
+          messages.map((m) => m.fromUserId),
+        )
+      : new Set<string>();
+  return messages.map((m) => listedMessage(m, { blockedSender: blocked.has(m.fromUserId) }));
 }
 
 interface SessionRequest {
@@ -38,7 +62,7 @@ export async function listMessages(
     request.msg_id_begin,
     request.msg_cnt + 1,
   );
-  const { fitted } = fitItems(messages.slice(0, request.msg_cnt).map(listedMessage));
+  const { fitted } = fitItems(await listedFor(ports, userId, conversation, messages.slice(0, request.msg_cnt)));
   return {
     session_id: request.session_id,
     session_type: request.session_type,
@@ -69,7 +93,8 @@ export async function messagesByIds(
   const messages = await ports.messages.getMany(
     request.msg_ids.map((msgId) => ({ conversationId: conversation.conversationId, msgId })),
   );
-  const { fitted, rest } = fitItems(messages.sort((a, b) => b.msgId - a.msgId).map(listedMessage));
+  const sorted = messages.sort((a, b) => b.msgId - a.msgId);
+  const { fitted, rest } = fitItems(await listedFor(ports, userId, conversation, sorted));
   return {
     session_id: request.session_id,
     session_type: request.session_type,

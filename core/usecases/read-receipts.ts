@@ -5,7 +5,7 @@
  */
 import { FrameError } from '../errors.js';
 import type { Gateway } from '../ports/gateway.js';
-import type { GroupStore, MessageStore, PresenceStore, SessionStore } from '../ports/stores.js';
+import type { BlockStore, GroupStore, MessageStore, PresenceStore, SessionStore } from '../ports/stores.js';
 import { resolveConversation } from './conversation-access.js';
 import { notifyUsers } from './notify.js';
 
@@ -15,6 +15,8 @@ export interface ReadReceiptPorts {
   readonly presence: PresenceStore;
   readonly gateway: Gateway;
   readonly groups: GroupStore;
+  /** A blocked pair (either way) gets no receipts from each other. */
+  readonly blocks: Pick<BlockStore, 'isBlockedEitherWay'>;
   readonly config: { readonly fanoutConcurrency: number };
 }
 
@@ -54,10 +56,19 @@ export async function markRead(
       notifyUsers(ports, [caller.userId], { type: 'msg_read_notify', ...fields }, caller.connectionId),
       // Receipts go to the peer of a single chat; a group read would be a fan-out to every member, as TeamTalk
       // has none, neither do we.
-      conversation.peerSide === undefined
-        ? 0
-        : notifyUsers(ports, [request.session_id], { type: 'msg_read_receipt', ...fields }),
+      conversation.peerSide === undefined ? 0 : sendReceipt(ports, caller.userId, request.session_id, fields),
     ]);
   }
   return moved;
+}
+
+/** The peer's receipt, unless either of the pair blocks the other (one GetItem of the pair's head). */
+async function sendReceipt(
+  ports: ReadReceiptPorts,
+  readerId: string,
+  peerId: string,
+  fields: { user_id: string; session_id: string; session_type: number; msg_id: number },
+): Promise<void> {
+  if (await ports.blocks.isBlockedEitherWay(readerId, peerId)) return;
+  await notifyUsers(ports, [peerId], { type: 'msg_read_receipt', ...fields });
 }

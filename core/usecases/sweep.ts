@@ -6,23 +6,27 @@
  *   a sweep that dies in between announces it again rather than never;
  * - a fan-out marker that came due (a group fan-out cut short): the fan-out is resumed;
  * - a token expiry: the connection is kicked (`token_expired`) and closed.
+ * Blocks (docs/protocol.md "Block") hold here too: a one-to-one delivery between a pair blocked since is dropped (no
+ * post, no push); a group delivery to a user who blocks the sender is posted flagged `blocked_sender` and never pushed.
  * Every row is handled on its own (one failing row does not stop the others), and the sweep stops between pages when
  * its time budget is spent, leaving the rest for the next run: a backlog is worked off over several runs, never lost
  * to a timeout.
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { msgDataFrame, type MsgDataFrame } from '../domain/frames.js';
-import type { MessageRecord } from '../domain/message.js';
+import { isGroupMsgType, type MessageRecord } from '../domain/message.js';
 import { GatewayUnavailableError } from '../errors.js';
 import { logger } from '../observability.js';
 import type { DueItem, FanoutMarker, PendingDelivery, TokenExpiry } from '../domain/pending-delivery.js';
-import type { MessageStore } from '../ports/stores.js';
+import type { BlockStore, MessageStore } from '../ports/stores.js';
 import { dropGoneConnection, kickConnection } from './connections.js';
 import { FANOUT_DEADLINE_MS, fanOutGroup, type DeliverMessagePorts } from './deliver-message.js';
 import { undeliveredDetails } from './undelivered.js';
 
 export interface SweepPorts extends DeliverMessagePorts {
   readonly messages: MessageStore;
+  /** Which one-to-one pairs are blocked (their deliveries dropped), who blocks a group sender (flagged, not pushed). */
+  readonly blocks: Pick<BlockStore, 'blockersAmong' | 'blockedConversations'>;
   readonly config: DeliverMessagePorts['config'] & { readonly maxDeliveryAttempts: number };
 }
 
@@ -50,6 +54,8 @@ export interface SweepStats {
   fanoutsResumed: number;
   /** Connections kicked because their token expired. */
   expired: number;
+  /** One-to-one deliveries dropped because the pair is blocked now. */
+  blocked: number;
   /** Rows whose handling failed: left for the next sweep. */
   failed: number;
   /** False when the time budget ran out with due rows left. */
@@ -68,6 +74,7 @@ export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Prom
     deferred: 0,
     fanoutsResumed: 0,
     expired: 0,
+    blocked: 0,
     failed: 0,
     complete: true,
   };
@@ -86,7 +93,8 @@ export async function sweep(ports: SweepPorts, options: SweepOptions = {}): Prom
   return stats;
 }
 
-type GivenUp = { delivery: PendingDelivery; message: MessageRecord | undefined };
+/** `blockedSender`: the receiver blocks the sender of this group message: flagged when posted, never pushed. */
+type GivenUp = { delivery: PendingDelivery; message: MessageRecord | undefined; blockedSender?: boolean };
 
 async function sweepPage(
   ports: SweepPorts,
@@ -119,20 +127,62 @@ async function sweepDeliveries(
       (m) => [messageKey(m), m],
     ),
   );
+  const blocked = await blockedDeliveries(ports, deliveries, messages);
   // Rows of one connection in order, so a connection found gone is dropped once and not posted to again.
   const byConnection = new Map<string, PendingDelivery[]>();
   for (const d of deliveries) byConnection.set(d.connectionId, [...(byConnection.get(d.connectionId) ?? []), d]);
   await forEachWithConcurrency([...byConnection.values()], ports.config.fanoutConcurrency, async (rows) => {
     for (const delivery of rows) {
       const message = messages.get(messageKey(delivery));
-      if (!message || delivery.attempts >= ports.config.maxDeliveryAttempts) {
-        givenUp.push({ delivery, message });
+      if (blocked.dropped.has(delivery)) {
+        await isolated(stats, delivery, async () => {
+          await ports.pending.remove(delivery);
+          stats.blocked++;
+        });
         continue;
       }
-      const outcome = await isolated(stats, delivery, () => redeliver(ports, delivery, msgDataFrame(message), stats));
+      const blockedSender = blocked.flagged.has(delivery);
+      if (!message || delivery.attempts >= ports.config.maxDeliveryAttempts) {
+        givenUp.push({ delivery, message, blockedSender });
+        continue;
+      }
+      const frame = msgDataFrame(message, { blockedSender });
+      const outcome = await isolated(stats, delivery, () => redeliver(ports, delivery, frame, stats));
       if (outcome === 'gone') return;
     }
   });
+}
+
+/**
+ * The page's deliveries a block concerns: one-to-one rows to the peer of a pair blocked either way (`dropped`: one
+ * BatchGetItem of the pairs' heads), and group rows to a user who blocks the sender (`flagged`: one Query per sender).
+ * Rows to the sender's own other connections are not concerned.
+ */
+async function blockedDeliveries(
+  ports: SweepPorts,
+  deliveries: readonly PendingDelivery[],
+  messages: ReadonlyMap<string, MessageRecord>,
+): Promise<{ dropped: Set<PendingDelivery>; flagged: Set<PendingDelivery> }> {
+  const single: PendingDelivery[] = [];
+  const groupBySender = new Map<string, PendingDelivery[]>();
+  for (const delivery of deliveries) {
+    const message = messages.get(messageKey(delivery));
+    if (!message || delivery.userId === message.fromUserId) continue;
+    if (!isGroupMsgType(message.msgType)) single.push(delivery);
+    else groupBySender.set(message.fromUserId, [...(groupBySender.get(message.fromUserId) ?? []), delivery]);
+  }
+  const blockedPairs = await ports.blocks.blockedConversations(single.map((d) => d.conversationId));
+  const flagged = new Set<PendingDelivery>();
+  await Promise.all(
+    [...groupBySender].map(async ([senderId, rows]) => {
+      const blockers = await ports.blocks.blockersAmong(
+        senderId,
+        rows.map((d) => d.userId),
+      );
+      for (const d of rows) if (blockers.has(d.userId)) flagged.add(d);
+    }),
+  );
+  return { dropped: new Set(single.filter((d) => blockedPairs.has(d.conversationId))), flagged };
 }
 
 /** Posts first, counts after: a crash in between redelivers once more rather than counting a try never made. */
@@ -172,8 +222,8 @@ async function redeliver(
  */
 async function giveUp(ports: SweepPorts, givenUp: readonly GivenUp[], stats: SweepStats): Promise<void> {
   const byMessage = new Map<string, { message: MessageRecord; receivers: Set<string> }>();
-  for (const { delivery, message } of givenUp) {
-    if (!message || delivery.userId === message.fromUserId) continue;
+  for (const { delivery, message, blockedSender } of givenUp) {
+    if (!message || delivery.userId === message.fromUserId || blockedSender) continue;
     const entry = byMessage.get(messageKey(message)) ?? { message, receivers: new Set<string>() };
     entry.receivers.add(delivery.userId);
     byMessage.set(messageKey(message), entry);

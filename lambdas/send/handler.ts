@@ -9,6 +9,7 @@ import type { Adapters } from '../../core/compose/adapters.js';
 import { attachmentBucket } from '../../core/compose/attachments.js';
 import {
   attachmentRecordTable,
+  blockTable,
   connectionTable,
   conversationTable,
   documentClient,
@@ -59,6 +60,7 @@ export function sendHandlerPorts(adapters: Adapters): SendMessagePorts {
     connections: connectionTable(db, config),
     presence: presenceTable(db, config),
     pending: pendingDeliveryTable(db, config),
+    blocks: blockTable(db, config),
   };
 }
 

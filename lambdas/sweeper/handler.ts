@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
 import {
+  blockTable,
   connectionTable,
   conversationTable,
   documentClient,
@@ -35,6 +36,7 @@ export function sweeperHandlerPorts(adapters: Adapters): SweepPorts {
     sessions: sessionTable(db, config),
     conversations: conversationTable(db, config),
     pending: pendingDeliveryTable(db, config),
+    blocks: blockTable(db, config),
   };
 }
 

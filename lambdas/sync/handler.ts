@@ -14,6 +14,7 @@ import {
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
 import {
+  blockTable,
   conversationTable,
   documentClient,
   groupTables,
@@ -30,7 +31,16 @@ import { recentSessions, removeSession, unreadCounts } from '../../core/usecases
 
 export type SyncHandlerPorts = Pick<
   Runtime,
-  'config' | 'clock' | 'gateway' | 'rateLimits' | 'messages' | 'groups' | 'sessions' | 'conversations' | 'presence'
+  | 'config'
+  | 'clock'
+  | 'gateway'
+  | 'rateLimits'
+  | 'messages'
+  | 'groups'
+  | 'sessions'
+  | 'conversations'
+  | 'presence'
+  | 'blocks'
 >;
 
 /** DynamoDB (the read side's tables, RateLimits for the budgets) and @connections: no S3, no EventBridge. */
@@ -47,6 +57,7 @@ export function syncHandlerPorts(adapters: Adapters): SyncHandlerPorts {
     sessions: sessionTable(db, config),
     conversations: conversationTable(db, config),
     presence: presenceTable(db, config),
+    blocks: blockTable(db, config),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type Conversation,
   type KickFrame,
 } from 'teamtalk-serverless-client';
+import { loadBlocks } from './blocks.js';
 import { ui } from './dom.js';
 import { enablePush } from './push.js';
 import {
@@ -131,6 +132,7 @@ export async function logIn(userId: string): Promise<void> {
     await store.start();
     if (page.current && store === page.store) void openConversation(page.current);
     void enablePush(chat).catch(() => undefined);
+    void loadBlocks(redraw).catch(report);
   } catch (error) {
     if (store === page.store) showStatus(chat.connection, error instanceof Error ? error.message : String(error));
   }

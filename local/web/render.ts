@@ -12,6 +12,7 @@ import {
   type ConversationState,
   type SessionSummary,
 } from 'teamtalk-serverless-client';
+import { markBlockedSender, renderBlockControl } from './blocks.js';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page } from './state.js';
@@ -72,6 +73,7 @@ function renderItem(message: ChatMessage, conversation: ConversationState): HTML
   if (message.clientMsgId !== undefined) data['clientMsgId'] = message.clientMsgId;
   if (message.error !== undefined) data['errorCode'] = message.error.code;
   else delete data['errorCode'];
+  markBlockedSender(element, message);
   const meta = element.firstElementChild as HTMLElement;
   meta.textContent = [
     message.fromMe ? 'you' : message.fromUserId,
@@ -204,6 +206,7 @@ export function renderConversation(
   if (atBottom) list.scrollTop = list.scrollHeight;
   ui.conversation.textContent = conversationHeading(snapshot, state);
   ui.removeSession.hidden = !page.me || page.current?.type !== 'peer' || !sessionOf(snapshot, page.current);
+  renderBlockControl();
   const canSend = page.store !== undefined;
   ui.input.disabled = !canSend;
   ui.send.disabled = !canSend;

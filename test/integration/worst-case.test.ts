@@ -84,10 +84,11 @@ const BOUNDS: Record<string, (m: number, c: number) => Cost> = {
     posts: 2 * c,
   }),
   // rate, counter, claim, message 5, marker 2, sender mark, index 2M + mark, pending M·C; membership, member count
-  // (½, eventually consistent), members, presence.
+  // (½, eventually consistent), members, presence, the sender's blockers (1: a strongly consistent Query, which
+  // DynamoDB Local counts as 0 when empty).
   'msg_data, group (4 KB, first message of the day)': (m, c) => ({
     writeUnits: 12 + 2 * m + m * c,
-    readUnits: 2.5 + m + Math.ceil(m / 50),
+    readUnits: 3.5 + m + Math.ceil(m / 50),
     posts: 1 + m * c,
   }),
   'msg_data_ack, 100 ids': () => ({ writeUnits: 200, readUnits: 100, posts: 0 }),
@@ -110,6 +111,9 @@ const BOUNDS: Record<string, (m: number, c: number) => Cost> = {
   'group_list, a page (100 groups)': () => ({ writeUnits: 1, readUnits: 60, posts: 1 }),
   'group_info, M members': (m) => ({ writeUnits: 1, readUnits: 2 + Math.ceil(m / 50), posts: 1 }),
   'device_token (1,024 characters, the user at its cap)': () => ({ writeUnits: 10, readUnits: 6, posts: 1 }),
+  // rate 1; a transaction of 4 small items (the blocker's row, the reverse row, the cap's counter, the pair's head):
+  // 2 units each.
+  'user_block (or user_unblock)': () => ({ writeUnits: 9, readUnits: 0, posts: 1 }),
 };
 
 function expectWithin(route: string, cost: Cost, m = GROUP_MEMBERS, c = 1): void {
@@ -235,6 +239,11 @@ describe('worst case of one frame per route, at the largest input the limits all
       'device_token (1,024 characters, the user at its cap)',
       await call('devices', 'dave', 'dave-c', { action: 'device_token', token: 'u'.repeat(1024), platform: 'android' }),
     );
+    expectWithin(
+      'user_block (or user_unblock)',
+      await call('blocks', 'dave', 'dave-c', { action: 'user_block', user_id: `u${'x'.repeat(127)}` }),
+    );
+    expect(lastReply('dave-c')).toMatchObject({ type: 'user_block' });
   }, 300_000);
 });
 
@@ -302,6 +311,11 @@ describe('the most one user can cost in an hour, at the defaults', () => {
       [
         'other writing requests (msg_read_ack, the most costly)',
         dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)),
+        perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond),
+      ],
+      [
+        'user_block / user_unblock (write budget; a transaction of 4 items)',
+        dollars(BOUNDS['user_block (or user_unblock)']!(0, c)),
         perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond),
       ],
       [

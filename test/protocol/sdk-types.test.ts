@@ -13,6 +13,7 @@ import type * as schemas from '../../core/domain/requests.js';
 import type { downloadUrl, requestUpload } from '../../core/usecases/attachments.js';
 import type { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../core/usecases/groups.js';
 import type { latestMsgId, listMessages, messagesByIds } from '../../core/usecases/history.js';
+import type { blockUser, listBlocks, unblockUser } from '../../core/usecases/blocks.js';
 import type { muteSession } from '../../core/usecases/session-mute.js';
 import type { recentSessions, removeSession, unreadCounts } from '../../core/usecases/sessions.js';
 import type { registerDeviceToken } from '../../core/usecases/device-tokens.js';
@@ -71,6 +72,9 @@ interface Server {
   session_mute: { request: RequestOf<typeof schemas.SessionMuteSchema>; reply: Result<typeof muteSession> };
   attachment_upload: { request: RequestOf<typeof AttachmentUploadSchema>; reply: Result<typeof requestUpload> };
   attachment_url: { request: RequestOf<typeof AttachmentUrlSchema>; reply: Result<typeof downloadUrl> };
+  user_block: { request: RequestOf<typeof schemas.UserBlockSchema>; reply: Result<typeof blockUser> };
+  user_unblock: { request: RequestOf<typeof schemas.UserUnblockSchema>; reply: Result<typeof unblockUser> };
+  block_list: { request: RequestOf<typeof schemas.BlockListSchema>; reply: Result<typeof listBlocks> };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
@@ -106,6 +110,9 @@ describe("the SDK's request types", () => {
       'session_mute',
       'attachment_upload',
       'attachment_url',
+      'user_block',
+      'user_unblock',
+      'block_list',
     ] satisfies Checked[];
     expect(CLIENT_ACTIONS.filter((a) => !checked.includes(a))).toEqual(['msg_data', 'msg_data_ack', 'heartbeat']);
   });
