@@ -72,6 +72,10 @@ export interface Config {
   readonly attachmentUrlTtlSeconds: number;
   /** Bytes of attachments one user may store (per quota period: for ever, or retention + 1 day). */
   readonly maxAttachmentBytesPerUser: number;
+  /** Reports one user may file per UTC day. */
+  readonly maxReportsPerDay: number;
+  /** Words a text message may not contain (case-insensitive, whole words; core/domain/content-filter.ts); empty: off. */
+  readonly contentFilterWords: readonly string[];
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -107,6 +111,8 @@ export const ENV = {
   maxAudioBytes: 'MAX_AUDIO_BYTES',
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
   maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
+  maxReportsPerDay: 'MAX_REPORTS_PER_DAY',
+  contentFilterWords: 'CONTENT_FILTER_WORDS',
 } as const;
 
 export const DEFAULTS = {
@@ -136,6 +142,7 @@ export const DEFAULTS = {
   maxAudioBytes: LIMIT_DEFAULTS.maxAudioBytes,
   attachmentUrlTtlSeconds: 300,
   maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
+  maxReportsPerDay: LIMIT_DEFAULTS.maxReportsPerDay,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -173,6 +180,14 @@ function webPushAllowlist(raw: string | undefined): readonly string[] {
     .filter((e) => e !== '');
   checkAllowlist(entries);
   return entries;
+}
+
+/** CONTENT_FILTER_WORDS: words separated by newlines or commas, blanks dropped. */
+function parseWordList(raw: string | undefined): readonly string[] {
+  return (raw ?? '')
+    .split(/[\n,]/)
+    .map((w) => w.trim())
+    .filter((w) => w !== '');
 }
 
 const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
@@ -240,5 +255,7 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
       MAX_ATTACHMENT_URL_TTL_SECONDS,
     ),
     maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
+    maxReportsPerDay: positiveInt(env, ENV.maxReportsPerDay, DEFAULTS.maxReportsPerDay),
+    contentFilterWords: parseWordList(env[ENV.contentFilterWords]),
   };
 }

@@ -18,6 +18,8 @@ export const FUNCTION_IDS = [
   'default',
   'sweeper',
   'attachments',
+  'reports',
+  'exports',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -51,6 +53,8 @@ export const ACTION_ROUTES = {
   session_mute: 'groups',
   attachment_upload: 'attachments',
   attachment_url: 'attachments',
+  report: 'reports',
+  account_export: 'reports',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -80,4 +80,9 @@ export const LIMIT_DEFAULTS = {
    * message retention per retention period + 1 day. A second conversation referencing an attachment adds nothing.
    */
   maxAttachmentBytesPerUser: 10_737_418_240,
+  /** Reports one user may file per UTC day (docs/moderation.md); a repeated report of the same target takes none. */
+  maxReportsPerDay: 20,
 } as const;
+
+/** Longest `text` of a `report`, in characters. */
+export const MAX_REPORT_TEXT_CHARS = 1000;

@@ -36,7 +36,8 @@ export type TableId =
   | 'Groups'
   | 'GroupMembers'
   | 'SentMessages'
-  | 'DeviceTokens';
+  | 'DeviceTokens'
+  | 'Reports';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -123,6 +124,13 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     sortKey: { name: 'token_key', type: 'S' },
     description:
       "Push tokens (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): one item per token under its user, and each token's owner, so a token belongs to one user.",
+  },
+  Reports: {
+    id: 'Reports',
+    envVar: 'REPORTS_TABLE',
+    partitionKey: { name: 'report_id', type: 'S' },
+    description:
+      'User reports of messages and users (docs/moderation.md): one item per reporter and target, with a snapshot of what was reported and its status.',
   },
 };
 

@@ -9,7 +9,10 @@
 import type * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import type { AttachmentUploadSchema, AttachmentUrlSchema } from '../../core/domain/attachment-requests.js';
+import type { AccountExportSchema, ReportSchema } from '../../core/domain/report.js';
 import type * as schemas from '../../core/domain/requests.js';
+import type { requestExport } from '../../core/usecases/account-export.js';
+import type { fileReport } from '../../core/usecases/report.js';
 import type { downloadUrl, requestUpload } from '../../core/usecases/attachments.js';
 import type { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../core/usecases/groups.js';
 import type { latestMsgId, listMessages, messagesByIds } from '../../core/usecases/history.js';
@@ -71,6 +74,11 @@ interface Server {
   session_mute: { request: RequestOf<typeof schemas.SessionMuteSchema>; reply: Result<typeof muteSession> };
   attachment_upload: { request: RequestOf<typeof AttachmentUploadSchema>; reply: Result<typeof requestUpload> };
   attachment_url: { request: RequestOf<typeof AttachmentUrlSchema>; reply: Result<typeof downloadUrl> };
+  report: { request: RequestOf<typeof ReportSchema>; reply: { report_id: Result<typeof fileReport> } };
+  account_export: {
+    request: RequestOf<typeof AccountExportSchema>;
+    reply: { export_id: Result<typeof requestExport> };
+  };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
