@@ -96,7 +96,7 @@ describe('report', () => {
     const ids = t.gateway
       .framesTo('bob-c')
       .filter((f) => f.type === 'report')
-      .map((f) => f['report_id']);
+      .map((f) => (f as Record<string, unknown>)['report_id']);
     expect(ids).toHaveLength(2);
     expect(new Set(ids).size).toBe(1);
     expect(await t.items('Reports')).toHaveLength(1);
