@@ -5,7 +5,6 @@
  * events; the push rule matches other detail types only.
  */
 import * as v from 'valibot';
-import type { ExportJob } from '../ports/moderation.js';
 
 export const MODERATION_EVENT_SOURCE = 'teamtalk-serverless';
 export const REPORT_FILED_DETAIL_TYPE = 'Report Filed';
@@ -21,7 +20,7 @@ const ExportJobSchema = v.object({
 });
 
 /** The export job of an `Account Export Requested` event as the worker gets it (EventBridge's envelope). */
-export function exportJobOf(event: unknown): ExportJob {
+export function exportJobOf(event: unknown): v.InferOutput<typeof ExportJobSchema> {
   const detail = (event as { detail?: unknown } | undefined)?.detail;
   return v.parse(ExportJobSchema, detail);
 }

@@ -114,6 +114,8 @@ describe("the SDK's request types", () => {
       'session_mute',
       'attachment_upload',
       'attachment_url',
+      'report',
+      'account_export',
     ] satisfies Checked[];
     expect(CLIENT_ACTIONS.filter((a) => !checked.includes(a))).toEqual(['msg_data', 'msg_data_ack', 'heartbeat']);
   });
