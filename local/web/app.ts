@@ -16,7 +16,7 @@
  * #unread-total[data-unread], #sessions > li[data-session-id][data-session-type][data-unread][data-selected] > button
  * (opens the conversation); groups: #group-form, #group-name, #group-members, #create-group, #group-panel[data-group-id]
  * [data-owner], #group-member-list > li[data-user-id][data-owner], #group-add-member, #add-member, #leave-group,
- * #group-events > li[data-change-type][data-user-ids].
+ * #group-events > li[data-change-type][data-user-ids]; reporting and export: safety.ts.
  * `?user=alice&peer=bob` (or `&group=<group id>`) in the page URL fills the form and connects; `&ws=<url>` connects
  * to another WebSocket URL.
  */
@@ -38,6 +38,7 @@ import {
   sendMessage,
 } from './actions.js';
 import { wireAttachments } from './attachments.js';
+import { wireSafety } from './safety.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
 import { page } from './state.js';
@@ -140,6 +141,7 @@ function startFromUrl(): void {
 
 wire();
 wireAttachments();
+wireSafety();
 startFromUrl();
 redraw();
 redrawSessions();
