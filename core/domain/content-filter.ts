@@ -8,13 +8,13 @@ import { MsgType } from '../../protocol/frames.js';
 
 const compiled = new WeakMap<readonly string[], RegExp>();
 
-const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The expression of a word list: a listed word with no letter, digit or underscore on either side. */
 function matcherOf(words: readonly string[]): RegExp {
   let matcher = compiled.get(words);
   if (!matcher) {
-    matcher = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${words.map(escape).join('|')})(?![\\p{L}\\p{N}_])`, 'iu');
+    matcher = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${words.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}_])`, 'iu');
     compiled.set(words, matcher);
   }
   return matcher;
