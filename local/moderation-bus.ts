@@ -1,6 +1,7 @@
 /**
  * Local mode's moderation bus (the ModerationPublisher port): report events and `Account Export Ready` notices are
- * kept in memory (tests read them; `npm start` logs them), and an export job runs the export worker's handler
+ * kept in memory (tests read them; `npm start` logs reports; a ready notice goes to the local push sender when push
+ * is on), and an export job runs the export worker's handler
  * in-process at once, as EventBridge's rule would invoke it on AWS. `drain()` waits for the jobs in flight.
  */
 import type { Report } from '../core/domain/report.js';
@@ -14,7 +15,11 @@ export class LocalModerationBus implements ModerationPublisher {
   private worker: ExportWorker | undefined;
   private readonly running = new Set<Promise<unknown>>();
 
-  constructor(private readonly log: (message: string, fields: Record<string, unknown>) => void = () => undefined) {}
+  constructor(
+    private readonly log: (message: string, fields: Record<string, unknown>) => void = () => undefined,
+    /** Where `Account Export Ready` goes besides the list (local mode with push: its push sender). */
+    private readonly pushExportReady?: (detail: ExportReadyDetail) => void,
+  ) {}
 
   /** The export worker's handler, once composed. */
   setWorker(worker: ExportWorker): void {
@@ -37,6 +42,7 @@ export class LocalModerationBus implements ModerationPublisher {
 
   async exportReady(detail: ExportReadyDetail): Promise<void> {
     this.exportsReady.push(detail);
+    this.pushExportReady?.(detail);
   }
 
   async drain(): Promise<void> {

@@ -31,6 +31,7 @@ import {
   type RuntimeOptions,
 } from '../core/compose/adapters.js';
 import { type FunctionId, ROUTES } from '../core/routes.js';
+import { EXPORT_READY_DETAIL_TYPE } from '../core/domain/push.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
@@ -222,7 +223,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env = { ...env, [ENV.webPushEndpointAllowlist]: push.webPushAllowlist.join(',') };
     }
     const runtime = createRuntime(env); // not a function's: no meter, no guard
-    const moderation = new LocalModerationBus((message, fields) => options.logger?.info(message, fields));
+    const moderation = new LocalModerationBus(
+      (message, fields) => options.logger?.info(message, fields),
+      push ? (detail) => push.publishEvent(EXPORT_READY_DETAIL_TYPE, detail) : undefined,
+    );
     cleanups.push(() => moderation.drain());
     const adaptersOf = (fnId: HandlerFunctionId) =>
       adaptersFrom(env, {

@@ -9,8 +9,8 @@ import * as v from 'valibot';
 export const MODERATION_EVENT_SOURCE = 'teamtalk-serverless';
 export const REPORT_FILED_DETAIL_TYPE = 'Report Filed';
 export const EXPORT_REQUESTED_DETAIL_TYPE = 'Account Export Requested';
-/** An export is ready for a user with no open connection (detail: user_id, export_id, expires_at; never the URL). */
-export const EXPORT_READY_DETAIL_TYPE = 'Account Export Ready';
+/** An export is ready for a user with no open connection: the push hook's (core/domain/push.ts). */
+export { EXPORT_READY_DETAIL_TYPE } from './push.js';
 
 const ExportJobSchema = v.object({
   user_id: v.string(),

@@ -98,13 +98,23 @@ describe('report and account_export end to end', () => {
     expect((await fetch(String(readyAgain['url']))).status).toBe(200);
   });
 
-  it('a user with no open connection gets the push hook’s notice, without the URL', async () => {
-    t = await startTestStack();
+  it('a user with no open connection gets a push through the push hook, without the URL', async () => {
+    t = await startTestStack({ push: { sleep: async () => undefined } });
+    const erin = await t.connect('erin');
+    expect(await ask(erin, { action: 'device_token', token: 'erin-fcm', platform: 'android' })).toMatchObject({
+      type: 'device_token',
+    });
+    await erin.client.close();
     const day = Math.floor(Date.now() / 86_400_000);
     await t.stack.moderation.startExport({ user_id: 'erin', export_id: 'x_offline', day });
     await t.stack.moderation.drain();
     expect(t.stack.moderation.exportsReady).toEqual([
       { user_id: 'erin', export_id: 'x_offline', expires_at: expect.any(Number) },
     ]);
+    const push = t.stack.push!;
+    await push.settled();
+    expect(push.fcm.sent.map((r) => r.token)).toEqual(['erin-fcm']);
+    expect(JSON.stringify(push.fcm.sent)).toContain('x_offline');
+    expect(JSON.stringify(push.fcm.sent)).not.toContain('http');
   });
 });
