@@ -158,12 +158,13 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   reports: {
     // report: a group message's membership, the message or the pair's newest ones (snapshot), the report's conditional
     // put (GetItem first: a repeat writes nothing), the daily cap (RateLimits); account_export: the day's claim in
-    // the user's Sessions partition (PutItem; UpdateItem: a stale claim taken again).
+    // the user's Sessions partition (PutItem; UpdateItem: a stale claim taken again; DeleteItem: a claim whose job
+    // could not be started).
     tables: {
       Reports: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       Messages: ['dynamodb:GetItem', 'dynamodb:Query'],
       GroupMembers: ['dynamodb:GetItem'],
-      Sessions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Sessions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,

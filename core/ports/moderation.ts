@@ -27,6 +27,8 @@ export interface ExportClaimStore {
   claim(userId: string, day: number, exportId: string, nowS: number): Promise<{ claim: ExportClaim; fresh: boolean }>;
   /** Takes a claim still pending since before `staleBeforeS` again; false when it is ready or not stale. */
   retake(claim: ExportClaim, staleBeforeS: number, nowS: number): Promise<boolean>;
+  /** Removes this claim (only if it is still this export's): its job could not be started. */
+  release(claim: Pick<ExportClaim, 'userId' | 'day' | 'exportId'>): Promise<void>;
   markReady(claim: Pick<ExportClaim, 'userId' | 'day'>, objectKey: string, nowS: number): Promise<void>;
 }
 

@@ -3,10 +3,12 @@
  * PutItem claims the day's export (`attribute_not_exists`), and a second request that day reads the first's id from
  * the failure (ALL_OLD, no read first), so it answers the same export_id and starts nothing. The job marks the claim
  * ready when the JSON is written. A claim still pending after EXPORT_STALE_SECONDS (its job died: the worker's
- * invocation failed into its dead-letter queue) may be taken again by a new request, which restarts the same export.
+ * invocation failed into its dead-letter queue) may be taken again by a new request, which restarts the same export;
+ * a fresh claim whose job could not be handed over (the bus refused it) is released, so the refused request leaves
+ * nothing behind.
  * TTL removes a claim two days after its day, so the rule never needs a sweep.
  */
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ExportClaim, ExportClaimStore } from '../ports/moderation.js';
 import { conditionFailure, isConditionFailed } from './document-client.js';
 
@@ -65,6 +67,21 @@ export class ExportClaimTable implements ExportClaimStore {
       ':pending': 'pending',
       ':stale': staleBeforeS,
     });
+  }
+
+  async release(claim: Pick<ExportClaim, 'userId' | 'day' | 'exportId'>): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { user_id: claim.userId, session_key: claimKey(claim.day) },
+          ConditionExpression: 'export_id = :id',
+          ExpressionAttributeValues: { ':id': claim.exportId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
   }
 
   async markReady(claim: Pick<ExportClaim, 'userId' | 'day'>, objectKey: string, nowS: number): Promise<void> {

@@ -49,7 +49,13 @@ export async function requestExport(ports: RequestExportPorts, userId: string): 
   if (claim.status === 'ready') {
     // Written already: only a fresh URL, to the asking user's connections (or a push), not a second export.
     await ports.moderation.startExport({ ...job, resend: true });
-  } else if (fresh || (await ports.exportClaims.retake(claim, nowS - EXPORT_STALE_SECONDS, nowS))) {
+  } else if (fresh) {
+    // A refused request leaves nothing stored: without its job the claim would block the day's export.
+    await ports.moderation.startExport(job).catch(async (error: unknown) => {
+      await ports.exportClaims.release(claim);
+      throw error;
+    });
+  } else if (await ports.exportClaims.retake(claim, nowS - EXPORT_STALE_SECONDS, nowS)) {
     await ports.moderation.startExport(job);
   }
   return claim.exportId;

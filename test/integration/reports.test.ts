@@ -162,3 +162,43 @@ describe('report', () => {
     expect(await t.items('Reports')).toHaveLength(1);
   });
 });
+
+describe('account_export request', () => {
+  beforeEach(async () => {
+    t = await createTestRuntime();
+    bus = new RecordingModeration();
+  });
+
+  const ask = async (moderation: ModerationPublisher) => {
+    await requestAs(createReportsHandler({ ...t.runtime, moderation }), 'alice', { action: 'account_export', seq: 2 });
+    return t.gateway.framesTo('alice-c').at(-1) as Record<string, unknown>;
+  };
+
+  it('claims one export a day: a second request answers the same id and only re-sends a written one', async () => {
+    const first = await ask(bus);
+    expect(first).toMatchObject({ type: 'account_export', export_id: expect.stringMatching(/^x_/) });
+    expect(bus.jobs).toEqual([expect.objectContaining({ user_id: 'alice', export_id: first['export_id'] })]);
+    expect((await ask(bus))['export_id']).toBe(first['export_id']);
+    expect(bus.jobs).toHaveLength(1); // still being written: nothing more
+    const [job] = bus.jobs;
+    await t.runtime.exportClaims.markReady({ userId: 'alice', day: job!.day }, 'exports/alice/x.json', 1);
+    expect((await ask(bus))['export_id']).toBe(first['export_id']);
+    expect(bus.jobs[1]).toEqual({ ...job, resend: true });
+  });
+
+  it('a request whose job cannot be handed over is refused and leaves no claim behind', async () => {
+    const failing: ModerationPublisher = {
+      ...bus,
+      publishReport: async () => undefined,
+      exportReady: async () => undefined,
+      startExport: async () => {
+        throw new Error('bus down');
+      },
+    };
+    expect(await ask(failing)).toMatchObject({ type: 'error', code: 'internal' });
+    expect((await t.items('Sessions')).filter((r) => String(r['session_key']).startsWith('x#'))).toEqual([]);
+    const retried = await ask(bus);
+    expect(retried).toMatchObject({ type: 'account_export' });
+    expect(bus.jobs).toHaveLength(1);
+  });
+});
