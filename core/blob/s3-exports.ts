@@ -1,21 +1,14 @@
 /** Account exports in the attachment bucket (under `exports/`): the job's PUT of the JSON and its presigned GET. */
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ExportBlobs } from '../ports/moderation.js';
-import type { S3AttachmentsOptions } from './s3-attachments.js';
+import { bucketClient, type S3AttachmentsOptions } from './s3-attachments.js';
 
 export class S3Exports implements ExportBlobs {
   private readonly s3: S3Client;
 
   constructor(private readonly options: S3AttachmentsOptions) {
-    this.s3 = new S3Client({
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    for (const plugin of options.plugins ?? []) plugin.attach(this.s3);
+    this.s3 = bucketClient(options);
   }
 
   async putJson(key: string, body: string): Promise<void> {

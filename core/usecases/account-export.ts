@@ -1,8 +1,9 @@
 /**
  * `account_export` (docs/moderation.md "Export"): one export a UTC day per user. The request claims the day's export
  * (one conditional PutItem in the user's Sessions partition) and hands the job to the worker (an event on the bus;
- * in local mode the worker runs in-process); a second request that day answers the same export_id and starts
- * nothing, unless the first job died (its claim still pending after EXPORT_STALE_SECONDS), which it restarts.
+ * in local mode the worker runs in-process); a second request that day answers the same export_id and writes no
+ * second export: a written one is only signed and sent again, one being written is left alone unless its job died
+ * (still pending after EXPORT_STALE_SECONDS), which restarts it.
  * The worker (runExportJob) reads the user's rows, groups and the messages of their conversations in bounded pages,
  * writes one JSON object under `exports/` of the private attachment bucket, marks the claim ready and tells the user:
  * `account_export_ready` with a presigned GET on each connection, or a push when none is open.
@@ -69,7 +70,7 @@ export interface ExportJobPorts {
   readonly groups: Pick<GroupStore, 'getMany'>;
   readonly connections: Pick<ConnectionStore, 'listByUser'>;
   readonly gateway: Gateway;
-  readonly exportClaims: ExportClaimStore;
+  readonly exportClaims: Pick<ExportClaimStore, 'markReady'>;
   readonly exportBlobs: ExportBlobs;
   readonly moderation: Pick<ModerationPublisher, 'exportReady'>;
 }
@@ -130,7 +131,12 @@ async function collectExport(ports: ExportJobPorts, job: ExportJob) {
     created_at: Math.floor(ports.clock.now() / 1000),
     message_retention_days: ports.config.messageRetentionDays,
     rows,
-    groups: groups.map((g) => ({ ...g })),
+    groups: groups.map((g) => ({
+      group_id: g.groupId,
+      group_name: g.groupName,
+      owner_id: g.ownerId,
+      created_time: g.createdTime,
+    })),
     conversations,
     message_count: MAX_EXPORT_MESSAGES - budget,
     truncated: rowsTruncated || budget <= 0,

@@ -28,7 +28,7 @@ interface ExportDocument {
   user_id: string;
   export_id: string;
   rows: { session_key: string }[];
-  groups: { groupName: string }[];
+  groups: { group_name: string }[];
   conversations: { session_type: number; session_id: string; messages: { msg_id: number; msg_data: string }[] }[];
   message_count: number;
   truncated: boolean;
@@ -87,7 +87,7 @@ describe('report and account_export end to end', () => {
     expect(pair.messages.map((m) => m.msg_data)).toEqual(sent);
     const inGroup = document.conversations.find((c) => c.session_type === 2 && c.session_id === groupId)!;
     expect(inGroup.messages.map((m) => m.msg_id)).toEqual([1, 2, 3, 4, 5]);
-    expect(document.groups).toEqual([expect.objectContaining({ groupName: 'friends' })]);
+    expect(document.groups).toEqual([expect.objectContaining({ group_name: 'friends', owner_id: 'alice' })]);
     expect(document.rows.map((r) => r.session_key)).toEqual(expect.arrayContaining(['1#bob', `2#${groupId}`]));
 
     // The same day: the same export_id, a fresh URL for the same object, no second export.

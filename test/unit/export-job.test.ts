@@ -45,12 +45,7 @@ function portsWith(sizes: Record<string, number>, connections: string[] = []) {
     connections: {
       listByUser: async () => connections.map((connectionId) => ({ userId: 'alice', connectionId, connectedAt: 0 })),
     },
-    exportClaims: {
-      claim: async () => Promise.reject(),
-      retake: async () => false,
-      release: async () => undefined,
-      markReady: async () => undefined,
-    },
+    exportClaims: { markReady: async () => undefined },
     exportBlobs: {
       putJson: async (key, body) => void (written[key] = body),
       presignDownload: async (key) => `http://s3.local/${key}?sig`,
