@@ -11,6 +11,7 @@ import * as attachments from './attachments.js';
 import { DEFAULT_SEND_RETRY, resolveBackoff, resolveReconnectOptions } from './backoff.js';
 import { Connection, toError, type ConnectionState, type ConnectionStatus } from './connection.js';
 import { conversationOfMessage, group, sessionRefOf, type Conversation } from './conversation.js';
+import * as safety from './safety-reports.js';
 import { MessageDeduper } from './dedupe.js';
 import { TypedEmitter } from './emitter.js';
 import { withDeadline, type Deadline } from './deadline.js';
@@ -36,6 +37,7 @@ import {
   isReadNoticeFrame,
   isRemoveSessionNotifyFrame,
   parseServerFrame,
+  type AccountExportReadyFrame,
   type ContactSession,
   type DevicePlatform,
   type GroupInfo,
@@ -383,6 +385,45 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** A short-lived URL to download an attachment a message of the conversation references (members only). */
   attachmentUrl(input: { readonly conversation: Conversation; readonly key: string }): Promise<string> {
     return attachments.attachmentUrl(this.#attachmentTransport(), input);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Safety (client/safety-reports.ts)
+
+  /**
+   * Reports a message of a conversation this user is in, or a user, with a reason (`spam`, `abuse`, `sexual`,
+   * `violence`, `illegal`, `other`) and optional text. Resolves with the report id, the same for a repeated report of
+   * the same target. Rejects with a TypeError for a bad reason or too long a text, ChatServerError `not_member`,
+   * `bad_request` or `rate_limited` (past the daily cap).
+   */
+  async report(input: safety.ReportInput): Promise<string> {
+    return (await this.request('report', safety.reportFields(input))).report_id;
+  }
+
+  /**
+   * Asks for an export of this user's data (one a day; a second request the same day answers the same id and a fresh
+   * URL). Resolves with the export id and `ready`, which resolves with the `account_export_ready` frame (its `url`
+   * downloads the JSON until `expires_at`) or rejects with ExportTimeoutError after `timeoutMs` (default 5 minutes).
+   * The frame also comes as the `account_export_ready` event, e.g. after a reconnect.
+   */
+  async exportAccount(options: { readonly timeoutMs?: number } = {}): Promise<{
+    readonly exportId: string;
+    readonly ready: Promise<AccountExportReadyFrame>;
+  }> {
+    // Listening before asking: the frame may arrive right after the reply.
+    let exportId: string | undefined;
+    const early: AccountExportReadyFrame[] = [];
+    const off = this.on('account_export_ready', (frame) => early.push(frame));
+    try {
+      exportId = (await this.request('account_export', {})).export_id;
+    } finally {
+      off();
+    }
+    const id = exportId;
+    const arrived = early.find((f) => f.export_id === id);
+    const ready = arrived ? Promise.resolve(arrived) : safety.waitForExport(this, id, options.timeoutMs ?? 300_000);
+    ready.catch(() => undefined);
+    return { exportId: id, ready };
   }
 
   #attachmentTransport(): attachments.AttachmentTransport {
@@ -741,6 +782,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       this.emit(frame.type === 'msg_read_notify' ? 'msg_read_notify' : 'msg_read_receipt', frame);
     else if (isRemoveSessionNotifyFrame(frame)) this.emit('remove_session_notify', frame);
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
+    else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
     else this.emit('frame', frame);
   }
 

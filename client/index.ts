@@ -62,11 +62,16 @@ export {
   RequestTimeoutError,
   SendTimeoutError,
 } from './errors.js';
+export { ExportTimeoutError, type ReportInput } from './safety-reports.js';
 export {
   ClientType,
   DEVICE_PLATFORMS,
   ERROR_CODES,
   IDEMPOTENCY_WINDOW_SECONDS,
+  REPORT_REASONS,
+  type AccountExportReadyFrame,
+  type ReportReason,
+  type ReportTarget,
   LIMIT_DEFAULTS,
   AUDIO_CONTENT_TYPES,
   IMAGE_CONTENT_TYPES,

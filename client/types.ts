@@ -8,6 +8,7 @@ import type { Conversation } from './conversation.js';
 import type { Deadline } from './deadline.js';
 import type { ChatServerError } from './errors.js';
 import type {
+  AccountExportReadyFrame,
   GroupChangeMemberNotifyFrame,
   GroupChangeType,
   KickFrame,
@@ -204,6 +205,8 @@ export interface ChatClientEvents {
    * added or removed, `cur_user_id_list` is the membership now. Not sent to the connection that made the change.
    */
   group_change_member_notify: GroupChangeMemberNotifyFrame;
+  /** An `account_export` of this user is written: `url` downloads its JSON until `expires_at` (unix seconds). */
+  account_export_ready: AccountExportReadyFrame;
   /** Any other server frame (replies nobody waits for, frames of a newer server). */
   frame: ServerFrame;
 }

@@ -74,6 +74,10 @@ export interface Config {
   readonly maxAttachmentBytesPerUser: number;
   /** Users one user may block (user_block past it: `limit_exceeded`). */
   readonly maxBlocksPerUser: number;
+  /** Reports one user may file per UTC day. */
+  readonly maxReportsPerDay: number;
+  /** Words a text message may not contain (case-insensitive, whole words; core/domain/content-filter.ts); empty: off. */
+  readonly contentFilterWords: readonly string[];
 }
 
 /** Names of the environment variables, shared with the stack and the local mode. */
@@ -110,6 +114,8 @@ export const ENV = {
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
   maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
   maxBlocksPerUser: 'MAX_BLOCKS_PER_USER',
+  maxReportsPerDay: 'MAX_REPORTS_PER_DAY',
+  contentFilterWords: 'CONTENT_FILTER_WORDS',
 } as const;
 
 export const DEFAULTS = {
@@ -140,6 +146,7 @@ export const DEFAULTS = {
   attachmentUrlTtlSeconds: 300,
   maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
   maxBlocksPerUser: LIMIT_DEFAULTS.maxBlocksPerUser,
+  maxReportsPerDay: LIMIT_DEFAULTS.maxReportsPerDay,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -177,6 +184,14 @@ function webPushAllowlist(raw: string | undefined): readonly string[] {
     .filter((e) => e !== '');
   checkAllowlist(entries);
   return entries;
+}
+
+/** CONTENT_FILTER_WORDS: words separated by newlines or commas, blanks dropped. */
+function parseWordList(raw: string | undefined): readonly string[] {
+  return (raw ?? '')
+    .split(/[\n,]/)
+    .map((w) => w.trim())
+    .filter((w) => w !== '');
 }
 
 const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number) => integer(env, name, fallback, 1);
@@ -245,5 +260,7 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     ),
     maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
     maxBlocksPerUser: positiveInt(env, ENV.maxBlocksPerUser, DEFAULTS.maxBlocksPerUser),
+    maxReportsPerDay: positiveInt(env, ENV.maxReportsPerDay, DEFAULTS.maxReportsPerDay),
+    contentFilterWords: parseWordList(env[ENV.contentFilterWords]),
   };
 }

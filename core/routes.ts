@@ -19,6 +19,8 @@ export const FUNCTION_IDS = [
   'sweeper',
   'attachments',
   'blocks',
+  'reports',
+  'exports',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -55,6 +57,8 @@ export const ACTION_ROUTES = {
   user_block: 'blocks',
   user_unblock: 'blocks',
   block_list: 'blocks',
+  report: 'reports',
+  account_export: 'reports',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

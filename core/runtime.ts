@@ -9,6 +9,8 @@ import { attachmentBucket } from './compose/attachments.js';
 import * as dynamo from './compose/dynamo.js';
 import { eventBus } from './compose/events.js';
 import { connectionsGateway } from './compose/gateway.js';
+import * as moderation from './compose/moderation.js';
+import type { ExportClaimStore, ModerationPublisher, ReportStore } from './ports/moderation.js';
 import type { ChallengePublisher, EventPublisher } from './ports/events.js';
 import type { Clock } from './ports/clock.js';
 import type { Gateway } from './ports/gateway.js';
@@ -24,6 +26,10 @@ export interface Runtime extends Stores {
   readonly pushChallenges: ChallengePublisher;
   /** The attachment bucket; undefined when ATTACHMENT_BUCKET is unset. */
   readonly attachments: AttachmentBlobs | undefined;
+  readonly reports: ReportStore;
+  readonly exportClaims: ExportClaimStore;
+  /** Report events and export jobs: the same bus as `events` (local mode: its own publisher). */
+  readonly moderation: ModerationPublisher;
 }
 
 export function createRuntime(
@@ -57,5 +63,8 @@ export function createRuntime(
     events: bus,
     pushChallenges: bus,
     attachments: attachmentBucket(adapters),
+    reports: moderation.reportTable(db, config),
+    exportClaims: moderation.exportClaimTable(db, config),
+    moderation: moderation.moderationBus(adapters),
   };
 }

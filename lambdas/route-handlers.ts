@@ -15,10 +15,11 @@ import { connectHandlerPorts, createConnectHandler } from './connect/handler.js'
 import { createDefaultHandler, defaultHandlerPorts } from './default/handler.js';
 import { createDevicesHandler, devicesHandlerPorts } from './devices/handler.js';
 import { createGroupsHandler, groupsHandlerPorts } from './groups/handler.js';
+import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js';
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
 import { createSyncHandler, syncHandlerPorts } from './sync/handler.js';
 
-export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper'>;
+export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper' | 'exports'>;
 export type RouteHandler = (event: WebSocketEvent, context?: Context) => Promise<WebSocketResult>;
 
 /** A function behind routes: the ports its entry composes, and its handler on them. */
@@ -42,6 +43,7 @@ export const ROUTE_FUNCTIONS = {
   default: routeFunction(defaultHandlerPorts, createDefaultHandler),
   attachments: routeFunction(attachmentsHandlerPorts, createAttachmentsHandler),
   blocks: routeFunction(blocksHandlerPorts, createBlocksHandler),
+  reports: routeFunction(reportsHandlerPorts, createReportsHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

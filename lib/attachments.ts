@@ -64,6 +64,8 @@ export class ChatAttachments extends Construct {
               },
             ]
           : []),
+        // Account exports (lambdas/exports): their URL lives an hour, the object two days.
+        { id: 'AccountExports', prefix: 'exports/', expiration: Duration.days(2) },
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });

@@ -43,6 +43,7 @@ import {
   type MonitoringLevel,
 } from './monitoring.js';
 import { PushNotifications, type ChatPushProps } from './push-notifications.js';
+import { ChatExportJobs } from './exports.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
 import { ChatTables } from './tables.js';
 import { ChatWebSocketApi, DEFAULT_STAGE_THROTTLE } from './websocket-api.js';
@@ -245,6 +246,13 @@ export interface ChatBackendProps {
   readonly attachmentUrlTtl?: Duration;
   /** Origins browsers may upload attachments from (the bucket's CORS); the signed URLs are what grant access. @default ['*'] */
   readonly attachmentCorsOrigins?: readonly string[];
+  /** Reports one user may file per UTC day (MAX_REPORTS_PER_DAY; docs/moderation.md). @default 20 */
+  readonly maxReportsPerDay?: number;
+  /**
+   * Words a text message may not contain (CONTENT_FILTER_WORDS): case-insensitive, whole words; a message with one is
+   * refused `content_rejected` and not stored (docs/moderation.md "Content filter"). @default - no filter
+   */
+  readonly contentFilterWords?: readonly string[];
 }
 
 /** A retention in whole days (DynamoDB TTL granularity of the handlers). */
@@ -332,6 +340,10 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     ),
     ...attachmentSettings(props),
     ...webPushAllowlist(props.push?.webPush?.endpointHosts ?? []),
+    [ENV.maxReportsPerDay]: String(
+      positiveInteger('maxReportsPerDay', props.maxReportsPerDay ?? DEFAULTS.maxReportsPerDay),
+    ),
+    ...contentFilter(props.contentFilterWords ?? []),
   };
 }
 
@@ -343,6 +355,17 @@ function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
       `ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`,
     );
   return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
+}
+
+/** CONTENT_FILTER_WORDS, only when a word is given (a comma or newline would split a word: refused). */
+function contentFilter(words: readonly string[]): Record<string, string> {
+  for (const word of words) {
+    if (word.trim() === '' || /[,\n]/.test(word))
+      throw new ConfigError(
+        `ChatBackend: contentFilterWords entries must be non-empty without commas or newlines, got "${word}"`,
+      );
+  }
+  return words.length === 0 ? {} : { [ENV.contentFilterWords]: words.join(',') };
 }
 
 /** The attachment limits (core/config.ts bounds them the same way at run time). */
@@ -568,6 +591,7 @@ export class ChatBackend extends Construct {
         removalPolicy,
       });
     }
+    new ChatExportJobs(this, 'ExportJobs', { eventBus: this.eventBus, worker: this.functions.exports });
     this.sweeperDeadLetterQueue = new ChatSweeper(this, 'Sweeper', {
       sweeper: this.functions.sweeper,
       interval: sweepInterval,

@@ -113,6 +113,25 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: false,
   },
+  reports: {
+    entry: 'lambdas/reports/entry.ts',
+    description: "report / account_export: stores reports, claims the day's export and hands it to the worker",
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  exports: {
+    entry: 'lambdas/exports/entry.ts',
+    description: "Account exports: writes a user's data as JSON to the bucket and sends its download URL",
+    // Room for MAX_EXPORT_MESSAGES (20,000 messages of up to 4 KB) in memory, twice (records and their JSON).
+    memorySize: 1024,
+    timeoutSeconds: 900,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: true,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',

@@ -45,7 +45,7 @@ export interface FunctionAccess {
 }
 
 /** Key prefixes of the attachment bucket (core/usecases/attachments.ts): uploads, and referenced copies. */
-export type AttachmentPrefix = 'uploads/' | 'att/';
+export type AttachmentPrefix = 'uploads/' | 'att/' | 'exports/';
 
 export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   authorizer: {
@@ -159,6 +159,37 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
     attachments: { read: ['att/'], write: ['uploads/'] },
+  },
+  reports: {
+    // report: a group message's membership, the message or the pair's newest ones (snapshot), the report's conditional
+    // put (GetItem first: a repeat writes nothing), the daily cap (RateLimits); account_export: the day's claim in
+    // the user's Sessions partition (PutItem; UpdateItem: a stale claim taken again; DeleteItem: a claim whose job
+    // could not be started).
+    tables: {
+      Reports: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Messages: ['dynamodb:GetItem', 'dynamodb:Query'],
+      GroupMembers: ['dynamodb:GetItem'],
+      Sessions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
+    },
+    manageConnections: true,
+    // Report events for the team's pipeline; export jobs for the worker.
+    publishesEvents: true,
+  },
+  exports: {
+    // The user's Sessions rows (Query) and claim (UpdateItem), their groups, their conversations' messages, their
+    // connections for the ready frame.
+    tables: {
+      Sessions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+      Groups: ['dynamodb:BatchGetItem'],
+      Messages: ['dynamodb:Query'],
+      Connections: ['dynamodb:Query'],
+    },
+    manageConnections: true,
+    // `Account Export Ready` for a user with no connection.
+    publishesEvents: true,
+    // Writes the export and signs its GET.
+    attachments: { read: ['exports/'], write: ['exports/'] },
   },
   sweeper: {
     // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.

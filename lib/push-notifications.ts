@@ -1,7 +1,8 @@
 /**
  * PushNotifications: the optional push part of ChatBackend. A rule on the push-hook bus matches the
  * undelivered-message events (source `teamtalk-serverless`, detail-type `Message Undelivered`) and the device-token
- * challenges (`Device Token Challenge`) and puts them on an encrypted, SSL-only queue; the sender function takes them
+ * challenges (`Device Token Challenge`) and the account exports ready for users offline (`Account Export Ready`) and
+ * puts them on an encrypted, SSL-only queue; the sender function takes them
  * in batches, at most `maxConcurrency` instances at once, and reports partial batch failures, so only the events
  * whose reads failed (or that an invocation had no time left to begin) come back after the visibility timeout and,
  * after `maxReceiveCount` receipts, rest in the dead-letter queue. Credentials stay in Secrets Manager: the function
@@ -23,7 +24,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../core/config.js';
 import { METRICS_NAMESPACE, PUSH_METRIC } from '../core/metric-names.js';
-import { DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, PUSH_EVENT_SOURCE, UNDELIVERED_DETAIL_TYPE } from '../core/domain/push.js';
+import {
+  DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE,
+  EXPORT_READY_DETAIL_TYPE,
+  PUSH_EVENT_SOURCE,
+  UNDELIVERED_DETAIL_TYPE,
+} from '../core/domain/push.js';
 import { TABLES, type TableId } from '../core/store/schema.js';
 import { PUSH_ENV } from '../lambdas/push-sender/providers.js';
 import { bundledHandler, LAMBDA_RUNTIME } from './bundling.js';
@@ -172,7 +178,7 @@ export class PushNotifications extends Construct {
       description: 'Undelivered messages and device-token challenges → the push queue',
       eventPattern: {
         source: [PUSH_EVENT_SOURCE],
-        detailType: [UNDELIVERED_DETAIL_TYPE, DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE],
+        detailType: [UNDELIVERED_DETAIL_TYPE, DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE, EXPORT_READY_DETAIL_TYPE],
       },
       targets: [new targets.SqsQueue(this.queue)],
     });

@@ -31,9 +31,11 @@ import {
   type RuntimeOptions,
 } from '../core/compose/adapters.js';
 import { type FunctionId, ROUTES } from '../core/routes.js';
+import { EXPORT_READY_DETAIL_TYPE } from '../core/domain/push.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { createTables, tableEnv } from '../core/store/create-tables.js';
 import type { TableId } from '../core/store/schema.js';
+import type { ExportJobPorts } from '../core/usecases/account-export.js';
 import type { SweepPorts } from '../core/usecases/sweep.js';
 import type { WebSocketEvent as HandlerEvent, WebSocketResult } from '../core/websocket-event.js';
 import { createAuthorizerHandler } from '../lambdas/authorizer/handler.js';
@@ -45,7 +47,9 @@ import {
   type RouteFunctionPorts,
   type RouteHandler as FunctionHandler,
 } from '../lambdas/route-handlers.js';
+import { createExportsHandler, exportsHandlerPorts } from '../lambdas/exports/handler.js';
 import { createSweeperHandler, sweeperHandlerPorts } from '../lambdas/sweeper/handler.js';
+import { LocalModerationBus } from './moderation-bus.js';
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './token.js';
 import { webRoutes, type WebApp } from './web-routes.js';
 import { IamGuard } from './iam-guard.js';
@@ -107,6 +111,7 @@ export type InvocationWrapper = <T>(
 /** Each function's ports, as its handler got them. */
 export type FunctionPorts = { readonly [F in RouteFunctionId]: RouteFunctionPorts<F> } & {
   readonly sweeper: SweepPorts;
+  readonly exports: ExportJobPorts;
 };
 
 export interface LocalStack {
@@ -134,6 +139,8 @@ export interface LocalStack {
   readonly emulator: Emulator;
   /** The push sender and its fake providers, when `push` is on. */
   readonly push?: LocalPush;
+  /** Report events, export-ready notices, and the export worker run in-process. */
+  readonly moderation: LocalModerationBus;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
   /** DynamoDB Local, when this stack started it (not with `dynamoEndpoint`). */
@@ -216,8 +223,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env = { ...env, [ENV.webPushEndpointAllowlist]: push.webPushAllowlist.join(',') };
     }
     const runtime = createRuntime(env); // not a function's: no meter, no guard
+    const moderation = new LocalModerationBus(
+      (message, fields) => options.logger?.info(message, fields),
+      push ? (detail) => push.publishEvent(EXPORT_READY_DETAIL_TYPE, detail) : undefined,
+    );
+    cleanups.push(() => moderation.drain());
     const adaptersOf = (fnId: HandlerFunctionId) =>
       adaptersFrom(env, {
+        moderation,
         ...options.runtimeOptions,
         dynamoPlugins: [...(options.runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
         s3Plugins: [...(options.runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
@@ -225,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(push ? { events: push.publisher } : {}),
       });
     const functions = composeFunctions(adaptersOf, options.wrapPorts, emulator);
+    moderation.setWorker(createExportsHandler(functions.ports.exports));
     resolveRoutes(routeTable(functions.handlers, options.aroundInvocation));
 
     const sweeper = startSweeper(
@@ -252,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3Guard,
       emulator,
       ...(push ? { push } : {}),
+      moderation,
       ...(database ? { database } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
@@ -377,7 +392,9 @@ function composeFunctions(
   const fallback = build('default', ROUTE_FUNCTIONS.default);
   const attachments = build('attachments', ROUTE_FUNCTIONS.attachments);
   const blocks = build('blocks', ROUTE_FUNCTIONS.blocks);
+  const reports = build('reports', ROUTE_FUNCTIONS.reports);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
+  const exports = compose('exports', exportsHandlerPorts);
   const ports: FunctionPorts = {
     connect: connect.ports,
     send: send.ports,
@@ -388,7 +405,9 @@ function composeFunctions(
     default: fallback.ports,
     attachments: attachments.ports,
     blocks: blocks.ports,
+    reports: reports.ports,
     sweeper,
+    exports,
   };
   const handlers: Record<RouteFunctionId, FunctionHandler> = {
     connect: connect.handler,
@@ -400,6 +419,7 @@ function composeFunctions(
     default: fallback.handler,
     attachments: attachments.handler,
     blocks: blocks.handler,
+    reports: reports.handler,
   };
   return { ports, handlers, sweeper: createSweeperHandler(sweeper) };
 }

@@ -37,6 +37,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   attachmentUrlTtlSeconds: 'lifetime of presigned upload and download URLs, in seconds',
   maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
   maxBlocksPerUser: 'users one user may block',
+  maxReportsPerDay: 'reports one user may file per UTC day',
 };
 
 const line = (name: string, help: string, fallback: string | number) =>
@@ -51,6 +52,7 @@ export const USAGE = [
   'environment:',
   line('PORT', 'port of the WebSocket API, the @connections API and the page', DEFAULT_PORT),
   line('JWT_SECRET', 'HS256 secret of the tokens', DEFAULT_JWT_SECRET),
+  line('CONTENT_FILTER_WORDS', 'words a text message may not contain, comma-separated', 'none'),
   ...(Object.keys(SETTING_HELP) as (keyof typeof DEFAULTS)[]).map((key) =>
     line(ENV[key], SETTING_HELP[key], (LOCAL_DEFAULTS as Partial<Record<string, number>>)[key] ?? DEFAULTS[key]),
   ),

@@ -49,6 +49,7 @@ export const ERROR_CODES = [
   'limit_exceeded',
   'client_msg_id_reused',
   'not_allowed',
+  'content_rejected',
   'internal',
 ] as const;
 export type KnownErrorCode = (typeof ERROR_CODES)[number];
@@ -345,7 +346,27 @@ export interface RequestMap {
     request: SessionRef & { readonly key: string };
     reply: SessionRef & { readonly key: string; readonly url: string; readonly expires_in: number };
   };
+  report: {
+    /**
+     * Reports a message of a conversation the caller is in, or a user. A repeated report of the same target by the same
+     * reporter (whatever the reason) answers the first report's id and stores nothing new.
+     */
+    request: { readonly target: ReportTarget; readonly reason: ReportReason; readonly text?: string };
+    reply: { readonly report_id: string };
+  };
+  account_export: {
+    /** Starts an export of the caller's data (one a day); `account_export_ready` follows when it is written. */
+    request: NoFields;
+    reply: { readonly export_id: string };
+  };
 }
+
+/** Why a user reports (docs/moderation.md). */
+export const REPORT_REASONS = ['spam', 'abuse', 'sexual', 'violence', 'illegal', 'other'] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+/** What a report names: one message of a conversation (from the reporter's view), or a user. */
+export type ReportTarget = (SessionRef & { readonly msg_id: number }) | { readonly user_id: string };
 
 export type RequestAction = keyof RequestMap;
 
@@ -374,6 +395,8 @@ export const CLIENT_ACTIONS = [
   'user_block',
   'user_unblock',
   'block_list',
+  'report',
+  'account_export',
 ] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
@@ -394,6 +417,8 @@ export const WRITE_ACTIONS = [
   'attachment_upload',
   'user_block',
   'user_unblock',
+  'report',
+  'account_export',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
 
@@ -467,3 +492,14 @@ export interface DeviceTokenMovedFrame {
   readonly token: string;
   readonly platform: DevicePlatform;
 }
+
+/**
+ * Posted to the user's connections when an `account_export` is written: `url` is a presigned GET of the JSON, valid
+ * until `expires_at` (unix seconds).
+ */
+export type AccountExportReadyFrame = {
+  readonly type: 'account_export_ready';
+  readonly export_id: string;
+  readonly url: string;
+  readonly expires_at: number;
+};

@@ -82,4 +82,9 @@ export const LIMIT_DEFAULTS = {
   maxAttachmentBytesPerUser: 10_737_418_240,
   /** Users one user may block (`user_block` past it: `limit_exceeded`); a block costs a few writes and is read on sends. */
   maxBlocksPerUser: 1000,
+  /** Reports one user may file per UTC day (docs/moderation.md); a repeated report of the same target takes none. */
+  maxReportsPerDay: 20,
 } as const;
+
+/** Longest `text` of a `report`, in characters. */
+export const MAX_REPORT_TEXT_CHARS = 1000;

@@ -35,6 +35,8 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   attachments: { kb: 465, clients: ['dynamodb', 'apigatewaymanagementapi', 's3'] },
   blocks: { kb: 310, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   sweeper: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge'] },
+  reports: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge'] },
+  exports: { kb: 475, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge', 's3'] },
   'push-sender': { kb: 450, clients: ['dynamodb', 'secrets-manager'] },
 };
 

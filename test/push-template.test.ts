@@ -63,7 +63,7 @@ describe('ChatBackend push', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['teamtalk-serverless'],
-        'detail-type': ['Message Undelivered', 'Device Token Challenge'],
+        'detail-type': ['Message Undelivered', 'Device Token Challenge', 'Account Export Ready'],
       },
       Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(s.backend.push!.queue), 'Arn'] } }],
     });
@@ -235,7 +235,7 @@ describe('two ChatBackends with push in one account (staging and production)', (
       expect(w.publishedTo).toEqual([w.ruleBus, w.ruleBus, w.ruleBus]);
       expect(w.pattern).toEqual({
         source: ['teamtalk-serverless'],
-        'detail-type': ['Message Undelivered', 'Device Token Challenge'],
+        'detail-type': ['Message Undelivered', 'Device Token Challenge', 'Account Export Ready'],
       });
     }
     expect(staging.ruleBus).not.toBe(production.ruleBus);

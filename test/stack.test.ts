@@ -387,7 +387,8 @@ describe.each([
             for (const resource of asArray<Json>(statement['Resource'])) {
               expect(JSON.stringify(resource), fnId).toContain(bucketArn);
               (objects[action] ??= []).push(
-                /"\/(uploads\/|att\/)\*"\]\]\}$/.exec(JSON.stringify(resource))?.[1] ?? JSON.stringify(resource),
+                /"\/(uploads\/|att\/|exports\/)\*"\]\]\}$/.exec(JSON.stringify(resource))?.[1] ??
+                  JSON.stringify(resource),
               );
             }
           } else {
@@ -424,7 +425,7 @@ describe.each([
   });
 
   it('lets exactly send and sweeper put events, on exactly the configured bus', () => {
-    expect([...PUBLISHERS].sort()).toEqual(['devices', 'send', 'sweeper']);
+    expect([...PUBLISHERS].sort()).toEqual(['devices', 'exports', 'reports', 'send', 'sweeper']);
     const putEvents = allStatements(s.resources).filter((st) =>
       asArray<string>(st['Action']).some((a) => a.startsWith('events:')),
     );
@@ -510,7 +511,7 @@ describe.each([
   // ---- Async failures, alarms, dashboard, outputs -----------------------------------------------------------
 
   it('runs the sweeper every minute; both its schedule and the function have an encrypted, SSL-only dead-letter queue', () => {
-    const rules = ofType(s.resources, 'AWS::Events::Rule');
+    const rules = ofType(s.resources, 'AWS::Events::Rule').filter(([, r]) => r['Properties']['ScheduleExpression']);
     expect(rules).toHaveLength(1);
     const props = rules[0]![1]['Properties'] as Json;
     expect(props['ScheduleExpression']).toBe('rate(1 minute)');
@@ -525,7 +526,9 @@ describe.each([
       FunctionName: { Ref: fnLogicalId('sweeper') },
       MaximumRetryAttempts: 0,
     });
-    for (const fnId of FUNCTION_IDS.filter((f) => f !== 'sweeper'))
+    // The export worker too: a failed export is restarted by the user's next request (docs/moderation.md).
+    expect(fnProps('exports')['DeadLetterConfig']).toEqual({ TargetArn: { 'Fn::GetAtt': [functionDlq, 'Arn'] } });
+    for (const fnId of FUNCTION_IDS.filter((f) => f !== 'sweeper' && f !== 'exports'))
       expect(fnProps(fnId)['DeadLetterConfig'], fnId).toBeUndefined();
 
     const queues = ofType(s.resources, 'AWS::SQS::Queue');
@@ -538,6 +541,18 @@ describe.each([
       expect(policy, id).toBeDefined();
       expect(deniesInsecureTransport(policy![1]['Properties']['PolicyDocument'] as Json), id).toBe(true);
     }
+  });
+
+  it('hands exactly the account export requests on the bus to the export worker', () => {
+    const rules = ofType(s.resources, 'AWS::Events::Rule').filter(([, r]) => r['Properties']['EventPattern']);
+    const exportRule = rules.find(([, r]) =>
+      JSON.stringify(r['Properties']['Targets']).includes(fnLogicalId('exports')),
+    );
+    expect(exportRule).toBeDefined();
+    expect(exportRule![1]['Properties']['EventPattern']).toEqual({
+      source: ['teamtalk-serverless'],
+      'detail-type': ['Account Export Requested'],
+    });
   });
 
   it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of both DLQs, notifying the topic', () => {

@@ -25,6 +25,21 @@ export interface S3AttachmentsOptions {
   readonly plugins?: readonly { attach(client: S3Client): void }[] | undefined;
 }
 
+/** The bucket's S3 client (also the account exports', core/blob/s3-exports.ts), with its plugins attached. */
+export function bucketClient(options: S3AttachmentsOptions): S3Client {
+  const s3 = new S3Client({
+    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+    // Without this the SDK would sign a CRC32 of the (empty) body into a presigned PUT, and S3 would refuse the
+    // real bytes; the signed Content-Length and Content-Type are what bound an upload.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  for (const plugin of options.plugins ?? []) plugin.attach(s3);
+  return s3;
+}
+
 /** The headers a presigned PUT signs: S3 refuses an upload whose body length or type differs from them. */
 const SIGNED_UPLOAD_HEADERS = new Set(['content-type', 'content-length']);
 
@@ -32,16 +47,7 @@ export class S3Attachments implements AttachmentBlobs {
   private readonly s3: S3Client;
 
   constructor(private readonly options: S3AttachmentsOptions) {
-    this.s3 = new S3Client({
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-      // Without this the SDK would sign a CRC32 of the (empty) body into a presigned PUT, and S3 would refuse the
-      // real bytes; the signed Content-Length and Content-Type are what bound an upload.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    for (const plugin of options.plugins ?? []) plugin.attach(this.s3);
+    this.s3 = bucketClient(options);
   }
 
   presignUpload(key: string, contentType: string, size: number, ttlSeconds: number): Promise<string> {

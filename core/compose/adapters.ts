@@ -8,6 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from '../config.js';
 import type { ChallengePublisher, EventPublisher } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
+import type { ModerationPublisher } from '../ports/moderation.js';
 import type { CapacityMeter } from '../store/consumed-capacity.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   readonly s3Plugins?: readonly S3ClientPlugin[];
   /** Where push events go instead of EventBridge (local mode: its push sender). */
   readonly events?: EventPublisher & ChallengePublisher;
+  /** Where report events and export jobs go instead of EventBridge (local mode: the export worker in-process). */
+  readonly moderation?: ModerationPublisher;
 }
 
 export interface Adapters {

@@ -63,6 +63,7 @@ export const rateLimitTable = (db: DynamoDBDocumentClient, config: Config) =>
     write: config.writeRateLimitPerSecond,
     read: config.readRateLimitPerSecond,
     members: config.groupMemberChangesPerMinute,
+    reports: config.maxReportsPerDay,
   });
 
 export const presenceTable = (db: DynamoDBDocumentClient, { tables }: Config) => new PresenceTable(db, tables.Presence);

@@ -47,6 +47,17 @@ export function challengeContent(code: string): PushContent {
   };
 }
 
+/** The push telling a user that their account export is written (the app asks for its URL with account_export). */
+export function exportReadyContent(exportId: string): PushContent {
+  return {
+    title: 'Your data export is ready',
+    body: 'Open the app to download it.',
+    bodyIsMessage: false,
+    collapseId: 'account-export',
+    data: { account_export_id: exportId },
+  };
+}
+
 /** The content of the push telling `detail`'s receivers about its message. */
 export function pushContent(detail: UndeliveredMessageDetail, badge: number): PushContent {
   const isGroup = detail.session_type === SessionType.Group;

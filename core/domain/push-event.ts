@@ -5,6 +5,8 @@
 import * as v from 'valibot';
 import {
   DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE,
+  EXPORT_READY_DETAIL_TYPE,
+  type ExportReadyPushDetail,
   PUSH_EVENT_MAX_RECEIVERS,
   PUSH_EVENT_SOURCE,
   UNDELIVERED_DETAIL_TYPE,
@@ -27,6 +29,8 @@ const UndeliveredSchema = v.object({
 
 const ChallengeSchema = v.object({ token: v.string(), platform: v.string(), code: v.string() });
 
+const ExportReadySchema = v.object({ user_id: v.string(), export_id: v.string(), expires_at: v.number() });
+
 const EnvelopeSchema = v.variant('detail-type', [
   v.object({
     source: v.literal(PUSH_EVENT_SOURCE),
@@ -38,11 +42,17 @@ const EnvelopeSchema = v.variant('detail-type', [
     'detail-type': v.literal(DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE),
     detail: ChallengeSchema,
   }),
+  v.object({
+    source: v.literal(PUSH_EVENT_SOURCE),
+    'detail-type': v.literal(EXPORT_READY_DETAIL_TYPE),
+    detail: ExportReadySchema,
+  }),
 ]);
 
 export type PushEvent =
   | { readonly kind: 'undelivered'; readonly detail: UndeliveredMessageDetail }
-  | { readonly kind: 'challenge'; readonly detail: DeviceTokenChallengeDetail };
+  | { readonly kind: 'challenge'; readonly detail: DeviceTokenChallengeDetail }
+  | { readonly kind: 'export_ready'; readonly detail: ExportReadyPushDetail };
 
 export function parsePushEvent(body: string): PushEvent {
   let json: unknown;
@@ -55,7 +65,12 @@ export function parsePushEvent(body: string): PushEvent {
   if (!result.success)
     throw new MalformedPushEventError(`not a push event: ${v.summarize(result.issues).slice(0, 200)}`);
   const event = result.output;
-  return event['detail-type'] === UNDELIVERED_DETAIL_TYPE
-    ? { kind: 'undelivered', detail: event.detail }
-    : { kind: 'challenge', detail: event.detail };
+  switch (event['detail-type']) {
+    case UNDELIVERED_DETAIL_TYPE:
+      return { kind: 'undelivered', detail: event.detail };
+    case DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE:
+      return { kind: 'challenge', detail: event.detail };
+    default:
+      return { kind: 'export_ready', detail: event.detail };
+  }
 }

@@ -16,6 +16,19 @@ export const UNDELIVERED_DETAIL_TYPE = 'Message Undelivered';
  */
 export const DEVICE_TOKEN_CHALLENGE_DETAIL_TYPE = 'Device Token Challenge';
 
+/**
+ * EventBridge `detail-type` of an account export written for a user with no open connection
+ * (core/usecases/account-export.ts): one push to each of the user's devices; the app asks for the URL again.
+ */
+export const EXPORT_READY_DETAIL_TYPE = 'Account Export Ready';
+
+/** An export is ready (never its URL: the app asks `account_export` again for a fresh one). */
+export interface ExportReadyPushDetail {
+  readonly user_id: string;
+  readonly export_id: string;
+  readonly expires_at: number;
+}
+
 /** Receivers named by one event (an event holds at most 256 KB; 100 user ids are at most ~13 KB). */
 export const PUSH_EVENT_MAX_RECEIVERS = 100;
 

@@ -141,7 +141,7 @@ export interface PendingStore {
  * msg_data per second and their receivers (member deliveries) per second; other writing requests per second; reads
  * per second; group members changed per minute.
  */
-export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members';
+export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members' | 'reports';
 
 export interface RateLimiter {
   /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */

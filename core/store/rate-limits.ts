@@ -5,7 +5,7 @@
  * Budgets: `msg` (msg_data, TeamTalk's MAX_MSG_CNT_PER_SECOND) and `deliveries` (their receivers), per second, counted
  * together on one item (`n` frames, `d` receivers) so a send still costs one write; `write` (the other requests that
  * write) and `read` (the requests that read), per second; `members` (group members added or removed), per minute,
- * weighted by the members a request changes.
+ * weighted by the members a request changes; `reports` (reports filed), per UTC day.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateBudget, RateLimiter } from '../ports/stores.js';
@@ -20,6 +20,7 @@ export const RATE_WINDOW_SECONDS: Readonly<Record<RateBudget, number>> = {
   write: 1,
   read: 1,
   members: 60,
+  reports: 86_400,
 };
 
 export class RateLimitTable implements RateLimiter {

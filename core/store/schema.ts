@@ -37,7 +37,8 @@ export type TableId =
   | 'GroupMembers'
   | 'SentMessages'
   | 'DeviceTokens'
-  | 'Blocks';
+  | 'Blocks'
+  | 'Reports';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -132,6 +133,13 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     sortKey: { name: 'entry', type: 'S' },
     description:
       "Blocks: the users a user blocks (block_list, the cap's counter) and, under the blocked user, who blocks it (one Query per group message flags the blockers' copies).",
+  },
+  Reports: {
+    id: 'Reports',
+    envVar: 'REPORTS_TABLE',
+    partitionKey: { name: 'report_id', type: 'S' },
+    description:
+      'User reports of messages and users (docs/moderation.md): one item per reporter and target, with a snapshot of what was reported and its status.',
   },
 };
 

@@ -14,6 +14,7 @@
  *   finish its delivery; if not (the first attempt died before storing, or is still on its way), store it under that
  *   msg_id — conditionally, so of two racing attempts one writes and both ack the same message.
  */
+import { isRejectedText } from '../domain/content-filter.js';
 import { allSettledOrThrow } from '../concurrency.js';
 import { MsgDataSchema, parseFrame, validateFrame, type MsgDataRequest } from '../domain/client-frames.js';
 import { FrameError, MessageAlreadyStoredError } from '../errors.js';
@@ -43,7 +44,10 @@ export interface AcceptMessagePorts {
   readonly sentMessages: SentMessageStore;
   readonly clock: Clock;
   readonly attachments: AttachmentPorts['attachments'];
-  readonly config: { readonly maxMsgBytes: number } & AttachmentPorts['config'];
+  readonly config: {
+    readonly maxMsgBytes: number;
+    readonly contentFilterWords: readonly string[];
+  } & AttachmentPorts['config'];
 }
 
 export interface AcceptMessageInput {
@@ -180,6 +184,9 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
   const size = Buffer.byteLength(request.msg_data, 'utf8');
   if (size > ports.config.maxMsgBytes) {
     throw new FrameError('too_large', `msg_data is ${size} bytes of UTF-8, the limit is ${ports.config.maxMsgBytes}`);
+  }
+  if (isRejectedText(ports.config.contentFilterWords, request.msg_type, request.msg_data)) {
+    throw new FrameError('content_rejected', 'msg_data contains a word this server does not accept');
   }
   const senderId = input.userId;
   const to = request.to_session_id;

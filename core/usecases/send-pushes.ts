@@ -18,7 +18,12 @@
  */
 import { forEachWithConcurrency } from '../concurrency.js';
 import { SessionType } from '../domain/ids.js';
-import type { DeviceToken, DeviceTokenChallengeDetail, UndeliveredMessageDetail } from '../domain/push.js';
+import type {
+  DeviceToken,
+  DeviceTokenChallengeDetail,
+  ExportReadyPushDetail,
+  UndeliveredMessageDetail,
+} from '../domain/push.js';
 import {
   type DeviceTokenStore,
   type GroupMuteStore,
@@ -27,7 +32,13 @@ import {
   type PushProvider,
   type SendOutcome,
 } from '../ports/push.js';
-import { challengeContent, collapseIdOf, pushContent, type PushContent } from '../domain/push-content.js';
+import {
+  challengeContent,
+  collapseIdOf,
+  exportReadyContent,
+  pushContent,
+  type PushContent,
+} from '../domain/push-content.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../ports/clock.js';
 import type { Stores } from '../ports/stores.js';
@@ -246,6 +257,24 @@ export async function sendChallenge(
   if (!provider) return undefined;
   const token = { token: detail.token, platform: detail.platform };
   return sendWithRetries(ports, { userId: '', token, provider, content: challengeContent(detail.code) });
+}
+
+/**
+ * An account export is ready and its user had no open connection: one push to each of the user's served tokens (no
+ * badge, no window, no sender budget: at most one export a user and day), gone tokens removed.
+ */
+export async function sendExportReady(ports: PushSenderPorts, detail: ExportReadyPushDetail): Promise<PushTally> {
+  const tally: PushTally = { sent: 0, failed: 0, tokensRemoved: 0, muted: 0, skipped: 0, collapsed: 0, overBudget: 0 };
+  const [receiver] = await receiversWithTokens(ports, [detail.user_id], tally);
+  const content = exportReadyContent(detail.export_id);
+  await forEachWithConcurrency(receiver?.served ?? [], ports.config.concurrency, async ({ token, provider }) => {
+    const push = { userId: detail.user_id, token, provider, content };
+    const outcome = await sendWithRetries(ports, push);
+    if (outcome.kind === 'sent') tally.sent++;
+    else if (outcome.kind === 'gone') await removeGoneToken(ports, push, tally);
+    else tally.failed++;
+  });
+  return tally;
 }
 
 /** One push, tried again on 429/5xx (or a thrown network error) after Retry-After or an exponential backoff. */

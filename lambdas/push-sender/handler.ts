@@ -14,6 +14,7 @@ import {
   pushSenderPorts,
   PUSH_ATTEMPT_RESERVE_MS,
   sendChallenge,
+  sendExportReady,
   sendPushes,
   type PushSenderPorts,
 } from '../../core/usecases/send-pushes.js';
@@ -95,7 +96,10 @@ async function handleRecord(ports: PushSenderPorts, record: SQSRecord): Promise<
       count(outcome?.kind === 'sent' ? PUSH_METRIC.pushesSent : PUSH_METRIC.pushesFailed, 1);
       return true;
     }
-    const tally = await sendPushes(ports, event.detail);
+    const tally =
+      event.kind === 'export_ready'
+        ? await sendExportReady(ports, event.detail)
+        : await sendPushes(ports, event.detail);
     count(PUSH_METRIC.pushesSent, tally.sent);
     count(PUSH_METRIC.pushesFailed, tally.failed);
     count(PUSH_METRIC.pushTokensRemoved, tally.tokensRemoved);

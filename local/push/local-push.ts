@@ -37,6 +37,8 @@ export interface LocalPush {
   readonly providers: PushSenderPorts['providers'];
   /** Where the send and sweeper runtimes publish, and device_token its challenges. */
   readonly publisher: EventPublisher & ChallengePublisher;
+  /** Hands any push-hook event (e.g. `Account Export Ready`) to the sender, as the push queue would. */
+  publishEvent(detailType: string, detail: unknown): void;
   /** Resolves when every event published so far has been handled. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -99,6 +101,7 @@ export async function startLocalPush(
     webPushAllowlist,
     providers,
     publisher,
+    publishEvent: deliver,
     async settled() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },

@@ -16,7 +16,8 @@
  * #unread-total[data-unread], #sessions > li[data-session-id][data-session-type][data-unread][data-selected] > button
  * (opens the conversation); groups: #group-form, #group-name, #group-members, #create-group, #group-panel[data-group-id]
  * [data-owner], #group-member-list > li[data-user-id][data-owner], #group-add-member, #add-member, #leave-group,
- * #group-events > li[data-change-type][data-user-ids]; blocks (blocks.ts): #block-user[data-blocked], li[data-blocked-sender].
+ * #group-events > li[data-change-type][data-user-ids]; blocks (blocks.ts): #block-user[data-blocked], li[data-blocked-sender];
+ * reporting and export: safety.ts.
  * `?user=alice&peer=bob` (or `&group=<group id>`) in the page URL fills the form and connects; `&ws=<url>` connects
  * to another WebSocket URL.
  */
@@ -39,6 +40,7 @@ import {
 } from './actions.js';
 import { wireAttachments } from './attachments.js';
 import { wireBlocks } from './blocks.js';
+import { wireSafety } from './safety.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
 import { page } from './state.js';
@@ -144,6 +146,7 @@ wireAttachments();
 wireBlocks(redraw, (error) =>
   showNotice(`Could not change the block: ${error instanceof Error ? error.message : String(error)}`),
 );
+wireSafety();
 startFromUrl();
 redraw();
 redrawSessions();

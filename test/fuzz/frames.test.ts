@@ -662,7 +662,7 @@ function extraHandler(functionId: RouteFunctionId, runtime: TestRuntime['runtime
 
 describe('read-side, group and device routes', () => {
   it('covers every function behind a route', () => {
-    expect(extraFunctions.sort()).toEqual(['attachments', 'blocks', 'devices', 'groups', 'sync']);
+    expect(extraFunctions.sort()).toEqual(['attachments', 'blocks', 'devices', 'groups', 'reports', 'sync']);
   });
 
   for (const functionId of extraFunctions) {

@@ -9,7 +9,10 @@
 import type * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import type { AttachmentUploadSchema, AttachmentUrlSchema } from '../../core/domain/attachment-requests.js';
+import type { AccountExportSchema, ReportSchema } from '../../core/domain/report.js';
 import type * as schemas from '../../core/domain/requests.js';
+import type { requestExport } from '../../core/usecases/account-export.js';
+import type { fileReport } from '../../core/usecases/report.js';
 import type { downloadUrl, requestUpload } from '../../core/usecases/attachments.js';
 import type { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../core/usecases/groups.js';
 import type { latestMsgId, listMessages, messagesByIds } from '../../core/usecases/history.js';
@@ -75,6 +78,11 @@ interface Server {
   user_block: { request: RequestOf<typeof schemas.UserBlockSchema>; reply: Result<typeof blockUser> };
   user_unblock: { request: RequestOf<typeof schemas.UserUnblockSchema>; reply: Result<typeof unblockUser> };
   block_list: { request: RequestOf<typeof schemas.BlockListSchema>; reply: Result<typeof listBlocks> };
+  report: { request: RequestOf<typeof ReportSchema>; reply: { report_id: Result<typeof fileReport> } };
+  account_export: {
+    request: RequestOf<typeof AccountExportSchema>;
+    reply: { export_id: Result<typeof requestExport> };
+  };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
@@ -113,6 +121,8 @@ describe("the SDK's request types", () => {
       'user_block',
       'user_unblock',
       'block_list',
+      'report',
+      'account_export',
     ] satisfies Checked[];
     expect(CLIENT_ACTIONS.filter((a) => !checked.includes(a))).toEqual(['msg_data', 'msg_data_ack', 'heartbeat']);
   });

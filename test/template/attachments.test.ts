@@ -72,14 +72,17 @@ describe('attachment bucket', () => {
     expect(policy).not.toContain('"Effect":"Allow"');
   });
 
-  it('deletes uploads after a day (referenced ones live on as their copy under att/), and att/ a day after the message retention', () => {
+  it('deletes uploads after a day (referenced ones live on as their copy under att/), att/ a day after the message retention, and account exports after two days', () => {
+    const exportsRule = { Id: 'AccountExports', Prefix: 'exports/', ExpirationInDays: 2, Status: 'Enabled' };
     expect(rulesOf(plain.template)).toEqual([
       { Id: 'UnreferencedUploads', Prefix: 'uploads/', ExpirationInDays: 1, Status: 'Enabled' },
+      exportsRule,
       { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
     ]);
     expect(rulesOf(withRetention.template)).toEqual([
       { Id: 'UnreferencedUploads', Prefix: 'uploads/', ExpirationInDays: 1, Status: 'Enabled' },
       { Id: 'AttachmentRetention', Prefix: 'att/', ExpirationInDays: 31, Status: 'Enabled' },
+      exportsRule,
       { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
     ]);
   });
