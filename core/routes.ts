@@ -18,6 +18,8 @@ export const FUNCTION_IDS = [
   'default',
   'sweeper',
   'attachments',
+  'account',
+  'account-jobs',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -51,6 +53,7 @@ export const ACTION_ROUTES = {
   session_mute: 'groups',
   attachment_upload: 'attachments',
   attachment_url: 'attachments',
+  account_delete: 'account',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

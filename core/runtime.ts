@@ -14,6 +14,8 @@ import type { Clock } from './ports/clock.js';
 import type { Gateway } from './ports/gateway.js';
 import type { Stores } from './ports/stores.js';
 import type { AttachmentBlobs } from './ports/attachments.js';
+import type { AccountStore, DeletionJobQueue } from './ports/accounts.js';
+import { deletionQueue } from './compose/deletion-queue.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -24,6 +26,10 @@ export interface Runtime extends Stores {
   readonly pushChallenges: ChallengePublisher;
   /** The attachment bucket; undefined when ATTACHMENT_BUCKET is unset. */
   readonly attachments: AttachmentBlobs | undefined;
+  /** Account status (suspended, deleted): read by $connect. */
+  readonly accounts: AccountStore;
+  /** The account deletion jobs' queue (SQS FIFO; local mode's runner). */
+  readonly jobs: DeletionJobQueue;
 }
 
 export function createRuntime(
@@ -56,5 +62,7 @@ export function createRuntime(
     events: bus,
     pushChallenges: bus,
     attachments: attachmentBucket(adapters),
+    accounts: dynamo.accountTable(db, config),
+    jobs: deletionQueue(adapters),
   };
 }

@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import type { Adapters } from '../core/compose/adapters.js';
 import type { FunctionId } from '../core/routes.js';
 import type { WebSocketEvent, WebSocketResult } from '../core/websocket-event.js';
+import { accountHandlerPorts, createAccountHandler } from './account/handler.js';
 import { ackHandlerPorts, createAckHandler } from './ack/handler.js';
 import { attachmentsHandlerPorts, createAttachmentsHandler } from './attachments/handler.js';
 import { connectHandlerPorts, createConnectHandler } from './connect/handler.js';
@@ -17,7 +18,7 @@ import { createGroupsHandler, groupsHandlerPorts } from './groups/handler.js';
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
 import { createSyncHandler, syncHandlerPorts } from './sync/handler.js';
 
-export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper'>;
+export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper' | 'account-jobs'>;
 export type RouteHandler = (event: WebSocketEvent, context?: Context) => Promise<WebSocketResult>;
 
 /** A function behind routes: the ports its entry composes, and its handler on them. */
@@ -40,6 +41,7 @@ export const ROUTE_FUNCTIONS = {
   devices: routeFunction(devicesHandlerPorts, createDevicesHandler),
   default: routeFunction(defaultHandlerPorts, createDefaultHandler),
   attachments: routeFunction(attachmentsHandlerPorts, createAttachmentsHandler),
+  account: routeFunction(accountHandlerPorts, createAccountHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

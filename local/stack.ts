@@ -46,6 +46,9 @@ import {
   type RouteHandler as FunctionHandler,
 } from '../lambdas/route-handlers.js';
 import { createSweeperHandler, sweeperHandlerPorts } from '../lambdas/sweeper/handler.js';
+import { accountJobsHandlerPorts, createAccountJobsHandler } from '../lambdas/account-jobs/handler.js';
+import type { AccountDeletionPorts } from '../core/usecases/account-deletion.js';
+import { LocalDeletionJobs } from './deletion-jobs.js';
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './token.js';
 import { webRoutes, type WebApp } from './web-routes.js';
 import { IamGuard } from './iam-guard.js';
@@ -107,6 +110,7 @@ export type InvocationWrapper = <T>(
 /** Each function's ports, as its handler got them. */
 export type FunctionPorts = { readonly [F in RouteFunctionId]: RouteFunctionPorts<F> } & {
   readonly sweeper: SweepPorts;
+  readonly 'account-jobs': AccountDeletionPorts;
 };
 
 export interface LocalStack {
@@ -134,6 +138,8 @@ export interface LocalStack {
   readonly emulator: Emulator;
   /** The push sender and its fake providers, when `push` is on. */
   readonly push?: LocalPush;
+  /** The account deletion queue, run in process (local/deletion-jobs.ts), and its `Account Deleted` record. */
+  readonly deletionJobs: LocalDeletionJobs;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
   /** DynamoDB Local, when this stack started it (not with `dynamoEndpoint`). */
@@ -215,10 +221,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // device_token takes the fake Web Push service's subscriptions, whose origin is known only now.
       env = { ...env, [ENV.webPushEndpointAllowlist]: push.webPushAllowlist.join(',') };
     }
-    const runtime = createRuntime(env); // not a function's: no meter, no guard
+    const deletionJobs = new LocalDeletionJobs();
+    cleanups.push(() => deletionJobs.stop());
+    const accountOptions = { deletionJobs, accountEvents: deletionJobs };
+    const runtime = createRuntime(env, accountOptions); // not a function's: no meter, no guard
     const adaptersOf = (fnId: HandlerFunctionId) =>
       adaptersFrom(env, {
         ...options.runtimeOptions,
+        ...accountOptions,
         dynamoPlugins: [...(options.runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
         s3Plugins: [...(options.runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
         // send and the sweeper publish undelivered messages to the local push sender, device_token its challenges.
@@ -226,6 +236,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     const functions = composeFunctions(adaptersOf, options.wrapPorts, emulator);
     resolveRoutes(routeTable(functions.handlers, options.aroundInvocation));
+    deletionJobs.attach(functions.accountJobs);
 
     const sweeper = startSweeper(
       functions.sweeper,
@@ -252,6 +263,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3Guard,
       emulator,
       ...(push ? { push } : {}),
+      deletionJobs,
       ...(database ? { database } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
@@ -376,7 +388,9 @@ function composeFunctions(
   const devices = build('devices', ROUTE_FUNCTIONS.devices);
   const fallback = build('default', ROUTE_FUNCTIONS.default);
   const attachments = build('attachments', ROUTE_FUNCTIONS.attachments);
+  const account = build('account', ROUTE_FUNCTIONS.account);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
+  const accountJobs = compose('account-jobs', accountJobsHandlerPorts);
   const ports: FunctionPorts = {
     connect: connect.ports,
     send: send.ports,
@@ -386,7 +400,9 @@ function composeFunctions(
     devices: devices.ports,
     default: fallback.ports,
     attachments: attachments.ports,
+    account: account.ports,
     sweeper,
+    'account-jobs': accountJobs,
   };
   const handlers: Record<RouteFunctionId, FunctionHandler> = {
     connect: connect.handler,
@@ -397,8 +413,14 @@ function composeFunctions(
     devices: devices.handler,
     default: fallback.handler,
     attachments: attachments.handler,
+    account: account.handler,
   };
-  return { ports, handlers, sweeper: createSweeperHandler(sweeper) };
+  return {
+    ports,
+    handlers,
+    sweeper: createSweeperHandler(sweeper),
+    accountJobs: createAccountJobsHandler(accountJobs),
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from '../config.js';
+import type { AccountEventPublisher, DeletionJobQueue } from '../ports/accounts.js';
 import type { ChallengePublisher, EventPublisher } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import type { CapacityMeter } from '../store/consumed-capacity.js';
@@ -37,6 +38,10 @@ export interface RuntimeOptions {
   readonly s3Plugins?: readonly S3ClientPlugin[];
   /** Where push events go instead of EventBridge (local mode: its push sender). */
   readonly events?: EventPublisher & ChallengePublisher;
+  /** Where deletion pages go instead of SQS (local mode: its in-process job runner). */
+  readonly deletionJobs?: DeletionJobQueue;
+  /** Where `Account Deleted` goes instead of EventBridge (local mode: the runner's record). */
+  readonly accountEvents?: AccountEventPublisher;
 }
 
 export interface Adapters {

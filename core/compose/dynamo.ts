@@ -4,12 +4,14 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
+import { AccountTable } from '../store/accounts.js';
 import { AttachmentRecordTable } from '../store/attachment-records.js';
 import { ConnectionTable } from '../store/connections.js';
 import { ConversationTable } from '../store/conversations.js';
 import { DeviceTokenTable } from '../store/device-tokens.js';
 import { createDocumentClient } from '../store/document-client.js';
 import { GroupMuteTable } from '../store/group-mutes.js';
+import { GroupHandoverTables } from '../store/group-handover.js';
 import { GroupTables } from '../store/groups.js';
 import { MessageTable } from '../store/messages.js';
 import { PendingDeliveryTable } from '../store/pending-deliveries.js';
@@ -19,6 +21,8 @@ import { PushThrottleTable } from '../store/push-throttle.js';
 import { RateLimitTable } from '../store/rate-limits.js';
 import { SentMessageTable } from '../store/sent-messages.js';
 import { SessionTable, UserQuotaTable } from '../store/sessions.js';
+import { MessageTombstoneTable } from '../store/tombstones.js';
+import { UserRowTable } from '../store/user-rows.js';
 import type { Adapters } from './adapters.js';
 
 /** The function's DynamoDB client (every table module of the function shares it), with the meter and plugins on. */
@@ -83,3 +87,13 @@ export const providerTokenTable = (db: DynamoDBDocumentClient, { tables }: Confi
 
 export const pushThrottleTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
   new PushThrottleTable(db, tables.RateLimits);
+
+export const accountTable = (db: DynamoDBDocumentClient, { tables }: Config) => new AccountTable(db, tables.Accounts);
+
+export const tombstoneTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new MessageTombstoneTable(db, tables.Messages);
+
+export const userRowTable = (db: DynamoDBDocumentClient, { tables }: Config) => new UserRowTable(db, tables.Sessions);
+
+export const groupHandoverTables = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new GroupHandoverTables(db, tables.Groups, tables.GroupMembers, tables.Sessions);

@@ -62,6 +62,7 @@ export function msgDataFrame(message: StoredMessage): MsgDataFrame {
     msg_type: message.msgType,
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
+    ...(message.deleted ? { deleted: true as const } : {}),
   };
 }
 
@@ -74,6 +75,7 @@ export function listedMessage(message: StoredMessage): ListedMessage {
     msg_type: message.msgType,
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
+    ...(message.deleted ? { deleted: true as const } : {}),
   };
 }
 

@@ -36,7 +36,8 @@ export type TableId =
   | 'Groups'
   | 'GroupMembers'
   | 'SentMessages'
-  | 'DeviceTokens';
+  | 'DeviceTokens'
+  | 'Accounts';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -123,6 +124,13 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     sortKey: { name: 'token_key', type: 'S' },
     description:
       "Push tokens (TeamTalk CID_LOGIN_REQ_DEVICETOKEN): one item per token under its user, and each token's owner, so a token belongs to one user.",
+  },
+  Accounts: {
+    id: 'Accounts',
+    envVar: 'ACCOUNTS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    description:
+      'Account status: one item per suspended or deleted user (an active user has none), read by $connect to refuse them.',
   },
 };
 

@@ -71,6 +71,7 @@ interface Server {
   session_mute: { request: RequestOf<typeof schemas.SessionMuteSchema>; reply: Result<typeof muteSession> };
   attachment_upload: { request: RequestOf<typeof AttachmentUploadSchema>; reply: Result<typeof requestUpload> };
   attachment_url: { request: RequestOf<typeof AttachmentUrlSchema>; reply: Result<typeof downloadUrl> };
+  account_delete: { request: RequestOf<typeof schemas.AccountDeleteSchema>; reply: NoFields };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
@@ -106,6 +107,7 @@ describe("the SDK's request types", () => {
       'session_mute',
       'attachment_upload',
       'attachment_url',
+      'account_delete',
     ] satisfies Checked[];
     expect(CLIENT_ACTIONS.filter((a) => !checked.includes(a))).toEqual(['msg_data', 'msg_data_ack', 'heartbeat']);
   });

@@ -1,0 +1,48 @@
+/**
+ * A user's partition of the Sessions table as the deletion job empties it: session rows (`1#…`, `2#…`: the
+ * conversations the user is in, with its read marks), attachment references (`a#…`), session index entries (`d#…`)
+ * and quota rows (`q#…`), in sort key order. The job always takes the first rows left, so a crashed page leaves
+ * nothing behind and a page run twice finds its work done.
+ */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { UserRow, UserRowStore } from '../ports/accounts.js';
+import { batchWriteAll } from './batch.js';
+
+const SESSION_KEY = /^([12])#(.+)$/;
+
+export class UserRowTable implements UserRowStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async first(userId: string, limit: number): Promise<UserRow[]> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'user_id = :u',
+        ExpressionAttributeValues: { ':u': userId },
+        ProjectionExpression: 'session_key, conversation_id',
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map(toRow);
+  }
+
+  async delete(userId: string, sessionKeys: readonly string[]): Promise<void> {
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      sessionKeys.map((key) => ({ DeleteRequest: { Key: { user_id: userId, session_key: key } } })),
+    );
+  }
+}
+
+function toRow(item: Record<string, unknown>): UserRow {
+  const sessionKey = item['session_key'] as string;
+  const match = SESSION_KEY.exec(sessionKey);
+  const conversationId = item['conversation_id'];
+  if (!match || typeof conversationId !== 'string') return { sessionKey };
+  return { sessionKey, session: { sessionType: Number(match[1]), sessionId: match[2]!, conversationId } };
+}
