@@ -623,6 +623,8 @@ export class ChatBackend extends Construct {
       deadLetterQueues: {
         SweeperSchedule: this.sweeperDeadLetterQueue,
         SweeperFunction: this.sweeperFunctionDeadLetterQueue,
+        // A deletion page that failed 5 times: an account not fully erased until an operator redrives it.
+        AccountDeletion: this.accountDeletionQueue.deadLetterQueue!.queue,
         ...(this.push ? { PushQueue: this.push.deadLetterQueue } : {}),
       },
       ...(this.push ? { pushQueue: this.push.queue } : {}),

@@ -35,6 +35,11 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   attachments: { kb: 465, clients: ['dynamodb', 'apigatewaymanagementapi', 's3'] },
   sweeper: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge'] },
   'push-sender': { kb: 450, clients: ['dynamodb', 'secrets-manager'] },
+  account: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'sqs'] },
+  'account-jobs': {
+    kb: 545,
+    clients: ['dynamodb', 'apigatewaymanagementapi', 'cognito-identity-provider', 'eventbridge', 's3', 'sqs'],
+  },
 };
 
 const ENTRIES: Readonly<Record<string, string>> = {

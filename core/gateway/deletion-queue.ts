@@ -5,6 +5,7 @@
  */
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { deletionPageId, type DeletionJob } from '../domain/account.js';
+import { ConfigError } from '../errors.js';
 import type { DeletionJobQueue } from '../ports/accounts.js';
 
 export class SqsDeletionQueue implements DeletionJobQueue {
@@ -32,6 +33,6 @@ export class SqsDeletionQueue implements DeletionJobQueue {
 /** No queue configured: a deletion cannot start, and saying so beats accepting it silently. */
 export const noDeletionQueue: DeletionJobQueue = {
   enqueue: async () => {
-    throw new Error('no deletion queue is configured (DELETION_QUEUE_URL)');
+    throw new ConfigError('no deletion queue is configured (DELETION_QUEUE_URL)');
   },
 };

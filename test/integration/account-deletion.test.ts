@@ -9,6 +9,7 @@ import { DELETION_MESSAGES_PER_PAGE } from '../../core/domain/account.js';
 import { groupConversationId } from '../../core/domain/group.js';
 import { singleConversationId } from '../../core/domain/ids.js';
 import { batchWriteAll } from '../../core/store/batch.js';
+import { CapacityMeter } from '../../core/store/consumed-capacity.js';
 import { createDocumentClient } from '../../core/store/document-client.js';
 import {
   acceptAccountDeletion,
@@ -172,6 +173,22 @@ async function expectNothingOfAliceButTombstones(world: {
 }
 
 describe('account deletion job', () => {
+  it('costs 1 write unit per message it tombstones and ≈ 5 read units per 100 messages it reads (README cost row)', async () => {
+    const meter = new CapacityMeter();
+    h = deletionHarness(t, { capacityMeter: meter });
+    await seed('bob', 1, 1_000, (i) => (i % 2 === 0 ? 'alice' : 'bob'));
+    await acceptAccountDeletion({ ...t.runtime, jobs: h.queue }, 'alice');
+    meter.reset();
+    const pages = await drainDeletion(h.ports, h.queue);
+    const { writeUnits, readUnits } = meter.totals();
+    // 500 tombstones; the rest is the session rows, index and quota rows and the end (a handful of units).
+    expect(writeUnits).toBeGreaterThanOrEqual(500);
+    expect(writeUnits).toBeLessThanOrEqual(510);
+    // 1,000 messages read 100 a page (a strongly consistent Query of ≈ 20 KB: 5 units) and the partition walks.
+    expect(readUnits).toBeLessThanOrEqual(10 * 5 + 20);
+    expect(pages).toBeLessThanOrEqual(15);
+  });
+
   it('deletes a user with 2,000 messages and four groups: nothing of theirs remains but tombstones', async () => {
     const world = await aliceWithHistory({ bob: 700, carol: 500, owned: 450, solo: 150, daves: 200 });
     const bobsBefore = (await t.items('Messages')).filter((m) => m['from_user_id'] !== 'alice').length;

@@ -1,5 +1,5 @@
 /** The account deletion job's ports on a test runtime's tables, with fakes for the queue, Cognito, the bus and S3. */
-import { adaptersFrom, DYNAMODB_ENDPOINT_ENV } from '../../core/compose/adapters.js';
+import { adaptersFrom, DYNAMODB_ENDPOINT_ENV, type RuntimeOptions } from '../../core/compose/adapters.js';
 import { deletionPageId, type DeletionJob } from '../../core/domain/account.js';
 import type { AccountEventPublisher, DeletionJobQueue, IdentityDirectory } from '../../core/ports/accounts.js';
 import type { AttachmentBlobs } from '../../core/ports/attachments.js';
@@ -52,18 +52,21 @@ export interface DeletionHarness {
 }
 
 /** The worker's ports as its entry composes them, on the test tables, with the test runtime's gateway and clock. */
-export function deletionHarness(t: TestRuntime): DeletionHarness {
+export function deletionHarness(t: TestRuntime, options: RuntimeOptions = {}): DeletionHarness {
   const queue = new MemoryDeletionQueue();
   const fakes = new RecordingAccountFakes();
   const bucket = new MemoryBucket();
   const composed = accountJobsHandlerPorts(
-    adaptersFrom({
-      ...tableEnv(t.tables.names),
-      [DYNAMODB_ENDPOINT_ENV]: t.tables.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    }),
+    adaptersFrom(
+      {
+        ...tableEnv(t.tables.names),
+        [DYNAMODB_ENDPOINT_ENV]: t.tables.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
+      options,
+    ),
   );
   const ports: AccountDeletionPorts = {
     ...composed,
