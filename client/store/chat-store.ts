@@ -530,6 +530,7 @@ export class ChatStore {
       msgType: m.msg_type,
       data: m.msg_data,
       clientMsgId: m.client_msg_id,
+      deleted: m.deleted === true,
     };
     const entry = this.#sessions.get(record.key);
     const latestBefore = entry?.latest?.msgId ?? 0;
@@ -742,6 +743,7 @@ function fieldsOfListed(message: ListedMessage): StoredFields {
     msgType: message.msg_type,
     data: message.msg_data,
     clientMsgId: message.client_msg_id,
+    deleted: message.deleted === true,
   };
 }
 

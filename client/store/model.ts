@@ -69,6 +69,8 @@ export interface ChatMessage {
   readonly source: MessageSource | 'sent';
   /** A pending picture's or voice note's upload. */
   readonly upload: UploadState | undefined;
+  /** A tombstone: removed by a moderator or with its sender's account; `data` is empty (show "message deleted"). */
+  readonly deleted: boolean;
 }
 
 /** A session's newest message, for the list. */
@@ -193,6 +195,8 @@ export interface StoredFields {
   readonly msgType: number;
   readonly data: string;
   readonly clientMsgId: string | undefined;
+  /** A tombstone (`deleted` on the wire). */
+  readonly deleted?: boolean;
 }
 
 export function storedMessage(
@@ -215,6 +219,7 @@ export function storedMessage(
     error: undefined,
     source,
     upload: undefined,
+    deleted: fields.deleted === true,
   });
 }
 
@@ -244,6 +249,7 @@ export function pendingMessage(
     error: undefined,
     source: 'sent' as const,
     upload,
+    deleted: false,
   });
 }
 
