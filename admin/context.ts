@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { adaptersFrom } from '../core/compose/adapters.js';
 import { documentClient, tombstoneTable } from '../core/compose/dynamo.js';
 import { ENV } from '../core/config.js';
-import type { AccountEventPublisher } from '../core/ports/accounts.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { TABLES } from '../core/store/schema.js';
 import type { TombstoneStore } from '../core/ports/accounts.js';
@@ -28,8 +27,6 @@ export interface AdminContext {
   readonly tombstones: TombstoneStore;
   /** The handlers' settings the context was built from. */
   readonly env: Readonly<Record<string, string>>;
-  /** Where the local job's `Account Deleted` goes (printed); on AWS the worker publishes it on the stack's bus. */
-  readonly accountEvents?: AccountEventPublisher;
 }
 
 /** Splits `--outputs f` / `--env f` from the command's own arguments. */
@@ -47,16 +44,16 @@ export function takeTargetFlags(argv: readonly string[]): { flags: Record<string
   return { flags, rest };
 }
 
-export async function adminContext(flags: Record<string, string>, overrides = {}): Promise<AdminContext> {
+export async function adminContext(flags: Record<string, string>): Promise<AdminContext> {
   const target = flags['outputs'] ? 'aws' : 'local';
   const env = flags['outputs']
     ? envFromOutputs(JSON.parse(await readFile(flags['outputs'], 'utf8')))
     : await readEnvFile(flags['env'] ?? LOCAL_ADMIN_ENV_FILE);
-  const adapters = adaptersFrom(env, overrides);
+  const adapters = adaptersFrom(env);
   return {
     target,
     env,
-    runtime: createRuntime(env, overrides),
+    runtime: createRuntime(env),
     tombstones: tombstoneTable(documentClient(adapters), adapters.config),
   };
 }

@@ -550,10 +550,10 @@ describe.each([
     }
   });
 
-  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of both DLQs, notifying the topic', () => {
+  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of the three DLQs, notifying the topic', () => {
     const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm');
     const errorAlarms = Math.ceil(FUNCTION_IDS.length / 10);
-    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 2);
+    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 3);
     expect(s.backend.alarms).toHaveLength(alarms.length);
     const metricsOf = (alarm: Json): Json[] =>
       asArray<Json>(alarm['Properties']['Metrics'])
@@ -634,8 +634,12 @@ describe.each([
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
 
-    // DLQ depth ≥ 1 on both queues.
-    for (const queue of [s.backend.sweeperDeadLetterQueue, s.backend.sweeperFunctionDeadLetterQueue]) {
+    // DLQ depth ≥ 1 on the sweeper's two queues and the account deletion's.
+    for (const queue of [
+      s.backend.sweeperDeadLetterQueue,
+      s.backend.sweeperFunctionDeadLetterQueue,
+      s.backend.accountDeletionQueue.deadLetterQueue!.queue,
+    ]) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -53,8 +53,14 @@ export interface TombstoneStore {
 /** A row of the user's Sessions partition, as the deletion job walks it. */
 export interface UserRow {
   readonly sessionKey: string;
-  /** Set on session rows (SK `<type>#<session id>`), the conversations the user is in. */
-  readonly session?: { readonly sessionType: number; readonly sessionId: string; readonly conversationId: string };
+  /** Set on session rows (SK `<type>#<session id>`) and groups left (`l#<group id>`): conversations of the user. */
+  readonly session?: {
+    readonly sessionType: number;
+    readonly sessionId: string;
+    readonly conversationId: string;
+    /** A group the user left earlier: its messages are tombstoned, there is no membership to end. */
+    readonly left?: true;
+  };
 }
 
 /** The user's Sessions partition as a list to empty (core/store/user-rows.ts). */

@@ -1,7 +1,7 @@
 /**
  * A user's partition of the Sessions table as the deletion job empties it: session rows (`1#…`, `2#…`: the
- * conversations the user is in, with its read marks), attachment references (`a#…`), session index entries (`d#…`)
- * and quota rows (`q#…`), in sort key order. The job always takes the first rows left, so a crashed page leaves
+ * conversations the user is in, with its read marks), attachment references (`a#…`), session index entries (`d#…`),
+ * groups it left (`l#…`: conversations it may have written in) and quota rows (`q#…`), in sort key order. The job always takes the first rows left, so a crashed page leaves
  * nothing behind and a page run twice finds its work done.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -9,6 +9,8 @@ import type { UserRow, UserRowStore } from '../ports/accounts.js';
 import { batchWriteAll } from './batch.js';
 
 const SESSION_KEY = /^([12])#(.+)$/;
+/** A group left earlier (core/store/sessions.ts leftGroupKey): its messages are tombstoned, there is nothing to leave. */
+const LEFT_GROUP_KEY = /^l#(.+)$/;
 
 export class UserRowTable implements UserRowStore {
   constructor(
@@ -41,8 +43,12 @@ export class UserRowTable implements UserRowStore {
 
 function toRow(item: Record<string, unknown>): UserRow {
   const sessionKey = item['session_key'] as string;
-  const match = SESSION_KEY.exec(sessionKey);
   const conversationId = item['conversation_id'];
-  if (!match || typeof conversationId !== 'string') return { sessionKey };
-  return { sessionKey, session: { sessionType: Number(match[1]), sessionId: match[2]!, conversationId } };
+  if (typeof conversationId !== 'string') return { sessionKey };
+  const session = SESSION_KEY.exec(sessionKey);
+  if (session)
+    return { sessionKey, session: { sessionType: Number(session[1]), sessionId: session[2]!, conversationId } };
+  const left = LEFT_GROUP_KEY.exec(sessionKey);
+  if (left) return { sessionKey, session: { sessionType: 2, sessionId: left[1]!, conversationId, left: true } };
+  return { sessionKey };
 }

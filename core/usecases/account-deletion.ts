@@ -36,9 +36,10 @@ import { tombstoneMessage, type TombstonePorts } from './remove-message.js';
 import { fitItems, REPLY_BUDGET_BYTES } from '../domain/reply-size.js';
 import { REFERENCED_PREFIX, UPLOADS_PREFIX } from './attachments.js';
 
-export interface AccountDeletionRequestPorts extends KickUserPorts {
+export interface AccountDeletionRequestPorts {
   readonly accounts: AccountStore;
   readonly jobs: DeletionJobQueue;
+  readonly clock: { now(): number };
 }
 
 export interface AccountDeletionPorts extends NotifyPorts, TombstonePorts {
@@ -119,7 +120,7 @@ async function eraseConversationPage(
   const page = await ports.tombstones.sentBy(conversationId, job.userId, after, DELETION_MESSAGES_PER_PAGE);
   for (const message of page.messages) await tombstoneMessage(ports, conversationId, message);
   if (page.more) return { step: 'rows', cursor: { sessionKey: row.sessionKey, afterMsgId: page.lastMsgId } };
-  if (sessionType === SessionType.Group) await leaveGroup(ports, job.userId, sessionId);
+  if (sessionType === SessionType.Group && !row.session.left) await leaveGroup(ports, job.userId, sessionId);
   await ports.userRows.delete(job.userId, [row.sessionKey]);
   return { step: 'rows' };
 }

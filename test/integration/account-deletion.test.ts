@@ -208,6 +208,28 @@ describe('account deletion job', () => {
     ).toBe(true);
   }, 120_000);
 
+  it('tombstones her messages in a group she had left before the deletion too', async () => {
+    await registerConnection(t.runtime, { userId: 'dave', connectionId: 'dave-c' });
+    const daves = await groupOf('dave', ['alice']);
+    await seed(daves, 2, 4, (i) => (i % 2 === 0 ? 'dave' : 'alice'));
+    await requestAs(createGroupsHandler(t.runtime), 'alice', {
+      action: 'group_change_member',
+      group_id: daves,
+      change_type: 'del',
+      member_ids: ['alice'],
+    });
+    await acceptAccountDeletion({ ...t.runtime, jobs: h.queue }, 'alice');
+    await drainDeletion(h.ports, h.queue);
+    const messages = await t.items('Messages');
+    expect(
+      messages.filter((m) => m['from_user_id'] === 'alice').map((m) => [m['msg_id'], m['deleted'], m['msg_data']]),
+    ).toEqual([
+      [2, true, ''],
+      [4, true, ''],
+    ]);
+    expect((await t.items('Sessions')).filter((r) => r['user_id'] === 'alice')).toEqual([]);
+  });
+
   it("every read path shows the deleted user's messages as tombstones", async () => {
     await registerConnection(t.runtime, { userId: 'bob', connectionId: 'bob-c' });
     await seed('bob', 1, 3, (i) => (i === 1 ? 'bob' : 'alice'));
