@@ -299,6 +299,21 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   /**
+   * Deletes this user's account (`account_delete`): resolves once the server has accepted the deletion. The server
+   * then kicks every connection of the user with `account_deleted` (this client goes `closed`, reason
+   * `account_closed`) and refuses new ones, while a job erases the account: its messages become tombstones
+   * (`deleted: true` for everyone else), its groups pass to their longest-standing members. Ask the user to
+   * confirm first: it cannot be undone. Rejects like any request (ChatServerError `rate_limited`, timeouts).
+   */
+  async deleteAccount(options: Deadline = {}): Promise<void> {
+    await withDeadline(
+      this.request('account_delete', {}),
+      { timeoutMs: SIGN_OUT_TIMEOUT_MS, ...options },
+      () => new ChatError('account deletion timed out'),
+    );
+  }
+
+  /**
    * Catches up now (it also runs by itself on every open unless `catchUp: false`): resolves when the missed messages
    * are delivered, with the same result as the `synced` event. Joins a catch-up already running on this connection.
    * Rejects with ConnectionClosedError when not connected or when the connection drops meanwhile.

@@ -33,6 +33,8 @@ export type CloseReason =
   | 'auth_failed'
   /** A newer connection of the same user displaced this one ({@link KickedError}). */
   | 'too_many_connections'
+  /** The account was suspended or deleted (`kick` `suspended` / `account_deleted`, {@link KickedError}). */
+  | 'account_closed'
   /** `reconnect.maxAttempts` attempts failed in a row. */
   | 'reconnect_exhausted'
   /** The connection dropped and `reconnect: false`. */
@@ -292,6 +294,9 @@ export class Connection {
     const kick = this.#kick;
     this.#kick = undefined;
     if (kick === 'too_many_connections') return this.stop(new KickedError(kick), 'too_many_connections', true);
+    // The server refuses the account's connections now: reconnecting would only be refused (403).
+    if (kick === 'suspended' || kick === 'account_deleted')
+      return this.stop(new KickedError(kick), 'account_closed', true);
     if (kick === 'token_expired') {
       if (!this.#options.tokenIsRenewable)
         return this.stop(new AuthError('the token expired', undefined, { cause: error }), 'auth_failed', true);

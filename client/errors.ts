@@ -125,9 +125,11 @@ export class ConnectionClosedError extends ChatError {
 }
 
 /**
- * The server closed this connection (`kick`) because the user opened a newer one past the per-user cap
- * (`too_many_connections`). The client does not reconnect by itself, or two devices would displace each other in a
- * loop: the app decides (e.g. asks the user, then calls `connect()`).
+ * The server closed this connection (`kick`) and the client does not reconnect by itself: `too_many_connections`
+ * (the user opened a newer one past the per-user cap; reconnecting at once would make two devices displace each
+ * other in a loop: the app decides, e.g. asks the user, then calls `connect()`), `suspended` (an operator suspended
+ * the account: connections are refused until lifted) or `account_deleted` (the account was deleted, by
+ * `deleteAccount()` or an operator: sign the user out).
  */
 export class KickedError extends ConnectionClosedError {
   override readonly name = 'KickedError';

@@ -191,7 +191,9 @@ export interface ChatClientEvents {
   synced: SyncResult;
   /**
    * The server is closing this connection: `token_expired` (the client reconnects at once with a fresh token from
-   * `getToken`) or `too_many_connections` (a newer connection of this user displaced it: the client goes `closed`).
+   * `getToken`), `too_many_connections` (a newer connection of this user displaced it: the client goes `closed`), or
+   * `suspended` / `account_deleted` (the account is closed to connections: the client goes `closed` with reason
+   * `account_closed` and a {@link KickedError} saying which).
    */
   kick: KickFrame;
   /** This user read a session on another connection, up to `msg_id` (`session_id` is the peer or group). */

@@ -64,6 +64,10 @@ export interface Config {
   readonly webPushEndpointAllowlist: readonly string[];
   /** S3 bucket of pictures and voice notes; empty: attachments are off (requests and references refused). */
   readonly attachmentBucket: string;
+  /** SQS FIFO queue of account deletion pages (the account and account-jobs functions); empty: none. */
+  readonly deletionQueueUrl: string;
+  /** Cognito user pool the stack owns, whose users a finished account deletion removes; empty: none to remove. */
+  readonly userPoolId: string;
   /** Largest picture an upload URL is signed for, in bytes. */
   readonly maxImageBytes: number;
   /** Largest voice note an upload URL is signed for, in bytes. */
@@ -109,6 +113,8 @@ export const ENV = {
   pushCollapseWindowMs: 'PUSH_COLLAPSE_WINDOW_MS',
   pushSenderBudgetPerMinute: 'PUSH_SENDER_BUDGET_PER_MINUTE',
   attachmentBucket: 'ATTACHMENT_BUCKET',
+  deletionQueueUrl: 'DELETION_QUEUE_URL',
+  userPoolId: 'USER_POOL_ID',
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
@@ -249,6 +255,8 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     pushCollapseWindowMs: integer(env, ENV.pushCollapseWindowMs, DEFAULTS.pushCollapseWindowMs, 0, 3_600_000),
     pushSenderBudgetPerMinute: positiveInt(env, ENV.pushSenderBudgetPerMinute, DEFAULTS.pushSenderBudgetPerMinute),
     attachmentBucket: env[ENV.attachmentBucket] ?? '',
+    deletionQueueUrl: env[ENV.deletionQueueUrl] ?? '',
+    userPoolId: env[ENV.userPoolId] ?? '',
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     attachmentUrlTtlSeconds: integer(

@@ -21,6 +21,8 @@ export const FUNCTION_IDS = [
   'blocks',
   'reports',
   'exports',
+  'account',
+  'account-jobs',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -59,6 +61,7 @@ export const ACTION_ROUTES = {
   block_list: 'blocks',
   report: 'reports',
   account_export: 'reports',
+  account_delete: 'account',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -16,6 +16,8 @@ import type { Clock } from './ports/clock.js';
 import type { Gateway } from './ports/gateway.js';
 import type { Stores } from './ports/stores.js';
 import type { AttachmentBlobs } from './ports/attachments.js';
+import type { AccountStore, DeletionJobQueue } from './ports/accounts.js';
+import { deletionQueue } from './compose/deletion-queue.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -30,6 +32,10 @@ export interface Runtime extends Stores {
   readonly exportClaims: ExportClaimStore;
   /** Report events and export jobs: the same bus as `events` (local mode: its own publisher). */
   readonly moderation: ModerationPublisher;
+  /** Account status (suspended, deleted): read by $connect. */
+  readonly accounts: AccountStore;
+  /** The account deletion jobs' queue (SQS FIFO; local mode's runner). */
+  readonly jobs: DeletionJobQueue;
 }
 
 export function createRuntime(
@@ -66,5 +72,7 @@ export function createRuntime(
     reports: moderation.reportTable(db, config),
     exportClaims: moderation.exportClaimTable(db, config),
     moderation: moderation.moderationBus(adapters),
+    accounts: dynamo.accountTable(db, config),
+    jobs: deletionQueue(adapters),
   };
 }

@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import type { Adapters } from '../core/compose/adapters.js';
 import type { FunctionId } from '../core/routes.js';
 import type { WebSocketEvent, WebSocketResult } from '../core/websocket-event.js';
+import { accountHandlerPorts, createAccountHandler } from './account/handler.js';
 import { ackHandlerPorts, createAckHandler } from './ack/handler.js';
 import { attachmentsHandlerPorts, createAttachmentsHandler } from './attachments/handler.js';
 import { blocksHandlerPorts, createBlocksHandler } from './blocks/handler.js';
@@ -19,7 +20,7 @@ import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js'
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
 import { createSyncHandler, syncHandlerPorts } from './sync/handler.js';
 
-export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper' | 'exports'>;
+export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper' | 'exports' | 'account-jobs'>;
 export type RouteHandler = (event: WebSocketEvent, context?: Context) => Promise<WebSocketResult>;
 
 /** A function behind routes: the ports its entry composes, and its handler on them. */
@@ -44,6 +45,7 @@ export const ROUTE_FUNCTIONS = {
   attachments: routeFunction(attachmentsHandlerPorts, createAttachmentsHandler),
   blocks: routeFunction(blocksHandlerPorts, createBlocksHandler),
   reports: routeFunction(reportsHandlerPorts, createReportsHandler),
+  account: routeFunction(accountHandlerPorts, createAccountHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

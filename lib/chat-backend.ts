@@ -42,6 +42,7 @@ import {
   type AlarmThresholds,
   type MonitoringLevel,
 } from './monitoring.js';
+import { AccountDeletionQueue } from './account-jobs.js';
 import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatExportJobs } from './exports.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
@@ -490,6 +491,8 @@ export class ChatBackend extends Construct {
   public readonly sweeperDeadLetterQueue: sqs.Queue;
   /** Dead-letter queue of the sweeper function (asynchronous invocations that failed). */
   public readonly sweeperFunctionDeadLetterQueue: sqs.Queue;
+  /** The account deletion jobs' FIFO queue (lib/account-jobs.ts): `npm run admin -- delete-user` queues to it. */
+  public readonly accountDeletionQueue: sqs.Queue;
   /** Bus of the offline push hook (`Message Undelivered` and `Device Token Challenge` events). */
   public readonly eventBus: events.IEventBus;
   /** The push sender, its queue and DLQ, when `push` is set. */
@@ -551,8 +554,12 @@ export class ChatBackend extends Construct {
       corsOrigins: props.attachmentCorsOrigins ?? ['*'],
       ...(props.messageRetention ? { retentionDays: wholeDays(props.messageRetention) } : {}),
     }).bucket;
+    const deletionQueue = new AccountDeletionQueue(this, 'AccountDeletion');
+    this.accountDeletionQueue = deletionQueue.queue;
     const functions = new ChatFunctions(this, 'Functions', {
       tables: this.tables,
+      deletionQueue: deletionQueue.queue,
+      ...(identity.userPool ? { userPool: identity.userPool } : {}),
       attachmentBucket: this.attachmentBucket,
       connectionsEndpoint: api.connectionsEndpoint,
       manageConnectionsArn: api.manageConnectionsArn,
@@ -576,6 +583,7 @@ export class ChatBackend extends Construct {
       removalPolicy,
     });
     this.functions = functions.functions;
+    deletionQueue.addWorker(this.functions['account-jobs']);
     this.sweeperFunctionDeadLetterQueue = functions.deadLetterQueue;
     api.addRoutes(this.functions);
     if (props.push) {
@@ -644,6 +652,8 @@ export class ChatBackend extends Construct {
       deadLetterQueues: {
         SweeperSchedule: this.sweeperDeadLetterQueue,
         SweeperFunction: this.sweeperFunctionDeadLetterQueue,
+        // A deletion page that failed 5 times: an account not fully erased until an operator redrives it.
+        AccountDeletion: this.accountDeletionQueue.deadLetterQueue!.queue,
         ...(this.push ? { PushQueue: this.push.deadLetterQueue } : {}),
       },
       ...(this.push ? { pushQueue: this.push.queue } : {}),

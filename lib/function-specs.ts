@@ -132,6 +132,25 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: true,
   },
+  account: {
+    entry: 'lambdas/account/entry.ts',
+    description: 'account_delete: marks the account deleted, starts its deletion job, kicks its connections',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  'account-jobs': {
+    entry: 'lambdas/account-jobs/entry.ts',
+    description: 'Account deletion pages (from the deletion queue): tombstones, group hand-over, rows, Cognito user',
+    memorySize: 256,
+    // A page: ≤ 100 tombstones and their attachments, or a group hand-over and its notice; well within a minute.
+    timeoutSeconds: 60,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -47,6 +48,10 @@ export interface ChatFunctionsProps {
   readonly pushIncludesBody: boolean;
   /** The attachment bucket (lib/attachments.ts), for the functions lib/grants.ts gives attachment access. */
   readonly attachmentBucket: s3.IBucket;
+  /** The account deletion queue, for the functions lib/grants.ts lets queue deletion pages. */
+  readonly deletionQueue: sqs.IQueue;
+  /** The user pool the stack owns, whose users a finished deletion removes. @default - none (an outside issuer) */
+  readonly userPool?: cognito.IUserPool;
   /** Handler settings by env var name (ACK_TIMEOUT_MS, ...), for every function whose spec has `config`. */
   readonly handlerSettings: Readonly<Record<string, string>>;
   /** SWEEP_INTERVAL_MS, for the functions whose spec has `sweepInterval`. */
@@ -95,7 +100,10 @@ export class ChatFunctions extends Construct {
 
   private createFunction(fnId: FunctionId): NodejsFunction {
     const spec = FUNCTION_SPECS[fnId];
-    const name = fnId.charAt(0).toUpperCase() + fnId.slice(1);
+    const name = fnId
+      .split('-')
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join('');
     const logGroup = new logs.LogGroup(this, `${name}Logs`, {
       retention: this.props.logRetention,
       removalPolicy: this.props.removalPolicy,
@@ -153,6 +161,8 @@ export class ChatFunctions extends Construct {
       environment[ENV.pushIncludesBody] = String(props.pushIncludesBody);
     }
     if (access.attachments) environment[ENV.attachmentBucket] = props.attachmentBucket.bucketName;
+    if (access.deletionQueue) environment[ENV.deletionQueueUrl] = props.deletionQueue.queueUrl;
+    if (access.deletesIdentityUsers && props.userPool) environment[ENV.userPoolId] = props.userPool.userPoolId;
     if (fnId === 'authorizer') {
       const { issuer, audiences, jwksUrl, clockSkewSeconds, maxTokenAgeSeconds } = props.tokenIssuer;
       environment[AUTH_ENV.issuer] = issuer;
@@ -181,6 +191,15 @@ export class ChatFunctions extends Construct {
       );
     }
     if (access.publishesEvents) this.props.eventBus.grantPutEventsTo(fn);
+    if (access.deletionQueue) this.props.deletionQueue.grantSendMessages(fn);
+    if (access.deletesIdentityUsers && this.props.userPool) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['cognito-idp:AdminDeleteUser'],
+          resources: [this.props.userPool.userPoolArn],
+        }),
+      );
+    }
     for (const [actions, prefixes] of attachmentStatements(access)) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -228,6 +247,7 @@ function attachmentStatements(access: FunctionAccess): [string[], readonly strin
     [
       [['s3:GetObject'], access.attachments.read],
       [['s3:PutObject'], access.attachments.write],
+      [['s3:DeleteObject'], access.attachments.delete ?? []],
     ] as [string[], readonly string[]][]
   ).filter(([, p]) => p.length > 0);
 }

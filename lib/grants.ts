@@ -41,7 +41,16 @@ export interface FunctionAccess {
    * Objects of the attachment bucket (lib/attachments.ts) it may read (`s3:GetObject`: GET, HEAD, copy source) and
    * write (`s3:PutObject`: a presigned PUT, a copy target), by key prefix; gets ATTACHMENT_BUCKET. @default none
    */
-  readonly attachments?: { readonly read: readonly AttachmentPrefix[]; readonly write: readonly AttachmentPrefix[] };
+  readonly attachments?: {
+    readonly read: readonly AttachmentPrefix[];
+    readonly write: readonly AttachmentPrefix[];
+    /** `s3:DeleteObject`: a tombstoned message's attachment. @default none */
+    readonly delete?: readonly AttachmentPrefix[];
+  };
+  /** May `sqs:SendMessage` to the account deletion queue (and gets DELETION_QUEUE_URL). @default false */
+  readonly deletionQueue?: boolean;
+  /** May `cognito-idp:AdminDeleteUser` on the stack's own user pool, when it has one (gets USER_POOL_ID). @default false */
+  readonly deletesIdentityUsers?: boolean;
 }
 
 /** Key prefixes of the attachment bucket (core/usecases/attachments.ts): uploads, and referenced copies. */
@@ -53,9 +62,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     manageConnections: false,
   },
   connect: {
-    // $connect registers the connection, its presence (kicking the oldest past the cap) and its token's expiry;
-    // $disconnect removes them and its pending deliveries.
+    // $connect refuses a suspended or deleted account (Accounts), registers the connection, its presence (kicking the
+    // oldest past the cap) and its token's expiry; $disconnect removes them and its pending deliveries.
     tables: {
+      Accounts: ['dynamodb:GetItem'],
       Connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
       PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
@@ -190,6 +200,40 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     publishesEvents: true,
     // Writes the export and signs its GET.
     attachments: { read: ['exports/'], write: ['exports/'] },
+  },
+  account: {
+    // account_delete: the account marked deleted (Accounts), the write budget, then the user's connections kicked
+    // (their rows, presence and pending deliveries forgotten); the job's first page goes to the deletion queue.
+    tables: {
+      Accounts: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
+      Connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+      Presence: ['dynamodb:UpdateItem'],
+      PendingDeliveries: ['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    },
+    manageConnections: true,
+    deletionQueue: true,
+  },
+  'account-jobs': {
+    // A deletion page: device tokens (a token item and its owner item); the user's Sessions partition walked and
+    // emptied; its messages tombstoned (Query of a conversation, UpdateItem); groups left (member rows, counts, owner
+    // handed over, an empty group deleted; the heir's owned count); the end recorded (Accounts). Group notices read
+    // Presence; a kick of a connection that escaped forgets its rows.
+    tables: {
+      Accounts: ['dynamodb:UpdateItem'],
+      DeviceTokens: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+      Sessions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
+      Messages: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+      Groups: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      GroupMembers: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+      Presence: ['dynamodb:BatchGetItem'],
+    },
+    manageConnections: true,
+    publishesEvents: true,
+    // A tombstoned message's attachment: its stored copy and its upload.
+    attachments: { read: [], write: [], delete: ['att/', 'uploads/'] },
+    deletionQueue: true,
+    deletesIdentityUsers: true,
   },
   sweeper: {
     // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.

@@ -71,6 +71,10 @@ export class TeamTalkStack extends Stack {
       value: this.backend.attachmentBucket.bucketName,
       description: 'Pictures and voice notes (private; reached through presigned URLs only)',
     });
+    new CfnOutput(this, 'AccountDeletionQueueUrl', {
+      value: this.backend.accountDeletionQueue.queueUrl,
+      description: 'DELETION_QUEUE_URL: account deletion pages (npm run admin -- delete-user queues to it)',
+    });
     for (const spec of ALL_TABLES) {
       new CfnOutput(this, `${spec.id}TableName`, {
         value: this.backend.tables[spec.id].tableName,

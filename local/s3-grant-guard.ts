@@ -1,7 +1,7 @@
 /**
  * Local IAM for the attachment bucket: each function's S3 client may touch only the key prefixes lib/grants.ts gives
  * it (`attachments.read` for s3:GetObject — GET, HEAD, a copy's source — and `attachments.write` for s3:PutObject —
- * PUT, a copy's target), checked on every call, presigning included, as IAM checks the signer's role on AWS. A call
+ * PUT, a copy's target — and `attachments.delete` for s3:DeleteObject), checked on every call, presigning included, as IAM checks the signer's role on AWS. A call
  * outside the grant is recorded and answered as S3 answers it: 403 AccessDenied.
  */
 import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +11,7 @@ import { FUNCTION_ACCESS, type FunctionId } from '../lib/grants.js';
 export interface S3AccessViolation {
   readonly functionId: FunctionId;
   readonly command: string;
-  readonly action: 's3:GetObject' | 's3:PutObject';
+  readonly action: 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
   readonly key: string;
 }
 
@@ -26,6 +26,8 @@ function required(command: string, input: Input): [S3AccessViolation['action'], 
       return [['s3:GetObject', key]];
     case 'PutObjectCommand':
       return [['s3:PutObject', key]];
+    case 'DeleteObjectCommand':
+      return [['s3:DeleteObject', key]];
     case 'CopyObjectCommand':
       return [
         ['s3:GetObject', decodeURIComponent((input.CopySource ?? '').split('/').slice(1).join('/'))],
@@ -55,7 +57,8 @@ export class S3GrantGuard {
   private check(functionId: FunctionId, command: string, input: Input): void {
     const access = FUNCTION_ACCESS[functionId].attachments;
     for (const [action, key] of required(command, input)) {
-      const prefixes = action === 's3:GetObject' ? access?.read : access?.write;
+      const prefixes =
+        action === 's3:GetObject' ? access?.read : action === 's3:PutObject' ? access?.write : access?.delete;
       if (prefixes?.some((p) => key.startsWith(p))) continue;
       this.violations.push({ functionId, command, action, key });
       throw new S3ServiceException({

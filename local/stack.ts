@@ -50,6 +50,9 @@ import {
 import { createExportsHandler, exportsHandlerPorts } from '../lambdas/exports/handler.js';
 import { createSweeperHandler, sweeperHandlerPorts } from '../lambdas/sweeper/handler.js';
 import { LocalModerationBus } from './moderation-bus.js';
+import { accountJobsHandlerPorts, createAccountJobsHandler } from '../lambdas/account-jobs/handler.js';
+import type { AccountDeletionPorts } from '../core/usecases/account-deletion.js';
+import { LocalDeletionJobs } from './deletion-jobs.js';
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './token.js';
 import { webRoutes, type WebApp } from './web-routes.js';
 import { IamGuard } from './iam-guard.js';
@@ -112,6 +115,7 @@ export type InvocationWrapper = <T>(
 export type FunctionPorts = { readonly [F in RouteFunctionId]: RouteFunctionPorts<F> } & {
   readonly sweeper: SweepPorts;
   readonly exports: ExportJobPorts;
+  readonly 'account-jobs': AccountDeletionPorts;
 };
 
 export interface LocalStack {
@@ -141,6 +145,8 @@ export interface LocalStack {
   readonly push?: LocalPush;
   /** Report events, export-ready notices, and the export worker run in-process. */
   readonly moderation: LocalModerationBus;
+  /** The account deletion queue, run in process (local/deletion-jobs.ts), and its `Account Deleted` record. */
+  readonly deletionJobs: LocalDeletionJobs;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
   /** DynamoDB Local, when this stack started it (not with `dynamoEndpoint`). */
@@ -222,7 +228,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // device_token takes the fake Web Push service's subscriptions, whose origin is known only now.
       env = { ...env, [ENV.webPushEndpointAllowlist]: push.webPushAllowlist.join(',') };
     }
-    const runtime = createRuntime(env); // not a function's: no meter, no guard
+    const deletionJobs = new LocalDeletionJobs();
+    cleanups.push(() => deletionJobs.stop());
+    const accountOptions = { deletionJobs, accountEvents: deletionJobs };
+    const runtime = createRuntime(env, accountOptions); // not a function's: no meter, no guard
     const moderation = new LocalModerationBus(
       (message, fields) => options.logger?.info(message, fields),
       push ? (detail) => push.publishEvent(EXPORT_READY_DETAIL_TYPE, detail) : undefined,
@@ -232,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adaptersFrom(env, {
         moderation,
         ...options.runtimeOptions,
+        ...accountOptions,
         dynamoPlugins: [...(options.runtimeOptions?.dynamoPlugins ?? []), iamGuard.forFunction(fnId)],
         s3Plugins: [...(options.runtimeOptions?.s3Plugins ?? []), s3Guard.forFunction(fnId)],
         // send and the sweeper publish undelivered messages to the local push sender, device_token its challenges.
@@ -240,6 +250,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = composeFunctions(adaptersOf, options.wrapPorts, emulator);
     moderation.setWorker(createExportsHandler(functions.ports.exports));
     resolveRoutes(routeTable(functions.handlers, options.aroundInvocation));
+    deletionJobs.attach(functions.accountJobs);
 
     const sweeper = startSweeper(
       functions.sweeper,
@@ -267,6 +278,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       emulator,
       ...(push ? { push } : {}),
       moderation,
+      deletionJobs,
       ...(database ? { database } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
@@ -393,8 +405,10 @@ function composeFunctions(
   const attachments = build('attachments', ROUTE_FUNCTIONS.attachments);
   const blocks = build('blocks', ROUTE_FUNCTIONS.blocks);
   const reports = build('reports', ROUTE_FUNCTIONS.reports);
+  const account = build('account', ROUTE_FUNCTIONS.account);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
   const exports = compose('exports', exportsHandlerPorts);
+  const accountJobs = compose('account-jobs', accountJobsHandlerPorts);
   const ports: FunctionPorts = {
     connect: connect.ports,
     send: send.ports,
@@ -406,8 +420,10 @@ function composeFunctions(
     attachments: attachments.ports,
     blocks: blocks.ports,
     reports: reports.ports,
+    account: account.ports,
     sweeper,
     exports,
+    'account-jobs': accountJobs,
   };
   const handlers: Record<RouteFunctionId, FunctionHandler> = {
     connect: connect.handler,
@@ -420,8 +436,14 @@ function composeFunctions(
     attachments: attachments.handler,
     blocks: blocks.handler,
     reports: reports.handler,
+    account: account.handler,
   };
-  return { ports, handlers, sweeper: createSweeperHandler(sweeper) };
+  return {
+    ports,
+    handlers,
+    sweeper: createSweeperHandler(sweeper),
+    accountJobs: createAccountJobsHandler(accountJobs),
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  * everything in order, DynamoDB Local's Java process last; a killed process leaves its cleanup to the janitor
  * (local/process/).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -116,6 +116,9 @@ async function main(): Promise<void> {
     throw error;
   }
   await lock?.update({ port: stack.port, ...(stack.database ? { databasePid: stack.database.pid } : {}) });
+  // `npm run admin` acts on this stack through the handlers' own settings (endpoints, tables).
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, 'admin-env.json'), JSON.stringify(stack.env, null, 2));
 
   printBanner(stack, { jwtSecret, dataDir: inMemory ? undefined : dataDir, webApp: webApp !== undefined });
   const shutdown = stopOnSignals(async () => {

@@ -56,8 +56,14 @@ export type KnownErrorCode = (typeof ERROR_CODES)[number];
 /** A known code, or the string of a newer server's code. */
 export type ErrorCode = KnownErrorCode | (string & {});
 
-/** Why the server closed a connection (`kick` frame, TeamTalk's KickUser). */
-export type KickReason = 'too_many_connections' | 'token_expired';
+/**
+ * Why the server closed a connection (`kick` frame, TeamTalk's KickUser). After `suspended` and `account_deleted` the
+ * server refuses the user's new connections (HTTP 403) until an operator lifts the suspension (never, once deleted).
+ */
+export type KickReason = 'too_many_connections' | 'token_expired' | 'suspended' | 'account_deleted';
+
+/** The kick reasons after which reconnecting is pointless: the account is closed to connections. */
+export const ACCOUNT_CLOSED_KICK_REASONS = ['suspended', 'account_deleted'] as const satisfies readonly KickReason[];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client → server
@@ -114,6 +120,8 @@ export interface MsgDataFrame {
   readonly client_msg_id?: string;
   /** On a group message to a receiver who blocks its sender (docs/protocol.md "Block"): clients collapse or flag it. */
   readonly blocked_sender?: true;
+  /** A tombstone: the message was removed (by a moderator, or its sender's account was deleted); `msg_data` is empty. */
+  readonly deleted?: true;
 }
 
 /** A refused frame; the connection stays open and usable. */
@@ -153,6 +161,8 @@ export interface ListedMessage {
   readonly client_msg_id?: string;
   /** In a group's history, on messages of a sender the asking user blocks (docs/protocol.md "Block"). */
   readonly blocked_sender?: true;
+  /** A tombstone: the message keeps its msg_id, `msg_data` is empty (docs/protocol.md "Tombstones"). */
+  readonly deleted?: true;
 }
 
 export interface UnreadInfo {
@@ -163,6 +173,8 @@ export interface UnreadInfo {
   readonly latest_msg_data: string;
   readonly latest_msg_type: number;
   readonly latest_msg_from_user_id: string;
+  /** The latest message is a tombstone (`latest_msg_data` is empty). */
+  readonly latest_msg_deleted?: true;
 }
 
 export interface ContactSession extends UnreadInfo {
@@ -341,6 +353,14 @@ export interface RequestMap {
       readonly expires_in: number;
     };
   };
+  account_delete: {
+    /**
+     * Deletes the caller's account. The reply says the deletion is accepted; then the user's connections get `kick`
+     * `account_deleted` and new connections are refused, while a job erases the account (docs/protocol.md).
+     */
+    request: NoFields;
+    reply: NoFields;
+  };
   attachment_url: {
     /** A presigned GET for an attachment that a message of this session references (members only). */
     request: SessionRef & { readonly key: string };
@@ -397,6 +417,7 @@ export const CLIENT_ACTIONS = [
   'block_list',
   'report',
   'account_export',
+  'account_delete',
 ] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
@@ -419,6 +440,7 @@ export const WRITE_ACTIONS = [
   'user_unblock',
   'report',
   'account_export',
+  'account_delete',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
 

@@ -38,6 +38,11 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   reports: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge'] },
   exports: { kb: 475, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge', 's3'] },
   'push-sender': { kb: 450, clients: ['dynamodb', 'secrets-manager'] },
+  account: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'sqs'] },
+  'account-jobs': {
+    kb: 545,
+    clients: ['dynamodb', 'apigatewaymanagementapi', 'cognito-identity-provider', 'eventbridge', 's3', 'sqs'],
+  },
 };
 
 const ENTRIES: Readonly<Record<string, string>> = {

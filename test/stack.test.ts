@@ -163,6 +163,9 @@ const PUBLISHERS = FUNCTION_IDS.filter((fn) => FUNCTION_ACCESS[fn].publishesEven
 /** The functions that store messages, and so get MESSAGE_RETENTION_DAYS. */
 const MESSAGE_WRITERS = FUNCTION_IDS.filter((fn) => FUNCTION_ACCESS[fn].tables.Messages?.includes('dynamodb:PutItem'));
 const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+/** What grantSendMessages and the SQS event source grant on the account deletion queue. */
+const DELETION_QUEUE_SEND = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
+const DELETION_QUEUE_READ = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'];
 
 type Variant = 'cognito' | 'oidc' | 'embedded';
 
@@ -359,6 +362,10 @@ describe.each([
         'logs:PutLogEvents',
         ...(hasDlq ? ['sqs:SendMessage'] : []),
         ...(tracing ? XRAY_ACTIONS : []),
+        // The account deletion queue (lib/account-jobs.ts): queued to by account and account-jobs, read by the latter.
+        ...(FUNCTION_ACCESS[fnId].deletionQueue ? DELETION_QUEUE_SEND : []),
+        ...(fnId === 'account-jobs' ? DELETION_QUEUE_READ : []),
+        ...(FUNCTION_ACCESS[fnId].deletesIdentityUsers && s.backend.userPool ? ['cognito-idp:AdminDeleteUser'] : []),
       ]);
       const granted: Record<string, string[]> = {};
       let manageConnections = 0;
@@ -382,7 +389,7 @@ describe.each([
           } else if (action === 'events:PutEvents') {
             putEvents += 1;
             expect(JSON.stringify(statement['Resource']), fnId).toBe(busArn);
-          } else if (action === 's3:GetObject' || action === 's3:PutObject') {
+          } else if (action === 's3:GetObject' || action === 's3:PutObject' || action === 's3:DeleteObject') {
             // Objects under a prefix of the attachment bucket only (lib/grants.ts `attachments`).
             for (const resource of asArray<Json>(statement['Resource'])) {
               expect(JSON.stringify(resource), fnId).toContain(bucketArn);
@@ -412,6 +419,7 @@ describe.each([
               [
                 ['s3:GetObject', attachments.read],
                 ['s3:PutObject', attachments.write],
+                ['s3:DeleteObject', attachments.delete ?? []],
               ] as const
             )
               .filter(([, p]) => p.length > 0)
@@ -425,7 +433,7 @@ describe.each([
   });
 
   it('lets exactly send and sweeper put events, on exactly the configured bus', () => {
-    expect([...PUBLISHERS].sort()).toEqual(['devices', 'exports', 'reports', 'send', 'sweeper']);
+    expect([...PUBLISHERS].sort()).toEqual(['account-jobs', 'devices', 'exports', 'reports', 'send', 'sweeper']);
     const putEvents = allStatements(s.resources).filter((st) =>
       asArray<string>(st['Action']).some((a) => a.startsWith('events:')),
     );
@@ -532,7 +540,9 @@ describe.each([
       expect(fnProps(fnId)['DeadLetterConfig'], fnId).toBeUndefined();
 
     const queues = ofType(s.resources, 'AWS::SQS::Queue');
-    expect(queues.map(([id]) => id).sort()).toEqual([scheduleDlq, functionDlq].sort());
+    const deletionQueue = s.logicalId(s.backend.accountDeletionQueue);
+    const deletionDlq = s.logicalId(s.backend.accountDeletionQueue.deadLetterQueue!.queue);
+    expect(queues.map(([id]) => id).sort()).toEqual([scheduleDlq, functionDlq, deletionQueue, deletionDlq].sort());
     for (const [id, queue] of queues) {
       expect(queue['Properties']['SqsManagedSseEnabled'], id).toBe(true);
       const policy = ofType(s.resources, 'AWS::SQS::QueuePolicy').find(([, p]) =>
@@ -555,10 +565,10 @@ describe.each([
     });
   });
 
-  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of both DLQs, notifying the topic', () => {
+  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of the three DLQs, notifying the topic', () => {
     const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm');
     const errorAlarms = Math.ceil(FUNCTION_IDS.length / 10);
-    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 2);
+    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 3);
     expect(s.backend.alarms).toHaveLength(alarms.length);
     const metricsOf = (alarm: Json): Json[] =>
       asArray<Json>(alarm['Properties']['Metrics'])
@@ -639,8 +649,12 @@ describe.each([
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
 
-    // DLQ depth ≥ 1 on both queues.
-    for (const queue of [s.backend.sweeperDeadLetterQueue, s.backend.sweeperFunctionDeadLetterQueue]) {
+    // DLQ depth ≥ 1 on the sweeper's two queues and the account deletion's.
+    for (const queue of [
+      s.backend.sweeperDeadLetterQueue,
+      s.backend.sweeperFunctionDeadLetterQueue,
+      s.backend.accountDeletionQueue.deadLetterQueue!.queue,
+    ]) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -531,6 +531,7 @@ export class ChatStore {
       data: m.msg_data,
       clientMsgId: m.client_msg_id,
       blockedSender: m.blocked_sender === true,
+      deleted: m.deleted === true,
     };
     const entry = this.#sessions.get(record.key);
     const latestBefore = entry?.latest?.msgId ?? 0;
@@ -744,6 +745,7 @@ function fieldsOfListed(message: ListedMessage): StoredFields {
     data: message.msg_data,
     clientMsgId: message.client_msg_id,
     blockedSender: message.blocked_sender === true,
+    deleted: message.deleted === true,
   };
 }
 

@@ -57,7 +57,14 @@ export class ConversationRecord {
    * `sent` source). False when the message was there already.
    */
   addStored(message: ChatMessage): boolean {
-    if (this.#stored.has(message.msgId!)) return false;
+    const known = this.#stored.get(message.msgId!);
+    // A message seen before becomes a tombstone when a later copy (redelivery, history) says it was removed.
+    if (known && message.deleted && !known.deleted) {
+      this.#stored.set(message.msgId!, Object.freeze({ ...message, source: known.source }));
+      this.touch();
+      return false;
+    }
+    if (known) return false;
     const local = message.clientMsgId === undefined ? -1 : this.#localIndex(message.clientMsgId);
     const stored = local >= 0 ? Object.freeze({ ...message, source: this.#local[local]!.source }) : message;
     if (local >= 0) this.#local.splice(local, 1);

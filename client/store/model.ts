@@ -71,6 +71,8 @@ export interface ChatMessage {
   readonly upload: UploadState | undefined;
   /** A group message of a user this user blocks (`blocked_sender`): show it collapsed. */
   readonly blockedSender: boolean;
+  /** A tombstone: removed by a moderator or with its sender's account; `data` is empty (show "message deleted"). */
+  readonly deleted: boolean;
 }
 
 /** A session's newest message, for the list. */
@@ -197,6 +199,8 @@ export interface StoredFields {
   readonly clientMsgId: string | undefined;
   /** The server flagged it `blocked_sender` (a group message of a user this user blocks). */
   readonly blockedSender?: boolean;
+  /** A tombstone (`deleted` on the wire). */
+  readonly deleted?: boolean;
 }
 
 export function storedMessage(
@@ -220,6 +224,7 @@ export function storedMessage(
     source,
     upload: undefined,
     blockedSender: fields.blockedSender === true,
+    deleted: fields.deleted === true,
   });
 }
 
@@ -250,6 +255,7 @@ export function pendingMessage(
     source: 'sent' as const,
     upload,
     blockedSender: false,
+    deleted: false,
   });
 }
 

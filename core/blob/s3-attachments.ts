@@ -6,6 +6,7 @@
  */
 import {
   CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -114,5 +115,10 @@ export class S3Attachments implements AttachmentBlobs {
         ContentType: contentType,
       }),
     );
+  }
+
+  async delete(key: string): Promise<void> {
+    // S3 answers 204 for a key that is not there: deleting twice is no error.
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
   }
 }

@@ -6,6 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from '../config.js';
+import type { AccountEventPublisher, DeletionJobQueue } from '../ports/accounts.js';
 import type { ChallengePublisher, EventPublisher } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import type { ModerationPublisher } from '../ports/moderation.js';
@@ -40,6 +41,10 @@ export interface RuntimeOptions {
   readonly events?: EventPublisher & ChallengePublisher;
   /** Where report events and export jobs go instead of EventBridge (local mode: the export worker in-process). */
   readonly moderation?: ModerationPublisher;
+  /** Where deletion pages go instead of SQS (local mode: its in-process job runner). */
+  readonly deletionJobs?: DeletionJobQueue;
+  /** Where `Account Deleted` goes instead of EventBridge (local mode: the runner's record). */
+  readonly accountEvents?: AccountEventPublisher;
 }
 
 export interface Adapters {

@@ -4,6 +4,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
+import { AccountTable } from '../store/accounts.js';
 import { AttachmentRecordTable } from '../store/attachment-records.js';
 import { BlockTable } from '../store/blocks.js';
 import { ConnectionTable } from '../store/connections.js';
@@ -11,6 +12,7 @@ import { ConversationTable } from '../store/conversations.js';
 import { DeviceTokenTable } from '../store/device-tokens.js';
 import { createDocumentClient } from '../store/document-client.js';
 import { GroupMuteTable } from '../store/group-mutes.js';
+import { GroupHandoverTables } from '../store/group-handover.js';
 import { GroupTables } from '../store/groups.js';
 import { MessageTable } from '../store/messages.js';
 import { PendingDeliveryTable } from '../store/pending-deliveries.js';
@@ -20,6 +22,8 @@ import { PushThrottleTable } from '../store/push-throttle.js';
 import { RateLimitTable } from '../store/rate-limits.js';
 import { SentMessageTable } from '../store/sent-messages.js';
 import { SessionTable, UserQuotaTable } from '../store/sessions.js';
+import { MessageTombstoneTable } from '../store/tombstones.js';
+import { UserRowTable } from '../store/user-rows.js';
 import type { Adapters } from './adapters.js';
 
 /** The function's DynamoDB client (every table module of the function shares it), with the meter and plugins on. */
@@ -88,3 +92,12 @@ export const pushThrottleTable = (db: DynamoDBDocumentClient, { tables }: Config
 
 export const blockTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
   new BlockTable(db, tables.Blocks, tables.Conversations);
+export const accountTable = (db: DynamoDBDocumentClient, { tables }: Config) => new AccountTable(db, tables.Accounts);
+
+export const tombstoneTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new MessageTombstoneTable(db, tables.Messages);
+
+export const userRowTable = (db: DynamoDBDocumentClient, { tables }: Config) => new UserRowTable(db, tables.Sessions);
+
+export const groupHandoverTables = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new GroupHandoverTables(db, tables.Groups, tables.GroupMembers, tables.Sessions);

@@ -64,6 +64,7 @@ export function msgDataFrame(message: StoredMessage, view: { blockedSender?: boo
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
     ...(view.blockedSender ? { blocked_sender: true as const } : {}),
+    ...(message.deleted ? { deleted: true as const } : {}),
   };
 }
 
@@ -80,6 +81,7 @@ export function listedMessage(message: StoredMessage, view: { blockedSender?: bo
     msg_data: message.msgData,
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
     ...(view.blockedSender ? { blocked_sender: true as const } : {}),
+    ...(message.deleted ? { deleted: true as const } : {}),
   };
 }
 

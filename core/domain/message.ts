@@ -13,6 +13,8 @@ export interface StoredMessage {
   /** Unix seconds, server time. */
   readonly createTime: number;
   readonly clientMsgId?: string;
+  /** A tombstone (core/store/tombstones.ts): content and attachment erased, msg_id kept. */
+  readonly deleted?: true;
 }
 
 /** Messages each side of a single conversation has sent: on the head now, on each message row as of that message. */

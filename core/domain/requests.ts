@@ -119,3 +119,6 @@ export const DeviceTokenRemoveSchema = v.pipe(
     'give one of token, device_id or all',
   ),
 );
+
+/** No fields: the account deleted is the caller's (identity comes from the token, never from the frame). */
+export const AccountDeleteSchema = v.object({ action: v.literal('account_delete'), seq });

@@ -38,4 +38,6 @@ export interface AttachmentBlobs {
   copyOnce(fromKey: string, toKey: string): Promise<boolean>;
   /** Rewrites an object with its own bytes, so that its lifecycle age starts again. */
   refresh(key: string, contentType: string): Promise<void>;
+  /** Deletes an object (a tombstoned message's attachment); an absent one is no error. */
+  delete(key: string): Promise<void>;
 }

@@ -82,6 +82,11 @@ export interface SessionStore {
   ): Promise<boolean>;
   putMany(rows: readonly Omit<SessionRow, 'readPeerCount' | 'hiddenAtMsgId'>[]): Promise<void>;
   deleteMany(rows: readonly Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>[]): Promise<void>;
+  /**
+   * Records that the users left the group (SK `l#<group id>`, core/store/user-rows.ts): the group's messages they
+   * sent stay theirs, and deleting an account tombstones them too.
+   */
+  recordLeftGroup(userIds: readonly string[], groupId: string, conversationId: string): Promise<void>;
   hide(row: Pick<SessionRow, 'userId' | 'sessionType' | 'sessionId'>, atMsgId: number): Promise<void>;
   /** Writes index entries for `day` and removes each user's entry of `previousDay` (when given and older). */
   index(entries: readonly Omit<SessionIndexEntry, 'day'>[], day: number, previousDay: number): Promise<void>;

@@ -61,7 +61,7 @@ export class MessageTable implements MessageStore {
 
   async get(conversationId: string, msgId: number): Promise<MessageRecord | undefined> {
     const key = { conversation_id: conversationId, msg_id: msgId };
-    // Messages never change once written, so an eventually consistent read is right unless it is too fresh.
+    // Messages change only to become tombstones, so an eventually consistent read is right unless it is too fresh.
     const eventual = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
     if (eventual.Item) return live(eventual.Item) ? toMessage(eventual.Item) : undefined;
     return this.getConsistent(conversationId, msgId);
@@ -129,5 +129,6 @@ function toMessage(item: Record<string, unknown>): MessageRecord {
     msgData: item['msg_data'] as string,
     createTime: item['create_time'] as number,
     ...(typeof item['client_msg_id'] === 'string' ? { clientMsgId: item['client_msg_id'] } : {}),
+    ...(item['deleted'] === true ? { deleted: true as const } : {}),
   };
 }

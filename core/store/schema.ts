@@ -38,7 +38,8 @@ export type TableId =
   | 'SentMessages'
   | 'DeviceTokens'
   | 'Blocks'
-  | 'Reports';
+  | 'Reports'
+  | 'Accounts';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -140,6 +141,13 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'report_id', type: 'S' },
     description:
       'User reports of messages and users (docs/moderation.md): one item per reporter and target, with a snapshot of what was reported and its status.',
+  },
+  Accounts: {
+    id: 'Accounts',
+    envVar: 'ACCOUNTS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    description:
+      'Account status: one item per suspended or deleted user (an active user has none), read by $connect to refuse them.',
   },
 };
 

@@ -6,6 +6,7 @@
  *   of a day in the conversation, not by every message: a page of recent_sessions or unread_cnt reads the newest
  *   days' entries and about a page of sessions, whatever the user has accumulated (issue: bounded work per frame);
  * - the quota row, SK `q#counters`: groups owned and joined, counted atomically against their caps;
+ * - a group the user left, SK `l#<group id>`: the account deletion job tombstones the user's messages there too;
  * - attachment references and byte quota periods (SK `a#…`, `q#attachments#…`): core/store/attachment-records.ts.
  */
 import {
@@ -26,6 +27,8 @@ export function sessionKey(sessionType: number, sessionId: string): string {
 }
 
 const INDEX_PREFIX = 'd#';
+/** A group the user left: its messages may still be the user's (core/store/user-rows.ts reads it). */
+export const leftGroupKey = (groupId: string) => `l#${groupId}`;
 const QUOTA_KEY = 'q#counters';
 /** Days as 6 digits, so the string order of the sort key is the day order (day 999999 is in the year 4707). */
 const dayKey = (day: number) => `${INDEX_PREFIX}${String(day).padStart(6, '0')}`;
@@ -95,6 +98,16 @@ export class SessionTable implements SessionStore {
       this.tableName,
       rows.map((row) => ({
         DeleteRequest: { Key: { user_id: row.userId, session_key: sessionKey(row.sessionType, row.sessionId) } },
+      })),
+    );
+  }
+
+  async recordLeftGroup(userIds: readonly string[], groupId: string, conversationId: string): Promise<void> {
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      userIds.map((userId) => ({
+        PutRequest: { Item: { user_id: userId, session_key: leftGroupKey(groupId), conversation_id: conversationId } },
       })),
     );
   }

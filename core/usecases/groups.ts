@@ -173,6 +173,7 @@ async function removeMembers(
     ports.groups.releaseMembers(groupId, removed.length),
     ports.quotas.releaseJoinedGroups(removed),
     ports.sessions.deleteMany(rows),
+    ports.sessions.recordLeftGroup(removed, groupId, groupConversationId(groupId)),
     head && head.indexedDay > 0
       ? ports.sessions.unindex(rows.map((r) => ({ ...r, conversationId: head.conversationId, day: head.indexedDay })))
       : undefined,

@@ -41,6 +41,7 @@ export interface ContactSession {
   latest_msg_data: string;
   latest_msg_type: number;
   latest_msg_from_user_id: string;
+  latest_msg_deleted?: true;
   unread_cnt: number;
 }
 
@@ -157,6 +158,7 @@ function contactSession(userId: string, joined: JoinedSession, latest: MessageRe
     latest_msg_data: latest?.msgData ?? '',
     latest_msg_type: latest?.msgType ?? 0,
     latest_msg_from_user_id: latest?.fromUserId ?? '',
+    ...(latest?.deleted ? { latest_msg_deleted: true as const } : {}),
     unread_cnt: unreadOf(userId, joined),
   };
 }

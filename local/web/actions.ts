@@ -207,7 +207,11 @@ function listen(store: ChatStore): void {
 }
 
 function onKick(chat: ChatClient, kick: KickFrame): void {
-  if (kick.reason === 'token_expired') {
+  if (kick.reason === 'suspended') {
+    showBanner('suspended', `${page.me} is suspended by an operator: this tab was disconnected.`);
+  } else if (kick.reason === 'account_deleted') {
+    showBanner('account_deleted', `The account ${page.me} was deleted.`);
+  } else if (kick.reason === 'token_expired') {
     showBanner('token_expired', 'Your session token expired: reconnecting with a fresh one.');
   } else {
     showBanner(

@@ -9,8 +9,8 @@
  * Modules: state.ts (the user, the store, the open conversation), actions.ts (what it does), render.ts (drawing from
  * the store's snapshot), dom.ts (elements); this file wires the DOM's events to the actions.
  *
- * Stable hooks for browser tests: #user-id, #peer-id, #login, #logout, #status[data-state], #banner[data-kind]
- * (too_many_connections | token_expired | rate_limited | limit_exceeded), #message-input, #send,
+ * Stable hooks for browser tests: #user-id, #peer-id, #login, #logout, #delete-account, #status[data-state], #banner[data-kind]
+ * (too_many_connections | token_expired | suspended | account_deleted | rate_limited | limit_exceeded), #message-input, #send,
  * #messages[data-history] (more | loading | start)[data-session-type] > li[data-msg-id][data-state]
  * [data-client-msg-id][data-from][data-own][data-read][data-error-code], #notice, #load-older, #remove-session,
  * #unread-total[data-unread], #sessions > li[data-session-id][data-session-type][data-unread][data-selected] > button
@@ -38,6 +38,7 @@ import {
   selectConversation,
   sendMessage,
 } from './actions.js';
+import { deleteAccount } from './account.js';
 import { wireAttachments } from './attachments.js';
 import { wireBlocks } from './blocks.js';
 import { wireSafety } from './safety.js';
@@ -111,6 +112,7 @@ function onComposerSubmit(event: SubmitEvent): void {
 function wire(): void {
   ui.loginForm.addEventListener('submit', onLoginSubmit);
   ui.logout.addEventListener('click', logOut);
+  ui.deleteAccount.addEventListener('click', () => void deleteAccount());
   ui.peerId.addEventListener('change', onPeerChange);
   ui.groupForm.addEventListener('submit', onGroupSubmit);
   ui.groupAddForm.addEventListener('submit', onAddMemberSubmit);

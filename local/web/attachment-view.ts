@@ -23,6 +23,11 @@ export function previewOf(message: MessagePreview): string {
 /** Fills a message's body: its text, or the attachment it describes (a pending one shows its upload). */
 export function fillBody(body: HTMLElement, message: ChatMessage): void {
   const { attachment, conversation } = message;
+  if (message.deleted) {
+    // A tombstone: removed by a moderator, or with its sender's account.
+    body.textContent = 'message deleted';
+    return;
+  }
   if (!attachment) {
     body.textContent = message.text ?? (message.upload ? `[${message.kind}: uploading]` : `[${message.kind}]`);
     return;

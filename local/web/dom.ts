@@ -12,6 +12,7 @@ export const ui = {
   peerId: byId<HTMLInputElement>('peer-id'),
   login: byId<HTMLButtonElement>('login'),
   logout: byId<HTMLButtonElement>('logout'),
+  deleteAccount: byId<HTMLButtonElement>('delete-account'),
   status: byId<HTMLElement>('status'),
   banner: byId<HTMLElement>('banner'),
   groupForm: byId<HTMLFormElement>('group-form'),

@@ -70,6 +70,8 @@ function renderItem(message: ChatMessage, conversation: ConversationState): HTML
   data['own'] = String(message.fromMe);
   if (message.fromMe && conversation.sessionType === 'single') data['read'] = String(read);
   else delete data['read'];
+  if (message.deleted) data['deleted'] = 'true';
+  else delete data['deleted'];
   if (message.clientMsgId !== undefined) data['clientMsgId'] = message.clientMsgId;
   if (message.error !== undefined) data['errorCode'] = message.error.code;
   else delete data['errorCode'];
@@ -304,7 +306,13 @@ export function showNotice(text: string, open?: () => void): void {
 }
 
 /** What the banner reports: the server ended the connection (kick), or refused for a rate or a cap. */
-export type BannerKind = 'too_many_connections' | 'token_expired' | 'rate_limited' | 'limit_exceeded';
+export type BannerKind =
+  | 'too_many_connections'
+  | 'token_expired'
+  | 'suspended'
+  | 'account_deleted'
+  | 'rate_limited'
+  | 'limit_exceeded';
 
 /** The banner above the page: `#banner[data-kind]`, with an action button when there is something to do. */
 export function showBanner(
@@ -346,6 +354,7 @@ export function setSignedIn(signedIn: boolean): void {
   ui.userId.disabled = signedIn;
   ui.login.hidden = signedIn;
   ui.logout.hidden = !signedIn;
+  ui.deleteAccount.hidden = !signedIn;
   ui.groupForm.hidden = !signedIn;
   ui.notice.hidden = true;
 }

@@ -56,6 +56,10 @@ class MemoryBlobs implements AttachmentBlobs {
     return true;
   }
 
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
   async refresh(key: string): Promise<void> {
     this.objects.set(key, { ...this.objects.get(key)!, lastModified: this.clock.now() });
     this.writes.push(`refresh ${key}`);

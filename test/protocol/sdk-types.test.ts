@@ -83,6 +83,7 @@ interface Server {
     request: RequestOf<typeof AccountExportSchema>;
     reply: { export_id: Result<typeof requestExport> };
   };
+  account_delete: { request: RequestOf<typeof schemas.AccountDeleteSchema>; reply: NoFields };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
@@ -123,6 +124,7 @@ describe("the SDK's request types", () => {
       'block_list',
       'report',
       'account_export',
+      'account_delete',
     ] satisfies Checked[];
     expect(CLIENT_ACTIONS.filter((a) => !checked.includes(a))).toEqual(['msg_data', 'msg_data_ack', 'heartbeat']);
   });
