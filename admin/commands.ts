@@ -5,6 +5,7 @@
 import type { AdminCommand } from './command.js';
 import { deleteUserCommand } from './delete-user.js';
 import { removeMessageCommand } from './remove-message.js';
+import { reportsAdminCommand } from './reports.js';
 import { suspendCommand } from './suspend.js';
 import { unsuspendCommand } from './unsuspend.js';
 
@@ -13,4 +14,5 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   unsuspendCommand,
   removeMessageCommand,
   deleteUserCommand,
+  reportsAdminCommand,
 ];

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import type { Clock } from '../core/ports/clock.js';
 import type { ReportStore } from '../core/ports/moderation.js';
+import { AdminUsageError, type AdminCommand } from './command.js';
 
 export const REPORTS_USAGE = [
   'reports list [--after <report_id>] [--limit <n>]   open reports, oldest page first (default 25, at most 100)',
@@ -53,3 +54,20 @@ async function resolve(ports: ReportsCommandPorts, reportId: string, note: strin
   ports.print(done ? `resolved ${reportId}` : `no report ${reportId}`);
   return done ? 0 : 1;
 }
+
+/** `reports …` as a command of the `npm run admin` dispatcher (admin/commands.ts). */
+export const reportsAdminCommand: AdminCommand = {
+  name: 'reports',
+  args: 'list [--after <report_id>] [--limit <n>] | resolve <report_id> [--note <text>]',
+  summary: 'open reports, a page at a time, and marking one resolved (docs/moderation.md)',
+  async run({ runtime }, args) {
+    const lines: string[] = [];
+    try {
+      await reportsCommand({ reports: runtime.reports, clock: runtime.clock, print: (l) => lines.push(l) }, args);
+    } catch (error) {
+      if (error instanceof ReportsUsageError) throw new AdminUsageError(error.message);
+      throw error;
+    }
+    return lines.join('\n');
+  },
+};

@@ -1,6 +1,9 @@
 /** The `reports` admin command on DynamoDB Local: lists open reports in pages, resolves one, refuses bad arguments. */
 import { describe, expect, it } from 'vitest';
-import { reportsCommand, ReportsUsageError } from '../../admin/reports.js';
+import { AdminUsageError } from '../../admin/command.js';
+import type { AdminContext } from '../../admin/context.js';
+import { ADMIN_COMMANDS } from '../../admin/commands.js';
+import { reportsAdminCommand, reportsCommand, ReportsUsageError } from '../../admin/reports.js';
 import type { Report } from '../../core/domain/report.js';
 import { createTestRuntime } from '../support/runtime.js';
 
@@ -47,5 +50,18 @@ describe('reports admin command', () => {
     expect(await reportsCommand(ports, ['resolve', 'r_nope'])).toBe(1);
     await expect(reportsCommand(ports, ['frobnicate'])).rejects.toBeInstanceOf(ReportsUsageError);
     await expect(reportsCommand(ports, ['list', '--limit', '0'])).rejects.toBeInstanceOf(ReportsUsageError);
+  });
+
+  it('is a command of npm run admin: it lists through the runtime the dispatcher builds, and bad arguments are usage errors', async () => {
+    expect(ADMIN_COMMANDS).toContain(reportsAdminCommand);
+    const t = await createTestRuntime();
+    await t.runtime.reports.create(report(7));
+    const context = { target: 'local', runtime: t.runtime, env: {} } as unknown as AdminContext;
+    const out = await reportsAdminCommand.run(context, ['list']);
+    expect(out.split('\n').map((l) => (l.startsWith('#') ? l : (JSON.parse(l) as Report).report_id))).toEqual([
+      'r_7',
+      '# no more open reports',
+    ]);
+    await expect(reportsAdminCommand.run(context, ['frobnicate'])).rejects.toBeInstanceOf(AdminUsageError);
   });
 });
