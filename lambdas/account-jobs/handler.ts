@@ -8,31 +8,28 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, observed } from '../../core/observability.js';
 import { parseDeletionJob } from '../../core/domain/account.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import { accountEvents } from '../../core/compose/account-events.js';
 import { attachmentBucket } from '../../core/compose/attachments.js';
 import { deletionQueue } from '../../core/compose/deletion-queue.js';
 import {
   accountTable,
   deviceTokenTable,
-  documentClient,
   groupHandoverTables,
   groupTables,
   presenceTable,
   tombstoneTable,
   userRowTable,
 } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import { identityDirectory } from '../../core/compose/identity.js';
 import { runDeletionPage, type AccountDeletionPorts } from '../../core/usecases/account-deletion.js';
 
 /** DynamoDB, @connections (group notices), S3 (attachments), SQS (next page), Cognito, EventBridge. */
 export function accountJobsHandlerPorts(adapters: Adapters): AccountDeletionPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     accounts: accountTable(db, config),
     presence: presenceTable(db, config),
     deviceTokens: deviceTokenTable(db, config),

@@ -6,16 +6,15 @@
 import { AccountDeleteSchema } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import { deletionQueue } from '../../core/compose/deletion-queue.js';
 import {
   accountTable,
   connectionTable,
-  documentClient,
   pendingDeliveryTable,
   presenceTable,
   rateLimitTable,
 } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import type { AccountStore, DeletionJobQueue } from '../../core/ports/accounts.js';
 import type { Runtime } from '../../core/runtime.js';
 import { acceptAccountDeletion, kickDeletedUser } from '../../core/usecases/account-deletion.js';
@@ -28,12 +27,10 @@ export type AccountHandlerPorts = Pick<
 
 /** DynamoDB (Accounts, Connections, Presence, PendingDeliveries, RateLimits), @connections and SQS: no S3. */
 export function accountHandlerPorts(adapters: Adapters): AccountHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     connections: connectionTable(db, config),
     presence: presenceTable(db, config),

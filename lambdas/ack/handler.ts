@@ -2,8 +2,8 @@
 import { seqOf } from '../../core/domain/client-frames.js';
 import { METRIC, MetricUnit, metrics, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
-import { documentClient, messageTable, pendingDeliveryTable } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
+import { messageTable, pendingDeliveryTable } from '../../core/compose/dynamo.js';
 import type { Runtime } from '../../core/runtime.js';
 import { ackDelivery } from '../../core/usecases/ack-delivery.js';
 import {
@@ -19,12 +19,10 @@ export type AckHandlerPorts = Pick<Runtime, 'config' | 'clock' | 'gateway' | 'me
 
 /** DynamoDB (Messages, PendingDeliveries) and @connections: no S3, no EventBridge. */
 export function ackHandlerPorts(adapters: Adapters): AckHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     messages: messageTable(db, config),
     pending: pendingDeliveryTable(db, config),
   };

@@ -6,9 +6,9 @@ import { AttachmentUploadSchema, AttachmentUrlSchema } from '../../core/domain/a
 import { logger } from '../../core/observability.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import { attachmentBucket } from '../../core/compose/attachments.js';
-import { attachmentRecordTable, documentClient, groupTables, rateLimitTable } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
+import { attachmentRecordTable, groupTables, rateLimitTable } from '../../core/compose/dynamo.js';
 import type { Runtime } from '../../core/runtime.js';
 import { downloadUrl, requestUpload } from '../../core/usecases/attachments.js';
 
@@ -19,12 +19,10 @@ export type AttachmentsHandlerPorts = Pick<
 
 /** The attachment bucket (S3), DynamoDB (the uploader's records, Groups, RateLimits) and @connections: no EventBridge. */
 export function attachmentsHandlerPorts(adapters: Adapters): AttachmentsHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     attachments: attachmentBucket(adapters),
     attachmentRecords: attachmentRecordTable(db, config),

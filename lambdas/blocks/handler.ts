@@ -5,8 +5,8 @@
 import { BlockListSchema, UserBlockSchema, UserUnblockSchema } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
-import { blockTable, documentClient, rateLimitTable } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
+import { blockTable, rateLimitTable } from '../../core/compose/dynamo.js';
 import type { Runtime } from '../../core/runtime.js';
 import { blockUser, listBlocks, unblockUser } from '../../core/usecases/blocks.js';
 
@@ -14,12 +14,10 @@ export type BlocksHandlerPorts = Pick<Runtime, 'config' | 'clock' | 'gateway' | 
 
 /** DynamoDB (Blocks, the pairs' Conversations heads, RateLimits) and @connections for the replies. */
 export function blocksHandlerPorts(adapters: Adapters): BlocksHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     blocks: blockTable(db, config),
   };

@@ -5,14 +5,8 @@
  */
 import { logger, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
-import {
-  accountTable,
-  connectionTable,
-  documentClient,
-  pendingDeliveryTable,
-  presenceTable,
-} from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
+import { accountTable, connectionTable, pendingDeliveryTable, presenceTable } from '../../core/compose/dynamo.js';
 import type { AccountStore } from '../../core/ports/accounts.js';
 import type { Runtime } from '../../core/runtime.js';
 import { connectionRefusal } from '../../core/usecases/account-status.js';
@@ -26,12 +20,10 @@ export type ConnectHandlerPorts = Pick<
 
 /** DynamoDB (Accounts, Connections, Presence, PendingDeliveries) and @connections (to kick): no S3, no EventBridge. */
 export function connectHandlerPorts(adapters: Adapters): ConnectHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     connections: connectionTable(db, config),
     presence: presenceTable(db, config),
     pending: pendingDeliveryTable(db, config),

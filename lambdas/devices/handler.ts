@@ -6,9 +6,9 @@
 import { DeviceTokenRemoveSchema, DeviceTokenSchema, DeviceTokenVerifySchema } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
-import { deviceTokenTable, documentClient, presenceTable, rateLimitTable } from '../../core/compose/dynamo.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
+import { deviceTokenTable, presenceTable, rateLimitTable } from '../../core/compose/dynamo.js';
 import { eventBus } from '../../core/compose/events.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import type { Runtime } from '../../core/runtime.js';
 import { registerDeviceToken, removeDeviceTokens, verifyDeviceToken } from '../../core/usecases/device-tokens.js';
 
@@ -19,12 +19,10 @@ export type DevicesHandlerPorts = Pick<
 
 /** DynamoDB (DeviceTokens, Presence, RateLimits), @connections, and EventBridge for the challenge pushes: no S3. */
 export function devicesHandlerPorts(adapters: Adapters): DevicesHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     deviceTokens: deviceTokenTable(db, config),
     presence: presenceTable(db, config),

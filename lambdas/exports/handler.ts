@@ -5,20 +5,18 @@
  */
 import { logger, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
-import { connectionTable, documentClient, groupTables, messageTable } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
+import { connectionTable, groupTables, messageTable } from '../../core/compose/dynamo.js';
 import { exportBucket, exportClaimTable, moderationBus, userRowTable } from '../../core/compose/moderation.js';
 import { exportJobOf } from '../../core/domain/moderation-events.js';
 import { runExportJob, type ExportJobPorts } from '../../core/usecases/account-export.js';
 
 /** DynamoDB (the user's Sessions rows, Messages, Groups, Connections), @connections, S3 (exports/), EventBridge. */
 export function exportsHandlerPorts(adapters: Adapters): ExportJobPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     userRows: userRowTable(db, config),
     messages: messageTable(db, config),
     groups: groupTables(db, config),

@@ -8,9 +8,9 @@ import {
   SessionMuteSchema,
 } from '../../core/domain/requests.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import {
   conversationTable,
-  documentClient,
   groupMuteTable,
   groupTables,
   presenceTable,
@@ -18,7 +18,6 @@ import {
   sessionTable,
   userQuotaTable,
 } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import type { Runtime } from '../../core/runtime.js';
 import { changeGroupMembers, createGroup, groupInfo, listGroups } from '../../core/usecases/groups.js';
 import { muteSession } from '../../core/usecases/session-mute.js';
@@ -39,12 +38,10 @@ export type GroupsHandlerPorts = Pick<
 
 /** DynamoDB (groups, members and their sessions, quotas, RateLimits) and @connections: no S3, no EventBridge. */
 export function groupsHandlerPorts(adapters: Adapters): GroupsHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     groups: groupTables(db, config),
     sessions: sessionTable(db, config),

@@ -6,8 +6,8 @@ import { AccountExportSchema, ReportSchema } from '../../core/domain/report.js';
 import { logger } from '../../core/observability.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
-import { documentClient, groupTables, messageTable, rateLimitTable } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
+import { groupTables, messageTable, rateLimitTable } from '../../core/compose/dynamo.js';
 import { exportClaimTable, moderationBus, reportTable } from '../../core/compose/moderation.js';
 import type { Runtime } from '../../core/runtime.js';
 import { requestExport, type RequestExportPorts } from '../../core/usecases/account-export.js';
@@ -19,12 +19,10 @@ export type ReportsHandlerPorts = Pick<Runtime, 'config' | 'clock' | 'gateway' |
 
 /** DynamoDB (Reports, Messages, GroupMembers, Sessions' export claims, RateLimits), @connections, EventBridge: no S3. */
 export function reportsHandlerPorts(adapters: Adapters): ReportsHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     groups: groupTables(db, config),
     messages: messageTable(db, config),

@@ -6,13 +6,13 @@ import type { Context } from 'aws-lambda';
 import { seqOf } from '../../core/domain/client-frames.js';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import { attachmentBucket } from '../../core/compose/attachments.js';
 import {
   attachmentRecordTable,
   blockTable,
   connectionTable,
   conversationTable,
-  documentClient,
   groupTables,
   messageTable,
   pendingDeliveryTable,
@@ -22,7 +22,6 @@ import {
   sessionTable,
 } from '../../core/compose/dynamo.js';
 import { eventBus } from '../../core/compose/events.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import { sendMessage, type SendMessagePorts, type SentMessage } from '../../core/usecases/send-message.js';
 import {
   OK,
@@ -42,12 +41,10 @@ const FANOUT_SAFETY_MS = 5_000;
  * message referencing an upload has it checked and copied).
  */
 export function sendHandlerPorts(adapters: Adapters): SendMessagePorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     events: eventBus(adapters),
     attachments: attachmentBucket(adapters),
     rateLimits: rateLimitTable(db, config),

@@ -2,11 +2,11 @@
 import type { Context } from 'aws-lambda';
 import { METRIC, count, logger, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import {
   blockTable,
   connectionTable,
   conversationTable,
-  documentClient,
   groupTables,
   messageTable,
   pendingDeliveryTable,
@@ -14,7 +14,6 @@ import {
   sessionTable,
 } from '../../core/compose/dynamo.js';
 import { eventBus } from '../../core/compose/events.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import { sweep, type SweepPorts, type SweepStats } from '../../core/usecases/sweep.js';
 
 /** Time kept back from the Lambda timeout: the page in progress finishes and the run ends cleanly. */
@@ -22,12 +21,10 @@ const SWEEP_SAFETY_MS = 15_000;
 
 /** DynamoDB, @connections (redeliveries, kicks) and EventBridge (deliveries given up go to the push hook): no S3. */
 export function sweeperHandlerPorts(adapters: Adapters): SweepPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     events: eventBus(adapters),
     messages: messageTable(db, config),
     connections: connectionTable(db, config),

@@ -13,17 +13,16 @@ import {
 } from '../../core/domain/requests.js';
 import { createRequestHandler, request } from '../../core/request-handler.js';
 import type { Adapters } from '../../core/compose/adapters.js';
+import { routePortsBase } from '../../core/compose/route-ports.js';
 import {
   blockTable,
   conversationTable,
-  documentClient,
   groupTables,
   messageTable,
   presenceTable,
   rateLimitTable,
   sessionTable,
 } from '../../core/compose/dynamo.js';
-import { connectionsGateway } from '../../core/compose/gateway.js';
 import type { Runtime } from '../../core/runtime.js';
 import { latestMsgId, listMessages, messagesByIds } from '../../core/usecases/history.js';
 import { markRead } from '../../core/usecases/read-receipts.js';
@@ -45,12 +44,10 @@ export type SyncHandlerPorts = Pick<
 
 /** DynamoDB (the read side's tables, RateLimits for the budgets) and @connections: no S3, no EventBridge. */
 export function syncHandlerPorts(adapters: Adapters): SyncHandlerPorts {
-  const { config } = adapters;
-  const db = documentClient(adapters);
+  const { db, ...base } = routePortsBase(adapters);
+  const { config } = base;
   return {
-    config,
-    clock: adapters.clock,
-    gateway: connectionsGateway(adapters),
+    ...base,
     rateLimits: rateLimitTable(db, config),
     messages: messageTable(db, config),
     groups: groupTables(db, config),
