@@ -82,7 +82,20 @@ export interface Config {
   readonly maxReportsPerDay: number;
   /** Words a text message may not contain (case-insensitive, whole words; core/domain/content-filter.ts); empty: off. */
   readonly contentFilterWords: readonly string[];
+  /** A team's own check of each message before it is stored (the `contentCheck` prop); undefined: none. */
+  readonly contentCheck: ContentCheckSettings | undefined;
 }
+
+export interface ContentCheckSettings {
+  /** The Lambda function's name or ARN. */
+  readonly functionName: string;
+  readonly timeoutMs: number;
+  /** A failed, slow or unreadable check lets the message through (true) or refuses it (false). */
+  readonly failOpen: boolean;
+}
+
+/** The content check's timeout when CONTENT_CHECK_TIMEOUT_MS is unset, and the most it may be (it holds the send). */
+export const CONTENT_CHECK_TIMEOUT_MS = { default: 1_000, max: 5_000 } as const;
 
 /** Names of the environment variables, shared with the stack and the local mode. */
 export const ENV = {
@@ -122,6 +135,9 @@ export const ENV = {
   maxBlocksPerUser: 'MAX_BLOCKS_PER_USER',
   maxReportsPerDay: 'MAX_REPORTS_PER_DAY',
   contentFilterWords: 'CONTENT_FILTER_WORDS',
+  contentCheckFunction: 'CONTENT_CHECK_FUNCTION',
+  contentCheckTimeoutMs: 'CONTENT_CHECK_TIMEOUT_MS',
+  contentCheckFailOpen: 'CONTENT_CHECK_FAIL_OPEN',
 } as const;
 
 export const DEFAULTS = {
@@ -270,5 +286,18 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     maxBlocksPerUser: positiveInt(env, ENV.maxBlocksPerUser, DEFAULTS.maxBlocksPerUser),
     maxReportsPerDay: positiveInt(env, ENV.maxReportsPerDay, DEFAULTS.maxReportsPerDay),
     contentFilterWords: parseWordList(env[ENV.contentFilterWords]),
+    contentCheck: env[ENV.contentCheckFunction]
+      ? {
+          functionName: env[ENV.contentCheckFunction]!,
+          timeoutMs: integer(
+            env,
+            ENV.contentCheckTimeoutMs,
+            CONTENT_CHECK_TIMEOUT_MS.default,
+            100,
+            CONTENT_CHECK_TIMEOUT_MS.max,
+          ),
+          failOpen: env[ENV.contentCheckFailOpen] !== 'false',
+        }
+      : undefined,
   };
 }

@@ -51,6 +51,12 @@ export class GatewayUnavailableError extends ServerError {
   readonly code = 'gateway_unavailable';
 }
 
+/** A team's own content check (the `contentCheck` prop) failed, timed out or answered what it cannot read. */
+export class ContentCheckError extends ServerError {
+  override readonly name = 'ContentCheckError';
+  readonly code = 'content_check_failed';
+}
+
 /** PutEvents failed (or left entries unpublished) after the SDK's retries. */
 export class EventsUnavailableError extends ServerError {
   override readonly name = 'EventsUnavailableError';

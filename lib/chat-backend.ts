@@ -11,6 +11,8 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -19,6 +21,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  CONTENT_CHECK_TIMEOUT_MS,
   DEFAULTS,
   ENV,
   MAX_ATTACHMENT_BYTES_LIMIT,
@@ -254,6 +257,25 @@ export interface ChatBackendProps {
    * refused `content_rejected` and not stored (docs/moderation.md "Content filter"). @default - no filter
    */
   readonly contentFilterWords?: readonly string[];
+  /**
+   * A team's own check of every message before it is counted or stored: the send function invokes this Lambda
+   * function synchronously with `{from_user_id, to_session_id, msg_type, msg_data}` and refuses the message
+   * `content_rejected` when it answers `{"allow": false}` (docs/moderation.md "Content filter"). @default - no check
+   */
+  readonly contentCheck?: ContentCheckProps;
+}
+
+/** The team's content check function and how a send waits for it. */
+export interface ContentCheckProps {
+  /** Answers `{"allow": true|false}`; the send function alone is granted lambda:InvokeFunction on it. */
+  readonly function: lambda.IFunction;
+  /** How long a send waits for the answer, 100 ms to 5 s (CONTENT_CHECK_TIMEOUT_MS). @default Duration.seconds(1) */
+  readonly timeout?: Duration;
+  /**
+   * What a failed, slow or unreadable check does: true lets the message through (chat stays up while the check is
+   * down), false refuses it `content_rejected` (CONTENT_CHECK_FAIL_OPEN). @default true
+   */
+  readonly failOpen?: boolean;
 }
 
 /** A retention in whole days (DynamoDB TTL granularity of the handlers). */
@@ -356,6 +378,19 @@ function webPushAllowlist(hosts: readonly string[]): Record<string, string> {
       `ChatBackend: push.webPush.endpointHosts entries must be host names (push.example.com, *.example.com), got "${bad}"`,
     );
   return hosts.length === 0 ? {} : { [ENV.webPushEndpointAllowlist]: hosts.join(',') };
+}
+
+/** The send function's settings for the team's check, and its permission to invoke exactly that function. */
+function wireContentCheck(send: NodejsFunction, check: ContentCheckProps): void {
+  const timeoutMs = (check.timeout ?? Duration.seconds(1)).toMilliseconds();
+  if (timeoutMs < 100 || timeoutMs > CONTENT_CHECK_TIMEOUT_MS.max)
+    throw new ConfigError(`ChatBackend: contentCheck.timeout must be 100 ms to 5 s, got ${timeoutMs} ms`);
+  send.addEnvironment(ENV.contentCheckFunction, check.function.functionArn);
+  send.addEnvironment(ENV.contentCheckTimeoutMs, String(timeoutMs));
+  send.addEnvironment(ENV.contentCheckFailOpen, String(check.failOpen ?? true));
+  send.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [check.function.functionArn] }),
+  );
 }
 
 /** CONTENT_FILTER_WORDS, only when a word is given (a comma or newline would split a word: refused). */
@@ -584,6 +619,7 @@ export class ChatBackend extends Construct {
     });
     this.functions = functions.functions;
     deletionQueue.addWorker(this.functions['account-jobs']);
+    if (props.contentCheck) wireContentCheck(this.functions.send, props.contentCheck);
     this.sweeperFunctionDeadLetterQueue = functions.deadLetterQueue;
     api.addRoutes(this.functions);
     if (props.push) {

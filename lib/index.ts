@@ -12,6 +12,7 @@ export {
   type ApiGatewayLogsRoleMode,
   type ChatBackendAuth,
   type ChatBackendProps,
+  type ContentCheckProps,
   type ChatLogLevel,
   type ExistingUserPoolAuthProps,
   type OidcAuthProps,

@@ -6,6 +6,7 @@ import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-li
 import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { backendPropsFromContext } from '../lib/app.js';
@@ -247,5 +248,57 @@ describe("a team's own alarm topic", () => {
         Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
       }),
     );
+  });
+});
+
+describe("a team's content check function", () => {
+  it('is named to the send function alone, which alone may invoke it, and exactly it', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    const check = lambda.Function.fromFunctionArn(
+      stack,
+      'Check',
+      'arn:aws:lambda:us-east-1:123456789012:function:check',
+    );
+    const backend = new ChatBackend(stack, 'Chat', {
+      contentCheck: { function: check, timeout: Duration.millis(800) },
+    });
+    const template = Template.fromStack(stack);
+    const functions = template.findResources('AWS::Lambda::Function');
+    const sendId = stack.getLogicalId(backend.functions.send.node.defaultChild as CfnElement);
+    for (const [id, f] of Object.entries(functions)) {
+      const variables = (f['Properties']['Environment']?.['Variables'] ?? {}) as Record<string, unknown>;
+      if (id === sendId)
+        expect(variables).toMatchObject({
+          CONTENT_CHECK_FUNCTION: check.functionArn,
+          CONTENT_CHECK_TIMEOUT_MS: '800',
+          CONTENT_CHECK_FAIL_OPEN: 'true',
+        });
+      else expect(variables['CONTENT_CHECK_FUNCTION'], id).toBeUndefined();
+    }
+    const invokes = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p['Properties']['PolicyDocument']['Statement'] as Record<string, unknown>[])
+        .filter((s) => JSON.stringify(s['Action']).includes('lambda:InvokeFunction'))
+        .map((s) => ({ roles: p['Properties']['Roles'], resource: s['Resource'] })),
+    );
+    expect(invokes).toEqual([
+      {
+        roles: [{ Ref: stack.getLogicalId(backend.functions.send.role!.node.defaultChild as CfnElement) }],
+        resource: check.functionArn,
+      },
+    ]);
+  });
+
+  it('refuses a timeout the send cannot afford', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Probe');
+    const check = lambda.Function.fromFunctionArn(
+      stack,
+      'Check',
+      'arn:aws:lambda:us-east-1:123456789012:function:check',
+    );
+    expect(
+      () => new ChatBackend(stack, 'Chat', { contentCheck: { function: check, timeout: Duration.seconds(10) } }),
+    ).toThrow(/contentCheck.timeout/);
   });
 });

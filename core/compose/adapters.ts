@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../config.js';
 import type { AccountEventPublisher, DeletionJobQueue } from '../ports/accounts.js';
 import type { ChallengePublisher, EventPublisher } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
-import type { ModerationPublisher } from '../ports/moderation.js';
+import type { ContentCheck, ModerationPublisher } from '../ports/moderation.js';
 import type { CapacityMeter } from '../store/consumed-capacity.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -45,6 +45,10 @@ export interface RuntimeOptions {
   readonly deletionJobs?: DeletionJobQueue;
   /** Where `Account Deleted` goes instead of EventBridge (local mode: the runner's record). */
   readonly accountEvents?: AccountEventPublisher;
+  /** A content check in place of the team's Lambda (local mode and tests). */
+  readonly contentCheck?: ContentCheck;
+  /** Lambda's Invoke endpoint for the content check (tests: a local server). */
+  readonly contentCheckEndpoint?: string;
 }
 
 export interface Adapters {

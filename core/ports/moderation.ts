@@ -65,3 +65,17 @@ export interface ExportBlobs {
 export interface UserRowReader {
   listAll(userId: string, limit: number): Promise<{ rows: Record<string, unknown>[]; truncated: boolean }>;
 }
+
+/** What a team's own content check is asked about a message before it is counted or stored. */
+export interface ContentCheckRequest {
+  readonly from_user_id: string;
+  /** The receiver's user id, or the group id. */
+  readonly to_session_id: string;
+  readonly msg_type: number;
+  readonly msg_data: string;
+}
+
+/** A team's own check of a message (docs/moderation.md "Content filter"): true lets it through. */
+export interface ContentCheck {
+  allows(request: ContentCheckRequest): Promise<boolean>;
+}

@@ -32,6 +32,7 @@ import type {
   SessionStore,
 } from '../ports/stores.js';
 import type { CounterResult, RingEntry } from '../domain/numbering.js';
+import type { ContentCheck } from '../ports/moderation.js';
 import { prepareAttachmentReference, type AttachmentPorts, type AttachmentReference } from './attachments.js';
 
 export interface AcceptMessagePorts {
@@ -44,6 +45,8 @@ export interface AcceptMessagePorts {
   readonly sentMessages: SentMessageStore;
   readonly clock: Clock;
   readonly attachments: AttachmentPorts['attachments'];
+  /** A team's own content check (the `contentCheck` prop); undefined: none. */
+  readonly contentCheck?: ContentCheck | undefined;
   readonly config: {
     readonly maxMsgBytes: number;
     readonly contentFilterWords: readonly string[];
@@ -203,6 +206,11 @@ async function checkSend(ports: AcceptMessagePorts, input: AcceptMessageInput): 
     throw new FrameError('bad_request', 'to_session_id names a group: a group message has msg_type 17 or 18');
   } else if (to === senderId) {
     throw new FrameError('self_message', 'a single chat message cannot be sent to oneself');
+  }
+  // The team's own check, last: a frame refused for anything else costs it no call.
+  const check = { from_user_id: senderId, to_session_id: to, msg_type: request.msg_type, msg_data: request.msg_data };
+  if (ports.contentCheck && !(await ports.contentCheck.allows(check))) {
+    throw new FrameError('content_rejected', "msg_data was refused by this server's content check");
   }
   const conversationId = isGroup ? groupConversationId(to) : singleConversationId(senderId, to);
   const key =

@@ -8,6 +8,7 @@ import { METRIC, count, logger, observed } from '../../core/observability.js';
 import type { Adapters } from '../../core/compose/adapters.js';
 import { routePortsBase } from '../../core/compose/route-ports.js';
 import { attachmentBucket } from '../../core/compose/attachments.js';
+import { contentCheck } from '../../core/compose/content-check.js';
 import {
   attachmentRecordTable,
   blockTable,
@@ -58,6 +59,7 @@ export function sendHandlerPorts(adapters: Adapters): SendMessagePorts {
     presence: presenceTable(db, config),
     pending: pendingDeliveryTable(db, config),
     blocks: blockTable(db, config),
+    contentCheck: contentCheck(adapters),
   };
 }
 

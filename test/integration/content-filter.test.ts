@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRejectedText } from '../../core/domain/content-filter.js';
 import { FrameError } from '../../core/errors.js';
+import type { ContentCheckRequest } from '../../core/ports/moderation.js';
 import { acceptMessage } from '../../core/usecases/accept-message.js';
 import { createTestRuntime, msgData } from '../support/runtime.js';
 
@@ -37,5 +38,30 @@ describe('content_rejected on the send path', () => {
     expect(await t.items('Messages')).toEqual([]);
     expect(await t.items('Conversations')).toEqual([]);
     expect((await send('check this')).message.msgId).toBe(1);
+  });
+});
+
+describe("a team's own content check (the contentCheck prop)", () => {
+  it('is asked last, with the message; its no is content_rejected with nothing stored, its yes stores', async () => {
+    const t = await createTestRuntime();
+    const asked: ContentCheckRequest[] = [];
+    const contentCheck = {
+      allows: async (request: ContentCheckRequest) => {
+        asked.push(request);
+        return !request.msg_data.includes('spam');
+      },
+    };
+    const ports = { ...t.runtime, contentCheck };
+    const send = (text: string, to = 'bob') =>
+      acceptMessage(ports, { userId: 'alice', body: msgData({ to_session_id: to, msg_data: text }) });
+    await expect(send('buy spam now')).rejects.toMatchObject({ constructor: FrameError, code: 'content_rejected' });
+    expect(await t.items('Messages')).toEqual([]);
+    expect(await t.items('Conversations')).toEqual([]);
+    expect(asked).toEqual([{ from_user_id: 'alice', to_session_id: 'bob', msg_type: 1, msg_data: 'buy spam now' }]);
+    // A frame refused for anything else costs the team's function no call.
+    await expect(send('hi', 'alice')).rejects.toMatchObject({ code: 'self_message' });
+    expect(asked).toHaveLength(1);
+    expect((await send('hello')).message.msgId).toBe(1);
+    expect(asked).toHaveLength(2);
   });
 });
