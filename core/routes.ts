@@ -62,6 +62,13 @@ export const ACTION_ROUTES = {
   report: 'reports',
   account_export: 'reports',
   account_delete: 'account',
+  // Placeholders until the presence and edits functions are built (issue 27).
+  users_stat: 'default',
+  presence_subscribe: 'default',
+  presence_set: 'default',
+  typing: 'default',
+  msg_recall: 'default',
+  msg_edit: 'default',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

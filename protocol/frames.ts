@@ -122,6 +122,10 @@ export interface MsgDataFrame {
   readonly blocked_sender?: true;
   /** A tombstone: the message was removed (by a moderator, or its sender's account was deleted); `msg_data` is empty. */
   readonly deleted?: true;
+  /** Recalled by its sender or the group's owner (`msg_recall`): `msg_data` is empty. */
+  readonly recalled?: true;
+  /** Edited (`msg_edit`): `msg_data` is the new text, edited at this unix second. */
+  readonly edited_at?: number;
 }
 
 /** A refused frame; the connection stays open and usable. */
@@ -163,6 +167,10 @@ export interface ListedMessage {
   readonly blocked_sender?: true;
   /** A tombstone: the message keeps its msg_id, `msg_data` is empty (docs/protocol.md "Tombstones"). */
   readonly deleted?: true;
+  /** Recalled (`msg_recall`): `msg_data` is empty. */
+  readonly recalled?: true;
+  /** Edited (`msg_edit`): `msg_data` is the new text, edited at this unix second. */
+  readonly edited_at?: number;
 }
 
 export interface UnreadInfo {
@@ -175,6 +183,10 @@ export interface UnreadInfo {
   readonly latest_msg_from_user_id: string;
   /** The latest message is a tombstone (`latest_msg_data` is empty). */
   readonly latest_msg_deleted?: true;
+  /** The latest message was recalled (`latest_msg_data` is empty). */
+  readonly latest_msg_recalled?: true;
+  /** The latest message was edited at this unix second (`latest_msg_data` is the new text). */
+  readonly latest_msg_edited_at?: number;
 }
 
 export interface ContactSession extends UnreadInfo {
@@ -205,6 +217,24 @@ export type GroupChangeType = 'add' | 'del';
 /** Push token platforms `device_token` accepts. */
 export const DEVICE_PLATFORMS = ['ios', 'android', 'web', 'windows', 'mac'] as const;
 export type DevicePlatform = (typeof DEVICE_PLATFORMS)[number];
+
+/** A user's presence: `online` while a connection is open (`away` when every open one said so), else `offline`. */
+export const PRESENCE_STATUSES = ['online', 'away', 'offline'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
+/** The statuses a client may set for its connection with `presence_set`. */
+export const SETTABLE_PRESENCE_STATUSES = ['online', 'away'] as const satisfies readonly PresenceStatus[];
+export type SettablePresenceStatus = (typeof SETTABLE_PRESENCE_STATUSES)[number];
+
+/** One user's status in `users_stat` and `presence_subscribe` replies. */
+export interface UserStat {
+  readonly user_id: string;
+  readonly status: PresenceStatus;
+}
+
+/** `typing`'s states. */
+export const TYPING_STATES = ['start', 'stop'] as const;
+export type TypingState = (typeof TYPING_STATES)[number];
 
 /** No fields. */
 export type NoFields = Record<never, never>;
@@ -379,6 +409,41 @@ export interface RequestMap {
     request: NoFields;
     reply: { readonly export_id: string };
   };
+  users_stat: {
+    /** The current statuses of 1–100 users (TeamTalk's IMUsersStatReq); a blocked pair reads `offline`. */
+    request: { readonly user_ids: readonly string[] };
+    reply: { readonly user_stat_list: readonly UserStat[] };
+  };
+  presence_subscribe: {
+    /**
+     * Replaces this connection's presence subscription with these 1–100 users: the reply holds their statuses now,
+     * then `presence` frames follow on each change while the subscription lasts (docs/protocol.md "Presence").
+     */
+    request: { readonly user_ids: readonly string[] };
+    reply: { readonly user_stat_list: readonly UserStat[] };
+  };
+  presence_set: {
+    /** Sets this connection `online` or `away`; the user is `away` when every open connection is. */
+    request: { readonly status: SettablePresenceStatus };
+    reply: { readonly status: SettablePresenceStatus };
+  };
+  msg_recall: {
+    /** Recalls a message for everyone: its sender within the recall window, a group's owner any time. */
+    request: SessionRef & { readonly msg_id: number };
+    reply: SessionRef & { readonly msg_id: number };
+  };
+  msg_edit: {
+    /** Replaces a text message's text: its sender, within the edit window. Sending the same text again is no change. */
+    request: SessionRef & { readonly msg_id: number; readonly msg_data: string };
+    reply: SessionRef & { readonly msg_id: number; readonly edited_at: number };
+  };
+}
+
+/** `typing` (client → server): no reply; the other members' live connections get a `typing` frame. */
+export interface TypingRequestFrame extends SessionRef {
+  readonly action: 'typing';
+  readonly seq?: number;
+  readonly state: TypingState;
 }
 
 /** Why a user reports (docs/moderation.md). */
@@ -418,7 +483,13 @@ export const CLIENT_ACTIONS = [
   'report',
   'account_export',
   'account_delete',
-] as const satisfies readonly ('msg_data' | 'msg_data_ack' | RequestAction)[];
+  'users_stat',
+  'presence_subscribe',
+  'presence_set',
+  'typing',
+  'msg_recall',
+  'msg_edit',
+] as const satisfies readonly ('msg_data' | 'msg_data_ack' | 'typing' | RequestAction)[];
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 /**
@@ -441,6 +512,9 @@ export const WRITE_ACTIONS = [
   'report',
   'account_export',
   'account_delete',
+  'presence_subscribe',
+  'presence_set',
+  'msg_recall',
 ] as const satisfies readonly RequestAction[];
 export type WriteAction = (typeof WRITE_ACTIONS)[number];
 
@@ -458,6 +532,7 @@ export const READ_ACTIONS = [
   'group_info',
   'attachment_url',
   'block_list',
+  'users_stat',
 ] as const satisfies readonly RequestAction[];
 export type ReadAction = (typeof READ_ACTIONS)[number];
 
@@ -525,3 +600,34 @@ export type AccountExportReadyFrame = {
   readonly url: string;
   readonly expires_at: number;
 };
+
+/** Posted to a presence subscriber's connection when a subscribed user's status changes. */
+export interface PresenceFrame {
+  readonly type: 'presence';
+  readonly user_id: string;
+  readonly status: PresenceStatus;
+}
+
+/**
+ * Posted to the other members' live connections on `typing`: `user_id` is typing (or stopped) in `session_id`, from the
+ * receiver's view (the typist for a one-to-one chat, the group id). A receiver shows it for a few seconds unless renewed.
+ */
+export interface TypingFrame extends SessionRef {
+  readonly type: 'typing';
+  readonly user_id: string;
+  readonly state: TypingState;
+}
+
+/** Posted to the conversation's live connections when a message is recalled (`session_id` from the receiver's view). */
+export interface MsgRecalledFrame extends SessionRef {
+  readonly type: 'msg_recalled';
+  readonly msg_id: number;
+}
+
+/** Posted to the conversation's live connections when a message is edited (`session_id` from the receiver's view). */
+export interface MsgEditedFrame extends SessionRef {
+  readonly type: 'msg_edited';
+  readonly msg_id: number;
+  readonly msg_data: string;
+  readonly edited_at: number;
+}

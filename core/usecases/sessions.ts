@@ -42,6 +42,8 @@ export interface ContactSession {
   latest_msg_type: number;
   latest_msg_from_user_id: string;
   latest_msg_deleted?: true;
+  latest_msg_recalled?: true;
+  latest_msg_edited_at?: number;
   unread_cnt: number;
 }
 
