@@ -68,6 +68,10 @@ export interface Config {
   readonly deletionQueueUrl: string;
   /** Cognito user pool the stack owns, whose users a finished account deletion removes; empty: none to remove. */
   readonly userPoolId: string;
+  /** SQS standard queue of presence checks (the connect function queues, presence-jobs reads); empty: none. */
+  readonly presenceChecksQueueUrl: string;
+  /** Seconds an offline check waits after a user's last connection closed: a reconnect sooner announces nothing. */
+  readonly presenceHoldbackSeconds: number;
   /** Largest picture an upload URL is signed for, in bytes. */
   readonly maxImageBytes: number;
   /** Largest voice note an upload URL is signed for, in bytes. */
@@ -128,6 +132,8 @@ export const ENV = {
   attachmentBucket: 'ATTACHMENT_BUCKET',
   deletionQueueUrl: 'DELETION_QUEUE_URL',
   userPoolId: 'USER_POOL_ID',
+  presenceChecksQueueUrl: 'PRESENCE_CHECKS_QUEUE_URL',
+  presenceHoldbackSeconds: 'PRESENCE_HOLDBACK_SECONDS',
   maxImageBytes: 'MAX_IMAGE_BYTES',
   maxAudioBytes: 'MAX_AUDIO_BYTES',
   attachmentUrlTtlSeconds: 'ATTACHMENT_URL_TTL_SECONDS',
@@ -169,6 +175,7 @@ export const DEFAULTS = {
   maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
   maxBlocksPerUser: LIMIT_DEFAULTS.maxBlocksPerUser,
   maxReportsPerDay: LIMIT_DEFAULTS.maxReportsPerDay,
+  presenceHoldbackSeconds: 10,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -197,6 +204,9 @@ function integer(
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 }
+
+/** The longest hold-back that still announces an offline within the contract's 15 s (a check takes well under 3 s). */
+export const MAX_PRESENCE_HOLDBACK_SECONDS = 12;
 
 /** A comma-separated list, each entry checked now (ConfigError at start rather than a refusal per push). */
 function webPushAllowlist(raw: string | undefined): readonly string[] {
@@ -273,6 +283,14 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     attachmentBucket: env[ENV.attachmentBucket] ?? '',
     deletionQueueUrl: env[ENV.deletionQueueUrl] ?? '',
     userPoolId: env[ENV.userPoolId] ?? '',
+    presenceChecksQueueUrl: env[ENV.presenceChecksQueueUrl] ?? '',
+    presenceHoldbackSeconds: integer(
+      env,
+      ENV.presenceHoldbackSeconds,
+      DEFAULTS.presenceHoldbackSeconds,
+      0,
+      MAX_PRESENCE_HOLDBACK_SECONDS,
+    ),
     maxImageBytes: integer(env, ENV.maxImageBytes, DEFAULTS.maxImageBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     maxAudioBytes: integer(env, ENV.maxAudioBytes, DEFAULTS.maxAudioBytes, 1, MAX_ATTACHMENT_BYTES_LIMIT),
     attachmentUrlTtlSeconds: integer(

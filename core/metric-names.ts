@@ -20,6 +20,8 @@ export const METRIC = {
   /** Time from a delivery to its msg_data_ack. */
   ackLatency: 'AckLatency',
   offlineEvents: 'OfflineEvents',
+  /** Presence changes whose subscribers were more than one announcement reaches (MAX_PRESENCE_ANNOUNCEMENTS). */
+  presenceAnnouncementsCapped: 'PresenceAnnouncementsCapped',
 } as const;
 
 /** The push sender's metrics: on the dashboard only when ChatBackend's `push` is set (lib/push-notifications.ts). */

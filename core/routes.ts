@@ -23,6 +23,8 @@ export const FUNCTION_IDS = [
   'exports',
   'account',
   'account-jobs',
+  'presence',
+  'presence-jobs',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -62,10 +64,10 @@ export const ACTION_ROUTES = {
   report: 'reports',
   account_export: 'reports',
   account_delete: 'account',
-  // Placeholders until the presence and edits functions are built (issue 27).
-  users_stat: 'default',
-  presence_subscribe: 'default',
-  presence_set: 'default',
+  // Placeholders until the typing and edits functions are built (issue 27).
+  users_stat: 'presence',
+  presence_subscribe: 'presence',
+  presence_set: 'presence',
   typing: 'default',
   msg_recall: 'default',
   msg_edit: 'default',

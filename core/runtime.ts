@@ -18,6 +18,8 @@ import type { Stores } from './ports/stores.js';
 import type { AttachmentBlobs } from './ports/attachments.js';
 import type { AccountStore, DeletionJobQueue } from './ports/accounts.js';
 import { deletionQueue } from './compose/deletion-queue.js';
+import { presenceChecks } from './compose/presence-checks.js';
+import type { PresenceCheckQueue, PresenceWatcherStore } from './ports/presence.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -36,6 +38,10 @@ export interface Runtime extends Stores {
   readonly accounts: AccountStore;
   /** The account deletion jobs' queue (SQS FIFO; local mode's runner). */
   readonly jobs: DeletionJobQueue;
+  /** Presence subscriptions (PresenceWatchers). */
+  readonly watchers: PresenceWatcherStore;
+  /** The presence checks' queue (SQS standard; local mode's in-process queue). */
+  readonly presenceChecks: PresenceCheckQueue;
 }
 
 export function createRuntime(
@@ -74,5 +80,7 @@ export function createRuntime(
     moderation: moderation.moderationBus(adapters),
     accounts: dynamo.accountTable(db, config),
     jobs: deletionQueue(adapters),
+    watchers: dynamo.presenceWatcherTable(db, config),
+    presenceChecks: presenceChecks(adapters),
   };
 }

@@ -12,6 +12,7 @@ import { accountHandlerPorts, createAccountHandler } from './account/handler.js'
 import { ackHandlerPorts, createAckHandler } from './ack/handler.js';
 import { attachmentsHandlerPorts, createAttachmentsHandler } from './attachments/handler.js';
 import { blocksHandlerPorts, createBlocksHandler } from './blocks/handler.js';
+import { createPresenceHandler, presenceHandlerPorts } from './presence/handler.js';
 import { connectHandlerPorts, createConnectHandler } from './connect/handler.js';
 import { createDefaultHandler, defaultHandlerPorts } from './default/handler.js';
 import { createDevicesHandler, devicesHandlerPorts } from './devices/handler.js';
@@ -20,7 +21,10 @@ import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js'
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
 import { createSyncHandler, syncHandlerPorts } from './sync/handler.js';
 
-export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper' | 'exports' | 'account-jobs'>;
+export type RouteFunctionId = Exclude<
+  FunctionId,
+  'authorizer' | 'sweeper' | 'exports' | 'account-jobs' | 'presence-jobs'
+>;
 export type RouteHandler = (event: WebSocketEvent, context?: Context) => Promise<WebSocketResult>;
 
 /** A function behind routes: the ports its entry composes, and its handler on them. */
@@ -46,6 +50,7 @@ export const ROUTE_FUNCTIONS = {
   blocks: routeFunction(blocksHandlerPorts, createBlocksHandler),
   reports: routeFunction(reportsHandlerPorts, createReportsHandler),
   account: routeFunction(accountHandlerPorts, createAccountHandler),
+  presence: routeFunction(presenceHandlerPorts, createPresenceHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

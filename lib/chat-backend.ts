@@ -26,6 +26,7 @@ import {
   ENV,
   MAX_ATTACHMENT_BYTES_LIMIT,
   MAX_ATTACHMENT_URL_TTL_SECONDS,
+  MAX_PRESENCE_HOLDBACK_SECONDS,
   MAX_MSG_BYTES_LIMIT,
 } from '../core/config.js';
 import { isWebPushHostPattern } from '../core/domain/web-push-endpoint.js';
@@ -46,6 +47,7 @@ import {
   type MonitoringLevel,
 } from './monitoring.js';
 import { AccountDeletionQueue } from './account-jobs.js';
+import { PresenceChecksQueue } from './presence-jobs.js';
 import { PushNotifications, type ChatPushProps } from './push-notifications.js';
 import { ChatExportJobs } from './exports.js';
 import { ChatSweeper, sweepIntervalMinutes } from './sweeper.js';
@@ -129,6 +131,12 @@ export interface ChatBackendProps {
   readonly maxDeviceTokensPerUser?: number;
   /** Users one user may block (`user_block` past it: `limit_exceeded`; MAX_BLOCKS_PER_USER). @default 1000 */
   readonly maxBlocksPerUser?: number;
+  /**
+   * How long an offline is held back after a user's last connection closed (PRESENCE_HOLDBACK_SECONDS): a reconnect
+   * sooner announces nothing. Whole seconds, at most 12 (the contract announces a change within 15 s).
+   * @default Duration.seconds(10)
+   */
+  readonly presenceHoldback?: Duration;
   /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
@@ -367,7 +375,18 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
       positiveInteger('maxReportsPerDay', props.maxReportsPerDay ?? DEFAULTS.maxReportsPerDay),
     ),
     ...contentFilter(props.contentFilterWords ?? []),
+    [ENV.presenceHoldbackSeconds]: String(presenceHoldbackSeconds(props)),
   };
+}
+
+function presenceHoldbackSeconds(props: ChatBackendProps): number {
+  const seconds = (props.presenceHoldback ?? Duration.seconds(DEFAULTS.presenceHoldbackSeconds)).toSeconds();
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_PRESENCE_HOLDBACK_SECONDS) {
+    throw new ConfigError(
+      `ChatBackend: presenceHoldback must be whole seconds from 0 to ${MAX_PRESENCE_HOLDBACK_SECONDS}, got ${seconds}`,
+    );
+  }
+  return seconds;
 }
 
 /** Push service hosts added to the browsers' (registration and the sender check endpoints against them). */
@@ -528,6 +547,8 @@ export class ChatBackend extends Construct {
   public readonly sweeperFunctionDeadLetterQueue: sqs.Queue;
   /** The account deletion jobs' FIFO queue (lib/account-jobs.ts): `npm run admin -- delete-user` queues to it. */
   public readonly accountDeletionQueue: sqs.Queue;
+  /** The presence checks' queue (lib/presence-jobs.ts): $connect and $disconnect queue, presence-jobs reads. */
+  public readonly presenceChecksQueue: sqs.Queue;
   /** Bus of the offline push hook (`Message Undelivered` and `Device Token Challenge` events). */
   public readonly eventBus: events.IEventBus;
   /** The push sender, its queue and DLQ, when `push` is set. */
@@ -591,9 +612,12 @@ export class ChatBackend extends Construct {
     }).bucket;
     const deletionQueue = new AccountDeletionQueue(this, 'AccountDeletion');
     this.accountDeletionQueue = deletionQueue.queue;
+    const presenceChecks = new PresenceChecksQueue(this, 'PresenceChecks');
+    this.presenceChecksQueue = presenceChecks.queue;
     const functions = new ChatFunctions(this, 'Functions', {
       tables: this.tables,
       deletionQueue: deletionQueue.queue,
+      presenceChecksQueue: presenceChecks.queue,
       ...(identity.userPool ? { userPool: identity.userPool } : {}),
       attachmentBucket: this.attachmentBucket,
       connectionsEndpoint: api.connectionsEndpoint,
@@ -619,6 +643,7 @@ export class ChatBackend extends Construct {
     });
     this.functions = functions.functions;
     deletionQueue.addWorker(this.functions['account-jobs']);
+    presenceChecks.addWorker(this.functions['presence-jobs']);
     if (props.contentCheck) wireContentCheck(this.functions.send, props.contentCheck);
     this.sweeperFunctionDeadLetterQueue = functions.deadLetterQueue;
     api.addRoutes(this.functions);
@@ -690,6 +715,8 @@ export class ChatBackend extends Construct {
         SweeperFunction: this.sweeperFunctionDeadLetterQueue,
         // A deletion page that failed 5 times: an account not fully erased until an operator redrives it.
         AccountDeletion: this.accountDeletionQueue.deadLetterQueue!.queue,
+        // A presence check that failed 5 times: one status change never announced (subscribers read it on subscribe).
+        PresenceChecks: this.presenceChecksQueue.deadLetterQueue!.queue,
         ...(this.push ? { PushQueue: this.push.deadLetterQueue } : {}),
       },
       ...(this.push ? { pushQueue: this.push.queue } : {}),

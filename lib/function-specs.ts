@@ -151,6 +151,25 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: false,
   },
+  presence: {
+    entry: 'lambdas/presence/entry.ts',
+    description: 'users_stat / presence_subscribe / presence_set: statuses, subscriptions, away',
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
+  'presence-jobs': {
+    entry: 'lambdas/presence-jobs/entry.ts',
+    description: 'Presence checks (from the presence checks queue): announces a status change to its subscribers',
+    memorySize: 256,
+    // A batch of 10 checks, each ≤ 1,000 posts (MAX_PRESENCE_ANNOUNCEMENTS) at FANOUT_CONCURRENCY.
+    timeoutSeconds: 60,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',

@@ -50,6 +50,8 @@ export interface ChatFunctionsProps {
   readonly attachmentBucket: s3.IBucket;
   /** The account deletion queue, for the functions lib/grants.ts lets queue deletion pages. */
   readonly deletionQueue: sqs.IQueue;
+  /** The presence checks queue, for the functions lib/grants.ts lets queue checks. */
+  readonly presenceChecksQueue: sqs.IQueue;
   /** The user pool the stack owns, whose users a finished deletion removes. @default - none (an outside issuer) */
   readonly userPool?: cognito.IUserPool;
   /** Handler settings by env var name (ACK_TIMEOUT_MS, ...), for every function whose spec has `config`. */
@@ -162,6 +164,7 @@ export class ChatFunctions extends Construct {
     }
     if (access.attachments) environment[ENV.attachmentBucket] = props.attachmentBucket.bucketName;
     if (access.deletionQueue) environment[ENV.deletionQueueUrl] = props.deletionQueue.queueUrl;
+    if (access.presenceChecks) environment[ENV.presenceChecksQueueUrl] = props.presenceChecksQueue.queueUrl;
     if (access.deletesIdentityUsers && props.userPool) environment[ENV.userPoolId] = props.userPool.userPoolId;
     if (fnId === 'authorizer') {
       const { issuer, audiences, jwksUrl, clockSkewSeconds, maxTokenAgeSeconds } = props.tokenIssuer;
@@ -192,6 +195,7 @@ export class ChatFunctions extends Construct {
     }
     if (access.publishesEvents) this.props.eventBus.grantPutEventsTo(fn);
     if (access.deletionQueue) this.props.deletionQueue.grantSendMessages(fn);
+    if (access.presenceChecks) this.props.presenceChecksQueue.grantSendMessages(fn);
     if (access.deletesIdentityUsers && this.props.userPool) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({

@@ -49,6 +49,8 @@ export interface FunctionAccess {
   };
   /** May `sqs:SendMessage` to the account deletion queue (and gets DELETION_QUEUE_URL). @default false */
   readonly deletionQueue?: boolean;
+  /** May `sqs:SendMessage` to the presence checks queue (and gets PRESENCE_CHECKS_QUEUE_URL). @default false */
+  readonly presenceChecks?: boolean;
   /** May `cognito-idp:AdminDeleteUser` on the stack's own user pool, when it has one (gets USER_POOL_ID). @default false */
   readonly deletesIdentityUsers?: boolean;
 }
@@ -63,13 +65,15 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   },
   connect: {
     // $connect refuses a suspended or deleted account (Accounts), registers the connection, its presence (kicking the
-    // oldest past the cap) and its token's expiry; $disconnect removes them and its pending deliveries.
+    // oldest past the cap) and its token's expiry; $disconnect removes them and its pending deliveries. Either queues
+    // a presence check when the user's status changed.
     tables: {
       Accounts: ['dynamodb:GetItem'],
       Connections: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       Presence: ['dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
       PendingDeliveries: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
     },
+    presenceChecks: true,
     // The kick of the oldest connection past the cap: a `kick` frame, then DELETE.
     manageConnections: true,
   },
@@ -234,6 +238,35 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     attachments: { read: [], write: [], delete: ['att/', 'uploads/'] },
     deletionQueue: true,
     deletesIdentityUsers: true,
+  },
+  presence: {
+    // users_stat / presence_subscribe: the users' Presence items and the pairs' heads (blocked pairs read offline);
+    // presence_subscribe: the connection's list (GetItem, PutItem) and its rows (BatchWriteItem); presence_set: the
+    // away set (UpdateItem) and, on a change, the check: `announced` moved (UpdateItem, GetItem), the subscribers
+    // (Query), a gone one's row (DeleteItem).
+    tables: {
+      Presence: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      PresenceWatchers: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:Query',
+        'dynamodb:DeleteItem',
+      ],
+      Conversations: ['dynamodb:BatchGetItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
+    },
+    manageConnections: true,
+  },
+  'presence-jobs': {
+    // A check: the user's Presence item (GetItem), `announced` moved (UpdateItem), its subscribers (Query), the pairs'
+    // heads (blocked pairs get nothing), a gone subscriber's row (DeleteItem).
+    tables: {
+      Presence: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      PresenceWatchers: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+      Conversations: ['dynamodb:BatchGetItem'],
+    },
+    manageConnections: true,
   },
   sweeper: {
     // Redeliveries, give-ups, resumed group fan-outs (members, presence, index, pending rows), token expiries.

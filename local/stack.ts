@@ -53,6 +53,9 @@ import { LocalModerationBus } from './moderation-bus.js';
 import { accountJobsHandlerPorts, createAccountJobsHandler } from '../lambdas/account-jobs/handler.js';
 import type { AccountDeletionPorts } from '../core/usecases/account-deletion.js';
 import { LocalDeletionJobs } from './deletion-jobs.js';
+import { LocalPresenceChecks } from './presence-checks.js';
+import { createPresenceJobsHandler, presenceJobsHandlerPorts } from '../lambdas/presence-jobs/handler.js';
+import type { PresenceAnnouncePorts } from '../core/usecases/presence.js';
 import { DEFAULT_JWT_SECRET, mintToken, type MintOptions } from './token.js';
 import { webRoutes, type WebApp } from './web-routes.js';
 import { IamGuard } from './iam-guard.js';
@@ -116,6 +119,7 @@ export type FunctionPorts = { readonly [F in RouteFunctionId]: RouteFunctionPort
   readonly sweeper: SweepPorts;
   readonly exports: ExportJobPorts;
   readonly 'account-jobs': AccountDeletionPorts;
+  readonly 'presence-jobs': PresenceAnnouncePorts;
 };
 
 export interface LocalStack {
@@ -147,6 +151,8 @@ export interface LocalStack {
   readonly moderation: LocalModerationBus;
   /** The account deletion queue, run in process (local/deletion-jobs.ts), and its `Account Deleted` record. */
   readonly deletionJobs: LocalDeletionJobs;
+  /** The presence checks queue, run in process with timers (local/presence-checks.ts): tests flush the hold-back. */
+  readonly presenceChecks: LocalPresenceChecks;
   /** An HS256 token for the user, signed with jwtSecret (24 h unless ttlSeconds says otherwise). */
   mintToken(userId: string, options?: MintOptions): Promise<string>;
   /** DynamoDB Local, when this stack started it (not with `dynamoEndpoint`). */
@@ -230,7 +236,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     const deletionJobs = new LocalDeletionJobs();
     cleanups.push(() => deletionJobs.stop());
-    const accountOptions = { deletionJobs, accountEvents: deletionJobs };
+    const presenceChecks = new LocalPresenceChecks();
+    cleanups.push(() => presenceChecks.stop());
+    const accountOptions = { deletionJobs, accountEvents: deletionJobs, presenceChecks };
     const runtime = createRuntime(env, accountOptions); // not a function's: no meter, no guard
     const moderation = new LocalModerationBus(
       (message, fields) => options.logger?.info(message, fields),
@@ -251,6 +259,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     moderation.setWorker(createExportsHandler(functions.ports.exports));
     resolveRoutes(routeTable(functions.handlers, options.aroundInvocation));
     deletionJobs.attach(functions.accountJobs);
+    presenceChecks.attach(functions.presenceJobs);
 
     const sweeper = startSweeper(
       functions.sweeper,
@@ -279,6 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(push ? { push } : {}),
       moderation,
       deletionJobs,
+      presenceChecks,
       ...(database ? { database } : {}),
       mintToken: (userId, mintOptions) => mintToken(jwtSecret, userId, mintOptions),
       sweepCount: () => sweeper.count(),
@@ -406,9 +416,11 @@ function composeFunctions(
   const blocks = build('blocks', ROUTE_FUNCTIONS.blocks);
   const reports = build('reports', ROUTE_FUNCTIONS.reports);
   const account = build('account', ROUTE_FUNCTIONS.account);
+  const presence = build('presence', ROUTE_FUNCTIONS.presence);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
   const exports = compose('exports', exportsHandlerPorts);
   const accountJobs = compose('account-jobs', accountJobsHandlerPorts);
+  const presenceJobs = compose('presence-jobs', presenceJobsHandlerPorts);
   const ports: FunctionPorts = {
     connect: connect.ports,
     send: send.ports,
@@ -421,9 +433,11 @@ function composeFunctions(
     blocks: blocks.ports,
     reports: reports.ports,
     account: account.ports,
+    presence: presence.ports,
     sweeper,
     exports,
     'account-jobs': accountJobs,
+    'presence-jobs': presenceJobs,
   };
   const handlers: Record<RouteFunctionId, FunctionHandler> = {
     connect: connect.handler,
@@ -437,12 +451,14 @@ function composeFunctions(
     blocks: blocks.handler,
     reports: reports.handler,
     account: account.handler,
+    presence: presence.handler,
   };
   return {
     ports,
     handlers,
     sweeper: createSweeperHandler(sweeper),
     accountJobs: createAccountJobsHandler(accountJobs),
+    presenceJobs: createPresenceJobsHandler(presenceJobs),
   };
 }
 

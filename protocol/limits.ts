@@ -88,3 +88,12 @@ export const LIMIT_DEFAULTS = {
 
 /** Longest `text` of a `report`, in characters. */
 export const MAX_REPORT_TEXT_CHARS = 1000;
+
+/** Most user ids in one `users_stat` or `presence_subscribe` (a reply of 100 statuses is under 15 KB). */
+export const MAX_PRESENCE_IDS = 100;
+
+/**
+ * How long a `presence_subscribe` lasts, in seconds: 2 hours, API Gateway's longest WebSocket connection, so a
+ * subscription never needs renewing on the connection that made it; the SDK subscribes again on every new connection.
+ */
+export const PRESENCE_SUBSCRIPTION_SECONDS = 2 * 60 * 60;

@@ -10,6 +10,7 @@ import type { AccountEventPublisher, DeletionJobQueue } from '../ports/accounts.
 import type { ChallengePublisher, EventPublisher } from '../ports/events.js';
 import type { Clock } from '../ports/clock.js';
 import type { ContentCheck, ModerationPublisher } from '../ports/moderation.js';
+import type { PresenceCheckQueue } from '../ports/presence.js';
 import type { CapacityMeter } from '../store/consumed-capacity.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -43,6 +44,8 @@ export interface RuntimeOptions {
   readonly moderation?: ModerationPublisher;
   /** Where deletion pages go instead of SQS (local mode: its in-process job runner). */
   readonly deletionJobs?: DeletionJobQueue;
+  /** Where presence checks go instead of SQS (local mode: its in-process queue with timers). */
+  readonly presenceChecks?: PresenceCheckQueue;
   /** Where `Account Deleted` goes instead of EventBridge (local mode: the runner's record). */
   readonly accountEvents?: AccountEventPublisher;
   /** A content check in place of the team's Lambda (local mode and tests). */

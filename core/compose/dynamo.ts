@@ -17,6 +17,7 @@ import { GroupTables } from '../store/groups.js';
 import { MessageTable } from '../store/messages.js';
 import { PendingDeliveryTable } from '../store/pending-deliveries.js';
 import { PresenceTable } from '../store/presence.js';
+import { PresenceWatcherTable } from '../store/presence-watchers.js';
 import { SharedProviderTokenTable } from '../store/provider-tokens.js';
 import { PushThrottleTable } from '../store/push-throttle.js';
 import { RateLimitTable } from '../store/rate-limits.js';
@@ -101,3 +102,6 @@ export const userRowTable = (db: DynamoDBDocumentClient, { tables }: Config) => 
 
 export const groupHandoverTables = (db: DynamoDBDocumentClient, { tables }: Config) =>
   new GroupHandoverTables(db, tables.Groups, tables.GroupMembers, tables.Sessions);
+
+export const presenceWatcherTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new PresenceWatcherTable(db, tables.PresenceWatchers);

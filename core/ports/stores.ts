@@ -11,6 +11,8 @@ import type { MessageRecord, SideCounts, StoredMessage } from '../domain/message
 import type { NumberingResult, SentMessageRecord } from '../domain/numbering.js';
 import type { DeliveryKey, DueItem, FanoutMarker, PendingDelivery, TokenExpiry } from '../domain/pending-delivery.js';
 import type { ConversationHead, SessionIndexEntry, SessionRow } from '../domain/session.js';
+import type { PresenceState } from '../domain/presence.js';
+import type { PresenceStatus } from '../../protocol/frames.js';
 import type { DeviceTokenStore, GroupMuteStore, ProviderTokenStore, PushThrottle } from './push.js';
 
 export interface ConnectionStore {
@@ -168,8 +170,17 @@ export interface PresenceStore {
    * Adds a connection to the user's set unless the set holds `max` already; then nothing changes and false is
    * returned.
    */
-  add(userId: string, connectionId: string, max: number): Promise<boolean>;
-  remove(userId: string, connectionId: string): Promise<void>;
+  add(userId: string, connectionId: string, max: number): Promise<PresenceState | false>;
+  /** Takes the connection out of the user's set (and out of its away set); returns the item as it now is. */
+  remove(userId: string, connectionId: string): Promise<PresenceState>;
+  /** Marks an open connection of the user away (or not); returns the item as it now is. */
+  setAway(userId: string, connectionId: string, away: boolean): Promise<PresenceState>;
+  /** The user's item, strongly consistent. */
+  stateOf(userId: string): Promise<PresenceState>;
+  /** The items of these users (users with none are absent): a BatchGetItem per 100 users. */
+  statesOf(userIds: readonly string[]): Promise<Map<string, PresenceState>>;
+  /** Moves the announced status from `from` to `to`; false when it was not `from` (another check won). */
+  markAnnounced(userId: string, from: PresenceStatus, to: PresenceStatus): Promise<boolean>;
   /** Connection ids by user (users with none are absent): a BatchGetItem per 100 users. */
   connectionsOf(userIds: readonly string[]): Promise<Map<string, string[]>>;
 }

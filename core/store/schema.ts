@@ -39,7 +39,8 @@ export type TableId =
   | 'DeviceTokens'
   | 'Blocks'
   | 'Reports'
-  | 'Accounts';
+  | 'Accounts'
+  | 'PresenceWatchers';
 
 export const TABLES: Readonly<Record<TableId, TableSpec>> = {
   Connections: {
@@ -148,6 +149,15 @@ export const TABLES: Readonly<Record<TableId, TableSpec>> = {
     partitionKey: { name: 'user_id', type: 'S' },
     description:
       'Account status: one item per suspended or deleted user (an active user has none), read by $connect to refuse them.',
+  },
+  PresenceWatchers: {
+    id: 'PresenceWatchers',
+    envVar: 'PRESENCE_WATCHERS_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    sortKey: { name: 'watcher', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description:
+      "Presence subscriptions under the watched user (one Query finds whom a status change goes to) and each subscribing connection's list.",
   },
 };
 

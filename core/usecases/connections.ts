@@ -9,6 +9,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ConnectionStore, PendingStore, PresenceStore } from '../ports/stores.js';
 import type { Gateway } from '../ports/gateway.js';
 import type { TokenExpiry } from '../domain/pending-delivery.js';
+import type { PresenceState } from '../domain/presence.js';
 
 export interface ConnectionPorts {
   readonly connections: ConnectionStore;
@@ -34,26 +35,34 @@ export interface ConnectionInput {
   readonly tokenExpiresAt?: number;
 }
 
+/**
+ * Stores the connection and joins it to the user's presence; returns the connections kicked and the Presence item as
+ * the join left it (undefined when the connection stayed out of it), from which $connect decides on a presence check.
+ */
 export async function registerConnection(
   ports: RegisterConnectionPorts,
   input: ConnectionInput,
-): Promise<{ kicked: string[] }> {
+): Promise<{ kicked: string[]; presence: PresenceState | undefined }> {
   await ports.connections.put({ ...input, connectedAt: ports.clock.now() });
-  const kicked = await joinPresence(ports, input);
+  const { kicked, presence } = await joinPresence(ports, input);
   if (input.tokenExpiresAt !== undefined) await ports.pending.putExpiry(tokenExpiry(input, input.tokenExpiresAt));
-  return { kicked };
+  return { kicked, presence };
 }
 
 /**
  * Adds the connection to the user's presence; when the user is at the cap, clears presence entries of connections
  * that are gone, else kicks the oldest connection, and tries again. Bounded by the cap.
  */
-async function joinPresence(ports: RegisterConnectionPorts, input: ConnectionInput): Promise<string[]> {
+async function joinPresence(
+  ports: RegisterConnectionPorts,
+  input: ConnectionInput,
+): Promise<{ kicked: string[]; presence: PresenceState | undefined }> {
   const { userId, connectionId } = input;
   const max = ports.config.maxConnectionsPerUser;
   const kicked: string[] = [];
   for (let round = 0; round <= max; round++) {
-    if (await ports.presence.add(userId, connectionId, max)) return kicked;
+    const presence = await ports.presence.add(userId, connectionId, max);
+    if (presence) return { kicked, presence };
     const live = (await ports.connections.listByUser(userId, ports.clock.now())).filter(
       (c) => c.connectionId !== connectionId,
     );
@@ -70,7 +79,7 @@ async function joinPresence(ports: RegisterConnectionPorts, input: ConnectionInp
     kicked.push(oldest.connectionId);
   }
   logger.warn('presence cap not reached after kicking; connection left out of presence', { userId, connectionId });
-  return kicked;
+  return { kicked, presence: undefined };
 }
 
 /**
@@ -95,17 +104,21 @@ export async function kickConnection(
   await dropConnection(ports, target);
 }
 
-/** Forgets a connection that is gone: its row and presence, every delivery still waiting for its ack, its expiry. */
+/**
+ * Forgets a connection that is gone: its row and presence, every delivery still waiting for its ack, its expiry.
+ * Returns the deliveries dropped and the Presence item as the removal left it.
+ */
 export async function dropConnection(
   ports: ConnectionPorts,
   input: { userId: string; connectionId: string; tokenExpiresAt?: number },
-): Promise<number> {
-  await Promise.all([
+): Promise<{ pendingDropped: number; presence: PresenceState }> {
+  const [, presence] = await Promise.all([
     ports.connections.delete(input.userId, input.connectionId),
     ports.presence.remove(input.userId, input.connectionId),
     input.tokenExpiresAt === undefined ? undefined : ports.pending.remove(tokenExpiry(input, input.tokenExpiresAt)),
   ]);
-  return ports.pending.deleteByConnection(input.connectionId, ports.clock.now());
+  const pendingDropped = await ports.pending.deleteByConnection(input.connectionId, ports.clock.now());
+  return { pendingDropped, presence };
 }
 
 /**

@@ -1,0 +1,189 @@
+/**
+ * Presence (docs/protocol.md "Presence"): `users_stat` reads statuses, `presence_subscribe` replaces a connection's
+ * subscription and reads them, `presence_set` marks a connection away or back, and a check announces a user's change
+ * to its live subscribers.
+ *
+ * A status is computed from the user's Presence item (core/domain/presence.ts); `announced` on the same item is what
+ * subscribers were last told. A check (run by the presence-jobs worker for $connect and $disconnect, inline for
+ * `presence_set`) announces only when the status differs from `announced`, after moving `announced` with a conditional
+ * update, so a change is announced once however many checks see it. $disconnect's check is held back
+ * (presenceHoldbackSeconds): a connection that comes back before it runs finds `announced` still `online`, and nothing
+ * is announced. A blocked pair reads `offline` and is never announced to each other.
+ */
+import { PRESENCE_SUBSCRIPTION_SECONDS } from '../../protocol/limits.js';
+import type { PresenceStatus, SettablePresenceStatus, UserStat } from '../../protocol/frames.js';
+import { forEachWithConcurrency } from '../concurrency.js';
+import { singleConversationId } from '../domain/ids.js';
+import { NO_PRESENCE, statusOf, type PresenceState } from '../domain/presence.js';
+import { METRIC, count, logger } from '../observability.js';
+import type { Clock } from '../ports/clock.js';
+import type { Gateway } from '../ports/gateway.js';
+import type { PresenceCheckQueue, PresenceWatcherStore } from '../ports/presence.js';
+import type { BlockStore, PresenceStore } from '../ports/stores.js';
+
+/**
+ * Most subscriber connections one change is posted to (one Query page, 10 BatchGetItems of the pairs' heads, 1,000
+ * posts). Past it the change reaches the first 1,000 rows of the watched user's partition and
+ * PresenceAnnouncementsCapped counts it; the others read the status on their next subscribe or users_stat.
+ */
+export const MAX_PRESENCE_ANNOUNCEMENTS = 1000;
+
+/** Checks of one change, each a fresh read: a status that moved again while one was announced is announced too. */
+const MAX_CHECK_ROUNDS = 3;
+
+export interface PresenceReadPorts {
+  readonly presence: Pick<PresenceStore, 'statesOf'>;
+  readonly blocks: Pick<BlockStore, 'blockedConversations'>;
+}
+
+export interface PresenceAnnouncePorts {
+  readonly presence: Pick<PresenceStore, 'stateOf' | 'markAnnounced'>;
+  readonly watchers: Pick<PresenceWatcherStore, 'watchersOf' | 'removeWatcher'>;
+  readonly blocks: Pick<BlockStore, 'blockedConversations'>;
+  readonly gateway: Gateway;
+  readonly clock: Clock;
+  readonly config: { readonly fanoutConcurrency: number };
+}
+
+export interface PresencePorts extends PresenceReadPorts, PresenceAnnouncePorts {
+  readonly presence: Pick<PresenceStore, 'statesOf' | 'stateOf' | 'markAnnounced' | 'setAway'>;
+  readonly watchers: PresenceWatcherStore;
+}
+
+interface Caller {
+  readonly userId: string;
+  readonly connectionId: string;
+}
+
+/** `users_stat`: the statuses of 1–100 users, in the order asked, each once; a blocked pair reads `offline`. */
+export async function usersStat(
+  ports: PresenceReadPorts,
+  userId: string,
+  userIds: readonly string[],
+): Promise<{ user_stat_list: UserStat[] }> {
+  return { user_stat_list: await statusesFor(ports, userId, unique(userIds)) };
+}
+
+/**
+ * `presence_subscribe`: this connection's subscription becomes exactly these users, until the connection's lifetime
+ * ends (PRESENCE_SUBSCRIPTION_SECONDS); rows are written for the users added and deleted for those dropped, all of them
+ * rewritten only when the subscription is past half its life (a renewal). Replies with the statuses now.
+ */
+export async function subscribePresence(
+  ports: PresencePorts,
+  caller: Caller,
+  userIds: readonly string[],
+): Promise<{ user_stat_list: UserStat[] }> {
+  const ids = unique(userIds);
+  const now = Math.floor(ports.clock.now() / 1000);
+  const current = await ports.watchers.subscriptionOf(caller.connectionId, now);
+  const renew = !current || current.expiresAt - now < PRESENCE_SUBSCRIPTION_SECONDS / 2;
+  const before = new Set(current?.userIds ?? []);
+  const wanted = new Set(ids);
+  const change = {
+    put: renew ? ids : ids.filter((id) => !before.has(id)),
+    drop: [...before].filter((id) => !wanted.has(id)),
+  };
+  const expiresAt = renew || !current ? now + PRESENCE_SUBSCRIPTION_SECONDS : current.expiresAt;
+  await ports.watchers.replace(caller, change, { userIds: ids, expiresAt });
+  return { user_stat_list: await statusesFor(ports, caller.userId, ids) };
+}
+
+/** `presence_set`: this connection is away (or back); a change of the user's status is announced at once. */
+export async function setPresence(
+  ports: PresencePorts,
+  caller: Caller,
+  status: SettablePresenceStatus,
+): Promise<{ status: SettablePresenceStatus }> {
+  const state = await ports.presence.setAway(caller.userId, caller.connectionId, status === 'away');
+  await checkPresence(ports, caller.userId, state);
+  return { status };
+}
+
+/**
+ * Announces the user's status if it differs from the one last announced. `state` is the item as the caller last saw
+ * it (read afresh when absent, and on every further round). Returns the statuses announced.
+ */
+export async function checkPresence(
+  ports: PresenceAnnouncePorts,
+  userId: string,
+  state?: PresenceState,
+): Promise<PresenceStatus[]> {
+  const announced: PresenceStatus[] = [];
+  let seen = state ?? (await ports.presence.stateOf(userId));
+  for (let round = 0; round < MAX_CHECK_ROUNDS; round++) {
+    const status = statusOf(seen);
+    if (status === seen.announced) break;
+    if (!(await ports.presence.markAnnounced(userId, seen.announced, status))) break; // another check announces it
+    await announce(ports, userId, status);
+    announced.push(status);
+    seen = await ports.presence.stateOf(userId);
+  }
+  return announced;
+}
+
+/**
+ * The checks $connect and $disconnect queue: none when the status after the change is the one announced (a
+ * reconnect, a second device); an offline check held back by `holdbackSeconds`, so a reconnect within it is silent.
+ */
+export async function queuePresenceCheck(
+  ports: { readonly presenceChecks: PresenceCheckQueue; readonly config: { readonly presenceHoldbackSeconds: number } },
+  userId: string,
+  state: PresenceState,
+): Promise<void> {
+  const status = statusOf(state);
+  if (status === state.announced) return;
+  const delay = status === 'offline' ? ports.config.presenceHoldbackSeconds : 0;
+  await ports.presenceChecks.enqueue({ userId }, delay);
+}
+
+/** Posts `presence` to the user's live subscribers but those of a blocked pair; a gone one's row is deleted. */
+async function announce(ports: PresenceAnnouncePorts, userId: string, status: PresenceStatus): Promise<void> {
+  const now = Math.floor(ports.clock.now() / 1000);
+  const { watchers, more } = await ports.watchers.watchersOf(userId, now, MAX_PRESENCE_ANNOUNCEMENTS);
+  if (more) {
+    count(METRIC.presenceAnnouncementsCapped, 1);
+    logger.warn('presence change reached only the first subscribers', { userId, limit: MAX_PRESENCE_ANNOUNCEMENTS });
+  }
+  const blocked = await blockedAmong(
+    ports,
+    userId,
+    watchers.map((w) => w.userId),
+  );
+  const targets = watchers.filter((w) => !blocked.has(w.userId));
+  const frame = { type: 'presence', user_id: userId, status };
+  await forEachWithConcurrency(targets, ports.config.fanoutConcurrency, async (watcher) => {
+    try {
+      if ((await ports.gateway.post(watcher.connectionId, frame)) === 'gone') {
+        await ports.watchers.removeWatcher(userId, watcher.connectionId);
+      }
+    } catch (error) {
+      logger.warn('presence frame not delivered', { connectionId: watcher.connectionId, error: error as Error });
+    }
+  });
+}
+
+async function statusesFor(ports: PresenceReadPorts, userId: string, ids: readonly string[]): Promise<UserStat[]> {
+  const [states, blocked] = await Promise.all([ports.presence.statesOf(ids), blockedAmong(ports, userId, ids)]);
+  return ids.map((id) => ({
+    user_id: id,
+    status: blocked.has(id) ? 'offline' : statusOf(states.get(id) ?? NO_PRESENCE),
+  }));
+}
+
+/** The others of whom the user blocks or is blocked by: one BatchGetItem of the pairs' heads per 100. */
+async function blockedAmong(
+  ports: Pick<PresenceReadPorts, 'blocks'>,
+  userId: string,
+  others: readonly string[],
+): Promise<Set<string>> {
+  const byConversation = new Map(
+    unique(others)
+      .filter((o) => o !== userId)
+      .map((o) => [singleConversationId(userId, o), o]),
+  );
+  const blocked = await ports.blocks.blockedConversations([...byConversation.keys()]);
+  return new Set([...blocked].map((id) => byConversation.get(id) as string));
+}
+
+const unique = (ids: readonly string[]) => [...new Set(ids)];
