@@ -48,6 +48,8 @@ import {
   type RequestAction,
   type RequestMap,
   type ServerFrame,
+  type SettablePresenceStatus,
+  type UserStat,
 } from './frames.js';
 import { createClientMsgId, tokenSubject } from './ids.js';
 import { networkEventsOf, outgoingMessage, tokenSource } from './inputs.js';
@@ -55,6 +57,7 @@ import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
 import * as blocks from './safety-blocks.js';
+import { checkedUserIds, isPresenceFrame, PresenceSubscriptions } from './presence.js';
 import type { WebSocketConstructor } from './socket.js';
 import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
@@ -118,6 +121,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #givenDeviceId: string | undefined;
   /** Platforms of tokens another user held when registered here (to register them with the device id once verified). */
   readonly #pendingTokens = new Map<string, DevicePlatform>();
+  /**
+   * The users whose presence this client watches (`presence.subscribe`, `unsubscribe`, `status`), subscribed again on
+   * every (re)connect and renewed before the server's expiry; each change is a `presence` event.
+   */
+  readonly presence: PresenceSubscriptions;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -185,6 +193,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#sync = new Synchronizer(catchUp, (frame, source) => this.#deliver(frame, source), options.syncState);
     this.#givenDeviceId = options.deviceId;
     this.#deviceId = deviceIdOf(options);
+    this.presence = new PresenceSubscriptions({
+      request: (action, fields) => this.request(action, fields),
+      isOpen: () => this.state === 'open',
+      changed: (stat) => this.emit('presence', stat),
+      failed: (error) => {
+        if (!(error instanceof ConnectionClosedError)) this.emit('error', toError(error));
+      },
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -606,6 +622,23 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+  // Presence (client/presence.ts; watching users: `presence`)
+
+  /** `users_stat`: the statuses of 1–100 users now (a blocked pair reads `offline`), without watching them. */
+  async usersStat(userIds: readonly string[]): Promise<readonly UserStat[]> {
+    const reply = await this.request('users_stat', { user_ids: checkedUserIds('usersStat', userIds) });
+    return reply.user_stat_list;
+  }
+
+  /**
+   * `presence_set`: this connection is `away` (e.g. the app went to the background) or `online` again; the user reads
+   * `away` while every open connection is. Kept across reconnects: a new connection is set away again.
+   */
+  setPresence(status: SettablePresenceStatus): Promise<void> {
+    return this.presence.set(status);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
   // Push tokens
 
   /**
@@ -651,6 +684,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#sync.online(true);
     this.#outbox.opened();
     this.#requests.opened();
+    this.presence.opened();
   }
 
   #onStatus(status: ConnectionStatus): void {
@@ -664,6 +698,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#outbox.lost();
     this.#acks.reset();
     this.#requests.lost(new ConnectionClosedError('connection closed before the reply'));
+    this.presence.lost();
   }
 
   #onStopped(error: Error, report: boolean): void {
@@ -798,6 +833,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else if (isRemoveSessionNotifyFrame(frame)) this.emit('remove_session_notify', frame);
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
     else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
+    else if (isPresenceFrame(frame)) this.presence.received(frame);
     else this.emit('frame', frame);
   }
 

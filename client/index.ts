@@ -11,6 +11,7 @@
  */
 export { ChatClient } from './client.js';
 export { BlockLimitError, BlockedError } from './safety-blocks.js';
+export { PRESENCE_RENEW_MS, type PresenceSubscriptions } from './presence.js';
 export {
   AttachmentUploadError,
   attachmentOf,

@@ -18,6 +18,7 @@ import type {
   RemoveSessionNotifyFrame,
   ServerFrame,
   UnreadInfo,
+  UserStat,
 } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
 import type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
@@ -207,6 +208,12 @@ export interface ChatClientEvents {
    * added or removed, `cur_user_id_list` is the membership now. Not sent to the connection that made the change.
    */
   group_change_member_notify: GroupChangeMemberNotifyFrame;
+  /**
+   * A watched user's status changed (`client.presence.subscribe`), or was first heard: `online`, `away` or `offline`
+   * (a blocked pair reads `offline`). Changes reach the client within 15 s; an offline of a connection that comes
+   * back within seconds is never announced.
+   */
+  presence: UserStat;
   /** An `account_export` of this user is written: `url` downloads its JSON until `expires_at` (unix seconds). */
   account_export_ready: AccountExportReadyFrame;
   /** Any other server frame (replies nobody waits for, frames of a newer server). */

@@ -20,6 +20,8 @@ import type { blockUser, listBlocks, unblockUser } from '../../core/usecases/blo
 import type { muteSession } from '../../core/usecases/session-mute.js';
 import type { recentSessions, removeSession, unreadCounts } from '../../core/usecases/sessions.js';
 import type { registerDeviceToken } from '../../core/usecases/device-tokens.js';
+import type * as presence from '../../core/domain/presence-requests.js';
+import type { setPresence, subscribePresence, usersStat } from '../../core/usecases/presence.js';
 import { CLIENT_ACTIONS, type NoFields, type RequestAction, type RequestMap } from '../../protocol/frames.js';
 
 /** A type with its literals widened, every level readonly, optional fields kept optional. */
@@ -84,10 +86,13 @@ interface Server {
     reply: { export_id: Result<typeof requestExport> };
   };
   account_delete: { request: RequestOf<typeof schemas.AccountDeleteSchema>; reply: NoFields };
-  // Placeholders until the presence and edits functions are built (issue 27).
-  users_stat: RequestMap['users_stat'];
-  presence_subscribe: RequestMap['presence_subscribe'];
-  presence_set: RequestMap['presence_set'];
+  users_stat: { request: RequestOf<typeof presence.UsersStatSchema>; reply: Result<typeof usersStat> };
+  presence_subscribe: {
+    request: RequestOf<typeof presence.PresenceSubscribeSchema>;
+    reply: Result<typeof subscribePresence>;
+  };
+  presence_set: { request: RequestOf<typeof presence.PresenceSetSchema>; reply: Result<typeof setPresence> };
+  // Placeholders until the edits function is built (issue 27).
   msg_recall: RequestMap['msg_recall'];
   msg_edit: RequestMap['msg_edit'];
 }
