@@ -275,6 +275,7 @@ export class ChatMonitoring extends Construct {
           widget('Lost deliveries (per minute)', [
             appMetric(props.serviceName, METRIC.deliveriesGivenUp, { label: 'given up' }),
             appMetric(props.serviceName, METRIC.goneConnections, { label: 'gone connections' }),
+            appMetric(props.serviceName, METRIC.presenceAnnouncementsCapped, { label: 'presence capped' }),
           ]),
           widget('Ack latency (ms)', [
             appMetric(props.serviceName, METRIC.ackLatency, { statistic: cloudwatch.Stats.p(50), label: 'p50' }),

@@ -25,7 +25,8 @@ const KB = 1024;
  */
 const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: readonly string[] }>> = {
   authorizer: { kb: 70, clients: [] },
-  connect: { kb: 305, clients: ['dynamodb', 'apigatewaymanagementapi'] },
+  // SQS: the presence check $connect/$disconnect queue when the status changes (lib/presence-jobs.ts).
+  connect: { kb: 325, clients: ['dynamodb', 'apigatewaymanagementapi', 'sqs'] },
   send: { kb: 515, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge', 's3'] },
   ack: { kb: 315, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   sync: { kb: 330, clients: ['dynamodb', 'apigatewaymanagementapi'] },
@@ -39,6 +40,8 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   exports: { kb: 475, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge', 's3'] },
   'push-sender': { kb: 450, clients: ['dynamodb', 'secrets-manager'] },
   account: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'sqs'] },
+  presence: { kb: 315, clients: ['dynamodb', 'apigatewaymanagementapi'] },
+  'presence-jobs': { kb: 300, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   'account-jobs': {
     kb: 545,
     clients: ['dynamodb', 'apigatewaymanagementapi', 'cognito-identity-provider', 'eventbridge', 's3', 'sqs'],

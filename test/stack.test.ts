@@ -365,6 +365,9 @@ describe.each([
         // The account deletion queue (lib/account-jobs.ts): queued to by account and account-jobs, read by the latter.
         ...(FUNCTION_ACCESS[fnId].deletionQueue ? DELETION_QUEUE_SEND : []),
         ...(fnId === 'account-jobs' ? DELETION_QUEUE_READ : []),
+        // The presence checks queue (lib/presence-jobs.ts): queued to by connect, read by presence-jobs.
+        ...(FUNCTION_ACCESS[fnId].presenceChecks ? DELETION_QUEUE_SEND : []),
+        ...(fnId === 'presence-jobs' ? [...DELETION_QUEUE_READ, 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] : []),
         ...(FUNCTION_ACCESS[fnId].deletesIdentityUsers && s.backend.userPool ? ['cognito-idp:AdminDeleteUser'] : []),
       ]);
       const granted: Record<string, string[]> = {};
@@ -542,7 +545,11 @@ describe.each([
     const queues = ofType(s.resources, 'AWS::SQS::Queue');
     const deletionQueue = s.logicalId(s.backend.accountDeletionQueue);
     const deletionDlq = s.logicalId(s.backend.accountDeletionQueue.deadLetterQueue!.queue);
-    expect(queues.map(([id]) => id).sort()).toEqual([scheduleDlq, functionDlq, deletionQueue, deletionDlq].sort());
+    const presenceQueue = s.logicalId(s.backend.presenceChecksQueue);
+    const presenceDlq = s.logicalId(s.backend.presenceChecksQueue.deadLetterQueue!.queue);
+    expect(queues.map(([id]) => id).sort()).toEqual(
+      [scheduleDlq, functionDlq, deletionQueue, deletionDlq, presenceQueue, presenceDlq].sort(),
+    );
     for (const [id, queue] of queues) {
       expect(queue['Properties']['SqsManagedSseEnabled'], id).toBe(true);
       const policy = ofType(s.resources, 'AWS::SQS::QueuePolicy').find(([, p]) =>
@@ -565,10 +572,10 @@ describe.each([
     });
   });
 
-  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of the three DLQs, notifying the topic', () => {
+  it('has the alarms: Lambda errors and throttles, WebSocket errors, throttles per table, delivery give-ups, depth of the four DLQs, notifying the topic', () => {
     const alarms = ofType(s.resources, 'AWS::CloudWatch::Alarm');
     const errorAlarms = Math.ceil(FUNCTION_IDS.length / 10);
-    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 3);
+    expect(alarms).toHaveLength(2 * errorAlarms + 1 + ALL_TABLES.length + 1 + 4);
     expect(s.backend.alarms).toHaveLength(alarms.length);
     const metricsOf = (alarm: Json): Json[] =>
       asArray<Json>(alarm['Properties']['Metrics'])
