@@ -240,7 +240,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     deletesIdentityUsers: true,
   },
   presence: {
-    // users_stat / presence_subscribe: the users' Presence items and the pairs' heads (blocked pairs read offline);
+    // users_stat / presence_subscribe: the users' Presence items and the caller's blocks both ways (Blocks: Query of its
+    // reverse index and its own list; BatchGetItem when blocked by more than the candidates) read offline;
     // presence_subscribe: the connection's list (GetItem, PutItem) and its rows (BatchWriteItem); presence_set: the
     // away set (UpdateItem) and, on a change, the check: `announced` moved (UpdateItem, GetItem), the subscribers
     // (Query), a gone one's row (DeleteItem).
@@ -253,18 +254,18 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
         'dynamodb:Query',
         'dynamodb:DeleteItem',
       ],
-      Conversations: ['dynamodb:BatchGetItem'],
+      Blocks: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
       RateLimits: ['dynamodb:UpdateItem'],
     },
     manageConnections: true,
   },
   'presence-jobs': {
-    // A check: the user's Presence item (GetItem), `announced` moved (UpdateItem), its subscribers (Query), the pairs'
-    // heads (blocked pairs get nothing), a gone subscriber's row (DeleteItem).
+    // A check: the user's Presence item (GetItem), `announced` moved (UpdateItem), its subscribers (Query), the user's
+    // blocks both ways (blocked pairs get nothing), a gone subscriber's row (DeleteItem).
     tables: {
       Presence: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       PresenceWatchers: ['dynamodb:Query', 'dynamodb:DeleteItem'],
-      Conversations: ['dynamodb:BatchGetItem'],
+      Blocks: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
     },
     manageConnections: true,
   },

@@ -26,6 +26,8 @@ export class LocalPresenceChecks implements PresenceCheckQueue {
   private readonly waiters: { userId: string; resolve: () => void }[] = [];
   private sent = 0;
   private stopped = false;
+  /** Wall-clock milliseconds of every worker run so far (the bench prices presence-jobs with them). */
+  readonly runs: number[] = [];
 
   /** The worker (the presence-jobs handler), known once its ports are composed. */
   attach(worker: Worker): void {
@@ -83,7 +85,9 @@ export class LocalPresenceChecks implements PresenceCheckQueue {
     const worker = this.worker;
     if (!worker || this.stopped) return;
     const id = `local-presence-${++this.sent}`;
+    const started = performance.now();
     const task = worker(sqsEvent(id, check)).then(({ batchItemFailures }) => {
+      this.runs.push(performance.now() - started);
       if (batchItemFailures.length === 0 || attempt >= MAX_TRIES) return;
       this.hold({ check, attempt: attempt + 1 }, RETRY_DELAY_MS);
     });

@@ -13,7 +13,6 @@
 import { PRESENCE_SUBSCRIPTION_SECONDS } from '../../protocol/limits.js';
 import type { PresenceStatus, SettablePresenceStatus, UserStat } from '../../protocol/frames.js';
 import { forEachWithConcurrency } from '../concurrency.js';
-import { singleConversationId } from '../domain/ids.js';
 import { NO_PRESENCE, statusOf, type PresenceState } from '../domain/presence.js';
 import { METRIC, count, logger } from '../observability.js';
 import type { Clock } from '../ports/clock.js';
@@ -33,13 +32,13 @@ const MAX_CHECK_ROUNDS = 3;
 
 export interface PresenceReadPorts {
   readonly presence: Pick<PresenceStore, 'statesOf'>;
-  readonly blocks: Pick<BlockStore, 'blockedConversations'>;
+  readonly blocks: Pick<BlockStore, 'blockersAmong' | 'list'>;
 }
 
 export interface PresenceAnnouncePorts {
   readonly presence: Pick<PresenceStore, 'stateOf' | 'markAnnounced'>;
   readonly watchers: Pick<PresenceWatcherStore, 'watchersOf' | 'removeWatcher'>;
-  readonly blocks: Pick<BlockStore, 'blockedConversations'>;
+  readonly blocks: Pick<BlockStore, 'blockersAmong' | 'list'>;
   readonly gateway: Gateway;
   readonly clock: Clock;
   readonly config: { readonly fanoutConcurrency: number };
@@ -171,19 +170,36 @@ async function statusesFor(ports: PresenceReadPorts, userId: string, ids: readon
   }));
 }
 
-/** The others of whom the user blocks or is blocked by: one BatchGetItem of the pairs' heads per 100. */
+/**
+ * The others who block the user or whom it blocks: a Query of the user's reverse index (core/store/blocks.ts
+ * `blockersAmong`) and its own block list, a page per BLOCK_PAGE (bounded by maxBlocksPerUser) — about 1 read unit
+ * each for most users, where reading each pair's head would cost one per subscriber (1,000 for a full announcement).
+ */
 async function blockedAmong(
   ports: Pick<PresenceReadPorts, 'blocks'>,
   userId: string,
   others: readonly string[],
 ): Promise<Set<string>> {
-  const byConversation = new Map(
-    unique(others)
-      .filter((o) => o !== userId)
-      .map((o) => [singleConversationId(userId, o), o]),
-  );
-  const blocked = await ports.blocks.blockedConversations([...byConversation.keys()]);
-  return new Set([...blocked].map((id) => byConversation.get(id) as string));
+  const candidates = unique(others).filter((o) => o !== userId);
+  if (candidates.length === 0) return new Set();
+  const [blockers, blocked] = await Promise.all([
+    ports.blocks.blockersAmong(userId, candidates),
+    blockedBy(ports, userId),
+  ]);
+  return new Set(candidates.filter((c) => blockers.has(c) || blocked.has(c)));
+}
+
+const BLOCK_PAGE = 1000;
+
+async function blockedBy(ports: Pick<PresenceReadPorts, 'blocks'>, userId: string): Promise<Set<string>> {
+  const blocked = new Set<string>();
+  let after: string | undefined;
+  for (;;) {
+    const page = await ports.blocks.list(userId, after, BLOCK_PAGE);
+    for (const id of page.userIds) blocked.add(id);
+    after = page.userIds.at(-1);
+    if (!page.more || after === undefined) return blocked;
+  }
 }
 
 const unique = (ids: readonly string[]) => [...new Set(ids)];

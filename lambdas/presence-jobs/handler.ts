@@ -13,7 +13,7 @@ import { routePortsBase } from '../../core/compose/route-ports.js';
 import { blockTable, presenceTable, presenceWatcherTable } from '../../core/compose/dynamo.js';
 import { checkPresence, type PresenceAnnouncePorts } from '../../core/usecases/presence.js';
 
-/** DynamoDB (Presence, PresenceWatchers, the pairs' heads) and @connections: no SQS client (the queue feeds it). */
+/** DynamoDB (Presence, PresenceWatchers, Blocks) and @connections: no SQS client (the queue feeds it). */
 export function presenceJobsHandlerPorts(adapters: Adapters): PresenceAnnouncePorts {
   const { db, ...base } = routePortsBase(adapters);
   const { config } = base;

@@ -15,7 +15,7 @@ export type PresenceHandlerPorts = Pick<
   'config' | 'clock' | 'gateway' | 'rateLimits' | 'presence' | 'watchers' | 'blocks'
 >;
 
-/** DynamoDB (Presence, PresenceWatchers, the pairs' heads for blocks, RateLimits) and @connections. */
+/** DynamoDB (Presence, PresenceWatchers, Blocks, RateLimits) and @connections. */
 export function presenceHandlerPorts(adapters: Adapters): PresenceHandlerPorts {
   const { db, ...base } = routePortsBase(adapters);
   const { config } = base;

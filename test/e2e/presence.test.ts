@@ -79,6 +79,14 @@ describe('presence through the stack', () => {
     await ask(mallory, { action: 'presence_set', status: 'away' });
     await ask(erin, { action: 'presence_set', status: 'away' });
     expect(await nextPresence(alice)).toEqual({ type: 'presence', user_id: 'erin', status: 'away' });
+    // The other way round: mallory watches alice, whom mallory blocks.
+    expect(await ask(mallory, { action: 'users_stat', user_ids: ['alice'] })).toMatchObject({
+      user_stat_list: [{ user_id: 'alice', status: 'offline' }],
+    });
+    await ask(mallory, { action: 'presence_subscribe', user_ids: ['alice', 'erin'] });
+    await ask(alice, { action: 'presence_set', status: 'away' });
+    await ask(erin, { action: 'presence_set', status: 'online' });
+    expect(await nextPresence(mallory)).toEqual({ type: 'presence', user_id: 'erin', status: 'online' });
   });
 
   it('refuses more than 100 ids and a bad status with bad_request', async () => {
