@@ -13,6 +13,14 @@ export { ChatClient } from './client.js';
 export { BlockLimitError, BlockedError } from './safety-blocks.js';
 export { PRESENCE_RENEW_MS, type PresenceSubscriptions } from './presence.js';
 export {
+  MAX_PRESENCE_IDS,
+  PRESENCE_SUBSCRIPTION_SECONDS,
+  type PresenceFrame,
+  type PresenceStatus,
+  type SettablePresenceStatus,
+  type UserStat,
+} from './frames.js';
+export {
   AttachmentUploadError,
   attachmentOf,
   type BlobLike,

@@ -15,6 +15,7 @@ import {
   type KickFrame,
 } from 'teamtalk-serverless-client';
 import { loadBlocks } from './blocks.js';
+import { listenPresence, watchShownPeers } from './presence.js';
 import { ui } from './dom.js';
 import { enablePush } from './push.js';
 import {
@@ -41,6 +42,7 @@ const snapshot = (): ChatSnapshot | undefined => page.store?.getSnapshot();
 
 export function redraw(): void {
   renderConversation(snapshot(), removeMember);
+  watchShownPeers([]);
 }
 
 export function redrawSessions(): void {
@@ -52,6 +54,7 @@ function onStoreChange(store: ChatStore): void {
   if (store !== page.store) return;
   keepScrollWhile(redraw);
   redrawSessions();
+  watchShownPeers((snapshot()?.sessions ?? []).filter((s) => s.sessionType !== 'group').map((s) => s.conversation.id));
   const state = currentState(snapshot());
   const session = page.current && snapshot()?.sessions.find((s) => s.key === conversationKey(page.current!));
   const newest = state?.messages.filter((m) => m.msgId !== undefined).at(-1)?.msgId ?? 0;
@@ -127,6 +130,10 @@ export async function logIn(userId: string): Promise<void> {
   page.store = store;
   store.subscribe(() => onStoreChange(store));
   listen(store);
+  listenPresence(chat, () => {
+    redraw();
+    redrawSessions();
+  });
   setSignedIn(true);
   try {
     await store.start();

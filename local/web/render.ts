@@ -13,6 +13,7 @@ import {
   type SessionSummary,
 } from 'teamtalk-serverless-client';
 import { markBlockedSender, renderBlockControl } from './blocks.js';
+import { presenceDot, renderHeaderPresence } from './presence.js';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page } from './state.js';
@@ -209,6 +210,7 @@ export function renderConversation(
   ui.conversation.textContent = conversationHeading(snapshot, state);
   ui.removeSession.hidden = !page.me || page.current?.type !== 'peer' || !sessionOf(snapshot, page.current);
   renderBlockControl();
+  renderHeaderPresence();
   const canSend = page.store !== undefined;
   ui.input.disabled = !canSend;
   ui.send.disabled = !canSend;
@@ -236,6 +238,7 @@ function sessionItem(session: SessionSummary, onSelect: (conversation: Conversat
   const name = document.createElement('span');
   name.className = 'name';
   name.textContent = session.title;
+  if (session.sessionType !== 'group') name.prepend(presenceDot(conversation.id), ' ');
   if (session.sessionType === 'group') {
     const tag = document.createElement('span');
     tag.className = 'tag';
