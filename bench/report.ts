@@ -5,6 +5,7 @@ import { DEFAULTS } from '../core/config.js';
 import { NODE_MAJOR } from '../lib/function-specs.js';
 import { FLOOR, RUNS, VARIANT_RUNS } from './cold-start.js';
 import { price, type CostResult, type Units } from './cost.js';
+import { renderPresenceCost, type PresenceCost } from './presence-cost.js';
 import type { FanoutRun } from './fanout.js';
 import type { LatencyResult } from './latency.js';
 import type { Machine } from './machine.js';
@@ -40,6 +41,8 @@ export interface BenchResults {
   growth: { storedBefore: number; units: Units; sweep: Units };
   coldStart: ColdStartResult;
   fanout: FanoutRun[];
+  /** Presence per change, per subscribe and per user-day (bench/presence-cost.ts). */
+  presence?: PresenceCost;
 }
 
 /** Issue 25's figures to reach (bench figures, not tests). */
@@ -508,5 +511,5 @@ ${sdkSection(r)}
 ${latencySection(r)}
 ${throughputSection(r)}
 ${coldStartSection(r.coldStart)}
-${fanoutSection(r.fanout)}`;
+${fanoutSection(r.fanout)}${r.presence ? `\n## Presence cost (bench/presence-cost.ts)\n\n${renderPresenceCost(r.presence)}\n` : ''}`;
 }

@@ -15,6 +15,7 @@ import { abortColdStart, runColdStart } from './cold-start.js';
 import { cpuWindow, findDynamoDbLocalPid, loadAverage } from './cpu.js';
 import { idleSweep, oneToOne, runCost } from './cost.js';
 import { runFanout, type FanoutRun } from './fanout.js';
+import { runPresenceCost, type PresenceCost } from './presence-cost.js';
 import { runLatency } from './latency.js';
 import {
   ACK_WINDOWS_MS,
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   await bs.stop();
 
   let fanout: FanoutRun[];
+  let presence: PresenceCost;
   {
     const fs = await startBenchStack(dynamo.endpoint);
     cleanups.push(() => fs.stop());
@@ -130,6 +132,8 @@ async function main(): Promise<void> {
         { members: 500, available: false, ...(first.reason === undefined ? {} : { reason: first.reason }) },
       ];
     }
+    log('presence: a subscribe, status changes to 20 and 200 subscribers');
+    presence = await runPresenceCost(fs, specs);
     await fs.stop();
   }
 
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
     growth: { storedBefore, units: grownUnits, sweep: grownSweep.units },
     coldStart,
     fanout,
+    presence,
   };
   const day = results.startedAt.slice(0, 10);
   const dir = join(ROOT, 'bench', 'results');
