@@ -135,6 +135,8 @@ export class PresenceSubscriptions {
 
   async #send(): Promise<readonly UserStat[]> {
     const ids = [...this.#watched];
+    // Nothing watched (all unsubscribed): no subscribe to renew; the server's ends with the connection.
+    if (ids.length === 0) return [];
     const reply = await this.#hooks.request('presence_subscribe', { user_ids: ids });
     clearTimeout(this.#renewTimer);
     this.#renewTimer = setTimeout(() => this.#send().catch(this.#hooks.failed), PRESENCE_RENEW_MS);

@@ -148,5 +148,13 @@ describe('PresenceSubscriptions', () => {
     presence.lost();
     await vi.advanceTimersByTimeAsync(2 * PRESENCE_RENEW_MS);
     expect(sent).toHaveLength(2);
+
+    // Everything unsubscribed: no empty subscribe (the server refuses one), at once or at renewal.
+    presence.opened();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toHaveLength(3);
+    await presence.unsubscribe(['bob']);
+    await vi.advanceTimersByTimeAsync(2 * PRESENCE_RENEW_MS);
+    expect(sent).toHaveLength(3);
   });
 });

@@ -648,7 +648,8 @@ describe('route msg_data_ack', () => {
 // account: its one action has no fields, and an accepted one closes the caller's connections and starts a job
 // (test/e2e/account-lifecycle.test.ts, test/integration/account-deletion.test.ts).
 const extraFunctions: RouteFunctionId[] = [...new Set<RouteFunctionId>(Object.values(ACTION_ROUTES))].filter(
-  (fn) => fn !== 'send' && fn !== 'ack' && fn !== 'account',
+  // default: fuzzed above as $default (issue 27's typing and edits placeholders route there until their functions).
+  (fn) => fn !== 'send' && fn !== 'ack' && fn !== 'account' && fn !== 'default',
 );
 const SECRET = 'SECRET-alice-bob';
 
