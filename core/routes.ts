@@ -23,6 +23,7 @@ export const FUNCTION_IDS = [
   'exports',
   'account',
   'account-jobs',
+  'edits',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -67,8 +68,8 @@ export const ACTION_ROUTES = {
   presence_subscribe: 'default',
   presence_set: 'default',
   typing: 'default',
-  msg_recall: 'default',
-  msg_edit: 'default',
+  msg_recall: 'edits',
+  msg_edit: 'edits',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -18,6 +18,8 @@ import type { Stores } from './ports/stores.js';
 import type { AttachmentBlobs } from './ports/attachments.js';
 import type { AccountStore, DeletionJobQueue } from './ports/accounts.js';
 import { deletionQueue } from './compose/deletion-queue.js';
+import type { MessageEditStore } from './ports/edits.js';
+import { MessageEditTable } from './store/message-edits.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -36,6 +38,8 @@ export interface Runtime extends Stores {
   readonly accounts: AccountStore;
   /** The account deletion jobs' queue (SQS FIFO; local mode's runner). */
   readonly jobs: DeletionJobQueue;
+  /** Recall and edit on the Messages table. */
+  readonly edits: MessageEditStore;
 }
 
 export function createRuntime(
@@ -74,5 +78,6 @@ export function createRuntime(
     moderation: moderation.moderationBus(adapters),
     accounts: dynamo.accountTable(db, config),
     jobs: deletionQueue(adapters),
+    edits: new MessageEditTable(db, config.tables.Messages),
   };
 }

@@ -15,6 +15,7 @@ import { blocksHandlerPorts, createBlocksHandler } from './blocks/handler.js';
 import { connectHandlerPorts, createConnectHandler } from './connect/handler.js';
 import { createDefaultHandler, defaultHandlerPorts } from './default/handler.js';
 import { createDevicesHandler, devicesHandlerPorts } from './devices/handler.js';
+import { createEditsHandler, editsHandlerPorts } from './edits/handler.js';
 import { createGroupsHandler, groupsHandlerPorts } from './groups/handler.js';
 import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js';
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
@@ -46,6 +47,7 @@ export const ROUTE_FUNCTIONS = {
   blocks: routeFunction(blocksHandlerPorts, createBlocksHandler),
   reports: routeFunction(reportsHandlerPorts, createReportsHandler),
   account: routeFunction(accountHandlerPorts, createAccountHandler),
+  edits: routeFunction(editsHandlerPorts, createEditsHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

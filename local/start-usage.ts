@@ -38,6 +38,8 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
   maxBlocksPerUser: 'users one user may block',
   maxReportsPerDay: 'reports one user may file per UTC day',
+  recallWindowSeconds: 'seconds after create_time a sender may recall a message',
+  editWindowSeconds: 'seconds after create_time a sender may edit a text message',
 };
 
 const line = (name: string, help: string, fallback: string | number) =>

@@ -664,7 +664,16 @@ function extraHandler(functionId: RouteFunctionId, runtime: TestRuntime['runtime
 
 describe('read-side, group and device routes', () => {
   it('covers every function behind a route', () => {
-    expect(extraFunctions.sort()).toEqual(['attachments', 'blocks', 'devices', 'groups', 'reports', 'sync']);
+    expect(extraFunctions.sort()).toEqual([
+      'attachments',
+      'blocks',
+      'default',
+      'devices',
+      'edits',
+      'groups',
+      'reports',
+      'sync',
+    ]);
   });
 
   for (const functionId of extraFunctions) {
