@@ -55,6 +55,7 @@ import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
 import * as blocks from './safety-blocks.js';
+import * as edits from './edits.js';
 import type { WebSocketConstructor } from './socket.js';
 import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
@@ -606,6 +607,27 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+  // Recall and edit (client/edits.ts)
+
+  /**
+   * `msg_recall`: recalls a message for everyone — this user's own within the recall window (2 minutes by default), or
+   * any message of a group this user owns. The members' other connections get `msg_recalled`.
+   * MessageChangeNotAllowedError outside those rules.
+   */
+  recall(conversation: Conversation, msgId: number): Promise<void> {
+    return edits.recall((action, fields) => this.request(action, fields), conversation, msgId);
+  }
+
+  /**
+   * `msg_edit`: replaces the text of this user's text message within the edit window (15 minutes by default);
+   * resolves with `edited_at`. The members' other connections get `msg_edited`. MessageChangeNotAllowedError outside
+   * those rules.
+   */
+  edit(conversation: Conversation, msgId: number, text: string): Promise<number> {
+    return edits.edit((action, fields) => this.request(action, fields), conversation, msgId, text);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
   // Push tokens
 
   /**
@@ -798,6 +820,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else if (isRemoveSessionNotifyFrame(frame)) this.emit('remove_session_notify', frame);
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
     else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
+    else if (edits.isMsgRecalledFrame(frame)) this.emit('msg_recalled', frame);
+    else if (edits.isMsgEditedFrame(frame)) this.emit('msg_edited', frame);
     else this.emit('frame', frame);
   }
 

@@ -11,6 +11,7 @@
  */
 export { ChatClient } from './client.js';
 export { BlockLimitError, BlockedError } from './safety-blocks.js';
+export { MessageChangeNotAllowedError } from './edits.js';
 export {
   AttachmentUploadError,
   attachmentOf,
@@ -95,7 +96,9 @@ export {
   type ListedMessage,
   type MsgDataAckFrame,
   type MsgDataFrame,
+  type MsgEditedFrame,
   type MsgReadNotifyFrame,
+  type MsgRecalledFrame,
   type RemoveSessionNotifyFrame,
   type ReplyFrame,
   type RequestAction,

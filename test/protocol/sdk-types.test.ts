@@ -20,6 +20,8 @@ import type { blockUser, listBlocks, unblockUser } from '../../core/usecases/blo
 import type { muteSession } from '../../core/usecases/session-mute.js';
 import type { recentSessions, removeSession, unreadCounts } from '../../core/usecases/sessions.js';
 import type { registerDeviceToken } from '../../core/usecases/device-tokens.js';
+import type { MsgEditSchema, MsgRecallSchema } from '../../core/domain/edit-requests.js';
+import type { editMessage, recallMessage } from '../../core/usecases/edits.js';
 import { CLIENT_ACTIONS, type NoFields, type RequestAction, type RequestMap } from '../../protocol/frames.js';
 
 /** A type with its literals widened, every level readonly, optional fields kept optional. */
@@ -88,8 +90,8 @@ interface Server {
   users_stat: RequestMap['users_stat'];
   presence_subscribe: RequestMap['presence_subscribe'];
   presence_set: RequestMap['presence_set'];
-  msg_recall: RequestMap['msg_recall'];
-  msg_edit: RequestMap['msg_edit'];
+  msg_recall: { request: RequestOf<typeof MsgRecallSchema>; reply: Result<typeof recallMessage> };
+  msg_edit: { request: RequestOf<typeof MsgEditSchema>; reply: Result<typeof editMessage> };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
