@@ -44,6 +44,7 @@ import {
   type GroupListEntry,
   type MsgDataAckFrame,
   type MsgDataFrame,
+  type MsgEditedFrame,
   type ReplyFrame,
   type RequestAction,
   type RequestMap,
@@ -614,8 +615,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * any message of a group this user owns. The members' other connections get `msg_recalled`.
    * MessageChangeNotAllowedError outside those rules.
    */
-  recall(conversation: Conversation, msgId: number): Promise<void> {
-    return edits.recall((action, fields) => this.request(action, fields), conversation, msgId);
+  async recall(conversation: Conversation, msgId: number): Promise<void> {
+    await edits.change((action, fields) => this.request(action, fields), 'msg_recall', conversation, msgId);
   }
 
   /**
@@ -623,8 +624,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * resolves with `edited_at`. The members' other connections get `msg_edited`. MessageChangeNotAllowedError outside
    * those rules.
    */
-  edit(conversation: Conversation, msgId: number, text: string): Promise<number> {
-    return edits.edit((action, fields) => this.request(action, fields), conversation, msgId, text);
+  async edit(conversation: Conversation, msgId: number, text: string): Promise<number> {
+    const request: edits.EditRequester = (action, fields) => this.request(action, fields);
+    return (await edits.change(request, 'msg_edit', conversation, msgId, text)).edited_at;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -820,9 +822,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else if (isRemoveSessionNotifyFrame(frame)) this.emit('remove_session_notify', frame);
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
     else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
-    else if (edits.isMsgRecalledFrame(frame)) this.emit('msg_recalled', frame);
-    else if (edits.isMsgEditedFrame(frame)) this.emit('msg_edited', frame);
-    else this.emit('frame', frame);
+    else if (edits.isMessageChangeFrame(frame)) {
+      if (frame.type === 'msg_edited') this.emit('msg_edited', frame as MsgEditedFrame);
+      else this.emit('msg_recalled', frame);
+    } else this.emit('frame', frame);
   }
 
   #onMessage(frame: MsgDataFrame): void {

@@ -7,6 +7,7 @@
 import { sessionRefOf, type Conversation } from './conversation.js';
 import { ChatServerError } from './errors.js';
 import type { MsgEditedFrame, MsgRecalledFrame, ReplyFrame, RequestMap, ServerFrame } from './frames.js';
+import { typed } from './safety-blocks.js';
 
 /** `recall()` or `edit()` refused by the rules (`not_allowed`): another's message, past the window, not text, removed. */
 export class MessageChangeNotAllowedError extends ChatServerError {
@@ -19,61 +20,28 @@ export type EditRequester = <A extends 'msg_recall' | 'msg_edit'>(
   fields: RequestMap[A]['request'],
 ) => Promise<ReplyFrame<A>>;
 
-function checkedMsgId(method: string, msgId: number): number {
-  if (!Number.isSafeInteger(msgId) || msgId < 1) throw new TypeError(`${method}: msgId must be a msg_id (1, 2, …)`);
-  return msgId;
-}
-
-function notAllowed(error: unknown): unknown {
-  if (!(error instanceof ChatServerError) || error.constructor !== ChatServerError || error.code !== 'not_allowed')
-    return error;
-  const typed = new MessageChangeNotAllowedError(error.serverCode, '', error.seq);
-  typed.message = error.message;
-  return typed;
-}
-
-/** Recalls the message for everyone; recalling a recalled message resolves again. */
-export async function recall(request: EditRequester, conversation: Conversation, msgId: number): Promise<void> {
-  await request('msg_recall', { ...sessionRefOf(conversation), msg_id: checkedMsgId('recall', msgId) }).catch(
-    (error: unknown) => {
-      throw notAllowed(error);
-    },
-  );
-}
-
-/** Replaces the text of this user's text message; resolves with `edited_at` (unix seconds). */
-export async function edit(
+/** Sends `msg_recall` (no `text`) or `msg_edit`; resolves with the reply. */
+export async function change<A extends 'msg_recall' | 'msg_edit'>(
   request: EditRequester,
+  action: A,
   conversation: Conversation,
   msgId: number,
-  text: string,
-): Promise<number> {
-  if (typeof text !== 'string' || text.length === 0) throw new TypeError('edit: text must be a non-empty string');
-  const fields = { ...sessionRefOf(conversation), msg_id: checkedMsgId('edit', msgId), msg_data: text };
-  const reply = await request('msg_edit', fields).catch((error: unknown) => {
-    throw notAllowed(error);
+  text?: string,
+): Promise<ReplyFrame<A>> {
+  if (!Number.isSafeInteger(msgId) || msgId < 1) throw new TypeError(`${action}: msgId must be a msg_id (1, 2, …)`);
+  if (action === 'msg_edit' && !text) throw new TypeError('msg_edit: text must be a non-empty string');
+  const fields = { ...sessionRefOf(conversation), msg_id: msgId, ...(text === undefined ? {} : { msg_data: text }) };
+  return request(action, fields as RequestMap[A]['request']).catch((error: unknown) => {
+    throw typed(error, 'not_allowed', MessageChangeNotAllowedError);
   });
-  return reply.edited_at;
 }
 
-const isInt = (value: unknown): value is number => Number.isSafeInteger(value);
-
-export function isMsgRecalledFrame(frame: ServerFrame): frame is MsgRecalledFrame & ServerFrame {
+/** A `msg_recalled` or `msg_edited` frame with the fields its type needs. */
+export function isMessageChangeFrame(frame: ServerFrame): frame is (MsgRecalledFrame | MsgEditedFrame) & ServerFrame {
+  const ints = (...keys: string[]) => keys.every((key) => Number.isSafeInteger(frame[key]));
+  if (typeof frame['session_id'] !== 'string' || !ints('session_type', 'msg_id')) return false;
   return (
-    frame.type === 'msg_recalled' &&
-    typeof frame['session_id'] === 'string' &&
-    isInt(frame['session_type']) &&
-    isInt(frame['msg_id'])
-  );
-}
-
-export function isMsgEditedFrame(frame: ServerFrame): frame is MsgEditedFrame & ServerFrame {
-  return (
-    frame.type === 'msg_edited' &&
-    typeof frame['session_id'] === 'string' &&
-    isInt(frame['session_type']) &&
-    isInt(frame['msg_id']) &&
-    typeof frame['msg_data'] === 'string' &&
-    isInt(frame['edited_at'])
+    frame.type === 'msg_recalled' ||
+    (frame.type === 'msg_edited' && typeof frame['msg_data'] === 'string' && ints('edited_at'))
   );
 }

@@ -103,6 +103,8 @@ export class ChatStore {
   #sessionsSince = 0;
   /** The conversation `open()` showed last. */
   #opened: ConversationRecord | undefined;
+  /** The connection was lost since that conversation's newest page was read: read it again after the catch-up. */
+  #awayFromOpened = false;
 
   constructor(client: ChatClient, options: ChatStoreOptions = {}) {
     this.client = client;
@@ -120,6 +122,7 @@ export class ChatStore {
         this.#onMessageChange(f, { kind: 'edited', text: f.msg_data, editedAt: f.edited_at }),
       ),
       // A recall or edit made while this client was away shows in the open conversation's newest page.
+      client.on('state', (state) => state === 'reconnecting' && (this.#awayFromOpened = true)),
       client.on('synced', () => void this.#reloadOpened().catch(() => undefined)),
     ];
   }
@@ -224,7 +227,9 @@ export class ChatStore {
 
   async #reloadOpened(): Promise<void> {
     const record = this.#opened;
-    if (record?.history.loadedNewest && !record.history.loading) await this.#loadPage(record, 0);
+    if (!this.#awayFromOpened || !record?.history.loadedNewest || record.history.loading) return;
+    this.#awayFromOpened = false;
+    await this.#loadPage(record, 0);
   }
 
   // -------------------------------------------------------------------------------------------------------------
