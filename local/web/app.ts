@@ -41,6 +41,7 @@ import {
 import { deleteAccount } from './account.js';
 import { wireAttachments } from './attachments.js';
 import { wireBlocks } from './blocks.js';
+import { wireEdits } from './edits.js';
 import { wireSafety } from './safety.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
@@ -149,6 +150,9 @@ wireBlocks(redraw, (error) =>
   showNotice(`Could not change the block: ${error instanceof Error ? error.message : String(error)}`),
 );
 wireSafety();
+wireEdits((error) =>
+  showNotice(`Could not change the message: ${error instanceof Error ? error.message : String(error)}`),
+);
 startFromUrl();
 redraw();
 redrawSessions();

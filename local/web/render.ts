@@ -13,6 +13,7 @@ import {
   type SessionSummary,
 } from 'teamtalk-serverless-client';
 import { markBlockedSender, renderBlockControl } from './blocks.js';
+import { markChanges } from './edits.js';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page } from './state.js';
@@ -84,6 +85,7 @@ function renderItem(message: ChatMessage, conversation: ConversationState): HTML
   ]
     .filter(Boolean)
     .join(' · ');
+  markChanges(element, message);
   return element;
 }
 
