@@ -152,7 +152,7 @@ export function price(u: Units, connectionMinutes = 0): Dollars {
   return d;
 }
 
-function scaleDollars(d: Dollars, k: number): Dollars {
+export function scaleDollars(d: Dollars, k: number): Dollars {
   return Object.fromEntries(Object.entries(d).map(([key, v]) => [key, v * k])) as unknown as Dollars;
 }
 
@@ -214,7 +214,7 @@ export function addUnits(...parts: Units[]): Units {
  * Runs `work` in a clean window and returns its units per `per`. A window the stack's once-a-minute sweeper ran in
  * is retaken (its calls would be counted as the workload's).
  */
-async function window(
+export async function window(
   bs: BenchStack,
   specs: BackendSpecs,
   per: number,
@@ -236,7 +236,7 @@ async function window(
 }
 
 /** Sends from `sender` and resolves when its ack and `deliveries` deliveries (to any of `receivers`) arrived. */
-async function sendOne(
+export async function sendOne(
   sender: BenchClient,
   receivers: readonly BenchClient[],
   deliveries: number,

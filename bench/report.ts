@@ -74,7 +74,7 @@ function costSection(r: BenchResults): string {
     }
     const u = row.units;
     const d = row.dollars;
-    const perMessage = row.per === 'per million messages';
+    const perMessage = row.per.startsWith('per million');
     const cell = (v: number) => (perMessage ? n(v) : Math.round(v).toLocaleString('en-US'));
     rows.push([
       row.name,

@@ -14,6 +14,7 @@ import { renderChart } from './chart.js';
 import { abortColdStart, runColdStart } from './cold-start.js';
 import { cpuWindow, findDynamoDbLocalPid, loadAverage } from './cpu.js';
 import { idleSweep, oneToOne, runCost } from './cost.js';
+import { runEditsCost } from './edits-cost.js';
 import { runFanout, type FanoutRun } from './fanout.js';
 import { runPresenceCost, type PresenceCost } from './presence-cost.js';
 import { runLatency } from './latency.js';
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   const jvmPid = findDynamoDbLocalPid(dynamo.port);
 
   const cost = await runCost(dynamo.endpoint, specs, log);
+  cost.rows.push(...(await runEditsCost(dynamo.endpoint, specs, log)));
   const reference = fromSectionOne(cost);
   const [defaultWindow, shortWindow] = ACK_WINDOWS_MS;
   const sdk: SdkWorkload[] = [];

@@ -44,6 +44,7 @@ import {
   type GroupListEntry,
   type MsgDataAckFrame,
   type MsgDataFrame,
+  type MsgEditedFrame,
   type ReplyFrame,
   type RequestAction,
   type RequestMap,
@@ -58,6 +59,7 @@ import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
 import * as blocks from './safety-blocks.js';
 import { checkedUserIds, isPresenceFrame, PresenceSubscriptions } from './presence.js';
+import * as edits from './edits.js';
 import type { WebSocketConstructor } from './socket.js';
 import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
@@ -636,6 +638,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   setPresence(status: SettablePresenceStatus): Promise<void> {
     return this.presence.set(status);
+  // Recall and edit (client/edits.ts)
+
+  /**
+   * `msg_recall`: recalls a message for everyone — this user's own within the recall window (2 minutes by default), or
+   * any message of a group this user owns. The members' other connections get `msg_recalled`.
+   * MessageChangeNotAllowedError outside those rules.
+   */
+  async recall(conversation: Conversation, msgId: number): Promise<void> {
+    await edits.change((action, fields) => this.request(action, fields), 'msg_recall', conversation, msgId);
+  }
+
+  /**
+   * `msg_edit`: replaces the text of this user's text message within the edit window (15 minutes by default);
+   * resolves with `edited_at`. The members' other connections get `msg_edited`. MessageChangeNotAllowedError outside
+   * those rules.
+   */
+  async edit(conversation: Conversation, msgId: number, text: string): Promise<number> {
+    const request: edits.EditRequester = (action, fields) => this.request(action, fields);
+    return (await edits.change(request, 'msg_edit', conversation, msgId, text)).edited_at;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -835,6 +856,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
     else if (isPresenceFrame(frame)) this.presence.received(frame);
     else this.emit('frame', frame);
+    else if (edits.isMessageChangeFrame(frame)) {
+      if (frame.type === 'msg_edited') this.emit('msg_edited', frame as MsgEditedFrame);
+      else this.emit('msg_recalled', frame);
+    } else this.emit('frame', frame);
   }
 
   #onMessage(frame: MsgDataFrame): void {

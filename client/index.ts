@@ -20,6 +20,7 @@ export {
   type SettablePresenceStatus,
   type UserStat,
 } from './frames.js';
+export { MessageChangeNotAllowedError } from './edits.js';
 export {
   AttachmentUploadError,
   attachmentOf,
@@ -104,7 +105,9 @@ export {
   type ListedMessage,
   type MsgDataAckFrame,
   type MsgDataFrame,
+  type MsgEditedFrame,
   type MsgReadNotifyFrame,
+  type MsgRecalledFrame,
   type RemoveSessionNotifyFrame,
   type ReplyFrame,
   type RequestAction,

@@ -31,7 +31,7 @@ function checkedUserId(method: string, userId: string): string {
 }
 
 /** `error` as an instance of `Type` when it is a plain ChatServerError with `code`; anything else as it is. */
-function typed<E extends ChatServerError>(
+export function typed<E extends ChatServerError>(
   error: unknown,
   code: string,
   Type: new (code: string, message: string, seq?: number) => E,

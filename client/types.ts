@@ -14,7 +14,9 @@ import type {
   KickFrame,
   MsgDataAckFrame,
   MsgDataFrame,
+  MsgEditedFrame,
   MsgReadNotifyFrame,
+  MsgRecalledFrame,
   RemoveSessionNotifyFrame,
   ServerFrame,
   UnreadInfo,
@@ -216,6 +218,10 @@ export interface ChatClientEvents {
   presence: UserStat;
   /** An `account_export` of this user is written: `url` downloads its JSON until `expires_at` (unix seconds). */
   account_export_ready: AccountExportReadyFrame;
+  /** A message of a conversation of this user was recalled (`session_id` from this user's view): show it recalled. */
+  msg_recalled: MsgRecalledFrame;
+  /** A message of a conversation of this user was edited: `msg_data` is its new text, edited at `edited_at`. */
+  msg_edited: MsgEditedFrame;
   /** Any other server frame (replies nobody waits for, frames of a newer server). */
   frame: ServerFrame;
 }

@@ -84,6 +84,10 @@ export interface Config {
   readonly maxBlocksPerUser: number;
   /** Reports one user may file per UTC day. */
   readonly maxReportsPerDay: number;
+  /** Seconds after create_time a sender may recall a message (msg_recall). */
+  readonly recallWindowSeconds: number;
+  /** Seconds after create_time a sender may edit a text message (msg_edit). */
+  readonly editWindowSeconds: number;
   /** Words a text message may not contain (case-insensitive, whole words; core/domain/content-filter.ts); empty: off. */
   readonly contentFilterWords: readonly string[];
   /** A team's own check of each message before it is stored (the `contentCheck` prop); undefined: none. */
@@ -140,6 +144,8 @@ export const ENV = {
   maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
   maxBlocksPerUser: 'MAX_BLOCKS_PER_USER',
   maxReportsPerDay: 'MAX_REPORTS_PER_DAY',
+  recallWindowSeconds: 'RECALL_WINDOW_SECONDS',
+  editWindowSeconds: 'EDIT_WINDOW_SECONDS',
   contentFilterWords: 'CONTENT_FILTER_WORDS',
   contentCheckFunction: 'CONTENT_CHECK_FUNCTION',
   contentCheckTimeoutMs: 'CONTENT_CHECK_TIMEOUT_MS',
@@ -176,6 +182,8 @@ export const DEFAULTS = {
   maxBlocksPerUser: LIMIT_DEFAULTS.maxBlocksPerUser,
   maxReportsPerDay: LIMIT_DEFAULTS.maxReportsPerDay,
   presenceHoldbackSeconds: 10,
+  recallWindowSeconds: LIMIT_DEFAULTS.recallWindowSeconds,
+  editWindowSeconds: LIMIT_DEFAULTS.editWindowSeconds,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -303,6 +311,8 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
     maxBlocksPerUser: positiveInt(env, ENV.maxBlocksPerUser, DEFAULTS.maxBlocksPerUser),
     maxReportsPerDay: positiveInt(env, ENV.maxReportsPerDay, DEFAULTS.maxReportsPerDay),
+    recallWindowSeconds: integer(env, ENV.recallWindowSeconds, DEFAULTS.recallWindowSeconds, 1),
+    editWindowSeconds: integer(env, ENV.editWindowSeconds, DEFAULTS.editWindowSeconds, 1),
     contentFilterWords: parseWordList(env[ENV.contentFilterWords]),
     contentCheck: env[ENV.contentCheckFunction]
       ? {

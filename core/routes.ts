@@ -25,6 +25,7 @@ export const FUNCTION_IDS = [
   'account-jobs',
   'presence',
   'presence-jobs',
+  'edits',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -69,8 +70,8 @@ export const ACTION_ROUTES = {
   presence_subscribe: 'presence',
   presence_set: 'presence',
   typing: 'default',
-  msg_recall: 'default',
-  msg_edit: 'default',
+  msg_recall: 'edits',
+  msg_edit: 'edits',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;
 
 export type RoutedAction = keyof typeof ACTION_ROUTES;

@@ -20,6 +20,8 @@ import type { AccountStore, DeletionJobQueue } from './ports/accounts.js';
 import { deletionQueue } from './compose/deletion-queue.js';
 import { presenceChecks } from './compose/presence-checks.js';
 import type { PresenceCheckQueue, PresenceWatcherStore } from './ports/presence.js';
+import type { MessageEditStore } from './ports/edits.js';
+import { MessageEditTable } from './store/message-edits.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -42,6 +44,8 @@ export interface Runtime extends Stores {
   readonly watchers: PresenceWatcherStore;
   /** The presence checks' queue (SQS standard; local mode's in-process queue). */
   readonly presenceChecks: PresenceCheckQueue;
+  /** Recall and edit on the Messages table. */
+  readonly edits: MessageEditStore;
 }
 
 export function createRuntime(
@@ -82,5 +86,6 @@ export function createRuntime(
     jobs: deletionQueue(adapters),
     watchers: dynamo.presenceWatcherTable(db, config),
     presenceChecks: presenceChecks(adapters),
+    edits: new MessageEditTable(db, config.tables.Messages),
   };
 }

@@ -16,6 +16,7 @@ import { createPresenceHandler, presenceHandlerPorts } from './presence/handler.
 import { connectHandlerPorts, createConnectHandler } from './connect/handler.js';
 import { createDefaultHandler, defaultHandlerPorts } from './default/handler.js';
 import { createDevicesHandler, devicesHandlerPorts } from './devices/handler.js';
+import { createEditsHandler, editsHandlerPorts } from './edits/handler.js';
 import { createGroupsHandler, groupsHandlerPorts } from './groups/handler.js';
 import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js';
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
@@ -51,6 +52,7 @@ export const ROUTE_FUNCTIONS = {
   reports: routeFunction(reportsHandlerPorts, createReportsHandler),
   account: routeFunction(accountHandlerPorts, createAccountHandler),
   presence: routeFunction(presenceHandlerPorts, createPresenceHandler),
+  edits: routeFunction(editsHandlerPorts, createEditsHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

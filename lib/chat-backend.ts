@@ -137,6 +137,10 @@ export interface ChatBackendProps {
    * @default Duration.seconds(10)
    */
   readonly presenceHoldback?: Duration;
+  /** Seconds after create_time a sender may recall a message (`msg_recall`; RECALL_WINDOW_SECONDS). @default 120 */
+  readonly recallWindowSeconds?: number;
+  /** Seconds after create_time a sender may edit a text message (`msg_edit`; EDIT_WINDOW_SECONDS). @default 900 */
+  readonly editWindowSeconds?: number;
   /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
@@ -368,6 +372,12 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     ),
     [ENV.maxBlocksPerUser]: String(
       positiveInteger('maxBlocksPerUser', props.maxBlocksPerUser ?? DEFAULTS.maxBlocksPerUser),
+    ),
+    [ENV.recallWindowSeconds]: String(
+      positiveInteger('recallWindowSeconds', props.recallWindowSeconds ?? DEFAULTS.recallWindowSeconds),
+    ),
+    [ENV.editWindowSeconds]: String(
+      positiveInteger('editWindowSeconds', props.editWindowSeconds ?? DEFAULTS.editWindowSeconds),
     ),
     ...attachmentSettings(props),
     ...webPushAllowlist(props.push?.webPush?.endpointHosts ?? []),
@@ -644,7 +654,10 @@ export class ChatBackend extends Construct {
     this.functions = functions.functions;
     deletionQueue.addWorker(this.functions['account-jobs']);
     presenceChecks.addWorker(this.functions['presence-jobs']);
-    if (props.contentCheck) wireContentCheck(this.functions.send, props.contentCheck);
+    if (props.contentCheck) {
+      wireContentCheck(this.functions.send, props.contentCheck);
+      wireContentCheck(this.functions.edits, props.contentCheck);
+    }
     this.sweeperFunctionDeadLetterQueue = functions.deadLetterQueue;
     api.addRoutes(this.functions);
     if (props.push) {

@@ -170,6 +170,15 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: false,
   },
+  edits: {
+    entry: 'lambdas/edits/entry.ts',
+    description: 'msg_recall / msg_edit: recalls or edits a stored message and tells the live members',
+    memorySize: 256,
+    timeoutSeconds: ROUTE_TIMEOUT_SECONDS,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',

@@ -303,6 +303,22 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     },
     manageConnections: true,
   },
+  edits: {
+    // msg_recall / msg_edit: the message read (GetItem) and changed (UpdateItem); a group's membership (GetItem), owner
+    // (GetItem), member count (the edit's budget) and members (the frames, Query); a one-to-one pair's head (is it
+    // blocked); the members' presence; the msg_data budget (edit) or the write budget (recall).
+    tables: {
+      Messages: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Groups: ['dynamodb:GetItem'],
+      GroupMembers: ['dynamodb:GetItem', 'dynamodb:Query'],
+      Conversations: ['dynamodb:GetItem'],
+      Presence: ['dynamodb:BatchGetItem'],
+      RateLimits: ['dynamodb:UpdateItem'],
+    },
+    manageConnections: true,
+    // A recalled message's attachment: its stored copy and its upload.
+    attachments: { read: [], write: [], delete: ['att/', 'uploads/'] },
+  },
 };
 
 /**
@@ -320,6 +336,8 @@ export const PUSH_SENDER_ACCESS: FunctionAccess = {
     Conversations: ['dynamodb:BatchGetItem'],
     // The flood bounds (core/store/push-throttle.ts): PutItem claims a receiver's window, UpdateItem takes a sender's budget.
     RateLimits: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // A push that carries the text reads it again (recalled, removed or edited since the event was built).
+    Messages: ['dynamodb:GetItem'],
   },
   manageConnections: false,
 };

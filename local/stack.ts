@@ -417,6 +417,7 @@ function composeFunctions(
   const reports = build('reports', ROUTE_FUNCTIONS.reports);
   const account = build('account', ROUTE_FUNCTIONS.account);
   const presence = build('presence', ROUTE_FUNCTIONS.presence);
+  const edits = build('edits', ROUTE_FUNCTIONS.edits);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
   const exports = compose('exports', exportsHandlerPorts);
   const accountJobs = compose('account-jobs', accountJobsHandlerPorts);
@@ -434,6 +435,7 @@ function composeFunctions(
     reports: reports.ports,
     account: account.ports,
     presence: presence.ports,
+    edits: edits.ports,
     sweeper,
     exports,
     'account-jobs': accountJobs,
@@ -452,6 +454,7 @@ function composeFunctions(
     reports: reports.handler,
     account: account.handler,
     presence: presence.handler,
+    edits: edits.handler,
   };
   return {
     ports,

@@ -39,6 +39,8 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxBlocksPerUser: 'users one user may block',
   maxReportsPerDay: 'reports one user may file per UTC day',
   presenceHoldbackSeconds: 'seconds an offline is held back (a reconnect sooner announces nothing)',
+  recallWindowSeconds: 'seconds after create_time a sender may recall a message',
+  editWindowSeconds: 'seconds after create_time a sender may edit a text message',
 };
 
 const line = (name: string, help: string, fallback: string | number) =>

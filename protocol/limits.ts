@@ -84,6 +84,10 @@ export const LIMIT_DEFAULTS = {
   maxBlocksPerUser: 1000,
   /** Reports one user may file per UTC day (docs/moderation.md); a repeated report of the same target takes none. */
   maxReportsPerDay: 20,
+  /** Seconds after create_time its sender may recall a message (`msg_recall`; a group's owner may at any time). */
+  recallWindowSeconds: 120,
+  /** Seconds after create_time its sender may edit a text message (`msg_edit`). */
+  editWindowSeconds: 900,
 } as const;
 
 /** Longest `text` of a `report`, in characters. */

@@ -42,6 +42,7 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   account: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'sqs'] },
   presence: { kb: 315, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   'presence-jobs': { kb: 300, clients: ['dynamodb', 'apigatewaymanagementapi'] },
+  edits: { kb: 475, clients: ['dynamodb', 'apigatewaymanagementapi', 's3'] },
   'account-jobs': {
     kb: 545,
     clients: ['dynamodb', 'apigatewaymanagementapi', 'cognito-identity-provider', 'eventbridge', 's3', 'sqs'],

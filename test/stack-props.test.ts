@@ -252,7 +252,7 @@ describe("a team's own alarm topic", () => {
 });
 
 describe("a team's content check function", () => {
-  it('is named to the send function alone, which alone may invoke it, and exactly it', () => {
+  it('is named to the send and edits functions alone (an edit is checked as a send), which alone may invoke it', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Probe');
     const check = lambda.Function.fromFunctionArn(
@@ -265,10 +265,11 @@ describe("a team's content check function", () => {
     });
     const template = Template.fromStack(stack);
     const functions = template.findResources('AWS::Lambda::Function');
-    const sendId = stack.getLogicalId(backend.functions.send.node.defaultChild as CfnElement);
+    const checking = (['send', 'edits'] as const).map((fn) => backend.functions[fn]);
+    const checkingIds = checking.map((fn) => stack.getLogicalId(fn.node.defaultChild as CfnElement));
     for (const [id, f] of Object.entries(functions)) {
       const variables = (f['Properties']['Environment']?.['Variables'] ?? {}) as Record<string, unknown>;
-      if (id === sendId)
+      if (checkingIds.includes(id))
         expect(variables).toMatchObject({
           CONTENT_CHECK_FUNCTION: check.functionArn,
           CONTENT_CHECK_TIMEOUT_MS: '800',
@@ -281,12 +282,12 @@ describe("a team's content check function", () => {
         .filter((s) => JSON.stringify(s['Action']).includes('lambda:InvokeFunction'))
         .map((s) => ({ roles: p['Properties']['Roles'], resource: s['Resource'] })),
     );
-    expect(invokes).toEqual([
-      {
-        roles: [{ Ref: stack.getLogicalId(backend.functions.send.role!.node.defaultChild as CfnElement) }],
+    expect(invokes).toEqual(
+      checking.map((fn) => ({
+        roles: [{ Ref: stack.getLogicalId(fn.role!.node.defaultChild as CfnElement) }],
         resource: check.functionArn,
-      },
-    ]);
+      })),
+    );
   });
 
   it('refuses a timeout the send cannot afford', () => {

@@ -20,7 +20,9 @@ import type {
   GroupChangeMemberNotifyFrame,
   ListedMessage,
   MsgDataAckFrame,
+  MsgEditedFrame,
   MsgReadNotifyFrame,
+  MsgRecalledFrame,
   RemoveSessionNotifyFrame,
 } from '../frames.js';
 import { MAX_VOICE_SECONDS } from '../frames.js';
@@ -40,6 +42,7 @@ import {
 } from './model.js';
 import { loadSaved, save, type KeyValueStorage, type SavedStore } from './persistence.js';
 import { SessionList } from './session-list.js';
+import { changedMessage, changedPreview, type MessageChange } from './message-changes.js';
 
 /** A user or a group, whose name the app may know better than its id. */
 export interface NameTarget {
@@ -98,6 +101,10 @@ export class ChatStore {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   /** Server time the session list was last refreshed up to (0: never; the next refresh is a full one). */
   #sessionsSince = 0;
+  /** The conversation `open()` showed last. */
+  #opened: ConversationRecord | undefined;
+  /** The connection was lost since that conversation's newest page was read: read it again after the catch-up. */
+  #awayFromOpened = false;
 
   constructor(client: ChatClient, options: ChatStoreOptions = {}) {
     this.client = client;
@@ -110,6 +117,13 @@ export class ChatStore {
       client.on('msg_read_notify', (f) => this.#onReadNotify(f)),
       client.on('remove_session_notify', (f) => this.#onRemoveSession(f)),
       client.on('group_change_member_notify', (f) => this.#onGroupChange(f)),
+      client.on('msg_recalled', (f) => this.#onMessageChange(f, { kind: 'recalled' })),
+      client.on('msg_edited', (f) =>
+        this.#onMessageChange(f, { kind: 'edited', text: f.msg_data, editedAt: f.edited_at }),
+      ),
+      // A recall or edit made while this client was away shows in the open conversation's newest page.
+      client.on('state', (state) => state === 'reconnecting' && (this.#awayFromOpened = true)),
+      client.on('synced', () => void this.#reloadOpened().catch(() => undefined)),
     ];
   }
 
@@ -171,9 +185,13 @@ export class ChatStore {
   // -------------------------------------------------------------------------------------------------------------
   // Conversations and history
 
-  /** Shows a conversation: its newest page is loaded once (catch-up and live messages keep it complete). */
+  /**
+   * Shows a conversation: its newest page is loaded once (catch-up and live messages keep it complete; after a
+   * reconnect the newest page of the conversation opened last is read again, for recalls and edits made meanwhile).
+   */
   async open(conversation: Conversation): Promise<void> {
     const record = this.#record(conversation);
+    this.#opened = record;
     this.#changed();
     if (!record.history.loadedNewest) await this.#loadPage(record, 0);
   }
@@ -198,12 +216,64 @@ export class ChatStore {
         msgCnt: this.#options.pageSize ?? DEFAULTS.pageSize,
       });
       for (const listed of reply.msg_list) this.#addStored(record, fieldsOfListed(listed), 'history');
+      this.#previewHeld(record);
       const loadedNewest = record.history.loadedNewest || begin === 0;
       this.#setHistory(record, { loading: false, hasMore: reply.has_more, loadedNewest });
     } catch (error) {
       this.#setHistory(record, { loading: false });
       throw error;
     }
+  }
+
+  async #reloadOpened(): Promise<void> {
+    const record = this.#opened;
+    if (!this.#awayFromOpened || !record?.history.loadedNewest || record.history.loading) return;
+    this.#awayFromOpened = false;
+    await this.#loadPage(record, 0);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Recall and edit
+
+  /** Recalls a message for everyone (ChatClient.recall) and shows it recalled here at once. */
+  async recall(conversation: Conversation, msgId: number): Promise<void> {
+    await this.client.recall(conversation, msgId);
+    this.#applyChange(conversation, msgId, { kind: 'recalled' });
+  }
+
+  /** Edits this user's text message (ChatClient.edit) and shows the new text here at once. */
+  async edit(conversation: Conversation, msgId: number, text: string): Promise<void> {
+    const editedAt = await this.client.edit(conversation, msgId, text);
+    this.#applyChange(conversation, msgId, { kind: 'edited', text, editedAt });
+  }
+
+  /**
+   * The session's preview takes the state of its message as held (a page re-read after a reconnect may show it recalled
+   * or edited: a change does not move the session's updated_time, so the list's refresh does not list it again).
+   */
+  #previewHeld(record: ConversationRecord): void {
+    const entry = this.#sessions.get(record.key);
+    const held = entry?.latest && record.stored(entry.latest.msgId);
+    if (!entry || !held) return;
+    const { latest } = entry;
+    if (held.recalled !== latest!.recalled || held.editedAt !== latest!.editedAt)
+      this.#sessions.change(entry, (e) => (e.latest = previewOf(held)));
+  }
+
+  #onMessageChange(frame: MsgRecalledFrame | MsgEditedFrame, change: MessageChange): void {
+    const conversation = conversationOf(frame);
+    if (conversation) this.#applyChange(conversation, frame.msg_id, change);
+  }
+
+  /** A held message and the session's preview of it take the change; a message not held is read when listed. */
+  #applyChange(conversation: Conversation, msgId: number, change: MessageChange): void {
+    const record = this.#record(conversation);
+    const known = record.stored(msgId);
+    if (known) record.addStored(changedMessage(known, change));
+    const entry = this.#sessions.get(record.key);
+    if (entry?.latest?.msgId === msgId)
+      this.#sessions.change(entry, (e) => (e.latest = changedPreview(e.latest!, change)));
+    this.#changed();
   }
 
   #setHistory(record: ConversationRecord, change: Partial<ConversationRecord['history']>): void {
@@ -532,6 +602,8 @@ export class ChatStore {
       clientMsgId: m.client_msg_id,
       blockedSender: m.blocked_sender === true,
       deleted: m.deleted === true,
+      recalled: m.recalled === true,
+      editedAt: m.edited_at,
     };
     const entry = this.#sessions.get(record.key);
     const latestBefore = entry?.latest?.msgId ?? 0;
@@ -746,6 +818,8 @@ function fieldsOfListed(message: ListedMessage): StoredFields {
     clientMsgId: message.client_msg_id,
     blockedSender: message.blocked_sender === true,
     deleted: message.deleted === true,
+    recalled: message.recalled === true,
+    editedAt: message.edited_at,
   };
 }
 

@@ -5,7 +5,7 @@
  * only after a change, so an unchanged conversation keeps the same snapshot object.
  */
 import { conversationKey, type Conversation } from '../conversation.js';
-import { sessionKindOf, type ChatMessage, type ConversationState, type HistoryState } from './model.js';
+import { isLaterState, sessionKindOf, type ChatMessage, type ConversationState, type HistoryState } from './model.js';
 
 export class ConversationRecord {
   readonly key: string;
@@ -52,14 +52,20 @@ export class ConversationRecord {
     return this.#stored.has(msgId);
   }
 
+  /** The stored message with this msg_id, if held. */
+  stored(msgId: number): ChatMessage | undefined {
+    return this.#stored.get(msgId);
+  }
+
   /**
    * Adds a stored message; a pending or failed send with its client_msg_id becomes it (keeping its key and its
    * `sent` source). False when the message was there already.
    */
   addStored(message: ChatMessage): boolean {
     const known = this.#stored.get(message.msgId!);
-    // A message seen before becomes a tombstone when a later copy (redelivery, history) says it was removed.
-    if (known && message.deleted && !known.deleted) {
+    // A message seen before takes a later copy's state (redelivery, history, a msg_recalled / msg_edited frame):
+    // removed, recalled, or edited since.
+    if (known && isLaterState(known, message)) {
       this.#stored.set(message.msgId!, Object.freeze({ ...message, source: known.source }));
       this.touch();
       return false;

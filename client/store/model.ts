@@ -73,6 +73,10 @@ export interface ChatMessage {
   readonly blockedSender: boolean;
   /** A tombstone: removed by a moderator or with its sender's account; `data` is empty (show "message deleted"). */
   readonly deleted: boolean;
+  /** Recalled by its sender or the group's owner (`msg_recall`); `data` is empty (show "message recalled"). */
+  readonly recalled: boolean;
+  /** Unix seconds of its last edit (`msg_edit`; `text` is the new text), undefined when never edited. */
+  readonly editedAt: number | undefined;
 }
 
 /** A session's newest message, for the list. */
@@ -83,6 +87,10 @@ export interface MessagePreview {
   readonly kind: ChatMessage['kind'];
   readonly text: string | undefined;
   readonly attachment: Attachment | undefined;
+  /** The message was recalled (`text` is empty). */
+  readonly recalled: boolean;
+  /** Unix seconds of its last edit, undefined when never edited. */
+  readonly editedAt: number | undefined;
 }
 
 export interface SessionSummary {
@@ -201,6 +209,10 @@ export interface StoredFields {
   readonly blockedSender?: boolean;
   /** A tombstone (`deleted` on the wire). */
   readonly deleted?: boolean;
+  /** Recalled (`recalled` on the wire). */
+  readonly recalled?: boolean;
+  /** `edited_at` on the wire. */
+  readonly editedAt?: number | undefined;
 }
 
 export function storedMessage(
@@ -218,6 +230,8 @@ export function storedMessage(
     fromMe: fields.fromUserId === userId,
     createTime: fields.createTime,
     ...contentOf(fields.msgType, fields.data),
+    // A recalled message has no content to show (the server emptied msg_data).
+    ...(fields.recalled === true ? { text: undefined, attachment: undefined } : {}),
     data: fields.data,
     status: 'stored' as const,
     error: undefined,
@@ -225,6 +239,8 @@ export function storedMessage(
     upload: undefined,
     blockedSender: fields.blockedSender === true,
     deleted: fields.deleted === true,
+    recalled: fields.recalled === true,
+    editedAt: fields.editedAt,
   });
 }
 
@@ -256,13 +272,15 @@ export function pendingMessage(
     upload,
     blockedSender: false,
     deleted: false,
+    recalled: false,
+    editedAt: undefined,
   });
 }
 
 export function previewOf(message: ChatMessage): MessagePreview | undefined {
   if (message.msgId === undefined) return undefined;
-  const { msgId, fromUserId, fromMe, kind, text, attachment } = message;
-  return Object.freeze({ msgId, fromUserId, fromMe, kind, text, attachment });
+  const { msgId, fromUserId, fromMe, kind, text, attachment, recalled, editedAt } = message;
+  return Object.freeze({ msgId, fromUserId, fromMe, kind, text, attachment, recalled, editedAt });
 }
 
 /** A preview of the wire's latest-message fields (recent_sessions, unread_cnt). */
@@ -272,7 +290,26 @@ export function wirePreview(
   msgType: number,
   data: string,
   userId: string | undefined,
+  change: { readonly recalled?: boolean | undefined; readonly editedAt?: number | undefined } = {},
 ): MessagePreview | undefined {
   if (msgId <= 0) return undefined;
-  return Object.freeze({ msgId, fromUserId, fromMe: fromUserId === userId, ...contentOf(msgType, data) });
+  return Object.freeze({
+    msgId,
+    fromUserId,
+    fromMe: fromUserId === userId,
+    ...contentOf(msgType, data),
+    ...(change.recalled === true ? { text: undefined, attachment: undefined } : {}),
+    recalled: change.recalled === true,
+    editedAt: change.editedAt,
+  });
+}
+
+/**
+ * Whether `next` is a later state of the same stored message than `known`: removed or recalled (for good), or edited
+ * later. A copy that says less (a redelivery read before the change) never undoes one.
+ */
+export function isLaterState(known: ChatMessage, next: ChatMessage): boolean {
+  if (known.deleted || known.recalled) return next.deleted && !known.deleted;
+  if (next.deleted || next.recalled) return true;
+  return (next.editedAt ?? 0) > (known.editedAt ?? 0);
 }

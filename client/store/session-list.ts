@@ -99,6 +99,7 @@ export class SessionList {
         session.latest_msg_type,
         session.latest_msg_data,
         userId,
+        { recalled: session.latest_msg_recalled, editedAt: session.latest_msg_edited_at },
       );
       this.change(entry, (e) => {
         e.unreadCount = session.unread_cnt;

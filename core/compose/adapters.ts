@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   readonly contentCheck?: ContentCheck;
   /** Lambda's Invoke endpoint for the content check (tests: a local server). */
   readonly contentCheckEndpoint?: string;
+  /** The handlers' clock instead of the system's (tests: windows such as recall and edit's, without waiting). */
+  readonly clock?: Clock;
 }
 
 export interface Adapters {
@@ -78,7 +80,7 @@ export function adaptersFrom(
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
   return {
     config: loadConfig(env),
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     region: env['AWS_REGION'],
     credentials: dynamoEndpoint && accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     dynamoEndpoint,

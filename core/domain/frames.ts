@@ -65,6 +65,8 @@ export function msgDataFrame(message: StoredMessage, view: { blockedSender?: boo
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
     ...(view.blockedSender ? { blocked_sender: true as const } : {}),
     ...(message.deleted ? { deleted: true as const } : {}),
+    ...(message.recalled ? { recalled: true as const } : {}),
+    ...(message.editedAt === undefined ? {} : { edited_at: message.editedAt }),
   };
 }
 
@@ -82,6 +84,8 @@ export function listedMessage(message: StoredMessage, view: { blockedSender?: bo
     ...(message.clientMsgId === undefined ? {} : { client_msg_id: message.clientMsgId }),
     ...(view.blockedSender ? { blocked_sender: true as const } : {}),
     ...(message.deleted ? { deleted: true as const } : {}),
+    ...(message.recalled ? { recalled: true as const } : {}),
+    ...(message.editedAt === undefined ? {} : { edited_at: message.editedAt }),
   };
 }
 

@@ -15,6 +15,10 @@ export interface StoredMessage {
   readonly clientMsgId?: string;
   /** A tombstone (core/store/tombstones.ts): content and attachment erased, msg_id kept. */
   readonly deleted?: true;
+  /** Recalled by its sender or the group's owner (core/store/message-edits.ts): `msgData` is empty. */
+  readonly recalled?: true;
+  /** Unix seconds of its last edit (core/store/message-edits.ts): `msgData` is the new text. */
+  readonly editedAt?: number;
 }
 
 /** Messages each side of a single conversation has sent: on the head now, on each message row as of that message. */

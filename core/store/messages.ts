@@ -61,7 +61,8 @@ export class MessageTable implements MessageStore {
 
   async get(conversationId: string, msgId: number): Promise<MessageRecord | undefined> {
     const key = { conversation_id: conversationId, msg_id: msgId };
-    // Messages change only to become tombstones, so an eventually consistent read is right unless it is too fresh.
+    // Its callers need the message's key and create_time, which never change (a tombstone, recall or edit changes only
+    // the content): an eventually consistent read is right unless it is too fresh.
     const eventual = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
     if (eventual.Item) return live(eventual.Item) ? toMessage(eventual.Item) : undefined;
     return this.getConsistent(conversationId, msgId);
@@ -130,5 +131,7 @@ function toMessage(item: Record<string, unknown>): MessageRecord {
     createTime: item['create_time'] as number,
     ...(typeof item['client_msg_id'] === 'string' ? { clientMsgId: item['client_msg_id'] } : {}),
     ...(item['deleted'] === true ? { deleted: true as const } : {}),
+    ...(item['recalled'] === true ? { recalled: true as const } : {}),
+    ...(typeof item['edited_at'] === 'number' ? { editedAt: item['edited_at'] } : {}),
   };
 }

@@ -17,7 +17,9 @@
  * token fails its own push and never the invocation.
  */
 import { forEachWithConcurrency } from '../concurrency.js';
-import { SessionType } from '../domain/ids.js';
+import { groupConversationId } from '../domain/group.js';
+import { SessionType, singleConversationId } from '../domain/ids.js';
+import type { MessageEditStore } from '../ports/edits.js';
 import type {
   DeviceToken,
   DeviceTokenChallengeDetail,
@@ -54,6 +56,8 @@ export const PLATFORM_PROVIDERS: Readonly<Record<string, ProviderName>> = {
 export type ProviderName = 'fcm' | 'apns' | 'webpush';
 
 export interface PushSenderPorts {
+  /** Messages, to read a message's text again before pushing it (withStoredText); absent: the event's text is used. */
+  readonly messages?: Pick<MessageEditStore, 'read'>;
   readonly deviceTokens: Pick<DeviceTokenStore, 'tokensOf' | 'unregister'>;
   readonly mutes: Pick<GroupMuteStore, 'mutedAmong'>;
   readonly throttle: PushThrottle;
@@ -95,12 +99,15 @@ export function pushSenderPorts(
   runtime: Pick<Stores, 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations' | 'pushThrottle'> & {
     readonly config: Config;
     readonly clock: Clock;
+    /** The message's stored text, read again before a push that carries it (recall and edit). */
+    readonly edits?: Pick<MessageEditStore, 'read'>;
   },
   providers: PushSenderPorts['providers'],
   options: { sleep?: (ms: number) => Promise<void>; remainingMs?: () => number } = {},
 ): PushSenderPorts {
   return {
     ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
+    ...(runtime.edits ? { messages: runtime.edits } : {}),
     deviceTokens: runtime.deviceTokens,
     mutes: runtime.groupMutes,
     throttle: runtime.pushThrottle,
@@ -150,7 +157,8 @@ interface Push {
   readonly content: PushContent;
 }
 
-export async function sendPushes(ports: PushSenderPorts, detail: UndeliveredMessageDetail): Promise<PushTally> {
+export async function sendPushes(ports: PushSenderPorts, undelivered: UndeliveredMessageDetail): Promise<PushTally> {
+  const detail = await withStoredText(ports, undelivered);
   const tally: PushTally = { sent: 0, failed: 0, tokensRemoved: 0, muted: 0, skipped: 0, collapsed: 0, overBudget: 0 };
   const receivers = await receiversWithTokens(ports, await unmutedReceivers(ports, detail, tally), tally);
   const fresh = await claimWindows(ports, detail, receivers, tally);
@@ -170,6 +178,25 @@ export async function sendPushes(ports: PushSenderPorts, detail: UndeliveredMess
     } else tally.failed++;
   });
   return tally;
+}
+
+/**
+ * An event that carries the text (pushIncludesBody) was built when the message was sent; it may have been recalled,
+ * removed or edited since. One strongly consistent GetItem gives the text now: none for a recalled message or a
+ * tombstone (the push says only who wrote), the new text for an edited one. Events without text read nothing.
+ */
+async function withStoredText(
+  ports: PushSenderPorts,
+  detail: UndeliveredMessageDetail,
+): Promise<UndeliveredMessageDetail> {
+  if (detail.msg_data === undefined || !ports.messages) return detail;
+  const conversationId =
+    detail.session_type === SessionType.Group
+      ? groupConversationId(detail.session_id)
+      : singleConversationId(detail.from_user_id, detail.receivers[0] ?? '');
+  const stored = await ports.messages.read(conversationId, detail.msg_id);
+  const { msg_data: _sent, ...rest } = detail;
+  return stored && !stored.recalled && !stored.deleted ? { ...rest, msg_data: stored.msgData } : rest;
 }
 
 async function unmutedReceivers(

@@ -161,6 +161,8 @@ function contactSession(userId: string, joined: JoinedSession, latest: MessageRe
     latest_msg_type: latest?.msgType ?? 0,
     latest_msg_from_user_id: latest?.fromUserId ?? '',
     ...(latest?.deleted ? { latest_msg_deleted: true as const } : {}),
+    ...(latest?.recalled ? { latest_msg_recalled: true as const } : {}),
+    ...(latest?.editedAt === undefined ? {} : { latest_msg_edited_at: latest.editedAt }),
     unread_cnt: unreadOf(userId, joined),
   };
 }

@@ -223,8 +223,9 @@ async function redeliver(
 async function giveUp(ports: SweepPorts, givenUp: readonly GivenUp[], stats: SweepStats): Promise<void> {
   const byMessage = new Map<string, { message: MessageRecord; receivers: Set<string> }>();
   for (const { delivery, message, blockedSender } of givenUp) {
-    // A tombstone has nothing to push (the catch-up shows it as deleted); nor has a blocked sender's message.
-    if (!message || message.deleted || delivery.userId === message.fromUserId || blockedSender) continue;
+    // A tombstone or a recalled message has nothing to push (the catch-up shows it); nor has a blocked sender's message.
+    if (!message || message.deleted || message.recalled || delivery.userId === message.fromUserId || blockedSender)
+      continue;
     const entry = byMessage.get(messageKey(message)) ?? { message, receivers: new Set<string>() };
     entry.receivers.add(delivery.userId);
     byMessage.set(messageKey(message), entry);

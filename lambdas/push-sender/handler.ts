@@ -29,6 +29,7 @@ import {
   sessionTable,
 } from '../../core/compose/dynamo.js';
 import type { Runtime } from '../../core/runtime.js';
+import { MessageEditTable } from '../../core/store/message-edits.js';
 
 /** Records of a batch handled at once; each sends up to FANOUT_CONCURRENCY pushes at once. */
 export const RECORD_CONCURRENCY = 5;
@@ -39,7 +40,15 @@ export const RECORD_RESERVE_MS = PUSH_ATTEMPT_RESERVE_MS + 4_000;
 /** The function's ports: the sender's tables, and the APNs provider token its instances share. */
 export type PushSenderHandlerPorts = Pick<
   Runtime,
-  'config' | 'clock' | 'deviceTokens' | 'groupMutes' | 'sessions' | 'conversations' | 'pushThrottle' | 'providerTokens'
+  | 'config'
+  | 'clock'
+  | 'deviceTokens'
+  | 'groupMutes'
+  | 'sessions'
+  | 'conversations'
+  | 'pushThrottle'
+  | 'providerTokens'
+  | 'edits'
 >;
 
 /** DynamoDB only (the providers' clients come with their secrets): no @connections, no S3, no EventBridge. */
@@ -55,6 +64,7 @@ export function pushSenderHandlerPorts(adapters: Adapters): PushSenderHandlerPor
     conversations: conversationTable(db, config),
     pushThrottle: pushThrottleTable(db, config),
     providerTokens: providerTokenTable(db, config),
+    edits: new MessageEditTable(db, config.tables.Messages),
   };
 }
 

@@ -43,6 +43,7 @@ import { deleteAccount } from './account.js';
 import { wireAttachments } from './attachments.js';
 import { wireBlocks } from './blocks.js';
 import { wirePresence } from './presence.js';
+import { wireEdits } from './edits.js';
 import { wireSafety } from './safety.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
@@ -152,6 +153,9 @@ wireBlocks(redraw, (error) =>
 );
 wireSafety();
 wirePresence();
+wireEdits((error) =>
+  showNotice(`Could not change the message: ${error instanceof Error ? error.message : String(error)}`),
+);
 startFromUrl();
 redraw();
 redrawSessions();

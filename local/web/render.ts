@@ -14,6 +14,7 @@ import {
 } from 'teamtalk-serverless-client';
 import { markBlockedSender, renderBlockControl } from './blocks.js';
 import { presenceDot, renderHeaderPresence } from './presence.js';
+import { markChanges } from './edits.js';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page } from './state.js';
@@ -85,6 +86,7 @@ function renderItem(message: ChatMessage, conversation: ConversationState): HTML
   ]
     .filter(Boolean)
     .join(' · ');
+  markChanges(element, message);
   return element;
 }
 

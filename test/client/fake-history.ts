@@ -13,6 +13,8 @@ export interface StoredMessage {
   readonly msg_type: number;
   readonly msg_data: string;
   readonly client_msg_id?: string;
+  readonly recalled?: true;
+  readonly edited_at?: number;
 }
 
 interface Conversation {
@@ -67,6 +69,14 @@ export class FakeHistory {
       this.conversations.set(key, conversation);
     }
     return conversation;
+  }
+
+  /** Replaces a stored message's state as a recall or an edit on the server would. */
+  change(sessionId: string, msgId: number, change: { recalled: true } | { edited_at: number; msg_data: string }): void {
+    const messages = this.#conversation(sessionId, 1).messages;
+    const index = messages.findIndex((m) => m.msg_id === msgId);
+    const stored = messages[index]!;
+    messages[index] = 'recalled' in change ? { ...stored, msg_data: '', recalled: true } : { ...stored, ...change };
   }
 
   /** Stores `count` messages from `from` in the session (single chat unless sessionType 2); returns them. */
@@ -222,6 +232,8 @@ export class FakeHistory {
               latest_msg_data: latest.msg_data,
               latest_msg_type: latest.msg_type,
               latest_msg_from_user_id: latest.from_user_id,
+              ...(latest.recalled ? { latest_msg_recalled: true } : {}),
+              ...(latest.edited_at === undefined ? {} : { latest_msg_edited_at: latest.edited_at }),
               unread_cnt: c.messages.filter(
                 (m) =>
                   m.from_user_id !== this.userId &&

@@ -648,8 +648,7 @@ describe('route msg_data_ack', () => {
 // account: its one action has no fields, and an accepted one closes the caller's connections and starts a job
 // (test/e2e/account-lifecycle.test.ts, test/integration/account-deletion.test.ts).
 const extraFunctions: RouteFunctionId[] = [...new Set<RouteFunctionId>(Object.values(ACTION_ROUTES))].filter(
-  // default: fuzzed above as $default (issue 27's typing and edits placeholders route there until their functions).
-  (fn) => fn !== 'send' && fn !== 'ack' && fn !== 'account' && fn !== 'default',
+  (fn) => fn !== 'send' && fn !== 'ack' && fn !== 'account',
 );
 const SECRET = 'SECRET-alice-bob';
 
@@ -669,6 +668,7 @@ describe('read-side, group and device routes', () => {
       'attachments',
       'blocks',
       'devices',
+      'edits',
       'groups',
       'presence',
       'reports',

@@ -22,6 +22,8 @@ import type { recentSessions, removeSession, unreadCounts } from '../../core/use
 import type { registerDeviceToken } from '../../core/usecases/device-tokens.js';
 import type * as presence from '../../core/domain/presence-requests.js';
 import type { setPresence, subscribePresence, usersStat } from '../../core/usecases/presence.js';
+import type { MsgEditSchema, MsgRecallSchema } from '../../core/domain/edit-requests.js';
+import type { editMessage, recallMessage } from '../../core/usecases/edits.js';
 import { CLIENT_ACTIONS, type NoFields, type RequestAction, type RequestMap } from '../../protocol/frames.js';
 
 /** A type with its literals widened, every level readonly, optional fields kept optional. */
@@ -92,9 +94,8 @@ interface Server {
     reply: Result<typeof subscribePresence>;
   };
   presence_set: { request: RequestOf<typeof presence.PresenceSetSchema>; reply: Result<typeof setPresence> };
-  // Placeholders until the edits function is built (issue 27).
-  msg_recall: RequestMap['msg_recall'];
-  msg_edit: RequestMap['msg_edit'];
+  msg_recall: { request: RequestOf<typeof MsgRecallSchema>; reply: Result<typeof recallMessage> };
+  msg_edit: { request: RequestOf<typeof MsgEditSchema>; reply: Result<typeof editMessage> };
 }
 
 /** Every request action but heartbeat (answered by $default, no fields either way). */
