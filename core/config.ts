@@ -80,6 +80,8 @@ export interface Config {
   readonly maxBlocksPerUser: number;
   /** Reports one user may file per UTC day. */
   readonly maxReportsPerDay: number;
+  /** `typing`: a user's `start` in one conversation is forwarded at most once in this many ms. */
+  readonly typingIntervalMs: number;
   /** Words a text message may not contain (case-insensitive, whole words; core/domain/content-filter.ts); empty: off. */
   readonly contentFilterWords: readonly string[];
   /** A team's own check of each message before it is stored (the `contentCheck` prop); undefined: none. */
@@ -134,6 +136,7 @@ export const ENV = {
   maxAttachmentBytesPerUser: 'MAX_ATTACHMENT_BYTES_PER_USER',
   maxBlocksPerUser: 'MAX_BLOCKS_PER_USER',
   maxReportsPerDay: 'MAX_REPORTS_PER_DAY',
+  typingIntervalMs: 'TYPING_INTERVAL_MS',
   contentFilterWords: 'CONTENT_FILTER_WORDS',
   contentCheckFunction: 'CONTENT_CHECK_FUNCTION',
   contentCheckTimeoutMs: 'CONTENT_CHECK_TIMEOUT_MS',
@@ -169,6 +172,7 @@ export const DEFAULTS = {
   maxAttachmentBytesPerUser: LIMIT_DEFAULTS.maxAttachmentBytesPerUser,
   maxBlocksPerUser: LIMIT_DEFAULTS.maxBlocksPerUser,
   maxReportsPerDay: LIMIT_DEFAULTS.maxReportsPerDay,
+  typingIntervalMs: LIMIT_DEFAULTS.typingIntervalMs,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -285,6 +289,7 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     maxAttachmentBytesPerUser: positiveInt(env, ENV.maxAttachmentBytesPerUser, DEFAULTS.maxAttachmentBytesPerUser),
     maxBlocksPerUser: positiveInt(env, ENV.maxBlocksPerUser, DEFAULTS.maxBlocksPerUser),
     maxReportsPerDay: positiveInt(env, ENV.maxReportsPerDay, DEFAULTS.maxReportsPerDay),
+    typingIntervalMs: integer(env, ENV.typingIntervalMs, DEFAULTS.typingIntervalMs, 100, 60_000),
     contentFilterWords: parseWordList(env[ENV.contentFilterWords]),
     contentCheck: env[ENV.contentCheckFunction]
       ? {

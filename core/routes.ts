@@ -23,6 +23,7 @@ export const FUNCTION_IDS = [
   'exports',
   'account',
   'account-jobs',
+  'typing',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -66,7 +67,7 @@ export const ACTION_ROUTES = {
   users_stat: 'default',
   presence_subscribe: 'default',
   presence_set: 'default',
-  typing: 'default',
+  typing: 'typing',
   msg_recall: 'default',
   msg_edit: 'default',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;

@@ -18,6 +18,7 @@ import type { Stores } from './ports/stores.js';
 import type { AttachmentBlobs } from './ports/attachments.js';
 import type { AccountStore, DeletionJobQueue } from './ports/accounts.js';
 import { deletionQueue } from './compose/deletion-queue.js';
+import type { TypingThrottle } from './ports/typing.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -36,6 +37,8 @@ export interface Runtime extends Stores {
   readonly accounts: AccountStore;
   /** The account deletion jobs' queue (SQS FIFO; local mode's runner). */
   readonly jobs: DeletionJobQueue;
+  /** The typing throttle's items (on RateLimits). */
+  readonly typingThrottle: TypingThrottle;
 }
 
 export function createRuntime(
@@ -74,5 +77,6 @@ export function createRuntime(
     moderation: moderation.moderationBus(adapters),
     accounts: dynamo.accountTable(db, config),
     jobs: deletionQueue(adapters),
+    typingThrottle: dynamo.typingThrottleTable(db, config),
   };
 }

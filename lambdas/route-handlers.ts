@@ -19,6 +19,7 @@ import { createGroupsHandler, groupsHandlerPorts } from './groups/handler.js';
 import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js';
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
 import { createSyncHandler, syncHandlerPorts } from './sync/handler.js';
+import { createTypingHandler, typingHandlerPorts } from './typing/handler.js';
 
 export type RouteFunctionId = Exclude<FunctionId, 'authorizer' | 'sweeper' | 'exports' | 'account-jobs'>;
 export type RouteHandler = (event: WebSocketEvent, context?: Context) => Promise<WebSocketResult>;
@@ -46,6 +47,7 @@ export const ROUTE_FUNCTIONS = {
   blocks: routeFunction(blocksHandlerPorts, createBlocksHandler),
   reports: routeFunction(reportsHandlerPorts, createReportsHandler),
   account: routeFunction(accountHandlerPorts, createAccountHandler),
+  typing: routeFunction(typingHandlerPorts, createTypingHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

@@ -129,6 +129,11 @@ export interface ChatBackendProps {
   readonly maxDeviceTokensPerUser?: number;
   /** Users one user may block (`user_block` past it: `limit_exceeded`; MAX_BLOCKS_PER_USER). @default 1000 */
   readonly maxBlocksPerUser?: number;
+  /**
+   * `typing`: a user's `start` in one conversation is forwarded at most once in this many ms, and one `stop` after it
+   * (TYPING_INTERVAL_MS; 100–60,000). @default 3000
+   */
+  readonly typingIntervalMs?: number;
   /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
@@ -367,7 +372,15 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
       positiveInteger('maxReportsPerDay', props.maxReportsPerDay ?? DEFAULTS.maxReportsPerDay),
     ),
     ...contentFilter(props.contentFilterWords ?? []),
+    [ENV.typingIntervalMs]: String(typingInterval(props.typingIntervalMs ?? DEFAULTS.typingIntervalMs)),
   };
+}
+
+/** TYPING_INTERVAL_MS as core/config.ts reads it: refused at synth rather than at the function's first start. */
+function typingInterval(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 100 || ms > 60_000)
+    throw new Error(`ChatBackend: typingIntervalMs must be an integer from 100 to 60000, got ${ms}`);
+  return ms;
 }
 
 /** Push service hosts added to the browsers' (registration and the sender check endpoints against them). */

@@ -406,6 +406,7 @@ function composeFunctions(
   const blocks = build('blocks', ROUTE_FUNCTIONS.blocks);
   const reports = build('reports', ROUTE_FUNCTIONS.reports);
   const account = build('account', ROUTE_FUNCTIONS.account);
+  const typing = build('typing', ROUTE_FUNCTIONS.typing);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
   const exports = compose('exports', exportsHandlerPorts);
   const accountJobs = compose('account-jobs', accountJobsHandlerPorts);
@@ -421,6 +422,7 @@ function composeFunctions(
     blocks: blocks.ports,
     reports: reports.ports,
     account: account.ports,
+    typing: typing.ports,
     sweeper,
     exports,
     'account-jobs': accountJobs,
@@ -437,6 +439,7 @@ function composeFunctions(
     blocks: blocks.handler,
     reports: reports.handler,
     account: account.handler,
+    typing: typing.handler,
   };
   return {
     ports,

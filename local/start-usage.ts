@@ -38,6 +38,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   maxAttachmentBytesPerUser: 'bytes of attachments one user may store',
   maxBlocksPerUser: 'users one user may block',
   maxReportsPerDay: 'reports one user may file per UTC day',
+  typingIntervalMs: "a user's typing start in one conversation is forwarded at most once in this many ms",
 };
 
 const line = (name: string, help: string, fallback: string | number) =>

@@ -39,6 +39,7 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   exports: { kb: 475, clients: ['dynamodb', 'apigatewaymanagementapi', 'eventbridge', 's3'] },
   'push-sender': { kb: 450, clients: ['dynamodb', 'secrets-manager'] },
   account: { kb: 339, clients: ['dynamodb', 'apigatewaymanagementapi', 'sqs'] },
+  typing: { kb: 310, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   'account-jobs': {
     kb: 545,
     clients: ['dynamodb', 'apigatewaymanagementapi', 'cognito-identity-provider', 'eventbridge', 's3', 'sqs'],
