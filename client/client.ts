@@ -55,6 +55,7 @@ import { Outbox, type OutboxEntry, type OutgoingMessage } from './outbox.js';
 import { PACING_WINDOW_MS, RateGate } from './rate-gate.js';
 import { PendingRequests } from './requests.js';
 import * as blocks from './safety-blocks.js';
+import { isTypingFrame, TypingSender, TypingTracker } from './typing.js';
 import type { WebSocketConstructor } from './socket.js';
 import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
@@ -118,6 +119,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #givenDeviceId: string | undefined;
   /** Platforms of tokens another user held when registered here (to register them with the device id once verified). */
   readonly #pendingTokens = new Map<string, DevicePlatform>();
+  readonly #typingSender: TypingSender;
+  readonly #typingTracker: TypingTracker;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -185,6 +188,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#sync = new Synchronizer(catchUp, (frame, source) => this.#deliver(frame, source), options.syncState);
     this.#givenDeviceId = options.deviceId;
     this.#deviceId = deviceIdOf(options);
+    this.#typingSender = new TypingSender(options.typing ?? {}, (conversation, state) =>
+      this.#connection.send({ action: 'typing', ...sessionRefOf(conversation), state }),
+    );
+    this.#typingTracker = new TypingTracker(options.typing ?? {}, (change) => this.emit('typing', change));
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -274,6 +281,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.state === 'closed' && this.connection.reason === 'closed_by_client') return;
     // Acks still gathering go out first: dropped, their messages would come again by the next catch-up.
     this.#acks.flush();
+    this.#typingTracker.clearAll();
     this.#connection.stop(new ConnectionClosedError('client closed'), 'closed_by_client', false);
   }
 
@@ -367,6 +375,30 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return Promise.reject(new TypeError(`request: ${String(action)} is not a request action (use send())`));
     }
     return this.#requests.add(action, fields[0] ?? {}) as unknown as Promise<ReplyFrame<A>>;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Typing (client/typing.ts)
+
+  /**
+   * Call as the user types in a conversation (on every keystroke if you like): sends `start` at most once per 3.5 s,
+   * the server's interval and a margin. Not queued: while not connected it does nothing.
+   */
+  typing(conversation: Conversation): void {
+    this.#typingSender.typing(conversation);
+  }
+
+  /** Call when the user stops typing without sending (cleared the input, left): one `stop`, if a `start` went out. */
+  stopTyping(conversation: Conversation): void {
+    this.#typingSender.stopTyping(conversation);
+  }
+
+  /**
+   * The users typing in a conversation now, by the `typing` frames received: each from its `start` until its `stop`,
+   * its next message there, or 6 s without another `start`. The `typing` event tells each change.
+   */
+  typingUsers(conversation: Conversation): string[] {
+    return this.#typingTracker.typists(conversation);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -651,6 +683,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#sync.online(true);
     this.#outbox.opened();
     this.#requests.opened();
+    this.#typingSender.reset();
   }
 
   #onStatus(status: ConnectionStatus): void {
@@ -798,6 +831,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else if (isRemoveSessionNotifyFrame(frame)) this.emit('remove_session_notify', frame);
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
     else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
+    else if (isTypingFrame(frame)) this.#typingTracker.frame(frame);
     else this.emit('frame', frame);
   }
 
@@ -814,6 +848,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #deliver(frame: MsgDataFrame, source: MessageSource): void {
     const conversation = conversationOfMessage(frame, this.#userId);
     const own = frame.from_user_id === this.#userId;
+    // A message ends its sender's typing there (its `stop` may never come).
+    if (!own) this.#typingTracker.clear(conversation, frame.from_user_id);
     this.emit('message', { ...frame, conversation, live: source === 'live', source, own });
   }
 

@@ -11,6 +11,7 @@
  */
 export { ChatClient } from './client.js';
 export { BlockLimitError, BlockedError } from './safety-blocks.js';
+export type { TypingChange, TypingOptions, TypingTimers } from './typing.js';
 export {
   AttachmentUploadError,
   attachmentOf,

@@ -21,6 +21,7 @@ import type {
 } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
 import type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
+import type { TypingChange, TypingOptions } from './typing.js';
 
 export interface ChatClientOptions {
   /** The WebSocket URL: the API Gateway stage URL, or `ws://127.0.0.1:8787` locally. */
@@ -97,6 +98,8 @@ export interface ChatClientOptions {
    * @default syncState.deviceId, else a new random id (kept in getSyncState(): save it)
    */
   readonly deviceId?: string;
+  /** Typing indicators: the server's interval, how long a received `start` shows, the timers (tests). */
+  readonly typing?: TypingOptions;
 }
 
 /** What `send()` takes; `timeoutMs` and `signal` bound how long it may wait for its ack. */
@@ -209,6 +212,11 @@ export interface ChatClientEvents {
   group_change_member_notify: GroupChangeMemberNotifyFrame;
   /** An `account_export` of this user is written: `url` downloads its JSON until `expires_at` (unix seconds). */
   account_export_ready: AccountExportReadyFrame;
+  /**
+   * Who is typing in a conversation changed (a `start` or `stop` received, a message from a typist, 6 s without a
+   * `start`): `userIds` are the users typing there now. `client.typingUsers(conversation)` reads the same.
+   */
+  typing: TypingChange;
   /** Any other server frame (replies nobody waits for, frames of a newer server). */
   frame: ServerFrame;
 }

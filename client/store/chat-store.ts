@@ -91,6 +91,8 @@ export class ChatStore {
   /** Read marks restored from storage, for records made later. */
   readonly #savedReads = new Map<string, { readUpTo: number; peerReadUpTo: number }>();
   readonly #listeners = new Set<() => void>();
+  /** Who is typing, by conversation key (the client's `typing` events); not saved. */
+  readonly #typing = new Map<string, readonly string[]>();
   readonly #offs: (() => void)[];
   #snapshot: ChatSnapshot | undefined;
   #connection: ConnectionView | undefined;
@@ -110,6 +112,11 @@ export class ChatStore {
       client.on('msg_read_notify', (f) => this.#onReadNotify(f)),
       client.on('remove_session_notify', (f) => this.#onRemoveSession(f)),
       client.on('group_change_member_notify', (f) => this.#onGroupChange(f)),
+      client.on('typing', ({ conversation, userIds }) => {
+        if (userIds.length > 0) this.#typing.set(conversationKey(conversation), Object.freeze([...userIds]));
+        else this.#typing.delete(conversationKey(conversation));
+        this.#changed(false);
+      }),
     ];
   }
 
@@ -138,6 +145,7 @@ export class ChatStore {
           [...this.#names].filter(([id]) => id.startsWith('user:')).map(([id, name]) => [id.slice(5), name]),
         ),
       ),
+      typing: Object.freeze(Object.fromEntries(this.#typing)),
     });
     return this.#snapshot;
   };

@@ -17,7 +17,7 @@
  * (opens the conversation); groups: #group-form, #group-name, #group-members, #create-group, #group-panel[data-group-id]
  * [data-owner], #group-member-list > li[data-user-id][data-owner], #group-add-member, #add-member, #leave-group,
  * #group-events > li[data-change-type][data-user-ids]; blocks (blocks.ts): #block-user[data-blocked], li[data-blocked-sender];
- * reporting and export: safety.ts.
+ * reporting and export: safety.ts; typing: typing.ts (#typing[data-user-ids]).
  * `?user=alice&peer=bob` (or `&group=<group id>`) in the page URL fills the form and connects; `&ws=<url>` connects
  * to another WebSocket URL.
  */
@@ -42,6 +42,7 @@ import { deleteAccount } from './account.js';
 import { wireAttachments } from './attachments.js';
 import { wireBlocks } from './blocks.js';
 import { wireSafety } from './safety.js';
+import { wireTyping } from './typing.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
 import { page } from './state.js';
@@ -149,6 +150,7 @@ wireBlocks(redraw, (error) =>
   showNotice(`Could not change the block: ${error instanceof Error ? error.message : String(error)}`),
 );
 wireSafety();
+wireTyping();
 startFromUrl();
 redraw();
 redrawSessions();

@@ -13,6 +13,7 @@ import {
   type SessionSummary,
 } from 'teamtalk-serverless-client';
 import { markBlockedSender, renderBlockControl } from './blocks.js';
+import { renderTyping } from './typing.js';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page } from './state.js';
@@ -209,6 +210,7 @@ export function renderConversation(
   ui.conversation.textContent = conversationHeading(snapshot, state);
   ui.removeSession.hidden = !page.me || page.current?.type !== 'peer' || !sessionOf(snapshot, page.current);
   renderBlockControl();
+  renderTyping(snapshot);
   const canSend = page.store !== undefined;
   ui.input.disabled = !canSend;
   ui.send.disabled = !canSend;

@@ -20,7 +20,7 @@ import { installIntoApp, repositoryPackage } from '../support/consumer-install.j
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Bundled, minified and gzipped, the SDK without the store (ChatClient alone) must stay under this. */
-const CLIENT_BUDGET_BYTES = 15 * 1024;
+const CLIENT_BUDGET_BYTES = 16 * 1024;
 
 /** The gzipped size of an app re-exporting `names` of the package (`*`: everything), and the files that went in. */
 async function bundled(names: string): Promise<{ gzipped: number; inputs: string[] }> {
