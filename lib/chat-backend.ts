@@ -379,7 +379,7 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
 /** TYPING_INTERVAL_MS as core/config.ts reads it: refused at synth rather than at the function's first start. */
 function typingInterval(ms: number): number {
   if (!Number.isInteger(ms) || ms < 100 || ms > 60_000)
-    throw new Error(`ChatBackend: typingIntervalMs must be an integer from 100 to 60000, got ${ms}`);
+    throw new ConfigError(`ChatBackend: typingIntervalMs must be an integer from 100 to 60000, got ${ms}`);
   return ms;
 }
 
