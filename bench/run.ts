@@ -31,6 +31,7 @@ import { renderReport, type BenchResults } from './report.js';
 import { loadBackendSpecs, ROOT } from './specs.js';
 import { startBenchStack, type BenchStack } from './stack.js';
 import { runCeiling, runThroughput } from './throughput.js';
+import { runTypingCost } from './typing-cost.js';
 
 logger.setLogLevel('ERROR');
 
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
 
   const cost = await runCost(dynamo.endpoint, specs, log);
   cost.rows.push(...(await runEditsCost(dynamo.endpoint, specs, log)));
+  cost.rows.push(...(await runTypingCost(dynamo.endpoint, specs, log)));
   const reference = fromSectionOne(cost);
   const [defaultWindow, shortWindow] = ACK_WINDOWS_MS;
   const sdk: SdkWorkload[] = [];

@@ -60,6 +60,7 @@ import { PendingRequests } from './requests.js';
 import * as blocks from './safety-blocks.js';
 import { checkedUserIds, isPresenceFrame, PresenceSubscriptions } from './presence.js';
 import * as edits from './edits.js';
+import { isTypingFrame, TypingSender, TypingTracker } from './typing.js';
 import type { WebSocketConstructor } from './socket.js';
 import { Synchronizer, type MessageSource, type SyncResult, type SyncState, type SyncTransport } from './sync.js';
 import type {
@@ -128,6 +129,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * every (re)connect and renewed before the server's expiry; each change is a `presence` event.
    */
   readonly presence: PresenceSubscriptions;
+  readonly #typingSender: TypingSender;
+  readonly #typingTracker: TypingTracker;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -203,6 +206,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         if (!(error instanceof ConnectionClosedError)) this.emit('error', toError(error));
       },
     });
+    this.#typingSender = new TypingSender(options.typing ?? {}, (conversation, state) =>
+      this.#connection.send({ action: 'typing', ...sessionRefOf(conversation), state }),
+    );
+    this.#typingTracker = new TypingTracker(options.typing ?? {}, (change) => this.emit('typing', change));
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -292,6 +299,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.state === 'closed' && this.connection.reason === 'closed_by_client') return;
     // Acks still gathering go out first: dropped, their messages would come again by the next catch-up.
     this.#acks.flush();
+    this.#typingTracker.clearAll();
     this.#connection.stop(new ConnectionClosedError('client closed'), 'closed_by_client', false);
   }
 
@@ -385,6 +393,30 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return Promise.reject(new TypeError(`request: ${String(action)} is not a request action (use send())`));
     }
     return this.#requests.add(action, fields[0] ?? {}) as unknown as Promise<ReplyFrame<A>>;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Typing (client/typing.ts)
+
+  /**
+   * Call as the user types in a conversation (on every keystroke if you like): sends `start` at most once per 3.5 s,
+   * the server's interval and a margin. Not queued: while not connected it does nothing.
+   */
+  typing(conversation: Conversation): void {
+    this.#typingSender.typing(conversation);
+  }
+
+  /** Call when the user stops typing without sending (cleared the input, left): one `stop`, if a `start` went out. */
+  stopTyping(conversation: Conversation): void {
+    this.#typingSender.stopTyping(conversation);
+  }
+
+  /**
+   * The users typing in a conversation now, by the `typing` frames received: each from its `start` until its `stop`,
+   * its next message there, or 6 s without another `start`. The `typing` event tells each change.
+   */
+  typingUsers(conversation: Conversation): string[] {
+    return this.#typingTracker.typists(conversation);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -638,6 +670,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   setPresence(status: SettablePresenceStatus): Promise<void> {
     return this.presence.set(status);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
   // Recall and edit (client/edits.ts)
 
   /**
@@ -706,6 +741,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#outbox.opened();
     this.#requests.opened();
     this.presence.opened();
+    this.#typingSender.reset();
   }
 
   #onStatus(status: ConnectionStatus): void {
@@ -855,7 +891,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else if (isGroupChangeMemberNotifyFrame(frame)) this.emit('group_change_member_notify', frame);
     else if (safety.isAccountExportReadyFrame(frame)) this.emit('account_export_ready', frame);
     else if (isPresenceFrame(frame)) this.presence.received(frame);
-    else this.emit('frame', frame);
+    else if (isTypingFrame(frame)) this.#typingTracker.frame(frame);
     else if (edits.isMessageChangeFrame(frame)) {
       if (frame.type === 'msg_edited') this.emit('msg_edited', frame as MsgEditedFrame);
       else this.emit('msg_recalled', frame);
@@ -875,6 +911,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #deliver(frame: MsgDataFrame, source: MessageSource): void {
     const conversation = conversationOfMessage(frame, this.#userId);
     const own = frame.from_user_id === this.#userId;
+    // A message ends its sender's typing there (its `stop` may never come).
+    if (!own) this.#typingTracker.clear(conversation, frame.from_user_id);
     this.emit('message', { ...frame, conversation, live: source === 'live', source, own });
   }
 

@@ -21,6 +21,7 @@ export {
   type UserStat,
 } from './frames.js';
 export { MessageChangeNotAllowedError } from './edits.js';
+export type { TypingChange, TypingOptions, TypingTimers } from './typing.js';
 export {
   AttachmentUploadError,
   attachmentOf,

@@ -24,6 +24,7 @@ import type {
 } from './frames.js';
 import type { WebSocketConstructor } from './socket.js';
 import type { CatchUpOptions, MessageSource, SyncResult, SyncState } from './sync.js';
+import type { TypingChange, TypingOptions } from './typing.js';
 
 export interface ChatClientOptions {
   /** The WebSocket URL: the API Gateway stage URL, or `ws://127.0.0.1:8787` locally. */
@@ -100,6 +101,8 @@ export interface ChatClientOptions {
    * @default syncState.deviceId, else a new random id (kept in getSyncState(): save it)
    */
   readonly deviceId?: string;
+  /** Typing indicators: the server's interval, how long a received `start` shows, the timers (tests). */
+  readonly typing?: TypingOptions;
 }
 
 /** What `send()` takes; `timeoutMs` and `signal` bound how long it may wait for its ack. */
@@ -222,6 +225,11 @@ export interface ChatClientEvents {
   msg_recalled: MsgRecalledFrame;
   /** A message of a conversation of this user was edited: `msg_data` is its new text, edited at `edited_at`. */
   msg_edited: MsgEditedFrame;
+  /**
+   * Who is typing in a conversation changed (a `start` or `stop` received, a message from a typist, 6 s without a
+   * `start`): `userIds` are the users typing there now. `client.typingUsers(conversation)` reads the same.
+   */
+  typing: TypingChange;
   /** Any other server frame (replies nobody waits for, frames of a newer server). */
   frame: ServerFrame;
 }

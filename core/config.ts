@@ -88,6 +88,8 @@ export interface Config {
   readonly recallWindowSeconds: number;
   /** Seconds after create_time a sender may edit a text message (msg_edit). */
   readonly editWindowSeconds: number;
+  /** `typing`: a user's `start` in one conversation is forwarded at most once in this many ms. */
+  readonly typingIntervalMs: number;
   /** Words a text message may not contain (case-insensitive, whole words; core/domain/content-filter.ts); empty: off. */
   readonly contentFilterWords: readonly string[];
   /** A team's own check of each message before it is stored (the `contentCheck` prop); undefined: none. */
@@ -146,6 +148,7 @@ export const ENV = {
   maxReportsPerDay: 'MAX_REPORTS_PER_DAY',
   recallWindowSeconds: 'RECALL_WINDOW_SECONDS',
   editWindowSeconds: 'EDIT_WINDOW_SECONDS',
+  typingIntervalMs: 'TYPING_INTERVAL_MS',
   contentFilterWords: 'CONTENT_FILTER_WORDS',
   contentCheckFunction: 'CONTENT_CHECK_FUNCTION',
   contentCheckTimeoutMs: 'CONTENT_CHECK_TIMEOUT_MS',
@@ -184,6 +187,7 @@ export const DEFAULTS = {
   presenceHoldbackSeconds: 10,
   recallWindowSeconds: LIMIT_DEFAULTS.recallWindowSeconds,
   editWindowSeconds: LIMIT_DEFAULTS.editWindowSeconds,
+  typingIntervalMs: LIMIT_DEFAULTS.typingIntervalMs,
 } as const;
 
 /** S3's largest single PUT (5 GiB): no upload URL can be signed for more. */
@@ -313,6 +317,7 @@ function readConfig(env: NodeJS.ProcessEnv, tables: Record<TableId, string>): Co
     maxReportsPerDay: positiveInt(env, ENV.maxReportsPerDay, DEFAULTS.maxReportsPerDay),
     recallWindowSeconds: integer(env, ENV.recallWindowSeconds, DEFAULTS.recallWindowSeconds, 1),
     editWindowSeconds: integer(env, ENV.editWindowSeconds, DEFAULTS.editWindowSeconds, 1),
+    typingIntervalMs: integer(env, ENV.typingIntervalMs, DEFAULTS.typingIntervalMs, 100, 60_000),
     contentFilterWords: parseWordList(env[ENV.contentFilterWords]),
     contentCheck: env[ENV.contentCheckFunction]
       ? {

@@ -26,6 +26,7 @@ export const FUNCTION_IDS = [
   'presence',
   'presence-jobs',
   'edits',
+  'typing',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -65,11 +66,10 @@ export const ACTION_ROUTES = {
   report: 'reports',
   account_export: 'reports',
   account_delete: 'account',
-  // Placeholders until the typing and edits functions are built (issue 27).
   users_stat: 'presence',
   presence_subscribe: 'presence',
   presence_set: 'presence',
-  typing: 'default',
+  typing: 'typing',
   msg_recall: 'edits',
   msg_edit: 'edits',
 } as const satisfies Record<Exclude<ClientAction, 'heartbeat'>, FunctionId>;

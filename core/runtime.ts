@@ -22,6 +22,7 @@ import { presenceChecks } from './compose/presence-checks.js';
 import type { PresenceCheckQueue, PresenceWatcherStore } from './ports/presence.js';
 import type { MessageEditStore } from './ports/edits.js';
 import { MessageEditTable } from './store/message-edits.js';
+import type { TypingThrottle } from './ports/typing.js';
 
 export interface Runtime extends Stores {
   readonly config: Config;
@@ -46,6 +47,8 @@ export interface Runtime extends Stores {
   readonly presenceChecks: PresenceCheckQueue;
   /** Recall and edit on the Messages table. */
   readonly edits: MessageEditStore;
+  /** The typing throttle's items (on RateLimits). */
+  readonly typingThrottle: TypingThrottle;
 }
 
 export function createRuntime(
@@ -87,5 +90,6 @@ export function createRuntime(
     watchers: dynamo.presenceWatcherTable(db, config),
     presenceChecks: presenceChecks(adapters),
     edits: new MessageEditTable(db, config.tables.Messages),
+    typingThrottle: dynamo.typingThrottleTable(db, config),
   };
 }

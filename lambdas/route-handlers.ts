@@ -21,6 +21,7 @@ import { createGroupsHandler, groupsHandlerPorts } from './groups/handler.js';
 import { createReportsHandler, reportsHandlerPorts } from './reports/handler.js';
 import { createSendHandler, sendHandlerPorts } from './send/handler.js';
 import { createSyncHandler, syncHandlerPorts } from './sync/handler.js';
+import { createTypingHandler, typingHandlerPorts } from './typing/handler.js';
 
 export type RouteFunctionId = Exclude<
   FunctionId,
@@ -53,6 +54,7 @@ export const ROUTE_FUNCTIONS = {
   account: routeFunction(accountHandlerPorts, createAccountHandler),
   presence: routeFunction(presenceHandlerPorts, createPresenceHandler),
   edits: routeFunction(editsHandlerPorts, createEditsHandler),
+  typing: routeFunction(typingHandlerPorts, createTypingHandler),
 } as const satisfies Record<RouteFunctionId, unknown>;
 
 /** The ports of a route function, as its entry composes them. */

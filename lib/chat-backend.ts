@@ -141,6 +141,11 @@ export interface ChatBackendProps {
   readonly recallWindowSeconds?: number;
   /** Seconds after create_time a sender may edit a text message (`msg_edit`; EDIT_WINDOW_SECONDS). @default 900 */
   readonly editWindowSeconds?: number;
+  /**
+   * `typing`: a user's `start` in one conversation is forwarded at most once in this many ms, and one `stop` after it
+   * (TYPING_INTERVAL_MS; 100–60,000). @default 3000
+   */
+  readonly typingIntervalMs?: number;
   /** Partitions per minute slot of the PendingDeliveries table (docs/capacity.md row 2). @default 4 */
   readonly pendingShards?: number;
   /** Most members a group may hold (MAX_GROUP_MEMBERS). @default 1000 */
@@ -386,7 +391,15 @@ function handlerSettings(props: ChatBackendProps): Record<string, string> {
     ),
     ...contentFilter(props.contentFilterWords ?? []),
     [ENV.presenceHoldbackSeconds]: String(presenceHoldbackSeconds(props)),
+    [ENV.typingIntervalMs]: String(typingInterval(props.typingIntervalMs ?? DEFAULTS.typingIntervalMs)),
   };
+}
+
+/** TYPING_INTERVAL_MS as core/config.ts reads it: refused at synth rather than at the function's first start. */
+function typingInterval(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 100 || ms > 60_000)
+    throw new ConfigError(`ChatBackend: typingIntervalMs must be an integer from 100 to 60000, got ${ms}`);
+  return ms;
 }
 
 function presenceHoldbackSeconds(props: ChatBackendProps): number {

@@ -179,6 +179,15 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionId, FunctionSpec>> = {
     sweepInterval: false,
     asyncInvoked: false,
   },
+  typing: {
+    entry: 'lambdas/typing/entry.ts',
+    description: "typing: forwards start/stop to the conversation's live connections (throttled; never stored)",
+    memorySize: 256,
+    timeoutSeconds: 10,
+    config: true,
+    sweepInterval: false,
+    asyncInvoked: false,
+  },
   sweeper: {
     entry: 'lambdas/sweeper/entry.ts',
     description: 'Scheduled: redelivers unacked messages',

@@ -319,6 +319,19 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     // A recalled message's attachment: its stored copy and its upload.
     attachments: { read: [], write: [], delete: ['att/', 'uploads/'] },
   },
+  typing: {
+    // The throttle's item and the `typing` budget (RateLimits); a pair's head (blocked either way?) or a group's
+    // members; in a group, who blocks the typist (the reverse index, or the members' rows when blocked by more) and
+    // whom it blocks; the receivers' connections (Presence). Nothing is stored and a 410 is not cleaned up here.
+    tables: {
+      RateLimits: ['dynamodb:UpdateItem'],
+      Conversations: ['dynamodb:GetItem'],
+      GroupMembers: ['dynamodb:Query'],
+      Blocks: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+      Presence: ['dynamodb:BatchGetItem'],
+    },
+    manageConnections: true,
+  },
 };
 
 /**

@@ -418,6 +418,7 @@ function composeFunctions(
   const account = build('account', ROUTE_FUNCTIONS.account);
   const presence = build('presence', ROUTE_FUNCTIONS.presence);
   const edits = build('edits', ROUTE_FUNCTIONS.edits);
+  const typing = build('typing', ROUTE_FUNCTIONS.typing);
   const sweeper = compose('sweeper', sweeperHandlerPorts);
   const exports = compose('exports', exportsHandlerPorts);
   const accountJobs = compose('account-jobs', accountJobsHandlerPorts);
@@ -436,6 +437,7 @@ function composeFunctions(
     account: account.ports,
     presence: presence.ports,
     edits: edits.ports,
+    typing: typing.ports,
     sweeper,
     exports,
     'account-jobs': accountJobs,
@@ -455,6 +457,7 @@ function composeFunctions(
     account: account.handler,
     presence: presence.handler,
     edits: edits.handler,
+    typing: typing.handler,
   };
   return {
     ports,

@@ -41,6 +41,7 @@ const SETTING_HELP: Readonly<Record<keyof typeof DEFAULTS, string>> = {
   presenceHoldbackSeconds: 'seconds an offline is held back (a reconnect sooner announces nothing)',
   recallWindowSeconds: 'seconds after create_time a sender may recall a message',
   editWindowSeconds: 'seconds after create_time a sender may edit a text message',
+  typingIntervalMs: "a user's typing start in one conversation is forwarded at most once in this many ms",
 };
 
 const line = (name: string, help: string, fallback: string | number) =>

@@ -88,7 +88,21 @@ export const LIMIT_DEFAULTS = {
   recallWindowSeconds: 120,
   /** Seconds after create_time its sender may edit a text message (`msg_edit`). */
   editWindowSeconds: 900,
+  /**
+   * `typing`: at most one `start` per user and conversation is forwarded in this many ms (and one `stop` after it);
+   * the SDK sends `start` no more often while its user types.
+   */
+  typingIntervalMs: 3000,
 } as const;
+
+/**
+ * How long a receiver shows "typing…" after a `start` without another (docs/protocol.md "Typing"): two of the SDK's
+ * refreshes (typingIntervalMs + TYPING_JITTER_MS apart) less a little, so one late frame does not make it flicker.
+ */
+export const TYPING_DISPLAY_MS = 6000;
+
+/** What the SDK adds to typingIntervalMs between two `start`s, so network jitter never lands one inside the window. */
+export const TYPING_JITTER_MS = 500;
 
 /** Longest `text` of a `report`, in characters. */
 export const MAX_REPORT_TEXT_CHARS = 1000;

@@ -43,6 +43,7 @@ const BUDGETS: Readonly<Record<string, { readonly kb: number; readonly clients: 
   presence: { kb: 315, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   'presence-jobs': { kb: 300, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   edits: { kb: 475, clients: ['dynamodb', 'apigatewaymanagementapi', 's3'] },
+  typing: { kb: 310, clients: ['dynamodb', 'apigatewaymanagementapi'] },
   'account-jobs': {
     kb: 545,
     clients: ['dynamodb', 'apigatewaymanagementapi', 'cognito-identity-provider', 'eventbridge', 's3', 'sqs'],

@@ -164,6 +164,7 @@ describe('ChatBackend refuses bad props', () => {
     ],
     ['a reserved concurrency of zero', { reservedConcurrency: { send: 0 } }, /reservedConcurrency.send/],
     ['a token age in part seconds', { maxTokenAge: Duration.millis(1500) }, /maxTokenAge/],
+    ['a typing interval below 100 ms', { typingIntervalMs: 50 }, /typingIntervalMs/],
     [
       'a member-delivery budget below a full group',
       { maxGroupMembers: 50, memberDeliveriesPerSecond: 48 },

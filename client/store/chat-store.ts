@@ -94,6 +94,8 @@ export class ChatStore {
   /** Read marks restored from storage, for records made later. */
   readonly #savedReads = new Map<string, { readUpTo: number; peerReadUpTo: number }>();
   readonly #listeners = new Set<() => void>();
+  /** Who is typing, by conversation key (the client's `typing` events); not saved. */
+  readonly #typing = new Map<string, readonly string[]>();
   readonly #offs: (() => void)[];
   #snapshot: ChatSnapshot | undefined;
   #connection: ConnectionView | undefined;
@@ -124,6 +126,11 @@ export class ChatStore {
       // A recall or edit made while this client was away shows in the open conversation's newest page.
       client.on('state', (state) => state === 'reconnecting' && (this.#awayFromOpened = true)),
       client.on('synced', () => void this.#reloadOpened().catch(() => undefined)),
+      client.on('typing', ({ conversation, userIds }) => {
+        if (userIds.length > 0) this.#typing.set(conversationKey(conversation), Object.freeze([...userIds]));
+        else this.#typing.delete(conversationKey(conversation));
+        this.#changed(false);
+      }),
     ];
   }
 
@@ -152,6 +159,7 @@ export class ChatStore {
           [...this.#names].filter(([id]) => id.startsWith('user:')).map(([id, name]) => [id.slice(5), name]),
         ),
       ),
+      typing: Object.freeze(Object.fromEntries(this.#typing)),
     });
     return this.#snapshot;
   };

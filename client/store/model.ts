@@ -166,6 +166,8 @@ export interface ChatSnapshot {
   readonly groups: Readonly<Record<string, GroupState>>;
   /** Display names the app's hook gave for users, by user id. */
   readonly names: Readonly<Record<string, string>>;
+  /** Who is typing, by conversationKey: conversations where nobody types are absent (ChatClient `typingUsers`). */
+  readonly typing: Readonly<Record<string, readonly string[]>>;
 }
 
 export const sessionKindOf = (conversation: Conversation): SessionKind =>

@@ -22,6 +22,7 @@ import { SharedProviderTokenTable } from '../store/provider-tokens.js';
 import { PushThrottleTable } from '../store/push-throttle.js';
 import { RateLimitTable } from '../store/rate-limits.js';
 import { SentMessageTable } from '../store/sent-messages.js';
+import { TypingThrottleTable } from '../store/typing-throttle.js';
 import { SessionTable, UserQuotaTable } from '../store/sessions.js';
 import { MessageTombstoneTable } from '../store/tombstones.js';
 import { UserRowTable } from '../store/user-rows.js';
@@ -69,6 +70,8 @@ export const rateLimitTable = (db: DynamoDBDocumentClient, config: Config) =>
     read: config.readRateLimitPerSecond,
     members: config.groupMemberChangesPerMinute,
     reports: config.maxReportsPerDay,
+    // Typing frames' receivers a second: the number of msg_data's member deliveries (one frame a second to a full group).
+    typing: config.memberDeliveriesPerSecond,
   });
 
 export const presenceTable = (db: DynamoDBDocumentClient, { tables }: Config) => new PresenceTable(db, tables.Presence);
@@ -93,6 +96,10 @@ export const pushThrottleTable = (db: DynamoDBDocumentClient, { tables }: Config
 
 export const blockTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
   new BlockTable(db, tables.Blocks, tables.Conversations);
+
+export const typingThrottleTable = (db: DynamoDBDocumentClient, { tables }: Config) =>
+  new TypingThrottleTable(db, tables.RateLimits);
+
 export const accountTable = (db: DynamoDBDocumentClient, { tables }: Config) => new AccountTable(db, tables.Accounts);
 
 export const tombstoneTable = (db: DynamoDBDocumentClient, { tables }: Config) =>

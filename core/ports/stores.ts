@@ -146,9 +146,9 @@ export interface PendingStore {
 
 /**
  * msg_data per second and their receivers (member deliveries) per second; other writing requests per second; reads
- * per second; group members changed per minute.
+ * per second; group members changed per minute; receivers of typing frames per second.
  */
-export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members' | 'reports';
+export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members' | 'reports' | 'typing';
 
 export interface RateLimiter {
   /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */

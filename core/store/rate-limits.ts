@@ -5,7 +5,8 @@
  * Budgets: `msg` (msg_data, TeamTalk's MAX_MSG_CNT_PER_SECOND) and `deliveries` (their receivers), per second, counted
  * together on one item (`n` frames, `d` receivers) so a send still costs one write; `write` (the other requests that
  * write) and `read` (the requests that read), per second; `members` (group members added or removed), per minute,
- * weighted by the members a request changes; `reports` (reports filed), per UTC day.
+ * weighted by the members a request changes; `reports` (reports filed), per UTC day; `typing` (receivers of the
+ * user's forwarded typing frames), per second.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateBudget, RateLimiter } from '../ports/stores.js';
@@ -21,6 +22,7 @@ export const RATE_WINDOW_SECONDS: Readonly<Record<RateBudget, number>> = {
   read: 1,
   members: 60,
   reports: 86_400,
+  typing: 1,
 };
 
 export class RateLimitTable implements RateLimiter {

@@ -19,6 +19,7 @@
  * #group-events > li[data-change-type][data-user-ids]; blocks (blocks.ts): #block-user[data-blocked], li[data-blocked-sender];
  * presence (presence.ts): #peer-presence[data-presence], .presence-dot[data-presence];
  * reporting and export: safety.ts.
+ * reporting and export: safety.ts; typing: typing.ts (#typing[data-user-ids]).
  * `?user=alice&peer=bob` (or `&group=<group id>`) in the page URL fills the form and connects; `&ws=<url>` connects
  * to another WebSocket URL.
  */
@@ -45,6 +46,7 @@ import { wireBlocks } from './blocks.js';
 import { wirePresence } from './presence.js';
 import { wireEdits } from './edits.js';
 import { wireSafety } from './safety.js';
+import { wireTyping } from './typing.js';
 import { ui } from './dom.js';
 import { showNotice, showStatus } from './render.js';
 import { page } from './state.js';
@@ -156,6 +158,7 @@ wirePresence();
 wireEdits((error) =>
   showNotice(`Could not change the message: ${error instanceof Error ? error.message : String(error)}`),
 );
+wireTyping();
 startFromUrl();
 redraw();
 redrawSessions();

@@ -15,6 +15,7 @@ import {
 import { markBlockedSender, renderBlockControl } from './blocks.js';
 import { presenceDot, renderHeaderPresence } from './presence.js';
 import { markChanges } from './edits.js';
+import { renderTyping } from './typing.js';
 import { fillBody, previewOf } from './attachment-view.js';
 import { ui } from './dom.js';
 import { page } from './state.js';
@@ -213,6 +214,7 @@ export function renderConversation(
   ui.removeSession.hidden = !page.me || page.current?.type !== 'peer' || !sessionOf(snapshot, page.current);
   renderBlockControl();
   renderHeaderPresence();
+  renderTyping(snapshot);
   const canSend = page.store !== undefined;
   ui.input.disabled = !canSend;
   ui.send.disabled = !canSend;

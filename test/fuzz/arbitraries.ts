@@ -146,6 +146,22 @@ export function msgDataAckModel(body: string | undefined): Expectation {
   return ACCEPT;
 }
 
+/**
+ * typing: a well-formed frame gets no reply (forwarded or dropped); typing to oneself is not_member, and so may be a
+ * group (no attacker is a member of one) or any conversation whose throttle passed first.
+ */
+export function typingModel(body: string | undefined, caller: string): Expectation {
+  const o = asObject(parseModel(body));
+  if (!o || hasLoneSurrogate(o) || o['action'] !== 'typing') return refuse('bad_request');
+  if (own(o, 'seq') && !isValidSeq(o['seq'])) return refuse('bad_request');
+  if (!isSessionIdModel(o['session_id']) || (o['session_type'] !== 1 && o['session_type'] !== 2))
+    return refuse('bad_request');
+  if (o['state'] !== 'start' && o['state'] !== 'stop') return refuse('bad_request');
+  if (o['session_type'] === 1 && (o['session_id'] === caller || isGroupIdModel(o['session_id'])))
+    return refuse('not_member');
+  return ACCEPT;
+}
+
 /** Actions with a route of their own: the route table of the stack and the emulator. */
 export const ROUTED_ACTIONS = Object.keys(ACTION_ROUTES) as (keyof typeof ACTION_ROUTES)[];
 
@@ -534,6 +550,7 @@ export const REQUEST_FIELDS: Readonly<Record<string, readonly FieldGen[]>> = {
     { key: 'group_id', value: fc.oneof(groupIdArb, validUserId).map(j) },
   ],
   heartbeat: [{ key: 'seq', value: validSeqArb.map(j), optional: true }],
+  typing: [...sessionFields(peers), { key: 'state', value: fc.constantFrom('start', 'stop').map(j) }],
 };
 
 /** The request fields of an action (own keys only: `__proto__` is an action name the fuzzer tries too). */

@@ -32,6 +32,7 @@ import {
   hasLoneSurrogate,
   isValidSeq,
   msgDataAckModel,
+  typingModel,
   msgDataModel,
   msgDataShapeOk,
   parseModel,
@@ -643,12 +644,65 @@ describe('route msg_data_ack', () => {
   );
 });
 
+describe('route typing', () => {
+  it(
+    'a malformed frame gets one contract error; a well-formed one no reply, only typing frames to others, nothing stored',
+    PROPERTY_TEST,
+    async () => {
+      const t = await createTestRuntime();
+      const handler = ROUTE_FUNCTIONS.typing.create(t.runtime) as Handler;
+      for (const [userId, connectionId] of [
+        ['alice', 'a1='],
+        ['bob', 'b1='],
+        ['carol', 'c1='],
+        ['mallory', 'm1='],
+      ] as const) {
+        await registerConnection(t.runtime, { userId, connectionId });
+      }
+      const callers = [
+        ['carol', 'c1='],
+        ['mallory', 'm1='],
+        ['__proto__', 'p1='],
+        ['alice', 'a1='],
+      ] as const;
+      const before = await snapshot(t);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.constantFrom(...callers), bodiesFor('typing', { maxMutations: 2 })), {
+            minLength: 10,
+            maxLength: 10,
+          }),
+          async (batch) => {
+            for (const [[caller, connectionId], body] of batch) {
+              const model = typingModel(body, caller);
+              const { toCaller, toOthers } = await invoke(t, handler, 'typing', body, caller, connectionId);
+              for (const { frame } of toOthers) expect(frame).toMatchObject({ type: 'typing', user_id: caller });
+              if (model.accept) {
+                for (const reply of toCaller) expectContractError(reply, body, new Set(['not_member']));
+                expect(toCaller.length).toBeLessThanOrEqual(1);
+              } else {
+                expect(toCaller, show(body)).toHaveLength(1);
+                expectContractError(toCaller[0]!, body, model.codes);
+              }
+            }
+            // Only the throttle's items and the budget's windows (RateLimits) are written.
+            expect({ ...(await snapshot(t)), RateLimits: [] }).toEqual({ ...before, RateLimits: [] });
+          },
+        ),
+        { ...DB_RUN, numRuns: runs(20) },
+      );
+      expectUnpolluted();
+    },
+  );
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // Every other function behind a route, from the route table (core/routes.ts) and the one table of handler factories.
 // account: its one action has no fields, and an accepted one closes the caller's connections and starts a job
-// (test/e2e/account-lifecycle.test.ts, test/integration/account-deletion.test.ts).
+// (test/e2e/account-lifecycle.test.ts, test/integration/account-deletion.test.ts). typing: a well-formed frame gets
+// no reply (its own property below).
 const extraFunctions: RouteFunctionId[] = [...new Set<RouteFunctionId>(Object.values(ACTION_ROUTES))].filter(
-  (fn) => fn !== 'send' && fn !== 'ack' && fn !== 'account',
+  (fn) => fn !== 'send' && fn !== 'ack' && fn !== 'account' && fn !== 'typing',
 );
 const SECRET = 'SECRET-alice-bob';
 
@@ -674,6 +728,8 @@ describe('read-side, group and device routes', () => {
       'reports',
       'sync',
     ]);
+    // default: the placeholder routes of presence and edits (issue 27) until their functions exist.
+    expect(extraFunctions.sort()).toEqual(['attachments', 'blocks', 'default', 'devices', 'groups', 'reports', 'sync']);
   });
 
   for (const functionId of extraFunctions) {

@@ -108,10 +108,10 @@ describe('reads per user and second', () => {
 });
 
 describe('budgets by action', () => {
-  it('every client action but msg_data, msg_data_ack and heartbeat counts against the write or the read budget, never both', () => {
+  it('every client action but msg_data, msg_data_ack, heartbeat and typing counts against the write or the read budget, never both', () => {
     const budgeted: readonly string[] = [...WRITE_ACTIONS, ...READ_ACTIONS];
     expect(new Set(budgeted).size).toBe(budgeted.length);
-    // typing and msg_edit: their budgets come with their functions (issue 27, the typing and edits branches).
+    // typing: its throttle and its own receivers budget (docs/protocol.md "Typing"); msg_edit: the msg_data budget.
     expect(CLIENT_ACTIONS.filter((a) => !budgeted.includes(a))).toEqual([
       'msg_data',
       'msg_data_ack',

@@ -114,6 +114,10 @@ const BOUNDS: Record<string, (m: number, c: number) => Cost> = {
   // rate 1; a transaction of 4 small items (the blocker's row, the reverse row, the cap's counter, the pair's head):
   // 2 units each.
   'user_block (or user_unblock)': () => ({ writeUnits: 9, readUnits: 0, posts: 1 }),
+  // The throttle's item and the typing budget; the pair's head and the peer's Presence item; no reply.
+  'typing, single chat (both users at the connection cap)': (_m, c) => ({ writeUnits: 2, readUnits: 2, posts: c }),
+  // Writes as above; the members (a Query), their Presence items, the typist's two block indexes (Queries).
+  'typing, group of M': (m, c) => ({ writeUnits: 2, readUnits: 3 + m + Math.ceil(m / 50), posts: (m - 1) * c }),
 };
 
 function expectWithin(route: string, cost: Cost, m = GROUP_MEMBERS, c = 1): void {
@@ -211,6 +215,17 @@ describe('worst case of one frame per route, at the largest input the limits all
       await call('groups', 'm0', 'm0-c0', { action: 'group_create', group_name: 'second', member_ids: members }),
     );
     const groupId = lastReply('m0-c0')['group_id'] as string;
+    const typing = { action: 'typing', state: 'start' };
+    expectWithin(
+      'typing, group of M',
+      await call('typing', 'm0', 'm0-c0', { ...typing, session_id: groupId, session_type: 2 }),
+    );
+    expectWithin(
+      'typing, single chat (both users at the connection cap)',
+      await call('typing', 'alice', 'alice-c0', { ...typing, session_id: 'bob', session_type: 1 }),
+      GROUP_MEMBERS,
+      CONNECTIONS,
+    );
     expectWithin(
       'group_info, M members',
       await call('groups', 'm1', 'm1-c0', { action: 'group_info', group_id: groupId }),
@@ -312,6 +327,11 @@ describe('the most one user can cost in an hour, at the defaults', () => {
         'other writing requests (msg_read_ack, the most costly)',
         dollars(BOUNDS['msg_read_ack (both users at the connection cap)']!(0, c)),
         perHour(LIMIT_DEFAULTS.writeRateLimitPerSecond),
+      ],
+      [
+        'typing to a full group (members at the connection cap; typing budget: one such frame a second)',
+        dollars(BOUNDS['typing, group of M']!(m, c)),
+        perHour(Math.floor(LIMIT_DEFAULTS.memberDeliveriesPerSecond / (m - 1))),
       ],
       [
         'user_block / user_unblock (write budget; a transaction of 4 items)',
