@@ -338,7 +338,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
  * The push sender (lib/push-notifications.ts; only when ChatBackend's `push` is set): reads a receiver's tokens and
  * deletes the gone ones (a token item and its owner item), shares the APNs provider token, reads the group mutes,
  * claims push windows and takes from senders' push budgets, and reads the newest page of the receiver's sessions and
- * their heads for the badge. No @connections, no events.
+ * their heads for the badge, and re-reads a message whose text a push would carry (recalled or edited since). No
+ * @connections, no events.
  */
 export const PUSH_SENDER_ACCESS: FunctionAccess = {
   tables: {

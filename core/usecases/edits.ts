@@ -7,11 +7,12 @@
  *
  * - Recall: the sender within `recallWindowSeconds` of create_time, or a group's owner at any time. The attachment goes
  *   first, as for a tombstone (core/usecases/remove-message.ts): a crash in between leaves a message whose picture is
- *   gone and a retry finishes it. Recalling a recalled message answers the same reply (and posts the frames again,
- *   in case a crash lost them); a tombstone cannot be recalled (`not_allowed`).
+ *   gone and a retry finishes it. Recalling a recalled message answers the same reply and posts nothing again (a
+ *   repeated request must not repeat a fan-out); a tombstone cannot be recalled (`not_allowed`).
  * - Edit: the sender, text messages only (msg_type 1 or 17), within `editWindowSeconds`; the text is checked as a send
- *   checks it (empty, size, the word filter, the team's content check) and the edit takes from the sender's msg_data
- *   budget (one frame, its receivers). The same text again writes nothing and answers the stored edited_at.
+ *   checks it (empty, size, the word filter, the team's content check) and every edit takes from the sender's
+ *   msg_data budget (one frame, its receivers) before the message is read. The same text again writes and posts
+ *   nothing and answers the stored edited_at.
  * - A blocked pair: a one-to-one edit is refused as a send would be (`not_allowed`); a recall goes through (it only
  *   removes content). Group members who block the sender still get the frames, as they get the messages (flagged).
  * - A msg_id with no message: `bad_request`; a conversation the caller is not in: `not_member`.
@@ -64,16 +65,16 @@ type Reply = { session_id: string; session_type: number; msg_id: number };
 export async function recallMessage(ports: EditPorts, caller: Caller, request: MessageRef): Promise<Reply> {
   const conversation = await resolveConversation(ports, caller.userId, request.session_type, request.session_id);
   const message = await readMessage(ports, conversation, request);
-  if (!message.recalled) {
-    const rule = await recallRule(ports, caller.userId, conversation, message);
-    for (const key of attachmentKeys(message.msgData)) await ports.attachments?.delete(key);
-    if (!(await ports.edits.recall(conversation.conversationId, message.msgId, rule))) {
-      // Raced: recalled meanwhile (the same reply), or no longer allowed.
-      const now = await readMessage(ports, conversation, request);
-      if (!now.recalled) throw notAllowed(`msg_id ${message.msgId} can no longer be recalled`);
-    }
-  }
   const reply = { session_id: request.session_id, session_type: request.session_type, msg_id: message.msgId };
+  // Recalled already: the same reply, and no frames again (a repeated request must not repeat a fan-out).
+  if (message.recalled) return reply;
+  const rule = await recallRule(ports, caller.userId, conversation, message);
+  for (const key of attachmentKeys(message.msgData)) await ports.attachments?.delete(key);
+  if (!(await ports.edits.recall(conversation.conversationId, message.msgId, rule))) {
+    // Raced: recalled meanwhile (the same reply), or no longer allowed.
+    if ((await readMessage(ports, conversation, request)).recalled) return reply;
+    throw notAllowed(`msg_id ${message.msgId} can no longer be recalled`);
+  }
   await notifyMembers(ports, caller, conversation, { type: 'msg_recalled', msg_id: message.msgId });
   return reply;
 }
@@ -85,26 +86,36 @@ export async function editMessage(
 ): Promise<Reply & { edited_at: number }> {
   checkText(ports.config, request.msg_data);
   const conversation = await resolveConversation(ports, caller.userId, request.session_type, request.session_id);
+  await takeBudget(ports, caller.userId, conversation);
   const message = await readMessage(ports, conversation, request);
   const createdSince = editableSince(ports, caller.userId, message);
-  let editedAt = message.editedAt;
-  if (message.msgData !== request.msg_data || editedAt === undefined) {
-    if (message.msgData === request.msg_data)
-      throw new FrameError('bad_request', 'msg_data: the message has this text already');
-    await checkEditAllowed(ports, caller.userId, conversation, message, request.msg_data);
-    editedAt = Math.floor(ports.clock.now() / 1000);
-    const change = { senderId: caller.userId, createdSince, msgData: request.msg_data, editedAt };
-    if (!(await ports.edits.edit(conversation.conversationId, message.msgId, change)))
-      throw notAllowed(`msg_id ${message.msgId} can no longer be edited`);
-  }
-  const fields = { msg_id: message.msgId, msg_data: request.msg_data, edited_at: editedAt };
-  await notifyMembers(ports, caller, conversation, { type: 'msg_edited', ...fields });
-  return {
+  const reply = (editedAt: number) => ({
     session_id: request.session_id,
     session_type: request.session_type,
     msg_id: message.msgId,
     edited_at: editedAt,
-  };
+  });
+  if (message.msgData === request.msg_data) {
+    // A retried edit: the same reply, no write and no frames again; the text it was sent with: nothing to change.
+    if (message.editedAt !== undefined) return reply(message.editedAt);
+    throw new FrameError('bad_request', 'msg_data: the message has this text already');
+  }
+  await checkEditAllowed(ports, caller.userId, conversation, message, request.msg_data);
+  const editedAt = Math.floor(ports.clock.now() / 1000);
+  const change = { senderId: caller.userId, createdSince, msgData: request.msg_data, editedAt };
+  if (!(await ports.edits.edit(conversation.conversationId, message.msgId, change)))
+    throw notAllowed(`msg_id ${message.msgId} can no longer be edited`);
+  const fields = { msg_id: message.msgId, msg_data: request.msg_data, edited_at: editedAt };
+  await notifyMembers(ports, caller, conversation, { type: 'msg_edited', ...fields });
+  return reply(editedAt);
+}
+
+/** The sender's msg_data budget: one frame and the conversation's receivers (1, or the group's members but it). */
+async function takeBudget(ports: EditPorts, userId: string, conversation: ConversationRef): Promise<void> {
+  const isGroup = conversation.sessionType === SessionType.Group;
+  const receivers = isGroup ? Math.max(0, (await ports.groups.memberCount(conversation.sessionId)) - 1) : 1;
+  const over = await ports.rateLimits.acquireSend(userId, ports.clock.now(), receivers);
+  if (over) throw new FrameError('rate_limited', `more msg_data and msg_edit a second than the limit allows (${over})`);
 }
 
 async function readMessage(
@@ -161,7 +172,7 @@ function checkText(config: EditPorts['config'], msgData: string): void {
     throw new FrameError('content_rejected', 'msg_data contains a word this server does not accept');
 }
 
-/** A blocked pair, the msg_data budget (one frame, its receivers), then the team's check, in the send's order. */
+/** A blocked pair, then the team's check (last, as on the send path: a refused edit costs it no call). */
 async function checkEditAllowed(
   ports: EditPorts,
   userId: string,
@@ -169,12 +180,11 @@ async function checkEditAllowed(
   message: EditableMessage,
   msgData: string,
 ): Promise<void> {
-  const isGroup = conversation.sessionType === SessionType.Group;
-  if (!isGroup && (await ports.blocks.isBlockedEitherWay(userId, conversation.sessionId)))
+  if (
+    conversation.sessionType !== SessionType.Group &&
+    (await ports.blocks.isBlockedEitherWay(userId, conversation.sessionId))
+  )
     throw notAllowed(`you cannot edit messages to ${conversation.sessionId}: one of you has blocked the other`);
-  const receivers = isGroup ? Math.max(0, (await ports.groups.memberCount(conversation.sessionId)) - 1) : 1;
-  const over = await ports.rateLimits.acquireSend(userId, ports.clock.now(), receivers);
-  if (over) throw new FrameError('rate_limited', `more msg_data and msg_edit a second than the limit allows (${over})`);
   const check = {
     from_user_id: userId,
     to_session_id: conversation.sessionId,

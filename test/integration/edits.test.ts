@@ -102,6 +102,23 @@ describe('msg_recall', () => {
     expect(await recall('alice', 'bob', 1)).toEqual(first);
   });
 
+  it('a repeated recall or edit posts no frames again (no fan-out a user can repeat)', async () => {
+    const group = await createGroupAsAlice(t, ['bob', 'carol']);
+    await send('alice', group, { msg_type: 17 });
+    await send('alice', group, { msg_type: 17, msg_data: 'second' });
+    await recall('alice', group, 1, 2);
+    await edit('alice', group, 2, 'second, edited', 2);
+    const posted = () =>
+      t.gateway.framesTo('bob-c').filter((f) => f.type === 'msg_recalled' || f.type === 'msg_edited').length;
+    const before = posted();
+    for (let i = 0; i < 3; i++) {
+      expect(await recall('alice', group, 1, 2)).toMatchObject({ type: 'msg_recall' });
+      expect(await edit('alice', group, 2, 'second, edited', 2)).toMatchObject({ type: 'msg_edit' });
+      await recall('bob', group, 1, 2);
+    }
+    expect(posted()).toBe(before);
+  });
+
   it('past the window (injected clock) or for another user’s message: not_allowed, nothing changed', async () => {
     await send('alice', 'bob');
     await send('bob', 'alice');
@@ -229,6 +246,8 @@ describe('msg_edit', () => {
     await send('alice', 'bob');
     expect(await edit('alice', 'bob', 1, 'a')).toMatchObject({ type: 'msg_edit' });
     expect(await edit('alice', 'bob', 1, 'b')).toMatchObject({ type: 'error', code: 'rate_limited' });
+    // A repeated edit (no write) takes from the budget too.
+    expect(await edit('alice', 'bob', 1, 'a')).toMatchObject({ type: 'error', code: 'rate_limited' });
     expect(await stored(1)).toMatchObject({ msg_data: 'a' });
   });
 });

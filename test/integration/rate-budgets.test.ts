@@ -108,7 +108,7 @@ describe('reads per user and second', () => {
 });
 
 describe('budgets by action', () => {
-  it('every client action but msg_data, msg_data_ack, heartbeat and typing counts against the write or the read budget, never both', () => {
+  it('every client action but msg_data, msg_data_ack, heartbeat, typing and msg_edit counts against the write or the read budget, never both', () => {
     const budgeted: readonly string[] = [...WRITE_ACTIONS, ...READ_ACTIONS];
     expect(new Set(budgeted).size).toBe(budgeted.length);
     // typing: its throttle and its own receivers budget (docs/protocol.md "Typing"); msg_edit: the msg_data budget.
