@@ -127,7 +127,7 @@ export function renderPresenceCost(result: PresenceCost): string {
     `Per user-day (${SESSIONS_PER_DAY} times online and offline, ${CONNECTIONS_PER_DAY} connections each subscribing to ${WATCHED} contacts):`,
     ...SUBSCRIBER_COUNTS.map(
       (s) =>
-        `- ${s} subscriber connections: ${usd(result.perUserDay[s]!, 1)} a day, ${usd(result.perUserDay[s]! * 30, 1)} a month, $${(result.perUserDay[s]! * 1e6).toFixed(2)} per million user-days`,
+        `- ${s} subscriber connections: $${result.perUserDay[s]!.toFixed(5)} a day, ${usd(result.perUserDay[s]! * 30, 1)} a month, $${(result.perUserDay[s]! * 1e6).toFixed(2)} per million user-days`,
     ),
   ];
   return lines.join('\n');
