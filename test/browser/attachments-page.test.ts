@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack, openChatPage } from './support.js';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from(
@@ -34,14 +34,8 @@ describe.skipIf(!HAS_CHROMIUM)('pictures and voice notes on the chat page', () =
     await stack?.stop();
   });
 
-  async function open(user: string, peer: string): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => {
-      throw error;
-    });
-    await page.goto(`${stack.httpUrl}/?user=${user}&peer=${peer}`);
-    await page.locator('#status[data-state="open"]').waitFor();
-    return page;
+  function open(user: string, peer: string): Promise<Page> {
+    return openChatPage(browser, stack, `?user=${user}&peer=${peer}`);
   }
 
   it('alice sends a picture and a voice note; bob sees the picture and plays the voice note', async () => {

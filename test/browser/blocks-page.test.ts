@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { BlockedError, ChatClient, group, peer } from '../../client/index.js';
 import type { LocalStack } from '../../local/stack.js';
-import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack, openChatPage } from './support.js';
 
 describe.skipIf(!HAS_CHROMIUM)('blocking in the chat page', () => {
   let stack: LocalStack;
@@ -27,14 +27,8 @@ describe.skipIf(!HAS_CHROMIUM)('blocking in the chat page', () => {
     await stack?.stop();
   });
 
-  async function open(user: string, query: string): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => {
-      throw error;
-    });
-    await page.goto(`${stack.httpUrl}/?user=${user}${query}`);
-    await page.locator('#status[data-state="open"]').waitFor();
-    return page;
+  function open(user: string, query: string): Promise<Page> {
+    return openChatPage(browser, stack, `?user=${user}${query}`);
   }
 
   async function sdk(user: string): Promise<ChatClient> {

@@ -17,7 +17,7 @@ import { FakeHistory } from '../client/fake-history.js';
 import { AutoAck, FakeServer } from '../client/fake-server.js';
 import type { LocalStack } from '../../local/stack.js';
 import { localDynamoClient } from '../support/dynamo.js';
-import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack, openChatPage } from './support.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 
@@ -35,14 +35,8 @@ describe.skipIf(!HAS_CHROMIUM)('chat page in Chromium on the local stack', () =>
     await stack?.stop();
   });
 
-  async function open(user: string, peer?: string, query = ''): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => {
-      throw error;
-    });
-    await page.goto(`${stack.httpUrl}/?user=${user}${peer === undefined ? '' : `&peer=${peer}`}${query}`);
-    await page.locator('#status[data-state="open"]').waitFor();
-    return page;
+  function open(user: string, peer?: string, query = ''): Promise<Page> {
+    return openChatPage(browser, stack, `?user=${user}${peer === undefined ? '' : `&peer=${peer}`}${query}`);
   }
 
   async function send(page: Page, text: string): Promise<void> {

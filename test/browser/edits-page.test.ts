@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { eventually, HAS_CHROMIUM, launchChromium, startPageStack } from './support.js';
+import { eventually, HAS_CHROMIUM, launchChromium, startPageStack, openChatPage } from './support.js';
 
 describe.skipIf(!HAS_CHROMIUM)('recall and edit in the chat page', () => {
   let stack: LocalStack;
@@ -22,14 +22,8 @@ describe.skipIf(!HAS_CHROMIUM)('recall and edit in the chat page', () => {
     await stack?.stop();
   });
 
-  async function open(user: string, peer: string): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => {
-      throw error;
-    });
-    await page.goto(`${stack.httpUrl}/?user=${user}&peer=${peer}`);
-    await page.locator('#status[data-state="open"]').waitFor();
-    return page;
+  function open(user: string, peer: string): Promise<Page> {
+    return openChatPage(browser, stack, `?user=${user}&peer=${peer}`);
   }
 
   async function send(page: Page, text: string): Promise<void> {

@@ -1,6 +1,6 @@
 /** What the browser tests share: where Chromium is, how it is launched, and waiting on the page. */
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { buildWebApp } from '../../local/web/build.js';
@@ -43,4 +43,15 @@ export async function startPageStack(
     tablePrefix: `b${randomUUID().slice(0, 8)}_`,
     webApp: await buildWebApp(),
   });
+}
+
+/** A new page of the chat page at `query` (`?user=…`), connected; an error thrown in the page fails the test. */
+export async function openChatPage(browser: Browser, stack: LocalStack, query: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.goto(`${stack.httpUrl}/${query}`);
+  await page.locator('#status[data-state="open"]').waitFor();
+  return page;
 }
