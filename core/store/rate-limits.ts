@@ -6,7 +6,7 @@
  * together on one item (`n` frames, `d` receivers) so a send still costs one write; `write` (the other requests that
  * write) and `read` (the requests that read), per second; `members` (group members added or removed), per minute,
  * weighted by the members a request changes; `reports` (reports filed), per UTC day; `typing` (receivers of the
- * user's forwarded typing frames), per second.
+ * user's forwarded typing frames and presence_set announcements), per second.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateBudget, RateLimiter } from '../ports/stores.js';

@@ -18,7 +18,7 @@ import { METRIC, count, logger } from '../observability.js';
 import type { Clock } from '../ports/clock.js';
 import type { Gateway } from '../ports/gateway.js';
 import type { PresenceCheckQueue, PresenceWatcherStore } from '../ports/presence.js';
-import type { BlockStore, PresenceStore } from '../ports/stores.js';
+import type { BlockStore, PresenceStore, RateLimiter } from '../ports/stores.js';
 
 /**
  * Most subscriber connections one change is posted to (one Query page, 10 BatchGetItems of the pairs' heads, 1,000
@@ -47,7 +47,16 @@ export interface PresenceAnnouncePorts {
 export interface PresencePorts extends PresenceReadPorts, PresenceAnnouncePorts {
   readonly presence: Pick<PresenceStore, 'statesOf' | 'stateOf' | 'markAnnounced' | 'setAway'>;
   readonly watchers: PresenceWatcherStore;
+  readonly rateLimits: Pick<RateLimiter, 'tryAcquire'>;
 }
+
+/**
+ * Whether an announcement to this many subscriber connections may be posted: a client's own `presence_set` can flip
+ * its status as often as its write budget allows, so its announcements' posts are counted against the user's budget of
+ * receivers a second shared with typing (memberDeliveriesPerSecond: one full group's worth), not left at 1,000 posts
+ * per flip. The checks of $connect and $disconnect need none: the hold-back and `announced` already bound them.
+ */
+type AnnouncementBudget = (receivers: number) => Promise<boolean>;
 
 interface Caller {
   readonly userId: string;
@@ -95,18 +104,22 @@ export async function setPresence(
   status: SettablePresenceStatus,
 ): Promise<{ status: SettablePresenceStatus }> {
   const state = await ports.presence.setAway(caller.userId, caller.connectionId, status === 'away');
-  await checkPresence(ports, caller.userId, state);
+  const budget: AnnouncementBudget = (receivers) =>
+    ports.rateLimits.tryAcquire('typing', caller.userId, ports.clock.now(), receivers);
+  await checkPresence(ports, caller.userId, state, budget);
   return { status };
 }
 
 /**
  * Announces the user's status if it differs from the one last announced. `state` is the item as the caller last saw
- * it (read afresh when absent, and on every further round). Returns the statuses announced.
+ * it (read afresh when absent, and on every further round). Returns the statuses announced; one over `budget` is
+ * recorded as announced but posted to no one (subscribers read it on their next subscribe or users_stat).
  */
 export async function checkPresence(
   ports: PresenceAnnouncePorts,
   userId: string,
   state?: PresenceState,
+  budget?: AnnouncementBudget,
 ): Promise<PresenceStatus[]> {
   const announced: PresenceStatus[] = [];
   let seen = state ?? (await ports.presence.stateOf(userId));
@@ -114,8 +127,7 @@ export async function checkPresence(
     const status = statusOf(seen);
     if (status === seen.announced) break;
     if (!(await ports.presence.markAnnounced(userId, seen.announced, status))) break; // another check announces it
-    await announce(ports, userId, status);
-    announced.push(status);
+    if (await announce(ports, userId, status, budget)) announced.push(status);
     seen = await ports.presence.stateOf(userId);
   }
   return announced;
@@ -136,8 +148,16 @@ export async function queuePresenceCheck(
   await ports.presenceChecks.enqueue({ userId }, delay);
 }
 
-/** Posts `presence` to the user's live subscribers but those of a blocked pair; a gone one's row is deleted. */
-async function announce(ports: PresenceAnnouncePorts, userId: string, status: PresenceStatus): Promise<void> {
+/**
+ * Posts `presence` to the user's live subscribers but those of a blocked pair (a gone one's row is deleted); false when
+ * `budget` refused the posts.
+ */
+async function announce(
+  ports: PresenceAnnouncePorts,
+  userId: string,
+  status: PresenceStatus,
+  budget?: AnnouncementBudget,
+): Promise<boolean> {
   const now = Math.floor(ports.clock.now() / 1000);
   const { watchers, more } = await ports.watchers.watchersOf(userId, now, MAX_PRESENCE_ANNOUNCEMENTS);
   if (more) {
@@ -150,6 +170,10 @@ async function announce(ports: PresenceAnnouncePorts, userId: string, status: Pr
     watchers.map((w) => w.userId),
   );
   const targets = watchers.filter((w) => !blocked.has(w.userId));
+  if (budget && targets.length > 0 && !(await budget(targets.length))) {
+    logger.warn('presence_set announcement over the receivers budget: not posted', { userId, targets: targets.length });
+    return false;
+  }
   const frame = { type: 'presence', user_id: userId, status };
   await forEachWithConcurrency(targets, ports.config.fanoutConcurrency, async (watcher) => {
     try {
@@ -160,6 +184,7 @@ async function announce(ports: PresenceAnnouncePorts, userId: string, status: Pr
       logger.warn('presence frame not delivered', { connectionId: watcher.connectionId, error: error as Error });
     }
   });
+  return true;
 }
 
 async function statusesFor(ports: PresenceReadPorts, userId: string, ids: readonly string[]): Promise<UserStat[]> {

@@ -203,3 +203,27 @@ describe('announcing a change', () => {
     expect(more).toBe(true);
   });
 });
+
+describe('presence_set announcements', () => {
+  it("count their posts against the user's receivers budget: flipping away and back cannot fan out without bound", async () => {
+    t = await createTestRuntime({ MEMBER_DELIVERIES_PER_SECOND: '5', MAX_GROUP_MEMBERS: '6' });
+    for (const watcher of ['alice', 'carol', 'dave']) {
+      await connect(watcher);
+      await ask(watcher, { action: 'presence_subscribe', user_ids: ['bob'] });
+    }
+    await connect('bob');
+    await checks.run();
+    const heard = () => ['alice-c', 'carol-c', 'dave-c'].map((c) => presenceFrames(c).length);
+    expect(heard()).toEqual([1, 1, 1]); // bob online
+
+    // Within one second: the first flip's 3 posts fit the budget of 5; the next three flips' would not.
+    for (const status of ['away', 'online', 'away', 'online']) await ask('bob', { action: 'presence_set', status });
+    expect(heard()).toEqual([2, 2, 2]);
+    expect((await t.runtime.presence.stateOf('bob')).announced).toBe('online');
+
+    t.clock.advance(1_000);
+    await ask('bob', { action: 'presence_set', status: 'away' });
+    expect(heard()).toEqual([3, 3, 3]);
+    expect(presenceFrames('alice-c').at(-1)).toMatchObject({ user_id: 'bob', status: 'away' });
+  });
+});
