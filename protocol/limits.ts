@@ -115,3 +115,9 @@ export const MAX_PRESENCE_IDS = 100;
  * subscription never needs renewing on the connection that made it; the SDK subscribes again on every new connection.
  */
 export const PRESENCE_SUBSCRIPTION_SECONDS = 2 * 60 * 60;
+
+/**
+ * Subscription rows one user's `presence_subscribe` requests may write or delete a minute: ten full replacements of
+ * 100 ids, where the write budget alone would let a client churn 2,000 rows a second.
+ */
+export const PRESENCE_SUBSCRIPTION_CHANGES_PER_MINUTE = 1000;

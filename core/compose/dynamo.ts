@@ -3,6 +3,7 @@
  * composition names the tables it uses and its bundle carries only their modules.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PRESENCE_SUBSCRIPTION_CHANGES_PER_MINUTE } from '../../protocol/limits.js';
 import type { Config } from '../config.js';
 import { AccountTable } from '../store/accounts.js';
 import { AttachmentRecordTable } from '../store/attachment-records.js';
@@ -72,6 +73,7 @@ export const rateLimitTable = (db: DynamoDBDocumentClient, config: Config) =>
     reports: config.maxReportsPerDay,
     // Typing frames' receivers a second: the number of msg_data's member deliveries (one frame a second to a full group).
     typing: config.memberDeliveriesPerSecond,
+    subscriptions: PRESENCE_SUBSCRIPTION_CHANGES_PER_MINUTE,
   });
 
 export const presenceTable = (db: DynamoDBDocumentClient, { tables }: Config) => new PresenceTable(db, tables.Presence);

@@ -146,9 +146,10 @@ export interface PendingStore {
 
 /**
  * msg_data per second and their receivers (member deliveries) per second; other writing requests per second; reads
- * per second; group members changed per minute; receivers of typing frames per second.
+ * per second; group members changed per minute; receivers of typing frames per second; presence subscription rows
+ * changed per minute.
  */
-export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members' | 'reports' | 'typing';
+export type RateBudget = 'msg' | 'deliveries' | 'write' | 'read' | 'members' | 'reports' | 'typing' | 'subscriptions';
 
 export interface RateLimiter {
   /** Counts `weight` (default 1) against the user's budget for the current window; false when over the limit. */

@@ -6,7 +6,8 @@
  * together on one item (`n` frames, `d` receivers) so a send still costs one write; `write` (the other requests that
  * write) and `read` (the requests that read), per second; `members` (group members added or removed), per minute,
  * weighted by the members a request changes; `reports` (reports filed), per UTC day; `typing` (receivers of the
- * user's forwarded typing frames and presence_set announcements), per second.
+ * user's forwarded typing frames and presence_set announcements), per second; `subscriptions` (presence subscription rows written or deleted), per
+ * minute.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateBudget, RateLimiter } from '../ports/stores.js';
@@ -23,6 +24,7 @@ export const RATE_WINDOW_SECONDS: Readonly<Record<RateBudget, number>> = {
   members: 60,
   reports: 86_400,
   typing: 1,
+  subscriptions: 60,
 };
 
 export class RateLimitTable implements RateLimiter {

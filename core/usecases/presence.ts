@@ -10,10 +10,11 @@
  * (presenceHoldbackSeconds): a connection that comes back before it runs finds `announced` still `online`, and nothing
  * is announced. A blocked pair reads `offline` and is never announced to each other.
  */
-import { PRESENCE_SUBSCRIPTION_SECONDS } from '../../protocol/limits.js';
+import { PRESENCE_SUBSCRIPTION_CHANGES_PER_MINUTE, PRESENCE_SUBSCRIPTION_SECONDS } from '../../protocol/limits.js';
 import type { PresenceStatus, SettablePresenceStatus, UserStat } from '../../protocol/frames.js';
 import { forEachWithConcurrency } from '../concurrency.js';
 import { NO_PRESENCE, statusOf, type PresenceState } from '../domain/presence.js';
+import { FrameError } from '../errors.js';
 import { METRIC, count, logger } from '../observability.js';
 import type { Clock } from '../ports/clock.js';
 import type { Gateway } from '../ports/gateway.js';
@@ -75,7 +76,9 @@ export async function usersStat(
 /**
  * `presence_subscribe`: this connection's subscription becomes exactly these users, until the connection's lifetime
  * ends (PRESENCE_SUBSCRIPTION_SECONDS); rows are written for the users added and deleted for those dropped, all of them
- * rewritten only when the subscription is past half its life (a renewal). Replies with the statuses now.
+ * rewritten only when the subscription is past half its life (a renewal). The rows written and deleted count against
+ * the user's PRESENCE_SUBSCRIPTION_CHANGES_PER_MINUTE (`rate_limited` past it, nothing changed). Replies with the
+ * statuses now.
  */
 export async function subscribePresence(
   ports: PresencePorts,
@@ -92,6 +95,11 @@ export async function subscribePresence(
     put: renew ? ids : ids.filter((id) => !before.has(id)),
     drop: [...before].filter((id) => !wanted.has(id)),
   };
+  const rows = change.put.length + change.drop.length;
+  if (rows > 0 && !(await ports.rateLimits.tryAcquire('subscriptions', caller.userId, ports.clock.now(), rows))) {
+    const limit = PRESENCE_SUBSCRIPTION_CHANGES_PER_MINUTE;
+    throw new FrameError('rate_limited', `presence_subscribe changes at most ${limit} subscription rows a minute`);
+  }
   const expiresAt = renew || !current ? now + PRESENCE_SUBSCRIPTION_SECONDS : current.expiresAt;
   await ports.watchers.replace(caller, change, { userIds: ids, expiresAt });
   return { user_stat_list: await statusesFor(ports, caller.userId, ids) };

@@ -227,3 +227,28 @@ describe('presence_set announcements', () => {
     expect(presenceFrames('alice-c').at(-1)).toMatchObject({ user_id: 'bob', status: 'away' });
   });
 });
+
+describe('presence_subscribe churn', () => {
+  it('counts the rows it writes and deletes against a budget a minute: a client cannot churn rows without bound', async () => {
+    const list = (from: number) => Array.from({ length: 100 }, (_, i) => `u${from + i}`);
+    const listItem = async () =>
+      (await t.items('PresenceWatchers')).find((r) => r['user_id'] === 'conn#alice-c')?.['user_ids'];
+    // 100 rows, then 200 (100 put, 100 deleted) a swap: 900 rows in the minute.
+    for (const from of [0, 100, 0, 100, 0]) {
+      expect(await ask('alice', { action: 'presence_subscribe', user_ids: list(from) })).toMatchObject({
+        type: 'presence_subscribe',
+      });
+    }
+    expect(await ask('alice', { action: 'presence_subscribe', user_ids: list(100) })).toMatchObject({
+      type: 'error',
+      code: 'rate_limited',
+    });
+    expect(await listItem()).toEqual(list(0));
+
+    t.clock.advance(60_000);
+    expect(await ask('alice', { action: 'presence_subscribe', user_ids: list(100) })).toMatchObject({
+      type: 'presence_subscribe',
+    });
+    expect(await listItem()).toEqual(list(100));
+  });
+});
